@@ -1,0 +1,35 @@
+# Two entry points for a fresh machine with only Python 3.11 and the package registries.
+#   make demo  -> .venv with the package, runs scenarios/baseline.yaml into reports/baseline/
+#   make test  -> .venv with dev extras, ruff, the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/lab run scenarios/baseline.yaml --out reports/baseline
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check lab tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest -q -n 2
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) reports/baseline .pytest_cache

@@ -1,0 +1,40 @@
+"""Private-traffic strategy lab (私域流量策略实验室).
+
+Simulates the customers of a brand's private traffic pool: acquired, invited by
+friends, buying, rebuying, tiring of promotions, blocking over-eager contacts,
+sleeping and churning, under the strategies a team configures.
+
+>>> import lab
+>>> sc = lab.load_scenario("scenarios/baseline.yaml")      # doctest: +SKIP
+>>> res = lab.run(sc, seed=1, days=90)                     # doctest: +SKIP
+>>> res.daily[["orders", "gmv"]].sum()                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from lab.api import as_scenario, run
+from lab.model import STEP_ORDER, PoolModel
+from lab.results import RunResult
+from lab.scenario import (
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    scenario_from_dict,
+    scenario_hash,
+)
+
+__all__ = [
+    "STEP_ORDER",
+    "PoolModel",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "as_scenario",
+    "load_scenario",
+    "run",
+    "scenario_from_dict",
+    "scenario_hash",
+]

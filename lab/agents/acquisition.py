@@ -1,0 +1,170 @@
+"""Acquisition (获客/引流): who enters the pool each day, through which channel.
+
+* **stock import** (存量导入): existing buyers moved in at a fixed daily rate until
+  the base is exhausted; they arrive with a purchase history;
+* **paid** (公域拉新): a daily budget buys customers at a unit cost that rises with
+  volume, ``cac(n) = base_cac * (1 + n / saturation)``, so the number bought solves
+  ``n * cac(n) = budget``;
+* **staff invites** (全员营销): Poisson(staff x rate) adds a day;
+* **referral** (裂变): friends brought by today's sharers (see the kernel), joining
+  at the end of the day with traits optionally correlated with their inviter.
+
+Every new customer gets a stable identity key (:mod:`lab.rng`), traits drawn from
+the channel's distributions, a welcome message (欢迎语) that lifts trust, and a
+channel and cohort day.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.stats import poisson
+
+from lab.agents.traits import draw_traits
+from lab.population import CHANNELS
+from lab.rng import child_keys, identity_keys
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.model import PoolModel
+
+__all__ = ["Acquirer", "paid_volume"]
+
+
+def paid_volume(budget: float, base_cac: float, saturation: float) -> float:
+    """Customers bought per day for a budget when ``cac(n) = base * (1 + n/saturation)``.
+
+    Solves ``base * n * (1 + n/s) = budget`` for n >= 0.
+    """
+    if budget <= 0:
+        return 0.0
+    s = saturation
+    return 0.5 * s * (math.sqrt(1.0 + 4.0 * budget / (base_cac * s)) - 1.0)
+
+
+class Acquirer:
+    """Adds each day's new customers to the model's population."""
+
+    def __init__(self, model: PoolModel) -> None:
+        self.model = model
+        self.cfg = model.scenario.acquisition
+        self.stock_added = 0
+        self._specs = {ch: model.scenario.traits.for_channel(ch) for ch in CHANNELS}
+        fo = model.scenario.first_order
+        self._welcome = fo.welcome_quality * fo.welcome_trust_gain if fo.enabled else 0.0
+        self._barriers = fo.enabled
+
+    # ------------------------------------------------------------------ channels
+    def acquire(self, day: int) -> None:
+        """Add today's stock-import, paid and staff-invite customers."""
+        self._stock(day)
+        self._paid(day)
+        self._staff(day)
+
+    def _stock(self, day: int) -> None:
+        c = self.cfg.stock_import
+        if not c.enabled or day < c.start_day:
+            return
+        due = min(c.total_customers, math.floor(c.customers_per_day * (day - c.start_day + 1)))
+        count = due - self.stock_added
+        if count <= 0:
+            return
+        keys = identity_keys(0, 0, self.stock_added, count)
+        self.stock_added += count
+        streams = self.model.streams
+        mu = max(c.prior_orders_mean - 1.0, 0.0)
+        extra = poisson.ppf(streams.uniform("stock_history", 0, keys), mu) if mu > 0 else 0
+        prior = (1 + np.asarray(extra)).astype(np.int32)
+        recency = np.floor(
+            streams.uniform("stock_history", 1, keys) * (c.prior_recency_max_days + 1)
+        ).astype(np.int32)
+        self.add("stock_import", day, keys, prior_orders=prior, last_purchase=day - recency)
+
+    def _paid(self, day: int) -> None:
+        c = self.cfg.paid
+        if not c.enabled or day < c.start_day or (c.end_day is not None and day > c.end_day):
+            return
+        volume = paid_volume(c.daily_budget_cny, c.base_cac_cny, c.saturation_customers_per_day)
+        whole = math.floor(volume)
+        count = whole + int(self.model.streams.scalar("acquire_count", day, 1) < volume - whole)
+        if count <= 0:
+            return
+        cost = count * c.base_cac_cny * (1.0 + count / c.saturation_customers_per_day)
+        self.model.book("paid_acquisition", cost)
+        self.add("paid", day, identity_keys(1, day, 0, count))
+
+    def _staff(self, day: int) -> None:
+        c = self.cfg.staff_invite
+        mu = c.staff * c.invites_per_staff_per_day
+        if not c.enabled or mu <= 0:
+            return
+        count = int(poisson.ppf(self.model.streams.scalar("acquire_count", day, 2), mu))
+        if count <= 0:
+            return
+        self.model.book("staff_bonus", count * c.bonus_per_invite_cny)
+        self.add("staff_invite", day, identity_keys(2, day, 0, count))
+
+    def add_referrals(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> int:
+        """Friends brought by today's sharers join the pool; rewards are booked."""
+        c = self.cfg.referral
+        total = int(friends.sum())
+        if total == 0:
+            return 0
+        pop = self.model.pop
+        parent = pop.rkey[inviter_slots]
+        keys = child_keys(parent, friends)
+        rewards = (friends // c.invites_required).sum() * c.reward_cny
+        self.model.book("referral_rewards", float(rewards) + total * c.invitee_reward_cny)
+        np.add.at(pop.referrals, inviter_slots, friends)
+        self.add(
+            "referral",
+            day,
+            keys,
+            referrer=np.repeat(inviter_slots.astype(np.int64), friends),
+            parent_keys=np.repeat(parent, friends),
+        )
+        return total
+
+    # ------------------------------------------------------------------ joining
+    def add(
+        self,
+        channel: str,
+        day: int,
+        keys: np.ndarray,
+        prior_orders: np.ndarray | None = None,
+        last_purchase: np.ndarray | None = None,
+        referrer: np.ndarray | None = None,
+        parent_keys: np.ndarray | None = None,
+    ) -> slice:
+        """Append customers with identity ``keys`` joining on ``day`` through ``channel``."""
+        model = self.model
+        rho = self.cfg.referral.trait_correlation if parent_keys is not None else 0.0
+        traits = draw_traits(
+            self._specs[channel], model.streams, keys, model.segment_codes, parent_keys, rho
+        )
+        trust = traits.pop("trust")
+        if self._barriers:
+            trust = trust + self._welcome * (1.0 - trust)
+        else:
+            trust = np.ones_like(trust)
+        cols = dict(
+            traits,
+            rkey=keys,
+            channel=CHANNELS.index(channel),
+            cohort_day=day,
+            trust=trust,
+        )
+        if prior_orders is not None:
+            cols.update(
+                prior_orders=prior_orders,
+                n_orders=prior_orders,
+                last_purchase=last_purchase,
+                has_ordered=True,
+                stage=1,
+            )
+        if referrer is not None:
+            cols["referrer"] = referrer
+        sl = model.pop.append(len(keys), **cols)
+        model.count_new(channel, len(keys))
+        return sl

@@ -1,0 +1,347 @@
+"""The run: a ``mesa.Model`` holding the population, the calendar and the strategies.
+
+Why each framework is here:
+
+* **mesa** is the run container: ``PoolModel`` is a ``mesa.Model`` (seeded, stepped,
+  ``running`` flag) and its daily KPIs go through a ``mesa.DataCollector``.
+  Customers are *not* mesa Agents: a million of them live as arrays
+  (:mod:`lab.population`) and respond in one fused loop (:mod:`lab.agents.behaviour`).
+  The few actors that are worth an object each (shop guides, groups) are mesa Agents.
+* **SimPy** is the calendar: dated events (promotions, big sales, scheduled
+  broadcasts) are SimPy processes, and each day the model advances the SimPy clock
+  to today so every event due today has fired before customers act.
+
+One tick is one day.  :data:`STEP_ORDER` is the documented order of a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import mesa
+import numpy as np
+import simpy
+from scipy.special import gammaincinv
+
+from lab.agents.acquisition import Acquirer
+from lab.agents.behaviour import KERNEL_STREAMS, KPI, pack_params, step_customers
+from lab.plan import DayPlan
+from lab.population import CHANNELS, Population
+from lab.rng import RandomStreams, uniform
+from lab.scenario import Scenario
+from lab.strategies import RUNTIME_BY_TYPE
+
+__all__ = ["COST_KINDS", "STEP_ORDER", "PoolModel"]
+
+STEP_ORDER: tuple[tuple[str, str], ...] = (
+    ("calendar", "advance the SimPy calendar to today: promotions and big sales due today start or end"),
+    ("acquisition", "stock import, paid acquisition and staff invites add customers (traits drawn, welcome message)"),
+    ("strategies act", "each enabled strategy writes today's offers and contacts into the day plan (caps, blocks enforced)"),
+    ("decay", "fatigue and remembered contact load decay"),
+    ("exposure", "offers and contacts raise fatigue and move the reference price"),
+    ("annoyance", "contacts above tolerance may lead to a block/delete"),
+    ("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial"),
+    ("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)"),
+    ("daily dropout", "constant hazard of leaving for good"),
+    ("lifecycle", "stage from days since the last order: active, silent, sleeping, churned"),
+    ("orders", "order values drawn (gamma-gamma), discounts and margin booked, order log appended"),
+    ("referral joins", "friends of today's sharers join the pool; rewards booked"),
+    ("record", "daily KPIs collected (mesa DataCollector)"),
+)  # fmt: skip
+
+#: cost lines every run books (strategies may add their own)
+COST_KINDS: tuple[str, ...] = (
+    "paid_acquisition",
+    "staff_bonus",
+    "referral_rewards",
+    "contacts",
+    "trial_products",
+)
+
+
+class PoolModel(mesa.Model):
+    """One simulated private-traffic pool.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Validated scenario.
+    seed : int, optional
+        Run seed; defaults to ``scenario.seed``.
+    days : int, optional
+        Length of the run; defaults to ``scenario.days``.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, days: int | None = None):
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(seed=seed)
+        self.scenario = scenario
+        self.seed = seed
+        self.days = scenario.days if days is None else int(days)
+        self.day = 0
+        self.streams = RandomStreams(seed)
+        self.segment_names = scenario.traits.segment_names()
+        self.segment_codes = {s: i for i, s in enumerate(self.segment_names)}
+        self.pop = Population(capacity=self._initial_capacity())
+        self.plan = DayPlan(scenario.contacts)
+        self.env = simpy.Environment()
+        self.events: list[tuple[int, str]] = []
+        self.acquirer = Acquirer(self)
+        self.strategies = [
+            RUNTIME_BY_TYPE[cfg.type](cfg, self, i)
+            for i, cfg in enumerate(scenario.strategies)
+            if cfg.enabled
+        ]
+        self.cost_kinds = list(COST_KINDS)
+        for s in self.strategies:
+            for kind in getattr(s, "cost_kinds", ()):
+                if kind not in self.cost_kinds:
+                    self.cost_kinds.append(kind)
+            s.start(self.env)
+        self._params = self._kernel_params()
+        self._keys = np.array([self.streams.key(s) for s in KERNEL_STREAMS], dtype=np.uint64)
+        self._kpi = np.zeros(len(KPI), dtype=np.float64)
+        self._buffers_for(self.pop.capacity)
+        self._orders: list[dict[str, np.ndarray]] = []
+        self.today: dict[str, float] = defaultdict(float)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in self.kpi_names()}
+        )
+
+    # ---------------------------------------------------------------- set-up
+    def _initial_capacity(self) -> int:
+        a = self.scenario.acquisition
+        guess = a.stock_import.total_customers if a.stock_import.enabled else 0
+        guess += self.days * 20
+        return max(1024, int(guess * 1.2))
+
+    def _buffers_for(self, capacity: int) -> None:
+        self._buy_slot = np.zeros(capacity, dtype=np.int64)
+        self._buy_price = np.zeros(capacity, dtype=np.float32)
+        self._buy_trial = np.zeros(capacity, dtype=np.bool_)
+        self._share_slot = np.zeros(capacity, dtype=np.int64)
+        self._share_friends = np.zeros(capacity, dtype=np.int64)
+        self._buffer_capacity = capacity
+
+    def _kernel_params(self) -> np.ndarray:
+        s = self.scenario
+        ann, fat, ref, hab, fo, pur = (
+            s.annoyance, s.fatigue, s.reference_price, s.habit, s.first_order, s.purchase
+        )
+        load_keep = 0.5 ** (1.0 / ann.load_halflife_days)
+        rf = s.acquisition.referral
+        reward_effect = rf.base_share + (1 - rf.base_share) * rf.reward_cny / (
+            rf.reward_cny + rf.reward_half_saturation_cny
+        )
+        share_factor = reward_effect * rf.invites_required ** (-rf.threshold_elasticity)
+        return pack_params(
+            {
+                "fatigue_on": fat.enabled,
+                "fatigue_keep": 1.0 - fat.decay_per_day,
+                "fatigue_gain_promo_day": fat.gain_per_promo_day,
+                "fatigue_damping": pur.fatigue_damping,
+                "refprice_on": ref.enabled,
+                "refprice_learn": ref.learning_rate,
+                "refprice_recover": ref.recovery_per_day,
+                "annoy_on": ann.enabled,
+                "load_keep": load_keep,
+                # steady-state EW load c/(1-keep) for c contacts/day -> 7c per week
+                "load_to_week": 7.0 * (1.0 - load_keep),
+                "block_hazard": ann.block_hazard,
+                "promo_lift": pur.promo_lift,
+                "full_price_penalty": pur.full_price_penalty,
+                "blocked_factor": pur.blocked_factor,
+                "trust_gain": pur.trust_gain_per_order,
+                "habit_on": hab.enabled,
+                "habit_orders": hab.orders_to_habit,
+                "habit_lift": hab.rate_lift,
+                "habit_dropout_reduction": hab.dropout_reduction,
+                "first_order_on": fo.enabled,
+                "action_cost": fo.action_cost,
+                "trial_on": fo.enabled and fo.trial.enabled,
+                "trial_uptake": fo.trial.uptake,
+                "trial_trust_gain": fo.trial.trust_gain,
+                "drop_purchase_on": s.dropout.after_purchase,
+                "drop_day_on": s.dropout.per_day,
+                "referral_on": rf.enabled and rf.friends_per_share > 0,
+                "share_factor": share_factor,
+                "friends_per_share": rf.friends_per_share,
+                "days_to_silent": s.lifecycle.days_to_silent,
+                "days_to_sleeping": s.lifecycle.days_to_sleeping,
+                "days_to_churned": s.lifecycle.days_to_churned,
+            }
+        )
+
+    # ---------------------------------------------------------------- services for modules
+    def book(self, kind: str, amount: float) -> None:
+        """Book a cost (CNY) on today's ledger under ``kind``."""
+        if kind not in self.cost_kinds:
+            raise KeyError(f"unknown cost kind {kind!r}; declare it in the strategy's cost_kinds")
+        self.today["cost_" + kind] += float(amount)
+
+    def count_new(self, channel: str, count: int) -> None:
+        """Record ``count`` customers joining today through ``channel``."""
+        self.today["new_" + channel] += count
+
+    def log_event(self, text: str) -> None:
+        """Record a pool-level event (promotion start, ...) for today."""
+        self.events.append((self.day, text))
+
+    def weekday(self, day: int) -> int:
+        """Weekday of a run day, Monday = 0."""
+        return (self.scenario.start_date + dt.timedelta(days=day)).weekday()
+
+    def date(self, day: int) -> dt.date:
+        """Calendar date of a run day."""
+        return self.scenario.start_date + dt.timedelta(days=day)
+
+    def segment_code(self, name: str) -> int:
+        """Code of a segment label (an unknown label is an error naming the valid ones)."""
+        try:
+            return self.segment_codes[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown segment {name!r}; valid: {', '.join(self.segment_names)}"
+            ) from None
+
+    @staticmethod
+    def streams_uniform(key, day, ids) -> np.ndarray:
+        """Uniform draws for an explicit (possibly salted) stream key."""
+        return uniform(key, day, ids)
+
+    def kpi_names(self) -> list[str]:
+        """Columns of the daily KPI table, in order."""
+        names = ["customers", *[f"new_{c}" for c in CHANNELS], *KPI]
+        names.remove("fatigue_sum")
+        names.remove("ref_price_sum")
+        names += ["mean_fatigue", "mean_ref_price", "gmv", "list_value", "discount_cost", "cogs"]
+        names += ["gross_margin", *[f"cost_{k}" for k in self.cost_kinds], "net_margin"]
+        return names
+
+    # ---------------------------------------------------------------- the day
+    def step(self) -> None:
+        """Advance the pool by one day, in the order of :data:`STEP_ORDER`."""
+        day = self.day
+        self.today = defaultdict(float)
+        self.env.run(until=day + 0.5)
+        self.acquirer.acquire(day)
+        pop = self.pop
+        if pop.capacity > self._buffer_capacity:
+            self._buffers_for(pop.capacity)
+        self.plan.reset(pop)
+        for strategy in self.strategies:
+            strategy.act(day, self.plan)
+        nb, ns = self._respond(day)
+        self._book_orders(day, nb)
+        referred = self.acquirer.add_referrals(
+            day, self._share_slot[:ns].copy(), self._share_friends[:ns].copy()
+        )
+        self._record(referred)
+        self.datacollector.collect(self)
+        self.day += 1
+        if self.day >= self.days:
+            self.running = False
+
+    def _respond(self, day: int) -> tuple[int, int]:
+        p, plan, n = self.pop, self.plan, self.pop.n
+        return step_customers(
+            n, day, self._keys, self._params,
+            p.rkey, p.propensity, p.p_drop_purchase, p.p_drop_day, p.deal_proneness,
+            p.tolerance, p.referral_propensity, p.trust, p.fatigue, p.ref_price,
+            p.contact_load, p.n_orders, p.n_trials, p.last_purchase, p.has_ordered,
+            p.stage, p.alive, p.day_dropout, p.blocked, p.day_blocked,
+            p.purchase_mult, p.dropout_mult,
+            plan.offer_depth, plan.contact_lift, plan.contact_fatigue, plan.contact_load,
+            plan.n_contacts,
+            self._buy_slot, self._buy_price, self._buy_trial, self._share_slot,
+            self._share_friends, self._kpi,
+        )  # fmt: skip
+
+    def _book_orders(self, day: int, nb: int) -> None:
+        if nb == 0:
+            return
+        s = self.scenario
+        slots = self._buy_slot[:nb].copy()
+        price = self._buy_price[:nb].astype(np.float64)
+        trial = self._buy_trial[:nb].copy()
+        pop = self.pop
+        u = self.streams.uniform("basket", day, pop.rkey[slots])
+        p_shape = self._basket_shape(slots)
+        list_value = gammaincinv(p_shape, u) / pop.basket_rate[slots]
+        list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
+        list_value = np.round(list_value, 2)
+        paid = np.round(list_value * price, 2)
+        discount = list_value - paid
+        cogs = np.where(trial, 0.0, list_value * (1.0 - s.purchase.margin_rate))
+        trial_count = int(trial.sum())
+        if trial_count:
+            self.book("trial_products", trial_count * s.first_order.trial.unit_cost_cny)
+        pop.spend[slots] += paid
+        pop.discount_received[slots] += discount
+        self._orders.append(
+            {
+                "slot": slots,
+                "day": np.full(nb, day, dtype=np.int32),
+                "amount": paid,
+                "list_price": list_value,
+                "discount": discount,
+                "is_trial": trial,
+            }
+        )
+        t = self.today
+        t["gmv"] += float(paid.sum())
+        t["list_value"] += float(list_value.sum())
+        t["discount_cost"] += float(discount.sum())
+        t["cogs"] += float(cogs.sum())
+
+    def _basket_shape(self, slots: np.ndarray) -> np.ndarray:
+        shapes = np.array(
+            [self.scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
+        )
+        return shapes[self.pop.channel[slots]]
+
+    def _record(self, referred: int) -> None:
+        t, k = self.today, self._kpi
+        for name, value in zip(KPI, k, strict=True):
+            t[name] += float(value)
+        t["prospect"] += referred  # today's invitees joined after the response step
+        t["alive"] += referred
+        t["referred"] = float(referred)
+        alive = max(k[KPI.index("alive")], 1.0)
+        t["mean_fatigue"] = k[KPI.index("fatigue_sum")] / alive
+        t["mean_ref_price"] = k[KPI.index("ref_price_sum")] / alive
+        t["customers"] = float(self.pop.n)
+        t["gross_margin"] = t["gmv"] - t["cogs"]
+        costs = sum(t["cost_" + kind] for kind in self.cost_kinds)
+        t["net_margin"] = t["gross_margin"] - costs
+
+    # ---------------------------------------------------------------- running
+    def run_model(self, progress=None) -> None:
+        """Run all days; ``progress`` is an optional callable ``f(days_done)``."""
+        while self.running and self.day < self.days:
+            self.step()
+            if progress is not None:
+                progress(self.day)
+
+    def orders_arrays(self) -> dict[str, np.ndarray]:
+        """All orders of the run, concatenated (columns as in the order log)."""
+        if not self._orders:
+            return {
+                "slot": np.zeros(0, np.int64),
+                "day": np.zeros(0, np.int32),
+                "amount": np.zeros(0),
+                "list_price": np.zeros(0),
+                "discount": np.zeros(0),
+                "is_trial": np.zeros(0, bool),
+            }
+        return {k: np.concatenate([o[k] for o in self._orders]) for k in self._orders[0]}
+
+
+def _reporter(name: str):
+    def report(model: PoolModel) -> float:
+        return model.today[name]
+
+    report.__name__ = f"report_{name}"
+    return report
+

@@ -1,0 +1,87 @@
+"""Building blocks for scenario schemas: strict models and documented parameters.
+
+Every parameter in a scenario is declared with :func:`P`, which records its unit,
+valid range and a one-line description.  ``lab explain`` and the scenario reference
+in ``docs/scenario-reference.md`` are generated from these declarations, so the
+documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["P", "StrictModel", "iter_parameters"]
+
+
+class StrictModel(BaseModel):
+    """A schema node that rejects unknown keys and validates on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+def P(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
+    """Declare a scenario parameter.
+
+    Parameters
+    ----------
+    default : Any
+        Value used when the scenario file does not set it.
+    unit : str
+        Unit written in every report of the parameter ("days", "CNY", "1/day", "share", ...).
+    doc : str
+        One-line description.
+    **constraints
+        Pydantic range constraints such as ``ge=0``, ``le=1``, ``gt=0``.
+    """
+    return Field(default, description=doc, json_schema_extra={"unit": unit}, **constraints)
+
+
+def _range_text(field) -> str:
+    parts = []
+    for meta in field.metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                parts.append(f"{sym} {value}")
+    return ", ".join(parts)
+
+
+def iter_parameters(model: BaseModel, prefix: str = ""):
+    """Yield one record per leaf parameter of a validated scenario node.
+
+    Yields
+    ------
+    dict
+        ``path``, ``value``, ``unit``, ``range``, ``doc`` and ``source``
+        (``"file"`` when the scenario set it, ``"default"`` otherwise).
+    """
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        path = f"{prefix}{name}"
+        source = "file" if name in model.model_fields_set else "default"
+        if isinstance(value, BaseModel):
+            for rec in iter_parameters(value, path + "."):
+                if source == "default":
+                    rec["source"] = "default"
+                yield rec
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            for i, item in enumerate(value):
+                yield from iter_parameters(item, f"{path}[{i}].")
+        elif isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel):
+            for key, item in value.items():
+                for rec in iter_parameters(item, f"{path}.{key}."):
+                    if source == "default":
+                        rec["source"] = "default"
+                    yield rec
+        else:
+            extra = field.json_schema_extra or {}
+            yield {
+                "path": path,
+                "value": value,
+                "unit": extra.get("unit", "") if isinstance(extra, dict) else "",
+                "range": _range_text(field),
+                "doc": field.description or "",
+                "source": source,
+            }

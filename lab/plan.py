@@ -1,0 +1,105 @@
+"""Today's plan: the offers and contacts strategies give each customer on one day.
+
+Strategies never touch customer state directly for contacts and offers; they write
+into a :class:`DayPlan`, which enforces two rules in one place:
+
+* only reachable customers (not blocked) receive contacts and coupons;
+* the platform caps per touchpoint and customer per day (Moments 3, mass message 1,
+  ...) are never exceeded, however many strategies ask.
+
+The fused daily kernel then reads the plan arrays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.population import Population
+    from lab.scenario import Contacts
+
+__all__ = ["DayPlan"]
+
+
+class DayPlan:
+    """Per-customer offers and contact effects for one day.
+
+    Parameters
+    ----------
+    contacts : lab.scenario.Contacts
+        Content effects, touchpoint weights and platform caps.
+    """
+
+    _ARRAYS = {
+        "offer_depth": np.float32,  # best discount offered today, share of list price
+        "contact_lift": np.float32,  # summed purchase lift of today's contacts
+        "contact_fatigue": np.float32,  # summed fatigue gain of today's contacts
+        "contact_load": np.float32,  # annoyance-weighted contacts today
+        "n_contacts": np.uint8,  # contacts delivered today, all touchpoints
+    }
+
+    def __init__(self, contacts: Contacts) -> None:
+        self.contacts = contacts
+        self.touchpoints = list(contacts.daily_cap)
+        self.capacity = 0
+        self.n = 0
+        self._alloc(1024)
+        self.contacts_by_touchpoint = dict.fromkeys(self.touchpoints, 0)
+
+    def _alloc(self, capacity: int) -> None:
+        self.capacity = capacity
+        for name, dtype in self._ARRAYS.items():
+            setattr(self, name, np.zeros(capacity, dtype=dtype))
+        self.sent = {tp: np.zeros(capacity, dtype=np.uint8) for tp in self.touchpoints}
+
+    def reset(self, pop: Population) -> None:
+        """Clear the plan for a new day, sized to the current population."""
+        n = pop.n
+        if n > self.capacity:
+            self._alloc(max(n, int(self.capacity * 1.5)))
+        self.n = n
+        self._blocked = pop.blocked[:n]
+        for name in self._ARRAYS:
+            getattr(self, name)[:n] = 0
+        for arr in self.sent.values():
+            arr[:n] = 0
+        self.contacts_by_touchpoint = dict.fromkeys(self.touchpoints, 0)
+
+    def reachable(self) -> np.ndarray:
+        """Customers the brand can still message today (not blocked)."""
+        return ~self._blocked
+
+    def offer(self, mask: np.ndarray, depth: float) -> None:
+        """Offer a discount of ``depth`` (share of list price) to ``mask``; best offer wins."""
+        od = self.offer_depth[: self.n]
+        np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
+
+    def contact(self, mask: np.ndarray, touchpoint: str, content: str, count: int = 1) -> int:
+        """Send ``count`` contacts of a content type through a touchpoint.
+
+        Blocked customers are skipped and the touchpoint's daily cap is enforced.
+
+        Returns
+        -------
+        int
+            Contacts actually delivered.
+        """
+        n = self.n
+        sent = self.sent[touchpoint][:n]
+        cap = self.contacts.daily_cap[touchpoint]
+        room = np.maximum(cap - sent.astype(np.int16), 0)
+        k = np.where(mask & ~self._blocked, np.minimum(room, count), 0).astype(np.uint8)
+        delivered = int(k.sum(dtype=np.int64))
+        if delivered == 0:
+            return 0
+        sent += k
+        self.n_contacts[:n] += k
+        effect = self.contacts.content[content]
+        w = np.float32(self.contacts.channel_weight[touchpoint]) * k.astype(np.float32)
+        self.contact_lift[:n] += np.float32(effect.purchase_lift) * w
+        self.contact_fatigue[:n] += np.float32(effect.fatigue_gain) * w
+        self.contact_load[:n] += np.float32(effect.annoyance_weight) * w
+        self.contacts_by_touchpoint[touchpoint] += delivered
+        return delivered

@@ -1,0 +1,115 @@
+"""Struct-of-arrays customer state: one NumPy array per named state.
+
+Customers live in slots ``0 .. n-1`` of preallocated arrays.  When acquisition or
+referrals need more room the arrays grow geometrically (x1.5, at least the request),
+so a run that grows from 0 to N customers reallocates O(log N) times, not daily.
+Slots never move during a run, so ``customer_id == slot``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["CHANNELS", "STAGES", "STATE_SPEC", "Population"]
+
+#: lifecycle stages; "prospect" = added to the pool but never ordered (加了未下单)
+STAGES: tuple[str, ...] = ("prospect", "active", "silent", "sleeping", "churned")
+#: acquisition channels, in the order they are processed each day
+CHANNELS: tuple[str, ...] = ("stock_import", "paid", "staff_invite", "referral")
+
+#: name -> (dtype, initial value, description).  Traits are drawn once at acquisition;
+#: states change during the run.
+STATE_SPEC: dict[str, tuple[str, float, str]] = {
+    # identity
+    "rkey": ("uint64", 0, "random-stream identity key (see lab.rng)"),
+    "channel": ("int8", -1, "acquisition channel code (CHANNELS)"),
+    "cohort_day": ("int32", -1, "day of acquisition"),
+    "segment": ("int8", -1, "persona segment code"),
+    "referrer": ("int64", -1, "customer_id of the inviter, -1 if none"),
+    # traits
+    "propensity": ("float64", 0.0, "base purchase rate, 1/day"),
+    "p_drop_purchase": ("float32", 0.0, "chance to drop out for good after each purchase"),
+    "p_drop_day": ("float32", 0.0, "daily hazard of dropping out for good, 1/day"),
+    "basket_rate": ("float64", 1.0, "gamma-gamma rate nu of order value, 1/CNY"),
+    "deal_proneness": ("float32", 0.0, "response to discounts and price gaps, 0..1"),
+    "tolerance": ("float32", 1.0, "contacts per week tolerated before annoyance"),
+    "referral_propensity": ("float32", 0.0, "base chance to share after a purchase, 0..1"),
+    # states
+    "trust": ("float32", 1.0, "trust in the brand, 0..1; multiplies purchase rate"),
+    "fatigue": ("float32", 0.0, "promo fatigue, 0..1"),
+    "ref_price": ("float32", 1.0, "reference price as a share of list price"),
+    "contact_load": ("float32", 0.0, "recent contacts, exponentially weighted, per week"),
+    "n_orders": ("int32", 0, "full orders placed (including pre-pool history)"),
+    "n_trials": ("int16", 0, "trial-product orders"),
+    "prior_orders": ("int32", 0, "orders before joining the pool (stock import)"),
+    "last_purchase": ("int32", -1, "day of the last order, -1 never (may be < 0 for history)"),
+    "has_ordered": ("bool", False, "placed any order (history, trial or full)"),
+    "stage": ("int8", 0, "lifecycle stage code (STAGES)"),
+    "alive": ("bool", True, "not yet dropped out for good (latent, unobserved by the brand)"),
+    "day_dropout": ("int32", -1, "day of permanent dropout, -1 if alive"),
+    "blocked": ("bool", False, "has blocked/deleted the brand's account"),
+    "day_blocked": ("int32", -1, "day of blocking, -1 if not blocked"),
+    "spend": ("float64", 0.0, "total paid in the run, CNY"),
+    "discount_received": ("float64", 0.0, "total discount received in the run, CNY"),
+    "referrals": ("int32", 0, "friends brought in"),
+    # hooks for strategies (membership, stored value, shop guides)
+    "purchase_mult": ("float32", 1.0, "strategy multiplier on the purchase rate"),
+    "dropout_mult": ("float32", 1.0, "strategy multiplier on the daily dropout hazard"),
+}
+
+
+class Population:
+    """Growable struct-of-arrays holding every customer of one run.
+
+    Parameters
+    ----------
+    capacity : int
+        Initial number of slots.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self.capacity = max(int(capacity), 16)
+        self.reallocations = 0
+        for name, (dtype, init, _) in STATE_SPEC.items():
+            setattr(self, name, np.full(self.capacity, init, dtype=dtype))
+
+    def reserve(self, extra: int) -> None:
+        """Make room for ``extra`` more customers (amortised geometric growth)."""
+        need = self.n + int(extra)
+        if need <= self.capacity:
+            return
+        new_cap = max(need, int(self.capacity * 1.5) + 16)
+        for name, (dtype, init, _) in STATE_SPEC.items():
+            old = getattr(self, name)
+            arr = np.full(new_cap, init, dtype=dtype)
+            arr[: self.n] = old[: self.n]
+            setattr(self, name, arr)
+        self.capacity = new_cap
+        self.reallocations += 1
+
+    def append(self, count: int, **columns: np.ndarray) -> slice:
+        """Add ``count`` customers; columns not given keep their initial value.
+
+        Returns
+        -------
+        slice
+            The slots of the new customers.
+        """
+        unknown = set(columns) - set(STATE_SPEC)
+        if unknown:
+            raise KeyError(f"unknown state(s) {sorted(unknown)}")
+        self.reserve(count)
+        sl = slice(self.n, self.n + count)
+        for name, values in columns.items():
+            getattr(self, name)[sl] = values
+        self.n += count
+        return sl
+
+    def view(self, name: str) -> np.ndarray:
+        """The live part (slots 0..n-1) of one state array."""
+        return getattr(self, name)[: self.n]
+
+    def nbytes(self) -> int:
+        """Bytes held by all state arrays (capacity, not only live slots)."""
+        return sum(getattr(self, name).nbytes for name in STATE_SPEC)

@@ -1,0 +1,321 @@
+"""Results of one run: daily KPIs, the order log, the customer table, provenance.
+
+Tables are pandas DataFrames.  ``RunResult.save(dir)`` writes each as parquet and
+CSV plus ``manifest.json``; every file carries the provenance stamp (scenario hash,
+seed, lab version, git commit): parquet in its schema metadata, CSV as a first
+comment line (read with ``pandas.read_csv(path, comment="#")``).  Writing is
+atomic: the files go to a temporary folder that replaces the target in one rename,
+so an interrupted save leaves the previous outputs (or nothing), never half files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lab import __version__
+from lab.population import CHANNELS, STAGES
+from lab.scenario import Scenario, dump_scenario, scenario_hash
+
+__all__ = ["CustomerJourney", "RunResult", "git_commit", "provenance"]
+
+TABLES = ("daily", "transactions", "customers")
+
+
+def git_commit() -> str:
+    """Commit of the lab checkout this code runs from ('unknown' outside git)."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=here, capture_output=True, text=True, timeout=5, check=True,
+        )  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here, capture_output=True, text=True, timeout=5, check=True,
+        )  # fmt: skip
+        return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(scenario: Scenario, seed: int, days: int) -> dict[str, str]:
+    """The stamp every output carries."""
+    return {
+        "scenario_name": scenario.name,
+        "scenario_hash": scenario_hash(scenario),
+        "seed": str(seed),
+        "days": str(days),
+        "lab_version": __version__,
+        "git_commit": git_commit(),
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+@dataclass
+class CustomerJourney:
+    """A readable view of one customer's whole journey (for notebooks and teaching)."""
+
+    customer_id: int
+    profile: dict
+    orders: pd.DataFrame
+    invitees: list[int] = field(default_factory=list)
+    events: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_text(self) -> str:
+        """The journey as plain text, one event per line."""
+        p = self.profile
+        lines = [
+            f"customer {self.customer_id}: {p['segment']} via {p['channel']} on {p['cohort_date']}"
+            + (f", invited by {p['referrer']}" if p["referrer"] >= 0 else ""),
+            "  traits: "
+            + ", ".join(
+                f"{k}={p[k]:.3g}"
+                for k in ("propensity", "deal_proneness", "tolerance", "referral_propensity")
+            ),
+            f"  now: stage={p['stage']}, orders={p['n_orders']}, spend={p['spend']:.2f}, "
+            f"fatigue={p['fatigue']:.2f}, blocked={p['blocked']}, alive={p['alive']}",
+        ]
+        lines += [f"  {date}  {text}" for date, text in self.events]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<pre>" + html.escape(self.to_text()) + "</pre>"
+
+
+class RunResult:
+    """Everything one run produced.
+
+    Attributes
+    ----------
+    daily : pandas.DataFrame
+        One row per day: new customers by channel, customers by stage, orders, GMV,
+        discount cost, margin, contacts, blocks, referrals, mean fatigue, costs.
+    transactions : pandas.DataFrame
+        Order log shaped like a real export: order_id, customer_id, date, amount,
+        list_price, discount, channel (acquisition channel), is_trial.
+    customers : pandas.DataFrame
+        One row per customer: identity, traits and final state.
+    meta : dict
+        Provenance stamp.
+    """
+
+    def __init__(self, model) -> None:
+        self.scenario: Scenario = model.scenario
+        self.seed: int = model.seed
+        self.days: int = model.day
+        self.meta = provenance(model.scenario, model.seed, model.day)
+        self.events = list(model.events)
+        self._daily = model.datacollector.get_model_vars_dataframe()
+        self._orders = model.orders_arrays()
+        self._pop = {name: model.pop.view(name).copy() for name in _CUSTOMER_COLUMNS}
+        self._segments = list(model.segment_names)
+        self._start = model.scenario.start_date
+
+    # ------------------------------------------------------------------ tables
+    @cached_property
+    def daily(self) -> pd.DataFrame:
+        df = self._daily.reset_index(drop=True).copy()
+        df.insert(0, "day", np.arange(len(df), dtype=np.int32))
+        df.insert(1, "date", pd.to_datetime(self._start) + pd.to_timedelta(df["day"], unit="D"))
+        count_cols = [c for c in df.columns if c.startswith("new_")] + [
+            c for c in df.columns if c in _INTEGER_KPIS
+        ]
+        for col in count_cols:
+            df[col] = df[col].round().astype(np.int64)
+        return df
+
+    @cached_property
+    def transactions(self) -> pd.DataFrame:
+        o = self._orders
+        slot = o["slot"].astype(np.int64)
+        df = pd.DataFrame(
+            {
+                "order_id": np.arange(slot.size, dtype=np.int64),
+                "customer_id": slot,
+                "date": pd.to_datetime(self._start) + pd.to_timedelta(o["day"], unit="D"),
+                "day": o["day"],
+                "amount": o["amount"],
+                "list_price": o["list_price"],
+                "discount": o["discount"],
+                "channel": pd.Categorical.from_codes(
+                    self._pop["channel"][slot], categories=list(CHANNELS)
+                ),
+                "is_trial": o["is_trial"],
+            }
+        )
+        return df
+
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        p = self._pop
+        df = pd.DataFrame({"customer_id": np.arange(p["channel"].size, dtype=np.int64)})
+        df["channel"] = pd.Categorical.from_codes(p["channel"], categories=list(CHANNELS))
+        df["cohort_day"] = p["cohort_day"]
+        df["cohort_date"] = pd.to_datetime(self._start) + pd.to_timedelta(p["cohort_day"], unit="D")
+        df["segment"] = pd.Categorical.from_codes(p["segment"], categories=self._segments)
+        df["stage"] = pd.Categorical.from_codes(p["stage"], categories=list(STAGES))
+        for name in _CUSTOMER_COLUMNS:
+            if name not in ("channel", "cohort_day", "segment", "stage", "rkey", "basket_rate"):
+                df[name] = p[name]
+        df["mean_order_value"] = _mean_order_value(self.scenario, p)
+        df["n_orders_in_run"] = p["n_orders"] - p["prior_orders"]
+        return df
+
+    def customer(self, customer_id: int) -> CustomerJourney:
+        """The journey of one customer: profile, orders, invitees and dated events."""
+        n = self._pop["channel"].size
+        if not 0 <= int(customer_id) < n:
+            raise KeyError(f"no customer {customer_id}; ids run from 0 to {n - 1}")
+        row = self.customers.iloc[int(customer_id)].to_dict()
+        tx = self.transactions
+        orders = tx[tx["customer_id"] == customer_id].reset_index(drop=True)
+        invitees = self.customers.index[self.customers["referrer"] == customer_id].tolist()
+        date = self._date
+        events = [(date(row["cohort_day"]), f"joined via {row['channel']} ({row['segment']})")]
+        if row["prior_orders"]:
+            events.append(
+                (date(row["cohort_day"]), f"brought {row['prior_orders']} orders of history")
+            )
+        for r in orders.itertuples():
+            kind = "trial order" if r.is_trial else "order"
+            off = f", {r.discount:.2f} off" if r.discount > 0 else ""
+            events.append((date(r.day), f"{kind} {r.amount:.2f} (list {r.list_price:.2f}{off})"))
+        for c in invitees:
+            events.append((date(self._pop["cohort_day"][c]), f"invited customer {c}"))
+        if row["day_blocked"] >= 0:
+            events.append((date(row["day_blocked"]), "blocked/deleted the brand's account"))
+        if row["day_dropout"] >= 0:
+            events.append((date(row["day_dropout"]), "dropped out for good (latent)"))
+        events.sort(key=lambda e: e[0])
+        return CustomerJourney(
+            int(customer_id), row, orders, invitees, [(str(d), t) for d, t in events]
+        )
+
+    def _date(self, day) -> dt.date:
+        return self._start + dt.timedelta(days=int(day))
+
+    def summary(self) -> dict[str, float]:
+        """Headline numbers of the run."""
+        d = self.daily
+        last = d.iloc[-1]
+        return {
+            "customers": int(last["customers"]),
+            "orders": int(d["orders"].sum()),
+            "gmv": float(d["gmv"].sum()),
+            "discount_cost": float(d["discount_cost"].sum()),
+            "gross_margin": float(d["gross_margin"].sum()),
+            "net_margin": float(d["net_margin"].sum()),
+            "active": int(last["active"]),
+            "blocked": int(last["blocked_total"]),
+            "referred": int(d["referred"].sum()),
+            "mean_fatigue_end": float(last["mean_fatigue"]),
+        }
+
+    # ------------------------------------------------------------------ saving
+    def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
+        """Write the three tables, the scenario and a manifest into ``out_dir`` atomically."""
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        try:
+            files = {}
+            for name in TABLES:
+                df = getattr(self, name)
+                if "parquet" in formats:
+                    _write_parquet(df, tmp / f"{name}.parquet", self.meta)
+                    files[f"{name}.parquet"] = len(df)
+                if "csv" in formats:
+                    _write_csv(df, tmp / f"{name}.csv", self.meta)
+                    files[f"{name}.csv"] = len(df)
+            (tmp / "scenario.json").write_text(
+                json.dumps(dump_scenario(self.scenario), indent=2, ensure_ascii=False),
+                encoding="utf-8",
+            )
+            manifest = {**self.meta, "files": files, "summary": self.summary()}
+            (tmp / "manifest.json").write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+            _swap_into_place(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Read a saved table (parquet or CSV) and its provenance stamp."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        meta = {
+            k.decode()[4:]: v.decode()
+            for k, v in (table.schema.metadata or {}).items()
+            if k.startswith(b"lab:")
+        }
+        return table.to_pandas(), meta
+    with path.open(encoding="utf-8") as fh:
+        first = fh.readline()
+    meta = dict(kv.split("=", 1) for kv in first.lstrip("# ").split())
+    return pd.read_csv(path, comment="#"), meta
+
+
+def _write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    stamped = {**(table.schema.metadata or {}), **{f"lab:{k}".encode(): v.encode() for k, v in meta.items()}}
+    pq.write_table(table.replace_schema_metadata(stamped), path)
+
+
+def _write_csv(df: pd.DataFrame, path: Path, meta: dict) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("# " + " ".join(f"{k}={v.replace(' ', '_')}" for k, v in meta.items()) + "\n")
+        df.to_csv(fh, index=False)
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"output path {out} exists and is not a folder")
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _mean_order_value(scenario: Scenario, p: dict) -> np.ndarray:
+    shapes = np.array([scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS])
+    return shapes[p["channel"]] / p["basket_rate"]
+
+
+_CUSTOMER_COLUMNS = (
+    "rkey", "channel", "cohort_day", "segment", "referrer",
+    "propensity", "p_drop_purchase", "p_drop_day", "basket_rate", "deal_proneness",
+    "tolerance", "referral_propensity", "trust", "fatigue", "ref_price",
+    "n_orders", "n_trials", "prior_orders", "last_purchase", "stage", "alive",
+    "day_dropout", "blocked", "day_blocked", "spend", "discount_received", "referrals",
+)  # fmt: skip
+
+_INTEGER_KPIS = {
+    "customers", "prospect", "active", "silent", "sleeping", "churned", "alive",
+    "blocked_total", "new_blocks", "dropouts", "orders", "trial_orders", "promo_orders",
+    "first_orders", "shares", "referred", "contacts", "customers_contacted", "offered",
+}  # fmt: skip

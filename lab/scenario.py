@@ -1,0 +1,613 @@
+"""Scenario schema, loading, validation and hashing.
+
+A scenario is data: a YAML file (or a dict, or the Python objects below) validated
+by this schema.  Unknown keys are rejected with the list of valid ones, ranges are
+checked, and *all* problems are reported at once, each naming file, field and value.
+YAML, dict and objects build identical runs (same :func:`scenario_hash`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from lab.params import P, StrictModel
+from lab.population import CHANNELS
+from lab.strategies import STRATEGY_CONFIGS
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "TraitDist",
+    "TraitSpec",
+    "dump_scenario",
+    "load_scenario",
+    "scenario_from_dict",
+    "scenario_hash",
+]
+
+
+# --------------------------------------------------------------------------- traits
+class TraitDist(StrictModel):
+    """A distribution of one latent trait across customers.
+
+    ``gamma``: mean and shape (rate = shape / mean); ``beta``: mean and concentration
+    (a = mean * concentration, b = (1 - mean) * concentration); ``fixed``: everyone
+    gets the mean.
+    """
+
+    dist: Literal["gamma", "beta", "fixed"] = P("fixed", "name", "gamma | beta | fixed")
+    mean: float = P(0.0, "trait unit", "population mean of the trait", ge=0)
+    shape: float | None = P(None, "1", "gamma shape r (heterogeneity; smaller = more spread)", gt=0)
+    concentration: float | None = P(None, "1", "beta a+b (larger = less spread)", gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.dist == "gamma" and self.shape is None:
+            raise ValueError("a gamma trait needs 'shape'")
+        if self.dist == "beta":
+            if self.concentration is None:
+                raise ValueError("a beta trait needs 'concentration'")
+            if not 0 < self.mean < 1:
+                raise ValueError(f"a beta trait needs 0 < mean < 1, got {self.mean}")
+        return self
+
+
+class Basket(StrictModel):
+    """Gamma–gamma order values (Fader, Hardie & Lee 2005).
+
+    Each customer's orders are Gamma(p, nu) with nu ~ Gamma(q, gamma) across
+    customers; the population mean order value is p * gamma / (q - 1).
+    """
+
+    mean_order_value_cny: float = P(150.0, "CNY", "population mean list value of an order", gt=0)
+    shape_per_order: float = P(6.0, "1", "p: shape of one customer's order values", gt=0)
+    shape_across_customers: float = P(4.0, "1", "q: heterogeneity of customers' means", gt=1)
+
+
+def _gamma(mean, shape):
+    return TraitDist(dist="gamma", mean=mean, shape=shape)
+
+
+def _beta(mean, conc):
+    return TraitDist(dist="beta", mean=mean, concentration=conc)
+
+
+def _fixed(v):
+    return TraitDist(dist="fixed", mean=v)
+
+
+class TraitSpec(StrictModel):
+    """Latent traits drawn for each customer at acquisition."""
+
+    propensity_per_day: TraitDist = Field(
+        default_factory=lambda: _gamma(0.012, 0.6),
+        description="purchase rate lambda (1/day); gamma gives a BG/NBD-style pool",
+    )
+    dropout_after_purchase: TraitDist = Field(
+        default_factory=lambda: _beta(0.08, 8.0),
+        description="chance of leaving for good right after each order (BG/NBD p)",
+    )
+    dropout_per_day: TraitDist = Field(
+        default_factory=lambda: _fixed(0.0005), description="daily hazard of leaving for good"
+    )
+    basket: Basket = Field(default_factory=Basket, description="order value distribution")
+    deal_proneness: TraitDist = Field(
+        default_factory=lambda: _beta(0.5, 4.0), description="response to discounts, 0..1"
+    )
+    contact_tolerance_per_week: TraitDist = Field(
+        default_factory=lambda: _gamma(4.0, 3.0),
+        description="marketing contacts per week a customer accepts before annoyance",
+    )
+    referral_propensity: TraitDist = Field(
+        default_factory=lambda: _beta(0.15, 4.0),
+        description="base chance of sharing after an order, before reward effects",
+    )
+    trust: TraitDist = Field(
+        default_factory=lambda: _beta(0.6, 6.0),
+        description="initial trust in the brand, 0..1 (multiplies purchase rate)",
+    )
+    segments: dict[str, float] = P(
+        {"student": 0.2, "white_collar": 0.6, "business": 0.2},
+        "share",
+        "persona labels and their shares (normalised)",
+    )
+
+    @field_validator("segments")
+    @classmethod
+    def _segments_ok(cls, v):
+        if not v:
+            raise ValueError("needs at least one segment")
+        if any(s < 0 for s in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("segment shares must be >= 0 with a positive sum")
+        return v
+
+
+class TraitOverride(StrictModel):
+    """Per-channel overrides of :class:`TraitSpec`; anything left out is inherited."""
+
+    propensity_per_day: TraitDist | None = None
+    dropout_after_purchase: TraitDist | None = None
+    dropout_per_day: TraitDist | None = None
+    basket: Basket | None = None
+    deal_proneness: TraitDist | None = None
+    contact_tolerance_per_week: TraitDist | None = None
+    referral_propensity: TraitDist | None = None
+    trust: TraitDist | None = None
+    segments: dict[str, float] | None = None
+
+
+class Traits(StrictModel):
+    """Trait distributions: a default and per-channel overrides."""
+
+    default: TraitSpec = Field(default_factory=TraitSpec)
+    by_channel: dict[str, TraitOverride] = Field(
+        default_factory=lambda: {
+            "referral": TraitOverride(trust=_beta(0.75, 6.0)),
+            "paid": TraitOverride(
+                propensity_per_day=_gamma(0.009, 0.5), deal_proneness=_beta(0.65, 4.0)
+            ),
+        },
+        description=f"overrides keyed by channel ({', '.join(CHANNELS)})",
+    )
+
+    @field_validator("by_channel")
+    @classmethod
+    def _known_channels(cls, v):
+        bad = [k for k in v if k not in CHANNELS]
+        if bad:
+            raise ValueError(f"unknown channel {bad[0]!r}; valid: {', '.join(CHANNELS)}")
+        return v
+
+    def for_channel(self, channel: str) -> TraitSpec:
+        """The resolved traits of one channel (default merged with its override)."""
+        over = self.by_channel.get(channel)
+        if over is None:
+            return self.default
+        patch = {k: v for k, v in over.__dict__.items() if v is not None}
+        return self.default.model_copy(update=patch)
+
+    def segment_names(self) -> list[str]:
+        """All segment labels across channels, in a stable order."""
+        names: list[str] = []
+        for ch in CHANNELS:
+            for s in self.for_channel(ch).segments:
+                if s not in names:
+                    names.append(s)
+        return names
+
+
+# ---------------------------------------------------------------------- acquisition
+class StockImport(StrictModel):
+    """存量导入: customers who already bought elsewhere, moved into the pool."""
+
+    enabled: bool = P(True, "flag", "switch stock import on/off")
+    customers_per_day: float = P(40.0, "customers/day", "import rate", ge=0)
+    total_customers: int = P(6000, "customers", "size of the existing customer base to move", ge=0)
+    start_day: int = P(0, "day", "first import day", ge=0)
+    prior_orders_mean: float = P(
+        1.5, "orders", "mean orders before joining (1 + Poisson(mean - 1))", ge=1
+    )
+    prior_recency_max_days: int = P(
+        120, "days", "last pre-pool order is uniform in [0, this] days before joining", ge=0
+    )
+
+
+class PaidAcquisition(StrictModel):
+    """公域拉新: ads and KOL traffic bought per customer; unit cost rises with volume."""
+
+    enabled: bool = P(True, "flag", "switch paid acquisition on/off")
+    daily_budget_cny: float = P(2000.0, "CNY/day", "spend per day", ge=0)
+    base_cac_cny: float = P(60.0, "CNY/customer", "cost per customer at low volume", gt=0)
+    saturation_customers_per_day: float = P(
+        50.0, "customers/day", "volume at which the unit cost has doubled", gt=0
+    )
+    start_day: int = P(0, "day", "first day of spend", ge=0)
+    end_day: int | None = P(None, "day", "last day of spend (inclusive); none = run end", ge=0)
+
+
+class StaffInvites(StrictModel):
+    """全员营销: staff invite relatives, neighbours and walk-in customers."""
+
+    enabled: bool = P(True, "flag", "switch staff invites on/off")
+    staff: int = P(10, "people", "staff inviting", ge=0)
+    invites_per_staff_per_day: float = P(0.8, "customers/staff/day", "mean successful adds", ge=0)
+    bonus_per_invite_cny: float = P(5.0, "CNY/customer", "bonus paid per added customer", ge=0)
+
+
+class Referral(StrictModel):
+    """裂变: buyers invite friends for a reward.
+
+    After an order a customer shares with probability
+    ``referral_propensity * (base_share + (1-base_share) * R/(R + half_saturation))
+    * invites_required ** -threshold_elasticity``; a share brings Poisson
+    (friends_per_share) friends; each full group of ``invites_required`` friends
+    earns the inviter ``reward_cny``; each friend gets ``invitee_reward_cny``.
+    """
+
+    enabled: bool = P(True, "flag", "switch referral on/off")
+    reward_cny: float = P(20.0, "CNY", "reward per completed invite (gift / red envelope)", ge=0)
+    invitee_reward_cny: float = P(5.0, "CNY", "welcome gift to each invitee", ge=0)
+    invites_required: int = P(1, "friends", "friends needed for one reward", ge=1, le=20)
+    base_share: float = P(0.2, "share", "share of the propensity acted on with no reward", ge=0, le=1)
+    reward_half_saturation_cny: float = P(
+        30.0, "CNY", "reward at which half the reward effect is reached", gt=0
+    )
+    threshold_elasticity: float = P(
+        0.7, "1", "how fast sharing falls with the number of invites required", ge=0
+    )
+    friends_per_share: float = P(0.8, "friends", "mean friends joining per share", ge=0, le=20)
+    trait_correlation: float = P(
+        0.3, "1", "Gaussian-copula correlation of invitee traits with the inviter", ge=0, le=0.99
+    )
+
+
+class Acquisition(StrictModel):
+    """引流: the four ways customers enter the private pool."""
+
+    stock_import: StockImport = Field(default_factory=StockImport)
+    paid: PaidAcquisition = Field(default_factory=PaidAcquisition)
+    staff_invite: StaffInvites = Field(default_factory=StaffInvites)
+    referral: Referral = Field(default_factory=Referral)
+
+
+# ------------------------------------------------------------------- behaviour
+class Trial(StrictModel):
+    """体验品: a cheap trial product that lowers the action cost and builds trust."""
+
+    enabled: bool = P(False, "flag", "offer a trial product to prospects")
+    price_cny: float = P(9.9, "CNY", "price of the trial product", ge=0)
+    unit_cost_cny: float = P(12.0, "CNY", "cost of goods of one trial", ge=0)
+    uptake: float = P(1.5, "x", "trial rate relative to the first-order rate", ge=0)
+    trust_gain: float = P(0.5, "share", "share of missing trust a trial adds", ge=0, le=1)
+
+
+class FirstOrder(StrictModel):
+    """转化: welcome message and the conversion barriers (trust, action cost)."""
+
+    enabled: bool = P(True, "flag", "apply barriers; off = prospects buy like customers")
+    welcome_quality: float = P(0.6, "0..1", "quality of the welcome message (欢迎语)", ge=0, le=1)
+    welcome_trust_gain: float = P(
+        0.5, "share", "share of missing trust a perfect welcome message adds", ge=0, le=1
+    )
+    action_cost: float = P(0.4, "0..1", "friction of the first order (share of rate lost)", ge=0, lt=1)
+    trial: Trial = Field(default_factory=Trial)
+
+
+class Purchase(StrictModel):
+    """Daily purchase: rate = propensity x trust x habit x price x promotion x contact."""
+
+    promo_lift: float = P(
+        6.0, "x per price gap", "lift per unit gap below the reference price, x deal proneness", ge=0
+    )
+    full_price_penalty: float = P(
+        4.0, "per price gap", "rate lost per unit gap above the reference price, x deal proneness", ge=0
+    )
+    fatigue_damping: float = P(
+        0.9, "share", "share of promotion and contact lift lost at fatigue 1", ge=0, le=1
+    )
+    blocked_factor: float = P(0.4, "x", "purchase rate of customers who blocked the brand", ge=0, le=1)
+    trust_gain_per_order: float = P(0.3, "share", "share of missing trust each order adds", ge=0, le=1)
+    margin_rate: float = P(0.55, "share", "gross margin on list price", ge=0, le=1)
+
+
+class Habit(StrictModel):
+    """The first 3–5 purchases decide stickiness."""
+
+    enabled: bool = P(True, "flag", "switch habit formation on/off")
+    orders_to_habit: int = P(4, "orders", "orders after which stickiness is complete", ge=1, le=20)
+    rate_lift: float = P(0.6, "x", "extra purchase rate once habit is complete", ge=0)
+    dropout_reduction: float = P(
+        0.5, "share", "share of the dropout chances removed once habit is complete", ge=0, le=1
+    )
+
+
+class ReferencePrice(StrictModel):
+    """参考价格: customers learn prices from the discounts they see."""
+
+    enabled: bool = P(True, "flag", "switch reference-price learning on/off")
+    learning_rate: float = P(
+        0.15, "share/day", "share of the gap to a seen promo price learned per promo day", ge=0, le=1
+    )
+    recovery_per_day: float = P(
+        0.01, "share/day", "share of the gap to list price recovered per day without promotion", ge=0, le=1
+    )
+
+
+class Fatigue(StrictModel):
+    """促销疲劳: promotions and contacts tire customers; fatigue decays."""
+
+    enabled: bool = P(True, "flag", "switch promo fatigue on/off")
+    decay_per_day: float = P(0.03, "share/day", "share of fatigue lost per day", ge=0, le=1)
+    gain_per_promo_day: float = P(
+        0.04, "share", "share of remaining headroom taken by each promotion day seen", ge=0, le=1
+    )
+
+
+class Annoyance(StrictModel):
+    """拉黑/删除: contacts beyond tolerance lead to blocks."""
+
+    enabled: bool = P(True, "flag", "switch blocking on/off")
+    load_halflife_days: float = P(
+        3.5, "days", "half-life of the remembered contact load", gt=0
+    )
+    block_hazard: float = P(
+        0.05, "1/contact", "block chance per contact at twice the tolerated load", ge=0, le=1
+    )
+
+
+class ContentEffect(StrictModel):
+    """Effect of one contact of a content type, at full reach."""
+
+    purchase_lift: float = P(0.5, "x", "same-day purchase-rate lift", ge=0)
+    fatigue_gain: float = P(0.03, "share", "share of fatigue headroom taken", ge=0, le=1)
+    annoyance_weight: float = P(1.0, "contacts", "how much it counts towards the load", ge=0)
+
+
+class Contacts(StrictModel):
+    """触达: how contacts act (strategies decide who is contacted and when)."""
+
+    content: dict[str, ContentEffect] = Field(
+        default_factory=lambda: {
+            "promotion": ContentEffect(purchase_lift=0.8, fatigue_gain=0.06, annoyance_weight=1.0),
+            "value": ContentEffect(purchase_lift=0.25, fatigue_gain=0.005, annoyance_weight=0.4),
+            "interaction": ContentEffect(purchase_lift=0.15, fatigue_gain=0.0, annoyance_weight=0.3),
+        },
+        description="content types: promotion, value (useful content), interaction (fun)",
+    )
+    channel_weight: dict[str, float] = P(
+        {"private_chat": 1.0, "group": 0.5, "moments": 0.3, "mass_message": 0.7},
+        "x",
+        "strength of one contact by touchpoint (私聊, 群聊, 朋友圈, 群发)",
+    )
+    daily_cap: dict[str, int] = P(
+        {"private_chat": 3, "group": 5, "moments": 3, "mass_message": 1},
+        "contacts/customer/day",
+        "platform caps per touchpoint (Moments 3 a day, mass message 1 a day)",
+    )
+
+    @model_validator(mode="after")
+    def _same_channels(self):
+        if set(self.channel_weight) != set(self.daily_cap):
+            raise ValueError("channel_weight and daily_cap must name the same touchpoints")
+        if any(v < 0 for v in self.daily_cap.values()):
+            raise ValueError("daily caps must be >= 0")
+        return self
+
+
+class Lifecycle(StrictModel):
+    """生命周期: stage follows days since the last order."""
+
+    days_to_silent: int = P(30, "days", "active -> silent", ge=1)
+    days_to_sleeping: int = P(90, "days", "silent -> sleeping", ge=1)
+    days_to_churned: int = P(180, "days", "sleeping -> churned", ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.days_to_silent < self.days_to_sleeping < self.days_to_churned:
+            raise ValueError("need days_to_silent < days_to_sleeping < days_to_churned")
+        return self
+
+
+class Dropout(StrictModel):
+    """永久流失: the two latent dropout processes, switchable separately."""
+
+    after_purchase: bool = P(True, "flag", "BG/NBD-style dropout after each order")
+    per_day: bool = P(True, "flag", "constant daily dropout hazard")
+
+
+class Economics(StrictModel):
+    """Money conventions."""
+
+    currency: str = P("CNY", "label", "currency label in reports")
+    annual_discount_rate: float = P(0.10, "1/year", "for LTV discounting", ge=0, le=1)
+
+
+StrategyEntry = Annotated[Any, "strategy"]
+
+
+class Scenario(StrictModel):
+    """A whole scenario: the pool, its customers and the strategies run on it."""
+
+    name: str = P("scenario", "text", "short name used in outputs")
+    description: str = P("", "text", "what this scenario asks")
+    days: int = P(365, "days", "length of the run", ge=1, le=3650)
+    seed: int = P(0, "1", "default seed (the CLI --seed overrides)", ge=0, lt=2**63)
+    start_date: dt.date = P(dt.date(2026, 1, 1), "date", "calendar date of day 0")
+    economics: Economics = Field(default_factory=Economics)
+    acquisition: Acquisition = Field(default_factory=Acquisition)
+    traits: Traits = Field(default_factory=Traits)
+    first_order: FirstOrder = Field(default_factory=FirstOrder)
+    purchase: Purchase = Field(default_factory=Purchase)
+    habit: Habit = Field(default_factory=Habit)
+    reference_price: ReferencePrice = Field(default_factory=ReferencePrice)
+    fatigue: Fatigue = Field(default_factory=Fatigue)
+    annoyance: Annoyance = Field(default_factory=Annoyance)
+    contacts: Contacts = Field(default_factory=Contacts)
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    dropout: Dropout = Field(default_factory=Dropout)
+    strategies: list[
+        Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
+    ] = Field(default_factory=list, description="strategies switched on, by type")
+
+    @model_validator(mode="after")
+    def _strategy_references(self):
+        for i, s in enumerate(self.strategies):
+            for ref in getattr(s, "touchpoints_used", lambda: [])():
+                if ref not in self.contacts.daily_cap:
+                    raise ValueError(
+                        f"strategies[{i}] uses touchpoint {ref!r}; "
+                        f"known: {', '.join(self.contacts.daily_cap)}"
+                    )
+            for ref in getattr(s, "contents_used", lambda: [])():
+                if ref not in self.contacts.content:
+                    raise ValueError(
+                        f"strategies[{i}] uses content type {ref!r}; "
+                        f"known: {', '.join(self.contacts.content)}"
+                    )
+        return self
+
+
+# ------------------------------------------------------------------- errors
+class ScenarioError(ValueError):
+    """Every problem found in a scenario, each naming file, field and value."""
+
+    def __init__(self, problems: list[str], source: str = "<dict>") -> None:
+        self.problems = problems
+        self.source = source
+        head = f"{source}: {len(problems)} problem(s) in the scenario"
+        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _loc_text(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "<top level>"
+
+
+def _node_at(model_cls: type[BaseModel], loc: tuple):
+    """The schema class reached by following ``loc`` (for listing valid keys)."""
+    node: Any = model_cls
+    for part in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(part)
+            if field is None:
+                # a discriminated-union tag in the location: pick the config class
+                node = _strategy_config(part) or None
+                if node is None:
+                    return None
+                continue
+            node = _unwrap(field.annotation)
+        elif isinstance(part, int) or node in (dict, list):
+            continue
+        else:
+            return None
+    return node
+
+
+def _unwrap(annotation):
+    """Strip Optional/list/dict/Annotated wrappers down to a model class if any."""
+    import typing
+
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if origin in (list, dict):
+        inner = _unwrap(args[-1]) if args else None
+        return inner if inner is not None else origin
+    for a in args:
+        found = _unwrap(a)
+        if isinstance(found, type) and issubclass(found, BaseModel):
+            return found
+    return None
+
+
+def _strategy_config(tag):
+    from lab.strategies import CONFIG_BY_TYPE
+
+    return CONFIG_BY_TYPE.get(tag)
+
+
+def _format_error(err: dict) -> str:
+    loc = tuple(err.get("loc", ()))
+    where = _loc_text(loc)
+    kind = err.get("type", "")
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        parent = _node_at(Scenario, loc[:-1])
+        valid = ", ".join(parent.model_fields) if isinstance(parent, type) else "?"
+        return f"{where}: unknown key {loc[-1]!r}; valid keys here: {valid}"
+    if kind == "union_tag_invalid":
+        from lab.strategies import CONFIG_BY_TYPE
+
+        tag = (value or {}).get("type") if isinstance(value, dict) else value
+        return (
+            f"{where}.type: unknown strategy type {tag!r}; "
+            f"valid types: {', '.join(CONFIG_BY_TYPE)}"
+        )
+    if kind == "union_tag_not_found":
+        from lab.strategies import CONFIG_BY_TYPE
+
+        return f"{where}: a strategy needs 'type', one of: {', '.join(CONFIG_BY_TYPE)}"
+    msg = err.get("msg", "invalid")
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    if isinstance(value, dict):
+        return f"{where}: {msg}"
+    return f"{where} = {shown}: {msg}"
+
+
+# ------------------------------------------------------------------- loading
+def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
+    """Validate a plain dict into a :class:`Scenario` (all problems at once).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem with its field and value.
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError([f"the top level must be a mapping, got {type(data).__name__}"], source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [_format_error(e) for e in exc.errors(include_url=False)]
+        raise ScenarioError(problems, source) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The YAML file.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Missing file, malformed YAML, unknown keys, wrong types, out-of-range values.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError([f"file not found: {p}"], str(p))
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([f"malformed YAML{where}: {problem}"], str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"not UTF-8 text: {exc}"], str(p)) from None
+    if data is None:
+        data = {}
+    scenario = scenario_from_dict(data, source=str(p))
+    return scenario
+
+
+def dump_scenario(scenario: Scenario) -> dict:
+    """The complete scenario (defaults filled in) as plain JSON-able data."""
+    return scenario.model_dump(mode="json")
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Short SHA-256 of the complete scenario: equal hashes mean identical runs."""
+    blob = json.dumps(dump_scenario(scenario), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]

@@ -1,0 +1,33 @@
+"""Strategy library: the levers a private-traffic team pulls, one module each.
+
+A scenario switches a strategy on by listing it under ``strategies:`` with its
+``type``.  ``STRATEGY_CONFIGS`` is the union the scenario schema validates against;
+``RUNTIME_BY_TYPE`` maps a type to the class the model instantiates.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+from lab.strategies.base import Strategy, StrategyConfig, Target
+from lab.strategies.contact_plan import ContactPlan, ContactPlanConfig
+from lab.strategies.discount_cadence import DiscountCadence, DiscountCadenceConfig
+
+_RUNTIMES: tuple[type[Strategy], ...] = (DiscountCadence, ContactPlan)
+
+RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {
+    r.config_cls.model_fields["type"].default: r for r in _RUNTIMES
+}
+CONFIG_BY_TYPE: dict[str, type[StrategyConfig]] = {
+    t: r.config_cls for t, r in RUNTIME_BY_TYPE.items()
+}
+STRATEGY_CONFIGS = Union[tuple(CONFIG_BY_TYPE.values())]  # noqa: UP007
+
+__all__ = [
+    "CONFIG_BY_TYPE",
+    "RUNTIME_BY_TYPE",
+    "STRATEGY_CONFIGS",
+    "Strategy",
+    "StrategyConfig",
+    "Target",
+]

@@ -1,0 +1,120 @@
+"""Contact plan (触达计划): a weekly plan of messages through one touchpoint.
+
+Each weekday carries content types (promotion, value content, interaction) or
+rest; every planned message reaches a targeted customer with probability
+``reach x stage_frequency[stage]``, drawn from the lab's ``contact_reach`` stream
+so that two scenarios contact the same people where their plans agree.  Platform
+caps are enforced by the day plan; blocked customers are never reached.  Content
+types move purchase and fatigue differently (``contacts.content`` in the scenario);
+each delivered contact costs ``cost_per_contact_cny`` of staff time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import field_validator
+
+from lab.params import P
+from lab.population import STAGES
+from lab.rng import mix64
+from lab.strategies.base import Strategy, StrategyConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.plan import DayPlan
+
+__all__ = ["WEEKDAYS", "ContactPlan", "ContactPlanConfig"]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ContactPlanConfig(StrategyConfig):
+    """A weekly contact plan on one touchpoint."""
+
+    type: Literal["contact_plan"] = "contact_plan"
+    touchpoint: str = P("group", "touchpoint", "private_chat | group | moments | mass_message")
+    weekly: dict[str, list[str]] = P(
+        {
+            "mon": ["promotion"],
+            "tue": ["interaction"],
+            "wed": [],
+            "thu": ["value"],
+            "fri": [],
+            "sat": ["promotion"],
+            "sun": [],
+        },
+        "content types per weekday",
+        "messages per weekday; [] = rest day",
+    )
+    reach: float = P(0.6, "share", "chance a targeted customer sees one message", ge=0, le=1)
+    stage_frequency: dict[str, float] = P(
+        {s: 1.0 for s in STAGES}, "share", "multiplier on reach by lifecycle stage"
+    )
+    cost_per_contact_cny: float = P(0.02, "CNY/contact", "staff and tool cost per delivered contact", ge=0)
+
+    @field_validator("weekly", mode="before")
+    @classmethod
+    def _weekly(cls, v):
+        if not isinstance(v, dict):
+            return v
+        bad = [k for k in v if k not in WEEKDAYS]
+        if bad:
+            raise ValueError(f"unknown weekday {bad[0]!r}; valid: {', '.join(WEEKDAYS)}")
+        out = {d: [] for d in WEEKDAYS}
+        for day, items in v.items():
+            if items in (None, "rest"):
+                items = []
+            elif isinstance(items, str):
+                items = [items]
+            out[day] = list(items)
+        return out
+
+    @field_validator("stage_frequency")
+    @classmethod
+    def _stages(cls, v):
+        bad = [k for k in v if k not in STAGES]
+        if bad:
+            raise ValueError(f"unknown stage {bad[0]!r}; valid: {', '.join(STAGES)}")
+        if any(not 0 <= x <= 1 for x in v.values()):
+            raise ValueError("stage frequencies must be in [0, 1]")
+        return {s: v.get(s, 1.0) for s in STAGES}
+
+    def touchpoints_used(self) -> list[str]:
+        return [self.touchpoint]
+
+    def contents_used(self) -> list[str]:
+        return sorted({c for items in self.weekly.values() for c in items})
+
+    def messages_per_week(self) -> int:
+        """Planned messages per week (before reach and caps)."""
+        return sum(len(items) for items in self.weekly.values())
+
+
+class ContactPlan(Strategy):
+    """Runtime of :class:`ContactPlanConfig`."""
+
+    config_cls = ContactPlanConfig
+    summary = "send today's planned messages on one touchpoint, within caps"
+
+    def start(self, env) -> None:
+        cfg = self.config
+        self._stage_p = np.array([cfg.stage_frequency[s] for s in STAGES]) * cfg.reach
+        self._salt = int(mix64(np.uint64(1000 + self.index)))
+
+    def act(self, day: int, plan: DayPlan) -> None:
+        weekday = WEEKDAYS[self.model.weekday(day)]
+        contents = self.config.weekly[weekday]
+        if not contents:
+            return
+        pop = self.model.pop
+        n = pop.n
+        target = self.config.target.mask(self.model)
+        p = self._stage_p[pop.stage[:n]]
+        key = self.model.streams.key("contact_reach")
+        delivered = 0
+        for j, content in enumerate(contents):
+            salt = np.uint64(self._salt) ^ np.uint64(j * 0x9E37)
+            u = self.model.streams_uniform(key ^ salt, day, pop.rkey[:n])
+            delivered += plan.contact(target & (u < p), self.config.touchpoint, content)
+        self.model.book("contacts", delivered * self.config.cost_per_contact_cny)
