@@ -24,6 +24,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check lab tests benchmarks
+	$(BIN)/ruff format --check lab tests benchmarks
 
 test: lint
 	$(BIN)/python -m pytest -q -n 2

@@ -127,7 +127,12 @@ class PoolModel(mesa.Model):
     def _kernel_params(self) -> np.ndarray:
         s = self.scenario
         ann, fat, ref, hab, fo, pur = (
-            s.annoyance, s.fatigue, s.reference_price, s.habit, s.first_order, s.purchase
+            s.annoyance,
+            s.fatigue,
+            s.reference_price,
+            s.habit,
+            s.first_order,
+            s.purchase,
         )
         load_keep = 0.5 ** (1.0 / ann.load_halflife_days)
         rf = s.acquisition.referral
@@ -344,4 +349,3 @@ def _reporter(name: str):
 
     report.__name__ = f"report_{name}"
     return report
-

@@ -69,7 +69,9 @@ def iter_parameters(model: BaseModel, prefix: str = ""):
         elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
             for i, item in enumerate(value):
                 yield from iter_parameters(item, f"{path}[{i}].")
-        elif isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel):
+        elif (
+            isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel)
+        ):
             for key, item in value.items():
                 for rec in iter_parameters(item, f"{path}.{key}."):
                     if source == "default":

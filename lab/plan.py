@@ -12,7 +12,7 @@ The fused daily kernel then reads the plan arrays.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class DayPlan:
         Content effects, touchpoint weights and platform caps.
     """
 
-    _ARRAYS = {
+    _ARRAYS: ClassVar[dict[str, type]] = {
         "offer_depth": np.float32,  # best discount offered today, share of list price
         "contact_lift": np.float32,  # summed purchase lift of today's contacts
         "contact_fatigue": np.float32,  # summed fatigue gain of today's contacts

@@ -279,7 +279,10 @@ def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
 
 def _write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
     table = pa.Table.from_pandas(df, preserve_index=False)
-    stamped = {**(table.schema.metadata or {}), **{f"lab:{k}".encode(): v.encode() for k, v in meta.items()}}
+    stamped = {
+        **(table.schema.metadata or {}),
+        **{f"lab:{k}".encode(): v.encode() for k, v in meta.items()},
+    }
     pq.write_table(table.replace_schema_metadata(stamped), path)
 
 

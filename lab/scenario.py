@@ -235,7 +235,9 @@ class Referral(StrictModel):
     reward_cny: float = P(20.0, "CNY", "reward per completed invite (gift / red envelope)", ge=0)
     invitee_reward_cny: float = P(5.0, "CNY", "welcome gift to each invitee", ge=0)
     invites_required: int = P(1, "friends", "friends needed for one reward", ge=1, le=20)
-    base_share: float = P(0.2, "share", "share of the propensity acted on with no reward", ge=0, le=1)
+    base_share: float = P(
+        0.2, "share", "share of the propensity acted on with no reward", ge=0, le=1
+    )
     reward_half_saturation_cny: float = P(
         30.0, "CNY", "reward at which half the reward effect is reached", gt=0
     )
@@ -276,7 +278,9 @@ class FirstOrder(StrictModel):
     welcome_trust_gain: float = P(
         0.5, "share", "share of missing trust a perfect welcome message adds", ge=0, le=1
     )
-    action_cost: float = P(0.4, "0..1", "friction of the first order (share of rate lost)", ge=0, lt=1)
+    action_cost: float = P(
+        0.4, "0..1", "friction of the first order (share of rate lost)", ge=0, lt=1
+    )
     trial: Trial = Field(default_factory=Trial)
 
 
@@ -284,16 +288,26 @@ class Purchase(StrictModel):
     """Daily purchase: rate = propensity x trust x habit x price x promotion x contact."""
 
     promo_lift: float = P(
-        6.0, "x per price gap", "lift per unit gap below the reference price, x deal proneness", ge=0
+        6.0,
+        "x per price gap",
+        "lift per unit gap below the reference price, x deal proneness",
+        ge=0,
     )
     full_price_penalty: float = P(
-        4.0, "per price gap", "rate lost per unit gap above the reference price, x deal proneness", ge=0
+        4.0,
+        "per price gap",
+        "rate lost per unit gap above the reference price, x deal proneness",
+        ge=0,
     )
     fatigue_damping: float = P(
         0.9, "share", "share of promotion and contact lift lost at fatigue 1", ge=0, le=1
     )
-    blocked_factor: float = P(0.4, "x", "purchase rate of customers who blocked the brand", ge=0, le=1)
-    trust_gain_per_order: float = P(0.3, "share", "share of missing trust each order adds", ge=0, le=1)
+    blocked_factor: float = P(
+        0.4, "x", "purchase rate of customers who blocked the brand", ge=0, le=1
+    )
+    trust_gain_per_order: float = P(
+        0.3, "share", "share of missing trust each order adds", ge=0, le=1
+    )
     margin_rate: float = P(0.55, "share", "gross margin on list price", ge=0, le=1)
 
 
@@ -313,10 +327,18 @@ class ReferencePrice(StrictModel):
 
     enabled: bool = P(True, "flag", "switch reference-price learning on/off")
     learning_rate: float = P(
-        0.15, "share/day", "share of the gap to a seen promo price learned per promo day", ge=0, le=1
+        0.15,
+        "share/day",
+        "share of the gap to a seen promo price learned per promo day",
+        ge=0,
+        le=1,
     )
     recovery_per_day: float = P(
-        0.01, "share/day", "share of the gap to list price recovered per day without promotion", ge=0, le=1
+        0.01,
+        "share/day",
+        "share of the gap to list price recovered per day without promotion",
+        ge=0,
+        le=1,
     )
 
 
@@ -334,9 +356,7 @@ class Annoyance(StrictModel):
     """拉黑/删除: contacts beyond tolerance lead to blocks."""
 
     enabled: bool = P(True, "flag", "switch blocking on/off")
-    load_halflife_days: float = P(
-        3.5, "days", "half-life of the remembered contact load", gt=0
-    )
+    load_halflife_days: float = P(3.5, "days", "half-life of the remembered contact load", gt=0)
     block_hazard: float = P(
         0.05, "1/contact", "block chance per contact at twice the tolerated load", ge=0, le=1
     )
@@ -357,7 +377,9 @@ class Contacts(StrictModel):
         default_factory=lambda: {
             "promotion": ContentEffect(purchase_lift=0.8, fatigue_gain=0.06, annoyance_weight=1.0),
             "value": ContentEffect(purchase_lift=0.25, fatigue_gain=0.005, annoyance_weight=0.4),
-            "interaction": ContentEffect(purchase_lift=0.15, fatigue_gain=0.0, annoyance_weight=0.3),
+            "interaction": ContentEffect(
+                purchase_lift=0.15, fatigue_gain=0.0, annoyance_weight=0.3
+            ),
         },
         description="content types: promotion, value (useful content), interaction (fun)",
     )
@@ -533,8 +555,7 @@ def _format_error(err: dict) -> str:
 
         tag = (value or {}).get("type") if isinstance(value, dict) else value
         return (
-            f"{where}.type: unknown strategy type {tag!r}; "
-            f"valid types: {', '.join(CONFIG_BY_TYPE)}"
+            f"{where}.type: unknown strategy type {tag!r}; valid types: {', '.join(CONFIG_BY_TYPE)}"
         )
     if kind == "union_tag_not_found":
         from lab.strategies import CONFIG_BY_TYPE

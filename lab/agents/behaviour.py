@@ -114,7 +114,12 @@ def step_customers(
     ``kpi`` (length ``len(KPI)``) is filled with the day's aggregates.
     """
     k_buy, k_block, k_dp, k_dd, k_share, k_friends = (
-        keys[0], keys[1], keys[2], keys[3], keys[4], keys[5]
+        keys[0],
+        keys[1],
+        keys[2],
+        keys[3],
+        keys[4],
+        keys[5],
     )
     fat_on = prm[0] > 0
     fat_keep = prm[1]

@@ -91,8 +91,8 @@ def draw_traits(
         return _uniforms(streams, name, keys, parent_keys, rho)
 
     basket = spec.basket
-    gamma_rate = basket.mean_order_value_cny * (basket.shape_across_customers - 1) / (
-        basket.shape_per_order
+    gamma_rate = (
+        basket.mean_order_value_cny * (basket.shape_across_customers - 1) / (basket.shape_per_order)
     )
     # nu ~ Gamma(q, rate=gamma): orders of this customer are Gamma(p, rate=nu)
     nu = gammaincinv(basket.shape_across_customers, u("basket")) / gamma_rate
@@ -107,7 +107,9 @@ def draw_traits(
         "p_drop_day": invert(spec.dropout_per_day, u("dropout_per_day")),
         "basket_rate": np.maximum(nu, 1e-12),
         "deal_proneness": invert(spec.deal_proneness, u("deal_proneness")),
-        "tolerance": np.maximum(invert(spec.contact_tolerance_per_week, u("contact_tolerance")), 1e-3),
+        "tolerance": np.maximum(
+            invert(spec.contact_tolerance_per_week, u("contact_tolerance")), 1e-3
+        ),
         "referral_propensity": invert(spec.referral_propensity, u("referral_propensity")),
         "trust": invert(spec.trust, u("trust")),
         "segment": seg,

@@ -27,6 +27,8 @@ __all__ = [
     "CONFIG_BY_TYPE",
     "RUNTIME_BY_TYPE",
     "STRATEGY_CONFIGS",
+    "ContactPlanConfig",
+    "DiscountCadenceConfig",
     "Strategy",
     "StrategyConfig",
     "Target",

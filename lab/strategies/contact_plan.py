@@ -51,7 +51,9 @@ class ContactPlanConfig(StrategyConfig):
     stage_frequency: dict[str, float] = P(
         {s: 1.0 for s in STAGES}, "share", "multiplier on reach by lifecycle stage"
     )
-    cost_per_contact_cny: float = P(0.02, "CNY/contact", "staff and tool cost per delivered contact", ge=0)
+    cost_per_contact_cny: float = P(
+        0.02, "CNY/contact", "staff and tool cost per delivered contact", ge=0
+    )
 
     @field_validator("weekly", mode="before")
     @classmethod

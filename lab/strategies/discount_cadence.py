@@ -58,7 +58,9 @@ class DiscountCadenceConfig(StrategyConfig):
     """Recurring discounts plus dated big sales."""
 
     type: Literal["discount_cadence"] = "discount_cadence"
-    every_days: int | None = P(30, "days", "days between promotion starts; none = only big sales", ge=1)
+    every_days: int | None = P(
+        30, "days", "days between promotion starts; none = only big sales", ge=1
+    )
     first_day: int = P(7, "day", "day of the first recurring promotion", ge=0)
     duration_days: int = P(3, "days", "length of each recurring promotion", ge=1)
     depth: float = P(0.2, "share", "discount as a share of list price", ge=0, le=0.9)
