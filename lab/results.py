@@ -235,6 +235,7 @@ class RunResult:
         out = Path(out_dir)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs should look like any folder
         try:
             files = {}
             for name in TABLES:
@@ -302,6 +303,12 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     os.replace(tmp, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _mean_order_value(scenario: Scenario, p: dict) -> np.ndarray:

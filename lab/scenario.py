@@ -499,38 +499,50 @@ def _loc_text(loc: tuple) -> str:
 
 def _node_at(model_cls: type[BaseModel], loc: tuple):
     """The schema class reached by following ``loc`` (for listing valid keys)."""
+    import typing
+
     node: Any = model_cls
+    skip_key = False  # the next part is a dict key (a channel, a content type, ...)
     for part in loc:
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            field = node.model_fields.get(part)
-            if field is None:
-                # a discriminated-union tag in the location: pick the config class
-                node = _strategy_config(part) or None
-                if node is None:
-                    return None
-                continue
-            node = _unwrap(field.annotation)
-        elif isinstance(part, int) or node in (dict, list):
+        if isinstance(part, int):
             continue
-        else:
+        if skip_key:
+            skip_key = False
+            continue
+        if not (isinstance(node, type) and issubclass(node, BaseModel)):
             return None
+        field = node.model_fields.get(part)
+        if field is None:  # a discriminated-union tag: pick that strategy's config
+            node = _strategy_config(part)
+            if node is None:
+                return None
+            continue
+        skip_key = typing.get_origin(_strip_optional(field.annotation)) is dict
+        node = _unwrap(field.annotation)
     return node
+
+
+def _strip_optional(annotation):
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (
+        typing.Union,
+        getattr(__import__("types"), "UnionType", None),
+    ):
+        return args[0] if len(args) == 1 else annotation
+    return annotation
 
 
 def _unwrap(annotation):
     """Strip Optional/list/dict/Annotated wrappers down to a model class if any."""
     import typing
 
-    args = typing.get_args(annotation)
-    origin = typing.get_origin(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    if origin in (list, dict):
-        inner = _unwrap(args[-1]) if args else None
-        return inner if inner is not None else origin
-    for a in args:
+    for a in typing.get_args(annotation):
         found = _unwrap(a)
-        if isinstance(found, type) and issubclass(found, BaseModel):
+        if found is not None:
             return found
     return None
 

@@ -1,0 +1,58 @@
+"""Shared test helpers: scenarios with mechanisms switched off one by one."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import lab
+
+
+def bare(n_customers: int = 2000, days: int = 120, **sections) -> dict:
+    """A scenario dict with only stock customers and every optional mechanism off.
+
+    Everyone is imported on day 0 with one order of history made that day (the
+    BG/NBD "time zero" purchase).  Pass sections to switch mechanisms back on;
+    nested dicts are merged into the defaults below.
+    """
+    base = {
+        "name": "bare",
+        "days": days,
+        "acquisition": {
+            "stock_import": {
+                "customers_per_day": n_customers,
+                "total_customers": n_customers,
+                "prior_orders_mean": 1,
+                "prior_recency_max_days": 0,
+            },
+            "paid": {"enabled": False},
+            "staff_invite": {"enabled": False},
+            "referral": {"enabled": False},
+        },
+        "traits": {"by_channel": {}},
+        "first_order": {"enabled": False},
+        "habit": {"enabled": False},
+        "reference_price": {"enabled": False},
+        "fatigue": {"enabled": False},
+        "annoyance": {"enabled": False},
+        "dropout": {"after_purchase": True, "per_day": False},
+        "strategies": [],
+    }
+    return merge(base, sections)
+
+
+def merge(base: dict, patch: dict) -> dict:
+    """Deep-merge ``patch`` into a copy of ``base`` (lists and scalars replace)."""
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@pytest.fixture(scope="session")
+def baseline() -> lab.Scenario:
+    return lab.load_scenario("scenarios/baseline.yaml")
