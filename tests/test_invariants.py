@@ -20,7 +20,10 @@ scenario_patches = st.fixed_dictionaries(
         "acquisition": st.fixed_dictionaries(
             {
                 "stock_import": st.fixed_dictionaries(
-                    {"customers_per_day": st.floats(0, 200), "total_customers": st.integers(0, 1500)}
+                    {
+                        "customers_per_day": st.floats(0, 200),
+                        "total_customers": st.integers(0, 1500),
+                    }
                 ),
                 "paid": st.fixed_dictionaries({"daily_budget_cny": st.floats(0, 5000)}),
                 "referral": st.fixed_dictionaries(
@@ -28,9 +31,15 @@ scenario_patches = st.fixed_dictionaries(
                 ),
             }
         ),
-        "fatigue": st.fixed_dictionaries({"enabled": st.booleans(), "decay_per_day": st.floats(0, 1)}),
-        "annoyance": st.fixed_dictionaries({"enabled": st.booleans(), "block_hazard": st.floats(0, 1)}),
-        "first_order": st.fixed_dictionaries({"trial": st.fixed_dictionaries({"enabled": st.booleans()})}),
+        "fatigue": st.fixed_dictionaries(
+            {"enabled": st.booleans(), "decay_per_day": st.floats(0, 1)}
+        ),
+        "annoyance": st.fixed_dictionaries(
+            {"enabled": st.booleans(), "block_hazard": st.floats(0, 1)}
+        ),
+        "first_order": st.fixed_dictionaries(
+            {"trial": st.fixed_dictionaries({"enabled": st.booleans()})}
+        ),
         "strategies": st.lists(
             st.one_of(
                 st.fixed_dictionaries(
@@ -46,10 +55,17 @@ scenario_patches = st.fixed_dictionaries(
                 st.fixed_dictionaries(
                     {
                         "type": st.just("contact_plan"),
-                        "touchpoint": st.sampled_from(["group", "moments", "mass_message", "private_chat"]),
+                        "touchpoint": st.sampled_from(
+                            ["group", "moments", "mass_message", "private_chat"]
+                        ),
                         "reach": st.floats(0, 1),
                         "weekly": st.fixed_dictionaries(
-                            {"mon": st.lists(st.sampled_from(["promotion", "value", "interaction"]), max_size=6)}
+                            {
+                                "mon": st.lists(
+                                    st.sampled_from(["promotion", "value", "interaction"]),
+                                    max_size=6,
+                                )
+                            }
                         ),
                     }
                 ),
@@ -72,7 +88,9 @@ def test_run_invariants(patch):
     d, tx, c = res.daily, res.transactions, res.customers
     # customers are conserved: every customer is in exactly one stage every day
     assert (d[STAGE_COLS].sum(axis=1) == d["customers"]).all()
-    new = d[[f"new_{ch}" for ch in ("stock_import", "paid", "staff_invite", "referral")]].sum(axis=1)
+    new = d[[f"new_{ch}" for ch in ("stock_import", "paid", "staff_invite", "referral")]].sum(
+        axis=1
+    )
     assert (d["customers"].diff().fillna(d["customers"].iloc[0]) == new).all()
     assert len(c) == d["customers"].iloc[-1]
     # money adds up: GMV is the order log, discounts are list - paid, nothing negative
@@ -98,7 +116,9 @@ def test_run_invariants(patch):
 @settings(max_examples=60, deadline=None)
 @given(
     requests=st.lists(
-        st.tuples(st.sampled_from(["group", "moments", "mass_message", "private_chat"]), st.integers(1, 8)),
+        st.tuples(
+            st.sampled_from(["group", "moments", "mass_message", "private_chat"]), st.integers(1, 8)
+        ),
         min_size=1,
         max_size=12,
     ),
