@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -22,17 +23,24 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Private-traffic strategy lab (私域流量策略实验室): simulate a brand's private pool.",
 )
-out_console = Console()
-err_console = Console(stderr=True)
+
+
+def _consoles() -> tuple[Console, Console]:
+    """Fresh consoles per command, so the terminal width is read when the command runs."""
+    return Console(), Console(stderr=True)
+
 
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
 
 
 def _load(path: Path) -> Scenario:
+    _, err_console = _consoles()
     try:
         return load_scenario(path)
     except ScenarioError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code=2) from None
 
 
@@ -54,11 +62,14 @@ def run(
     """Run SCENARIO and write daily KPIs, the order log and the customer table."""
     from lab.api import run as run_scenario
 
+    _, err_console = _consoles()
     sc = _load(scenario)
     n_days = days or sc.days
     out_dir = out or Path("reports") / sc.name
     if out_dir.exists() and not out_dir.is_dir():
-        err_console.print(f"[bold red]error:[/] --out {out_dir}: exists and is not a folder")
+        err_console.print(
+            f"[bold red]error:[/] --out {escape(str(out_dir))}: exists and is not a folder"
+        )
         raise typer.Exit(code=2)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -79,6 +90,7 @@ def run(
 
 
 def _print_summary(result, path: Path) -> None:
+    out_console, _ = _consoles()
     s = result.summary()
     cur = result.scenario.economics.currency
     t = Table(
@@ -115,16 +127,18 @@ def explain(scenario: ScenarioArg) -> None:
     from lab.explain import parameter_rows, step_order_lines
 
     sc = _load(scenario)
-    out_console.print(f"[bold]{sc.name}[/]: {sc.description}\n")
+    out_console, _ = _consoles()
+    out_console.print(f"[bold]{escape(sc.name)}[/]: {escape(sc.description)}\n")
     out_console.print("[bold]One day, in order[/] (one tick = one day):")
     for line in step_order_lines(sc):
         out_console.print(line, highlight=False, markup=False)
     t = Table(title="Parameters in effect", title_justify="left")
-    for col in ("parameter", "value", "unit", "valid", "source"):
+    t.add_column("parameter", no_wrap=True)
+    for col in ("value", "unit", "valid", "source"):
         t.add_column(col)
     for rec in parameter_rows(sc):
         src = "[green]file[/]" if rec["source"] == "file" else "default"
-        t.add_row(rec["path"], str(rec["value"]), rec["unit"], rec["range"], src)
+        t.add_row(escape(rec["path"]), escape(str(rec["value"])), rec["unit"], rec["range"], src)
     out_console.print(t)
 
 

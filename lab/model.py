@@ -28,7 +28,7 @@ from lab.agents.acquisition import Acquirer
 from lab.agents.behaviour import KERNEL_STREAMS, KPI, pack_params, step_customers
 from lab.plan import DayPlan
 from lab.population import CHANNELS, Population
-from lab.rng import RandomStreams, uniform
+from lab.rng import RandomStreams
 from lab.scenario import Scenario
 from lab.strategies import RUNTIME_BY_TYPE
 
@@ -209,11 +209,6 @@ class PoolModel(mesa.Model):
             raise KeyError(
                 f"unknown segment {name!r}; valid: {', '.join(self.segment_names)}"
             ) from None
-
-    @staticmethod
-    def streams_uniform(key, day, ids) -> np.ndarray:
-        """Uniform draws for an explicit (possibly salted) stream key."""
-        return uniform(key, day, ids)
 
     def kpi_names(self) -> list[str]:
         """Columns of the daily KPI table, in order."""

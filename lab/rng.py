@@ -35,9 +35,11 @@ __all__ = [
     "RandomStreams",
     "child_keys",
     "identity_keys",
+    "bernoulli",
     "mix64",
     "u01_scalar",
     "uniform",
+    "uniform_numpy",
 ]
 
 # One stream per decision.  Append new names at the end: the id of a name is its
@@ -84,6 +86,15 @@ def mix64(z: np.ndarray | np.uint64) -> np.ndarray | np.uint64:
     return z ^ (z >> _S31)
 
 
+def uniform_numpy(key: np.uint64, day: int, ids: np.ndarray) -> np.ndarray:
+    """Pure-NumPy reference of :func:`uniform` (the tests check they agree bit for bit)."""
+    ids = np.asarray(ids, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = mix64(ids ^ np.uint64(key))
+        x = mix64(x + np.uint64(day) * _GOLDEN)
+    return (x >> _S11).astype(np.float64) * _TO_UNIT
+
+
 def uniform(key: np.uint64, day: int, ids: np.ndarray) -> np.ndarray:
     """Uniform draws in [0, 1) for many customers on one day of one stream.
 
@@ -101,11 +112,19 @@ def uniform(key: np.uint64, day: int, ids: np.ndarray) -> np.ndarray:
     numpy.ndarray of float64
         One draw per id, the same value the numba kernel would draw.
     """
-    ids = np.asarray(ids, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        x = mix64(ids ^ np.uint64(key))
-        x = mix64(x + np.uint64(day) * _GOLDEN)
-    return (x >> _S11).astype(np.float64) * _TO_UNIT
+    ids = np.ascontiguousarray(ids, dtype=np.uint64)
+    out = np.empty(ids.size, dtype=np.float64)
+    _uniform_into(np.uint64(key), np.uint64(day), ids, out)
+    return out
+
+
+def bernoulli(key: np.uint64, day: int, ids: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``uniform(key, day, ids) < p`` in one pass, without temporaries."""
+    ids = np.ascontiguousarray(ids, dtype=np.uint64)
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    out = np.empty(ids.size, dtype=np.bool_)
+    _bernoulli_into(np.uint64(key), np.uint64(day), ids, p, out)
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -121,6 +140,18 @@ def u01_scalar(key, day, rid):
     x = _mix64_scalar(np.uint64(rid) ^ np.uint64(key))
     x = _mix64_scalar(x + np.uint64(day) * np.uint64(0x9E3779B97F4A7C15))
     return np.float64(x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _uniform_into(key, day, ids, out):
+    for i in range(ids.size):
+        out[i] = u01_scalar(key, day, ids[i])
+
+
+@njit(cache=True)
+def _bernoulli_into(key, day, ids, p, out):
+    for i in range(ids.size):
+        out[i] = p[i] > 0.0 and u01_scalar(key, day, ids[i]) < p[i]
 
 
 def identity_keys(channel_code: int, day: int, first: int, count: int) -> np.ndarray:

@@ -135,3 +135,12 @@ def test_customer_journey_reads_like_a_story():
     with pytest.raises(KeyError, match="no customer"):
         res.customer(10**9)
     assert isinstance(res.daily, pd.DataFrame)
+
+
+def test_user_text_with_markup_is_shown_verbatim(tmp_path):
+    path = _write(tmp_path, "name: '[red]x[/red]'\ndays: 5\nfatigue: {decay_per_day: '[bold]'}\n")
+    r = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "'[bold]'" in r.output
+    ok = _write(tmp_path, "name: '[red]x[/red]'\ndays: 5\n", "ok.yaml")
+    r = runner.invoke(app, ["explain", str(ok)])
+    assert r.exit_code == 0 and "[red]x[/red]" in r.output

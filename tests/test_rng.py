@@ -7,7 +7,16 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from lab.rng import STREAMS, RandomStreams, child_keys, identity_keys, u01_scalar, uniform
+from lab.rng import (
+    STREAMS,
+    RandomStreams,
+    bernoulli,
+    child_keys,
+    identity_keys,
+    u01_scalar,
+    uniform,
+    uniform_numpy,
+)
 
 
 @njit(cache=True)
@@ -25,7 +34,11 @@ def test_numba_and_numpy_draws_agree_bit_for_bit():
         for day in (0, 1, 364, 10_000):
             a = rs.uniform(name, day, ids)
             b = _scalar_many(rs.key(name), day, ids)
+            c = uniform_numpy(rs.key(name), day, ids)
             assert np.array_equal(a, b)
+            assert np.array_equal(a, c)
+            p = np.linspace(0, 1, ids.size)
+            assert np.array_equal(bernoulli(rs.key(name), day, ids, p), (a < p) & (p > 0))
 
 
 def test_draws_are_uniform_and_streams_independent():

@@ -18,7 +18,7 @@ from pydantic import field_validator
 
 from lab.params import P
 from lab.population import STAGES
-from lab.rng import mix64
+from lab.rng import bernoulli, mix64
 from lab.strategies.base import Strategy, StrategyConfig
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,11 +112,11 @@ class ContactPlan(Strategy):
         pop = self.model.pop
         n = pop.n
         target = self.config.target.mask(self.model)
-        p = self._stage_p[pop.stage[:n]]
+        p = np.where(target, self._stage_p[pop.stage[:n]], 0.0)
         key = self.model.streams.key("contact_reach")
         delivered = 0
         for j, content in enumerate(contents):
             salt = np.uint64(self._salt) ^ np.uint64(j * 0x9E37)
-            u = self.model.streams_uniform(key ^ salt, day, pop.rkey[:n])
-            delivered += plan.contact(target & (u < p), self.config.touchpoint, content)
+            reached = bernoulli(key ^ salt, day, pop.rkey[:n], p)
+            delivered += plan.contact(reached, self.config.touchpoint, content)
         self.model.book("contacts", delivered * self.config.cost_per_contact_cny)
