@@ -33,17 +33,17 @@ from numba import njit
 __all__ = [
     "STREAMS",
     "RandomStreams",
+    "bernoulli",
     "child_keys",
     "identity_keys",
-    "bernoulli",
     "mix64",
     "u01_scalar",
     "uniform",
     "uniform_numpy",
 ]
 
-# One stream per decision.  Append new names at the end: the id of a name is its
-# position, and changing it would change every draw of that decision.
+# One stream per decision.  A stream's key is derived from (seed, name), so renaming
+# a stream changes every draw of that decision; adding one changes nothing else.
 STREAMS: tuple[str, ...] = (
     "trait_propensity",
     "trait_dropout_after_purchase",

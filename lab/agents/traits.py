@@ -9,10 +9,10 @@ each other): ``z = rho * z_inviter + sqrt(1 - rho^2) * z_own``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.special import betaincinv, gammaincinv, ndtr, ndtri
-
-from functools import lru_cache
 
 from lab.rng import RandomStreams
 from lab.scenario import TraitDist, TraitSpec
