@@ -174,12 +174,11 @@ class Customer(mesa.Agent):
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
         """Respond to today's plan (if still alive) and update the lifecycle stage."""
-        m, kpi = self.model, self.model.kpi
+        m, p, kpi = self.model, self.model.p, self.model.kpi
         if self.alive:
-            self.respond(m.p, kpi)
+            self.respond(p, kpi)
         # 7. lifecycle stage from days since the last order (the brand cannot see dropout)
         since = m.day - self.last_purchase
-        p = m.p
         if not self.has_ordered:
             self.stage = 0
         else:
