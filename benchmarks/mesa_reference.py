@@ -177,6 +177,10 @@ class Customer(mesa.Agent):
         m, p, kpi = self.model, self.model.p, self.model.kpi
         if self.alive:
             self.respond(p, kpi)
+        else:  # the brand cannot see who has left: its messages still go out and count
+            n_contacts = self.receive()[4]
+            kpi["contacts"] += n_contacts
+            kpi["customers_contacted"] += n_contacts > 0
         # 7. lifecycle stage from days since the last order (the brand cannot see dropout)
         since = m.day - self.last_purchase
         if not self.has_ordered:

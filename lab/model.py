@@ -117,11 +117,11 @@ class PoolModel(mesa.Model):
         return max(1024, int(guess * 1.2))
 
     def _buffers_for(self, capacity: int) -> None:
-        self._buy_slot = np.zeros(capacity, dtype=np.int64)
+        self._buy_slot = np.zeros(capacity, dtype=np.int32)
         self._buy_price = np.zeros(capacity, dtype=np.float32)
         self._buy_trial = np.zeros(capacity, dtype=np.bool_)
-        self._share_slot = np.zeros(capacity, dtype=np.int64)
-        self._share_friends = np.zeros(capacity, dtype=np.int64)
+        self._share_slot = np.zeros(capacity, dtype=np.int32)
+        self._share_friends = np.zeros(capacity, dtype=np.int32)
         self._buffer_capacity = capacity
 
     def _kernel_params(self) -> np.ndarray:
@@ -335,7 +335,12 @@ class PoolModel(mesa.Model):
                 "discount": np.zeros(0),
                 "is_trial": np.zeros(0, bool),
             }
-        return {k: np.concatenate([o[k] for o in self._orders]) for k in self._orders[0]}
+        if len(self._orders) > 1:  # merge once, freeing the daily chunks column by column
+            merged = {}
+            for k in list(self._orders[0]):
+                merged[k] = np.concatenate([o.pop(k) for o in self._orders])
+            self._orders = [merged]
+        return dict(self._orders[0])
 
 
 def _reporter(name: str):

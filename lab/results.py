@@ -125,7 +125,8 @@ class RunResult:
         self.events = list(model.events)
         self._daily = model.datacollector.get_model_vars_dataframe()
         self._orders = model.orders_arrays()
-        self._pop = {name: model.pop.view(name).copy() for name in _CUSTOMER_COLUMNS}
+        # views, not copies: the result takes over the finished model's arrays
+        self._pop = {name: model.pop.view(name) for name in _CUSTOMER_COLUMNS}
         self._segments = list(model.segment_names)
         self._start = model.scenario.start_date
 

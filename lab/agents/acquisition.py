@@ -126,6 +126,12 @@ class Acquirer:
         )
         return total
 
+    def _stage_of(self, days_since: np.ndarray) -> np.ndarray:
+        """Lifecycle stage code of customers with history (today's strategies see it)."""
+        lc = self.model.scenario.lifecycle
+        cuts = [lc.days_to_silent, lc.days_to_sleeping, lc.days_to_churned]
+        return (1 + np.searchsorted(cuts, days_since, side="right")).astype(np.int8)
+
     # ------------------------------------------------------------------ joining
     def add(
         self,
@@ -161,7 +167,7 @@ class Acquirer:
                 n_orders=prior_orders,
                 last_purchase=last_purchase,
                 has_ordered=True,
-                stage=1,
+                stage=self._stage_of(day - last_purchase),
             )
         if referrer is not None:
             cols["referrer"] = referrer

@@ -159,6 +159,10 @@ def step_customers(
     nb = 0
     ns = 0
     for i in range(n):
+        nc = n_contacts[i]  # the brand cannot tell who has left: contacts count for all
+        if nc > 0:
+            kpi[17] += nc
+            kpi[18] += 1.0
         if not alive[i]:
             st = _stage(day - last_purchase[i], has_ordered[i], t_silent, t_sleep, t_churn)
             stage[i] = st
@@ -185,10 +189,6 @@ def step_customers(
             else:
                 r += ref_recover * (1.0 - r)
             ref_price[i] = r
-        nc = n_contacts[i]
-        if nc > 0:
-            kpi[17] += nc
-            kpi[18] += 1.0
         if depth > 0.0:
             kpi[19] += 1.0
         # 3. annoyance
