@@ -24,8 +24,8 @@ import numpy as np
 import simpy
 from scipy.special import gammaincinv
 
-from lab.agents.acquisition import Acquirer
-from lab.agents.behaviour import KERNEL_STREAMS, KPI, pack_params, step_customers
+from lab.agents.acquisition import Acquirer, ReferralTerms
+from lab.agents.behaviour import KERNEL_STREAMS, KPI, PARAMS, pack_params, step_customers
 from lab.plan import DayPlan
 from lab.population import CHANNELS, Population
 from lab.rng import RandomStreams
@@ -33,6 +33,9 @@ from lab.scenario import Scenario
 from lab.strategies import RUNTIME_BY_TYPE
 
 __all__ = ["COST_KINDS", "STEP_ORDER", "PoolModel"]
+
+_SHARE_FACTOR = PARAMS.index("share_factor")
+_REFERRAL_ON = PARAMS.index("referral_on")
 
 STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("calendar", "advance the SimPy calendar to today: promotions and big sales due today start or end"),
@@ -46,6 +49,7 @@ STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("daily dropout", "constant hazard of leaving for good"),
     ("lifecycle", "stage from days since the last order: active, silent, sleeping, churned"),
     ("orders", "order values drawn (gamma-gamma), discounts and margin booked, order log appended"),
+    ("strategies after orders", "strategies react to today's orders (membership upsell, stored value, tasks)"),
     ("referral joins", "friends of today's sharers join the pool; rewards booked"),
     ("record", "daily KPIs collected (mesa DataCollector)"),
 )  # fmt: skip
@@ -94,11 +98,22 @@ class PoolModel(mesa.Model):
             if cfg.enabled
         ]
         self.cost_kinds = list(COST_KINDS)
+        self.revenue_kinds: list[str] = []
+        self.extra_kpis: list[str] = []
         for s in self.strategies:
-            for kind in getattr(s, "cost_kinds", ()):
-                if kind not in self.cost_kinds:
-                    self.cost_kinds.append(kind)
+            for declared, names in (
+                (self.cost_kinds, s.cost_kinds),
+                (self.revenue_kinds, s.revenue_kinds),
+                (self.extra_kpis, s.kpis),
+            ):
+                declared.extend(n for n in names if n not in declared)
+        self.standing_referral_terms = ReferralTerms.from_scenario(scenario.acquisition.referral)
+        self.referral_terms = self.standing_referral_terms
+        for s in self.strategies:
             s.start(self.env)
+        self._shapes = np.array(
+            [scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
+        )
         self._params = self._kernel_params()
         self._keys = np.array([self.streams.key(s) for s in KERNEL_STREAMS], dtype=np.uint64)
         self._kpi = np.zeros(len(KPI), dtype=np.float64)
@@ -136,10 +151,7 @@ class PoolModel(mesa.Model):
         )
         load_keep = 0.5 ** (1.0 / ann.load_halflife_days)
         rf = s.acquisition.referral
-        reward_effect = rf.base_share + (1 - rf.base_share) * rf.reward_cny / (
-            rf.reward_cny + rf.reward_half_saturation_cny
-        )
-        share_factor = reward_effect * rf.invites_required ** (-rf.threshold_elasticity)
+        share_factor = ReferralTerms.from_scenario(rf).share_factor
         return pack_params(
             {
                 "fatigue_on": fat.enabled,
@@ -169,7 +181,7 @@ class PoolModel(mesa.Model):
                 "trial_trust_gain": fo.trial.trust_gain,
                 "drop_purchase_on": s.dropout.after_purchase,
                 "drop_day_on": s.dropout.per_day,
-                "referral_on": rf.enabled and rf.friends_per_share > 0,
+                "referral_on": ReferralTerms.from_scenario(rf).enabled,
                 "share_factor": share_factor,
                 "friends_per_share": rf.friends_per_share,
                 "days_to_silent": s.lifecycle.days_to_silent,
@@ -184,6 +196,26 @@ class PoolModel(mesa.Model):
         if kind not in self.cost_kinds:
             raise KeyError(f"unknown cost kind {kind!r}; declare it in the strategy's cost_kinds")
         self.today["cost_" + kind] += float(amount)
+
+    def book_revenue(self, kind: str, amount: float) -> None:
+        """Book non-order revenue (CNY), e.g. membership fees or breakage, under ``kind``."""
+        if kind not in self.revenue_kinds:
+            raise KeyError(
+                f"unknown revenue kind {kind!r}; declare it in the strategy's revenue_kinds"
+            )
+        self.today["revenue_" + kind] += float(amount)
+
+    def count(self, name: str, value: float = 1.0) -> None:
+        """Add to a strategy's daily KPI ``name`` (declared in its ``kpis``)."""
+        if name not in self.extra_kpis:
+            raise KeyError(f"unknown KPI {name!r}; declare it in the strategy's kpis")
+        self.today[name] += float(value)
+
+    def set_kpi(self, name: str, value: float) -> None:
+        """Set a strategy's daily level KPI (a stock such as members, not a flow)."""
+        if name not in self.extra_kpis:
+            raise KeyError(f"unknown KPI {name!r}; declare it in the strategy's kpis")
+        self.today[name] = float(value)
 
     def count_new(self, channel: str, count: int) -> None:
         """Record ``count`` customers joining today through ``channel``."""
@@ -216,7 +248,8 @@ class PoolModel(mesa.Model):
         names.remove("fatigue_sum")
         names.remove("ref_price_sum")
         names += ["mean_fatigue", "mean_ref_price", "gmv", "list_value", "discount_cost", "cogs"]
-        names += ["gross_margin", *[f"cost_{k}" for k in self.cost_kinds], "net_margin"]
+        names += ["gross_margin", *[f"revenue_{k}" for k in self.revenue_kinds]]
+        names += [*[f"cost_{k}" for k in self.cost_kinds], "net_margin", *self.extra_kpis]
         return names
 
     # ---------------------------------------------------------------- the day
@@ -230,10 +263,16 @@ class PoolModel(mesa.Model):
         if pop.capacity > self._buffer_capacity:
             self._buffers_for(pop.capacity)
         self.plan.reset(pop)
+        self.referral_terms = self.standing_referral_terms
         for strategy in self.strategies:
             strategy.act(day, self.plan)
+        self._params[_SHARE_FACTOR] = self.referral_terms.share_factor
+        self._params[_REFERRAL_ON] = float(self.referral_terms.enabled)
         nb, ns = self._respond(day)
-        self._book_orders(day, nb)
+        orders = self._book_orders(day, nb)
+        if orders is not None:
+            for strategy in self.strategies:
+                strategy.after_orders(day, orders)
         referred = self.acquirer.add_referrals(
             day, self._share_slot[:ns].copy(), self._share_friends[:ns].copy()
         )
@@ -251,16 +290,16 @@ class PoolModel(mesa.Model):
             p.tolerance, p.referral_propensity, p.trust, p.fatigue, p.ref_price,
             p.contact_load, p.n_orders, p.n_trials, p.last_purchase, p.has_ordered,
             p.stage, p.alive, p.day_dropout, p.blocked, p.day_blocked,
-            p.purchase_mult, p.dropout_mult,
+            plan.purchase_mult, plan.dropout_mult,
             plan.offer_depth, plan.contact_lift, plan.contact_fatigue, plan.contact_load,
             plan.n_contacts,
             self._buy_slot, self._buy_price, self._buy_trial, self._share_slot,
             self._share_friends, self._kpi,
         )  # fmt: skip
 
-    def _book_orders(self, day: int, nb: int) -> None:
+    def _book_orders(self, day: int, nb: int) -> dict[str, np.ndarray] | None:
         if nb == 0:
-            return
+            return None
         s = self.scenario
         slots = self._buy_slot[:nb].copy()
         price = self._buy_price[:nb].astype(np.float64)
@@ -279,27 +318,38 @@ class PoolModel(mesa.Model):
             self.book("trial_products", trial_count * s.first_order.trial.unit_cost_cny)
         pop.spend[slots] += paid
         pop.discount_received[slots] += discount
-        self._orders.append(
-            {
-                "slot": slots,
-                "day": np.full(nb, day, dtype=np.int32),
-                "amount": paid,
-                "list_price": list_value,
-                "discount": discount,
-                "is_trial": trial,
-            }
-        )
+        orders = {
+            "slot": slots,
+            "day": np.full(nb, day, dtype=np.int32),
+            "amount": paid,
+            "list_price": list_value,
+            "discount": discount,
+            "is_trial": trial,
+        }
+        self._orders.append(orders)
         t = self.today
         t["gmv"] += float(paid.sum())
         t["list_value"] += float(list_value.sum())
         t["discount_cost"] += float(discount.sum())
         t["cogs"] += float(cogs.sum())
+        return orders
 
     def _basket_shape(self, slots: np.ndarray) -> np.ndarray:
-        shapes = np.array(
-            [self.scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
+        return self._shapes[self.pop.channel[slots]]
+
+    def expected_order_value(self, slots: np.ndarray) -> np.ndarray:
+        """Each customer's mean order list value, CNY (gamma-gamma: p / nu)."""
+        return self._basket_shape(slots) / self.pop.basket_rate[slots]
+
+    def recent_orders(self, day: int, window_days: int) -> tuple[np.ndarray, np.ndarray]:
+        """Slots and amounts of the orders of the last ``window_days`` days up to ``day``."""
+        chunks = [o for o in self._orders[-window_days:] if o["day"][0] > day - window_days]
+        if not chunks:
+            return np.zeros(0, np.int64), np.zeros(0)
+        return (
+            np.concatenate([o["slot"] for o in chunks]).astype(np.int64),
+            np.concatenate([o["amount"] for o in chunks]),
         )
-        return shapes[self.pop.channel[slots]]
 
     def _record(self, referred: int) -> None:
         t, k = self.today, self._kpi
@@ -313,8 +363,9 @@ class PoolModel(mesa.Model):
         t["mean_ref_price"] = k[KPI.index("ref_price_sum")] / alive
         t["customers"] = float(self.pop.n)
         t["gross_margin"] = t["gmv"] - t["cogs"]
+        revenues = sum(t["revenue_" + kind] for kind in self.revenue_kinds)
         costs = sum(t["cost_" + kind] for kind in self.cost_kinds)
-        t["net_margin"] = t["gross_margin"] - costs
+        t["net_margin"] = t["gross_margin"] + revenues - costs
 
     # ---------------------------------------------------------------- running
     def run_model(self, progress=None) -> None:

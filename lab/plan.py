@@ -38,7 +38,10 @@ class DayPlan:
         "contact_fatigue": np.float32,  # summed fatigue gain of today's contacts
         "contact_load": np.float32,  # annoyance-weighted contacts today
         "n_contacts": np.uint8,  # contacts delivered today, all touchpoints
+        "purchase_mult": np.float32,  # strategy multiplier on today's purchase rate
+        "dropout_mult": np.float32,  # strategy multiplier on today's dropout hazard
     }
+    _ONES = ("purchase_mult", "dropout_mult")
 
     def __init__(self, contacts: Contacts) -> None:
         self.contacts = contacts
@@ -62,7 +65,8 @@ class DayPlan:
         self.n = n
         self._blocked = pop.blocked[:n]
         for name in self._ARRAYS:
-            getattr(self, name)[:n] = 0
+            getattr(self, name)[:n] = 1 if name in self._ONES else 0
+        self.pop = pop
         for arr in self.sent.values():
             arr[:n] = 0
         self.contacts_by_touchpoint = dict.fromkeys(self.touchpoints, 0)
@@ -70,6 +74,14 @@ class DayPlan:
     def reachable(self) -> np.ndarray:
         """Customers the brand can still message today (not blocked)."""
         return ~self._blocked
+
+    def multiply(self, mask: np.ndarray, purchase: float = 1.0, dropout: float = 1.0) -> None:
+        """Scale today's purchase rate and dropout hazard of ``mask`` (effects compose)."""
+        n = self.n
+        if purchase != 1.0:
+            self.purchase_mult[:n][mask] *= np.float32(purchase)
+        if dropout != 1.0:
+            self.dropout_mult[:n][mask] *= np.float32(dropout)
 
     def offer(self, mask: np.ndarray, depth: float) -> None:
         """Offer a discount of ``depth`` (share of list price) to ``mask``; best offer wins."""

@@ -52,9 +52,18 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "spend": ("float64", 0.0, "total paid in the run, CNY"),
     "discount_received": ("float64", 0.0, "total discount received in the run, CNY"),
     "referrals": ("int32", 0, "friends brought in"),
-    # hooks for strategies (membership, stored value, shop guides)
-    "purchase_mult": ("float32", 1.0, "strategy multiplier on the purchase rate"),
-    "dropout_mult": ("float32", 1.0, "strategy multiplier on the daily dropout hazard"),
+    # states maintained by strategies (and usable by every strategy's target)
+    "member_until": ("int32", -1, "last day of the paid membership, -1 if never a member"),
+    "member_savings": ("float32", 0.0, "savings from membership in the current term, CNY"),
+    "balance": ("float64", 0.0, "stored-value balance, CNY of spending power"),
+    "balance_expiry": ("int32", -1, "day the stored-value balance expires, -1 if none"),
+    "rfm_class": (
+        "int8",
+        -1,
+        "RFM class code (lab.strategies.rfm_playbook.RFM_CLASSES), -1 unknown",
+    ),
+    "guide": ("int16", -1, "shop guide holding the customer, -1 none"),
+    "guide_lost_day": ("int32", -1, "day the customer's guide left, -1 if never"),
 }
 
 

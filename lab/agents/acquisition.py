@@ -16,8 +16,9 @@ channel and cohort day.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.stats import poisson
@@ -29,7 +30,54 @@ from lab.rng import child_keys, identity_keys
 if TYPE_CHECKING:  # pragma: no cover
     from lab.model import PoolModel
 
-__all__ = ["Acquirer", "paid_volume"]
+__all__ = ["Acquirer", "ReferralTerms", "paid_volume"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferralTerms:
+    """The referral (裂变) offer in force today.
+
+    The scenario's ``acquisition.referral`` gives the standing terms; a fission
+    program replaces them during its campaign window (``owner`` is then told what
+    the day's referrals cost, to enforce its budget).
+    """
+
+    enabled: bool
+    reward_cny: float
+    invitee_reward_cny: float
+    invites_required: int
+    base_share: float
+    reward_half_saturation_cny: float
+    threshold_elasticity: float
+    owner: Any = None
+
+    @classmethod
+    def from_scenario(cls, rf) -> ReferralTerms:
+        """Standing terms from the scenario's ``acquisition.referral`` section."""
+        return cls(
+            enabled=rf.enabled and rf.friends_per_share > 0,
+            reward_cny=rf.reward_cny,
+            invitee_reward_cny=rf.invitee_reward_cny,
+            invites_required=rf.invites_required,
+            base_share=rf.base_share,
+            reward_half_saturation_cny=rf.reward_half_saturation_cny,
+            threshold_elasticity=rf.threshold_elasticity,
+        )
+
+    def replace(self, **changes) -> ReferralTerms:
+        """These terms with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def share_factor(self) -> float:
+        """Multiplier on referral propensity: reward effect x threshold effect (0 if off)."""
+        if not self.enabled:
+            return 0.0
+        r = self.reward_cny
+        reward_effect = self.base_share + (1 - self.base_share) * r / (
+            r + self.reward_half_saturation_cny
+        )
+        return reward_effect * self.invites_required ** (-self.threshold_elasticity)
 
 
 def paid_volume(budget: float, base_cac: float, saturation: float) -> float:
@@ -107,15 +155,18 @@ class Acquirer:
 
     def add_referrals(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> int:
         """Friends brought by today's sharers join the pool; rewards are booked."""
-        c = self.cfg.referral
+        terms = self.model.referral_terms
         total = int(friends.sum())
         if total == 0:
             return 0
         pop = self.model.pop
         parent = pop.rkey[inviter_slots]
         keys = child_keys(parent, friends)
-        rewards = (friends // c.invites_required).sum() * c.reward_cny
-        self.model.book("referral_rewards", float(rewards) + total * c.invitee_reward_cny)
+        rewards = (friends // terms.invites_required).sum() * terms.reward_cny
+        spent = float(rewards) + total * terms.invitee_reward_cny
+        self.model.book("referral_rewards", spent)
+        if terms.owner is not None:
+            terms.owner.on_referral_spend(spent, total)
         np.add.at(pop.referrals, inviter_slots, friends)
         self.add(
             "referral",

@@ -257,7 +257,8 @@ def step_customers(
             # 5. dropout after purchase (BG/NBD) and referral sharing
             if bought == 1 and dp_on:
                 hd = min(no, habit_n) / habit_n if habit_on else 0.0
-                if u01_scalar(k_dp, day, rk) < p_drop_purchase[i] * (1.0 - habit_drop * hd):
+                p_dp = p_drop_purchase[i] * dropout_mult[i] * (1.0 - habit_drop * hd)
+                if u01_scalar(k_dp, day, rk) < p_dp:
                     alive[i] = False
                     day_dropout[i] = day
                     kpi[8] += 1.0

@@ -12,8 +12,25 @@ from typing import Union
 from lab.strategies.base import Strategy, StrategyConfig, Target
 from lab.strategies.contact_plan import ContactPlan, ContactPlanConfig
 from lab.strategies.discount_cadence import DiscountCadence, DiscountCadenceConfig
+from lab.strategies.fission_program import FissionProgram
+from lab.strategies.lifecycle_playbook import LifecyclePlaybook
+from lab.strategies.membership import Membership
+from lab.strategies.newcomer import Newcomer
+from lab.strategies.rfm_playbook import RfmPlaybook
+from lab.strategies.shop_guides import ShopGuides
+from lab.strategies.stored_value import StoredValue
 
-_RUNTIMES: tuple[type[Strategy], ...] = (DiscountCadence, ContactPlan)
+_RUNTIMES: tuple[type[Strategy], ...] = (
+    DiscountCadence,
+    ContactPlan,
+    Membership,
+    StoredValue,
+    FissionProgram,
+    LifecyclePlaybook,
+    RfmPlaybook,
+    ShopGuides,
+    Newcomer,
+)
 
 RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {
     r.config_cls.model_fields["type"].default: r for r in _RUNTIMES

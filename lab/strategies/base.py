@@ -28,6 +28,7 @@ from pydantic import field_validator
 
 from lab.params import P, StrictModel
 from lab.population import CHANNELS, STAGES
+from lab.rng import uniform
 
 if TYPE_CHECKING:  # pragma: no cover
     import simpy
@@ -46,6 +47,9 @@ class Target(StrictModel):
         None, "channel names", f"acquisition channels, of {', '.join(CHANNELS)}"
     )
     segments: list[str] | None = P(None, "segment names", "persona segments from the traits")
+    members: bool | None = P(None, "flag", "true: paid members only; false: non-members only")
+    rfm_classes: list[str] | None = P(None, "RFM class names", "classes set by an rfm_playbook")
+    reachable_only: bool = P(False, "flag", "skip customers who blocked the brand")
 
     @field_validator("stages")
     @classmethod
@@ -56,6 +60,13 @@ class Target(StrictModel):
     @classmethod
     def _known_channels(cls, v):
         return _check_names(v, CHANNELS, "channel")
+
+    @field_validator("rfm_classes")
+    @classmethod
+    def _known_rfm(cls, v):
+        from lab.strategies.rfm_playbook import RFM_CLASSES
+
+        return _check_names(v, RFM_CLASSES, "RFM class")
 
     def mask(self, model: PoolModel) -> np.ndarray:
         """Boolean mask over the live population slots that this target selects."""
@@ -71,6 +82,14 @@ class Target(StrictModel):
         if self.segments is not None:
             codes = [model.segment_code(s) for s in self.segments]
             m &= np.isin(pop.segment[:n], codes)
+        if self.members is not None:
+            m &= (pop.member_until[:n] >= model.day) == self.members
+        if self.rfm_classes is not None:
+            from lab.strategies.rfm_playbook import RFM_CLASSES
+
+            m &= np.isin(pop.rfm_class[:n], [RFM_CLASSES.index(c) for c in self.rfm_classes])
+        if self.reachable_only:
+            m &= ~pop.blocked[:n]
         return m
 
 
@@ -98,6 +117,12 @@ class Strategy:
     config_cls: ClassVar[type[StrategyConfig]]
     #: one line for ``lab explain``: what the strategy does in the daily step
     summary: ClassVar[str] = ""
+    #: cost lines this strategy books with ``model.book`` (columns ``cost_<kind>``)
+    cost_kinds: ClassVar[tuple[str, ...]] = ()
+    #: revenue lines it books with ``model.book_revenue`` (columns ``revenue_<kind>``)
+    revenue_kinds: ClassVar[tuple[str, ...]] = ()
+    #: daily KPI columns it writes with ``model.count`` / ``model.set_kpi``
+    kpis: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: StrategyConfig, model: PoolModel, index: int) -> None:
         self.config = config
@@ -113,3 +138,17 @@ class Strategy:
 
     def act(self, day: int, plan: DayPlan) -> None:
         """Write today's offers and contacts; default: nothing."""
+
+    def after_orders(self, day: int, orders: dict[str, np.ndarray]) -> None:
+        """React to today's orders (slot, amount, list_price, discount, is_trial); default: nothing."""
+
+    def draws(self, day: int, slots: np.ndarray, salt: int = 0) -> np.ndarray:
+        """Uniform draws of this strategy's own stream for customers ``slots`` on ``day``.
+
+        Each strategy instance (and each ``salt``) gets an independent stream keyed by
+        customer identity, so adding a strategy does not move anyone else's draws.
+        """
+        from lab.rng import mix64
+
+        key = self.model.streams.key("strategy") ^ mix64(np.uint64(self.index * 1000 + salt + 1))
+        return uniform(key, day, self.model.pop.rkey[slots])

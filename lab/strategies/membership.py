@@ -1,0 +1,127 @@
+"""Membership (付费会员 / 会员卡): a paid card with member prices and member days.
+
+Buyers are offered the card at checkout.  They join with probability
+``uptake_max x logistic(savings_sensitivity x (expected_savings / fee - 1))``, where
+expected savings come from the customer's own purchase rate, order value, the member
+price and the shipping benefit: frequent buyers find the card worth it, rare buyers
+do not.  Members pay the member price every day, get deeper discounts on member days
+(会员日), and buy more often (lock-in).  At the end of the term each member's renewal
+is a SimPy event: they renew with probability ``renewal_max x logistic(...)`` of the
+savings they actually had, or lapse.  Fees are booked as revenue, the shipping
+benefit as a cost, the member price as order discounts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from lab.params import P
+from lab.strategies._common import logistic, on_cycle
+from lab.strategies.base import Strategy, StrategyConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.plan import DayPlan
+
+__all__ = ["Membership", "MembershipConfig"]
+
+
+class MembershipConfig(StrategyConfig):
+    """A paid membership card."""
+
+    type: Literal["membership"] = "membership"
+    fee_cny: float = P(99.0, "CNY", "price of the card", ge=0)
+    term_days: int = P(365, "days", "length of one membership term", ge=7, le=3650)
+    member_discount: float = P(0.05, "share", "member price: discount on every order", ge=0, le=0.9)
+    member_day_every_days: int | None = P(
+        30, "days", "days between member days (会员日); none = no member days", ge=1
+    )
+    member_day_first_day: int = P(14, "day", "first member day", ge=0)
+    member_day_depth: float = P(0.15, "share", "discount on member days", ge=0, le=0.9)
+    free_shipping_value_cny: float = P(
+        6.0, "CNY/order", "shipping benefit per member order (a cost)", ge=0
+    )
+    lock_in_lift: float = P(0.3, "x", "extra purchase rate of members", ge=0)
+    uptake_max: float = P(0.3, "share", "largest share of offered buyers who join", ge=0, le=1)
+    savings_sensitivity: float = P(
+        2.0, "1", "how strongly uptake follows expected savings / fee", ge=0
+    )
+    renewal_max: float = P(0.85, "share", "largest share of members who renew", ge=0, le=1)
+
+    def expected_savings(self, orders_per_term: np.ndarray, order_value: np.ndarray) -> np.ndarray:
+        """Savings a customer expects from one term, CNY."""
+        return orders_per_term * (order_value * self.member_discount + self.free_shipping_value_cny)
+
+
+class Membership(Strategy):
+    """Runtime of :class:`MembershipConfig`."""
+
+    config_cls = MembershipConfig
+    summary = "member price and member days for members; card offered at checkout; renewals on the calendar"
+    cost_kinds = ("member_benefits",)
+    revenue_kinds = ("membership_fees",)
+    kpis = ("members", "member_joins", "member_renewals", "member_lapses")
+
+    def start(self, env) -> None:
+        self.env = env
+
+    def act(self, day: int, plan: DayPlan) -> None:
+        cfg, pop = self.config, self.model.pop
+        n = pop.n
+        members = pop.member_until[:n] >= day
+        if members.any():
+            plan.offer(members, cfg.member_discount)
+            if on_cycle(day, cfg.member_day_every_days, 1, cfg.member_day_first_day):
+                plan.offer(members, cfg.member_day_depth)
+            plan.multiply(members, purchase=1.0 + cfg.lock_in_lift)
+        self.model.set_kpi("members", float(members.sum()))
+
+    def after_orders(self, day: int, orders: dict[str, np.ndarray]) -> None:
+        cfg, model, pop = self.config, self.model, self.model.pop
+        slots = orders["slot"]
+        is_member = pop.member_until[slots] >= day
+        member_slots = slots[is_member]
+        if member_slots.size:
+            model.book("member_benefits", member_slots.size * cfg.free_shipping_value_cny)
+            pop.member_savings[member_slots] += (
+                orders["discount"][is_member] + cfg.free_shipping_value_cny
+            ).astype(np.float32)
+        offered = slots[~is_member & ~orders["is_trial"] & cfg.target.mask(model)[slots]]
+        if offered.size == 0:
+            return
+        orders_per_term = (
+            pop.propensity[offered] * pop.trust[offered] * (1 + cfg.lock_in_lift) * cfg.term_days
+        )
+        savings = cfg.expected_savings(orders_per_term, model.expected_order_value(offered))
+        p = cfg.uptake_max * logistic(
+            cfg.savings_sensitivity * (savings / max(cfg.fee_cny, 1e-9) - 1)
+        )
+        joiners = offered[self.draws(day, offered) < p]
+        if joiners.size:
+            self._start_term(day, joiners)
+            model.count("member_joins", joiners.size)
+
+    def _start_term(self, day: int, slots: np.ndarray) -> None:
+        pop = self.model.pop
+        end = day + self.config.term_days - 1
+        pop.member_until[slots] = end
+        pop.member_savings[slots] = 0.0
+        self.model.book_revenue("membership_fees", slots.size * self.config.fee_cny)
+        self.env.process(self._renewal(end + 1, slots))
+
+    def _renewal(self, due_day: int, slots: np.ndarray):
+        """SimPy process: when the term ends, each member renews or lapses."""
+        yield self.env.timeout(due_day - self.env.now)
+        day = self.model.day  # the calendar fires at the start of the due day
+        cfg, pop = self.config, self.model.pop
+        due = slots[pop.member_until[slots] == due_day - 1]
+        if due.size == 0:
+            return
+        value = pop.member_savings[due] / max(cfg.fee_cny, 1e-9)
+        p = cfg.renewal_max * logistic(cfg.savings_sensitivity * (value - 1))
+        renew = self.draws(day, due, salt=1) < p
+        if renew.any():
+            self._start_term(day, due[renew])
+            self.model.count("member_renewals", int(renew.sum()))
+        self.model.count("member_lapses", int((~renew).sum()))

@@ -1,0 +1,221 @@
+"""RFM playbook (RFM 用户分层): classify by recency, frequency, monetary; act per class.
+
+Every ``every_days`` days each customer who has ordered is put in one of eight
+classes by three high/low cuts: recency (days since the last order <=
+``recency_cut_days``), frequency (orders in the last ``window_days`` >=
+``frequency_cut``) and monetary (spend in the window >= ``monetary_cut_cny``, or the
+median spend of the window's buyers when left empty).  Each class gets its own
+action: an exclusive coupon for ``coupon_days`` after each classification, a gift
+(booked as a cost, raises trust), regular contact, and a frequency booster (a light
+membership or themed group, modelled as a purchase-rate lift).  The class is kept in
+the customer table (``rfm_class``) and any strategy can target it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import field_validator
+
+from lab.params import P, StrictModel
+from lab.strategies._common import on_cycle
+from lab.strategies.base import Strategy, StrategyConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.plan import DayPlan
+
+__all__ = [
+    "RFM_CLASSES",
+    "RFM_CLASSES_ZH",
+    "ClassAction",
+    "RfmPlaybook",
+    "RfmPlaybookConfig",
+    "rfm_codes",
+]
+
+#: (R high, F high, M high) pattern of each class, in code order
+RFM_CLASSES: tuple[str, ...] = (
+    "important_value",  # R+ F+ M+  重要价值
+    "important_development",  # R+ F- M+  重要发展
+    "important_keep",  # R- F+ M+  重要保持
+    "important_retention",  # R- F- M+  重要挽留
+    "general_value",  # R+ F+ M-  一般价值
+    "general_development",  # R+ F- M-  一般发展
+    "general_keep",  # R- F+ M-  一般保持
+    "general_retention",  # R- F- M-  一般挽留
+)
+RFM_CLASSES_ZH = dict(
+    zip(
+        RFM_CLASSES,
+        (
+            "重要价值",
+            "重要发展",
+            "重要保持",
+            "重要挽留",
+            "一般价值",
+            "一般发展",
+            "一般保持",
+            "一般挽留",
+        ),
+        strict=True,
+    )
+)
+_PATTERN = {
+    (1, 1, 1): 0,
+    (1, 0, 1): 1,
+    (0, 1, 1): 2,
+    (0, 0, 1): 3,
+    (1, 1, 0): 4,
+    (1, 0, 0): 5,
+    (0, 1, 0): 6,
+    (0, 0, 0): 7,
+}
+
+
+def rfm_codes(r_high: np.ndarray, f_high: np.ndarray, m_high: np.ndarray) -> np.ndarray:
+    """Class codes (index into :data:`RFM_CLASSES`) from the three high/low flags."""
+    lut = np.zeros(8, dtype=np.int8)
+    for (r, f, m), code in _PATTERN.items():
+        lut[r * 4 + f * 2 + m] = code
+    return lut[r_high.astype(int) * 4 + f_high.astype(int) * 2 + m_high.astype(int)]
+
+
+class ClassAction(StrictModel):
+    """What the playbook does for one RFM class."""
+
+    coupon_depth: float = P(
+        0.0, "share", "exclusive coupon after each classification", ge=0, le=0.9
+    )
+    coupon_days: int = P(7, "days", "days the coupon is valid", ge=1, le=60)
+    gift_cny: float = P(0.0, "CNY", "gift per customer per classification (cost)", ge=0)
+    gift_trust_gain: float = P(0.2, "share", "share of missing trust a gift adds", ge=0, le=1)
+    purchase_lift: float = P(
+        0.0, "x", "frequency booster: extra purchase rate while in the class", ge=0
+    )
+    touchpoint: str | None = P(None, "touchpoint", "contact channel; none = no contact")
+    content: str = P("value", "content type", "promotion | value | interaction")
+    contact_every_days: int = P(7, "days", "days between contacts", ge=1)
+
+
+def _default_actions() -> dict[str, ClassAction]:
+    return {
+        "important_value": ClassAction(
+            coupon_depth=0.15,
+            gift_cny=15.0,
+            touchpoint="private_chat",
+            content="value",
+            contact_every_days=7,
+        ),
+        "important_development": ClassAction(
+            coupon_depth=0.1,
+            purchase_lift=0.2,
+            touchpoint="group",
+            content="value",
+            contact_every_days=4,
+        ),
+        "important_retention": ClassAction(
+            coupon_depth=0.2, touchpoint="private_chat", content="promotion", contact_every_days=14
+        ),
+        "general_retention": ClassAction(
+            coupon_depth=0.2, touchpoint="group", content="value", contact_every_days=7
+        ),
+    }
+
+
+class RfmPlaybookConfig(StrategyConfig):
+    """Recurring RFM classification with an action per class."""
+
+    type: Literal["rfm_playbook"] = "rfm_playbook"
+    every_days: int = P(30, "days", "days between classifications", ge=1)
+    window_days: int = P(90, "days", "window for frequency and monetary", ge=7)
+    recency_cut_days: int = P(30, "days", "recent if the last order is at most this old", ge=1)
+    frequency_cut: int = P(2, "orders", "frequent if at least this many orders in the window", ge=1)
+    monetary_cut_cny: float | None = P(
+        None,
+        "CNY",
+        "high value if window spend >= this; none = median of the window's buyers",
+        ge=0,
+    )
+    actions: dict[str, ClassAction] = P(_default_actions(), "per class", "action per RFM class")
+
+    @field_validator("actions")
+    @classmethod
+    def _known(cls, v):
+        bad = [k for k in v if k not in RFM_CLASSES]
+        if bad:
+            raise ValueError(f"unknown RFM class {bad[0]!r}; valid: {', '.join(RFM_CLASSES)}")
+        return v
+
+    def touchpoints_used(self) -> list[str]:
+        return sorted({a.touchpoint for a in self.actions.values() if a.touchpoint})
+
+    def contents_used(self) -> list[str]:
+        return sorted({a.content for a in self.actions.values() if a.touchpoint})
+
+
+class RfmPlaybook(Strategy):
+    """Runtime of :class:`RfmPlaybookConfig`."""
+
+    config_cls = RfmPlaybookConfig
+    summary = (
+        "every K days classify customers by RFM; coupons, gifts, contact and boosters per class"
+    )
+    cost_kinds = ("rfm_gifts",)
+    kpis = tuple(f"rfm_{c}" for c in RFM_CLASSES)
+
+    def start(self, env) -> None:
+        self.last_classified = None
+
+    def classify(self, day: int) -> None:
+        """Assign every customer who has ordered to an RFM class (others: -1)."""
+        cfg, model = self.config, self.model
+        pop = model.pop
+        n = pop.n
+        slots, amounts = model.recent_orders(day, cfg.window_days)
+        freq = np.bincount(slots, minlength=n)[:n]
+        money = np.bincount(slots, weights=amounts, minlength=n)[:n]
+        cut = cfg.monetary_cut_cny
+        if cut is None:
+            cut = float(np.median(money[freq > 0])) if (freq > 0).any() else 0.0
+        has = pop.has_ordered[:n]
+        r_high = (day - pop.last_purchase[:n]) <= cfg.recency_cut_days
+        codes = rfm_codes(r_high, freq >= cfg.frequency_cut, (money >= cut) & (freq > 0))
+        pop.rfm_class[:n] = np.where(has, codes, -1)
+        self.last_classified = day
+
+    def act(self, day: int, plan: DayPlan) -> None:
+        cfg, model = self.config, self.model
+        if on_cycle(day, cfg.every_days):
+            self.classify(day)
+            self._give_gifts(day)
+        if self.last_classified is None:
+            return
+        pop = model.pop
+        n = pop.n
+        target = cfg.target.mask(model)
+        cls = pop.rfm_class[:n]
+        since = day - self.last_classified
+        for name, action in cfg.actions.items():
+            members = target & (cls == RFM_CLASSES.index(name))
+            if not members.any():
+                continue
+            if action.coupon_depth > 0 and since < action.coupon_days:
+                plan.offer(members & plan.reachable(), action.coupon_depth)
+            if action.purchase_lift > 0:
+                plan.multiply(members, purchase=1.0 + action.purchase_lift)
+            if action.touchpoint and since % action.contact_every_days == 0:
+                plan.contact(members, action.touchpoint, action.content)
+        counts = np.bincount(cls[cls >= 0], minlength=len(RFM_CLASSES))
+        for name, count in zip(RFM_CLASSES, counts, strict=True):
+            model.set_kpi(f"rfm_{name}", count)
+
+    def _give_gifts(self, day: int) -> None:
+        pop, n = self.model.pop, self.model.pop.n
+        target = self.config.target.mask(self.model) & ~pop.blocked[:n]
+        for name, action in self.config.actions.items():
+            if action.gift_cny <= 0:
+                continue
+            who = np.flatnonzero(target & (pop.rfm_class[:n] == RFM_CLASSES.index(name)))
+            pop.trust[who] += np.float32(action.gift_trust_gain) * (1 - pop.trust[who])
+            self.model.book("rfm_gifts", who.size * action.gift_cny)
