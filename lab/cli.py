@@ -145,11 +145,19 @@ def explain(scenario: ScenarioArg) -> None:
 @app.command()
 def reference(
     out: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
+    what: Annotated[
+        str, typer.Option(help="scenario (the file format) or strategies")
+    ] = "scenario",
 ) -> None:
-    """Print (or write) the scenario-format reference generated from the schema."""
-    from lab.explain import scenario_reference
+    """Print (or write) the scenario-format or strategy reference generated from the code."""
+    from lab.explain import scenario_reference, strategies_reference
 
-    text = scenario_reference()
+    makers = {"scenario": scenario_reference, "strategies": strategies_reference}
+    if what not in makers:
+        _, err = _consoles()
+        err.print(f"[bold red]error:[/] --what {escape(what)}: choose scenario or strategies")
+        raise typer.Exit(code=2)
+    text = makers[what]()
     if out is None:
         sys.stdout.write(text)
     else:

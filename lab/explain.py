@@ -11,7 +11,7 @@ from lab.params import iter_parameters
 from lab.scenario import Scenario
 from lab.strategies import CONFIG_BY_TYPE, RUNTIME_BY_TYPE
 
-__all__ = ["parameter_rows", "scenario_reference", "step_order_lines"]
+__all__ = ["parameter_rows", "scenario_reference", "step_order_lines", "strategies_reference"]
 
 
 def step_order_lines(scenario: Scenario | None = None) -> list[str]:
@@ -71,12 +71,43 @@ def scenario_reference() -> str:
         "or `dist: fixed` with `mean`. A channel override replaces whole traits; the rest",
         "is inherited from `traits.default`.",
         "",
-        "## Strategies (`strategies:` list, switched on by `type:`)",
+        "A scenario file may start with `extends: other.yaml` (a path relative to it): the",
+        "file is merged onto that one, mappings key by key, lists and values replaced.",
+        "",
+        "Strategies (the `strategies:` list) are documented in [strategies.md](strategies.md).",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def strategies_reference() -> str:
+    """Markdown reference of every strategy type, generated from the code."""
+    out = [
+        "# Strategy library",
+        "",
+        "Generated from the code by `lab reference --what strategies` — do not edit by hand.",
+        "A scenario switches a strategy on by listing it under `strategies:` with its `type:`.",
+        "Strategies compose: offers take the deepest discount, contacts add up within the",
+        "platform caps, purchase and dropout multipliers multiply. Every strategy can be",
+        "aimed with `target:` (stages, channels, segments, members, rfm_classes,",
+        "reachable_only) and switched off with `enabled: false`. What each one costs or",
+        "earns is booked in the daily table (`cost_<kind>`, `revenue_<kind>`), so margin,",
+        "not only GMV, comes out of every run.",
     ]
     for type_name, cfg_cls in CONFIG_BY_TYPE.items():
         runtime = RUNTIME_BY_TYPE[type_name]
         doc = (runtime.__module__ and __import__(runtime.__module__, fromlist=["x"]).__doc__) or ""
-        out += ["", f"### `{type_name}`", "", doc.strip(), ""]
+        runtime_notes = []
+        for attr, label in (
+            ("cost_kinds", "costs booked"),
+            ("revenue_kinds", "revenue booked"),
+            ("kpis", "daily KPIs"),
+        ):
+            names = getattr(runtime, attr)
+            if names:
+                runtime_notes.append(f"{label}: " + ", ".join(f"`{n}`" for n in names))
+        out += ["", f"## `{type_name}`", "", doc.strip(), ""]
+        if runtime_notes:
+            out += ["; ".join(runtime_notes) + ".", ""]
         out += ["| parameter | default | unit | valid | meaning |", "|---|---|---|---|---|"]
         for rec in iter_parameters(cfg_cls()):
             if rec["path"] == "type":

@@ -342,8 +342,14 @@ class PoolModel(mesa.Model):
         return self._basket_shape(slots) / self.pop.basket_rate[slots]
 
     def recent_orders(self, day: int, window_days: int) -> tuple[np.ndarray, np.ndarray]:
-        """Slots and amounts of the orders of the last ``window_days`` days up to ``day``."""
-        chunks = [o for o in self._orders[-window_days:] if o["day"][0] > day - window_days]
+        """Slots and amounts of the orders placed in the ``window_days`` days before ``day``."""
+        chunks = []
+        for o in reversed(self._orders):  # daily chunks, newest last
+            d = o["day"][0]
+            if d < day - window_days:
+                break
+            if d < day:
+                chunks.append(o)
         if not chunks:
             return np.zeros(0, np.int64), np.zeros(0)
         return (

@@ -168,14 +168,27 @@ class RunResult:
     def customers(self) -> pd.DataFrame:
         p = self._pop
         df = pd.DataFrame({"customer_id": np.arange(p["channel"].size, dtype=np.int64)})
+        # stable identity across scenarios run with the same seed (see lab.rng)
+        df["person_key"] = p["rkey"]
         df["channel"] = pd.Categorical.from_codes(p["channel"], categories=list(CHANNELS))
         df["cohort_day"] = p["cohort_day"]
         df["cohort_date"] = pd.to_datetime(self._start) + pd.to_timedelta(p["cohort_day"], unit="D")
         df["segment"] = pd.Categorical.from_codes(p["segment"], categories=self._segments)
         df["stage"] = pd.Categorical.from_codes(p["stage"], categories=list(STAGES))
         for name in _CUSTOMER_COLUMNS:
-            if name not in ("channel", "cohort_day", "segment", "stage", "rkey", "basket_rate"):
+            if name not in (
+                "channel",
+                "cohort_day",
+                "segment",
+                "stage",
+                "rkey",
+                "basket_rate",
+                "rfm_class",
+            ):
                 df[name] = p[name]
+        from lab.strategies.rfm_playbook import RFM_CLASSES
+
+        df["rfm_class"] = pd.Categorical.from_codes(p["rfm_class"], categories=list(RFM_CLASSES))
         df["mean_order_value"] = _mean_order_value(self.scenario, p)
         df["n_orders_in_run"] = p["n_orders"] - p["prior_orders"]
         return df
@@ -323,6 +336,8 @@ _CUSTOMER_COLUMNS = (
     "tolerance", "referral_propensity", "trust", "fatigue", "ref_price",
     "n_orders", "n_trials", "prior_orders", "last_purchase", "stage", "alive",
     "day_dropout", "blocked", "day_blocked", "spend", "discount_received", "referrals",
+    "member_until", "member_savings", "balance", "balance_expiry", "rfm_class", "guide",
+    "guide_lost_day",
 )  # fmt: skip
 
 _INTEGER_KPIS = {

@@ -288,7 +288,7 @@ class Purchase(StrictModel):
     """Daily purchase: rate = propensity x trust x habit x price x promotion x contact."""
 
     promo_lift: float = P(
-        6.0,
+        12.0,
         "x per price gap",
         "lift per unit gap below the reference price, x deal proneness",
         ge=0,
@@ -327,7 +327,7 @@ class ReferencePrice(StrictModel):
 
     enabled: bool = P(True, "flag", "switch reference-price learning on/off")
     learning_rate: float = P(
-        0.15,
+        0.05,
         "share/day",
         "share of the gap to a seen promo price learned per promo day",
         ge=0,
@@ -618,6 +618,11 @@ def load_scenario(path: str | Path) -> Scenario:
         Missing file, malformed YAML, unknown keys, wrong types, out-of-range values.
     """
     p = Path(path)
+    data = _read_with_extends(p, chain=())
+    return scenario_from_dict(data, source=str(p))
+
+
+def _read_yaml(p: Path) -> dict:
     if not p.is_file():
         raise ScenarioError([f"file not found: {p}"], str(p))
     try:
@@ -630,9 +635,40 @@ def load_scenario(path: str | Path) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError([f"not UTF-8 text: {exc}"], str(p)) from None
     if data is None:
-        data = {}
-    scenario = scenario_from_dict(data, source=str(p))
-    return scenario
+        return {}
+    if not isinstance(data, dict):
+        raise ScenarioError([f"the top level must be a mapping, got {type(data).__name__}"], str(p))
+    return data
+
+
+def _read_with_extends(p: Path, chain: tuple[Path, ...]) -> dict:
+    """Read ``p``; if it has ``extends: other.yaml``, deep-merge it onto that file.
+
+    Mappings merge key by key; lists and values replace (so a scenario that changes
+    one strategy restates its whole ``strategies`` list).
+    """
+    resolved = p.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(c) for c in (*chain, resolved))
+        raise ScenarioError([f"extends: cycle {cycle}"], str(p))
+    data = _read_yaml(p)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([f"extends = {parent!r}: must be a path to a scenario file"], str(p))
+    base = _read_with_extends(p.parent / parent, (*chain, resolved))
+    return _deep_merge(base, data)
+
+
+def _deep_merge(base: dict, patch: dict) -> dict:
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def dump_scenario(scenario: Scenario) -> dict:

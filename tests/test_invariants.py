@@ -138,3 +138,50 @@ def test_platform_caps_never_exceeded(requests, blocked_share):
         assert plan.sent[tp][:200].max() <= cap
     assert plan.n_contacts[: int(200 * blocked_share)].sum() == 0  # blocked get nothing
     assert plan.n_contacts[:200].sum() == sum(plan.contacts_by_touchpoint.values())
+
+
+contact_strategies = st.lists(
+    st.one_of(
+        st.fixed_dictionaries(
+            {
+                "type": st.just("contact_plan"),
+                "touchpoint": st.sampled_from(["group", "moments", "mass_message", "private_chat"]),
+                "reach": st.floats(0.5, 1),
+                "weekly": st.fixed_dictionaries(
+                    {
+                        d: st.lists(st.sampled_from(["promotion", "value"]), max_size=5)
+                        for d in ("mon", "tue")
+                    }
+                ),
+            }
+        ),
+        st.just({"type": "lifecycle_playbook"}),
+        st.just({"type": "rfm_playbook", "every_days": 3}),
+        st.just({"type": "discount_cadence", "every_days": 2, "duration_days": 1}),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategies=contact_strategies, seed=st.integers(0, 2**31))
+def test_platform_caps_hold_in_full_runs(strategies, seed):
+    sc = lab.scenario_from_dict(
+        {
+            "days": 14,
+            "start_date": "2026-01-05",
+            "acquisition": {"stock_import": {"customers_per_day": 300, "total_customers": 600}},
+            "strategies": strategies,
+        }
+    )
+    model = lab.PoolModel(sc, seed=seed)
+    caps = sc.contacts.daily_cap
+    for _ in range(sc.days):
+        model.step()
+        n = model.plan.n
+        for tp, cap in caps.items():
+            assert model.plan.sent[tp][:n].max(initial=0) <= cap
+        # customers who blocked before today got nothing (today's blockers reacted to today's message)
+        earlier = model.pop.blocked[:n] & (model.pop.day_blocked[:n] < model.day - 1)
+        assert (model.plan.n_contacts[:n][earlier] == 0).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import lab
-from lab.explain import scenario_reference
+from lab.explain import scenario_reference, strategies_reference
 from lab.scenario import ScenarioError
 
 
@@ -82,6 +82,10 @@ def test_committed_reference_matches_schema():
     with open("docs/scenario-reference.md", encoding="utf-8") as fh:
         committed = fh.read()
     assert committed == scenario_reference(), "run: lab reference --out docs/scenario-reference.md"
+    with open("docs/strategies.md", encoding="utf-8") as fh:
+        assert fh.read() == strategies_reference(), (
+            "run: lab reference --what strategies --out docs/strategies.md"
+        )
 
 
 def test_every_scenario_in_repo_validates():
@@ -89,3 +93,25 @@ def test_every_scenario_in_repo_validates():
 
     for path in sorted(Path("scenarios").glob("*.yaml")):
         lab.load_scenario(path)
+
+
+def test_extends_merges_onto_the_parent_file(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "name: base\ndays: 30\nfatigue: {decay_per_day: 0.1, enabled: true}\n"
+    )
+    (tmp_path / "child.yaml").write_text(
+        "extends: base.yaml\nname: child\nfatigue: {decay_per_day: 0.2}\n"
+    )
+    sc = lab.load_scenario(tmp_path / "child.yaml")
+    assert (sc.name, sc.days, sc.fatigue.decay_per_day, sc.fatigue.enabled) == (
+        "child",
+        30,
+        0.2,
+        True,
+    )
+    (tmp_path / "loop.yaml").write_text("extends: loop.yaml\n")
+    with pytest.raises(ScenarioError, match="cycle"):
+        lab.load_scenario(tmp_path / "loop.yaml")
+    (tmp_path / "orphan.yaml").write_text("extends: missing.yaml\n")
+    with pytest.raises(ScenarioError, match="file not found"):
+        lab.load_scenario(tmp_path / "orphan.yaml")
