@@ -249,7 +249,8 @@ class PoolModel(mesa.Model):
         names.remove("ref_price_sum")
         names += ["mean_fatigue", "mean_ref_price", "gmv", "list_value", "discount_cost", "cogs"]
         names += ["gross_margin", *[f"revenue_{k}" for k in self.revenue_kinds]]
-        names += [*[f"cost_{k}" for k in self.cost_kinds], "net_margin", *self.extra_kpis]
+        names += [*[f"cost_{k}" for k in self.cost_kinds], "net_margin"]
+        names += [f"contacts_{tp}" for tp in self.plan.touchpoints] + self.extra_kpis
         return names
 
     # ---------------------------------------------------------------- the day
@@ -266,6 +267,7 @@ class PoolModel(mesa.Model):
         self.referral_terms = self.standing_referral_terms
         for strategy in self.strategies:
             strategy.act(day, self.plan)
+        self._book_contacts()
         self._params[_SHARE_FACTOR] = self.referral_terms.share_factor
         self._params[_REFERRAL_ON] = float(self.referral_terms.enabled)
         nb, ns = self._respond(day)
@@ -281,6 +283,15 @@ class PoolModel(mesa.Model):
         self.day += 1
         if self.day >= self.days:
             self.running = False
+
+    def _book_contacts(self) -> None:
+        """Cost of today's delivered contacts, by touchpoint (one place for every strategy)."""
+        price = self.scenario.contacts.cost_per_contact_cny
+        cost = 0.0
+        for tp, count in self.plan.contacts_by_touchpoint.items():
+            self.today["contacts_" + tp] = float(count)
+            cost += count * price[tp]
+        self.book("contacts", cost)
 
     def _respond(self, day: int) -> tuple[int, int]:
         p, plan, n = self.pop, self.plan, self.pop.n

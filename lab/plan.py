@@ -45,7 +45,8 @@ class DayPlan:
 
     def __init__(self, contacts: Contacts) -> None:
         self.contacts = contacts
-        self.touchpoints = list(contacts.daily_cap)
+        # canonical order: YAML and dicts may order the same keys differently
+        self.touchpoints = sorted(contacts.daily_cap)
         self.capacity = 0
         self.n = 0
         self._alloc(1024)

@@ -136,7 +136,7 @@ class RunResult:
         df = self._daily.reset_index(drop=True).copy()
         df.insert(0, "day", np.arange(len(df), dtype=np.int32))
         df.insert(1, "date", pd.to_datetime(self._start) + pd.to_timedelta(df["day"], unit="D"))
-        count_cols = [c for c in df.columns if c.startswith("new_")] + [
+        count_cols = [c for c in df.columns if c.startswith(("new_", "contacts_"))] + [
             c for c in df.columns if c in _INTEGER_KPIS
         ]
         for col in count_cols:

@@ -175,12 +175,7 @@ class Traits(StrictModel):
 
     def segment_names(self) -> list[str]:
         """All segment labels across channels, in a stable order."""
-        names: list[str] = []
-        for ch in CHANNELS:
-            for s in self.for_channel(ch).segments:
-                if s not in names:
-                    names.append(s)
-        return names
+        return sorted({s for ch in CHANNELS for s in self.for_channel(ch).segments})
 
 
 # ---------------------------------------------------------------------- acquisition
@@ -192,7 +187,7 @@ class StockImport(StrictModel):
     total_customers: int = P(6000, "customers", "size of the existing customer base to move", ge=0)
     start_day: int = P(0, "day", "first import day", ge=0)
     prior_orders_mean: float = P(
-        1.5, "orders", "mean orders before joining (1 + Poisson(mean - 1))", ge=1
+        1.5, "orders", "mean orders before joining (1 + Poisson(mean - 1))", ge=1, le=20
     )
     prior_recency_max_days: int = P(
         120, "days", "last pre-pool order is uniform in [0, this] days before joining", ge=0
@@ -394,10 +389,20 @@ class Contacts(StrictModel):
         "platform caps per touchpoint (Moments 3 a day, mass message 1 a day)",
     )
 
+    cost_per_contact_cny: dict[str, float] = P(
+        {"private_chat": 0.3, "group": 0.01, "moments": 0.01, "mass_message": 0.0},
+        "CNY/contact",
+        "staff time and tool cost of one delivered contact, by touchpoint",
+    )
+
     @model_validator(mode="after")
     def _same_channels(self):
-        if set(self.channel_weight) != set(self.daily_cap):
-            raise ValueError("channel_weight and daily_cap must name the same touchpoints")
+        if not set(self.channel_weight) == set(self.daily_cap) == set(self.cost_per_contact_cny):
+            raise ValueError(
+                "channel_weight, daily_cap and cost_per_contact_cny must name the same touchpoints"
+            )
+        if any(v < 0 for v in self.cost_per_contact_cny.values()):
+            raise ValueError("contact costs must be >= 0")
         if any(v < 0 for v in self.daily_cap.values()):
             raise ValueError("daily caps must be >= 0")
         return self

@@ -101,6 +101,13 @@ def test_run_invariants(patch):
     cost_cols = [col for col in d.columns if col.startswith("cost_")]
     assert (d[cost_cols] >= 0).all().all()
     assert np.isclose(d["orders"].sum(), len(tx))
+    # contacts: per-touchpoint counts add up, and each is costed at its touchpoint's price
+    price = sc.contacts.cost_per_contact_cny
+    assert (d[[f"contacts_{tp}" for tp in price]].sum(axis=1) == d["contacts"]).all()
+    expected_cost = sum(d[f"contacts_{tp}"] * p for tp, p in price.items())
+    assert np.allclose(d["cost_contacts"], expected_cost)
+    revenues = d[[c for c in d.columns if c.startswith("revenue_")]].sum(axis=1)
+    assert np.allclose(d["net_margin"], d["gross_margin"] + revenues - d[cost_cols].sum(axis=1))
     # fatigue and reference price bounded; blocks and dropouts never undo
     assert ((c["fatigue"] >= 0) & (c["fatigue"] <= 1)).all()
     assert ((d["mean_fatigue"] >= 0) & (d["mean_fatigue"] <= 1)).all()

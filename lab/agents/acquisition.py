@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.stats import poisson
 
+from lab.agents.behaviour import poisson_inverse
 from lab.agents.traits import draw_traits
 from lab.population import CHANNELS
 from lab.rng import child_keys, identity_keys
@@ -122,7 +123,7 @@ class Acquirer:
         self.stock_added += count
         streams = self.model.streams
         mu = max(c.prior_orders_mean - 1.0, 0.0)
-        extra = poisson.ppf(streams.uniform("stock_history", 0, keys), mu) if mu > 0 else 0
+        extra = poisson_inverse(streams.uniform("stock_history", 0, keys), mu) if mu > 0 else 0
         prior = (1 + np.asarray(extra)).astype(np.int32)
         recency = np.floor(
             streams.uniform("stock_history", 1, keys) * (c.prior_recency_max_days + 1)

@@ -28,7 +28,7 @@ from numba import njit
 
 from lab.rng import u01_scalar
 
-__all__ = ["KERNEL_STREAMS", "KPI", "PARAMS", "pack_params", "step_customers"]
+__all__ = ["KERNEL_STREAMS", "KPI", "PARAMS", "pack_params", "poisson_inverse", "step_customers"]
 
 #: streams the kernel draws from, in the order of its ``keys`` argument
 KERNEL_STREAMS = (
@@ -88,7 +88,7 @@ def _stage(days_since, has_ordered, t_silent, t_sleep, t_churn):
 
 @njit(cache=True, inline="always")
 def _poisson_from_uniform(mu, u):
-    """Inverse-CDF Poisson draw (small means; capped at 60)."""
+    """Inverse-CDF Poisson draw (means up to ~20; capped at 60)."""
     k = 0
     p = math.exp(-mu)
     c = p
@@ -97,6 +97,15 @@ def _poisson_from_uniform(mu, u):
         p *= mu / k
         c += p
     return k
+
+
+@njit(cache=True)
+def poisson_inverse(u, mu):
+    """Poisson(mu) draws from uniforms ``u`` by inversion (vectorised twin of the kernel's)."""
+    out = np.empty(u.size, dtype=np.int32)
+    for i in range(u.size):
+        out[i] = _poisson_from_uniform(mu, u[i])
+    return out
 
 
 @njit(cache=True)

@@ -135,7 +135,7 @@ def draw_traits(
         dist="gamma", mean=basket.shape_across_customers, shape=basket.shape_across_customers
     )
     nu = invert(nu_dist, u("basket")) / gamma_rate
-    labels = list(spec.segments)
+    labels = sorted(spec.segments)  # canonical order, so YAML and dict scenarios draw alike
     shares = np.array([spec.segments[s] for s in labels], dtype=np.float64)
     cum = np.cumsum(shares / shares.sum())
     seg_idx = np.minimum(np.searchsorted(cum, u("segment"), side="right"), len(labels) - 1)

@@ -6,7 +6,7 @@ rest; every planned message reaches a targeted customer with probability
 so that two scenarios contact the same people where their plans agree.  Platform
 caps are enforced by the day plan; blocked customers are never reached.  Content
 types move purchase and fatigue differently (``contacts.content`` in the scenario);
-each delivered contact costs ``cost_per_contact_cny`` of staff time.
+delivered contacts are costed by touchpoint (``contacts.cost_per_contact_cny``).
 """
 
 from __future__ import annotations
@@ -50,9 +50,6 @@ class ContactPlanConfig(StrategyConfig):
     reach: float = P(0.6, "share", "chance a targeted customer sees one message", ge=0, le=1)
     stage_frequency: dict[str, float] = P(
         {s: 1.0 for s in STAGES}, "share", "multiplier on reach by lifecycle stage"
-    )
-    cost_per_contact_cny: float = P(
-        0.02, "CNY/contact", "staff and tool cost per delivered contact", ge=0
     )
 
     @field_validator("weekly", mode="before")
@@ -114,9 +111,7 @@ class ContactPlan(Strategy):
         target = self.config.target.mask(self.model)
         p = np.where(target, self._stage_p[pop.stage[:n]], 0.0)
         key = self.model.streams.key("contact_reach")
-        delivered = 0
         for j, content in enumerate(contents):
             salt = np.uint64(self._salt) ^ np.uint64(j * 0x9E37)
             reached = bernoulli(key ^ salt, day, pop.rkey[:n], p)
-            delivered += plan.contact(reached, self.config.touchpoint, content)
-        self.model.book("contacts", delivered * self.config.cost_per_contact_cny)
+            plan.contact(reached, self.config.touchpoint, content)

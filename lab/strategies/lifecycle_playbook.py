@@ -90,8 +90,9 @@ class LifecyclePlaybook(Strategy):
         n = pop.n
         target = self.config.target.mask(model)
         stage = pop.stage[:n]
-        for j, (name, play) in enumerate(self.config.plays.items()):
-            in_stage = target & (stage == STAGES.index(name))
+        for name, play in self.config.plays.items():
+            j = STAGES.index(name)  # the stream salt follows the stage, not the order written
+            in_stage = target & (stage == j)
             if play.offer_depth > 0 and on_cycle(
                 day, play.offer_every_days, play.offer_duration_days
             ):
