@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["P", "StrictModel", "iter_parameters"]
+__all__ = ["P", "StrictModel", "check_names", "iter_parameters"]
 
 
 class StrictModel(BaseModel):
@@ -36,6 +36,22 @@ def P(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
         Pydantic range constraints such as ``ge=0``, ``le=1``, ``gt=0``.
     """
     return Field(default, description=doc, json_schema_extra={"unit": unit}, **constraints)
+
+
+def check_names(names, valid, what: str):
+    """Validator helper: every name must be one of ``valid``; returns ``names`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        Naming the first unknown entry and listing the valid ones.
+    """
+    if names is None:
+        return names
+    bad = [k for k in names if k not in valid]
+    if bad:
+        raise ValueError(f"unknown {what} {bad[0]!r}; valid: {', '.join(valid)}")
+    return names
 
 
 def _range_text(field) -> str:

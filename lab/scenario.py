@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from lab.params import P, StrictModel
+from lab.params import P, StrictModel, check_names
 from lab.population import CHANNELS
 from lab.strategies import STRATEGY_CONFIGS
 
@@ -160,10 +160,7 @@ class Traits(StrictModel):
     @field_validator("by_channel")
     @classmethod
     def _known_channels(cls, v):
-        bad = [k for k in v if k not in CHANNELS]
-        if bad:
-            raise ValueError(f"unknown channel {bad[0]!r}; valid: {', '.join(CHANNELS)}")
-        return v
+        return check_names(v, CHANNELS, "channel")
 
     def for_channel(self, channel: str) -> TraitSpec:
         """The resolved traits of one channel (default merged with its override)."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import field_validator
 
-from lab.params import P, StrictModel
+from lab.params import P, StrictModel, check_names
 from lab.population import CHANNELS, STAGES
 from lab.rng import uniform
 
@@ -54,19 +54,19 @@ class Target(StrictModel):
     @field_validator("stages")
     @classmethod
     def _known_stages(cls, v):
-        return _check_names(v, STAGES, "stage")
+        return check_names(v, STAGES, "stage")
 
     @field_validator("channels")
     @classmethod
     def _known_channels(cls, v):
-        return _check_names(v, CHANNELS, "channel")
+        return check_names(v, CHANNELS, "channel")
 
     @field_validator("rfm_classes")
     @classmethod
     def _known_rfm(cls, v):
         from lab.strategies.rfm_playbook import RFM_CLASSES
 
-        return _check_names(v, RFM_CLASSES, "RFM class")
+        return check_names(v, RFM_CLASSES, "RFM class")
 
     def mask(self, model: PoolModel) -> np.ndarray:
         """Boolean mask over the live population slots that this target selects."""
@@ -91,15 +91,6 @@ class Target(StrictModel):
         if self.reachable_only:
             m &= ~pop.blocked[:n]
         return m
-
-
-def _check_names(values, valid, what):
-    if values is None:
-        return values
-    bad = [v for v in values if v not in valid]
-    if bad:
-        raise ValueError(f"unknown {what} {bad[0]!r}; valid: {', '.join(valid)}")
-    return values
 
 
 class StrategyConfig(StrictModel):

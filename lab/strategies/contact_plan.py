@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
-from lab.params import P
+from lab.params import P, check_names
 from lab.population import STAGES
 from lab.rng import bernoulli, mix64
 from lab.strategies.base import Strategy, StrategyConfig
@@ -57,9 +57,7 @@ class ContactPlanConfig(StrategyConfig):
     def _weekly(cls, v):
         if not isinstance(v, dict):
             return v
-        bad = [k for k in v if k not in WEEKDAYS]
-        if bad:
-            raise ValueError(f"unknown weekday {bad[0]!r}; valid: {', '.join(WEEKDAYS)}")
+        check_names(v, WEEKDAYS, "weekday")
         out = {d: [] for d in WEEKDAYS}
         for day, items in v.items():
             if items in (None, "rest"):
@@ -72,9 +70,7 @@ class ContactPlanConfig(StrategyConfig):
     @field_validator("stage_frequency")
     @classmethod
     def _stages(cls, v):
-        bad = [k for k in v if k not in STAGES]
-        if bad:
-            raise ValueError(f"unknown stage {bad[0]!r}; valid: {', '.join(STAGES)}")
+        check_names(v, STAGES, "stage")
         if any(not 0 <= x <= 1 for x in v.values()):
             raise ValueError("stage frequencies must be in [0, 1]")
         return {s: v.get(s, 1.0) for s in STAGES}

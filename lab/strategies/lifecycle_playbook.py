@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
-from lab.params import P, StrictModel
+from lab.params import P, StrictModel, check_names
 from lab.population import STAGES
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
@@ -67,10 +67,7 @@ class LifecyclePlaybookConfig(StrategyConfig):
     @field_validator("plays")
     @classmethod
     def _stages(cls, v):
-        bad = [k for k in v if k not in STAGES]
-        if bad:
-            raise ValueError(f"unknown stage {bad[0]!r}; valid: {', '.join(STAGES)}")
-        return v
+        return check_names(v, STAGES, "stage")
 
     def touchpoints_used(self) -> list[str]:
         return sorted({p.touchpoint for p in self.plays.values() if p.contact_every_days})

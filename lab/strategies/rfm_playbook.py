@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
-from lab.params import P, StrictModel
+from lab.params import P, StrictModel, check_names
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
 
@@ -142,10 +142,7 @@ class RfmPlaybookConfig(StrategyConfig):
     @field_validator("actions")
     @classmethod
     def _known(cls, v):
-        bad = [k for k in v if k not in RFM_CLASSES]
-        if bad:
-            raise ValueError(f"unknown RFM class {bad[0]!r}; valid: {', '.join(RFM_CLASSES)}")
-        return v
+        return check_names(v, RFM_CLASSES, "RFM class")
 
     def touchpoints_used(self) -> list[str]:
         return sorted({a.touchpoint for a in self.actions.values() if a.touchpoint})
