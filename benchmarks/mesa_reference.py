@@ -177,10 +177,11 @@ class Customer(mesa.Agent):
         m, p, kpi = self.model, self.model.p, self.model.kpi
         if self.alive:
             self.respond(p, kpi)
-        else:  # the brand cannot see who has left: its messages still go out and count
-            n_contacts = self.receive()[4]
+        else:  # the brand cannot see who has left: its messages and offers still count
+            depth, *_, n_contacts = self.receive()
             kpi["contacts"] += n_contacts
             kpi["customers_contacted"] += n_contacts > 0
+            kpi["offered"] += depth > 0
         # 7. lifecycle stage from days since the last order (the brand cannot see dropout)
         since = m.day - self.last_purchase
         if not self.has_ordered:

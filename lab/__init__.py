@@ -38,3 +38,19 @@ __all__ = [
     "scenario_from_dict",
     "scenario_hash",
 ]
+
+# Answers with uncertainty: metrics, replications, paired comparisons (plots: lab.plots)
+from lab import analysis
+from lab.analysis import OrderData, OrderLogError, as_order_data
+from lab.experiments import Comparison, Replications, compare, replicate
+
+__all__ += [
+    "Comparison",
+    "OrderData",
+    "OrderLogError",
+    "Replications",
+    "analysis",
+    "as_order_data",
+    "compare",
+    "replicate",
+]

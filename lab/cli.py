@@ -1,4 +1,4 @@
-"""Command line: ``lab run | explain | reference``.
+"""Command line: ``lab run | explain | reference | compare``.
 
 Bad input (scenario files, arguments) ends with one clear message naming the file,
 field and value, exit code 2, and nothing written.
@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from lab.model import PoolTooLarge
 from lab.scenario import Scenario, ScenarioError, load_scenario
 
 app = typer.Typer(
@@ -80,10 +81,14 @@ def run(
         transient=True,
         disable=quiet or not sys.stderr.isatty(),
     ) as bar:
-        task = bar.add_task(f"simulating {sc.name}", total=n_days)
-        result = run_scenario(
-            sc, seed=seed, days=days, progress=lambda d: bar.update(task, completed=d)
-        )
+        task = bar.add_task(f"simulating {escape(sc.name)}", total=n_days)
+        try:
+            result = run_scenario(
+                sc, seed=seed, days=days, progress=lambda d: bar.update(task, completed=d)
+            )
+        except PoolTooLarge as exc:
+            err_console.print(f"[bold red]error:[/] {scenario}: {escape(str(exc))}")
+            raise typer.Exit(code=2) from None
     formats = ("parquet", "csv") if csv else ("parquet",)
     path = result.save(out_dir, formats=formats)
     _print_summary(result, path)
@@ -94,7 +99,7 @@ def _print_summary(result, path: Path) -> None:
     s = result.summary()
     cur = result.scenario.economics.currency
     t = Table(
-        title=f"{result.scenario.name} · seed {result.seed} · {result.days} days",
+        title=f"{escape(result.scenario.name)} · seed {result.seed} · {result.days} days",
         title_justify="left",
     )
     t.add_column("metric 指标")
@@ -166,3 +171,146 @@ def reference(
 
 def main() -> None:  # pragma: no cover - console entry
     app()
+
+
+# ---------------------------------------------------------------------- compare
+def _finite(x) -> bool:
+    import math
+
+    return x is not None and math.isfinite(float(x))
+
+
+def _fmt_number(x: float) -> str:
+    if not _finite(x):
+        return "–"
+    ax = abs(x)
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 10:
+        return f"{x:,.1f}"
+    if ax >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3g}"  # shares and small differences: three significant digits
+
+
+def _scenario_names(paths: list[Path], scenarios: list[Scenario]) -> list[str]:
+    names = [sc.name for sc in scenarios]
+    if len(set(names)) < len(names):
+        names = [p.stem for p in paths]
+    if len(set(names)) < len(names):
+        names = [f"{n}#{i + 1}" for i, n in enumerate(names)]
+    return names
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(
+            help="two or more scenario YAML files; the first is the baseline A",
+            show_default=False,
+        ),
+    ],
+    seeds: Annotated[
+        int, typer.Option(help="number of seeds: paired runs per scenario", min=2, max=10_000)
+    ] = 20,
+    first_seed: Annotated[
+        int, typer.Option(help="seeds are first-seed, first-seed + 1, ...", min=0, max=2**62)
+    ] = 0,
+    days: Annotated[
+        int | None,
+        typer.Option(help="days to simulate (default: each scenario's)", min=1, max=3650),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="output folder (default: reports/compare-<A>-vs-<B>)"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: the local cores)", min=1, max=256)
+    ] = None,
+    level: Annotated[
+        float, typer.Option(help="confidence level of the paired interval", min=0.5, max=0.999)
+    ] = 0.9,
+    lang: Annotated[str, typer.Option(help="language of the plot labels: en or zh")] = "en",
+    plots: Annotated[bool, typer.Option(help="write the plots")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Run scenarios over the same seeds and compare each with the first, paired by seed."""
+    from lab.experiments import compare as run_compare
+
+    out_console, err_console = _consoles()
+    if len(scenarios) < 2:
+        err_console.print("[bold red]error:[/] compare needs at least two scenario files")
+        raise typer.Exit(code=2)
+    if lang not in ("en", "zh"):
+        err_console.print(f"[bold red]error:[/] --lang {escape(lang)!r}: use en or zh")
+        raise typer.Exit(code=2)
+    loaded = [_load(p) for p in scenarios]
+    names = _scenario_names(scenarios, loaded)
+    out_dir = out or Path("reports") / f"compare-{names[0]}-vs-{names[1]}".replace("/", "_")
+    if out_dir.exists() and not out_dir.is_dir():
+        err_console.print(
+            f"[bold red]error:[/] --out {escape(str(out_dir))}: exists and is not a folder"
+        )
+        raise typer.Exit(code=2)
+    seed_list = list(range(first_seed, first_seed + seeds))
+    cmp = run_compare(
+        dict(zip(names, loaded, strict=True)),
+        seed_list,
+        days=days,
+        level=level,
+        workers=workers,
+        progress=False if quiet else None,
+    )
+    path = cmp.save(out_dir, lang=lang, plots=plots)
+    _print_comparison(cmp, out_console)
+    out_console.print(
+        f"wrote {escape(str(path))}/ (comparison.csv, differences.csv, totals.csv, "
+        f"daily.parquet{', plots' if plots else ''}, manifest.json) · seeds "
+        f"{seed_list[0]}..{seed_list[-1]} · "
+        + " · ".join(f"{escape(n)} {v['hash']}" for n, v in cmp.meta["scenarios"].items())
+        + f" · lab {cmp.meta['lab_version']} · commit {cmp.meta['git_commit']}"
+    )
+
+
+def _print_comparison(cmp, console: Console) -> None:
+    from rich import box
+
+    from lab.i18n import label
+
+    a = cmp.baseline
+    wide = console.size.width >= 120
+    n_days = ", ".join(f"{escape(k)} {v}" for k, v in cmp.meta["days"].items())
+    for b in list(cmp.table["scenario"].unique()):
+        part = cmp.table[cmp.table["scenario"] == b]
+        t = Table(
+            title=(
+                f"{escape(b)} vs {escape(a)} · {len(cmp.meta['seeds'])} seeds · days: {n_days}\n"
+                f"B − A is taken per seed first (paired), then its {cmp.level:.0%} interval"
+            ),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        band = "\nmedian [10–90%]" if wide else "\nmedian"
+        t.add_column("metric 指标")
+        t.add_column(f"A {escape(a)}{band}", justify="right")
+        t.add_column(f"B {escape(b)}{band}", justify="right")
+        t.add_column(f"B − A\nmean [{cmp.level:.0%} interval]", justify="right")
+        for r in part.itertuples():
+            name = f"{label(r.metric, 'en')} {label(r.metric, 'zh')}"
+            if wide:
+                va = f"{_fmt_number(r.a_median)} [{_fmt_number(r.a_p10)}, {_fmt_number(r.a_p90)}]"
+                vb = f"{_fmt_number(r.b_median)} [{_fmt_number(r.b_p10)}, {_fmt_number(r.b_p90)}]"
+            else:
+                va, vb = _fmt_number(r.a_median), _fmt_number(r.b_median)
+            diff = f"{_fmt_number(r.diff_mean)} [{_fmt_number(r.diff_low)}, {_fmt_number(r.diff_high)}]"
+            if r.excludes_zero:
+                diff += " [green]▲[/]" if r.diff_low > 0 else " [red]▼[/]"
+            else:
+                diff += "  "
+            t.add_row(escape(name), va, vb, diff)
+        console.print(t)
+    console.print(
+        "▲ / ▼: the interval excludes 0 (B higher / lower than A); "
+        "no mark: no clear difference at this number of seeds"
+    )

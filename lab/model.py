@@ -32,7 +32,7 @@ from lab.rng import RandomStreams
 from lab.scenario import Scenario
 from lab.strategies import RUNTIME_BY_TYPE
 
-__all__ = ["COST_KINDS", "STEP_ORDER", "PoolModel"]
+__all__ = ["COST_KINDS", "STEP_ORDER", "PoolModel", "PoolTooLarge"]
 
 _SHARE_FACTOR = PARAMS.index("share_factor")
 _REFERRAL_ON = PARAMS.index("referral_on")
@@ -62,6 +62,10 @@ COST_KINDS: tuple[str, ...] = (
     "contacts",
     "trial_products",
 )
+
+
+class PoolTooLarge(RuntimeError):
+    """The pool outgrew ``max_customers``: usually fission with a K-factor above one."""
 
 
 class PoolModel(mesa.Model):
@@ -279,6 +283,13 @@ class PoolModel(mesa.Model):
             day, self._share_slot[:ns].copy(), self._share_friends[:ns].copy()
         )
         self._record(referred)
+        if self.pop.n > self.scenario.max_customers:
+            raise PoolTooLarge(
+                f"day {day}: the pool reached {self.pop.n:,} customers, above max_customers = "
+                f"{self.scenario.max_customers:,} (referrals growing without bound? check the "
+                "K-factor: acquisition.referral.friends_per_share x sharing); raise max_customers "
+                "if this size is intended"
+            )
         self.datacollector.collect(self)
         self.day += 1
         if self.day >= self.days:
@@ -300,7 +311,7 @@ class PoolModel(mesa.Model):
             p.rkey, p.propensity, p.p_drop_purchase, p.p_drop_day, p.deal_proneness,
             p.tolerance, p.referral_propensity, p.trust, p.fatigue, p.ref_price,
             p.contact_load, p.n_orders, p.n_trials, p.last_purchase, p.has_ordered,
-            p.stage, p.alive, p.day_dropout, p.blocked, p.day_blocked,
+            p.stage, p.alive, p.day_dropout, p.blocked, p.day_blocked, p.contacts_received,
             plan.purchase_mult, plan.dropout_mult,
             plan.offer_depth, plan.contact_lift, plan.contact_fatigue, plan.contact_load,
             plan.n_contacts,
@@ -374,7 +385,6 @@ class PoolModel(mesa.Model):
             t[name] += float(value)
         t["prospect"] += referred  # today's invitees joined after the response step
         t["alive"] += referred
-        t["referred"] = float(referred)
         alive = max(k[KPI.index("alive")], 1.0)
         t["mean_fatigue"] = k[KPI.index("fatigue_sum")] / alive
         t["mean_ref_price"] = k[KPI.index("ref_price_sum")] / alive

@@ -52,6 +52,7 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "spend": ("float64", 0.0, "total paid in the run, CNY"),
     "discount_received": ("float64", 0.0, "total discount received in the run, CNY"),
     "referrals": ("int32", 0, "friends brought in"),
+    "contacts_received": ("int32", 0, "marketing contacts delivered to the customer"),
     # states maintained by strategies (and usable by every strategy's target)
     "member_until": ("int32", -1, "last day of the paid membership, -1 if never a member"),
     "member_savings": ("float32", 0.0, "savings from membership in the current term, CNY"),

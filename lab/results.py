@@ -336,6 +336,7 @@ _CUSTOMER_COLUMNS = (
     "tolerance", "referral_propensity", "trust", "fatigue", "ref_price",
     "n_orders", "n_trials", "prior_orders", "last_purchase", "stage", "alive",
     "day_dropout", "blocked", "day_blocked", "spend", "discount_received", "referrals",
+    "contacts_received",
     "member_until", "member_savings", "balance", "balance_expiry", "rfm_class", "guide",
     "guide_lost_day",
 )  # fmt: skip

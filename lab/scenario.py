@@ -444,6 +444,12 @@ class Scenario(StrictModel):
     days: int = P(365, "days", "length of the run", ge=1, le=3650)
     seed: int = P(0, "1", "default seed (the CLI --seed overrides)", ge=0, lt=2**63)
     start_date: dt.date = P(dt.date(2026, 1, 1), "date", "calendar date of day 0")
+    max_customers: int = P(
+        5_000_000,
+        "customers",
+        "stop with an error if the pool grows past this (runaway fission)",
+        ge=1,
+    )
     economics: Economics = Field(default_factory=Economics)
     acquisition: Acquisition = Field(default_factory=Acquisition)
     traits: Traits = Field(default_factory=Traits)

@@ -144,3 +144,16 @@ def test_user_text_with_markup_is_shown_verbatim(tmp_path):
     ok = _write(tmp_path, "name: '[red]x[/red]'\ndays: 5\n", "ok.yaml")
     r = runner.invoke(app, ["explain", str(ok)])
     assert r.exit_code == 0 and "[red]x[/red]" in r.output
+
+
+def test_runaway_fission_stops_with_a_clear_message(tmp_path):
+    path = _write(
+        tmp_path,
+        "days: 200\nmax_customers: 20000\n"
+        "acquisition: {referral: {friends_per_share: 6, reward_cny: 200}}\n"
+        "traits: {default: {referral_propensity: {dist: beta, mean: 0.9, concentration: 5}}}\n",
+    )
+    r = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2
+    assert "max_customers" in " ".join(r.output.split())
+    assert not (tmp_path / "o").exists()

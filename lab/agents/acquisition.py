@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import poisson
 
 from lab.agents.behaviour import poisson_inverse
-from lab.agents.traits import draw_traits
+from lab.agents.traits import draw_traits, inviter_uniforms
 from lab.population import CHANNELS
 from lab.rng import child_keys, identity_keys
 
@@ -169,13 +169,16 @@ class Acquirer:
         if terms.owner is not None:
             terms.owner.on_referral_spend(spent, total)
         np.add.at(pop.referrals, inviter_slots, friends)
-        self.add(
-            "referral",
-            day,
-            keys,
-            referrer=np.repeat(inviter_slots.astype(np.int64), friends),
-            parent_keys=np.repeat(parent, friends),
+        inviters = np.repeat(inviter_slots.astype(np.int64), friends)
+        parent_u = inviter_uniforms(
+            self._specs,
+            [CHANNELS[c] for c in pop.channel[inviters]],
+            {
+                k: getattr(pop, k)[inviters]
+                for k in ("propensity", "deal_proneness", "referral_propensity", "basket_rate")
+            },
         )
+        self.add("referral", day, keys, referrer=inviters, parent_u=parent_u)
         return total
 
     def _stage_of(self, days_since: np.ndarray) -> np.ndarray:
@@ -193,13 +196,13 @@ class Acquirer:
         prior_orders: np.ndarray | None = None,
         last_purchase: np.ndarray | None = None,
         referrer: np.ndarray | None = None,
-        parent_keys: np.ndarray | None = None,
+        parent_u: dict[str, np.ndarray] | None = None,
     ) -> slice:
         """Append customers with identity ``keys`` joining on ``day`` through ``channel``."""
         model = self.model
-        rho = self.cfg.referral.trait_correlation if parent_keys is not None else 0.0
+        rho = self.cfg.referral.trait_correlation if parent_u is not None else 0.0
         traits = draw_traits(
-            self._specs[channel], model.streams, keys, model.segment_codes, parent_keys, rho
+            self._specs[channel], model.streams, keys, model.segment_codes, parent_u, rho
         )
         trust = traits.pop("trust")
         if self._barriers:

@@ -113,7 +113,8 @@ def step_customers(
     n, day, keys, prm,
     rkey, propensity, p_drop_purchase, p_drop_day, deal, tolerance, referral_prop,
     trust, fatigue, ref_price, load, n_orders, n_trials, last_purchase, has_ordered,
-    stage, alive, day_dropout, blocked, day_blocked, purchase_mult, dropout_mult,
+    stage, alive, day_dropout, blocked, day_blocked, contacts_received,
+    purchase_mult, dropout_mult,
     offer_depth, c_lift, c_fatigue, c_load, n_contacts,
     buy_slot, buy_price, buy_trial, share_slot, share_friends, kpi,
 ):  # fmt: skip
@@ -168,10 +169,15 @@ def step_customers(
     nb = 0
     ns = 0
     for i in range(n):
-        nc = n_contacts[i]  # the brand cannot tell who has left: contacts count for all
+        # the brand cannot tell who has left: contacts and offers count for everyone
+        nc = n_contacts[i]
         if nc > 0:
             kpi[17] += nc
             kpi[18] += 1.0
+            contacts_received[i] += nc
+        depth = offer_depth[i]
+        if depth > 0.0:
+            kpi[19] += 1.0
         if not alive[i]:
             st = _stage(day - last_purchase[i], has_ordered[i], t_silent, t_sleep, t_churn)
             stage[i] = st
@@ -180,7 +186,6 @@ def step_customers(
                 kpi[6] += 1.0
             continue
         rk = rkey[i]
-        depth = offer_depth[i]
         # 1-2. decay and exposure
         f = fatigue[i]
         if fat_on:
@@ -198,8 +203,6 @@ def step_customers(
             else:
                 r += ref_recover * (1.0 - r)
             ref_price[i] = r
-        if depth > 0.0:
-            kpi[19] += 1.0
         # 3. annoyance
         if annoy_on:
             ld = load[i] * load_keep + c_load[i]

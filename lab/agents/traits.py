@@ -4,7 +4,9 @@ Each trait is the inverse CDF of its distribution applied to a draw of the trait
 own stream keyed by the customer's identity, so the same person has the same
 traits in every scenario and seed-paired comparisons stay paired.  Invitees can
 share part of their inviter's traits through a Gaussian copula (friends resemble
-each other): ``z = rho * z_inviter + sqrt(1 - rho^2) * z_own``.
+each other): ``z = rho * z_inviter + sqrt(1 - rho^2) * z_own``, where ``z_inviter`` is
+the normal score of the inviter's actual trait within the inviter's own channel, so
+the correlation holds along whole referral chains.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import betaincinv, gammaincinv, ndtr, ndtri
+from scipy.special import betainc, betaincinv, gammainc, gammaincinv, ndtr, ndtri
 
 from lab.rng import RandomStreams
 from lab.scenario import TraitDist, TraitSpec
 
-__all__ = ["CORRELATED_TRAITS", "draw_traits", "invert", "invert_exact"]
+__all__ = ["CORRELATED_TRAITS", "cdf", "draw_traits", "invert", "invert_exact", "inviter_uniforms"]
 
 #: traits an invitee may share with the inviter (others are drawn independently)
 CORRELATED_TRAITS = ("propensity", "basket", "deal_proneness", "referral_propensity")
@@ -80,15 +82,63 @@ def invert_exact(dist: TraitDist, u: np.ndarray) -> np.ndarray:
     return betaincinv(a, (1.0 - dist.mean) * dist.concentration, u)
 
 
-def _uniforms(streams, name, keys, parent_keys, rho):
+def cdf(dist: TraitDist, x: np.ndarray) -> np.ndarray | None:
+    """Exact CDF of ``dist`` at ``x`` (``None`` for a fixed trait, which has no spread)."""
+    if dist.dist == "fixed" or dist.mean == 0:
+        return None
+    if dist.dist == "gamma":
+        return gammainc(dist.shape, np.asarray(x) * dist.shape / dist.mean)
+    return betainc(dist.mean * dist.concentration, (1 - dist.mean) * dist.concentration, x)
+
+
+def inviter_uniforms(spec_of: dict[str, TraitSpec], channels: list[str], values: dict) -> dict:
+    """Where each inviter's correlated traits sit in their own channel's distribution.
+
+    Parameters
+    ----------
+    spec_of : dict
+        Channel name -> resolved TraitSpec.
+    channels : list of str
+        Each inviter's acquisition channel.
+    values : dict
+        Inviters' trait values: ``propensity``, ``deal_proneness``,
+        ``referral_propensity`` and ``basket_rate`` arrays.
+
+    Returns
+    -------
+    dict
+        Trait name -> uniform in (0, 1) per inviter (NaN where the trait is fixed).
+    """
+    out = {name: np.full(len(channels), np.nan) for name in CORRELATED_TRAITS}
+    chan = np.asarray(channels)
+    for ch in np.unique(chan):
+        rows = chan == ch
+        spec = spec_of[str(ch)]
+        for name, dist, x in (
+            ("propensity", spec.propensity_per_day, values["propensity"][rows]),
+            ("deal_proneness", spec.deal_proneness, values["deal_proneness"][rows]),
+            ("referral_propensity", spec.referral_propensity, values["referral_propensity"][rows]),
+        ):
+            u = cdf(dist, x)
+            if u is not None:
+                out[name][rows] = u
+        b = spec.basket
+        gamma_rate = b.mean_order_value_cny * (b.shape_across_customers - 1) / b.shape_per_order
+        out["basket"][rows] = gammainc(
+            b.shape_across_customers, values["basket_rate"][rows] * gamma_rate
+        )
+    return out
+
+
+def _uniforms(streams, name, keys, parent_u, rho):
     u = streams.uniform(_STREAM[name], 0, keys)
-    if parent_keys is None or rho <= 0 or name not in CORRELATED_TRAITS:
+    if parent_u is None or rho <= 0 or name not in CORRELATED_TRAITS:
         return u
-    up = streams.uniform(_STREAM[name], 0, parent_keys)
+    up = parent_u[name]
     eps = 1e-12
-    z = rho * ndtri(np.clip(up, eps, 1 - eps)) + np.sqrt(1 - rho**2) * ndtri(
-        np.clip(u, eps, 1 - eps)
-    )
+    z_own = ndtri(np.clip(u, eps, 1 - eps))
+    z_par = ndtri(np.clip(np.nan_to_num(up, nan=0.5), eps, 1 - eps))
+    z = np.where(np.isnan(up), z_own, rho * z_par + np.sqrt(1 - rho**2) * z_own)
     return ndtr(z)
 
 
@@ -97,7 +147,7 @@ def draw_traits(
     streams: RandomStreams,
     keys: np.ndarray,
     segment_codes: dict[str, int],
-    parent_keys: np.ndarray | None = None,
+    parent_u: dict[str, np.ndarray] | None = None,
     rho: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """Draw every latent trait for customers with identity ``keys``.
@@ -112,8 +162,9 @@ def draw_traits(
         Customer identity keys.
     segment_codes : dict
         Segment label -> code used in the population arrays.
-    parent_keys : numpy.ndarray of uint64, optional
-        Inviter keys, one per customer, for correlated traits.
+    parent_u : dict, optional
+        For invitees: where their inviter sits in each correlated trait's
+        distribution (:func:`inviter_uniforms`), one value per customer.
     rho : float
         Copula correlation with the inviter.
 
@@ -124,7 +175,7 @@ def draw_traits(
     """
 
     def u(name):
-        return _uniforms(streams, name, keys, parent_keys, rho)
+        return _uniforms(streams, name, keys, parent_u, rho)
 
     basket = spec.basket
     gamma_rate = (

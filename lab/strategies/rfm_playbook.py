@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
+from lab.analysis.rfm import RFM_CLASSES as _CLASS_TABLE
 from lab.params import P, StrictModel, check_names
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
@@ -34,51 +35,17 @@ __all__ = [
     "rfm_codes",
 ]
 
-#: (R high, F high, M high) pattern of each class, in code order
-RFM_CLASSES: tuple[str, ...] = (
-    "important_value",  # R+ F+ M+  重要价值
-    "important_development",  # R+ F- M+  重要发展
-    "important_keep",  # R- F+ M+  重要保持
-    "important_retention",  # R- F- M+  重要挽留
-    "general_value",  # R+ F+ M-  一般价值
-    "general_development",  # R+ F- M-  一般发展
-    "general_keep",  # R- F+ M-  一般保持
-    "general_retention",  # R- F- M-  一般挽留
-)
-RFM_CLASSES_ZH = dict(
-    zip(
-        RFM_CLASSES,
-        (
-            "重要价值",
-            "重要发展",
-            "重要保持",
-            "重要挽留",
-            "一般价值",
-            "一般发展",
-            "一般保持",
-            "一般挽留",
-        ),
-        strict=True,
-    )
-)
-_PATTERN = {
-    (1, 1, 1): 0,
-    (1, 0, 1): 1,
-    (0, 1, 1): 2,
-    (0, 0, 1): 3,
-    (1, 1, 0): 4,
-    (1, 0, 0): 5,
-    (0, 1, 0): 6,
-    (0, 0, 0): 7,
-}
+#: class names in code order; the one definition (flags, 中文) lives in lab.analysis.rfm
+RFM_CLASSES: tuple[str, ...] = tuple(key for key, *_ in _CLASS_TABLE)
+RFM_CLASSES_ZH: dict[str, str] = {key: zh for key, *_, zh in _CLASS_TABLE}
+_LUT = np.zeros(8, dtype=np.int8)
+for _code, (_key, _r, _f, _m, _zh) in enumerate(_CLASS_TABLE):
+    _LUT[int(_r) * 4 + int(_f) * 2 + int(_m)] = _code
 
 
 def rfm_codes(r_high: np.ndarray, f_high: np.ndarray, m_high: np.ndarray) -> np.ndarray:
     """Class codes (index into :data:`RFM_CLASSES`) from the three high/low flags."""
-    lut = np.zeros(8, dtype=np.int8)
-    for (r, f, m), code in _PATTERN.items():
-        lut[r * 4 + f * 2 + m] = code
-    return lut[r_high.astype(int) * 4 + f_high.astype(int) * 2 + m_high.astype(int)]
+    return _LUT[r_high.astype(int) * 4 + f_high.astype(int) * 2 + m_high.astype(int)]
 
 
 class ClassAction(StrictModel):

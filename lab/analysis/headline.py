@@ -1,0 +1,83 @@
+"""Headline numbers of one run: what replications and comparisons summarise by default."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lab.analysis.acquisition import cac_by_channel, k_factor
+from lab.analysis.fatigue import fatigue_summary
+from lab.analysis.ltv import ltv_by
+from lab.analysis.orders import as_order_data
+from lab.analysis.repurchase import purchase_ladder, repurchase_rate
+
+__all__ = ["HEADLINE_METRICS", "headline_metrics", "ltv_horizon_for"]
+
+#: name -> what it is; every value is a float per run
+HEADLINE_METRICS: dict[str, str] = {
+    "gmv": "GMV over the run (CNY)",
+    "gross_margin": "gross margin over the run (CNY)",
+    "net_margin": "net margin after all booked costs (CNY)",
+    "discount_cost": "discounts given (CNY)",
+    "orders": "orders (incl. trial)",
+    "customers": "customers in the pool at the end",
+    "active_end": "customers in the active stage at the end",
+    "conversion_rate": "share of customers with at least one order",
+    "repurchase_rate": "share of buyers with at least two orders",
+    "reach_3rd_order": "share of buyers reaching a 3rd order",
+    "ltv_margin": "mean discounted gross-margin LTV per acquired customer over the LTV horizon",
+    "cac_paid": "CAC of paid acquisition (CNY)",
+    "cac_blended": "acquisition cost / all new customers (CNY)",
+    "k_factor": "referred customers / all customers",
+    "cost_per_referred": "referral rewards / referred customers (CNY)",
+    "share_on_discount": "share of full orders with a discount",
+    "mean_fatigue": "mean over days of the mean promo fatigue",
+    "fatigue_index": "promo fatigue index (1 - late / early promotion lift per depth)",
+    "block_rate": "share of customers who blocked the brand",
+}
+
+
+def ltv_horizon_for(days: int) -> int:
+    """LTV horizon used in headline metrics: 180 days, or half the run if shorter."""
+    return int(min(180, max(days // 2, 1)))
+
+
+def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, float]:
+    """The :data:`HEADLINE_METRICS` of one run (floats; NaN where undefined).
+
+    Parameters
+    ----------
+    result : RunResult
+        A finished run.
+    ltv_horizon_days : int, optional
+        Default :func:`ltv_horizon_for` the run's length.
+    """
+    d = as_order_data(result)
+    daily = d.daily
+    h = ltv_horizon_days or ltv_horizon_for(d.n_days)
+    cac = cac_by_channel(d).set_index("channel")["cac"]
+    ladder = purchase_ladder(d, 3)
+    fat = fatigue_summary(d)
+    kf = k_factor(d)
+    ltv = ltv_by(d, None, h, "margin")
+    last = daily.iloc[-1]
+    return {
+        "gmv": float(daily["gmv"].sum()),
+        "gross_margin": float(daily["gross_margin"].sum()),
+        "net_margin": float(daily["net_margin"].sum()),
+        "discount_cost": float(daily["discount_cost"].sum()),
+        "orders": float(daily["orders"].sum()),
+        "customers": float(last["customers"]),
+        "active_end": float(last["active"]),
+        "conversion_rate": float(ladder["share_of_customers"].iloc[0]),
+        "repurchase_rate": repurchase_rate(d),
+        "reach_3rd_order": float(ladder["share_of_buyers"].iloc[2]),
+        "ltv_margin": float(ltv["ltv_mean"].iloc[0]),
+        "cac_paid": float(cac.get("paid", np.nan)),
+        "cac_blended": float(cac.get("all", np.nan)),
+        "k_factor": kf["k_factor"],
+        "cost_per_referred": kf["cost_per_referred"],
+        "share_on_discount": fat["share_on_discount"],
+        "mean_fatigue": fat["mean_fatigue"],
+        "fatigue_index": fat["fatigue_index"],
+        "block_rate": fat["block_rate"],
+    }

@@ -1,0 +1,216 @@
+"""Paired scenario comparison under common random numbers (CRN).
+
+Every scenario runs with the same seeds.  Because the lab's random draws depend
+only on (seed, decision, day, customer), the runs of one seed share every draw
+where the scenarios agree, so for each metric the comparison takes the difference
+``B - A`` *per seed first* and only then an interval: the Student-t interval of
+the mean paired difference at ``level`` (90% by default).  The table says in
+words whether that interval excludes zero.  Summaries of each scenario alone are
+medians with 10–90% bands over the seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lab.analysis.headline import headline_metrics
+from lab.experiments.replicate import DAILY_METRICS, Replications, simulate_many
+from lab.experiments.stats import band, paired_interval, unpaired_interval
+
+__all__ = ["Comparison", "compare", "paired_table"]
+
+
+@dataclass
+class Comparison:
+    """Scenarios compared with a baseline, paired by seed.
+
+    Attributes
+    ----------
+    replications : Replications
+        All runs (``.daily``, ``.totals`` long tables).
+    baseline : str
+        Name of scenario A.
+    level : float
+        Confidence level of the intervals.
+    differences : pandas.DataFrame
+        Per seed: ``scenario, seed, metric, a, b, diff`` (``diff = b - a``).
+    table : pandas.DataFrame
+        One row per (scenario, metric); see :func:`paired_table`.
+    """
+
+    replications: Replications
+    baseline: str
+    level: float
+    differences: pd.DataFrame
+    table: pd.DataFrame
+
+    @property
+    def meta(self) -> dict:
+        return {**self.replications.meta, "baseline": self.baseline, "level": self.level}
+
+    def summary(self) -> pd.DataFrame:
+        """The comparison table (alias of ``.table``)."""
+        return self.table
+
+    def save(self, out_dir, lang: str = "en", plots: bool = True):
+        """Write tables, plots and a stamped manifest into ``out_dir`` (atomically).
+
+        See :func:`lab.experiments.output.save_comparison`.
+        """
+        from lab.experiments.output import save_comparison
+
+        return save_comparison(self, out_dir, lang, plots)
+
+
+def paired_table(
+    reps: Replications, baseline: str, level: float = 0.90
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-seed differences and the comparison table of every scenario against ``baseline``.
+
+    Returns
+    -------
+    differences : pandas.DataFrame
+        ``scenario, seed, metric, a, b, diff``.
+    table : pandas.DataFrame
+        Per (scenario, metric): ``a_mean, a_median, a_p10, a_p90, b_mean, b_median,
+        b_p10, b_p90``; ``diff_mean, diff_low, diff_high`` (the interval of the
+        mean paired difference),
+        ``diff_p10, diff_p90`` (spread of the per-seed differences),
+        ``rel_diff`` (``diff_mean / |mean of A|``), ``n``, ``excludes_zero`` and
+        ``verdict`` (plain words).
+    """
+    w = reps.totals.pivot_table(
+        index=["metric", "seed"], columns="scenario", values="value", observed=True, dropna=False
+    )
+    if baseline not in w.columns:
+        raise KeyError(f"baseline {baseline!r} is not one of {', '.join(map(str, w.columns))}")
+    diffs, rows = [], []
+    metrics = list(dict.fromkeys(reps.totals["metric"]))
+    for name in [c for c in w.columns if c != baseline]:
+        for m in metrics:
+            part = w.loc[m]
+            a, b = part[baseline].to_numpy(), part[name].to_numpy()
+            diffs.append(
+                pd.DataFrame(
+                    {
+                        "scenario": name,
+                        "seed": part.index.to_numpy(),
+                        "metric": m,
+                        "a": a,
+                        "b": b,
+                        "diff": b - a,
+                    }
+                )
+            )
+            ci = paired_interval(a, b, level)
+            a_lo, a_med, a_hi = band(a)
+            b_lo, b_med, b_hi = band(b)
+            d_lo, _, d_hi = band(b - a)
+            a_mean = float(np.nanmean(a)) if np.isfinite(a).any() else np.nan
+            b_mean = float(np.nanmean(b)) if np.isfinite(b).any() else np.nan
+            rows.append(
+                {
+                    "scenario": name,
+                    "metric": m,
+                    "a_mean": a_mean,
+                    "a_median": a_med,
+                    "a_p10": a_lo,
+                    "a_p90": a_hi,
+                    "b_mean": b_mean,
+                    "b_median": b_med,
+                    "b_p10": b_lo,
+                    "b_p90": b_hi,
+                    "diff_mean": ci.estimate,
+                    "diff_low": ci.low,
+                    "diff_high": ci.high,
+                    "diff_p10": d_lo,
+                    "diff_p90": d_hi,
+                    "rel_diff": ci.estimate / abs(a_mean) if a_mean else np.nan,
+                    "n": ci.n,
+                    "excludes_zero": ci.excludes_zero,
+                    "verdict": _verdict(ci, name, baseline),
+                }
+            )
+    differences = pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame()
+    table = pd.DataFrame(rows)
+    table.attrs.update(baseline=baseline, level=level)
+    return differences, table
+
+
+def _verdict(ci, b: str, a: str) -> str:
+    if ci.n < 2 or not np.isfinite(ci.low):
+        return "too few runs for an interval"
+    if ci.low == ci.high == 0:
+        return "identical in every seed"
+    pct = f"{ci.level:.0%}"
+    if ci.low > 0:
+        return f"{b} higher than {a} ({pct} interval excludes 0)"
+    if ci.high < 0:
+        return f"{b} lower than {a} ({pct} interval excludes 0)"
+    return f"no clear difference ({pct} interval includes 0)"
+
+
+def compare(
+    scenarios: dict,
+    seeds: Sequence[int],
+    baseline: str | None = None,
+    days: int | None = None,
+    level: float = 0.90,
+    workers: int | None = None,
+    progress: bool | None = None,
+    daily_metrics: Sequence[str] | str = DAILY_METRICS,
+    metrics: Callable = headline_metrics,
+) -> Comparison:
+    """Run scenarios with the same seeds and compare each with a baseline, paired by seed.
+
+    Parameters
+    ----------
+    scenarios : dict
+        Name -> Scenario, dict or YAML path, e.g. ``{"A": sa, "B": sb}``.
+    seeds : sequence of int
+        At least 2 seeds for an interval.
+    baseline : str, optional
+        Name of scenario A (default: the first).
+    days : int, optional
+        Override every scenario's length.
+    level : float
+        Confidence level of the paired interval (default 0.90).
+    workers, progress, daily_metrics, metrics
+        See :func:`lab.experiments.simulate_many`.
+
+    Returns
+    -------
+    Comparison
+        ``.table`` (metric, A, B, B − A with interval, verdict), ``.differences``
+        (per seed) and ``.replications`` (tidy long data).
+
+    Examples
+    --------
+    >>> cmp = lab.compare({"A": "scenarios/a.yaml", "B": "scenarios/b.yaml"}, seeds=range(20))  # doctest: +SKIP
+    >>> cmp.table[["metric", "diff_mean", "diff_low", "diff_high", "verdict"]]  # doctest: +SKIP
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if len(scenarios) < 2:
+        raise ValueError("compare needs at least two scenarios")
+    names = [str(k) for k in scenarios]
+    base = names[0] if baseline is None else str(baseline)
+    if base not in names:
+        raise KeyError(f"baseline {base!r} is not one of {', '.join(names)}")
+    reps = simulate_many(scenarios, seeds, days, workers, progress, daily_metrics, metrics)
+    differences, table = paired_table(reps, base, level)
+    return Comparison(reps, base, level, differences, table)
+
+
+def interval_widths(cmp: Comparison, metric: str, scenario: str | None = None) -> dict[str, float]:
+    """Widths of the paired and the unpaired (Welch) interval for one metric, and their ratio."""
+    d = cmp.differences
+    name = scenario or next(n for n in d["scenario"].unique())
+    part = d[(d["metric"] == metric) & (d["scenario"] == name)]
+    p = paired_interval(part["a"], part["b"], cmp.level)
+    u = unpaired_interval(part["a"], part["b"], cmp.level)
+    return {"paired": p.width, "unpaired": u.width, "ratio": p.width / u.width}

@@ -1,0 +1,154 @@
+"""Write a comparison to a folder: tables, plots and a manifest, atomically and stamped.
+
+Every CSV starts with a ``# key=value ...`` provenance line (read it back with
+``lab.results.load_table`` or ``pandas.read_csv(path, comment="#")``); the parquet
+file carries the same stamp in its schema metadata (``lab:`` keys).  Files are
+written to a temporary folder beside the target, which then replaces the target
+in one rename: an interrupted save leaves the previous outputs, never half files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["KPI_PLOTS", "comparison_stamp", "save_comparison"]
+
+#: daily KPIs drawn as band plots by :func:`save_comparison`
+KPI_PLOTS: tuple[str, ...] = (
+    "cum_gmv",
+    "cum_net_margin",
+    "active",
+    "mean_fatigue",
+    "blocked_total",
+)
+
+
+def comparison_stamp(cmp) -> dict[str, str]:
+    """Flat provenance of a comparison: scenario names and hashes, seeds, versions."""
+    m = cmp.meta
+    seeds = m["seeds"]
+    contiguous = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+    return {
+        "scenarios": ",".join(f"{k}:{v['name']}@{v['hash']}" for k, v in m["scenarios"].items()),
+        "baseline": str(m["baseline"]),
+        "seeds": f"{seeds[0]}..{seeds[-1]}" if contiguous else ",".join(map(str, seeds)),
+        "n_seeds": str(len(seeds)),
+        "days": ",".join(f"{k}:{v}" for k, v in m["days"].items()),
+        "level": str(m["level"]),
+        "lab_version": m["lab_version"],
+        "git_commit": m["git_commit"],
+        "created_utc": m["created_utc"],
+    }
+
+
+def _csv(df: pd.DataFrame, path: Path, stamp: dict[str, str]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("# " + " ".join(f"{k}={v.replace(' ', '_')}" for k, v in stamp.items()) + "\n")
+        df.to_csv(fh, index=False)
+
+
+def _parquet(df: pd.DataFrame, path: Path, stamp: dict[str, str]) -> None:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    meta = {**(table.schema.metadata or {})}
+    meta.update({f"lab:{k}".encode(): v.encode() for k, v in stamp.items()})
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def save_comparison(cmp, out_dir: str | Path, lang: str = "en", plots: bool = True) -> Path:
+    """Write a :class:`~lab.experiments.Comparison` into ``out_dir`` (replaced atomically).
+
+    Files: ``comparison.csv`` (the table), ``differences.csv`` (per seed),
+    ``totals.csv`` and ``daily.parquet`` (tidy long runs), ``manifest.json``, and
+    with ``plots``: ``forest.png`` and ``kpi_<metric>.png`` for :data:`KPI_PLOTS`.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"output path {out} exists and is not a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    tmp.chmod(0o777 & ~mask)
+    stamp = comparison_stamp(cmp)
+    reps = cmp.replications
+    try:
+        files = {}
+        for name, df in (
+            ("comparison.csv", cmp.table),
+            ("differences.csv", cmp.differences),
+            ("totals.csv", reps.totals),
+        ):
+            _csv(df, tmp / name, stamp)
+            files[name] = len(df)
+        _parquet(reps.daily, tmp / "daily.parquet", stamp)
+        files["daily.parquet"] = len(reps.daily)
+        if plots:
+            files.update(_plots(cmp, tmp, lang))
+        manifest = {
+            **stamp,
+            "meta": cmp.meta,
+            "files": files,
+            "comparison": cmp.table.to_dict(orient="records"),
+        }
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default),
+            encoding="utf-8",
+        )
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _plots(cmp, folder: Path, lang: str) -> dict[str, int]:
+    # Figures made directly (not through pyplot): no backend, no window, no global state
+    from matplotlib.figure import Figure
+
+    from lab.plots import plot_forest, plot_kpi
+    from lab.plots._style import styled
+
+    def axes(figsize):
+        fig = Figure(figsize=figsize, layout="constrained")
+        with styled(lang):  # axes made in the house style, as the plot functions make them
+            return fig, fig.add_subplot()
+
+    written = {}
+    rows = max(int((cmp.table["scenario"] == cmp.table["scenario"].iloc[0]).sum()), 3)
+    fig, ax = axes((7.5, 0.32 * min(rows, 14) + 1.4))
+    plot_forest(cmp, ax=ax, lang=lang)
+    fig.savefig(folder / "forest.png", dpi=150)
+    written["forest.png"] = 1
+    have = set(cmp.replications.daily["metric"].unique())
+    for metric in KPI_PLOTS:
+        if metric not in have:
+            continue
+        fig, ax = axes((7.0, 4.0))
+        plot_kpi(cmp, metric, ax=ax, lang=lang)
+        fig.savefig(folder / f"kpi_{metric}.png", dpi=150)
+        written[f"kpi_{metric}.png"] = 1
+    return written
+
+
+def _json_default(x):
+    if hasattr(x, "item"):
+        return x.item()
+    return str(x)
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

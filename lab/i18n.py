@@ -1,0 +1,173 @@
+"""Labels in English and Chinese (中文) for plots, tables and reports.
+
+The pairs follow the project glossary (``shared/GLOSSARY.md``).  ``label(key, lang)``
+returns one label; unknown keys fall back to the key with underscores as spaces (so
+KPI columns added later still get a readable label), and ``cost_<kind>`` /
+``new_<channel>`` / ``revenue_<kind>`` columns are composed from their parts.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LABELS", "LANGS", "check_lang", "label"]
+
+LANGS: tuple[str, ...] = ("en", "zh")
+
+#: key -> (English, 中文)
+LABELS: dict[str, tuple[str, str]] = {
+    # daily KPIs and headline metrics
+    "customers": ("customers in pool", "私域用户数"),
+    "prospect": ("prospects (added, no order)", "加了未下单"),
+    "active": ("active", "活跃期"),
+    "active_end": ("active at end", "期末活跃用户"),
+    "silent": ("silent", "沉默期"),
+    "sleeping": ("sleeping", "睡眠期"),
+    "churned": ("churned", "流失期"),
+    "alive": ("not dropped out", "未永久流失"),
+    "orders": ("orders", "订单数"),
+    "first_orders": ("first orders", "首单"),
+    "trial_orders": ("trial-product orders", "体验品订单"),
+    "promo_orders": ("orders on promotion", "促销订单"),
+    "gmv": ("GMV", "成交总额 (GMV)"),
+    "list_value": ("list value", "标价总额"),
+    "discount_cost": ("discount cost", "折扣成本"),
+    "gross_margin": ("gross margin", "毛利"),
+    "net_margin": ("net margin", "净利"),
+    "cogs": ("cost of goods", "商品成本"),
+    "new_blocks": ("new blocks", "新增拉黑/删除"),
+    "blocked_total": ("blocked (total)", "累计拉黑/删除"),
+    "blocked": ("blocked", "拉黑/删除"),
+    "dropouts": ("dropouts", "永久流失"),
+    "referred": ("joined by referral", "裂变新增"),
+    "shares": ("shares", "分享次数"),
+    "mean_fatigue": ("mean promo fatigue", "平均促销疲劳"),
+    "mean_ref_price": ("mean reference price", "平均参考价格"),
+    "contacts": ("contacts", "触达次数"),
+    "customers_contacted": ("customers contacted", "触达用户数"),
+    "offered": ("customers offered a discount", "获得折扣的用户数"),
+    "conversion_rate": ("conversion rate", "转化率"),
+    "repurchase_rate": ("repurchase rate", "复购率"),
+    "reach_3rd_order": ("share reaching a 3rd order", "三次购买占比"),
+    "ltv_margin": ("LTV (margin)", "用户生命周期价值 (LTV, 毛利)"),
+    "ltv": ("lifetime value (LTV)", "用户生命周期价值 (LTV)"),
+    "cac": ("customer acquisition cost (CAC)", "获客成本 (CAC)"),
+    "cac_paid": ("CAC, paid acquisition", "公域拉新获客成本"),
+    "cac_blended": ("CAC, blended", "综合获客成本"),
+    "k_factor": ("K-factor", "裂变系数 (K 因子)"),
+    "cost_per_referred": ("cost per referred customer", "每位被邀请人成本"),
+    "share_on_discount": ("share of orders on discount", "折扣订单占比"),
+    "full_price_share": ("full-price share", "原价订单占比"),
+    "fatigue_index": ("promo fatigue index", "促销疲劳指数"),
+    "block_rate": ("block rate", "拉黑率"),
+    "payback_days": ("payback period (days)", "回本周期 (天)"),
+    "response_rate": ("response rate", "响应率"),
+    # cost lines
+    "cost_paid_acquisition": ("cost: public acquisition", "成本: 公域拉新"),
+    "cost_staff_bonus": ("cost: staff invite bonus", "成本: 员工邀请奖励"),
+    "cost_referral_rewards": ("cost: referral rewards", "成本: 裂变奖励"),
+    "cost_contacts": ("cost: contacts", "成本: 触达"),
+    "cost_trial_products": ("cost: trial products", "成本: 体验品"),
+    # channels
+    "stock_import": ("stock import", "存量导入"),
+    "paid": ("public acquisition (paid)", "公域拉新"),
+    "staff_invite": ("staff invites", "员工邀请"),
+    "referral": ("fission / referral", "裂变"),
+    "all": ("all", "全部"),
+    # funnel
+    "traffic_in": ("traffic in", "引流"),
+    "operated": ("operated", "运营"),
+    "converted": ("converted", "转化"),
+    "fission": ("fission", "裂变"),
+    "repurchase": ("repurchase", "回购"),
+    # RFM classes
+    "important_value": ("important-value", "重要价值"),
+    "important_development": ("important-development", "重要发展"),
+    "important_keep": ("important-keep", "重要保持"),
+    "important_retention": ("important-retention", "重要挽留"),
+    "general_value": ("general-value", "一般价值"),
+    "general_development": ("general-development", "一般发展"),
+    "general_keep": ("general-keep", "一般保持"),
+    "general_retention": ("general-retention", "一般挽留"),
+    "important": ("important", "重要"),
+    "general": ("general", "一般"),
+    "value": ("value", "价值"),
+    "development": ("development", "发展"),
+    "keep": ("keep", "保持"),
+    "retention": ("retention", "挽留"),
+    # axes, titles, legends
+    "day": ("day", "天"),
+    "days": ("days", "天数"),
+    "days_since_start": ("days since first order", "首单后天数"),
+    "days_since_join": ("days since joining", "加入后天数"),
+    "cohort": ("cohort", "同期群"),
+    "period": ("period", "周期"),
+    "share": ("share", "占比"),
+    "count": ("customers", "用户数"),
+    "median": ("median", "中位数"),
+    "band": ("10–90% band", "10–90% 区间"),
+    "mean": ("mean", "均值"),
+    "scenario": ("scenario", "情景"),
+    "strategy": ("strategy", "策略"),
+    "forecast": ("forecast", "预测"),
+    "cost": ("cost", "成本"),
+    "revenue": ("revenue", "收入"),
+    "margin": ("margin", "毛利"),
+    "new": ("new", "新增"),
+    "title_kpi": ("{metric} over time", "{metric}走势"),
+    "title_retention": ("Cohort retention", "同期群留存"),
+    "title_survival": ("Survival curves", "留存曲线"),
+    "title_ltv": ("LTV distribution", "用户生命周期价值分布"),
+    "title_fatigue": ("Promo fatigue over time", "促销疲劳走势"),
+    "title_funnel": ("Funnel", "漏斗"),
+    "title_rfm": ("RFM classes", "RFM 用户分层"),
+    "title_forest": ("Paired differences {b} − {a}", "配对差异 {b} − {a}"),
+    "difference": ("difference", "差异"),
+    "difference_pct": ("difference, % of {a}", "差异 (占 {a} 的 %)"),
+    "ci": ("confidence interval", "置信区间"),
+    "survival": ("share not yet lapsed", "留存比例"),
+    "event_lapse": ("lapse (no order for {n} days)", "流失 ({n} 天未下单)"),
+    "event_block": ("block / delete", "拉黑/删除"),
+    "event_dropout": ("dropout (gone for good)", "永久流失"),
+    "customers_label": ("customers", "用户数"),
+    "retention_rate": ("share ordering in the period", "当期下单比例"),
+    "ltv_per_customer": ("LTV per customer ({value}, {h} days)", "每位用户 LTV ({value}, {h} 天)"),
+    "block_rate_per_1000": ("blocks per 1000 reachable", "每千名可触达用户拉黑数"),
+    "ltv_zero": ("LTV = 0 for {share}", "{share} 的用户 LTV = 0"),
+    "ltv_buyers": ("customers with LTV > 0", "LTV > 0 的用户"),
+    "channel": ("channel", "渠道"),
+    "segment": ("segment", "用户分层"),
+    "excludes_zero": ("interval excludes 0", "区间不含 0"),
+    "includes_zero": ("interval includes 0", "区间含 0"),
+}
+
+_PREFIXES = {"cost_": "cost", "new_": "new", "revenue_": "revenue"}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if supported, else raise ValueError naming the valid ones."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    return lang
+
+
+def label(key: str, lang: str = "en", **fmt) -> str:
+    """The label of ``key`` in ``lang`` ("en" or "zh"), formatted with ``fmt``.
+
+    Examples
+    --------
+    >>> label("gmv", "zh")
+    '成交总额 (GMV)'
+    >>> label("new_referral", "zh")
+    '新增: 裂变'
+    """
+    i = LANGS.index(check_lang(lang))
+    if key in LABELS:
+        text = LABELS[key][i]
+    else:
+        text = key.replace("_", " ")
+        for prefix, head in _PREFIXES.items():
+            if key.startswith(prefix):
+                rest = key[len(prefix) :]
+                part = LABELS[rest][i] if rest in LABELS else rest.replace("_", " ")
+                text = f"{LABELS[head][i]}: {part}"
+                break
+    return text.format(**fmt) if fmt else text

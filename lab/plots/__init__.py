@@ -1,0 +1,44 @@
+"""Pure plotting functions: ``plot_x(data, ax=None, lang="en") -> matplotlib Axes``.
+
+One house style (:mod:`lab.plots._style`); labels in English or Chinese
+(``lang="zh"``, terms from the project glossary via :mod:`lab.i18n`).  Importing
+this module registers the CJK font shipped by the ``noto-cjk-sans-otc`` package
+with matplotlib's font manager.  No function calls ``plt.show()``: save the figure
+(``ax.figure.savefig(path)``) or let a notebook display it.
+"""
+
+from __future__ import annotations
+
+from lab.plots._style import (
+    PALETTE,
+    cjk_font_path,
+    house_rc,
+    register_cjk_font,
+    use_cjk_font,
+)
+from lab.plots.compare import plot_forest
+from lab.plots.customers import (
+    plot_cohort_retention,
+    plot_funnel,
+    plot_ltv_distribution,
+    plot_rfm_grid,
+)
+from lab.plots.series import plot_fatigue, plot_kpi, plot_survival
+
+register_cjk_font()
+
+__all__ = [
+    "PALETTE",
+    "cjk_font_path",
+    "house_rc",
+    "plot_cohort_retention",
+    "plot_fatigue",
+    "plot_forest",
+    "plot_funnel",
+    "plot_kpi",
+    "plot_ltv_distribution",
+    "plot_rfm_grid",
+    "plot_survival",
+    "register_cjk_font",
+    "use_cjk_font",
+]

@@ -1,0 +1,157 @@
+"""The house style and the CJK font every plot of the lab uses.
+
+The CJK font is Noto Sans CJK (SIL Open Font License 1.1), shipped by the PyPI
+package ``noto-cjk-sans-otc`` (a project dependency).  Importing :mod:`lab.plots`
+registers its file with matplotlib's ``font_manager``; Chinese labels then render
+with the Simplified Chinese face ("Noto Sans CJK SC").  Nothing is installed on the
+system and the global ``rcParams`` are left alone: each plot sets the style for
+the artists it creates (:func:`house_rc`).  Call :func:`use_cjk_font` to make the
+font a fallback for your own matplotlib figures too.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import matplotlib as mpl
+from matplotlib import font_manager
+
+from lab.i18n import check_lang
+
+__all__ = [
+    "CJK_FAMILY",
+    "PALETTE",
+    "cjk_font_path",
+    "house_rc",
+    "register_cjk_font",
+    "use_cjk_font",
+]
+
+#: colour-blind-friendly palette (scenario A, B, C, ...)
+PALETTE: tuple[str, ...] = (
+    "#1f5a96",
+    "#d9822b",
+    "#3a923a",
+    "#c23b3b",
+    "#7b5ea7",
+    "#8c6d31",
+    "#2a9d9d",
+    "#6b6b6b",
+)
+POSITIVE = "#3a923a"
+NEGATIVE = "#c23b3b"
+NEUTRAL = "#6b6b6b"
+
+#: preferred face of the collection for Chinese labels (then fallbacks)
+_FACES = ("Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Sans CJK KR")
+CJK_FAMILY: str | None = None
+_PATH: str | None = None
+
+
+def cjk_font_path() -> str | None:
+    """Path of the CJK font file the lab registered (None if the package is missing)."""
+    return _PATH
+
+
+def register_cjk_font() -> str | None:
+    """Register the packaged CJK font with matplotlib (once) and return its family name.
+
+    Returns None, with a warning, when ``noto-cjk-sans-otc`` is not installed;
+    Chinese labels then fall back to whatever fonts matplotlib finds.
+    """
+    global CJK_FAMILY, _PATH
+    if CJK_FAMILY is not None:
+        return CJK_FAMILY
+    try:
+        import noto_cjk_sans_otc
+    except ImportError:
+        warnings.warn(
+            "noto-cjk-sans-otc is not installed: Chinese plot labels may show as boxes "
+            "(pip install noto-cjk-sans-otc)",
+            stacklevel=2,
+        )
+        return None
+    path = str(noto_cjk_sans_otc.FONT_PATH)
+    font_manager.fontManager.addfont(path)
+    names = {f.name for f in font_manager.fontManager.ttflist if str(f.fname) == path}
+    # matplotlib >= 3.11 registers every face of the collection; older versions only
+    # the first (Japanese glyph forms, same coverage of the Chinese characters)
+    CJK_FAMILY = next((n for n in _FACES if n in names), next(iter(sorted(names)), None))
+    _PATH = path
+    return CJK_FAMILY
+
+
+def _families(lang: str) -> list[str]:
+    base = ["DejaVu Sans"]
+    if CJK_FAMILY is None:
+        return base
+    # Chinese: the CJK face first so Latin and Chinese share one design; English:
+    # DejaVu first, CJK as the fallback for any Chinese in scenario names
+    return [CJK_FAMILY, *base] if lang == "zh" else [*base, CJK_FAMILY]
+
+
+def house_rc(lang: str = "en") -> dict:
+    """rcParams of the house style for ``lang`` (used inside ``matplotlib.rc_context``)."""
+    check_lang(lang)
+    return {
+        "font.family": _families(lang),
+        "font.size": 9.5,
+        "axes.titlesize": 12,
+        "axes.titleweight": "normal",  # the packaged CJK face has one weight
+        "axes.titlelocation": "left",
+        "axes.labelsize": 9.5,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "grid.linewidth": 0.6,
+        "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
+        "legend.frameon": False,
+        "legend.fontsize": 8.5,
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "savefig.bbox": "tight",
+        "axes.unicode_minus": False,
+    }
+
+
+@contextmanager
+def styled(lang: str = "en") -> Iterator[None]:
+    """Context in which a plot function creates its artists."""
+    with mpl.rc_context(house_rc(lang)):
+        yield
+
+
+def new_axes(ax=None, figsize: tuple[float, float] = (7.0, 4.0)):
+    """``ax`` itself, or a new figure's axes (pyplot-managed so notebooks display it)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def finish(ax, lang: str, *extra) -> None:
+    """Give every text of ``ax`` (and ``extra`` axes) the house fonts for ``lang``.
+
+    Axes made before the plot function ran (``ax=`` from the caller) carry title,
+    label and tick texts created with the caller's fonts; this sets the family on
+    all of them, and ticks made later at draw time copy it from the first tick.
+    """
+    from matplotlib.text import Text
+
+    fam = _families(lang)
+    for a in (ax, *extra):
+        for t in a.findobj(Text):
+            t.set_fontfamily(fam)
+
+
+def use_cjk_font() -> str | None:
+    """Add the lab's CJK font as a fallback of matplotlib's sans-serif family, globally."""
+    name = register_cjk_font()
+    if name and name not in mpl.rcParams["font.sans-serif"]:
+        mpl.rcParams["font.sans-serif"] = [*mpl.rcParams["font.sans-serif"], name]
+    return name

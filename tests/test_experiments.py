@@ -1,0 +1,142 @@
+"""Replications and paired comparisons: worker-count invariance, a known effect, and
+the paired interval against the unpaired one on the same runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lab
+from lab.experiments import compare, interval_widths, paired_interval, replicate, unpaired_interval
+from tests.conftest import bare, merge
+
+SMALL = {
+    "acquisition": {
+        "stock_import": {"customers_per_day": 100, "total_customers": 1500},
+        "paid": {"daily_budget_cny": 600},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def small() -> lab.Scenario:
+    base = lab.load_scenario("scenarios/baseline.yaml")
+    return base.model_copy(
+        update={"acquisition": lab.scenario_from_dict(merge({"name": "s"}, SMALL)).acquisition}
+    )
+
+
+def test_replications_do_not_depend_on_the_number_of_workers(small):
+    one = replicate(small, seeds=[1, 2, 3, 4], days=60, workers=1, progress=False)
+    two = replicate(small, seeds=[1, 2, 3, 4], days=60, workers=2, progress=False)
+    pd.testing.assert_frame_equal(one.daily, two.daily)
+    pd.testing.assert_frame_equal(one.totals, two.totals)
+    assert list(one.daily.columns) == ["scenario", "seed", "day", "metric", "value"]
+    s = one.summary().set_index("metric")
+    assert s.loc["gmv", "p10"] <= s.loc["gmv", "median"] <= s.loc["gmv", "p90"]
+    assert s.loc["gmv", "n"] == 4
+    b = one.bands("cum_gmv")
+    assert len(b) == 60 and (b["p10"] <= b["p90"]).all()
+    assert one.meta["seeds"] == [1, 2, 3, 4] and one.meta["git_commit"]
+
+
+def test_replicate_names_unknown_daily_metrics(small):
+    with pytest.raises(ValueError, match=r"unknown daily metric.*no_such_kpi"):
+        replicate(small, seeds=[1], days=5, workers=1, daily_metrics=["gmv", "no_such_kpi"])
+
+
+def test_intervals_by_hand():
+    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 3.5, 4.0, 5.5])
+    p = paired_interval(a, b, 0.9)
+    d = b - a  # 1, 1.5, 1, 1.5: mean 1.25, sd 0.2887
+    half = 2.353363 * d.std(ddof=1) / 2  # t(0.95, 3) = 2.353363
+    assert p.estimate == pytest.approx(1.25) and p.low == pytest.approx(1.25 - half, rel=1e-6)
+    assert p.excludes_zero
+    u = unpaired_interval(a, b, 0.9)
+    assert u.estimate == pytest.approx(1.25) and u.width > p.width and not u.excludes_zero
+
+
+def _known_effect_scenarios(scale: float):
+    def sc(mean):
+        return bare(
+            2000,
+            90,
+            dropout={"after_purchase": False, "per_day": False},
+            traits={
+                "default": {"propensity_per_day": {"dist": "gamma", "mean": mean, "shape": 0.6}}
+            },
+        )
+
+    return sc(0.01), sc(0.01 * scale)
+
+
+def test_comparison_recovers_a_known_effect():
+    # B's customers are A's with every purchase rate x1.25 (same draws: CRN), nothing
+    # else differs and nobody drops out.  Each customer-day buys with p = 1 - exp(-rate),
+    # so the expected extra orders are sum over customers and days of p_B - p_A, and a
+    # customer-day's extra order is Bernoulli(p_B - p_A) (B buys whenever A does).
+    sa, sb = _known_effect_scenarios(1.25)
+    seeds = [1, 2, 3, 4, 5, 6]
+    cmp = compare({"A": sa, "B": sb}, seeds, workers=1, progress=False)
+    row = cmp.table.set_index("metric").loc["orders"]
+    expected, var = [], []
+    for s in seeds:
+        ca = lab.run(sa, seed=s).customers
+        cb = lab.run(sb, seed=s).customers
+        assert np.allclose(cb["propensity"], 1.25 * ca["propensity"])  # CRN: same customers
+        q = np.exp(-ca["propensity"].to_numpy()) - np.exp(-cb["propensity"].to_numpy())
+        expected.append(90 * q.sum())
+        var.append(90 * (q * (1 - q)).sum())
+    se = np.sqrt(np.sum(var)) / len(seeds)
+    # 4 standard errors: a correct engine fails this less than once in 10 000 runs
+    assert abs(row["diff_mean"] - np.mean(expected)) < 4 * se
+    assert row["excludes_zero"] and row["diff_low"] > 0 and "higher" in row["verdict"]
+    assert (cmp.differences.query("metric == 'orders'")["diff"] > 0).all()  # B buys whenever A does
+
+
+def test_paired_interval_is_much_narrower_than_unpaired(small, record_property):
+    deeper = small.model_copy(
+        update={
+            "strategies": [
+                small.strategies[0].model_copy(update={"depth": 0.3}),
+                *small.strategies[1:],
+            ]
+        }
+    )
+    cmp = compare({"A": small, "B": deeper}, seeds=range(8), days=90, workers=2, progress=False)
+    ratios = {m: float(interval_widths(cmp, m)["ratio"]) for m in ("gmv", "net_margin", "orders")}
+    for m, r in ratios.items():
+        record_property(f"paired_unpaired_ratio_{m}", round(r, 3))
+    print("paired / unpaired interval width:", {m: round(r, 3) for m, r in ratios.items()})
+    # with CRN the per-seed differences vary ~10x less than the outcomes themselves
+    assert all(r < 0.35 for r in ratios.values()), ratios
+    t = cmp.table.set_index("metric")
+    assert t.loc["discount_cost", "excludes_zero"] and t.loc["discount_cost", "diff_low"] > 0
+    assert set(cmp.replications.totals["scenario"].unique()) == {"A", "B"}
+
+
+def test_compare_checks_its_inputs(small):
+    with pytest.raises(ValueError, match="at least two"):
+        compare({"A": small}, [1, 2])
+    with pytest.raises(KeyError, match="baseline 'C'"):
+        compare({"A": small, "B": small}, [1, 2], baseline="C")
+
+
+def test_readme_uncertainty_example_runs():
+    import re
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    text = Path("README.md").read_text(encoding="utf-8")
+    section = text.split("## Answers with uncertainty", 1)[1]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    table = namespace["cmp"].table.set_index("metric")
+    assert table.loc["discount_cost", "excludes_zero"]  # weekly promotions cost more
+    plt.close(namespace["ax"].figure)
