@@ -22,8 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lab import __version__
 from lab.population import CHANNELS, STAGES
@@ -279,6 +277,8 @@ def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Read a saved table (parquet or CSV) and its provenance stamp."""
     path = Path(path)
     if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
         table = pq.read_table(path)
         meta = {
             k.decode()[4:]: v.decode()
@@ -293,6 +293,9 @@ def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
 
 
 def _write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
+    import pyarrow as pa  # imported on first save: the engine does not need it
+    import pyarrow.parquet as pq
+
     table = pa.Table.from_pandas(df, preserve_index=False)
     stamped = {
         **(table.schema.metadata or {}),

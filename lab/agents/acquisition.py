@@ -122,7 +122,7 @@ class Acquirer:
         keys = identity_keys(0, 0, self.stock_added, count)
         self.stock_added += count
         streams = self.model.streams
-        mu = max(c.prior_orders_mean - 1.0, 0.0)
+        mu = max(c.prior_orders_mean - 1.0, 0.0)  # <= 19 (schema), within the kernel's inversion
         extra = poisson_inverse(streams.uniform("stock_history", 0, keys), mu) if mu > 0 else 0
         prior = (1 + np.asarray(extra)).astype(np.int32)
         recency = np.floor(
@@ -148,6 +148,7 @@ class Acquirer:
         mu = c.staff * c.invites_per_staff_per_day
         if not c.enabled or mu <= 0:
             return
+        # scipy's inverse CDF: exact for any mean (staff x rate can be large)
         count = int(poisson.ppf(self.model.streams.scalar("acquire_count", day, 2), mu))
         if count <= 0:
             return
