@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lab import __version__
+from lab.io import atomic_folder, write_csv, write_parquet
 from lab.population import CHANNELS, STAGES
 from lab.scenario import Scenario, dump_scenario, scenario_hash
 
@@ -244,19 +242,15 @@ class RunResult:
     # ------------------------------------------------------------------ saving
     def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
         """Write the three tables, the scenario and a manifest into ``out_dir`` atomically."""
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs should look like any folder
-        try:
+        with atomic_folder(out_dir) as tmp:
             files = {}
             for name in TABLES:
                 df = getattr(self, name)
                 if "parquet" in formats:
-                    _write_parquet(df, tmp / f"{name}.parquet", self.meta)
+                    write_parquet(df, tmp / f"{name}.parquet", self.meta)
                     files[f"{name}.parquet"] = len(df)
                 if "csv" in formats:
-                    _write_csv(df, tmp / f"{name}.csv", self.meta)
+                    write_csv(df, tmp / f"{name}.csv", self.meta)
                     files[f"{name}.csv"] = len(df)
             (tmp / "scenario.json").write_text(
                 json.dumps(dump_scenario(self.scenario), indent=2, ensure_ascii=False),
@@ -266,11 +260,7 @@ class RunResult:
             (tmp / "manifest.json").write_text(
                 json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
             )
-            _swap_into_place(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+        return Path(out_dir)
 
 
 def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -290,42 +280,6 @@ def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
         first = fh.readline()
     meta = dict(kv.split("=", 1) for kv in first.lstrip("# ").split())
     return pd.read_csv(path, comment="#"), meta
-
-
-def _write_parquet(df: pd.DataFrame, path: Path, meta: dict) -> None:
-    import pyarrow as pa  # imported on first save: the engine does not need it
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    stamped = {
-        **(table.schema.metadata or {}),
-        **{f"lab:{k}".encode(): v.encode() for k, v in meta.items()},
-    }
-    pq.write_table(table.replace_schema_metadata(stamped), path)
-
-
-def _write_csv(df: pd.DataFrame, path: Path, meta: dict) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write("# " + " ".join(f"{k}={v.replace(' ', '_')}" for k, v in meta.items()) + "\n")
-        df.to_csv(fh, index=False)
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"output path {out} exists and is not a folder")
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _mean_order_value(scenario: Scenario, p: dict) -> np.ndarray:

@@ -98,7 +98,7 @@ def test_interrupted_save_leaves_previous_outputs(tmp_path, monkeypatch):
     import lab.results as results
 
     calls = {"n": 0}
-    real = results._write_csv
+    real = results.write_csv
 
     def flaky(df, path, meta):
         calls["n"] += 1
@@ -106,7 +106,7 @@ def test_interrupted_save_leaves_previous_outputs(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         real(df, path, meta)
 
-    monkeypatch.setattr(results, "_write_csv", flaky)
+    monkeypatch.setattr(results, "write_csv", flaky)
     with pytest.raises(KeyboardInterrupt):
         lab.run("scenarios/baseline.yaml", days=12, seed=2).save(out)
     after = {p.name: p.read_bytes() for p in out.iterdir()}

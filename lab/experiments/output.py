@@ -10,14 +10,9 @@ in one rename: an interrupted save leaves the previous outputs, never half files
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from lab.io import atomic_folder, write_csv, write_parquet
 
 __all__ = ["KPI_PLOTS", "comparison_stamp", "save_comparison"]
 
@@ -49,19 +44,6 @@ def comparison_stamp(cmp) -> dict[str, str]:
     }
 
 
-def _csv(df: pd.DataFrame, path: Path, stamp: dict[str, str]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write("# " + " ".join(f"{k}={v.replace(' ', '_')}" for k, v in stamp.items()) + "\n")
-        df.to_csv(fh, index=False)
-
-
-def _parquet(df: pd.DataFrame, path: Path, stamp: dict[str, str]) -> None:
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    meta = {**(table.schema.metadata or {})}
-    meta.update({f"lab:{k}".encode(): v.encode() for k, v in stamp.items()})
-    pq.write_table(table.replace_schema_metadata(meta), path)
-
-
 def save_comparison(cmp, out_dir: str | Path, lang: str = "en", plots: bool = True) -> Path:
     """Write a :class:`~lab.experiments.Comparison` into ``out_dir`` (replaced atomically).
 
@@ -70,25 +52,18 @@ def save_comparison(cmp, out_dir: str | Path, lang: str = "en", plots: bool = Tr
     with ``plots``: ``forest.png`` and ``kpi_<metric>.png`` for :data:`KPI_PLOTS`.
     """
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"output path {out} exists and is not a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    mask = os.umask(0)
-    os.umask(mask)
-    tmp.chmod(0o777 & ~mask)
     stamp = comparison_stamp(cmp)
     reps = cmp.replications
-    try:
+    with atomic_folder(out) as tmp:
         files = {}
         for name, df in (
             ("comparison.csv", cmp.table),
             ("differences.csv", cmp.differences),
             ("totals.csv", reps.totals),
         ):
-            _csv(df, tmp / name, stamp)
+            write_csv(df, tmp / name, stamp)
             files[name] = len(df)
-        _parquet(reps.daily, tmp / "daily.parquet", stamp)
+        write_parquet(reps.daily, tmp / "daily.parquet", stamp)
         files["daily.parquet"] = len(reps.daily)
         if plots:
             files.update(_plots(cmp, tmp, lang))
@@ -102,10 +77,6 @@ def save_comparison(cmp, out_dir: str | Path, lang: str = "en", plots: bool = Tr
             json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default),
             encoding="utf-8",
         )
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
@@ -142,13 +113,3 @@ def _json_default(x):
     if hasattr(x, "item"):
         return x.item()
     return str(x)
-
-
-def _swap(tmp: Path, out: Path) -> None:
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
