@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine with only Python 3.11 and the package registries.
 #   make demo  -> .venv with the package, runs scenarios/baseline.yaml into reports/baseline/
+#                 and writes its forecast report reports/baseline.html (+ .xlsx)
 #   make test  -> .venv with dev extras, ruff, the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -21,10 +22,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/lab run scenarios/baseline.yaml --out reports/baseline
+	$(BIN)/lab report scenarios/baseline.yaml --seeds 5 --out reports/baseline.html
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check lab tests benchmarks
-	$(BIN)/ruff format --check lab tests benchmarks
+	$(BIN)/ruff check lab tests benchmarks notebooks
+	$(BIN)/ruff format --check lab tests benchmarks notebooks
 
 test: lint
 	$(BIN)/python -m pytest -q -n 2

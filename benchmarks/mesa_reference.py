@@ -206,7 +206,7 @@ class Customer(mesa.Agent):
         if p.fatigue_on:
             self.fatigue *= p.fatigue_keep
             if depth > 0:
-                self.fatigue += p.fatigue_per_promo * (1.0 - self.fatigue)
+                self.fatigue += min(p.fatigue_per_promo * depth / 0.2, 1.0) * (1.0 - self.fatigue)
             if c_fatigue > 0:
                 self.fatigue += min(c_fatigue, 1.0) * (1.0 - self.fatigue)
         if p.refprice_on:

@@ -314,3 +314,99 @@ def _print_comparison(cmp, console: Console) -> None:
         "▲ / ▼: the interval excludes 0 (B higher / lower than A); "
         "no mark: no clear difference at this number of seeds"
     )
+
+
+# ---------------------------------------------------------------------- report
+@app.command()
+def report(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(
+            help="one or more scenario YAML files; the first is the reference of the comparison",
+            show_default=False,
+        ),
+    ],
+    seeds: Annotated[
+        int,
+        typer.Option(help="simulated runs per scenario (seeds first-seed, +1, ...)"),
+    ] = 10,
+    first_seed: Annotated[
+        int, typer.Option(help="seeds are first-seed, first-seed + 1, ...", min=0, max=2**62)
+    ] = 0,
+    days: Annotated[
+        int | None,
+        typer.Option(help="days to forecast (default: each scenario's)"),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="language of the report: en or zh")] = "en",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="the HTML file, ending in .html (default: reports/<names>.html)"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: the local cores)", min=1, max=256)
+    ] = None,
+    level: Annotated[
+        float, typer.Option(help="confidence level of the paired intervals", min=0.5, max=0.999)
+    ] = 0.9,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Write a forecast report: one self-contained HTML page and a matching .xlsx workbook."""
+    from typing import NoReturn
+
+    from lab.report import OutputError, check_output, collect, write_report
+    from lab.report.data import safe_stem, unique_names
+
+    out_console, err_console = _consoles()
+
+    def fail(message: str) -> NoReturn:
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2)
+
+    if lang not in ("en", "zh"):
+        fail(f"--lang {lang!r}: use en or zh")
+    if not 1 <= seeds <= 10_000:
+        fail(f"--seeds {seeds}: must be between 1 and 10000")
+    if days is not None and not 1 <= days <= 3650:
+        fail(f"--days {days}: must be between 1 and 3650")
+    if out is not None and out.suffix.lower() != ".html":
+        fail(f"--out {out}: the report file name must end in .html")
+    if out is not None:
+        try:
+            check_output(out)
+        except OutputError as exc:
+            fail(str(exc))
+    loaded = [_load(p) for p in scenarios]
+    names = unique_names([sc.name for sc in loaded], [p.stem for p in scenarios])
+    if out is None:
+        out = Path("reports") / (safe_stem("-vs-".join(names[:2])) + ".html")
+        try:
+            check_output(out)
+        except OutputError as exc:
+            fail(str(exc))
+    seed_list = list(range(first_seed, first_seed + seeds))
+    try:
+        data = collect(
+            {n: str(p) for n, p in zip(names, scenarios, strict=True)},
+            seed_list,
+            days=days,
+            level=level,
+            workers=workers,
+            progress=False if quiet else None,
+        )
+    except PoolTooLarge as exc:
+        fail(str(exc))
+    try:
+        html_path, xlsx_path = write_report(data, out, lang=lang)
+    except OutputError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"--out {out}: could not write the report ({exc.strerror or exc})")
+    size = html_path.stat().st_size
+    out_console.print(
+        f"wrote {escape(str(html_path))} ({size / 1024:,.0f} kB) and {escape(str(xlsx_path))} "
+        f"· {len(names)} scenario(s) · seeds {seed_list[0]}..{seed_list[-1]} · "
+        + " · ".join(f"{escape(s.name)} {s.hash}" for s in data.scenarios)
+        + f" · lab {data.stamp['lab_version']} · commit {data.stamp['git_commit']}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -74,7 +74,7 @@ class CustomerJourney:
         """The journey as plain text, one event per line."""
         p = self.profile
         lines = [
-            f"customer {self.customer_id}: {p['segment']} via {p['channel']} on {p['cohort_date']}"
+            f"customer {self.customer_id}: {p['segment']} via {p['channel']} on {p['cohort_date']:%Y-%m-%d}"
             + (f", invited by {p['referrer']}" if p["referrer"] >= 0 else ""),
             "  traits: "
             + ", ".join(
@@ -202,7 +202,10 @@ class RunResult:
         events = [(date(row["cohort_day"]), f"joined via {row['channel']} ({row['segment']})")]
         if row["prior_orders"]:
             events.append(
-                (date(row["cohort_day"]), f"brought {row['prior_orders']} orders of history")
+                (
+                    date(row["cohort_day"]),
+                    f"brought {row['prior_orders']} order{'s' if row['prior_orders'] > 1 else ''} of history",
+                )
             )
         for r in orders.itertuples():
             kind = "trial order" if r.is_trial else "order"

@@ -340,7 +340,11 @@ class Fatigue(StrictModel):
     enabled: bool = P(True, "flag", "switch promo fatigue on/off")
     decay_per_day: float = P(0.03, "share/day", "share of fatigue lost per day", ge=0, le=1)
     gain_per_promo_day: float = P(
-        0.04, "share", "share of remaining headroom taken by each promotion day seen", ge=0, le=1
+        0.04,
+        "share",
+        "share of remaining headroom taken by each promotion day seen at a 20% cut (scales with depth)",
+        ge=0,
+        le=1,
     )
 
 

@@ -37,10 +37,11 @@ def test_deeper_discount_more_orders_during_promotion_and_more_fatigue_after():
     assert deep["orders"].iloc[during].sum() > 1.3 * shallow["orders"].iloc[during].sum()
     # ...and both runs agree exactly before the first promotion
     assert deep["orders"].iloc[:30].equals(shallow["orders"].iloc[:30])
-    # fatigue is raised by promotion days, which are the same; what the depth changes is
-    # the reference price, and with it the full-price pull afterwards
+    # afterwards: deeper cuts tire more and teach a lower reference price
     assert deep["mean_ref_price"].iloc[after].mean() < shallow["mean_ref_price"].iloc[after].mean()
-    assert deep["mean_fatigue"].iloc[after].mean() >= shallow["mean_fatigue"].iloc[after].mean()
+    assert (
+        deep["mean_fatigue"].iloc[after].mean() > 1.5 * shallow["mean_fatigue"].iloc[after].mean()
+    )
 
 
 def test_promotion_raises_fatigue_and_fatigue_decays():

@@ -191,7 +191,7 @@ def step_customers(
         if fat_on:
             f *= fat_keep
             if depth > 0.0:
-                f += fat_promo * (1.0 - f)
+                f += min(fat_promo * depth / 0.2, 1.0) * (1.0 - f)  # deeper cuts tire more
             cf = c_fatigue[i]
             if cf > 0.0:
                 f += min(cf, 1.0) * (1.0 - f)

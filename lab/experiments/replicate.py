@@ -91,7 +91,7 @@ class Replications:
     def wide(self) -> pd.DataFrame:
         """End-of-run metrics as one row per (scenario, seed)."""
         return self.totals.pivot_table(
-            index=["scenario", "seed"], columns="metric", values="value", sort=False
+            index=["scenario", "seed"], columns="metric", values="value", sort=False, observed=True
         ).reset_index()
 
 

@@ -33,9 +33,10 @@ def _bands(data, metric: str) -> pd.DataFrame:
         ]
         out = pd.DataFrame(rows, columns=["scenario", "day", "p10", "median", "p90"])
         return out
-    if metric not in data.columns:
-        raise KeyError(f"no column {metric!r}; columns: {', '.join(map(str, data.columns))}")
-    v = data[metric].to_numpy(dtype=float)
+    column = metric.removeprefix("cum_")
+    if column not in data.columns:
+        raise KeyError(f"no column {column!r}; columns: {', '.join(map(str, data.columns))}")
+    v = data[column].to_numpy(dtype=float)
     if metric.startswith("cum_"):
         v = np.cumsum(v)
     s = data["scenario"].iloc[0] if "scenario" in data else ""

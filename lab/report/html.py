@@ -1,0 +1,339 @@
+"""Render a forecast report as one self-contained HTML page.
+
+Jinja2 with autoescaping on: every scenario name, description, label and value
+reaches the page as text (a scenario named ``<script>alert(1)</script>`` shows
+as those characters).  Charts are embedded PNG ``data:`` URLs, the CSS is inline,
+the glyphs of the page are embedded as a subset font (:mod:`lab.report.fonts`), and
+a Content-Security-Policy forbids any script or network load: the file opens
+the same on a machine without network or CJK fonts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from lab.analysis.headline import HEADLINE_METRICS
+from lab.i18n import check_lang
+from lab.report.data import MONTHLY_METRICS, ReportData
+from lab.report.figures import Chart, charts
+from lab.report.fmt import fmt_band, fmt_diff, fmt_value, is_finite, kind_of
+from lab.report.fonts import FONT_FAMILY, page_characters, subset_font
+from lab.report.labels import REPORT_LABELS, source_label, text, unit_label
+from lab.report.summary import period_text, summary_sentences
+
+__all__ = ["context", "metric_head", "render_html"]
+
+_ENV: Environment | None = None
+
+
+def _env() -> Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = Environment(
+            loader=PackageLoader("lab.report", "templates"),
+            autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
+            undefined=StrictUndefined,
+            trim_blocks=False,
+            lstrip_blocks=False,
+        )
+    return _ENV
+
+
+class _Words(Mapping):
+    """``t.key`` in templates: the report's words in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return text(key, self.lang)
+
+    def __getattr__(self, key: str) -> str:
+        return text(key, self.lang)
+
+    def __iter__(self):
+        return iter(REPORT_LABELS)
+
+    def __len__(self) -> int:
+        return len(REPORT_LABELS)
+
+
+def metric_head(metric: str, lang: str, currency: str = "CNY", horizon: int | None = None) -> str:
+    """Column head of a metric, with its currency for money."""
+    if metric == "ltv_margin" and horizon is not None:
+        name = text("cohort_ltv", lang, h=horizon)
+    elif metric == "customers" and horizon is not None:
+        name = text("customers_end", lang)
+    else:
+        name = text(metric, lang)
+    if kind_of(metric) == "money":
+        return text("money_unit", lang, metric=name, cur=currency)
+    if kind_of(metric) == "share":
+        return f"{name} (%)"
+    return name
+
+
+def _cell(metric: str, median, p10, p90) -> dict:
+    band = fmt_band(metric, median, p10, p90)
+    head = fmt_value(metric, median)
+    return {"median": head, "band": band[len(head) :].strip() if band != head else ""}
+
+
+def _key_figures(data: ReportData, lang: str) -> list[dict]:
+    h = data.headline
+    cur = data.scenarios[0].currency
+    rows = []
+    for metric in [m for m in HEADLINE_METRICS if m in set(h["metric"])]:
+        cells = []
+        for info in data.scenarios:
+            r = h[(h["scenario"] == info.name) & (h["metric"] == metric)]
+            if r.empty:
+                cells.append({"median": "–", "band": ""})
+            else:
+                r = r.iloc[0]
+                cells.append(_cell(metric, r["median"], r["p10"], r["p90"]))
+        rows.append({"label": metric_head(metric, lang, cur), "cells": cells})
+    return rows
+
+
+def _monthly(data: ReportData, lang: str) -> list[dict]:
+    out = []
+    for info in data.scenarios:
+        m = data.monthly[data.monthly["scenario"] == info.name]
+        cols = [metric_head(k, lang, info.currency, info.ltv_horizon_days) for k in MONTHLY_METRICS]
+        rows = []
+        for month, g in m.groupby("month", sort=True):
+            g = g.set_index("metric")
+            days = int(g["days"].iloc[0])
+            full = pd.Period(month, "M").days_in_month
+            cells = []
+            for k in MONTHLY_METRICS:
+                if k in g.index:
+                    r = g.loc[k]
+                    cells.append(_cell(k, r["median"], r["p10"], r["p90"]))
+                else:
+                    cells.append({"median": "–", "band": ""})
+            rows.append({"month": month, "partial": days < full, "cells": cells})
+        out.append(
+            {
+                "name": info.name,
+                "columns": cols,
+                "rows": rows,
+                "has_partial": any(r["partial"] for r in rows),
+            }
+        )
+    return out
+
+
+def _verdict(lo, hi, lang: str) -> tuple[str, str]:
+    if not (is_finite(lo) and is_finite(hi)):
+        return text("verdict_na", lang), "unclear"
+    if lo > 0:
+        return "▲ " + text("verdict_up", lang), "up"
+    if hi < 0:
+        return "▼ " + text("verdict_down", lang), "down"
+    return text("verdict_unclear", lang), "unclear"
+
+
+def _comparison(data: ReportData, lang: str, forest: list[Chart]) -> list[dict]:
+    if data.comparison is None:
+        return []
+    table = data.comparison.table
+    level = f"{data.level:.0%}"
+    cur = data.scenarios[0].currency
+    out = []
+    for i, info in enumerate(data.scenarios[1:]):
+        part = table[table["scenario"] == info.name]
+        rows = []
+        for r in part.itertuples(index=False):
+            verdict, cls = _verdict(r.diff_low, r.diff_high, lang)
+            interval = ""
+            if is_finite(r.diff_low) and is_finite(r.diff_high):
+                interval = (
+                    f"[{fmt_diff(r.metric, r.diff_low, lang)}, "
+                    f"{fmt_diff(r.metric, r.diff_high, lang)}]"
+                )
+            a, b = (
+                _cell(r.metric, r.a_median, r.a_p10, r.a_p90),
+                _cell(r.metric, r.b_median, r.b_p10, r.b_p90),
+            )
+            rows.append(
+                {
+                    "label": metric_head(r.metric, lang, cur),
+                    "a": a["median"],
+                    "a_band": a["band"],
+                    "b": b["median"],
+                    "b_band": b["band"],
+                    "diff": fmt_diff(r.metric, r.diff_mean, lang),
+                    "interval": interval,
+                    "verdict": verdict,
+                    "cls": cls,
+                }
+            )
+        out.append(
+            {
+                "a": data.reference,
+                "b": info.name,
+                "chart": forest[i] if i < len(forest) else None,
+                "diff_head": text("diff_interval", lang, a="A", b="B", level=level),
+                "rows": rows,
+            }
+        )
+    return out
+
+
+def _source_text(source: str, file: str, lang: str) -> str:
+    words = source_label(source, lang)
+    if source == "file" and file:
+        return f"{words} ({Path(file).name})"
+    return words
+
+
+def _assumptions(data: ReportData, lang: str) -> dict:
+    a = data.assumptions
+    names = data.names
+    paths = list(dict.fromkeys(a["parameter"]))
+    by = {(r.scenario, r.parameter): r for r in a.itertuples(index=False)}
+    set_rows, default_rows = [], []
+    for p in paths:
+        recs = [by.get((n, p)) for n in names]
+        known = next(r for r in recs if r is not None)
+        cells = [
+            {
+                "value": r.value if r is not None else "–",
+                "source": r.source if r is not None else "default",
+                "source_label": _source_text(r.source, r.source_file, lang)
+                if r is not None
+                else "–",
+            }
+            for r in recs
+        ]
+        values = {c["value"] for c in cells}
+        differs = len(values) > 1
+        row = {
+            "parameter": p,
+            "unit": unit_label(known.unit, lang),
+            "valid": known.valid,
+            "meaning": known.meaning,
+            "cells": cells,
+            "differs": differs,
+        }
+        is_default = all(r is not None and r.source == "default" for r in recs)
+        (default_rows if is_default and not differs else set_rows).append(row)
+    return {
+        "set": set_rows,
+        "default": default_rows,
+        "default_title": text("assumptions_default", lang, n=len(default_rows)),
+    }
+
+
+def _font_stack(lang: str, embedded: bool) -> Markup:
+    """CSS font-family list (a constant of this module, so marked safe for the style block)."""
+    return Markup(_stack(lang, embedded))
+
+
+def _stack(lang: str, embedded: bool) -> str:
+    latin = '-apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans"'
+    cjk = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC"'
+    first = f"{FONT_FAMILY}, " if embedded else ""
+    # English: the embedded face carries a unicode-range of the page's CJK characters
+    # only, so Latin text keeps the system fonts; Chinese: one design for everything
+    if lang == "zh":
+        return f"{first}{cjk}, {latin}, sans-serif"
+    return f"{first}{latin}, {cjk}, sans-serif"
+
+
+def context(data: ReportData, lang: str = "en", with_charts: bool = True) -> dict:
+    """Everything the template shows, as text in ``lang`` (escaped by the template)."""
+    check_lang(lang)
+    names = data.names
+    created = data.stamp.get("created_utc", "")
+    date = created[:10] if created else dt.date.today().isoformat()
+    title = (
+        text("title_one", lang, a=names[0])
+        if len(names) == 1
+        else text("title_many", lang, names=" · ".join(names))
+    )
+    seeds = data.stamp.get("seeds", "")
+    drawn = charts(data, lang) if with_charts else {"kpi": [], "forest": []}
+    level = f"{data.level:.0%}"
+    h = data.ltv_horizon_days
+    method = [
+        text("method_bands", lang, n=len(data.seeds), seeds=seeds),
+        text("method_margin", lang),
+        text("method_ltv", lang, h=h),
+        text("method_fatigue", lang),
+    ]
+    if data.comparison is not None:
+        method.insert(1, text("method_paired", lang, a=data.reference, level=level))
+    stamp_items = [(k, str(v)) for k, v in data.stamp.items()] + [("language", lang)]
+    return {
+        "lang": lang,
+        "html_lang": "zh-CN" if lang == "zh" else "en",
+        "t": _Words(lang),
+        "title": title,
+        "subtitle": text(
+            "subtitle", lang, n=len(names), seeds=len(data.seeds), seed_text=seeds, date=date
+        ),
+        "summary": summary_sentences(data, lang),
+        "scenarios": [
+            {
+                "name": info.name,
+                "reference": i == 0,
+                "description": info.scenario.description,
+                "period": period_text(info, lang),
+                "file": info.file or "–",
+                "hash": info.hash,
+            }
+            for i, info in enumerate(data.scenarios)
+        ],
+        "key_figures": _key_figures(data, lang),
+        "charts": drawn,
+        "monthly": _monthly(data, lang),
+        "comparison": _comparison(data, lang, drawn["forest"]),
+        "assumptions": _assumptions(data, lang),
+        "method": method,
+        "footer": text(
+            "footer",
+            lang,
+            version=data.stamp.get("lab_version", ""),
+            commit=data.stamp.get("git_commit", ""),
+            date=created,
+        ),
+        "stamp_items": stamp_items,
+        "stamp_meta": data.stamp,
+    }
+
+
+def render_html(data: ReportData, lang: str = "en", embed_font: bool = True) -> str:
+    """The report as one HTML page (a string).
+
+    Parameters
+    ----------
+    data : ReportData
+    lang : {"en", "zh"}
+    embed_font : bool
+        Embed the subset of the packaged CJK font covering every character of the
+        page (default).  Without it, Chinese needs a CJK font on the viewer's machine.
+
+    Returns
+    -------
+    str
+    """
+    ctx = context(data, lang)
+    template = _env().get_template("report.html.j2")
+    draft = template.render(**ctx, font=None, font_stack=_font_stack(lang, False))
+    if not embed_font:
+        return draft
+    english = lang == "en"
+    chars = page_characters(draft, cjk_only=english)
+    if not chars:
+        return draft
+    font = subset_font(chars, with_range=english)
+    return template.render(**ctx, font=font, font_stack=_font_stack(lang, True))

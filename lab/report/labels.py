@@ -1,0 +1,200 @@
+"""Words of the forecast report in English and Chinese (中文).
+
+Metric names come from :mod:`lab.i18n` (the project glossary); this table adds
+what only a report says: section titles, column heads, sources of assumptions,
+notes.  ``text(key, lang, **fmt)`` looks here first, then in :mod:`lab.i18n`.
+"""
+
+from __future__ import annotations
+
+from lab.i18n import LANGS, check_lang, label
+
+__all__ = ["REPORT_LABELS", "UNITS_ZH", "source_label", "text", "unit_label"]
+
+#: key -> (English, 中文)
+REPORT_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("Forecast report", "预测报告"),
+    "title_one": ("Forecast report: {a}", "预测报告：{a}"),
+    "title_many": ("Forecast report: {names}", "预测报告：{names}"),
+    "subtitle": (
+        "{n} scenario(s) · {seeds} simulated runs each (seeds {seed_text}) · generated {date}",
+        "{n} 个情景 · 每个情景模拟 {seeds} 次 (种子 {seed_text}) · 生成于 {date}",
+    ),
+    "sec_summary": ("Executive summary", "执行摘要"),
+    "sec_scenarios": ("Scenarios", "情景"),
+    "sec_key_figures": ("Key figures over the forecast", "预测期关键指标"),
+    "sec_charts": ("Forecast over time", "预测走势"),
+    "sec_monthly": ("Monthly forecast", "月度预测"),
+    "sec_comparison": ("Scenario comparison", "情景比较"),
+    "sec_assumptions": ("Assumptions", "假设"),
+    "sec_method": ("How to read this report", "阅读说明"),
+    "sec_provenance": ("Provenance", "溯源信息"),
+    "reference": ("reference", "基准"),
+    "scenario_file": ("file", "文件"),
+    "description": ("description", "说明"),
+    "period": ("forecast period", "预测期"),
+    "hash": ("scenario hash", "情景哈希"),
+    "month": ("month", "月份"),
+    "days_in_month": ("days", "天数"),
+    "partial_month": (
+        "* partial month: only the simulated days of the month are counted",
+        "* 不完整月份：只计入该月已模拟的天数",
+    ),
+    "metric": ("metric", "指标"),
+    "median_band": ("median [10–90%]", "中位数 [10–90%]"),
+    "diff_interval": ("{b} − {a}: mean [{level} interval]", "{b} − {a}：均值 [{level} 置信区间]"),
+    "verdict": ("verdict", "结论"),
+    "verdict_up": ("higher, clear", "更高 (明确)"),
+    "verdict_down": ("lower, clear", "更低 (明确)"),
+    "verdict_unclear": ("no clear difference", "差异不明确"),
+    "verdict_na": ("needs 2+ seeds", "需要至少 2 个种子"),
+    "parameter": ("parameter", "参数"),
+    "value": ("value", "数值"),
+    "unit": ("unit", "单位"),
+    "source": ("source", "来源"),
+    "valid": ("valid range", "取值范围"),
+    "meaning": ("meaning", "含义"),
+    "differs": ("differs between scenarios", "各情景不同"),
+    "assumptions_set": (
+        "Set in a scenario file, on the command line, or different between scenarios",
+        "在情景文件或命令行中设定、或各情景取值不同的参数",
+    ),
+    "assumptions_default": (
+        "All other parameters: the lab's documented defaults ({n})",
+        "其余参数：实验室的默认值 ({n} 个)",
+    ),
+    "src_default": ("default", "默认值"),
+    "src_file": ("scenario file", "情景文件"),
+    "src_option": ("command line", "命令行参数"),
+    "src_calibration": ("calibration", "校准"),
+    "cohort_ltv": (
+        "LTV of the month's new customers (margin, {h} days)",
+        "当月新增用户 LTV (毛利, {h} 天)",
+    ),
+    "customers_end": ("customers in pool (month end)", "私域用户数 (月末)"),
+    "fatigue_month": ("mean promo fatigue", "平均促销疲劳"),
+    "money_unit": ("{metric} ({cur})", "{metric} ({cur})"),
+    "chart_cum_gmv": ("Cumulative GMV", "累计成交总额 (GMV)"),
+    "chart_cum_net_margin": ("Cumulative net margin", "累计净利"),
+    "chart_customers": ("Customers in the pool", "私域用户数"),
+    "chart_mean_fatigue": ("Mean promo fatigue", "平均促销疲劳"),
+    "chart_forest": ("Paired differences {b} − {a}", "配对差异 {b} − {a}"),
+    "band_note": (
+        "Lines are medians over the seeds; shaded areas the 10–90% band.",
+        "线为各种子的中位数，阴影为 10–90% 区间。",
+    ),
+    "method_bands": (
+        "Every scenario was simulated {n} times with seeds {seeds}. Each number is the median "
+        "over these runs, with the 10–90% band in brackets: 8 in 10 runs fell inside it.",
+        "每个情景用种子 {seeds} 模拟了 {n} 次。每个数字是这些模拟结果的中位数，括号中为 10–90% "
+        "区间：十次模拟中有八次落在其中。",
+    ),
+    "method_paired": (
+        "Scenarios are compared with the reference {a} run by run: runs with the same seed share "
+        "every random draw where the scenarios agree (common random numbers), so the difference "
+        "B − A is taken per seed first, then its {level} confidence interval (Student t). "
+        "A difference is called clear when its interval excludes 0.",
+        "各情景与基准情景 {a} 逐次比较：种子相同的两次模拟在情景一致之处共享全部随机数 (共同随机数)，"
+        "因此先按种子计算差异 B − A，再计算其 {level} 置信区间 (t 分布)。区间不含 0 时，差异视为明确。",
+    ),
+    "method_ltv": (
+        "LTV is the discounted gross margin per acquired customer over {h} days from joining "
+        "(customers who never order count as 0). In the monthly table it is shown for a month's "
+        "new customers once all of them have been observed for {h} days.",
+        "LTV 为每位获客用户自加入起 {h} 天内贴现后的毛利 (从未下单的用户计为 0)。月度表中，"
+        "当月新增用户全部被观察满 {h} 天后才显示其 LTV。",
+    ),
+    "method_fatigue": (
+        "Promo fatigue is the simulated customers' latent fatigue (0 = none); the fatigue "
+        "index compares the response to the last promotions with the first ones. "
+        "Definitions: docs/metrics.md.",
+        "促销疲劳为模拟用户的潜在疲劳程度 (0 = 无)；促销疲劳指数比较最后几次与最初几次促销的响应率。"
+        "定义见 docs/metrics.md。",
+    ),
+    "method_margin": (
+        "Gross margin = paid amount − cost of goods; net margin also subtracts acquisition, "
+        "referral rewards, contacts, trial products and strategy costs.",
+        "毛利 = 实付金额 − 商品成本；净利再减去获客、裂变奖励、触达、体验品及策略成本。",
+    ),
+    "footer": (
+        "Generated by private-traffic-lab {version} (commit {commit}) on {date}.",
+        "由 private-traffic-lab {version} (提交 {commit}) 于 {date} 生成。",
+    ),
+    "no_comparison": (
+        "One scenario: add a second scenario file to compare (the first is the reference).",
+        "只有一个情景：再加入一个情景文件即可比较 (第一个为基准)。",
+    ),
+    "pp": ("pp", "个百分点"),
+    "stamp_key": ("key", "项目"),
+    "sheet_summary": ("summary", "摘要"),
+    "generated": ("generated", "生成时间"),
+    "lab_version": ("lab version", "实验室版本"),
+    "git_commit": ("git commit", "代码提交"),
+    "seeds": ("seeds", "种子"),
+    "days": ("days", "天数"),
+    "scenario": ("scenario", "情景"),
+    "median": ("median", "中位数"),
+    "p10": ("10%", "10%"),
+    "p90": ("90%", "90%"),
+    "mean": ("mean", "均值"),
+    "diff_mean": ("difference B − A, mean", "差异 B − A 均值"),
+    "diff_low": ("difference, interval low", "差异 区间下限"),
+    "diff_high": ("difference, interval high", "差异 区间上限"),
+    "excludes_zero": ("interval excludes 0", "区间不含 0"),
+    "n": ("runs", "模拟次数"),
+    "n_pairs": ("pairs", "配对数"),
+}
+
+#: Chinese for the units used in the scenario schema (others are shown as they are)
+UNITS_ZH: dict[str, str] = {
+    "days": "天",
+    "day": "天 (序号)",
+    "CNY": "元",
+    "CNY/day": "元/天",
+    "CNY/customer": "元/用户",
+    "CNY/contact": "元/次触达",
+    "customers": "用户",
+    "customers/day": "用户/天",
+    "customers/staff/day": "用户/员工/天",
+    "orders": "订单",
+    "people": "人",
+    "friends": "好友",
+    "share": "占比",
+    "share/day": "占比/天",
+    "flag": "开关",
+    "text": "文本",
+    "name": "名称",
+    "label": "标签",
+    "date": "日期",
+    "contacts": "次触达",
+    "contacts/customer/day": "次触达/用户/天",
+    "1/year": "1/年",
+    "1/contact": "1/次触达",
+    "x": "倍",
+    "touchpoint": "触点",
+    "stage names": "生命周期阶段",
+    "channel names": "渠道",
+    "segment names": "用户分层",
+    "RFM class names": "RFM 分层",
+    "content types per weekday": "每周各天内容类型",
+    "trait unit": "特征单位",
+}
+
+
+def text(key: str, lang: str = "en", **fmt) -> str:
+    """The report's words for ``key`` in ``lang``, else the lab's label (:mod:`lab.i18n`)."""
+    if key in REPORT_LABELS:
+        s = REPORT_LABELS[key][LANGS.index(check_lang(lang))]
+        return s.format(**fmt) if fmt else s
+    return label(key, lang, **fmt)
+
+
+def unit_label(unit: str, lang: str) -> str:
+    """A schema unit in the report's language."""
+    return UNITS_ZH.get(unit, unit) if check_lang(lang) == "zh" else unit
+
+
+def source_label(source: str, lang: str) -> str:
+    """Where an assumption came from: default, scenario file, command line, calibration."""
+    key = f"src_{source}"
+    return text(key, lang) if key in REPORT_LABELS else source

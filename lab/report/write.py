@@ -1,0 +1,134 @@
+"""Write a report's HTML and xlsx together, atomically: both files or neither.
+
+Both are first written to temporary files in the target folder (same file system,
+so the final renames are atomic).  Only when both are complete do they replace
+the targets, the workbook first; if the page's rename then fails, the previous
+workbook (kept as a hard link or copy) is put back.
+An interrupted or failed write leaves the previous report (or nothing), never a
+half file or an HTML without its workbook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["OutputError", "check_output", "write_pair", "xlsx_path_for"]
+
+
+class OutputError(ValueError):
+    """The output path cannot be used; the message names the path and why."""
+
+
+def xlsx_path_for(html_path: str | Path) -> Path:
+    """The workbook that goes with ``reports/NAME.html``: ``reports/NAME.xlsx``."""
+    return Path(html_path).with_suffix(".xlsx")
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    p = folder
+    while not p.exists():
+        if p.parent == p:
+            break
+        p = p.parent
+    return p
+
+
+def check_output(html_path: str | Path) -> tuple[Path, Path]:
+    """Check the output paths before any work is done; return (html, xlsx).
+
+    Raises
+    ------
+    OutputError
+        When the name does not end in ``.html``, a target is a folder, the
+        folder (or its nearest existing parent) is a file or cannot be written.
+        Nothing is left behind by the check.
+    """
+    html = Path(html_path)
+    if html.suffix.lower() != ".html" or not html.stem:
+        raise OutputError(f"--out {html}: the report file name must end in .html")
+    xlsx = xlsx_path_for(html)
+    for target in (html, xlsx):
+        if target.is_dir():
+            raise OutputError(f"--out {html}: {target} is a folder")
+    base = _existing_ancestor(html.parent if str(html.parent) else Path("."))
+    if not base.is_dir():
+        raise OutputError(f"--out {html}: {base} is not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {html}: folder {base} is not writable")
+    try:  # the real test (os.access says yes to root on read-only mounts)
+        fd, probe = tempfile.mkstemp(prefix=".lab-report-probe-", dir=base)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"--out {html}: folder {base} is not writable ({exc.strerror})") from None
+    return html, xlsx
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path, Path]:
+    """Write the HTML text and the workbook next to each other, both or neither.
+
+    Parameters
+    ----------
+    html_text : str
+        The page.
+    write_xlsx : callable
+        ``write_xlsx(path)`` saves the workbook to ``path``.
+    html_path : str or Path
+        ``.../NAME.html``; the workbook goes to ``.../NAME.xlsx``.
+
+    Returns
+    -------
+    (Path, Path)
+        The HTML and xlsx paths.
+    """
+    html, xlsx = Path(html_path), xlsx_path_for(html_path)
+    html.parent.mkdir(parents=True, exist_ok=True)
+    mode = 0o666 & ~_umask()
+    tmps: list[Path] = []
+    backup: Path | None = None
+    try:
+        for suffix in (".html", ".xlsx"):
+            fd, name = tempfile.mkstemp(
+                prefix=f".{html.stem}.", suffix=f"{suffix}.partial", dir=html.parent
+            )
+            os.close(fd)
+            tmps.append(Path(name))
+        tmp_html, tmp_xlsx = tmps
+        tmp_html.write_text(html_text, encoding="utf-8")
+        write_xlsx(tmp_xlsx)
+        for t in tmps:
+            t.chmod(mode)  # mkstemp makes 0600; reports should look like any file
+        if xlsx.exists():  # a copy of the previous workbook, to put back if the page fails
+            backup = html.parent / f".{xlsx.name}.old-{os.getpid()}"
+            try:
+                os.link(xlsx, backup)
+            except OSError:
+                shutil.copy2(xlsx, backup)
+        os.replace(tmp_xlsx, xlsx)
+        try:
+            os.replace(tmp_html, html)
+        except BaseException:
+            if backup is not None:
+                os.replace(backup, xlsx)
+                backup = None
+            else:
+                os.unlink(xlsx)
+            raise
+    finally:
+        for t in tmps:
+            with contextlib.suppress(OSError):
+                t.unlink()
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                backup.unlink()
+    return html, xlsx

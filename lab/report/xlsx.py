@@ -1,0 +1,286 @@
+"""The report's tables as an Excel workbook (openpyxl), for planners who work in Excel.
+
+Sheets: ``summary`` (the sentences and key figures), ``monthly`` (the monthly
+forecast: median, 10% and 90% per metric, as numbers), ``key_figures`` (end-of-run
+metrics per scenario), ``comparison`` (paired differences, with 2+ scenarios),
+``assumptions`` (every parameter: value, unit, source) and ``provenance`` (the
+stamp, also in the document properties).  Column heads are in the report's
+language; sheet names and the ``metric`` key columns stay in English so formulas
+and scripts keep working across languages.
+
+Every text cell is written as text, never as a formula: a scenario named
+``=HYPERLINK(...)`` stays those characters in Excel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from lab.analysis.headline import HEADLINE_METRICS
+from lab.report.data import MONTHLY_METRICS, ReportData
+from lab.report.fmt import kind_of
+from lab.report.html import metric_head
+from lab.report.labels import source_label, text, unit_label
+from lab.report.summary import summary_sentences
+
+__all__ = ["SHEETS", "build_workbook", "write_xlsx"]
+
+SHEETS: tuple[str, ...] = (
+    "summary",
+    "monthly",
+    "key_figures",
+    "comparison",
+    "assumptions",
+    "provenance",
+)
+
+_FORMATS = {"money": "#,##0", "count": "#,##0", "share": "0.0%", "index": "0.000"}
+_HEAD_FONT = Font(bold=True)
+_HEAD_FILL = PatternFill("solid", fgColor="EEF1F4")
+
+
+def _clean(value):
+    """A cell value: text stays text (no formulas, no control characters), NaN is empty."""
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _clean(value.item())
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _put(ws, row: int, col: int, value, number_format: str | None = None):
+    cell = ws.cell(row=row, column=col, value=_clean(value))
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # text, even when it starts with "="
+    if number_format and isinstance(cell.value, int | float):
+        cell.number_format = number_format
+    return cell
+
+
+def _header(ws, row: int, heads: list[str]) -> None:
+    for j, h in enumerate(heads, start=1):
+        c = _put(ws, row, j, h)
+        c.font = _HEAD_FONT
+        c.fill = _HEAD_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+
+
+def _widths(ws, widths: dict[int, float] | None = None, default: float = 14) -> None:
+    for j in range(1, ws.max_column + 1):
+        ws.column_dimensions[get_column_letter(j)].width = (widths or {}).get(j, default)
+
+
+def _summary(ws, data: ReportData, lang: str) -> None:
+    names = data.names
+    ws.title = "summary"
+    title = (
+        text("title_one", lang, a=names[0])
+        if len(names) == 1
+        else text("title_many", lang, names=" · ".join(names))
+    )
+    _put(ws, 1, 1, title).font = Font(bold=True, size=14)
+    r = 3
+    _put(ws, r, 1, text("sec_summary", lang)).font = _HEAD_FONT
+    for sentence in summary_sentences(data, lang):
+        r += 1
+        c = _put(ws, r, 1, sentence)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions["A"].width = 140
+
+
+def _monthly(ws, data: ReportData, lang: str) -> None:
+    stats = ("median", "p10", "p90")
+    heads = [text("scenario", lang), text("month", lang), text("days_in_month", lang)]
+    ref = data.scenarios[0]
+    for m in MONTHLY_METRICS:
+        name = metric_head(m, lang, ref.currency, ref.ltv_horizon_days)
+        heads += [f"{name} · {text(s, lang)}" for s in stats]
+    _header(ws, 1, heads)
+    r = 1
+    for info in data.scenarios:
+        part = data.monthly[data.monthly["scenario"] == info.name]
+        for month, g in part.groupby("month", sort=True):
+            r += 1
+            g = g.set_index("metric")
+            _put(ws, r, 1, info.name)
+            _put(ws, r, 2, month)
+            _put(ws, r, 3, int(g["days"].iloc[0]))
+            col = 4
+            for m in MONTHLY_METRICS:
+                fmt = _FORMATS[kind_of(m)]
+                for s in stats:
+                    _put(ws, r, col, float(g.loc[m, s]) if m in g.index else None, fmt)
+                    col += 1
+    _widths(ws, {1: 18, 2: 10, 3: 7})
+
+
+def _key_figures(ws, data: ReportData, lang: str) -> None:
+    stats = ("median", "p10", "p90", "mean", "n")
+    heads = [text("scenario", lang), "metric", text("metric", lang)] + [
+        text(s, lang) for s in stats
+    ]
+    _header(ws, 1, heads)
+    h = data.headline
+    order = {m: i for i, m in enumerate(HEADLINE_METRICS)}
+    r = 1
+    for info in data.scenarios:
+        part = h[h["scenario"] == info.name].copy()
+        part["_o"] = part["metric"].map(order).fillna(len(order))
+        for row in part.sort_values("_o").itertuples(index=False):
+            r += 1
+            fmt = _FORMATS[kind_of(row.metric)]
+            _put(ws, r, 1, info.name)
+            _put(ws, r, 2, row.metric)
+            _put(ws, r, 3, metric_head(row.metric, lang, info.currency))
+            for j, s in enumerate(stats, start=4):
+                _put(ws, r, j, getattr(row, s), "0" if s == "n" else fmt)
+    _widths(ws, {1: 18, 2: 18, 3: 34})
+
+
+def _comparison(ws, data: ReportData, lang: str) -> None:
+    cols = [
+        ("a_median", "A " + text("median", lang)),
+        ("a_p10", "A " + text("p10", lang)),
+        ("a_p90", "A " + text("p90", lang)),
+        ("b_median", "B " + text("median", lang)),
+        ("b_p10", "B " + text("p10", lang)),
+        ("b_p90", "B " + text("p90", lang)),
+        ("diff_mean", text("diff_mean", lang)),
+        ("diff_low", text("diff_low", lang)),
+        ("diff_high", text("diff_high", lang)),
+    ]
+    heads = [
+        f"B: {text('scenario', lang)}",
+        f"A: {text('reference', lang)}",
+        "metric",
+        text("metric", lang),
+        *[h for _, h in cols],
+        text("excludes_zero", lang),
+        text("n_pairs", lang),
+    ]
+    _header(ws, 1, heads)
+    cmp = data.comparison
+    if cmp is None:
+        _put(ws, 2, 1, text("no_comparison", lang))
+        return
+    cur = data.scenarios[0].currency
+    for r, row in enumerate(cmp.table.itertuples(index=False), start=2):
+        fmt = _FORMATS[kind_of(row.metric)]
+        _put(ws, r, 1, row.scenario)
+        _put(ws, r, 2, cmp.baseline)
+        _put(ws, r, 3, row.metric)
+        _put(ws, r, 4, metric_head(row.metric, lang, cur))
+        for j, (key, _) in enumerate(cols, start=5):
+            _put(ws, r, j, getattr(row, key), fmt)
+        _put(ws, r, 5 + len(cols), bool(row.excludes_zero))
+        _put(ws, r, 6 + len(cols), int(row.n))
+    _widths(ws, {1: 16, 2: 16, 3: 18, 4: 34})
+
+
+def _assumptions(ws, data: ReportData, lang: str) -> None:
+    heads = [
+        text("scenario", lang),
+        text("parameter", lang),
+        text("value", lang),
+        text("unit", lang),
+        text("source", lang),
+        "source_key",
+        text("scenario_file", lang),
+        text("valid", lang),
+        text("meaning", lang),
+    ]
+    _header(ws, 1, heads)
+    for r, row in enumerate(data.assumptions.itertuples(index=False), start=2):
+        number = isinstance(row.raw, int | float) and not isinstance(row.raw, bool)
+        values = [
+            row.scenario,
+            row.parameter,
+            row.raw if number else row.value,
+            unit_label(row.unit, lang),
+            source_label(row.source, lang),
+            row.source,
+            row.source_file,
+            row.valid,
+            row.meaning,
+        ]
+        for j, v in enumerate(values, start=1):
+            _put(ws, r, j, v)
+    _widths(ws, {1: 16, 2: 46, 3: 30, 4: 14, 5: 14, 6: 10, 7: 28, 8: 16, 9: 60})
+
+
+def _provenance(ws, data: ReportData, lang: str) -> None:
+    _header(ws, 1, [text("stamp_key", lang), text("value", lang)])
+    items = [*data.stamp.items(), ("language", lang)]
+    for r, (k, v) in enumerate(items, start=2):
+        _put(ws, r, 1, k)
+        _put(ws, r, 2, str(v))
+    _widths(ws, {1: 26, 2: 90})
+
+
+def _properties(wb: Workbook, data: ReportData, lang: str) -> None:
+    s = data.stamp
+    p = wb.properties
+    p.title = text("title_many", lang, names=" · ".join(data.names))
+    p.subject = text("title", lang)
+    p.creator = f"private-traffic-lab {s.get('lab_version', '')}"
+    p.lastModifiedBy = p.creator
+    p.description = "; ".join(f"{k}={v}" for k, v in s.items())
+    p.keywords = s.get("scenarios", "")
+    p.identifier = s.get("git_commit", "")
+    p.version = s.get("lab_version", "")
+    p.language = "zh-CN" if lang == "zh" else "en"
+    p.category = "forecast"
+    created = s.get("created_utc")
+    if created:
+        when = dt.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ")
+        p.created = when
+        p.modified = when
+    for k, v in [*s.items(), ("language", lang)]:
+        wb.custom_doc_props.append(StringProperty(name=f"lab:{k}", value=str(v)))
+
+
+def build_workbook(data: ReportData, lang: str = "en") -> Workbook:
+    """The report's workbook (not yet saved).
+
+    Parameters
+    ----------
+    data : ReportData
+    lang : {"en", "zh"}
+        Language of the titles and column heads.
+
+    Returns
+    -------
+    openpyxl.Workbook
+    """
+    wb = Workbook()
+    _summary(wb.active, data, lang)
+    for name, fill in (
+        ("monthly", _monthly),
+        ("key_figures", _key_figures),
+        ("comparison", _comparison),
+        ("assumptions", _assumptions),
+        ("provenance", _provenance),
+    ):
+        fill(wb.create_sheet(name), data, lang)
+    _properties(wb, data, lang)
+    return wb
+
+
+def write_xlsx(data: ReportData, path: str | Path, lang: str = "en") -> Path:
+    """Save the workbook to ``path`` (not atomic by itself; see :mod:`lab.report.write`)."""
+    path = Path(path)
+    build_workbook(data, lang).save(path)
+    return path

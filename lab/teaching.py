@@ -1,0 +1,685 @@
+"""Helpers for the notebooks and the classroom (教学辅助).
+
+The notebooks in ``notebooks/`` are thin clients of the lab: every number they
+show comes from :func:`lab.run`, :func:`lab.compare` and :mod:`lab.analysis`.
+What they need beyond that lives here, so that it is documented and tested:
+
+* finding the scenario files (:func:`scenario_path`);
+* building variants of a scenario that are validated like a YAML file
+  (:func:`with_changes`, :func:`set_strategy`, :func:`add_strategy`,
+  :func:`scale_pool`, :func:`weekly_plan`);
+* sweeping one lever over a few values with paired seeds (:func:`sweep`,
+  :class:`Sweep`), and plotting the result (:meth:`Sweep.plot`);
+* bilingual tables: the headline numbers of one run (:func:`kpi_table`) and LTV per
+  segment or channel across scenarios (:func:`ltv_by_scenario`).
+
+Nothing here draws random numbers: randomness stays inside the lab's seeded runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from lab.analysis.headline import HEADLINE_METRICS, headline_metrics
+from lab.analysis.ltv import ltv_by
+from lab.api import as_scenario
+from lab.experiments.compare import Comparison, compare
+from lab.experiments.replicate import DAILY_METRICS
+from lab.i18n import check_lang, label
+from lab.results import RunResult
+from lab.scenario import Scenario, dump_scenario, scenario_from_dict
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "WEEKDAYS",
+    "Sweep",
+    "add_strategy",
+    "kpi_table",
+    "ltv_by_scenario",
+    "messages_per_week",
+    "money_lines",
+    "scale_pool",
+    "scenario_path",
+    "set_strategy",
+    "sweep",
+    "weekly_plan",
+    "with_changes",
+]
+
+#: weekday keys of a contact plan's ``weekly`` mapping, Monday first
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+# --------------------------------------------------------------------- scenario files
+def scenario_path(name: str | Path) -> Path:
+    """Path of a scenario file shipped with the lab, e.g. ``scenario_path("baseline")``.
+
+    Looks in the ``scenarios/`` folder of the lab checkout, then in ``scenarios/``
+    of the working directory and of its parents (a notebook runs in
+    ``notebooks/``).  A name without suffix gets ``.yaml``; an existing path is
+    returned as it is.
+
+    Parameters
+    ----------
+    name : str or pathlib.Path
+        ``"baseline"``, ``"q1_weekly_20off.yaml"`` or a path.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming every folder searched.
+    """
+    p = Path(name)
+    if p.is_file():
+        return p
+    if not p.suffix:
+        p = p.with_suffix(".yaml")
+    cwd = Path.cwd().resolve()
+    folders = [Path(__file__).resolve().parents[1] / "scenarios"]
+    folders += [d / "scenarios" for d in (cwd, *cwd.parents)]
+    for folder in dict.fromkeys(folders):
+        if (folder / p).is_file():
+            return folder / p
+    searched = ", ".join(str(f) for f in dict.fromkeys(folders[:3]))
+    raise FileNotFoundError(f"no scenario {p} in {searched} (or further up)")
+
+
+# ------------------------------------------------------------------ scenario variants
+def _merge(base: dict, patch: Mapping) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def with_changes(
+    scenario: Scenario | dict | str | Path, changes: Mapping | None = None, name: str | None = None
+) -> Scenario:
+    """A copy of ``scenario`` with ``changes`` deep-merged in, validated like a YAML file.
+
+    Mappings merge key by key; lists and values replace (as ``extends:`` does), so
+    ``{"acquisition": {"referral": {"reward_cny": 50}}}`` changes one number.
+    Unlike ``Scenario.model_copy(update=...)``, the result is validated: a typo or
+    an out-of-range value raises :class:`lab.ScenarioError`.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict or path
+    changes : mapping, optional
+        Nested changes.
+    name : str, optional
+        New ``name`` (shown in comparisons and outputs).
+
+    Returns
+    -------
+    Scenario
+    """
+    data = _merge(dump_scenario(as_scenario(scenario)), changes or {})
+    if name is not None:
+        data["name"] = name
+    return scenario_from_dict(data)
+
+
+def _strategy_index(data: dict, which: str | int) -> int:
+    strategies = data["strategies"]
+    if isinstance(which, int):
+        if not -len(strategies) <= which < len(strategies):
+            raise IndexError(f"no strategy {which}; the scenario has {len(strategies)}")
+        return which % len(strategies)
+    for i, s in enumerate(strategies):
+        if which in (s["type"], s.get("label")):
+            return i
+    known = ", ".join(f"{s['type']} ({s.get('label')})" for s in strategies) or "none"
+    raise KeyError(f"no strategy of type or label {which!r}; the scenario has: {known}")
+
+
+def set_strategy(
+    scenario: Scenario | dict | str | Path, which: str | int, name: str | None = None, **params: Any
+) -> Scenario:
+    """Change parameters of one strategy of ``scenario`` (validated).
+
+    Parameters
+    ----------
+    scenario : Scenario, dict or path
+    which : str or int
+        The first strategy with this ``type`` or ``label``, or a position.
+    name : str, optional
+        New scenario name.
+    **params
+        Parameters to set; nested mappings (``target``, ``weekly``) are merged.
+
+    Returns
+    -------
+    Scenario
+
+    Examples
+    --------
+    >>> base = lab.load_scenario("scenarios/baseline.yaml")  # doctest: +SKIP
+    >>> weekly = set_strategy(base, "discount_cadence", every_days=7, name="weekly")  # doctest: +SKIP
+    """
+    data = dump_scenario(as_scenario(scenario))
+    i = _strategy_index(data, which)
+    strategies = list(data["strategies"])
+    # a weekly plan replaces the old one whole (unlisted days would otherwise survive)
+    replace = {k: params.pop(k) for k in ("weekly",) if k in params}
+    strategies[i] = {**_merge(strategies[i], params), **replace}
+    data["strategies"] = strategies
+    if name is not None:
+        data["name"] = name
+    return scenario_from_dict(data)
+
+
+def add_strategy(
+    scenario: Scenario | dict | str | Path, spec: Mapping, name: str | None = None
+) -> Scenario:
+    """Append a strategy given as a mapping with its ``type`` (validated).
+
+    Parameters
+    ----------
+    scenario : Scenario, dict or path
+    spec : mapping
+        E.g. ``{"type": "fission_program", "reward_cny": 50, "end_day": 180}``.
+    name : str, optional
+        New scenario name.
+
+    Returns
+    -------
+    Scenario
+    """
+    if "type" not in spec:
+        raise ValueError("a strategy needs its 'type', e.g. {'type': 'membership', ...}")
+    data = dump_scenario(as_scenario(scenario))
+    data["strategies"] = [*data["strategies"], dict(spec)]
+    if name is not None:
+        data["name"] = name
+    return scenario_from_dict(data)
+
+
+def scale_pool(scenario: Scenario | dict | str | Path, factor: float) -> Scenario:
+    """The same scenario with every acquisition volume multiplied by ``factor``.
+
+    Scales the stock import (rate and total), the paid budget together with its
+    saturation volume (so the cost per customer stays the same) and the staff
+    invite rate; referrals follow from the pool.  Strategies with absolute sizes
+    (shop-guide teams, campaign budgets) are left as they are.  Used to make
+    quick classroom pools and the small test size of the notebooks.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict or path
+    factor : float
+        > 0; 0.25 gives a pool about a quarter the size.
+
+    Returns
+    -------
+    Scenario
+    """
+    if not factor > 0:
+        raise ValueError(f"factor must be > 0, got {factor}")
+    a = dump_scenario(as_scenario(scenario))["acquisition"]
+    si, paid, staff = a["stock_import"], a["paid"], a["staff_invite"]
+    changes = {
+        "acquisition": {
+            "stock_import": {
+                "customers_per_day": si["customers_per_day"] * factor,
+                "total_customers": round(si["total_customers"] * factor),
+            },
+            "paid": {
+                "daily_budget_cny": paid["daily_budget_cny"] * factor,
+                "saturation_customers_per_day": paid["saturation_customers_per_day"] * factor,
+            },
+            "staff_invite": {
+                "invites_per_staff_per_day": staff["invites_per_staff_per_day"] * factor
+            },
+        }
+    }
+    return with_changes(scenario, changes)
+
+
+def weekly_plan(messages: int, contents: Sequence[str] = ("promotion",)) -> dict[str, list[str]]:
+    """A contact plan's ``weekly`` mapping with ``messages`` spread over the week.
+
+    Messages go to the days as evenly as possible (Monday first; up to 7 a week
+    one a day, then a second round, ...) and take their content types from
+    ``contents`` in turn.
+
+    Parameters
+    ----------
+    messages : int
+        Messages per week, >= 0.
+    contents : sequence of str
+        Content types cycled through, e.g. ``("promotion", "interaction", "value")``.
+
+    Returns
+    -------
+    dict
+        ``{"mon": [...], ..., "sun": [...]}``.
+
+    Examples
+    --------
+    >>> weekly_plan(3)
+    {'mon': ['promotion'], 'tue': [], 'wed': [], 'thu': ['promotion'], 'fri': [], 'sat': ['promotion'], 'sun': []}
+    """
+    if int(messages) != messages or messages < 0:
+        raise ValueError(f"messages must be a whole number >= 0, got {messages}")
+    if not contents:
+        raise ValueError("contents must name at least one content type")
+    plan: dict[str, list[str]] = {d: [] for d in WEEKDAYS}
+    n = int(messages)
+    for i in range(n):
+        rnd, pos = divmod(i, 7)
+        # spread this round's messages evenly over the 7 days
+        per_round = min(7, n - 7 * rnd)
+        day = WEEKDAYS[(pos * 7) // per_round]
+        plan[day].append(contents[i % len(contents)])
+    return plan
+
+
+def messages_per_week(weekly: Mapping[str, Sequence[str]]) -> int:
+    """Number of messages in a ``weekly`` contact plan."""
+    return int(sum(len(v) for v in weekly.values()))
+
+
+# ---------------------------------------------------------------------------- sweeps
+@dataclass
+class Sweep:
+    """One lever swept over a few values, every value run with the same seeds.
+
+    Attributes
+    ----------
+    lever : str
+        What was swept (used in the scenario names).
+    values : list
+        The lever's values, in order; the first is the reference of the paired
+        differences.
+    names : list of str
+        Scenario names, one per value.
+    comparison : lab.Comparison
+        The runs; ``.comparison.table`` holds each value against the first.
+    xlabel : str, optional
+        Axis label of the lever in plots (default: ``lever``).
+    """
+
+    lever: str
+    values: list
+    names: list[str]
+    comparison: Comparison
+    xlabel: str | None = None
+
+    def table(self, metrics: Iterable[str] = ("gmv", "net_margin")) -> pd.DataFrame:
+        """Per value and metric: median, 10–90% band, and the paired difference to the first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``value, metric, median, p10, p90, mean, diff_mean, diff_low, diff_high``
+            (the difference columns are 0 for the reference value).
+        """
+        metrics = list(metrics)
+        unknown = [
+            m for m in metrics if m not in set(self.comparison.replications.totals["metric"])
+        ]
+        if unknown:
+            raise KeyError(
+                f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(HEADLINE_METRICS)}"
+            )
+        s = self.comparison.replications.summary()
+        s = s[s["metric"].isin(metrics)]
+        d = self.comparison.table
+        d = d[d["metric"].isin(metrics)][
+            ["scenario", "metric", "diff_mean", "diff_low", "diff_high"]
+        ]
+        out = s.merge(d, on=["scenario", "metric"], how="left")
+        ref = out["scenario"] == self.names[0]
+        out.loc[ref, ["diff_mean", "diff_low", "diff_high"]] = 0.0
+        value_of = dict(zip(self.names, self.values, strict=True))
+        out.insert(0, "value", out["scenario"].astype(str).map(value_of))
+        order = {n: i for i, n in enumerate(self.names)}
+        out["_o"] = out["scenario"].astype(str).map(order)
+        out["_m"] = out["metric"].map({m: i for i, m in enumerate(metrics)})
+        out = out.sort_values(["_m", "_o"]).drop(columns=["_o", "_m", "scenario", "sd", "n"])
+        cols = ["value", "metric", "median", "p10", "p90", "mean"]
+        cols += ["diff_mean", "diff_low", "diff_high"]
+        return out[cols].reset_index(drop=True)
+
+    def daily_total(self, metric: str, how: str = "sum") -> pd.DataFrame:
+        """A daily KPI kept in the runs, totalled per run, summarised per value.
+
+        Parameters
+        ----------
+        metric : str
+            A daily KPI passed to :func:`sweep` in ``extra_daily`` (or one of
+            :data:`lab.experiments.DAILY_METRICS`).
+        how : {"sum", "last", "mean"}
+            Total over the days, the last day's value, or the mean over days.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``value, median, p10, p90, mean`` over the seeds.
+        """
+        from lab.experiments.stats import band
+
+        d = self.comparison.replications.daily
+        part = d[d["metric"] == metric]
+        if part.empty:
+            known = ", ".join(sorted(d["metric"].unique()))
+            raise KeyError(f"no daily metric {metric!r} in the runs; kept: {known}")
+        if how not in ("sum", "last", "mean"):
+            raise ValueError(f"how must be 'sum', 'last' or 'mean', got {how!r}")
+        per_run = part.sort_values("day").groupby(["scenario", "seed"], observed=True)["value"]
+        per_run = getattr(per_run, how)().reset_index()
+        rows = []
+        for name, value in zip(self.names, self.values, strict=True):
+            v = per_run.loc[per_run["scenario"] == name, "value"].to_numpy(dtype=float)
+            lo, med, hi = band(v)
+            rows.append((value, med, lo, hi, float(np.mean(v)) if v.size else np.nan))
+        return pd.DataFrame(rows, columns=["value", "median", "p10", "p90", "mean"])
+
+    def best(self, metric: str = "net_margin") -> Any:
+        """The value with the highest mean of ``metric`` over the seeds."""
+        t = self.table([metric])
+        return t.loc[t["mean"].idxmax(), "value"]
+
+    def plot(
+        self,
+        metric: str = "net_margin",
+        ax: Axes | None = None,
+        lang: str = "en",
+        kind: str = "difference",
+        relative: bool = False,
+    ) -> Axes:
+        """The metric against the lever's values.
+
+        Parameters
+        ----------
+        metric : str
+            A headline metric (see :data:`lab.analysis.HEADLINE_METRICS`).
+        ax : matplotlib Axes, optional
+        lang : {"en", "zh"}
+        kind : {"difference", "level"}
+            ``"difference"``: the paired difference to the first value, mean and its
+            interval (error bars), the best value marked; ``"level"``: the metric's
+            median with its 10–90% band over the seeds.
+        relative : bool
+            With ``kind="difference"``: as % of the first value's mean.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from matplotlib.ticker import FuncFormatter
+
+        from lab.plots import PALETTE
+        from lab.plots._style import finish, new_axes, styled
+
+        if kind not in ("difference", "level"):
+            raise ValueError(f"kind must be 'difference' or 'level', got {kind!r}")
+        t = self.table([metric])
+        x = np.arange(len(t))
+        first = f"{self.lever}={t['value'].iloc[0]}"
+        name = label(metric, lang)
+        with styled(lang):
+            ax = new_axes(ax)
+            if kind == "level":
+                y = t["median"]
+                ax.plot(x, y, color=PALETTE[0], marker="o", lw=1.6, label=label("median", lang))
+                ax.fill_between(
+                    x,
+                    t["p10"],
+                    t["p90"],
+                    color=PALETTE[0],
+                    alpha=0.2,
+                    lw=0,
+                    label=label("band", lang),
+                )
+                ax.set_ylabel(name)
+                ax.legend(loc="best")
+                title = name
+            else:
+                base = abs(t["mean"].iloc[0]) if relative else 0.0
+                scale = base / 100 if relative and base else 1.0
+                y = t["diff_mean"] / scale
+                err = np.vstack([y - t["diff_low"] / scale, t["diff_high"] / scale - y])
+                ax.axhline(0, color="black", lw=0.8)
+                ax.errorbar(
+                    x,
+                    y,
+                    yerr=np.nan_to_num(np.clip(err, 0, None)),
+                    color=PALETTE[1],
+                    marker="o",
+                    lw=1.6,
+                    capsize=3,
+                    label=f"{label('mean', lang)} · {self.comparison.level:.0%} {label('ci', lang)}",
+                )
+                top = int(np.nanargmax(y.to_numpy())) if np.isfinite(y).any() else None
+                if top is not None:
+                    ax.scatter(
+                        [x[top]],
+                        [y.iloc[top]],
+                        s=120,
+                        facecolors="none",
+                        edgecolors=PALETTE[3],
+                        lw=1.6,
+                        zorder=4,
+                    )
+                unit = (
+                    label("difference_pct", lang, a=first)
+                    if relative
+                    else f"{label('difference', lang)} ({_VERSUS[lang]} {first})"
+                )
+                ax.set_ylabel(unit)
+                ax.legend(loc="best")
+                title = f"{name} · {label('difference', lang)}"
+            shown = np.abs(np.asarray(y, dtype=float))
+            if np.isfinite(shown).any() and np.nanmax(shown) >= 1e4:
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.set_xticks(x, [str(v) for v in t["value"]])
+            ax.set_xlabel(self.xlabel or self.lever)
+            ax.set_title(title)
+        finish(ax, lang)
+        return ax
+
+
+_VERSUS = {"en": "vs", "zh": "对比"}
+
+
+def sweep(
+    base: Scenario | dict | str | Path,
+    lever: str,
+    values: Sequence[Any],
+    build: Callable[[Scenario, Any], Scenario],
+    seeds: Sequence[int],
+    days: int | None = None,
+    workers: int | None = None,
+    level: float = 0.90,
+    xlabel: str | None = None,
+    extra_daily: Sequence[str] = (),
+) -> Sweep:
+    """Run ``build(base, v)`` for every value ``v`` over the same seeds, paired with the first.
+
+    Parameters
+    ----------
+    base : Scenario, dict or path
+        The scenario every variant starts from.
+    lever : str
+        Short name of the lever, used in the scenario names (``lever=value``).
+    values : sequence
+        Values of the lever; the first is the reference.
+    build : callable
+        ``(base scenario, value) -> Scenario``; e.g. ``lambda sc, r:
+        set_strategy(sc, "fission_program", reward_cny=r)``.
+    seeds : sequence of int
+        At least 2 for intervals.
+    days : int, optional
+        Override the length.
+    workers : int, optional
+        Processes (default: the local cores; 1 = in this process).
+    level : float
+        Level of the paired intervals.
+    xlabel : str, optional
+        Axis label in plots, e.g. ``"reward per invite · 邀请奖励 (CNY)"``.
+    extra_daily : sequence of str
+        Daily KPIs to keep beyond :data:`lab.experiments.DAILY_METRICS`, e.g. a
+        strategy's ``chats_dropped`` (see :meth:`Sweep.daily_total`).
+
+    Returns
+    -------
+    Sweep
+    """
+    values = list(values)
+    if len(values) < 2:
+        raise ValueError("a sweep needs at least two values")
+    sc = as_scenario(base)
+    names = [f"{lever}={v}" for v in values]
+    if len(set(names)) != len(names):
+        raise ValueError(f"values must be distinct, got {values}")
+    scenarios = {n: build(sc, v) for n, v in zip(names, values, strict=True)}
+    daily = tuple(dict.fromkeys((*DAILY_METRICS, *extra_daily)))
+    cmp = compare(
+        scenarios,
+        seeds,
+        days=days,
+        level=level,
+        workers=workers,
+        progress=False,
+        daily_metrics=daily,
+    )
+    return Sweep(lever, values, names, cmp, xlabel)
+
+
+# ------------------------------------------------------------------------ tables
+def kpi_table(result: RunResult, metrics: Iterable[str] | None = None) -> pd.DataFrame:
+    """Headline numbers of one run with English and Chinese names (术语对照).
+
+    Parameters
+    ----------
+    result : RunResult
+    metrics : iterable of str, optional
+        Which headline metrics (default: all of :data:`lab.analysis.HEADLINE_METRICS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``metric, en, zh, value, meaning``.
+    """
+    h = headline_metrics(result)
+    keys = list(metrics) if metrics is not None else list(HEADLINE_METRICS)
+    unknown = [k for k in keys if k not in h]
+    if unknown:
+        raise KeyError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(h)}")
+    return pd.DataFrame(
+        {
+            "metric": keys,
+            "en": [label(k, "en") for k in keys],
+            "zh": [label(k, "zh") for k in keys],
+            "value": [h[k] for k in keys],
+            "meaning": [HEADLINE_METRICS[k] for k in keys],
+        }
+    )
+
+
+def money_lines(runs: Mapping[str, RunResult], lang: str | None = None) -> pd.DataFrame:
+    """Where the money went: every booked cost and revenue line per scenario (CNY).
+
+    Sums the daily ``gmv``, ``discount_cost``, every ``cost_<kind>`` and
+    ``revenue_<kind>`` column and ``net_margin`` over each run; a line a scenario
+    does not have (no membership, no stored value) is 0.
+
+    Parameters
+    ----------
+    runs : mapping
+        Scenario name -> RunResult.
+    lang : {"en", "zh"}, optional
+        Label the rows in this language (default: the column names, e.g.
+        ``revenue_membership_fees``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per line, one column per scenario.
+    """
+    if lang is not None:
+        check_lang(lang)
+    if not runs:
+        raise ValueError("no runs given")
+    cols = {}
+    for name, res in runs.items():
+        d = res.daily
+        keep = ["gmv", "discount_cost", "gross_margin"]
+        keep += [c for c in d.columns if c.startswith(("revenue_", "cost_"))]
+        keep += ["net_margin"]
+        cols[str(name)] = d[keep].sum()
+    out = pd.DataFrame(cols).fillna(0.0)
+    first = ["gmv", "discount_cost", "gross_margin"]
+    revenue = sorted(k for k in out.index if k.startswith("revenue_"))
+    cost = sorted(k for k in out.index if k.startswith("cost_"))
+    out = out.loc[[*first, *revenue, *cost, "net_margin"]]
+    if lang is not None:
+        out.index = [label(k, lang) for k in out.index]
+    return out
+
+
+def ltv_by_scenario(
+    runs: Mapping[str, RunResult],
+    by: str = "segment",
+    horizon_days: int = 180,
+    value: str = "margin",
+    lang: str | None = None,
+) -> pd.DataFrame:
+    """Mean LTV per group (segment, channel or cohort), one column per scenario.
+
+    Uses :func:`lab.analysis.ltv_by` (customers whose whole horizon is observed).
+    Runs of one seed are paired: the same person has the same identity in every
+    scenario, so column differences are per-person effects plus who was acquired.
+
+    Parameters
+    ----------
+    runs : mapping
+        Scenario name -> RunResult (same seed and length).
+    by : str
+        ``"segment"``, ``"channel"`` or ``"cohort"``.
+    horizon_days : int
+        LTV horizon.
+    value : {"margin", "revenue"}
+    lang : {"en", "zh"}, optional
+        Label the groups in this language (default: their keys, e.g. ``paid``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: group; one column of mean LTV per scenario, plus ``customers``
+        (complete customers in the first scenario).
+    """
+    if lang is not None:
+        check_lang(lang)
+    if not runs:
+        raise ValueError("no runs given")
+    cols, first = {}, None
+    for name, res in runs.items():
+        t = ltv_by(res, by, horizon_days, value).set_index(by)
+        cols[str(name)] = t["ltv_mean"]
+        if first is None:
+            first = t["complete"]
+    out = pd.DataFrame(cols)
+    out.insert(0, "customers", first.reindex(out.index).fillna(0).astype(np.int64))
+    out.index = [str(g) if lang is None else label(str(g), lang) for g in out.index]
+    out.index.name = by if lang is None else label(by, lang)
+    out.attrs.update(horizon_days=horizon_days, value=value, by=by)
+    return out

@@ -1,0 +1,257 @@
+"""`lab report`: the workbook's numbers are the runs', user text is escaped, the page is
+self-contained and stamped, writes are atomic, bad input exits 2 with nothing written.
+
+The rendering in a real browser is checked in ``test_report_browser.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from report_helpers import DAYS, EVIL, FORMULA, SEEDS, shared_reports, write_scenarios
+from typer.testing import CliRunner
+
+import lab
+from lab.cli import app
+from lab.report import collect, summary_sentences, write_report
+from lab.report.data import COHORT_PREFIX, SOURCES, report_metrics
+from lab.report.fonts import page_characters
+from lab.report.html import metric_head
+from lab.report.labels import source_label
+from lab.report.write import write_pair
+from lab.results import git_commit
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """Both scenarios reported through the CLI, in English and in Chinese (made once)."""
+    return shared_reports(tmp_path_factory)
+
+
+def _monthly_sheet(path: Path) -> pd.DataFrame:
+    ws = openpyxl.load_workbook(path, read_only=True)["monthly"]
+    rows = list(ws.values)
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_workbook_numbers_equal_the_runs(made):
+    reps = lab.replicate(made["a"], seeds=range(SEEDS), days=DAYS, workers=1)
+    d = reps.daily
+    d = d.assign(month=(pd.Timestamp("2026-01-01") + pd.to_timedelta(d["day"], unit="D")))
+    d["month"] = d["month"].dt.to_period("M").astype(str)
+    gmv = d[d["metric"] == "gmv"].groupby(["seed", "month"])["value"].sum()
+    customers = d[d["metric"] == "customers"].groupby(["seed", "month"])["value"].last()
+    fatigue = d[d["metric"] == "mean_fatigue"].groupby(["seed", "month"])["value"].mean()
+    sheet = _monthly_sheet(made["en"].with_suffix(".xlsx"))
+    mine = sheet[sheet.iloc[:, 0] == "monthly"].set_index(sheet.columns[1])
+    assert list(mine.index) == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert mine.iloc[:, 1].tolist() == [31, 28, 31, 10]  # simulated days of each month
+    for metric, expected in (("gmv", gmv), ("customers", customers), ("mean_fatigue", fatigue)):
+        head = metric_head(metric, "en", "CNY", horizon=50)
+        for stat, fn in (("median", "median"), ("10%", lambda v: np.quantile(v, 0.1))):
+            col = f"{head} · {stat}"
+            want = expected.groupby("month").agg(fn)
+            np.testing.assert_allclose(mine[col].astype(float), want.loc[mine.index], rtol=1e-12)
+    # end-of-run metrics and the paired difference, against lab.replicate of each scenario
+    wb = openpyxl.load_workbook(made["en"].with_suffix(".xlsx"), read_only=True)
+    kf = pd.DataFrame(list(wb["key_figures"].values)[1:])
+    row = kf[(kf[0] == "monthly") & (kf[1] == "net_margin")].iloc[0]
+    net_a = reps.totals.query("metric == 'net_margin'").sort_values("seed")["value"].to_numpy()
+    assert row[3] == pytest.approx(np.median(net_a), rel=1e-12)
+    reps_b = lab.replicate(made["b"], seeds=range(SEEDS), days=DAYS, workers=1)
+    net_b = reps_b.totals.query("metric == 'net_margin'").sort_values("seed")["value"].to_numpy()
+    cmp = pd.DataFrame(list(wb["comparison"].values)[1:])
+    diff = cmp[cmp[2] == "net_margin"].iloc[0]
+    assert diff[0] == EVIL and diff[1] == "monthly"
+    assert diff[10] == pytest.approx(np.mean(net_b - net_a), rel=1e-9)  # diff_mean
+    assert diff[11] < diff[10] < diff[12]  # its interval
+
+
+def test_monthly_ltv_is_the_cohorts_complete_ltv(made):
+    res = lab.run(made["a"], seed=0, days=DAYS)
+    m = report_metrics(res)
+    h = lab.analysis.headline.ltv_horizon_for(DAYS)
+    table = lab.analysis.ltv_by(res, "cohort", h, "margin").set_index("cohort")
+    assert m[f"{COHORT_PREFIX}2026-01"] == pytest.approx(table.loc["2026-01", "ltv_mean"])
+    # a cohort not yet observed for the whole horizon has no value
+    assert np.isnan(m[f"{COHORT_PREFIX}2026-04"])
+
+
+def test_provenance_in_page_and_workbook(made):
+    page = made["en"].read_text(encoding="utf-8")
+    hash_a = lab.scenario_hash(lab.load_scenario(made["a"]))
+    assert f'<meta name="lab:scenario_hash:monthly" content="{hash_a}">' in page
+    assert f'<meta name="lab:git_commit" content="{git_commit()}">' in page
+    assert '<meta name="lab:seeds" content="0..2">' in page
+    footer = page[page.index('<footer id="provenance">') :]
+    assert hash_a in footer and git_commit() in footer and lab.__version__ in footer
+    wb = openpyxl.load_workbook(made["en"].with_suffix(".xlsx"))
+    stamp = {r[0]: r[1] for r in list(wb["provenance"].values)[1:]}
+    assert stamp["scenario_hash:monthly"] == hash_a
+    assert stamp["seeds"] == "0..2" and stamp["n_seeds"] == str(SEEDS)
+    assert stamp["git_commit"] == git_commit() and stamp["lab_version"] == lab.__version__
+    assert stamp["created_utc"].endswith("Z") and stamp["language"] == "en"
+    props = {p.name: p.value for p in wb.custom_doc_props.props}
+    assert props["lab:git_commit"] == git_commit() and props["lab:scenario_hash:monthly"] == hash_a
+    assert lab.__version__ in wb.properties.creator and hash_a in wb.properties.keywords
+
+
+def test_user_text_is_escaped(made):
+    for lang in ("en", "zh"):
+        page = made[lang].read_text(encoding="utf-8")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert "<script" not in page.lower()  # the page has no script at all
+        assert "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+    wb = openpyxl.load_workbook(made["en"].with_suffix(".xlsx"))
+    ws = wb["assumptions"]
+    cells = [row for row in ws.iter_rows(min_row=2) if row[1].value == "description"]
+    desc = next(r[2] for r in cells if r[0].value == EVIL)
+    assert desc.value == FORMULA and desc.data_type == "s"  # text, not a formula
+
+
+def test_page_is_self_contained_and_small(made):
+    for lang in ("en", "zh"):
+        page = made[lang].read_text(encoding="utf-8")
+        assert "Content-Security-Policy" in page and "default-src 'none'" in page
+        for url in re.findall(r'(?:src|href)="([^"]*)"', page):
+            assert url.startswith("data:"), url
+        assert "url(http" not in page and "@import" not in page
+        assert page.count("data:image/png;base64,") >= 5  # 4 KPI charts + 1 forest plot
+        assert made[lang].stat().st_size < 1_500_000
+
+
+def test_embedded_font_covers_the_page(made):
+    from fontTools.ttLib import TTFont
+
+    page = made["zh"].read_text(encoding="utf-8")
+    for word in ("执行摘要", "月度预测", "情景比较", "假设", "成交总额", "促销疲劳", "置信区间"):
+        assert word in page
+    src = re.search(r"url\(data:font/(woff2?);base64,([A-Za-z0-9+/=]+)\)", page)
+    assert src, "no embedded font"
+    font = TTFont(io.BytesIO(base64.b64decode(src.group(2))))
+    assert font["name"].getDebugName(1) == "Noto Sans CJK SC"
+    cmap = font.getBestCmap()
+    text = page_characters(page.replace(src.group(0), ""))
+    missing = [c for c in text if ord(c) > 32 and ord(c) not in cmap]
+    assert not missing, missing
+    # the English page embeds only its CJK characters, with a matching unicode-range
+    en = made["en"].read_text(encoding="utf-8")
+    assert "unicode-range: U+" in en and "双" in en
+
+
+def test_summary_and_assumptions(made):
+    data = collect([made["a"], made["b"]], seeds=range(2), days=40, workers=1)
+    en = summary_sentences(data, "en")
+    zh = summary_sentences(data, "zh")
+    customers = data.headline_value("monthly", "customers")
+    assert f"reach {customers:,.0f}" in en[0] and "10–90%" in en[0]
+    assert any(s.startswith("Compared with “monthly”") for s in en)
+    assert "私域流量池" in zh[0] and any("置信区间" in s for s in zh)
+    a = data.assumptions.set_index(["scenario", "parameter"])
+    assert (
+        a.loc[("monthly", "days"), "source"] == "option"
+        and a.loc[("monthly", "days"), "value"] == "40"
+    )
+    assert a.loc[("monthly", "acquisition.paid.daily_budget_cny"), "source"] == "file"
+    assert a.loc[("monthly", "acquisition.paid.daily_budget_cny"), "source_file"] == str(made["a"])
+    assert a.loc[("monthly", "purchase.margin_rate"), "source"] == "default"
+    assert set(data.assumptions["source"]) <= set(SOURCES)
+    assert source_label("calibration", "zh") == "校准" and source_label("file", "zh") == "情景文件"
+    one = collect([made["a"]], seeds=[5], days=20, workers=1)
+    assert one.comparison is None and "ran once" in summary_sentences(one, "en")[-1]
+
+
+def test_atomic_pair_write(tmp_path):
+    html = tmp_path / "r.html"
+    html.write_text("old page", encoding="utf-8")
+    html.with_suffix(".xlsx").write_bytes(b"old book")
+
+    def broken(path):
+        Path(path).write_bytes(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_pair("new page", broken, html)
+    assert html.read_text(encoding="utf-8") == "old page"
+    assert html.with_suffix(".xlsx").read_bytes() == b"old book"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.xlsx"]
+
+    real = os.replace
+
+    def fail_on_html(src, dst):
+        if Path(dst) == html:
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    import lab.report.write as w
+
+    w.os.replace = fail_on_html
+    try:
+        with pytest.raises(OSError):
+            write_pair("new page", lambda p: Path(p).write_bytes(b"new book"), html)
+    finally:
+        w.os.replace = real
+    assert html.read_text(encoding="utf-8") == "old page"
+    assert html.with_suffix(".xlsx").read_bytes() == b"old book"  # put back
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.xlsx"]
+
+    write_pair("new page", lambda p: Path(p).write_bytes(b"new book"), html)
+    assert html.read_text(encoding="utf-8") == "new page"
+    assert html.with_suffix(".xlsx").read_bytes() == b"new book"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.xlsx"]
+
+
+def test_bad_input_exits_2_and_writes_nothing(tmp_path):
+    a, _ = write_scenarios(tmp_path)
+    out = tmp_path / "out" / "r.html"
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    (tmp_path / "folder.html").mkdir()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nacquisition: {paid: {daily_budget_cny: -5}}\n", encoding="utf-8")
+    cases = [
+        ([str(tmp_path / "missing.yaml")], str(out), "missing.yaml"),
+        ([str(a), str(bad)], str(out), "daily_budget_cny"),
+        ([str(a), "--lang", "fr"], str(out), "--lang 'fr'"),
+        ([str(a), "--seeds", "0"], str(out), "--seeds 0"),
+        ([str(a), "--days", "0"], str(out), "--days 0"),
+        ([str(a)], str(tmp_path / "out" / "r.htm"), "must end in .html"),
+        ([str(a)], str(tmp_path / "out" / "r.xlsx"), "must end in .html"),
+        ([str(a)], str(tmp_path / "folder.html"), "is a folder"),
+        ([str(a)], str(blocker / "r.html"), "not a folder"),
+    ]
+    if Path("/proc").is_dir():  # not writable, even for root
+        cases.append(([str(a)], "/proc/lab-report-test/r.html", "not writable"))
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        cases.append(([str(a)], str(locked / "r.html"), "not writable"))
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for argv, target, needle in cases:
+        days = [] if "--days" in argv else ["--days", "20"]
+        res = runner.invoke(app, ["report", *argv, "--out", target, *days, "-q"])
+        assert res.exit_code == 2, (argv, target, res.output)
+        assert needle in res.output, (argv, target, res.output)
+        assert sorted(p.name for p in tmp_path.rglob("*")) == before, (argv, target)
+    assert not (tmp_path / "out").exists()
+
+
+def test_write_report_checks_the_path_first(tmp_path, made):
+    from lab.report import OutputError
+
+    data = collect([made["a"]], seeds=[0], days=10, workers=1)
+    with pytest.raises(OutputError, match=r"must end in \.html"):
+        write_report(data, tmp_path / "r.pdf")
+    with pytest.raises(ValueError, match="lang"):
+        write_report(data, tmp_path / "r.html", lang="fr")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,198 @@
+"""The forecast report in a real browser: headless Chromium (Debian's ``chromium``).
+
+Checks that the page renders (screenshot not blank), logs no console error, loads
+nothing from the network, shows user text as text, and draws Chinese with real
+glyphs from the embedded font, on a machine that has no CJK font of its own.
+
+Without Chromium or playwright these tests skip, saying why; with the environment
+variable ``LAB_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.  Set
+``LAB_CHROMIUM`` to use another Chromium binary.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from report_helpers import EVIL, shared_reports
+
+from lab.report.fonts import FONT_FAMILY, SC_FACE
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str | None:
+    """``$LAB_CHROMIUM`` if set (and only it), else Debian's /usr/bin/chromium or PATH's."""
+    given = os.environ.get("LAB_CHROMIUM")
+    for candidate in [given] if given else ["/usr/bin/chromium", "chromium"]:
+        if path := shutil.which(candidate):
+            return path
+    return None
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("LAB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"LAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+    exe = _chromium()
+    if exe is None:
+        _unavailable("no Chromium found (apt-get install chromium, or set LAB_CHROMIUM)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """The two-scenario report (the second named EVIL) in English and Chinese."""
+    return shared_reports(tmp_path_factory)
+
+
+def _open(browser, path: Path):
+    """Open a report; collect console errors, page errors, dialogs and network requests."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    seen = {"errors": [], "dialogs": [], "requests": []}
+    page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+
+    def route(r):
+        if r.request.url != path.as_uri():
+            seen["requests"].append(r.request.url)
+            return r.abort()
+        return r.continue_()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri(), wait_until="load")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    return page, seen
+
+
+def _platform_fonts(page, selector: str) -> list[dict]:
+    """Fonts Chromium actually used to draw a node's text (DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    assert node, selector
+    return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_report_renders_without_errors(browser, pages, lang, tmp_path):
+    from PIL import Image
+
+    page, seen = _open(browser, pages[lang])
+    try:
+        shot = page.screenshot(full_page=False)
+        img = Image.open(io.BytesIO(shot)).convert("RGB")
+        colours = img.getcolors(maxcolors=1 << 20)
+        assert colours is not None and len(colours) > 50, "screenshot is (nearly) one colour"
+        assert max(n for n, _ in colours) < 0.97 * img.width * img.height
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height > 3000  # summary, tables, charts and assumptions are laid out
+        images = page.evaluate(
+            "[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+        )
+        assert len(images) >= 5 and all(ok and w > 100 and h > 100 for ok, w, h in images)
+        # user text shows as text and runs nothing
+        assert EVIL in page.inner_text("#title")
+        assert page.evaluate("document.scripts.length") == 0
+        assert seen["dialogs"] == []
+        assert seen["errors"] == [], seen["errors"]
+        assert seen["requests"] == [], seen["requests"]
+    finally:
+        page.close()
+
+
+_GLYPH_CHECK = """
+async ([family, chars]) => {
+  const loaded = await document.fonts.load(`40px ${family}`, chars.join(''));
+  const draw = (ch, font) => {
+    const c = document.createElement('canvas');
+    c.width = 56; c.height = 56;
+    const g = c.getContext('2d');
+    g.fillStyle = '#fff'; g.fillRect(0, 0, 56, 56);
+    g.fillStyle = '#000'; g.font = font; g.textBaseline = 'top';
+    g.fillText(ch, 4, 4);
+    const px = g.getImageData(0, 0, 56, 56).data;
+    let ink = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i] < 128) ink++;
+    return [c.toDataURL(), ink];
+  };
+  const own = chars.map(ch => draw(ch, `40px ${family}`));
+  const tofu = draw('\\uE000', `40px ${family}`)[0];   // not in the font: its box
+  return {
+    faces: [...document.fonts].map(f => [f.family, f.status]),
+    loaded: loaded.length,
+    check: document.fonts.check(`40px ${family}`, chars.join('')),
+    own: own.map(([url, ink]) => ({url, ink})),
+    tofu,
+  };
+}
+"""
+
+
+def test_chinese_report_shows_chinese_glyphs(browser, pages):
+    page, seen = _open(browser, pages["zh"])
+    try:
+        summary = page.inner_text("#summary")
+        chars = sorted({c for c in summary if "\u4e00" <= c <= "\u9fff"})[:12]
+        assert len(chars) >= 10, summary  # the summary is in Chinese
+        r = page.evaluate(_GLYPH_CHECK, [FONT_FAMILY, chars])
+        # 1. the embedded face is loaded and covers the text
+        assert [FONT_FAMILY, "loaded"] in r["faces"] and r["loaded"] >= 1 and r["check"]
+        # 2. every character draws a real glyph: ink, all different, none the missing-glyph box
+        urls = [g["url"] for g in r["own"]]
+        assert all(g["ink"] > 20 for g in r["own"])
+        assert len(set(urls)) == len(urls), "characters render alike (tofu)"
+        assert r["tofu"] not in urls
+        # 3. the page's own text is drawn with the embedded font, not a fallback
+        for selector in ("#title", "#summary li", "#monthly h3 + div th"):
+            used = _platform_fonts(page, selector)
+            assert used, selector
+            assert all(f["isCustomFont"] and f["familyName"] == SC_FACE for f in used), used
+        assert seen["errors"] == []
+    finally:
+        page.close()
+
+
+def test_english_report_draws_its_chinese_with_the_embedded_font(browser, pages):
+    page, _ = _open(browser, pages["en"])
+    try:
+        # the baseline's big sale is called 双11: its cell falls back to the embedded face
+        page.evaluate(
+            "() => { for (const td of document.querySelectorAll('#assumptions td'))"
+            " if (td.textContent.trim() === '双11') { td.id = 'probe'; break; } }"
+        )
+        used = _platform_fonts(page, "#probe")
+        cjk = [f for f in used if f["isCustomFont"]]
+        assert cjk and cjk[0]["familyName"] == SC_FACE and cjk[0]["glyphCount"] == 1, used
+        latin = _platform_fonts(page, "#title")
+        assert not any(f["isCustomFont"] for f in latin)  # English keeps the system font
+    finally:
+        page.close()
