@@ -8,9 +8,11 @@ YAML, dict and objects build identical runs (same :func:`scenario_hash`).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,6 +28,7 @@ __all__ = [
     "ScenarioError",
     "TraitDist",
     "TraitSpec",
+    "deep_merge",
     "dump_scenario",
     "load_scenario",
     "scenario_from_dict",
@@ -670,16 +673,21 @@ def _read_with_extends(p: Path, chain: tuple[Path, ...]) -> dict:
     if not isinstance(parent, str):
         raise ScenarioError([f"extends = {parent!r}: must be a path to a scenario file"], str(p))
     base = _read_with_extends(p.parent / parent, (*chain, resolved))
-    return _deep_merge(base, data)
+    return deep_merge(base, data)
 
 
-def _deep_merge(base: dict, patch: dict) -> dict:
-    out = dict(base)
+def deep_merge(base: Mapping, patch: Mapping) -> dict:
+    """A copy of ``base`` with ``patch`` merged in: mappings key by key, lists and values replaced.
+
+    This is how ``extends:`` combines scenario files; notebooks and tests use it to
+    build variants of a scenario.
+    """
+    out = copy.deepcopy(dict(base))
     for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
         else:
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     return out
 
 

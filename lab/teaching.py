@@ -18,7 +18,6 @@ Nothing here draws random numbers: randomness stays inside the lab's seeded runs
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from lab.experiments.compare import Comparison, compare
 from lab.experiments.replicate import DAILY_METRICS
 from lab.i18n import check_lang, label
 from lab.results import RunResult
-from lab.scenario import Scenario, dump_scenario, scenario_from_dict
+from lab.scenario import Scenario, deep_merge, dump_scenario, scenario_from_dict
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -98,14 +97,6 @@ def scenario_path(name: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------ scenario variants
-def _merge(base: dict, patch: Mapping) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def with_changes(
@@ -130,7 +121,7 @@ def with_changes(
     -------
     Scenario
     """
-    data = _merge(dump_scenario(as_scenario(scenario)), changes or {})
+    data = deep_merge(dump_scenario(as_scenario(scenario)), changes or {})
     if name is not None:
         data["name"] = name
     return scenario_from_dict(data)
@@ -178,7 +169,7 @@ def set_strategy(
     strategies = list(data["strategies"])
     # a weekly plan replaces the old one whole (unlisted days would otherwise survive)
     replace = {k: params.pop(k) for k in ("weekly",) if k in params}
-    strategies[i] = {**_merge(strategies[i], params), **replace}
+    strategies[i] = {**deep_merge(strategies[i], params), **replace}
     data["strategies"] = strategies
     if name is not None:
         data["name"] = name

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 import lab
+from lab.scenario import deep_merge
 
 
 def bare(n_customers: int = 2000, days: int = 120, **sections) -> dict:
@@ -43,14 +42,8 @@ def bare(n_customers: int = 2000, days: int = 120, **sections) -> dict:
 
 
 def merge(base: dict, patch: dict) -> dict:
-    """Deep-merge ``patch`` into a copy of ``base`` (lists and scalars replace)."""
-    out = copy.deepcopy(base)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+    """Deep-merge ``patch`` into a copy of ``base`` (the lab's own rule, as for ``extends:``)."""
+    return deep_merge(base, patch)
 
 
 @pytest.fixture(scope="session")
