@@ -122,3 +122,19 @@ def test_plot_on_axes_made_by_the_caller_still_gets_the_cjk_font(run):
         warnings.filterwarnings("error", message=".*missing from font.*")
         P.plot_fatigue(run, ax=ax, lang="zh")
         fig.savefig(__import__("io").BytesIO(), format="png")
+
+
+def test_money_axes_read_without_offsets():
+    from matplotlib.figure import Figure
+
+    import lab
+    from lab import plots
+
+    res = lab.run("scenarios/baseline.yaml", days=120, seed=1)
+    for lang, unit in (("en", "k"), ("zh", "万")):  # ~0.5M CNY over 120 days
+        ax = Figure().add_subplot()
+        plots.plot_kpi(res, "cum_gmv", ax=ax, lang=lang)
+        ax.figure.canvas.draw()
+        ticks = [t.get_text() for t in ax.get_yticklabels()]
+        assert any(unit in t for t in ticks), ticks
+        assert ax.yaxis.get_offset_text().get_text() == ""
