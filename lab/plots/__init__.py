@@ -3,7 +3,7 @@
 One house style (:mod:`lab.plots._style`); labels in English or Chinese
 (``lang="zh"``, terms from the project glossary via :mod:`lab.i18n`).  Importing
 this module registers the CJK font shipped by the ``noto-cjk-sans-otc`` package
-with matplotlib's font manager.  No function calls ``plt.show()``: save the figure
+with matplotlib's font manager.  No function opens a window: save the figure
 (``ax.figure.savefig(path)``) or let a notebook display it.
 """
 
