@@ -12,7 +12,22 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["P", "StrictModel", "check_names", "iter_parameters"]
+__all__ = ["P", "ProblemsError", "StrictModel", "check_names", "iter_parameters"]
+
+
+class ProblemsError(ValueError):
+    """Every problem found in one input, reported at once, each naming its field and value.
+
+    Subclasses set ``subject`` (what was read: "the scenario", "the order data").
+    """
+
+    subject = "the input"
+
+    def __init__(self, problems: list[str], source: str = "<dict>") -> None:
+        self.problems = problems
+        self.source = source
+        head = f"{source}: {len(problems)} problem(s) in {self.subject}"
+        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 class StrictModel(BaseModel):

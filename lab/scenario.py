@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from lab.params import P, StrictModel, check_names
+from lab.params import P, ProblemsError, StrictModel, check_names
 from lab.population import CHANNELS
 from lab.strategies import STRATEGY_CONFIGS
 
@@ -492,14 +492,10 @@ class Scenario(StrictModel):
 
 
 # ------------------------------------------------------------------- errors
-class ScenarioError(ValueError):
+class ScenarioError(ProblemsError):
     """Every problem found in a scenario, each naming file, field and value."""
 
-    def __init__(self, problems: list[str], source: str = "<dict>") -> None:
-        self.problems = problems
-        self.source = source
-        head = f"{source}: {len(problems)} problem(s) in the scenario"
-        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
+    subject = "the scenario"
 
 
 def _loc_text(loc: tuple) -> str:

@@ -29,20 +29,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lab.params import ProblemsError
+
 __all__ = ["OrderData", "OrderLogError", "as_order_data", "read_order_log"]
 
 REQUIRED = ("customer_id", "date", "amount")
 OPTIONAL = ("list_price", "discount", "channel", "is_trial", "cost")
 
 
-class OrderLogError(ValueError):
+class OrderLogError(ProblemsError):
     """Every problem found in an order log or customer table, each naming source and column."""
 
+    subject = "the order data"
+
     def __init__(self, problems: list[str], source: str = "<DataFrame>") -> None:
-        self.problems = problems
-        self.source = source
-        head = f"{source}: {len(problems)} problem(s) in the order data"
-        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(problems, source)
 
 
 @dataclass(frozen=True)
