@@ -18,12 +18,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lab
 from lab import plots
 from lab.analysis import group_health_summary
 from lab.model import PoolModel
 from lab.plan import DayPlan, Gate
+from lab.results import load_table
 from lab.scenario import Scenario, ScenarioError, scenario_from_dict
 from lab.strategies.community_groups import community_of
 from tests.conftest import bare
@@ -239,3 +242,54 @@ def test_explain_lists_the_groups_step_and_the_strategy_in_it():
     plain = step_order_lines(lab.load_scenario("scenarios/baseline.yaml"))
     j = next(i for i, line in enumerate(plain) if line.split(". ", 1)[-1].startswith("groups:"))
     assert plain[j + 1].split(". ", 1)[-1].startswith("strategies act:")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    limit=st.integers(3, 60),
+    join=st.floats(0.0, 1.0),
+    hoods=st.integers(1, 6),
+    daily_ads=st.integers(0, 3),
+)
+def test_group_invariants_hold_for_any_settings(limit, join, hoods, daily_ads):
+    # newcomers every day (paid acquisition) and blocks (annoyance on, ads every day)
+    weekly = {d: ["promotion"] * daily_ads + ["value"] for d in ("mon", "wed", "fri")}
+    sc = _groups(
+        weekly, n=300, days=25, neighbourhood_size_limit=limit, join_probability=join,
+        neighbourhoods=hoods, dead_after_days=5,
+    )  # fmt: skip
+    sc["acquisition"]["paid"] = {"enabled": True, "daily_budget_cny": 600}
+    model = _model(sc, seed=limit)
+    groups = model.strategies[0]
+    for _ in range(25):
+        model.step()
+        n = model.pop.n
+        sizes = np.bincount(
+            groups.group_of[:n][groups.group_of[:n] >= 0], minlength=len(groups.groups)
+        )
+        assert (sizes == [g.size for g in groups.groups]).all()  # sizes count current members
+        assert sizes.max(initial=0) <= limit
+        # who blocked the brand leaves their group the next morning
+        blocked_before = model.pop.blocked[:n] & (model.pop.day_blocked[:n] < model.day - 1)
+        assert not (blocked_before & (groups.group_of[:n] >= 0)).any()
+        for g in groups.groups:
+            assert 0 <= g.activity <= 1 and 0 <= g.ad_share <= 1
+            assert g.active or g.died_day >= g.created_day
+    members = groups.members_table()
+    assert members["customer_id"].is_unique
+    communities = np.array([g.community for g in groups.groups])
+    assert (members["community"].to_numpy() == communities[members["group"].to_numpy()]).all()
+
+
+def test_saved_run_has_the_group_tables(tmp_path, ad_runs):
+    out = ad_runs["high"].save(tmp_path / "run")
+    for name in ("groups", "group_members"):
+        for ext in ("csv", "parquet"):
+            df, meta = load_table(out / f"{name}.{ext}")
+            assert len(df) == len(ad_runs["high"].extra_tables[name])
+            assert meta["seed"] == "4"
+    df, _ = load_table(out / "groups.parquet")
+    assert set(df["status"]) == {"active", "quiet"}
+    assert not (tmp_path / "plain").exists()
+    ad_runs["none"].save(tmp_path / "plain")
+    assert not (tmp_path / "plain" / "groups.csv").exists()
