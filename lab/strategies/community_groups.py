@@ -1,7 +1,7 @@
 """Community groups (社群): WeChat groups whose health decides whether group messages work.
 
-Each group is a real ``mesa.Agent`` (a few hundred at most, each with a story:
-created, lively, flooded with ads, dead).  Customers entering the pool join a group
+Each group is a real ``mesa.Agent`` (tens to a few thousand per run, each with a
+story: opened, lively, flooded with ads, dead).  Customers entering the pool join a group
 with ``join_probability`` (decided once); a group holds members of one community
 only (a social-graph cluster, or a fallback neighbourhood, see :func:`community_of`)
 and fills up to its size limit (WeChat caps a group at 500; neighbourhood groups
@@ -35,7 +35,12 @@ by ``activity / nominal_activity``, and its annoyance load by ``1 + ad_annoyance
 excess`` (ads feel like harassment); and an active group's own chatter (members
 see others buy and talk) multiplies members' purchase rate by ``1 + social_lift x
 activity`` every day.  Off by default: without this strategy the group touchpoint
-works as before.
+works as before.  The health parameters are judgement defaults that reproduce the
+story of seed 001, not values fitted to data.
+
+Outputs: ``RunResult.groups`` (one row per group and day: members, activity,
+ad_share, posts, ads, status) and ``RunResult.extra_tables["group_members"]``
+(who joined which group), saved as ``groups.*`` and ``group_members.*``.
 """
 
 from __future__ import annotations
