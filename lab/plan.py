@@ -114,8 +114,9 @@ class DayPlan:
         ``purchase`` may be one factor or one per customer (an array over slots ``0 .. n-1``).
         """
         n = self.n
-        if isinstance(purchase, np.ndarray):
-            self.purchase_mult[:n][mask] *= purchase[mask].astype(np.float32)
+        if isinstance(purchase, np.ndarray):  # x1 outside the mask: exact, and no gather
+            pm = self.purchase_mult[:n]
+            np.multiply(pm, np.where(mask, purchase, np.float32(1)).astype(np.float32), out=pm)
         elif purchase != 1.0:
             self.purchase_mult[:n][mask] *= np.float32(purchase)
         if dropout != 1.0:

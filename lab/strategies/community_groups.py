@@ -304,6 +304,13 @@ class CommunityGroups(Strategy):
 
     def start(self, env) -> None:
         self.groups: list[CommunityGroup] = []
+        self._live: list[CommunityGroup] = []  # groups not (yet) quiet, in opening order
+        self._h = {  # health per group code, refreshed daily for live groups only
+            "active": np.zeros(0, bool),
+            "activity": np.zeros(0),
+            "ad_share": np.zeros(0),
+            "excess": np.zeros(0),
+        }
         self.group_of = np.full(1024, -1, dtype=np.int32)  # group code per slot, -1 none/left
         self.joined = np.full(1024, -1, dtype=np.int32)  # group joined, kept after leaving
         self._seen = 0  # slots already offered a group
@@ -323,15 +330,17 @@ class CommunityGroups(Strategy):
         self._leave_if_blocked()
         self._join(day)
         self._update_health(day)
-        self._gate(plan)
-        self._record(day)
+        health = self._health()
+        self._gate(plan, health)
+        self._record(day, health)
 
     def act(self, day: int, plan: DayPlan) -> None:
         """Every active group posts today's calendar; members read each post with chance ``reach``."""
         contents = self.config.weekly[WEEKDAYS[self.model.weekday(day)]]
         if not contents:
             return
-        alive = np.array([g.active for g in self.groups], dtype=bool)
+        alive = np.zeros(len(self.groups), dtype=bool)
+        alive[[g.code for g in self._live]] = True
         pop, n = self.model.pop, self.model.pop.n
         member = self.group_of[:n] >= 0
         key = self.model.streams.key("contact_reach") ^ np.uint64(self._salt)
@@ -402,9 +411,9 @@ class CommunityGroups(Strategy):
 
     def _new_group(self, day: int, community: int) -> int:
         code = len(self.groups)
-        self.groups.append(
-            CommunityGroup(self.model, code, community, day, self.config.activity_start)
-        )
+        group = CommunityGroup(self.model, code, community, day, self.config.activity_start)
+        self.groups.append(group)
+        self._live.append(group)
         self._open[community] = code
         self._posts = np.r_[self._posts, 0]
         self._ads = np.r_[self._ads, 0]
@@ -422,21 +431,59 @@ class CommunityGroups(Strategy):
         codes = np.arange(len(self.groups), dtype=np.uint64)
         u = uniform(self.model.streams.key("strategy") ^ np.uint64(self._salt), day, codes)
         shocks = ndtri(np.clip(u, 1e-12, 1 - 1e-12))  # standard normal shocks, one per group
-        for g, posts, ads, z in zip(self.groups, self._posts, self._ads, shocks, strict=True):
-            if g.created_day < day and g.update(day, int(posts), int(ads), self.config, float(z)):
+        for g in list(self._live):
+            if g.created_day >= day:
+                continue
+            posts, ads, z = int(self._posts[g.code]), int(self._ads[g.code]), float(shocks[g.code])
+            if g.update(day, posts, ads, self.config, z):
+                self._live.remove(g)
+                self._h["active"][g.code] = False
+                self._h["activity"][g.code] = g.activity
+                self._h["ad_share"][g.code] = g.ad_share
+                self._h["excess"][g.code] = g.excess_ads(self.config)
                 self.model.log_event(
                     f"{self.label}: group {g.code} went quiet (死群) with {g.size} members, "
                     f"ad share {g.ad_share:.0%}, activity {g.activity:.2f}"
                 )
 
-    def _gate(self, plan: DayPlan) -> None:
+    def _health(self) -> dict[str, np.ndarray]:
+        """Today's health of every group as arrays indexed by group code.
+
+        Quiet groups never change again, so only live groups are read each day
+        (runs where groups keep dying open thousands of them).
+        """
+        cfg, h, total = self.config, self._h, len(self.groups)
+        if h["active"].size < total:
+            for name, fill in (
+                ("active", True),
+                ("activity", cfg.activity_start),
+                ("ad_share", 0.0),
+                ("excess", 0.0),
+            ):
+                h[name] = np.r_[h[name], np.full(total - h[name].size, fill, dtype=h[name].dtype)]
+        for g in self._live:
+            h["activity"][g.code] = g.activity
+            h["ad_share"][g.code] = g.ad_share
+            h["excess"][g.code] = g.excess_ads(cfg)
+        n = self.model.pop.n
+        codes = self.group_of[:n]
+        return {
+            "active": h["active"].copy(),
+            "activity": h["activity"].copy(),
+            "ad_share": h["ad_share"].copy(),
+            "excess": h["excess"].copy(),
+            "members": np.bincount(codes[codes >= 0], minlength=total).astype(np.int64),
+        }
+
+    def _gate(self, plan: DayPlan, health: dict[str, np.ndarray]) -> None:
         """Gate the group touchpoint: members of active groups only, effects by group health."""
         cfg, n = self.config, self.model.pop.n
         g = self.group_of[:n]
-        live = np.array([x.active for x in self.groups] + [False], dtype=bool)
-        activity = np.array([x.activity for x in self.groups] + [0.0], dtype=np.float32)
-        excess = np.array([x.excess_ads(cfg) for x in self.groups] + [0.0], dtype=np.float32)
-        deliver = live[g]  # g == -1 picks the sentinel: not a member, not reached
+        # one sentinel entry at the end: g == -1 (not a member) picks it and is not reached
+        live = np.r_[health["active"], False]
+        activity = np.r_[health["activity"], 0.0].astype(np.float32)
+        excess = np.r_[health["excess"], 0.0].astype(np.float32)
+        deliver = live[g]
         lift = activity[g] / np.float32(cfg.nominal_activity)
         load = np.float32(1) + np.float32(cfg.ad_annoyance) * excess[g]
         plan.gate(_TOUCHPOINT, Gate(deliver, lift, load, self._count_posts))
@@ -456,12 +503,9 @@ class CommunityGroups(Strategy):
         self._posts[reached] += 1
         self._ads[reached] += content in self._ads_set
 
-    def _record(self, day: int) -> None:
-        gs = self.groups
-        active = np.array([g.active for g in gs], dtype=bool)
-        activity = np.array([g.activity for g in gs])
-        ad_share = np.array([g.ad_share for g in gs])
-        members = np.array([g.size for g in gs], dtype=np.int64)
+    def _record(self, day: int, health: dict[str, np.ndarray]) -> None:
+        active, activity = health["active"], health["activity"]
+        ad_share, members = health["ad_share"], health["members"]
         # today's post and ad tallies fill up during the day: the record keeps the arrays
         self._history.append((day, members, activity, ad_share, active, self._posts, self._ads))
         m = self.model
