@@ -10,8 +10,8 @@ Lifetime
 
 Members' orders per member-month
     Orders placed by a group's members (everyone who joined it, including those
-    who later left) per member per 30 days, separately over the days the group was
-    active (from its creation) and the days after it went quiet.  Comparing the two
+    who later left) per 30 member-days, separately over the days the group was
+    active (from each member's joining day) and the days after it went quiet.  Comparing the two
     shows what a dead group costs, though the pool's make-up drifts over a run; the
     paired comparison with another calendar on the same seed is the clean one.
 """
@@ -71,22 +71,29 @@ def group_health_summary(result) -> pd.DataFrame:
     out["died_day"] = died.reindex(out.index).astype(float)
     out["lifetime_days"] = out["died_day"] - out["created_day"]
     members = result.extra_tables["group_members"]
+    end = out["died_day"].fillna(last_day + 1)  # first day the group no longer works
+    m_group = members["group"].to_numpy()
+    m_join = members["joined_day"].to_numpy()
+    m_end = end.reindex(m_group).to_numpy()
+    # member-days: from joining to the group's death, and from its death to the run's end
+    spans = {
+        "active": pd.Series(np.maximum(m_end - m_join, 0)).groupby(m_group).sum(),
+        "quiet": pd.Series(last_day + 1 - m_end).groupby(m_group).sum(),
+    }
     tx = result.transactions[["customer_id", "day"]].merge(
-        members[["customer_id", "group"]], on="customer_id"
+        members[["customer_id", "group", "joined_day"]], on="customer_id"
     )
-    end = out["died_day"].fillna(last_day + 1)
-    tx_end = end.reindex(tx["group"]).to_numpy()
-    tx_start = out["created_day"].reindex(tx["group"]).to_numpy()
-    active = (tx["day"].to_numpy() >= tx_start) & (tx["day"].to_numpy() < tx_end)
-    quiet = tx["day"].to_numpy() >= tx_end
-    n_members = members.groupby("group").size().reindex(out.index).fillna(0)
-    for name, mask, days in (
-        ("active", active, end - out["created_day"]),
-        ("quiet", quiet, last_day + 1 - end),
-    ):
+    t_day = tx["day"].to_numpy()
+    t_end = end.reindex(tx["group"]).to_numpy()
+    in_state = {
+        "active": (t_day >= tx["joined_day"].to_numpy()) & (t_day < t_end),
+        "quiet": t_day >= t_end,
+    }
+    for name, mask in in_state.items():
         orders = tx[mask].groupby("group").size().reindex(out.index).fillna(0)
-        member_days = n_members * days
-        rate = 30.0 * orders / member_days.where(member_days > 0)
-        out[f"orders_per_member_month_{name}"] = rate.astype(float)
+        member_days = spans[name].reindex(out.index).fillna(0)
+        out[f"orders_per_member_month_{name}"] = (
+            30.0 * orders / member_days.where(member_days > 0)
+        ).astype(float)
     out.loc[out["died_day"].isna(), "orders_per_member_month_quiet"] = np.nan
     return out.reset_index()[_COLUMNS]

@@ -313,6 +313,7 @@ class CommunityGroups(Strategy):
         }
         self.group_of = np.full(1024, -1, dtype=np.int32)  # group code per slot, -1 none/left
         self.joined = np.full(1024, -1, dtype=np.int32)  # group joined, kept after leaving
+        self.joined_day = np.full(1024, -1, dtype=np.int32)  # day they joined it
         self._seen = 0  # slots already offered a group
         self._open: dict[int, int] = {}  # community -> code of its group taking members
         self._posts = np.zeros(0, np.int64)  # today's posts and ads per group
@@ -359,7 +360,7 @@ class CommunityGroups(Strategy):
     def _grow(self, n: int) -> None:
         if n > self.group_of.size:
             size = max(n, int(self.group_of.size * 1.5))
-            for name in ("group_of", "joined"):
+            for name in ("group_of", "joined", "joined_day"):
                 bigger = np.full(size, -1, dtype=np.int32)
                 old = getattr(self, name)
                 bigger[: old.size] = old
@@ -406,6 +407,7 @@ class CommunityGroups(Strategy):
             take = slots[: limit - g.size]
             self.group_of[take] = code
             self.joined[take] = code
+            self.joined_day[take] = day
             g.size += take.size
             slots = slots[take.size :]
 
@@ -521,7 +523,7 @@ class CommunityGroups(Strategy):
         return {"groups": self.health_table(), "group_members": self.members_table()}
 
     def members_table(self) -> pd.DataFrame:
-        """One row per customer who joined a group: group, its community, whether they left."""
+        """One row per customer who joined a group: group, community, day joined, whether they left."""
         n = self._seen
         slots = np.flatnonzero(self.joined[:n] >= 0)
         code = self.joined[slots]
@@ -531,6 +533,7 @@ class CommunityGroups(Strategy):
                 "customer_id": slots.astype(np.int64),
                 "group": code,
                 "community": community[code] if slots.size else np.zeros(0, np.int64),
+                "joined_day": self.joined_day[slots],
                 "left": self.group_of[slots] < 0,
             }
         )
