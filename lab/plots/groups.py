@@ -50,8 +50,8 @@ def plot_group_health(data, ax=None, lang: str = "en"):
         ax.plot([], [], color=PALETTE[0], lw=0.7, label=label("group_activity", lang))
         ax.set_ylim(0, 1.05)
         ax.set_xlabel(label("day", lang))
-        ax.set_ylabel(label("group_activity", lang))
+        ax.set_ylabel(f"{label('group_activity', lang)} · {label('share', lang)}")
         ax.set_title(label("title_groups", lang))
-        ax.legend(loc="lower left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: lines fill the box
     finish(ax, lang)
     return ax
