@@ -229,62 +229,135 @@ class CommunityGroupsConfig(StrategyConfig):
         return sorted({c for items in self.weekly.values() for c in items} | set(self.ad_contents))
 
 
+class GroupHealth:
+    """The health of every group as arrays indexed by group code (one row per group).
+
+    Groups are few next to customers, but a pool whose groups keep dying opens
+    thousands, and the update runs every day: so the numbers live in arrays and one
+    vectorised :meth:`step` moves all live groups, while each group stays a readable
+    mesa Agent (:class:`CommunityGroup`) that looks its row up.
+
+    Attributes (per group)
+    ----------------------
+    activity : members' engagement, 0..1
+    post_rate, ad_rate : EW mean posts and ads per day
+    days_over : consecutive days with ad share >= ``dead_ad_share``
+    size : current members
+    active : not quiet (死群)
+    created_day : day the group opened
+    """
+
+    _FIELDS: ClassVar[dict[str, type]] = {
+        "activity": np.float64,
+        "post_rate": np.float64,
+        "ad_rate": np.float64,
+        "days_over": np.int32,
+        "size": np.int64,
+        "active": np.bool_,
+        "created_day": np.int32,
+    }
+
+    def __init__(self) -> None:
+        for name, dtype in self._FIELDS.items():
+            setattr(self, name, np.zeros(0, dtype=dtype))
+
+    def add(self, activity: float, day: int) -> int:
+        """Open one group; returns its code."""
+        row = {"activity": activity, "active": True, "created_day": day}
+        for name, dtype in self._FIELDS.items():
+            setattr(self, name, np.r_[getattr(self, name), dtype(row.get(name, 0))])
+        return self.activity.size - 1
+
+    def ad_share(self) -> np.ndarray:
+        """EW share of ads in each group's posts (0 before the first post)."""
+        rate = np.where(self.post_rate > 1e-12, self.post_rate, 1.0)
+        return np.where(self.post_rate > 1e-12, self.ad_rate / rate, 0.0)
+
+    def excess_ads(self, cfg: CommunityGroupsConfig) -> np.ndarray:
+        """Ad share above tolerance, as a share of the room above it (0..1)."""
+        return np.maximum(self.ad_share() - cfg.ad_tolerance, 0.0) / (1.0 - cfg.ad_tolerance)
+
+    def step(
+        self,
+        rows: np.ndarray,
+        posts: np.ndarray,
+        ads: np.ndarray,
+        shocks: np.ndarray,
+        cfg: CommunityGroupsConfig,
+    ) -> np.ndarray:
+        """One day of health for groups ``rows`` from yesterday's posts; returns those that died."""
+        keep = math.exp(-1.0 / cfg.memory_days)
+        self.post_rate[rows] = keep * self.post_rate[rows] + (1 - keep) * posts[rows]
+        self.ad_rate[rows] = keep * self.ad_rate[rows] + (1 - keep) * ads[rows]
+        content = np.minimum(
+            (self.post_rate[rows] - self.ad_rate[rows]) / cfg.content_rate_full, 1.0
+        )
+        excess = self.excess_ads(cfg)[rows]
+        target = np.clip(
+            cfg.idle_activity + cfg.content_gain * content - cfg.ad_penalty * excess, 0, 1
+        )
+        pull = 1.0 - math.exp(-1.0 / cfg.response_days)
+        a = self.activity[rows]
+        self.activity[rows] = np.clip(
+            a + (target - a) * pull + cfg.activity_noise_sd * shocks[rows], 0, 1
+        )
+        over = self.ad_share()[rows] >= cfg.dead_ad_share
+        self.days_over[rows] = np.where(over, self.days_over[rows] + 1, 0)
+        dead = (self.days_over[rows] >= cfg.dead_after_days) | (
+            self.activity[rows] < cfg.activity_floor
+        )
+        self.active[rows[dead]] = False
+        return rows[dead]
+
+
 class CommunityGroup(mesa.Agent):
     """One group (社群): members of one community, its activity and its ad share.
 
-    The members themselves are the customer slots whose group code is ``code`` (kept
-    by :class:`CommunityGroups` as an array over the population); ``size`` counts them.
+    The members are the customer slots whose group code is ``code`` (an array over
+    the population kept by :class:`CommunityGroups`); the numbers are this group's
+    row of the shared :class:`GroupHealth`.
     """
 
     def __init__(
-        self, model: mesa.Model, code: int, community: int, day: int, activity: float
+        self, model: mesa.Model, code: int, community: int, day: int, health: GroupHealth
     ) -> None:
         super().__init__(model)
         self.code = code
         self.community = community
         self.created_day = day
         self.died_day: int | None = None
-        self.size = 0
-        self.activity = activity  # members' engagement, 0..1
-        self.post_rate = 0.0  # EW mean posts per day
-        self.ad_rate = 0.0  # EW mean ads per day
-        self.days_over = 0  # consecutive days with ad share >= dead_ad_share
+        self._health = health
 
     @property
     def active(self) -> bool:
         return self.died_day is None
 
     @property
+    def size(self) -> int:
+        """Current members."""
+        return int(self._health.size[self.code])
+
+    @property
+    def activity(self) -> float:
+        """Members' engagement with the group, 0..1."""
+        return float(self._health.activity[self.code])
+
+    @property
     def ad_share(self) -> float:
         """EW share of ads in the group's posts (0 before the first post)."""
-        return self.ad_rate / self.post_rate if self.post_rate > 1e-12 else 0.0
-
-    def excess_ads(self, cfg: CommunityGroupsConfig) -> float:
-        """Ad share above tolerance, as a share of the room above it (0..1)."""
-        return max(self.ad_share - cfg.ad_tolerance, 0.0) / (1.0 - cfg.ad_tolerance)
-
-    def update(
-        self, day: int, posts: int, ads: int, cfg: CommunityGroupsConfig, shock: float
-    ) -> bool:
-        """One day of health from ``posts`` (of which ``ads``) yesterday; True if it died now."""
-        if not self.active:
-            return False
-        keep = math.exp(-1.0 / cfg.memory_days)
-        self.post_rate = keep * self.post_rate + (1 - keep) * posts
-        self.ad_rate = keep * self.ad_rate + (1 - keep) * ads
-        content = min((self.post_rate - self.ad_rate) / cfg.content_rate_full, 1.0)
-        target = (
-            cfg.idle_activity + cfg.content_gain * content - cfg.ad_penalty * self.excess_ads(cfg)
+        h = self._health
+        return (
+            float(h.ad_rate[self.code] / h.post_rate[self.code])
+            if h.post_rate[self.code] > 1e-12
+            else 0.0
         )
-        target = min(max(target, 0.0), 1.0)
-        pull = 1.0 - math.exp(-1.0 / cfg.response_days)
-        a = self.activity + (target - self.activity) * pull + cfg.activity_noise_sd * shock
-        self.activity = min(max(a, 0.0), 1.0)
-        self.days_over = self.days_over + 1 if self.ad_share >= cfg.dead_ad_share else 0
-        if self.days_over >= cfg.dead_after_days or self.activity < cfg.activity_floor:
-            self.died_day = day
-            return True
-        return False
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else f"quiet since day {self.died_day}"
+        return (
+            f"CommunityGroup({self.code}, community {self.community}, {self.size} members, "
+            f"activity {self.activity:.2f}, ad share {self.ad_share:.0%}, {state})"
+        )
 
 
 class CommunityGroups(Strategy):
@@ -304,13 +377,7 @@ class CommunityGroups(Strategy):
 
     def start(self, env) -> None:
         self.groups: list[CommunityGroup] = []
-        self._live: list[CommunityGroup] = []  # groups not (yet) quiet, in opening order
-        self._h = {  # health per group code, refreshed daily for live groups only
-            "active": np.zeros(0, bool),
-            "activity": np.zeros(0),
-            "ad_share": np.zeros(0),
-            "excess": np.zeros(0),
-        }
+        self.health = GroupHealth()
         self.group_of = np.full(1024, -1, dtype=np.int32)  # group code per slot, -1 none/left
         self.joined = np.full(1024, -1, dtype=np.int32)  # group joined, kept after leaving
         self.joined_day = np.full(1024, -1, dtype=np.int32)  # day they joined it
@@ -340,8 +407,7 @@ class CommunityGroups(Strategy):
         contents = self.config.weekly[WEEKDAYS[self.model.weekday(day)]]
         if not contents:
             return
-        alive = np.zeros(len(self.groups), dtype=bool)
-        alive[[g.code for g in self._live]] = True
+        alive = self.health.active
         pop, n = self.model.pop, self.model.pop.n
         member = self.group_of[:n] >= 0
         key = self.model.streams.key("contact_reach") ^ np.uint64(self._salt)
@@ -370,8 +436,7 @@ class CommunityGroups(Strategy):
         n = self._seen
         leaving = np.flatnonzero((self.group_of[:n] >= 0) & self.model.pop.blocked[:n])
         if leaving.size:
-            for code, k in zip(*np.unique(self.group_of[leaving], return_counts=True), strict=True):
-                self.groups[code].size -= int(k)
+            np.subtract.at(self.health.size, self.group_of[leaving], 1)
             self.group_of[leaving] = -1
 
     def _join(self, day: int) -> None:
@@ -403,19 +468,16 @@ class CommunityGroups(Strategy):
             code = self._open.get(community)
             if code is None or not self.groups[code].active or self.groups[code].size >= limit:
                 code = self._new_group(day, community)
-            g = self.groups[code]
-            take = slots[: limit - g.size]
+            take = slots[: limit - self.health.size[code]]
             self.group_of[take] = code
             self.joined[take] = code
             self.joined_day[take] = day
-            g.size += take.size
+            self.health.size[code] += take.size
             slots = slots[take.size :]
 
     def _new_group(self, day: int, community: int) -> int:
-        code = len(self.groups)
-        group = CommunityGroup(self.model, code, community, day, self.config.activity_start)
-        self.groups.append(group)
-        self._live.append(group)
+        code = self.health.add(self.config.activity_start, day)
+        self.groups.append(CommunityGroup(self.model, code, community, day, self.health))
         self._open[community] = code
         self._posts = np.r_[self._posts, 0]
         self._ads = np.r_[self._ads, 0]
@@ -430,69 +492,51 @@ class CommunityGroups(Strategy):
         self._ads = np.zeros(len(self.groups), np.int64)
 
     def _move_health(self, day: int) -> None:
+        h = self.health
+        rows = np.flatnonzero(h.active & (h.created_day < day))
+        if rows.size == 0:
+            return
         codes = np.arange(len(self.groups), dtype=np.uint64)
         u = uniform(self.model.streams.key("strategy") ^ np.uint64(self._salt), day, codes)
         shocks = ndtri(np.clip(u, 1e-12, 1 - 1e-12))  # standard normal shocks, one per group
-        for g in list(self._live):
-            if g.created_day >= day:
-                continue
-            posts, ads, z = int(self._posts[g.code]), int(self._ads[g.code]), float(shocks[g.code])
-            if g.update(day, posts, ads, self.config, z):
-                self._live.remove(g)
-                self._h["active"][g.code] = False
-                self._h["activity"][g.code] = g.activity
-                self._h["ad_share"][g.code] = g.ad_share
-                self._h["excess"][g.code] = g.excess_ads(self.config)
-                self.model.log_event(
-                    f"{self.label}: group {g.code} went quiet (死群) with {g.size} members, "
-                    f"ad share {g.ad_share:.0%}, activity {g.activity:.2f}"
-                )
+        for code in h.step(rows, self._posts, self._ads, shocks, self.config):
+            g = self.groups[code]
+            g.died_day = day
+            self.model.log_event(
+                f"{self.label}: group {g.code} went quiet (死群) with {g.size} members, "
+                f"ad share {g.ad_share:.0%}, activity {g.activity:.2f}"
+            )
 
     def _health(self) -> dict[str, np.ndarray]:
-        """Today's health of every group as arrays indexed by group code.
-
-        Quiet groups never change again, so only live groups are read each day
-        (runs where groups keep dying open thousands of them).
-        """
-        cfg, h, total = self.config, self._h, len(self.groups)
-        if h["active"].size < total:
-            for name, fill in (
-                ("active", True),
-                ("activity", cfg.activity_start),
-                ("ad_share", 0.0),
-                ("excess", 0.0),
-            ):
-                h[name] = np.r_[h[name], np.full(total - h[name].size, fill, dtype=h[name].dtype)]
-        for g in self._live:
-            h["activity"][g.code] = g.activity
-            h["ad_share"][g.code] = g.ad_share
-            h["excess"][g.code] = g.excess_ads(cfg)
-        n = self.model.pop.n
-        codes = self.group_of[:n]
+        """Today's health of every group, indexed by group code (copies, for the record)."""
+        h = self.health
         return {
-            "active": h["active"].copy(),
-            "activity": h["activity"].copy(),
-            "ad_share": h["ad_share"].copy(),
-            "excess": h["excess"].copy(),
-            "members": np.bincount(codes[codes >= 0], minlength=total).astype(np.int64),
+            "active": h.active.copy(),
+            "activity": h.activity.copy(),
+            "ad_share": h.ad_share(),
+            "excess": h.excess_ads(self.config),
+            "members": h.size.copy(),
         }
 
     def _gate(self, plan: DayPlan, health: dict[str, np.ndarray]) -> None:
         """Gate the group touchpoint: members of active groups only, effects by group health."""
         cfg, n = self.config, self.model.pop.n
         g = self.group_of[:n]
-        # one sentinel entry at the end: g == -1 (not a member) picks it and is not reached
-        live = np.r_[health["active"], False]
-        activity = np.r_[health["activity"], 0.0].astype(np.float32)
-        excess = np.r_[health["excess"], 0.0].astype(np.float32)
-        deliver = live[g]
-        lift = activity[g] / np.float32(cfg.nominal_activity)
-        load = np.float32(1) + np.float32(cfg.ad_annoyance) * excess[g]
+        live, activity = health["active"], health["activity"]
+        f32 = np.float32
+
+        def per_customer(per_group: np.ndarray, outside: float) -> np.ndarray:
+            # effects are worked out per group, then gathered by each customer's group
+            # code; code -1 (no group) indexes the extra last entry, ``outside``
+            return np.r_[per_group, outside][g]
+
+        deliver = per_customer(live, False)
+        lift = per_customer((activity / cfg.nominal_activity).astype(f32), f32(0))
+        load = per_customer((1 + cfg.ad_annoyance * health["excess"]).astype(f32), f32(1))
         plan.gate(_TOUCHPOINT, Gate(deliver, lift, load, self._count_posts))
-        if cfg.social_lift > 0 and deliver.any():
-            plan.multiply(
-                deliver, purchase=np.float32(1) + np.float32(cfg.social_lift) * activity[g]
-            )
+        if cfg.social_lift > 0 and live.any():
+            chatter = np.where(live, 1 + cfg.social_lift * activity, 1.0).astype(f32)
+            plan.multiply(deliver, purchase=per_customer(chatter, f32(1)))
 
     def _count_posts(self, k: np.ndarray, content: str) -> None:
         """Another strategy's group contact: a post in every group it reached."""
