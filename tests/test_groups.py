@@ -65,7 +65,7 @@ def test_ad_heavy_groups_go_quiet_and_their_members_buy_less(ad_runs):
     assert died.size == g_high["group"].nunique()  # every all-ads group died ...
     assert died.max() <= 20  # ... after dead_after_days = 14 days of 100% ads (observed: day 14)
     last = g_low[g_low["day"] == g_low["day"].max()]
-    assert (last["status"] == "active").all() and last["activity"].min() > 0.3  # observed ~0.5
+    assert (last["status"] == "active").all() and last["activity"].min() > 0.3  # observed mean 0.72
     assert high.daily["contacts_group"].iloc[30:].sum() == 0
     assert high.daily["groups_quiet"].iloc[-1] == died.size
     assert (low.daily["groups_quiet"] == 0).all()
