@@ -112,7 +112,7 @@ class RunResult:
     groups : pandas.DataFrame
         Daily health of each community group (社群) when a ``community_groups``
         strategy runs (day, group, community, members, activity, ad_share, posts,
-        ads, status, created_day); no rows otherwise.
+        ads, status, created_day, died_day); no rows otherwise.
     extra_tables : dict of pandas.DataFrame
         Tables kept by strategies (``Strategy.tables``), saved beside the standard three.
     meta : dict

@@ -322,3 +322,17 @@ def test_group_health_moves_members_lift_and_annoyance():
     members = strong.extra_tables["group_members"]["customer_id"]
     orders = [r.transactions["customer_id"].isin(members).sum() for r in (strong, weak)]
     assert orders[0] > 1.05 * orders[1]
+
+
+def test_thinned_health_table_keeps_every_seventh_day_and_exact_deaths():
+    daily = lab.run(_groups(HIGH_ADS, days=40), seed=2).groups
+    weekly = lab.run(_groups(HIGH_ADS, days=40, record_every_days=7), seed=2).groups
+    assert set(weekly["day"]) == set(range(0, 40, 7))
+    pd.testing.assert_frame_equal(
+        weekly.reset_index(drop=True),
+        daily[daily["day"] % 7 == 0].reset_index(drop=True),
+    )
+    quiet = daily[daily["status"] == "quiet"]
+    # died_day is the first quiet day, also on the thinned rows (deaths on day 14, not 21)
+    assert (quiet.groupby("group")["day"].min() == quiet.groupby("group")["died_day"].first()).all()
+    assert set(weekly.loc[weekly["status"] == "quiet", "died_day"]) == {14}

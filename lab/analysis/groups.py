@@ -67,7 +67,7 @@ def group_health_summary(result) -> pd.DataFrame:
             "mean_activity": alive.groupby("group")["activity"].mean(),
         }
     )
-    died = g[g["status"] == "quiet"].groupby("group")["day"].min()
+    died = g[g["status"] == "quiet"].groupby("group")["died_day"].first()
     out["died_day"] = died.reindex(out.index).astype(float)
     out["lifetime_days"] = out["died_day"] - out["created_day"]
     members = result.extra_tables["group_members"]

@@ -37,7 +37,7 @@ def plot_group_health(data, ax=None, lang: str = "en"):
         active = g[g["status"] == "active"]
         for _, one in active.groupby("group", sort=True):
             ax.plot(one["day"], one["activity"], color=PALETTE[0], lw=0.7, alpha=0.35)
-        died = g[g["status"] == "quiet"].groupby("group")["day"].min()
+        died = g[g["status"] == "quiet"].groupby("group")["died_day"].first()
         if died.size:
             last = active.groupby("group").last().reindex(died.index)
             ax.scatter(

@@ -75,7 +75,7 @@ __all__ = [
 #: columns of the daily group-health table (``RunResult.groups``)
 GROUP_COLUMNS = (
     "day", "group", "community", "members", "activity", "ad_share", "posts", "ads", "status",
-    "created_day",
+    "created_day", "died_day",
 )  # fmt: skip
 #: salt of the fallback-neighbourhood draw: one stream for every groups strategy, so
 #: a customer's neighbourhood does not depend on where the strategy sits in the list
@@ -196,6 +196,12 @@ class CommunityGroupsConfig(StrategyConfig):
     )
     social_lift: float = P(
         0.1, "x", "members' purchase-rate lift per unit activity of an active group", ge=0
+    )
+    record_every_days: int = P(
+        1,
+        "days",
+        "rows of the group-health table every this many days (big markets: thin it)",
+        ge=1,
     )
 
     @field_validator("weekly", mode="before")
@@ -553,7 +559,8 @@ class CommunityGroups(Strategy):
         active, activity = health["active"], health["activity"]
         ad_share, members = health["ad_share"], health["members"]
         # today's post and ad tallies fill up during the day: the record keeps the arrays
-        self._history.append((day, members, activity, ad_share, active, self._posts, self._ads))
+        if day % self.config.record_every_days == 0:
+            self._history.append((day, members, activity, ad_share, active, self._posts, self._ads))
         m = self.model
         m.set_kpi("groups_active", float(active.sum()))
         m.set_kpi("groups_quiet", float((~active).sum()))
@@ -583,7 +590,16 @@ class CommunityGroups(Strategy):
         )
 
     def health_table(self) -> pd.DataFrame:
-        """Daily group health: members, activity, ad share, posts and ads, status."""
+        """Group health by day: members, activity, ad share, posts and ads, status.
+
+        ``died_day`` is the day the group went quiet on the rows where it is quiet
+        (exact even when ``record_every_days`` thins the rows), -1 while active.
+        """
+        if not self._history:
+            return empty_groups_table()
+        community = np.array([g.community for g in self.groups], np.int64)
+        created = np.array([g.created_day for g in self.groups], np.int32)
+        died = np.array([-1 if g.active else g.died_day for g in self.groups], np.int32)
         rows = []
         for day, members, activity, ad_share, active, posts, ads in self._history:
             k = members.size
@@ -592,19 +608,18 @@ class CommunityGroups(Strategy):
                     {
                         "day": np.full(k, day, np.int32),
                         "group": np.arange(k, dtype=np.int32),
-                        "community": np.array([g.community for g in self.groups[:k]], np.int64),
+                        "community": community[:k],
                         "members": members,
                         "activity": activity,
                         "ad_share": ad_share,
                         "posts": posts[:k],
                         "ads": ads[:k],
                         "status": np.where(active, "active", "quiet"),
-                        "created_day": np.array([g.created_day for g in self.groups[:k]], np.int32),
+                        "created_day": created[:k],
+                        "died_day": np.where(active, -1, died[:k]).astype(np.int32),
                     }
                 )
             )
-        if not rows:
-            return empty_groups_table()
         df = pd.concat(rows, ignore_index=True)
         df["status"] = pd.Categorical(df["status"], categories=["active", "quiet"])
         return df
