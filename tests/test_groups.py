@@ -336,3 +336,13 @@ def test_thinned_health_table_keeps_every_seventh_day_and_exact_deaths():
     # died_day is the first quiet day, also on the thinned rows (deaths on day 14, not 21)
     assert (quiet.groupby("group")["day"].min() == quiet.groupby("group")["died_day"].first()).all()
     assert set(weekly.loc[weekly["status"] == "quiet", "died_day"]) == {14}
+
+
+def test_the_same_people_join_wherever_the_strategy_sits_in_the_list():
+    moments = {"type": "contact_plan", "touchpoint": "moments", "weekly": {"mon": ["value"]}}
+    first = _groups(days=3)
+    first["strategies"].append(moments)
+    second = _groups(days=3)
+    second["strategies"].insert(0, moments)
+    a, b = (lab.run(sc, seed=6).extra_tables["group_members"] for sc in (first, second))
+    pd.testing.assert_frame_equal(a, b)

@@ -80,6 +80,8 @@ GROUP_COLUMNS = (
 #: salt of the fallback-neighbourhood draw: one stream for every groups strategy, so
 #: a customer's neighbourhood does not depend on where the strategy sits in the list
 _NEIGHBOURHOOD_SALT = np.uint64(0x6E656967686264)
+#: salt of the groups' own draws (joining, reading posts, activity shocks)
+_GROUPS_SALT = np.uint64(0x67726F757073)
 _TOUCHPOINT = "group"
 
 
@@ -396,7 +398,9 @@ class CommunityGroups(Strategy):
             tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         ] = []
         self._ads_set = set(self.config.ad_contents)
-        self._salt = int(mix64(np.uint64(2000 + self.index)))
+        # one groups strategy per scenario, so its draws need not depend on its place in
+        # the strategy list: the same person joins (and reads) in every scenario
+        self._salt = int(mix64(_GROUPS_SALT))
 
     # ------------------------------------------------------------------ the day
     def prepare(self, day: int, plan: DayPlan) -> None:
@@ -415,14 +419,13 @@ class CommunityGroups(Strategy):
             return
         alive = self.health.active
         pop, n = self.model.pop, self.model.pop.n
-        member = self.group_of[:n] >= 0
+        p = np.where(self.group_of[:n] >= 0, self.config.reach, 0.0)
         key = self.model.streams.key("contact_reach") ^ np.uint64(self._salt)
         self._own_posting = True
         try:
             for j, content in enumerate(contents):
                 self._posts[alive] += 1
                 self._ads[alive] += content in self._ads_set
-                p = np.where(member, self.config.reach, 0.0)
                 read = bernoulli(key ^ np.uint64(j * 0x9E37), day, pop.rkey[:n], p)
                 plan.contact(read, _TOUCHPOINT, content)
         finally:
@@ -454,7 +457,9 @@ class CommunityGroups(Strategy):
         new = np.arange(self._seen, n)
         self._seen = n
         new = new[cfg.target.mask(model)[new] & ~model.pop.blocked[new]]
-        joiners = new[self.draws(day, new) < cfg.join_probability]
+        key = model.streams.key("strategy") ^ np.uint64(self._salt)
+        u = uniform(key, 0, model.pop.rkey[new])  # keyed by person only: same draw any day
+        joiners = new[u < cfg.join_probability]
         if joiners.size == 0:
             return
         community = community_of(model, joiners, cfg.neighbourhoods)
@@ -503,7 +508,7 @@ class CommunityGroups(Strategy):
         if rows.size == 0:
             return
         codes = np.arange(len(self.groups), dtype=np.uint64)
-        u = uniform(self.model.streams.key("strategy") ^ np.uint64(self._salt), day, codes)
+        u = uniform(self.model.streams.key("strategy") ^ np.uint64(self._salt ^ 1), day, codes)
         shocks = ndtri(np.clip(u, 1e-12, 1 - 1e-12))  # standard normal shocks, one per group
         for code in h.step(rows, self._posts, self._ads, shocks, self.config):
             g = self.groups[code]
