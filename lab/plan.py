@@ -107,16 +107,18 @@ class DayPlan:
         return ~self._blocked
 
     def multiply(
-        self, mask: np.ndarray, purchase: float | np.ndarray = 1.0, dropout: float = 1.0
+        self, mask: np.ndarray | None, purchase: float | np.ndarray = 1.0, dropout: float = 1.0
     ) -> None:
         """Scale today's purchase rate and dropout hazard of ``mask`` (effects compose).
 
-        ``purchase`` may be one factor or one per customer (an array over slots ``0 .. n-1``).
+        ``purchase`` may be one factor or one per customer (a float32 array over slots
+        ``0 .. n-1``); with an array, ``mask=None`` applies it to everyone as it is.
         """
         n = self.n
         if isinstance(purchase, np.ndarray):  # x1 outside the mask: exact, and no gather
             pm = self.purchase_mult[:n]
-            np.multiply(pm, np.where(mask, purchase, np.float32(1)).astype(np.float32), out=pm)
+            factor = purchase if mask is None else np.where(mask, purchase, np.float32(1))
+            np.multiply(pm, factor.astype(np.float32, copy=False), out=pm)
         elif purchase != 1.0:
             self.purchase_mult[:n][mask] *= np.float32(purchase)
         if dropout != 1.0:

@@ -539,6 +539,8 @@ class CommunityGroups(Strategy):
         def per_customer(per_group: np.ndarray, outside: float) -> np.ndarray:
             # effects are worked out per group, then gathered by each customer's group
             # code; code -1 (no group) indexes the extra last entry, ``outside``
+            if (per_group == outside).all():  # e.g. no excess ads anywhere: no gather
+                return np.full(n, outside, dtype=per_group.dtype)
             return np.r_[per_group, outside][g]
 
         deliver = per_customer(live, False)
@@ -547,7 +549,7 @@ class CommunityGroups(Strategy):
         plan.gate(_TOUCHPOINT, Gate(deliver, lift, load, self._count_posts))
         if cfg.social_lift > 0 and live.any():
             chatter = np.where(live, 1 + cfg.social_lift * activity, 1.0).astype(f32)
-            plan.multiply(deliver, purchase=per_customer(chatter, f32(1)))
+            plan.multiply(None, purchase=per_customer(chatter, f32(1)))  # x1 off live groups
 
     def _count_posts(self, k: np.ndarray, content: str) -> None:
         """Another strategy's group contact: a post in every group it reached."""
