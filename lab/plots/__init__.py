@@ -23,6 +23,7 @@ from lab.plots.customers import (
     plot_ltv_distribution,
     plot_rfm_grid,
 )
+from lab.plots.groups import plot_group_health
 from lab.plots.series import plot_fatigue, plot_kpi, plot_survival
 
 register_cjk_font()
@@ -35,6 +36,7 @@ __all__ = [
     "plot_fatigue",
     "plot_forest",
     "plot_funnel",
+    "plot_group_health",
     "plot_kpi",
     "plot_ltv_distribution",
     "plot_rfm_grid",
