@@ -1,0 +1,171 @@
+"""Where runs execute: local worker processes (default) or a dask.distributed cluster.
+
+Both executors have one method, :meth:`stream`: give it a module-level function and
+``(key, task)`` pairs, get ``(key, result)`` pairs back *as they finish*.  At most
+``max_pending`` tasks are in flight at a time, so a sweep of a million runs holds
+a bounded number of futures and results in memory; the caller writes each result
+to disk as it arrives.
+
+* :class:`LocalExecutor` is the process pool of :mod:`lab.experiments.pool`
+  (``spawn``, one numeric thread per process; ``workers=1`` runs in this process).
+* :class:`DaskExecutor` submits to a ``distributed.Client``, with ``retries`` so a
+  task whose worker died (or that raised) is run again elsewhere.
+
+Results never depend on the executor: each task is deterministic given its inputs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import Any
+
+from lab.experiments.pool import _GUARD_HELP, _single_threaded_children, default_workers
+
+__all__ = ["ENV_SCHEDULER", "DaskExecutor", "LocalExecutor", "open_executor"]
+
+#: environment variable read when no ``cluster`` is given
+ENV_SCHEDULER = "LAB_DASK_SCHEDULER"
+
+
+class LocalExecutor:
+    """Worker processes on this machine."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else int(workers)
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.where = f"{self.workers} local process(es)"
+
+    def stream(
+        self,
+        fn: Callable[[Any], Any],
+        tasks: Iterable[tuple[Any, Any]],
+        max_pending: int | None = None,
+    ) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(key, fn(task))`` as runs finish (in this process when ``workers == 1``)."""
+        if self.workers == 1:
+            for key, task in tasks:
+                yield key, fn(task)
+            return
+        if mp.parent_process() is not None and mp.current_process().name != "MainProcess":
+            raise RuntimeError(_GUARD_HELP)
+        limit = max_pending or 4 * self.workers
+        todo = iter(tasks)
+        with (
+            _single_threaded_children(),
+            ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=mp.get_context("spawn")
+            ) as pool,
+        ):
+            pending: dict = {}
+            try:
+                while True:
+                    for key, task in todo:
+                        pending[pool.submit(fn, task)] = key
+                        if len(pending) >= limit:
+                            break
+                    if not pending:
+                        return
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        yield pending.pop(fut), fut.result()
+            except BrokenProcessPool as exc:
+                raise RuntimeError(f"a worker process died. {_GUARD_HELP}") from exc
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """A dask.distributed cluster: a scheduler address, a ``Client`` or a ``LocalCluster``.
+
+    Parameters
+    ----------
+    cluster : str, distributed.Client or cluster object
+        ``tcp://host:8786``, a connected client, or a cluster (e.g. ``LocalCluster``).
+    retries : int
+        Times a failed task is resubmitted (a worker that dies mid-run also makes the
+        scheduler reschedule the task on another worker).
+    """
+
+    def __init__(self, cluster: Any, retries: int = 3) -> None:
+        from distributed import Client
+
+        self.retries = int(retries)
+        self._own = not isinstance(cluster, Client)
+        if isinstance(cluster, Client):
+            self.client = cluster
+        else:
+            try:
+                self.client = Client(cluster, timeout="20s", set_as_default=False)
+            except OSError as exc:
+                raise ConnectionError(
+                    f"cannot reach the dask scheduler at {cluster}: {exc}. Start one with "
+                    "'dask scheduler' and workers with 'dask worker tcp://HOST:8786'"
+                ) from None
+        info = self.client.scheduler_info(n_workers=-1)
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
+        self.where = f"dask cluster {info.get('address', cluster)} ({self.workers} thread(s))"
+
+    def stream(
+        self,
+        fn: Callable[[Any], Any],
+        tasks: Iterable[tuple[Any, Any]],
+        max_pending: int | None = None,
+    ) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(key, fn(task))`` as tasks finish on the cluster (retried on failure)."""
+        from distributed import as_completed
+
+        limit = max_pending or max(8, 4 * self.workers)
+        todo = iter(tasks)
+        keys: dict = {}
+        ac = as_completed()
+
+        def submit_more() -> None:
+            for key, task in todo:
+                fut = self.client.submit(
+                    fn,
+                    task,
+                    key=f"lab-run-{key}-{uuid.uuid4().hex[:8]}",
+                    retries=self.retries,
+                    pure=False,
+                )
+                keys[fut.key] = key
+                ac.add(fut)
+                if ac.count() >= limit:
+                    break
+
+        submit_more()
+        try:
+            for fut in ac:
+                result = fut.result()
+                key = keys.pop(fut.key)
+                fut.release()
+                yield key, result
+                submit_more()
+        finally:
+            for f in list(ac.futures):
+                f.cancel()
+
+    def close(self) -> None:
+        if self._own:
+            self.client.close()
+
+
+@contextmanager
+def open_executor(workers: int | None = None, cluster: Any = None) -> Iterator[Any]:
+    """The executor for ``cluster`` (or env ``LAB_DASK_SCHEDULER``), else local processes."""
+    cluster = cluster if cluster is not None else os.environ.get(ENV_SCHEDULER) or None
+    if cluster is None:
+        yield LocalExecutor(workers)
+        return
+    ex = DaskExecutor(cluster)
+    try:
+        yield ex
+    finally:
+        ex.close()
