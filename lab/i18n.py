@@ -137,6 +137,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "segment": ("segment", "用户分层"),
     "excludes_zero": ("interval excludes 0", "区间不含 0"),
     "includes_zero": ("interval includes 0", "区间含 0"),
+    # experiments: sweeps, sensitivity, search
+    "margin_12m": ("net margin, first 12 months", "前 12 个月净利"),
+    "sensitivity_effect": ("mean absolute effect μ* (±95%)", "平均绝对效应 μ* (±95%)"),
+    "sensitivity_share": ("share of variance (Sobol, ±95%)", "方差贡献 (Sobol, ±95%)"),
+    "title_sensitivity": ("What moves {metric}", "影响{metric}的参数"),
+    "title_optimization": ("Search for the best {metric}", "{metric}最优方案搜索"),
+    "trial": ("trial", "试验"),
+    "feasible": ("meets the constraints", "满足约束"),
+    "infeasible": ("breaks a constraint", "违反约束"),
+    "best_so_far": ("best feasible so far", "当前最优 (满足约束)"),
 }
 
 _PREFIXES = {"cost_": "cost", "new_": "new", "revenue_": "revenue"}

@@ -41,6 +41,7 @@ class LocalExecutor:
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.where = f"{self.workers} local process(es)"
+        self._pool: ProcessPoolExecutor | None = None
 
     def stream(
         self,
@@ -53,32 +54,50 @@ class LocalExecutor:
             for key, task in tasks:
                 yield key, fn(task)
             return
-        if mp.parent_process() is not None and mp.current_process().name != "MainProcess":
-            raise RuntimeError(_GUARD_HELP)
         limit = max_pending or 4 * self.workers
+        pool = self._open_pool()
         todo = iter(tasks)
-        with (
-            _single_threaded_children(),
-            ProcessPoolExecutor(
+        pending: dict = {}
+        try:
+            with _single_threaded_children():  # processes start on submit and inherit it
+                yield from self._loop(fn, todo, pool, pending, limit)
+        except BrokenProcessPool as exc:
+            self.close()
+            raise RuntimeError(f"a worker process died. {_GUARD_HELP}") from exc
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    @staticmethod
+    def _loop(fn, todo, pool, pending: dict, limit: int):
+        # keep at most `limit` runs in flight; hand each result back as it finishes
+        while True:
+            for key, task in todo:
+                pending[pool.submit(fn, task)] = key
+                if len(pending) >= limit:
+                    break
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield pending.pop(fut), fut.result()
+
+    def _open_pool(self) -> ProcessPoolExecutor:
+        # one pool for every stream() of this executor: workers start (and import the
+        # lab) once, not once per batch of an optimisation
+        if self._pool is None:
+            if mp.parent_process() is not None and mp.current_process().name != "MainProcess":
+                raise RuntimeError(_GUARD_HELP)
+            self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=mp.get_context("spawn")
-            ) as pool,
-        ):
-            pending: dict = {}
-            try:
-                while True:
-                    for key, task in todo:
-                        pending[pool.submit(fn, task)] = key
-                        if len(pending) >= limit:
-                            break
-                    if not pending:
-                        return
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        yield pending.pop(fut), fut.result()
-            except BrokenProcessPool as exc:
-                raise RuntimeError(f"a worker process died. {_GUARD_HELP}") from exc
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes (waiting for runs in progress)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class DaskExecutor:
@@ -161,10 +180,7 @@ class DaskExecutor:
 def open_executor(workers: int | None = None, cluster: Any = None) -> Iterator[Any]:
     """The executor for ``cluster`` (or env ``LAB_DASK_SCHEDULER``), else local processes."""
     cluster = cluster if cluster is not None else os.environ.get(ENV_SCHEDULER) or None
-    if cluster is None:
-        yield LocalExecutor(workers)
-        return
-    ex = DaskExecutor(cluster)
+    ex = LocalExecutor(workers) if cluster is None else DaskExecutor(cluster)
     try:
         yield ex
     finally:
