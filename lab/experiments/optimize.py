@@ -48,7 +48,7 @@ from lab.experiments.runstore import (
     experiment_metrics,
     finite_mean,
 )
-from lab.experiments.sweep import function_name, seed_list, write_tables
+from lab.experiments.sweep import function_name, seed_list, write_figure, write_tables
 
 __all__ = ["Constraint", "OptimizeResult", "optimize", "parse_constraint"]
 
@@ -191,6 +191,7 @@ def optimize(
     progress: bool | None = None,
     sampler_seed: int = 0,
     metrics: Callable = experiment_metrics,
+    lang: str = "en",
 ) -> OptimizeResult:
     """Search the parameters for the best plan (optuna TPE), every candidate on the same seeds.
 
@@ -217,6 +218,10 @@ def optimize(
         As for :func:`lab.sweep`.
     sampler_seed : int
         Seed of optuna's TPESampler.
+    metrics : callable
+        ``RunResult -> dict[str, float]`` computed in the workers.
+    lang : {"en", "zh"}
+        Labels of ``history.png``.
 
     Returns
     -------
@@ -227,9 +232,11 @@ def optimize(
 
     from lab.api import as_scenario
     from lab.experiments.executors import open_executor
+    from lab.i18n import check_lang
     from lab.scenario import scenario_hash
 
     sc = as_scenario(scenario)
+    check_lang(lang)
     if direction not in ("maximize", "minimize"):
         raise DesignError(f"--direction {direction!r}: use maximize or minimize")
     if trials < 1 or batch < 1:
@@ -299,7 +306,7 @@ def optimize(
     res = OptimizeResult(
         objective, direction, cons, table, best, best_sc, folder, [s.param for s in spaces]
     )
-    _save(res, store, sc, seeds, n_days)
+    _save(res, store, sc, seeds, n_days, lang)
     return res
 
 
@@ -399,20 +406,11 @@ def _plain(v):
     return v.item() if hasattr(v, "item") else v
 
 
-def _save(res: OptimizeResult, store: RunStore, sc, seeds, n_days) -> None:
-    from matplotlib.figure import Figure
-
-    from lab.plots import plot_optimization_history
-
+def _save(res: OptimizeResult, store: RunStore, sc, seeds, n_days, lang: str) -> None:
     write_tables(res.trials, store, "trials")
     if res.best_scenario is not None:
         _write_best_yaml(res, store.folder / "best.yaml", sc, seeds)
-    fig = Figure(figsize=(7.0, 4.0), layout="constrained")
-    plot_optimization_history(res, ax=fig.add_subplot())
-    from lab.io import atomic_file
-
-    with atomic_file(store.folder / "history.png") as tmp:
-        fig.savefig(tmp, dpi=150, format="png")
+    write_figure(store.folder / "history.png", lambda ax: res.plot_history(ax=ax, lang=lang))
     best = None if res.best is None else {k: v for k, v in res.best.items() if k != "overrides"}
     store.write_json("best.json", {**store.stamp, "seeds": seeds, "days": n_days, "best": best})
 

@@ -44,7 +44,7 @@ from lab.experiments.runstore import (
     experiment_metrics,
     run_table,
 )
-from lab.experiments.sweep import function_name, seed_list, write_tables
+from lab.experiments.sweep import function_name, seed_list, write_figure, write_tables
 
 __all__ = ["SENSITIVITY_OUTPUTS", "SensitivityResult", "sensitivity"]
 
@@ -140,6 +140,7 @@ def sensitivity(
     sample_seed: int = 0,
     num_levels: int = 4,
     metrics: Callable = experiment_metrics,
+    lang: str = "en",
 ) -> SensitivityResult:
     """Rank the parameters by how much they move each output (SALib Morris or Sobol).
 
@@ -163,6 +164,10 @@ def sensitivity(
         Seed of SALib's sampler and bootstrap.
     num_levels : int
         Morris grid levels.
+    metrics : callable
+        ``RunResult -> dict[str, float]`` computed in the workers.
+    lang : {"en", "zh"}
+        Labels of the plots ``sensitivity_<metric>.png`` written to ``out``.
 
     Returns
     -------
@@ -171,9 +176,11 @@ def sensitivity(
     """
     from lab.api import as_scenario
     from lab.experiments.executors import open_executor
+    from lab.i18n import check_lang
     from lab.scenario import scenario_hash
 
     sc = as_scenario(scenario)
+    check_lang(lang)
     _check_samples(method, samples)
     seeds = seed_list(seeds)
     outputs = [check_metric(m, "--outputs", days or sc.days) for m in outputs]
@@ -216,6 +223,12 @@ def sensitivity(
     res = SensitivityResult(method, table, runs, folder, plist, skipped)
     write_tables(runs, store)
     write_tables(table, store, "sensitivity")
+    for m in table["metric"].unique() if not table.empty else ():
+        write_figure(
+            folder / f"sensitivity_{m}.png",
+            lambda ax, m=m: res.plot(m, ax=ax, lang=lang),
+            (7.0, 0.45 * max(len(plist), 3) + 1.3),
+        )
     return res
 
 

@@ -41,7 +41,7 @@ from lab.experiments.runstore import (
 )
 from lab.io import atomic_file, write_csv, write_parquet
 
-__all__ = ["SweepResult", "function_name", "seed_list", "sweep"]
+__all__ = ["SweepResult", "function_name", "seed_list", "sweep", "write_figure", "write_tables"]
 
 
 def function_name(fn: Callable) -> str:
@@ -247,3 +247,13 @@ def write_tables(table: pd.DataFrame, store: RunStore, stem: str = "table") -> N
     for suffix, writer in ((".parquet", write_parquet), (".csv", write_csv)):
         with atomic_file(store.folder / f"{stem}{suffix}") as tmp:
             writer(table, tmp, store.stamp)
+
+
+def write_figure(path: Path, draw: Callable, figsize: tuple[float, float] = (7.0, 4.0)) -> None:
+    """Draw with ``draw(ax)`` on a new figure (no pyplot, no window) and save it atomically."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    draw(fig.add_subplot())
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=150, format="png")
