@@ -167,7 +167,8 @@ def sweep_cmd(
         console.print(f"... {len(summary) - 20} more points in the table")
     console.print(
         f"wrote {escape(str(res.out))}/ (runs/, table.parquet, table.csv, manifest.json) · "
-        f"{len(res.specs)} runs, {res.executed} run now · design {res.store.key}",
+        f"{len(res.specs)} runs, {res.executed} run now on {escape(res.where)} · "
+        f"design {res.store.key}",
         highlight=False,
         soft_wrap=True,
     )

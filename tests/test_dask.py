@@ -48,6 +48,67 @@ def test_same_table_for_1_and_2_local_workers_and_a_dask_cluster(scenario, tmp_p
     pd.testing.assert_frame_equal(_sorted(one), _sorted(on_dask))
 
 
+def test_the_cli_runs_on_the_cluster_named_by_the_environment(scenario, tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(small_discount(150, 20)), encoding="utf-8")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        r = CliRunner().invoke(
+            app,
+            [
+                "sweep",
+                str(path),
+                "--set",
+                "strategies[0].depth=0.1,0.2",
+                "--seeds",
+                "2",
+                "-q",
+                "--out",
+                str(tmp_path / "o"),
+            ],
+            env={"LAB_DASK_SCHEDULER": cluster.scheduler_address},
+        )
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert f"4 runs, 4 run now on dask cluster {cluster.scheduler_address}" in text
+    manifest = (tmp_path / "o" / "manifest.json").read_text()
+    assert "dask cluster" in manifest
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+    from lab.experiments import executors
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
+
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as c:
+        address = c.scheduler_address  # a port that was a scheduler and is now closed
+    r = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            "scenarios/baseline.yaml",
+            "--set",
+            "days=5",
+            "--cluster",
+            address,
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert r.exit_code == 2, r.output
+    assert "cannot reach the dask scheduler" in " ".join(r.output.split())
+    assert not (tmp_path / "o").exists()
+
+
 def die_once_then_measure(marker: str, result) -> dict:
     """Metrics that kill their worker process the first time they see seed 6."""
     if result.seed == 6 and not os.path.exists(marker):

@@ -31,6 +31,8 @@ __all__ = ["ENV_SCHEDULER", "DaskExecutor", "LocalExecutor", "open_executor"]
 
 #: environment variable read when no ``cluster`` is given
 ENV_SCHEDULER = "LAB_DASK_SCHEDULER"
+#: how long to try reaching a scheduler before giving up
+CONNECT_TIMEOUT = "10s"
 
 
 class LocalExecutor:
@@ -121,7 +123,7 @@ class DaskExecutor:
             self.client = cluster
         else:
             try:
-                self.client = Client(cluster, timeout="20s", set_as_default=False)
+                self.client = Client(cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
             except OSError as exc:
                 raise ConnectionError(
                     f"cannot reach the dask scheduler at {cluster}: {exc}. Start one with "
@@ -143,7 +145,7 @@ class DaskExecutor:
         limit = max_pending or max(8, 4 * self.workers)
         todo = iter(tasks)
         keys: dict = {}
-        ac = as_completed()
+        ac = as_completed(loop=self.client.loop)
 
         def submit_more() -> None:
             for key, task in todo:

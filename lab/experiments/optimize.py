@@ -260,7 +260,7 @@ def optimize(
         "metrics": mname,
     }
     folder = Path(out) if out is not None else _default_out(sc.name, design, bh)
-    store = RunStore(folder, "optimize", design, {"name": sc.name, "hash": bh}).open()
+    store = RunStore(folder, "optimize", design, {"name": sc.name, "hash": bh}).check()
     base = base_dump(sc)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -273,6 +273,7 @@ def optimize(
     study = optuna.create_study(direction=direction, sampler=sampler)
     rows: list[dict] = []
     with open_executor(workers, cluster) as ex:
+        store.open(ex.where)
         while len(rows) < trials:
             asked = [study.ask() for _ in range(min(batch, trials - len(rows)))]
             points = [{s.param: s.suggest(t) for s in spaces} for t in asked]

@@ -132,8 +132,8 @@ class RunStore:
             "design": design,
         }
 
-    def open(self) -> RunStore:
-        """Create the folder and manifest, or check that an existing one is the same design."""
+    def check(self) -> RunStore:
+        """Refuse a folder that holds something else (writes nothing)."""
         path = self.folder / "manifest.json"
         if self.folder.exists() and not self.folder.is_dir():
             raise DesignError(f"--out {self.folder}: exists and is not a folder")
@@ -153,6 +153,13 @@ class RunStore:
                 f"--out {self.folder}: the folder exists, is not empty and has no manifest.json "
                 "of an experiment; use another --out"
             )
+        return self
+
+    def open(self, executor: str | None = None) -> RunStore:
+        """Check the folder, then create it and write the manifest (``executor``: where runs go)."""
+        self.check()
+        if executor:
+            self.manifest["executor"] = executor
         self.runs.mkdir(parents=True, exist_ok=True)
         self.write_json("manifest.json", self.manifest)
         return self

@@ -214,9 +214,10 @@ def sensitivity(
         "metrics": mname,
     }
     folder = Path(out) if out is not None else _default_out(sc.name, design, bh)
-    store = RunStore(folder, "sensitivity", design, {"name": sc.name, "hash": bh}).open()
+    store = RunStore(folder, "sensitivity", design, {"name": sc.name, "hash": bh}).check()
     specs: list[RunSpec] = run_specs(bh, points, seeds, days, mname)
     with open_executor(workers, cluster) as ex:
+        store.open(ex.where)
         evaluate(specs, base, store, ex, metrics, progress, f"sensitivity {sc.name}")
     runs = run_table(specs, store)
     table, skipped = _indices(method, problem, x, runs, outputs, plist, sample_seed, num_levels)

@@ -76,6 +76,8 @@ class SweepResult:
     specs : list of RunSpec
     executed : int
         Runs executed by this call (the others were on disk already).
+    where : str
+        Where they ran (local processes or the dask cluster).
     """
 
     out: Path
@@ -83,6 +85,7 @@ class SweepResult:
     specs: list[RunSpec]
     store: RunStore = field(repr=False)
     executed: int = 0
+    where: str = ""
 
     @property
     def table(self) -> pd.DataFrame:
@@ -228,11 +231,12 @@ def sweep(
     mname = function_name(metrics)
     spec.update(seeds=seeds, days=days, metrics=mname)
     folder = Path(out) if out is not None else _default_out(sc.name, spec, base)
-    store = RunStore(folder, "sweep", spec, base).open()
+    store = RunStore(folder, "sweep", spec, base).check()
     specs = run_specs(base["hash"], points, seeds, days, mname)
     with open_executor(workers, cluster) as ex:
+        store.open(ex.where)
         executed = evaluate(specs, base_dump(sc), store, ex, metrics, progress, f"sweep {sc.name}")
-    res = SweepResult(folder, params, specs, store, executed)
+    res = SweepResult(folder, params, specs, store, executed, ex.where)
     write_tables(res.table, store)
     return res
 
