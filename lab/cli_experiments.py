@@ -154,7 +154,7 @@ def sweep_cmd(
         title=f"{escape(sc.name)} · mean over {seeds} seed(s) per point", title_justify="left"
     )
     cols = [p.path for p in res.params]
-    for c in ["point", *cols, *shown]:
+    for c in ["point", *_short_names(cols), *shown]:
         t.add_column(escape(c), justify="right")
     for r in summary.head(20).itertuples(index=False):
         d = r._asdict()
@@ -172,6 +172,12 @@ def sweep_cmd(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _short_names(paths: list[str]) -> list[str]:
+    """Column headers: the last key of each path, the whole path where two would clash."""
+    last = [p.replace("[", ".").split(".")[-1] for p in paths]
+    return [s if last.count(s) == 1 else p for s, p in zip(last, paths, strict=True)]
 
 
 def _attr(df, column: str) -> str:

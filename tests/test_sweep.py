@@ -145,7 +145,8 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-c", code, *args]
 
 
-def test_a_killed_sweep_resumes_without_losing_or_repeating_runs(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_an_interrupted_sweep_resumes_without_losing_or_repeating_runs(tmp_path, sig):
     scenario = tmp_path / "s.yaml"
     import yaml
 
@@ -174,8 +175,11 @@ def test_a_killed_sweep_resumes_without_losing_or_repeating_runs(tmp_path):
         if runs.is_dir() and len(list(runs.glob("*.parquet"))) >= 3:
             break
         time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:  # Ctrl-C: a clean stop that says how to resume
+        assert proc.returncode == 130, err.decode()
+        assert "run the same command again to resume" in " ".join(err.decode().split())
     partial = len(list(runs.glob("*.parquet")))
     assert 3 <= partial < 12, "the sweep should be killed part way"
     r = runner.invoke(app, [*args, "--out", str(out)])

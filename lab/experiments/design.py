@@ -312,7 +312,12 @@ def lhs_points(
     params = list(ranges)
     if not params:
         return [{}]
-    unit = qmc.LatinHypercube(d=len(params), rng=np.random.default_rng(seed)).random(samples)
+    gen = np.random.default_rng(seed)
+    try:
+        sampler = qmc.LatinHypercube(d=len(params), rng=gen)
+    except TypeError:  # scipy < 1.15 calls it seed
+        sampler = qmc.LatinHypercube(d=len(params), seed=gen)
+    unit = sampler.random(samples)
     return [_scale(params, ranges, row) for row in unit]
 
 

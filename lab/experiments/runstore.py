@@ -185,16 +185,14 @@ class RunStore:
 
     def read_runs(self, ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The stored rows (all, or those of ``ids``) as one table, sorted by run id."""
-        import pyarrow.parquet as pq
+        import pyarrow.dataset as ds
 
         have = self.done_ids()
         wanted = sorted(have if ids is None else set(ids) & have)
         if not wanted:
             return pd.DataFrame(columns=["run_id"])
-        tables = [pq.read_table(self.runs / f"{i}.parquet") for i in wanted]
-        import pyarrow as pa
-
-        df = pa.concat_tables(tables, promote_options="default").to_pandas()
+        files = [str(self.runs / f"{i}.parquet") for i in wanted]
+        df = ds.dataset(files, format="parquet").to_table().to_pandas()
         return df.sort_values("run_id", ignore_index=True)
 
 
