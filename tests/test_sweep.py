@@ -43,7 +43,10 @@ def baseline() -> lab.Scenario:
 def test_paths_resolve_by_type_label_and_position(baseline):
     by_type = resolve_param(baseline, "strategies.discount_cadence.every_days")
     by_pos = resolve_param(baseline, "strategies[0].every_days")
-    assert by_type.canonical == by_pos.canonical == "strategies[0].every_days"
+    by_prefix = resolve_param(baseline, "strategies.discount.every_days")  # the spelling
+    assert (
+        by_type.canonical == by_pos.canonical == by_prefix.canonical == "strategies[0].every_days"
+    )
     assert by_type.kind == "int"
     assert resolve_param(baseline, "strategies.group plan.reach").canonical == "strategies[1].reach"
     assert resolve_param(baseline, "contacts.daily_cap.group").kind == "int"
@@ -56,7 +59,8 @@ def test_paths_resolve_by_type_label_and_position(baseline):
         ("acquisition.paid.budget", "valid keys: enabled, daily_budget_cny"),
         ("acquisition.paid", "is a section"),
         ("strategies.contact_plan.reach", "more than one strategy matches"),
-        ("strategies.discount.depth", "no strategy matches"),
+        ("strategies.membership.fee", "no strategy matches"),
+        ("strategies.contact.reach", "more than one strategy matches"),
         ("strategies[7].depth", "the list has 3 item"),
         ("days.x", "single value"),
     ],

@@ -4,8 +4,8 @@ A parameter is named by its path in the scenario, as ``lab explain`` prints it
 (``acquisition.paid.daily_budget_cny``, ``contacts.daily_cap.group``).  A strategy
 in the ``strategies`` list is reached by its index (``strategies[0].depth``), by its
 ``type`` when the scenario has only one of that type
-(``strategies.discount_cadence.every_days``) or by its ``label``
-(``strategies.group plan.reach``).  Paths are checked against the validated base
+(``strategies.discount_cadence.every_days``, or a prefix naming one strategy:
+``strategies.discount.every_days``) or by its ``label`` (``strategies.group plan.reach``).  Paths are checked against the validated base
 scenario up front: an unknown key is reported with the valid keys at that level.
 Values are coerced to the field's type (an integer field stays an integer, also
 when sampled from a range).
@@ -158,6 +158,10 @@ def _strategy_index(items: list, key: str, where: str, arg: str) -> int:
     by_label = [i for i, s in enumerate(items) if getattr(s, "label", None) == key]
     if len(by_label) == 1:
         return by_label[0]
+    by_prefix = [i for i, s in enumerate(items) if str(getattr(s, "type", "")).startswith(key)]
+    if not by_type and not by_label and len(by_prefix) == 1:  # "discount" -> discount_cadence
+        return by_prefix[0]
+    by_type = by_type or by_prefix
     names = [f"[{i}] {s.type}" + (f" ({s.label})" if s.label else "") for i, s in enumerate(items)]
     why = "more than one strategy matches" if by_type or by_label else "no strategy matches"
     raise DesignError(
