@@ -258,3 +258,56 @@ def test_cli_optimize_and_sensitivity(tmp_path):
     )
     assert s.exit_code == 0, s.output
     assert (tmp_path / "sens" / "sensitivity_net_margin.png").is_file()
+
+
+def _sensitivity_table(method: str) -> pd.DataFrame:
+    rows = []
+    for rank, (p, v) in enumerate([("strategies[0].depth", 3.0), ("strategies.off.depth", 0.0)]):
+        idx = (
+            {"mu_star": v, "mu_star_conf": v / 4, "sigma": v / 2, "mu": -v}
+            if method == "morris"
+            else {"S1": v / 4, "S1_conf": 0.05, "ST": v / 3, "ST_conf": 0.05}
+        )
+        rows.append({"metric": "net_margin", "parameter": p, "rank": rank + 1, **idx})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("method", ["morris", "sobol"])
+def test_experiment_plots_render_in_both_languages(tmp_path, lang, method):
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lab.plots import plot_optimization_history, plot_sensitivity
+
+    trials = pd.DataFrame(
+        {
+            "trial": [0, 1, 2, 3],
+            "state": ["complete", "complete", "invalid", "complete"],
+            "objective": [10.0, 14.0, np.nan, 12.0],
+            "feasible": [True, False, False, True],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*missing from font.*")
+        for ax in (
+            plot_sensitivity(_sensitivity_table(method), "net_margin", lang=lang),
+            plot_optimization_history(trials, lang=lang),
+        ):
+            texts = " ".join(t.get_text() for t in ax.figure.findobj(matplotlib.text.Text))
+            assert ax.get_title(loc="left")
+            if lang == "zh":
+                assert any("\u4e00" <= ch <= "\u9fff" for ch in texts), texts
+            ax.figure.savefig(tmp_path / "p.png")
+            plt.close(ax.figure)
+    # the inert parameter is drawn at zero, the influential one on top
+    ax = plot_sensitivity(_sensitivity_table(method), "net_margin")
+    at = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
+    assert at["strategies[0].depth"] > at["strategies.off.depth"]  # most influential on top
+    plt.close(ax.figure)
+    with pytest.raises(KeyError, match="analysed: net_margin"):
+        plot_sensitivity(_sensitivity_table(method), "gmv")

@@ -302,6 +302,7 @@ def optimize(
                     means, k = by_point[k], k + 1
                 rows.append(_tell(study, t, pt, why, means, objective, cons))
     table = _trials_table(rows, spaces, cons)
+    table.attrs.update(objective=objective, direction=direction)
     best = _best(table, spaces, objective, direction)
     best_sc = apply_overrides(base, best["overrides"]) if best else None
     res = OptimizeResult(

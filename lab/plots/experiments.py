@@ -92,9 +92,13 @@ def plot_optimization_history(result, ax=None, lang: str = "en"):
     -------
     matplotlib.axes.Axes
     """
-    t = result.trials if hasattr(result, "trials") else result
-    objective = getattr(result, "objective", None) or t.attrs.get("objective", "objective")
-    maximize = getattr(result, "direction", "maximize") == "maximize"
+    if isinstance(result, pd.DataFrame):  # a trials table: name and direction in its attrs
+        t = result
+        objective = t.attrs.get("objective", "objective")
+        maximize = t.attrs.get("direction", "maximize") == "maximize"
+    else:
+        t, objective = result.trials, result.objective
+        maximize = result.direction == "maximize"
     t = t[t["state"] == "complete"].sort_values("trial")
     feasible = t["feasible"].astype(bool).to_numpy()
     with styled(lang):
