@@ -304,7 +304,7 @@ def optimize(
     table = _trials_table(rows, spaces, cons)
     table.attrs.update(objective=objective, direction=direction)
     best = _best(table, spaces, objective, direction)
-    best_sc = apply_overrides(base, best["overrides"]) if best else None
+    best_sc = apply_overrides(base, best.pop("overrides")) if best else None
     res = OptimizeResult(
         objective, direction, cons, table, best, best_sc, folder, [s.param for s in spaces]
     )
@@ -413,8 +413,7 @@ def _save(res: OptimizeResult, store: RunStore, sc, seeds, n_days, lang: str) ->
     if res.best_scenario is not None:
         _write_best_yaml(res, store.folder / "best.yaml", sc, seeds)
     write_figure(store.folder / "history.png", lambda ax: res.plot_history(ax=ax, lang=lang))
-    best = None if res.best is None else {k: v for k, v in res.best.items() if k != "overrides"}
-    store.write_json("best.json", {**store.stamp, "seeds": seeds, "days": n_days, "best": best})
+    store.write_json("best.json", {**store.stamp, "seeds": seeds, "days": n_days, "best": res.best})
 
 
 def _write_best_yaml(res: OptimizeResult, path: Path, sc=None, seeds=None) -> Path:
