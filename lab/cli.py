@@ -411,3 +411,6 @@ def report(
         highlight=False,
         soft_wrap=True,
     )
+
+
+from lab import cli_experiments as _cli_experiments  # noqa: E402, F401  (lab sweep | sensitivity | optimize)

@@ -148,6 +148,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "groups_active_share": ("share of groups active", "活跃社群占比"),
     "dead_group": ("group went quiet (dead group)", "死群"),
     "title_groups": ("Community group health", "社群健康度"),
+    # experiments: sweeps, sensitivity, search
+    "margin_12m": ("net margin, first 12 months", "前 12 个月净利"),
+    "sensitivity_effect": ("mean absolute effect μ* (±95%)", "平均绝对效应 μ* (±95%)"),
+    "sensitivity_share": ("share of variance (Sobol, ±95%)", "方差贡献 (Sobol, ±95%)"),
+    "title_sensitivity": ("What moves {metric}", "影响{metric}的参数"),
+    "title_optimization": ("Search for the best {metric}", "{metric}最优方案搜索"),
+    "trial": ("trial", "试验"),
+    "feasible": ("meets the constraints", "满足约束"),
+    "infeasible": ("breaks a constraint", "违反约束"),
+    "best_so_far": ("best feasible so far", "当前最优 (满足约束)"),
 }
 
 _PREFIXES = {"cost_": "cost", "new_": "new", "revenue_": "revenue"}

@@ -23,6 +23,7 @@ from lab.plots.customers import (
     plot_ltv_distribution,
     plot_rfm_grid,
 )
+from lab.plots.experiments import plot_optimization_history, plot_sensitivity
 from lab.plots.groups import plot_group_health
 from lab.plots.series import plot_fatigue, plot_kpi, plot_survival
 
@@ -39,7 +40,9 @@ __all__ = [
     "plot_group_health",
     "plot_kpi",
     "plot_ltv_distribution",
+    "plot_optimization_history",
     "plot_rfm_grid",
+    "plot_sensitivity",
     "plot_survival",
     "register_cjk_font",
     "use_cjk_font",
