@@ -23,6 +23,7 @@ from lab.plots.customers import (
     plot_ltv_distribution,
     plot_rfm_grid,
 )
+from lab.plots.referral import plot_market_reach, plot_referral_cascade
 from lab.plots.series import plot_fatigue, plot_kpi, plot_survival
 
 register_cjk_font()
@@ -37,6 +38,8 @@ __all__ = [
     "plot_funnel",
     "plot_kpi",
     "plot_ltv_distribution",
+    "plot_market_reach",
+    "plot_referral_cascade",
     "plot_rfm_grid",
     "plot_survival",
     "register_cjk_font",
