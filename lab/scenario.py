@@ -239,7 +239,14 @@ class Referral(StrictModel):
     threshold_elasticity: float = P(
         0.7, "1", "how fast sharing falls with the number of invites required", ge=0
     )
-    friends_per_share: float = P(0.8, "friends", "mean friends joining per share", ge=0, le=20)
+    friends_per_share: float = P(
+        0.8,
+        "friends",
+        "mean friends joining per share (with a market: friends invited, each joins with "
+        "market.acceptance)",
+        ge=0,
+        le=20,
+    )
     trait_correlation: float = P(
         0.3, "1", "Gaussian-copula correlation of invitee traits with the inviter", ge=0, le=0.99
     )
@@ -357,7 +364,7 @@ class Market(StrictModel):
         "contacts/customer/day",
         "daily word of mouth: each customer talks to this many random friends (Bass q / acceptance)",
         ge=0,
-        le=50,
+        le=20,
     )
     external_adoption_per_day: float = P(
         0.0,
@@ -382,6 +389,12 @@ class Market(StrictModel):
 
     @model_validator(mode="after")
     def _seeds_fit(self):
+        sp = self.social_proof
+        if self.graph.kind == "well_mixed" and sp.form == "count" and sp.strength > 0:
+            raise ValueError(
+                "social_proof.form 'count' needs a graph with ties (everyone is a friend in a "
+                "well_mixed market); use form 'share'"
+            )
         if self.size is not None and self.seed_customers.count > self.size:
             raise ValueError(
                 f"seed_customers.count ({self.seed_customers.count}) exceeds the market size "

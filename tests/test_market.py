@@ -310,3 +310,16 @@ def test_market_fields_are_validated_with_their_names():
         assert field in text, field
     with pytest.raises(lab.ScenarioError, match=r"seed_customers\.count"):
         lab.scenario_from_dict(bare(10, 5, market={"size": 20, "seed_customers": {"count": 30}}))
+
+
+def test_q8_scenario_fission_rises_then_saturates():
+    res = lab.run("scenarios/q8_fission_saturation.yaml", seed=1)
+    d = res.daily
+    monthly = d["new_referral"].rolling(30).sum().to_numpy()
+    peak = int(np.nanargmax(monthly))
+    assert 60 < peak < 330  # referral joins climb, then fall as friends run out
+    assert monthly[-1] < 0.5 * monthly[peak]
+    share = d["market_reached_share"].iloc[-1]
+    assert 0.5 < share < 1.0 and len(res.customers) == round(share * 40_000)
+    assert d["paid_cac_multiplier"].iloc[-1] > 2 * d["paid_cac_multiplier"].iloc[0]
+    assert d["new_paid"].iloc[-30:].mean() < 0.5 * d["new_paid"].iloc[:30].mean()
