@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lab
 from lab.model import PoolModel
-from tests.conftest import bare
+from tests.conftest import bare, merge
 
 # ----------------------------------------------------------------------------- Bass
 N_BASS, P_BASS, TALKS, ACCEPT, T_BASS = 20_000, 0.001, 0.25, 0.4, 150
@@ -323,3 +325,83 @@ def test_q8_scenario_fission_rises_then_saturates():
     assert 0.5 < share < 1.0 and len(res.customers) == round(share * 40_000)
     assert d["paid_cac_multiplier"].iloc[-1] > 2 * d["paid_cac_multiplier"].iloc[0]
     assert d["new_paid"].iloc[-30:].mean() < 0.5 * d["new_paid"].iloc[:30].mean()
+
+
+# ----------------------------------------------------------------------------- invariants
+market_patches = st.fixed_dictionaries(
+    {
+        "days": st.integers(3, 40),
+        "stock": st.fixed_dictionaries(
+            {"customers_per_day": st.floats(0, 300), "total_customers": st.integers(0, 3000)}
+        ),
+        "paid": st.floats(0, 6000),
+        "friends": st.floats(0, 4),
+        "market": st.fixed_dictionaries(
+            {
+                "size": st.integers(10, 3000),
+                "graph": st.fixed_dictionaries(
+                    {
+                        "kind": st.sampled_from(["well_mixed", "random", "clustered"]),
+                        "mean_degree": st.floats(0.5, 15),
+                        "community_size": st.floats(2, 80),
+                        "within_community_share": st.floats(0, 1),
+                        "homophily": st.floats(0, 1),
+                    }
+                ),
+                "acceptance": st.floats(0, 1),
+                "social_proof": st.fixed_dictionaries({"strength": st.floats(0, 3)}),
+                "reinvite_after_days": st.one_of(st.none(), st.integers(1, 20)),
+                "word_of_mouth_per_day": st.floats(0, 2),
+                "external_adoption_per_day": st.floats(0, 0.05),
+                "seed_customers": st.fixed_dictionaries({"count": st.integers(0, 10)}),
+            }
+        ),
+        "seed": st.integers(0, 2**32),
+    }
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(patch=market_patches)
+def test_market_invariants(patch):
+    sc = lab.scenario_from_dict(
+        merge(
+            {"name": "prop-market", "days": patch["days"], "market": patch["market"]},
+            {
+                "acquisition": {
+                    "stock_import": patch["stock"],
+                    "paid": {"daily_budget_cny": patch["paid"]},
+                    "referral": {"friends_per_share": patch["friends"]},
+                }
+            },
+        )
+    )
+    m, res = _run_model(sc, patch["seed"])
+    d, c, g = res.daily, res.customers, m.market.graph
+    size = patch["market"]["size"]
+    assert len(c) == d["customers"].iloc[-1] == m.market.customers <= size
+    assert c["person"].is_unique and c["person"].between(0, size - 1).all()
+    assert (d["market_remaining"] == size - d["customers"]).all()
+    new = d[[col for col in d.columns if col.startswith("new_")]].sum(axis=1)
+    assert (d["customers"].diff().fillna(d["customers"].iloc[0]) == new).all()
+    assert (
+        d[["prospect", "active", "silent", "sleeping", "churned"]].sum(axis=1) == d["customers"]
+    ).all()
+    assert (d["invitations"] >= d["invitations_accepted"]).all()
+    assert (d["new_referral"] == d["invitations_accepted"] + d["word_of_mouth_joins"]).all()
+    assert c["referrals"].sum() == (c["referrer"] >= 0).sum() == d["new_referral"].sum()
+    person = c["person"].to_numpy()
+    assert (c["community"].to_numpy() == g.community[person]).all()
+    labels = np.array(res._segments)[c["segment"].cat.codes.to_numpy()]
+    assert (labels == np.array(m.market.segment_labels)[g.segment[person]]).all()
+    assert (m.market.slot[person] == c["customer_id"].to_numpy()).all()
+    assert (m.market.state == 2).sum() == len(c)
+    if not g.well_mixed:
+        ref = c[c["referrer"] >= 0]
+        inviter = person[ref["referrer"].to_numpy()]
+        for p, q in zip(inviter, ref["person"].to_numpy(), strict=True):
+            assert q in g.indices[g.indptr[p] : g.indptr[p + 1]]
+        adj = g.to_scipy()
+        adj.data[:] = 1  # social proof counts friends who are customers, whatever the tie
+        is_customer = (m.market.state == 2).astype(np.int64)
+        np.testing.assert_array_equal(m.market.friend_customers, adj @ is_customer)

@@ -136,7 +136,7 @@ def _pair_stubs(owner: np.ndarray, group: np.ndarray, rng) -> tuple[np.ndarray, 
     key = (group.astype(np.int64) << np.int64(32)) | rng.integers(
         0, 2**32, owner.size, dtype=np.uint32
     ).astype(np.int64)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)  # introsort: deterministic for the same keys, ~2x a stable sort
     del key
     owner = owner[order]
     group = group[order]
