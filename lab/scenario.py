@@ -318,6 +318,10 @@ class SeedCustomers(StrictModel):
     join_day: int = P(0, "day", "day they join the pool", ge=0)
 
 
+#: channels that draw people from the market's remainder (and may weigh segments)
+WEIGHTED_CHANNELS = ("stock_import", "paid", "staff_invite")
+
+
 class Market(StrictModel):
     """A finite addressable market on a social graph (see ``docs/market.md``).
 
@@ -374,6 +378,12 @@ class Market(StrictModel):
         le=1,
     )
     seed_customers: SeedCustomers = Field(default_factory=SeedCustomers)
+    channel_segment_weights: dict[str, dict[str, float]] = P(
+        {},
+        "x",
+        "who a channel reaches: relative chance per segment (e.g. paid: {student: 3}); "
+        "segments left out weigh 1 (stock_import, paid, staff_invite)",
+    )
 
     @property
     def enabled(self) -> bool:
@@ -385,6 +395,15 @@ class Market(StrictModel):
     def _segments_ok(cls, v):
         if v is not None and (not v or any(s < 0 for s in v.values()) or sum(v.values()) <= 0):
             raise ValueError("segment shares must be >= 0 with a positive sum")
+        return v
+
+    @field_validator("channel_segment_weights")
+    @classmethod
+    def _weights_ok(cls, v):
+        check_names(v, WEIGHTED_CHANNELS, "channel")
+        for ch, w in v.items():
+            if any(x < 0 for x in w.values()):
+                raise ValueError(f"{ch}: segment weights must be >= 0")
         return v
 
     @model_validator(mode="after")
@@ -622,6 +641,20 @@ class Scenario(StrictModel):
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
     ] = Field(default_factory=list, description="strategies switched on, by type")
+
+    @model_validator(mode="after")
+    def _market_segments(self):
+        known = self.market.segments or self.traits.default.segments
+        for ch, weights in self.market.channel_segment_weights.items():
+            bad = [s for s in weights if s not in known]
+            if bad:
+                raise ValueError(
+                    f"market.channel_segment_weights.{ch}: unknown segment {bad[0]!r}; "
+                    f"market segments: {', '.join(known)}"
+                )
+            if sum(weights.get(s, 1.0) for s in known) <= 0:
+                raise ValueError(f"market.channel_segment_weights.{ch}: every segment weighs 0")
+        return self
 
     @model_validator(mode="after")
     def _strategy_references(self):

@@ -354,6 +354,9 @@ market_patches = st.fixed_dictionaries(
                 "word_of_mouth_per_day": st.floats(0, 2),
                 "external_adoption_per_day": st.floats(0, 0.05),
                 "seed_customers": st.fixed_dictionaries({"count": st.integers(0, 10)}),
+                "channel_segment_weights": st.sampled_from(
+                    [{}, {"paid": {"student": 3.0}}, {"stock_import": {"business": 0.0}}]
+                ),
             }
         ),
         "seed": st.integers(0, 2**32),
@@ -405,3 +408,45 @@ def test_market_invariants(patch):
         adj.data[:] = 1  # social proof counts friends who are customers, whatever the tie
         is_customer = (m.market.state == 2).astype(np.int64)
         np.testing.assert_array_equal(m.market.friend_customers, adj @ is_customer)
+
+
+def test_channel_segment_weights_lean_a_channel_towards_a_segment():
+    """Ads reaching students 4x as easily: with students 20% of the market, a paid draw
+    is a student with chance 4*0.2 / (4*0.2 + 0.8) = 1/2 at first, a little less as
+    students are used up (bound computed from the final remaining mix)."""
+    sc = lab.scenario_from_dict(
+        bare(
+            0,
+            30,
+            acquisition={
+                "stock_import": {"enabled": False},
+                "paid": {"enabled": True, "daily_budget_cny": 8000, "base_cac_cny": 60},
+                "staff_invite": {"enabled": True, "staff": 40, "invites_per_staff_per_day": 1.5},
+            },
+            market={
+                "size": 50_000,
+                "segments": {"student": 0.2, "white_collar": 0.6, "business": 0.2},
+                "graph": {"kind": "well_mixed"},
+                "channel_segment_weights": {"paid": {"student": 4.0}},
+            },
+        )
+    )
+    m, res = _run_model(sc, seed=2)
+    c = res.customers
+    student = c["segment"] == "student"
+    paid, staff = c["channel"] == "paid", c["channel"] == "staff_invite"
+    n_paid, n_staff = int(paid.sum()), int(staff.sum())
+    assert n_paid > 1000 and n_staff > 1000
+    label = m.market.segment_labels.index("student")
+    left = m.market.graph.segment[m.market.state != 2]
+    s_end = (left == label).mean()
+    lo_expected = 4 * s_end / (4 * s_end + 1 - s_end)
+    tol = 4.5 * np.sqrt(0.25 / n_paid)  # binomial SE of a share near 1/2
+    share = student[paid].mean()
+    assert lo_expected - tol < share < 0.5 + tol, (share, lo_expected)
+    se = np.sqrt(0.2 * 0.8 / n_staff)
+    assert abs(student[staff].mean() - 0.2) < 4.5 * se + 0.01  # unweighted channel
+    with pytest.raises(lab.ScenarioError, match="unknown segment 'pupil'"):
+        lab.scenario_from_dict(
+            bare(10, 5, market={"size": 100, "channel_segment_weights": {"paid": {"pupil": 2}}})
+        )

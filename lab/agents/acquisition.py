@@ -133,7 +133,7 @@ class Acquirer:
         """Identity keys (and persons, with a market) of ``count`` people for channel ``ring``."""
         if self.market is None:
             return identity_keys(ring, day, 0, count), None
-        persons = self.market.take(ring, count)
+        persons = self.market.take(ring, count, day)
         return person_keys(persons), persons
 
     def _seeds(self, day: int) -> None:
@@ -143,7 +143,7 @@ class Acquirer:
         if c.selection == "degree":
             persons = self.market.most_connected(c.count)
         else:
-            persons = self.market.take(CHANNELS.index("seed"), c.count)
+            persons = self.market.take(CHANNELS.index("seed"), c.count, day)
         if persons.size == 0:
             return
         sl = self.add("seed", day, person_keys(persons), persons=persons)

@@ -12,7 +12,9 @@ Per person (arrays of market size, next to the graph of :mod:`lab.market.graph`)
   (channel ``c`` starts at ``c * size / 6``) and skip whoever is already a
   customer: sampling without replacement in O(1) per draw, and a channel's k-th
   draw is the same person in every scenario until another channel reaches that
-  part of the ring.
+  part of the ring.  With ``channel_segment_weights`` a channel takes a person it
+  passes with chance weight(segment) / max weight (a counter-based draw keyed on
+  the day and the person), so its draws lean towards the heavier segments.
 
 About 20 bytes per person, plus the graph.
 
@@ -47,6 +49,7 @@ from numba import njit
 from lab.agents.behaviour import _poisson_from_uniform
 from lab.agents.traits import invert
 from lab.market.graph import SocialGraph, build_graph
+from lab.population import CHANNELS
 from lab.rng import RandomStreams, u01_scalar
 
 __all__ = ["CUSTOMER", "DECLINED", "UNTOUCHED", "MarketState"]
@@ -99,6 +102,11 @@ class MarketState:
         self._indptr = g.indptr if g.indptr is not None else np.zeros(1, np.int64)
         self._indices = g.indices if g.indices is not None else np.zeros(0, np.int32)
         self._weight = g.weight if g.weight is not None else np.zeros(0, np.float32)
+        # per ring: chance of taking a person of each segment (None = everyone)
+        self._take_p: dict[int, np.ndarray] = {}
+        for ch, weights in cfg.channel_segment_weights.items():
+            w = np.array([weights.get(s, 1.0) for s in self.segment_labels], dtype=np.float64)
+            self._take_p[CHANNELS.index(ch)] = w / w.max()
         self._keys = {
             name: streams.key(name)
             for name in ("market_pick", "market_accept", "market_word_of_mouth", "market_external")
@@ -128,16 +136,25 @@ class MarketState:
         return self.graph.nbytes() + sum(a.nbytes for a in own)
 
     # ------------------------------------------------------------------ drawing
-    def take(self, ring: int, count: int) -> np.ndarray:
+    def take(self, ring: int, count: int, day: int = 0) -> np.ndarray:
         """Up to ``count`` people who are not customers, walking the ring from ``ring``'s cursor.
 
-        They are marked as customers at once (the caller adds them to the pool).
+        ``ring`` is the channel's code (:data:`lab.population.CHANNELS`).  They are
+        marked as customers at once (the caller adds them to the pool).  A channel
+        with segment weights walks at most one lap a day, so it may bring fewer.
         """
         count = min(int(count), self.remaining)
         out = np.empty(count, dtype=np.int64)
         if count <= 0:
             return out
-        found, self.cursor[ring] = _take(self.order, self.state, self.cursor[ring], count, out)
+        p = self._take_p.get(ring)
+        if p is None:
+            found, self.cursor[ring] = _take(self.order, self.state, self.cursor[ring], count, out)
+        else:
+            found, self.cursor[ring] = _take_weighted(
+                self.order, self.state, self.graph.segment, p, self.cursor[ring], count, out,
+                self._keys["market_pick"], day, ring,
+            )  # fmt: skip
         return out[:found]
 
     def most_connected(self, count: int) -> np.ndarray:
@@ -235,6 +252,26 @@ def _take(order, state, start, count, out):
             i = 0
         scanned += 1
         if state[p] != 2:
+            state[p] = 2
+            out[found] = p
+            found += 1
+    return found, i
+
+
+@njit(cache=True)
+def _take_weighted(order, state, segment, p_seg, start, count, out, key, day, ring):
+    n = order.size
+    i = start
+    found = 0
+    scanned = 0
+    salt = np.uint64(ring + 1) << np.uint64(48)
+    while found < count and scanned < n:
+        p = order[i]
+        i += 1
+        if i == n:
+            i = 0
+        scanned += 1
+        if state[p] != 2 and u01_scalar(key, day, np.uint64(p) ^ salt) < p_seg[segment[p]]:
             state[p] = 2
             out[found] = p
             found += 1
