@@ -102,16 +102,8 @@ class PoolModel(mesa.Model):
         self.day = 0
         self.streams = RandomStreams(seed)
         self.segment_names = scenario.traits.segment_names()
-        mk = scenario.market
-        if mk.enabled:
-            market_segments = mk.segments or scenario.traits.default.segments
-            labels = sorted(market_segments)
-            self.segment_names = sorted(set(self.segment_names) | set(labels))
+        self.market: MarketState | None = self._build_market()
         self.segment_codes = {s: i for i, s in enumerate(self.segment_names)}
-        self.market: MarketState | None = None
-        if mk.enabled:
-            shares = np.array([market_segments[s] for s in labels], dtype=np.float64)
-            self.market = MarketState(mk, self.streams, labels, shares)
         self.pop = Population(capacity=self._initial_capacity())
         self.plan = DayPlan(scenario.contacts)
         self.env = simpy.Environment()
@@ -150,6 +142,21 @@ class PoolModel(mesa.Model):
         )
 
     # ---------------------------------------------------------------- set-up
+    def _build_market(self) -> MarketState | None:
+        """The finite market and its social graph (``market.size``), or None.
+
+        The market's segments join the segment labels (a customer's segment is
+        their person's).
+        """
+        mk = self.scenario.market
+        if not mk.enabled:
+            return None
+        shares_of = mk.segments or self.scenario.traits.default.segments
+        labels = sorted(shares_of)
+        self.segment_names = sorted(set(self.segment_names) | set(labels))
+        shares = np.array([shares_of[s] for s in labels], dtype=np.float64)
+        return MarketState(mk, self.streams, labels, shares)
+
     def _initial_capacity(self) -> int:
         a = self.scenario.acquisition
         guess = a.stock_import.total_customers if a.stock_import.enabled else 0
