@@ -164,7 +164,7 @@ def write_report(builds: list[dict], runs: list[dict], path: Path) -> str:
         "are dropped. RSS added = resident memory kept after the build; peak RSS includes the",
         "build's temporaries (stub arrays and sort keys, freed at the end). CPU s is the",
         "process time of the build (less sensitive than wall time to other load on the",
-        f"machine; load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).",
+        f"machine; 1-minute load average when this file was written: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores).",
         "",
         "| graph | people | build s | CPU s | mean degree | max degree | graph B/person "
         "| market B/person | RSS added MB | peak RSS MB |",
@@ -206,8 +206,8 @@ def write_report(builds: list[dict], runs: list[dict], path: Path) -> str:
         )
     lines += [
         "",
-        "The market run includes building its graph (1M people) and the organic/word-of-mouth",
-        "machinery; the baseline has no market. Both with JIT warm-up excluded.",
+        "The market run includes building its graph (1M people), invitations along ties and",
+        "scarcity pricing of paid acquisition; the baseline has no market. JIT warm-up excluded.",
     ]
     text = "\n".join(lines) + "\n"
     path.write_text(text, encoding="utf-8")
