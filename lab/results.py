@@ -75,7 +75,13 @@ class CustomerJourney:
         p = self.profile
         lines = [
             f"customer {self.customer_id}: {p['segment']} via {p['channel']} on {p['cohort_date']:%Y-%m-%d}"
-            + (f", invited by {p['referrer']}" if p["referrer"] >= 0 else ""),
+            + (f", invited by {p['referrer']}" if p["referrer"] >= 0 else "")
+            + (
+                f" (person {p['person']}, community {p['community']}, "
+                f"referral depth {p['referral_depth']})"
+                if p.get("person", -1) >= 0
+                else ""
+            ),
             "  traits: "
             + ", ".join(
                 f"{k}={p[k]:.3g}"

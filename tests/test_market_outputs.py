@@ -77,6 +77,11 @@ def test_seed_customers_are_the_best_connected_and_carry_the_fission(koc_run):
     assert r["share_of_referred"] > 3 * r["share_of_customers"]
     assert r["referred_per_seed"] > 2 * r["referred_per_other_root"]
     assert 0 < r["share_direct"] <= r["share_of_referred"]
+    first = seeds.iloc[0]
+    assert (
+        f"person {first['person']}, community {first['community']}"
+        in res.customer(int(first["customer_id"])).to_text()
+    )
 
 
 def test_referral_trees_match_networkx_ancestry(koc_run):

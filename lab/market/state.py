@@ -26,8 +26,10 @@ probability proportional to tie strength.  Each invited friend joins with
     p = 1 - (1 - acceptance) ** ((tie / mean tie) ** tie_elasticity)
     p = min(1, p * (1 + social_proof.strength * proof))
 
-where proof is the share (or count) of the friend's friends who are customers at
-the start of the day; friends who decline are marked and are not invited again.
+where proof is the share (or count) of the friend's friends who are customers
+when the referral step starts (friends won by that step's invitations count from
+the word of mouth after it); friends who decline are marked and are not invited
+again.
 Word of mouth is different: each customer talks to Poisson(word_of_mouth_per_day)
 friends a day, chosen uniformly among *all* friends (customers too: those talks
 are wasted, which is what makes diffusion saturate), and a non-customer who hears
