@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import matplotlib.text
 import networkx as nx
 import numpy as np
 import pytest
@@ -160,20 +163,26 @@ def test_strong_ties_accept_more_often():
     assert steep > flat + 0.03
 
 
-def test_market_reach_and_plots(koc_run):
+def test_market_reach_and_plots(koc_run, tmp_path):
     _, res = koc_run
     reach = market_reach(res)
     assert reach.attrs["market_size"] == 5000
     assert np.allclose(reach["share_reached"], reach["customers"] / 5000)
     for lang in ("en", "zh"):
-        ax = plot_referral_cascade(res, lang=lang, max_customers=120)
-        points = sum(len(col.get_offsets()) for col in ax.collections[1:])
-        assert 0 < points <= 120 + 20  # dots (+ KOC stars drawn on top)
-        assert ax.get_title(loc="left") == lab.i18n.label("title_cascade", lang)
-        ax2 = plot_market_reach(res, lang=lang, bass=(0.001, 0.1))
-        assert len(ax2.lines) == 2 and ax2.get_ylabel() == lab.i18n.label(
-            "market_reached_share", lang
-        )
+        with warnings.catch_warnings():  # a missing CJK glyph would draw a box: an error
+            warnings.filterwarnings("error", message=".*missing from font.*")
+            ax = plot_referral_cascade(res, lang=lang, max_customers=120)
+            points = sum(len(col.get_offsets()) for col in ax.collections[1:])
+            assert 0 < points <= 120 + 20  # dots (+ KOC stars drawn on top)
+            assert ax.get_title(loc="left") == lab.i18n.label("title_cascade", lang)
+            ax2 = plot_market_reach(res, lang=lang, bass=(0.001, 0.1))
+            assert len(ax2.lines) == 2
+            assert ax2.get_ylabel() == lab.i18n.label("market_reached_share", lang)
+            for a, name in ((ax, "cascade"), (ax2, "reach")):
+                texts = "".join(t.get_text() for t in a.figure.findobj(matplotlib.text.Text))
+                assert (lang == "zh") == any("\u4e00" <= ch <= "\u9fff" for ch in texts)
+                a.figure.savefig(tmp_path / f"{name}_{lang}.png")
+                assert (tmp_path / f"{name}_{lang}.png").stat().st_size > 5_000
         plt.close("all")
     with pytest.raises(ValueError, match=r"market\.size"):
         market_reach(lab.run(bare(50, 5), seed=1))
