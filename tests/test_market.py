@@ -450,3 +450,17 @@ def test_channel_segment_weights_lean_a_channel_towards_a_segment():
         lab.scenario_from_dict(
             bare(10, 5, market={"size": 100, "channel_segment_weights": {"paid": {"pupil": 2}}})
         )
+
+
+def test_market_replications_do_not_depend_on_the_number_of_workers():
+    """The graph is seeded from the run's streams: every worker builds the same one."""
+    from lab.experiments import replicate
+
+    sc = _strong_referrals(size=1500, days=40)
+    metrics = ["customers", "new_referral", "invitations", "market_reached_share"]
+    one = replicate(sc, seeds=[1, 2], workers=1, progress=False, daily_metrics=metrics)
+    two = replicate(sc, seeds=[1, 2], workers=2, progress=False, daily_metrics=metrics)
+    pd.testing.assert_frame_equal(one.daily, two.daily)
+    pd.testing.assert_frame_equal(one.totals, two.totals)
+    by_seed = one.daily[one.daily["metric"] == "customers"].groupby("seed")["value"].last()
+    assert by_seed.nunique() == 2  # different seeds, different graphs and runs
