@@ -83,6 +83,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "paid_cac_multiplier": ("paid CAC multiplier (scarcity)", "公域获客成本倍数 (稀缺)"),
     "bass_curve": ("Bass model", "Bass 扩散模型"),
     "simulated": ("simulated", "模拟"),
+    "reached_by_referral": ("of which by referral", "其中来自裂变"),
     "referral_depth": ("referral depth", "裂变层级"),
     "koc": ("KOC (seed customer)", "关键意见消费者 (KOC)"),
     "cascade_trees": ("referral trees, largest first", "裂变树 (按规模排序)"),

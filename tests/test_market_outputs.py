@@ -176,7 +176,9 @@ def test_market_reach_and_plots(koc_run, tmp_path):
             assert 0 < points <= 120 + 20  # dots (+ KOC stars drawn on top)
             assert ax.get_title(loc="left") == lab.i18n.label("title_cascade", lang)
             ax2 = plot_market_reach(res, lang=lang, bass=(0.001, 0.1))
-            assert len(ax2.lines) == 2
+            assert len(ax2.lines) == 3  # reached, of which by referral, Bass
+            by_ref = ax2.lines[1].get_ydata()
+            assert np.all(by_ref <= ax2.lines[0].get_ydata() + 1e-12) and by_ref[-1] > 0
             assert ax2.get_ylabel() == lab.i18n.label("market_reached_share", lang)
             for a, name in ((ax, "cascade"), (ax2, "reach")):
                 texts = "".join(t.get_text() for t in a.figure.findobj(matplotlib.text.Text))

@@ -125,7 +125,7 @@ def plot_referral_cascade(data, ax=None, lang: str = "en", max_customers: int = 
 
 
 def plot_market_reach(result, ax=None, lang: str = "en", bass: tuple[float, float] | None = None):
-    """Share of a finite market reached over time, optionally against the Bass curve.
+    """Share of a finite market reached over time (and by referral), optionally vs Bass.
 
     Parameters
     ----------
@@ -146,6 +146,16 @@ def plot_market_reach(result, ax=None, lang: str = "en", bass: tuple[float, floa
     with styled(lang):
         ax = new_axes(ax)
         ax.plot(day, m["share_reached"], color=PALETTE[0], lw=2, label=label("simulated", lang))
+        by_referral = m["new_referral"].cumsum() / m.attrs.get("market_size", np.nan)
+        if m.attrs.get("market_size"):
+            ax.plot(
+                day,
+                by_referral,
+                color=PALETTE[2],
+                lw=1.2,
+                ls="-.",
+                label=label("reached_by_referral", lang),
+            )
         if bass is not None:
             p, q = bass
             ax.plot(
