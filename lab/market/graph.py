@@ -21,8 +21,10 @@ The generator is a stochastic-block configuration model, fully vectorised:
    ``within_community_share``; otherwise to the same segment with probability
    ``homophily``; otherwise to anyone;
 4. stubs of each type and group are shuffled and paired; self-ties and duplicate
-   ties are dropped (so realised degrees are slightly below the drawn ones: a few
-   percent for communities of ~200 at 20 friends, see the tests);
+   ties are dropped, and the stubs they cost are typed and paired again (up to
+   four rounds), so realised degrees come within a fraction of a percent of the
+   drawn ones except in tiny communities, where a person can run out of new people
+   to befriend (see the tests);
 5. each tie gets one strength (the same in both directions) from ``tie_strength``.
 
 A ``well_mixed`` market has no stored ties: everyone knows everyone, neighbour
@@ -42,6 +44,11 @@ import numpy as np
 from numba import njit
 
 __all__ = ["SocialGraph", "build_graph"]
+
+#: rounds of re-pairing the stubs lost to self-ties and duplicates (see step 4)
+_REPAIR_ROUNDS = 4
+#: stop re-pairing once this share of the drawn stubs is missing
+_REPAIR_TOLERANCE = 0.002
 
 
 @dataclasses.dataclass
@@ -131,8 +138,12 @@ def _degrees(size: int, mean: float, shape: float | None, rng) -> np.ndarray:
     return np.minimum(rng.poisson(lam, size), size - 1).astype(np.int32)
 
 
-def _pair_stubs(owner: np.ndarray, group: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffle stubs within their group and pair neighbours; returns unique ties a < b."""
+def _pair_stubs(owner: np.ndarray, group: np.ndarray, rng) -> np.ndarray:
+    """Shuffle stubs within their group and pair neighbours.
+
+    Returns the ties as sorted unique codes ``a << 31 | b`` with ``a < b`` (people are
+    numbered below 2**31); self-ties and duplicates are dropped.
+    """
     key = (group.astype(np.int64) << np.int64(32)) | rng.integers(
         0, 2**32, owner.size, dtype=np.uint32
     ).astype(np.int64)
@@ -147,10 +158,42 @@ def _pair_stubs(owner: np.ndarray, group: np.ndarray, rng) -> tuple[np.ndarray, 
     a, b = a[ok], b[ok]
     lo = np.minimum(a, b).astype(np.int64)
     hi = np.maximum(a, b).astype(np.int64)
-    pair = (lo << np.int64(31)) | hi  # people < 2**31
-    pair.sort()
-    pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]  # duplicate ties dropped
-    return (pair >> np.int64(31)).astype(np.int32), (pair & np.int64(2**31 - 1)).astype(np.int32)
+    return _sorted_unique((lo << np.int64(31)) | hi)
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting in place (numpy's hash-based unique is far slower here)."""
+    x.sort()
+    if x.size == 0:
+        return x
+    return x[np.concatenate(([True], x[1:] != x[:-1]))]
+
+
+def _merge(pairs: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Union of two sorted unique tie-code arrays."""
+    if pairs.size == 0:
+        return new
+    return _sorted_unique(np.concatenate([pairs, new]))
+
+
+def _unpack(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return (pairs >> np.int64(31)).astype(np.int32), (pairs & np.int64(2**31 - 1)).astype(np.int32)
+
+
+def _stub_groups(owner, community, segment, n_comm, n_seg, within, spec, rng) -> np.ndarray:
+    """Group of each stub: its community (share ``within``), else its segment (share
+    ``homophily`` of the rest), else everyone (group ids: communities, then segments,
+    then one for everyone)."""
+    u = rng.random(owner.size, dtype=np.float32)
+    group = np.full(owner.size, n_comm + n_seg, dtype=np.int32)  # anyone
+    same_seg = u >= within
+    same_seg &= rng.random(owner.size, dtype=np.float32) < spec.homophily
+    group[same_seg] = n_comm + segment[owner[same_seg]].astype(np.int32)
+    del same_seg
+    if within > 0:
+        inside = u < within
+        group[inside] = community[owner[inside]]
+    return group
 
 
 @njit(cache=True)
@@ -204,24 +247,20 @@ def build_graph(spec, size: int, segment_shares: np.ndarray, tie_draw, rng) -> S
         else np.full(size, -1, dtype=np.int32)
     )
     deg = _degrees(size, spec.mean_degree, spec.degree_shape, rng)
-    owner = np.repeat(np.arange(size, dtype=np.int32), deg)
-    del deg
-    # stub type: 0 within the community, 1 same segment, 2 anyone
-    u = rng.random(owner.size, dtype=np.float32)
-    within = spec.within_community_share if clustered else 0.0
     n_comm = int(community.max()) + 1 if clustered else 0
-    group = np.full(owner.size, n_comm + shares.size, dtype=np.int32)  # anyone
-    same_seg = u >= within
-    same_seg &= rng.random(owner.size, dtype=np.float32) < spec.homophily
-    group[same_seg] = n_comm + segment[owner[same_seg]].astype(np.int32)
-    del same_seg
-    if clustered:
-        inside = u < within
-        group[inside] = community[owner[inside]]
-        del inside
-    del u
-    a, b = _pair_stubs(owner, group, rng)
-    del owner, group
+    within = spec.within_community_share if clustered else 0.0
+    pairs = np.zeros(0, dtype=np.int64)
+    need = deg
+    for _ in range(_REPAIR_ROUNDS):
+        owner = np.repeat(np.arange(size, dtype=np.int32), need)
+        group = _stub_groups(owner, community, segment, n_comm, shares.size, within, spec, rng)
+        pairs = _merge(pairs, _pair_stubs(owner, group, rng))
+        del owner, group
+        a, b = _unpack(pairs)
+        need = np.maximum(deg - np.bincount(a, minlength=size) - np.bincount(b, minlength=size), 0)
+        if need.sum() <= _REPAIR_TOLERANCE * deg.sum():
+            break
+    del deg, need, pairs
     w = np.zeros(0, np.float32) if fixed else tie_draw(rng.random(a.size)).astype(np.float32)
     if not fixed and a.size:
         mean_w = float(w.mean())
