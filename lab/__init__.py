@@ -54,3 +54,7 @@ __all__ += [
     "compare",
     "replicate",
 ]
+
+from lab.experiments import optimize, sensitivity, sweep  # noqa: E402  (sweeps, SALib, optuna)
+
+__all__ += ["optimize", "sensitivity", "sweep"]

@@ -120,7 +120,8 @@ def _print_summary(result, path: Path) -> None:
         t.add_row(k, v)
     out_console.print(t)
     out_console.print(
-        f"wrote {path}/ (daily, transactions, customers as parquet/csv; manifest.json) "
+        f"wrote {path}/ ({', '.join(['daily', 'transactions', 'customers', *result.extra_tables])}"
+        " as parquet/csv; manifest.json) "
         f"· scenario {result.meta['scenario_hash']} · lab {result.meta['lab_version']} "
         f"· commit {result.meta['git_commit']}"
     )
@@ -410,3 +411,6 @@ def report(
         highlight=False,
         soft_wrap=True,
     )
+
+
+from lab import cli_experiments as _cli_experiments  # noqa: E402, F401  (lab sweep | sensitivity | optimize)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from lab.model import STEP_ORDER
 from lab.params import iter_parameters
 from lab.scenario import Scenario
-from lab.strategies import CONFIG_BY_TYPE, RUNTIME_BY_TYPE
+from lab.strategies import CONFIG_BY_TYPE, RUNTIME_BY_TYPE, Strategy
 
 __all__ = ["parameter_rows", "scenario_reference", "step_order_lines", "strategies_reference"]
 
@@ -19,6 +19,14 @@ def step_order_lines(scenario: Scenario | None = None) -> list[str]:
     lines = []
     for i, (name, what) in enumerate(STEP_ORDER, 1):
         lines.append(f"{i:2d}. {name}: {what}")
+        if name == "groups" and scenario is not None:
+            for cfg in scenario.strategies:
+                runtime = RUNTIME_BY_TYPE[cfg.type]
+                if cfg.enabled and runtime.prepare is not Strategy.prepare:
+                    what_first = (
+                        (runtime.prepare.__doc__ or runtime.summary).strip().splitlines()[0]
+                    )
+                    lines.append(f"      - {cfg.label or cfg.type} [{cfg.type}]: {what_first}")
         if name == "strategies act" and scenario is not None:
             for j, cfg in enumerate(scenario.strategies):
                 state = "" if cfg.enabled else " (disabled)"

@@ -155,6 +155,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "segment": ("segment", "用户分层"),
     "excludes_zero": ("interval excludes 0", "区间不含 0"),
     "includes_zero": ("interval includes 0", "区间含 0"),
+    # community groups (社群)
+    "groups_active": ("active groups", "活跃社群数"),
+    "groups_quiet": ("quiet (dead) groups", "死群数"),
+    "group_members": ("members of active groups", "活跃社群成员数"),
+    "group_activity_mean": ("mean group activity", "社群平均活跃度"),
+    "group_ad_share_mean": ("mean ad share of groups", "社群平均广告占比"),
+    "group_activity": ("group activity", "社群活跃度"),
+    "ad_share": ("ad share", "广告占比"),
+    "groups_active_share": ("share of groups active", "活跃社群占比"),
+    "dead_group": ("group went quiet (dead group)", "死群"),
+    "title_groups": ("Community group health", "社群健康度"),
+    # experiments: sweeps, sensitivity, search
+    "margin_12m": ("net margin, first 12 months", "前 12 个月净利"),
+    "sensitivity_effect": ("mean absolute effect μ* (±95%)", "平均绝对效应 μ* (±95%)"),
+    "sensitivity_share": ("share of variance (Sobol, ±95%)", "方差贡献 (Sobol, ±95%)"),
+    "title_sensitivity": ("What moves {metric}", "影响{metric}的参数"),
+    "title_optimization": ("Search for the best {metric}", "{metric}最优方案搜索"),
+    "trial": ("trial", "试验"),
+    "feasible": ("meets the constraints", "满足约束"),
+    "infeasible": ("breaks a constraint", "违反约束"),
+    "best_so_far": ("best feasible so far", "当前最优 (满足约束)"),
 }
 
 _PREFIXES = {"cost_": "cost", "new_": "new", "revenue_": "revenue"}

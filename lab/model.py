@@ -41,6 +41,7 @@ _REFERRAL_ON = PARAMS.index("referral_on")
 STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("calendar", "advance the SimPy calendar to today: promotions and big sales due today start or end"),
     ("acquisition", "seed customers (KOC), stock import, paid acquisition, staff invites and organic joins add customers (traits drawn, welcome message); with a market, from the part not yet won"),
+    ("groups", "community groups (mesa Agents) take in newcomers and update health from yesterday's messages; quiet (dead) groups stop delivering group contacts"),
     ("strategies act", "each enabled strategy writes today's offers and contacts into the day plan (caps, blocks enforced)"),
     ("decay", "fatigue and remembered contact load decay"),
     ("exposure", "offers and contacts raise fatigue and move the reference price"),
@@ -299,6 +300,8 @@ class PoolModel(mesa.Model):
             self._buffers_for(pop.capacity)
         self.plan.reset(pop)
         self.referral_terms = self.standing_referral_terms
+        for strategy in self.strategies:
+            strategy.prepare(day, self.plan)
         for strategy in self.strategies:
             strategy.act(day, self.plan)
         self._book_contacts()

@@ -5,13 +5,18 @@ into a :class:`DayPlan`, which enforces two rules in one place:
 
 * only reachable customers (not blocked) receive contacts and coupons;
 * the platform caps per touchpoint and customer per day (Moments 3, mass message 1,
-  ...) are never exceeded, however many strategies ask.
+  ...) are never exceeded, however many strategies ask;
+* a touchpoint may be *gated* for the day (:meth:`DayPlan.gate`): community groups
+  let group contacts reach only members of live groups and scale their effect by
+  the group's health, whichever strategy sends them.
 
 The fused daily kernel then reads the plan arrays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -20,7 +25,30 @@ if TYPE_CHECKING:  # pragma: no cover
     from lab.population import Population
     from lab.scenario import Contacts
 
-__all__ = ["DayPlan"]
+__all__ = ["DayPlan", "Gate"]
+
+
+@dataclass
+class Gate:
+    """Today's rule for one touchpoint, per customer (arrays over slots ``0 .. n-1``).
+
+    Attributes
+    ----------
+    deliver : numpy.ndarray of bool
+        Who the touchpoint can reach today; contacts to anyone else are not delivered.
+    lift : numpy.ndarray of float32
+        Multiplier on the purchase lift of each delivered contact.
+    load : numpy.ndarray of float32
+        Multiplier on its annoyance load.
+    on_delivered : callable, optional
+        ``f(k, content)`` told how many contacts ``k`` (per customer, uint8) of a
+        content type were delivered, e.g. to count the messages a group carried.
+    """
+
+    deliver: np.ndarray
+    lift: np.ndarray
+    load: np.ndarray
+    on_delivered: Callable[[np.ndarray, str], None] | None = None
 
 
 class DayPlan:
@@ -51,6 +79,7 @@ class DayPlan:
         self.n = 0
         self._alloc(1024)
         self.contacts_by_touchpoint = dict.fromkeys(self.touchpoints, 0)
+        self.gates: dict[str, Gate] = {}
 
     def _alloc(self, capacity: int) -> None:
         self.capacity = capacity
@@ -71,15 +100,26 @@ class DayPlan:
         for arr in self.sent.values():
             arr[:n] = 0
         self.contacts_by_touchpoint = dict.fromkeys(self.touchpoints, 0)
+        self.gates = {}
 
     def reachable(self) -> np.ndarray:
         """Customers the brand can still message today (not blocked)."""
         return ~self._blocked
 
-    def multiply(self, mask: np.ndarray, purchase: float = 1.0, dropout: float = 1.0) -> None:
-        """Scale today's purchase rate and dropout hazard of ``mask`` (effects compose)."""
+    def multiply(
+        self, mask: np.ndarray | None, purchase: float | np.ndarray = 1.0, dropout: float = 1.0
+    ) -> None:
+        """Scale today's purchase rate and dropout hazard of ``mask`` (effects compose).
+
+        ``purchase`` may be one factor or one per customer (a float32 array over slots
+        ``0 .. n-1``); with an array, ``mask=None`` applies it to everyone as it is.
+        """
         n = self.n
-        if purchase != 1.0:
+        if isinstance(purchase, np.ndarray):  # x1 outside the mask: exact, and no gather
+            pm = self.purchase_mult[:n]
+            factor = purchase if mask is None else np.where(mask, purchase, np.float32(1))
+            np.multiply(pm, factor.astype(np.float32, copy=False), out=pm)
+        elif purchase != 1.0:
             self.purchase_mult[:n][mask] *= np.float32(purchase)
         if dropout != 1.0:
             self.dropout_mult[:n][mask] *= np.float32(dropout)
@@ -89,10 +129,21 @@ class DayPlan:
         od = self.offer_depth[: self.n]
         np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
 
+    def gate(self, touchpoint: str, gate: Gate) -> None:
+        """Gate ``touchpoint`` for the rest of today (see :class:`Gate`); one gate per touchpoint."""
+        if touchpoint not in self.sent:
+            raise KeyError(
+                f"unknown touchpoint {touchpoint!r}; known: {', '.join(self.touchpoints)}"
+            )
+        if touchpoint in self.gates:
+            raise ValueError(f"touchpoint {touchpoint!r} is already gated today")
+        self.gates[touchpoint] = gate
+
     def contact(self, mask: np.ndarray, touchpoint: str, content: str, count: int = 1) -> int:
         """Send ``count`` contacts of a content type through a touchpoint.
 
-        Blocked customers are skipped and the touchpoint's daily cap is enforced.
+        Blocked customers are skipped, the touchpoint's daily cap is enforced, and a
+        gated touchpoint reaches only the gate's customers, with its effect scaled.
 
         Returns
         -------
@@ -103,6 +154,9 @@ class DayPlan:
         sent = self.sent[touchpoint][:n]
         cap = self.contacts.daily_cap[touchpoint]
         room = np.maximum(cap - sent.astype(np.int16), 0)
+        gate = self.gates.get(touchpoint)
+        if gate is not None:
+            mask = mask & gate.deliver[:n]
         k = np.where(mask & ~self._blocked, np.minimum(room, count), 0).astype(np.uint8)
         delivered = int(k.sum(dtype=np.int64))
         if delivered == 0:
@@ -111,8 +165,14 @@ class DayPlan:
         self.n_contacts[:n] += k
         effect = self.contacts.content[content]
         w = np.float32(self.contacts.channel_weight[touchpoint]) * k.astype(np.float32)
-        self.contact_lift[:n] += np.float32(effect.purchase_lift) * w
+        if gate is None:
+            self.contact_lift[:n] += np.float32(effect.purchase_lift) * w
+            self.contact_load[:n] += np.float32(effect.annoyance_weight) * w
+        else:
+            self.contact_lift[:n] += np.float32(effect.purchase_lift) * w * gate.lift[:n]
+            self.contact_load[:n] += np.float32(effect.annoyance_weight) * w * gate.load[:n]
         self.contact_fatigue[:n] += np.float32(effect.fatigue_gain) * w
-        self.contact_load[:n] += np.float32(effect.annoyance_weight) * w
         self.contacts_by_touchpoint[touchpoint] += delivered
+        if gate is not None and gate.on_delivered is not None:
+            gate.on_delivered(k, content)
         return delivered

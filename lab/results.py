@@ -115,6 +115,12 @@ class RunResult:
         list_price, discount, channel (acquisition channel), is_trial.
     customers : pandas.DataFrame
         One row per customer: identity, traits and final state.
+    groups : pandas.DataFrame
+        Daily health of each community group (社群) when a ``community_groups``
+        strategy runs (day, group, community, members, activity, ad_share, posts,
+        ads, status, created_day, died_day); no rows otherwise.
+    extra_tables : dict of pandas.DataFrame
+        Tables kept by strategies (``Strategy.tables``), saved beside the standard three.
     meta : dict
         Provenance stamp.
     """
@@ -131,6 +137,9 @@ class RunResult:
         self._pop = {name: model.pop.view(name) for name in _CUSTOMER_COLUMNS}
         self._segments = list(model.segment_names)
         self._start = model.scenario.start_date
+        self.extra_tables: dict[str, pd.DataFrame] = {}
+        for strategy in model.strategies:
+            self.extra_tables.update(strategy.tables())
 
     # ------------------------------------------------------------------ tables
     @cached_property
@@ -196,6 +205,12 @@ class RunResult:
         df["root"], df["referral_depth"] = referral_roots(p["referrer"])
         return df
 
+    @property
+    def groups(self) -> pd.DataFrame:
+        from lab.strategies.community_groups import empty_groups_table
+
+        return self.extra_tables.get("groups", empty_groups_table())
+
     def customer(self, customer_id: int) -> CustomerJourney:
         """The journey of one customer: profile, orders, invitees and dated events."""
         n = self._pop["channel"].size
@@ -254,8 +269,8 @@ class RunResult:
         """Write the three tables, the scenario and a manifest into ``out_dir`` atomically."""
         with atomic_folder(out_dir) as tmp:
             files = {}
-            for name in TABLES:
-                df = getattr(self, name)
+            tables = {name: getattr(self, name) for name in TABLES} | self.extra_tables
+            for name, df in tables.items():
                 if "parquet" in formats:
                     write_parquet(df, tmp / f"{name}.parquet", self.meta)
                     files[f"{name}.parquet"] = len(df)

@@ -658,6 +658,11 @@ class Scenario(StrictModel):
 
     @model_validator(mode="after")
     def _strategy_references(self):
+        types = [
+            s.type for s in self.strategies if s.enabled and getattr(s, "one_per_scenario", False)
+        ]
+        for t in sorted({t for t in types if types.count(t) > 1}):
+            raise ValueError(f"strategies: at most one {t!r} strategy per scenario")
         for i, s in enumerate(self.strategies):
             for ref in getattr(s, "touchpoints_used", lambda: [])():
                 if ref not in self.contacts.daily_cap:

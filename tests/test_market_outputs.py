@@ -188,3 +188,23 @@ def test_market_reach_and_plots(koc_run, tmp_path):
         plt.close("all")
     with pytest.raises(ValueError, match=r"market\.size"):
         market_reach(lab.run(bare(50, 5), seed=1))
+
+
+def test_community_groups_draw_members_from_graph_communities():
+    """With a market, groups (社群) fill from the social graph's communities: every
+    group's members share its community, which is a real graph cluster (id >= 0)."""
+    sc = _scenario(
+        days=40,
+        seeds=0,
+        graph={"community_size": 40},
+    ).model_dump(mode="json")
+    sc["strategies"] = [{"type": "community_groups", "join_probability": 1.0}]
+    m, _ = _run(lab.scenario_from_dict(sc), seed=2)
+    groups = next(s for s in m.strategies if hasattr(s, "group_of"))
+    n = m.pop.n
+    member = groups.group_of[:n] >= 0
+    assert member.sum() > 0.8 * n  # everyone joins (some may have left after a block)
+    code_to_comm = {g.code: g.community for g in groups.groups}
+    comm_of_group = np.array([code_to_comm[c] for c in groups.group_of[:n][member]])
+    assert (comm_of_group == m.pop.community[:n][member]).all()
+    assert (comm_of_group >= 0).all()

@@ -24,6 +24,7 @@ from lab.analysis.fatigue import (
     promotions,
 )
 from lab.analysis.funnel import FUNNEL_STAGES, funnel
+from lab.analysis.groups import group_health_summary
 from lab.analysis.headline import HEADLINE_METRICS, headline_metrics
 from lab.analysis.ltv import customer_ltv, ltv_by
 from lab.analysis.money import daily_discount_rate, discount_factor, order_values
@@ -65,6 +66,7 @@ __all__ = [
     "fatigue_over_time",
     "fatigue_summary",
     "funnel",
+    "group_health_summary",
     "headline_metrics",
     "inter_purchase_summary",
     "inter_purchase_times",

@@ -1,11 +1,16 @@
-"""Replications and paired comparisons, run in parallel on the local cores."""
+"""Replications, paired comparisons, sweeps, sensitivity and strategy search (local cores or dask)."""
 
 from __future__ import annotations
 
 from lab.experiments.compare import Comparison, compare, interval_widths, paired_table
+from lab.experiments.design import DesignError
+from lab.experiments.optimize import OptimizeResult, optimize
 from lab.experiments.pool import default_workers, run_tasks
 from lab.experiments.replicate import DAILY_METRICS, Replications, replicate, simulate_many
+from lab.experiments.runstore import EXPERIMENT_METRICS, DesignMismatch
+from lab.experiments.sensitivity import SensitivityResult, sensitivity
 from lab.experiments.stats import Interval, band, paired_interval, unpaired_interval
+from lab.experiments.sweep import SweepResult, sweep
 
 __all__ = [
     "DAILY_METRICS",
@@ -22,4 +27,15 @@ __all__ = [
     "run_tasks",
     "simulate_many",
     "unpaired_interval",
+]
+__all__ += [
+    "EXPERIMENT_METRICS",
+    "DesignError",
+    "DesignMismatch",
+    "OptimizeResult",
+    "SensitivityResult",
+    "SweepResult",
+    "optimize",
+    "sensitivity",
+    "sweep",
 ]

@@ -23,6 +23,8 @@ from lab.plots.customers import (
     plot_ltv_distribution,
     plot_rfm_grid,
 )
+from lab.plots.experiments import plot_optimization_history, plot_sensitivity
+from lab.plots.groups import plot_group_health
 from lab.plots.referral import plot_market_reach, plot_referral_cascade
 from lab.plots.series import plot_fatigue, plot_kpi, plot_survival
 
@@ -36,11 +38,14 @@ __all__ = [
     "plot_fatigue",
     "plot_forest",
     "plot_funnel",
+    "plot_group_health",
     "plot_kpi",
     "plot_ltv_distribution",
     "plot_market_reach",
+    "plot_optimization_history",
     "plot_referral_cascade",
     "plot_rfm_grid",
+    "plot_sensitivity",
     "plot_survival",
     "register_cjk_font",
     "use_cjk_font",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Union
 
 from lab.strategies.base import Strategy, StrategyConfig, Target
+from lab.strategies.community_groups import CommunityGroups
 from lab.strategies.contact_plan import ContactPlan, ContactPlanConfig
 from lab.strategies.discount_cadence import DiscountCadence, DiscountCadenceConfig
 from lab.strategies.fission_program import FissionProgram
@@ -30,6 +31,7 @@ _RUNTIMES: tuple[type[Strategy], ...] = (
     RfmPlaybook,
     ShopGuides,
     Newcomer,
+    CommunityGroups,
 )
 
 RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {

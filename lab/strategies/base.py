@@ -11,9 +11,16 @@ The model calls the runtime's hooks in the documented daily step order
 
 ``start(env)``
     once, before day 0: register SimPy processes for dated events (the calendar).
+``prepare(day, plan)``
+    every day after acquisition, before any strategy acts: update standing
+    structures that shape today's plan for every strategy (community groups take in
+    newcomers, update their health and gate the group touchpoint).
 ``act(day, plan)``
     every day after acquisition: write today's offers and contacts into the
     :class:`~lab.plan.DayPlan` for the customers the strategy targets.
+``tables()``
+    once, when the run's results are built: extra tidy tables the strategy kept
+    (e.g. ``groups``: daily group health), saved beside the standard ones.
 
 Costs (discounts are booked per order by the core; rewards, fees, staff) go through
 ``model.book(kind, amount)`` so that margin, not only GMV, comes out of every run.
@@ -31,6 +38,7 @@ from lab.population import CHANNELS, STAGES
 from lab.rng import uniform
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     import simpy
 
     from lab.model import PoolModel
@@ -127,8 +135,15 @@ class Strategy:
     def start(self, env: simpy.Environment) -> None:
         """Register calendar processes; default: none."""
 
+    def prepare(self, day: int, plan: DayPlan) -> None:
+        """Update standing structures before any strategy acts today; default: nothing."""
+
     def act(self, day: int, plan: DayPlan) -> None:
         """Write today's offers and contacts; default: nothing."""
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Extra result tables by name (saved as ``<name>.csv/.parquet``); default: none."""
+        return {}
 
     def after_orders(self, day: int, orders: dict[str, np.ndarray]) -> None:
         """React to today's orders (slot, amount, list_price, discount, is_trial); default: nothing."""

@@ -1,0 +1,359 @@
+"""Command line: ``lab sweep | sensitivity | optimize`` (registered on :data:`lab.cli.app`).
+
+Each command runs on local processes by default, or on a dask.distributed cluster
+with ``--cluster tcp://HOST:8786`` (or the environment variable
+``LAB_DASK_SCHEDULER``).  Runs stream to the ``--out`` folder as they finish; the
+same command resumes an interrupted experiment.  Bad arguments end with one clear
+message naming the argument, exit code 2, and nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lab.cli import _consoles, _fmt_number, _load, app
+from lab.experiments.executors import ENV_SCHEDULER
+
+__all__ = ["optimize_cmd", "sensitivity_cmd", "sweep_cmd"]
+
+ScenarioArg = Annotated[Path, typer.Argument(help="base scenario YAML file", show_default=False)]
+Seeds = Annotated[
+    int, typer.Option(help="seeds per point (common random numbers)", min=1, max=10_000)
+]
+FirstSeed = Annotated[
+    int, typer.Option(help="seeds are first-seed, first-seed + 1, ...", min=0, max=2**62)
+]
+Days = Annotated[
+    int | None, typer.Option(help="days to simulate (default: the scenario's)", min=1, max=3650)
+]
+Out = Annotated[
+    Path | None,
+    typer.Option(help="experiment folder (default: reports/<kind>-<name>-<design key>)"),
+]
+Workers = Annotated[
+    int | None, typer.Option(help="local worker processes (default: the cores)", min=1, max=256)
+]
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        help="dask scheduler address, e.g. tcp://HOST:8786 (default: local processes)",
+        envvar=ENV_SCHEDULER,
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")]
+Lang = Annotated[str, typer.Option(help="language of the plot labels: en or zh")]
+
+
+def _fail(message: str) -> NoReturn:
+    _, err = _consoles()
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _guarded(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; turn bad input into exit 2 and Ctrl-C into a resume hint."""
+    from lab.experiments.design import DesignError
+    from lab.model import PoolTooLarge
+    from lab.scenario import ScenarioError
+
+    try:
+        return fn()
+    except (DesignError, ScenarioError, PoolTooLarge, ConnectionError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _, err = _consoles()
+        err.print(
+            "[yellow]interrupted:[/] finished runs are saved; run the same command again to "
+            "resume where it stopped"
+        )
+        raise typer.Exit(code=130) from None
+
+
+def _pairs(items: list[str] | None, parse, arg: str) -> dict:
+    from lab.experiments.design import DesignError
+
+    out: dict = {}
+    for text in items or []:
+        try:
+            key, *rest = parse(text, arg)
+        except DesignError as exc:
+            _fail(str(exc))
+        out[key] = rest[0] if len(rest) == 1 else tuple(rest)
+    return out
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("en", "zh"):
+        _fail(f"--lang {lang!r}: use en or zh")
+
+
+def _seeds(n: int, first: int) -> list[int]:
+    return list(range(first, first + n))
+
+
+# ---------------------------------------------------------------------- sweep
+@app.command("sweep")
+def sweep_cmd(
+    scenario: ScenarioArg,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="PATH=V1,V2,... grid values (repeat for more parameters)"),
+    ] = None,
+    range_: Annotated[
+        list[str] | None,
+        typer.Option("--range", help="PATH=LOW:HIGH sampled range (repeat; needs --samples)"),
+    ] = None,
+    samples: Annotated[
+        int | None, typer.Option(help="points sampled over the --range parameters", min=1)
+    ] = None,
+    design: Annotated[
+        str, typer.Option(help="lhs (Latin hypercube) or grid (evenly spaced) for --range")
+    ] = "lhs",
+    design_seed: Annotated[int, typer.Option(help="seed of the Latin hypercube", min=0)] = 0,
+    seeds: Seeds = 4,
+    first_seed: FirstSeed = 0,
+    days: Days = None,
+    out: Out = None,
+    workers: Workers = None,
+    cluster: Cluster = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds."""
+    from lab.experiments.design import parse_assignment, parse_range
+    from lab.experiments.sweep import sweep
+
+    sc = _load(scenario)
+    grid = _pairs(set_, parse_assignment, "--set")
+    ranges = _pairs(range_, parse_range, "--range")
+    res = _guarded(
+        lambda: sweep(
+            sc,
+            grid=grid,
+            ranges=ranges,
+            samples=samples,
+            design=design,
+            seeds=_seeds(seeds, first_seed),
+            days=days,
+            out=out,
+            cluster=cluster,
+            workers=workers,
+            progress=False if quiet else None,
+            design_seed=design_seed,
+        )
+    )
+    console, _ = _consoles()
+    shown = ["net_margin", "gmv", "ltv_margin", "mean_fatigue", "block_rate"]
+    summary = res.summary(shown)
+    t = Table(
+        title=f"{escape(sc.name)} · mean over {seeds} seed(s) per point", title_justify="left"
+    )
+    cols = [p.path for p in res.params]
+    for c in ["point", *_short_names(cols), *shown]:
+        t.add_column(escape(c), justify="right")
+    for r in summary.head(20).itertuples(index=False):
+        d = r._asdict()
+        t.add_row(
+            *(escape(str(v)) for v in [d["point"], *(getattr(r, _attr(summary, c)) for c in cols)]),
+            *(_fmt_number(getattr(r, _attr(summary, m))) for m in shown),
+        )
+    console.print(t)
+    if len(summary) > 20:
+        console.print(f"... {len(summary) - 20} more points in the table")
+    console.print(
+        f"wrote {escape(str(res.out))}/ (runs/, table.parquet, table.csv, manifest.json) · "
+        f"{len(res.specs)} runs, {res.executed} run now on {escape(res.where)} · "
+        f"design {res.store.key}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _short_names(paths: list[str]) -> list[str]:
+    """Column headers: the last key of each path, the whole path where two would clash."""
+    last = [p.replace("[", ".").split(".")[-1] for p in paths]
+    return [s if last.count(s) == 1 else p for s, p in zip(last, paths, strict=True)]
+
+
+def _attr(df, column: str) -> str:
+    """The itertuples field name of ``column`` (renamed when not an identifier)."""
+    i = list(df.columns).index(column)
+    return column if column.isidentifier() else f"_{i}"
+
+
+# ---------------------------------------------------------------------- sensitivity
+@app.command("sensitivity")
+def sensitivity_cmd(
+    scenario: ScenarioArg,
+    params: Annotated[
+        list[str] | None,
+        typer.Option("--params", help="PATH=LOW:HIGH (repeat; at least two)"),
+    ] = None,
+    method: Annotated[str, typer.Option(help="morris (screening) or sobol (variance shares)")] = (
+        "morris"
+    ),
+    samples: Annotated[
+        int, typer.Option(help="Morris trajectories, or Sobol base size (a power of 2)", min=2)
+    ] = 8,
+    outputs: Annotated[
+        str, typer.Option(help="metrics to analyse, comma separated")
+    ] = "ltv_margin,net_margin,mean_fatigue",
+    sample_seed: Annotated[int, typer.Option(help="seed of the SALib sampler", min=0)] = 0,
+    seeds: Seeds = 4,
+    first_seed: FirstSeed = 0,
+    days: Days = None,
+    out: Out = None,
+    workers: Workers = None,
+    cluster: Cluster = None,
+    lang: Lang = "en",
+    quiet: Quiet = False,
+) -> None:
+    """Rank which parameters move LTV, margin and fatigue most (SALib Morris or Sobol)."""
+    from lab.experiments.design import parse_range
+    from lab.experiments.sensitivity import sensitivity
+
+    _check_lang(lang)
+    sc = _load(scenario)
+    ranges = _pairs(params, parse_range, "--params")
+    res = _guarded(
+        lambda: sensitivity(
+            sc,
+            ranges,
+            method=method,
+            samples=samples,
+            seeds=_seeds(seeds, first_seed),
+            days=days,
+            outputs=[m.strip() for m in outputs.split(",") if m.strip()],
+            out=out,
+            cluster=cluster,
+            workers=workers,
+            progress=False if quiet else None,
+            sample_seed=sample_seed,
+            lang=lang,
+        )
+    )
+    console, _ = _consoles()
+    key = "mu_star" if method == "morris" else "ST"
+    t = Table(
+        title=f"{escape(sc.name)} · {method} · {len(res.runs)} runs · rank 1 moves the metric most",
+        title_justify="left",
+    )
+    for c in ("metric", "rank", "parameter", key, "± 95%", "sigma" if key == "mu_star" else "S1"):
+        t.add_column(c, justify="left" if c in ("metric", "parameter") else "right")
+    for r in res.table.itertuples(index=False):
+        other = r.sigma if key == "mu_star" else r.S1
+        t.add_row(
+            escape(r.metric),
+            str(r.rank),
+            escape(r.parameter),
+            _fmt_number(r.importance),
+            _fmt_number(r.importance_conf),
+            _fmt_number(other),
+        )
+    console.print(t)
+    for m, why in res.skipped.items():
+        console.print(f"[yellow]not analysed:[/] {escape(m)}: {escape(why)}")
+    console.print(
+        f"wrote {escape(str(res.out))}/ (sensitivity.csv, sensitivity_<metric>.png, table.parquet, "
+        "runs/, manifest.json)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+# ---------------------------------------------------------------------- optimize
+@app.command("optimize")
+def optimize_cmd(
+    scenario: ScenarioArg,
+    params: Annotated[
+        list[str] | None,
+        typer.Option("--params", help="PATH=LOW:HIGH or PATH=A,B,C (repeat)"),
+    ] = None,
+    objective: Annotated[str, typer.Option(help="metric to optimise, e.g. margin_12m")] = (
+        "net_margin"
+    ),
+    direction: Annotated[str, typer.Option(help="maximize or minimize")] = "maximize",
+    constraint: Annotated[
+        list[str] | None,
+        typer.Option(help='e.g. "block_rate<=0.05" on the mean over seeds (repeat)'),
+    ] = None,
+    trials: Annotated[int, typer.Option(help="candidate plans to evaluate", min=1)] = 20,
+    batch: Annotated[
+        int,
+        typer.Option(
+            help="candidates evaluated together (fixed: same results for any workers)", min=1
+        ),
+    ] = 4,
+    sampler_seed: Annotated[int, typer.Option(help="seed of optuna's TPE sampler", min=0)] = 0,
+    seeds: Seeds = 4,
+    first_seed: FirstSeed = 0,
+    days: Days = None,
+    out: Out = None,
+    workers: Workers = None,
+    cluster: Cluster = None,
+    lang: Lang = "en",
+    quiet: Quiet = False,
+) -> None:
+    """Search for the best plan under constraints (optuna), every candidate on the same seeds."""
+    from lab.experiments.optimize import optimize
+
+    _check_lang(lang)
+    sc = _load(scenario)
+    spaces: dict[str, str] = {}
+    for text in params or []:
+        path, sep, spec = text.partition("=")
+        if not sep or not path.strip() or not spec.strip():
+            _fail(f"--params {text!r}: write PATH=LOW:HIGH or PATH=A,B,C")
+        spaces[path.strip()] = spec.strip()
+    res = _guarded(
+        lambda: optimize(
+            sc,
+            spaces,
+            objective=objective,
+            direction=direction,
+            constraints=constraint or [],
+            trials=trials,
+            batch=batch,
+            seeds=_seeds(seeds, first_seed),
+            days=days,
+            out=out,
+            cluster=cluster,
+            workers=workers,
+            progress=False if quiet else None,
+            sampler_seed=sampler_seed,
+            lang=lang,
+        )
+    )
+    console, _ = _consoles()
+    n_ok = int(res.trials["feasible"].sum())
+    cons = ", ".join(map(str, res.constraints)) or "none"
+    console.print(
+        f"[bold]{escape(sc.name)}[/] · {res.direction} {escape(res.objective)} · constraints: "
+        f"{escape(cons)} · {len(res.trials)} trials, {n_ok} feasible · {seeds} seed(s) each",
+        highlight=False,
+    )
+    if res.best is None:
+        console.print("[yellow]no trial met the constraints: no best plan written[/]")
+    else:
+        t = Table(title=f"best plan: trial {res.best['trial']}", title_justify="left")
+        t.add_column("parameter / metric")
+        t.add_column("value", justify="right")
+        for k, v in res.best["params"].items():
+            t.add_row(escape(k), escape(f"{v:.4g}" if isinstance(v, float) else str(v)))
+        t.add_row(f"[bold]{escape(res.objective)}[/]", _fmt_number(res.best["objective"]))
+        for c in res.constraints:
+            t.add_row(
+                escape(c.metric), _fmt_number(res.best["metrics"].get(c.metric, float("nan")))
+            )
+        console.print(t)
+    console.print(
+        f"wrote {escape(str(res.out))}/ (trials.csv, trials.parquet, "
+        f"{'best.yaml, ' if res.best else ''}best.json, history.png, runs/, manifest.json)",
+        highlight=False,
+        soft_wrap=True,
+    )

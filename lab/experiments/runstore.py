@@ -1,0 +1,278 @@
+"""Runs of an experiment, executed anywhere and streamed to a parquet dataset on disk.
+
+An experiment folder holds ``manifest.json`` (command, base scenario hash, the
+design and its key, lab version, git commit) and ``runs/``: one small parquet
+file per finished run, named by its run id and written atomically (temporary
+file, then rename).  Hence:
+
+* **resume**: running the same experiment again skips every id already on disk;
+* **no duplicates, no losses**: a run is either one complete file or nothing (a
+  half-written temporary file never has the ``<id>.parquet`` name);
+* **bounded memory**: workers return one row of metrics, which is written at once;
+  the client never holds the runs;
+* the folder of a *different* design is refused (:class:`DesignMismatch`).
+
+Read the whole dataset with ``pandas.read_parquet(folder / "runs")``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lab.analysis.headline import HEADLINE_METRICS, headline_metrics
+from lab.experiments.design import DesignError, RunSpec, apply_overrides
+from lab.io import atomic_file, write_parquet
+
+__all__ = [
+    "EXPERIMENT_METRICS",
+    "METRIC_ALIASES",
+    "DesignMismatch",
+    "RunStore",
+    "check_metric",
+    "evaluate",
+    "experiment_metrics",
+]
+
+#: metrics of every experiment run: the headline metrics plus the 12-month margin
+EXPERIMENT_METRICS: dict[str, str] = {
+    **HEADLINE_METRICS,
+    "margin_12m": "net margin over the first 365 days (CNY; NaN for runs shorter than 365 days)",
+}
+
+#: short names accepted for objectives, constraints and sensitivity outputs
+METRIC_ALIASES: dict[str, str] = {
+    "ltv": "ltv_margin",
+    "margin": "net_margin",
+    "fatigue": "mean_fatigue",
+}
+
+
+def experiment_metrics(result) -> dict[str, float]:
+    """:data:`EXPERIMENT_METRICS` of one run: headline metrics and ``margin_12m``."""
+    out = headline_metrics(result)
+    daily = result.daily
+    out["margin_12m"] = (
+        float(daily["net_margin"].iloc[:365].sum()) if len(daily) >= 365 else float("nan")
+    )
+    return out
+
+
+def check_metric(name: str, arg: str, days: int | None = None) -> str:
+    """The metric ``name`` (or its alias) as a column name; DesignError listing valid names."""
+    key = METRIC_ALIASES.get(name, name)
+    if key not in EXPERIMENT_METRICS:
+        valid = ", ".join(
+            [*EXPERIMENT_METRICS, *(f"{a} (= {b})" for a, b in METRIC_ALIASES.items())]
+        )
+        raise DesignError(f"{arg}: unknown metric {name!r}; valid: {valid}")
+    if key == "margin_12m" and days is not None and days < 365:
+        raise DesignError(
+            f"{arg}: margin_12m needs runs of at least 365 days (these run {days}); "
+            "use net_margin (the margin over the run) or --days 365"
+        )
+    return key
+
+
+class DesignMismatch(DesignError):
+    """The output folder holds an experiment with a different design."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def design_key(design: dict) -> str:
+    """Short hash of a design (what makes two experiments the same experiment)."""
+    blob = json.dumps(design, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+class RunStore:
+    """The experiment folder: manifest plus one parquet file per finished run.
+
+    Parameters
+    ----------
+    folder : path
+    kind : str
+        ``sweep``, ``sensitivity`` or ``optimize``.
+    design : dict
+        JSON-able description of the experiment; its hash is the design key.
+    base : dict
+        ``{"name", "hash"}`` of the base scenario.
+    """
+
+    def __init__(self, folder: str | Path, kind: str, design: dict, base: dict) -> None:
+        from lab import __version__
+        from lab.results import git_commit
+
+        self.folder = Path(folder)
+        self.runs = self.folder / "runs"
+        self.key = design_key({"kind": kind, "base": base["hash"], **design})
+        self.stamp = {
+            "experiment": kind,
+            "design_key": self.key,
+            "base_scenario": base["name"],
+            "base_scenario_hash": base["hash"],
+            "lab_version": __version__,
+            "git_commit": git_commit(),
+        }
+        self.manifest = {
+            **self.stamp,
+            "command": " ".join(sys.argv) if sys.argv and sys.argv[0] else "python",
+            "created_utc": _now(),
+            "design": design,
+        }
+
+    def check(self) -> RunStore:
+        """Refuse a folder that holds something else (writes nothing)."""
+        path = self.folder / "manifest.json"
+        if self.folder.exists() and not self.folder.is_dir():
+            raise DesignError(f"--out {self.folder}: exists and is not a folder")
+        if path.is_file():
+            old = json.loads(path.read_text(encoding="utf-8"))
+            if old.get("design_key") != self.key:
+                raise DesignMismatch(
+                    f"--out {self.folder} holds a different {old.get('experiment', 'experiment')} "
+                    f"(design {old.get('design_key')}, base scenario "
+                    f"{old.get('base_scenario')}@{old.get('base_scenario_hash')}; this one is design "
+                    f"{self.key} on {self.stamp['base_scenario']}@{self.stamp['base_scenario_hash']}). "
+                    "Use another --out, or delete that folder to start over."
+                )
+            self.manifest["created_utc"] = old.get("created_utc", self.manifest["created_utc"])
+        elif self.folder.is_dir() and any(self.folder.iterdir()):
+            raise DesignMismatch(
+                f"--out {self.folder}: the folder exists, is not empty and has no manifest.json "
+                "of an experiment; use another --out"
+            )
+        return self
+
+    def open(self, executor: str | None = None) -> RunStore:
+        """Check the folder, then create it and write the manifest (``executor``: where runs go)."""
+        self.check()
+        if executor:
+            self.manifest["executor"] = executor
+        self.runs.mkdir(parents=True, exist_ok=True)
+        self.write_json("manifest.json", self.manifest)
+        return self
+
+    def write_json(self, name: str, data: dict) -> None:
+        with atomic_file(self.folder / name) as tmp:
+            tmp.write_text(
+                json.dumps(data, indent=2, ensure_ascii=False, default=_json_default),
+                encoding="utf-8",
+            )
+
+    def done_ids(self) -> set[str]:
+        """Ids of the runs on disk (complete files only)."""
+        if not self.runs.is_dir():
+            return set()
+        return {p.name[: -len(".parquet")] for p in self.runs.glob("*.parquet") if p.name[0] != "."}
+
+    def write_run(self, run_id: str, row: dict) -> None:
+        """Write one finished run atomically as ``runs/<run_id>.parquet``."""
+        path = self.runs / f"{run_id}.parquet"
+        with atomic_file(path) as tmp:
+            write_parquet(pd.DataFrame([row]), tmp, {**self.stamp, "seed": row.get("seed", "")})
+
+    def read_runs(self, ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """The stored rows (all, or those of ``ids``) as one table, sorted by run id."""
+        import pyarrow.dataset as ds
+
+        have = self.done_ids()
+        wanted = sorted(have if ids is None else set(ids) & have)
+        if not wanted:
+            return pd.DataFrame(columns=["run_id"])
+        files = [str(self.runs / f"{i}.parquet") for i in wanted]
+        df = ds.dataset(files, format="parquet").to_table().to_pandas()
+        return df.sort_values("run_id", ignore_index=True)
+
+
+def _json_default(x):
+    if hasattr(x, "item"):
+        return x.item()
+    return str(x)
+
+
+def _run_task(task: tuple) -> dict:
+    """Worker: run one spec and return its row of metrics (module-level so it pickles)."""
+    from lab.api import run
+
+    rid, scenario, seed, days, metrics = task
+    res = run(scenario, seed=seed, days=days)
+    row = {"run_id": rid, "seed": int(seed), "days": int(res.days)}
+    row["scenario_hash"] = res.meta["scenario_hash"]
+    for k, v in metrics(res).items():
+        row[k] = float(v)
+    return row
+
+
+def evaluate(
+    specs: Sequence[RunSpec],
+    base: dict,
+    store: RunStore,
+    executor,
+    metrics: Callable = experiment_metrics,
+    progress: bool | None = None,
+    description: str = "runs",
+) -> int:
+    """Run every spec whose id is not on disk yet, writing each row as it finishes.
+
+    Returns
+    -------
+    int
+        Number of runs executed now (the others were already done).
+    """
+    from lab.experiments.pool import _progress_bar
+
+    done = store.done_ids()
+    todo: dict[str, RunSpec] = {}
+    for s in specs:
+        if s.run_id not in done:
+            todo.setdefault(s.run_id, s)
+    tasks = (
+        (rid, (rid, apply_overrides(base, dict(s.overrides)), s.seed, s.days, metrics))
+        for rid, s in todo.items()
+    )
+    unique = len({s.run_id for s in specs})
+    with _progress_bar(unique, description, progress) as bar:
+        job = bar.add_task(description, total=unique, completed=unique - len(todo))
+        for rid, row in executor.stream(_run_task, tasks):
+            store.write_run(rid, row)
+            bar.advance(job)
+    return len(todo)
+
+
+def finite_mean(values) -> float:
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else math.nan
+
+
+def run_table(specs: Sequence[RunSpec], store: RunStore) -> pd.DataFrame:
+    """One row per spec: ``point``, the parameters, ``seed``, ``run_id`` and the metrics."""
+    design = pd.DataFrame(
+        [
+            {
+                "point": s.point,
+                **{p.path: v for p, v in s.overrides},
+                "seed": s.seed,
+                "run_id": s.run_id,
+            }
+            for s in specs
+        ]
+    )
+    runs = store.read_runs([s.run_id for s in specs]).drop(columns=["seed"], errors="ignore")
+    missing = set(design["run_id"]) - set(runs["run_id"])
+    if missing:
+        raise RuntimeError(f"{len(missing)} run(s) missing from {store.runs}")
+    out = design.merge(runs, on="run_id", how="left", validate="many_to_one")
+    return out.sort_values(["point", "seed"], ignore_index=True)

@@ -1,0 +1,263 @@
+"""Parameter sweeps: a grid of listed values and/or a Latin hypercube over ranges.
+
+Every design point runs with the same seeds (common random numbers), on local
+processes or a dask cluster (:mod:`lab.experiments.executors`); each finished run
+is written to the experiment folder at once (:mod:`lab.experiments.runstore`), so
+an interrupted sweep resumes where it stopped when run again.  The result is a
+tidy table: ``point``, one column per parameter, ``seed``, ``run_id`` and the
+metrics of :data:`~lab.experiments.runstore.EXPERIMENT_METRICS`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lab.experiments.design import (
+    DesignError,
+    Param,
+    RunSpec,
+    base_dump,
+    check_point,
+    grid_points,
+    levels,
+    lhs_points,
+    numeric_range,
+    resolve_param,
+    run_specs,
+)
+from lab.experiments.runstore import (
+    RunStore,
+    design_key,
+    evaluate,
+    experiment_metrics,
+    finite_mean,
+    run_table,
+)
+from lab.io import atomic_file, write_csv, write_parquet
+
+__all__ = ["SweepResult", "function_name", "seed_list", "sweep", "write_figure", "write_tables"]
+
+
+def function_name(fn: Callable) -> str:
+    """A stable name for a metric function (part of every run id)."""
+    if isinstance(fn, functools.partial):
+        return f"{function_name(fn.func)}{fn.args!r}{sorted(fn.keywords.items())!r}"
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def seed_list(seeds: int | Sequence[int], first_seed: int = 0) -> list[int]:
+    """``seeds`` as a list: an int n means ``first_seed .. first_seed + n - 1``."""
+    out = list(range(first_seed, first_seed + seeds)) if isinstance(seeds, int) else list(seeds)
+    out = [int(s) for s in out]
+    if not out:
+        raise DesignError("--seeds: at least one seed is needed")
+    if len(set(out)) != len(out):
+        raise DesignError(f"--seeds: seeds must be distinct, got {out}")
+    if any(not 0 <= s < 2**63 for s in out):
+        raise DesignError("--seeds: seeds must be in [0, 2**63)")
+    return out
+
+
+@dataclass
+class SweepResult:
+    """A finished (or resumed) sweep.
+
+    Attributes
+    ----------
+    out : pathlib.Path
+        The experiment folder (``manifest.json``, ``runs/``, ``table.parquet``, ``table.csv``).
+    params : list of Param
+    specs : list of RunSpec
+    executed : int
+        Runs executed by this call (the others were on disk already).
+    where : str
+        Where they ran (local processes or the dask cluster).
+    """
+
+    out: Path
+    params: list[Param]
+    specs: list[RunSpec]
+    store: RunStore = field(repr=False)
+    executed: int = 0
+    where: str = ""
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per run: point, parameters, seed, run_id, metrics (read from disk)."""
+        return run_table(self.specs, self.store)
+
+    def summary(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+        """Mean over seeds per design point (finite runs), for ``metrics`` (default: all)."""
+        t = self.table
+        cols = [p.path for p in self.params]
+        names = list(metrics) if metrics is not None else _metric_columns(t)
+        g = t.groupby("point", sort=True)
+        out = g[cols].first() if cols else pd.DataFrame(index=g.size().index)
+        for m in names:
+            out[m] = g[m].apply(finite_mean)
+        out["n_seeds"] = g.size()
+        return out.reset_index()
+
+
+def _metric_columns(t: pd.DataFrame) -> list[str]:
+    skip = {"point", "seed", "run_id", "days", "scenario_hash"}
+    return [c for c in t.columns if c not in skip and pd.api.types.is_float_dtype(t[c])]
+
+
+def build_points(
+    scenario,
+    grid: Mapping[str, Sequence[Any]] | None,
+    ranges: Mapping[str, tuple[Any, Any]] | None,
+    samples: int | None,
+    design: str,
+    design_seed: int,
+) -> tuple[list[Param], list[dict], dict]:
+    """Resolve parameters and build the design points; every point is validated up front."""
+    if design not in ("lhs", "grid"):
+        raise DesignError(f"--design {design!r}: use lhs or grid")
+    grid, ranges = dict(grid or {}), dict(ranges or {})
+    gp = {resolve_param(scenario, k, "--set"): v for k, v in grid.items()}
+    rp = {resolve_param(scenario, k, "--range"): v for k, v in ranges.items()}
+    params = [*gp, *rp]
+    seen: dict[str, str] = {}
+    for p in params:
+        if p.canonical in seen:
+            raise DesignError(f"parameter {p.path!r} is given twice (as {seen[p.canonical]!r})")
+        seen[p.canonical] = p.path
+    grid_vals = {}
+    for p, vals in gp.items():
+        vals = [vals] if isinstance(vals, str) or not isinstance(vals, Sequence) else vals
+        coerced = [p.coerce(v, f"--set {p.path}") for v in vals]
+        if len(set(map(repr, coerced))) != len(coerced):
+            raise DesignError(f"--set {p.path}: values repeat: {coerced}")
+        grid_vals[p] = coerced
+    bounds = {p: numeric_range(p, lo, hi, f"--range {p.path}") for p, (lo, hi) in rp.items()}
+    if bounds and (samples is None or samples < 1):
+        raise DesignError("--samples: give the number of samples (>= 1) for --range")
+    if bounds and design == "grid":
+        grid_vals.update({p: levels(lo, hi, p, samples) for p, (lo, hi) in bounds.items()})
+        bounds = {}
+    sampled = lhs_points(bounds, samples, design_seed) if bounds else [{}]
+    points = [{**g, **s} for g in grid_points(grid_vals) for s in sampled]
+    base = base_dump(scenario)
+    for pt in points:
+        arg = "--range" if any(p in bounds for p in pt) else "--set"
+        check_point(base, pt, arg)
+    spec = {
+        "grid": {p.canonical: v for p, v in grid_vals.items()},
+        "ranges": {p.canonical: list(b) for p, b in bounds.items()},
+        "samples": samples if bounds else None,
+        "design": design,
+        "design_seed": design_seed if bounds else None,
+    }
+    return params, points, spec
+
+
+def sweep(
+    scenario,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    ranges: Mapping[str, tuple[Any, Any]] | None = None,
+    samples: int | None = None,
+    design: str = "lhs",
+    seeds: int | Sequence[int] = 4,
+    days: int | None = None,
+    out: str | Path | None = None,
+    cluster: Any = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+    design_seed: int = 0,
+    metrics: Callable = experiment_metrics,
+) -> SweepResult:
+    """Run a scenario over a grid of values and/or a Latin hypercube of ranges, with seeds.
+
+    Parameters
+    ----------
+    scenario : Scenario, dict or path
+        The base scenario.
+    grid : mapping, optional
+        Path -> list of values (every combination runs), e.g.
+        ``{"strategies.discount_cadence.every_days": [7, 14, 28]}``.
+    ranges : mapping, optional
+        Path -> ``(low, high)``, sampled with ``samples`` Latin hypercube points
+        (``design="lhs"``, seeded by ``design_seed``) or ``samples`` evenly spaced
+        levels each (``design="grid"``).  Combined with ``grid`` as a product.
+    samples : int, optional
+        Number of samples (needed with ``ranges``).
+    seeds : int or sequence of int
+        Seeds run at every point (an int n means 0..n-1): common random numbers.
+    days : int, optional
+        Override the scenario's length.
+    out : path, optional
+        Experiment folder (default ``reports/sweep-<name>-<design key>``).  Running
+        the same sweep into it again resumes; a different sweep is refused.
+    cluster : str or distributed.Client, optional
+        Dask scheduler address or client (default: env ``LAB_DASK_SCHEDULER``, else
+        local processes).
+    workers : int, optional
+        Local processes (default: the cores).
+    progress : bool, optional
+        Progress bar on stderr (default: when stderr is a terminal).
+    metrics : callable
+        ``RunResult -> dict[str, float]``, module-level (it runs in the workers).
+
+    Returns
+    -------
+    SweepResult
+        ``.table`` (tidy: point, parameters, seed, run_id, metrics) and ``.summary()``.
+
+    Examples
+    --------
+    >>> res = lab.sweep("scenarios/baseline.yaml",
+    ...                 grid={"strategies.discount_cadence.depth": [0.1, 0.2, 0.3]},
+    ...                 seeds=4, days=120, out="reports/sweep-depth")   # doctest: +SKIP
+    >>> res.summary(["net_margin", "block_rate"])                      # doctest: +SKIP
+    """
+    from lab.api import as_scenario
+    from lab.experiments.executors import open_executor
+    from lab.scenario import scenario_hash
+
+    sc = as_scenario(scenario)
+    seeds = seed_list(seeds)
+    if days is not None and not 1 <= int(days) <= 3650:
+        raise DesignError(f"--days {days}: must be between 1 and 3650")
+    params, points, spec = build_points(sc, grid, ranges, samples, design, design_seed)
+    base = {"name": sc.name, "hash": scenario_hash(sc)}
+    mname = function_name(metrics)
+    spec.update(seeds=seeds, days=days, metrics=mname)
+    folder = Path(out) if out is not None else _default_out(sc.name, spec, base)
+    store = RunStore(folder, "sweep", spec, base).check()
+    specs = run_specs(base["hash"], points, seeds, days, mname)
+    with open_executor(workers, cluster) as ex:
+        store.open(ex.where)
+        executed = evaluate(specs, base_dump(sc), store, ex, metrics, progress, f"sweep {sc.name}")
+    res = SweepResult(folder, params, specs, store, executed, ex.where)
+    write_tables(res.table, store)
+    return res
+
+
+def _default_out(name: str, spec: dict, base: dict) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    return Path("reports") / f"sweep-{safe}-{design_key({'base': base['hash'], **spec})}"
+
+
+def write_tables(table: pd.DataFrame, store: RunStore, stem: str = "table") -> None:
+    """Write the consolidated table as ``<stem>.parquet`` and ``<stem>.csv`` (atomic, stamped)."""
+    for suffix, writer in ((".parquet", write_parquet), (".csv", write_csv)):
+        with atomic_file(store.folder / f"{stem}{suffix}") as tmp:
+            writer(table, tmp, store.stamp)
+
+
+def write_figure(path: Path, draw: Callable, figsize: tuple[float, float] = (7.0, 4.0)) -> None:
+    """Draw with ``draw(ax)`` on a new figure (no pyplot, no window) and save it atomically."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    draw(fig.add_subplot())
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=150, format="png")
