@@ -26,20 +26,21 @@ from scipy.special import gammaincinv
 
 from lab.agents.acquisition import Acquirer, ReferralTerms
 from lab.agents.behaviour import KERNEL_STREAMS, KPI, PARAMS, pack_params, step_customers
+from lab.market import MarketState
 from lab.plan import DayPlan
 from lab.population import CHANNELS, Population
 from lab.rng import RandomStreams
 from lab.scenario import Scenario
 from lab.strategies import RUNTIME_BY_TYPE
 
-__all__ = ["COST_KINDS", "STEP_ORDER", "PoolModel", "PoolTooLarge"]
+__all__ = ["COST_KINDS", "MARKET_KPIS", "STEP_ORDER", "PoolModel", "PoolTooLarge"]
 
 _SHARE_FACTOR = PARAMS.index("share_factor")
 _REFERRAL_ON = PARAMS.index("referral_on")
 
 STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("calendar", "advance the SimPy calendar to today: promotions and big sales due today start or end"),
-    ("acquisition", "stock import, paid acquisition and staff invites add customers (traits drawn, welcome message)"),
+    ("acquisition", "seed customers (KOC), stock import, paid acquisition, staff invites and organic joins add customers (traits drawn, welcome message); with a market, from the part not yet won"),
     ("groups", "community groups (mesa Agents) take in newcomers and update health from yesterday's messages; quiet (dead) groups stop delivering group contacts"),
     ("strategies act", "each enabled strategy writes today's offers and contacts into the day plan (caps, blocks enforced)"),
     ("decay", "fatigue and remembered contact load decay"),
@@ -51,9 +52,20 @@ STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("lifecycle", "stage from days since the last order: active, silent, sleeping, churned"),
     ("orders", "order values drawn (gamma-gamma), discounts and margin booked, order log appended"),
     ("strategies after orders", "strategies react to today's orders (membership upsell, stored value, tasks)"),
-    ("referral joins", "friends of today's sharers join the pool; rewards booked"),
+    ("referral joins", "friends of today's sharers join the pool (with a market: invitations along the social graph, then word of mouth); rewards booked"),
     ("record", "daily KPIs collected (mesa DataCollector)"),
 )  # fmt: skip
+
+#: daily KPIs of a run with a finite market (``market.size``), after the core ones
+MARKET_KPIS: tuple[str, ...] = (
+    "market_remaining",
+    "market_reached_share",
+    "invitations",
+    "invitations_accepted",
+    "word_of_mouth_talks",
+    "word_of_mouth_joins",
+    "paid_cac_multiplier",
+)
 
 #: cost lines every run books (strategies may add their own)
 COST_KINDS: tuple[str, ...] = (
@@ -91,6 +103,7 @@ class PoolModel(mesa.Model):
         self.day = 0
         self.streams = RandomStreams(seed)
         self.segment_names = scenario.traits.segment_names()
+        self.market: MarketState | None = self._build_market()
         self.segment_codes = {s: i for i, s in enumerate(self.segment_names)}
         self.pop = Population(capacity=self._initial_capacity())
         self.plan = DayPlan(scenario.contacts)
@@ -130,6 +143,21 @@ class PoolModel(mesa.Model):
         )
 
     # ---------------------------------------------------------------- set-up
+    def _build_market(self) -> MarketState | None:
+        """The finite market and its social graph (``market.size``), or None.
+
+        The market's segments join the segment labels (a customer's segment is
+        their person's).
+        """
+        mk = self.scenario.market
+        if not mk.enabled:
+            return None
+        shares_of = mk.segments or self.scenario.traits.default.segments
+        labels = sorted(shares_of)
+        self.segment_names = sorted(set(self.segment_names) | set(labels))
+        shares = np.array([shares_of[s] for s in labels], dtype=np.float64)
+        return MarketState(mk, self.streams, labels, shares)
+
     def _initial_capacity(self) -> int:
         a = self.scenario.acquisition
         guess = a.stock_import.total_customers if a.stock_import.enabled else 0
@@ -256,6 +284,8 @@ class PoolModel(mesa.Model):
         names += ["gross_margin", *[f"revenue_{k}" for k in self.revenue_kinds]]
         names += [*[f"cost_{k}" for k in self.cost_kinds], "net_margin"]
         names += [f"contacts_{tp}" for tp in self.plan.touchpoints] + self.extra_kpis
+        if self.market is not None:
+            names += list(MARKET_KPIS)
         return names
 
     # ---------------------------------------------------------------- the day
@@ -392,6 +422,15 @@ class PoolModel(mesa.Model):
         t["mean_fatigue"] = k[KPI.index("fatigue_sum")] / alive
         t["mean_ref_price"] = k[KPI.index("ref_price_sum")] / alive
         t["customers"] = float(self.pop.n)
+        m = self.market
+        if m is not None:  # the kernel counted friends reached; only those who joined count
+            t["referred"] = float(referred)
+            t["market_remaining"] = float(m.remaining)
+            t["market_reached_share"] = m.customers / m.size
+            t.setdefault(
+                "paid_cac_multiplier",
+                (m.size / max(m.remaining, 1)) ** m.cfg.paid_cac_scarcity_elasticity,
+            )
         t["gross_margin"] = t["gmv"] - t["cogs"]
         revenues = sum(t["revenue_" + kind] for kind in self.revenue_kinds)
         costs = sum(t["cost_" + kind] for kind in self.cost_kinds)

@@ -14,8 +14,12 @@ __all__ = ["CHANNELS", "STAGES", "STATE_SPEC", "Population"]
 
 #: lifecycle stages; "prospect" = added to the pool but never ordered (加了未下单)
 STAGES: tuple[str, ...] = ("prospect", "active", "silent", "sleeping", "churned")
-#: acquisition channels, in the order they are processed each day
-CHANNELS: tuple[str, ...] = ("stock_import", "paid", "staff_invite", "referral")
+#: acquisition channels.  Each day: seed customers (KOC), stock import, paid, staff
+#: invites and organic joins at the start of the day, referrals at its end.  "organic"
+#: (people who find the brand on their own, Bass p) and "seed" (KOC recruited on
+#: purpose) exist only with a finite market (``market.size``); they are last so
+#: the codes of the others are unchanged.
+CHANNELS: tuple[str, ...] = ("stock_import", "paid", "staff_invite", "referral", "organic", "seed")
 
 #: name -> (dtype, initial value, description).  Traits are drawn once at acquisition;
 #: states change during the run.
@@ -26,6 +30,8 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "cohort_day": ("int32", -1, "day of acquisition"),
     "segment": ("int8", -1, "persona segment code"),
     "referrer": ("int64", -1, "customer_id of the inviter, -1 if none"),
+    "person": ("int64", -1, "person (node) of the market's social graph, -1 without a market"),
+    "community": ("int32", -1, "the person's community in the social graph, -1 if none"),
     # traits
     "propensity": ("float64", 0.0, "base purchase rate, 1/day"),
     "p_drop_purchase": ("float32", 0.0, "chance to drop out for good after each purchase"),

@@ -25,7 +25,7 @@ from lab.io import atomic_folder, write_csv, write_parquet
 from lab.population import CHANNELS, STAGES
 from lab.scenario import Scenario, dump_scenario, scenario_hash
 
-__all__ = ["CustomerJourney", "RunResult", "git_commit", "provenance"]
+__all__ = ["CustomerJourney", "RunResult", "git_commit", "provenance", "referral_roots"]
 
 TABLES = ("daily", "transactions", "customers")
 
@@ -75,7 +75,13 @@ class CustomerJourney:
         p = self.profile
         lines = [
             f"customer {self.customer_id}: {p['segment']} via {p['channel']} on {p['cohort_date']:%Y-%m-%d}"
-            + (f", invited by {p['referrer']}" if p["referrer"] >= 0 else ""),
+            + (f", invited by {p['referrer']}" if p["referrer"] >= 0 else "")
+            + (
+                f" (person {p['person']}, community {p['community']}, "
+                f"referral depth {p['referral_depth']})"
+                if p.get("person", -1) >= 0
+                else ""
+            ),
             "  traits: "
             + ", ".join(
                 f"{k}={p[k]:.3g}"
@@ -196,6 +202,7 @@ class RunResult:
         df["rfm_class"] = pd.Categorical.from_codes(p["rfm_class"], categories=list(RFM_CLASSES))
         df["mean_order_value"] = _mean_order_value(self.scenario, p)
         df["n_orders_in_run"] = p["n_orders"] - p["prior_orders"]
+        df["root"], df["referral_depth"] = referral_roots(p["referrer"])
         return df
 
     @property
@@ -300,13 +307,43 @@ def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
     return pd.read_csv(path, comment="#"), meta
 
 
+def referral_roots(referrer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Root (first inviter of the chain) and depth of every customer's referral tree.
+
+    A customer who was not invited is the root of their own tree, at depth 0; an
+    invitee's root is their inviter's root and their depth one more.  Inviters
+    always hold lower ids than their invitees (they joined first), which the
+    vectorised pointer jumping below does not need but the tests check.
+
+    Parameters
+    ----------
+    referrer : numpy.ndarray of int
+        ``customer_id`` of each customer's inviter, -1 if none.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``root`` (int64) and ``depth`` (int32) per customer.
+    """
+    ref = np.asarray(referrer, dtype=np.int64)
+    ids = np.arange(ref.size, dtype=np.int64)
+    up = np.where(ref >= 0, ref, ids)  # roots point to themselves
+    depth = (ref >= 0).astype(np.int32)  # hops covered by ``up``
+    while True:  # pointer doubling: log2(max depth) rounds
+        nxt = up[up]
+        if np.array_equal(nxt, up):
+            return up, depth
+        depth = depth + depth[up]
+        up = nxt
+
+
 def _mean_order_value(scenario: Scenario, p: dict) -> np.ndarray:
     shapes = np.array([scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS])
     return shapes[p["channel"]] / p["basket_rate"]
 
 
 _CUSTOMER_COLUMNS = (
-    "rkey", "channel", "cohort_day", "segment", "referrer",
+    "rkey", "channel", "cohort_day", "segment", "referrer", "person", "community",
     "propensity", "p_drop_purchase", "p_drop_day", "basket_rate", "deal_proneness",
     "tolerance", "referral_propensity", "trust", "fatigue", "ref_price",
     "n_orders", "n_trials", "prior_orders", "last_purchase", "stage", "alive",
@@ -320,4 +357,6 @@ _INTEGER_KPIS = {
     "customers", "prospect", "active", "silent", "sleeping", "churned", "alive",
     "blocked_total", "new_blocks", "dropouts", "orders", "trial_orders", "promo_orders",
     "first_orders", "shares", "referred", "contacts", "customers_contacted", "offered",
+    "market_remaining", "invitations", "invitations_accepted", "word_of_mouth_talks",
+    "word_of_mouth_joins",
 }  # fmt: skip

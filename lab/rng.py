@@ -37,6 +37,7 @@ __all__ = [
     "child_keys",
     "identity_keys",
     "mix64",
+    "person_keys",
     "u01_scalar",
     "uniform",
     "uniform_numpy",
@@ -65,6 +66,11 @@ STREAMS: tuple[str, ...] = (
     "contact_reach",
     "strategy",
     "stock_history",
+    "market_graph",
+    "market_pick",
+    "market_accept",
+    "market_word_of_mouth",
+    "market_external",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -167,6 +173,19 @@ def identity_keys(channel_code: int, day: int, first: int, count: int) -> np.nda
     base = (np.uint64(channel_code + 1) << np.uint64(56)) ^ (np.uint64(day) << np.uint64(32))
     with np.errstate(over="ignore"):
         return mix64(mix64(idx ^ base) + _GOLDEN)
+
+
+def person_keys(persons: np.ndarray) -> np.ndarray:
+    """Identity keys of people of a finite market (``market.size``), by graph node.
+
+    With a market, who a customer is no longer depends on the channel that brought
+    them: the same person has the same traits and draws whether a friend invited
+    them or an ad found them.  The tag ``7 << 56`` keeps these keys apart from
+    :func:`identity_keys` (channel codes 0..5 use tags 1..6).
+    """
+    idx = np.asarray(persons, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return mix64(mix64(idx ^ (np.uint64(7) << np.uint64(56))) + _GOLDEN)
 
 
 def child_keys(parent_keys: np.ndarray, counts: np.ndarray) -> np.ndarray:

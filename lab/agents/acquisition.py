@@ -12,6 +12,15 @@
 Every new customer gets a stable identity key (:mod:`lab.rng`), traits drawn from
 the channel's distributions, a welcome message (欢迎语) that lifts trust, and a
 channel and cohort day.
+
+With a finite market (``market.size``, :mod:`lab.market`) every channel draws
+people from the part of the market not yet won, capped by it: a customer is a
+person of the social graph (``person``, ``community``, segment from the graph,
+identity key from the person); paid acquisition pays a scarcity multiplier
+``(size / remaining) ** paid_cac_scarcity_elasticity`` on its unit cost (so a fixed
+budget buys fewer); referral invitations travel along ties and may be declined;
+seed customers (KOC) and organic joins (Bass p) are two more channels, and word of
+mouth (Bass q) brings friends of customers at the end of each day.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from scipy.stats import poisson
 from lab.agents.behaviour import poisson_inverse
 from lab.agents.traits import draw_traits, inviter_uniforms
 from lab.population import CHANNELS
-from lab.rng import child_keys, identity_keys
+from lab.rng import child_keys, identity_keys, person_keys
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.model import PoolModel
@@ -103,13 +112,51 @@ class Acquirer:
         fo = model.scenario.first_order
         self._welcome = fo.welcome_quality * fo.welcome_trust_gain if fo.enabled else 0.0
         self._barriers = fo.enabled
+        self.market = model.market
+        if self.market is not None:
+            self._seg_code = np.array(
+                [model.segment_codes[s] for s in self.market.segment_labels], dtype=np.int8
+            )
 
     # ------------------------------------------------------------------ channels
     def acquire(self, day: int) -> None:
-        """Add today's stock-import, paid and staff-invite customers."""
+        """Add today's seed (KOC), stock-import, paid, staff-invite and organic customers."""
+        if self.market is not None:
+            self._seeds(day)
         self._stock(day)
         self._paid(day)
         self._staff(day)
+        if self.market is not None:
+            self._organic(day)
+
+    def _people(self, ring: int, count: int, day: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Identity keys (and persons, with a market) of ``count`` people for channel ``ring``."""
+        if self.market is None:
+            return identity_keys(ring, day, 0, count), None
+        persons = self.market.take(ring, count, day)
+        return person_keys(persons), persons
+
+    def _seeds(self, day: int) -> None:
+        c = self.market.cfg.seed_customers
+        if c.count <= 0 or day != c.join_day:
+            return
+        if c.selection == "degree":
+            persons = self.market.most_connected(c.count)
+        else:
+            persons = self.market.take(CHANNELS.index("seed"), c.count, day)
+        if persons.size == 0:
+            return
+        sl = self.add("seed", day, person_keys(persons), persons=persons)
+        if c.referral_propensity is not None:
+            self.model.pop.referral_propensity[sl] = c.referral_propensity
+
+    def _organic(self, day: int) -> None:
+        p = self.market.cfg.external_adoption_per_day
+        if p <= 0:
+            return
+        persons = self.market.external(day, p)
+        if persons.size:
+            self.add("organic", day, person_keys(persons), persons=persons)
 
     def _stock(self, day: int) -> None:
         c = self.cfg.stock_import
@@ -119,8 +166,13 @@ class Acquirer:
         count = due - self.stock_added
         if count <= 0:
             return
-        keys = identity_keys(0, 0, self.stock_added, count)
+        if self.market is None:
+            keys, persons = identity_keys(0, 0, self.stock_added, count), None
+        else:
+            keys, persons = self._people(0, count, day)
         self.stock_added += count
+        if keys.size == 0:
+            return
         streams = self.model.streams
         mu = max(c.prior_orders_mean - 1.0, 0.0)  # <= 19 (schema), within the kernel's inversion
         extra = poisson_inverse(streams.uniform("stock_history", 0, keys), mu) if mu > 0 else 0
@@ -128,20 +180,38 @@ class Acquirer:
         recency = np.floor(
             streams.uniform("stock_history", 1, keys) * (c.prior_recency_max_days + 1)
         ).astype(np.int32)
-        self.add("stock_import", day, keys, prior_orders=prior, last_purchase=day - recency)
+        self.add(
+            "stock_import",
+            day,
+            keys,
+            prior_orders=prior,
+            last_purchase=day - recency,
+            persons=persons,
+        )
 
     def _paid(self, day: int) -> None:
         c = self.cfg.paid
         if not c.enabled or day < c.start_day or (c.end_day is not None and day > c.end_day):
             return
-        volume = paid_volume(c.daily_budget_cny, c.base_cac_cny, c.saturation_customers_per_day)
+        scarcity = 1.0
+        if self.market is not None:  # the easy customers go first: each one costs more
+            m = self.market
+            scarcity = (m.size / max(m.remaining, 1)) ** m.cfg.paid_cac_scarcity_elasticity
+            self.model.today["paid_cac_multiplier"] = scarcity
+        volume = paid_volume(
+            c.daily_budget_cny / scarcity, c.base_cac_cny, c.saturation_customers_per_day
+        )
         whole = math.floor(volume)
         count = whole + int(self.model.streams.scalar("acquire_count", day, 1) < volume - whole)
         if count <= 0:
             return
-        cost = count * c.base_cac_cny * (1.0 + count / c.saturation_customers_per_day)
+        keys, persons = self._people(1, count, day)
+        count = keys.size
+        if count == 0:
+            return
+        cost = count * c.base_cac_cny * (1.0 + count / c.saturation_customers_per_day) * scarcity
         self.model.book("paid_acquisition", cost)
-        self.add("paid", day, identity_keys(1, day, 0, count))
+        self.add("paid", day, keys, persons=persons)
 
     def _staff(self, day: int) -> None:
         c = self.cfg.staff_invite
@@ -152,26 +222,46 @@ class Acquirer:
         count = int(poisson.ppf(self.model.streams.scalar("acquire_count", day, 2), mu))
         if count <= 0:
             return
+        keys, persons = self._people(2, count, day)
+        count = keys.size
+        if count == 0:
+            return
         self.model.book("staff_bonus", count * c.bonus_per_invite_cny)
-        self.add("staff_invite", day, identity_keys(2, day, 0, count))
+        self.add("staff_invite", day, keys, persons=persons)
 
     def add_referrals(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> int:
-        """Friends brought by today's sharers join the pool; rewards are booked."""
-        terms = self.model.referral_terms
+        """Friends brought by today's sharers join the pool; rewards are booked.
+
+        Returns the number who joined.  With a market, ``friends`` are the friends
+        each sharer reaches (invites), not all of whom join, and word of mouth adds
+        its own joiners.
+        """
+        if self.market is not None:
+            return self._add_referrals_market(day, inviter_slots, friends)
         total = int(friends.sum())
         if total == 0:
             return 0
         pop = self.model.pop
         parent = pop.rkey[inviter_slots]
         keys = child_keys(parent, friends)
+        self._book_rewards(friends, total)
+        np.add.at(pop.referrals, inviter_slots, friends)
+        inviters = np.repeat(inviter_slots.astype(np.int64), friends)
+        self.add("referral", day, keys, referrer=inviters, parent_u=self._inviter_u(inviters))
+        return total
+
+    def _book_rewards(self, friends: np.ndarray, total: int) -> None:
+        """Book today's referral rewards: ``friends`` who joined per inviter, ``total`` in all."""
+        terms = self.model.referral_terms
         rewards = (friends // terms.invites_required).sum() * terms.reward_cny
         spent = float(rewards) + total * terms.invitee_reward_cny
         self.model.book("referral_rewards", spent)
         if terms.owner is not None:
             terms.owner.on_referral_spend(spent, total)
-        np.add.at(pop.referrals, inviter_slots, friends)
-        inviters = np.repeat(inviter_slots.astype(np.int64), friends)
-        parent_u = inviter_uniforms(
+
+    def _inviter_u(self, inviters: np.ndarray) -> dict[str, np.ndarray]:
+        pop = self.model.pop
+        return inviter_uniforms(
             self._specs,
             [CHANNELS[c] for c in pop.channel[inviters]],
             {
@@ -179,8 +269,51 @@ class Acquirer:
                 for k in ("propensity", "deal_proneness", "referral_propensity", "basket_rate")
             },
         )
-        self.add("referral", day, keys, referrer=inviters, parent_u=parent_u)
-        return total
+
+    def _add_referrals_market(
+        self, day: int, inviter_slots: np.ndarray, friends: np.ndarray
+    ) -> int:
+        """Invitations along the graph, then word of mouth; both join as ``referral``."""
+        model, pop, market = self.model, self.model.pop, self.market
+        joined = 0
+        if int(friends.sum()) > 0:
+            persons, idx, accepted = market.invite(
+                day, pop.person[inviter_slots], pop.rkey[inviter_slots], friends
+            )
+            model.today["invitations"] += persons.size
+            won = np.bincount(idx[accepted], minlength=inviter_slots.size)
+            n_won = int(won.sum())
+            model.today["invitations_accepted"] += n_won
+            if n_won:
+                self._book_rewards(won, n_won)
+                np.add.at(pop.referrals, inviter_slots, won)
+                inviters = inviter_slots[idx[accepted]].astype(np.int64)
+                self._join_referred(day, persons[accepted], inviters)
+                joined += n_won
+        rate = market.cfg.word_of_mouth_per_day
+        if rate > 0 and market.remaining > 0:
+            talkers = np.flatnonzero(pop.view("alive")).astype(np.int64)
+            persons, idx, talks = market.word_of_mouth(
+                day, pop.person[talkers], pop.rkey[talkers], rate
+            )
+            model.today["word_of_mouth_talks"] += talks
+            model.today["word_of_mouth_joins"] += persons.size
+            if persons.size:
+                inviters = talkers[idx]
+                np.add.at(pop.referrals, inviters, 1)
+                self._join_referred(day, persons, inviters)
+                joined += persons.size
+        return joined
+
+    def _join_referred(self, day: int, persons: np.ndarray, inviters: np.ndarray) -> None:
+        self.add(
+            "referral",
+            day,
+            person_keys(persons),
+            referrer=inviters,
+            parent_u=self._inviter_u(inviters),
+            persons=persons,
+        )
 
     def _stage_of(self, days_since: np.ndarray) -> np.ndarray:
         """Lifecycle stage code of customers with history (today's strategies see it)."""
@@ -198,8 +331,12 @@ class Acquirer:
         last_purchase: np.ndarray | None = None,
         referrer: np.ndarray | None = None,
         parent_u: dict[str, np.ndarray] | None = None,
+        persons: np.ndarray | None = None,
     ) -> slice:
-        """Append customers with identity ``keys`` joining on ``day`` through ``channel``."""
+        """Append customers with identity ``keys`` joining on ``day`` through ``channel``.
+
+        With a market, ``persons`` are their nodes in the social graph (required).
+        """
         model = self.model
         rho = self.cfg.referral.trait_correlation if parent_u is not None else 0.0
         traits = draw_traits(
@@ -227,6 +364,17 @@ class Acquirer:
             )
         if referrer is not None:
             cols["referrer"] = referrer
+        if self.market is not None:
+            if persons is None:
+                raise ValueError(f"channel {channel!r} added customers without persons")
+            g = self.market.graph
+            cols.update(
+                person=persons,
+                community=g.community[persons],
+                segment=self._seg_code[g.segment[persons]],
+            )
         sl = model.pop.append(len(keys), **cols)
+        if self.market is not None:
+            self.market.joined(persons, np.arange(sl.start, sl.stop, dtype=np.int32))
         model.count_new(channel, len(keys))
         return sl

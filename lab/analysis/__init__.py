@@ -29,6 +29,14 @@ from lab.analysis.headline import HEADLINE_METRICS, headline_metrics
 from lab.analysis.ltv import customer_ltv, ltv_by
 from lab.analysis.money import daily_discount_rate, discount_factor, order_values
 from lab.analysis.orders import OrderData, OrderLogError, as_order_data, read_order_log
+from lab.analysis.referral import (
+    bass_cumulative,
+    k_factor_by_period,
+    koc_reach,
+    market_reach,
+    referral_tree,
+    referral_trees,
+)
 from lab.analysis.repurchase import (
     inter_purchase_summary,
     inter_purchase_times,
@@ -47,6 +55,7 @@ __all__ = [
     "OrderLogError",
     "acquisition_costs",
     "as_order_data",
+    "bass_cumulative",
     "cac_by_channel",
     "cohort_retention",
     "cumulative_value",
@@ -62,13 +71,18 @@ __all__ = [
     "inter_purchase_summary",
     "inter_purchase_times",
     "k_factor",
+    "k_factor_by_period",
+    "koc_reach",
     "ltv_by",
+    "market_reach",
     "order_values",
     "payback_days",
     "promo_response",
     "promotions",
     "purchase_ladder",
     "read_order_log",
+    "referral_tree",
+    "referral_trees",
     "repurchase_rate",
     "rfm_class_sizes",
     "rfm_table",

@@ -25,6 +25,7 @@ from lab.plots.customers import (
 )
 from lab.plots.experiments import plot_optimization_history, plot_sensitivity
 from lab.plots.groups import plot_group_health
+from lab.plots.referral import plot_market_reach, plot_referral_cascade
 from lab.plots.series import plot_fatigue, plot_kpi, plot_survival
 
 register_cjk_font()
@@ -40,7 +41,9 @@ __all__ = [
     "plot_group_health",
     "plot_kpi",
     "plot_ltv_distribution",
+    "plot_market_reach",
     "plot_optimization_history",
+    "plot_referral_cascade",
     "plot_rfm_grid",
     "plot_sensitivity",
     "plot_survival",
