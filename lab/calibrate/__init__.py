@@ -1,0 +1,1 @@
+"""Calibration to real order logs and back-tests of the forecast (标定与回测)."""
