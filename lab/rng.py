@@ -65,6 +65,7 @@ STREAMS: tuple[str, ...] = (
     "contact_reach",
     "strategy",
     "stock_history",
+    "known_customers",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
