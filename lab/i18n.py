@@ -137,6 +137,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "segment": ("segment", "用户分层"),
     "excludes_zero": ("interval excludes 0", "区间不含 0"),
     "includes_zero": ("interval includes 0", "区间含 0"),
+    # calibration and back-tests (标定与回测)
+    "repeat_purchases": ("repeat purchases in the calibration period", "标定期内复购次数"),
+    "actual": ("actual", "实际"),
+    "model": ("model", "模型"),
+    "title_histogram": ("Repeat purchases: actual vs model", "复购次数分布: 实际 vs 模型"),
+    "week": ("week", "周"),
+    "weekly_repeat": ("repeat transactions per week", "每周复购笔数"),
+    "cumulative_repeat": ("cumulative repeat transactions", "累计复购笔数"),
+    "simulated": ("lab simulation", "仿真"),
+    "closed_form": ("closed-form BG/NBD", "BG/NBD 解析解"),
+    "band80": ("80% band", "80% 区间"),
+    "band95": ("95% band", "95% 区间"),
+    "calibration_end": ("calibration end", "标定期结束"),
+    "title_backtest_weekly": ("Back-test: weekly repeat transactions", "回测: 每周复购笔数"),
+    "title_backtest_cum": ("Back-test: cumulative repeat transactions", "回测: 累计复购笔数"),
 }
 
 _PREFIXES = {"cost_": "cost", "new_": "new", "revenue_": "revenue"}

@@ -59,7 +59,7 @@ def test_each_rule_counts_exactly_the_rows_it_touched(tmp_path):
     }
     assert {r: rep.count(r) for r in RULES} == expected
     assert rep.columns == {"customer": "user_id", "date": "order_time", "amount": "paid_amount"}
-    assert rep.rows_read == 17 and rep.rows_kept == len(clean.orders) == 5
+    assert rep.rows_read == 17 and rep.rows_kept == len(clean.orders) == 6
     assert rep.dayfirst is True  # 15/01/2024 proves day first
     o = clean.orders.set_index(["customer_id", clean.orders["date"].dt.strftime("%Y-%m-%d")])
     assert o.loc[("A001", "2024-01-05"), "amount"] == 150.0  # two orders that day, summed
@@ -68,6 +68,7 @@ def test_each_rule_counts_exactly_the_rows_it_touched(tmp_path):
     assert o.loc[("A002", "2024-01-06"), "amount"] == 50.0  # 80 net of the 30 return
     # 23:30 UTC on the 7th is the 8th in Shanghai
     assert ("A003", "2024-01-08") in o.index
+    assert o.loc[("A005", "2024-01-10"), "amount"] == 0.0  # a free order is still a purchase
     assert not (o.reset_index(level=0)["customer_id"] == "A006").any()
     assert "A007" in clean.orders["customer_id"].values
     assert len(clean.orders.query("customer_id == 'A007'")) == 1  # the 13th fully returned
@@ -144,3 +145,21 @@ def test_parquet_with_aware_timestamps_and_ids_kept_as_text(tmp_path):
     # 17:00 UTC on the 1st is 01:00 on the 2nd in Shanghai: same day as the next order
     assert clean.report.count("same_day_orders") == 1
     assert sorted(clean.orders["customer_id"]) == ["007", "010"]
+
+
+def test_duplicates_by_order_id_or_kept_on_request():
+    raw = pd.DataFrame(
+        {
+            "order_id": ["1", "1", "2"],
+            "customer_id": ["a", "a", "a"],
+            "date": ["2024-01-01", "2024-01-01", "2024-01-01"],
+            "amount": ["5", "6", "5"],  # order 1 exported twice (amount edited), order 2 real
+        }
+    )
+    clean = clean_orders(raw)
+    assert clean.report.count("duplicate_rows") == 1
+    assert clean.orders["amount"].iloc[0] == 10.0  # order 1 once (first row) + order 2
+    plain = raw.drop(columns="order_id")
+    assert clean_orders(plain).report.count("duplicate_rows") == 1  # rows 0 and 2 identical
+    kept = clean_orders(plain, duplicates="keep")
+    assert kept.report.count("duplicate_rows") == 0 and kept.orders["amount"].iloc[0] == 16.0

@@ -8,7 +8,10 @@ the same table):
 ==================  ========================================================================
 rule                what happens
 ==================  ========================================================================
-duplicate_rows      exact duplicate rows (every column equal) are kept once
+duplicate_rows      exact duplicate rows (every column equal) are kept once; with an
+                    ``order_id`` column, rows repeating an order id are; ``duplicates="keep"``
+                    keeps them (a log without order ids where two identical orders
+                    on a day are real, such as CDNOW)
 missing_customer    rows without a customer id are dropped
 missing_date        rows without a date are dropped
 bad_date            dates in no known format are dropped (all unreadable: an error)
@@ -26,7 +29,8 @@ return_netted       a negative amount (a return/refund) is subtracted from the s
                     customer's latest order on or before its date
 order_cancelled     an order that a return brought to zero or below is removed
 return_unmatched    a return with no earlier order of that customer is dropped
-zero_amount         orders of amount 0 (gifts, cancelled orders) are dropped
+zero_amount         orders of amount 0 (gifts, free samples) are kept: they are purchase
+                    occasions for the counts and add nothing to spend
 same_day_orders     several orders of one customer on one day become one purchase
                     occasion with the amounts summed (the BTYD counting unit)
 ==================  ========================================================================
@@ -51,7 +55,7 @@ __all__ = ["RULES", "CleanOrders", "CleaningReport", "clean_orders", "read_order
 
 #: cleaning rules in the order they are applied, with a one-line description
 RULES: dict[str, str] = {
-    "duplicate_rows": "exact duplicate rows kept once",
+    "duplicate_rows": "exact duplicate rows (or repeated order ids) kept once",
     "missing_customer": "rows without a customer id dropped",
     "missing_date": "rows without a date dropped",
     "bad_date": "dates in no known format dropped",
@@ -63,10 +67,11 @@ RULES: dict[str, str] = {
     "return_netted": "returns (negative amounts) netted against the customer's latest order",
     "order_cancelled": "orders brought to zero or below by returns removed",
     "return_unmatched": "returns with no earlier order of that customer dropped",
-    "zero_amount": "orders of amount 0 dropped",
+    "zero_amount": "orders of amount 0 kept as purchases without spend",
     "same_day_orders": "extra orders of a customer on one day merged into one occasion",
 }
 
+_ORDER_IDS = ("order_id", "order_no", "order_number", "订单号", "订单编号")
 _CANDIDATES = {
     "customer": ("customer_id", "customer", "cust_id", "user_id", "member_id", "buyer_id",
                  "client_id", "客户id", "用户id", "会员id", "买家id"),
@@ -176,6 +181,7 @@ def read_orders(
     amount_col: str | None = None,
     tz: str = "Asia/Shanghai",
     dayfirst: bool | None = None,
+    duplicates: str = "drop",
 ) -> CleanOrders:
     """Read an order export (CSV or parquet) and clean it (see the module docstring).
 
@@ -192,6 +198,8 @@ def read_orders(
     dayfirst : bool, optional
         Read ``nn/nn/YYYY`` as day/month (True) or month/day (False); by default
         decided from the values (see :func:`clean_orders`).
+    duplicates : {"drop", "keep"}
+        What to do with exact duplicate rows (see the ``duplicate_rows`` rule).
 
     Returns
     -------
@@ -210,6 +218,7 @@ def read_orders(
         amount_col=amount_col,
         tz=tz,
         dayfirst=dayfirst,
+        duplicates=duplicates,
         source=str(path),
     )
 
@@ -222,6 +231,7 @@ def clean_orders(
     amount_col: str | None = None,
     tz: str = "Asia/Shanghai",
     dayfirst: bool | None = None,
+    duplicates: str = "drop",
     source: str = "<DataFrame>",
 ) -> CleanOrders:
     """Apply the cleaning rules to an export already in a DataFrame.
@@ -239,6 +249,8 @@ def clean_orders(
     OrderLogError
     """
     _check_tz(tz, source)
+    if duplicates not in ("drop", "keep"):
+        raise OrderLogError([f"duplicates {duplicates!r}: use drop or keep"], source)
     cols = _map_columns(raw, customer_col, date_col, amount_col, source)
     report = CleaningReport(source=source, columns=cols, rows_read=len(raw), tz=tz)
     if raw.empty:
@@ -251,7 +263,14 @@ def clean_orders(
         example = _example(np.asarray(values, dtype=object)[mask]) if n else ""
         counts[rule] = RuleCount(rule, n, example)
 
-    dup = raw.duplicated(keep="first").to_numpy()
+    id_col = next((c for c in raw.columns if str(c).strip().lower() in _ORDER_IDS), None)
+    if duplicates == "keep":
+        dup = np.zeros(len(raw), dtype=bool)
+    elif id_col is not None:
+        ids = raw[id_col].map(_text)
+        dup = (ids.ne("") & ids.duplicated(keep="first")).to_numpy()
+    else:
+        dup = raw.duplicated(keep="first").to_numpy()
     note("duplicate_rows", dup, _row_text(raw))
     df = raw.loc[~dup, [cols["customer"], cols["date"], cols["amount"]]].copy()
     df.columns = ["customer_id", "date", "amount"]
@@ -290,7 +309,6 @@ def clean_orders(
     counts["return_unmatched"] = unmatched
     zero = df["amount"].eq(0).to_numpy()
     note("zero_amount", zero, df["customer_id"] + " " + df["date"].dt.strftime("%Y-%m-%d"))
-    df = df[~zero]
 
     if df.empty:
         raise OrderLogError(["no orders left after cleaning (see the rule counts)"], source)
