@@ -410,3 +410,7 @@ def report(
         highlight=False,
         soft_wrap=True,
     )
+
+
+# calibration commands (calibrate, calibrate-retention, backtest) register themselves on app
+from lab import cli_calibrate as _cli_calibrate  # noqa: E402,F401

@@ -267,6 +267,12 @@ class KnownCustomers(StrictModel):
         "flag",
         "book an order on each join day (the log's first purchase); off = join with history",
     )
+    rate_is_daily_chance: bool = P(
+        True,
+        "flag",
+        "their purchase rate is read as the chance of an order each day (a fitted model's "
+        "expected orders per day); off = P(order) = 1 - exp(-rate) as for other customers",
+    )
     sha256: str | None = P(
         None, "hex", "checksum of the file; filled in on loading, a mismatch is an error"
     )

@@ -230,6 +230,11 @@ class Acquirer:
         for name, values in cols.items():
             getattr(self.model.pop, name)[sl] = values
         self._own_traits(frame.iloc[rows], keys, sl, day)
+        if kc.rate_is_daily_chance:
+            # the kernel buys with P = 1 - exp(-rate); this rate makes P equal the drawn
+            # rate, the continuous-time model's expected orders per day (at most one a day)
+            lam = np.minimum(self.model.pop.propensity[sl], 1.0 - 1e-9)
+            self.model.pop.propensity[sl] = -np.log1p(-lam)
         return sl, kc.book_first_order
 
     def _own_traits(self, rows, keys: np.ndarray, sl: slice, day: int) -> None:
