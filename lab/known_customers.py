@@ -143,7 +143,9 @@ def write_known_customers(frame: pd.DataFrame, path: str | Path, header: str = "
 # ------------------------------------------------------------------------ checks
 def _first_bad(df: pd.DataFrame, col: str, bad: pd.Series) -> str:
     row = int(np.flatnonzero(bad.to_numpy())[0])
-    return f"column {col}: {df[col].iloc[row]!r} at row {row + 1}"
+    value = df[col].iloc[row]
+    value = value.item() if hasattr(value, "item") else value
+    return f"column {col}: {value!r} at row {row + 1}"
 
 
 def _check(df: pd.DataFrame) -> list[str]:
