@@ -258,16 +258,17 @@ def backtest(
     _print_fit(bt.calibration.fit, f"BG/NBD fit · {bt.calibration.fit.n:,} customers")
     out_console, _ = _consoles()
     t = Table(
-        title=f"holdout {bt.meta['calibration_end']} → {bt.meta['holdout_end']} · "
-        f"repeat transactions 复购笔数 · {seeds} seeds",
+        title=f"holdout after {bt.meta['calibration_end']} to {bt.meta['holdout_end']} · "
+        f"repeat transactions 复购笔数 · simulation 仿真 vs closed form 解析解 · {seeds} seeds",
         title_justify="left",
     )
-    for c in ("start 起点", "method 方法", "actual 实际", "forecast 预测", "error 误差", "MC SE"):
-        t.add_column(c, justify="left" if c.startswith(("start", "method")) else "right")
+    for c in ("start", "method", "actual", "forecast", "error", "MC SE"):
+        left = c in ("start", "method")
+        t.add_column(c, justify="left" if left else "right", no_wrap=True)
     for r in bt.errors.itertuples():
         t.add_row(
             r.start,
-            "lab simulation 仿真" if r.method == "simulation" else "closed form 解析解",
+            "simulation" if r.method == "simulation" else "closed form",
             f"{r.actual:,.0f}",
             f"{r.forecast:,.1f}",
             f"{r.error_pct:+.1f}%",
