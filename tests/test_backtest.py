@@ -48,12 +48,12 @@ def test_synthetic_backtest_forecasts_the_holdout_within_its_noise(synthetic_bt)
 def test_tracking_tables_are_consistent(synthetic_bt):
     bt = synthetic_bt
     t, h = bt.tracking, bt.holdout
-    assert t["week"].tolist() == list(range(len(t)))
+    assert t["week"].tolist() == list(range(1, len(t) + 1))
     assert np.allclose(t["cum_actual"], t["actual"].cumsum())
     assert (t["sim_p2_5"] <= t["sim_p10"]).all() and (t["sim_p10"] <= t["sim_median"]).all()
     assert (t["sim_median"] <= t["sim_p90"]).all() and (t["sim_p90"] <= t["sim_p97_5"]).all()
     # holdout weeks start the week after the calibration end and their actuals agree
-    assert h["week"].iloc[0] == 39 and h["week"].iloc[-1] == t["week"].iloc[-1]
+    assert h["week"].iloc[0] == 40 and h["week"].iloc[-1] == t["week"].iloc[-1]
     assert h["cum_actual"].iloc[-1] == pytest.approx(
         _row(bt, "conditional", "simulation")["actual"]
     )

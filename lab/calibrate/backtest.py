@@ -15,7 +15,8 @@ the lab's simulation (N seeds, one process pool) and the BG/NBD closed form besi
   their real first-purchase dates and the lab simulates the calibration period and
   the holdout from the fitted population; the closed form is sum_i E[X(t - f_i)].
 
-Weeks are counted from the log's first date (week 0 = its first seven days).  The
+Weeks are numbered from the log's first date (week 1 = its first seven days; CDNOW's
+holdout is then weeks 40-78 as in the literature).  The
 holdout error is ``(forecast - actual) / actual`` in percent of the holdout's repeat
 transactions; the simulation's forecast is the mean over seeds (its Monte Carlo
 standard error is reported too).
@@ -84,8 +85,9 @@ class Backtest:
 
     @property
     def calibration_weeks(self) -> float:
-        """Length of the calibration period in weeks (where the plots draw the line)."""
-        return ((self.calibration.calibration_end - self.calibration.start_date).days + 1) / 7
+        """Where the plots draw the calibration end: after its last (1-based) week."""
+        days = (self.calibration.calibration_end - self.calibration.start_date).days + 1
+        return days / 7 + 0.5
 
     def error(self, start: str = "conditional", method: str = "simulation") -> float:
         """Holdout error in percent of one forecast."""
@@ -150,7 +152,7 @@ def backtest(
     cond_sim[:, e + 1 :] = reps["conditional"][:, 1:]  # day k of that run = day e + k
     closed_u = _closed_unconditional(cal, n_days)
     closed_c = _closed_conditional(cal, n_days, e)
-    weeks = np.arange(n_days) // 7
+    weeks = np.arange(n_days) // 7 + 1  # week 1 = the log's first seven days
     tracking = _weekly_table(weeks, actual, closed_u, uncond_sim)
     hold = weeks[e + 1 :]
     holdout = _weekly_table(hold, actual[e + 1 :], closed_c[e + 1 :], cond_sim[:, e + 1 :])
