@@ -247,13 +247,11 @@ def _simulate(scen: dict, seeds: list[int], workers, progress) -> dict[str, np.n
 
 def _closed_unconditional(cal: Calibration, n_days: int) -> np.ndarray:
     """Expected repeat transactions per day: the daily increments of sum_i E[X(t - f_i)]."""
-    from lab.calibrate.bgnbd import bgnbd_expected_count
+    from lab.calibrate.models import expected_repeat_curve
 
     u = cal.fit.time_unit_days
     f = (cal.summary["first_purchase"] - cal.start_date).dt.days.to_numpy(float)
-    cum = np.empty(n_days)
-    for d in range(n_days):
-        cum[d] = bgnbd_expected_count(cal.fit.params, np.maximum(d - f, 0.0) / u).sum()
+    cum = expected_repeat_curve(cal.fit, f / u, np.arange(n_days) / u)
     return np.diff(cum, prepend=0.0)
 
 

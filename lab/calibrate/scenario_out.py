@@ -91,26 +91,14 @@ class Calibration:
         """First date of the log (day 0 of the calibrated scenario)."""
         return self.orders.first_date
 
-    def histogram(self, max_count: int = 7) -> pd.DataFrame:
-        """Calibration-period repeat purchases: customers with 0, 1, ..., max_count+ (actual vs model)."""
-        from lab.calibrate.bgnbd import bgnbd_count_pmf
+    def histogram(self, max_count: int = 7) -> pd.DataFrame | None:
+        """Calibration-period repeat purchases: customers with 0, 1, ..., max_count+ (actual
+        vs model); None for a Pareto/NBD fit (its count distribution is not provided)."""
+        from lab.calibrate.models import purchase_count_histogram
 
-        x = self.summary["frequency"].to_numpy()
-        T = self.summary["T"].to_numpy()
-        k = np.arange(max_count)
-        if self.fit.model == "bgnbd":
-            pmf = bgnbd_count_pmf(self.fit.params, k[:, None], T[None, :]).sum(axis=1)
-        else:
-            pmf = np.full(max_count, np.nan)  # the Pareto/NBD count pmf is not provided
-        actual = [(x == i).sum() for i in k] + [(x >= max_count).sum()]
-        model = [*pmf, len(x) - pmf.sum()]
-        return pd.DataFrame(
-            {
-                "count": [*map(str, k), f"{max_count}+"],
-                "actual": np.asarray(actual, float),
-                "model": np.asarray(model, float),
-            }
-        )
+        if self.fit.model != "bgnbd":
+            return None
+        return purchase_count_histogram(self.summary, self.fit, max_count)
 
 
 def calibrate(
@@ -173,13 +161,13 @@ def lab_traits(fit: FitResult) -> dict:
     after each purchase beta(mean a/(a+b), concentration a+b).  Pareto/NBD: the same
     purchase rate and a gamma daily dropout hazard (shape s, mean s / beta / unit days).
     """
+    from lab.calibrate.bgnbd import lab_traits_from_bgnbd
+
+    if fit.model == "bgnbd":
+        return lab_traits_from_bgnbd(fit)
     u = fit.time_unit_days
     p = fit.params
     rate = {"dist": "gamma", "mean": p["r"] / p["alpha"] / u, "shape": p["r"]}
-    if fit.model == "bgnbd":
-        a, b = p["a"], p["b"]
-        drop = {"dist": "beta", "mean": a / (a + b), "concentration": a + b}
-        return {"propensity_per_day": rate, "dropout_after_purchase": drop}
     if fit.model == "paretonbd":
         hazard = {"dist": "gamma", "mean": p["s"] / p["beta"] / u, "shape": p["s"]}
         return {"propensity_per_day": rate, "dropout_per_day": hazard}
@@ -193,16 +181,9 @@ def _dropout_switches(fit: FitResult) -> dict:
 
 
 def _basket(spend: FitResult | None) -> dict:
-    if spend is None:
-        return {}
-    p, q, g = spend.params["p"], spend.params["q"], spend.params["gamma"]
-    return {
-        "basket": {
-            "mean_order_value_cny": p * g / (q - 1),
-            "shape_per_order": p,
-            "shape_across_customers": q,
-        }
-    }
+    from lab.calibrate.gammagamma import lab_basket_from_gamma_gamma
+
+    return {} if spend is None else {"basket": lab_basket_from_gamma_gamma(spend)}
 
 
 def first_purchase_customers(cal: Calibration) -> pd.DataFrame:
@@ -381,7 +362,8 @@ def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, 
         params = pd.concat([params, cal.spend.table().assign(model="gammagamma")])
     hist = cal.histogram()
     write_csv(params, folder / "parameters.csv", stamp)
-    write_csv(hist, folder / "histogram.csv", stamp)
+    if hist is not None:
+        write_csv(hist, folder / "histogram.csv", stamp)
     write_csv(cal.orders.report.table(), folder / "cleaning.csv", stamp)
     info = {
         **stamp,
@@ -403,9 +385,9 @@ def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, 
         "",
         "## Calibration-period repeat purchases: actual vs model",
         "",
-        _md_table(hist),
-        "",
-        "![histogram](histogram.png)",
+        "(not available for a Pareto/NBD fit)"
+        if hist is None
+        else _md_table(hist) + "\n\n![histogram](histogram.png)",
         "",
         "## Cleaning rules",
         "",
@@ -413,6 +395,8 @@ def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, 
         "",
     ]
     (folder / "fit.md").write_text("\n".join(md), encoding="utf-8")
+    if hist is None:
+        return
     from lab.plots.calibration import plot_purchase_histogram
 
     ax = plot_purchase_histogram(hist)
