@@ -54,3 +54,8 @@ __all__ += [
     "compare",
     "replicate",
 ]
+
+# Calibration to real order logs and back-tests (lab.calibrate)
+from lab import calibrate  # noqa: E402
+
+__all__ += ["calibrate"]
