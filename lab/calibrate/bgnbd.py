@@ -40,19 +40,23 @@ NAMES = ("r", "alpha", "a", "b")
 
 def bgnbd_loglik(params, x, t_x, T) -> np.ndarray:
     """Log-likelihood of each customer's (x, t_x, T) under BG/NBD (FHL 2005 eq. 6)."""
-    r, alpha, a, b = as_params(params, NAMES)
-    x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
-    base = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    still = special.betaln(a, b + x) - special.betaln(a, b) - (r + x) * np.log(alpha + T)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gone = (
-            np.log(a)
-            - np.log(np.where(x > 0, b + x - 1, 1.0))
-            + special.betaln(a, b + x)
-            - special.betaln(a, b)
-            - (r + x) * np.log(alpha + t_x)
-        )  # B(a+1, b+x-1) = B(a, b+x) * a / (b+x-1)
-    gone = np.where(x > 0, gone, -np.inf)
+    x, t_x, T = np.broadcast_arrays(*(np.asarray(v, float) for v in (x, t_x, T)))
+    ux, inv = np.unique(x, return_inverse=True)
+    return _loglik(as_params(params, NAMES), ux, inv.reshape(x.shape), t_x, T)
+
+
+def _loglik(theta, ux, inv, t_x, T) -> np.ndarray:
+    """BG/NBD log-likelihood with the special functions evaluated once per distinct x."""
+    r, alpha, a, b = theta
+    base = (special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha))[inv]
+    beta_x = (special.betaln(a, b + ux) - special.betaln(a, b))[inv]
+    x = ux[inv]
+    still = beta_x - (r + x) * np.log(alpha + T)
+    # B(a+1, b+x-1) = B(a, b+x) * a / (b+x-1); the term only exists for x > 0
+    log_ratio = np.where(ux > 0, np.log(a) - np.log(np.where(ux > 0, b + ux - 1, 1.0)), -np.inf)[
+        inv
+    ]
+    gone = log_ratio + beta_x - (r + x) * np.log(alpha + t_x)
     return base + np.logaddexp(still, gone)
 
 
@@ -112,9 +116,10 @@ def fit_bgnbd(summary: pd.DataFrame, *, time_unit_days: float | None = None) -> 
         from the log-parameter observed information.
     """
     x, t_x, T, w = _pooled(summary)
+    ux, inv = np.unique(x, return_inverse=True)
 
     def nll(z: np.ndarray) -> float:
-        return -float(w @ bgnbd_loglik(dict(zip(NAMES, np.exp(z), strict=True)), x, t_x, T))
+        return -float((w * _loglik(np.exp(z), ux, inv, t_x, T)).sum())
 
     starts = _count_starts(x, T, w, ((1.0, 1.0), (0.5, 3.0), (2.0, 8.0)))
     return fit_model(
@@ -197,12 +202,31 @@ def bgnbd_count_pmf(params, n, t) -> np.ndarray:
     return still + gone
 
 
-def simulate_bgnbd(params, T, *, rng: np.random.Generator) -> pd.DataFrame:
-    """Draw (frequency, recency, T) from the BG/NBD story for customers observed for ``T``.
+def simulate_bgnbd(params, T, *, rng: np.random.Generator, holdout: float = 0.0) -> pd.DataFrame:
+    """Draw customers' histories from the BG/NBD story, each observed for its ``T``.
 
-    ``T`` is an array (one entry per customer, in the params' time unit).  Given lambda
-    the purchases in (0, T] are Poisson; the customer leaves at its K-th repeat purchase,
-    K ~ Geometric(p), so x = min(N, K) and t_x is the x-th of N uniform order statistics.
+    Parameters
+    ----------
+    params : FitResult or mapping
+        r, alpha, a, b (in the time unit of ``T``).
+    T : array-like
+        Observation time of each customer (one entry per customer).
+    rng : numpy.random.Generator
+        The only source of randomness (seed it for reproducible draws).
+    holdout : float
+        Length of a holdout period after each customer's T.
+
+    Returns
+    -------
+    pandas.DataFrame
+        frequency, recency, T as :func:`rfm_summary` gives them, ``alive`` (not yet
+        dropped out at T) and ``holdout`` (repeat purchases in (T, T + holdout]).
+
+    Notes
+    -----
+    Given lambda, purchases in (0, T + holdout] are Poisson; the customer leaves at its
+    K-th repeat purchase, K ~ Geometric(p).  N1 of the M events fall in (0, T]
+    (binomial), x = min(N1, K), and t_x is the x-th of N1 uniform order statistics.
     """
     r, alpha, a, b = as_params(params, NAMES)
     T = np.asarray(T, float)
@@ -210,11 +234,20 @@ def simulate_bgnbd(params, T, *, rng: np.random.Generator) -> pd.DataFrame:
     lam = rng.gamma(r, 1.0 / alpha, n)
     p = rng.beta(a, b, n)
     k = rng.geometric(p)
-    n_all = rng.poisson(lam * T)
-    x = np.minimum(n_all, k)
-    # x-th smallest of n_all uniforms on (0, T): Beta(x, n_all - x + 1) * T
-    t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), n_all - x + 1), 0.0)
-    return pd.DataFrame({"frequency": x.astype(np.int64), "recency": t_x, "T": T})
+    m = rng.poisson(lam * (T + holdout))
+    n1 = rng.binomial(m, T / (T + holdout)) if holdout > 0 else m
+    x = np.minimum(n1, k)
+    # x-th smallest of n1 uniforms on (0, T): T * Beta(x, n1 - x + 1)
+    t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), n1 - x + 1), 0.0)
+    return pd.DataFrame(
+        {
+            "frequency": x.astype(np.int64),
+            "recency": t_x,
+            "T": T,
+            "alive": n1 < k,
+            "holdout": (np.minimum(m, k) - x).astype(np.int64),
+        }
+    )
 
 
 def lab_traits_from_bgnbd(fit: FitResult) -> dict:

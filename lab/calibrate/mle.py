@@ -4,7 +4,9 @@ Every model is fitted the same way:
 
 * the negative log-likelihood is minimised over the **logarithms** of the parameters
   (all are positive) with :func:`scipy.optimize.minimize`, L-BFGS-B from several
-  starting points, the best run polished by Nelder–Mead and L-BFGS-B again;
+  starting points, the best end point polished by Newton steps on the numerical
+  Hessian (Nelder–Mead and L-BFGS-B again if that does not settle); converged means
+  the Newton step left is under 1% of a standard error;
 * standard errors come from the **observed information**: the Hessian of the negative
   log-likelihood in log-parameters at the optimum by central differences
   (:func:`central_hessian`; checked against :func:`scipy.differentiate.hessian`), inverted, then mapped to natural
@@ -25,7 +27,14 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-__all__ = ["FitResult", "adaptive_hessian", "central_hessian", "fit_model", "maximise"]
+__all__ = [
+    "FitResult",
+    "adaptive_hessian",
+    "central_gradient",
+    "central_hessian",
+    "fit_model",
+    "maximise",
+]
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
 
@@ -174,13 +183,37 @@ def adaptive_hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndar
     return (hess + hess.T) / 2
 
 
+def central_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-5
+) -> np.ndarray:
+    """Gradient of ``f`` at ``x`` by central differences (error O(step^2))."""
+    x = np.asarray(x, float)
+    eye = np.eye(x.size) * step
+    return np.array([(f(x + e) - f(x - e)) / (2 * step) for e in eye])
+
+
 @dataclass(frozen=True)
-class _Optimum:
-    log_params: np.ndarray
-    nll: float
+class _Newton:
+    """Where the optimum stands: gradient, Hessian and the Newton step left, in SEs."""
+
     grad: np.ndarray
-    at_bound: bool
-    message: str
+    hess: np.ndarray
+    cov: np.ndarray | None  # inverse Hessian, None if not positive definite
+    step: np.ndarray | None
+    step_se: float  # max |step| / se over parameters (inf without a covariance)
+
+
+def _newton(f: Callable[[np.ndarray], float], z: np.ndarray) -> _Newton:
+    grad = central_gradient(f, z)
+    hess = central_hessian(f, z)
+    try:
+        if np.any(np.linalg.eigvalsh(hess) <= 0):
+            raise np.linalg.LinAlgError("not positive definite")
+        cov = np.linalg.inv(hess)
+    except np.linalg.LinAlgError:
+        return _Newton(grad, hess, None, None, math.inf)
+    step = cov @ grad
+    return _Newton(grad, hess, cov, step, float(np.max(np.abs(step) / np.sqrt(np.diag(cov)))))
 
 
 def maximise(
@@ -188,11 +221,20 @@ def maximise(
     starts: Sequence[Sequence[float]],
     *,
     log_bound: float = 12.0,
-) -> _Optimum:
-    """Minimise ``nll`` over log-parameters from several starts; polish the best.
+    tol_se: float = 0.01,
+) -> tuple[np.ndarray, float, _Newton, str]:
+    """Minimise ``nll`` over log-parameters from several starts; polish; check the optimum.
 
-    ``log_bound`` keeps the search in ``[-log_bound, log_bound]`` (parameters between
-    6e-6 and 1.6e5), where every likelihood here is finite.
+    L-BFGS-B runs from every start; from the best end point, Newton steps on the
+    finite-difference Hessian (accepted only if they lower ``nll``) until the step left
+    is under ``tol_se`` standard errors in every parameter; failing that, Nelder–Mead
+    (which does not trust the numerical gradient) and L-BFGS-B again.  ``log_bound``
+    keeps the search in ``[-log_bound, log_bound]`` (parameters between 6e-6 and
+    1.6e5), where every likelihood here is finite.
+
+    Returns
+    -------
+    log_params, nll at them, the Newton diagnostics there, and a message.
     """
 
     def safe(z: np.ndarray) -> float:
@@ -200,7 +242,7 @@ def maximise(
         return float(v) if np.isfinite(v) else 1e300
 
     bounds = [(-log_bound, log_bound)] * len(starts[0])
-    opts = {"maxiter": 3000, "ftol": 1e-13, "gtol": 1e-8}
+    opts = {"maxiter": 3000, "ftol": 1e-12, "gtol": 1e-8}
     runs = [
         optimize.minimize(
             safe, np.asarray(s, float), method="L-BFGS-B", bounds=bounds, options=opts
@@ -208,64 +250,30 @@ def maximise(
         for s in starts
     ]
     best = min(runs, key=lambda res: res.fun)
-    # Nelder-Mead does not trust the finite-difference gradient: it moves L-BFGS-B off
-    # the flat ridges it can stop on; a last L-BFGS-B run sharpens the optimum.
-    polish = optimize.minimize(
-        safe, best.x, method="Nelder-Mead", bounds=bounds,
-        options={"xatol": 1e-9, "fatol": 1e-11, "maxfev": 4000},
-    )  # fmt: skip
-    final = optimize.minimize(safe, polish.x, method="L-BFGS-B", bounds=bounds, options=opts)
-    final = min((best, polish, final), key=lambda res: res.fun)
-    z = np.asarray(final.x, float)
-    grad = optimize.approx_fprime(z, safe, 1e-6)
-    at_bound = bool(np.any(np.abs(z) > log_bound - 1e-3))
-    msg = f"{len(starts)} starts; best ended with: {final.message}"
-    if at_bound:
-        msg += (
-            f"; a parameter is at the search bound exp(+-{log_bound:g}): "
-            "the model may not be identified from these data"
-        )
-    return _Optimum(z, float(final.fun), grad, at_bound, msg)
-
-
-def standard_errors(
-    nll: Callable[[np.ndarray], float], opt: _Optimum, names: Sequence[str]
-) -> tuple[dict[str, float], tuple[tuple[float, ...], ...], bool, str]:
-    """Delta-method standard errors of exp(log_params) from the log-scale observed information.
-
-    Also judges convergence: the Newton step ``H^-1 g`` still to go from the final
-    point must be under 1% of a standard error in every log-parameter.
-    """
-    z = opt.log_params
-    theta = np.exp(z)
-    hess = central_hessian(nll, z)
-    try:
-        if np.any(np.linalg.eigvalsh(hess) <= 0):
-            raise np.linalg.LinAlgError("not positive definite")
-        cov_log = np.linalg.inv(hess)
-    except np.linalg.LinAlgError:
-        nan = np.full((len(names), len(names)), np.nan)
-        note = "; information matrix not positive definite: standard errors unavailable"
-        return (
-            dict.fromkeys(names, math.nan),
-            tuple(tuple(row) for row in nan),
-            False,
-            opt.message + note,
-        )
-    se_log = np.sqrt(np.diag(cov_log))
-    step = np.abs(cov_log @ opt.grad) / se_log
-    ok = bool(np.max(step) < 0.01) and not opt.at_bound
-    msg = opt.message + f"; remaining Newton step {np.max(step):.1e} standard errors"
-    if not ok and not opt.at_bound:
-        msg += " (not converged)"
-    cov = cov_log * np.outer(theta, theta)
-    se = theta * se_log
-    return (
-        {n: float(v) for n, v in zip(names, se, strict=True)},
-        tuple(tuple(float(v) for v in row) for row in cov),
-        ok,
-        msg,
-    )
+    z, fz = np.clip(best.x, -log_bound, log_bound), float(best.fun)
+    how = f"L-BFGS-B from {len(starts)} starts"
+    info = _newton(safe, z)
+    for _ in range(4):
+        if info.step is None or info.step_se < tol_se:
+            break
+        z_new = np.clip(z - info.step, -log_bound, log_bound)
+        f_new = safe(z_new)
+        if not f_new < fz:
+            break
+        z, fz, info = z_new, f_new, _newton(safe, z_new)
+        how += " + Newton step"
+    if info.step is None or info.step_se >= tol_se:
+        nm = optimize.minimize(
+            safe, z, method="Nelder-Mead", bounds=bounds,
+            options={"xatol": 1e-9, "fatol": 1e-11, "maxfev": 4000},
+        )  # fmt: skip
+        final = optimize.minimize(safe, nm.x, method="L-BFGS-B", bounds=bounds, options=opts)
+        for cand in (nm, final):
+            if cand.fun < fz:
+                z, fz = np.asarray(cand.x, float), float(cand.fun)
+        info = _newton(safe, z)
+        how += " + Nelder-Mead polish"
+    return z, fz, info, how
 
 
 def fit_model(
@@ -278,20 +286,41 @@ def fit_model(
     time_unit_days: float,
     note: str = "",
 ) -> FitResult:
-    """Maximise, then attach standard errors: the common tail of every ``fit_*``."""
-    opt = maximise(nll, starts)
-    se, cov, ok, msg = standard_errors(nll, opt, names)
-    params = {k: float(v) for k, v in zip(names, np.exp(opt.log_params), strict=True)}
+    """Maximise, then attach standard errors: the common tail of every ``fit_*``.
+
+    ``converged`` means the Newton step left at the optimum is under 1% of a standard
+    error in every log-parameter and no parameter sits at the search bound.
+    """
+    log_bound = 12.0
+    z, fz, info, how = maximise(nll, starts, log_bound=log_bound)
+    theta = np.exp(z)
+    at_bound = bool(np.any(np.abs(z) > log_bound - 1e-3))
+    msg = how
+    if info.cov is None:
+        cov = np.full((len(names), len(names)), np.nan)
+        msg += "; information matrix not positive definite: standard errors unavailable"
+    else:
+        cov = info.cov * np.outer(theta, theta)  # delta method from log-parameters
+        msg += f"; Newton step left {info.step_se:.1e} standard errors"
+    ok = info.step_se < 0.01 and not at_bound
+    if at_bound:
+        msg += (
+            f"; a parameter is at the search bound exp(+-{log_bound:g}): "
+            "the model is not identified from these data"
+        )
+    elif not ok:
+        msg += "; not converged"
+    se = np.sqrt(np.diag(cov))
     return FitResult(
         model=model,
-        params=params,
-        se=se,
-        loglik=-opt.nll,
+        params={k: float(v) for k, v in zip(names, theta, strict=True)},
+        se={k: float(v) for k, v in zip(names, se, strict=True)},
+        loglik=-fz,
         n=int(n),
         time_unit_days=float(time_unit_days),
         converged=ok,
         message=msg + note,
-        cov=cov,
+        cov=tuple(tuple(float(v) for v in row) for row in cov),
     )
 
 

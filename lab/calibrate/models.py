@@ -48,6 +48,7 @@ from lab.calibrate.paretonbd import (
     paretonbd_expected_count,
     paretonbd_loglik,
     paretonbd_p_alive,
+    simulate_paretonbd,
 )
 from lab.calibrate.sbg import fit_sbg, sbg_loglik, sbg_retention, sbg_survival
 from lab.calibrate.summary import rfm_summary
@@ -81,6 +82,7 @@ __all__ = [
     "sbg_retention",
     "sbg_survival",
     "simulate_bgnbd",
+    "simulate_paretonbd",
 ]
 
 _EXPECTED = {"bgnbd": bgnbd_expected_count, "paretonbd": paretonbd_expected_count}

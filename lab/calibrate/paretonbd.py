@@ -24,6 +24,7 @@ __all__ = [
     "paretonbd_expected_count",
     "paretonbd_loglik",
     "paretonbd_p_alive",
+    "simulate_paretonbd",
 ]
 
 NAMES = ("r", "alpha", "s", "beta")
@@ -110,7 +111,9 @@ def fit_paretonbd(summary: pd.DataFrame, *, time_unit_days: float | None = None)
     x, t_x, T, w = _pooled(summary)
 
     def nll(z: np.ndarray) -> float:
-        return -float(w @ paretonbd_loglik(dict(zip(NAMES, np.exp(z), strict=True)), x, t_x, T))
+        return -float(
+            (w * paretonbd_loglik(dict(zip(NAMES, np.exp(z), strict=True)), x, t_x, T)).sum()
+        )
 
     mean_T = float((w * T).sum() / w.sum())
     starts = _count_starts(x, T, w, ((1.0, mean_T), (0.5, 0.5 * mean_T), (2.0, 4 * mean_T)))
@@ -121,4 +124,34 @@ def fit_paretonbd(summary: pd.DataFrame, *, time_unit_days: float | None = None)
         starts,
         n=int(w.sum()),
         time_unit_days=_time_unit(summary, time_unit_days),
+    )
+
+
+def simulate_paretonbd(
+    params, T, *, rng: np.random.Generator, holdout: float = 0.0
+) -> pd.DataFrame:
+    """Draw customers' histories from the Pareto/NBD story (same output as ``simulate_bgnbd``).
+
+    lambda ~ Gamma(r, alpha), mu ~ Gamma(s, beta), lifetime tau ~ Exponential(mu); purchases
+    are Poisson(lambda) on (0, min(tau, T + holdout)].
+    """
+    r, alpha, s, beta = as_params(params, NAMES)
+    T = np.asarray(T, float)
+    n = T.size
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    mu = rng.gamma(s, 1.0 / beta, n)
+    tau = rng.exponential(1.0 / mu)
+    end_cal = np.minimum(tau, T)
+    x = rng.poisson(lam * end_cal)
+    # the last of x uniforms on (0, end_cal): end_cal * Beta(x, 1)
+    t_x = np.where(x > 0, end_cal * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    active_hold = np.clip(np.minimum(tau, T + holdout) - T, 0.0, None)
+    return pd.DataFrame(
+        {
+            "frequency": x.astype(np.int64),
+            "recency": t_x,
+            "T": T,
+            "alive": tau > T,
+            "holdout": rng.poisson(lam * active_hold).astype(np.int64),
+        }
     )

@@ -56,7 +56,7 @@ def sbg_loglik(params, active_share: Sequence[float], cohort_size: float) -> flo
     alpha, beta = as_params(params, NAMES)
     log_p = special.betaln(alpha + 1, beta + t - 1) - special.betaln(alpha, beta)
     log_surv = special.betaln(alpha, beta + t[-1]) - special.betaln(alpha, beta)
-    return float(lost @ log_p + cohort_size * s[-1] * log_surv)
+    return float((lost * log_p).sum() + cohort_size * s[-1] * log_surv)
 
 
 def _validate(active_share: Sequence[float]) -> np.ndarray:
@@ -69,15 +69,17 @@ def _validate(active_share: Sequence[float]) -> np.ndarray:
             "active_share needs period 0 (= 1.0) and at least 2 later periods to identify "
             f"alpha and beta, got {s.size} value(s)"
         )
-    for i, v in enumerate(s):
+    for i, v in enumerate(s.tolist()):
         if not (0 < v <= 1):
             raise ValueError(f"active_share period {i}: {v!r} is not in (0, 1]")
     if abs(s[0] - 1.0) > 1e-9:
-        raise ValueError(f"active_share period 0 must be 1.0 (the whole cohort), got {s[0]!r}")
-    for i in range(1, s.size):
-        if s[i] > s[i - 1] + 1e-12:
+        raise ValueError(
+            f"active_share period 0 must be 1.0 (the whole cohort), got {float(s[0])!r}"
+        )
+    for i, (prev, v) in enumerate(zip(s.tolist(), s[1:].tolist(), strict=False), start=1):
+        if v > prev + 1e-12:
             raise ValueError(
-                f"active_share period {i}: {s[i]!r} exceeds period {i - 1} ({s[i - 1]!r}); "
+                f"active_share period {i}: {v!r} exceeds period {i - 1} ({prev!r}); "
                 "a survival curve cannot rise (churned customers do not come back)"
             )
     if s[-1] == s[0]:

@@ -74,10 +74,7 @@ def rfm_summary(
         raise ValueError(f"order log lacks column(s) {missing}; it has {list(orders.columns)}")
     end = _day(calibration_end, "calibration_end")
     start = None if observation_start is None else _day(observation_start, "observation_start")
-    try:
-        day = pd.to_datetime(orders[date_col]).dt.normalize()
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"column {date_col!r}: dates could not be read ({exc})") from exc
+    day = _dates(orders[date_col], date_col)
     if day.isna().any():
         bad = orders.loc[day.isna(), date_col].iloc[0]
         raise ValueError(f"column {date_col!r}: missing date (first: {bad!r})")
@@ -128,3 +125,15 @@ def _day(value, name: str) -> pd.Timestamp:
     if pd.isna(ts):
         raise ValueError(f"{name}: cannot read {value!r} as a date")
     return ts.normalize()
+
+
+def _dates(col: pd.Series, name: str) -> pd.Series:
+    """Calendar days of a date column; one format inferred, else each value on its own."""
+    try:
+        return pd.to_datetime(col).dt.normalize()
+    except (ValueError, TypeError):
+        pass
+    try:
+        return pd.to_datetime(col, format="mixed").dt.normalize()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"column {name!r}: dates could not be read ({exc})") from exc
