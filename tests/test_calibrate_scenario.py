@@ -10,6 +10,7 @@ import yaml
 import lab
 from lab.calibrate.ingest import clean_orders
 from lab.calibrate.scenario_out import calibrate, lab_traits, write_calibration
+from lab.calibrate.synthetic import synthetic_order_log
 from lab.known_customers import known_customer_keys
 from tests.conftest import bare
 
@@ -17,47 +18,9 @@ from tests.conftest import bare
 R, ALPHA, A, B = 0.5, 5.0, 0.8, 2.5
 
 
-def synthetic_log(tmp_path, n=1500, days=546, seed=3, join_weeks=12) -> pd.DataFrame:
-    """An order log made by the lab: n customers with first purchases spread over the
-    first ``join_weeks`` weeks, then pure BG/NBD behaviour with (R, ALPHA, A, B)."""
-    rng = np.random.default_rng(seed)  # only to lay out join dates; behaviour uses lab streams
-    start = pd.Timestamp("2025-01-01")
-    join = start + pd.to_timedelta(np.sort(rng.integers(0, 7 * join_weeks, n)), unit="D")
-    table = pd.DataFrame({"customer_id": [f"c{i:05d}" for i in range(n)], "join_date": join})
-    table["join_date"] = table["join_date"].dt.strftime("%Y-%m-%d")
-    path = tmp_path / "synthetic_customers.csv"
-    table.to_csv(path, index=False)
-    sc = bare(
-        0,
-        days,
-        start_date="2025-01-01",
-        acquisition={
-            "stock_import": {"enabled": False},
-            "known_customers": {"enabled": True, "file": str(path)},
-        },
-        traits={
-            "default": {
-                "propensity_per_day": {"dist": "gamma", "mean": R / ALPHA / 7, "shape": R},
-                "dropout_after_purchase": {
-                    "dist": "beta",
-                    "mean": A / (A + B),
-                    "concentration": A + B,
-                },
-            }
-        },
-    )
-    res = lab.run(sc, seed=seed)
-    tx = res.transactions
-    ids = table["customer_id"].to_numpy()
-    slot_of_key = dict(zip(res.customers["person_key"], res.customers["customer_id"], strict=True))
-    key_row = {slot_of_key[k]: i for i, k in enumerate(known_customer_keys(n))}
-    return pd.DataFrame(
-        {
-            "customer_id": ids[tx["customer_id"].map(key_row).to_numpy()],
-            "date": tx["date"].dt.strftime("%Y-%m-%d"),
-            "amount": tx["amount"].round(2).astype(str),
-        }
-    )
+def synthetic_log(tmp_path=None, n=1500, seed=3) -> pd.DataFrame:
+    """An order log made by the lab from (R, ALPHA, A, B), first purchases in weeks 1-12."""
+    return synthetic_order_log({"r": R, "alpha": ALPHA, "a": A, "b": B}, n, seed=seed)
 
 
 @pytest.fixture(scope="module")

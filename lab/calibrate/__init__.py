@@ -22,6 +22,7 @@ from lab.calibrate.scenario_out import (
     scenario_dict,
     write_calibration,
 )
+from lab.calibrate.synthetic import synthetic_order_log
 
 __all__ = [
     *_models_all,
@@ -38,5 +39,6 @@ __all__ = [
     "retention_fragment",
     "save_backtest",
     "scenario_dict",
+    "synthetic_order_log",
     "write_calibration",
 ]
