@@ -152,6 +152,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "calibration_end": ("calibration end", "标定期结束"),
     "title_backtest_weekly": ("Back-test: weekly repeat transactions", "回测: 每周复购笔数"),
     "title_backtest_cum": ("Back-test: cumulative repeat transactions", "回测: 累计复购笔数"),
+    "title_backtest_conditional": (
+        "Holdout forecast from each customer's history",
+        "基于每位客户历史的留出期预测",
+    ),
 }
 
 _PREFIXES = {"cost_": "cost", "new_": "new", "revenue_": "revenue"}

@@ -109,3 +109,22 @@ def test_cdnow_backtest_simulation_matches_closed_form_error():
     # and both stay within the band of BG/NBD's known under-forecast of this holdout
     assert abs(sim["forecast"] - closed["forecast"]) < 4 * sim["mc_se"] + 0.01 * sim["actual"]
     assert -20 < sim["error_pct"] < 0 and -20 < closed["error_pct"] < 0
+
+
+def test_plots_return_axes_with_bilingual_labels(synthetic_bt):
+    import matplotlib.pyplot as plt
+
+    from lab.plots.calibration import plot_backtest, plot_purchase_histogram
+
+    ax = plot_backtest(synthetic_bt.tracking, "cumulative", lang="zh", calibration_week=39.5)
+    assert ax.get_title(loc="left") == "回测: 累计复购笔数"
+    # median line ends at the simulated cumulative median
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "仿真")
+    assert line.get_ydata()[-1] == synthetic_bt.tracking["cum_sim_median"].iloc[-1]
+    hist = synthetic_bt.calibration.histogram()
+    ax2 = plot_purchase_histogram(hist, lang="en")
+    heights = [p.get_height() for p in ax2.patches]
+    assert heights[: len(hist)] == list(hist["actual"])
+    with pytest.raises(ValueError, match="weekly or cumulative"):
+        plot_backtest(synthetic_bt.tracking, "daily")
+    plt.close("all")

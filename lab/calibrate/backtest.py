@@ -329,7 +329,8 @@ def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
 
     Files: ``tracking.csv``/``.parquet`` (unconditional, weekly), ``holdout.csv``/
     ``.parquet`` (conditional), ``errors.csv``, ``parameters.csv``, ``summary.json``,
-    ``summary.md`` and ``backtest.png`` (weekly and cumulative panels).  Every table
+    ``summary.md`` and ``backtest.png`` (whole-period weekly and cumulative tracking,
+    and the conditional holdout forecast).  Every table
     carries the provenance stamp.
     """
     import matplotlib.pyplot as plt
@@ -364,12 +365,12 @@ def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
         )
         (tmp / "summary.md").write_text(_summary_md(bt), "utf-8")
         with styled(lang):
-            fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+            fig, axes = plt.subplots(1, 3, figsize=(17, 4.2), layout="constrained")
+        end = bt.calibration_weeks
+        plot_backtest(bt.tracking, "weekly", ax=axes[0], lang=lang, calibration_week=end)
+        plot_backtest(bt.tracking, "cumulative", ax=axes[1], lang=lang, calibration_week=end)
         plot_backtest(
-            bt.tracking, "weekly", ax=axes[0], lang=lang, calibration_week=bt.calibration_weeks
-        )
-        plot_backtest(
-            bt.tracking, "cumulative", ax=axes[1], lang=lang, calibration_week=bt.calibration_weeks
+            bt.holdout, "cumulative", ax=axes[2], lang=lang, title="title_backtest_conditional"
         )
         fig.savefig(tmp / "backtest.png")
         plt.close(fig)

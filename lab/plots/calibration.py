@@ -42,7 +42,12 @@ def plot_purchase_histogram(hist: pd.DataFrame, ax=None, lang: str = "en"):
 
 
 def plot_backtest(
-    tracking: pd.DataFrame, kind: str = "weekly", ax=None, lang: str = "en", calibration_week=None
+    tracking: pd.DataFrame,
+    kind: str = "weekly",
+    ax=None,
+    lang: str = "en",
+    calibration_week=None,
+    title: str | None = None,
 ):
     """Simulated vs actual repeat transactions per week (or cumulative), with bands.
 
@@ -57,6 +62,8 @@ def plot_backtest(
     lang : {"en", "zh"}
     calibration_week : float, optional
         Draw a vertical line at the end of the calibration period.
+    title : str, optional
+        Title instead of the default (an i18n key or plain text).
 
     Returns
     -------
@@ -92,9 +99,8 @@ def plot_backtest(
         ax.set_xlabel(label("week", lang))
         key = "weekly_repeat" if kind == "weekly" else "cumulative_repeat"
         ax.set_ylabel(label(key, lang))
-        ax.set_title(
-            label("title_backtest_weekly" if kind == "weekly" else "title_backtest_cum", lang)
-        )
+        default = "title_backtest_weekly" if kind == "weekly" else "title_backtest_cum"
+        ax.set_title(label(title or default, lang))
         ax.legend()
         finish(ax, lang)
     return ax
