@@ -108,8 +108,14 @@ def _print_fit(fit, title: str) -> None:
             f"{row.ci_low:.3g}–{row.ci_high:.3g}",
         )
     out.print(t)
-    if not fit.converged or fit.message:
-        out.print(f"[dim]{escape(fit.message)}[/]")
+    if not fit.converged:
+        out.print(
+            f"[bold yellow]warning:[/] the {fit.model} fit did not converge; treat these "
+            f"estimates with care ({escape(fit.message)})",
+            highlight=False,
+        )
+    elif fit.message:
+        out.print(f"[dim]{escape(fit.message)}[/]", highlight=False)
 
 
 @app.command()

@@ -61,12 +61,14 @@ def dt_date(s):
 
 
 def test_fit_on_lab_log_recovers_the_generating_parameters(log):
-    # 1,500 customers: each estimate within 3 standard errors of the truth (the lab's
-    # day step is matched to the continuous model, see rate_is_daily_chance)
+    # 1,500 customers: each estimate within 2 standard errors of the truth, the issue's
+    # criterion (the lab's day step is matched to the continuous model, see
+    # rate_is_daily_chance; over seeds 3-5 every |estimate - truth| / SE is below 1.5)
     cal = calibrate(clean_orders(log), "2025-09-30")
+    assert cal.fit.converged, cal.fit.message
     for name, truth in zip(("r", "alpha", "a", "b"), (R, ALPHA, A, B), strict=True):
         est, se = cal.fit.params[name], cal.fit.se[name]
-        assert abs(est - truth) < 3 * se, (name, est, se, truth)
+        assert abs(est - truth) < 2 * se, (name, est, se, truth)
 
 
 def _known(tmp_path, rows: str, **extra):
