@@ -215,6 +215,10 @@ def backtest(
         str | None, typer.Option(help="last day of the holdout (default: the log's last)")
     ] = None,
     seeds: Annotated[int, typer.Option(help="simulation seeds", min=1, max=10_000)] = 20,
+    parameter_uncertainty: Annotated[
+        bool,
+        typer.Option(help="each seed draws its own parameters from the fit's uncertainty"),
+    ] = True,
     workers: Annotated[
         int | None, typer.Option(help="worker processes (default: the local cores)", min=1)
     ] = None,
@@ -254,6 +258,7 @@ def backtest(
             end,
             holdout_end=h_end,
             seeds=range(seeds),
+            parameter_uncertainty=parameter_uncertainty,
             workers=workers,
             progress=False if quiet else None,
         )

@@ -128,3 +128,21 @@ def test_plots_return_axes_with_bilingual_labels(synthetic_bt):
     with pytest.raises(ValueError, match="weekly or cumulative"):
         plot_backtest(synthetic_bt.tracking, "daily")
     plt.close("all")
+
+
+def test_parameter_draws_follow_the_fits_sampling_distribution(synthetic_bt):
+    from lab.calibrate.backtest import _parameter_draws
+
+    fit = synthetic_bt.calibration.fit
+    draws = _parameter_draws(fit, list(range(400)))
+    assert _parameter_draws(fit, [7])[0].params == draws[7].params  # a seed's own draw
+    names = list(fit.params)
+    logs = np.log([[d.params[k] for k in names] for d in draws])
+    theta = np.array([fit.params[k] for k in names])
+    expected = np.asarray(fit.cov) / np.outer(theta, theta)
+    # 400 draws: a sample variance has relative SE sqrt(2/400) = 7%; allow 4 of them,
+    # and the mean of each log-parameter within 4 SE of the estimate
+    var = logs.var(axis=0, ddof=1)
+    assert np.all(np.abs(var / np.diag(expected) - 1) < 4 * np.sqrt(2 / 400)), var
+    se = np.sqrt(np.diag(expected) / 400)
+    assert np.all(np.abs(logs.mean(axis=0) - np.log(theta)) < 4 * se)

@@ -24,6 +24,7 @@ standard error is reported too).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import tempfile
@@ -101,6 +102,7 @@ def backtest(
     *,
     holdout_end=None,
     seeds=range(10),
+    parameter_uncertainty: bool = True,
     workers: int | None = None,
     progress: bool | None = None,
 ) -> Backtest:
@@ -116,6 +118,11 @@ def backtest(
         Last day of the holdout (default: the log's last date).
     seeds : iterable of int
         Simulation seeds.  Results do not depend on the number of workers.
+    parameter_uncertainty : bool
+        Each seed simulates with its own BG/NBD parameters drawn from the estimate's
+        sampling distribution (normal on the log scale with the fit's covariance), so
+        the bands carry the uncertainty of the fit as well as the customers' chance;
+        False: every seed uses the point estimate.  The closed form uses the estimate.
     workers : int, optional
         Processes (default: the local cores).
     progress : bool, optional
@@ -144,8 +151,12 @@ def backtest(
     e = int((end - start).days)  # calibration end as a day index
     n_days = int((h_end - start).days) + 1
     actual = _actual_daily(orders, cal, n_days)
+    fits = _parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
     with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
-        scen = _scenarios(cal, Path(tmp), n_days, e)
+        scen = [
+            _scenarios(dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e)
+            for i, f in enumerate(fits)
+        ]
         reps = _simulate(scen, seeds, workers, progress)
     uncond_sim = reps["unconditional"]  # seeds x n_days
     cond_sim = np.zeros((len(seeds), n_days))
@@ -173,7 +184,8 @@ def backtest(
         "holdout_end": str(h_end.date()),
         "customers": int(cal.fit.n),
         "seeds": seeds,
-        "scenario_hashes": {k: scenario_hash(v) for k, v in scen.items()},
+        "parameter_uncertainty": bool(parameter_uncertainty),
+        "scenario_hashes": {k: scenario_hash(v) for k, v in scen[0].items()},
         "lab_version": __version__,
         "git_commit": git_commit(),
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -217,32 +229,51 @@ def _scenarios(cal: Calibration, folder: Path, n_days: int, e: int) -> dict:
     }
 
 
-def _no_metrics(res) -> dict:
-    return {}
+def _parameter_draws(fit, seeds: list[int]) -> list:
+    """One parameter set per seed: log-normal around the estimate with the fit's covariance.
 
+    The normal scores come from each seed's own lab stream, so a seed always draws the
+    same parameters.  A fit without a usable covariance keeps its point estimate.
+    """
+    from scipy.special import ndtri
 
-def _simulate(scen: dict, seeds: list[int], workers, progress) -> dict[str, np.ndarray]:
-    """Daily repeat transactions (orders - booked first orders), seeds x days, per scenario."""
-    from lab.experiments.replicate import simulate_many
+    from lab.rng import RandomStreams
 
-    reps = simulate_many(
-        scen,
-        seeds,
-        workers=workers,
-        progress=progress,
-        daily_metrics=("orders", "first_orders"),
-        metrics=_no_metrics,
-    )
-    d = reps.daily
-    out = {}
-    for name in scen:
-        part = d[d["scenario"] == name]
-        wide = part.pivot_table(
-            index=["seed", "day"], columns="metric", values="value", observed=True
-        )
-        rep = (wide["orders"] - wide["first_orders"]).unstack("day").reindex(seeds)
-        out[name] = rep.to_numpy(dtype=float)
+    names = list(fit.params)
+    theta = np.array([fit.params[k] for k in names], dtype=float)
+    cov = np.asarray(fit.cov, dtype=float)
+    if not fit.converged or cov.shape != (theta.size, theta.size) or not np.isfinite(cov).all():
+        return [fit] * len(seeds)
+    vals, vecs = np.linalg.eigh(cov / np.outer(theta, theta))  # covariance of log(theta)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    out = []
+    for s in seeds:
+        u = RandomStreams(s).uniform("known_customers", 2, np.arange(theta.size, dtype=np.uint64))
+        draw = theta * np.exp(root @ ndtri(u))
+        if not np.isfinite(draw).all():
+            return [fit] * len(seeds)
+        out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
     return out
+
+
+def _repeat_run(task: tuple) -> np.ndarray:
+    """Worker: one run's daily repeat transactions (orders - booked first orders)."""
+    from lab.api import run
+
+    scenario, seed = task
+    daily = run(scenario, seed=seed).daily
+    return (daily["orders"] - daily["first_orders"]).to_numpy(dtype=float)
+
+
+def _simulate(scen: list[dict], seeds: list[int], workers, progress) -> dict[str, np.ndarray]:
+    """Daily repeat transactions, seeds x days, per start (seed i runs scenarios ``scen[i]``)."""
+    from lab.experiments.pool import run_tasks
+
+    kinds = list(scen[0])
+    tasks = [(sc[k], seed) for k in kinds for sc, seed in zip(scen, seeds, strict=True)]
+    runs = run_tasks(_repeat_run, tasks, workers, progress, f"back-test: {len(tasks)} runs")
+    n = len(seeds)
+    return {k: np.stack(runs[i * n : (i + 1) * n]) for i, k in enumerate(kinds)}
 
 
 def _closed_unconditional(cal: Calibration, n_days: int) -> np.ndarray:
