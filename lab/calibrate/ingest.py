@@ -267,18 +267,18 @@ def clean_orders(
     if duplicates == "keep":
         dup = np.zeros(len(raw), dtype=bool)
     elif id_col is not None:
-        ids = raw[id_col].map(_text)
+        ids = _texts(raw[id_col])
         dup = (ids.ne("") & ids.duplicated(keep="first")).to_numpy()
     else:
         dup = raw.duplicated(keep="first").to_numpy()
-    note("duplicate_rows", dup, _row_text(raw))
+    note("duplicate_rows", dup, _row_text(raw, dup))
     df = raw.loc[~dup, [cols["customer"], cols["date"], cols["amount"]]].copy()
     df.columns = ["customer_id", "date", "amount"]
-    cid = df["customer_id"].map(_text)
+    cid = _texts(df["customer_id"])
     note("missing_customer", cid.eq(""), df["customer_id"])
     df = df[cid.ne("")].assign(customer_id=cid[cid.ne("")])
 
-    dates = df["date"].map(_text)
+    dates = _texts(df["date"])
     note("missing_date", dates.eq(""), df["date"])
     df, dates = df[dates.ne("")], dates[dates.ne("")]
     parsed = _parse_dates(dates, tz, dayfirst, source, cols["date"])
@@ -294,8 +294,10 @@ def clean_orders(
     keep = parsed.values.notna().to_numpy()
     df = df[keep].assign(date=parsed.values[keep])
 
-    amount_raw = df["amount"].map(_text)
-    cleaned = amount_raw.map(_strip_amount)
+    amount_raw = _texts(df["amount"])
+    cleaned = amount_raw.copy()
+    plain = pd.to_numeric(amount_raw, errors="coerce").notna()  # fast path: plain numbers
+    cleaned[~plain] = _strip_amounts(amount_raw[~plain])
     note("amount_text", (cleaned != amount_raw) & amount_raw.ne(""), amount_raw)
     note("missing_amount", amount_raw.eq(""), amount_raw)
     values = pd.to_numeric(cleaned, errors="coerce")
@@ -308,7 +310,7 @@ def clean_orders(
     counts["order_cancelled"] = cancelled
     counts["return_unmatched"] = unmatched
     zero = df["amount"].eq(0).to_numpy()
-    note("zero_amount", zero, df["customer_id"] + " " + df["date"].dt.strftime("%Y-%m-%d"))
+    counts["zero_amount"] = RuleCount("zero_amount", int(zero.sum()), _example(_labels(df[zero])))
 
     if df.empty:
         raise OrderLogError(["no orders left after cleaning (see the rule counts)"], source)
@@ -321,7 +323,7 @@ def clean_orders(
     counts["same_day_orders"] = RuleCount(
         "same_day_orders",
         int((occ["n_orders"] - 1).sum()),
-        _example((occ["customer_id"] + " " + occ["date"].dt.strftime("%Y-%m-%d"))[merged]),
+        _example(_labels(occ[merged])),
     )
     occ = occ.sort_values(["date", "customer_id"], kind="stable").reset_index(drop=True)
     report.rules = [counts.get(r, RuleCount(r, 0)) for r in RULES]
@@ -385,6 +387,19 @@ class _Dates:
 
 def _parse_dates(text: pd.Series, tz: str, dayfirst, source, column) -> _Dates:
     """Calendar dates in ``tz`` from text in the formats of the module docstring."""
+    plain = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")  # fast path: ISO dates
+    if plain.notna().all():
+        none = np.zeros(len(text), dtype=bool)
+        return _Dates(plain, none, none, None)
+    if plain.notna().any():
+        rest = _parse_dates(text[plain.isna()], tz, dayfirst, source, column)
+        values = plain.copy()
+        values[plain.isna()] = rest.values
+        non_iso = np.zeros(len(text), dtype=bool)
+        zoned = np.zeros(len(text), dtype=bool)
+        non_iso[plain.isna().to_numpy()] = rest.non_iso
+        zoned[plain.isna().to_numpy()] = rest.zoned
+        return _Dates(values, non_iso, zoned, rest.dayfirst)
     n = len(text)
     iso_text = text.copy()
     non_iso = np.zeros(n, dtype=bool)
@@ -443,14 +458,11 @@ def _parse_dates(text: pd.Series, tz: str, dayfirst, source, column) -> _Dates:
 _CURRENCY = re.compile(r"(?i)[¥￥$€£]|\b(?:cny|rmb|usd|eur)\b|元")
 
 
-def _strip_amount(s: str) -> str:
+def _strip_amounts(s: pd.Series) -> pd.Series:
     """``"¥1,234.50"`` -> ``"1234.50"``; ``"(12.00)"`` -> ``"-12.00"``; others unchanged."""
-    t = _CURRENCY.sub("", s).replace(",", "").replace(" ", "").replace("\u00a0", "")
-    if t.startswith("(") and t.endswith(")"):
-        t = "-" + t[1:-1]
-    if t.startswith("+"):
-        t = t[1:]
-    return t if t != s.strip() else s
+    t = s.str.replace(_CURRENCY, "", regex=True).str.replace(r"[,\s\u00a0]", "", regex=True)
+    t = t.str.replace(r"^\((.*)\)$", r"-\1", regex=True).str.replace(r"^\+", "", regex=True)
+    return t
 
 
 # ------------------------------------------------------------------------ returns
@@ -500,16 +512,26 @@ def _net_returns(df: pd.DataFrame):
 
 
 # ------------------------------------------------------------------------ helpers
-def _text(v) -> str:
-    """A field as stripped text; missing values (None, NaN, NaT, 'nan') as ''."""
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
-        return ""
-    s = str(v).strip()
-    return "" if s.lower() in ("nan", "nat", "none", "null", "na", "n/a") else s
+_MISSING = ("nan", "nat", "none", "null", "na", "n/a", "<na>")
 
 
-def _row_text(raw: pd.DataFrame) -> np.ndarray:
-    return raw.astype(str).agg(",".join, axis=1).to_numpy(dtype=object)
+def _texts(values: pd.Series) -> pd.Series:
+    """Fields as stripped text (object dtype); missing values (None, NaN, NaT, 'nan') as ''."""
+    t = values.astype("string").fillna("").str.strip()
+    return t.mask(t.str.lower().isin(_MISSING), "").astype(object)
+
+
+def _row_text(raw: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The flagged rows as comma-joined text (only those: examples for the report)."""
+    out = np.full(len(raw), "", dtype=object)
+    if rows.any():
+        out[rows] = raw[rows].astype(str).agg(",".join, axis=1).to_numpy(dtype=object)
+    return out
+
+
+def _labels(rows: pd.DataFrame) -> pd.Series:
+    """``"<customer> <YYYY-MM-DD>"`` for each row (for examples in the report)."""
+    return rows["customer_id"] + " " + rows["date"].dt.strftime("%Y-%m-%d")
 
 
 def _example(values) -> str:
