@@ -38,6 +38,7 @@ from lab.calibrate.models import (
     lab_basket_from_gamma_gamma,
     lab_traits_from_bgnbd,
     paretonbd_conditional_expected,
+    paretonbd_count_pmf,
     paretonbd_expected_count,
     paretonbd_loglik,
     paretonbd_p_alive,
@@ -187,6 +188,10 @@ def test_paretonbd_reproduces_published_cdnow_estimates(cdnow):
         # published to 2 decimals: half a unit of rounding plus 0.001
         assert abs(fit.params[k] - v) <= 0.006, (k, fit.params[k], v)
     assert fit.loglik == pytest.approx(-9595.0, abs=0.05)
+    hist = purchase_count_histogram(cdnow, fit)
+    assert hist["model"].sum() == pytest.approx(2357, rel=1e-9)
+    chi2 = (((hist["actual"] - hist["model"]) ** 2) / hist["model"]).sum()
+    assert chi2 < stats.chi2.ppf(0.999, 3), hist  # as for BG/NBD: 8 bins, 4 parameters
     # BG/NBD and Pareto/NBD describe CDNOW about equally well (FHL 2005)
     assert abs(fit.loglik - fit_bgnbd(cdnow).loglik) < 20
 
@@ -263,6 +268,24 @@ def test_paretonbd_loglik_matches_integral_over_the_death_time(theta):
     for x, tx, T in HISTORIES:
         ours = paretonbd_loglik(params(("r", "alpha", "s", "beta"), theta), x, tx, T)
         assert ours == pytest.approx(brute(x, tx, T), abs=1e-8), (x, tx, T)
+
+
+def test_paretonbd_quadrature_matches_the_hypergeometric_closed_form():
+    # the fit integrates the "died in (t_x, T]" term; Fader & Hardie's 2F1 expression for
+    # it (both branches, alpha >= beta and alpha < beta) must agree on moderate parameters
+    from lab.calibrate.paretonbd import _log_a0_hyp2f1, _log_died_integral
+
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        r, alpha, s_, beta = np.exp(rng.uniform(np.log(0.1), np.log(30.0), 4))
+        x = np.array([0.0, 1.0, 4.0, 25.0])
+        T = np.full(4, rng.uniform(5, 80))
+        t_x = np.where(x > 0, rng.uniform(0, 1, 4) * T, 0.0)
+        quad = _log_died_integral(r, alpha, s_, beta, x, t_x, T)
+        closed = _log_a0_hyp2f1(r, alpha, s_, beta, x, t_x, T) - np.log(r + s_ + x)
+        np.testing.assert_allclose(
+            quad, closed, rtol=0, atol=1e-9, err_msg=str((r, alpha, s_, beta))
+        )
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -357,6 +380,38 @@ def test_conditional_expectation_matches_simulated_holdout(model):
     fresh = cond(theta, horizon, 0, 0.0, 0.0)
     expected = {"bgnbd": bgnbd_expected_count, "paretonbd": paretonbd_expected_count}[model]
     assert fresh == pytest.approx(expected(theta, horizon), rel=1e-9)
+
+
+def test_paretonbd_count_pmf_against_quadrature_sum_and_simulation():
+    # P(X(t) = n): alive throughout or dead at tau, counts up to then (adaptive quadrature)
+    r, alpha, s, beta = PN.values()
+    t = 39.0
+    for n in range(4):
+
+        def nbd(tau, n=n):
+            log_p = (
+                math.lgamma(r + n)
+                - math.lgamma(r)
+                - math.lgamma(n + 1)
+                + r * math.log(alpha / (alpha + tau))
+            )
+            return math.exp(log_p + (n * math.log(tau / (alpha + tau)) if n else 0.0))
+
+        dead = integrate.quad(
+            lambda tau: nbd(tau) * s * beta**s / (beta + tau) ** (s + 1), 0, t, epsrel=1e-12
+        )[0]
+        want = nbd(t) * (beta / (beta + t)) ** s + dead
+        assert paretonbd_count_pmf(PN, n, t) == pytest.approx(want, rel=1e-10)
+    k = np.arange(0, 3000)[:, None]
+    grid = np.array([5.0, 39.0, 78.0])
+    pmf = paretonbd_count_pmf(PN, k, grid[None, :])
+    np.testing.assert_allclose(pmf.sum(axis=0), 1.0, atol=1e-6)
+    np.testing.assert_allclose((k * pmf).sum(axis=0), paretonbd_expected_count(PN, grid), rtol=1e-4)
+    m = 100_000
+    x = simulate_paretonbd(PN, np.full(m, t), rng=np.random.default_rng(5))["frequency"]
+    freq = np.bincount(x, minlength=8)[:8] / m
+    p = paretonbd_count_pmf(PN, np.arange(8), t)
+    assert np.all(np.abs(freq - p) < 4 * np.sqrt(p * (1 - p) / m)), (freq, p)
 
 
 def test_paretonbd_expected_count_matches_monte_carlo():

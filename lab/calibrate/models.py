@@ -45,6 +45,7 @@ from lab.calibrate.mle import FitResult
 from lab.calibrate.paretonbd import (
     fit_paretonbd,
     paretonbd_conditional_expected,
+    paretonbd_count_pmf,
     paretonbd_expected_count,
     paretonbd_loglik,
     paretonbd_p_alive,
@@ -72,6 +73,7 @@ __all__ = [
     "lab_basket_from_gamma_gamma",
     "lab_traits_from_bgnbd",
     "paretonbd_conditional_expected",
+    "paretonbd_count_pmf",
     "paretonbd_expected_count",
     "paretonbd_loglik",
     "paretonbd_p_alive",
@@ -132,14 +134,14 @@ def expected_repeat_curve(params, first_purchase_times, t_grid, model: str = "bg
 def purchase_count_histogram(
     summary: pd.DataFrame, fit: FitResult, max_count: int = 7
 ) -> pd.DataFrame:
-    """Calibration-period repeat-purchase histogram: actual vs BG/NBD (FHL 2005, Fig. 3).
+    """Calibration-period repeat-purchase histogram: actual vs model (FHL 2005, Fig. 3).
 
     Parameters
     ----------
     summary : pandas.DataFrame
         The summary the model was fitted on (columns frequency and T).
     fit : FitResult
-        A BG/NBD fit.
+        A BG/NBD or Pareto/NBD fit.
     max_count : int
         Last bin is ``max_count+`` (7 gives the classic 0, 1, ..., 6, 7+).
 
@@ -151,18 +153,18 @@ def purchase_count_histogram(
         ``sum_i P(X(T_i) = k)`` with each customer's own T); both columns sum to the
         number of customers.
     """
-    if fit.model != "bgnbd":
+    pmfs = {"bgnbd": bgnbd_count_pmf, "paretonbd": paretonbd_count_pmf}
+    if fit.model not in pmfs:
         raise ValueError(
-            f"purchase_count_histogram needs a BG/NBD fit, got {fit.model!r} "
-            "(the Pareto/NBD count distribution is not implemented)"
+            f"purchase_count_histogram needs a BG/NBD or Pareto/NBD fit, got {fit.model!r}"
         )
     if not isinstance(max_count, int | np.integer) or max_count < 1:
         raise ValueError(f"max_count must be an integer >= 1, got {max_count!r}")
     x = summary["frequency"].to_numpy(int)
     T_vals, T_counts = np.unique(summary["T"].to_numpy(float), return_counts=True)
     k = np.arange(max_count)
-    pmf = bgnbd_count_pmf(fit, k[:, None], T_vals[None, :])  # (k, distinct T)
-    model_counts = pmf @ T_counts
+    pmf = pmfs[fit.model](fit, k[:, None], T_vals[None, :])  # (k, distinct T)
+    model_counts = (pmf * T_counts).sum(axis=1)
     model_counts = np.append(model_counts, T_counts.sum() - model_counts.sum())
     actual = np.bincount(np.minimum(x, max_count), minlength=max_count + 1)
     labels = [str(i) for i in k] + [f"{max_count}+"]
