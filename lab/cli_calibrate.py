@@ -130,6 +130,9 @@ def calibrate(
         typer.Option(help="scenario YAML to write (default: scenarios/<ORDERS stem>.yaml)"),
     ] = None,
     model: Annotated[str, typer.Option(help="purchase model: bgnbd or paretonbd")] = "bgnbd",
+    forecast_days: Annotated[
+        int, typer.Option(help="days the scenario runs past the calibration end", min=0, max=3000)
+    ] = 365,
     customer_col: CustomerCol = None,
     date_col: DateCol = None,
     amount_col: AmountCol = None,
@@ -157,7 +160,13 @@ def calibrate(
     _print_fit(cal.fit, f"{model} fit · {cal.fit.n:,} customers · to {cal.calibration_end.date()}")
     if cal.spend is not None:
         _print_fit(cal.spend, "gamma–gamma spend fit")
-    paths = write_calibration(cal, target)
+    span = (cal.calibration_end - cal.start_date).days + 1
+    if span + forecast_days > 3650:
+        _fail(
+            f"--forecast-days {forecast_days}: the scenario would run {span + forecast_days} "
+            "days, more than the 3650 a scenario allows"
+        )
+    paths = write_calibration(cal, target, forecast_days=forecast_days)
     out_console, _ = _consoles()
     out_console.print(
         "wrote " + ", ".join(escape(str(p)) for p in paths.values()),

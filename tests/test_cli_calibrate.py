@@ -34,6 +34,7 @@ def test_calibrate_writes_scenario_customers_and_fit_report(tmp_path, orders_csv
     assert "same_day_orders" in r.output and "alpha" in r.output
     sc = lab.load_scenario(out)
     assert sc.acquisition.known_customers.enabled and sc.name == "shop"
+    assert sc.days == 273 + 365  # calibration period (2025-01-01 to 09-30) + forecast
     report = out.with_name("shop.fit")
     assert {"fit.md", "parameters.csv", "histogram.png", "cleaning.csv"} <= {
         p.name for p in report.iterdir()

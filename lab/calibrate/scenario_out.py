@@ -300,6 +300,7 @@ def _header(cal: Calibration) -> str:
     else:
         lines.append(f"No spend fit ({cal.spend_message}); basket left at the lab default.")
     lines += [
+        "days: the calibration period and the forecast beyond it (--forecast-days).",
         "acquisition.known_customers: the log's customers join on their real first-purchase",
         "dates with that order booked.",
         "Switched off (the log cannot identify them): stock import, paid, staff invites,",
@@ -311,13 +312,16 @@ def _header(cal: Calibration) -> str:
     return "\n".join(lines)
 
 
-def write_calibration(cal: Calibration, out_yaml: str | Path, *, name: str | None = None) -> dict:
+def write_calibration(
+    cal: Calibration, out_yaml: str | Path, *, name: str | None = None, forecast_days: int = 365
+) -> dict:
     """Write the calibrated scenario, its customer table and its fit report.
 
     Files: ``NAME.yaml`` (header comments say which fields came from the fit, with
     estimates ± SE, the source, calibration end and rule counts), ``NAME.customers.csv``
     and the folder ``NAME.fit/`` (fit.md, parameters.csv, histogram.csv, cleaning.csv,
-    fit.json, histogram.png).  Each is written atomically.
+    fit.json, histogram.png).  Each is written atomically.  The scenario runs from the
+    log's first date through the calibration end and ``forecast_days`` beyond it.
 
     Returns
     -------
@@ -336,7 +340,10 @@ def write_calibration(cal: Calibration, out_yaml: str | Path, *, name: str | Non
     sha = write_known_customers(
         first_purchase_customers(cal), cust_path, header=f"customers of scenario {stem}"
     )
-    sc = scenario_dict(cal, cust_path.name, name=name)
+    if forecast_days < 0:
+        raise ValueError(f"forecast_days must be >= 0, got {forecast_days}")
+    span = int((cal.calibration_end - cal.start_date).days) + 1
+    sc = scenario_dict(cal, cust_path.name, name=name, days=span + int(forecast_days))
     sc["acquisition"]["known_customers"]["sha256"] = sha
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump(sc, sort_keys=False, allow_unicode=True)
