@@ -56,6 +56,7 @@ def test_calibrate_pareto_option(tmp_path, orders_csv):
     sc = lab.load_scenario(out)
     assert sc.dropout.per_day and not sc.dropout.after_purchase
     assert sc.traits.default.dropout_per_day.dist == "gamma"
+    assert (tmp_path / "p.fit" / "histogram.png").is_file()
 
 
 @pytest.mark.parametrize(

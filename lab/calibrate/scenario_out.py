@@ -93,12 +93,13 @@ class Calibration:
 
     def histogram(self, max_count: int = 7) -> pd.DataFrame | None:
         """Calibration-period repeat purchases: customers with 0, 1, ..., max_count+ (actual
-        vs model); None for a Pareto/NBD fit (its count distribution is not provided)."""
+        vs model); None if the model has no count distribution."""
         from lab.calibrate.models import purchase_count_histogram
 
-        if self.fit.model != "bgnbd":
+        try:
+            return purchase_count_histogram(self.summary, self.fit, max_count)
+        except ValueError:
             return None
-        return purchase_count_histogram(self.summary, self.fit, max_count)
 
 
 def calibrate(
@@ -392,7 +393,7 @@ def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, 
         "",
         "## Calibration-period repeat purchases: actual vs model",
         "",
-        "(not available for a Pareto/NBD fit)"
+        "(not available for this model)"
         if hist is None
         else _md_table(hist) + "\n\n![histogram](histogram.png)",
         "",
