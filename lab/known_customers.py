@@ -32,9 +32,9 @@ p_alive                    chance the customer has not already left for good on 
 
 Traits not given per customer are drawn from the scenario's ``traits`` for the
 stock-import channel.  Every draw uses the lab's streams keyed by the customer's
-identity key, ``identity_keys(KNOWN_CHANNEL_KEY, 0, row, 1)`` with ``row`` the
-customer's position in the table after a stable sort by join date, so runs are
-reproducible and common random numbers hold.
+identity key, a hash of its ``customer_id`` (:func:`known_customer_keys`), so runs are
+reproducible and common random numbers hold: a customer keeps its draws whatever
+other rows the table has or in which order.
 """
 
 from __future__ import annotations
@@ -47,16 +47,12 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "KNOWN_CHANNEL_KEY",
     "OPTIONAL_COLUMNS",
     "KnownCustomerTable",
     "known_customer_keys",
     "read_known_customers",
     "write_known_customers",
 ]
-
-#: channel code used in identity keys of known customers (not a channel of the pool)
-KNOWN_CHANNEL_KEY = 4
 
 PAIRS = (
     ("propensity_shape", "propensity_rate_per_day"),
@@ -92,11 +88,19 @@ class KnownCustomerTable:
         return (self.frame["join_date"] - pd.Timestamp(start_date)).dt.days.to_numpy(np.int64)
 
 
-def known_customer_keys(count: int) -> np.ndarray:
-    """Identity keys of the first ``count`` rows of a known-customer table."""
-    from lab.rng import identity_keys
+def known_customer_keys(customer_ids) -> np.ndarray:
+    """Identity keys of known customers: 64 bits of BLAKE2b of ``"known:" + customer_id``.
 
-    return identity_keys(KNOWN_CHANNEL_KEY, 0, 0, count)
+    The key depends on the id alone, so the same customer has the same traits and
+    draws in every table that lists it (results map back to ids through
+    ``RunResult.customers["person_key"]``).
+    """
+    ids = [str(c) for c in customer_ids]
+    out = np.empty(len(ids), dtype=np.uint64)
+    for i, c in enumerate(ids):
+        digest = hashlib.blake2b(f"known:{c}".encode(), digest_size=8).digest()
+        out[i] = int.from_bytes(digest, "little")
+    return out
 
 
 def read_known_customers(path: str | Path) -> KnownCustomerTable:

@@ -31,7 +31,7 @@ from scipy.stats import poisson
 
 from lab.agents.behaviour import poisson_inverse
 from lab.agents.traits import draw_traits, inviter_uniforms
-from lab.known_customers import KNOWN_CHANNEL_KEY
+from lab.known_customers import known_customer_keys
 from lab.population import CHANNELS
 from lab.rng import child_keys, identity_keys
 
@@ -118,6 +118,7 @@ class Acquirer:
         if not kc.enabled or kc.table is None:
             return None
         days = kc.table.join_days(self.model.scenario.start_date)
+        self._known_keys = known_customer_keys(kc.table.frame["customer_id"])
         order = np.arange(days.size)
         return {int(d): order[days == d] for d in np.unique(days)}
 
@@ -210,7 +211,7 @@ class Acquirer:
         kc = self.cfg.known_customers
         frame = kc.table.frame
         rows = self._known[day]
-        keys = identity_keys(KNOWN_CHANNEL_KEY, 0, 0, len(frame))[rows]
+        keys = self._known_keys[rows]
         cols: dict[str, np.ndarray] = {}
         if kc.book_first_order:
             prior = frame["prior_orders"].to_numpy()[rows] if "prior_orders" in frame else 0

@@ -79,7 +79,8 @@ def synthetic_order_log(
         res = run(sc, seed=seed)
     tx = res.transactions
     slot_of_key = dict(zip(res.customers["person_key"], res.customers["customer_id"], strict=True))
-    row_of_slot = {slot_of_key[k]: i for i, k in enumerate(known_customer_keys(n_customers))}
+    keys = known_customer_keys(table["customer_id"])
+    row_of_slot = {slot_of_key[k]: i for i, k in enumerate(keys)}
     rows = tx["customer_id"].map(row_of_slot).to_numpy()
     return pd.DataFrame(
         {
