@@ -58,3 +58,8 @@ __all__ += [
 from lab.experiments import optimize, sensitivity, sweep  # noqa: E402  (sweeps, SALib, optuna)
 
 __all__ += ["optimize", "sensitivity", "sweep"]
+
+# Calibration to real order logs and back-tests (lab.calibrate)
+from lab import calibrate  # noqa: E402
+
+__all__ += ["calibrate"]

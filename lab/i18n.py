@@ -176,6 +176,25 @@ LABELS: dict[str, tuple[str, str]] = {
     "feasible": ("meets the constraints", "满足约束"),
     "infeasible": ("breaks a constraint", "违反约束"),
     "best_so_far": ("best feasible so far", "当前最优 (满足约束)"),
+    # calibration and back-tests (标定与回测)
+    "repeat_purchases": ("repeat purchases in the calibration period", "标定期内复购次数"),
+    "actual": ("actual", "实际"),
+    "model": ("model", "模型"),
+    "title_histogram": ("Repeat purchases: actual vs model", "复购次数分布: 实际 vs 模型"),
+    "week": ("week", "周"),
+    "weekly_repeat": ("repeat transactions per week", "每周复购笔数"),
+    "cumulative_repeat": ("cumulative repeat transactions", "累计复购笔数"),
+    "lab_simulation": ("lab simulation", "仿真"),
+    "closed_form": ("closed-form BG/NBD", "BG/NBD 解析解"),
+    "band80": ("80% band", "80% 区间"),
+    "band95": ("95% band", "95% 区间"),
+    "calibration_end": ("calibration end", "标定期结束"),
+    "title_backtest_weekly": ("Back-test: weekly repeat transactions", "回测: 每周复购笔数"),
+    "title_backtest_cum": ("Back-test: cumulative repeat transactions", "回测: 累计复购笔数"),
+    "title_backtest_conditional": (
+        "Holdout forecast from each customer's history",
+        "基于每位客户历史的留出期预测",
+    ),
 }
 
 _PREFIXES = {"cost_": "cost", "new_": "new", "revenue_": "revenue"}

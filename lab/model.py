@@ -28,7 +28,7 @@ from lab.agents.acquisition import Acquirer, ReferralTerms
 from lab.agents.behaviour import KERNEL_STREAMS, KPI, PARAMS, pack_params, step_customers
 from lab.market import MarketState
 from lab.plan import DayPlan
-from lab.population import CHANNELS, Population
+from lab.population import CHANNELS, STAGES, Population
 from lab.rng import RandomStreams
 from lab.scenario import Scenario
 from lab.strategies import RUNTIME_BY_TYPE
@@ -53,6 +53,7 @@ STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("orders", "order values drawn (gamma-gamma), discounts and margin booked, order log appended"),
     ("strategies after orders", "strategies react to today's orders (membership upsell, stored value, tasks)"),
     ("referral joins", "friends of today's sharers join the pool (with a market: invitations along the social graph, then word of mouth); rewards booked"),
+    ("known customers join", "customers of a known-customer table join on their day, with that day's first order booked or their history"),
     ("record", "daily KPIs collected (mesa DataCollector)"),
 )  # fmt: skip
 
@@ -161,6 +162,8 @@ class PoolModel(mesa.Model):
     def _initial_capacity(self) -> int:
         a = self.scenario.acquisition
         guess = a.stock_import.total_customers if a.stock_import.enabled else 0
+        if a.known_customers.table is not None:
+            guess += len(a.known_customers.table)
         guess += self.days * 20
         return max(1024, int(guess * 1.2))
 
@@ -315,6 +318,7 @@ class PoolModel(mesa.Model):
         referred = self.acquirer.add_referrals(
             day, self._share_slot[:ns].copy(), self._share_friends[:ns].copy()
         )
+        self._join_known(day)
         self._record(referred)
         if self.pop.n > self.scenario.max_customers:
             raise PoolTooLarge(
@@ -352,13 +356,39 @@ class PoolModel(mesa.Model):
             self._share_friends, self._kpi,
         )  # fmt: skip
 
+    def _join_known(self, day: int) -> None:
+        """Known customers joining today; their first order booked at list price if asked."""
+        joined = self.acquirer.add_known(day)
+        if joined is None:
+            return
+        sl, book = joined
+        slots = np.arange(sl.start, sl.stop, dtype=np.int32)
+        t, pop = self.today, self.pop
+        for code, count in zip(*np.unique(pop.stage[sl], return_counts=True), strict=True):
+            t[STAGES[code]] += float(count)
+        t["alive"] += float(pop.alive[sl].sum())
+        if book:
+            n = slots.size
+            self._book_rows(day, slots, np.ones(n), np.zeros(n, dtype=np.bool_))
+            t["orders"] += n
+            t["first_orders"] += n
+
     def _book_orders(self, day: int, nb: int) -> dict[str, np.ndarray] | None:
         if nb == 0:
             return None
+        return self._book_rows(
+            day,
+            self._buy_slot[:nb].copy(),
+            self._buy_price[:nb].astype(np.float64),
+            self._buy_trial[:nb].copy(),
+        )
+
+    def _book_rows(
+        self, day: int, slots: np.ndarray, price: np.ndarray, trial: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Draw order values (gamma-gamma), book money and append the orders to the log."""
         s = self.scenario
-        slots = self._buy_slot[:nb].copy()
-        price = self._buy_price[:nb].astype(np.float64)
-        trial = self._buy_trial[:nb].copy()
+        nb = slots.size
         pop = self.pop
         u = self.streams.uniform("basket", day, pop.rkey[slots])
         p_shape = self._basket_shape(slots)

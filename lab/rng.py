@@ -71,6 +71,7 @@ STREAMS: tuple[str, ...] = (
     "market_accept",
     "market_word_of_mouth",
     "market_external",
+    "known_customers",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from lab.params import P, ProblemsError, StrictModel, check_names
 from lab.population import CHANNELS
@@ -252,13 +259,64 @@ class Referral(StrictModel):
     )
 
 
+class KnownCustomers(StrictModel):
+    """老客户名单: real customers from an order log, each joining on its own date.
+
+    The file is a CSV described in :mod:`lab.known_customers` (``lab calibrate``
+    writes one); a relative path is read relative to the scenario file.  Customers
+    join at the end of their day through the stock-import channel.
+    """
+
+    enabled: bool = P(False, "flag", "bring in the customers listed in the file")
+    file: str | None = P(None, "path", "CSV of customers (relative to the scenario file)")
+    book_first_order: bool = P(
+        True,
+        "flag",
+        "book an order on each join day (the log's first purchase); off = join with history",
+    )
+    rate_is_daily_chance: bool = P(
+        True,
+        "flag",
+        "their purchase rate is read as the chance of an order each day (a fitted model's "
+        "expected orders per day); off = P(order) = 1 - exp(-rate) as for other customers",
+    )
+    sha256: str | None = P(
+        None, "hex", "checksum of the file; filled in on loading, a mismatch is an error"
+    )
+    _table: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _read_table(self):
+        if not self.enabled:
+            return self
+        if not self.file:
+            raise ValueError("known customers need 'file'")
+        from lab.known_customers import read_known_customers
+
+        table = read_known_customers(self.file)
+        if self.sha256 is not None and self.sha256 != table.sha256:
+            raise ValueError(
+                f"{self.file}: the file changed since the scenario was written "
+                f"(sha256 {table.sha256[:12]}..., expected {self.sha256[:12]}...)"
+            )
+        self.__dict__["sha256"] = table.sha256  # no re-validation: the digest is derived
+        self._table = table
+        return self
+
+    @property
+    def table(self):
+        """The validated :class:`lab.known_customers.KnownCustomerTable` (None if off)."""
+        return self._table
+
+
 class Acquisition(StrictModel):
-    """引流: the four ways customers enter the private pool."""
+    """引流: the ways customers enter the private pool."""
 
     stock_import: StockImport = Field(default_factory=StockImport)
     paid: PaidAcquisition = Field(default_factory=PaidAcquisition)
     staff_invite: StaffInvites = Field(default_factory=StaffInvites)
     referral: Referral = Field(default_factory=Referral)
+    known_customers: KnownCustomers = Field(default_factory=KnownCustomers)
 
 
 # --------------------------------------------------------------------------- market
@@ -657,6 +715,25 @@ class Scenario(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _known_customers_in_run(self):
+        kc = self.acquisition.known_customers
+        if self.market.enabled and kc.enabled and kc.table is not None:
+            raise ValueError(
+                "acquisition.known_customers cannot be combined with market.size: real "
+                "customers from an order log have no place in the simulated social graph; "
+                "drop one of the two"
+            )
+        table = kc.table
+        if table is not None and len(table):
+            first = table.frame["join_date"].iloc[0]
+            if first.date() < self.start_date:
+                raise ValueError(
+                    f"acquisition.known_customers: customer {table.frame['customer_id'].iloc[0]!r} "
+                    f"joins on {first.date()}, before start_date {self.start_date}"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _strategy_references(self):
         types = [
             s.type for s in self.strategies if s.enabled and getattr(s, "one_per_scenario", False)
@@ -851,6 +928,7 @@ def _read_with_extends(p: Path, chain: tuple[Path, ...]) -> dict:
         cycle = " -> ".join(str(c) for c in (*chain, resolved))
         raise ScenarioError([f"extends: cycle {cycle}"], str(p))
     data = _read_yaml(p)
+    _resolve_paths(data, p.parent)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -858,6 +936,16 @@ def _read_with_extends(p: Path, chain: tuple[Path, ...]) -> dict:
         raise ScenarioError([f"extends = {parent!r}: must be a path to a scenario file"], str(p))
     base = _read_with_extends(p.parent / parent, (*chain, resolved))
     return deep_merge(base, data)
+
+
+def _resolve_paths(data: dict, base_dir: Path) -> None:
+    """Make file paths in a scenario file relative to that file (in place)."""
+    node = data.get("acquisition")
+    node = node.get("known_customers") if isinstance(node, dict) else None
+    if isinstance(node, dict) and isinstance(node.get("file"), str):
+        f = Path(node["file"])
+        if not f.is_absolute():
+            node["file"] = str((base_dir / f).resolve())
 
 
 def deep_merge(base: Mapping, patch: Mapping) -> dict:

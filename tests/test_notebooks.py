@@ -31,6 +31,7 @@ EXPECTED = {
     "05_fission_economics.ipynb",
     "06_contact_frequency_and_blocks.ipynb",
     "07_shop_guides.ipynb",
+    "08_calibrate_on_your_orders.ipynb",
 }
 
 

@@ -7,7 +7,11 @@
   ``n * cac(n) = budget``;
 * **staff invites** (全员营销): Poisson(staff x rate) adds a day;
 * **referral** (裂变): friends brought by today's sharers (see the kernel), joining
-  at the end of the day with traits optionally correlated with their inviter.
+  at the end of the day with traits optionally correlated with their inviter;
+* **known customers** (老客户名单): real customers listed in a table
+  (:mod:`lab.known_customers`), joining at the end of their own join day, with
+  that day's first order booked or with their history, and optionally their own
+  trait distributions (e.g. a calibrated posterior).
 
 Every new customer gets a stable identity key (:mod:`lab.rng`), traits drawn from
 the channel's distributions, a welcome message (欢迎语) that lifts trust, and a
@@ -30,10 +34,13 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
+from scipy.special import betaincinv, gammaincinv
 from scipy.stats import poisson
 
 from lab.agents.behaviour import poisson_inverse
 from lab.agents.traits import draw_traits, inviter_uniforms
+from lab.known_customers import known_customer_keys
 from lab.population import CHANNELS
 from lab.rng import child_keys, identity_keys, person_keys
 
@@ -117,6 +124,17 @@ class Acquirer:
             self._seg_code = np.array(
                 [model.segment_codes[s] for s in self.market.segment_labels], dtype=np.int8
             )
+        self._known = self._known_schedule()
+
+    def _known_schedule(self) -> dict[int, np.ndarray] | None:
+        """Rows of the known-customer table joining on each day (None if off)."""
+        kc = self.cfg.known_customers
+        if not kc.enabled or kc.table is None:
+            return None
+        days = kc.table.join_days(self.model.scenario.start_date)
+        self._known_keys = known_customer_keys(kc.table.frame["customer_id"])
+        order = np.arange(days.size)
+        return {int(d): order[days == d] for d in np.unique(days)}
 
     # ------------------------------------------------------------------ channels
     def acquire(self, day: int) -> None:
@@ -314,6 +332,64 @@ class Acquirer:
             parent_u=self._inviter_u(inviters),
             persons=persons,
         )
+
+    def add_known(self, day: int) -> tuple[slice, bool] | None:
+        """Known customers whose join day is today join the pool (end of the day).
+
+        Returns the slots of today's joiners and whether their first order is to be
+        booked (the model books it), or None if nobody joins today.
+        """
+        if self._known is None or day not in self._known:
+            return None
+        kc = self.cfg.known_customers
+        frame = kc.table.frame
+        rows = self._known[day]
+        keys = self._known_keys[rows]
+        cols: dict[str, np.ndarray] = {}
+        if kc.book_first_order:
+            prior = frame["prior_orders"].to_numpy()[rows] if "prior_orders" in frame else 0
+            prior = np.zeros(rows.size, np.int32) + prior
+            cols = dict(prior_orders=prior, n_orders=prior + 1, last_purchase=day)
+            cols.update(has_ordered=True, stage=1)
+        elif "prior_orders" in frame:
+            prior = frame["prior_orders"].to_numpy()[rows]
+            start = pd.Timestamp(self.model.scenario.start_date)
+            last = (frame["last_purchase_date"].iloc[rows] - start).dt.days
+            last = last.fillna(-1).to_numpy(np.int64).astype(np.int32)
+            had = prior > 0
+            stage = np.where(had, self._stage_of(day - last), 0)
+            cols = dict(prior_orders=prior, n_orders=prior, has_ordered=had, stage=stage)
+            cols["last_purchase"] = np.where(had, last, -1)
+        sl = self.add("stock_import", day, keys)
+        for name, values in cols.items():
+            getattr(self.model.pop, name)[sl] = values
+        self._own_traits(frame.iloc[rows], keys, sl, day)
+        if kc.rate_is_daily_chance:
+            # the kernel buys with P = 1 - exp(-rate); this rate makes P equal the drawn
+            # rate, the continuous-time model's expected orders per day (at most one a day)
+            lam = np.minimum(self.model.pop.propensity[sl], 1.0 - 1e-9)
+            self.model.pop.propensity[sl] = -np.log1p(-lam)
+        return sl, kc.book_first_order
+
+    def _own_traits(self, rows, keys: np.ndarray, sl: slice, day: int) -> None:
+        """Per-customer trait distributions and survival of the table, where given."""
+        pop, streams = self.model.pop, self.model.streams
+        if "propensity_shape" in rows:
+            u = streams.uniform("trait_propensity", 0, keys)
+            shape = rows["propensity_shape"].to_numpy()
+            pop.propensity[sl] = gammaincinv(shape, u) / rows["propensity_rate_per_day"].to_numpy()
+        if "dropout_a" in rows:
+            u = streams.uniform("trait_dropout_after_purchase", 0, keys)
+            a, b = rows["dropout_a"].to_numpy(), rows["dropout_b"].to_numpy()
+            pop.p_drop_purchase[sl] = betaincinv(a, b, u)
+        if "basket_shape" in rows:
+            u = streams.uniform("trait_basket_mean", 0, keys)
+            nu = gammaincinv(rows["basket_shape"].to_numpy(), u) / rows["basket_rate"].to_numpy()
+            pop.basket_rate[sl] = np.maximum(nu, 1e-12)
+        if "p_alive" in rows:
+            gone = streams.uniform("known_customers", 0, keys) >= rows["p_alive"].to_numpy()
+            pop.alive[sl] = ~gone
+            pop.day_dropout[sl] = np.where(gone, day, -1)
 
     def _stage_of(self, days_since: np.ndarray) -> np.ndarray:
         """Lifecycle stage code of customers with history (today's strategies see it)."""

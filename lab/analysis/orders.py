@@ -93,8 +93,11 @@ class OrderData:
         return self.orders[~self.orders["is_trial"]]
 
 
-def read_order_log(path: str | Path) -> pd.DataFrame:
+def read_order_log(path: str | Path, dtype=None) -> pd.DataFrame:
     """Read an order export from CSV or parquet (``#`` lines in a CSV are comments).
+
+    ``dtype`` is passed to :func:`pandas.read_csv` (``str`` keeps every field as
+    written, e.g. leading zeros of ids and currency signs, for cleaning rules).
 
     Raises
     ------
@@ -107,7 +110,9 @@ def read_order_log(path: str | Path) -> pd.DataFrame:
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(p)
-        return pd.read_csv(p, comment="#")
+        return pd.read_csv(p, comment="#", dtype=dtype)
+    except pd.errors.EmptyDataError:
+        raise OrderLogError(["the file is empty"], str(p)) from None
     except Exception as exc:
         raise OrderLogError([f"cannot read the file: {exc}"], str(p)) from None
 

@@ -1,0 +1,438 @@
+"""Back-test (回测): calibrate up to a date, simulate beyond it, compare with what happened.
+
+:func:`backtest` fits BG/NBD and gamma–gamma to the orders up to ``calibration_end``
+(:func:`lab.calibrate.scenario_out.calibrate`) and then forecasts the repeat
+transactions of the calibration-period customers in the holdout two ways, each with
+the lab's simulation (N seeds, one process pool) and the BG/NBD closed form beside it:
+
+* **conditional** (the forecast a planner would make on the calibration end): every
+  customer starts at the calibration end with its own history — alive with
+  P(alive | x, t_x, T), purchase rate from its posterior Gamma(r + x, alpha + T),
+  dropout from Beta(a, b + x) — and the lab runs forward
+  (:func:`~lab.calibrate.scenario_out.conditional_customers`); the closed form is
+  the sum of the customers' conditional expectations E[Y(t) | x, t_x, T] (FHL eq. 10);
+* **unconditional** (whole-period tracking, as FHL 2005 Fig. 2): customers join on
+  their real first-purchase dates and the lab simulates the calibration period and
+  the holdout from the fitted population; the closed form is sum_i E[X(t - f_i)].
+
+Weeks are numbered from the log's first date (week 1 = its first seven days; CDNOW's
+holdout is then weeks 40-78 as in the literature).  The
+holdout error is ``(forecast - actual) / actual`` in percent of the holdout's repeat
+transactions; the simulation's forecast is the mean over seeds (its Monte Carlo
+standard error is reported too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lab.calibrate.ingest import CleanOrders
+from lab.calibrate.scenario_out import (
+    Calibration,
+    calibrate,
+    conditional_customers,
+    first_purchase_customers,
+    scenario_dict,
+)
+
+__all__ = ["Backtest", "backtest", "save_backtest"]
+
+QUANTILES = {
+    "sim_p2_5": 0.025,
+    "sim_p10": 0.10,
+    "sim_median": 0.5,
+    "sim_p90": 0.90,
+    "sim_p97_5": 0.975,
+}
+
+
+@dataclass
+class Backtest:
+    """A back-test's results.
+
+    Attributes
+    ----------
+    calibration : Calibration
+    holdout_end : pandas.Timestamp
+    seeds : list of int
+    tracking : pandas.DataFrame
+        Unconditional whole-period tracking, one row per week: ``week``, ``actual``,
+        ``closed_form``, the simulation's quantiles ``sim_p2_5 .. sim_p97_5`` and the
+        same columns cumulated (``cum_...``).
+    holdout : pandas.DataFrame
+        The conditional forecast over the holdout weeks, same columns.
+    errors : pandas.DataFrame
+        One row per forecast (start x method): ``start``, ``method``, ``actual``,
+        ``forecast``, ``error_pct``, ``mc_se`` (simulation only), ``weekly_mae``.
+    meta : dict
+        Provenance (source, dates, seeds, scenario hashes, lab version, git commit).
+    """
+
+    calibration: Calibration
+    holdout_end: pd.Timestamp
+    seeds: list[int]
+    tracking: pd.DataFrame
+    holdout: pd.DataFrame
+    errors: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def calibration_weeks(self) -> float:
+        """Where the plots draw the calibration end: after its last (1-based) week."""
+        days = (self.calibration.calibration_end - self.calibration.start_date).days + 1
+        return days / 7 + 0.5
+
+    def error(self, start: str = "conditional", method: str = "simulation") -> float:
+        """Holdout error in percent of one forecast."""
+        row = self.errors[(self.errors["start"] == start) & (self.errors["method"] == method)]
+        return float(row["error_pct"].iloc[0])
+
+
+def backtest(
+    orders: CleanOrders,
+    calibration_end,
+    *,
+    holdout_end=None,
+    seeds=range(10),
+    parameter_uncertainty: bool = True,
+    workers: int | None = None,
+    progress: bool | None = None,
+) -> Backtest:
+    """Calibrate on the orders up to ``calibration_end`` and forecast the holdout.
+
+    Parameters
+    ----------
+    orders : CleanOrders
+        The cleaned log (:func:`lab.calibrate.ingest.read_orders`).
+    calibration_end : date-like
+        Last day of the calibration period.
+    holdout_end : date-like, optional
+        Last day of the holdout (default: the log's last date).
+    seeds : iterable of int
+        Simulation seeds.  Results do not depend on the number of workers.
+    parameter_uncertainty : bool
+        Each seed simulates with its own BG/NBD parameters drawn from the estimate's
+        sampling distribution (normal on the log scale with the fit's covariance), so
+        the bands carry the uncertainty of the fit as well as the customers' chance;
+        False: every seed uses the point estimate.  The closed form uses the estimate.
+    workers : int, optional
+        Processes (default: the local cores).
+    progress : bool, optional
+        Progress bar over the runs (default: when stderr is a terminal).
+
+    Returns
+    -------
+    Backtest
+
+    Raises
+    ------
+    ValueError
+        Calibration end outside the log, no holdout, or a failed fit.
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("need at least one seed")
+    cal = calibrate(orders, calibration_end, model="bgnbd")
+    end = cal.calibration_end
+    h_end = orders.last_date if holdout_end is None else pd.Timestamp(holdout_end)
+    if h_end <= end:
+        raise ValueError(
+            f"no holdout: the log ends on {h_end.date()}, not after the calibration end {end.date()}"
+        )
+    start = cal.start_date
+    e = int((end - start).days)  # calibration end as a day index
+    n_days = int((h_end - start).days) + 1
+    actual = _actual_daily(orders, cal, n_days)
+    fits = _parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
+    with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
+        scen = [
+            _scenarios(dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e)
+            for i, f in enumerate(fits)
+        ]
+        reps = _simulate(scen, seeds, workers, progress)
+    uncond_sim = reps["unconditional"]  # seeds x n_days
+    cond_sim = np.zeros((len(seeds), n_days))
+    cond_sim[:, e + 1 :] = reps["conditional"][:, 1:]  # day k of that run = day e + k
+    closed_u = _closed_unconditional(cal, n_days)
+    closed_c = _closed_conditional(cal, n_days, e)
+    weeks = np.arange(n_days) // 7 + 1  # week 1 = the log's first seven days
+    tracking = _weekly_table(weeks, actual, closed_u, uncond_sim)
+    hold = weeks[e + 1 :]
+    holdout = _weekly_table(hold, actual[e + 1 :], closed_c[e + 1 :], cond_sim[:, e + 1 :])
+    errors = _errors(
+        actual,
+        e,
+        {"unconditional": (closed_u, uncond_sim), "conditional": (closed_c, cond_sim)},
+        weeks,
+    )
+    from lab import __version__
+    from lab.results import git_commit
+    from lab.scenario import scenario_hash
+
+    meta = {
+        "source": orders.report.source,
+        "start_date": str(start.date()),
+        "calibration_end": str(end.date()),
+        "holdout_end": str(h_end.date()),
+        "customers": int(cal.fit.n),
+        "seeds": seeds,
+        "parameter_uncertainty": bool(parameter_uncertainty),
+        "scenario_hashes": {k: scenario_hash(v) for k, v in scen[0].items()},
+        "lab_version": __version__,
+        "git_commit": git_commit(),
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return Backtest(cal, h_end, seeds, tracking, holdout, errors, meta)
+
+
+# ------------------------------------------------------------------------ pieces
+def _actual_daily(orders: CleanOrders, cal: Calibration, n_days: int) -> np.ndarray:
+    """Repeat transactions per day of the calibration cohort (first purchase days removed)."""
+    o = orders.orders
+    o = o[o["customer_id"].isin(cal.summary.index.astype(str))]
+    first = o.groupby("customer_id")["date"].transform("min")
+    rep = o[o["date"] > first]
+    day = (rep["date"] - cal.start_date).dt.days.to_numpy()
+    day = day[day < n_days]
+    return np.bincount(day, minlength=n_days).astype(float)
+
+
+def _scenarios(cal: Calibration, folder: Path, n_days: int, e: int) -> dict:
+    """The two calibrated scenarios (validated now: the tables travel inside them)."""
+    from lab.known_customers import write_known_customers
+    from lab.scenario import scenario_from_dict
+
+    first = folder / "first_purchases.csv"
+    write_known_customers(first_purchase_customers(cal), first)
+    cond = folder / "at_calibration_end.csv"
+    write_known_customers(conditional_customers(cal), cond)
+    uncond = scenario_dict(cal, str(first), name="backtest-unconditional", days=n_days)
+    conditional = scenario_dict(
+        cal,
+        str(cond),
+        name="backtest-conditional",
+        days=n_days - e,
+        start_date=cal.calibration_end,
+        book_first_order=False,
+    )
+    return {
+        "unconditional": scenario_from_dict(uncond, source=str(first)),
+        "conditional": scenario_from_dict(conditional, source=str(cond)),
+    }
+
+
+def _parameter_draws(fit, seeds: list[int]) -> list:
+    """One parameter set per seed: log-normal around the estimate with the fit's covariance.
+
+    The normal scores come from each seed's own lab stream, so a seed always draws the
+    same parameters.  A fit without a usable covariance keeps its point estimate.
+    """
+    from scipy.special import ndtri
+
+    from lab.rng import RandomStreams
+
+    names = list(fit.params)
+    theta = np.array([fit.params[k] for k in names], dtype=float)
+    cov = np.asarray(fit.cov, dtype=float)
+    if not fit.converged or cov.shape != (theta.size, theta.size) or not np.isfinite(cov).all():
+        return [fit] * len(seeds)
+    vals, vecs = np.linalg.eigh(cov / np.outer(theta, theta))  # covariance of log(theta)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    out = []
+    for s in seeds:
+        u = RandomStreams(s).uniform("known_customers", 2, np.arange(theta.size, dtype=np.uint64))
+        draw = theta * np.exp(root @ ndtri(u))
+        if not np.isfinite(draw).all():
+            return [fit] * len(seeds)
+        out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
+    return out
+
+
+def _repeat_run(task: tuple) -> np.ndarray:
+    """Worker: one run's daily repeat transactions (orders - booked first orders)."""
+    from lab.api import run
+
+    scenario, seed = task
+    daily = run(scenario, seed=seed).daily
+    return (daily["orders"] - daily["first_orders"]).to_numpy(dtype=float)
+
+
+def _simulate(scen: list[dict], seeds: list[int], workers, progress) -> dict[str, np.ndarray]:
+    """Daily repeat transactions, seeds x days, per start (seed i runs scenarios ``scen[i]``)."""
+    from lab.experiments.pool import run_tasks
+
+    kinds = list(scen[0])
+    tasks = [(sc[k], seed) for k in kinds for sc, seed in zip(scen, seeds, strict=True)]
+    runs = run_tasks(_repeat_run, tasks, workers, progress, f"back-test: {len(tasks)} runs")
+    n = len(seeds)
+    return {k: np.stack(runs[i * n : (i + 1) * n]) for i, k in enumerate(kinds)}
+
+
+def _closed_unconditional(cal: Calibration, n_days: int) -> np.ndarray:
+    """Expected repeat transactions per day: the daily increments of sum_i E[X(t - f_i)]."""
+    from lab.calibrate.models import expected_repeat_curve
+
+    u = cal.fit.time_unit_days
+    f = (cal.summary["first_purchase"] - cal.start_date).dt.days.to_numpy(float)
+    cum = expected_repeat_curve(cal.fit, f / u, np.arange(n_days) / u)
+    return np.diff(cum, prepend=0.0)
+
+
+def _closed_conditional(cal: Calibration, n_days: int, e: int) -> np.ndarray:
+    """Expected repeat transactions per day after the calibration end: sum_i E[Y | x, t_x, T]."""
+    from lab.calibrate.bgnbd import bgnbd_conditional_expected
+
+    s, u = cal.summary, cal.fit.time_unit_days
+    x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    cum = np.zeros(n_days)
+    for d in range(e + 1, n_days):
+        cum[d] = bgnbd_conditional_expected(cal.fit.params, (d - e) / u, x, t_x, T).sum()
+    return np.diff(cum, prepend=0.0)
+
+
+def _weekly_table(weeks, actual, closed, sims) -> pd.DataFrame:
+    """Weekly sums and their running totals; simulation quantiles over seeds."""
+    uniq, idx = np.unique(weeks, return_inverse=True)
+
+    def weekly(v):
+        return np.bincount(idx, weights=v, minlength=uniq.size)
+
+    sim_w = np.stack([weekly(s) for s in sims])
+    sim_c = np.cumsum(sim_w, axis=1)
+    out = pd.DataFrame({"week": uniq, "actual": weekly(actual), "closed_form": weekly(closed)})
+    for name, q in QUANTILES.items():
+        out[name] = np.quantile(sim_w, q, axis=0)
+    out["sim_mean"] = sim_w.mean(axis=0)
+    out["cum_actual"] = out["actual"].cumsum()
+    out["cum_closed_form"] = out["closed_form"].cumsum()
+    for name, q in QUANTILES.items():
+        out["cum_" + name] = np.quantile(sim_c, q, axis=0)
+    out["cum_sim_mean"] = sim_c.mean(axis=0)
+    return out
+
+
+def _errors(actual, e, forecasts: dict, weeks) -> pd.DataFrame:
+    hold = slice(e + 1, None)
+    a_total = actual[hold].sum()
+    hw = weeks[hold]
+    _, idx = np.unique(hw, return_inverse=True)
+
+    def weekly(v):
+        return np.bincount(idx, weights=v[hold])
+
+    a_week = weekly(actual)
+    rows = []
+    for start, (closed, sims) in forecasts.items():
+        totals = sims[:, hold].sum(axis=1)
+        sim_mean = float(totals.mean())
+        mc_se = float(totals.std(ddof=1) / np.sqrt(totals.size)) if totals.size > 1 else np.nan
+        sim_week = np.mean([weekly(s) for s in sims], axis=0)
+        c_total = float(closed[hold].sum())
+        for method, fc, se, wk in (
+            ("simulation", sim_mean, mc_se, sim_week),
+            ("closed_form", c_total, np.nan, weekly(closed)),
+        ):
+            rows.append(
+                {
+                    "start": start,
+                    "method": method,
+                    "actual": float(a_total),
+                    "forecast": fc,
+                    "error_pct": 100.0 * (fc - a_total) / a_total if a_total else np.nan,
+                    "mc_se": se,
+                    "weekly_mae": float(np.abs(wk - a_week).mean()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------ saving
+def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
+    """Write the back-test into ``out_dir`` atomically: tables, plot, summary.
+
+    Files: ``tracking.csv``/``.parquet`` (unconditional, weekly), ``holdout.csv``/
+    ``.parquet`` (conditional), ``errors.csv``, ``parameters.csv``, ``summary.json``,
+    ``summary.md`` and ``backtest.png`` (whole-period weekly and cumulative tracking,
+    and the conditional holdout forecast).  Every table
+    carries the provenance stamp.
+    """
+    import matplotlib.pyplot as plt
+
+    from lab.io import atomic_folder, write_csv, write_parquet
+    from lab.plots._style import styled
+    from lab.plots.calibration import plot_backtest
+
+    stamp = {
+        "source": bt.meta["source"],
+        "calibration_end": bt.meta["calibration_end"],
+        "seeds": f"{bt.seeds[0]}..{bt.seeds[-1]}",
+        "lab_version": bt.meta["lab_version"],
+        "git_commit": bt.meta["git_commit"],
+    }
+    with atomic_folder(out_dir) as tmp:
+        for name in ("tracking", "holdout"):
+            df = getattr(bt, name)
+            write_csv(df, tmp / f"{name}.csv", stamp)
+            write_parquet(df, tmp / f"{name}.parquet", stamp)
+        write_csv(bt.errors, tmp / "errors.csv", stamp)
+        params = bt.calibration.fit.table().assign(model="bgnbd")
+        write_csv(params, tmp / "parameters.csv", stamp)
+        summary = {
+            **bt.meta,
+            "fit": bt.calibration.fit.to_dict(),
+            "errors": bt.errors.to_dict(orient="records"),
+            "cleaning": bt.calibration.orders.report.to_dict(),
+        }
+        (tmp / "summary.json").write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False, default=_jsonable), "utf-8"
+        )
+        (tmp / "summary.md").write_text(_summary_md(bt), "utf-8")
+        with styled(lang):
+            fig, axes = plt.subplots(1, 3, figsize=(17, 4.2), layout="constrained")
+        end = bt.calibration_weeks
+        plot_backtest(bt.tracking, "weekly", ax=axes[0], lang=lang, calibration_week=end)
+        plot_backtest(bt.tracking, "cumulative", ax=axes[1], lang=lang, calibration_week=end)
+        plot_backtest(
+            bt.holdout, "cumulative", ax=axes[2], lang=lang, title="title_backtest_conditional"
+        )
+        fig.savefig(tmp / "backtest.png")
+        plt.close(fig)
+    return Path(out_dir)
+
+
+def _jsonable(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    return str(v)
+
+
+def _summary_md(bt: Backtest) -> str:
+    from lab.calibrate.scenario_out import _md_table
+
+    m = bt.meta
+    lines = [
+        f"# Back-test: {Path(m['source']).name}",
+        "",
+        f"Calibration {m['start_date']} to {m['calibration_end']} ({m['customers']} customers), "
+        f"holdout to {m['holdout_end']}, {len(bt.seeds)} seeds.",
+        "",
+        "## Holdout repeat transactions: forecast vs actual",
+        "",
+        _md_table(bt.errors),
+        "",
+        "![tracking](backtest.png)",
+        "",
+        "## BG/NBD fit",
+        "",
+        _md_table(bt.calibration.fit.table()),
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,428 @@
+"""From a cleaned order log to a calibrated scenario (标定情景) and its fit report.
+
+:func:`calibrate` fits the purchase model (BG/NBD, or Pareto/NBD) and the gamma–gamma
+spend model to the calibration period; :func:`scenario_dict` turns the fit into a
+scenario in which
+
+* the log's customers join on their real first-purchase dates with that order booked
+  (``acquisition.known_customers``), so the run replays the log's acquisition;
+* ``traits.default`` carries the fitted heterogeneity: purchase rate and dropout (the
+  unit conversion weeks -> days happens here and only here, :func:`lab_traits`), and
+  the gamma–gamma basket;
+* every mechanism the log cannot identify is switched off (other acquisition,
+  first-order barriers, habit, reference price, fatigue, annoyance, referral,
+  strategies), so the calibrated pool is the pure fitted model; a planner layers
+  strategies on top with ``extends:``.
+
+:func:`conditional_customers` gives the same customers picked up at the end of the
+calibration period instead: each with its history, alive with its posterior chance
+and with its own posterior purchase rate and dropout (the back-test's forecast start).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from lab.calibrate.ingest import CleanOrders
+from lab.calibrate.mle import FitResult
+
+__all__ = [
+    "Calibration",
+    "calibrate",
+    "conditional_customers",
+    "first_purchase_customers",
+    "lab_traits",
+    "scenario_dict",
+    "write_calibration",
+]
+
+#: sections switched off in a calibrated scenario: the log cannot identify them
+NEUTRAL = {
+    "acquisition": {
+        "stock_import": {"enabled": False},
+        "paid": {"enabled": False},
+        "staff_invite": {"enabled": False},
+        "referral": {"enabled": False},
+    },
+    "first_order": {"enabled": False},
+    "habit": {"enabled": False},
+    "reference_price": {"enabled": False},
+    "fatigue": {"enabled": False},
+    "annoyance": {"enabled": False},
+    "strategies": [],
+}
+
+
+@dataclass
+class Calibration:
+    """Fits of one order log up to a calibration end.
+
+    Attributes
+    ----------
+    orders : CleanOrders
+        The cleaned log (all of it, including any holdout after ``calibration_end``).
+    calibration_end : pandas.Timestamp
+    summary : pandas.DataFrame
+        Per-customer frequency, recency, T, monetary_value, first_purchase (weeks).
+    fit : FitResult
+        The purchase model (``bgnbd`` or ``paretonbd``).
+    spend : FitResult or None
+        Gamma–gamma fit (None if it could not be fitted: too few repeat buyers).
+    spend_message : str
+        Why there is no spend fit, if there is none.
+    """
+
+    orders: CleanOrders
+    calibration_end: pd.Timestamp
+    summary: pd.DataFrame
+    fit: FitResult
+    spend: FitResult | None = None
+    spend_message: str = ""
+
+    @property
+    def start_date(self) -> pd.Timestamp:
+        """First date of the log (day 0 of the calibrated scenario)."""
+        return self.orders.first_date
+
+    def histogram(self, max_count: int = 7) -> pd.DataFrame | None:
+        """Calibration-period repeat purchases: customers with 0, 1, ..., max_count+ (actual
+        vs model); None if the model has no count distribution."""
+        from lab.calibrate.models import purchase_count_histogram
+
+        try:
+            return purchase_count_histogram(self.summary, self.fit, max_count)
+        except ValueError:
+            return None
+
+
+def calibrate(
+    orders: CleanOrders, calibration_end=None, *, model: str = "bgnbd", time_unit_days: float = 7.0
+) -> Calibration:
+    """Fit the purchase and spend models to the orders up to ``calibration_end``.
+
+    Parameters
+    ----------
+    orders : CleanOrders
+        From :func:`lab.calibrate.ingest.read_orders`.
+    calibration_end : date-like, optional
+        Last day of the calibration period (default: the log's last date).
+    model : {"bgnbd", "paretonbd"}
+    time_unit_days : float
+        Time unit of the fit (7 = weeks, as the published CDNOW fits).
+
+    Raises
+    ------
+    ValueError
+        Unknown model, a calibration end outside the log, or a failed fit.
+    """
+    from lab.calibrate.gammagamma import fit_gamma_gamma
+    from lab.calibrate.summary import rfm_summary
+
+    if model not in ("bgnbd", "paretonbd"):
+        raise ValueError(f"model must be bgnbd or paretonbd, got {model!r}")
+    end = orders.last_date if calibration_end is None else pd.Timestamp(calibration_end)
+    if end < orders.first_date or end > orders.last_date:
+        raise ValueError(
+            f"calibration end {end.date()} is outside the log "
+            f"({orders.first_date.date()} to {orders.last_date.date()})"
+        )
+    summary = rfm_summary(orders.orders, end, time_unit_days=time_unit_days)
+    if model == "bgnbd":
+        from lab.calibrate.bgnbd import fit_bgnbd
+
+        fit = fit_bgnbd(summary)
+    else:
+        from lab.calibrate.paretonbd import fit_paretonbd
+
+        fit = fit_paretonbd(summary)
+    spend, why = None, ""
+    free = (summary["frequency"] > 0) & ~(summary["monetary_value"] > 0)
+    try:
+        spend = fit_gamma_gamma(summary[~free])
+        if free.any():
+            why = f"{int(free.sum())} repeat buyers with no repeat spend left out of the spend fit"
+        if not spend.params["q"] > 1:
+            spend, why = None, f"gamma-gamma q = {spend.params['q']:.3g} <= 1 (infinite mean)"
+    except ValueError as exc:
+        why = str(exc)
+    return Calibration(orders, end, summary, fit, spend, why)
+
+
+def lab_traits(fit: FitResult) -> dict:
+    """``traits.default`` entries for a purchase-model fit (weeks -> days here, once).
+
+    BG/NBD: purchase rate gamma(shape r, mean r / alpha per unit / unit days), dropout
+    after each purchase beta(mean a/(a+b), concentration a+b).  Pareto/NBD: the same
+    purchase rate and a gamma daily dropout hazard (shape s, mean s / beta / unit days).
+    """
+    from lab.calibrate.bgnbd import lab_traits_from_bgnbd
+
+    if fit.model == "bgnbd":
+        return lab_traits_from_bgnbd(fit)
+    u = fit.time_unit_days
+    p = fit.params
+    rate = {"dist": "gamma", "mean": p["r"] / p["alpha"] / u, "shape": p["r"]}
+    if fit.model == "paretonbd":
+        hazard = {"dist": "gamma", "mean": p["s"] / p["beta"] / u, "shape": p["s"]}
+        return {"propensity_per_day": rate, "dropout_per_day": hazard}
+    raise ValueError(f"no lab traits for a {fit.model!r} fit")
+
+
+def _dropout_switches(fit: FitResult) -> dict:
+    if fit.model == "bgnbd":
+        return {"after_purchase": True, "per_day": False}
+    return {"after_purchase": False, "per_day": True}
+
+
+def _basket(spend: FitResult | None) -> dict:
+    from lab.calibrate.gammagamma import lab_basket_from_gamma_gamma
+
+    return {} if spend is None else {"basket": lab_basket_from_gamma_gamma(spend)}
+
+
+def first_purchase_customers(cal: Calibration) -> pd.DataFrame:
+    """Known-customer table: every calibration-period customer joining on its first purchase."""
+    s = cal.summary
+    return pd.DataFrame({"customer_id": s.index.astype(str), "join_date": s["first_purchase"]})
+
+
+def conditional_customers(cal: Calibration) -> pd.DataFrame:
+    """Known-customer table at the calibration end, each customer with its BG/NBD posterior.
+
+    Given x repeat purchases, the last at t_x, observed for T, a BG/NBD customer is
+    alive with P(alive | x, t_x, T) (FHL 2005 eq. 11) and, if alive, has purchase rate
+    Gamma(r + x, alpha + T) and dropout chance Beta(a, b + x); spend rate nu is
+    Gamma(q + p x, gamma + x m_x) (gamma–gamma posterior).  Rates are converted to days.
+    """
+    from lab.calibrate.bgnbd import bgnbd_p_alive
+
+    if cal.fit.model != "bgnbd":
+        raise ValueError("the conditional start needs a BG/NBD fit")
+    s, p, u = cal.summary, cal.fit.params, cal.fit.time_unit_days
+    x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    last = s["first_purchase"] + pd.to_timedelta(np.round(t_x * u), unit="D")
+    out = pd.DataFrame(
+        {
+            "customer_id": s.index.astype(str),
+            "join_date": cal.calibration_end,
+            "prior_orders": (x + 1).astype(np.int32),
+            "last_purchase_date": last.to_numpy(),
+            "propensity_shape": p["r"] + x,
+            "propensity_rate_per_day": (p["alpha"] + T) * u,
+            "dropout_a": np.full(x.size, p["a"]),
+            "dropout_b": p["b"] + x,
+            "p_alive": bgnbd_p_alive(p, x, t_x, T),
+        }
+    )
+    if cal.spend is not None:
+        sp = cal.spend.params
+        m = s["monetary_value"].to_numpy(float)
+        out["basket_shape"] = sp["q"] + sp["p"] * x
+        out["basket_rate"] = sp["gamma"] + x * m
+    return out
+
+
+def scenario_dict(
+    cal: Calibration,
+    customers_file: str,
+    *,
+    name: str = "calibrated",
+    days: int | None = None,
+    start_date=None,
+    book_first_order: bool = True,
+) -> dict:
+    """A scenario dict of the calibrated pool (see the module docstring).
+
+    Parameters
+    ----------
+    customers_file : str
+        Known-customer CSV (relative to where the scenario will be written).
+    days : int, optional
+        Run length (default: from the log's first date to the calibration end).
+    start_date : date-like, optional
+        Day 0 (default: the log's first date).
+    book_first_order : bool
+        False for a conditional table (customers join with their history).
+    """
+    start = pd.Timestamp(start_date) if start_date is not None else cal.start_date
+    if days is None:
+        days = int((cal.calibration_end - start).days) + 1
+    traits = {**lab_traits(cal.fit), **_basket(cal.spend)}
+    sc = json.loads(json.dumps(NEUTRAL))
+    sc["acquisition"]["known_customers"] = {
+        "enabled": True,
+        "file": customers_file,
+        "book_first_order": book_first_order,
+    }
+    sc["traits"] = {"default": traits, "by_channel": {}}
+    sc["dropout"] = _dropout_switches(cal.fit)
+    return {
+        "name": name,
+        "description": f"calibrated to {Path(cal.orders.report.source).name} "
+        f"up to {cal.calibration_end.date()}",
+        "days": int(days),
+        "start_date": start.date().isoformat(),
+        **sc,
+    }
+
+
+# ------------------------------------------------------------------------ writing
+def _header(cal: Calibration) -> str:
+    rep = cal.orders.report
+    lines = [
+        f"Calibrated by `lab calibrate` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"source: {rep.source} ({rep.rows_read} rows read, {rep.rows_kept} purchase occasions)",
+        f"calibration period: {cal.start_date.date()} to {cal.calibration_end.date()}, "
+        f"{cal.fit.n} customers",
+        f"From the {cal.fit.model} fit (time unit {cal.fit.time_unit_days:g} days; "
+        f"log-likelihood {cal.fit.loglik:.1f}; converged: {cal.fit.converged}):",
+    ]
+    for name, est in cal.fit.params.items():
+        lines.append(f"  {name} = {est:.4g} ± {cal.fit.se.get(name, float('nan')):.2g} (SE)")
+    lines.append(
+        "  -> traits.default.propensity_per_day and "
+        + (
+            "dropout_after_purchase"
+            if cal.fit.model == "bgnbd"
+            else "dropout_per_day (daily hazard)"
+        )
+    )
+    if cal.spend is not None:
+        lines.append("From the gamma-gamma spend fit -> traits.default.basket:")
+        for name, est in cal.spend.params.items():
+            lines.append(f"  {name} = {est:.4g} ± {cal.spend.se.get(name, float('nan')):.2g} (SE)")
+    else:
+        lines.append(f"No spend fit ({cal.spend_message}); basket left at the lab default.")
+    lines += [
+        "days: the calibration period and the forecast beyond it (--forecast-days).",
+        "acquisition.known_customers: the log's customers join on their real first-purchase",
+        "dates with that order booked.",
+        "Switched off (the log cannot identify them): stock import, paid, staff invites,",
+        "referral, first-order barriers, habit, reference price, fatigue, annoyance,",
+        "strategies. Add yours in a scenario with `extends:` this file.",
+        "Cleaning rules (rows touched): "
+        + ", ".join(f"{r.rule} {r.rows}" for r in rep.rules if r.rows),
+    ]
+    return "\n".join(lines)
+
+
+def write_calibration(
+    cal: Calibration, out_yaml: str | Path, *, name: str | None = None, forecast_days: int = 365
+) -> dict:
+    """Write the calibrated scenario, its customer table and its fit report.
+
+    Files: ``NAME.yaml`` (header comments say which fields came from the fit, with
+    estimates ± SE, the source, calibration end and rule counts), ``NAME.customers.csv``
+    and the folder ``NAME.fit/`` (fit.md, parameters.csv, histogram.csv, cleaning.csv,
+    fit.json, histogram.png).  Each is written atomically.  The scenario runs from the
+    log's first date through the calibration end and ``forecast_days`` beyond it.
+
+    Returns
+    -------
+    dict
+        Role -> path written.
+    """
+    from lab.io import atomic_file, atomic_folder, write_csv
+    from lab.known_customers import write_known_customers
+    from lab.results import git_commit
+
+    out_yaml = Path(out_yaml)
+    stem = out_yaml.name.removesuffix(".yaml").removesuffix(".yml")
+    name = name or stem
+    header = _header(cal)
+    cust_path = out_yaml.with_name(f"{stem}.customers.csv")
+    sha = write_known_customers(
+        first_purchase_customers(cal), cust_path, header=f"customers of scenario {stem}"
+    )
+    if forecast_days < 0:
+        raise ValueError(f"forecast_days must be >= 0, got {forecast_days}")
+    span = int((cal.calibration_end - cal.start_date).days) + 1
+    sc = scenario_dict(cal, cust_path.name, name=name, days=span + int(forecast_days))
+    sc["acquisition"]["known_customers"]["sha256"] = sha
+    text = "".join(f"# {line}\n" for line in header.splitlines())
+    text += yaml.safe_dump(sc, sort_keys=False, allow_unicode=True)
+    from lab import __version__
+
+    stamp = {
+        "source": cal.orders.report.source,
+        "calibration_end": str(cal.calibration_end.date()),
+        "lab_version": __version__,
+        "git_commit": git_commit(),
+    }
+    fit_dir = out_yaml.with_name(f"{stem}.fit")
+    with atomic_folder(fit_dir) as tmp:
+        _write_fit_report(cal, tmp, stamp, header, write_csv)
+    with atomic_file(out_yaml) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return {"scenario": out_yaml, "customers": cust_path, "fit_report": fit_dir}
+
+
+def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, write_csv) -> None:
+    params = cal.fit.table().assign(model=cal.fit.model)
+    if cal.spend is not None:
+        params = pd.concat([params, cal.spend.table().assign(model="gammagamma")])
+    hist = cal.histogram()
+    write_csv(params, folder / "parameters.csv", stamp)
+    if hist is not None:
+        write_csv(hist, folder / "histogram.csv", stamp)
+    write_csv(cal.orders.report.table(), folder / "cleaning.csv", stamp)
+    info = {
+        **stamp,
+        "fit": cal.fit.to_dict(),
+        "spend": None if cal.spend is None else cal.spend.to_dict(),
+        "cleaning": cal.orders.report.to_dict(),
+    }
+    (folder / "fit.json").write_text(json.dumps(info, indent=2, ensure_ascii=False), "utf-8")
+    md = [
+        f"# Fit report: {Path(cal.orders.report.source).name}",
+        "",
+        "```",
+        header,
+        "```",
+        "",
+        "## Parameters",
+        "",
+        _md_table(params),
+        "",
+        "## Calibration-period repeat purchases: actual vs model",
+        "",
+        "(not available for this model)"
+        if hist is None
+        else _md_table(hist) + "\n\n![histogram](histogram.png)",
+        "",
+        "## Cleaning rules",
+        "",
+        _md_table(cal.orders.report.table()),
+        "",
+    ]
+    (folder / "fit.md").write_text("\n".join(md), encoding="utf-8")
+    if hist is None:
+        return
+    from lab.plots.calibration import plot_purchase_histogram
+
+    ax = plot_purchase_histogram(hist)
+    ax.figure.savefig(folder / "histogram.png")
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub markdown table (numbers to 4 significant digits)."""
+
+    def cell(v) -> str:
+        if isinstance(v, float | np.floating):
+            return f"{v:.4g}"
+        return str(v).replace("|", "\\|")
+
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "---|" * len(df.columns)
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])

@@ -1,0 +1,303 @@
+"""Command line for calibration: ``lab calibrate | calibrate-retention | backtest``.
+
+Registered on :data:`lab.cli.app`.  Unreadable input (missing column, no parseable
+dates, empty file, a bad date argument) ends with one message naming the file,
+column and value, exit code 2, and nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lab.cli import _consoles, app
+
+OrdersArg = Annotated[Path, typer.Argument(help="order export: CSV or parquet", show_default=False)]
+CustomerCol = Annotated[
+    str | None, typer.Option(help="customer id column (default: customer_id, user_id, ...)")
+]
+DateCol = Annotated[str | None, typer.Option(help="order date column (default: date, ...)")]
+AmountCol = Annotated[str | None, typer.Option(help="order amount column (default: amount, ...)")]
+Tz = Annotated[str, typer.Option(help="time zone of the calendar dates")]
+DayFirst = Annotated[
+    bool | None,
+    typer.Option(
+        "--dayfirst/--monthfirst", help="read nn/nn/YYYY dates (default: decided from the values)"
+    ),
+]
+KeepDup = Annotated[bool, typer.Option(help="keep exact duplicate rows (a log without order ids)")]
+
+
+def _fail(message: str) -> NoReturn:
+    _, err = _consoles()
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _date(value: str | None, option: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        _fail(f"{option} {value!r}: not a date (use YYYY-MM-DD)")
+    return ts.normalize()
+
+
+def _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates):
+    from lab.analysis import OrderLogError
+    from lab.calibrate.ingest import read_orders
+
+    try:
+        return read_orders(
+            orders,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            tz=tz,
+            dayfirst=dayfirst,
+            duplicates="keep" if keep_duplicates else "drop",
+        )
+    except OrderLogError as exc:
+        _fail(str(exc))
+
+
+def _check_end(clean, end: pd.Timestamp | None, option: str, need_holdout: bool) -> None:
+    if end is None:
+        return
+    first, last = clean.first_date, clean.last_date
+    if end < first or end > last or (need_holdout and end >= last):
+        span = f"{first.date()} to {last.date()}"
+        extra = " and before its last date (a holdout is needed)" if need_holdout else ""
+        _fail(f"{option} {end.date()}: must be within the log ({span}){extra}")
+
+
+def _print_rules(clean) -> None:
+    out, _ = _consoles()
+    t = Table(title=f"cleaning {escape(clean.report.source)}", title_justify="left")
+    t.add_column("rule 规则")
+    t.add_column("rows 行数", justify="right")
+    t.add_column("example 示例")
+    for r in clean.report.rules:
+        t.add_row(r.rule, f"{r.rows:,}", escape(r.example))
+    out.print(t)
+    out.print(
+        f"{clean.report.rows_read:,} rows read → {clean.report.rows_kept:,} purchase occasions"
+        f" · columns {clean.report.columns}",
+        highlight=False,
+    )
+
+
+def _print_fit(fit, title: str) -> None:
+    out, _ = _consoles()
+    t = Table(title=title, title_justify="left")
+    for c in ("parameter 参数", "estimate 估计", "SE 标准误", "95% CI"):
+        t.add_column(c, justify="right" if c != "parameter 参数" else "left")
+    for row in fit.table().itertuples():
+        t.add_row(
+            row.parameter,
+            f"{row.estimate:.4g}",
+            f"{row.se:.3g}",
+            f"{row.ci_low:.3g}–{row.ci_high:.3g}",
+        )
+    out.print(t)
+    if not fit.converged:
+        out.print(
+            f"[bold yellow]warning:[/] the {fit.model} fit did not converge; treat these "
+            f"estimates with care ({escape(fit.message)})",
+            highlight=False,
+        )
+    elif fit.message:
+        out.print(f"[dim]{escape(fit.message)}[/]", highlight=False)
+
+
+@app.command()
+def calibrate(
+    orders: OrdersArg,
+    calibration_end: Annotated[
+        str | None,
+        typer.Option(help="last day of the calibration period (default: the log's last)"),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="scenario YAML to write (default: scenarios/<ORDERS stem>.yaml)"),
+    ] = None,
+    model: Annotated[str, typer.Option(help="purchase model: bgnbd or paretonbd")] = "bgnbd",
+    forecast_days: Annotated[
+        int, typer.Option(help="days the scenario runs past the calibration end", min=0, max=3000)
+    ] = 365,
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    amount_col: AmountCol = None,
+    tz: Tz = "Asia/Shanghai",
+    dayfirst: DayFirst = None,
+    keep_duplicates: KeepDup = False,
+) -> None:
+    """Fit ORDERS (BG/NBD or Pareto/NBD + gamma–gamma) and write a calibrated scenario."""
+    from lab.calibrate.scenario_out import calibrate as fit
+    from lab.calibrate.scenario_out import write_calibration
+
+    if model not in ("bgnbd", "paretonbd"):
+        _fail(f"--model {model!r}: use bgnbd or paretonbd")
+    end = _date(calibration_end, "--calibration-end")
+    target = out or Path("scenarios") / f"{orders.stem}.yaml"
+    if target.suffix.lower() not in (".yaml", ".yml"):
+        _fail(f"--out {target}: the scenario file name must end in .yaml")
+    clean = _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates)
+    _check_end(clean, end, "--calibration-end", need_holdout=False)
+    try:
+        cal = fit(clean, end, model=model)
+    except ValueError as exc:
+        _fail(f"{orders}: {exc}")
+    _print_rules(clean)
+    _print_fit(cal.fit, f"{model} fit · {cal.fit.n:,} customers · to {cal.calibration_end.date()}")
+    if cal.spend is not None:
+        _print_fit(cal.spend, "gamma–gamma spend fit")
+    span = (cal.calibration_end - cal.start_date).days + 1
+    if span + forecast_days > 3650:
+        _fail(
+            f"--forecast-days {forecast_days}: the scenario would run {span + forecast_days} "
+            "days, more than the 3650 a scenario allows"
+        )
+    paths = write_calibration(cal, target, forecast_days=forecast_days)
+    out_console, _ = _consoles()
+    out_console.print(
+        "wrote " + ", ".join(escape(str(p)) for p in paths.values()),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("calibrate-retention")
+def calibrate_retention(
+    retention: Annotated[
+        Path | None,
+        typer.Argument(help="CSV with the share still active per period (period 0 = 1.0)"),
+    ] = None,
+    shares: Annotated[
+        str | None, typer.Option(help="the shares inline instead: 1,0.63,0.47,...")
+    ] = None,
+    cohort_size: Annotated[
+        int | None, typer.Option(help="customers in the cohort (for standard errors)", min=1)
+    ] = None,
+    period_days: Annotated[
+        float, typer.Option(help="length of one period in days (30 = monthly)", min=1)
+    ] = 30.0,
+    out: Annotated[Path | None, typer.Option(help="write a scenario fragment (YAML) here")] = None,
+) -> None:
+    """Fit the shifted-beta-geometric churn model to a retention curve (sBG)."""
+    from lab.calibrate.retention import read_shares, retention_fragment, write_fragment
+    from lab.calibrate.sbg import fit_sbg
+
+    if (retention is None) == (shares is None):
+        _fail("give a RETENTION file or --shares, one of them")
+    try:
+        values = read_shares(retention, shares)
+        fit = fit_sbg(values, cohort_size=cohort_size)
+    except ValueError as exc:
+        _fail(str(exc))
+    _print_fit(fit, f"sBG fit · {len(values)} periods of {period_days:g} days")
+    fragment = retention_fragment(fit, period_days)
+    out_console, _ = _consoles()
+    import yaml
+
+    out_console.print(escape(yaml.safe_dump(fragment, sort_keys=False)), highlight=False)
+    if out is not None:
+        write_fragment(fragment, fit, out, source=str(retention or "--shares"))
+        out_console.print(f"wrote {escape(str(out))}")
+
+
+@app.command()
+def backtest(
+    orders: OrdersArg,
+    calibration_end: Annotated[
+        str, typer.Option(help="last day of the calibration period", show_default=False)
+    ],
+    holdout_end: Annotated[
+        str | None, typer.Option(help="last day of the holdout (default: the log's last)")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="simulation seeds", min=1, max=10_000)] = 20,
+    parameter_uncertainty: Annotated[
+        bool,
+        typer.Option(help="each seed draws its own parameters from the fit's uncertainty"),
+    ] = True,
+    workers: Annotated[
+        int | None, typer.Option(help="worker processes (default: the local cores)", min=1)
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default: reports/backtest-<ORDERS stem>)")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="language of the plot labels: en or zh")] = "en",
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    amount_col: AmountCol = None,
+    tz: Tz = "Asia/Shanghai",
+    dayfirst: DayFirst = None,
+    keep_duplicates: KeepDup = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Calibrate ORDERS up to a date, simulate beyond it and compare with what happened."""
+    from lab.calibrate.backtest import backtest as run_backtest
+    from lab.calibrate.backtest import save_backtest
+
+    if lang not in ("en", "zh"):
+        _fail(f"--lang {lang!r}: use en or zh")
+    end = _date(calibration_end, "--calibration-end")
+    h_end = _date(holdout_end, "--holdout-end")
+    out_dir = out or Path("reports") / f"backtest-{orders.stem}"
+    if out_dir.exists() and not out_dir.is_dir():
+        _fail(f"--out {out_dir}: exists and is not a folder")
+    clean = _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates)
+    _check_end(clean, end, "--calibration-end", need_holdout=True)
+    if h_end is not None and not end < h_end <= clean.last_date:
+        _fail(
+            f"--holdout-end {h_end.date()}: must be after the calibration end and on or "
+            f"before the log's last date {clean.last_date.date()}"
+        )
+    try:
+        bt = run_backtest(
+            clean,
+            end,
+            holdout_end=h_end,
+            seeds=range(seeds),
+            parameter_uncertainty=parameter_uncertainty,
+            workers=workers,
+            progress=False if quiet else None,
+        )
+    except ValueError as exc:
+        _fail(f"{orders}: {exc}")
+    path = save_backtest(bt, out_dir, lang=lang)
+    _print_rules(clean)
+    _print_fit(bt.calibration.fit, f"BG/NBD fit · {bt.calibration.fit.n:,} customers")
+    out_console, _ = _consoles()
+    t = Table(
+        title=f"holdout after {bt.meta['calibration_end']} to {bt.meta['holdout_end']} · "
+        f"repeat transactions 复购笔数 · simulation 仿真 vs closed form 解析解 · {seeds} seeds",
+        title_justify="left",
+    )
+    for c in ("start", "method", "actual", "forecast", "error", "MC SE"):
+        left = c in ("start", "method")
+        t.add_column(c, justify="left" if left else "right", no_wrap=True)
+    for r in bt.errors.itertuples():
+        t.add_row(
+            r.start,
+            "simulation" if r.method == "simulation" else "closed form",
+            f"{r.actual:,.0f}",
+            f"{r.forecast:,.1f}",
+            f"{r.error_pct:+.1f}%",
+            "" if pd.isna(r.mc_se) else f"{r.mc_se:.1f}",
+        )
+    out_console.print(t)
+    out_console.print(
+        f"wrote {escape(str(path))}/ (tracking, holdout, errors, parameters, summary.json, "
+        f"summary.md, backtest.png) · lab {bt.meta['lab_version']} · commit {bt.meta['git_commit']}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,168 @@
+"""lab calibrate | calibrate-retention | backtest: outputs, messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import lab
+from lab.cli import app
+from tests.test_calibrate_scenario import synthetic_log
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def orders_csv(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    path = folder / "shop_orders.csv"
+    synthetic_log(folder, n=600, seed=5).rename(
+        columns={"customer_id": "会员id", "date": "下单时间", "amount": "实付金额"}
+    ).to_csv(path, index=False)
+    return path
+
+
+def test_calibrate_writes_scenario_customers_and_fit_report(tmp_path, orders_csv):
+    out = tmp_path / "scenarios" / "shop.yaml"
+    r = runner.invoke(
+        app, ["calibrate", str(orders_csv), "--calibration-end", "2025-09-30", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "same_day_orders" in r.output and "alpha" in r.output
+    sc = lab.load_scenario(out)
+    assert sc.acquisition.known_customers.enabled and sc.name == "shop"
+    assert sc.days == 273 + 365  # calibration period (2025-01-01 to 09-30) + forecast
+    report = out.with_name("shop.fit")
+    assert {"fit.md", "parameters.csv", "histogram.png", "cleaning.csv"} <= {
+        p.name for p in report.iterdir()
+    }
+    info = json.loads((report / "fit.json").read_text(encoding="utf-8"))
+    assert info["fit"]["model"] == "bgnbd" and info["cleaning"]["columns"]["customer"] == "会员id"
+    # a planner layers strategies on top with extends: and the customers still load
+    child = tmp_path / "with_strategy.yaml"
+    child.write_text("extends: scenarios/shop.yaml\nname: shop-plus\n", encoding="utf-8")
+    assert len(lab.load_scenario(child).acquisition.known_customers.table) == 600
+
+
+def test_calibrate_pareto_option(tmp_path, orders_csv):
+    out = tmp_path / "p.yaml"
+    r = runner.invoke(
+        app, ["calibrate", str(orders_csv), "--model", "paretonbd", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    sc = lab.load_scenario(out)
+    assert sc.dropout.per_day and not sc.dropout.after_purchase
+    assert sc.traits.default.dropout_per_day.dist == "gamma"
+    assert (tmp_path / "p.fit" / "histogram.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("", [], "the file is empty"),
+        ("customer_id,date,amount\n", [], "header but no rows"),
+        ("customer_id,when,amount\n1,2024-01-01,3\n", [], "no date column"),
+        ("customer_id,date,amount\n1,x,3\n", [], "no value could be read as a date"),
+        ("customer_id,date,amount\n1,2024-01-01,3\n", ["--date-col", "day"], "--date-col 'day'"),
+        (
+            "customer_id,date,amount\n1,2024-01-01,3\n1,2024-02-01,3\n",
+            ["--calibration-end", "2023-01-01"],
+            "must be within the log",
+        ),
+        (
+            "customer_id,date,amount\n1,2024-01-01,3\n",
+            ["--calibration-end", "someday"],
+            "not a date",
+        ),
+        ("customer_id,date,amount\n1,2024-01-01,3\n", ["--model", "magic"], "--model 'magic'"),
+    ],
+)
+def test_calibrate_bad_input_exits_2_with_message_and_writes_nothing(
+    tmp_path, content, args, message
+):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(content, encoding="utf-8")
+    out = tmp_path / "out" / "x.yaml"
+    r = runner.invoke(app, ["calibrate", str(orders), "--out", str(out), *args])
+    assert r.exit_code == 2, r.output
+    assert message in r.output
+    assert not out.parent.exists()
+
+
+def test_missing_orders_file_exits_2(tmp_path):
+    r = runner.invoke(
+        app, ["backtest", str(tmp_path / "none.csv"), "--calibration-end", "2024-01-01"]
+    )
+    assert r.exit_code == 2 and "file not found" in r.output
+
+
+def test_backtest_prints_both_errors_and_writes_folder(tmp_path, orders_csv):
+    out = tmp_path / "bt"
+    r = runner.invoke(
+        app,
+        ["backtest", str(orders_csv), "--calibration-end", "2025-09-30", "--seeds", "3",
+         "--workers", "1", "--out", str(out), "-q"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "closed form" in r.output and "simulation" in r.output and "%" in r.output
+    assert (out / "backtest.png").is_file() and (out / "errors.csv").is_file()
+
+
+def test_backtest_needs_a_holdout(orders_csv, tmp_path):
+    r = runner.invoke(
+        app,
+        [
+            "backtest",
+            str(orders_csv),
+            "--calibration-end",
+            "2026-12-31",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert r.exit_code == 2 and "must be within the log" in r.output
+    assert not (tmp_path / "b").exists()
+
+
+def test_calibrate_retention_recovers_published_sbg_and_writes_fragment(tmp_path):
+    # Fader & Hardie (2007) "regular" customers: alpha = 0.704, beta = 1.182
+    curve = tmp_path / "retention.csv"
+    shares = [1.0, 0.631, 0.468, 0.382, 0.326, 0.289, 0.262, 0.241]
+    curve.write_text(
+        "period,active_share\n" + "".join(f"{i},{s}\n" for i, s in enumerate(shares)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "churn.yaml"
+    r = runner.invoke(
+        app,
+        ["calibrate-retention", str(curve), "--cohort-size", "1000", "--period-days", "1", "--out", str(out)],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    frag = yaml.safe_load(out.read_text(encoding="utf-8"))
+    d = frag["traits"]["default"]["dropout_per_day"]
+    # with one-day periods the daily hazard is theta itself: mean alpha / (alpha + beta)
+    assert d["mean"] == pytest.approx(0.704 / (0.704 + 1.182), rel=0.01)
+    assert d["concentration"] == pytest.approx(0.704 + 1.182, rel=0.01)
+    assert frag["dropout"]["per_day"] is True
+    # the fragment merges into a scenario that validates
+    merged = lab.scenario.deep_merge({"name": "x"}, frag)
+    assert lab.scenario_from_dict(merged).traits.default.dropout_per_day.dist == "beta"
+    # longer periods: the same churn spread over more days gives a smaller daily hazard
+    r30 = runner.invoke(app, ["calibrate-retention", "--shares", ",".join(map(str, shares))])
+    assert r30.exit_code == 0 and "mean:" in r30.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--shares", "1,0.5,0.7"], "exceeds period 1"),
+        (["--shares", "1,abc"], "'abc' is not a number"),
+        ([], "give a RETENTION file or --shares"),
+    ],
+)
+def test_calibrate_retention_bad_input(args, message):
+    r = runner.invoke(app, ["calibrate-retention", *args])
+    assert r.exit_code == 2 and message in r.output
