@@ -155,10 +155,17 @@ def cold_wall(w: dict, workers, cluster, folder: Path) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--render", action="store_true", help="only rewrite the .md from results_sweep.json"
+    )
     ap.add_argument("--quick", action="store_true", help="few runs (smoke test)")
     ap.add_argument("--out", type=Path, default=HERE / "RESULTS_sweep.md")
     ap.add_argument("--repeats", type=int, default=2, help="timed repeats (best kept)")
     args = ap.parse_args()
+    if args.render:
+        data = json.loads((HERE / "results_sweep.json").read_text(encoding="utf-8"))
+        args.out.write_text(render(data["meta"], data["results"]), encoding="utf-8")
+        return
 
     from contextlib import contextmanager
 
@@ -291,11 +298,12 @@ def render(meta: dict, results: dict) -> str:
         )
     lines += [
         "",
-        "Scaling efficiency = warm runs/min on 2 workers / (2 x runs/min on 1 worker in the "
-        "client process). On this 2-core machine the client (writing each run's parquet file, "
-        "the progress bookkeeping) and, for dask, the scheduler share the two cores with the "
-        "workers, so 100% is out of reach; across machines dask's fixed cost per run is what "
-        "the overhead column shows. CPU s/run counts the core-seconds of the client and all "
+        "Scaling efficiency = warm runs/min on 2 workers / (2 x runs/min on 1 worker). "
+        "`local-1` runs in the client process, so the client's own work per run (writing the "
+        "run's parquet file) is serial with the runs there and overlaps them with workers: "
+        "that is how short runs can exceed 100%. On this 2-core machine the client and, for "
+        "dask, the scheduler share the cores with the two workers; across machines dask's "
+        "fixed cost per run is what the overhead columns show. CPU s/run counts the core-seconds of the client and all "
         "its worker processes (psutil) during the timed runs; it is what the path costs, "
         "and unlike wall time it is not inflated by other load on the machine.",
         "",
@@ -305,9 +313,15 @@ def render(meta: dict, results: dict) -> str:
         "",
         "## Machine",
         "",
-        f"- cpus: {meta['cpus']} logical cores; load average (1, 5, 15 min) "
-        f"{_load(meta['load_before'])} before, {_load(meta['load_after'])} after: above "
-        f"{meta['cpus']}, other processes shared the cores and the wall times are inflated",
+        f"- cpus: {meta['cpus']} logical cores (a VM); load average (1, 5, 15 min) "
+        f"{_load(meta['load_before'])} before, {_load(meta['load_after'])} after "
+        + (
+            "(the benchmark itself adds up to 2; the 1-minute load before it was below the "
+            "core count: a quiet machine)"
+            if meta["load_before"][0] < meta["cpus"]
+            else "(above the core count: other processes shared the cores, wall times "
+            "are inflated; compare CPU s/run)"
+        ),
         f"- python: {meta['python']}; dask {dask.__version__}, distributed {distributed.__version__}",
         f"- os: {platform.platform()}",
         "",
