@@ -226,3 +226,28 @@ def test_cli_bad_arguments_exit_2_and_write_nothing(tmp_path, args, needle):
     assert r.exit_code == 2, r.output
     assert needle in " ".join(r.output.split())
     assert not out.exists()
+
+
+def test_the_client_keeps_a_bounded_number_of_runs_in_flight():
+    # a long sweep's tasks are produced lazily and at most `max_pending` are submitted
+    # before results come back: the client never holds the whole sweep in futures
+    import math
+
+    from lab.experiments.executors import LocalExecutor
+
+    pulled = []
+
+    def tasks():
+        for i in range(200):
+            pulled.append(i)
+            yield i, float(i)
+
+    ex = LocalExecutor(2)
+    try:
+        stream = ex.stream(math.sqrt, tasks(), max_pending=4)
+        key, value = next(stream)
+        assert len(pulled) <= 4 and value == math.sqrt(key)
+        rest = dict(stream)
+    finally:
+        ex.close()
+    assert len(rest) == 199 and len(pulled) == 200

@@ -129,7 +129,10 @@ class DaskExecutor:
                     f"cannot reach the dask scheduler at {cluster}: {exc}. Start one with "
                     "'dask scheduler' and workers with 'dask worker tcp://HOST:8786'"
                 ) from None
-        info = self.client.scheduler_info(n_workers=-1)
+        try:
+            info = self.client.scheduler_info(n_workers=-1)  # all workers (distributed >= 2025.1)
+        except TypeError:
+            info = self.client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
         self.where = f"dask cluster {info.get('address', cluster)} ({self.workers} thread(s))"
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from lab.i18n import label
 from lab.plots._style import NEUTRAL, PALETTE, finish, new_axes, styled
+from lab.plots.series import _readable_numbers
 
 __all__ = ["plot_optimization_history", "plot_sensitivity"]
 
@@ -49,6 +50,7 @@ def plot_sensitivity(result, metric: str, ax=None, lang: str = "en"):
             )
             ax.scatter(t["sigma"], y, color=PALETTE[1], zorder=3, s=22, label="σ")
             ax.set_xlabel(f"{label('sensitivity_effect', lang)} · {label(metric, lang)}")
+            ax.xaxis.set_major_formatter(_readable_numbers(lang))  # 1.2M / 120万
         else:
             h = 0.38
             ax.barh(
@@ -127,6 +129,7 @@ def plot_optimization_history(result, ax=None, lang: str = "en"):
         )
         ax.set_xlabel(label("trial", lang))
         ax.set_ylabel(label(objective, lang))
+        ax.yaxis.set_major_formatter(_readable_numbers(lang))
         ax.legend(loc="best")
         ax.set_title(label("title_optimization", lang, metric=label(objective, lang)))
     finish(ax, lang)
