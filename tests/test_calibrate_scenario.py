@@ -180,5 +180,5 @@ def test_known_customers_and_a_market_together_are_refused(tmp_path):
     # instead of failing mid-run when the first of them joins
     sc = _known(tmp_path, "customer_id,join_date\na,2026-01-01\n")
     sc["market"] = {"size": 1000}
-    with pytest.raises(lab.ScenarioError, match="cannot be combined with market.size"):
+    with pytest.raises(lab.ScenarioError, match=r"cannot be combined with market\.size"):
         lab.scenario_from_dict(sc)
