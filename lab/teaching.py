@@ -207,8 +207,10 @@ def scale_pool(scenario: Scenario | dict | str | Path, factor: float) -> Scenari
 
     Scales the stock import (rate and total), the paid budget together with its
     saturation volume (so the cost per customer stays the same) and the staff
-    invite rate; referrals follow from the pool.  Strategies with absolute sizes
-    (shop-guide teams, campaign budgets) are left as they are.  Used to make
+    invite rate; referrals follow from the pool.  A finite market (``market.size``)
+    and its number of seed customers (KOC) shrink by the same factor, so a small
+    pool still meets the edge of its market at the same time.  Strategies with
+    absolute sizes (shop-guide teams, campaign budgets) are left as they are.  Used to make
     quick classroom pools and the small test size of the notebooks.
 
     Parameters
@@ -223,7 +225,8 @@ def scale_pool(scenario: Scenario | dict | str | Path, factor: float) -> Scenari
     """
     if not factor > 0:
         raise ValueError(f"factor must be > 0, got {factor}")
-    a = dump_scenario(as_scenario(scenario))["acquisition"]
+    data = dump_scenario(as_scenario(scenario))
+    a = data["acquisition"]
     si, paid, staff = a["stock_import"], a["paid"], a["staff_invite"]
     changes = {
         "acquisition": {
@@ -240,6 +243,12 @@ def scale_pool(scenario: Scenario | dict | str | Path, factor: float) -> Scenari
             },
         }
     }
+    market = data["market"]
+    if market["size"] is not None:
+        changes["market"] = {
+            "size": max(10, round(market["size"] * factor)),
+            "seed_customers": {"count": round(market["seed_customers"]["count"] * factor)},
+        }
     return with_changes(scenario, changes)
 
 

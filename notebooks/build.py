@@ -1191,6 +1191,222 @@ NB08 = [
     """),
 ]
 
+NB09 = [
+    md("""
+    # 09 · Fission that saturates: a finite market on a social graph · 有限市场与社交网络上的裂变
+
+    **Question.** How far can fission (裂变) really take the pool?
+
+    On an unlimited market a referral forecast grows exponentially.  Real friends
+    overlap, neighbourhood groups fill up and the addressable market runs out, and ads
+    get dearer as the easy customers are taken.  Scenario `q8_fission_saturation`
+    declares a market of 40,000 people in communities of about 200 (小区/兴趣圈/同事),
+    70% of each person's ties inside their community, a generous reward and 30 seed
+    customers (KOC, the best-connected people).  Invitations travel along ties; a friend
+    who is already a customer, or declined, is not invited again.
+    """),
+    params(),
+    code("""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    import lab
+    from lab import analysis, plots, teaching
+
+    LANG = "zh"  # "en" for English labels
+    plt.rcParams.update(plots.house_rc(LANG))
+    SCALE = 0.15 if SMALL else 1.0  # the market shrinks with the pool
+    DAYS = 240 if SMALL else 365
+
+    q8 = teaching.scale_pool(lab.load_scenario(teaching.scenario_path("q8_fission_saturation")), SCALE)
+    res = lab.run(q8, seed=1, days=DAYS)
+    cols = ["customers", "market_remaining", "market_reached_share", "invitations",
+            "invitations_accepted", "paid_cac_multiplier"]
+    res.daily.set_index("day")[cols].iloc[:: DAYS // 8].round(3)
+    """),
+    md("""
+    ## 1 · The market runs out · 市场饱和
+
+    Left: the share of the market reached, and the part won by referral.  Right: the
+    referral cascade (who invited whom), coloured by depth; stars are KOC.  The K-factor
+    by fortnight falls as each customer's friends are taken.
+    """),
+    code("""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), layout="constrained")
+    plots.plot_market_reach(res, ax=axes[0], lang=LANG)
+    plots.plot_referral_cascade(res, ax=axes[1], lang=LANG)
+    plt.show()
+    analysis.k_factor_by_period(res, period_days=14)[["first_day", "k_cohort", "invitations"]].round(3)
+    """),
+    code("""
+    # how much of the fission flows through the seed customers (KOC)?
+    pd.Series(analysis.koc_reach(res)).round(3)
+    """),
+    md("""
+    ## 2 · Word of mouth on a clustered vs a random graph · 口碑扩散: 社区聚集 vs 随机网络
+
+    Switch off every paid and imported channel; 10 seed customers talk to friends
+    every day (word of mouth, 口碑).  With a tiny organic rate this is Bass diffusion
+    with p = organic rate and q = talks per day × acceptance.  On a clustered graph the
+    same referral strength spreads more slowly: friends of friends are the same people.
+    Both curves level off below the Bass curve, which assumes everyone mixes with
+    everyone: people with few or no friends among the customers are left to the small
+    organic rate.
+    """),
+    code("""
+    talk_only = {
+        "acquisition": {
+            "stock_import": {"enabled": False},
+            "paid": {"enabled": False},
+            "staff_invite": {"enabled": False},
+            "referral": {"enabled": False},
+        },
+        "market": {
+            "word_of_mouth_per_day": 0.1,
+            "external_adoption_per_day": 0.0002,
+            "seed_customers": {"count": 10},
+        },
+    }
+    reach = {}
+    for kind in ["clustered", "random"]:
+        sc = teaching.with_changes(q8, talk_only, name=kind)
+        sc = teaching.with_changes(sc, {"market": {"graph": {"kind": kind}}}, name=kind)
+        reach[kind] = lab.run(sc, seed=1, days=DAYS)
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained", sharey=True)
+    bass = (0.0002, 0.1 * q8.market.acceptance)  # (p, q) of the Bass curve
+    for ax, (kind, r) in zip(axes, reach.items(), strict=True):
+        plots.plot_market_reach(r, ax=ax, lang=LANG, bass=bass)
+        ax.set_title(kind)
+    plt.show()
+    """),
+    md("""
+    ## 3 · Groups on the graph's communities · 社群与死群
+
+    A `community_groups` strategy fills WeChat groups (社群) with members of one
+    community each.  Groups whose messages are mostly ads go quiet (死群) and stop
+    working as a touchpoint; content-first groups stay alive.  Compare the two q9
+    scenarios.
+    """),
+    code("""
+    pair = {
+        name: teaching.scale_pool(lab.load_scenario(teaching.scenario_path(name)), SCALE)
+        for name in ["q9_group_content_first", "q9_group_ad_share"]
+    }
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained", sharey=True)
+    group_runs = {}
+    for ax, (name, sc) in zip(axes, pair.items(), strict=True):
+        group_runs[name] = lab.run(sc, seed=1, days=min(DAYS, 120))
+        plots.plot_group_health(group_runs[name], ax=ax, lang=LANG)
+        ax.set_title(name)
+    plt.show()
+    pd.DataFrame({n: r.daily[["groups_active", "groups_quiet"]].iloc[-1] for n, r in group_runs.items()})
+    """),
+    md("""
+    ## Try it · 动手试试
+
+    * Set `market.graph.within_community_share` to 0.95: how much slower is the spread?
+    * Give the seed customers `referral_propensity: 0.2`: what share of fission did they carry?
+    * Add `social_proof: {strength: 3}`: friends join more easily once many of their
+      friends are customers; when does the curve take off?
+    * `docs/market.md` explains every market parameter.
+    """),
+]
+
+NB10 = [
+    md("""
+    # 10 · Sweeps, sensitivity and search · 参数扫描、敏感性分析与方案搜索
+
+    Strategists ask "which cadence and depth?", "which parameters matter?", "what is
+    the best plan under a block-rate limit?".  Each answer takes many runs; `lab.sweep`,
+    `lab.sensitivity` and `lab.optimize` run them on the local cores (or a dask cluster
+    with `cluster="tcp://HOST:8786"`), stream each run to disk as it finishes and
+    resume an interrupted experiment without redoing finished runs.  Every candidate
+    is run on the same seeds (common random numbers), so differences are fair.
+    """),
+    params(),
+    code("""
+    import tempfile
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    import lab
+    from lab import plots, teaching
+
+    LANG = "zh"  # "en" for English labels
+    plt.rcParams.update(plots.house_rc(LANG))
+    SCALE = 0.15 if SMALL else 1.0
+    DAYS = 120 if SMALL else 365
+    SEEDS = 2 if SMALL else 8
+    WORKERS = 1 if SMALL else None  # None = every core
+    OUT = Path(tempfile.mkdtemp(prefix="lab-experiments-"))  # or a folder you keep
+
+    base = teaching.scale_pool(lab.load_scenario(teaching.scenario_path("baseline")), SCALE)
+    """),
+    md("""
+    ## 1 · A grid: discount cadence × depth · 促销频率 × 力度
+    """),
+    code("""
+    grid = lab.sweep(
+        base,
+        grid={
+            "strategies.discount.every_days": [7, 14, 28],
+            "strategies.discount.depth": [0.1, 0.2, 0.3],
+        },
+        seeds=SEEDS, days=DAYS, out=OUT / "grid", workers=WORKERS,
+    )
+    table = grid.summary()
+    table.pivot(
+        index="strategies.discount.every_days", columns="strategies.discount.depth", values="net_margin"
+    ).round(0)
+    """),
+    md("""
+    ## 2 · Which parameters matter? · 哪些参数最重要 (Morris)
+    """),
+    code("""
+    sens = lab.sensitivity(
+        base,
+        {
+            "strategies.discount.depth": (0.05, 0.4),
+            "strategies.discount.every_days": (7, 42),
+            "acquisition.referral.reward_cny": (0, 60),
+        },
+        method="morris", samples=4 if SMALL else 12,
+        seeds=SEEDS, days=DAYS, out=OUT / "morris", workers=WORKERS, lang=LANG,
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
+    plots.plot_sensitivity(sens, "net_margin", ax=axes[0], lang=LANG)
+    plots.plot_sensitivity(sens, "mean_fatigue", ax=axes[1], lang=LANG)
+    plt.show()
+    """),
+    md("""
+    ## 3 · The best plan under a block-rate limit · 拉黑率约束下的最优方案 (optuna)
+    """),
+    code("""
+    search = lab.optimize(
+        base,
+        {"strategies.discount.depth": (0.05, 0.4), "strategies.discount.every_days": (7, 42)},
+        objective="net_margin", constraints=["block_rate<=0.05"],
+        trials=8 if SMALL else 40, batch=4,
+        seeds=SEEDS, days=DAYS, out=OUT / "search", workers=WORKERS, lang=LANG,
+    )
+    plots.plot_optimization_history(search, lang=LANG)
+    plt.show()
+    print("best plan:", search.best["params"], "net margin", round(search.best["objective"]))
+    print("written as a scenario:", OUT / "search" / "best.yaml")
+    """),
+    md("""
+    ## Try it · 动手试试
+
+    * The same from the command line: `lab sweep scenarios/baseline.yaml --set
+      strategies.discount.every_days=7,14,28 --seeds 8`; `lab sensitivity ... --method
+      sobol`; `lab optimize ... --constraint "block_rate<=0.05" --trials 60`.
+    * Interrupt a long sweep and run the same command again: finished runs are kept.
+    * README ("Sweeps, sensitivity and search") shows how to start a dask cluster.
+    """),
+]
+
 NOTEBOOKS: dict[str, list[dict]] = {
     "00_classroom_explorer.ipynb": NB00,
     "01_quickstart.ipynb": NB01,
@@ -1201,6 +1417,8 @@ NOTEBOOKS: dict[str, list[dict]] = {
     "06_contact_frequency_and_blocks.ipynb": NB06,
     "07_shop_guides.ipynb": NB07,
     "08_calibrate_on_your_orders.ipynb": NB08,
+    "09_fission_on_a_finite_market.ipynb": NB09,
+    "10_sweeps_sensitivity_search.ipynb": NB10,
 }
 
 

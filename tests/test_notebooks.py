@@ -32,6 +32,8 @@ EXPECTED = {
     "06_contact_frequency_and_blocks.ipynb",
     "07_shop_guides.ipynb",
     "08_calibrate_on_your_orders.ipynb",
+    "09_fission_on_a_finite_market.ipynb",
+    "10_sweeps_sensitivity_search.ipynb",
 }
 
 

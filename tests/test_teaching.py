@@ -111,6 +111,15 @@ def test_scale_pool_shrinks_the_pool_at_the_same_unit_cost(base):
         teaching.scale_pool(base, 0)
 
 
+def test_scale_pool_shrinks_a_finite_market_with_the_pool():
+    # a small classroom pool must still reach the edge of its (smaller) market
+    q8 = lab.load_scenario(teaching.scenario_path("q8_fission_saturation"))
+    small = teaching.scale_pool(q8, 0.25)
+    assert small.market.size == q8.market.size // 4
+    assert small.market.seed_customers.count == round(q8.market.seed_customers.count / 4)
+    assert small.market.graph == q8.market.graph
+
+
 @pytest.fixture(scope="module")
 def reward_sweep(small) -> teaching.Sweep:
     campaign = teaching.add_strategy(small, {"type": "fission_program", "reward_cny": 0})
