@@ -1220,8 +1220,14 @@ NB09 = [
 
     q8 = teaching.scale_pool(lab.load_scenario(teaching.scenario_path("q8_fission_saturation")), SCALE)
     res = lab.run(q8, seed=1, days=DAYS)
-    cols = ["customers", "market_remaining", "market_reached_share", "invitations",
-            "invitations_accepted", "paid_cac_multiplier"]
+    cols = [
+        "customers",
+        "market_remaining",
+        "market_reached_share",
+        "invitations",
+        "invitations_accepted",
+        "paid_cac_multiplier",
+    ]
     res.daily.set_index("day")[cols].iloc[:: DAYS // 8].round(3)
     """),
     md("""
@@ -1300,7 +1306,9 @@ NB09 = [
         plots.plot_group_health(group_runs[name], ax=ax, lang=LANG)
         ax.set_title(name)
     plt.show()
-    pd.DataFrame({n: r.daily[["groups_active", "groups_quiet"]].iloc[-1] for n, r in group_runs.items()})
+    pd.DataFrame(
+        {n: r.daily[["groups_active", "groups_quiet"]].iloc[-1] for n, r in group_runs.items()}
+    )
     """),
     md("""
     ## Try it · 动手试试
@@ -1354,7 +1362,10 @@ NB10 = [
             "strategies.discount.every_days": [7, 14, 28],
             "strategies.discount.depth": [0.1, 0.2, 0.3],
         },
-        seeds=SEEDS, days=DAYS, out=OUT / "grid", workers=WORKERS,
+        seeds=SEEDS,
+        days=DAYS,
+        out=OUT / "grid",
+        workers=WORKERS,
     )
     table = grid.summary()
     table.pivot(
@@ -1372,8 +1383,13 @@ NB10 = [
             "strategies.discount.every_days": (7, 42),
             "acquisition.referral.reward_cny": (0, 60),
         },
-        method="morris", samples=4 if SMALL else 12,
-        seeds=SEEDS, days=DAYS, out=OUT / "morris", workers=WORKERS, lang=LANG,
+        method="morris",
+        samples=4 if SMALL else 12,
+        seeds=SEEDS,
+        days=DAYS,
+        out=OUT / "morris",
+        workers=WORKERS,
+        lang=LANG,
     )
     fig, axes = plt.subplots(1, 2, figsize=(13, 4), layout="constrained")
     plots.plot_sensitivity(sens, "net_margin", ax=axes[0], lang=LANG)
@@ -1387,9 +1403,15 @@ NB10 = [
     search = lab.optimize(
         base,
         {"strategies.discount.depth": (0.05, 0.4), "strategies.discount.every_days": (7, 42)},
-        objective="net_margin", constraints=["block_rate<=0.05"],
-        trials=8 if SMALL else 40, batch=4,
-        seeds=SEEDS, days=DAYS, out=OUT / "search", workers=WORKERS, lang=LANG,
+        objective="net_margin",
+        constraints=["block_rate<=0.05"],
+        trials=8 if SMALL else 40,
+        batch=4,
+        seeds=SEEDS,
+        days=DAYS,
+        out=OUT / "search",
+        workers=WORKERS,
+        lang=LANG,
     )
     plots.plot_optimization_history(search, lang=LANG)
     plt.show()
