@@ -72,7 +72,8 @@ class MarketState:
     cfg : lab.scenario.Market
         The scenario's ``market`` section (``size`` set).
     streams : RandomStreams
-        The run's streams; the graph and the ring are built from ``market_graph``.
+        The run's streams; the graph and the ring are built from ``market_graph``
+        (the ring with a generator of its own, so graph settings do not move it).
     segment_labels : list of str
         The market's segment labels, sorted (index = the graph's segment code).
     segment_shares : numpy.ndarray
@@ -89,11 +90,15 @@ class MarketState:
         self.cfg = cfg
         self.size = int(cfg.size)
         self.segment_labels = list(segment_labels)
-        rng = np.random.default_rng(int(streams.key("market_graph")))
+        graph_key = int(streams.key("market_graph"))
+        rng = np.random.default_rng(graph_key)
         tie = cfg.graph.tie_strength
         tie_draw = tie.mean if tie.dist == "fixed" else (lambda u: invert(tie, u))
         self.graph: SocialGraph = build_graph(cfg.graph, self.size, segment_shares, tie_draw, rng)
-        self.order = rng.permutation(self.size).astype(np.int32)
+        # the draw order has a generator of its own: changing the graph's structure
+        # (degrees, communities) must not reshuffle whom the channels pick (CRN)
+        self.order = np.random.default_rng([graph_key, 1]).permutation(self.size)
+        self.order = self.order.astype(np.int32)
         self.cursor = [c * self.size // _N_RING_STARTS for c in range(_N_RING_STARTS)]
         self.state = np.zeros(self.size, dtype=np.uint8)
         self.slot = np.full(self.size, -1, dtype=np.int32)
