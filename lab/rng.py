@@ -72,6 +72,8 @@ STREAMS: tuple[str, ...] = (
     "market_word_of_mouth",
     "market_external",
     "known_customers",
+    "synthetic_join",
+    "backtest_params",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -248,7 +248,7 @@ def _parameter_draws(fit, seeds: list[int]) -> list:
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
     out = []
     for s in seeds:
-        u = RandomStreams(s).uniform("known_customers", 2, np.arange(theta.size, dtype=np.uint64))
+        u = RandomStreams(s).uniform("backtest_params", 0, np.arange(theta.size, dtype=np.uint64))
         draw = theta * np.exp(root @ ndtri(u))
         if not np.isfinite(draw).all():
             return [fit] * len(seeds)

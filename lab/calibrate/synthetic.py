@@ -62,7 +62,7 @@ def synthetic_order_log(
     if n_customers < 1 or join_weeks < 1 or days <= 7 * join_weeks:
         raise ValueError("need n_customers >= 1, join_weeks >= 1 and days > 7 * join_weeks")
     ids = np.arange(n_customers, dtype=np.uint64)
-    u = RandomStreams(seed).uniform("known_customers", 1, ids)
+    u = RandomStreams(seed).uniform("synthetic_join", 0, ids)
     offset = np.sort(np.floor(u * 7 * join_weeks)).astype(int)
     start = pd.Timestamp(start_date)
     table = pd.DataFrame(
