@@ -47,6 +47,14 @@ Cluster = Annotated[
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")]
+AllowCodeChange = Annotated[
+    bool,
+    typer.Option(
+        "--allow-code-change",
+        help="resume an --out folder whose runs another lab version or git commit made "
+        "(keeps them; each row records its commit)",
+    ),
+]
 Lang = Annotated[str, typer.Option(help="language of the plot labels: en or zh")]
 
 
@@ -123,6 +131,7 @@ def sweep_cmd(
     workers: Workers = None,
     cluster: Cluster = None,
     quiet: Quiet = False,
+    allow_code_change: AllowCodeChange = False,
 ) -> None:
     """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds."""
     from lab.experiments.design import parse_assignment, parse_range
@@ -145,6 +154,7 @@ def sweep_cmd(
             workers=workers,
             progress=False if quiet else None,
             design_seed=design_seed,
+            allow_code_change=allow_code_change,
         )
     )
     console, _ = _consoles()
@@ -212,6 +222,7 @@ def sensitivity_cmd(
     cluster: Cluster = None,
     lang: Lang = "en",
     quiet: Quiet = False,
+    allow_code_change: AllowCodeChange = False,
 ) -> None:
     """Rank which parameters move LTV, margin and fatigue most (SALib Morris or Sobol)."""
     from lab.experiments.design import parse_range
@@ -235,6 +246,7 @@ def sensitivity_cmd(
             progress=False if quiet else None,
             sample_seed=sample_seed,
             lang=lang,
+            allow_code_change=allow_code_change,
         )
     )
     console, _ = _consoles()
@@ -298,6 +310,7 @@ def optimize_cmd(
     cluster: Cluster = None,
     lang: Lang = "en",
     quiet: Quiet = False,
+    allow_code_change: AllowCodeChange = False,
 ) -> None:
     """Search for the best plan under constraints (optuna), every candidate on the same seeds."""
     from lab.experiments.optimize import optimize
@@ -327,6 +340,7 @@ def optimize_cmd(
             progress=False if quiet else None,
             sampler_seed=sampler_seed,
             lang=lang,
+            allow_code_change=allow_code_change,
         )
     )
     console, _ = _consoles()

@@ -144,6 +144,77 @@ def test_a_different_design_in_the_same_folder_is_refused(tmp_path):
     assert again.executed == 0 and len(again.table) == 2
 
 
+def test_a_folder_made_by_other_code_is_refused_unless_allowed(tmp_path, monkeypatch):
+    import yaml
+
+    from lab.experiments import runstore
+
+    sc = small_discount(200, 30)
+    grid = {"strategies[0].depth": [0.1, 0.2]}
+    out = tmp_path / "sw"
+    now_version, now_commit = runstore.code_version()
+    # the first half of the runs is made by "older code" (another version and commit)
+    with monkeypatch.context() as m:
+        m.setattr(runstore, "code_version", lambda: ("0.0.1", "0123456789ab"))
+        first = sweep(sc, grid=grid, seeds=1, out=out, workers=1)
+    assert set(first.table["git_commit"]) == {"0123456789ab"}
+    assert set(first.table["lab_version"]) == {"0.0.1"}
+    dropped = first.table["run_id"].iloc[1]
+    (out / "runs" / f"{dropped}.parquet").unlink()  # interrupted before its second run
+    manifest = (out / "manifest.json").read_text()
+    kept = sorted(p.name for p in (out / "runs").iterdir())
+
+    with pytest.raises(runstore.CodeChanged) as exc:
+        sweep(sc, grid=grid, seeds=1, out=out, workers=1)
+    msg = str(exc.value)
+    for needle in (str(out), "0123456789ab", now_commit, "0.0.1", "--allow-code-change"):
+        assert needle in msg
+    # the command line says the same, exit 2, and nothing is written
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(sc), encoding="utf-8")
+    args = ["sweep", str(scenario), "--set", "strategies[0].depth=0.1,0.2", "--seeds", "1"]
+    r = runner.invoke(app, [*args, "--workers", "1", "--out", str(out), "-q"])
+    assert r.exit_code == 2, r.output
+    assert "made by other code" in " ".join(r.output.split())
+    assert (out / "manifest.json").read_text() == manifest
+    assert sorted(p.name for p in (out / "runs").iterdir()) == kept
+
+    # opted in: the old run is kept, the missing one runs with this code
+    r = runner.invoke(
+        app, [*args, "--workers", "1", "--out", str(out), "-q", "--allow-code-change"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "2 runs, 1 run now" in " ".join(r.output.split())
+    table = pd.read_parquet(out / "table.parquet").set_index("run_id")
+    assert table.loc[dropped, "git_commit"] == now_commit
+    assert table.loc[dropped, "lab_version"] == now_version
+    assert set(table["git_commit"]) == {"0123456789ab", now_commit}
+    info = json.loads((out / "manifest.json").read_text())
+    assert info["git_commits"] == ["0123456789ab", now_commit]
+    assert info["lab_versions"] == list(dict.fromkeys(["0.0.1", now_version]))
+    assert info["git_commit"] == now_commit
+    # the same code again: no opt-in needed any more, nothing runs
+    again = sweep(sc, grid=grid, seeds=1, out=out, workers=1)
+    assert again.executed == 0 and set(again.table["git_commit"]) == set(table["git_commit"])
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", "\udcff"], ids=["syntax", "list", "bytes"])
+def test_a_malformed_manifest_is_a_clear_error(tmp_path, text):
+    import yaml
+
+    out = tmp_path / "sw"
+    out.mkdir()
+    manifest = out / "manifest.json"
+    manifest.write_bytes(text.encode("utf-8", "surrogateescape"))
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(small_discount(100, 10)), encoding="utf-8")
+    args = ["sweep", str(scenario), "--set", "strategies[0].depth=0.1", "--seeds", "1"]
+    r = runner.invoke(app, [*args, "--out", str(out), "-q", "--workers", "1"])
+    assert r.exit_code == 2, r.output
+    assert "manifest.json" in r.output and "not" in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+
+
 def _cli(*args: str) -> list[str]:
     code = "from lab.cli import app\nif __name__ == '__main__':\n    app()\n"
     return [sys.executable, "-c", code, *args]

@@ -192,6 +192,7 @@ def optimize(
     sampler_seed: int = 0,
     metrics: Callable = experiment_metrics,
     lang: str = "en",
+    allow_code_change: bool = False,
 ) -> OptimizeResult:
     """Search the parameters for the best plan (optuna TPE), every candidate on the same seeds.
 
@@ -222,6 +223,11 @@ def optimize(
         ``RunResult -> dict[str, float]`` computed in the workers.
     lang : {"en", "zh"}
         Labels of ``history.png``.
+    allow_code_change : bool
+        Resume an ``out`` folder whose runs were made by another lab version or git
+        commit (default: refuse, :class:`~lab.experiments.runstore.CodeChanged`); the
+        old runs are kept and each row's ``lab_version`` / ``git_commit`` says which
+        code made it.
 
     Returns
     -------
@@ -260,7 +266,9 @@ def optimize(
         "metrics": mname,
     }
     folder = Path(out) if out is not None else _default_out(sc.name, design, bh)
-    store = RunStore(folder, "optimize", design, {"name": sc.name, "hash": bh}).check()
+    store = RunStore(
+        folder, "optimize", design, {"name": sc.name, "hash": bh}, allow_code_change
+    ).check()
     base = base_dump(sc)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -10,7 +10,12 @@ file, then rename).  Hence:
   half-written temporary file never has the ``<id>.parquet`` name);
 * **bounded memory**: workers return one row of metrics, which is written at once;
   the client never holds the runs;
-* the folder of a *different* design is refused (:class:`DesignMismatch`).
+* the folder of a *different* design is refused (:class:`DesignMismatch`);
+* the folder of the same design made by *other code* (another lab version or git
+  commit) is refused too (:class:`CodeChanged`), unless ``allow_code_change`` is
+  given: then the old runs are kept, the manifest lists every commit and version
+  that wrote runs, and each run row says which one wrote it (columns
+  ``lab_version`` and ``git_commit``).
 
 Read the whole dataset with ``pandas.read_parquet(folder / "runs")``.
 """
@@ -18,6 +23,7 @@ Read the whole dataset with ``pandas.read_parquet(folder / "runs")``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -35,9 +41,11 @@ from lab.io import atomic_file, write_parquet
 __all__ = [
     "EXPERIMENT_METRICS",
     "METRIC_ALIASES",
+    "CodeChanged",
     "DesignMismatch",
     "RunStore",
     "check_metric",
+    "code_version",
     "evaluate",
     "experiment_metrics",
 ]
@@ -86,6 +94,24 @@ class DesignMismatch(DesignError):
     """The output folder holds an experiment with a different design."""
 
 
+class CodeChanged(DesignError):
+    """The output folder holds runs of the same design made by another lab version or commit."""
+
+
+@functools.cache
+def code_version() -> tuple[str, str]:
+    """``(lab version, git commit)`` of the code this process runs.
+
+    Read once per process: the modules in memory do not change when the checkout
+    does, and a resume within one process must not see a commit made meanwhile.
+    A dirty checkout reads ``<commit>-dirty``.
+    """
+    from lab import __version__
+    from lab.results import git_commit
+
+    return __version__, git_commit()
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -108,25 +134,36 @@ class RunStore:
         JSON-able description of the experiment; its hash is the design key.
     base : dict
         ``{"name", "hash"}`` of the base scenario.
+    allow_code_change : bool
+        Resume a folder whose runs were made by another lab version or git commit
+        (default: refuse with :class:`CodeChanged`).
     """
 
-    def __init__(self, folder: str | Path, kind: str, design: dict, base: dict) -> None:
-        from lab import __version__
-        from lab.results import git_commit
-
+    def __init__(
+        self,
+        folder: str | Path,
+        kind: str,
+        design: dict,
+        base: dict,
+        allow_code_change: bool = False,
+    ) -> None:
+        version, commit = code_version()
         self.folder = Path(folder)
         self.runs = self.folder / "runs"
         self.key = design_key({"kind": kind, "base": base["hash"], **design})
+        self.allow_code_change = allow_code_change
         self.stamp = {
             "experiment": kind,
             "design_key": self.key,
             "base_scenario": base["name"],
             "base_scenario_hash": base["hash"],
-            "lab_version": __version__,
-            "git_commit": git_commit(),
+            "lab_version": version,
+            "git_commit": commit,
         }
         self.manifest = {
             **self.stamp,
+            "lab_versions": [version],
+            "git_commits": [commit],
             "command": " ".join(sys.argv) if sys.argv and sys.argv[0] else "python",
             "created_utc": _now(),
             "design": design,
@@ -138,7 +175,7 @@ class RunStore:
         if self.folder.exists() and not self.folder.is_dir():
             raise DesignError(f"--out {self.folder}: exists and is not a folder")
         if path.is_file():
-            old = json.loads(path.read_text(encoding="utf-8"))
+            old = _read_manifest(path)
             if old.get("design_key") != self.key:
                 raise DesignMismatch(
                     f"--out {self.folder} holds a different {old.get('experiment', 'experiment')} "
@@ -147,6 +184,7 @@ class RunStore:
                     f"{self.key} on {self.stamp['base_scenario']}@{self.stamp['base_scenario_hash']}). "
                     "Use another --out, or delete that folder to start over."
                 )
+            self._check_code(old)
             self.manifest["created_utc"] = old.get("created_utc", self.manifest["created_utc"])
         elif self.folder.is_dir() and any(self.folder.iterdir()):
             raise DesignMismatch(
@@ -154,6 +192,24 @@ class RunStore:
                 "of an experiment; use another --out"
             )
         return self
+
+    def _check_code(self, old: dict) -> None:
+        """Refuse runs of other code, or (allowed) list every version and commit in the manifest."""
+        now_v, now_c = self.stamp["lab_version"], self.stamp["git_commit"]
+        old_v, old_c = old.get("lab_version"), old.get("git_commit")
+        versions = _as_list(old.get("lab_versions"), old_v)
+        commits = _as_list(old.get("git_commits"), old_c)
+        if (old_v, old_c) != (now_v, now_c) and not self.allow_code_change:
+            raise CodeChanged(
+                f"--out {self.folder} holds runs of this {old.get('experiment', 'experiment')} "
+                f"made by other code: lab {old_v} at git commit {old_c}; this is lab {now_v} at "
+                f"git commit {now_c}. Resuming would mix results of two model versions in one "
+                "table. Use another --out (or delete the folder) to start over with this code, "
+                "or pass --allow-code-change (allow_code_change=True) to keep the old runs and "
+                "add the missing ones; each run row records its lab_version and git_commit."
+            )
+        self.manifest["lab_versions"] = list(dict.fromkeys([*versions, now_v]))
+        self.manifest["git_commits"] = list(dict.fromkeys([*commits, now_c]))
 
     def open(self, executor: str | None = None) -> RunStore:
         """Check the folder, then create it and write the manifest (``executor``: where runs go)."""
@@ -178,8 +234,16 @@ class RunStore:
         return {p.name[: -len(".parquet")] for p in self.runs.glob("*.parquet") if p.name[0] != "."}
 
     def write_run(self, run_id: str, row: dict) -> None:
-        """Write one finished run atomically as ``runs/<run_id>.parquet``."""
+        """Write one finished run atomically as ``runs/<run_id>.parquet``.
+
+        The row gets the columns ``lab_version`` and ``git_commit`` of the code that wrote it.
+        """
         path = self.runs / f"{run_id}.parquet"
+        row = {
+            **row,
+            "lab_version": self.stamp["lab_version"],
+            "git_commit": self.stamp["git_commit"],
+        }
         with atomic_file(path) as tmp:
             write_parquet(pd.DataFrame([row]), tmp, {**self.stamp, "seed": row.get("seed", "")})
 
@@ -192,8 +256,41 @@ class RunStore:
         if not wanted:
             return pd.DataFrame(columns=["run_id"])
         files = [str(self.runs / f"{i}.parquet") for i in wanted]
-        df = ds.dataset(files, format="parquet").to_table().to_pandas()
+        data = ds.dataset(files, format="parquet")
+        mixed = len(self.manifest["git_commits"]) > 1 or len(self.manifest["lab_versions"]) > 1
+        if mixed:  # runs of other code may lack (or add) columns: take them all
+            data = ds.dataset(files, format="parquet", schema=_unified_schema(data))
+        df = data.to_table().to_pandas()
         return df.sort_values("run_id", ignore_index=True)
+
+
+def _unified_schema(data):
+    import pyarrow as pa
+
+    return pa.unify_schemas([f.physical_schema for f in data.get_fragments()])
+
+
+def _read_manifest(path: Path) -> dict:
+    """The manifest as a dict; a clear DesignError naming the file when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DesignError(
+            f"{path}: not a readable manifest.json of an experiment ({exc}); "
+            "use another --out, or delete that folder to start over"
+        ) from None
+    if not isinstance(data, dict):
+        raise DesignError(
+            f"{path}: not a manifest.json of an experiment (a JSON {type(data).__name__}, "
+            "not an object); use another --out, or delete that folder to start over"
+        )
+    return data
+
+
+def _as_list(values, single) -> list:
+    if isinstance(values, list) and values:
+        return [str(v) for v in values]
+    return [] if single is None else [str(single)]
 
 
 def _json_default(x):

@@ -141,6 +141,7 @@ def sensitivity(
     num_levels: int = 4,
     metrics: Callable = experiment_metrics,
     lang: str = "en",
+    allow_code_change: bool = False,
 ) -> SensitivityResult:
     """Rank the parameters by how much they move each output (SALib Morris or Sobol).
 
@@ -168,6 +169,11 @@ def sensitivity(
         ``RunResult -> dict[str, float]`` computed in the workers.
     lang : {"en", "zh"}
         Labels of the plots ``sensitivity_<metric>.png`` written to ``out``.
+    allow_code_change : bool
+        Resume an ``out`` folder whose runs were made by another lab version or git
+        commit (default: refuse, :class:`~lab.experiments.runstore.CodeChanged`); the
+        old runs are kept and each row's ``lab_version`` / ``git_commit`` says which
+        code made it.
 
     Returns
     -------
@@ -214,7 +220,9 @@ def sensitivity(
         "metrics": mname,
     }
     folder = Path(out) if out is not None else _default_out(sc.name, design, bh)
-    store = RunStore(folder, "sensitivity", design, {"name": sc.name, "hash": bh}).check()
+    store = RunStore(
+        folder, "sensitivity", design, {"name": sc.name, "hash": bh}, allow_code_change
+    ).check()
     specs: list[RunSpec] = run_specs(bh, points, seeds, days, mname)
     with open_executor(workers, cluster) as ex:
         store.open(ex.where)

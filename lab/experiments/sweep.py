@@ -173,6 +173,7 @@ def sweep(
     progress: bool | None = None,
     design_seed: int = 0,
     metrics: Callable = experiment_metrics,
+    allow_code_change: bool = False,
 ) -> SweepResult:
     """Run a scenario over a grid of values and/or a Latin hypercube of ranges, with seeds.
 
@@ -205,6 +206,11 @@ def sweep(
         Progress bar on stderr (default: when stderr is a terminal).
     metrics : callable
         ``RunResult -> dict[str, float]``, module-level (it runs in the workers).
+    allow_code_change : bool
+        Resume an ``out`` folder whose runs were made by another lab version or git
+        commit (default: refuse, :class:`~lab.experiments.runstore.CodeChanged`); the
+        old runs are kept and each row's ``lab_version`` / ``git_commit`` says which
+        code made it.
 
     Returns
     -------
@@ -231,7 +237,7 @@ def sweep(
     mname = function_name(metrics)
     spec.update(seeds=seeds, days=days, metrics=mname)
     folder = Path(out) if out is not None else _default_out(sc.name, spec, base)
-    store = RunStore(folder, "sweep", spec, base).check()
+    store = RunStore(folder, "sweep", spec, base, allow_code_change).check()
     specs = run_specs(base["hash"], points, seeds, days, mname)
     with open_executor(workers, cluster) as ex:
         store.open(ex.where)
