@@ -351,7 +351,11 @@ def optimize_cmd(
         f"{escape(cons)} · {len(res.trials)} trials, {n_ok} feasible · {seeds} seed(s) each",
         highlight=False,
     )
-    if res.best is None:
+    failed = _no_trial_succeeded(res)
+    if failed:
+        _, err = _consoles()
+        err.print(f"[bold red]error:[/] {escape(failed)}", highlight=False, soft_wrap=True)
+    elif res.best is None:
         console.print("[yellow]no trial met the constraints: no best plan written[/]")
     else:
         t = Table(title=f"best plan: trial {res.best['trial']}", title_justify="left")
@@ -370,4 +374,20 @@ def optimize_cmd(
         f"{'best.yaml, ' if res.best else ''}best.json, history.png, runs/, manifest.json)",
         highlight=False,
         soft_wrap=True,
+    )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _no_trial_succeeded(res) -> str:
+    """Why no trial of ``res`` ran to a value (empty when at least one did)."""
+    t = res.trials
+    if (t["state"] == "complete").any():
+        return ""
+    n_invalid = int((t["state"] == "invalid").sum())
+    first = t.iloc[0]
+    return (
+        f"no trial succeeded: {n_invalid} of {len(t)} plan(s) were invalid and "
+        f"{len(t) - n_invalid} left {res.objective} undefined (NaN), so there is no best "
+        f"plan; trial {first['trial']}: {first['note']} (see the note column of trials.csv)"
     )

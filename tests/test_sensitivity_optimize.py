@@ -311,3 +311,79 @@ def test_experiment_plots_render_in_both_languages(tmp_path, lang, method):
     plt.close(ax.figure)
     with pytest.raises(KeyError, match="analysed: net_margin"):
         plot_sensitivity(_sensitivity_table(method), "gmv")
+
+
+@pytest.mark.parametrize(
+    "space, objective, constraint",
+    [
+        ("days=100:400", "margin_12m", None),
+        ("days=200,365", "net_margin", "margin_12m>=0"),
+    ],
+)
+def test_a_searched_days_too_short_for_the_metric_is_refused_up_front(
+    tmp_path, space, objective, constraint
+):
+    # margin_12m is undefined on runs shorter than a year: a search that may try such
+    # runs would fail those trials, so it is refused before anything runs
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(small_discount(100, 400)), encoding="utf-8")
+    out = tmp_path / "opt"
+    args = ["optimize", str(scenario), "--params", space, "--objective", objective]
+    args += ["--constraint", constraint] if constraint else []
+    r = runner.invoke(app, [*args, "--trials", "2", "--out", str(out), "-q"])
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert "margin_12m needs runs of at least 365 days" in text
+    assert f"searches runs as short as {100 if '100' in space else 200} days" in text
+    assert not out.exists()
+    # a search over long enough runs only passes that check: it stops at the next one,
+    # the --out that is a file (checked later, so nothing runs)
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    with pytest.raises(DesignError, match="exists and is not a folder"):
+        optimize(small_discount(100, 400), {"days": [365, 400]}, "margin_12m", out=blocker)
+
+
+def test_the_end_message_tells_all_failed_from_none_feasible(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump(small_discount(100, 20)), encoding="utf-8")
+    common = ["--trials", "2", "--batch", "2", "--seeds", "1", "--workers", "1", "-q"]
+    # every candidate runs longer promotions than the 14-day cycle: no trial can run
+    r = runner.invoke(
+        app,
+        [
+            "optimize",
+            str(scenario),
+            "--params",
+            "strategies[0].duration_days=20:30",
+            *common,
+            "--out",
+            str(tmp_path / "invalid"),
+        ],
+    )
+    assert r.exit_code == 1, r.output
+    text = " ".join(r.output.split())
+    assert "no trial succeeded: 2 of 2 plan(s) were invalid" in text
+    assert "must not exceed every_days" in text and "met the constraints" not in text
+    trials = pd.read_csv(tmp_path / "invalid" / "trials.csv", comment="#")
+    assert list(trials["state"]) == ["invalid", "invalid"]
+    assert not (tmp_path / "invalid" / "best.yaml").exists()
+    # candidates that run but break an impossible constraint: a result, not a failure
+    r = runner.invoke(
+        app,
+        [
+            "optimize",
+            str(scenario),
+            "--params",
+            "strategies[0].depth=0.1:0.3",
+            "--constraint",
+            "gmv<=-1",
+            *common,
+            "--out",
+            str(tmp_path / "infeasible"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "no trial met the constraints" in text and "no trial succeeded" not in text
+    assert "2 trials, 0 feasible" in text

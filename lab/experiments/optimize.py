@@ -249,9 +249,15 @@ def optimize(
         raise DesignError(f"--trials {trials} / --batch {batch}: must be >= 1")
     seeds = seed_list(seeds)
     n_days = days or sc.days
-    objective = check_metric(objective, "--objective", n_days)
-    cons = [c if isinstance(c, Constraint) else parse_constraint(c, n_days) for c in constraints]
     spaces = _spaces(sc, params)
+    objective = check_metric(objective, "--objective")
+    cons = [c if isinstance(c, Constraint) else parse_constraint(c) for c in constraints]
+    _check_run_length(
+        [("--objective", objective), *((f"--constraint {c}", c.metric) for c in cons)],
+        days,
+        spaces,
+        sc.days,
+    )
     bh = scenario_hash(sc)
     mname = function_name(metrics)
     design = {
@@ -318,6 +324,37 @@ def optimize(
     )
     _save(res, store, sc, seeds, n_days, lang)
     return res
+
+
+def _check_run_length(uses, days, spaces, scenario_days: int) -> None:
+    """Every metric of ``uses`` (``(arg, metric)``) must be defined on the shortest run searched.
+
+    The runs last ``days`` if given, else the searched ``days`` parameter's values, else
+    the scenario's days; ``margin_12m`` needs a year, so a search that can try shorter
+    runs would fail those trials (or all of them): refuse it up front.
+    """
+    searched = next((s for s in spaces if s.param.canonical == "days"), None)
+    if days is not None or searched is None:
+        for arg, metric in uses:
+            check_metric(metric, arg, days or scenario_days)
+        return
+    shortest = min(searched.choices) if searched.choices is not None else int(searched.low)
+    for arg, metric in uses:
+        try:
+            check_metric(metric, arg, shortest)
+        except DesignError:
+            raise DesignError(
+                f"{arg}: {metric} needs runs of at least 365 days, but --params "
+                f"{searched.param.path}={_describe(searched)} searches runs as short as "
+                f"{shortest} days; search days from 365 up, or use net_margin (the margin "
+                "over the run)"
+            ) from None
+
+
+def _describe(space: _Space) -> str:
+    if space.choices is not None:
+        return ",".join(map(str, space.choices))
+    return f"{space.low}:{space.high}"
 
 
 def _valid(base: dict, pt: dict) -> str | None:
