@@ -6,8 +6,9 @@ Both executors have one method, :meth:`stream`: give it a module-level function 
 a bounded number of futures and results in memory; the caller writes each result
 to disk as it arrives.
 
-* :class:`LocalExecutor` is the process pool of :mod:`lab.experiments.pool`
-  (``spawn``, one numeric thread per process; ``workers=1`` runs in this process).
+* :class:`LocalExecutor` is the process pool of :mod:`lab.experiments.pool` (the one
+  :func:`~lab.experiments.pool.run_tasks` uses too: ``spawn``, one numeric thread per
+  process; ``workers=1`` runs in this process).
 * :class:`DaskExecutor` submits to a ``distributed.Client``, with ``retries`` so a
   task whose worker died (or that raised) is run again elsewhere.
 
@@ -16,16 +17,13 @@ Results never depend on the executor: each task is deterministic given its input
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
-from lab.experiments.pool import _GUARD_HELP, _single_threaded_children, default_workers
+from lab.experiments.pool import LocalExecutor
 
 __all__ = ["ENV_SCHEDULER", "DaskExecutor", "LocalExecutor", "open_executor"]
 
@@ -33,73 +31,6 @@ __all__ = ["ENV_SCHEDULER", "DaskExecutor", "LocalExecutor", "open_executor"]
 ENV_SCHEDULER = "LAB_DASK_SCHEDULER"
 #: how long to try reaching a scheduler before giving up
 CONNECT_TIMEOUT = "10s"
-
-
-class LocalExecutor:
-    """Worker processes on this machine."""
-
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = default_workers() if workers is None else int(workers)
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {workers}")
-        self.where = f"{self.workers} local process(es)"
-        self._pool: ProcessPoolExecutor | None = None
-
-    def stream(
-        self,
-        fn: Callable[[Any], Any],
-        tasks: Iterable[tuple[Any, Any]],
-        max_pending: int | None = None,
-    ) -> Iterator[tuple[Any, Any]]:
-        """Yield ``(key, fn(task))`` as runs finish (in this process when ``workers == 1``)."""
-        if self.workers == 1:
-            for key, task in tasks:
-                yield key, fn(task)
-            return
-        limit = max_pending or 4 * self.workers
-        pool = self._open_pool()
-        todo = iter(tasks)
-        pending: dict = {}
-        try:
-            with _single_threaded_children():  # processes start on submit and inherit it
-                yield from self._loop(fn, todo, pool, pending, limit)
-        except BrokenProcessPool as exc:
-            self.close()
-            raise RuntimeError(f"a worker process died. {_GUARD_HELP}") from exc
-        finally:
-            for fut in pending:
-                fut.cancel()
-
-    @staticmethod
-    def _loop(fn, todo, pool, pending: dict, limit: int):
-        # keep at most `limit` runs in flight; hand each result back as it finishes
-        while True:
-            for key, task in todo:
-                pending[pool.submit(fn, task)] = key
-                if len(pending) >= limit:
-                    break
-            if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield pending.pop(fut), fut.result()
-
-    def _open_pool(self) -> ProcessPoolExecutor:
-        # one pool for every stream() of this executor: workers start (and import the
-        # lab) once, not once per batch of an optimisation
-        if self._pool is None:
-            if mp.parent_process() is not None and mp.current_process().name != "MainProcess":
-                raise RuntimeError(_GUARD_HELP)
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=mp.get_context("spawn")
-            )
-        return self._pool
-
-    def close(self) -> None:
-        """Stop the worker processes (waiting for runs in progress)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
 
 
 class DaskExecutor:
