@@ -31,6 +31,33 @@ DayFirst = Annotated[
     ),
 ]
 KeepDup = Annotated[bool, typer.Option(help="keep exact duplicate rows (a log without order ids)")]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="write even from an unreliable fit (not converged, no SE, parameter at a "
+        "bound, too few repeat buyers), with a warning in the output",
+    ),
+]
+
+
+def _refuse_or_warn(orders: Path, problems: list[str], force: bool) -> None:
+    """Exit 2 naming the file and what failed, or (``--force``) print a loud warning."""
+    if not problems:
+        return
+    listed = "; ".join(problems)
+    if not force:
+        _fail(
+            f"{orders}: the fit is unreliable, nothing written: {listed}. "
+            "Use a longer or larger log, or --force to write it anyway."
+        )
+    _, err = _consoles()
+    err.print(
+        f"[bold yellow]warning:[/] --force: writing from an unreliable fit of {escape(str(orders))}: "
+        f"{escape(listed)}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _fail(message: str) -> NoReturn:
@@ -139,8 +166,14 @@ def calibrate(
     tz: Tz = "Asia/Shanghai",
     dayfirst: DayFirst = None,
     keep_duplicates: KeepDup = False,
+    force: Force = False,
 ) -> None:
-    """Fit ORDERS (BG/NBD or Pareto/NBD + gamma–gamma) and write a calibrated scenario."""
+    """Fit ORDERS (BG/NBD or Pareto/NBD + gamma–gamma) and write a calibrated scenario.
+
+    An unreliable fit (not converged, standard errors unavailable, a parameter at the
+    search bound, fewer than 10 repeat buyers) ends with exit code 2 and nothing
+    written, unless --force (then the YAML header opens with a warning).
+    """
     from lab.calibrate.scenario_out import calibrate as fit
     from lab.calibrate.scenario_out import write_calibration
 
@@ -166,7 +199,8 @@ def calibrate(
             f"--forecast-days {forecast_days}: the scenario would run {span + forecast_days} "
             "days, more than the 3650 a scenario allows"
         )
-    paths = write_calibration(cal, target, forecast_days=forecast_days)
+    _refuse_or_warn(orders, cal.problems(), force)
+    paths = write_calibration(cal, target, forecast_days=forecast_days, force=force)
     out_console, _ = _consoles()
     out_console.print(
         "wrote " + ", ".join(escape(str(p)) for p in paths.values()),
@@ -242,10 +276,16 @@ def backtest(
     dayfirst: DayFirst = None,
     keep_duplicates: KeepDup = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    force: Force = False,
 ) -> None:
-    """Calibrate ORDERS up to a date, simulate beyond it and compare with what happened."""
+    """Calibrate ORDERS up to a date, simulate beyond it and compare with what happened.
+
+    An unreliable calibration fit ends with exit code 2 and nothing written, unless
+    --force (then summary.md opens with a warning).
+    """
     from lab.calibrate.backtest import backtest as run_backtest
     from lab.calibrate.backtest import save_backtest
+    from lab.calibrate.checks import UnreliableFit
 
     if lang not in ("en", "zh"):
         _fail(f"--lang {lang!r}: use en or zh")
@@ -270,9 +310,13 @@ def backtest(
             parameter_uncertainty=parameter_uncertainty,
             workers=workers,
             progress=False if quiet else None,
+            force=force,
         )
+    except UnreliableFit as exc:
+        _refuse_or_warn(orders, exc.problems, force=False)
     except ValueError as exc:
         _fail(f"{orders}: {exc}")
+    _refuse_or_warn(orders, bt.meta["fit_problems"], force)
     path = save_backtest(bt, out_dir, lang=lang)
     _print_rules(clean)
     _print_fit(bt.calibration.fit, f"BG/NBD fit · {bt.calibration.fit.n:,} customers")

@@ -53,6 +53,7 @@ def test_calibrate_pareto_option(tmp_path, orders_csv):
         app, ["calibrate", str(orders_csv), "--model", "paretonbd", "--out", str(out)]
     )
     assert r.exit_code == 0, r.output
+    assert "WARNING" not in out.read_text(encoding="utf-8")
     sc = lab.load_scenario(out)
     assert sc.dropout.per_day and not sc.dropout.after_purchase
     assert sc.traits.default.dropout_per_day.dist == "gamma"
@@ -90,6 +91,70 @@ def test_calibrate_bad_input_exits_2_with_message_and_writes_nothing(
     assert r.exit_code == 2, r.output
     assert message in r.output
     assert not out.parent.exists()
+
+
+# two customers, one of whom buys again: BG/NBD is not identified (r, alpha run off
+# to the bound exp(12), no standard errors)
+TINY = (
+    "customer_id,date,amount\n"
+    "a,2025-01-01,10\na,2025-02-01,20\nb,2025-01-05,5\na,2025-03-15,7\nb,2025-03-20,9\n"
+)
+
+
+def test_calibrate_refuses_an_unreliable_fit_unless_forced(tmp_path):
+    orders = tmp_path / "tiny_orders.csv"
+    orders.write_text(TINY, encoding="utf-8")
+    out = tmp_path / "out" / "tiny.yaml"
+    args = ["calibrate", str(orders), "--calibration-end", "2025-02-28", "--out", str(out)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())  # rich wraps long lines
+    assert "tiny_orders.csv" in text and "nothing written" in text and "--force" in text
+    assert "standard errors are unavailable" in text and "search bound" in text
+    assert "only 1 customer(s) bought again" in text
+    assert not out.parent.exists()
+    r = runner.invoke(app, [*args, "--force"])
+    assert r.exit_code == 0, r.output
+    header = out.read_text(encoding="utf-8").split("\nname:")[0]
+    assert "WARNING: written with --force from an UNRELIABLE fit" in header
+    assert "bought again" in header and "search bound" in header
+    assert lab.load_scenario(out).acquisition.known_customers.enabled  # still a scenario
+
+
+def test_backtest_refuses_an_unreliable_fit_unless_forced(tmp_path):
+    orders = tmp_path / "tiny_orders.csv"
+    orders.write_text(TINY, encoding="utf-8")
+    out = tmp_path / "bt"
+    args = ["backtest", str(orders), "--calibration-end", "2025-02-28", "--seeds", "2",
+            "--workers", "1", "--out", str(out), "-q"]  # fmt: skip
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert "tiny_orders.csv" in text and "nothing written" in text and "search bound" in text
+    assert not out.exists()
+    r = runner.invoke(app, [*args, "--force"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert any("search bound" in p for p in summary["fit_problems"])
+    assert "WARNING" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_calibrated_yaml_is_stamped_with_version_and_commit(tmp_path, orders_csv):
+    from lab.results import git_commit
+
+    out = tmp_path / "s.yaml"
+    r = runner.invoke(app, ["calibrate", str(orders_csv), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    header = out.read_text(encoding="utf-8").split("\nname:")[0]
+    assert f"# lab version {lab.__version__}, git commit {git_commit()}" in header
+    assert "WARNING" not in header  # a good fit carries no warning
+
+
+def test_a_folder_given_as_orders_is_named_as_a_folder(tmp_path):
+    r = runner.invoke(app, ["calibrate", str(tmp_path), "--out", str(tmp_path / "x.yaml")])
+    assert r.exit_code == 2
+    assert "is a folder, not a file" in " ".join(r.output.split())
+    assert not (tmp_path / "x.yaml").exists()
 
 
 def test_missing_orders_file_exits_2(tmp_path):

@@ -10,6 +10,7 @@ See ``docs/calibration.md``.
 """
 
 from lab.calibrate.backtest import Backtest, backtest, save_backtest
+from lab.calibrate.checks import UnreliableFit, fit_problems
 from lab.calibrate.ingest import CleaningReport, CleanOrders, clean_orders, read_orders
 from lab.calibrate.models import *  # noqa: F403  (the statistics: fits, closed forms, CDNOW)
 from lab.calibrate.models import __all__ as _models_all
@@ -30,10 +31,12 @@ __all__ = [
     "Calibration",
     "CleanOrders",
     "CleaningReport",
+    "UnreliableFit",
     "backtest",
     "calibrate",
     "clean_orders",
     "conditional_customers",
+    "fit_problems",
     "lab_traits",
     "read_orders",
     "retention_fragment",

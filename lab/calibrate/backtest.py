@@ -105,6 +105,7 @@ def backtest(
     parameter_uncertainty: bool = True,
     workers: int | None = None,
     progress: bool | None = None,
+    force: bool = False,
 ) -> Backtest:
     """Calibrate on the orders up to ``calibration_end`` and forecast the holdout.
 
@@ -127,6 +128,9 @@ def backtest(
         Processes (default: the local cores).
     progress : bool, optional
         Progress bar over the runs (default: when stderr is a terminal).
+    force : bool
+        Back-test even a fit with problems (:meth:`Calibration.problems`); they are
+        kept in ``meta["fit_problems"]`` and head ``summary.md``.
 
     Returns
     -------
@@ -136,11 +140,18 @@ def backtest(
     ------
     ValueError
         Calibration end outside the log, no holdout, or a failed fit.
+    UnreliableFit
+        (a ValueError) The fit has problems and ``force`` is False.
     """
+    from lab.calibrate.checks import UnreliableFit
+
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("need at least one seed")
     cal = calibrate(orders, calibration_end, model="bgnbd")
+    problems = cal.problems()
+    if problems and not force:
+        raise UnreliableFit(problems)
     end = cal.calibration_end
     h_end = orders.last_date if holdout_end is None else pd.Timestamp(holdout_end)
     if h_end <= end:
@@ -185,6 +196,7 @@ def backtest(
         "customers": int(cal.fit.n),
         "seeds": seeds,
         "parameter_uncertainty": bool(parameter_uncertainty),
+        "fit_problems": problems,
         "scenario_hashes": {k: scenario_hash(v) for k, v in scen[0].items()},
         "lab_version": __version__,
         "git_commit": git_commit(),
@@ -418,9 +430,14 @@ def _summary_md(bt: Backtest) -> str:
     from lab.calibrate.scenario_out import _md_table
 
     m = bt.meta
-    lines = [
-        f"# Back-test: {Path(m['source']).name}",
-        "",
+    lines = [f"# Back-test: {Path(m['source']).name}", ""]
+    if m.get("fit_problems"):
+        lines += [
+            "> **WARNING: run with --force on an UNRELIABLE fit; do not trust these numbers:**",
+            *(f"> - {p}" for p in m["fit_problems"]),
+            "",
+        ]
+    lines += [
         f"Calibration {m['start_date']} to {m['calibration_end']} ({m['customers']} customers), "
         f"holdout to {m['holdout_end']}, {len(bt.seeds)} seeds.",
         "",

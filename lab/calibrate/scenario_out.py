@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +101,16 @@ class Calibration:
             return purchase_count_histogram(self.summary, self.fit, max_count)
         except ValueError:
             return None
+
+    def problems(self) -> list[str]:
+        """Reasons not to trust the fits (:func:`lab.calibrate.checks.fit_problems`)."""
+        from lab.calibrate.checks import fit_problems
+
+        repeat = int((self.summary["frequency"] > 0).sum())
+        out = fit_problems(self.fit, repeat_buyers=repeat)
+        if self.spend is not None:
+            out += fit_problems(self.spend)
+        return out
 
 
 def calibrate(
@@ -274,10 +285,22 @@ def scenario_dict(
 
 
 # ------------------------------------------------------------------------ writing
-def _header(cal: Calibration) -> str:
+def _header(cal: Calibration, problems: Sequence[str] = ()) -> str:
+    from lab import __version__
+    from lab.results import git_commit
+
     rep = cal.orders.report
-    lines = [
+    lines = []
+    if problems:
+        lines += [
+            "!" * 78,
+            "WARNING: written with --force from an UNRELIABLE fit; do not plan with it:",
+            *(f"  - {p}" for p in problems),
+            "!" * 78,
+        ]
+    lines += [
         f"Calibrated by `lab calibrate` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"lab version {__version__}, git commit {git_commit()}",
         f"source: {rep.source} ({rep.rows_read} rows read, {rep.rows_kept} purchase occasions)",
         f"calibration period: {cal.start_date.date()} to {cal.calibration_end.date()}, "
         f"{cal.fit.n} customers",
@@ -314,7 +337,12 @@ def _header(cal: Calibration) -> str:
 
 
 def write_calibration(
-    cal: Calibration, out_yaml: str | Path, *, name: str | None = None, forecast_days: int = 365
+    cal: Calibration,
+    out_yaml: str | Path,
+    *,
+    name: str | None = None,
+    forecast_days: int = 365,
+    force: bool = False,
 ) -> dict:
     """Write the calibrated scenario, its customer table and its fit report.
 
@@ -323,12 +351,25 @@ def write_calibration(
     and the folder ``NAME.fit/`` (fit.md, parameters.csv, histogram.csv, cleaning.csv,
     fit.json, histogram.png).  Each is written atomically.  The scenario runs from the
     log's first date through the calibration end and ``forecast_days`` beyond it.
+    The header is stamped with the lab version and git commit.
+
+    A fit with problems (:meth:`Calibration.problems`: not converged, standard errors
+    unavailable, a parameter at the search bound, too few repeat buyers) raises
+    :class:`~lab.calibrate.checks.UnreliableFit` before anything is written, unless
+    ``force``: then the files are written and the YAML header opens with a warning
+    listing the problems.
 
     Returns
     -------
     dict
         Role -> path written.
+
+    Raises
+    ------
+    UnreliableFit
+        The fit has problems and ``force`` is False.
     """
+    from lab.calibrate.checks import UnreliableFit
     from lab.io import atomic_file, atomic_folder, write_csv
     from lab.known_customers import write_known_customers
     from lab.results import git_commit
@@ -336,7 +377,10 @@ def write_calibration(
     out_yaml = Path(out_yaml)
     stem = out_yaml.name.removesuffix(".yaml").removesuffix(".yml")
     name = name or stem
-    header = _header(cal)
+    problems = cal.problems()
+    if problems and not force:
+        raise UnreliableFit(problems)
+    header = _header(cal, problems)
     cust_path = out_yaml.with_name(f"{stem}.customers.csv")
     sha = write_known_customers(
         first_purchase_customers(cal), cust_path, header=f"customers of scenario {stem}"
