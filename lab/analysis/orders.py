@@ -105,6 +105,10 @@ def read_order_log(path: str | Path, dtype=None) -> pd.DataFrame:
         The file is missing or cannot be parsed.
     """
     p = Path(path)
+    if p.is_dir():
+        raise OrderLogError(
+            [f"{p} is a folder, not a file: give the order export file in it"], str(p)
+        )
     if not p.is_file():
         raise OrderLogError([f"file not found: {p}"], str(p))
     try:
