@@ -387,3 +387,11 @@ def test_the_end_message_tells_all_failed_from_none_feasible(tmp_path):
     text = " ".join(r.output.split())
     assert "no trial met the constraints" in text and "no trial succeeded" not in text
     assert "2 trials, 0 feasible" in text
+
+
+def test_sensitivity_over_days_too_short_for_an_output_is_refused(tmp_path):
+    # the same check for sensitivity: margin_12m would be NaN at every point under a year
+    ranges = {"days": (100, 400), "strategies[0].depth": (0.1, 0.3)}
+    with pytest.raises(DesignError, match="searches runs as short as 100 days"):
+        sensitivity(small_discount(100, 400), ranges, outputs=["margin_12m"], out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()

@@ -43,6 +43,7 @@ from lab.experiments.runstore import (
     EXPERIMENT_METRICS,
     RunStore,
     check_metric,
+    check_run_length,
     design_key,
     evaluate,
     experiment_metrics,
@@ -252,11 +253,11 @@ def optimize(
     spaces = _spaces(sc, params)
     objective = check_metric(objective, "--objective")
     cons = [c if isinstance(c, Constraint) else parse_constraint(c) for c in constraints]
-    _check_run_length(
+    check_run_length(
         [("--objective", objective), *((f"--constraint {c}", c.metric) for c in cons)],
         days,
-        spaces,
         sc.days,
+        _searched_days(spaces),
     )
     bh = scenario_hash(sc)
     mname = function_name(metrics)
@@ -326,29 +327,13 @@ def optimize(
     return res
 
 
-def _check_run_length(uses, days, spaces, scenario_days: int) -> None:
-    """Every metric of ``uses`` (``(arg, metric)``) must be defined on the shortest run searched.
-
-    The runs last ``days`` if given, else the searched ``days`` parameter's values, else
-    the scenario's days; ``margin_12m`` needs a year, so a search that can try shorter
-    runs would fail those trials (or all of them): refuse it up front.
-    """
-    searched = next((s for s in spaces if s.param.canonical == "days"), None)
-    if days is not None or searched is None:
-        for arg, metric in uses:
-            check_metric(metric, arg, days or scenario_days)
-        return
-    shortest = min(searched.choices) if searched.choices is not None else int(searched.low)
-    for arg, metric in uses:
-        try:
-            check_metric(metric, arg, shortest)
-        except DesignError:
-            raise DesignError(
-                f"{arg}: {metric} needs runs of at least 365 days, but --params "
-                f"{searched.param.path}={_describe(searched)} searches runs as short as "
-                f"{shortest} days; search days from 365 up, or use net_margin (the margin "
-                "over the run)"
-            ) from None
+def _searched_days(spaces) -> tuple[str, int] | None:
+    """How the ``days`` parameter is searched and its shortest value (None: not searched)."""
+    for s in spaces:
+        if s.param.canonical == "days":
+            shortest = min(s.choices) if s.choices is not None else int(s.low)
+            return f"--params {s.param.path}={_describe(s)}", shortest
+    return None
 
 
 def _describe(space: _Space) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "DesignMismatch",
     "RunStore",
     "check_metric",
+    "check_run_length",
     "code_version",
     "evaluate",
     "experiment_metrics",
@@ -88,6 +89,47 @@ def check_metric(name: str, arg: str, days: int | None = None) -> str:
             "use net_margin (the margin over the run) or --days 365"
         )
     return key
+
+
+def check_run_length(
+    uses: Sequence[tuple[str, str]],
+    days: int | None,
+    scenario_days: int,
+    searched: tuple[str, int] | None = None,
+) -> None:
+    """Every metric must be defined on the shortest run of the experiment.
+
+    Parameters
+    ----------
+    uses : sequence of (arg, metric)
+        The metrics (column names) and the argument that named each, for messages.
+    days : int or None
+        The ``--days`` override (then every run lasts that long).
+    scenario_days : int
+        The base scenario's days.
+    searched : (str, int), optional
+        When ``days`` itself is varied: how it was given (e.g. ``--params days=100:400``)
+        and the shortest value it takes.
+
+    Raises
+    ------
+    DesignError
+        e.g. ``margin_12m`` (a year's margin) on runs shorter than 365 days.
+    """
+    if days is not None or searched is None:
+        for arg, metric in uses:
+            check_metric(metric, arg, days or scenario_days)
+        return
+    given, shortest = searched
+    for arg, metric in uses:
+        try:
+            check_metric(metric, arg, shortest)
+        except DesignError:
+            raise DesignError(
+                f"{arg}: {metric} needs runs of at least 365 days, but {given} searches runs "
+                f"as short as {shortest} days; search days from 365 up, or use net_margin "
+                "(the margin over the run)"
+            ) from None
 
 
 class DesignMismatch(DesignError):

@@ -18,6 +18,7 @@ Integer parameters are rounded to the nearest integer at each sample point.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from lab.experiments.design import (
 from lab.experiments.runstore import (
     RunStore,
     check_metric,
+    check_run_length,
     design_key,
     evaluate,
     experiment_metrics,
@@ -189,13 +191,22 @@ def sensitivity(
     check_lang(lang)
     _check_samples(method, samples)
     seeds = seed_list(seeds)
-    outputs = [check_metric(m, "--outputs", days or sc.days) for m in outputs]
+    outputs = [check_metric(m, "--outputs") for m in outputs]
     resolved = {resolve_param(sc, k, "--params"): v for k, v in dict(params).items()}
     if len(resolved) < 2:
         raise DesignError("--params: give at least two parameters (PATH=LOW:HIGH)")
     if len({p.canonical for p in resolved}) < len(resolved):
         raise DesignError("--params: a parameter is given twice")
     bounds = {p: numeric_range(p, lo, hi, f"--params {p.path}") for p, (lo, hi) in resolved.items()}
+    searched = next(
+        (
+            (f"--params {p.path}={lo}:{hi}", math.ceil(lo))
+            for p, (lo, hi) in bounds.items()
+            if p.canonical == "days"
+        ),
+        None,
+    )
+    check_run_length([("--outputs", m) for m in outputs], days, sc.days, searched)
     plist = list(bounds)
     problem = {
         "num_vars": len(plist),
