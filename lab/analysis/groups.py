@@ -18,8 +18,13 @@ Members' orders per member-month
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.results import RunResult
 
 __all__ = ["group_health_summary"]
 
@@ -30,7 +35,7 @@ _COLUMNS = [
 ]  # fmt: skip
 
 
-def group_health_summary(result) -> pd.DataFrame:
+def group_health_summary(result: RunResult) -> pd.DataFrame:
     """One row per group: when it opened and died, its health, its members' orders.
 
     Parameters

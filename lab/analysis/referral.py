@@ -18,10 +18,18 @@ log with a ``referrer`` column gets them computed here.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lab.analysis.orders import as_order_data
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.analysis.orders import OrderData
+    from lab.results import RunResult
 
 __all__ = [
     "bass_cumulative",
@@ -36,7 +44,7 @@ __all__ = [
 SEED_CHANNEL = "seed"
 
 
-def referral_tree(data) -> pd.DataFrame:
+def referral_tree(data: RunResult | OrderData | pd.DataFrame | str | Path) -> pd.DataFrame:
     """Every customer with the root and depth of their referral tree.
 
     Parameters
@@ -86,7 +94,9 @@ def _tree(data) -> pd.DataFrame:
     return referral_tree(data)
 
 
-def referral_trees(data, min_size: int = 2) -> pd.DataFrame:
+def referral_trees(
+    data: RunResult | OrderData | pd.DataFrame | str | Path, min_size: int = 2
+) -> pd.DataFrame:
     """One row per referral tree: who started it, how big and deep it grew.
 
     Parameters
@@ -117,7 +127,9 @@ def referral_trees(data, min_size: int = 2) -> pd.DataFrame:
     return out.sort_values(["size", "root"], ascending=[False, True]).reset_index(drop=True)
 
 
-def k_factor_by_period(data, period_days: int = 7) -> pd.DataFrame:
+def k_factor_by_period(
+    data: RunResult | OrderData | pd.DataFrame | str | Path, period_days: int = 7
+) -> pd.DataFrame:
     """K-factor (裂变系数) over time, per period of ``period_days``.
 
     Two readings, both from actual joins (not invitations):
@@ -177,7 +189,9 @@ def k_factor_by_period(data, period_days: int = 7) -> pd.DataFrame:
     return out
 
 
-def koc_reach(data, seeds=None) -> dict[str, float]:
+def koc_reach(
+    data: RunResult | OrderData | pd.DataFrame | str | Path, seeds: ArrayLike | None = None
+) -> dict[str, float]:
     """How much of the fission flows through seed customers (种子用户 / KOC).
 
     Parameters
@@ -225,7 +239,7 @@ def koc_reach(data, seeds=None) -> dict[str, float]:
     }
 
 
-def market_reach(result) -> pd.DataFrame:
+def market_reach(result: RunResult) -> pd.DataFrame:
     """Share of a finite market reached, day by day.
 
     Parameters
@@ -251,7 +265,7 @@ def market_reach(result) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def bass_cumulative(t, p: float, q: float) -> np.ndarray:
+def bass_cumulative(t: ArrayLike, p: float, q: float) -> np.ndarray:
     """Bass (1969) share of the market adopted by time ``t``.
 
     ``F(t) = (1 - exp(-(p+q) t)) / (1 + (q/p) exp(-(p+q) t))`` with ``p`` the

@@ -18,8 +18,11 @@ E[Y(t) | x, t_x, T] eq. 10, P(alive | x, t_x, T) eq. 11.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special
 
 from lab.calibrate.mle import FitResult, as_params, fit_model
@@ -38,7 +41,9 @@ __all__ = [
 NAMES = ("r", "alpha", "a", "b")
 
 
-def bgnbd_loglik(params, x, t_x, T) -> np.ndarray:
+def bgnbd_loglik(
+    params: Mapping[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> np.ndarray:
     """Log-likelihood of each customer's (x, t_x, T) under BG/NBD (FHL 2005 eq. 6)."""
     x, t_x, T = np.broadcast_arrays(*(np.asarray(v, float) for v in (x, t_x, T)))
     ux, inv = np.unique(x, return_inverse=True)
@@ -139,7 +144,7 @@ def _hyp2f1_a_near_one(fun, a: float):
     return fun(a)
 
 
-def bgnbd_expected_count(params, t) -> np.ndarray:
+def bgnbd_expected_count(params: Mapping[str, float], t: ArrayLike) -> np.ndarray:
     """E[X(t)]: expected repeat purchases in (0, t] of a customer who first bought at 0 (eq. 9)."""
     r, alpha, a, b = as_params(params, NAMES)
     t = np.asarray(t, float)
@@ -152,7 +157,9 @@ def bgnbd_expected_count(params, t) -> np.ndarray:
     return np.where(t > 0, _hyp2f1_a_near_one(at, a), 0.0)
 
 
-def bgnbd_p_alive(params, x, t_x, T) -> np.ndarray:
+def bgnbd_p_alive(
+    params: Mapping[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> np.ndarray:
     """P(still alive at T | x, t_x, T) (eq. 11): 1 for x = 0 (no repeat purchase, no dropout)."""
     r, alpha, a, b = as_params(params, NAMES)
     x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
@@ -163,7 +170,9 @@ def bgnbd_p_alive(params, x, t_x, T) -> np.ndarray:
     return np.where(x > 0, special.expit(-log_odds), 1.0)
 
 
-def bgnbd_conditional_expected(params, t, x, t_x, T) -> np.ndarray:
+def bgnbd_conditional_expected(
+    params: Mapping[str, float], t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: expected repeat purchases in (T, T + t] given the history (eq. 10)."""
     r, alpha, a, b = as_params(params, NAMES)
     t, x, t_x, T = (np.asarray(v, float) for v in (t, x, t_x, T))
@@ -176,7 +185,7 @@ def bgnbd_conditional_expected(params, t, x, t_x, T) -> np.ndarray:
     return np.where(t > 0, _hyp2f1_a_near_one(at, a) * bgnbd_p_alive(params, x, t_x, T), 0.0)
 
 
-def bgnbd_count_pmf(params, n, t) -> np.ndarray:
+def bgnbd_count_pmf(params: Mapping[str, float], n: ArrayLike, t: ArrayLike) -> np.ndarray:
     """P(X(t) = n) for a customer who first bought at 0 (eq. 8); broadcasts n against t."""
     r, alpha, a, b = as_params(params, NAMES)
     n, t = np.broadcast_arrays(np.asarray(n, float), np.asarray(t, float))
@@ -202,7 +211,9 @@ def bgnbd_count_pmf(params, n, t) -> np.ndarray:
     return still + gone
 
 
-def simulate_bgnbd(params, T, *, rng: np.random.Generator, holdout: float = 0.0) -> pd.DataFrame:
+def simulate_bgnbd(
+    params: Mapping[str, float], T: ArrayLike, *, rng: np.random.Generator, holdout: float = 0.0
+) -> pd.DataFrame:
     """Draw customers' histories from the BG/NBD story, each observed for its ``T``.
 
     Parameters

@@ -14,8 +14,11 @@ The lab's ``traits.*.basket`` uses the same model: ``shape_per_order`` = p,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special
 
 from lab.calibrate.mle import FitResult, as_params, fit_model
@@ -30,7 +33,9 @@ __all__ = [
 NAMES = ("p", "q", "gamma")
 
 
-def gamma_gamma_loglik(params, frequency, monetary_value) -> np.ndarray:
+def gamma_gamma_loglik(
+    params: Mapping[str, float], frequency: ArrayLike, monetary_value: ArrayLike
+) -> np.ndarray:
     """Log density of each customer's mean value z-bar of x transactions (x > 0, z-bar > 0)."""
     p, q, g = as_params(params, NAMES)
     x = np.asarray(frequency, float)
@@ -91,7 +96,9 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> FitResult:
     return fit_model("gammagamma", nll, NAMES, starts, n=len(rep), time_unit_days=1.0)
 
 
-def gamma_gamma_conditional_mean(params, frequency, monetary_value) -> np.ndarray:
+def gamma_gamma_conditional_mean(
+    params: Mapping[str, float], frequency: ArrayLike, monetary_value: ArrayLike
+) -> np.ndarray:
     """E[transaction value | x, z-bar]: a weighted mean of the population mean and z-bar.
 
     ``(q - 1) / (p x + q - 1) * p gamma / (q - 1) + p x / (p x + q - 1) * z-bar``; for x = 0

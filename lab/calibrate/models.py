@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lab.calibrate.bgnbd import (
     bgnbd_conditional_expected,
@@ -96,7 +97,12 @@ def _model_and_params(params, model: str) -> tuple[str, Mapping[str, float]]:
     return model, params
 
 
-def expected_repeat_curve(params, first_purchase_times, t_grid, model: str = "bgnbd") -> np.ndarray:
+def expected_repeat_curve(
+    params: Mapping[str, float],
+    first_purchase_times: ArrayLike,
+    t_grid: ArrayLike,
+    model: str = "bgnbd",
+) -> np.ndarray:
     """A cohort's cumulative expected repeat transactions at each time of ``t_grid``.
 
     ``sum_i E[X(t - t0_i)]`` over customers with first purchase at ``t0_i`` (those not

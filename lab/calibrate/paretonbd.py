@@ -23,8 +23,11 @@ cases (parameters 0.01 to 5,000, x up to 200) it agrees with adaptive quadrature
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special
 
 from lab.calibrate.bgnbd import _count_starts, _pooled, _time_unit
@@ -96,20 +99,24 @@ def _log_parts(params, x, t_x, T):
     return base, alive, died
 
 
-def paretonbd_loglik(params, x, t_x, T) -> np.ndarray:
+def paretonbd_loglik(
+    params: Mapping[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> np.ndarray:
     """Log-likelihood of each customer's (x, t_x, T) under Pareto/NBD."""
     base, alive, died = _log_parts(params, x, t_x, T)
     with np.errstate(invalid="ignore"):  # NaN for 2F1 overflow at extreme trial params
         return base + np.logaddexp(alive, died)
 
 
-def paretonbd_p_alive(params, x, t_x, T) -> np.ndarray:
+def paretonbd_p_alive(
+    params: Mapping[str, float], x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> np.ndarray:
     """P(alive at T | x, t_x, T): the 'still alive' term's share of the likelihood."""
     _, alive, died = _log_parts(params, x, t_x, T)
     return np.exp(alive - np.logaddexp(alive, died))
 
 
-def paretonbd_expected_count(params, t) -> np.ndarray:
+def paretonbd_expected_count(params: Mapping[str, float], t: ArrayLike) -> np.ndarray:
     """E[X(t)] = r beta / (alpha (s - 1)) * (1 - (beta / (beta + t))^(s - 1)); s = 1: log form."""
     r, alpha, s, beta = as_params(params, NAMES)
     t = np.asarray(t, float)
@@ -119,7 +126,9 @@ def paretonbd_expected_count(params, t) -> np.ndarray:
     return r * beta / (alpha * (s - 1)) * -np.expm1((s - 1) * np.log(beta / (beta + t)))
 
 
-def paretonbd_conditional_expected(params, t, x, t_x, T) -> np.ndarray:
+def paretonbd_conditional_expected(
+    params: Mapping[str, float], t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> np.ndarray:
     """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] given the history."""
     r, alpha, s, beta = as_params(params, NAMES)
     t, x, t_x, T = (np.asarray(v, float) for v in (t, x, t_x, T))
@@ -136,7 +145,7 @@ def paretonbd_conditional_expected(params, t, x, t_x, T) -> np.ndarray:
     return per_alive * paretonbd_p_alive(params, x, t_x, T)
 
 
-def paretonbd_count_pmf(params, n, t) -> np.ndarray:
+def paretonbd_count_pmf(params: Mapping[str, float], n: ArrayLike, t: ArrayLike) -> np.ndarray:
     """P(X(t) = n) for a customer who first bought at 0; broadcasts n against t.
 
     Alive throughout (t) or dead at tau in (0, t], purchases counted up to then:
@@ -198,7 +207,7 @@ def fit_paretonbd(summary: pd.DataFrame, *, time_unit_days: float | None = None)
 
 
 def simulate_paretonbd(
-    params, T, *, rng: np.random.Generator, holdout: float = 0.0
+    params: Mapping[str, float], T: ArrayLike, *, rng: np.random.Generator, holdout: float = 0.0
 ) -> pd.DataFrame:
     """Draw customers' histories from the Pareto/NBD story (same output as ``simulate_bgnbd``).
 

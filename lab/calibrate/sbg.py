@@ -19,9 +19,10 @@ The lab's ``dropout_per_day`` beta trait is the same model with a day as the per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from lab.calibrate.mle import FitResult, as_params, fit_model
@@ -32,14 +33,14 @@ NAMES = ("alpha", "beta")
 NOMINAL_COHORT = 1000
 
 
-def sbg_survival(params, periods) -> np.ndarray:
+def sbg_survival(params: Mapping[str, float], periods: ArrayLike) -> np.ndarray:
     """S(t): share of the cohort still active after ``periods`` periods (S(0) = 1)."""
     alpha, beta = as_params(params, NAMES)
     t = np.asarray(periods, float)
     return np.exp(special.betaln(alpha, beta + t) - special.betaln(alpha, beta))
 
 
-def sbg_retention(params, periods) -> np.ndarray:
+def sbg_retention(params: Mapping[str, float], periods: ArrayLike) -> np.ndarray:
     """r(t) = S(t) / S(t - 1): the share of period t-1's survivors still active in period t."""
     alpha, beta = as_params(params, NAMES)
     t = np.asarray(periods, float)
@@ -48,7 +49,9 @@ def sbg_retention(params, periods) -> np.ndarray:
     return (beta + t - 1) / (alpha + beta + t - 1)
 
 
-def sbg_loglik(params, active_share: Sequence[float], cohort_size: float) -> float:
+def sbg_loglik(
+    params: Mapping[str, float], active_share: Sequence[float], cohort_size: float
+) -> float:
     """Log-likelihood of a survival curve: churn counts per period + right-censored survivors."""
     s = np.asarray(active_share, float)
     t = np.arange(1, s.size)

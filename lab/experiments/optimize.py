@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,9 @@ from lab.experiments.runstore import (
     finite_mean,
 )
 from lab.experiments.sweep import function_name, seed_list, write_figure, write_tables
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.scenario import Scenario
 
 __all__ = ["Constraint", "OptimizeResult", "optimize", "parse_constraint"]
 
@@ -177,7 +180,7 @@ def _spaces(sc, params: Mapping[str, Any]) -> list[_Space]:
 
 
 def optimize(
-    scenario,
+    scenario: Scenario | Mapping[str, Any] | str | Path,
     params: Mapping[str, Any],
     objective: str = "net_margin",
     direction: str = "maximize",

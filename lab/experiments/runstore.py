@@ -30,6 +30,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,9 @@ import pandas as pd
 from lab.analysis.headline import HEADLINE_METRICS, headline_metrics
 from lab.experiments.design import DesignError, RunSpec, apply_overrides
 from lab.io import atomic_file, write_parquet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.results import RunResult
 
 __all__ = [
     "EXPERIMENT_METRICS",
@@ -65,7 +69,7 @@ METRIC_ALIASES: dict[str, str] = {
 }
 
 
-def experiment_metrics(result) -> dict[str, float]:
+def experiment_metrics(result: RunResult) -> dict[str, float]:
     """:data:`EXPERIMENT_METRICS` of one run: headline metrics and ``margin_12m``."""
     out = headline_metrics(result)
     daily = result.daily

@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,9 @@ from lab.experiments.runstore import (
     run_table,
 )
 from lab.experiments.sweep import function_name, seed_list, write_figure, write_tables
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.scenario import Scenario
 
 __all__ = ["SENSITIVITY_OUTPUTS", "SensitivityResult", "sensitivity"]
 
@@ -128,7 +131,7 @@ def _check_samples(method: str, samples: int) -> None:
 
 
 def sensitivity(
-    scenario,
+    scenario: Scenario | Mapping[str, Any] | str | Path,
     params: Mapping[str, tuple[Any, Any]],
     method: str = "morris",
     samples: int = 8,

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -40,6 +40,9 @@ from lab.experiments.runstore import (
     run_table,
 )
 from lab.io import atomic_file, write_csv, write_parquet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.scenario import Scenario
 
 __all__ = ["SweepResult", "function_name", "seed_list", "sweep", "write_figure", "write_tables"]
 
@@ -111,7 +114,7 @@ def _metric_columns(t: pd.DataFrame) -> list[str]:
 
 
 def build_points(
-    scenario,
+    scenario: Scenario | Mapping[str, Any] | str | Path,
     grid: Mapping[str, Sequence[Any]] | None,
     ranges: Mapping[str, tuple[Any, Any]] | None,
     samples: int | None,
@@ -160,7 +163,7 @@ def build_points(
 
 
 def sweep(
-    scenario,
+    scenario: Scenario | Mapping[str, Any] | str | Path,
     grid: Mapping[str, Sequence[Any]] | None = None,
     ranges: Mapping[str, tuple[Any, Any]] | None = None,
     samples: int | None = None,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from lab.i18n import label
 from lab.plots._style import PALETTE, finish, new_axes, styled
 
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
 __all__ = ["plot_backtest", "plot_purchase_histogram"]
 
 
-def plot_purchase_histogram(hist: pd.DataFrame, ax=None, lang: str = "en"):
+def plot_purchase_histogram(hist: pd.DataFrame, ax: Axes | None = None, lang: str = "en") -> Axes:
     """Calibration-period repeat purchases per customer: actual vs model bars.
 
     Parameters
@@ -44,11 +49,11 @@ def plot_purchase_histogram(hist: pd.DataFrame, ax=None, lang: str = "en"):
 def plot_backtest(
     tracking: pd.DataFrame,
     kind: str = "weekly",
-    ax=None,
+    ax: Axes | None = None,
     lang: str = "en",
-    calibration_week=None,
+    calibration_week: float | None = None,
     title: str | None = None,
-):
+) -> Axes:
     """Simulated vs actual repeat transactions per week (or cumulative), with bands.
 
     Parameters

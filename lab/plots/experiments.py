@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -9,10 +11,18 @@ from lab.i18n import label
 from lab.plots._style import NEUTRAL, PALETTE, finish, new_axes, styled
 from lab.plots.series import _readable_numbers
 
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from lab.experiments.optimize import OptimizeResult
+    from lab.experiments.sensitivity import SensitivityResult
+
 __all__ = ["plot_optimization_history", "plot_sensitivity"]
 
 
-def plot_sensitivity(result, metric: str, ax=None, lang: str = "en"):
+def plot_sensitivity(
+    result: SensitivityResult, metric: str, ax: Axes | None = None, lang: str = "en"
+) -> Axes:
     """Tornado chart: how much each parameter moves ``metric``, most influential on top.
 
     Parameters
@@ -81,7 +91,9 @@ def plot_sensitivity(result, metric: str, ax=None, lang: str = "en"):
     return ax
 
 
-def plot_optimization_history(result, ax=None, lang: str = "en"):
+def plot_optimization_history(
+    result: OptimizeResult | pd.DataFrame, ax: Axes | None = None, lang: str = "en"
+) -> Axes:
     """Objective of every trial (feasible or not) and the best feasible value so far.
 
     Parameters

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from lab.i18n import label
 from lab.plots._style import PALETTE, finish, new_axes, styled
 
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from lab.results import RunResult
+
 __all__ = ["plot_group_health"]
 
 
-def plot_group_health(data, ax=None, lang: str = "en"):
+def plot_group_health(
+    data: RunResult | pd.DataFrame, ax: Axes | None = None, lang: str = "en"
+) -> Axes:
     """Activity of every group over time, dead groups (死群) marked, share still active.
 
     Parameters

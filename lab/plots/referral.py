@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from lab.i18n import label
 from lab.plots._style import PALETTE, finish, new_axes, styled
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    from matplotlib.axes import Axes
+
+    from lab.analysis.orders import OrderData
+    from lab.results import RunResult
 
 __all__ = ["plot_market_reach", "plot_referral_cascade"]
 
@@ -29,7 +39,12 @@ def _dfs_order(t: pd.DataFrame, roots: list) -> list:
     return order
 
 
-def plot_referral_cascade(data, ax=None, lang: str = "en", max_customers: int = 300):
+def plot_referral_cascade(
+    data: RunResult | OrderData | pd.DataFrame | str | Path,
+    ax: Axes | None = None,
+    lang: str = "en",
+    max_customers: int = 300,
+) -> Axes:
     """The largest referral trees as a cascade: who invited whom, when, at what depth.
 
     Each dot is a customer at their joining day (x), trees stacked largest first
@@ -124,7 +139,12 @@ def plot_referral_cascade(data, ax=None, lang: str = "en", max_customers: int = 
     return ax
 
 
-def plot_market_reach(result, ax=None, lang: str = "en", bass: tuple[float, float] | None = None):
+def plot_market_reach(
+    result: RunResult,
+    ax: Axes | None = None,
+    lang: str = "en",
+    bass: tuple[float, float] | None = None,
+) -> Axes:
     """Share of a finite market reached over time (and by referral), optionally vs Bass.
 
     Parameters
