@@ -44,10 +44,10 @@ from lab.experiments.runstore import (
     RunStore,
     check_metric,
     check_run_length,
-    design_key,
     evaluate,
     experiment_metrics,
     finite_mean,
+    open_store,
 )
 from lab.experiments.sweep import function_name, seed_list, write_figure, write_tables
 
@@ -275,10 +275,8 @@ def optimize(
         "days": days,
         "metrics": mname,
     }
-    folder = Path(out) if out is not None else _default_out(sc.name, design, bh)
-    store = RunStore(
-        folder, "optimize", design, {"name": sc.name, "hash": bh}, allow_code_change
-    ).check()
+    store = open_store("optimize", out, sc.name, bh, design, allow_code_change)
+    folder = store.folder
     base = base_dump(sc)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -479,8 +477,3 @@ def _write_best_yaml(res: OptimizeResult, path: Path, sc=None, seeds=None) -> Pa
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
-
-
-def _default_out(name: str, design: dict, base_hash: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
-    return Path("reports") / f"optimize-{safe}-{design_key({'base': base_hash, **design})}"

@@ -168,6 +168,26 @@ def design_key(design: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
+def open_store(
+    kind: str,
+    out: str | Path | None,
+    name: str,
+    base_hash: str,
+    design: dict,
+    allow_code_change: bool = False,
+) -> RunStore:
+    """The checked run store of an experiment: ``out``, or a folder named after it.
+
+    The default folder is ``reports/<kind>-<scenario name>-<design key>``, so the
+    same experiment run again lands in the same place and resumes.
+    """
+    if out is None:
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+        out = Path("reports") / f"{kind}-{safe}-{design_key({'base': base_hash, **design})}"
+    base = {"name": name, "hash": base_hash}
+    return RunStore(out, kind, design, base, allow_code_change).check()
+
+
 class RunStore:
     """The experiment folder: manifest plus one parquet file per finished run.
 

@@ -38,12 +38,11 @@ from lab.experiments.design import (
     run_specs,
 )
 from lab.experiments.runstore import (
-    RunStore,
     check_metric,
     check_run_length,
-    design_key,
     evaluate,
     experiment_metrics,
+    open_store,
     run_table,
 )
 from lab.experiments.sweep import function_name, seed_list, write_figure, write_tables
@@ -233,10 +232,8 @@ def sensitivity(
         "days": days,
         "metrics": mname,
     }
-    folder = Path(out) if out is not None else _default_out(sc.name, design, bh)
-    store = RunStore(
-        folder, "sensitivity", design, {"name": sc.name, "hash": bh}, allow_code_change
-    ).check()
+    store = open_store("sensitivity", out, sc.name, bh, design, allow_code_change)
+    folder = store.folder
     specs: list[RunSpec] = run_specs(bh, points, seeds, days, mname)
     with open_executor(workers, cluster) as ex:
         store.open(ex.where)
@@ -292,8 +289,3 @@ def _indices(method, problem, x, runs, outputs, plist, seed, num_levels):
         table = table.sort_values(["metric", "rank"], ignore_index=True)
     table.attrs.update(method=method)
     return table, skipped
-
-
-def _default_out(name: str, design: dict, base_hash: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
-    return Path("reports") / f"sensitivity-{safe}-{design_key({'base': base_hash, **design})}"

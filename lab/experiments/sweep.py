@@ -33,10 +33,10 @@ from lab.experiments.design import (
 )
 from lab.experiments.runstore import (
     RunStore,
-    design_key,
     evaluate,
     experiment_metrics,
     finite_mean,
+    open_store,
     run_table,
 )
 from lab.io import atomic_file, write_csv, write_parquet
@@ -239,8 +239,8 @@ def sweep(
     base = {"name": sc.name, "hash": scenario_hash(sc)}
     mname = function_name(metrics)
     spec.update(seeds=seeds, days=days, metrics=mname)
-    folder = Path(out) if out is not None else _default_out(sc.name, spec, base)
-    store = RunStore(folder, "sweep", spec, base, allow_code_change).check()
+    store = open_store("sweep", out, sc.name, base["hash"], spec, allow_code_change)
+    folder = store.folder
     specs = run_specs(base["hash"], points, seeds, days, mname)
     with open_executor(workers, cluster) as ex:
         store.open(ex.where)
@@ -248,11 +248,6 @@ def sweep(
     res = SweepResult(folder, params, specs, store, executed, ex.where)
     write_tables(res.table, store)
     return res
-
-
-def _default_out(name: str, spec: dict, base: dict) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
-    return Path("reports") / f"sweep-{safe}-{design_key({'base': base['hash'], **spec})}"
 
 
 def write_tables(table: pd.DataFrame, store: RunStore, stem: str = "table") -> None:
