@@ -54,11 +54,11 @@ import pandas as pd
 from pydantic import field_validator, model_validator
 from scipy.special import ndtri
 
-from lab.params import P, check_names
+from lab.params import P
 from lab.plan import Gate
 from lab.rng import bernoulli, mix64, uniform
 from lab.strategies.base import Strategy, StrategyConfig
-from lab.strategies.contact_plan import WEEKDAYS
+from lab.strategies.contact_plan import WEEKDAYS, weekly_calendar
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.model import PoolModel
@@ -209,17 +209,7 @@ class CommunityGroupsConfig(StrategyConfig):
     @field_validator("weekly", mode="before")
     @classmethod
     def _weekly(cls, v):
-        if not isinstance(v, dict):
-            return v
-        check_names(v, WEEKDAYS, "weekday")
-        out = {d: [] for d in WEEKDAYS}
-        for day, items in v.items():
-            if items in (None, "rest"):
-                items = []
-            elif isinstance(items, str):
-                items = [items]
-            out[day] = list(items)
-        return out
+        return weekly_calendar(v)
 
     @model_validator(mode="after")
     def _floor_below_start(self):

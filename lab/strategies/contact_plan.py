@@ -24,9 +24,30 @@ from lab.strategies.base import Strategy, StrategyConfig
 if TYPE_CHECKING:  # pragma: no cover
     from lab.plan import DayPlan
 
-__all__ = ["WEEKDAYS", "ContactPlan", "ContactPlanConfig"]
+__all__ = ["WEEKDAYS", "ContactPlan", "ContactPlanConfig", "weekly_calendar"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekly_calendar(v: object) -> object:
+    """A weekly calendar as written in a scenario, with every weekday listed.
+
+    ``{mon: [promotion], tue: fun, wed: rest}`` becomes one list of contents per
+    weekday (``rest``, ``None`` and left-out days are empty); unknown weekday names
+    are an error listing the valid ones.  Anything but a mapping is returned as it is
+    (pydantic then reports its type).
+    """
+    if not isinstance(v, dict):
+        return v
+    check_names(v, WEEKDAYS, "weekday")
+    out = {d: [] for d in WEEKDAYS}
+    for day, items in v.items():
+        if items in (None, "rest"):
+            items = []
+        elif isinstance(items, str):
+            items = [items]
+        out[day] = list(items)
+    return out
 
 
 class ContactPlanConfig(StrategyConfig):
@@ -55,17 +76,7 @@ class ContactPlanConfig(StrategyConfig):
     @field_validator("weekly", mode="before")
     @classmethod
     def _weekly(cls, v):
-        if not isinstance(v, dict):
-            return v
-        check_names(v, WEEKDAYS, "weekday")
-        out = {d: [] for d in WEEKDAYS}
-        for day, items in v.items():
-            if items in (None, "rest"):
-                items = []
-            elif isinstance(items, str):
-                items = [items]
-            out[day] = list(items)
-        return out
+        return weekly_calendar(v)
 
     @field_validator("stage_frequency")
     @classmethod
