@@ -301,7 +301,7 @@ def messages_per_week(weekly: Mapping[str, Sequence[str]]) -> int:
     return int(sum(len(v) for v in weekly.values()))
 
 
-# ---------------------------------------------------------------------------- sweeps
+# ------------------------------------------------------------- one lever, a few levels
 @dataclass
 class LevelComparison:
     """One lever set to a few values, every value run with the same seeds.
