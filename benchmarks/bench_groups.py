@@ -28,11 +28,13 @@ def scaled(name: str, n: int):
     import lab
 
     sc = lab.load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-    stock = sc.acquisition.stock_import.model_copy(
-        update={"total_customers": n, "customers_per_day": n}
+    return sc.with_changes(
+        {
+            "acquisition.stock_import.total_customers": n,
+            "acquisition.stock_import.customers_per_day": n,
+            "max_customers": 10 * n + 100_000,
+        }
     )
-    acq = sc.acquisition.model_copy(update={"stock_import": stock})
-    return sc.model_copy(update={"acquisition": acq, "max_customers": 10 * n + 100_000})
 
 
 def measure(name: str, n: int) -> dict:

@@ -37,7 +37,7 @@ import pandas as pd
 from lab.api import run
 from lab.i18n import check_lang, label
 from lab.scenario import Scenario, load_scenario
-from lab.teaching import scale_pool, scenario_path, weekly_plan, with_changes
+from lab.teaching import add_strategy, scale_pool, scenario_path, weekly_plan
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -235,28 +235,34 @@ def classroom_scenario(
     p = ExplorerParams.of(params)
     pool = pool or ClassroomPool()
     base = _base(pool)
-    strategies = [s.model_dump(mode="json") for s in base.strategies]
-    cadence = next((s for s in strategies if s["type"] == "discount_cadence"), None)
-    group = next(
-        (s for s in strategies if s["type"] == "contact_plan" and s["touchpoint"] == "group"),
-        None,
-    )
+    cadence = _strategy_position(base, "discount_cadence")
+    group = _strategy_position(base, "contact_plan", touchpoint="group")
     if cadence is None or group is None:
         raise ValueError(
             f"scenario {pool.scenario!r} needs a discount_cadence and a group contact_plan"
         )
-    cadence["depth"] = float(p.discount_depth)
-    cadence["every_days"] = int(p.discount_every_days) if p.discount_depth > 0 else None
-    group["weekly"] = weekly_plan(int(p.messages_per_week), GROUP_CONTENTS)
+    every_days = int(p.discount_every_days) if p.discount_depth > 0 else None
+    sc = base.with_changes(
+        {
+            "name": "classroom",
+            "days": pool.days,
+            "acquisition.referral.reward_cny": float(p.referral_reward_cny),
+            f"strategies[{cadence}].depth": float(p.discount_depth),
+            f"strategies[{cadence}].every_days": every_days,
+            f"strategies[{group}].weekly": weekly_plan(int(p.messages_per_week), GROUP_CONTENTS),
+        }
+    )
     if p.membership:
-        strategies.append({"type": "membership", "fee_cny": float(p.membership_fee_cny)})
-    changes = {
-        "name": "classroom",
-        "days": pool.days,
-        "acquisition": {"referral": {"reward_cny": float(p.referral_reward_cny)}},
-        "strategies": strategies,
-    }
-    return with_changes(base, changes)
+        sc = add_strategy(sc, {"type": "membership", "fee_cny": float(p.membership_fee_cny)})
+    return sc
+
+
+def _strategy_position(scenario: Scenario, kind: str, **fields: Any) -> int | None:
+    """Position of the first strategy of type ``kind`` whose ``fields`` match, or None."""
+    for i, s in enumerate(scenario.strategies):
+        if s.type == kind and all(getattr(s, k, None) == v for k, v in fields.items()):
+            return i
+    return None
 
 
 # ------------------------------------------------------------------------- results

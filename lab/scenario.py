@@ -8,7 +8,6 @@ YAML, dict and objects build identical runs (same :func:`scenario_hash`).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import json
@@ -28,6 +27,7 @@ from pydantic import (
 
 from lab.params import P, ProblemsError, StrictModel, check_names
 from lab.population import CHANNELS
+from lab.scenario_paths import ScenarioPathError, deep_merge, loc_text, resolve_param, set_at
 from lab.strategies import STRATEGY_CONFIGS
 
 __all__ = [
@@ -755,6 +755,88 @@ class Scenario(StrictModel):
                     )
         return self
 
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
+        """A validated copy of this scenario with the values at ``changes``' paths replaced.
+
+        Paths are those of ``lab sweep --set`` and ``lab explain`` (resolved by
+        :mod:`lab.scenario_paths`): ``"strategies.discount_cadence.depth"``,
+        ``"strategies[0].every_days"``, ``"strategies.group plan.reach"``,
+        ``"acquisition.referral.reward_cny"``, ``"name"``.  A path may also name a
+        section: a mapping given for it is merged key by key (as ``extends:`` does),
+        a list replaces it (``"strategies": [...]``).  Every path is resolved
+        against this scenario as it is; the original is left unchanged.
+
+        Parameters
+        ----------
+        changes : mapping
+            Path -> new value; strings are read as the field's type, as on the
+            command line (``"0.4"``, ``"none"``, ``"yes"``).
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        ScenarioError
+            Listing every unknown path, unusable value and validation problem at
+            once, each naming its path and value.
+
+        Examples
+        --------
+        >>> base = lab.load_scenario("scenarios/baseline.yaml")  # doctest: +SKIP
+        >>> weekly = base.with_changes(
+        ...     {"name": "weekly", "strategies.discount_cadence.every_days": 7}
+        ... )  # doctest: +SKIP
+        """
+        source = f"{self.name}.with_changes"
+        if not isinstance(changes, Mapping):
+            raise ScenarioError(
+                [f"changes must be a mapping of path -> value, got {type(changes).__name__}"],
+                source,
+            )
+        original = dump_scenario(self)
+        data, problems, named = original, [], {}
+        for path, value in changes.items():
+            try:
+                p = resolve_param(self, path, "with_changes", sections=True)
+                if p.canonical in named:
+                    raise ScenarioPathError(
+                        f"with_changes: {path!r} names the same value as {named[p.canonical][0]!r}"
+                    )
+                named[p.canonical] = (path, _tagged(original, p.loc))
+                data = set_at(data, p.loc, p.coerce(value, "with_changes"))
+            except ScenarioPathError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ScenarioError(problems, source)
+        try:
+            return scenario_from_dict(data, source)
+        except ScenarioError as exc:
+            raise ScenarioError([_as_written(m, named) for m in exc.problems], source) from None
+
+
+def _tagged(data: dict, loc: tuple) -> str:
+    """``loc`` as validation messages write it: a strategy's type follows its position."""
+    out: list = []
+    node: Any = data
+    for key in loc:
+        node = node[key]
+        out.append(key)
+        if isinstance(key, int) and isinstance(node, dict) and "type" in node:
+            out.append(node["type"])
+    return loc_text(out)
+
+
+def _as_written(problem: str, named: Mapping[str, tuple[str, str]]) -> str:
+    """A validation problem with the path as the caller wrote it, if it was one of theirs."""
+    for canonical, (path, tagged) in sorted(named.items(), key=lambda kv: -len(kv[1][1])):
+        rest = problem[len(tagged) :]
+        if problem.startswith(tagged) and rest[:1] in ("", " ", ".", "["):
+            shown = path if path == canonical else f"{path} ({canonical})"
+            return f"{shown}{rest}"
+    return problem
+
 
 # ------------------------------------------------------------------- errors
 class ScenarioError(ProblemsError):
@@ -946,21 +1028,6 @@ def _resolve_paths(data: dict, base_dir: Path) -> None:
         f = Path(node["file"])
         if not f.is_absolute():
             node["file"] = str((base_dir / f).resolve())
-
-
-def deep_merge(base: Mapping, patch: Mapping) -> dict:
-    """A copy of ``base`` with ``patch`` merged in: mappings key by key, lists and values replaced.
-
-    This is how ``extends:`` combines scenario files; notebooks and tests use it to
-    build variants of a scenario.
-    """
-    out = copy.deepcopy(dict(base))
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def dump_scenario(scenario: Scenario) -> dict:

@@ -5,11 +5,12 @@ show comes from :func:`lab.run`, :func:`lab.compare` and :mod:`lab.analysis`.
 What they need beyond that lives here, so that it is documented and tested:
 
 * finding the scenario files (:func:`scenario_path`);
-* building variants of a scenario that are validated like a YAML file
-  (:func:`with_changes`, :func:`set_strategy`, :func:`add_strategy`,
-  :func:`scale_pool`, :func:`weekly_plan`);
-* sweeping one lever over a few values with paired seeds (:func:`sweep`,
-  :class:`Sweep`), and plotting the result (:meth:`Sweep.plot`);
+* the set-up every notebook shares (:func:`notebook_setup`);
+* the changes a lesson makes to a scenario, applied with the validated
+  :meth:`lab.Scenario.with_changes` (:func:`add_strategy`, :func:`scale_pool`,
+  :func:`weekly_plan`);
+* one lever at a few levels with paired seeds (:func:`compare_levels`,
+  :class:`LevelComparison`), and plotting the result (:meth:`LevelComparison.plot`);
 * bilingual tables: the headline numbers of one run (:func:`kpi_table`) and LTV per
   segment or channel across scenarios (:func:`ltv_by_scenario`).
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
@@ -32,26 +34,27 @@ from lab.api import as_scenario
 from lab.experiments.compare import Comparison, compare
 from lab.experiments.replicate import DAILY_METRICS
 from lab.i18n import check_lang, label
+from lab.plots import house_rc
 from lab.results import RunResult
-from lab.scenario import Scenario, deep_merge, dump_scenario, scenario_from_dict
+from lab.scenario import Scenario, dump_scenario, load_scenario
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
     "WEEKDAYS",
-    "Sweep",
+    "LevelComparison",
+    "NotebookSetup",
     "add_strategy",
+    "compare_levels",
     "kpi_table",
     "ltv_by_scenario",
     "messages_per_week",
     "money_lines",
+    "notebook_setup",
     "scale_pool",
     "scenario_path",
-    "set_strategy",
-    "sweep",
     "weekly_plan",
-    "with_changes",
 ]
 
 #: weekday keys of a contact plan's ``weekly`` mapping, Monday first
@@ -96,84 +99,92 @@ def scenario_path(name: str | Path) -> Path:
     raise FileNotFoundError(f"no scenario {p} in {searched} (or further up)")
 
 
-# ------------------------------------------------------------------ scenario variants
+# -------------------------------------------------------------------- notebook set-up
+@dataclass(frozen=True)
+class NotebookSetup:
+    """The size a tutorial notebook runs at: full, or small for the tests.
 
-
-def with_changes(
-    scenario: Scenario | dict | str | Path, changes: Mapping | None = None, name: str | None = None
-) -> Scenario:
-    """A copy of ``scenario`` with ``changes`` deep-merged in, validated like a YAML file.
-
-    Mappings merge key by key; lists and values replace (as ``extends:`` does), so
-    ``{"acquisition": {"referral": {"reward_cny": 50}}}`` changes one number.
-    Unlike ``Scenario.model_copy(update=...)``, the result is validated: a typo or
-    an out-of-range value raises :class:`lab.ScenarioError`.
-
-    Parameters
+    Attributes
     ----------
-    scenario : Scenario, dict or path
-    changes : mapping, optional
-        Nested changes.
-    name : str, optional
-        New ``name`` (shown in comparisons and outputs).
-
-    Returns
-    -------
-    Scenario
+    small : bool
+        The notebook runs at the small test size (``SMALL = True``).
+    scale : float
+        Share of each shipped scenario's acquisition volumes (see :func:`scale_pool`).
+    days : int
+        Days per run.
+    seeds : range
+        Seeds of the comparisons.
+    workers : int or None
+        Processes of the comparisons (None = every core; 1 when small).
+    lang : str
+        Language of the house style applied to matplotlib.
     """
-    data = deep_merge(dump_scenario(as_scenario(scenario)), changes or {})
-    if name is not None:
-        data["name"] = name
-    return scenario_from_dict(data)
+
+    small: bool
+    scale: float
+    days: int
+    seeds: range
+    workers: int | None
+    lang: str
+
+    def scenario(self, name: str | Path) -> Scenario:
+        """A shipped scenario (see :func:`scenario_path`) with its pool scaled to this size."""
+        return scale_pool(load_scenario(scenario_path(name)), self.scale)
 
 
-def _strategy_index(data: dict, which: str | int) -> int:
-    strategies = data["strategies"]
-    if isinstance(which, int):
-        if not -len(strategies) <= which < len(strategies):
-            raise IndexError(f"no strategy {which}; the scenario has {len(strategies)}")
-        return which % len(strategies)
-    for i, s in enumerate(strategies):
-        if which in (s["type"], s.get("label")):
-            return i
-    known = ", ".join(f"{s['type']} ({s.get('label')})" for s in strategies) or "none"
-    raise KeyError(f"no strategy of type or label {which!r}; the scenario has: {known}")
+def notebook_setup(
+    small: bool,
+    days: int = 365,
+    small_days: int = 120,
+    seeds: int = 10,
+    small_seeds: int = 3,
+    lang: str = "zh",
+) -> NotebookSetup:
+    """The set-up every tutorial notebook shares, in one call.
 
-
-def set_strategy(
-    scenario: Scenario | dict | str | Path, which: str | int, name: str | None = None, **params: Any
-) -> Scenario:
-    """Change parameters of one strategy of ``scenario`` (validated).
+    Applies the lab's house style and CJK font (:func:`lab.plots.house_rc`) to
+    matplotlib, so a notebook's own figures look like the lab's, and returns the
+    sizes: the full pool (scale 1, ``days``, ``seeds`` seeds on every core) or the
+    small test size (scale 0.15, ``small_days``, ``small_seeds`` seeds in this
+    process) that ``tests/test_notebooks.py`` runs.
 
     Parameters
     ----------
-    scenario : Scenario, dict or path
-    which : str or int
-        The first strategy with this ``type`` or ``label``, or a position.
-    name : str, optional
-        New scenario name.
-    **params
-        Parameters to set; nested mappings (``target``, ``weekly``) are merged.
+    small : bool
+        The notebook's ``SMALL`` parameter.
+    days, small_days : int
+        Days per run at full and at small size.
+    seeds, small_seeds : int
+        Seeds of the comparisons at full and at small size (seeds 0 .. n-1).
+    lang : {"en", "zh"}
+        Language of the house style.
 
     Returns
     -------
-    Scenario
+    NotebookSetup
 
     Examples
     --------
-    >>> base = lab.load_scenario("scenarios/baseline.yaml")  # doctest: +SKIP
-    >>> weekly = set_strategy(base, "discount_cadence", every_days=7, name="weekly")  # doctest: +SKIP
+    >>> setup = notebook_setup(SMALL, seeds=12)  # doctest: +SKIP
+    >>> base = setup.scenario("baseline")  # doctest: +SKIP
+    >>> lab.run(base, seed=7, days=setup.days)  # doctest: +SKIP
     """
-    data = dump_scenario(as_scenario(scenario))
-    i = _strategy_index(data, which)
-    strategies = list(data["strategies"])
-    # a weekly plan replaces the old one whole (unlisted days would otherwise survive)
-    replace = {k: params.pop(k) for k in ("weekly",) if k in params}
-    strategies[i] = {**deep_merge(strategies[i], params), **replace}
-    data["strategies"] = strategies
-    if name is not None:
-        data["name"] = name
-    return scenario_from_dict(data)
+    check_lang(lang)
+    mpl.rcParams.update(house_rc(lang))
+    small = bool(small)
+    return NotebookSetup(
+        small=small,
+        scale=0.15 if small else 1.0,
+        days=small_days if small else days,
+        seeds=range(small_seeds if small else seeds),
+        workers=1 if small else None,
+        lang=lang,
+    )
+
+
+# ------------------------------------------------------------------ scenario variants
+# Changing a scenario is Scenario.with_changes (validated, the paths of lab sweep --set);
+# the helpers below build the changes a lesson needs.
 
 
 def add_strategy(
@@ -195,11 +206,11 @@ def add_strategy(
     """
     if "type" not in spec:
         raise ValueError("a strategy needs its 'type', e.g. {'type': 'membership', ...}")
-    data = dump_scenario(as_scenario(scenario))
-    data["strategies"] = [*data["strategies"], dict(spec)]
+    sc = as_scenario(scenario)
+    changes: dict[str, Any] = {"strategies": [*dump_scenario(sc)["strategies"], dict(spec)]}
     if name is not None:
-        data["name"] = name
-    return scenario_from_dict(data)
+        changes["name"] = name
+    return sc.with_changes(changes)
 
 
 def scale_pool(scenario: Scenario | dict | str | Path, factor: float) -> Scenario:
@@ -225,31 +236,25 @@ def scale_pool(scenario: Scenario | dict | str | Path, factor: float) -> Scenari
     """
     if not factor > 0:
         raise ValueError(f"factor must be > 0, got {factor}")
-    data = dump_scenario(as_scenario(scenario))
-    a = data["acquisition"]
-    si, paid, staff = a["stock_import"], a["paid"], a["staff_invite"]
-    changes = {
-        "acquisition": {
-            "stock_import": {
-                "customers_per_day": si["customers_per_day"] * factor,
-                "total_customers": round(si["total_customers"] * factor),
-            },
-            "paid": {
-                "daily_budget_cny": paid["daily_budget_cny"] * factor,
-                "saturation_customers_per_day": paid["saturation_customers_per_day"] * factor,
-            },
-            "staff_invite": {
-                "invites_per_staff_per_day": staff["invites_per_staff_per_day"] * factor
-            },
-        }
+    sc = as_scenario(scenario)
+    si, paid, staff = (
+        sc.acquisition.stock_import,
+        sc.acquisition.paid,
+        sc.acquisition.staff_invite,
+    )
+    changes: dict[str, Any] = {
+        "acquisition.stock_import.customers_per_day": si.customers_per_day * factor,
+        "acquisition.stock_import.total_customers": round(si.total_customers * factor),
+        "acquisition.paid.daily_budget_cny": paid.daily_budget_cny * factor,
+        "acquisition.paid.saturation_customers_per_day": paid.saturation_customers_per_day * factor,
+        "acquisition.staff_invite.invites_per_staff_per_day": staff.invites_per_staff_per_day
+        * factor,
     }
-    market = data["market"]
-    if market["size"] is not None:
-        changes["market"] = {
-            "size": max(10, round(market["size"] * factor)),
-            "seed_customers": {"count": round(market["seed_customers"]["count"] * factor)},
-        }
-    return with_changes(scenario, changes)
+    market = sc.market
+    if market.size is not None:
+        changes["market.size"] = max(10, round(market.size * factor))
+        changes["market.seed_customers.count"] = round(market.seed_customers.count * factor)
+    return sc.with_changes(changes)
 
 
 def weekly_plan(messages: int, contents: Sequence[str] = ("promotion",)) -> dict[str, list[str]]:
@@ -296,15 +301,15 @@ def messages_per_week(weekly: Mapping[str, Sequence[str]]) -> int:
     return int(sum(len(v) for v in weekly.values()))
 
 
-# ---------------------------------------------------------------------------- sweeps
+# ------------------------------------------------------------- one lever, a few levels
 @dataclass
-class Sweep:
-    """One lever swept over a few values, every value run with the same seeds.
+class LevelComparison:
+    """One lever set to a few values, every value run with the same seeds.
 
     Attributes
     ----------
     lever : str
-        What was swept (used in the scenario names).
+        The lever: a scenario path, or the short name given with ``change``.
     values : list
         The lever's values, in order; the first is the reference of the paired
         differences.
@@ -364,7 +369,7 @@ class Sweep:
         Parameters
         ----------
         metric : str
-            A daily KPI passed to :func:`sweep` in ``extra_daily`` (or one of
+            A daily KPI passed to :func:`compare_levels` in ``extra_daily`` (or one of
             :data:`lab.experiments.DAILY_METRICS`).
         how : {"sum", "last", "mean"}
             Total over the days, the last day's value, or the mean over days.
@@ -433,7 +438,7 @@ class Sweep:
             raise ValueError(f"kind must be 'difference' or 'level', got {kind!r}")
         t = self.table([metric])
         x = np.arange(len(t))
-        first = f"{self.lever}={t['value'].iloc[0]}"
+        first = self.names[0]
         name = label(metric, lang)
         with styled(lang):
             ax = new_axes(ax)
@@ -500,31 +505,34 @@ class Sweep:
 _VERSUS = {"en": "vs", "zh": "对比"}
 
 
-def sweep(
+def compare_levels(
     base: Scenario | dict | str | Path,
     lever: str,
     values: Sequence[Any],
-    build: Callable[[Scenario, Any], Scenario],
     seeds: Sequence[int],
     days: int | None = None,
     workers: int | None = None,
     level: float = 0.90,
     xlabel: str | None = None,
     extra_daily: Sequence[str] = (),
-) -> Sweep:
-    """Run ``build(base, v)`` for every value ``v`` over the same seeds, paired with the first.
+    change: Callable[[Any], Mapping[str, Any]] | None = None,
+) -> LevelComparison:
+    """Run ``base`` at every level of one lever over the same seeds, paired with the first.
+
+    An in-memory :func:`lab.compare` of a few variants, for a lesson: every number
+    comes with its paired interval against the first level.  For grids over several
+    parameters, kept on disk and resumable, use :func:`lab.sweep`.
 
     Parameters
     ----------
     base : Scenario, dict or path
         The scenario every variant starts from.
     lever : str
-        Short name of the lever, used in the scenario names (``lever=value``).
+        A scenario path (as in ``lab sweep --set``), set to each value with
+        :meth:`lab.Scenario.with_changes`, e.g. ``"strategies.fission_program.reward_cny"``;
+        with ``change``, just a short name for the lever.
     values : sequence
-        Values of the lever; the first is the reference.
-    build : callable
-        ``(base scenario, value) -> Scenario``; e.g. ``lambda sc, r:
-        set_strategy(sc, "fission_program", reward_cny=r)``.
+        Levels of the lever; the first is the reference.
     seeds : sequence of int
         At least 2 for intervals.
     days : int, optional
@@ -537,20 +545,27 @@ def sweep(
         Axis label in plots, e.g. ``"reward per invite · 邀请奖励 (CNY)"``.
     extra_daily : sequence of str
         Daily KPIs to keep beyond :data:`lab.experiments.DAILY_METRICS`, e.g. a
-        strategy's ``chats_dropped`` (see :meth:`Sweep.daily_total`).
+        strategy's ``chats_dropped`` (see :meth:`LevelComparison.daily_total`).
+    change : callable, optional
+        ``value -> {path: new value, ...}`` when one level changes more than one
+        value, e.g. ``lambda n: {"strategies.group plan.weekly": weekly_plan(n)}``.
 
     Returns
     -------
-    Sweep
+    LevelComparison
     """
     values = list(values)
     if len(values) < 2:
-        raise ValueError("a sweep needs at least two values")
+        raise ValueError("a comparison of levels needs at least two values")
     sc = as_scenario(base)
-    names = [f"{lever}={v}" for v in values]
+    short = lever if change is not None else lever.rsplit(".", 1)[-1]
+    names = [f"{short}={v}" for v in values]
     if len(set(names)) != len(names):
         raise ValueError(f"values must be distinct, got {values}")
-    scenarios = {n: build(sc, v) for n, v in zip(names, values, strict=True)}
+    changes = change or (lambda v: {lever: v})
+    scenarios = {
+        n: sc.with_changes({**changes(v), "name": n}) for n, v in zip(names, values, strict=True)
+    }
     daily = tuple(dict.fromkeys((*DAILY_METRICS, *extra_daily)))
     cmp = compare(
         scenarios,
@@ -561,7 +576,7 @@ def sweep(
         progress=False,
         daily_metrics=daily,
     )
-    return Sweep(lever, values, names, cmp, xlabel)
+    return LevelComparison(lever, values, names, cmp, xlabel)
 
 
 # ------------------------------------------------------------------------ tables

@@ -100,13 +100,10 @@ def test_fatigue_index_rises_with_promotion_frequency():
     # monthly ones.  Over a year the paired difference measured on 8 seeds was
     # 0.26 with a standard error of 0.014 and every seed positive; 4 seeds suffice.
     base = lab.load_scenario("scenarios/baseline.yaml")
-    cadence = base.strategies[0]
-    weekly = base.model_copy(
-        update={
-            "strategies": [
-                cadence.model_copy(update={"every_days": 7, "duration_days": 2}),
-                *base.strategies[1:],
-            ]
+    weekly = base.with_changes(
+        {
+            "strategies.discount_cadence.every_days": 7,
+            "strategies.discount_cadence.duration_days": 2,
         }
     )
     diffs = [

@@ -96,14 +96,7 @@ def test_comparison_recovers_a_known_effect():
 
 
 def test_paired_interval_is_much_narrower_than_unpaired(small, record_property):
-    deeper = small.model_copy(
-        update={
-            "strategies": [
-                small.strategies[0].model_copy(update={"depth": 0.3}),
-                *small.strategies[1:],
-            ]
-        }
-    )
+    deeper = small.with_changes({"strategies[0].depth": 0.3})
     cmp = compare({"A": small, "B": deeper}, seeds=range(8), days=90, workers=2, progress=False)
     ratios = {m: float(interval_widths(cmp, m)["ratio"]) for m in ("gmv", "net_margin", "orders")}
     for m, r in ratios.items():

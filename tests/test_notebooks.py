@@ -4,11 +4,13 @@ The notebooks are committed without outputs; here each one is executed with
 nbclient in a new kernel of *this* interpreter (so a fresh ``make test`` venv
 works without registering a kernelspec), with ``SMALL = True`` injected after the
 cell tagged ``parameters`` (the papermill convention).  The committed files must
-also be exactly what ``notebooks/build.py`` writes, and carry no outputs.
+also be exactly what ``notebooks/build.py`` writes from their percent-format sources
+in ``notebooks/src/``, and carry no outputs.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -109,6 +111,55 @@ def test_notebooks_are_what_build_py_writes():
         check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def load_builder():
+    """``notebooks/build.py`` as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("notebook_build", NOTEBOOKS / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_notebook_has_one_source():
+    assert {p.stem for p in (NOTEBOOKS / "src").glob("*.py")} == {n[:-6] for n in EXPECTED}
+
+
+def test_builder_reads_the_percent_format(tmp_path):
+    build = load_builder()
+    src = tmp_path / "demo.py"
+    src.write_text(
+        "# %% [markdown]\n# # Title · 标题\n#\n# text\n\n"
+        '# %% tags=["parameters"]\nSMALL = False\n\n'
+        "# %%\nx = 1\n\n\n"
+        '# %% tags=["solution"] jupyter={"source_hidden": true}\nprint(x)\n',
+        encoding="utf-8",
+    )
+    nb = build.notebook(src)
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code", "code"]
+    assert nb.cells[0].source == "# Title · 标题\n\ntext"
+    assert nb.cells[1].metadata["tags"] == ["parameters"]
+    assert nb.cells[2].source == "x = 1" and nb.cells[2].metadata == {}
+    assert nb.cells[3].metadata == {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+    assert [c.id for c in nb.cells] == ["cell-01", "cell-02", "cell-03", "cell-04"]
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("# %% [markdown]\nnot a comment\n", "demo.py:2"),
+        ("x = 1\n# %%\n", "demo.py:1"),
+        ("# %% tags=[parameters]\nSMALL = False\n", "demo.py:1"),
+        ("# %% hidden\nx = 1\n", "demo.py:1"),
+    ],
+)
+def test_builder_names_file_and_line_of_a_bad_source(tmp_path, text, where):
+    build = load_builder()
+    src = tmp_path / "demo.py"
+    src.write_text(text, encoding="utf-8")
+    with pytest.raises(build.SourceError, match=where):
+        build.notebook(src)
 
 
 def test_kernel_is_this_interpreter():

@@ -28,15 +28,7 @@ def run():
 @pytest.fixture(scope="module")
 def comparison():
     base = lab.load_scenario("scenarios/baseline.yaml")
-    deeper = base.model_copy(
-        update={
-            "name": "深度折扣",
-            "strategies": [
-                base.strategies[0].model_copy(update={"depth": 0.3}),
-                *base.strategies[1:],
-            ],
-        }
-    )
+    deeper = base.with_changes({"name": "深度折扣", "strategies[0].depth": 0.3})
     return compare(
         {"baseline": base, "深度折扣": deeper}, seeds=[1, 2, 3], days=40, workers=1, progress=False
     )

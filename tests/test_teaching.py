@@ -1,4 +1,4 @@
-"""Notebook helpers: scenario variants are validated, sweeps pair their seeds, tables add up."""
+"""Notebook helpers: scenario variants are validated, levels pair their seeds, tables add up."""
 
 from __future__ import annotations
 
@@ -55,37 +55,11 @@ def test_weekly_plan_rejects_bad_input():
         teaching.weekly_plan(3, ())
 
 
-def test_with_changes_merges_and_validates(base):
-    sc = teaching.with_changes(base, {"acquisition": {"referral": {"reward_cny": 50}}}, name="r50")
-    assert sc.acquisition.referral.reward_cny == 50 and sc.name == "r50"
-    assert (
-        sc.acquisition.referral.invitee_reward_cny == base.acquisition.referral.invitee_reward_cny
-    )
-    assert base.acquisition.referral.reward_cny == 20  # the original is untouched
-    with pytest.raises(ScenarioError, match="reward_cnyy"):
-        teaching.with_changes(base, {"acquisition": {"referral": {"reward_cnyy": 5}}})
-    with pytest.raises(ScenarioError, match="depth"):
-        teaching.set_strategy(base, "discount_cadence", depth=1.5)
-
-
-def test_set_strategy_by_type_label_or_position(base):
-    weekly = teaching.set_strategy(base, "discount_cadence", every_days=7)
-    assert weekly.strategies[0].every_days == 7 and weekly.strategies[0].depth == 0.2
-    plan = teaching.weekly_plan(2)
-    sc = teaching.set_strategy(base, "group plan", weekly=plan)
-    assert teaching.messages_per_week(sc.strategies[1].weekly) == 2  # replaced, not merged
-    assert sc.strategies[2].weekly == base.strategies[2].weekly
-    assert teaching.set_strategy(base, 2, reach=0.1).strategies[2].reach == 0.1
-    with pytest.raises(KeyError, match="membership"):
-        teaching.set_strategy(base, "membership", fee_cny=10)
-    with pytest.raises(IndexError):
-        teaching.set_strategy(base, 7, reach=0.1)
-
-
 def test_add_strategy(base):
-    sc = teaching.add_strategy(base, {"type": "membership", "fee_cny": 49})
+    sc = teaching.add_strategy(base, {"type": "membership", "fee_cny": 49}, name="member")
     assert [s.type for s in sc.strategies][-1] == "membership"
-    assert sc.strategies[-1].fee_cny == 49
+    assert sc.strategies[-1].fee_cny == 49 and sc.name == "member"
+    assert sc.strategies[:-1] == base.strategies  # the others are kept as they were
     with pytest.raises(ValueError, match="type"):
         teaching.add_strategy(base, {"fee_cny": 49})
     with pytest.raises(ScenarioError):
@@ -121,13 +95,12 @@ def test_scale_pool_shrinks_a_finite_market_with_the_pool():
 
 
 @pytest.fixture(scope="module")
-def reward_sweep(small) -> teaching.Sweep:
+def reward_sweep(small) -> teaching.LevelComparison:
     campaign = teaching.add_strategy(small, {"type": "fission_program", "reward_cny": 0})
-    return teaching.sweep(
+    return teaching.compare_levels(
         campaign,
-        "reward",
+        "strategies.fission_program.reward_cny",
         [0, 40, 120],
-        lambda sc, r: teaching.set_strategy(sc, "fission_program", reward_cny=r),
         seeds=[1, 2, 3],
         days=90,
         workers=1,
@@ -136,7 +109,7 @@ def reward_sweep(small) -> teaching.Sweep:
     )
 
 
-def test_sweep_pairs_every_value_with_the_first(reward_sweep):
+def test_levels_pair_every_value_with_the_first(reward_sweep):
     t = reward_sweep.table(["k_factor", "net_margin"])
     assert list(t.columns) == [
         "value", "metric", "median", "p10", "p90", "mean", "diff_mean", "diff_low", "diff_high",
@@ -154,7 +127,7 @@ def test_sweep_pairs_every_value_with_the_first(reward_sweep):
         reward_sweep.table(["no_such"])
 
 
-def test_sweep_daily_totals(reward_sweep):
+def test_levels_daily_totals(reward_sweep):
     shares = reward_sweep.daily_total("shares")
     assert list(shares["value"]) == [0, 40, 120]
     assert shares["mean"].is_monotonic_increasing
@@ -166,7 +139,7 @@ def test_sweep_daily_totals(reward_sweep):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("kind", ["difference", "level"])
-def test_sweep_plot(reward_sweep, lang, kind):
+def test_levels_plot(reward_sweep, lang, kind):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing CJK glyph is a warning
         ax = reward_sweep.plot("k_factor", lang=lang, kind=kind, relative=(lang == "en"))
@@ -178,11 +151,46 @@ def test_sweep_plot(reward_sweep, lang, kind):
         reward_sweep.plot("k_factor", kind="bars")
 
 
-def test_sweep_needs_two_distinct_values(small):
+def test_levels_need_two_distinct_values(small):
     with pytest.raises(ValueError):
-        teaching.sweep(small, "x", [1], lambda sc, v: sc, seeds=[1, 2])
+        teaching.compare_levels(small, "habit.enabled", [True], seeds=[1, 2])
     with pytest.raises(ValueError):
-        teaching.sweep(small, "x", [1, 1], lambda sc, v: sc, seeds=[1, 2])
+        teaching.compare_levels(small, "strategies[0].depth", [0.1, 0.1], seeds=[1, 2])
+
+
+def test_levels_reject_a_bad_path_before_running(small):
+    with pytest.raises(ScenarioError, match="no_such"):
+        teaching.compare_levels(small, "strategies.discount.no_such", [1, 2], seeds=[1, 2])
+
+
+def test_levels_with_a_change_function(small):
+    # one level = several values: a weekly plan built from a message count
+    msgs = teaching.compare_levels(
+        small,
+        "messages",
+        [0, 21],
+        change=lambda n: {"strategies.group plan.weekly": teaching.weekly_plan(n)},
+        seeds=[1, 2],
+        days=60,
+        workers=1,
+        extra_daily=["new_blocks"],
+    )
+    assert msgs.names == ["messages=0", "messages=21"]
+    blocks = msgs.daily_total("new_blocks").set_index("value")["mean"]
+    assert blocks[21] > blocks[0]  # three promotions a day drive customers to block
+
+
+def test_notebook_setup_sizes():
+    full = teaching.notebook_setup(False, seeds=12)
+    small = teaching.notebook_setup(True, seeds=12, small_days=150)
+    assert (full.scale, full.days, full.seeds, full.workers) == (1.0, 365, range(12), None)
+    assert (small.scale, small.days, small.seeds, small.workers) == (0.15, 150, range(3), 1)
+    base = lab.load_scenario(teaching.scenario_path("baseline"))
+    sc = small.scenario("baseline")
+    assert sc == teaching.scale_pool(base, 0.15)
+    assert full.scenario("baseline") == base
+    with pytest.raises(ValueError):
+        teaching.notebook_setup(True, lang="fr")
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,11 @@
 """Experiment designs: which scenario parameters vary, and the runs that follow.
 
-A parameter is named by its path in the scenario, as ``lab explain`` prints it
-(``acquisition.paid.daily_budget_cny``, ``contacts.daily_cap.group``).  A strategy
-in the ``strategies`` list is reached by its index (``strategies[0].depth``), by its
-``type`` when the scenario has only one of that type
-(``strategies.discount_cadence.every_days``, or a prefix naming one strategy:
-``strategies.discount.every_days``) or by its ``label`` (``strategies.group plan.reach``).  Paths are checked against the validated base
-scenario up front: an unknown key is reported with the valid keys at that level.
-Values are coerced to the field's type (an integer field stays an integer, also
-when sampled from a range).
+A parameter is named by its path in the scenario (``strategies.discount.depth``,
+``acquisition.paid.daily_budget_cny``); the path syntax and its resolver live in
+:mod:`lab.scenario_paths`, shared with :meth:`lab.Scenario.with_changes`.  Paths are
+checked against the validated base scenario up front: an unknown key is reported
+with the valid keys at that level.  Values are coerced to the field's type (an
+integer field stays an integer, also when sampled from a range).
 
 A *run spec* is one (design point, seed): the base scenario with the point's
 overrides, the seed and the number of days.  Its ``run_id`` hashes the base
@@ -21,17 +18,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
-import types
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
-from lab.scenario import Scenario, ScenarioError, deep_merge, dump_scenario, scenario_from_dict
+from lab.scenario import Scenario, ScenarioError, dump_scenario, scenario_from_dict
+from lab.scenario_paths import Param, ScenarioPathError, resolve_param, set_at
 
 __all__ = [
     "DesignError",
@@ -48,215 +42,16 @@ __all__ = [
 ]
 
 
-class DesignError(ValueError):
-    """A parameter path, value or range that cannot be used; the message names the argument."""
-
-
-@dataclass(frozen=True)
-class Param:
-    """One scenario parameter that an experiment varies.
-
-    Attributes
-    ----------
-    path : str
-        The path as the user wrote it (the column name in result tables).
-    loc : tuple
-        Keys into the dumped scenario (list positions as int).
-    kind : str
-        ``int``, ``float``, ``bool`` or ``str``.
-    nullable : bool
-        The field accepts ``none``.
-    """
-
-    path: str
-    loc: tuple
-    kind: str
-    nullable: bool = False
-
-    @property
-    def canonical(self) -> str:
-        """The path with list positions as ``[i]`` (the same for every way of naming it)."""
-        out = ""
-        for k in self.loc:
-            out += f"[{k}]" if isinstance(k, int) else ("." if out else "") + str(k)
-        return out
-
-    def coerce(self, value: Any, arg: str = "value") -> Any:
-        """``value`` (a string from the command line or a Python value) as this field's type."""
-        if isinstance(value, str):
-            text = value.strip()
-            if self.nullable and text.lower() in ("none", "null", "~"):
-                return None
-            try:
-                if self.kind == "int":
-                    f = float(text)
-                    if not f.is_integer():
-                        raise ValueError
-                    return int(f)
-                if self.kind == "float":
-                    return float(text)
-                if self.kind == "bool":
-                    return {"true": True, "yes": True, "1": True, "false": False, "no": False}[
-                        text.lower()
-                    ]
-            except (ValueError, KeyError):
-                raise DesignError(
-                    f"{arg}: {self.path} = {value!r} is not a valid {self.kind}"
-                ) from None
-            return text
-        if value is None:
-            if not self.nullable:
-                raise DesignError(f"{arg}: {self.path} must not be none")
-            return None
-        if self.kind == "int":
-            if isinstance(value, bool) or not float(value).is_integer():
-                raise DesignError(f"{arg}: {self.path} = {value!r} is not an integer")
-            return int(value)
-        if self.kind == "float":
-            return float(value)
-        if self.kind == "bool":
-            return bool(value)
-        return value
-
-
-def _split(path: str) -> list[str | int]:
-    parts: list[str | int] = []
-    for piece in path.split("."):
-        m = re.fullmatch(r"([^\[\]]*)((?:\[\d+\])*)", piece)
-        if not m or (not m.group(1) and not m.group(2)):
-            raise DesignError(f"{path!r}: not a parameter path (use a.b.c or strategies[0].depth)")
-        if m.group(1):
-            parts.append(m.group(1))
-        parts += [int(i) for i in re.findall(r"\[(\d+)\]", m.group(2))]
-    return parts
-
-
-def _kind(annotation) -> tuple[str, bool]:
-    args = typing.get_args(annotation)
-    origin = typing.get_origin(annotation)
-    nullable = False
-    if origin in (typing.Union, types.UnionType):
-        nullable = type(None) in args
-        rest = [a for a in args if a is not type(None)]
-        annotation = rest[0] if len(rest) == 1 else str
-        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is Literal:
-        return "str", nullable
-    if annotation is bool:
-        return "bool", nullable
-    if annotation is int:
-        return "int", nullable
-    if annotation is float:
-        return "float", nullable
-    return "str", nullable
-
-
-def _strategy_index(items: list, key: str, where: str, arg: str) -> int:
-    by_type = [i for i, s in enumerate(items) if getattr(s, "type", None) == key]
-    if len(by_type) == 1:
-        return by_type[0]
-    by_label = [i for i, s in enumerate(items) if getattr(s, "label", None) == key]
-    if len(by_label) == 1:
-        return by_label[0]
-    by_prefix = [i for i, s in enumerate(items) if str(getattr(s, "type", "")).startswith(key)]
-    if not by_type and not by_label and len(by_prefix) == 1:  # "discount" -> discount_cadence
-        return by_prefix[0]
-    by_type = by_type or by_prefix
-    names = [f"[{i}] {s.type}" + (f" ({s.label})" if s.label else "") for i, s in enumerate(items)]
-    why = "more than one strategy matches" if by_type or by_label else "no strategy matches"
-    raise DesignError(
-        f"{arg}: {where}.{key}: {why}; name it by position, type or label: "
-        + ("; ".join(names) or "the scenario has none")
-    )
-
-
-def resolve_param(scenario: Scenario, path: str, arg: str = "parameter") -> Param:
-    """Find ``path`` in ``scenario`` and return the :class:`Param` to vary.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The validated base scenario.
-    path : str
-        e.g. ``strategies.discount_cadence.depth``.
-    arg : str
-        How the command line or API names the argument, for messages (``--set``).
-
-    Raises
-    ------
-    DesignError
-        Unknown key (listing the valid keys there), or a path that ends on a section
-        or list rather than a single value.
-    """
-    node: Any = scenario
-    loc: list = []
-    annotation: Any = None
-    where = ""
-    for part in _split(path):
-        if isinstance(node, BaseModel):
-            fields = type(node).model_fields
-            if part not in fields:
-                valid = ", ".join(fields)
-                raise DesignError(
-                    f"{arg}: unknown key {part!r} in {where or 'the scenario'}; valid keys: {valid}"
-                )
-            annotation = fields[part].annotation
-            node = getattr(node, part)
-            loc.append(part)
-        elif isinstance(node, list):
-            if isinstance(part, str):
-                part = _strategy_index(node, part, where, arg)
-            if not 0 <= part < len(node):
-                raise DesignError(f"{arg}: {where}[{part}]: the list has {len(node)} item(s)")
-            annotation = next(iter(typing.get_args(annotation)), None)
-            node = node[part]
-            loc.append(part)
-        elif isinstance(node, dict):
-            if part not in node:
-                raise DesignError(
-                    f"{arg}: unknown key {part!r} in {where}; valid keys: {', '.join(map(str, node))}"
-                )
-            args = typing.get_args(annotation)
-            annotation = args[1] if len(args) == 2 else None
-            node = node[part]
-            loc.append(part)
-        else:
-            raise DesignError(f"{arg}: {where} is a single value; {path!r} goes past it")
-        where = Param(path, tuple(loc), "str").canonical
-    if isinstance(node, BaseModel | list | dict):
-        inner = (
-            ", ".join(type(node).model_fields)
-            if isinstance(node, BaseModel)
-            else ", ".join(map(str, node))
-            if isinstance(node, dict)
-            else f"{len(node)} item(s)"
-        )
-        raise DesignError(
-            f"{arg}: {path!r} is a section, not a single value; inside: {inner or 'nothing'}"
-        )
-    kind, nullable = _kind(annotation)
-    return Param(path, tuple(loc), kind, nullable)
-
-
-def _patch(node: Any, loc: Sequence, value: Any) -> Any:
-    """A patch for :func:`deep_merge` that sets ``loc`` to ``value`` (lists are restated)."""
-    if not loc:
-        return value
-    head, rest = loc[0], loc[1:]
-    if isinstance(head, int):
-        items = list(node)
-        child = items[head]
-        sub = _patch(child, rest, value)
-        items[head] = deep_merge(child, sub) if isinstance(sub, dict) and rest else sub
-        return items
-    return {head: _patch(node.get(head) if isinstance(node, Mapping) else None, rest, value)}
+#: a path, value or range an experiment cannot use (paths and values are checked by
+#: :mod:`lab.scenario_paths`, shared with :meth:`lab.Scenario.with_changes`)
+DesignError = ScenarioPathError
 
 
 def apply_overrides(base: dict, overrides: Mapping[Param, Any]) -> dict:
-    """The dumped scenario ``base`` with each parameter set (via :func:`lab.scenario.deep_merge`)."""
+    """The dumped scenario ``base`` with each parameter set (see :func:`lab.scenario_paths.set_at`)."""
     out = base
     for p, v in overrides.items():
-        out = deep_merge(out, _patch(out, p.loc, v))
+        out = set_at(out, p.loc, v)
     return out
 
 
