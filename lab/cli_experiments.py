@@ -9,6 +9,7 @@ message naming the argument, exit code 2, and nothing written.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -65,15 +66,24 @@ def _fail(message: str) -> NoReturn:
 
 
 def _guarded(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; turn bad input into exit 2 and Ctrl-C into a resume hint."""
+    """Run ``fn``; turn bad input and faults into one message and exit 2, Ctrl-C into a hint.
+
+    Warnings of the run store (files set aside) print as one line on stderr.
+    """
     from lab.experiments.design import DesignError
+    from lab.experiments.pool import WorkerDied
     from lab.model import PoolTooLarge
     from lab.scenario import ScenarioError
 
     try:
-        return fn()
-    except (DesignError, ScenarioError, PoolTooLarge, ConnectionError) as exc:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return fn()
+    except (DesignError, ScenarioError, PoolTooLarge, ConnectionError, WorkerDied) as exc:
         _fail(str(exc))
+    except OSError as exc:  # unwritable, full or odd --out, unreadable run files ...
+        where = f" {exc.filename}" if exc.filename else ""
+        _fail(f"could not write{where}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         _, err = _consoles()
         err.print(
@@ -81,6 +91,11 @@ def _guarded(fn: Callable[[], Any]) -> Any:
             "resume where it stopped"
         )
         raise typer.Exit(code=130) from None
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _, err = _consoles()
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 def _pairs(items: list[str] | None, parse, arg: str) -> dict:
