@@ -1,8 +1,8 @@
 """Command line: ``lab sweep | sensitivity | optimize`` (registered on :data:`lab.cli.app`).
 
 Each command runs on local processes by default, or on a dask.distributed cluster
-with ``--cluster tcp://HOST:8786`` (or the environment variable
-``LAB_DASK_SCHEDULER``).  Runs stream to the ``--out`` folder as they finish; the
+with ``--cluster tcp://HOST:8786`` (or ``tls://...`` with dask's TLS configuration; or
+the environment variable ``LAB_DASK_SCHEDULER``).  Runs stream to the ``--out`` folder as they finish; the
 same command resumes an interrupted experiment.  Bad arguments end with one clear
 message naming the argument, exit code 2, and nothing written.
 """
@@ -43,7 +43,8 @@ Workers = Annotated[
 Cluster = Annotated[
     str | None,
     typer.Option(
-        help="dask scheduler address, e.g. tcp://HOST:8786 (default: local processes)",
+        help="dask scheduler address, e.g. tcp://HOST:8786, or tls://HOST:8786 with dask's "
+        "TLS configuration (default: local processes; LAB_DASK_TIMEOUT: seconds to wait)",
         envvar=ENV_SCHEDULER,
     ),
 ]
