@@ -265,3 +265,36 @@ def test_an_out_below_a_file_is_one_message_and_exit_2(tmp_path):
     assert r.output.startswith("error: could not write") and "afile" in r.output
     assert "Traceback" not in r.output and isinstance(r.exception, SystemExit)
     assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine"
+
+
+def test_an_optimisation_resumes_over_bad_run_files(scenario, tmp_path):
+    from lab.experiments.optimize import optimize
+
+    kw = dict(
+        params={"strategies[0].depth": (0.1, 0.3)},
+        objective="net_margin",
+        trials=4,
+        batch=2,
+        seeds=[1],
+        out=tmp_path / "opt",
+        workers=1,
+        progress=False,
+    )
+    first = optimize(scenario, **kw)
+    for path in sorted((tmp_path / "opt" / "runs").glob("*.parquet"))[:2]:
+        path.write_bytes(path.read_bytes()[:50])
+    with pytest.warns(RunFileWarning, match="^2 file"):
+        again = optimize(scenario, **kw)
+    pd.testing.assert_frame_equal(again.trials, first.trials)
+
+
+def test_sweeping_days_gives_a_table_with_the_swept_days(tmp_path):
+    """``days`` is both a parameter and a run column: the table keeps one ``days``."""
+    scen = tmp_path / "s.yaml"
+    scen.write_text(yaml.safe_dump(small_discount(100, 10)), encoding="utf-8")
+    out = tmp_path / "o"
+    args = ["sweep", str(scen), "--set", "days=5,7", "--seeds", "1", "--workers", "1", "-q"]
+    r = runner.invoke(app, [*args, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_parquet(out / "table.parquet")
+    assert table.sort_values("point")["days"].tolist() == [5, 7]

@@ -523,7 +523,9 @@ def run_table(specs: Sequence[RunSpec], store: RunStore) -> pd.DataFrame:
             for s in specs
         ]
     )
-    runs = store.read_runs([s.run_id for s in specs]).drop(columns=["seed"], errors="ignore")
+    runs = store.read_runs([s.run_id for s in specs])
+    # the design's columns win: seed, and days when days is a swept parameter
+    runs = runs.drop(columns=[c for c in runs.columns if c in design.columns and c != "run_id"])
     missing = set(design["run_id"]) - set(runs["run_id"])
     if missing:
         raise RuntimeError(f"{len(missing)} run(s) missing from {store.runs}")
