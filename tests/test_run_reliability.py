@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 import lab
 from lab.cli import app
 from lab.experiments import runstore
+from lab.experiments.design import DesignError
 from lab.experiments.pool import WorkerDied, run_tasks
 from lab.experiments.runstore import REJECTED, RunFileWarning
 from lab.experiments.sweep import sweep
@@ -298,3 +299,21 @@ def test_sweeping_days_gives_a_table_with_the_swept_days(tmp_path):
     assert r.exit_code == 0, r.output
     table = pd.read_parquet(out / "table.parquet")
     assert table.sort_values("point")["days"].tolist() == [5, 7]
+
+
+def test_a_run_file_damaged_inside_is_one_message_then_redone(scenario, reference, tmp_path):
+    """A file whose footer is intact but whose data is not (a bad disk block) passes the
+    quick check; reading it fails with one message, and the next resume redoes it."""
+    out = tmp_path / "sweep"
+    kw = dict(grid=GRID, seeds=2, out=out, workers=1, progress=False)
+    sweep(scenario, **kw)
+    path = sorted((out / "runs").glob("*.parquet"))[3]
+    data = bytearray(path.read_bytes())
+    data[4:60] = b"\xff" * 56  # the first page header, right after the PAR1 magic
+    path.write_bytes(bytes(data))
+    with pytest.raises(DesignError, match=r"^1 run file\(s\) in .* could not be read"):
+        sweep(scenario, **kw).table  # noqa: B018 - reading the table is the point
+    assert (out / "runs" / REJECTED / path.name).exists()
+    again = sweep(scenario, **kw)
+    assert again.executed == 1
+    pd.testing.assert_frame_equal(again.table, reference)

@@ -38,7 +38,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -339,12 +339,22 @@ class RunStore:
         return good, bad
 
     def _is_run_file(self, path: Path, rid: str) -> bool:
+        """Whether ``path`` is a run file of this experiment holding run ``rid``.
+
+        Only the parquet footer is read (the stamp, the row count and the ``run_id``
+        column's statistics), so checking a resume of many runs stays quick.
+        """
         import pyarrow.parquet as pq
 
         try:
-            meta = pq.read_schema(path).metadata or {}
-            if meta.get(b"lab:design_key", b"").decode() != self.key:
+            meta = pq.read_metadata(path)
+            stamp = meta.metadata or {}
+            if stamp.get(b"lab:design_key", b"").decode() != self.key or meta.num_rows != 1:
                 return False
+            col = meta.row_group(0).column(meta.schema.names.index("run_id"))
+            stats = col.statistics
+            if stats is not None and stats.has_min_max:
+                return stats.min == stats.max == rid
             ids = pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist()
         except Exception:  # any unreadable file is simply not a finished run
             return False
@@ -392,12 +402,35 @@ class RunStore:
         if not wanted:
             return pd.DataFrame(columns=["run_id"])
         files = [str(self.runs / f"{i}.parquet") for i in wanted]
-        data = ds.dataset(files, format="parquet")
-        mixed = len(self.manifest["git_commits"]) > 1 or len(self.manifest["lab_versions"]) > 1
-        if mixed:  # runs of other code may lack (or add) columns: take them all
-            data = ds.dataset(files, format="parquet", schema=_unified_schema(data))
-        df = data.to_table().to_pandas()
+        try:
+            data = ds.dataset(files, format="parquet")
+            mixed = len(self.manifest["git_commits"]) > 1 or len(self.manifest["lab_versions"]) > 1
+            if mixed:  # runs of other code may lack (or add) columns: take them all
+                data = ds.dataset(files, format="parquet", schema=_unified_schema(data))
+            df = data.to_table().to_pandas()
+        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+            self._refuse_damaged(files, exc)
         return df.sort_values("run_id", ignore_index=True)
+
+    def _refuse_damaged(self, files: Sequence[str], exc: Exception) -> NoReturn:
+        """A run file whose footer looked right but whose data cannot be read (e.g. a
+        damaged disk block): set the unreadable ones aside and say to run again."""
+        import pyarrow.parquet as pq
+
+        bad = []
+        for name in files:
+            try:
+                pq.read_table(name)
+            except Exception:  # unreadable, whatever the reason
+                bad.append(Path(name))
+        if not bad:
+            raise DesignError(f"{self.runs}: the run files cannot be read together ({exc})")
+        dest = self.set_aside(bad)
+        raise DesignError(
+            f"{len(bad)} run file(s) in {self.runs} could not be read ({bad[0].name}: "
+            f"{' '.join(str(exc).split())[:200]}); moved to {dest}. Run the same command "
+            "again to redo those runs."
+        )
 
 
 def _unified_schema(data):
