@@ -306,11 +306,14 @@ class RunStore:
         return self
 
     def write_json(self, name: str, data: dict) -> None:
+        """Write ``name`` in the folder atomically (temporary file, fsync, rename)."""
         with atomic_file(self.folder / name) as tmp:
             tmp.write_text(
                 json.dumps(data, indent=2, ensure_ascii=False, default=_json_default),
                 encoding="utf-8",
             )
+            _fsync(tmp)
+        _fsync(self.folder, directory=True)
 
     def done_ids(self) -> set[str]:
         """Ids of the valid runs on disk (see :meth:`scan`; invalid files are left in place)."""
