@@ -1,14 +1,15 @@
 """Command line: ``lab sweep | sensitivity | optimize`` (registered on :data:`lab.cli.app`).
 
 Each command runs on local processes by default, or on a dask.distributed cluster
-with ``--cluster tcp://HOST:8786`` (or the environment variable
-``LAB_DASK_SCHEDULER``).  Runs stream to the ``--out`` folder as they finish; the
+with ``--cluster tcp://HOST:8786`` (or ``tls://...`` with dask's TLS configuration; or
+the environment variable ``LAB_DASK_SCHEDULER``).  Runs stream to the ``--out`` folder as they finish; the
 same command resumes an interrupted experiment.  Bad arguments end with one clear
 message naming the argument, exit code 2, and nothing written.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -42,7 +43,8 @@ Workers = Annotated[
 Cluster = Annotated[
     str | None,
     typer.Option(
-        help="dask scheduler address, e.g. tcp://HOST:8786 (default: local processes)",
+        help="dask scheduler address, e.g. tcp://HOST:8786, or tls://HOST:8786 with dask's "
+        "TLS configuration (default: local processes; LAB_DASK_TIMEOUT: seconds to wait)",
         envvar=ENV_SCHEDULER,
     ),
 ]
@@ -65,15 +67,24 @@ def _fail(message: str) -> NoReturn:
 
 
 def _guarded(fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; turn bad input into exit 2 and Ctrl-C into a resume hint."""
+    """Run ``fn``; turn bad input and faults into one message and exit 2, Ctrl-C into a hint.
+
+    Warnings of the run store (files set aside) print as one line on stderr.
+    """
     from lab.experiments.design import DesignError
+    from lab.experiments.pool import WorkerDied
     from lab.model import PoolTooLarge
     from lab.scenario import ScenarioError
 
     try:
-        return fn()
-    except (DesignError, ScenarioError, PoolTooLarge, ConnectionError) as exc:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return fn()
+    except (DesignError, ScenarioError, PoolTooLarge, ConnectionError, WorkerDied) as exc:
         _fail(str(exc))
+    except OSError as exc:  # unwritable, full or odd --out, unreadable run files ...
+        where = f" {exc.filename}" if exc.filename else ""
+        _fail(f"could not write{where}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         _, err = _consoles()
         err.print(
@@ -81,6 +92,11 @@ def _guarded(fn: Callable[[], Any]) -> Any:
             "resume where it stopped"
         )
         raise typer.Exit(code=130) from None
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _, err = _consoles()
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 def _pairs(items: list[str] | None, parse, arg: str) -> dict:

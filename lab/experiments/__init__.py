@@ -5,9 +5,9 @@ from __future__ import annotations
 from lab.experiments.compare import Comparison, compare, interval_widths, paired_table
 from lab.experiments.design import DesignError
 from lab.experiments.optimize import OptimizeResult, optimize
-from lab.experiments.pool import default_workers, run_tasks
+from lab.experiments.pool import WorkerDied, default_workers, run_tasks
 from lab.experiments.replicate import DAILY_METRICS, Replications, replicate, simulate_many
-from lab.experiments.runstore import EXPERIMENT_METRICS, DesignMismatch
+from lab.experiments.runstore import EXPERIMENT_METRICS, DesignMismatch, RunFileWarning
 from lab.experiments.sensitivity import SensitivityResult, sensitivity
 from lab.experiments.stats import Interval, band, paired_interval, unpaired_interval
 from lab.experiments.sweep import SweepResult, sweep
@@ -33,8 +33,10 @@ __all__ += [
     "DesignError",
     "DesignMismatch",
     "OptimizeResult",
+    "RunFileWarning",
     "SensitivityResult",
     "SweepResult",
+    "WorkerDied",
     "optimize",
     "sensitivity",
     "sweep",

@@ -13,10 +13,17 @@ to disk as it arrives.
   task whose worker died (or that raised) is run again elsewhere.
 
 Results never depend on the executor: each task is deterministic given its inputs.
+
+Security: a dask scheduler reached over ``tcp://`` accepts anyone who can reach its
+port, and whoever connects can run any code on the workers.  Keep such a scheduler
+on a trusted network, or use TLS: dask's own security configuration (the config keys
+``distributed.comm.tls.*``, or a ``distributed.security.Security`` on a client you
+pass in) applies to ``tls://HOST:PORT`` addresses.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -25,12 +32,35 @@ from typing import Any
 
 from lab.experiments.pool import LocalExecutor
 
-__all__ = ["ENV_SCHEDULER", "DaskExecutor", "LocalExecutor", "open_executor"]
+__all__ = ["ENV_SCHEDULER", "ENV_TIMEOUT", "DaskExecutor", "LocalExecutor", "open_executor"]
 
 #: environment variable read when no ``cluster`` is given
 ENV_SCHEDULER = "LAB_DASK_SCHEDULER"
-#: how long to try reaching a scheduler before giving up
-CONNECT_TIMEOUT = "10s"
+#: environment variable: seconds to try reaching a scheduler before giving up
+ENV_TIMEOUT = "LAB_DASK_TIMEOUT"
+#: default seconds to try reaching a scheduler before giving up
+CONNECT_TIMEOUT = 5.0
+
+
+def connect_timeout(timeout: float | None = None) -> float:
+    """Seconds to wait for a scheduler: ``timeout``, else env ``LAB_DASK_TIMEOUT``, else 5.
+
+    Raises
+    ------
+    ValueError
+        When the value is not a positive number of seconds.
+    """
+    given = timeout if timeout is not None else os.environ.get(ENV_TIMEOUT) or CONNECT_TIMEOUT
+    try:
+        seconds = float(given)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(
+            f"{ENV_TIMEOUT}={given!r}: the scheduler connect timeout must be a positive "
+            "number of seconds"
+        )
+    return seconds
 
 
 class DaskExecutor:
@@ -43,9 +73,17 @@ class DaskExecutor:
     retries : int
         Times a failed task is resubmitted (a worker that dies mid-run also makes the
         scheduler reschedule the task on another worker).
+    timeout : float, optional
+        Seconds to try reaching the scheduler (default :func:`connect_timeout`).
+
+    Raises
+    ------
+    ConnectionError
+        The scheduler cannot be reached in time (or refuses the connection, e.g. a
+        TLS handshake without the right certificates); the message names the address.
     """
 
-    def __init__(self, cluster: Any, retries: int = 3) -> None:
+    def __init__(self, cluster: Any, retries: int = 3, timeout: float | None = None) -> None:
         from distributed import Client
 
         self.retries = int(retries)
@@ -53,13 +91,7 @@ class DaskExecutor:
         if isinstance(cluster, Client):
             self.client = cluster
         else:
-            try:
-                self.client = Client(cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
-            except OSError as exc:
-                raise ConnectionError(
-                    f"cannot reach the dask scheduler at {cluster}: {exc}. Start one with "
-                    "'dask scheduler' and workers with 'dask worker tcp://HOST:8786'"
-                ) from None
+            self.client = _connect(cluster, timeout)
         try:
             info = self.client.scheduler_info(n_workers=-1)  # all workers (distributed >= 2025.1)
         except TypeError:
@@ -110,6 +142,82 @@ class DaskExecutor:
     def close(self) -> None:
         if self._own:
             self.client.close()
+
+
+def _connect(cluster: Any, timeout: float | None):
+    """A ``distributed.Client`` of ``cluster``; ConnectionError with a message on failure.
+
+    An address is first probed (connect, handshake, ``identity``) within the timeout,
+    so an unreachable host, a closed port, a service that is not a dask scheduler or
+    a failed TLS handshake ends in one message instead of dask's retries.
+    """
+    from distributed import Client
+
+    try:
+        seconds = connect_timeout(timeout)
+    except ValueError as exc:
+        raise ConnectionError(str(exc)) from None
+    if isinstance(cluster, str):
+        _probe(cluster, seconds)
+    try:
+        return Client(cluster, timeout=seconds, set_as_default=False)
+    except Exception as exc:  # whatever dask raises: the cluster cannot be used
+        raise ConnectionError(_unreachable(cluster, seconds, exc)) from None
+
+
+def _probe(address: str, seconds: float) -> None:
+    """Check that ``address`` answers as a dask scheduler (raise ConnectionError if not)."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    if not address.strip():
+        raise ConnectionError(
+            "--cluster: empty scheduler address; give tcp://HOST:8786 (or tls://HOST:PORT), "
+            "or leave it out to run on local processes"
+        )
+    args = Security().get_connection_args("client")
+    if address.startswith("tls://") and args.get("ssl_context") is None:
+        raise ConnectionError(
+            f"--cluster {address}: a tls:// address needs dask's TLS configuration "
+            "(distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and "
+            "distributed.comm.tls.client.key in a dask config file, or the environment "
+            "variables DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ...__CLIENT__CERT, "
+            "...__CLIENT__KEY); see the README's section on dask clusters"
+        )
+
+    async def identity() -> dict:
+        comm = await connect(address, timeout=seconds, **args)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        info = asyncio.run(asyncio.wait_for(identity(), seconds))
+    except Exception as exc:  # refused, timed out, TLS failure, garbage from another service
+        raise ConnectionError(_unreachable(address, seconds, exc)) from None
+    if not (isinstance(info, dict) and info.get("type") == "Scheduler"):
+        raise ConnectionError(
+            f"--cluster {address}: the service there is not a dask scheduler "
+            f"(it answered as {info.get('type') if isinstance(info, dict) else 'something else'})"
+        )
+
+
+def _unreachable(cluster: Any, seconds: float, exc: BaseException) -> str:
+    why = " ".join(str(exc).split())[:300] or type(exc).__name__
+    if isinstance(exc, MemoryError):
+        why = "it answered with something that is not the dask protocol"
+    elif isinstance(exc, TimeoutError) and not str(exc).strip():
+        why = f"no answer within {seconds:g} s"
+    return (
+        f"--cluster {cluster}: cannot reach a dask scheduler there ({why}). Check the "
+        "address (tcp://HOST:8786, or tls://HOST:PORT with dask's TLS configuration); "
+        "start a scheduler with 'dask scheduler' and workers with 'dask worker ADDRESS'; "
+        f"a slow network may need a longer {ENV_TIMEOUT} (seconds, now {seconds:g})"
+    )
 
 
 @contextmanager

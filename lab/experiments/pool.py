@@ -16,20 +16,31 @@ by every :meth:`~LocalExecutor.stream`, a bounded number of tasks in flight);
 Results come back in task order whatever order the workers finish in, and every
 task is deterministic given its inputs (the lab's random streams depend only on the
 seed), so the output does not depend on the number of workers.
+
+Workers die with their parent: when the process that started them ends in any
+way (``kill -9`` included), they end too instead of finishing their runs for
+nobody.  On Linux the kernel signals them at once (``prctl(PR_SET_PDEATHSIG)``);
+everywhere, a watchdog thread in each worker waits on multiprocessing's own
+parent sentinel and exits when it fires (this one needs the worker to reach
+Python code, so it acts once a numeric kernel returns).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["LocalExecutor", "default_workers", "run_tasks"]
+__all__ = ["LocalExecutor", "WorkerDied", "default_workers", "run_tasks"]
 
 _THREAD_VARS = (
     "OMP_NUM_THREADS",
@@ -38,6 +49,43 @@ _THREAD_VARS = (
     "NUMBA_NUM_THREADS",
     "ARROW_NUM_THREADS",
 )
+
+
+#: prctl option that asks the kernel to signal this process when its parent dies
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int, from_main_thread: bool) -> None:
+    """Worker initializer: end this process when the parent ``parent_pid`` dies.
+
+    Linux signals on the end of the parent *thread* that started the worker, so the
+    kernel signal is asked for only when that was the main thread (whose end is the
+    process's end); otherwise the watchdog alone acts.
+    """
+    if from_main_thread and sys.platform.startswith("linux"):
+        _kernel_parent_death_signal()
+    parent = mp.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_when_gone, args=(parent,), name="lab-parent-watchdog", daemon=True
+        ).start()
+    if os.getppid() != parent_pid:  # the parent died before the lines above took effect
+        os._exit(1)
+
+
+def _kernel_parent_death_signal() -> None:
+    """Ask Linux to send SIGKILL to this process when its parent ends (best effort)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no libc/prctl: the watchdog acts
+        pass
+
+
+def _exit_when_gone(parent) -> None:
+    """Watchdog thread: block until the parent process ends, then end this one."""
+    parent.join()  # waits on the parent sentinel, which fires when the parent dies
+    os._exit(1)
 
 
 def default_workers() -> int:
@@ -121,6 +169,10 @@ def run_tasks(
     return results
 
 
+class WorkerDied(RuntimeError):
+    """A worker process ended in the middle of a run (killed, out of memory, ...)."""
+
+
 _GUARD_HELP = (
     "If this was called from a script, put the call under "
     "'if __name__ == \"__main__\":' (worker processes are started with spawn and "
@@ -167,7 +219,10 @@ class LocalExecutor:
                 yield from self._loop(fn, todo, pool, pending, limit)
         except BrokenProcessPool as exc:
             self.close()
-            raise RuntimeError(f"a worker process died. {_GUARD_HELP}") from exc
+            raise WorkerDied(
+                "a worker process died in the middle of a run (killed, or out of memory?); "
+                f"finished runs are kept. {_GUARD_HELP}"
+            ) from exc
         finally:
             for fut in pending:
                 fut.cancel()
@@ -193,7 +248,10 @@ class LocalExecutor:
             if mp.parent_process() is not None and mp.current_process().name != "MainProcess":
                 raise RuntimeError(_GUARD_HELP)
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=mp.get_context("spawn")
+                max_workers=self.workers,
+                mp_context=mp.get_context("spawn"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()),
             )
         return self._pool
 

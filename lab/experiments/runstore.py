@@ -3,11 +3,17 @@
 An experiment folder holds ``manifest.json`` (command, base scenario hash, the
 design and its key, lab version, git commit) and ``runs/``: one small parquet
 file per finished run, named by its run id and written atomically (temporary
-file, then rename).  Hence:
+file, flushed to disk with ``fsync``, then renamed).  Hence:
 
 * **resume**: running the same experiment again skips every id already on disk;
 * **no duplicates, no losses**: a run is either one complete file or nothing (a
   half-written temporary file never has the ``<id>.parquet`` name);
+* **checked resumes**: a file in ``runs/`` counts as finished only when it is a
+  readable parquet file of this experiment (its design key) holding the one row of
+  the run its name says.  Any other file there (truncated, empty, unreadable,
+  foreign, another run's id) is reported with a :class:`RunFileWarning`, moved
+  aside into ``runs/_rejected/`` (never deleted; the parquet reader skips that
+  folder) and its run is run again;
 * **bounded memory**: workers return one row of metrics, which is written at once;
   the client never holds the runs;
 * the folder of a *different* design is refused (:class:`DesignMismatch`);
@@ -27,10 +33,12 @@ import functools
 import hashlib
 import json
 import math
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -47,6 +55,7 @@ __all__ = [
     "METRIC_ALIASES",
     "CodeChanged",
     "DesignMismatch",
+    "RunFileWarning",
     "RunStore",
     "check_metric",
     "check_run_length",
@@ -144,6 +153,15 @@ class CodeChanged(DesignError):
     """The output folder holds runs of the same design made by another lab version or commit."""
 
 
+class RunFileWarning(UserWarning):
+    """Files in an experiment's ``runs/`` that are not valid runs were set aside and re-run."""
+
+
+#: sub-folder of ``runs/`` where files that are not valid runs are moved (``_``: the
+#: parquet dataset reader skips it)
+REJECTED = "_rejected"
+
+
 @functools.cache
 def code_version() -> tuple[str, str]:
     """``(lab version, git commit)`` of the code this process runs.
@@ -218,6 +236,7 @@ class RunStore:
         self.runs = self.folder / "runs"
         self.key = design_key({"kind": kind, "base": base["hash"], **design})
         self.allow_code_change = allow_code_change
+        self._valid: set[str] = set()  # run files already checked by scan()
         self.stamp = {
             "experiment": kind,
             "design_key": self.key,
@@ -287,22 +306,83 @@ class RunStore:
         return self
 
     def write_json(self, name: str, data: dict) -> None:
+        """Write ``name`` in the folder atomically (temporary file, fsync, rename)."""
         with atomic_file(self.folder / name) as tmp:
             tmp.write_text(
                 json.dumps(data, indent=2, ensure_ascii=False, default=_json_default),
                 encoding="utf-8",
             )
+            _fsync(tmp)
+        _fsync(self.folder, directory=True)
 
     def done_ids(self) -> set[str]:
-        """Ids of the runs on disk (complete files only)."""
+        """Ids of the valid runs on disk (see :meth:`scan`; invalid files are left in place)."""
+        return self.scan()[0]
+
+    def scan(self) -> tuple[set[str], list[Path]]:
+        """The valid run files in ``runs/`` (their ids) and the invalid ones (their paths).
+
+        A file is valid when it is a readable parquet file stamped with this
+        experiment's design key whose one row has the ``run_id`` of its name.
+        Files already checked in this process are not read again.
+        """
         if not self.runs.is_dir():
-            return set()
-        return {p.name[: -len(".parquet")] for p in self.runs.glob("*.parquet") if p.name[0] != "."}
+            return set(), []
+        good: set[str] = set()
+        bad: list[Path] = []
+        for path in sorted(self.runs.glob("*.parquet")):
+            if path.name[0] in "._":
+                continue
+            rid = path.name[: -len(".parquet")]
+            if rid in self._valid or self._is_run_file(path, rid):
+                self._valid.add(rid)
+                good.add(rid)
+            else:
+                bad.append(path)
+        return good, bad
+
+    def _is_run_file(self, path: Path, rid: str) -> bool:
+        """Whether ``path`` is a run file of this experiment holding run ``rid``.
+
+        Only the parquet footer is read (the stamp, the row count and the ``run_id``
+        column's statistics), so checking a resume of many runs stays quick.
+        """
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.read_metadata(path)
+            stamp = meta.metadata or {}
+            if stamp.get(b"lab:design_key", b"").decode() != self.key or meta.num_rows != 1:
+                return False
+            col = meta.row_group(0).column(meta.schema.names.index("run_id"))
+            stats = col.statistics
+            if stats is not None and stats.has_min_max:
+                return stats.min == stats.max == rid
+            ids = pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist()
+        except Exception:  # any unreadable file is simply not a finished run
+            return False
+        return ids == [rid]
+
+    def set_aside(self, paths: Sequence[Path]) -> Path:
+        """Move ``paths`` into ``runs/_rejected/`` (kept for inspection, never deleted)."""
+        dest = self.runs / REJECTED
+        dest.mkdir(exist_ok=True)
+        for path in paths:
+            target = dest / path.name
+            n = 1
+            while target.exists():
+                target = dest / f"{path.stem}.{n}{path.suffix}"
+                n += 1
+            os.replace(path, target)
+            self._valid.discard(path.name[: -len(".parquet")])
+        return dest
 
     def write_run(self, run_id: str, row: dict) -> None:
         """Write one finished run atomically as ``runs/<run_id>.parquet``.
 
-        The row gets the columns ``lab_version`` and ``git_commit`` of the code that wrote it.
+        The file is written under a temporary name, flushed to disk and renamed, so
+        a kill or a crash at any moment leaves the whole file or none.  The row gets
+        the columns ``lab_version`` and ``git_commit`` of the code that wrote it.
         """
         path = self.runs / f"{run_id}.parquet"
         row = {
@@ -312,6 +392,9 @@ class RunStore:
         }
         with atomic_file(path) as tmp:
             write_parquet(pd.DataFrame([row]), tmp, {**self.stamp, "seed": row.get("seed", "")})
+            _fsync(tmp)
+        _fsync(self.runs, directory=True)
+        self._valid.add(run_id)
 
     def read_runs(self, ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The stored rows (all, or those of ``ids``) as one table, sorted by run id."""
@@ -322,12 +405,35 @@ class RunStore:
         if not wanted:
             return pd.DataFrame(columns=["run_id"])
         files = [str(self.runs / f"{i}.parquet") for i in wanted]
-        data = ds.dataset(files, format="parquet")
-        mixed = len(self.manifest["git_commits"]) > 1 or len(self.manifest["lab_versions"]) > 1
-        if mixed:  # runs of other code may lack (or add) columns: take them all
-            data = ds.dataset(files, format="parquet", schema=_unified_schema(data))
-        df = data.to_table().to_pandas()
+        try:
+            data = ds.dataset(files, format="parquet")
+            mixed = len(self.manifest["git_commits"]) > 1 or len(self.manifest["lab_versions"]) > 1
+            if mixed:  # runs of other code may lack (or add) columns: take them all
+                data = ds.dataset(files, format="parquet", schema=_unified_schema(data))
+            df = data.to_table().to_pandas()
+        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+            self._refuse_damaged(files, exc)
         return df.sort_values("run_id", ignore_index=True)
+
+    def _refuse_damaged(self, files: Sequence[str], exc: Exception) -> NoReturn:
+        """A run file whose footer looked right but whose data cannot be read (e.g. a
+        damaged disk block): set the unreadable ones aside and say to run again."""
+        import pyarrow.parquet as pq
+
+        bad = []
+        for name in files:
+            try:
+                pq.read_table(name)
+            except Exception:  # unreadable, whatever the reason
+                bad.append(Path(name))
+        if not bad:
+            raise DesignError(f"{self.runs}: the run files cannot be read together ({exc})")
+        dest = self.set_aside(bad)
+        raise DesignError(
+            f"{len(bad)} run file(s) in {self.runs} could not be read ({bad[0].name}: "
+            f"{' '.join(str(exc).split())[:200]}); moved to {dest}. Run the same command "
+            "again to redo those runs."
+        )
 
 
 def _unified_schema(data):
@@ -351,6 +457,17 @@ def _read_manifest(path: Path) -> dict:
             "not an object); use another --out, or delete that folder to start over"
         )
     return data
+
+
+def _fsync(path: Path, directory: bool = False) -> None:
+    """Flush ``path`` (a file, or a folder's entries) to disk; folders only where supported."""
+    if directory and os.name == "nt":  # pragma: no cover - Windows cannot open folders
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _as_list(values, single) -> list:
@@ -396,7 +513,16 @@ def evaluate(
     """
     from lab.experiments.pool import _progress_bar
 
-    done = store.done_ids()
+    done, bad = store.scan()
+    if bad:
+        dest = store.set_aside(bad)
+        warnings.warn(
+            f"{len(bad)} file(s) in {store.runs} were not valid runs of this experiment "
+            f"(truncated, empty, unreadable, foreign or holding another run's id): moved to "
+            f"{dest} and their runs run again",
+            RunFileWarning,
+            stacklevel=2,
+        )
     todo: dict[str, RunSpec] = {}
     for s in specs:
         if s.run_id not in done:
@@ -433,7 +559,9 @@ def run_table(specs: Sequence[RunSpec], store: RunStore) -> pd.DataFrame:
             for s in specs
         ]
     )
-    runs = store.read_runs([s.run_id for s in specs]).drop(columns=["seed"], errors="ignore")
+    runs = store.read_runs([s.run_id for s in specs])
+    # the design's columns win: seed, and days when days is a swept parameter
+    runs = runs.drop(columns=[c for c in runs.columns if c in design.columns and c != "run_id"])
     missing = set(design["run_id"]) - set(runs["run_id"])
     if missing:
         raise RuntimeError(f"{len(missing)} run(s) missing from {store.runs}")
