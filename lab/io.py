@@ -199,16 +199,20 @@ def check_out_folder(out: str | Path) -> Path:
 
 # ---------------------------------------------------------------- durable writes
 def _fsync_path(path: Path, directory: bool = False) -> None:
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return
-    try:
-        with suppress(OSError):  # some file systems cannot fsync a folder
+    """fsync a file (errors such as ENOSPC or EIO are raised) or a folder (best effort)."""
+    if not directory:
+        fd = os.open(path, os.O_RDONLY)
+        try:
             os.fsync(fd)
-    finally:
-        os.close(fd)
+        finally:
+            os.close(fd)
+        return
+    with suppress(OSError):  # some file systems cannot open or fsync a folder
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -272,21 +276,56 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
         raise
 
 
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` to ``out``; a previous lab folder is set aside, then removed."""
-    old = None
-    if out.is_dir() and any(out.iterdir()):
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system cannot (then the caller renames in two steps).
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
     try:
-        os.replace(tmp, out)  # onto a missing or empty folder: one atomic rename
-    except BaseException:
-        if old is not None:
-            os.replace(old, out)
-        raise
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False  # not supported by this kernel or file system
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` at ``out``; a previous lab folder is swapped out and removed.
+
+    Where the system can, the two folders are exchanged in one atomic step, so a
+    kill at any moment leaves either the previous or the new folder at ``out``.
+    Elsewhere the previous folder is first renamed aside (``.NAME.old-*``).
+    """
+    if out.is_dir() and any(out.iterdir()):
+        if _exchange(tmp, out):
+            old = tmp  # now holds the previous folder
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old)  # a folder may be renamed onto an empty one
+            try:
+                os.replace(tmp, out)
+            except BaseException:
+                os.replace(old, out)
+                raise
+        try:
+            _fsync_path(out.parent, directory=True)
+        finally:  # only lab files are in it (checked), so this deletes nothing else
+            shutil.rmtree(old, ignore_errors=True)
+        return
+    os.replace(tmp, out)  # onto a missing or empty folder: one atomic rename
     _fsync_path(out.parent, directory=True)
-    if old is not None:  # only lab files are in it (checked), so this deletes nothing else
-        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
