@@ -44,12 +44,16 @@ __all__ = [
     "OutputError",
     "atomic_file",
     "atomic_folder",
+    "check_out_file",
     "check_out_folder",
+    "check_parent",
     "default_out",
     "is_lab_folder",
+    "make_parents",
     "neutralise_frame",
     "neutralise_text",
     "output_error",
+    "remove_empty",
     "safe_slug",
     "unneutralise_text",
     "write_csv",
@@ -76,7 +80,7 @@ def output_error(exc: OSError, path: str | Path | None = None) -> OutputError:
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:
         reason = "no space left on the device; the previous outputs are unchanged"
-    return OutputError(f"--out {where}: could not write ({reason})")
+    return OutputError(f"{where}: could not write ({reason})")
 
 
 # ---------------------------------------------------------------- names and text
@@ -187,6 +191,13 @@ def check_out_folder(out: str | Path) -> Path:
                     f"--out {out}: this lab folder also holds files the lab did not write "
                     f"({shown}); move them out or use another --out. Nothing written."
                 )
+    check_parent(out)
+    return out
+
+
+def check_parent(out: str | Path) -> None:
+    """The nearest existing parent of ``out`` must be a writable folder (OutputError if not)."""
+    out = Path(out)
     base = out.parent
     while not base.exists() and base.parent != base:
         base = base.parent
@@ -194,7 +205,47 @@ def check_out_folder(out: str | Path) -> Path:
         raise OutputError(f"--out {out}: {base} is a file, not a folder; nothing written")
     if not os.access(base, os.W_OK | os.X_OK):
         raise OutputError(f"--out {out}: folder {base} is not writable; nothing written")
-    return out
+
+
+def check_out_file(path: str | Path, may_replace: Callable[[Path], bool] | None = None) -> Path:
+    """Check that the file ``path`` may be written (or replaced); writes nothing.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a folder, lies under a file or an unwritable folder, or exists
+        and ``may_replace`` says the lab did not write it.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"--out {target}: is a folder; nothing written")
+    check_parent(target)
+    if may_replace is not None and target.exists() and not may_replace(target):
+        raise OutputError(
+            f"--out {target}: the file exists and was not written by the lab; "
+            "nothing written. Use another name or move the file."
+        )
+    return target
+
+
+def make_parents(path: Path) -> list[Path]:
+    """Create the missing parents of ``path``; return them, outermost first."""
+    missing = []
+    p = Path(path).parent
+    while not p.exists() and p.parent != p:
+        missing.append(p)
+        p = p.parent
+    missing.reverse()
+    for p in missing:
+        p.mkdir(exist_ok=True)
+    return missing
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders :func:`make_parents` created, where still empty (innermost first)."""
+    for p in reversed(folders):
+        with suppress(OSError):
+            p.rmdir()
 
 
 # ---------------------------------------------------------------- durable writes
@@ -256,12 +307,17 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
     """
     check_out_folder(out_dir)
     out = Path(os.path.abspath(out_dir))  # "." and "x/.." have no usable name
+    made: list[Path] = []
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_parents(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs should look like any folder
     except OSError as exc:
+        remove_empty(made)
         raise output_error(exc, out_dir) from None
+    except BaseException:
+        remove_empty(made)
+        raise
     try:
         yield tmp
         _stamp_manifest(tmp)
@@ -270,9 +326,11 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
         _swap_in(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_empty(made)
         raise output_error(exc, out_dir) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_empty(made)
         raise
 
 
@@ -345,19 +403,14 @@ def atomic_file(
     The temporary file is fsynced before the rename; an ``OSError`` becomes an
     :class:`OutputError` naming ``path`` (the previous file is left as it was).
     """
-    target = Path(path)
-    if target.is_dir():
-        raise OutputError(f"--out {target}: is a folder; nothing written")
-    if may_replace is not None and target.exists() and not may_replace(target):
-        raise OutputError(
-            f"--out {target}: the file exists and was not written by the lab; "
-            "nothing written. Use another name or move the file."
-        )
+    target = check_out_file(path, may_replace)
+    made: list[Path] = []
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        made = make_parents(target)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.partial-", dir=target.parent)
         os.close(fd)
     except OSError as exc:
+        remove_empty(made)
         raise output_error(exc, target) from None
     tmp = Path(name)
     try:
@@ -368,9 +421,11 @@ def atomic_file(
         _fsync_path(target.parent, directory=True)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
+        remove_empty(made)
         raise output_error(exc, target) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
+        remove_empty(made)
         raise
 
 

@@ -448,10 +448,9 @@ def _lab_calibrated(path: Path) -> bool:
 
 
 def _check_yaml_target(out_yaml: Path) -> None:
-    from lab.io import OutputError
+    from lab.io import OutputError, check_out_file
 
-    if out_yaml.is_dir():
-        raise OutputError(f"--out {out_yaml}: is a folder; nothing written")
+    check_out_file(out_yaml)
     if out_yaml.exists() and not _lab_calibrated(out_yaml):
         raise OutputError(
             f"--out {out_yaml}: the file exists and was not written by lab calibrate; "

@@ -37,7 +37,7 @@ import pandas as pd
 
 from lab.analysis.headline import HEADLINE_METRICS, headline_metrics
 from lab.experiments.design import DesignError, RunSpec, apply_overrides
-from lab.io import atomic_file, default_out, write_parquet
+from lab.io import MADE_BY, atomic_file, default_out, write_parquet
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.results import RunResult
@@ -226,6 +226,7 @@ class RunStore:
             "git_commit": commit,
         }
         self.manifest = {
+            "made_by": MADE_BY,  # marks the folder as the lab's (lab.io); other writers refuse it
             **self.stamp,
             "lab_versions": [version],
             "git_commits": [commit],

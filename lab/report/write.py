@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from lab.io import OutputError, output_error
+from lab.io import OutputError, make_parents, output_error, remove_empty
 
 __all__ = [
     "OutputError",
@@ -133,10 +133,15 @@ def write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path,
     (Path, Path)
         The HTML and xlsx paths.
     """
+    made = make_parents(Path(html_path)) if not Path(html_path).parent.exists() else []
     try:
         return _write_pair(html_text, write_xlsx, html_path)
     except OSError as exc:
+        remove_empty(made)
         raise output_error(exc, html_path) from None
+    except BaseException:
+        remove_empty(made)
+        raise
 
 
 def _write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path, Path]:
