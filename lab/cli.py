@@ -1,7 +1,9 @@
 """Command line: ``lab run | explain | reference | compare``.
 
 Bad input (scenario files, arguments) ends with one clear message naming the file,
-field and value, exit code 2, and nothing written.
+field and value, exit code 2, and nothing written.  Output failures of every command
+(a refused ``--out``, an unwritable or full disk) are turned into that same message
+once, in :class:`_LabGroup`.
 """
 
 from __future__ import annotations

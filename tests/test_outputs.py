@@ -116,6 +116,16 @@ def test_report_does_not_overwrite_a_file_the_lab_did_not_write(target, tmp_path
     assert snapshot(tmp_path) == before
 
 
+def test_report_replaces_its_own_files(tmp_path):
+    out = tmp_path / "r.html"
+    argv = ["report", BASE, "--seeds", "1", *DAYS, "--out", str(out), "-q"]
+    assert runner.invoke(app, argv).exit_code == 0
+    first = out.read_bytes()
+    res = runner.invoke(app, argv)  # the lab's stamped page and workbook: replaced
+    assert res.exit_code == 0, res.output
+    assert b"private-traffic-lab" in first and out.with_suffix(".xlsx").is_file()
+
+
 def test_calibrate_does_not_overwrite_a_scenario_it_did_not_write(tmp_path, orders_csv):
     mine = tmp_path / "shop.yaml"
     mine.write_text("name: my hand-made scenario\n", encoding="utf-8")
@@ -232,6 +242,17 @@ def test_unwritable_out_is_refused(tmp_path):
         refused(res, "not writable")
     finally:
         locked.chmod(0o700)
+
+
+def test_permission_denied_while_writing_ends_in_one_message(tmp_path, monkeypatch):
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(args[0]))
+
+    monkeypatch.setattr(os, "mkdir", denied)  # as in a folder the user cannot write to
+    for argv in (["run", BASE, *DAYS], ["compare", BASE, PROMO, "--seeds", "2", *DAYS]):
+        out = tmp_path / "new" / "deeper"
+        refused(runner.invoke(app, [*argv, "--out", str(out), "-q"]), "Permission denied")
+        assert list(tmp_path.iterdir()) == []
 
 
 def _enospc(*args, **kwargs):
