@@ -497,3 +497,82 @@ def test_atomic_folder_refuses_before_running_the_block(tmp_path):
         with atomic_folder(folder):
             ran.append(1)
     assert not ran
+
+
+def _folder_fault_test(monkeypatch, tmp_path, save_old, save_new, marker) -> int:
+    """Save the old outputs, then fail the new save at every step; ``marker`` tells them apart."""
+    out = tmp_path / "o"
+    save_old(out)
+    old = snapshot(out)
+
+    def check():
+        state = marker(out)
+        assert state in ("old", "new")  # a whole folder, one or the other
+        no_partials(tmp_path)
+        if state == "new":  # the write got through: put the old outputs back
+            save_old(out)
+        assert snapshot(out) == old  # the old outputs, byte for byte
+
+    return each_step(monkeypatch, lambda: save_new(out), check)
+
+
+def test_compare_save_killed_at_every_step(tmp_path, monkeypatch):
+    from lab.experiments import compare
+
+    sc = {"a": lab.load_scenario(BASE), "b": lab.load_scenario(PROMO)}
+    one = compare(sc, [0, 1], days=5, workers=1, progress=False)
+    two = compare(sc, [7, 8], days=5, workers=1, progress=False)
+
+    def marker(out):
+        seeds = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["seeds"]
+        assert pd.read_csv(out / "totals.csv")["seed"].min() == int(seeds.split("..")[0])
+        return {"0..1": "old", "7..8": "new"}[seeds]
+
+    steps = _folder_fault_test(
+        monkeypatch,
+        tmp_path,
+        lambda out: one.save(out, plots=False),
+        lambda out: two.save(out, plots=False),
+        marker,
+    )
+    assert steps > 5
+
+
+def test_backtest_save_killed_at_every_step(tmp_path, monkeypatch):
+    from lab.calibrate.backtest import backtest, save_backtest
+
+    clean = clean_orders(synthetic_log(n=300, seed=4), source="s.csv")
+    old, new = (backtest(clean, "2025-09-30", seeds=[s], workers=1, progress=False) for s in (0, 1))
+
+    def marker(out):
+        seeds = json.loads((out / "summary.json").read_text(encoding="utf-8"))["seeds"]
+        assert len(pd.read_csv(out / "errors.csv")) == len(old.errors)
+        return {0: "old", 1: "new"}[seeds[0]]
+
+    steps = _folder_fault_test(
+        monkeypatch,
+        tmp_path,
+        lambda out: save_backtest(old, out),
+        lambda out: save_backtest(new, out),
+        marker,
+    )
+    assert steps > 5
+
+
+def test_single_file_writes_killed_at_every_step(tmp_path, monkeypatch):
+    from lab.calibrate.retention import write_fragment
+    from lab.calibrate.sbg import fit_sbg
+
+    fit = fit_sbg([1, 0.6, 0.45, 0.38, 0.33], cohort_size=1000)
+    out = tmp_path / "frag.yaml"
+    write_fragment({"a": 1}, fit, out, source="old")
+
+    def check():
+        text = out.read_text(encoding="utf-8")
+        assert text.startswith(("# sBG churn fit of old", "# sBG churn fit of new"))
+        assert yaml.safe_load(text) == {"a": 1}
+        no_partials(tmp_path)
+        if "of new" in text:
+            write_fragment({"a": 1}, fit, out, source="old")
+
+    assert each_step(monkeypatch, lambda: write_fragment({"a": 1}, fit, out, "new"), check) > 2
