@@ -50,7 +50,9 @@ class _LabGroup(TyperGroup):
         except OSError as exc:
             if exc.errno not in _OUTPUT_ERRNOS:
                 raise
-            _print_error(str(output_error(exc)))
+            where = exc.filename or "a file"
+            reason = str(output_error(exc)).split(": ", 1)[1] if exc.errno == errno.ENOSPC else None
+            _print_error(f"{where}: {reason or exc.strerror or exc}")
         raise typer.Exit(code=2)
 
 

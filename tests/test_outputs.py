@@ -576,3 +576,15 @@ def test_single_file_writes_killed_at_every_step(tmp_path, monkeypatch):
             write_fragment({"a": 1}, fit, out, source="old")
 
     assert each_step(monkeypatch, lambda: write_fragment({"a": 1}, fit, out, "new"), check) > 2
+
+
+def test_a_stray_file_system_error_in_any_command_is_one_message(tmp_path, monkeypatch):
+    import lab.api
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", "/some/file")
+
+    monkeypatch.setattr(lab.api, "run", denied)
+    res = runner.invoke(app, ["run", BASE, *DAYS, "--out", str(tmp_path / "r"), "-q"])
+    refused(res, "/some/file: Permission denied")
+    assert list(tmp_path.iterdir()) == []
