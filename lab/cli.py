@@ -1,25 +1,69 @@
 """Command line: ``lab run | explain | reference | compare``.
 
 Bad input (scenario files, arguments) ends with one clear message naming the file,
-field and value, exit code 2, and nothing written.
+field and value, exit code 2, and nothing written.  Output failures of every command
+(a refused ``--out``, an unwritable or full disk) are turned into that same message
+once, in :class:`_LabGroup`.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
+from lab.io import atomic_file, check_out_folder, default_out
 from lab.model import PoolTooLarge
 from lab.scenario import Scenario, ScenarioError, load_scenario
 
+_OUTPUT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+     errno.EISDIR, errno.EEXIST, errno.ENAMETOOLONG, errno.ELOOP}
+)  # fmt: skip
+
+
+class _LabGroup(TyperGroup):
+    """Every command's output failures end the same way: one message, exit 2.
+
+    :class:`lab.io.OutputError` (a refused or failed ``--out``: a file, a path under
+    a file, a folder the lab did not make, an unwritable or full disk) and any
+    stray file-system ``OSError`` become ``error: <path>: <why>`` on stderr, with
+    no traceback; the writers have already left the previous outputs in place.
+    """
+
+    def invoke(self, ctx: click.Context):
+        from lab.io import OutputError, output_error
+
+        try:
+            return super().invoke(ctx)
+        except OutputError as exc:
+            _print_error(str(exc))
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_ERRNOS:
+                raise
+            where = exc.filename or "a file"
+            reason = str(output_error(exc)).split(": ", 1)[1] if exc.errno == errno.ENOSPC else None
+            _print_error(f"{where}: {reason or exc.strerror or exc}")
+        raise typer.Exit(code=2)
+
+
+def _print_error(message: str) -> None:
+    Console(stderr=True).print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+    )
+
+
 app = typer.Typer(
+    cls=_LabGroup,
     add_completion=False,
     no_args_is_help=True,
     help="Private-traffic strategy lab (私域流量策略实验室): simulate a brand's private pool.",
@@ -66,12 +110,8 @@ def run(
     _, err_console = _consoles()
     sc = _load(scenario)
     n_days = days or sc.days
-    out_dir = out or Path("reports") / sc.name
-    if out_dir.exists() and not out_dir.is_dir():
-        err_console.print(
-            f"[bold red]error:[/] --out {escape(str(out_dir))}: exists and is not a folder"
-        )
-        raise typer.Exit(code=2)
+    out_dir = out or default_out(sc.name)
+    check_out_folder(out_dir)  # before the work: a refusal costs nothing
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -166,8 +206,15 @@ def reference(
     text = makers[what]()
     if out is None:
         sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
+        return
+    first = text.splitlines()[0] if text else ""
+
+    def lab_wrote(path: Path) -> bool:  # a reference the lab generated has the same title line
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            return fh.readline().rstrip("\n") == first
+
+    with atomic_file(out, may_replace=lab_wrote) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def main() -> None:  # pragma: no cover - console entry
@@ -248,12 +295,8 @@ def compare(
         raise typer.Exit(code=2)
     loaded = [_load(p) for p in scenarios]
     names = _scenario_names(scenarios, loaded)
-    out_dir = out or Path("reports") / f"compare-{names[0]}-vs-{names[1]}".replace("/", "_")
-    if out_dir.exists() and not out_dir.is_dir():
-        err_console.print(
-            f"[bold red]error:[/] --out {escape(str(out_dir))}: exists and is not a folder"
-        )
-        raise typer.Exit(code=2)
+    out_dir = out or default_out("compare", names[0], "vs", names[1])
+    check_out_folder(out_dir)
     seed_list = list(range(first_seed, first_seed + seeds))
     cmp = run_compare(
         dict(zip(names, loaded, strict=True)),
@@ -354,8 +397,8 @@ def report(
     """Write a forecast report: one self-contained HTML page and a matching .xlsx workbook."""
     from typing import NoReturn
 
-    from lab.report import OutputError, check_output, collect, write_report
-    from lab.report.data import safe_stem, unique_names
+    from lab.report import check_output, collect, write_report
+    from lab.report.data import unique_names
 
     out_console, err_console = _consoles()
 
@@ -372,18 +415,12 @@ def report(
     if out is not None and out.suffix.lower() != ".html":
         fail(f"--out {out}: the report file name must end in .html")
     if out is not None:
-        try:
-            check_output(out)
-        except OutputError as exc:
-            fail(str(exc))
+        check_output(out)
     loaded = [_load(p) for p in scenarios]
     names = unique_names([sc.name for sc in loaded], [p.stem for p in scenarios])
     if out is None:
-        out = Path("reports") / (safe_stem("-vs-".join(names[:2])) + ".html")
-        try:
-            check_output(out)
-        except OutputError as exc:
-            fail(str(exc))
+        out = default_out("-vs-".join(names[:2]), suffix=".html")
+        check_output(out)
     seed_list = list(range(first_seed, first_seed + seeds))
     try:
         data = collect(
@@ -396,12 +433,7 @@ def report(
         )
     except PoolTooLarge as exc:
         fail(str(exc))
-    try:
-        html_path, xlsx_path = write_report(data, out, lang=lang)
-    except OutputError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"--out {out}: could not write the report ({exc.strerror or exc})")
+    html_path, xlsx_path = write_report(data, out, lang=lang)
     size = html_path.stat().st_size
     out_console.print(
         f"wrote {escape(str(html_path))} ({size / 1024:,.0f} kB) and {escape(str(xlsx_path))} "

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lab.cli import _consoles, app
+from lab.io import check_out_folder, default_out
 
 OrdersArg = Annotated[Path, typer.Argument(help="order export: CSV or parquet", show_default=False)]
 CustomerCol = Annotated[
@@ -174,15 +175,16 @@ def calibrate(
     search bound, fewer than 10 repeat buyers) ends with exit code 2 and nothing
     written, unless --force (then the YAML header opens with a warning).
     """
+    from lab.calibrate.scenario_out import _check_yaml_target, write_calibration
     from lab.calibrate.scenario_out import calibrate as fit
-    from lab.calibrate.scenario_out import write_calibration
 
     if model not in ("bgnbd", "paretonbd"):
         _fail(f"--model {model!r}: use bgnbd or paretonbd")
     end = _date(calibration_end, "--calibration-end")
-    target = out or Path("scenarios") / f"{orders.stem}.yaml"
+    target = out or default_out(orders.stem, suffix=".yaml", base="scenarios")
     if target.suffix.lower() not in (".yaml", ".yml"):
         _fail(f"--out {target}: the scenario file name must end in .yaml")
+    _check_yaml_target(target)  # before the fit: a refusal costs nothing
     clean = _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates)
     _check_end(clean, end, "--calibration-end", need_holdout=False)
     try:
@@ -291,9 +293,8 @@ def backtest(
         _fail(f"--lang {lang!r}: use en or zh")
     end = _date(calibration_end, "--calibration-end")
     h_end = _date(holdout_end, "--holdout-end")
-    out_dir = out or Path("reports") / f"backtest-{orders.stem}"
-    if out_dir.exists() and not out_dir.is_dir():
-        _fail(f"--out {out_dir}: exists and is not a folder")
+    out_dir = out or default_out("backtest", orders.stem)
+    check_out_folder(out_dir)  # before the work: a refusal costs nothing
     clean = _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates)
     _check_end(clean, end, "--calibration-end", need_holdout=True)
     if h_end is not None and not end < h_end <= clean.last_date:

@@ -1,28 +1,277 @@
-"""Writing outputs: atomically, and stamped with their provenance.
+"""Writing outputs: atomically, only over the lab's own outputs, and plain.
 
 Every folder or file the lab writes goes through here:
 
-* :func:`atomic_folder` builds a folder in a temporary sibling and swaps it into
-  place in one rename, so an interrupted run leaves the previous outputs (or
-  nothing), never half-written files;
-* :func:`atomic_file` does the same for a single file;
-* :func:`write_csv` and :func:`write_parquet` carry the provenance stamp (scenario
-  hash, seed, lab version, git commit): CSV as a first comment line (read it with
-  ``pandas.read_csv(path, comment="#")``), parquet in its schema metadata.
+* :func:`atomic_folder` builds a folder in a temporary sibling, fsyncs it and
+  swaps it into place in one rename, so an interrupted or failed write (a kill,
+  a full disk) leaves the previous outputs (or nothing), never half-written files.
+  The folder's ``manifest.json`` carries the marker ``"made_by":
+  "private-traffic-lab"`` and the list of the files the lab wrote
+  (``lab_files``).  Only such a folder is ever replaced; an existing folder
+  without the marker is refused unless it is empty, and so is a lab folder that
+  holds files the lab did not write (nothing of the user's is ever deleted);
+* :func:`atomic_file` does the same for a single file; an existing file is only
+  replaced when the caller's check says the lab wrote it;
+* :func:`write_csv` writes plain CSV (no comment line, no wall-clock time: the
+  same data give the same bytes) with text cells neutralised against spreadsheet
+  formula injection (:func:`neutralise_text`); :func:`write_parquet` puts the
+  provenance stamp in the schema metadata; the full provenance (with the creation
+  time) lives in the folder's ``manifest.json``;
+* :func:`safe_slug` turns a scenario name into one safe path component, and
+  :func:`default_out` puts it inside ``reports/``.
+
+Failures are :class:`OutputError` (a ``ValueError`` naming the path and why).
 """
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["atomic_file", "atomic_folder", "write_csv", "write_parquet"]
+__all__ = [
+    "MADE_BY",
+    "WALL_CLOCK",
+    "OutputError",
+    "atomic_file",
+    "atomic_folder",
+    "check_out_file",
+    "check_out_folder",
+    "check_parent",
+    "default_out",
+    "is_lab_folder",
+    "make_parents",
+    "neutralise_frame",
+    "neutralise_text",
+    "output_error",
+    "remove_empty",
+    "safe_slug",
+    "unneutralise_text",
+    "write_csv",
+    "write_parquet",
+]
+
+#: value of ``made_by`` in every manifest the lab writes: the marker of a lab folder
+MADE_BY = "private-traffic-lab"
+MANIFEST = "manifest.json"
+#: characters that make a spreadsheet read a text cell as a formula (plus the escape)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+_SLUG_MAX = 80
+#: stamp keys that hold wall-clock time: kept out of data files (manifest.json has them)
+WALL_CLOCK = frozenset({"created_utc"})
+
+
+class OutputError(ValueError):
+    """An output path that cannot be used; the message names the path and why."""
+
+
+def output_error(exc: OSError, path: str | Path | None = None) -> OutputError:
+    """An :class:`OutputError` naming the path and the reason of an ``OSError``."""
+    where = path if path is not None else (exc.filename or "the output")
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason = "no space left on the device; the previous outputs are unchanged"
+    return OutputError(f"{where}: could not write ({reason})")
+
+
+# ---------------------------------------------------------------- names and text
+def safe_slug(name: str, fallback: str = "scenario") -> str:
+    """One safe path component made from a scenario name.
+
+    Letters (any script), digits, ``-``, ``_`` and ``.`` are kept; anything else
+    (separators, control characters, spaces) becomes ``_``; leading dots and
+    underscores are dropped (no hidden names, no ``.``/``..``); the result is at
+    most 80 characters; an empty result is ``fallback``.
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    text = "".join(c if (c.isalnum() or c in "-_.") and c.isprintable() else "_" for c in text)
+    text = re.sub(r"_+", "_", text).strip("._ ")
+    text = text[:_SLUG_MAX].rstrip("._ ")
+    return text or fallback
+
+
+def default_out(*parts: str, suffix: str = "", base: str | Path = "reports") -> Path:
+    """``reports/<slug of the joined parts><suffix>``: always one entry inside ``base``."""
+    return Path(base) / (safe_slug("-".join(parts)) + suffix)
+
+
+def neutralise_text(value):
+    """A text value a spreadsheet will not run as a formula (other values unchanged).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
+    leading ``'``; so does text already starting with ``'``, which keeps the rule
+    reversible (strip one leading ``'``).
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def unneutralise_text(value):
+    """Undo :func:`neutralise_text` (for the lab reading its own CSV files)."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell neutralised; numeric columns are untouched."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            out[col] = s.map(neutralise_text)
+    out.columns = [neutralise_text(str(c)) for c in out.columns]
+    return out
+
+
+# ---------------------------------------------------------------- marker checks
+def _manifest(folder: Path) -> dict | None:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_lab_folder(folder: str | Path) -> bool:
+    """True when ``folder/manifest.json`` carries the lab's marker."""
+    m = _manifest(Path(folder))
+    return m is not None and m.get("made_by") == MADE_BY
+
+
+def _relative_files(folder: Path) -> list[str]:
+    return sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
+    )
+
+
+def check_out_folder(out: str | Path) -> Path:
+    """Check that ``out`` may become (or be replaced by) a lab output folder.
+
+    Allowed: a path that does not exist (its nearest existing parent a writable
+    folder), an empty folder, or a folder the lab wrote whose files are all the
+    lab's.  Writes nothing.
+
+    Raises
+    ------
+    OutputError
+        Naming the path and why (a file, under a file, a folder of other files,
+        extra files in a lab folder, not writable).
+    """
+    out = Path(out)
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise OutputError(f"--out {out}: exists and is not a folder; nothing written")
+    if out.is_dir():
+        entries = list(out.iterdir())
+        if entries:
+            m = _manifest(out)
+            if m is None or m.get("made_by") != MADE_BY:
+                raise OutputError(
+                    f"--out {out}: the folder is not empty and was not made by the lab "
+                    f"(no {MANIFEST} with made_by={MADE_BY}); nothing written, nothing "
+                    "deleted. Use a new or empty folder."
+                )
+            listed = set(m.get("lab_files") or [])
+            extra = [f for f in _relative_files(out) if f not in listed and f != MANIFEST]
+            if extra:
+                shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")
+                raise OutputError(
+                    f"--out {out}: this lab folder also holds files the lab did not write "
+                    f"({shown}); move them out or use another --out. Nothing written."
+                )
+    check_parent(out)
+    return out
+
+
+def check_parent(out: str | Path) -> None:
+    """The nearest existing parent of ``out`` must be a writable folder (OutputError if not)."""
+    out = Path(out)
+    base = out.parent
+    while not base.exists() and base.parent != base:
+        base = base.parent
+    if not base.is_dir():
+        raise OutputError(f"--out {out}: {base} is a file, not a folder; nothing written")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {out}: folder {base} is not writable; nothing written")
+
+
+def check_out_file(path: str | Path, may_replace: Callable[[Path], bool] | None = None) -> Path:
+    """Check that the file ``path`` may be written (or replaced); writes nothing.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a folder, lies under a file or an unwritable folder, or exists
+        and ``may_replace`` says the lab did not write it.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"--out {target}: is a folder; nothing written")
+    check_parent(target)
+    if may_replace is not None and target.exists() and not may_replace(target):
+        raise OutputError(
+            f"--out {target}: the file exists and was not written by the lab; "
+            "nothing written. Use another name or move the file."
+        )
+    return target
+
+
+def make_parents(path: Path) -> list[Path]:
+    """Create the missing parents of ``path``; return them, outermost first."""
+    missing = []
+    p = Path(path).parent
+    while not p.exists() and p.parent != p:
+        missing.append(p)
+        p = p.parent
+    missing.reverse()
+    for p in missing:
+        p.mkdir(exist_ok=True)
+    return missing
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders :func:`make_parents` created, where still empty (innermost first)."""
+    for p in reversed(folders):
+        with suppress(OSError):
+            p.rmdir()
+
+
+# ---------------------------------------------------------------- durable writes
+def _fsync_path(path: Path, directory: bool = False) -> None:
+    """fsync a file (errors such as ENOSPC or EIO are raised) or a folder (best effort)."""
+    if not directory:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return
+    with suppress(OSError):  # some file systems cannot open or fsync a folder
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file():
+            _fsync_path(p)
+    for p in [*(q for q in folder.rglob("*") if q.is_dir()), folder]:
+        _fsync_path(p, directory=True)
 
 
 def _umask() -> int:
@@ -31,67 +280,177 @@ def _umask() -> int:
     return mask
 
 
+def _stamp_manifest(tmp: Path) -> None:
+    """Add the marker and the list of written files to ``tmp/manifest.json``."""
+    m = _manifest(tmp) or {}
+    files = [f for f in _relative_files(tmp) if f != MANIFEST]
+    m = {"made_by": MADE_BY, **{k: v for k, v in m.items() if k != "made_by"}}
+    m["lab_files"] = files
+    (tmp / MANIFEST).write_text(json.dumps(m, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
 @contextmanager
 def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
     """Yield a temporary folder that replaces ``out_dir`` when the block succeeds.
 
+    The folder's ``manifest.json`` (written by the block, or made here) gets the
+    marker and ``lab_files``.  Files are fsynced before the rename.  An existing
+    ``out_dir`` is replaced only if :func:`check_out_folder` allows it (checked
+    before the block and again before the swap).
+
     Raises
     ------
-    FileExistsError
-        If ``out_dir`` exists and is not a folder.
+    OutputError
+        When ``out_dir`` may not be written (nothing is written or deleted), or
+        when writing fails (an ``OSError``, e.g. a full disk: the previous folder
+        is left as it was).
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"output path {out} exists and is not a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs should look like any folder
+    check_out_folder(out_dir)
+    out = Path(os.path.abspath(out_dir))  # "." and "x/.." have no usable name
+    made: list[Path] = []
+    try:
+        made = make_parents(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs should look like any folder
+    except OSError as exc:
+        remove_empty(made)
+        raise output_error(exc, out_dir) from None
+    except BaseException:
+        remove_empty(made)
+        raise
     try:
         yield tmp
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _stamp_manifest(tmp)
+        _fsync_tree(tmp)
+        check_out_folder(out_dir)  # the folder may have changed while the block ran
+        _swap_in(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        remove_empty(made)
+        raise output_error(exc, out_dir) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_empty(made)
         raise
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system cannot (then the caller renames in two steps).
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False  # not supported by this kernel or file system
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` at ``out``; a previous lab folder is swapped out and removed.
+
+    Where the system can, the two folders are exchanged in one atomic step, so a
+    kill at any moment leaves either the previous or the new folder at ``out``.
+    Elsewhere the previous folder is first renamed aside (``.NAME.old-*``).
+    """
+    if out.is_dir() and any(out.iterdir()):
+        if _exchange(tmp, out):
+            old = tmp  # now holds the previous folder
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old)  # a folder may be renamed onto an empty one
+            try:
+                os.replace(tmp, out)
+            except BaseException:
+                os.replace(old, out)
+                raise
+        try:
+            _fsync_path(out.parent, directory=True)
+        finally:  # only lab files are in it (checked), so this deletes nothing else
+            shutil.rmtree(old, ignore_errors=True)
+        return
+    os.replace(tmp, out)  # onto a missing or empty folder: one atomic rename
+    _fsync_path(out.parent, directory=True)
+
+
 @contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path that replaces ``path`` when the block succeeds."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.partial-", dir=target.parent)
-    os.close(fd)
+def atomic_file(
+    path: str | Path, may_replace: Callable[[Path], bool] | None = None
+) -> Iterator[Path]:
+    """Yield a temporary path that replaces ``path`` when the block succeeds.
+
+    Parameters
+    ----------
+    path : str or Path
+    may_replace : callable, optional
+        ``may_replace(path)`` says whether an existing file is one the lab wrote;
+        when given and it says no, the write is refused (:class:`OutputError`)
+        before anything is written.
+
+    The temporary file is fsynced before the rename; an ``OSError`` becomes an
+    :class:`OutputError` naming ``path`` (the previous file is left as it was).
+    """
+    target = check_out_file(path, may_replace)
+    made: list[Path] = []
+    try:
+        made = make_parents(target)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.partial-", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        remove_empty(made)
+        raise output_error(exc, target) from None
     tmp = Path(name)
     try:
         yield tmp
         tmp.chmod(0o666 & ~_umask())
+        _fsync_path(tmp)
         os.replace(tmp, target)
+        _fsync_path(target.parent, directory=True)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        remove_empty(made)
+        raise output_error(exc, target) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
+        remove_empty(made)
         raise
 
 
-def write_csv(df: pd.DataFrame, path: Path, stamp: dict[str, str]) -> None:
-    """CSV with the stamp as a first ``# key=value ...`` comment line."""
-    with Path(path).open("w", encoding="utf-8", newline="") as fh:
-        fh.write(
-            "# " + " ".join(f"{k}={str(v).replace(' ', '_')}" for k, v in stamp.items()) + "\n"
-        )
-        df.to_csv(fh, index=False)
+def write_csv(df: pd.DataFrame, path: Path, stamp: dict[str, str] | None = None) -> None:
+    """Plain CSV (UTF-8, ``\\n`` line ends), text cells neutralised.
+
+    ``stamp`` is accepted for symmetry with :func:`write_parquet` and not written:
+    a CSV's provenance is its folder's ``manifest.json``.
+    """
+    del stamp
+    neutralise_frame(df).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def write_parquet(df: pd.DataFrame, path: Path, stamp: dict[str, str]) -> None:
-    """Parquet with the stamp in the schema metadata under ``lab:<key>``."""
+    """Parquet with the stamp in the schema metadata under ``lab:<key>``.
+
+    Wall-clock keys (:data:`WALL_CLOCK`, e.g. ``created_utc``) are left out, so the
+    same data give the same bytes; the creation time lives in ``manifest.json``.
+    """
     import pyarrow as pa  # imported on first save: the engine does not need it
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(df, preserve_index=False)
     meta = {**(table.schema.metadata or {})}
-    meta.update({f"lab:{k}".encode(): str(v).encode() for k, v in stamp.items()})
+    meta.update(
+        {f"lab:{k}".encode(): str(v).encode() for k, v in stamp.items() if k not in WALL_CLOCK}
+    )
     pq.write_table(table.replace_schema_metadata(meta), path)

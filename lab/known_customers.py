@@ -50,6 +50,7 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "KnownCustomerTable",
     "known_customer_keys",
+    "known_customers_csv",
     "read_known_customers",
     "write_known_customers",
 ]
@@ -119,11 +120,33 @@ def read_known_customers(path: str | Path) -> KnownCustomerTable:
         df = pd.read_csv(p, dtype={"customer_id": str}, comment="#")
     except Exception as exc:
         raise ValueError(f"{p}: cannot read the table: {exc}") from None
+    from lab.io import unneutralise_text
+
+    if "customer_id" in df:
+        df["customer_id"] = df["customer_id"].map(unneutralise_text)
     problems = _check(df)
     if problems:
         raise ValueError(f"{p}: " + "; ".join(problems))
     frame = _normalise(df)
     return KnownCustomerTable(frame, hashlib.sha256(blob).hexdigest(), str(p))
+
+
+def known_customers_csv(frame: pd.DataFrame, header: str = "") -> str:
+    """A known-customer table as CSV text: ``header`` lines as ``#`` comments first.
+
+    Text cells are neutralised against spreadsheet formulas (:func:`lab.io.neutralise_text`;
+    :func:`read_known_customers` undoes it, so customer ids round-trip).
+    """
+    from lab.io import neutralise_frame
+
+    out = frame.copy()
+    for col in ("join_date", "last_purchase_date"):
+        if col in out:
+            out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
+    text = "".join(f"# {line}\n" for line in header.splitlines())
+    return text + neutralise_frame(out).to_csv(
+        index=False, float_format="%.10g", lineterminator="\n"
+    )
 
 
 def write_known_customers(frame: pd.DataFrame, path: str | Path, header: str = "") -> str:
@@ -133,12 +156,7 @@ def write_known_customers(frame: pd.DataFrame, path: str | Path, header: str = "
     """
     from lab.io import atomic_file
 
-    out = frame.copy()
-    for col in ("join_date", "last_purchase_date"):
-        if col in out:
-            out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d")
-    text = "".join(f"# {line}\n" for line in header.splitlines())
-    text += out.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+    text = known_customers_csv(frame, header)
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

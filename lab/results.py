@@ -1,11 +1,12 @@
 """Results of one run: daily KPIs, the order log, the customer table, provenance.
 
 Tables are pandas DataFrames.  ``RunResult.save(dir)`` writes each as parquet and
-CSV plus ``manifest.json``; every file carries the provenance stamp (scenario hash,
-seed, lab version, git commit): parquet in its schema metadata, CSV as a first
-comment line (read with ``pandas.read_csv(path, comment="#")``).  Writing is
-atomic: the files go to a temporary folder that replaces the target in one rename,
-so an interrupted save leaves the previous outputs (or nothing), never half files.
+plain CSV plus ``manifest.json``.  The provenance (scenario hash, seed, lab version,
+git commit) is in the manifest and in each parquet file's schema metadata; the
+creation time only in the manifest, so the same scenario and seed give
+byte-identical data files.  Writing is atomic (:func:`lab.io.atomic_folder`): an
+interrupted save leaves the previous outputs (or nothing), never half files, and
+only a folder the lab made is ever replaced.
 """
 
 from __future__ import annotations
@@ -289,7 +290,11 @@ class RunResult:
 
 
 def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Read a saved table (parquet or CSV) and its provenance stamp."""
+    """Read a saved table (parquet or CSV) and its provenance stamp.
+
+    A parquet file carries its stamp; a CSV's stamp is read from the
+    ``manifest.json`` of its folder (the keys with text values).
+    """
     path = Path(path)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
@@ -301,10 +306,12 @@ def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
             if k.startswith(b"lab:")
         }
         return table.to_pandas(), meta
-    with path.open(encoding="utf-8") as fh:
-        first = fh.readline()
-    meta = dict(kv.split("=", 1) for kv in first.lstrip("# ").split())
-    return pd.read_csv(path, comment="#"), meta
+    meta: dict[str, str] = {}
+    manifest = path.parent / "manifest.json"
+    if manifest.is_file():
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        meta = {k: v for k, v in data.items() if isinstance(v, str) and k != "made_by"}
+    return pd.read_csv(path), meta
 
 
 def referral_roots(referrer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lab.calibrate.backtest import backtest, save_backtest
 from lab.calibrate.ingest import clean_orders
+from lab.io import MADE_BY
 from tests.test_calibrate_scenario import synthetic_log
 
 SEEDS = range(6)
@@ -105,6 +107,8 @@ def test_backtest_is_reproducible_whatever_the_workers():
     two = backtest(log, "2025-09-30", seeds=range(3), workers=2, progress=False)
     assert one.errors.equals(two.errors)
     assert one.tracking.equals(two.tracking) and one.holdout.equals(two.holdout)
+    # provenance is stable too: the temporary folder of the customer file is not hashed
+    assert one.meta["scenario_hashes"] == two.meta["scenario_hashes"]
 
 
 def test_save_writes_stamped_tables_plot_and_summary(synthetic_bt, tmp_path):
@@ -117,8 +121,11 @@ def test_save_writes_stamped_tables_plot_and_summary(synthetic_bt, tmp_path):
         "backtest.png",
         "summary.json",
     } <= names
-    first = (out / "errors.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert first.startswith("# ") and "calibration_end=2025-09-30" in first
+    errors = pd.read_csv(out / "errors.csv")  # plain CSV: the stamp is in manifest.json
+    assert len(errors) == len(synthetic_bt.errors)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["calibration_end"] == "2025-09-30" and manifest["made_by"] == MADE_BY
+    assert "errors.csv" in manifest["lab_files"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["seeds"] == list(SEEDS) and len(summary["errors"]) == 4
 

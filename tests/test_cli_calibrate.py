@@ -35,7 +35,9 @@ def test_calibrate_writes_scenario_customers_and_fit_report(tmp_path, orders_csv
     sc = lab.load_scenario(out)
     assert sc.acquisition.known_customers.enabled and sc.name == "shop"
     assert sc.days == 273 + 365  # calibration period (2025-01-01 to 09-30) + forecast
-    report = out.with_name("shop.fit")
+    (data,) = out.parent.glob("shop.data-*")  # one folder: customers + fit report
+    assert (data / "customers.csv").is_file() and sorted(out.parent.iterdir()) == [data, out]
+    report = data / "fit"
     assert {"fit.md", "parameters.csv", "histogram.png", "cleaning.csv"} <= {
         p.name for p in report.iterdir()
     }
@@ -57,7 +59,8 @@ def test_calibrate_pareto_option(tmp_path, orders_csv):
     sc = lab.load_scenario(out)
     assert sc.dropout.per_day and not sc.dropout.after_purchase
     assert sc.traits.default.dropout_per_day.dist == "gamma"
-    assert (tmp_path / "p.fit" / "histogram.png").is_file()
+    (data,) = tmp_path.glob("p.data-*")
+    assert (data / "fit" / "histogram.png").is_file()
 
 
 @pytest.mark.parametrize(

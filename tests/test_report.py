@@ -26,7 +26,7 @@ from lab.report.data import COHORT_PREFIX, SOURCES, report_metrics
 from lab.report.fonts import page_characters
 from lab.report.html import metric_head
 from lab.report.labels import source_label
-from lab.report.write import write_pair
+from lab.report.write import OutputError, write_pair
 from lab.results import git_commit
 
 runner = CliRunner()
@@ -116,7 +116,8 @@ def test_user_text_is_escaped(made):
     ws = wb["assumptions"]
     cells = [row for row in ws.iter_rows(min_row=2) if row[1].value == "description"]
     desc = next(r[2] for r in cells if r[0].value == EVIL)
-    assert desc.value == FORMULA and desc.data_type == "s"  # text, not a formula
+    # text, not a formula, and neutralised with a leading ' should it be pasted or saved as CSV
+    assert desc.value == "'" + FORMULA and desc.data_type == "s"
 
 
 def test_page_is_self_contained_and_small(made):
@@ -197,7 +198,7 @@ def test_atomic_pair_write(tmp_path):
 
     w.os.replace = fail_on_html
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(OutputError, match="no space left on the device"):
             write_pair("new page", lambda p: Path(p).write_bytes(b"new book"), html)
     finally:
         w.os.replace = real

@@ -63,7 +63,7 @@ def test_the_dominant_parameter_ranks_first_and_an_inert_one_is_zero(tmp_path, m
         assert t.loc["strategies.off.depth", "importance"] == 0
         assert t.loc["strategies.off.depth", "rank"] == k
     assert (tmp_path / method / "sensitivity_net_margin.png").stat().st_size > 5000
-    saved = pd.read_csv(tmp_path / method / "sensitivity.csv", comment="#")
+    saved = pd.read_csv(tmp_path / method / "sensitivity.csv")
     assert len(saved) == 2 * k
 
 
@@ -216,7 +216,7 @@ def test_cli_optimize_and_sensitivity(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "best plan" in r.output and (out / "best.yaml").is_file()
-    assert len(pd.read_csv(out / "trials.csv", comment="#")) == 3
+    assert len(pd.read_csv(out / "trials.csv")) == 3
     bad = runner.invoke(
         app,
         [
@@ -365,7 +365,7 @@ def test_the_end_message_tells_all_failed_from_none_feasible(tmp_path):
     text = " ".join(r.output.split())
     assert "no trial succeeded: 2 of 2 plan(s) were invalid" in text
     assert "must not exceed every_days" in text and "met the constraints" not in text
-    trials = pd.read_csv(tmp_path / "invalid" / "trials.csv", comment="#")
+    trials = pd.read_csv(tmp_path / "invalid" / "trials.csv")
     assert list(trials["state"]) == ["invalid", "invalid"]
     assert not (tmp_path / "invalid" / "best.yaml").exists()
     # candidates that run but break an impossible constraint: a result, not a failure

@@ -186,7 +186,6 @@ def backtest(
     )
     from lab import __version__
     from lab.results import git_commit
-    from lab.scenario import scenario_hash
 
     meta = {
         "source": orders.report.source,
@@ -197,7 +196,7 @@ def backtest(
         "seeds": seeds,
         "parameter_uncertainty": bool(parameter_uncertainty),
         "fit_problems": problems,
-        "scenario_hashes": {k: scenario_hash(v) for k, v in scen[0].items()},
+        "scenario_hashes": {k: _stable_hash(v) for k, v in scen[0].items()},
         "lab_version": __version__,
         "git_commit": git_commit(),
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -206,6 +205,26 @@ def backtest(
 
 
 # ------------------------------------------------------------------------ pieces
+def _stable_hash(scenario) -> str:
+    """The scenario's hash without the temporary folder its customer file sits in.
+
+    The back-test writes each run's known-customer table to a fresh temporary
+    folder; the file's content is pinned by its sha256, so only the file's name
+    enters the hash and identical back-tests get identical provenance.
+    """
+    import hashlib
+    import json
+
+    from lab.scenario import dump_scenario
+
+    data = dump_scenario(scenario)
+    kc = data.get("acquisition", {}).get("known_customers", {})
+    if isinstance(kc, dict) and kc.get("file"):
+        kc["file"] = Path(kc["file"]).name
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
 def _actual_daily(orders: CleanOrders, cal: Calibration, n_days: int) -> np.ndarray:
     """Repeat transactions per day of the calibration cohort (first purchase days removed)."""
     o = orders.orders
@@ -373,8 +392,8 @@ def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
     Files: ``tracking.csv``/``.parquet`` (unconditional, weekly), ``holdout.csv``/
     ``.parquet`` (conditional), ``errors.csv``, ``parameters.csv``, ``summary.json``,
     ``summary.md`` and ``backtest.png`` (whole-period weekly and cumulative tracking,
-    and the conditional holdout forecast).  Every table
-    carries the provenance stamp.
+    and the conditional holdout forecast).  The provenance stamp is in
+    ``manifest.json`` and in each parquet file's metadata; the CSVs are plain.
     """
     import matplotlib.pyplot as plt
 
@@ -407,6 +426,8 @@ def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
             json.dumps(summary, indent=2, ensure_ascii=False, default=_jsonable), "utf-8"
         )
         (tmp / "summary.md").write_text(_summary_md(bt), "utf-8")
+        manifest = {**stamp, "created_utc": bt.meta["created_utc"]}  # the CSVs' provenance
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
         with styled(lang):
             fig, axes = plt.subplots(1, 3, figsize=(17, 4.2), layout="constrained")
         end = bt.calibration_weeks

@@ -125,6 +125,15 @@ def write_fragment(fragment: dict, fit: FitResult, out: str | Path, source: str)
         "merge into a scenario: put `extends: <your scenario>` above these lines.",
     ]
     text = "".join(f"# {line}\n" for line in lines) + yaml.safe_dump(fragment, sort_keys=False)
-    with atomic_file(out) as tmp:
+    with atomic_file(out, may_replace=_lab_fragment) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(out)
+
+
+def _lab_fragment(path: Path) -> bool:
+    """True when ``path`` is a fragment :func:`write_fragment` wrote (its first line says so)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            return fh.readline().startswith("# sBG churn fit of ")
+    except OSError:
+        return False

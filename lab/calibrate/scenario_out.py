@@ -344,14 +344,25 @@ def write_calibration(
     forecast_days: int = 365,
     force: bool = False,
 ) -> dict:
-    """Write the calibrated scenario, its customer table and its fit report.
+    """Write the calibrated scenario and its data folder as one unit.
 
     Files: ``NAME.yaml`` (header comments say which fields came from the fit, with
-    estimates ± SE, the source, calibration end and rule counts), ``NAME.customers.csv``
-    and the folder ``NAME.fit/`` (fit.md, parameters.csv, histogram.csv, cleaning.csv,
-    fit.json, histogram.png).  Each is written atomically.  The scenario runs from the
-    log's first date through the calibration end and ``forecast_days`` beyond it.
-    The header is stamped with the lab version and git commit.
+    estimates ± SE, the source, calibration end and rule counts) and the folder
+    ``NAME.data-<sha>/`` holding ``customers.csv`` (the known customers; ``<sha>``
+    starts its sha256) and ``fit/`` (fit.md, parameters.csv, histogram.csv,
+    cleaning.csv, fit.json, histogram.png), with the lab's ``manifest.json``.
+
+    The folder is written first (atomically, fsynced), then the YAML replaces the
+    previous one in one rename: that rename is the commit.  Until it, the previous
+    YAML still points at its own, untouched folder; after it, the new YAML points
+    at the complete new one.  A kill or a full disk at any point leaves a loadable
+    scenario.  Only then are the previous ``NAME.data-*`` folders the lab made
+    removed.  An existing ``NAME.yaml`` that ``lab calibrate`` did not write is
+    refused before anything is written.
+
+    The scenario runs from the log's first date through the calibration end and
+    ``forecast_days`` beyond it.  The header is stamped with the lab version and
+    git commit.
 
     A fit with problems (:meth:`Calibration.problems`: not converged, standard errors
     unavailable, a parameter at the search bound, too few repeat buyers) raises
@@ -362,16 +373,20 @@ def write_calibration(
     Returns
     -------
     dict
-        Role -> path written.
+        Role -> path written (``scenario``, ``customers``, ``fit_report``, ``folder``).
 
     Raises
     ------
     UnreliableFit
         The fit has problems and ``force`` is False.
+    lab.io.OutputError
+        ``NAME.yaml`` exists and was not written by ``lab calibrate``, or writing failed.
     """
+    import hashlib
+
     from lab.calibrate.checks import UnreliableFit
     from lab.io import atomic_file, atomic_folder, write_csv
-    from lab.known_customers import write_known_customers
+    from lab.known_customers import known_customers_csv
     from lab.results import git_commit
 
     out_yaml = Path(out_yaml)
@@ -380,15 +395,16 @@ def write_calibration(
     problems = cal.problems()
     if problems and not force:
         raise UnreliableFit(problems)
-    header = _header(cal, problems)
-    cust_path = out_yaml.with_name(f"{stem}.customers.csv")
-    sha = write_known_customers(
-        first_purchase_customers(cal), cust_path, header=f"customers of scenario {stem}"
-    )
     if forecast_days < 0:
         raise ValueError(f"forecast_days must be >= 0, got {forecast_days}")
+    _check_yaml_target(out_yaml)
+    header = _header(cal, problems)
+    csv_text = known_customers_csv(first_purchase_customers(cal))
+    sha = hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
+    data_dir = out_yaml.with_name(f"{stem}.data-{sha[:12]}")
+    cust_rel = f"{data_dir.name}/customers.csv"
     span = int((cal.calibration_end - cal.start_date).days) + 1
-    sc = scenario_dict(cal, cust_path.name, name=name, days=span + int(forecast_days))
+    sc = scenario_dict(cal, cust_rel, name=name, days=span + int(forecast_days))
     sc["acquisition"]["known_customers"]["sha256"] = sha
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump(sc, sort_keys=False, allow_unicode=True)
@@ -400,12 +416,63 @@ def write_calibration(
         "lab_version": __version__,
         "git_commit": git_commit(),
     }
-    fit_dir = out_yaml.with_name(f"{stem}.fit")
-    with atomic_folder(fit_dir) as tmp:
-        _write_fit_report(cal, tmp, stamp, header, write_csv)
-    with atomic_file(out_yaml) as tmp:
+    with atomic_folder(data_dir) as tmp:
+        (tmp / "customers.csv").write_text(csv_text, encoding="utf-8")
+        (tmp / "fit").mkdir()
+        _write_fit_report(cal, tmp / "fit", stamp, header, write_csv)
+        manifest = {**stamp, "calibrated_scenario": out_yaml.name, "customers_sha256": sha}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    with atomic_file(out_yaml, may_replace=_lab_calibrated) as tmp:  # the commit
         tmp.write_text(text, encoding="utf-8")
-    return {"scenario": out_yaml, "customers": cust_path, "fit_report": fit_dir}
+    _remove_stale(out_yaml.parent, stem, keep=data_dir)
+    return {
+        "scenario": out_yaml,
+        "customers": data_dir / "customers.csv",
+        "fit_report": data_dir / "fit",
+        "folder": data_dir,
+    }
+
+
+#: first header line of every scenario ``lab calibrate`` writes
+_CALIBRATED_MARK = "Calibrated by `lab calibrate`"
+
+
+def _lab_calibrated(path: Path) -> bool:
+    """True when ``path`` is a scenario file ``lab calibrate`` wrote (its header says so)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return any(line.startswith(f"# {_CALIBRATED_MARK}") for line in head.splitlines())
+
+
+def _check_yaml_target(out_yaml: Path) -> None:
+    from lab.io import OutputError, check_out_file
+
+    check_out_file(out_yaml)
+    if out_yaml.exists() and not _lab_calibrated(out_yaml):
+        raise OutputError(
+            f"--out {out_yaml}: the file exists and was not written by lab calibrate; "
+            "nothing written. Use another name or move the file."
+        )
+
+
+def _remove_stale(folder: Path, stem: str, keep: Path) -> None:
+    """Remove earlier ``<stem>.data-*`` folders the lab made (the YAML no longer uses them)."""
+    import glob
+    import shutil
+
+    from lab.io import check_out_folder, is_lab_folder
+
+    for old in folder.glob(glob.escape(stem) + ".data-*"):
+        if old == keep or not old.is_dir() or not is_lab_folder(old):
+            continue
+        try:
+            check_out_folder(old)  # only the lab's files in it
+        except ValueError:
+            continue
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, write_csv) -> None:

@@ -1,10 +1,10 @@
 """Write a comparison to a folder: tables, plots and a manifest, atomically and stamped.
 
-Every CSV starts with a ``# key=value ...`` provenance line (read it back with
-``lab.results.load_table`` or ``pandas.read_csv(path, comment="#")``); the parquet
-file carries the same stamp in its schema metadata (``lab:`` keys).  Files are
-written to a temporary folder beside the target, which then replaces the target
-in one rename: an interrupted save leaves the previous outputs, never half files.
+The CSVs are plain (``pandas.read_csv``); the provenance stamp is in
+``manifest.json`` (``lab.results.load_table`` returns it with a CSV) and in the
+parquet file's schema metadata (``lab:`` keys, without the creation time).  Files
+are written through :func:`lab.io.atomic_folder`: an interrupted save leaves the
+previous outputs, never half files, and only a folder the lab made is replaced.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ import pandas as pd
 
 from lab.analysis.headline import HEADLINE_METRICS, headline_metrics
 from lab.experiments.design import DesignError, RunSpec, apply_overrides
-from lab.io import atomic_file, write_parquet
+from lab.io import MADE_BY, atomic_file, default_out, write_parquet
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.results import RunResult
@@ -200,8 +200,7 @@ def open_store(
     same experiment run again lands in the same place and resumes.
     """
     if out is None:
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
-        out = Path("reports") / f"{kind}-{safe}-{design_key({'base': base_hash, **design})}"
+        out = default_out(kind, name, design_key({"base": base_hash, **design}))
     base = {"name": name, "hash": base_hash}
     return RunStore(out, kind, design, base, allow_code_change).check()
 
@@ -246,6 +245,7 @@ class RunStore:
             "git_commit": commit,
         }
         self.manifest = {
+            "made_by": MADE_BY,  # marks the folder as the lab's (lab.io); other writers refuse it
             **self.stamp,
             "lab_versions": [version],
             "git_commits": [commit],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -423,4 +422,6 @@ def collect(
 
 def safe_stem(text: str) -> str:
     """A file-name-safe version of a scenario name (for default output paths)."""
-    return re.sub(r"[^\w.-]+", "_", text).strip("._") or "report"
+    from lab.io import safe_slug
+
+    return safe_slug(text, fallback="report")

@@ -16,11 +16,40 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["OutputError", "check_output", "write_pair", "xlsx_path_for"]
+from lab.io import OutputError, make_parents, output_error, remove_empty
+
+__all__ = [
+    "OutputError",
+    "check_output",
+    "lab_wrote_html",
+    "lab_wrote_xlsx",
+    "write_pair",
+    "xlsx_path_for",
+]
 
 
-class OutputError(ValueError):
-    """The output path cannot be used; the message names the path and why."""
+_GENERATOR = b'<meta name="generator" content="private-traffic-lab'
+
+
+def lab_wrote_html(path: Path) -> bool:
+    """True when the page at ``path`` carries the lab's generator stamp."""
+    try:
+        with Path(path).open("rb") as fh:
+            return _GENERATOR in fh.read(4096)
+    except OSError:
+        return False
+
+
+def lab_wrote_xlsx(path: Path) -> bool:
+    """True when the workbook at ``path`` names the lab as its creator."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            core = z.read("docProps/core.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return b"<dc:creator>private-traffic-lab" in core
 
 
 def xlsx_path_for(html_path: str | Path) -> Path:
@@ -51,9 +80,14 @@ def check_output(html_path: str | Path) -> tuple[Path, Path]:
     if html.suffix.lower() != ".html" or not html.stem:
         raise OutputError(f"--out {html}: the report file name must end in .html")
     xlsx = xlsx_path_for(html)
-    for target in (html, xlsx):
+    for target, lab_wrote in ((html, lab_wrote_html), (xlsx, lab_wrote_xlsx)):
         if target.is_dir():
             raise OutputError(f"--out {html}: {target} is a folder")
+        if target.exists() and not lab_wrote(target):
+            raise OutputError(
+                f"--out {html}: {target} exists and was not written by the lab (no lab "
+                "stamp in it); nothing written. Use another name or move the file."
+            )
     base = _existing_ancestor(html.parent if str(html.parent) else Path("."))
     if not base.is_dir():
         raise OutputError(f"--out {html}: {base} is not a folder")
@@ -66,6 +100,14 @@ def check_output(html_path: str | Path) -> tuple[Path, Path]:
     except OSError as exc:
         raise OutputError(f"--out {html}: folder {base} is not writable ({exc.strerror})") from None
     return html, xlsx
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
@@ -91,6 +133,18 @@ def write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path,
     (Path, Path)
         The HTML and xlsx paths.
     """
+    made = make_parents(Path(html_path)) if not Path(html_path).parent.exists() else []
+    try:
+        return _write_pair(html_text, write_xlsx, html_path)
+    except OSError as exc:
+        remove_empty(made)
+        raise output_error(exc, html_path) from None
+    except BaseException:
+        remove_empty(made)
+        raise
+
+
+def _write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path, Path]:
     html, xlsx = Path(html_path), xlsx_path_for(html_path)
     html.parent.mkdir(parents=True, exist_ok=True)
     mode = 0o666 & ~_umask()
@@ -108,6 +162,7 @@ def write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path,
         write_xlsx(tmp_xlsx)
         for t in tmps:
             t.chmod(mode)  # mkstemp makes 0600; reports should look like any file
+            _fsync(t)
         if xlsx.exists():  # a copy of the previous workbook, to put back if the page fails
             backup = html.parent / f".{xlsx.name}.old-{os.getpid()}"
             try:

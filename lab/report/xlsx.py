@@ -25,6 +25,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from lab.analysis.headline import HEADLINE_METRICS
+from lab.io import neutralise_text
 from lab.report.data import MONTHLY_METRICS, ReportData
 from lab.report.fmt import kind_of
 from lab.report.html import metric_head
@@ -56,7 +57,7 @@ def _clean(value):
     if hasattr(value, "item"):  # numpy scalars
         return _clean(value.item())
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return neutralise_text(ILLEGAL_CHARACTERS_RE.sub("", value))
     return value
 
 
