@@ -35,17 +35,21 @@ class _LabGroup(TyperGroup):
     """Every command's output failures end the same way: one message, exit 2.
 
     :class:`lab.io.OutputError` (a refused or failed ``--out``: a file, a path under
-    a file, a folder the lab did not make, an unwritable or full disk) and any
+    a file, a folder the lab did not make, an unwritable or full disk), a worker of
+    the process pool that died (:class:`lab.experiments.pool.WorkerDied`) and any
     stray file-system ``OSError`` become ``error: <path>: <why>`` on stderr, with
     no traceback; the writers have already left the previous outputs in place.
     """
 
     def invoke(self, ctx: click.Context):
+        from lab.experiments.pool import WorkerDied
         from lab.io import OutputError, output_error
 
         try:
             return super().invoke(ctx)
         except OutputError as exc:
+            _print_error(str(exc))
+        except WorkerDied as exc:  # a replication worker was killed (OOM, signal)
             _print_error(str(exc))
         except OSError as exc:
             if exc.errno not in _OUTPUT_ERRNOS:

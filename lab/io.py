@@ -151,6 +151,29 @@ def is_lab_folder(folder: str | Path) -> bool:
     return m is not None and m.get("made_by") == MADE_BY
 
 
+#: stamp keys every lab manifest has carried, before the ``made_by`` marker too
+_LEGACY_STAMP = ("lab_version", "scenario_hash")
+
+
+def _lab_listing(m: dict | None) -> set[str] | None:
+    """The files a lab manifest lists, or None when the manifest is not the lab's.
+
+    Folders written before the ``made_by`` marker (lab 0.1 run and compare folders)
+    are recognised by their provenance stamp and their ``files`` listing, so an
+    upgrade does not lock users out of their own earlier output folders; as for
+    marked folders, only the files listed there (and ``scenario.json``, which those
+    versions wrote unlisted) may be replaced.
+    """
+    if m is None:
+        return None
+    if m.get("made_by") == MADE_BY:
+        return set(m.get("lab_files") or [])
+    files = m.get("files")
+    if all(k in m for k in _LEGACY_STAMP) and isinstance(files, dict | list):
+        return {str(f) for f in files} | {"scenario.json"}
+    return None
+
+
 def _relative_files(folder: Path) -> list[str]:
     return sorted(
         p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
@@ -177,13 +200,13 @@ def check_out_folder(out: str | Path) -> Path:
         entries = list(out.iterdir())
         if entries:
             m = _manifest(out)
-            if m is None or m.get("made_by") != MADE_BY:
+            listed = _lab_listing(m)
+            if listed is None:
                 raise OutputError(
                     f"--out {out}: the folder is not empty and was not made by the lab "
                     f"(no {MANIFEST} with made_by={MADE_BY}); nothing written, nothing "
                     "deleted. Use a new or empty folder."
                 )
-            listed = set(m.get("lab_files") or [])
             extra = [f for f in _relative_files(out) if f not in listed and f != MANIFEST]
             if extra:
                 shown = ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else "")

@@ -156,6 +156,37 @@ def test_only_a_lab_folder_is_replaced_and_never_with_user_files_inside(tmp_path
     assert res.exit_code == 0 and (tmp_path / "empty" / "daily.parquet").is_file()
 
 
+def legacy_run_folder(folder: Path) -> Path:
+    """A run folder as lab 0.1 wrote it: stamped manifest, a ``files`` dict, no marker."""
+    folder.mkdir()
+    files = {"daily.csv": 5, "daily.parquet": 5}
+    for name in files:
+        (folder / name).write_text("old", encoding="utf-8")
+    (folder / "scenario.json").write_text("{}", encoding="utf-8")
+    stamp = {"scenario_hash": "abc", "seed": "7", "lab_version": "0.1.0", "files": files}
+    (folder / "manifest.json").write_text(json.dumps(stamp), encoding="utf-8")
+    return folder
+
+
+def test_a_folder_from_before_the_marker_is_still_the_labs_to_replace(tmp_path):
+    # an upgrade must not lock a user out of `make demo`'s own earlier reports/baseline
+    old = legacy_run_folder(tmp_path / "old")
+    res = runner.invoke(app, ["run", BASE, *DAYS, "--out", str(old), "-q"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((old / "manifest.json").read_text(encoding="utf-8"))["made_by"] == MADE_BY
+    # ... but a file it does not list is the user's: refused, nothing touched
+    kept = legacy_run_folder(tmp_path / "kept")
+    (kept / "thesis.docx").write_text("draft", encoding="utf-8")
+    before = snapshot(tmp_path / "kept")
+    refused(runner.invoke(app, ["run", BASE, *DAYS, "--out", str(kept), "-q"]), "thesis.docx")
+    assert snapshot(tmp_path / "kept") == before
+    # a manifest without the lab's stamp is not the lab's
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "manifest.json").write_text(json.dumps({"files": []}), encoding="utf-8")
+    refused(runner.invoke(app, ["run", BASE, *DAYS, "--out", str(foreign), "-q"]))
+
+
 def test_run_out_dot_inside_a_project_is_refused(tmp_path, monkeypatch):
     project = user_folder(tmp_path)
     (project / ".git").mkdir()

@@ -332,3 +332,21 @@ def test_a_run_file_damaged_inside_is_one_message_then_redone(scenario, referenc
     again = sweep(scenario, **kw)
     assert again.executed == 1
     pd.testing.assert_frame_equal(again.table, reference)
+
+
+def test_compare_reports_a_dead_worker_as_one_message_and_exit_2(tmp_path, monkeypatch):
+    # the compare command has no handler of its own: the CLI group turns the pool's
+    # WorkerDied into one message; the fake stands in for an out-of-memory kill
+    import lab.experiments
+
+    def dead_pool(*args, **kwargs):
+        raise WorkerDied("a worker process died in the middle of a run")
+
+    monkeypatch.setattr(lab.experiments, "compare", dead_pool)
+    scen = tmp_path / "s.yaml"
+    scen.write_text(yaml.safe_dump(small_discount(100, 10)), encoding="utf-8")
+    out = tmp_path / "cmp"
+    r = runner.invoke(app, ["compare", str(scen), str(scen), "--seeds", "2", "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    assert "a worker process died" in r.output and "Traceback" not in r.output
+    assert not out.exists()
