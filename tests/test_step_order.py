@@ -53,7 +53,7 @@ def _calls_in_order(fn) -> list[str]:
 
 
 def test_customer_loop_runs_the_mechanisms_in_the_listed_order():
-    called = _calls_in_order(behaviour._customer_day)
+    called = _calls_in_order(behaviour.step_customers)
     listed = [m.run.py_func.__name__ for m in behaviour.MECHANISMS]
     positions = [called.index(name) for name in listed]  # each listed one is called
     assert positions == sorted(positions), (listed, called)

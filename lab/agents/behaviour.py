@@ -215,115 +215,95 @@ def poisson_inverse(u, mu):
 
 
 # --------------------------------------------------------------------------- mechanisms
+# A mechanism takes one customer's values and returns the new ones; the loop reads and
+# writes the bundles.  (Numba runs a bundle handed to an inlined function and used in
+# one of its branches 20-50x slower, so bundles stay in the loop and values travel.)
 @njit(cache=True, inline="always")
-def contacts_seen(c, plan, i, kpi):
-    """The brand counts today's contacts and offers for everyone (it cannot tell who left)."""
-    nc = plan.n_contacts[i]
-    if nc > 0:
-        kpi[K.contacts] += nc
-        kpi[K.customers_contacted] += 1.0
-        c.contacts_received[i] += nc
-    depth = plan.offer_depth[i]
-    if depth > 0.0:
-        kpi[K.offered] += 1.0
-    return nc, depth
-
-
-@njit(cache=True, inline="always")
-def decay(c, i, p):
-    """Fatigue and the remembered contact load decay; returns both (unrounded)."""
-    f = c.fatigue[i]
+def decay(f, ld, p):
+    """Fatigue and the remembered contact load decay (one day of exponential decay)."""
     if p.fatigue_on:
         f *= p.fatigue_keep
-    ld = 0.0
     if p.annoy_on:
-        ld = c.contact_load[i] * p.load_keep
+        ld = ld * p.load_keep
     return f, ld
 
 
 @njit(cache=True, inline="always")
-def exposure(c, plan, i, p, depth, f):
+def exposure(f, r, depth, contact_fatigue, p):
     """Offers and contacts raise fatigue; the reference price moves to the price seen.
 
-    Without an offer the reference price recovers towards list price.  Returns the
-    new fatigue and reference price (unrounded, as the purchase step reads them).
+    Without an offer the reference price recovers towards list price.
     """
     if p.fatigue_on:
         if depth > 0.0:
             f += min(p.fatigue_gain_promo_day * depth / 0.2, 1.0) * (1.0 - f)  # deeper tires more
-        cf = plan.contact_fatigue[i]
-        if cf > 0.0:
-            f += min(cf, 1.0) * (1.0 - f)
-        c.fatigue[i] = f
-    r = c.ref_price[i]
+        if contact_fatigue > 0.0:
+            f += min(contact_fatigue, 1.0) * (1.0 - f)
     if p.refprice_on:
         if depth > 0.0:
             r += p.refprice_learn * ((1.0 - depth) - r)
         else:
             r += p.refprice_recover * (1.0 - r)
-        c.ref_price[i] = r
     return f, r
 
 
 @njit(cache=True, inline="always")
-def annoyance(c, plan, i, p, keys, day, nc, ld, kpi):
-    """Today's contacts add to the load; above tolerance a contact may get the brand blocked."""
-    if not p.annoy_on:
-        return
-    ld = ld + plan.contact_load[i]
-    c.contact_load[i] = ld
-    if nc > 0 and not c.blocked[i]:
-        excess = ld * p.load_to_week / c.tolerance[i] - 1.0
+def annoyance(ld, nc, blocked, tolerance, p, keys, day, rk):
+    """Above tolerance, each of today's contacts may get the brand blocked/deleted.
+
+    ``ld`` is the load with today's contacts; returns True if the customer blocks today.
+    """
+    if nc > 0 and not blocked:
+        excess = ld * p.load_to_week / tolerance - 1.0
         if excess > 0.0:
             p_one = min(p.block_hazard * excess, 1.0)
             p_block = 1.0 - (1.0 - p_one) ** nc
-            if u01_scalar(keys.block, day, c.rkey[i]) < p_block:
-                c.blocked[i] = True
-                c.day_blocked[i] = day
-                kpi[K.new_blocks] += 1.0
+            return u01_scalar(keys.block, day, rk) < p_block
+    return False
 
 
 @njit(cache=True, inline="always")
-def habit(c, i, p):
+def habit(n_orders, p):
     """Habit strength 0..1 from the orders placed so far (0 when habit is off)."""
     if p.habit_on:
-        return min(c.n_orders[i], p.habit_orders) / p.habit_orders
+        return min(n_orders, p.habit_orders) / p.habit_orders
     return 0.0
 
 
 @njit(cache=True, inline="always")
-def purchase_rates(c, plan, i, p, depth, f, r, h):
+def purchase_rates(base, deal, contact_lift, blocked, first, trial_open, depth, f, r, p):
     """Today's order rates (full order, trial product), 1/day.
 
-    rate = propensity x strategy multiplier x trust x habit x price effect x contact
-    lift (x blocked factor; x (1 - action cost) before the first order, when a trial
-    product may be taken instead).
+    ``base`` = propensity x strategy multiplier x trust x habit; then the price effect
+    (reference price against today's price), the contact lift (both damped by
+    fatigue), the blocked factor, and before the first order the action cost, when a
+    trial product may be taken instead.
     """
-    lam = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
+    lam = base
     damp = 1.0 - p.fatigue_damping * f if p.fatigue_on else 1.0
     gap = r - (1.0 - depth)
     if gap > 0.0:
-        lam *= 1.0 + p.promo_lift * c.deal_proneness[i] * gap * damp
+        lam *= 1.0 + p.promo_lift * deal * gap * damp
     elif gap < 0.0:
-        lam *= math.exp(p.full_price_penalty * c.deal_proneness[i] * gap)
-    if plan.contact_lift[i] > 0.0:
-        lam *= 1.0 + plan.contact_lift[i] * damp
-    if c.blocked[i]:
+        lam *= math.exp(p.full_price_penalty * deal * gap)
+    if contact_lift > 0.0:
+        lam *= 1.0 + contact_lift * damp
+    if blocked:
         lam *= p.blocked_factor
     lam_trial = 0.0
-    if c.n_orders[i] == 0 and p.first_order_on:
+    if first and p.first_order_on:
         lam *= 1.0 - p.action_cost
-        if p.trial_on and c.n_trials[i] == 0:
+        if p.trial_on and trial_open:
             lam_trial = lam * p.trial_uptake
     return lam, lam_trial
 
 
 @njit(cache=True, inline="always")
-def purchase(c, i, keys, day, lam, lam_trial):
+def purchase(lam, lam_trial, keys, day, rk):
     """Order today with P = 1 - exp(-rate): 0 none, 1 a full order, 2 a trial product."""
     p_full = 1.0 - math.exp(-lam)
     p_trial = (1.0 - math.exp(-lam_trial)) * (1.0 - p_full)
-    u = u01_scalar(keys.purchase, day, c.rkey[i])
+    u = u01_scalar(keys.purchase, day, rk)
     if u < p_full:
         return 1
     if u < p_full + p_trial:
@@ -332,137 +312,141 @@ def purchase(c, i, keys, day, lam, lam_trial):
 
 
 @njit(cache=True, inline="always")
-def book_order(c, i, p, out, nb, day, depth, bought):
-    """Append today's order to the buyers and update orders, recency and trust."""
-    out.buy_slot[nb] = i
-    out.buy_price[nb] = 1.0 - depth if bought == 1 else 1.0
-    out.buy_trial[nb] = bought == 2
-    kpi = out.kpi
-    kpi[K.orders] += 1.0
-    c.last_purchase[i] = day
-    c.has_ordered[i] = True
-    t = c.trust[i]
-    if bought == 1:
-        if c.n_orders[i] == 0:
-            kpi[K.first_orders] += 1.0
-        if depth > 0.0:
-            kpi[K.promo_orders] += 1.0
-        c.n_orders[i] += 1
-    else:
-        kpi[K.trial_orders] += 1.0
-        c.n_trials[i] += 1
+def trust_after_order(t, bought, p):
+    """Trust after an order (a trial product builds extra trust first)."""
+    if bought == 2:
         t += p.trial_trust_gain * (1.0 - t)
-    c.trust[i] = t + p.trust_gain * (1.0 - t)
-    return nb + 1
+    return t + p.trust_gain * (1.0 - t)
 
 
 @njit(cache=True, inline="always")
-def leave(c, i, day, kpi):
-    """The customer drops out for good today (latent: the brand does not see it)."""
-    c.alive[i] = False
-    c.day_dropout[i] = day
-    kpi[K.dropouts] += 1.0
-
-
-@njit(cache=True, inline="always")
-def dropout_after_purchase(c, plan, i, p, keys, day, kpi):
+def dropout_after_purchase(p_drop, mult, n_orders, p, keys, day, rk):
     """After a full order the customer may leave for good (BG/NBD); habit protects."""
     if not p.drop_purchase_on:
-        return
-    no = c.n_orders[i]
-    hd = min(no, p.habit_orders) / p.habit_orders if p.habit_on else 0.0
-    p_dp = c.p_drop_purchase[i] * plan.dropout_mult[i] * (1.0 - p.habit_dropout_reduction * hd)
-    if u01_scalar(keys.dropout_after_purchase, day, c.rkey[i]) < p_dp:
-        leave(c, i, day, kpi)
+        return False
+    hd = min(n_orders, p.habit_orders) / p.habit_orders if p.habit_on else 0.0
+    p_dp = p_drop * mult * (1.0 - p.habit_dropout_reduction * hd)
+    return u01_scalar(keys.dropout_after_purchase, day, rk) < p_dp
 
 
 @njit(cache=True, inline="always")
-def referral(c, i, p, keys, day, out, ns):
-    """A buyer may share with friends (裂变): Poisson friends reached; returns sharers."""
-    if not p.referral_on:
-        return ns
-    rk = c.rkey[i]
-    if u01_scalar(keys.referral_share, day, rk) < c.referral_propensity[i] * p.share_factor:
-        k = _poisson_from_uniform(p.friends_per_share, u01_scalar(keys.referral_friends, day, rk))
-        out.kpi[K.shares] += 1.0
-        if k > 0:
-            out.share_slot[ns] = i
-            out.share_friends[ns] = k
-            out.kpi[K.referred] += k
-            return ns + 1
-    return ns
+def referral(propensity, p, keys, day, rk):
+    """A buyer may share with friends (裂变): -1 no share, else the friends reached."""
+    if p.referral_on and u01_scalar(keys.referral_share, day, rk) < propensity * p.share_factor:
+        return _poisson_from_uniform(
+            p.friends_per_share, u01_scalar(keys.referral_friends, day, rk)
+        )
+    return -1
 
 
 @njit(cache=True, inline="always")
-def daily_dropout(c, plan, i, p, keys, day, h, kpi):
+def daily_dropout(p_drop, mult, h, p, keys, day, rk):
     """Constant daily hazard of leaving for good (habit, as of this morning, protects)."""
-    if c.alive[i] and p.drop_day_on:
-        p_dd = c.p_drop_day[i] * plan.dropout_mult[i] * (1.0 - p.habit_dropout_reduction * h)
-        if u01_scalar(keys.dropout_per_day, day, c.rkey[i]) < p_dd:
-            leave(c, i, day, kpi)
+    if not p.drop_day_on:
+        return False
+    p_dd = p_drop * mult * (1.0 - p.habit_dropout_reduction * h)
+    return u01_scalar(keys.dropout_per_day, day, rk) < p_dd
 
 
 @njit(cache=True, inline="always")
-def lifecycle(c, i, p, day, kpi):
-    """Stage from days since the last order (活跃/沉默/睡眠/流失); stage and block counts."""
-    st = _stage(
-        day - c.last_purchase[i],
-        c.has_ordered[i],
-        p.days_to_silent,
-        p.days_to_sleeping,
-        p.days_to_churned,
+def lifecycle(day, last_purchase, has_ordered, p):
+    """Stage code from days since the last order (活跃/沉默/睡眠/流失; prospect if none)."""
+    return _stage(
+        day - last_purchase, has_ordered, p.days_to_silent, p.days_to_sleeping, p.days_to_churned
     )
-    c.stage[i] = st
-    kpi[K.prospect + st] += 1.0
-    if c.blocked[i]:
-        kpi[K.blocked_total] += 1.0
-
-
-@njit(cache=True, inline="always")
-def record(c, i, kpi):
-    """Sums over customers still in the pool (alive, mean fatigue, mean reference price)."""
-    if c.alive[i]:
-        kpi[K.alive] += 1.0
-        kpi[K.fatigue_sum] += c.fatigue[i]
-        kpi[K.ref_price_sum] += c.ref_price[i]
 
 
 # --------------------------------------------------------------------------- the loop
-@njit(cache=True, inline="always")
-def _customer_day(c, plan, p, keys, day, out, i, nb, ns):
-    """One customer's day: the mechanisms in the order of :data:`MECHANISMS`."""
-    kpi = out.kpi
-    nc, depth = contacts_seen(c, plan, i, kpi)
-    if c.alive[i]:  # gone for good: only the brand's view (stage) moves on
-        f, ld = decay(c, i, p)
-        f, r = exposure(c, plan, i, p, depth, f)
-        annoyance(c, plan, i, p, keys, day, nc, ld, kpi)
-        h = habit(c, i, p)
-        lam, lam_trial = purchase_rates(c, plan, i, p, depth, f, r, h)
-        bought = purchase(c, i, keys, day, lam, lam_trial)
-        if bought > 0:
-            nb = book_order(c, i, p, out, nb, day, depth, bought)
-            if bought == 1:
-                dropout_after_purchase(c, plan, i, p, keys, day, kpi)
-            ns = referral(c, i, p, keys, day, out, ns)
-        daily_dropout(c, plan, i, p, keys, day, h, kpi)
-    lifecycle(c, i, p, day, kpi)
-    record(c, i, kpi)
-    return nb, ns
-
-
 @njit(cache=True)
 def step_customers(n, day, c, plan, p, keys, out):
-    """Advance customers ``0 .. n-1`` by one day (:func:`_customer_day` each).
+    """Advance customers ``0 .. n-1`` by one day: the mechanisms of :data:`MECHANISMS`.
 
-    Writes buyers to ``out.buy_*`` and sharers to ``out.share_*``, fills ``out.kpi``
-    and returns the numbers of buyers and sharers.
+    Reads and writes the bundles ``c`` (customers) and ``plan``; writes buyers to
+    ``out.buy_*`` and sharers to ``out.share_*``, fills ``out.kpi`` (slots ``K``) and
+    returns the numbers of buyers and sharers.
     """
-    out.kpi[:] = 0.0
+    kpi = out.kpi
+    kpi[:] = 0.0
     nb = 0
     ns = 0
     for i in range(n):
-        nb, ns = _customer_day(c, plan, p, keys, day, out, i, nb, ns)
+        # the brand counts contacts and offers for everyone (it cannot tell who left)
+        nc = plan.n_contacts[i]
+        if nc > 0:
+            kpi[K.contacts] += nc
+            kpi[K.customers_contacted] += 1.0
+            c.contacts_received[i] += nc
+        depth = plan.offer_depth[i]
+        if depth > 0.0:
+            kpi[K.offered] += 1.0
+        if c.alive[i]:
+            rk = c.rkey[i]
+            f, ld = decay(c.fatigue[i], c.contact_load[i], p)
+            f, r = exposure(f, c.ref_price[i], depth, plan.contact_fatigue[i], p)
+            if p.fatigue_on:
+                c.fatigue[i] = f
+            if p.refprice_on:
+                c.ref_price[i] = r
+            if p.annoy_on:
+                ld = ld + plan.contact_load[i]
+                c.contact_load[i] = ld
+                if annoyance(ld, nc, c.blocked[i], c.tolerance[i], p, keys, day, rk):
+                    c.blocked[i] = True
+                    c.day_blocked[i] = day
+                    kpi[K.new_blocks] += 1.0
+            no = c.n_orders[i]
+            h = habit(no, p)
+            base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
+            lam, lam_trial = purchase_rates(
+                base, c.deal_proneness[i], plan.contact_lift[i], c.blocked[i],
+                no == 0, c.n_trials[i] == 0, depth, f, r, p,
+            )  # fmt: skip
+            bought = purchase(lam, lam_trial, keys, day, rk)
+            if bought > 0:
+                out.buy_slot[nb] = i
+                out.buy_price[nb] = 1.0 - depth if bought == 1 else 1.0
+                out.buy_trial[nb] = bought == 2
+                nb += 1
+                kpi[K.orders] += 1.0
+                c.last_purchase[i] = day
+                c.has_ordered[i] = True
+                c.trust[i] = trust_after_order(c.trust[i], bought, p)
+                if bought == 1:
+                    kpi[K.first_orders] += no == 0
+                    kpi[K.promo_orders] += depth > 0.0
+                    no += 1
+                    c.n_orders[i] = no
+                    mult = plan.dropout_mult[i]
+                    if dropout_after_purchase(c.p_drop_purchase[i], mult, no, p, keys, day, rk):
+                        c.alive[i] = False
+                        c.day_dropout[i] = day
+                        kpi[K.dropouts] += 1.0
+                else:
+                    kpi[K.trial_orders] += 1.0
+                    c.n_trials[i] += 1
+                friends = referral(c.referral_propensity[i], p, keys, day, rk)
+                if friends >= 0:
+                    kpi[K.shares] += 1.0
+                if friends > 0:
+                    out.share_slot[ns] = i
+                    out.share_friends[ns] = friends
+                    ns += 1
+                    kpi[K.referred] += friends
+            if c.alive[i] and daily_dropout(
+                c.p_drop_day[i], plan.dropout_mult[i], h, p, keys, day, rk
+            ):
+                c.alive[i] = False
+                c.day_dropout[i] = day
+                kpi[K.dropouts] += 1.0
+        st = lifecycle(day, c.last_purchase[i], c.has_ordered[i], p)
+        c.stage[i] = st
+        kpi[K.prospect + st] += 1.0
+        if c.blocked[i]:
+            kpi[K.blocked_total] += 1.0
+        if c.alive[i]:
+            kpi[K.alive] += 1.0
+            kpi[K.fatigue_sum] += c.fatigue[i]
+            kpi[K.ref_price_sum] += c.ref_price[i]
     return nb, ns
 
 
@@ -479,7 +463,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("decay", "fatigue and remembered contact load decay", decay),
     Mechanism("exposure", "offers and contacts raise fatigue and move the reference price", exposure),
     Mechanism("annoyance", "contacts above tolerance may lead to a block/delete", annoyance),
-    Mechanism("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial", purchase_rates),
+    Mechanism("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial", purchase),
     Mechanism("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)", dropout_after_purchase),
     Mechanism("daily dropout", "constant hazard of leaving for good", daily_dropout),
     Mechanism("lifecycle", "stage from days since the last order: active, silent, sleeping, churned", lifecycle),
