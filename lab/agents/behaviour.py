@@ -1,30 +1,43 @@
 """How customers respond each day: named mechanisms run by one fused numba loop.
 
 Each mechanism is a small ``@njit(inline="always")`` function named like its step
-(:data:`MECHANISMS`); :func:`step_customers` runs them in that order for every
-customer.  ``lab explain`` prints the whole day, these mechanisms included, each with
-the file and line of the code that runs it; a test ties the loop to the list.
+(:data:`MECHANISMS`: decay, exposure, annoyance, purchase, dropout after purchase and
+referral, daily dropout, lifecycle).  ``lab explain`` prints the whole day, these
+mechanisms included, each with the file and line of its code; a test ties the order
+of the calls in :func:`step_customers` to the list.
 
-Data travel as named bundles, so a mechanism reads ``c.fatigue[i]``, ``plan.offer_depth[i]``,
-``p.fatigue_keep`` and writes ``kpi[K.orders]``:
+Data travel as named bundles built from the specs, so nothing is addressed by position:
 
 * ``c`` (:class:`Customers`): every customer state array of
-  :data:`lab.population.STATE_SPEC`, by name;
+  :data:`lab.population.STATE_SPEC`, by name (``c.fatigue``);
 * ``plan`` (:class:`Plan`): today's plan arrays of :class:`lab.plan.DayPlan`;
-* ``p`` (:class:`KernelParams`): the parameters, by name;
-* ``keys`` (:class:`StreamKeys`): the random stream keys, by name;
+* ``p`` (:class:`KernelParams`): the parameters, by name (``p.fatigue_keep``);
+* ``keys`` (:class:`StreamKeys`): the random stream keys, by name (``keys.purchase``);
 * ``out`` (:class:`DayOut`): today's buyers, sharers and the KPI vector, whose slots
-  are named by ``K`` (generated from the kernel rows of :data:`lab.kpis.KPI_TABLE`).
+  are named by ``K`` (``kpi[K.orders]``), generated from the kernel rows of the KPI
+  table :data:`lab.kpis.KPI_TABLE`.
+
+The loop reads a customer's values from the bundles, hands them to the mechanisms
+and writes the results back.  Mechanisms take values, not bundles: numba runs a
+bundle passed into an inlined function and used inside one of its branches 20-50x
+slower (the bundle is copied with its reference counts), while the same access in
+the loop itself costs nothing.
 
 All randomness is :func:`lab.rng.u01_scalar` on (stream, day, customer key), so the
 loop is order-free: the result does not depend on how customers are laid out or
 split across threads.
 
-Adding a mechanism: a customer state is one line in ``STATE_SPEC``; a parameter one
-field in :class:`KernelParams` (and its value in ``PoolModel._kernel_params``); a
-random stream one name in :data:`KERNEL_STREAMS` (and in ``lab.rng.STREAMS``); a
-mechanism one function here, one call in :func:`_customer_day` and one row in
-:data:`MECHANISMS`.
+How to add to the kernel (the golden-run test, ``tests/test_golden.py``, shows what
+moved):
+
+* a customer state: one line in ``STATE_SPEC`` (``lab/population.py``); it is then
+  ``c.<name>`` here, and a column of ``RunResult.customers`` if listed there;
+* a parameter: one field in :class:`KernelParams` and its value from the scenario in
+  ``PoolModel._kernel_params`` (``lab/model.py``);
+* a random stream: its name in :data:`KERNEL_STREAMS` and in ``lab.rng.STREAMS``;
+* a KPI the kernel counts: one row (``source="kernel"``) in ``lab/kpis.py``;
+* a mechanism: one function here, its call in :func:`step_customers`, one row in
+  :data:`MECHANISMS` (the test checks the order).
 """
 
 from __future__ import annotations
