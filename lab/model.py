@@ -36,6 +36,7 @@ from lab.agents.behaviour import (
     KERNEL_KPIS,
     MECHANISMS,
     K,
+    KernelParams,
     customers_bundle,
     make_params,
     new_day_out,
@@ -58,6 +59,7 @@ __all__ = [
     "PoolModel",
     "PoolTooLarge",
     "Step",
+    "code_location",
     "day_steps",
 ]
 
@@ -165,7 +167,8 @@ class PoolModel(mesa.Model):
         guess += self.days * 20
         return max(1024, int(guess * 1.2))
 
-    def _kernel_params(self):
+    def _kernel_params(self) -> KernelParams:
+        """The kernel's parameters from the scenario, by name."""
         s = self.scenario
         ann, fat, ref, hab, fo, pur = (
             s.annoyance,
