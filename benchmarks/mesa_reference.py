@@ -2,12 +2,7 @@
 
 One ``mesa.Agent`` per customer holds its traits and states as attributes, and its
 ``step()`` runs the day's mechanics in plain Python, in the order of the lab's fused
-kernel (:mod:`lab.agents.behaviour`):
-
-1. decay of fatigue and contact load; 2. exposure to today's offer and contacts
-(fatigue, reference price); 3. annoyance and blocks; 4. purchase, with the first-order
-barriers and the trial product; 5. dropout after a purchase and referral sharing;
-6. daily dropout hazard; 7. lifecycle stage.
+kernel (``lab.agents.behaviour.MECHANISMS``; ``lab explain`` prints them).
 
 The model adds each day's customers (stock import, paid, staff invites), works out
 the strategies' offers and messages (discount cadence, contact plan), lets every

@@ -6,7 +6,7 @@ the schema itself, so the documentation is never out of date.
 
 from __future__ import annotations
 
-from lab.model import STEP_ORDER
+from lab.model import STEP_ORDER, code_location
 from lab.params import iter_parameters
 from lab.scenario import Scenario
 from lab.strategies import CONFIG_BY_TYPE, RUNTIME_BY_TYPE, Strategy
@@ -15,26 +15,40 @@ __all__ = ["parameter_rows", "scenario_reference", "step_order_lines", "strategi
 
 
 def step_order_lines(scenario: Scenario | None = None) -> list[str]:
-    """The documented order of one simulated day, with the strategies in effect."""
+    """The day as ``lab explain`` prints it: each step with the ``file:line`` that runs it.
+
+    The steps are :data:`lab.model.STEP_ORDER`; the customers' step is shown as its
+    mechanisms (:data:`lab.agents.behaviour.MECHANISMS`), numbered on.  With a
+    scenario, the strategies in effect are listed under the steps they act in.
+    """
     lines = []
-    for i, (name, what) in enumerate(STEP_ORDER, 1):
-        lines.append(f"{i:2d}. {name}: {what}")
-        if name == "groups" and scenario is not None:
-            for cfg in scenario.strategies:
-                runtime = RUNTIME_BY_TYPE[cfg.type]
-                if cfg.enabled and runtime.prepare is not Strategy.prepare:
-                    what_first = (
-                        (runtime.prepare.__doc__ or runtime.summary).strip().splitlines()[0]
-                    )
-                    lines.append(f"      - {cfg.label or cfg.type} [{cfg.type}]: {what_first}")
-        if name == "strategies act" and scenario is not None:
-            for j, cfg in enumerate(scenario.strategies):
-                state = "" if cfg.enabled else " (disabled)"
-                label = cfg.label or cfg.type
-                lines.append(
-                    f"      - {label} [{cfg.type}]{state}: {RUNTIME_BY_TYPE[cfg.type].summary}"
-                )
-                del j
+    i = 0
+    for step in STEP_ORDER:
+        if step.mechanisms:
+            lines.append(f"    {step.name} ({step.what}) [{step.where()}]:")
+            for m in step.mechanisms:
+                i += 1
+                lines.append(f"{i:2d}. {m.name}: {m.what} [{code_location(m.run)}]")
+            continue
+        i += 1
+        lines.append(f"{i:2d}. {step.name}: {step.what} [{step.where()}]")
+        if scenario is not None:
+            lines += _strategy_lines(step.name, scenario)
+    return lines
+
+
+def _strategy_lines(step_name: str, scenario: Scenario) -> list[str]:
+    """The scenario's strategies that act in a step (groups prepare, all strategies act)."""
+    lines = []
+    for cfg in scenario.strategies:
+        runtime = RUNTIME_BY_TYPE[cfg.type]
+        label = cfg.label or cfg.type
+        if step_name == "groups" and cfg.enabled and runtime.prepare is not Strategy.prepare:
+            what_first = (runtime.prepare.__doc__ or runtime.summary).strip().splitlines()[0]
+            lines.append(f"      - {label} [{cfg.type}]: {what_first}")
+        if step_name == "strategies act":
+            state = "" if cfg.enabled else " (disabled)"
+            lines.append(f"      - {label} [{cfg.type}]{state}: {runtime.summary}")
     return lines
 
 

@@ -8,42 +8,18 @@ KPI columns added later still get a readable label), and ``cost_<kind>`` /
 
 from __future__ import annotations
 
+from lab.kpis import KPI_TABLE
+
 __all__ = ["LABELS", "LANGS", "check_lang", "label"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 
 #: key -> (English, 中文)
 LABELS: dict[str, tuple[str, str]] = {
-    # daily KPIs and headline metrics
-    "customers": ("customers in pool", "私域用户数"),
-    "prospect": ("prospects (added, no order)", "加了未下单"),
-    "active": ("active", "活跃期"),
+    # daily KPIs: from the KPI table (lab.kpis); headline metrics
+    **{k.name: (k.en, k.zh) for k in KPI_TABLE if "{" not in k.name},
     "active_end": ("active at end", "期末活跃用户"),
-    "silent": ("silent", "沉默期"),
-    "sleeping": ("sleeping", "睡眠期"),
-    "churned": ("churned", "流失期"),
-    "alive": ("not dropped out", "未永久流失"),
-    "orders": ("orders", "订单数"),
-    "first_orders": ("first orders", "首单"),
-    "trial_orders": ("trial-product orders", "体验品订单"),
-    "promo_orders": ("orders on promotion", "促销订单"),
-    "gmv": ("GMV", "成交总额 (GMV)"),
-    "list_value": ("list value", "标价总额"),
-    "discount_cost": ("discount cost", "折扣成本"),
-    "gross_margin": ("gross margin", "毛利"),
-    "net_margin": ("net margin", "净利"),
-    "cogs": ("cost of goods", "商品成本"),
-    "new_blocks": ("new blocks", "新增拉黑/删除"),
-    "blocked_total": ("blocked (total)", "累计拉黑/删除"),
     "blocked": ("blocked", "拉黑/删除"),
-    "dropouts": ("dropouts", "永久流失"),
-    "referred": ("joined by referral", "裂变新增"),
-    "shares": ("shares", "分享次数"),
-    "mean_fatigue": ("mean promo fatigue", "平均促销疲劳"),
-    "mean_ref_price": ("mean reference price", "平均参考价格"),
-    "contacts": ("contacts", "触达次数"),
-    "customers_contacted": ("customers contacted", "触达用户数"),
-    "offered": ("customers offered a discount", "获得折扣的用户数"),
     "conversion_rate": ("conversion rate", "转化率"),
     "repurchase_rate": ("repurchase rate", "复购率"),
     "reach_3rd_order": ("share reaching a 3rd order", "三次购买占比"),
@@ -74,13 +50,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "organic": ("organic (found the brand on their own)", "自然流量"),
     "seed": ("seed customers (KOC)", "种子用户 (KOC)"),
     # finite market and social graph
-    "market_remaining": ("market not yet reached", "剩余市场"),
-    "market_reached_share": ("share of the market reached", "市场渗透率"),
-    "invitations": ("invitations sent", "邀请次数"),
-    "invitations_accepted": ("invitations accepted", "接受邀请"),
-    "word_of_mouth_talks": ("word-of-mouth talks", "口碑传播次数"),
-    "word_of_mouth_joins": ("joined by word of mouth", "口碑新增"),
-    "paid_cac_multiplier": ("paid CAC multiplier (scarcity)", "公域获客成本倍数 (稀缺)"),
     "bass_curve": ("Bass model", "Bass 扩散模型"),
     "simulated": ("simulated", "模拟"),
     "reached_by_referral": ("of which by referral", "其中来自裂变"),

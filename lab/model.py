@@ -11,13 +11,20 @@ Why each framework is here:
   broadcasts) are SimPy processes, and each day the model advances the SimPy clock
   to today so every event due today has fired before customers act.
 
-One tick is one day.  :data:`STEP_ORDER` is the documented order of a day.
+One tick is one day.  :data:`STEP_ORDER` is the day: a tuple of steps, each bound to
+the method that runs it, which :meth:`PoolModel.step` runs in order (``lab explain``
+prints it with each step's file and line).  The customers' own step expands into the
+named mechanisms of :data:`lab.agents.behaviour.MECHANISMS`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
 
 import mesa
 import numpy as np
@@ -25,7 +32,19 @@ import simpy
 from scipy.special import gammaincinv
 
 from lab.agents.acquisition import Acquirer, ReferralTerms
-from lab.agents.behaviour import KERNEL_STREAMS, KPI, PARAMS, pack_params, step_customers
+from lab.agents.behaviour import (
+    KERNEL_KPIS,
+    MECHANISMS,
+    K,
+    KernelParams,
+    customers_bundle,
+    make_params,
+    new_day_out,
+    plan_bundle,
+    step_customers,
+    stream_keys,
+)
+from lab.kpis import KPI_TABLE, kpi_rows
 from lab.market import MarketState
 from lab.plan import DayPlan
 from lab.population import CHANNELS, STAGES, Population
@@ -33,40 +52,19 @@ from lab.rng import RandomStreams
 from lab.scenario import Scenario
 from lab.strategies import RUNTIME_BY_TYPE
 
-__all__ = ["COST_KINDS", "MARKET_KPIS", "STEP_ORDER", "PoolModel", "PoolTooLarge"]
-
-_SHARE_FACTOR = PARAMS.index("share_factor")
-_REFERRAL_ON = PARAMS.index("referral_on")
-
-STEP_ORDER: tuple[tuple[str, str], ...] = (
-    ("calendar", "advance the SimPy calendar to today: promotions and big sales due today start or end"),
-    ("acquisition", "seed customers (KOC), stock import, paid acquisition, staff invites and organic joins add customers (traits drawn, welcome message); with a market, from the part not yet won"),
-    ("groups", "community groups (mesa Agents) take in newcomers and update health from yesterday's messages; quiet (dead) groups stop delivering group contacts"),
-    ("strategies act", "each enabled strategy writes today's offers and contacts into the day plan (caps, blocks enforced)"),
-    ("decay", "fatigue and remembered contact load decay"),
-    ("exposure", "offers and contacts raise fatigue and move the reference price"),
-    ("annoyance", "contacts above tolerance may lead to a block/delete"),
-    ("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial"),
-    ("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)"),
-    ("daily dropout", "constant hazard of leaving for good"),
-    ("lifecycle", "stage from days since the last order: active, silent, sleeping, churned"),
-    ("orders", "order values drawn (gamma-gamma), discounts and margin booked, order log appended"),
-    ("strategies after orders", "strategies react to today's orders (membership upsell, stored value, tasks)"),
-    ("referral joins", "friends of today's sharers join the pool (with a market: invitations along the social graph, then word of mouth); rewards booked"),
-    ("known customers join", "customers of a known-customer table join on their day, with that day's first order booked or their history"),
-    ("record", "daily KPIs collected (mesa DataCollector)"),
-)  # fmt: skip
+__all__ = [
+    "COST_KINDS",
+    "MARKET_KPIS",
+    "STEP_ORDER",
+    "PoolModel",
+    "PoolTooLarge",
+    "Step",
+    "code_location",
+    "day_steps",
+]
 
 #: daily KPIs of a run with a finite market (``market.size``), after the core ones
-MARKET_KPIS: tuple[str, ...] = (
-    "market_remaining",
-    "market_reached_share",
-    "invitations",
-    "invitations_accepted",
-    "word_of_mouth_talks",
-    "word_of_mouth_joins",
-    "paid_cac_multiplier",
-)
+MARKET_KPIS: tuple[str, ...] = tuple(k.name for k in kpi_rows("market"))
 
 #: cost lines every run books (strategies may add their own)
 COST_KINDS: tuple[str, ...] = (
@@ -134,9 +132,11 @@ class PoolModel(mesa.Model):
             [scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
         )
         self._params = self._kernel_params()
-        self._keys = np.array([self.streams.key(s) for s in KERNEL_STREAMS], dtype=np.uint64)
-        self._kpi = np.zeros(len(KPI), dtype=np.float64)
-        self._buffers_for(self.pop.capacity)
+        self._keys = stream_keys(self.streams.key)
+        self._out = new_day_out(self.pop.capacity)
+        self._bought = (0, 0)  # buyers and sharers of today's customer step
+        self._day_orders: dict[str, np.ndarray] | None = None
+        self._referred = 0
         self._orders: list[dict[str, np.ndarray]] = []
         self.today: dict[str, float] = defaultdict(float)
         self.datacollector = mesa.DataCollector(
@@ -167,15 +167,8 @@ class PoolModel(mesa.Model):
         guess += self.days * 20
         return max(1024, int(guess * 1.2))
 
-    def _buffers_for(self, capacity: int) -> None:
-        self._buy_slot = np.zeros(capacity, dtype=np.int32)
-        self._buy_price = np.zeros(capacity, dtype=np.float32)
-        self._buy_trial = np.zeros(capacity, dtype=np.bool_)
-        self._share_slot = np.zeros(capacity, dtype=np.int32)
-        self._share_friends = np.zeros(capacity, dtype=np.int32)
-        self._buffer_capacity = capacity
-
-    def _kernel_params(self) -> np.ndarray:
+    def _kernel_params(self) -> KernelParams:
+        """The kernel's parameters from the scenario, by name."""
         s = self.scenario
         ann, fat, ref, hab, fo, pur = (
             s.annoyance,
@@ -188,7 +181,7 @@ class PoolModel(mesa.Model):
         load_keep = 0.5 ** (1.0 / ann.load_halflife_days)
         rf = s.acquisition.referral
         share_factor = ReferralTerms.from_scenario(rf).share_factor
-        return pack_params(
+        return make_params(
             {
                 "fatigue_on": fat.enabled,
                 "fatigue_keep": 1.0 - fat.decay_per_day,
@@ -280,57 +273,54 @@ class PoolModel(mesa.Model):
 
     def kpi_names(self) -> list[str]:
         """Columns of the daily KPI table, in order."""
-        names = ["customers", *[f"new_{c}" for c in CHANNELS], *KPI]
-        names.remove("fatigue_sum")
-        names.remove("ref_price_sum")
-        names += ["mean_fatigue", "mean_ref_price", "gmv", "list_value", "discount_cost", "cogs"]
-        names += ["gross_margin", *[f"revenue_{k}" for k in self.revenue_kinds]]
-        names += [*[f"cost_{k}" for k in self.cost_kinds], "net_margin"]
-        names += [f"contacts_{tp}" for tp in self.plan.touchpoints] + self.extra_kpis
+        families = {
+            "new_{channel}": [f"new_{c}" for c in CHANNELS],
+            "revenue_{kind}": [f"revenue_{k}" for k in self.revenue_kinds],
+            "cost_{kind}": [f"cost_{k}" for k in self.cost_kinds],
+            "contacts_{touchpoint}": [f"contacts_{tp}" for tp in self.plan.touchpoints],
+        }
+        names: list[str] = []
+        for row in KPI_TABLE:
+            if row.source == "market":
+                continue
+            names += families.get(row.name, [row.name])
+            if row.name == "contacts_{touchpoint}":
+                names += self.extra_kpis
         if self.market is not None:
             names += list(MARKET_KPIS)
         return names
 
     # ---------------------------------------------------------------- the day
     def step(self) -> None:
-        """Advance the pool by one day, in the order of :data:`STEP_ORDER`."""
+        """Advance the pool by one day: the steps of :data:`STEP_ORDER`, in order."""
         day = self.day
-        self.today = defaultdict(float)
-        self.env.run(until=day + 0.5)
-        self.acquirer.acquire(day)
-        pop = self.pop
-        if pop.capacity > self._buffer_capacity:
-            self._buffers_for(pop.capacity)
-        self.plan.reset(pop)
-        self.referral_terms = self.standing_referral_terms
-        for strategy in self.strategies:
-            strategy.prepare(day, self.plan)
-        for strategy in self.strategies:
-            strategy.act(day, self.plan)
-        self._book_contacts()
-        self._params[_SHARE_FACTOR] = self.referral_terms.share_factor
-        self._params[_REFERRAL_ON] = float(self.referral_terms.enabled)
-        nb, ns = self._respond(day)
-        orders = self._book_orders(day, nb)
-        if orders is not None:
-            for strategy in self.strategies:
-                strategy.after_orders(day, orders)
-        referred = self.acquirer.add_referrals(
-            day, self._share_slot[:ns].copy(), self._share_friends[:ns].copy()
-        )
-        self._join_known(day)
-        self._record(referred)
-        if self.pop.n > self.scenario.max_customers:
-            raise PoolTooLarge(
-                f"day {day}: the pool reached {self.pop.n:,} customers, above max_customers = "
-                f"{self.scenario.max_customers:,} (referrals growing without bound? check the "
-                "K-factor: acquisition.referral.friends_per_share x sharing); raise max_customers "
-                "if this size is intended"
-            )
-        self.datacollector.collect(self)
+        for step in STEP_ORDER:
+            getattr(self, step.run.__name__)(day)
         self.day += 1
         if self.day >= self.days:
             self.running = False
+
+    def _calendar(self, day: int) -> None:
+        """Open today's ledger and fire every SimPy event due today."""
+        self.today = defaultdict(float)
+        self.env.run(until=day + 0.5)
+
+    def _acquire(self, day: int) -> None:
+        """New customers of today's start-of-day channels join the pool."""
+        self.acquirer.acquire(day)
+
+    def _prepare_strategies(self, day: int) -> None:
+        """Clear today's plan (sized to the pool) and let strategies prepare (groups)."""
+        self.plan.reset(self.pop)
+        self.referral_terms = self.standing_referral_terms
+        for strategy in self.strategies:
+            strategy.prepare(day, self.plan)
+
+    def _strategies_act(self, day: int) -> None:
+        """Strategies write today's offers and contacts into the plan; contacts are costed."""
+        for strategy in self.strategies:
+            strategy.act(day, self.plan)
+        self._book_contacts()
 
     def _book_contacts(self) -> None:
         """Cost of today's delivered contacts, by touchpoint (one place for every strategy)."""
@@ -341,20 +331,53 @@ class PoolModel(mesa.Model):
             cost += count * price[tp]
         self.book("contacts", cost)
 
-    def _respond(self, day: int) -> tuple[int, int]:
-        p, plan, n = self.pop, self.plan, self.pop.n
-        return step_customers(
-            n, day, self._keys, self._params,
-            p.rkey, p.propensity, p.p_drop_purchase, p.p_drop_day, p.deal_proneness,
-            p.tolerance, p.referral_propensity, p.trust, p.fatigue, p.ref_price,
-            p.contact_load, p.n_orders, p.n_trials, p.last_purchase, p.has_ordered,
-            p.stage, p.alive, p.day_dropout, p.blocked, p.day_blocked, p.contacts_received,
-            plan.purchase_mult, plan.dropout_mult,
-            plan.offer_depth, plan.contact_lift, plan.contact_fatigue, plan.contact_load,
-            plan.n_contacts,
-            self._buy_slot, self._buy_price, self._buy_trial, self._share_slot,
-            self._share_friends, self._kpi,
-        )  # fmt: skip
+    def _customers_respond(self, day: int) -> None:
+        """Every customer lives the day: the kernel's mechanisms, in their order."""
+        pop = self.pop
+        if pop.capacity > self._out.buy_slot.size:
+            self._out = new_day_out(pop.capacity)
+        terms = self.referral_terms  # a strategy may have changed today's terms
+        self._params = self._params._replace(
+            share_factor=float(terms.share_factor), referral_on=bool(terms.enabled)
+        )
+        self._bought = step_customers(
+            pop.n,
+            day,
+            customers_bundle(pop),
+            plan_bundle(self.plan),
+            self._params,
+            self._keys,
+            self._out,
+        )
+
+    def _orders_booked(self, day: int) -> None:
+        """Order values drawn, money booked and today's orders appended to the log."""
+        self._day_orders = self._book_orders(day, self._bought[0])
+
+    def _strategies_after_orders(self, day: int) -> None:
+        """Strategies react to today's orders (membership upsell, stored value, tasks)."""
+        if self._day_orders is not None:
+            for strategy in self.strategies:
+                strategy.after_orders(day, self._day_orders)
+
+    def _referral_joins(self, day: int) -> None:
+        """Friends reached by today's sharers join the pool (rewards booked)."""
+        ns, out = self._bought[1], self._out
+        self._referred = self.acquirer.add_referrals(
+            day, out.share_slot[:ns].copy(), out.share_friends[:ns].copy()
+        )
+
+    def _record_day(self, day: int) -> None:
+        """Today's KPIs collected; a pool grown past ``max_customers`` stops the run."""
+        self._record(self._referred)
+        if self.pop.n > self.scenario.max_customers:
+            raise PoolTooLarge(
+                f"day {day}: the pool reached {self.pop.n:,} customers, above max_customers = "
+                f"{self.scenario.max_customers:,} (referrals growing without bound? check the "
+                "K-factor: acquisition.referral.friends_per_share x sharing); raise max_customers "
+                "if this size is intended"
+            )
+        self.datacollector.collect(self)
 
     def _join_known(self, day: int) -> None:
         """Known customers joining today; their first order booked at list price if asked."""
@@ -376,11 +399,12 @@ class PoolModel(mesa.Model):
     def _book_orders(self, day: int, nb: int) -> dict[str, np.ndarray] | None:
         if nb == 0:
             return None
+        out = self._out
         return self._book_rows(
             day,
-            self._buy_slot[:nb].copy(),
-            self._buy_price[:nb].astype(np.float64),
-            self._buy_trial[:nb].copy(),
+            out.buy_slot[:nb].copy(),
+            out.buy_price[:nb].astype(np.float64),
+            out.buy_trial[:nb].copy(),
         )
 
     def _book_rows(
@@ -443,14 +467,14 @@ class PoolModel(mesa.Model):
         )
 
     def _record(self, referred: int) -> None:
-        t, k = self.today, self._kpi
-        for name, value in zip(KPI, k, strict=True):
+        t, k = self.today, self._out.kpi
+        for name, value in zip(KERNEL_KPIS, k, strict=True):
             t[name] += float(value)
         t["prospect"] += referred  # today's invitees joined after the response step
         t["alive"] += referred
-        alive = max(k[KPI.index("alive")], 1.0)
-        t["mean_fatigue"] = k[KPI.index("fatigue_sum")] / alive
-        t["mean_ref_price"] = k[KPI.index("ref_price_sum")] / alive
+        alive = max(k[K.alive], 1.0)
+        t["mean_fatigue"] = k[K.fatigue_sum] / alive
+        t["mean_ref_price"] = k[K.ref_price_sum] / alive
         t["customers"] = float(self.pop.n)
         m = self.market
         if m is not None:  # the kernel counted friends reached; only those who joined count
@@ -499,3 +523,57 @@ def _reporter(name: str):
 
     report.__name__ = f"report_{name}"
     return report
+
+
+class Step(NamedTuple):
+    """One step of the day, bound to the function that runs it.
+
+    ``run`` is a :class:`PoolModel` method (called by name, so a subclass may
+    override it) or, for the steps inside the customer kernel, its numba mechanism.
+    """
+
+    name: str
+    what: str
+    run: Callable
+    mechanisms: tuple = ()
+
+    def where(self) -> str:
+        """``file:line`` of the code that runs the step."""
+        return code_location(self.run)
+
+
+def code_location(fn: Callable) -> str:
+    """``file:line`` of a function (a numba function's Python source), from the repo root."""
+    fn = getattr(fn, "py_func", fn)
+    root = Path(__file__).resolve().parents[1]
+    file = Path(inspect.getsourcefile(fn)).resolve()
+    rel = file.relative_to(root) if file.is_relative_to(root) else file
+    lines, first = inspect.getsourcelines(fn)
+    skip = next(k for k, ln in enumerate(lines) if ln.lstrip().startswith("def "))  # decorators
+    return f"{rel.as_posix()}:{first + skip}"
+
+
+#: the day, in order: :meth:`PoolModel.step` runs these steps one after the other
+STEP_ORDER: tuple[Step, ...] = (
+    Step("calendar", "advance the SimPy calendar to today: promotions and big sales due today start or end", PoolModel._calendar),
+    Step("acquisition", "seed customers (KOC), stock import, paid acquisition, staff invites and organic joins add customers (traits drawn, welcome message); with a market, from the part not yet won", PoolModel._acquire),
+    Step("groups", "community groups (mesa Agents) take in newcomers and update health from yesterday's messages; quiet (dead) groups stop delivering group contacts", PoolModel._prepare_strategies),
+    Step("strategies act", "each enabled strategy writes today's offers and contacts into the day plan (caps, blocks enforced)", PoolModel._strategies_act),
+    Step("customers respond", "one fused loop over customers runs the mechanisms below for each", PoolModel._customers_respond, MECHANISMS),
+    Step("orders", "order values drawn (gamma-gamma), discounts and margin booked, order log appended", PoolModel._orders_booked),
+    Step("strategies after orders", "strategies react to today's orders (membership upsell, stored value, tasks)", PoolModel._strategies_after_orders),
+    Step("referral joins", "friends of today's sharers join the pool (with a market: invitations along the social graph, then word of mouth); rewards booked", PoolModel._referral_joins),
+    Step("known customers join", "customers of a known-customer table join on their day, with that day's first order booked or their history", PoolModel._join_known),
+    Step("record", "daily KPIs collected (mesa DataCollector)", PoolModel._record_day),
+)  # fmt: skip
+
+
+def day_steps() -> tuple[Step, ...]:
+    """The day flattened: model steps, with the customer step replaced by its mechanisms."""
+    flat: list[Step] = []
+    for step in STEP_ORDER:
+        if step.mechanisms:
+            flat += [Step(m.name, m.what, m.run) for m in step.mechanisms]
+        else:
+            flat.append(step)
+    return tuple(flat)

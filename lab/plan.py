@@ -60,7 +60,7 @@ class DayPlan:
         Content effects, touchpoint weights and platform caps.
     """
 
-    _ARRAYS: ClassVar[dict[str, type]] = {
+    ARRAYS: ClassVar[dict[str, type]] = {
         "offer_depth": np.float32,  # best discount offered today, share of list price
         "contact_lift": np.float32,  # summed purchase lift of today's contacts
         "contact_fatigue": np.float32,  # summed fatigue gain of today's contacts
@@ -83,7 +83,7 @@ class DayPlan:
 
     def _alloc(self, capacity: int) -> None:
         self.capacity = capacity
-        for name, dtype in self._ARRAYS.items():
+        for name, dtype in self.ARRAYS.items():
             setattr(self, name, np.zeros(capacity, dtype=dtype))
         self.sent = {tp: np.zeros(capacity, dtype=np.uint8) for tp in self.touchpoints}
 
@@ -94,7 +94,7 @@ class DayPlan:
             self._alloc(max(n, int(self.capacity * 1.5)))
         self.n = n
         self._blocked = pop.blocked[:n]
-        for name in self._ARRAYS:
+        for name in self.ARRAYS:
             getattr(self, name)[:n] = 1 if name in self._ONES else 0
         self.pop = pop
         for arr in self.sent.values():

@@ -23,6 +23,7 @@ import pandas as pd
 
 from lab import __version__
 from lab.io import atomic_folder, write_csv, write_parquet
+from lab.kpis import integer_kpis
 from lab.population import CHANNELS, STAGES
 from lab.scenario import Scenario, dump_scenario, scenario_hash
 
@@ -148,10 +149,8 @@ class RunResult:
         df = self._daily.reset_index(drop=True).copy()
         df.insert(0, "day", np.arange(len(df), dtype=np.int32))
         df.insert(1, "date", pd.to_datetime(self._start) + pd.to_timedelta(df["day"], unit="D"))
-        count_cols = [c for c in df.columns if c.startswith(("new_", "contacts_"))] + [
-            c for c in df.columns if c in _INTEGER_KPIS
-        ]
-        for col in count_cols:
+        integer = integer_kpis(df.columns)
+        for col in [c for c in df.columns if c in integer]:
             df[col] = df[col].round().astype(np.int64)
         return df
 
@@ -359,11 +358,3 @@ _CUSTOMER_COLUMNS = (
     "member_until", "member_savings", "balance", "balance_expiry", "rfm_class", "guide",
     "guide_lost_day",
 )  # fmt: skip
-
-_INTEGER_KPIS = {
-    "customers", "prospect", "active", "silent", "sleeping", "churned", "alive",
-    "blocked_total", "new_blocks", "dropouts", "orders", "trial_orders", "promo_orders",
-    "first_orders", "shares", "referred", "contacts", "customers_contacted", "offered",
-    "market_remaining", "invitations", "invitations_accepted", "word_of_mouth_talks",
-    "word_of_mouth_joins",
-}  # fmt: skip

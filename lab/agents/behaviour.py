@@ -1,36 +1,79 @@
-"""How customers respond each day: one fused numba loop over the population.
+"""How customers respond each day: named mechanisms run by one fused numba loop.
 
-For every customer, in this order (``lab explain`` prints the same list):
+Each mechanism is a small ``@njit(inline="always")`` function named like its step
+(:data:`MECHANISMS`: decay, exposure, annoyance, purchase, dropout after purchase and
+referral, daily dropout, lifecycle).  ``lab explain`` prints the whole day, these
+mechanisms included, each with the file and line of its code; a test ties the order
+of the calls in :func:`step_customers` to the list.
 
-1. **decay**: fatigue and the remembered contact load decay;
-2. **exposure**: today's offer and contacts raise fatigue (促销疲劳) and move the
-   reference price (参考价格) towards the price seen, or back towards list price;
-3. **annoyance**: contacts on a load above the customer's tolerance may make them
-   block or delete the account (拉黑/删除); blocked customers cannot be reached;
-4. **purchase**: rate = propensity x trust x habit x price effect x contact lift x
-   strategy multiplier (x blocked factor; x (1 - action cost) before the first
-   order, when a trial product may be taken instead); P(order today) = 1 - exp(-rate);
-5. **dropout after purchase** (BG/NBD) and **referral sharing** (裂变) by buyers;
-6. **daily dropout hazard** (永久流失);
-7. **lifecycle stage** from days since the last order (活跃/沉默/睡眠/流失).
+Data travel as named bundles built from the specs, so nothing is addressed by position:
+
+* ``c`` (:class:`Customers`): every customer state array of
+  :data:`lab.population.STATE_SPEC`, by name (``c.fatigue``);
+* ``plan`` (:class:`Plan`): today's plan arrays of :class:`lab.plan.DayPlan`;
+* ``p`` (:class:`KernelParams`): the parameters, by name (``p.fatigue_keep``);
+* ``keys`` (:class:`StreamKeys`): the random stream keys, by name (``keys.purchase``);
+* ``out`` (:class:`DayOut`): today's buyers, sharers and the KPI vector, whose slots
+  are named by ``K`` (``kpi[K.orders]``), generated from the kernel rows of the KPI
+  table :data:`lab.kpis.KPI_TABLE`.
+
+The loop reads a customer's values from the bundles, hands them to the mechanisms
+and writes the results back.  Mechanisms take values, not bundles: numba runs a
+bundle passed into an inlined function and used inside one of its branches 20-50x
+slower (the bundle is copied with its reference counts), while the same access in
+the loop itself costs nothing.
 
 All randomness is :func:`lab.rng.u01_scalar` on (stream, day, customer key), so the
 loop is order-free: the result does not depend on how customers are laid out or
-split across threads.  The parameter vector layout is :data:`PARAMS`.
+split across threads.
+
+How to add to the kernel (the golden-run test, ``tests/test_golden.py``, shows what
+moved):
+
+* a customer state: one line in ``STATE_SPEC`` (``lab/population.py``); it is then
+  ``c.<name>`` here, and a column of ``RunResult.customers`` if listed there;
+* a parameter: one field in :class:`KernelParams` and its value from the scenario in
+  ``PoolModel._kernel_params`` (``lab/model.py``);
+* a random stream: its name in :data:`KERNEL_STREAMS` and in ``lab.rng.STREAMS``;
+* a KPI the kernel counts: one row (``source="kernel"``) in ``lab/kpis.py``;
+* a mechanism: one function here, its call in :func:`step_customers`, one row in
+  :data:`MECHANISMS` (the test checks the order).
 """
 
 from __future__ import annotations
 
 import math
+from collections import namedtuple
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
+from lab.kpis import kpi_rows
+from lab.plan import DayPlan
+from lab.population import STAGES, STATE_SPEC
 from lab.rng import u01_scalar
 
-__all__ = ["KERNEL_STREAMS", "KPI", "PARAMS", "pack_params", "poisson_inverse", "step_customers"]
+__all__ = [
+    "KERNEL_KPIS",
+    "KERNEL_STREAMS",
+    "MECHANISMS",
+    "Customers",
+    "DayOut",
+    "K",
+    "KernelParams",
+    "Mechanism",
+    "Plan",
+    "StreamKeys",
+    "customers_bundle",
+    "make_params",
+    "plan_bundle",
+    "poisson_inverse",
+    "step_customers",
+    "stream_keys",
+]
 
-#: streams the kernel draws from, in the order of its ``keys`` argument
+#: streams the kernel draws from
 KERNEL_STREAMS = (
     "purchase",
     "block",
@@ -39,40 +82,116 @@ KERNEL_STREAMS = (
     "referral_share",
     "referral_friends",
 )
-
-#: names of the kernel's parameter vector, in order
-PARAMS = (
-    "fatigue_on", "fatigue_keep", "fatigue_gain_promo_day", "fatigue_damping",
-    "refprice_on", "refprice_learn", "refprice_recover",
-    "annoy_on", "load_keep", "load_to_week", "block_hazard",
-    "promo_lift", "full_price_penalty", "blocked_factor", "trust_gain",
-    "habit_on", "habit_orders", "habit_lift", "habit_dropout_reduction",
-    "first_order_on", "action_cost", "trial_on", "trial_uptake", "trial_trust_gain",
-    "drop_purchase_on", "drop_day_on",
-    "referral_on", "share_factor", "friends_per_share",
-    "days_to_silent", "days_to_sleeping", "days_to_churned",
-)  # fmt: skip
-_P = {name: i for i, name in enumerate(PARAMS)}
-
-#: daily aggregates the kernel returns, in order
-KPI = (
-    "prospect", "active", "silent", "sleeping", "churned",
-    "alive", "blocked_total", "new_blocks", "dropouts",
-    "orders", "trial_orders", "promo_orders", "first_orders",
-    "shares", "referred", "fatigue_sum", "ref_price_sum",
-    "contacts", "customers_contacted", "offered",
-)  # fmt: skip
-_K = {name: i for i, name in enumerate(KPI)}
+#: the random stream keys, by stream name (uint64 each)
+StreamKeys = namedtuple("StreamKeys", KERNEL_STREAMS)
+#: every customer state array, by name (the columns of ``STATE_SPEC``)
+Customers = namedtuple("Customers", tuple(STATE_SPEC))
+#: today's plan arrays, by name (``DayPlan`` arrays)
+Plan = namedtuple("Plan", tuple(DayPlan.ARRAYS))
 
 
-def pack_params(values: dict[str, float]) -> np.ndarray:
-    """Build the kernel's parameter vector from a name -> value dict (all names needed)."""
-    missing = set(PARAMS) - set(values)
+class KernelParams(NamedTuple):
+    """The kernel's parameters, by name (switches are bools, the rest floats)."""
+
+    fatigue_on: bool
+    fatigue_keep: float  # share of fatigue kept from one day to the next
+    fatigue_gain_promo_day: float  # fatigue gain of a 20%-off promotion day
+    fatigue_damping: float  # how much fatigue damps price and contact lifts
+    refprice_on: bool
+    refprice_learn: float  # step of the reference price towards a price seen
+    refprice_recover: float  # daily step back towards list price without an offer
+    annoy_on: bool
+    load_keep: float  # share of the contact load kept from one day to the next
+    load_to_week: float  # steady-state load -> contacts per week
+    block_hazard: float  # block chance per contact and unit of excess load
+    promo_lift: float
+    full_price_penalty: float
+    blocked_factor: float  # purchase rate multiplier once the account is blocked
+    trust_gain: float  # trust gained per order, share of the gap to 1
+    habit_on: bool
+    habit_orders: float  # orders to a full habit
+    habit_lift: float
+    habit_dropout_reduction: float
+    first_order_on: bool
+    action_cost: float
+    trial_on: bool
+    trial_uptake: float
+    trial_trust_gain: float
+    drop_purchase_on: bool
+    drop_day_on: bool
+    referral_on: bool
+    share_factor: float
+    friends_per_share: float
+    days_to_silent: float
+    days_to_sleeping: float
+    days_to_churned: float
+
+
+#: the KPIs the kernel counts: the kernel rows of the KPI table, then two sums
+KERNEL_KPIS: tuple[str, ...] = (
+    *(k.name for k in kpi_rows("kernel")),
+    "fatigue_sum",
+    "ref_price_sum",
+)
+#: slot of each kernel KPI in ``DayOut.kpi``, by name: ``kpi[K.orders]``
+K = namedtuple("KernelKpiIndex", KERNEL_KPIS)(*range(len(KERNEL_KPIS)))
+# stage codes index the stage counters: prospect, active, ... must be consecutive
+assert KERNEL_KPIS[K.prospect : K.prospect + len(STAGES)] == STAGES
+
+
+class DayOut(NamedTuple):
+    """What the kernel hands back for one day (buffers sized to the population)."""
+
+    buy_slot: np.ndarray  # int32, slots of today's buyers
+    buy_price: np.ndarray  # float32, price paid as a share of list price
+    buy_trial: np.ndarray  # bool, the order is a trial product
+    share_slot: np.ndarray  # int32, slots of today's sharers
+    share_friends: np.ndarray  # int32, friends each sharer reached
+    kpi: np.ndarray  # float64, the day's aggregates (slots ``K``)
+
+
+def make_params(values: dict[str, float]) -> KernelParams:
+    """Build the kernel's parameters from a name -> value dict (every name needed).
+
+    Switches become ``bool`` and the rest ``float``, so the kernel compiles once.
+    """
+    missing = set(KernelParams._fields) - set(values)
     if missing:
         raise KeyError(f"missing kernel parameters: {sorted(missing)}")
-    return np.array([float(values[name]) for name in PARAMS], dtype=np.float64)
+    kinds = KernelParams.__annotations__
+    return KernelParams(
+        **{n: (bool if kinds[n] in (bool, "bool") else float)(values[n]) for n in kinds}
+    )
 
 
+def stream_keys(key_of) -> StreamKeys:
+    """The kernel's stream keys; ``key_of(name)`` gives a stream's key."""
+    return StreamKeys(*(np.uint64(key_of(name)) for name in KERNEL_STREAMS))
+
+
+def customers_bundle(pop) -> Customers:
+    """The population's state arrays as one named bundle (views, no copies)."""
+    return Customers(*(getattr(pop, name) for name in Customers._fields))
+
+
+def plan_bundle(plan: DayPlan) -> Plan:
+    """Today's plan arrays as one named bundle (views, no copies)."""
+    return Plan(*(getattr(plan, name) for name in Plan._fields))
+
+
+def new_day_out(capacity: int) -> DayOut:
+    """Output buffers for a population of up to ``capacity`` customers."""
+    return DayOut(
+        buy_slot=np.zeros(capacity, dtype=np.int32),
+        buy_price=np.zeros(capacity, dtype=np.float32),
+        buy_trial=np.zeros(capacity, dtype=np.bool_),
+        share_slot=np.zeros(capacity, dtype=np.int32),
+        share_friends=np.zeros(capacity, dtype=np.int32),
+        kpi=np.zeros(len(KERNEL_KPIS), dtype=np.float64),
+    )
+
+
+# --------------------------------------------------------------------------- helpers
 @njit(cache=True, inline="always")
 def _stage(days_since, has_ordered, t_silent, t_sleep, t_churn):
     if not has_ordered:
@@ -108,195 +227,257 @@ def poisson_inverse(u, mu):
     return out
 
 
-@njit(cache=True)
-def step_customers(
-    n, day, keys, prm,
-    rkey, propensity, p_drop_purchase, p_drop_day, deal, tolerance, referral_prop,
-    trust, fatigue, ref_price, load, n_orders, n_trials, last_purchase, has_ordered,
-    stage, alive, day_dropout, blocked, day_blocked, contacts_received,
-    purchase_mult, dropout_mult,
-    offer_depth, c_lift, c_fatigue, c_load, n_contacts,
-    buy_slot, buy_price, buy_trial, share_slot, share_friends, kpi,
-):  # fmt: skip
-    """Advance every customer by one day.  See the module docstring for the order.
+# --------------------------------------------------------------------------- mechanisms
+# A mechanism takes one customer's values and returns the new ones; the loop reads and
+# writes the bundles.  (Numba runs a bundle handed to an inlined function and used in
+# one of its branches 20-50x slower, so bundles stay in the loop and values travel.)
+@njit(cache=True, inline="always")
+def decay(f, ld, p):
+    """Fatigue and the remembered contact load decay (one day of exponential decay)."""
+    if p.fatigue_on:
+        f *= p.fatigue_keep
+    if p.annoy_on:
+        ld = ld * p.load_keep
+    return f, ld
 
-    Writes buyers to ``buy_*`` and sharers to ``share_*``; returns their counts.
-    ``kpi`` (length ``len(KPI)``) is filled with the day's aggregates.
+
+@njit(cache=True, inline="always")
+def exposure(f, r, depth, contact_fatigue, p):
+    """Offers and contacts raise fatigue; the reference price moves to the price seen.
+
+    Without an offer the reference price recovers towards list price.
     """
-    k_buy, k_block, k_dp, k_dd, k_share, k_friends = (
-        keys[0],
-        keys[1],
-        keys[2],
-        keys[3],
-        keys[4],
-        keys[5],
-    )
-    fat_on = prm[0] > 0
-    fat_keep = prm[1]
-    fat_promo = prm[2]
-    fat_damp = prm[3]
-    ref_on = prm[4] > 0
-    ref_learn = prm[5]
-    ref_recover = prm[6]
-    annoy_on = prm[7] > 0
-    load_keep = prm[8]
-    load_to_week = prm[9]
-    block_h = prm[10]
-    promo_lift = prm[11]
-    fp_penalty = prm[12]
-    blocked_factor = prm[13]
-    trust_gain = prm[14]
-    habit_on = prm[15] > 0
-    habit_n = prm[16]
-    habit_lift = prm[17]
-    habit_drop = prm[18]
-    fo_on = prm[19] > 0
-    action_cost = prm[20]
-    trial_on = prm[21] > 0
-    trial_uptake = prm[22]
-    trial_trust = prm[23]
-    dp_on = prm[24] > 0
-    dd_on = prm[25] > 0
-    refl_on = prm[26] > 0
-    share_factor = prm[27]
-    friends_mu = prm[28]
-    t_silent = prm[29]
-    t_sleep = prm[30]
-    t_churn = prm[31]
+    if p.fatigue_on:
+        if depth > 0.0:
+            f += min(p.fatigue_gain_promo_day * depth / 0.2, 1.0) * (1.0 - f)  # deeper tires more
+        if contact_fatigue > 0.0:
+            f += min(contact_fatigue, 1.0) * (1.0 - f)
+    if p.refprice_on:
+        if depth > 0.0:
+            r += p.refprice_learn * ((1.0 - depth) - r)
+        else:
+            r += p.refprice_recover * (1.0 - r)
+    return f, r
 
-    for j in range(kpi.size):
-        kpi[j] = 0.0
+
+@njit(cache=True, inline="always")
+def annoyance(ld, nc, blocked, tolerance, p, keys, day, rk):
+    """Above tolerance, each of today's contacts may get the brand blocked/deleted.
+
+    ``ld`` is the load with today's contacts; returns True if the customer blocks today.
+    """
+    if nc > 0 and not blocked:
+        excess = ld * p.load_to_week / tolerance - 1.0
+        if excess > 0.0:
+            p_one = min(p.block_hazard * excess, 1.0)
+            p_block = 1.0 - (1.0 - p_one) ** nc
+            return u01_scalar(keys.block, day, rk) < p_block
+    return False
+
+
+@njit(cache=True, inline="always")
+def habit(n_orders, p):
+    """Habit strength 0..1 from the orders placed so far (0 when habit is off)."""
+    if p.habit_on:
+        return min(n_orders, p.habit_orders) / p.habit_orders
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def purchase_rates(base, deal, contact_lift, blocked, first, trial_open, depth, f, r, p):
+    """Today's order rates (full order, trial product), 1/day.
+
+    ``base`` = propensity x strategy multiplier x trust x habit; then the price effect
+    (reference price against today's price), the contact lift (both damped by
+    fatigue), the blocked factor, and before the first order the action cost, when a
+    trial product may be taken instead.
+    """
+    lam = base
+    damp = 1.0 - p.fatigue_damping * f if p.fatigue_on else 1.0
+    gap = r - (1.0 - depth)
+    if gap > 0.0:
+        lam *= 1.0 + p.promo_lift * deal * gap * damp
+    elif gap < 0.0:
+        lam *= math.exp(p.full_price_penalty * deal * gap)
+    if contact_lift > 0.0:
+        lam *= 1.0 + contact_lift * damp
+    if blocked:
+        lam *= p.blocked_factor
+    lam_trial = 0.0
+    if first and p.first_order_on:
+        lam *= 1.0 - p.action_cost
+        if p.trial_on and trial_open:
+            lam_trial = lam * p.trial_uptake
+    return lam, lam_trial
+
+
+@njit(cache=True, inline="always")
+def purchase(lam, lam_trial, keys, day, rk):
+    """Order today with P = 1 - exp(-rate): 0 none, 1 a full order, 2 a trial product."""
+    p_full = 1.0 - math.exp(-lam)
+    p_trial = (1.0 - math.exp(-lam_trial)) * (1.0 - p_full)
+    u = u01_scalar(keys.purchase, day, rk)
+    if u < p_full:
+        return 1
+    if u < p_full + p_trial:
+        return 2
+    return 0
+
+
+@njit(cache=True, inline="always")
+def trust_after_order(t, bought, p):
+    """Trust after an order (a trial product builds extra trust first)."""
+    if bought == 2:
+        t += p.trial_trust_gain * (1.0 - t)
+    return t + p.trust_gain * (1.0 - t)
+
+
+@njit(cache=True, inline="always")
+def dropout_after_purchase(p_drop, mult, n_orders, p, keys, day, rk):
+    """After a full order the customer may leave for good (BG/NBD); habit protects."""
+    if not p.drop_purchase_on:
+        return False
+    hd = min(n_orders, p.habit_orders) / p.habit_orders if p.habit_on else 0.0
+    p_dp = p_drop * mult * (1.0 - p.habit_dropout_reduction * hd)
+    return u01_scalar(keys.dropout_after_purchase, day, rk) < p_dp
+
+
+@njit(cache=True, inline="always")
+def referral(propensity, p, keys, day, rk):
+    """A buyer may share with friends (裂变): -1 no share, else the friends reached."""
+    if p.referral_on and u01_scalar(keys.referral_share, day, rk) < propensity * p.share_factor:
+        return _poisson_from_uniform(
+            p.friends_per_share, u01_scalar(keys.referral_friends, day, rk)
+        )
+    return -1
+
+
+@njit(cache=True, inline="always")
+def daily_dropout(p_drop, mult, h, p, keys, day, rk):
+    """Constant daily hazard of leaving for good (habit, as of this morning, protects)."""
+    if not p.drop_day_on:
+        return False
+    p_dd = p_drop * mult * (1.0 - p.habit_dropout_reduction * h)
+    return u01_scalar(keys.dropout_per_day, day, rk) < p_dd
+
+
+@njit(cache=True, inline="always")
+def lifecycle(day, last_purchase, has_ordered, p):
+    """Stage code from days since the last order (活跃/沉默/睡眠/流失; prospect if none)."""
+    return _stage(
+        day - last_purchase, has_ordered, p.days_to_silent, p.days_to_sleeping, p.days_to_churned
+    )
+
+
+# --------------------------------------------------------------------------- the loop
+@njit(cache=True)
+def step_customers(n, day, c, plan, p, keys, out):
+    """Advance customers ``0 .. n-1`` by one day: the mechanisms of :data:`MECHANISMS`.
+
+    Reads and writes the bundles ``c`` (customers) and ``plan``; writes buyers to
+    ``out.buy_*`` and sharers to ``out.share_*``, fills ``out.kpi`` (slots ``K``) and
+    returns the numbers of buyers and sharers.
+    """
+    kpi = out.kpi
+    kpi[:] = 0.0
     nb = 0
     ns = 0
     for i in range(n):
-        # the brand cannot tell who has left: contacts and offers count for everyone
-        nc = n_contacts[i]
+        # the brand counts contacts and offers for everyone (it cannot tell who left)
+        nc = plan.n_contacts[i]
         if nc > 0:
-            kpi[17] += nc
-            kpi[18] += 1.0
-            contacts_received[i] += nc
-        depth = offer_depth[i]
+            kpi[K.contacts] += nc
+            kpi[K.customers_contacted] += 1.0
+            c.contacts_received[i] += nc
+        depth = plan.offer_depth[i]
         if depth > 0.0:
-            kpi[19] += 1.0
-        if not alive[i]:
-            st = _stage(day - last_purchase[i], has_ordered[i], t_silent, t_sleep, t_churn)
-            stage[i] = st
-            kpi[st] += 1.0
-            if blocked[i]:
-                kpi[6] += 1.0
-            continue
-        rk = rkey[i]
-        # 1-2. decay and exposure
-        f = fatigue[i]
-        if fat_on:
-            f *= fat_keep
-            if depth > 0.0:
-                f += min(fat_promo * depth / 0.2, 1.0) * (1.0 - f)  # deeper cuts tire more
-            cf = c_fatigue[i]
-            if cf > 0.0:
-                f += min(cf, 1.0) * (1.0 - f)
-            fatigue[i] = f
-        r = ref_price[i]
-        if ref_on:
-            if depth > 0.0:
-                r += ref_learn * ((1.0 - depth) - r)
-            else:
-                r += ref_recover * (1.0 - r)
-            ref_price[i] = r
-        # 3. annoyance
-        if annoy_on:
-            ld = load[i] * load_keep + c_load[i]
-            load[i] = ld
-            if nc > 0 and not blocked[i]:
-                excess = ld * load_to_week / tolerance[i] - 1.0
-                if excess > 0.0:
-                    p_one = min(block_h * excess, 1.0)
-                    p_block = 1.0 - (1.0 - p_one) ** nc
-                    if u01_scalar(k_block, day, rk) < p_block:
-                        blocked[i] = True
-                        day_blocked[i] = day
-                        kpi[7] += 1.0
-        # 4. purchase
-        no = n_orders[i]
-        h = 0.0
-        if habit_on:
-            h = min(no, habit_n) / habit_n
-        lam = propensity[i] * purchase_mult[i] * trust[i] * (1.0 + habit_lift * h)
-        damp = 1.0 - fat_damp * f if fat_on else 1.0
-        gap = r - (1.0 - depth)
-        if gap > 0.0:
-            lam *= 1.0 + promo_lift * deal[i] * gap * damp
-        elif gap < 0.0:
-            lam *= math.exp(fp_penalty * deal[i] * gap)
-        if c_lift[i] > 0.0:
-            lam *= 1.0 + c_lift[i] * damp
-        if blocked[i]:
-            lam *= blocked_factor
-        lam_trial = 0.0
-        if no == 0 and fo_on:
-            lam *= 1.0 - action_cost
-            if trial_on and n_trials[i] == 0:
-                lam_trial = lam * trial_uptake
-        p_full = 1.0 - math.exp(-lam)
-        p_trial = (1.0 - math.exp(-lam_trial)) * (1.0 - p_full)
-        u = u01_scalar(k_buy, day, rk)
-        bought = 0
-        if u < p_full:
-            bought = 1
-        elif u < p_full + p_trial:
-            bought = 2
-        if bought > 0:
-            buy_slot[nb] = i
-            buy_price[nb] = 1.0 - depth if bought == 1 else 1.0
-            buy_trial[nb] = bought == 2
-            nb += 1
-            kpi[9] += 1.0
-            last_purchase[i] = day
-            has_ordered[i] = True
-            t = trust[i]
-            if bought == 1:
-                if no == 0:
-                    kpi[12] += 1.0
-                if depth > 0.0:
-                    kpi[11] += 1.0
-                no += 1
-                n_orders[i] = no
-            else:
-                kpi[10] += 1.0
-                n_trials[i] += 1
-                t += trial_trust * (1.0 - t)
-            trust[i] = t + trust_gain * (1.0 - t)
-            # 5. dropout after purchase (BG/NBD) and referral sharing
-            if bought == 1 and dp_on:
-                hd = min(no, habit_n) / habit_n if habit_on else 0.0
-                p_dp = p_drop_purchase[i] * dropout_mult[i] * (1.0 - habit_drop * hd)
-                if u01_scalar(k_dp, day, rk) < p_dp:
-                    alive[i] = False
-                    day_dropout[i] = day
-                    kpi[8] += 1.0
-            if refl_on and u01_scalar(k_share, day, rk) < referral_prop[i] * share_factor:
-                k = _poisson_from_uniform(friends_mu, u01_scalar(k_friends, day, rk))
-                kpi[13] += 1.0
-                if k > 0:
-                    share_slot[ns] = i
-                    share_friends[ns] = k
+            kpi[K.offered] += 1.0
+        if c.alive[i]:
+            rk = c.rkey[i]
+            f, ld = decay(c.fatigue[i], c.contact_load[i], p)
+            f, r = exposure(f, c.ref_price[i], depth, plan.contact_fatigue[i], p)
+            if p.fatigue_on:
+                c.fatigue[i] = f
+            if p.refprice_on:
+                c.ref_price[i] = r
+            if p.annoy_on:
+                ld = ld + plan.contact_load[i]
+                c.contact_load[i] = ld
+                if annoyance(ld, nc, c.blocked[i], c.tolerance[i], p, keys, day, rk):
+                    c.blocked[i] = True
+                    c.day_blocked[i] = day
+                    kpi[K.new_blocks] += 1.0
+            no = c.n_orders[i]
+            h = habit(no, p)
+            base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
+            lam, lam_trial = purchase_rates(
+                base, c.deal_proneness[i], plan.contact_lift[i], c.blocked[i],
+                no == 0, c.n_trials[i] == 0, depth, f, r, p,
+            )  # fmt: skip
+            bought = purchase(lam, lam_trial, keys, day, rk)
+            if bought > 0:
+                out.buy_slot[nb] = i
+                out.buy_price[nb] = 1.0 - depth if bought == 1 else 1.0
+                out.buy_trial[nb] = bought == 2
+                nb += 1
+                kpi[K.orders] += 1.0
+                c.last_purchase[i] = day
+                c.has_ordered[i] = True
+                c.trust[i] = trust_after_order(c.trust[i], bought, p)
+                if bought == 1:
+                    kpi[K.first_orders] += no == 0
+                    kpi[K.promo_orders] += depth > 0.0
+                    no += 1
+                    c.n_orders[i] = no
+                    mult = plan.dropout_mult[i]
+                    if dropout_after_purchase(c.p_drop_purchase[i], mult, no, p, keys, day, rk):
+                        c.alive[i] = False
+                        c.day_dropout[i] = day
+                        kpi[K.dropouts] += 1.0
+                else:
+                    kpi[K.trial_orders] += 1.0
+                    c.n_trials[i] += 1
+                friends = referral(c.referral_propensity[i], p, keys, day, rk)
+                if friends >= 0:
+                    kpi[K.shares] += 1.0
+                if friends > 0:
+                    out.share_slot[ns] = i
+                    out.share_friends[ns] = friends
                     ns += 1
-                    kpi[14] += k
-        # 6. daily dropout hazard
-        if alive[i] and dd_on:
-            p_dd = p_drop_day[i] * dropout_mult[i] * (1.0 - habit_drop * h)
-            if u01_scalar(k_dd, day, rk) < p_dd:
-                alive[i] = False
-                day_dropout[i] = day
-                kpi[8] += 1.0
-        # 7. lifecycle stage
-        st = _stage(day - last_purchase[i], has_ordered[i], t_silent, t_sleep, t_churn)
-        stage[i] = st
-        kpi[st] += 1.0
-        if blocked[i]:
-            kpi[6] += 1.0
-        if alive[i]:
-            kpi[5] += 1.0
-            kpi[15] += fatigue[i]
-            kpi[16] += ref_price[i]
+                    kpi[K.referred] += friends
+            if c.alive[i] and daily_dropout(
+                c.p_drop_day[i], plan.dropout_mult[i], h, p, keys, day, rk
+            ):
+                c.alive[i] = False
+                c.day_dropout[i] = day
+                kpi[K.dropouts] += 1.0
+        st = lifecycle(day, c.last_purchase[i], c.has_ordered[i], p)
+        c.stage[i] = st
+        kpi[K.prospect + st] += 1.0
+        if c.blocked[i]:
+            kpi[K.blocked_total] += 1.0
+        if c.alive[i]:
+            kpi[K.alive] += 1.0
+            kpi[K.fatigue_sum] += c.fatigue[i]
+            kpi[K.ref_price_sum] += c.ref_price[i]
     return nb, ns
+
+
+class Mechanism(NamedTuple):
+    """One step of a customer's day, bound to the function that runs it."""
+
+    name: str
+    what: str
+    run: object
+
+
+#: a customer's day, in order (``lab explain`` prints it with file:line)
+MECHANISMS: tuple[Mechanism, ...] = (
+    Mechanism("decay", "fatigue and remembered contact load decay", decay),
+    Mechanism("exposure", "offers and contacts raise fatigue and move the reference price", exposure),
+    Mechanism("annoyance", "contacts above tolerance may lead to a block/delete", annoyance),
+    Mechanism("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial", purchase),
+    Mechanism("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)", dropout_after_purchase),
+    Mechanism("daily dropout", "constant hazard of leaving for good", daily_dropout),
+    Mechanism("lifecycle", "stage from days since the last order: active, silent, sleeping, churned", lifecycle),
+)  # fmt: skip

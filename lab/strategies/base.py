@@ -6,18 +6,20 @@ A strategy is two classes in one module of ``lab/strategies/``:
   what a scenario's ``strategies:`` list holds and validates;
 * a runtime (a :class:`Strategy` subclass) created by the model for one run.
 
-The model calls the runtime's hooks in the documented daily step order
-(``lab explain`` prints it):
+The model calls the runtime's hooks from the steps of the day
+(:data:`lab.model.STEP_ORDER`; ``lab explain`` prints them in order):
 
 ``start(env)``
     once, before day 0: register SimPy processes for dated events (the calendar).
 ``prepare(day, plan)``
-    every day after acquisition, before any strategy acts: update standing
-    structures that shape today's plan for every strategy (community groups take in
+    in the ``groups`` step, before any strategy acts: update standing structures
+    that shape today's plan for every strategy (community groups take in
     newcomers, update their health and gate the group touchpoint).
 ``act(day, plan)``
-    every day after acquisition: write today's offers and contacts into the
+    in the ``strategies act`` step: write today's offers and contacts into the
     :class:`~lab.plan.DayPlan` for the customers the strategy targets.
+``after_orders(day, orders)``
+    in the ``strategies after orders`` step: react to today's orders.
 ``tables()``
     once, when the run's results are built: extra tidy tables the strategy kept
     (e.g. ``groups``: daily group health), saved beside the standard ones.
