@@ -309,6 +309,7 @@ def _assumptions(infos: Sequence[ScenarioInfo], seeds: list[int], days: int | No
                     "meaning": rec["doc"],
                     "source": source,
                     "source_file": info.file if source == "file" else "",
+                    "basis": rec["basis"],
                 }
             )
     return pd.DataFrame(
@@ -323,6 +324,7 @@ def _assumptions(infos: Sequence[ScenarioInfo], seeds: list[int], days: int | No
             "meaning",
             "source",
             "source_file",
+            "basis",
         ],
     )
 
