@@ -195,7 +195,8 @@ def P(default: Any, unit: str, doc: str, *, source: dict | None = None, **constr
     doc : str
         One-line description.
     source : dict, optional
-        Where the default comes from: :func:`published`, :func:`seed`, :func:`platform`,
+        Where the default comes from: :func:`published`, :func:`seed_article`,
+        :func:`platform_rule`,
         :func:`calibrated`, :func:`assumed` (with a plausible range) or :func:`setting`;
         :func:`by_key` for values inside a mapping.  Stored in the JSON schema.
     **constraints
@@ -304,8 +305,8 @@ def _walk(model: BaseModel, prefix: str, chain: list, set_here: bool, expand_map
 
 
 def _walk_value(value, path, field, chain, here, expand_maps):
-    def deeper(seg: str, sep: str = ".") -> list:
-        return [(spec, f"{rel}{sep}{seg}" if rel else seg) for spec, rel in chain]
+    def deeper(seg: str) -> list:
+        return [(spec, f"{rel}.{seg}" if rel else seg) for spec, rel in chain]
 
     if isinstance(value, BaseModel):
         yield from _walk(value, path + ".", chain, here, expand_maps)

@@ -144,6 +144,21 @@ def test_both_ends_of_every_plausible_range_validate_and_round_trip(full):
     assert not failures, "\n".join(failures)
 
 
+def test_the_corners_of_the_plausible_box_validate_together(full):
+    # a Latin hypercube draws every ranged parameter at once: joint constraints
+    # (e.g. activity_floor < activity_start) must hold at all-low and all-high
+    sc, table = full
+    ranged = table[table["plausible_low"].notna()]
+    for column in ("plausible_low", "plausible_high"):
+        values = [
+            int(v) if t == "int" else float(v)
+            for v, t in zip(ranged[column], ranged["type"], strict=True)
+        ]
+        corner = sc.with_changes(dict(zip(ranged["path"], values, strict=True)))
+        after = parameter_table(corner).set_index("path").loc[ranged["path"], "value"]
+        assert after.tolist() == values
+
+
 def test_table_paths_name_the_values_they_list(full):
     sc, table = full
     scalars = table[table["type"].isin(["int", "float", "bool", "str"])]
