@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 from lab.api import as_scenario, run
 from lab.model import STEP_ORDER, PoolModel
+from lab.params import parameter_table
 from lab.results import RunResult
 from lab.scenario import (
     Scenario,
@@ -34,6 +35,7 @@ __all__ = [
     "__version__",
     "as_scenario",
     "load_scenario",
+    "parameter_table",
     "run",
     "scenario_from_dict",
     "scenario_hash",

@@ -173,7 +173,7 @@ def _print_summary(result, path: Path) -> None:
 
 @app.command()
 def explain(scenario: ScenarioArg) -> None:
-    """Print the daily step order and every parameter in effect (unit, source)."""
+    """Print the daily step order and every parameter in effect (unit, source, plausible range)."""
     from lab.explain import parameter_rows, step_order_lines
 
     sc = _load(scenario)
@@ -184,11 +184,14 @@ def explain(scenario: ScenarioArg) -> None:
         out_console.print(line, highlight=False, markup=False)
     t = Table(title="Parameters in effect", title_justify="left")
     t.add_column("parameter", no_wrap=True)
-    for col in ("value", "unit", "valid", "source"):
+    for col in ("value", "unit", "valid", "set in", "source of the default"):
         t.add_column(col)
     for rec in parameter_rows(sc):
         src = "[green]file[/]" if rec["source"] == "file" else "default"
-        t.add_row(escape(rec["path"]), escape(str(rec["value"])), rec["unit"], rec["range"], src)
+        basis = escape(rec["basis"])
+        t.add_row(
+            escape(rec["path"]), escape(str(rec["value"])), rec["unit"], rec["range"], src, basis
+        )
     out_console.print(t)
 
 

@@ -7,7 +7,7 @@ the schema itself, so the documentation is never out of date.
 from __future__ import annotations
 
 from lab.model import STEP_ORDER, code_location
-from lab.params import iter_parameters
+from lab.params import iter_parameters, references_markdown
 from lab.scenario import Scenario
 from lab.strategies import CONFIG_BY_TYPE, RUNTIME_BY_TYPE, Strategy
 
@@ -53,7 +53,10 @@ def _strategy_lines(step_name: str, scenario: Scenario) -> list[str]:
 
 
 def parameter_rows(scenario: Scenario) -> list[dict]:
-    """Every leaf parameter: path, value, unit, valid range, source (file/default), doc."""
+    """Every leaf parameter: path, value, unit, valid range, set in (file/default), doc, basis.
+
+    ``basis`` is the source of the default (see :func:`lab.params.source_text`).
+    """
     return list(iter_parameters(scenario))
 
 
@@ -63,6 +66,11 @@ def _fmt(value) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "[]"
     return str(value)
+
+
+def _row(rec: dict) -> str:
+    cells = (rec["unit"], rec["range"], rec["basis"], rec["doc"])
+    return f"| `{rec['path']}` | {_fmt(rec['value'])} | " + " | ".join(cells) + " |"
 
 
 def scenario_reference() -> str:
@@ -77,15 +85,22 @@ def scenario_reference() -> str:
         "",
         "## Top level and mechanisms",
         "",
-        "| parameter | default | unit | valid | meaning |",
-        "|---|---|---|---|---|",
+        "Every parameter names the **source** of its default: a published finding (see",
+        "References below), a seed article (the five articles on private-traffic operations",
+        "the lab was built from, numbered 000-004), a platform rule, a calibration, a",
+        "*setting* (a unit, switch, name or decision, not behaviour) or an *assumption*: a",
+        "judgement default nobody measured, which then carries the range a marketing",
+        "scientist would accept as plausible. `lab.parameter_table()` lists the same with",
+        "machine-readable ranges, on the paths `Scenario.with_changes` and `lab sweep --set`",
+        "take (mappings entry by entry, e.g. `contacts.daily_cap.group`).",
+        "",
+        "| parameter | default | unit | valid | source | meaning |",
+        "|---|---|---|---|---|---|",
     ]
     for rec in iter_parameters(Scenario()):
         if rec["path"] == "strategies":
             continue
-        out.append(
-            f"| `{rec['path']}` | {_fmt(rec['value'])} | {rec['unit']} | {rec['range']} | {rec['doc']} |"
-        )
+        out.append(_row(rec))
     out += [
         "",
         "Trait distributions (`traits.default.*`, `traits.by_channel.<channel>.*`) take",
@@ -98,6 +113,7 @@ def scenario_reference() -> str:
         "",
         "Strategies (the `strategies:` list) are documented in [strategies.md](strategies.md).",
     ]
+    out += references_markdown("\n".join(out))
     return "\n".join(out) + "\n"
 
 
@@ -130,11 +146,13 @@ def strategies_reference() -> str:
         out += ["", f"## `{type_name}`", "", doc.strip(), ""]
         if runtime_notes:
             out += ["; ".join(runtime_notes) + ".", ""]
-        out += ["| parameter | default | unit | valid | meaning |", "|---|---|---|---|---|"]
+        out += [
+            "| parameter | default | unit | valid | source | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
         for rec in iter_parameters(cfg_cls()):
             if rec["path"] == "type":
                 continue
-            out.append(
-                f"| `{rec['path']}` | {_fmt(rec['value'])} | {rec['unit']} | {rec['range']} | {rec['doc']} |"
-            )
+            out.append(_row(rec))
+    out += references_markdown("\n".join(out))
     return "\n".join(out) + "\n"

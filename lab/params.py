@@ -1,18 +1,56 @@
 """Building blocks for scenario schemas: strict models and documented parameters.
 
 Every parameter in a scenario is declared with :func:`P`, which records its unit,
-valid range and a one-line description.  ``lab explain`` and the scenario reference
-in ``docs/scenario-reference.md`` are generated from these declarations, so the
-documentation cannot drift from the code.
+valid range, a one-line description and its **source**: where the default comes
+from (a published finding, a seed article, a platform rule, a calibration), or that
+it is an assumption, which then carries a plausible range, or a setting (a unit, a
+switch, a decision the user makes).  ``lab explain`` and the scenario reference in
+``docs/scenario-reference.md`` are generated from these declarations, so the
+documentation cannot drift from the code; :func:`parameter_table` lists them for
+robustness analyses (paths usable with :meth:`lab.Scenario.with_changes`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["P", "ProblemsError", "StrictModel", "check_names", "iter_parameters"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "REFERENCES",
+    "SOURCE_KINDS",
+    "P",
+    "ProblemsError",
+    "StrictModel",
+    "assumed",
+    "by_key",
+    "calibrated",
+    "check_names",
+    "cited",
+    "iter_parameters",
+    "parameter_table",
+    "platform_rule",
+    "published",
+    "references_markdown",
+    "seed_article",
+    "setting",
+    "source_extra",
+    "source_text",
+]
+
+#: kinds of source a parameter's default can have, with what each means
+SOURCE_KINDS: dict[str, str] = {
+    "published": "a published finding (EVIDENCE.md; citation in the source)",
+    "seed": "one of the seed articles on private-traffic operations (docs: DOMAIN.md)",
+    "platform": "a rule of the platform (WeChat / WeCom)",
+    "calibration": "fitted to data",
+    "assumption": "a judgement default nobody measured, with a plausible range",
+    "setting": "not behaviour: a unit, switch, name or decision the scenario makes",
+}
 
 
 class ProblemsError(ValueError):
@@ -36,7 +74,116 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
 
 
-def P(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
+#: short citations used in sources -> full reference (the published evidence the lab uses)
+REFERENCES: dict[str, str] = {
+    "Bell & Lattin 2000": "Bell, D. R. & Lattin, J. M. (2000). Looking for loss aversion in "
+    "scanner panel data: the confounding effect of price response heterogeneity. "
+    "Marketing Science 19(2).",
+    "Fader & Hardie 2007": "Fader, P. S. & Hardie, B. G. S. (2007). How to project customer "
+    "retention. Journal of Interactive Marketing 21(1).",
+    "Fader, Hardie & Lee 2005 (JMR)": "Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM "
+    "and CLV: using iso-value curves for customer base analysis. Journal of Marketing "
+    "Research 42(4); CDNOW gamma-gamma estimates p 6.25, q 3.74, gamma 15.44 as reported in "
+    "Fader & Hardie (2013), The gamma-gamma model of monetary value.",
+    "Fader, Hardie & Lee 2005": "Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "
+    '"Counting your customers" the easy way: an alternative to the Pareto/NBD model. '
+    "Marketing Science 24(2) (BG/NBD on CDNOW).",
+    "Hillstrom 2008": "Hillstrom, K. (2008). The MineThatData e-mail analytics and data "
+    "mining challenge (64,000-customer e-mail field test).",
+    "Kalyanaram & Winer 1995": "Kalyanaram, G. & Winer, R. S. (1995). Empirical "
+    "generalizations from reference price research. Marketing Science 14(3), G161-G169.",
+    "Kumar, Zhang & Luo 2014": "Kumar, V., Zhang, X. & Luo, A. (2014). Modeling customer "
+    "opt-in and opt-out in a permission-based marketing context. Journal of Marketing "
+    "Research 51(4).",
+    "Leenheer et al. 2007": "Leenheer, J., van Heerde, H. J., Bijmolt, T. H. A. & Smidts, A. "
+    "(2007). Do loyalty programs really enhance behavioral loyalty? International Journal "
+    "of Research in Marketing 24(1).",
+    "Schmitt, Skiera & Van den Bulte 2011": "Schmitt, P., Skiera, B. & Van den Bulte, C. "
+    "(2011). Referral programs and customer value. Journal of Marketing 75(1).",
+    "Sultan, Farley & Lehmann 1990": "Sultan, F., Farley, J. U. & Lehmann, D. R. (1990). A "
+    "meta-analysis of applications of diffusion models. Journal of Marketing Research 27(1).",
+    "van Heerde & Neslin 2008": "van Heerde, H. J. & Neslin, S. A. (2008). Sales promotion "
+    "models. In Handbook of Marketing Decision Models, Springer.",
+}
+
+
+def cited(text: str) -> list[str]:
+    """The short citations of :data:`REFERENCES` that ``text`` names, longest match first."""
+    found, rest = [], text
+    for key in sorted(REFERENCES, key=len, reverse=True):
+        if key in rest:
+            found.append(key)
+            rest = rest.replace(key, "")
+    return sorted(found)
+
+
+def references_markdown(text: str) -> list[str]:
+    """A markdown "References" section for the citations ``text`` names (empty if none)."""
+    keys = cited(text)
+    if not keys:
+        return []
+    return ["", "## References", ""] + [f"- **{k}**: {REFERENCES[k]}" for k in keys]
+
+
+def _source(kind: str, ref: str, plausible: tuple[float, float] | None) -> dict:
+    if kind not in SOURCE_KINDS:
+        raise ValueError(f"unknown source kind {kind!r}; valid: {', '.join(SOURCE_KINDS)}")
+    if plausible is not None:
+        low, high = plausible
+        if not low < high:
+            raise ValueError(f"plausible range needs low < high, got {plausible}")
+        plausible = [low, high]
+    elif kind == "assumption":
+        raise ValueError(f"an assumption needs a plausible range: {ref!r}")
+    return {"kind": kind, "ref": ref, "plausible": plausible}
+
+
+def published(ref: str, band: tuple[float, float] | None = None) -> dict:
+    """Source: a published finding (short citation as in EVIDENCE.md), with its band if any."""
+    return _source("published", ref, band)
+
+
+def seed_article(article: str, note: str = "", band: tuple[float, float] | None = None) -> dict:
+    """Source: a seed article (``"001"``), with what it says."""
+    return _source("seed", f"seed {article}" + (f": {note}" if note else ""), band)
+
+
+def platform_rule(rule: str, band: tuple[float, float] | None = None) -> dict:
+    """Source: a platform rule (``"WeCom: 1 mass message a day"``)."""
+    return _source("platform", rule, band)
+
+
+def calibrated(ref: str, band: tuple[float, float] | None = None) -> dict:
+    """Source: a calibration to data, with the fitted band if any."""
+    return _source("calibration", ref, band)
+
+
+def assumed(low: float, high: float, note: str = "") -> dict:
+    """Source: an assumption; ``(low, high)`` is the range a marketing scientist would accept."""
+    return _source("assumption", note or "judgement default", (low, high))
+
+
+def setting(note: str = "") -> dict:
+    """Source: not behaviour (a unit, switch, name, date or a decision of the scenario)."""
+    return _source("setting", note, None)
+
+
+def by_key(sources: Mapping[str, dict], rest: dict | None = None) -> dict:
+    """Sources of the values *inside* a field, keyed by their path below it.
+
+    For mappings and nested defaults whose entries mean different things
+    (``{"moments": platform(...), "group": assumed(...)}``, or a trait's
+    ``"mean"`` and ``"shape"``); ``rest`` covers any other path below the field.
+    """
+    return {"by_key": dict(sources), "rest": rest}
+
+
+def source_extra(source: dict) -> dict:
+    """``json_schema_extra`` declaring ``source`` on a plain pydantic ``Field``."""
+    return {"source": source}
+
+
+def P(default: Any, unit: str, doc: str, *, source: dict | None = None, **constraints: Any) -> Any:
     """Declare a scenario parameter.
 
     Parameters
@@ -47,10 +194,16 @@ def P(default: Any, unit: str, doc: str, **constraints: Any) -> Any:
         Unit written in every report of the parameter ("days", "CNY", "1/day", "share", ...).
     doc : str
         One-line description.
+    source : dict, optional
+        Where the default comes from: :func:`published`, :func:`seed_article`,
+        :func:`platform_rule`,
+        :func:`calibrated`, :func:`assumed` (with a plausible range) or :func:`setting`;
+        :func:`by_key` for values inside a mapping.  Stored in the JSON schema.
     **constraints
         Pydantic range constraints such as ``ge=0``, ``le=1``, ``gt=0``.
     """
-    return Field(default, description=doc, json_schema_extra={"unit": unit}, **constraints)
+    extra = {"unit": unit} if source is None else {"unit": unit, "source": source}
+    return Field(default, description=doc, json_schema_extra=extra, **constraints)
 
 
 def check_names(names, valid, what: str):
@@ -79,42 +232,170 @@ def _range_text(field) -> str:
     return ", ".join(parts)
 
 
+def _resolve(chain: list[tuple[dict | None, str]]) -> dict | None:
+    """The source of a leaf from the sources declared on it and on its ancestors.
+
+    ``chain`` holds, root first, each declared source with the leaf's path below it
+    (``""`` for the leaf's own field).  A :func:`by_key` entry naming the leaf wins
+    (the nearest ancestor that knows the leaf), then the leaf's own source, then the
+    nearest ancestor's blanket source (or its ``rest``).
+    """
+    for spec, rel in reversed(chain):
+        if spec and "by_key" in spec and rel in spec["by_key"]:
+            return spec["by_key"][rel]
+    own = chain[-1][0] if chain and chain[-1][1] == "" else None
+    if own and "kind" in own:
+        return own
+    for spec, rel in reversed(chain):
+        if not spec or (rel == "" and spec is own):
+            continue
+        if "kind" in spec:
+            return spec
+        if spec.get("rest"):
+            return spec["rest"]
+    return None
+
+
+def source_text(spec: dict | None) -> str:
+    """One line for a source: ``"assumption: ... (plausible 0.01–0.2)"``; a mapping per key."""
+    if spec is None:
+        return ""
+    if "by_key" in spec:
+        parts = [f"{k}: {source_text(v)}" for k, v in spec["by_key"].items()]
+        if spec.get("rest"):
+            parts.append(f"others: {source_text(spec['rest'])}")
+        return "; ".join(parts)
+    text = spec["kind"] if spec["kind"] in ("assumption", "setting") else ""
+    ref = spec["ref"]
+    if spec["kind"] == "assumption" and ref == "judgement default":
+        ref = ""
+    text = f"{text}: {ref}" if text and ref else (text or ref)
+    if spec["plausible"] is not None:
+        low, high = spec["plausible"]
+        text += f" (plausible {low:g}–{high:g})"
+    return text
+
+
+def _extra(field) -> dict:
+    extra = field.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def _is_scalar_map(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(
+            (isinstance(v, int | float) and not isinstance(v, bool))
+            or (isinstance(v, dict) and _is_scalar_map(v))
+            for v in value.values()
+        )
+    )
+
+
+def _walk(model: BaseModel, prefix: str, chain: list, set_here: bool, expand_maps: bool):
+    """Leaves of ``model``: (path, value, field, chain, set in the file)."""
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        path = f"{prefix}{name}"
+        here = set_here and name in model.model_fields_set
+        sub = [(spec, f"{rel}.{name}" if rel else name) for spec, rel in chain]
+        sub.append((_extra(field).get("source"), ""))
+        yield from _walk_value(value, path, field, sub, here, expand_maps)
+
+
+def _walk_value(value, path, field, chain, here, expand_maps):
+    def deeper(seg: str) -> list:
+        return [(spec, f"{rel}.{seg}" if rel else seg) for spec, rel in chain]
+
+    if isinstance(value, BaseModel):
+        yield from _walk(value, path + ".", chain, here, expand_maps)
+    elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        for i, item in enumerate(value):
+            sub = [(spec, f"{rel}[{i}]") for spec, rel in chain]
+            yield from _walk(item, f"{path}[{i}].", sub, here, expand_maps)
+    elif isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}.", deeper(key), here, expand_maps)
+    elif expand_maps and _is_scalar_map(value):
+        for key, item in value.items():
+            yield from _walk_value(item, f"{path}.{key}", field, deeper(key), here, expand_maps)
+    else:
+        yield path, value, field, chain, here
+
+
 def iter_parameters(model: BaseModel, prefix: str = ""):
     """Yield one record per leaf parameter of a validated scenario node.
 
     Yields
     ------
     dict
-        ``path``, ``value``, ``unit``, ``range``, ``doc`` and ``source``
-        (``"file"`` when the scenario set it, ``"default"`` otherwise).
+        ``path``, ``value``, ``unit``, ``range``, ``doc``, ``source`` (``"file"``
+        when the scenario set it, ``"default"`` otherwise), ``basis`` (the source of
+        the default as one line, see :func:`source_text`) and ``basis_kind`` (one of
+        :data:`SOURCE_KINDS`, or ``"mixed"`` for a mapping whose entries differ).
     """
-    for name, field in type(model).model_fields.items():
-        value = getattr(model, name)
-        path = f"{prefix}{name}"
-        source = "file" if name in model.model_fields_set else "default"
-        if isinstance(value, BaseModel):
-            for rec in iter_parameters(value, path + "."):
-                if source == "default":
-                    rec["source"] = "default"
-                yield rec
-        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
-            for i, item in enumerate(value):
-                yield from iter_parameters(item, f"{path}[{i}].")
-        elif (
-            isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel)
-        ):
-            for key, item in value.items():
-                for rec in iter_parameters(item, f"{path}.{key}."):
-                    if source == "default":
-                        rec["source"] = "default"
-                    yield rec
-        else:
-            extra = field.json_schema_extra or {}
-            yield {
-                "path": path,
-                "value": value,
-                "unit": extra.get("unit", "") if isinstance(extra, dict) else "",
-                "range": _range_text(field),
-                "doc": field.description or "",
-                "source": source,
-            }
+    for path, value, field, chain, here in _walk(model, prefix, [], True, expand_maps=False):
+        own = chain[-1][0] if chain and chain[-1][1] == "" else None
+        spec = own if own and "by_key" in own else _resolve(chain)
+        yield {
+            "path": path,
+            "value": value,
+            "unit": _extra(field).get("unit", ""),
+            "range": _range_text(field),
+            "doc": field.description or "",
+            "source": "file" if here else "default",
+            "basis": source_text(spec),
+            "basis_kind": (spec or {}).get("kind", "mixed" if spec else ""),
+        }
+
+
+TABLE_COLUMNS = (
+    "path", "value", "type", "unit", "set_in", "source_kind", "source",
+    "plausible_low", "plausible_high", "valid", "doc",
+)  # fmt: skip
+
+
+def parameter_table(scenario: BaseModel | None = None) -> pd.DataFrame:
+    """Every parameter of a scenario with the source of its default and its plausible range.
+
+    Mappings of numbers are listed entry by entry (``contacts.daily_cap.group``), so
+    every ``path`` can be given to :meth:`lab.Scenario.with_changes` or
+    ``lab sweep --set`` as it is.  A robustness analysis draws the rows with a
+    plausible range (every assumption, and sourced values with a published band).
+
+    Parameters
+    ----------
+    scenario : Scenario, optional
+        The scenario to list (its strategies included); default: ``Scenario()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``path, value, type, unit, set_in`` (``file`` or ``default``),
+        ``source_kind`` (one of :data:`SOURCE_KINDS`), ``source``, ``plausible_low``,
+        ``plausible_high`` (NaN without a range), ``valid`` and ``doc``.
+
+    Examples
+    --------
+    >>> t = lab.parameter_table()  # doctest: +SKIP
+    >>> t[t.source_kind == "assumption"][["path", "plausible_low", "plausible_high"]]  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    if scenario is None:
+        from lab.scenario import Scenario
+
+        scenario = Scenario()
+    rows = []
+    for path, value, field, chain, here in _walk(scenario, "", [], True, expand_maps=True):
+        spec = _resolve(chain) or {}
+        low, high = spec.get("plausible") or (float("nan"), float("nan"))
+        rows.append(
+            (
+                path, value, type(value).__name__, _extra(field).get("unit", ""),
+                "file" if here else "default", spec.get("kind", ""), spec.get("ref", ""),
+                low, high, _range_text(field), field.description or "",
+            )
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

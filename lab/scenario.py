@@ -25,7 +25,19 @@ from pydantic import (
     model_validator,
 )
 
-from lab.params import P, ProblemsError, StrictModel, check_names
+from lab.params import (
+    P,
+    ProblemsError,
+    StrictModel,
+    assumed,
+    by_key,
+    calibrated,
+    check_names,
+    platform_rule,
+    seed_article,
+    setting,
+    source_extra,
+)
 from lab.population import CHANNELS
 from lab.scenario_paths import ScenarioPathError, deep_merge, loc_text, resolve_param, set_at
 from lab.strategies import STRATEGY_CONFIGS
@@ -52,7 +64,9 @@ class TraitDist(StrictModel):
     gets the mean.
     """
 
-    dist: Literal["gamma", "beta", "fixed"] = P("fixed", "name", "gamma | beta | fixed")
+    dist: Literal["gamma", "beta", "fixed"] = P(
+        "fixed", "name", "gamma | beta | fixed", source=setting("distribution family")
+    )
     mean: float = P(0.0, "trait unit", "population mean of the trait", ge=0)
     shape: float | None = P(None, "1", "gamma shape r (heterogeneity; smaller = more spread)", gt=0)
     concentration: float | None = P(None, "1", "beta a+b (larger = less spread)", gt=0)
@@ -76,9 +90,31 @@ class Basket(StrictModel):
     customers; the population mean order value is p * gamma / (q - 1).
     """
 
-    mean_order_value_cny: float = P(150.0, "CNY", "population mean list value of an order", gt=0)
-    shape_per_order: float = P(6.0, "1", "p: shape of one customer's order values", gt=0)
-    shape_across_customers: float = P(4.0, "1", "q: heterogeneity of customers' means", gt=1)
+    mean_order_value_cny: float = P(
+        150.0,
+        "CNY",
+        "population mean list value of an order",
+        gt=0,
+        source=setting("the brand's own basket: set it from your order data"),
+    )
+    shape_per_order: float = P(
+        6.0,
+        "1",
+        "p: shape of one customer's order values",
+        gt=0,
+        source=calibrated(
+            "CDNOW gamma-gamma spend fit, Fader, Hardie & Lee 2005 (JMR): p 6.25", band=(2.0, 12.0)
+        ),
+    )
+    shape_across_customers: float = P(
+        4.0,
+        "1",
+        "q: heterogeneity of customers' means",
+        gt=1,
+        source=calibrated(
+            "CDNOW gamma-gamma spend fit, Fader, Hardie & Lee 2005 (JMR): q 3.74", band=(2.0, 8.0)
+        ),
+    )
 
 
 def _gamma(mean, shape):
@@ -93,40 +129,98 @@ def _fixed(v):
     return TraitDist(dist="fixed", mean=v)
 
 
+def _trait_src(family: str, mean: dict, spread: dict | None = None) -> dict:
+    """Sources of a trait's distribution: its family, its mean and its spread parameter."""
+    unused = setting(f"unused by a {family} distribution")
+    return by_key(
+        {
+            "dist": setting("distribution family"),
+            "mean": mean,
+            "shape": spread if family == "gamma" else unused,
+            "concentration": spread if family == "beta" else unused,
+        }
+    )
+
+
 class TraitSpec(StrictModel):
     """Latent traits drawn for each customer at acquisition."""
 
     propensity_per_day: TraitDist = Field(
         default_factory=lambda: _gamma(0.012, 0.6),
         description="purchase rate lambda (1/day); gamma gives a BG/NBD-style pool",
+        json_schema_extra=source_extra(
+            _trait_src(
+                "gamma",
+                assumed(
+                    0.003, 0.03, "CDNOW BG/NBD (Fader, Hardie & Lee 2005): r/alpha = 0.008/day"
+                ),
+                assumed(0.2, 2.0, "CDNOW BG/NBD r = 0.243: more spread than the default"),
+            )
+        ),
     )
     dropout_after_purchase: TraitDist = Field(
         default_factory=lambda: _beta(0.08, 8.0),
         description="chance of leaving for good right after each order (BG/NBD p)",
+        json_schema_extra=source_extra(
+            _trait_src(
+                "beta",
+                assumed(0.02, 0.3, "CDNOW BG/NBD (Fader, Hardie & Lee 2005): a/(a+b) = 0.25"),
+                assumed(1.0, 20.0, "CDNOW BG/NBD a+b = 3.2"),
+            )
+        ),
     )
     dropout_per_day: TraitDist = Field(
-        default_factory=lambda: _fixed(0.0005), description="daily hazard of leaving for good"
+        default_factory=lambda: _fixed(0.0005),
+        description="daily hazard of leaving for good",
+        json_schema_extra=source_extra(
+            _trait_src(
+                "fixed",
+                assumed(
+                    0.0001,
+                    0.002,
+                    "constant hazard, 4%-52% a year; Fader & Hardie 2007: churn is heterogeneous",
+                ),
+            )
+        ),
     )
     basket: Basket = Field(default_factory=Basket, description="order value distribution")
     deal_proneness: TraitDist = Field(
-        default_factory=lambda: _beta(0.5, 4.0), description="response to discounts, 0..1"
+        default_factory=lambda: _beta(0.5, 4.0),
+        description="response to discounts, 0..1",
+        json_schema_extra=source_extra(_trait_src("beta", assumed(0.2, 0.8), assumed(1.0, 20.0))),
     )
     contact_tolerance_per_week: TraitDist = Field(
         default_factory=lambda: _gamma(4.0, 3.0),
         description="marketing contacts per week a customer accepts before annoyance",
+        json_schema_extra=source_extra(
+            _trait_src(
+                "gamma",
+                assumed(1.0, 10.0, "seed 001 says over-contact annoys; no rate published"),
+                assumed(1.0, 10.0),
+            )
+        ),
     )
     referral_propensity: TraitDist = Field(
         default_factory=lambda: _beta(0.15, 4.0),
         description="base chance of sharing after an order, before reward effects",
+        json_schema_extra=source_extra(_trait_src("beta", assumed(0.03, 0.4), assumed(1.0, 20.0))),
     )
     trust: TraitDist = Field(
         default_factory=lambda: _beta(0.6, 6.0),
         description="initial trust in the brand, 0..1 (multiplies purchase rate)",
+        json_schema_extra=source_extra(
+            _trait_src(
+                "beta",
+                assumed(0.3, 0.9, "seed 001: trust is a conversion barrier"),
+                assumed(2.0, 20.0),
+            )
+        ),
     )
     segments: dict[str, float] = P(
         {"student": 0.2, "white_collar": 0.6, "business": 0.2},
         "share",
         "persona labels and their shares (normalised)",
+        source=setting("persona mix of the pool (personas from seed 003)"),
     )
 
     @field_validator("segments")
@@ -165,6 +259,28 @@ class Traits(StrictModel):
             ),
         },
         description=f"overrides keyed by channel ({', '.join(CHANNELS)})",
+        json_schema_extra=source_extra(
+            by_key(
+                {
+                    "referral.trust.dist": setting("distribution family"),
+                    "referral.trust.mean": assumed(
+                        0.6,
+                        0.9,
+                        "referred customers are more loyal (Schmitt, Skiera & Van den Bulte 2011)",
+                    ),
+                    "referral.trust.concentration": assumed(2.0, 20.0),
+                    "paid.propensity_per_day.dist": setting("distribution family"),
+                    "paid.propensity_per_day.mean": assumed(
+                        0.003, 0.02, "paid customers buy less often"
+                    ),
+                    "paid.propensity_per_day.shape": assumed(0.2, 2.0),
+                    "paid.deal_proneness.dist": setting("distribution family"),
+                    "paid.deal_proneness.mean": assumed(0.4, 0.85, "deal-acquired customers"),
+                    "paid.deal_proneness.concentration": assumed(1.0, 20.0),
+                },
+                rest=setting("none = inherited from traits.default; or unused by the family"),
+            )
+        ),
     )
 
     @field_validator("by_channel")
@@ -189,38 +305,79 @@ class Traits(StrictModel):
 class StockImport(StrictModel):
     """存量导入: customers who already bought elsewhere, moved into the pool."""
 
-    enabled: bool = P(True, "flag", "switch stock import on/off")
-    customers_per_day: float = P(40.0, "customers/day", "import rate", ge=0)
-    total_customers: int = P(6000, "customers", "size of the existing customer base to move", ge=0)
-    start_day: int = P(0, "day", "first import day", ge=0)
+    enabled: bool = P(True, "flag", "switch stock import on/off", source=setting())
+    customers_per_day: float = P(
+        40.0, "customers/day", "import rate", ge=0, source=setting("the brand's import capacity")
+    )
+    total_customers: int = P(
+        6000,
+        "customers",
+        "size of the existing customer base to move",
+        ge=0,
+        source=setting("size of the brand's existing base"),
+    )
+    start_day: int = P(0, "day", "first import day", ge=0, source=setting())
     prior_orders_mean: float = P(
-        1.5, "orders", "mean orders before joining (1 + Poisson(mean - 1))", ge=1, le=20
+        1.5,
+        "orders",
+        "mean orders before joining (1 + Poisson(mean - 1))",
+        ge=1,
+        le=20,
+        source=setting("history of the imported base: set it from your data"),
     )
     prior_recency_max_days: int = P(
-        120, "days", "last pre-pool order is uniform in [0, this] days before joining", ge=0
+        120,
+        "days",
+        "last pre-pool order is uniform in [0, this] days before joining",
+        ge=0,
+        source=setting("history of the imported base: set it from your data"),
     )
 
 
 class PaidAcquisition(StrictModel):
     """公域拉新: ads and KOL traffic bought per customer; unit cost rises with volume."""
 
-    enabled: bool = P(True, "flag", "switch paid acquisition on/off")
-    daily_budget_cny: float = P(2000.0, "CNY/day", "spend per day", ge=0)
-    base_cac_cny: float = P(60.0, "CNY/customer", "cost per customer at low volume", gt=0)
-    saturation_customers_per_day: float = P(
-        50.0, "customers/day", "volume at which the unit cost has doubled", gt=0
+    enabled: bool = P(True, "flag", "switch paid acquisition on/off", source=setting())
+    daily_budget_cny: float = P(
+        2000.0, "CNY/day", "spend per day", ge=0, source=setting("a decision")
     )
-    start_day: int = P(0, "day", "first day of spend", ge=0)
-    end_day: int | None = P(None, "day", "last day of spend (inclusive); none = run end", ge=0)
+    base_cac_cny: float = P(
+        60.0,
+        "CNY/customer",
+        "cost per customer at low volume",
+        gt=0,
+        source=assumed(
+            20.0, 200.0, "category-dependent; seed 004: public-traffic CAC keeps rising"
+        ),
+    )
+    saturation_customers_per_day: float = P(
+        50.0,
+        "customers/day",
+        "volume at which the unit cost has doubled",
+        gt=0,
+        source=assumed(10.0, 200.0),
+    )
+    start_day: int = P(0, "day", "first day of spend", ge=0, source=setting())
+    end_day: int | None = P(
+        None, "day", "last day of spend (inclusive); none = run end", ge=0, source=setting()
+    )
 
 
 class StaffInvites(StrictModel):
     """全员营销: staff invite relatives, neighbours and walk-in customers."""
 
-    enabled: bool = P(True, "flag", "switch staff invites on/off")
-    staff: int = P(10, "people", "staff inviting", ge=0)
-    invites_per_staff_per_day: float = P(0.8, "customers/staff/day", "mean successful adds", ge=0)
-    bonus_per_invite_cny: float = P(5.0, "CNY/customer", "bonus paid per added customer", ge=0)
+    enabled: bool = P(True, "flag", "switch staff invites on/off", source=setting())
+    staff: int = P(10, "people", "staff inviting", ge=0, source=setting("a decision"))
+    invites_per_staff_per_day: float = P(
+        0.8,
+        "customers/staff/day",
+        "mean successful adds",
+        ge=0,
+        source=assumed(0.1, 3.0, "seed 000 describes all-staff marketing, gives no rate"),
+    )
+    bonus_per_invite_cny: float = P(
+        5.0, "CNY/customer", "bonus paid per added customer", ge=0, source=setting("a decision")
+    )
 
 
 class Referral(StrictModel):
@@ -233,18 +390,41 @@ class Referral(StrictModel):
     earns the inviter ``reward_cny``; each friend gets ``invitee_reward_cny``.
     """
 
-    enabled: bool = P(True, "flag", "switch referral on/off")
-    reward_cny: float = P(20.0, "CNY", "reward per completed invite (gift / red envelope)", ge=0)
-    invitee_reward_cny: float = P(5.0, "CNY", "welcome gift to each invitee", ge=0)
-    invites_required: int = P(1, "friends", "friends needed for one reward", ge=1, le=20)
+    enabled: bool = P(True, "flag", "switch referral on/off", source=setting())
+    reward_cny: float = P(
+        20.0,
+        "CNY",
+        "reward per completed invite (gift / red envelope)",
+        ge=0,
+        source=setting("a decision"),
+    )
+    invitee_reward_cny: float = P(
+        5.0, "CNY", "welcome gift to each invitee", ge=0, source=setting("a decision")
+    )
+    invites_required: int = P(
+        1, "friends", "friends needed for one reward", ge=1, le=20, source=setting("a decision")
+    )
     base_share: float = P(
-        0.2, "share", "share of the propensity acted on with no reward", ge=0, le=1
+        0.2,
+        "share",
+        "share of the propensity acted on with no reward",
+        ge=0,
+        le=1,
+        source=assumed(0.05, 0.6, "seed 000: some share without reward"),
     )
     reward_half_saturation_cny: float = P(
-        30.0, "CNY", "reward at which half the reward effect is reached", gt=0
+        30.0,
+        "CNY",
+        "reward at which half the reward effect is reached",
+        gt=0,
+        source=assumed(5.0, 100.0, "seed 000: the higher the reward, the more act"),
     )
     threshold_elasticity: float = P(
-        0.7, "1", "how fast sharing falls with the number of invites required", ge=0
+        0.7,
+        "1",
+        "how fast sharing falls with the number of invites required",
+        ge=0,
+        source=assumed(0.2, 1.5, "seed 000: the number of invites required matters"),
     )
     friends_per_share: float = P(
         0.8,
@@ -253,9 +433,15 @@ class Referral(StrictModel):
         "market.acceptance)",
         ge=0,
         le=20,
+        source=assumed(0.2, 3.0),
     )
     trait_correlation: float = P(
-        0.3, "1", "Gaussian-copula correlation of invitee traits with the inviter", ge=0, le=0.99
+        0.3,
+        "1",
+        "Gaussian-copula correlation of invitee traits with the inviter",
+        ge=0,
+        le=0.99,
+        source=assumed(0.0, 0.6, "homophily of friends"),
     )
 
 
@@ -267,21 +453,28 @@ class KnownCustomers(StrictModel):
     join at the end of their day through the stock-import channel.
     """
 
-    enabled: bool = P(False, "flag", "bring in the customers listed in the file")
-    file: str | None = P(None, "path", "CSV of customers (relative to the scenario file)")
+    enabled: bool = P(False, "flag", "bring in the customers listed in the file", source=setting())
+    file: str | None = P(
+        None, "path", "CSV of customers (relative to the scenario file)", source=setting()
+    )
     book_first_order: bool = P(
         True,
         "flag",
         "book an order on each join day (the log's first purchase); off = join with history",
+        source=setting(),
     )
     rate_is_daily_chance: bool = P(
         True,
         "flag",
         "their purchase rate is read as the chance of an order each day (a fitted model's "
         "expected orders per day); off = P(order) = 1 - exp(-rate) as for other customers",
+        source=setting(),
     )
     sha256: str | None = P(
-        None, "hex", "checksum of the file; filled in on loading, a mismatch is an error"
+        None,
+        "hex",
+        "checksum of the file; filled in on loading, a mismatch is an error",
+        source=setting("derived from the file"),
     )
     _table: Any = PrivateAttr(default=None)
 
@@ -328,9 +521,15 @@ class GraphSpec(StrictModel):
         "name",
         "well_mixed: everyone knows everyone (Bass); random: random ties at mean_degree; "
         "clustered: communities (neighbourhood groups, interest circles, colleagues)",
+        source=setting("structure of the market"),
     )
     mean_degree: float = P(
-        20.0, "friends", "mean friends per person (random, clustered)", gt=0, le=1000
+        20.0,
+        "friends",
+        "mean friends per person (random, clustered)",
+        gt=0,
+        le=1000,
+        source=assumed(5.0, 150.0),
     )
     degree_shape: float | None = P(
         2.0,
@@ -338,17 +537,35 @@ class GraphSpec(StrictModel):
         "gamma shape of the spread of friend counts (gamma-Poisson); smaller = a few people "
         "with very many friends; none = Poisson",
         gt=0,
+        source=assumed(0.5, 10.0),
     )
-    community_size: float = P(200.0, "people", "mean size of a community (clustered)", ge=2)
+    community_size: float = P(
+        200.0,
+        "people",
+        "mean size of a community (clustered)",
+        ge=2,
+        source=assumed(50.0, 1000.0),
+    )
     within_community_share: float = P(
-        0.8, "share", "share of a person's ties inside their community (clustered)", ge=0, le=1
+        0.8,
+        "share",
+        "share of a person's ties inside their community (clustered)",
+        ge=0,
+        le=1,
+        source=assumed(0.5, 0.95),
     )
     homophily: float = P(
-        0.5, "share", "share of ties outside the community that go to the same segment", ge=0, le=1
+        0.5,
+        "share",
+        "share of ties outside the community that go to the same segment",
+        ge=0,
+        le=1,
+        source=assumed(0.2, 0.8),
     )
     tie_strength: TraitDist = Field(
         default_factory=lambda: _beta(0.5, 4.0),
         description="strength of a tie, 0..1 (one per tie); a fixed value stores no weights",
+        json_schema_extra=source_extra(_trait_src("beta", assumed(0.2, 0.8), assumed(1.0, 20.0))),
     )
 
 
@@ -356,24 +573,41 @@ class SocialProof(StrictModel):
     """社会认同: a friend is likelier to join when more of their friends are customers."""
 
     strength: float = P(
-        0.0, "x", "acceptance chance is multiplied by (1 + strength x proof), capped at 1", ge=0
+        0.0,
+        "x",
+        "acceptance chance is multiplied by (1 + strength x proof), capped at 1",
+        ge=0,
+        source=assumed(0.0, 2.0, "0 = off"),
     )
     form: Literal["share", "count"] = P(
-        "share", "name", "proof = share of the friend's friends who are customers, or their count"
+        "share",
+        "name",
+        "proof = share of the friend's friends who are customers, or their count",
+        source=setting(),
     )
 
 
 class SeedCustomers(StrictModel):
     """种子用户 / KOC: well-connected customers recruited on purpose, who share a lot."""
 
-    count: int = P(0, "people", "seed customers (KOC) to recruit", ge=0)
+    count: int = P(
+        0, "people", "seed customers (KOC) to recruit", ge=0, source=setting("a decision")
+    )
     selection: Literal["degree", "random"] = P(
-        "degree", "name", "degree: the best-connected people of the market; random: anyone"
+        "degree",
+        "name",
+        "degree: the best-connected people of the market; random: anyone",
+        source=setting("a decision"),
     )
     referral_propensity: float | None = P(
-        0.8, "0..1", "their chance to share after an order; none = drawn like others", ge=0, le=1
+        0.8,
+        "0..1",
+        "their chance to share after an order; none = drawn like others",
+        ge=0,
+        le=1,
+        source=assumed(0.3, 1.0, "KOCs share a lot (seeds 000, 004)"),
     )
-    join_day: int = P(0, "day", "day they join the pool", ge=0)
+    join_day: int = P(0, "day", "day they join the pool", ge=0, source=setting())
 
 
 #: channels that draw people from the market's remainder (and may weigh segments)
@@ -393,9 +627,13 @@ class Market(StrictModel):
         "people who could ever become customers; none = unlimited (no graph)",
         ge=10,
         le=50_000_000,
+        source=setting("the addressable market"),
     )
     segments: dict[str, float] | None = P(
-        None, "share", "persona mix of the market; none = traits.default.segments"
+        None,
+        "share",
+        "persona mix of the market; none = traits.default.segments",
+        source=setting("persona mix of the market"),
     )
     graph: GraphSpec = Field(default_factory=GraphSpec)
     acceptance: float = P(
@@ -404,22 +642,29 @@ class Market(StrictModel):
         "chance an invited friend joins, at mean tie strength and no social proof",
         ge=0,
         le=1,
+        source=assumed(0.1, 0.9),
     )
     tie_elasticity: float = P(
         1.0,
         "1",
         "acceptance = 1 - (1 - acceptance) ** ((tie / mean tie) ** tie_elasticity); 0 = ties do not matter",
         ge=0,
+        source=assumed(0.0, 2.0),
     )
     social_proof: SocialProof = Field(default_factory=SocialProof)
     reinvite_after_days: int | None = P(
-        None, "days", "a friend who declined may be invited again after this; none = never", ge=1
+        None,
+        "days",
+        "a friend who declined may be invited again after this; none = never",
+        ge=1,
+        source=setting(),
     )
     paid_cac_scarcity_elasticity: float = P(
         1.0,
         "1",
         "paid CAC x (size / not yet customers) ** e: dearer as the easy customers are taken",
         ge=0,
+        source=assumed(0.0, 2.0, "seed 004: public-traffic CAC keeps rising"),
     )
     word_of_mouth_per_day: float = P(
         0.0,
@@ -427,6 +672,11 @@ class Market(StrictModel):
         "daily word of mouth: each customer talks to this many random friends (Bass q / acceptance)",
         ge=0,
         le=20,
+        source=assumed(
+            0.0,
+            0.01,
+            "0 = off; Bass q 0.38/year (Sultan, Farley & Lehmann 1990) / acceptance 0.5 = 0.002/day",
+        ),
     )
     external_adoption_per_day: float = P(
         0.0,
@@ -434,6 +684,9 @@ class Market(StrictModel):
         "chance per day that a non-customer joins on their own (organic; Bass p)",
         ge=0,
         le=1,
+        source=assumed(
+            0.0, 0.0003, "0 = off; Bass p 0.03/year (Sultan, Farley & Lehmann 1990) = 8e-5/day"
+        ),
     )
     seed_customers: SeedCustomers = Field(default_factory=SeedCustomers)
     channel_segment_weights: dict[str, dict[str, float]] = P(
@@ -441,6 +694,7 @@ class Market(StrictModel):
         "x",
         "who a channel reaches: relative chance per segment (e.g. paid: {student: 3}); "
         "segments left out weigh 1 (stock_import, paid, staff_invite)",
+        source=setting("who a channel reaches: describe your channels"),
     )
 
     @property
@@ -484,23 +738,63 @@ class Market(StrictModel):
 class Trial(StrictModel):
     """体验品: a cheap trial product that lowers the action cost and builds trust."""
 
-    enabled: bool = P(False, "flag", "offer a trial product to prospects")
-    price_cny: float = P(9.9, "CNY", "price of the trial product", ge=0)
-    unit_cost_cny: float = P(12.0, "CNY", "cost of goods of one trial", ge=0)
-    uptake: float = P(1.5, "x", "trial rate relative to the first-order rate", ge=0)
-    trust_gain: float = P(0.5, "share", "share of missing trust a trial adds", ge=0, le=1)
+    enabled: bool = P(False, "flag", "offer a trial product to prospects", source=setting())
+    price_cny: float = P(
+        9.9, "CNY", "price of the trial product", ge=0, source=setting("a decision")
+    )
+    unit_cost_cny: float = P(
+        12.0, "CNY", "cost of goods of one trial", ge=0, source=setting("the brand's cost")
+    )
+    uptake: float = P(
+        1.5,
+        "x",
+        "trial rate relative to the first-order rate",
+        ge=0,
+        source=assumed(0.5, 4.0, "seed 001: a cheap trial lowers the action cost"),
+    )
+    trust_gain: float = P(
+        0.5,
+        "share",
+        "share of missing trust a trial adds",
+        ge=0,
+        le=1,
+        source=assumed(0.1, 0.9, "seed 001: a trial builds trust"),
+    )
 
 
 class FirstOrder(StrictModel):
     """转化: welcome message and the conversion barriers (trust, action cost)."""
 
-    enabled: bool = P(True, "flag", "apply barriers; off = prospects buy like customers")
-    welcome_quality: float = P(0.6, "0..1", "quality of the welcome message (欢迎语)", ge=0, le=1)
+    enabled: bool = P(
+        True, "flag", "apply barriers; off = prospects buy like customers", source=setting()
+    )
+    welcome_quality: float = P(
+        0.6,
+        "0..1",
+        "quality of the welcome message (欢迎语)",
+        ge=0,
+        le=1,
+        source=setting("how good the brand's welcome message is: a lever"),
+    )
     welcome_trust_gain: float = P(
-        0.5, "share", "share of missing trust a perfect welcome message adds", ge=0, le=1
+        0.5,
+        "share",
+        "share of missing trust a perfect welcome message adds",
+        ge=0,
+        le=1,
+        source=assumed(
+            0.2,
+            0.8,
+            "seed 003: the welcome message decides ~70% of the chance of a deal; the mapping to trust is ours",
+        ),
     )
     action_cost: float = P(
-        0.4, "0..1", "friction of the first order (share of rate lost)", ge=0, lt=1
+        0.4,
+        "0..1",
+        "friction of the first order (share of rate lost)",
+        ge=0,
+        lt=1,
+        source=assumed(0.1, 0.7, "seed 001: action cost is a conversion barrier"),
     )
     trial: Trial = Field(default_factory=Trial)
 
@@ -513,46 +807,88 @@ class Purchase(StrictModel):
         "x per price gap",
         "lift per unit gap below the reference price, x deal proneness",
         ge=0,
+        source=assumed(
+            4.0,
+            15.0,
+            "gives a 20%-cut elasticity of about -4.8, inside the -1.5 to -6 band of van Heerde & Neslin 2008; range scaled to that band",
+        ),
     )
     full_price_penalty: float = P(
         4.0,
         "per price gap",
         "rate lost per unit gap above the reference price, x deal proneness",
         ge=0,
+        source=assumed(
+            0.5,
+            12.0,
+            "loss aversion: direction from Kalyanaram & Winer 1995, size unmeasured (smaller once heterogeneity is controlled, Bell & Lattin 2000)",
+        ),
     )
     fatigue_damping: float = P(
-        0.9, "share", "share of promotion and contact lift lost at fatigue 1", ge=0, le=1
+        0.9,
+        "share",
+        "share of promotion and contact lift lost at fatigue 1",
+        ge=0,
+        le=1,
+        source=assumed(0.3, 0.95),
     )
     blocked_factor: float = P(
-        0.4, "x", "purchase rate of customers who blocked the brand", ge=0, le=1
+        0.4,
+        "x",
+        "purchase rate of customers who blocked the brand",
+        ge=0,
+        le=1,
+        source=assumed(0.1, 0.8),
     )
     trust_gain_per_order: float = P(
-        0.3, "share", "share of missing trust each order adds", ge=0, le=1
+        0.3, "share", "share of missing trust each order adds", ge=0, le=1, source=assumed(0.1, 0.6)
     )
-    margin_rate: float = P(0.55, "share", "gross margin on list price", ge=0, le=1)
+    margin_rate: float = P(
+        0.55,
+        "share",
+        "gross margin on list price",
+        ge=0,
+        le=1,
+        source=setting("the brand's gross margin"),
+    )
 
 
 class Habit(StrictModel):
     """The first 3–5 purchases decide stickiness."""
 
-    enabled: bool = P(True, "flag", "switch habit formation on/off")
-    orders_to_habit: int = P(4, "orders", "orders after which stickiness is complete", ge=1, le=20)
-    rate_lift: float = P(0.6, "x", "extra purchase rate once habit is complete", ge=0)
+    enabled: bool = P(True, "flag", "switch habit formation on/off", source=setting())
+    orders_to_habit: int = P(
+        4,
+        "orders",
+        "orders after which stickiness is complete",
+        ge=1,
+        le=20,
+        source=seed_article("001", "the first 3-5 purchases decide stickiness", band=(3, 5)),
+    )
+    rate_lift: float = P(
+        0.6, "x", "extra purchase rate once habit is complete", ge=0, source=assumed(0.2, 1.5)
+    )
     dropout_reduction: float = P(
-        0.5, "share", "share of the dropout chances removed once habit is complete", ge=0, le=1
+        0.5,
+        "share",
+        "share of the dropout chances removed once habit is complete",
+        ge=0,
+        le=1,
+        source=assumed(0.2, 0.8),
     )
 
 
 class ReferencePrice(StrictModel):
     """参考价格: customers learn prices from the discounts they see."""
 
-    enabled: bool = P(True, "flag", "switch reference-price learning on/off")
+    enabled: bool = P(True, "flag", "switch reference-price learning on/off", source=setting())
     learning_rate: float = P(
         0.05,
         "share/day",
         "share of the gap to a seen promo price learned per promo day",
         ge=0,
         le=1,
+        source=assumed(0.005, 0.2, "mechanism from Kalyanaram & Winer 1995; rate unmeasured"),
     )
     recovery_per_day: float = P(
         0.01,
@@ -560,39 +896,67 @@ class ReferencePrice(StrictModel):
         "share of the gap to list price recovered per day without promotion",
         ge=0,
         le=1,
+        source=assumed(0.002, 0.05),
     )
 
 
 class Fatigue(StrictModel):
     """促销疲劳: promotions and contacts tire customers; fatigue decays."""
 
-    enabled: bool = P(True, "flag", "switch promo fatigue on/off")
-    decay_per_day: float = P(0.03, "share/day", "share of fatigue lost per day", ge=0, le=1)
+    enabled: bool = P(True, "flag", "switch promo fatigue on/off", source=setting())
+    decay_per_day: float = P(
+        0.03,
+        "share/day",
+        "share of fatigue lost per day",
+        ge=0,
+        le=1,
+        source=assumed(0.005, 0.1, "seed 001 names promo fatigue; no rate published"),
+    )
     gain_per_promo_day: float = P(
         0.04,
         "share",
         "share of remaining headroom taken by each promotion day seen at a 20% cut (scales with depth)",
         ge=0,
         le=1,
+        source=assumed(0.01, 0.15),
     )
 
 
 class Annoyance(StrictModel):
     """拉黑/删除: contacts beyond tolerance lead to blocks."""
 
-    enabled: bool = P(True, "flag", "switch blocking on/off")
-    load_halflife_days: float = P(3.5, "days", "half-life of the remembered contact load", gt=0)
+    enabled: bool = P(True, "flag", "switch blocking on/off", source=setting())
+    load_halflife_days: float = P(
+        3.5, "days", "half-life of the remembered contact load", gt=0, source=assumed(1.0, 14.0)
+    )
     block_hazard: float = P(
-        0.05, "1/contact", "block chance per contact at twice the tolerated load", ge=0, le=1
+        0.05,
+        "1/contact",
+        "block chance per contact at twice the tolerated load",
+        ge=0,
+        le=1,
+        source=assumed(
+            0.005, 0.2, "direction from Kumar, Zhang & Luo 2014: opt-out rises with contact"
+        ),
     )
 
 
 class ContentEffect(StrictModel):
     """Effect of one contact of a content type, at full reach."""
 
-    purchase_lift: float = P(0.5, "x", "same-day purchase-rate lift", ge=0)
-    fatigue_gain: float = P(0.03, "share", "share of fatigue headroom taken", ge=0, le=1)
-    annoyance_weight: float = P(1.0, "contacts", "how much it counts towards the load", ge=0)
+    purchase_lift: float = P(
+        0.5,
+        "x",
+        "same-day purchase-rate lift",
+        ge=0,
+        source=assumed(0.0, 2.0, "Hillstrom 2008: one e-mail lifts two-week conversion 1.5-2.2x"),
+    )
+    fatigue_gain: float = P(
+        0.03, "share", "share of fatigue headroom taken", ge=0, le=1, source=assumed(0.0, 0.15)
+    )
+    annoyance_weight: float = P(
+        1.0, "contacts", "how much it counts towards the load", ge=0, source=assumed(0.1, 2.0)
+    )
 
 
 class Contacts(StrictModel):
@@ -607,22 +971,62 @@ class Contacts(StrictModel):
             ),
         },
         description="content types: promotion, value (useful content), interaction (fun)",
+        json_schema_extra=source_extra(
+            by_key(
+                {
+                    "promotion.purchase_lift": assumed(
+                        0.2, 2.0, "Hillstrom 2008: one e-mail lifts two-week conversion 1.5-2.2x"
+                    ),
+                    "promotion.fatigue_gain": assumed(0.01, 0.15),
+                    "promotion.annoyance_weight": setting(
+                        "the unit: a promotion counts as one contact"
+                    ),
+                    "value.purchase_lift": assumed(0.05, 1.0),
+                    "value.fatigue_gain": assumed(0.0, 0.03),
+                    "value.annoyance_weight": assumed(0.1, 1.0),
+                    "interaction.purchase_lift": assumed(0.0, 0.6),
+                    "interaction.fatigue_gain": assumed(0.0, 0.02),
+                    "interaction.annoyance_weight": assumed(0.05, 1.0),
+                }
+            )
+        ),
     )
     channel_weight: dict[str, float] = P(
         {"private_chat": 1.0, "group": 0.5, "moments": 0.3, "mass_message": 0.7},
         "x",
         "strength of one contact by touchpoint (私聊, 群聊, 朋友圈, 群发)",
+        source=by_key(
+            {
+                "private_chat": setting("the unit: a private chat has full strength"),
+                "group": assumed(0.1, 1.0),
+                "moments": assumed(0.05, 0.8),
+                "mass_message": assumed(0.2, 1.0),
+            },
+            rest=assumed(0.05, 1.0),
+        ),
     )
     daily_cap: dict[str, int] = P(
         {"private_chat": 3, "group": 5, "moments": 3, "mass_message": 1},
         "contacts/customer/day",
         "platform caps per touchpoint (Moments 3 a day, mass message 1 a day)",
+        source=by_key(
+            {
+                "private_chat": assumed(1, 10),
+                "group": assumed(1, 20),
+                "moments": platform_rule(
+                    "WeCom: at most 3 enterprise Moments posts a day (seed 003)"
+                ),
+                "mass_message": platform_rule("WeCom: 1 mass message a day (seed 003)"),
+            },
+            rest=setting("a platform cap: set it from the platform's rules"),
+        ),
     )
 
     cost_per_contact_cny: dict[str, float] = P(
         {"private_chat": 0.3, "group": 0.01, "moments": 0.01, "mass_message": 0.0},
         "CNY/contact",
         "staff time and tool cost of one delivered contact, by touchpoint",
+        source=setting("the brand's staff and tool costs"),
     )
 
     @model_validator(mode="after")
@@ -641,9 +1045,27 @@ class Contacts(StrictModel):
 class Lifecycle(StrictModel):
     """生命周期: stage follows days since the last order."""
 
-    days_to_silent: int = P(30, "days", "active -> silent", ge=1)
-    days_to_sleeping: int = P(90, "days", "silent -> sleeping", ge=1)
-    days_to_churned: int = P(180, "days", "sleeping -> churned", ge=1)
+    days_to_silent: int = P(
+        30,
+        "days",
+        "active -> silent",
+        ge=1,
+        source=setting("stage definition: stages from seed 001, 30/90-day windows as in seed 003"),
+    )
+    days_to_sleeping: int = P(
+        90,
+        "days",
+        "silent -> sleeping",
+        ge=1,
+        source=setting("stage definition: stages from seed 001, 30/90-day windows as in seed 003"),
+    )
+    days_to_churned: int = P(
+        180,
+        "days",
+        "sleeping -> churned",
+        ge=1,
+        source=setting("stage definition (stages from seed 001)"),
+    )
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -655,15 +1077,19 @@ class Lifecycle(StrictModel):
 class Dropout(StrictModel):
     """永久流失: the two latent dropout processes, switchable separately."""
 
-    after_purchase: bool = P(True, "flag", "BG/NBD-style dropout after each order")
-    per_day: bool = P(True, "flag", "constant daily dropout hazard")
+    after_purchase: bool = P(
+        True, "flag", "BG/NBD-style dropout after each order", source=setting()
+    )
+    per_day: bool = P(True, "flag", "constant daily dropout hazard", source=setting())
 
 
 class Economics(StrictModel):
     """Money conventions."""
 
-    currency: str = P("CNY", "label", "currency label in reports")
-    annual_discount_rate: float = P(0.10, "1/year", "for LTV discounting", ge=0, le=1)
+    currency: str = P("CNY", "label", "currency label in reports", source=setting())
+    annual_discount_rate: float = P(
+        0.10, "1/year", "for LTV discounting", ge=0, le=1, source=setting("a finance convention")
+    )
 
 
 StrategyEntry = Annotated[Any, "strategy"]
@@ -672,16 +1098,19 @@ StrategyEntry = Annotated[Any, "strategy"]
 class Scenario(StrictModel):
     """A whole scenario: the pool, its customers and the strategies run on it."""
 
-    name: str = P("scenario", "text", "short name used in outputs")
-    description: str = P("", "text", "what this scenario asks")
-    days: int = P(365, "days", "length of the run", ge=1, le=3650)
-    seed: int = P(0, "1", "default seed (the CLI --seed overrides)", ge=0, lt=2**63)
-    start_date: dt.date = P(dt.date(2026, 1, 1), "date", "calendar date of day 0")
+    name: str = P("scenario", "text", "short name used in outputs", source=setting())
+    description: str = P("", "text", "what this scenario asks", source=setting())
+    days: int = P(365, "days", "length of the run", ge=1, le=3650, source=setting())
+    seed: int = P(
+        0, "1", "default seed (the CLI --seed overrides)", ge=0, lt=2**63, source=setting()
+    )
+    start_date: dt.date = P(dt.date(2026, 1, 1), "date", "calendar date of day 0", source=setting())
     max_customers: int = P(
         5_000_000,
         "customers",
         "stop with an error if the pool grows past this (runaway fission)",
         ge=1,
+        source=setting("a safety limit"),
     )
     economics: Economics = Field(default_factory=Economics)
     acquisition: Acquisition = Field(default_factory=Acquisition)
@@ -698,7 +1127,11 @@ class Scenario(StrictModel):
     dropout: Dropout = Field(default_factory=Dropout)
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
-    ] = Field(default_factory=list, description="strategies switched on, by type")
+    ] = Field(
+        default_factory=list,
+        description="strategies switched on, by type",
+        json_schema_extra=source_extra(setting("the strategies the scenario runs")),
+    )
 
     @model_validator(mode="after")
     def _market_segments(self):

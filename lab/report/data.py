@@ -308,6 +308,7 @@ def _assumptions(infos: Sequence[ScenarioInfo], seeds: list[int], days: int | No
                     "meaning": rec["doc"],
                     "source": source,
                     "source_file": info.file if source == "file" else "",
+                    "basis": rec["basis"],
                 }
             )
     return pd.DataFrame(
@@ -322,6 +323,7 @@ def _assumptions(infos: Sequence[ScenarioInfo], seeds: list[int], days: int | No
             "meaning",
             "source",
             "source_file",
+            "basis",
         ],
     )
 

@@ -221,6 +221,7 @@ def _assumptions(data: ReportData, lang: str) -> dict:
             "unit": unit_label(known.unit, lang),
             "valid": known.valid,
             "meaning": known.meaning,
+            "basis": known.basis,
             "cells": cells,
             "differs": differs,
         }

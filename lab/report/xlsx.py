@@ -202,6 +202,7 @@ def _assumptions(ws, data: ReportData, lang: str) -> None:
         text("scenario_file", lang),
         text("valid", lang),
         text("meaning", lang),
+        text("basis", lang),
     ]
     _header(ws, 1, heads)
     for r, row in enumerate(data.assumptions.itertuples(index=False), start=2):
@@ -216,10 +217,11 @@ def _assumptions(ws, data: ReportData, lang: str) -> None:
             row.source_file,
             row.valid,
             row.meaning,
+            row.basis,
         ]
         for j, v in enumerate(values, start=1):
             _put(ws, r, j, v)
-    _widths(ws, {1: 16, 2: 46, 3: 30, 4: 14, 5: 14, 6: 10, 7: 28, 8: 16, 9: 60})
+    _widths(ws, {1: 16, 2: 46, 3: 30, 4: 14, 5: 14, 6: 10, 7: 28, 8: 16, 9: 60, 10: 60})
 
 
 def _provenance(ws, data: ReportData, lang: str) -> None:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from pydantic import field_validator
 
-from lab.params import P, StrictModel, check_names
+from lab.params import P, StrictModel, check_names, setting
 from lab.population import CHANNELS, STAGES
 from lab.rng import uniform
 
@@ -52,14 +52,42 @@ __all__ = ["Strategy", "StrategyConfig", "Target"]
 class Target(StrictModel):
     """Which customers a strategy addresses; every list left out means "all"."""
 
-    stages: list[str] | None = P(None, "stage names", f"lifecycle stages, of {', '.join(STAGES)}")
-    channels: list[str] | None = P(
-        None, "channel names", f"acquisition channels, of {', '.join(CHANNELS)}"
+    stages: list[str] | None = P(
+        None,
+        "stage names",
+        f"lifecycle stages, of {', '.join(STAGES)}",
+        source=setting("whom the strategy addresses"),
     )
-    segments: list[str] | None = P(None, "segment names", "persona segments from the traits")
-    members: bool | None = P(None, "flag", "true: paid members only; false: non-members only")
-    rfm_classes: list[str] | None = P(None, "RFM class names", "classes set by an rfm_playbook")
-    reachable_only: bool = P(False, "flag", "skip customers who blocked the brand")
+    channels: list[str] | None = P(
+        None,
+        "channel names",
+        f"acquisition channels, of {', '.join(CHANNELS)}",
+        source=setting("whom the strategy addresses"),
+    )
+    segments: list[str] | None = P(
+        None,
+        "segment names",
+        "persona segments from the traits",
+        source=setting("whom the strategy addresses"),
+    )
+    members: bool | None = P(
+        None,
+        "flag",
+        "true: paid members only; false: non-members only",
+        source=setting("whom the strategy addresses"),
+    )
+    rfm_classes: list[str] | None = P(
+        None,
+        "RFM class names",
+        "classes set by an rfm_playbook",
+        source=setting("whom the strategy addresses"),
+    )
+    reachable_only: bool = P(
+        False,
+        "flag",
+        "skip customers who blocked the brand",
+        source=setting("whom the strategy addresses"),
+    )
 
     @field_validator("stages")
     @classmethod
@@ -107,8 +135,10 @@ class StrategyConfig(StrictModel):
     """Fields every strategy config has."""
 
     type: str
-    label: str | None = P(None, "text", "name shown in reports; defaults to the type")
-    enabled: bool = P(True, "flag", "switch the strategy off without deleting it")
+    label: str | None = P(
+        None, "text", "name shown in reports; defaults to the type", source=setting()
+    )
+    enabled: bool = P(True, "flag", "switch the strategy off without deleting it", source=setting())
     target: Target = Target()
 
 

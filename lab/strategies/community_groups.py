@@ -54,7 +54,7 @@ import pandas as pd
 from pydantic import field_validator, model_validator
 from scipy.special import ndtri
 
-from lab.params import P
+from lab.params import P, assumed, platform_rule, setting
 from lab.plan import Gate
 from lab.rng import bernoulli, mix64, uniform
 from lab.strategies.base import Strategy, StrategyConfig
@@ -129,19 +129,35 @@ class CommunityGroupsConfig(StrategyConfig):
 
     type: Literal["community_groups"] = "community_groups"
     size_limit: int = P(
-        500, "members", "most members of a graph-community group (WeChat cap 500)", ge=3, le=500
+        500,
+        "members",
+        "most members of a graph-community group (WeChat cap 500)",
+        ge=3,
+        le=500,
+        source=platform_rule("WeChat: a group holds at most 500 members"),
     )
     neighbourhood_size_limit: int = P(
-        200, "members", "most members of a fallback-neighbourhood group", ge=3, le=500
+        200,
+        "members",
+        "most members of a fallback-neighbourhood group",
+        ge=3,
+        le=500,
+        source=assumed(50, 500, "neighbourhood groups are kept below the WeChat cap"),
     )
     neighbourhoods: int = P(
         30,
         "communities/segment",
         "fallback neighbourhoods per segment when there is no social graph",
         ge=1,
+        source=setting("fallback structure without a social graph"),
     )
     join_probability: float = P(
-        0.6, "share", "chance a (targeted) newcomer joins a group, decided once", ge=0, le=1
+        0.6,
+        "share",
+        "chance a (targeted) newcomer joins a group, decided once",
+        ge=0,
+        le=1,
+        source=assumed(0.2, 0.9),
     )
     weekly: dict[str, list[str]] = P(
         {
@@ -155,36 +171,98 @@ class CommunityGroupsConfig(StrategyConfig):
         },
         "content types per weekday",
         "posts per weekday in every group; [] = rest day",
+        source=setting("a decision of the strategy"),
     )
-    ad_contents: list[str] = P(["promotion"], "content types", "which content types count as ads")
-    reach: float = P(0.6, "share", "chance a member reads one post", ge=0, le=1)
-    memory_days: float = P(14.0, "days", "time constant of the EW post and ad rates", gt=0)
+    ad_contents: list[str] = P(
+        ["promotion"],
+        "content types",
+        "which content types count as ads",
+        source=setting("a decision of the strategy"),
+    )
+    reach: float = P(
+        0.6,
+        "share",
+        "chance a member reads one post",
+        ge=0,
+        le=1,
+        source=assumed(0.2, 0.9, "share of group posts a member reads"),
+    )
+    memory_days: float = P(
+        14.0, "days", "time constant of the EW post and ad rates", gt=0, source=assumed(3.0, 30.0)
+    )
     ad_tolerance: float = P(
-        0.4, "share", "ad share members accept without losing interest", ge=0, lt=1
+        0.4,
+        "share",
+        "ad share members accept without losing interest",
+        ge=0,
+        lt=1,
+        source=assumed(0.2, 0.7, "seed 001: groups full of ads die"),
     )
     idle_activity: float = P(
-        0.3, "0..1", "activity a group drifts to with no posts and no excess ads", ge=0, le=1
+        0.3,
+        "0..1",
+        "activity a group drifts to with no posts and no excess ads",
+        ge=0,
+        le=1,
+        source=assumed(0.1, 0.5),
     )
     content_gain: float = P(
-        0.5, "0..1", "activity added by non-ad posts at content_rate_full", ge=0, le=1
+        0.5,
+        "0..1",
+        "activity added by non-ad posts at content_rate_full",
+        ge=0,
+        le=1,
+        source=assumed(0.2, 0.8),
     )
     content_rate_full: float = P(
-        0.5, "posts/day", "non-ad posts per day that give the full content gain", gt=0
+        0.5,
+        "posts/day",
+        "non-ad posts per day that give the full content gain",
+        gt=0,
+        source=assumed(0.2, 2.0),
     )
     ad_penalty: float = P(
-        1.0, "0..1", "activity lost at 100% ads (scaled by the excess over tolerance)", ge=0
+        1.0,
+        "0..1",
+        "activity lost at 100% ads (scaled by the excess over tolerance)",
+        ge=0,
+        source=assumed(0.3, 2.0, "seed 001: groups full of ads die"),
     )
-    response_days: float = P(10.0, "days", "time constant of activity toward its target", gt=0)
-    activity_start: float = P(0.6, "0..1", "activity of a new group", ge=0, le=1)
+    response_days: float = P(
+        10.0, "days", "time constant of activity toward its target", gt=0, source=assumed(3.0, 30.0)
+    )
+    activity_start: float = P(
+        0.6, "0..1", "activity of a new group", ge=0, le=1, source=assumed(0.4, 0.9)
+    )
     activity_noise_sd: float = P(
-        0.01, "0..1 per day", "sd of the daily shock to a group's activity", ge=0
+        0.01,
+        "0..1 per day",
+        "sd of the daily shock to a group's activity",
+        ge=0,
+        source=assumed(0.0, 0.05),
     )
-    dead_ad_share: float = P(0.7, "share", "ad share that kills a group when it lasts", gt=0, le=1)
+    dead_ad_share: float = P(
+        0.7,
+        "share",
+        "ad share that kills a group when it lasts",
+        gt=0,
+        le=1,
+        source=assumed(0.5, 0.9, "seed 001: groups full of ads die"),
+    )
     dead_after_days: int = P(
-        14, "days", "consecutive days at or above dead_ad_share before the group dies", ge=1
+        14,
+        "days",
+        "consecutive days at or above dead_ad_share before the group dies",
+        ge=1,
+        source=assumed(7, 30),
     )
     activity_floor: float = P(
-        0.1, "0..1", "a group whose activity falls below this goes quiet", ge=0, lt=1
+        0.1,
+        "0..1",
+        "a group whose activity falls below this goes quiet",
+        ge=0,
+        lt=1,
+        source=assumed(0.02, 0.2),
     )
     nominal_activity: float = P(
         0.5,
@@ -192,18 +270,30 @@ class CommunityGroupsConfig(StrategyConfig):
         "activity at which group contacts have the scenario's content effect",
         gt=0,
         le=1,
+        source=setting(
+            "the unit: activity at which group contacts have the scenario's content effect"
+        ),
     )
     ad_annoyance: float = P(
-        1.0, "x", "extra annoyance load of group contacts at 100% excess ads", ge=0
+        1.0,
+        "x",
+        "extra annoyance load of group contacts at 100% excess ads",
+        ge=0,
+        source=assumed(0.0, 3.0, "seed 001: ads in groups feel like harassment"),
     )
     social_lift: float = P(
-        0.1, "x", "members' purchase-rate lift per unit activity of an active group", ge=0
+        0.1,
+        "x",
+        "members' purchase-rate lift per unit activity of an active group",
+        ge=0,
+        source=assumed(0.0, 0.3),
     )
     record_every_days: int = P(
         1,
         "days",
         "rows of the group-health table every this many days (big markets: thin it)",
         ge=1,
+        source=setting("output only"),
     )
 
     @field_validator("weekly", mode="before")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
-from lab.params import P, check_names
+from lab.params import P, assumed, check_names, setting
 from lab.population import STAGES
 from lab.rng import bernoulli, mix64
 from lab.strategies.base import Strategy, StrategyConfig
@@ -54,7 +54,12 @@ class ContactPlanConfig(StrategyConfig):
     """A weekly contact plan on one touchpoint."""
 
     type: Literal["contact_plan"] = "contact_plan"
-    touchpoint: str = P("group", "touchpoint", "private_chat | group | moments | mass_message")
+    touchpoint: str = P(
+        "group",
+        "touchpoint",
+        "private_chat | group | moments | mass_message",
+        source=setting("a decision of the strategy"),
+    )
     weekly: dict[str, list[str]] = P(
         {
             "mon": ["promotion"],
@@ -67,10 +72,21 @@ class ContactPlanConfig(StrategyConfig):
         },
         "content types per weekday",
         "messages per weekday; [] = rest day",
+        source=setting("a decision of the strategy"),
     )
-    reach: float = P(0.6, "share", "chance a targeted customer sees one message", ge=0, le=1)
+    reach: float = P(
+        0.6,
+        "share",
+        "chance a targeted customer sees one message",
+        ge=0,
+        le=1,
+        source=assumed(0.2, 0.95, "share of a plan's messages a customer sees"),
+    )
     stage_frequency: dict[str, float] = P(
-        {s: 1.0 for s in STAGES}, "share", "multiplier on reach by lifecycle stage"
+        {s: 1.0 for s in STAGES},
+        "share",
+        "multiplier on reach by lifecycle stage",
+        source=setting("a decision of the strategy"),
     )
 
     @field_validator("weekly", mode="before")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import model_validator
 
-from lab.params import P, StrictModel
+from lab.params import P, StrictModel, setting
 from lab.strategies.base import Strategy, StrategyConfig
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,12 +31,33 @@ __all__ = ["BigSale", "DiscountCadence", "DiscountCadenceConfig"]
 class BigSale(StrictModel):
     """A dated promotion (大促 / 会员日)."""
 
-    name: str = P("big sale", "text", "label, e.g. 双11")
-    date: dt.date | None = P(None, "date", "calendar date of the first day")
-    day: int | None = P(None, "day", "or: run day of the first day", ge=0)
-    duration_days: int = P(3, "days", "length", ge=1, le=60)
-    depth: float = P(0.3, "share", "discount as a share of list price", gt=0, le=0.9)
-    yearly: bool = P(True, "flag", "repeat every 365 days")
+    name: str = P(
+        "big sale", "text", "label, e.g. 双11", source=setting("a decision of the strategy")
+    )
+    date: dt.date | None = P(
+        None, "date", "calendar date of the first day", source=setting("a decision of the strategy")
+    )
+    day: int | None = P(
+        None,
+        "day",
+        "or: run day of the first day",
+        ge=0,
+        source=setting("a decision of the strategy"),
+    )
+    duration_days: int = P(
+        3, "days", "length", ge=1, le=60, source=setting("a decision of the strategy")
+    )
+    depth: float = P(
+        0.3,
+        "share",
+        "discount as a share of list price",
+        gt=0,
+        le=0.9,
+        source=setting("a decision of the strategy"),
+    )
+    yearly: bool = P(
+        True, "flag", "repeat every 365 days", source=setting("a decision of the strategy")
+    )
 
     @model_validator(mode="after")
     def _one_anchor(self):
@@ -59,18 +80,49 @@ class DiscountCadenceConfig(StrategyConfig):
 
     type: Literal["discount_cadence"] = "discount_cadence"
     every_days: int | None = P(
-        30, "days", "days between promotion starts; none = only big sales", ge=1
+        30,
+        "days",
+        "days between promotion starts; none = only big sales",
+        ge=1,
+        source=setting("a decision of the strategy"),
     )
-    first_day: int = P(7, "day", "day of the first recurring promotion", ge=0)
-    duration_days: int = P(3, "days", "length of each recurring promotion", ge=1)
-    depth: float = P(0.2, "share", "discount as a share of list price", ge=0, le=0.9)
+    first_day: int = P(
+        7,
+        "day",
+        "day of the first recurring promotion",
+        ge=0,
+        source=setting("a decision of the strategy"),
+    )
+    duration_days: int = P(
+        3,
+        "days",
+        "length of each recurring promotion",
+        ge=1,
+        source=setting("a decision of the strategy"),
+    )
+    depth: float = P(
+        0.2,
+        "share",
+        "discount as a share of list price",
+        ge=0,
+        le=0.9,
+        source=setting("a decision of the strategy"),
+    )
     kind: Literal["sitewide", "coupon"] = P(
-        "sitewide", "name", "sitewide: everyone targeted; coupon: only reachable customers"
+        "sitewide",
+        "name",
+        "sitewide: everyone targeted; coupon: only reachable customers",
+        source=setting("a decision of the strategy"),
     )
     announce: str | None = P(
-        "mass_message", "touchpoint", "touchpoint used to announce each promotion on its first day"
+        "mass_message",
+        "touchpoint",
+        "touchpoint used to announce each promotion on its first day",
+        source=setting("a decision of the strategy"),
     )
-    big_sales: list[BigSale] = P([], "list", "dated big sales")
+    big_sales: list[BigSale] = P(
+        [], "list", "dated big sales", source=setting("a decision of the strategy")
+    )
 
     @model_validator(mode="after")
     def _fits(self):

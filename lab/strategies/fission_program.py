@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import model_validator
 
-from lab.params import P
+from lab.params import P, setting
 from lab.strategies.base import Strategy, StrategyConfig
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,12 +29,41 @@ class FissionProgramConfig(StrategyConfig):
     """A time-boxed referral campaign."""
 
     type: Literal["fission_program"] = "fission_program"
-    start_day: int = P(0, "day", "first campaign day", ge=0)
-    end_day: int | None = P(None, "day", "last campaign day (inclusive); none = run end", ge=0)
-    reward_cny: float = P(30.0, "CNY", "reward per completed invite", ge=0)
-    invitee_reward_cny: float = P(10.0, "CNY", "gift to each invitee", ge=0)
-    invites_required: int = P(1, "friends", "friends needed for one reward", ge=1, le=20)
-    budget_cny: float | None = P(None, "CNY", "stop once this much is spent; none = no cap", ge=0)
+    start_day: int = P(
+        0, "day", "first campaign day", ge=0, source=setting("a decision of the strategy")
+    )
+    end_day: int | None = P(
+        None,
+        "day",
+        "last campaign day (inclusive); none = run end",
+        ge=0,
+        source=setting("a decision of the strategy"),
+    )
+    reward_cny: float = P(
+        30.0,
+        "CNY",
+        "reward per completed invite",
+        ge=0,
+        source=setting("a decision of the strategy"),
+    )
+    invitee_reward_cny: float = P(
+        10.0, "CNY", "gift to each invitee", ge=0, source=setting("a decision of the strategy")
+    )
+    invites_required: int = P(
+        1,
+        "friends",
+        "friends needed for one reward",
+        ge=1,
+        le=20,
+        source=setting("a decision of the strategy"),
+    )
+    budget_cny: float | None = P(
+        None,
+        "CNY",
+        "stop once this much is spent; none = no cap",
+        ge=0,
+        source=setting("a decision of the strategy"),
+    )
 
     @model_validator(mode="after")
     def _window(self):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
-from lab.params import P, StrictModel, check_names
+from lab.params import P, StrictModel, assumed, check_names, setting
 from lab.population import STAGES
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
@@ -32,15 +32,44 @@ __all__ = ["LifecyclePlaybook", "LifecyclePlaybookConfig", "StagePlay"]
 class StagePlay(StrictModel):
     """The play for one lifecycle stage."""
 
-    touchpoint: str = P("group", "touchpoint", "where contacts go")
-    content: str = P("value", "content type", "promotion | value | interaction")
-    contact_every_days: int | None = P(7, "days", "days between contacts; none = no contact", ge=1)
-    reach: float = P(0.8, "share", "share of the stage each contact reaches", ge=0, le=1)
-    offer_depth: float = P(
-        0.0, "share", "coupon depth for this stage; 0 = no promotion", ge=0, le=0.9
+    touchpoint: str = P(
+        "group", "touchpoint", "where contacts go", source=setting("a decision of the strategy")
     )
-    offer_every_days: int = P(30, "days", "days between coupons", ge=1)
-    offer_duration_days: int = P(3, "days", "days each coupon is valid", ge=1)
+    content: str = P(
+        "value",
+        "content type",
+        "promotion | value | interaction",
+        source=setting("a decision of the strategy"),
+    )
+    contact_every_days: int | None = P(
+        7,
+        "days",
+        "days between contacts; none = no contact",
+        ge=1,
+        source=setting("a decision of the strategy"),
+    )
+    reach: float = P(
+        0.8,
+        "share",
+        "share of the stage each contact reaches",
+        ge=0,
+        le=1,
+        source=assumed(0.2, 0.95, "share of the stage a contact reaches"),
+    )
+    offer_depth: float = P(
+        0.0,
+        "share",
+        "coupon depth for this stage; 0 = no promotion",
+        ge=0,
+        le=0.9,
+        source=setting("a decision of the strategy"),
+    )
+    offer_every_days: int = P(
+        30, "days", "days between coupons", ge=1, source=setting("a decision of the strategy")
+    )
+    offer_duration_days: int = P(
+        3, "days", "days each coupon is valid", ge=1, source=setting("a decision of the strategy")
+    )
 
 
 def _seed_001_plays() -> dict[str, StagePlay]:
@@ -62,7 +91,12 @@ class LifecyclePlaybookConfig(StrategyConfig):
     """Per-stage contact and promotion plays."""
 
     type: Literal["lifecycle_playbook"] = "lifecycle_playbook"
-    plays: dict[str, StagePlay] = P(_seed_001_plays(), "per stage", "play per lifecycle stage")
+    plays: dict[str, StagePlay] = P(
+        _seed_001_plays(),
+        "per stage",
+        "play per lifecycle stage",
+        source=setting("a decision of the strategy (default: the plays of seed 001)"),
+    )
 
     @field_validator("plays")
     @classmethod

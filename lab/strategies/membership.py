@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from lab.params import P
+from lab.params import P, assumed, setting
 from lab.strategies._common import logistic, on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
 
@@ -31,23 +31,79 @@ class MembershipConfig(StrategyConfig):
     """A paid membership card."""
 
     type: Literal["membership"] = "membership"
-    fee_cny: float = P(99.0, "CNY", "price of the card", ge=0)
-    term_days: int = P(365, "days", "length of one membership term", ge=7, le=3650)
-    member_discount: float = P(0.05, "share", "member price: discount on every order", ge=0, le=0.9)
+    fee_cny: float = P(
+        99.0, "CNY", "price of the card", ge=0, source=setting("a decision of the strategy")
+    )
+    term_days: int = P(
+        365,
+        "days",
+        "length of one membership term",
+        ge=7,
+        le=3650,
+        source=setting("a decision of the strategy"),
+    )
+    member_discount: float = P(
+        0.05,
+        "share",
+        "member price: discount on every order",
+        ge=0,
+        le=0.9,
+        source=setting("a decision of the strategy"),
+    )
     member_day_every_days: int | None = P(
-        30, "days", "days between member days (会员日); none = no member days", ge=1
+        30,
+        "days",
+        "days between member days (会员日); none = no member days",
+        ge=1,
+        source=setting("a decision of the strategy"),
     )
-    member_day_first_day: int = P(14, "day", "first member day", ge=0)
-    member_day_depth: float = P(0.15, "share", "discount on member days", ge=0, le=0.9)
+    member_day_first_day: int = P(
+        14, "day", "first member day", ge=0, source=setting("a decision of the strategy")
+    )
+    member_day_depth: float = P(
+        0.15,
+        "share",
+        "discount on member days",
+        ge=0,
+        le=0.9,
+        source=setting("a decision of the strategy"),
+    )
     free_shipping_value_cny: float = P(
-        6.0, "CNY/order", "shipping benefit per member order (a cost)", ge=0
+        6.0,
+        "CNY/order",
+        "shipping benefit per member order (a cost)",
+        ge=0,
+        source=setting("a decision of the strategy"),
     )
-    lock_in_lift: float = P(0.3, "x", "extra purchase rate of members", ge=0)
-    uptake_max: float = P(0.3, "share", "largest share of offered buyers who join", ge=0, le=1)
+    lock_in_lift: float = P(
+        0.3,
+        "x",
+        "extra purchase rate of members",
+        ge=0,
+        source=assumed(
+            0.0,
+            0.6,
+            "Leenheer et al. 2007: the causal effect is small, about 7x smaller than the naive gap",
+        ),
+    )
+    uptake_max: float = P(
+        0.3,
+        "share",
+        "largest share of offered buyers who join",
+        ge=0,
+        le=1,
+        source=assumed(0.05, 0.6),
+    )
     savings_sensitivity: float = P(
-        2.0, "1", "how strongly uptake follows expected savings / fee", ge=0
+        2.0,
+        "1",
+        "how strongly uptake follows expected savings / fee",
+        ge=0,
+        source=assumed(0.5, 5.0),
     )
-    renewal_max: float = P(0.85, "share", "largest share of members who renew", ge=0, le=1)
+    renewal_max: float = P(
+        0.85, "share", "largest share of members who renew", ge=0, le=1, source=assumed(0.5, 0.95)
+    )
 
     def expected_savings(self, orders_per_term: np.ndarray, order_value: np.ndarray) -> np.ndarray:
         """Savings a customer expects from one term, CNY."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from lab.params import P
+from lab.params import P, assumed, setting
 from lab.strategies.base import Strategy, StrategyConfig
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,11 +27,40 @@ class NewcomerConfig(StrategyConfig):
     """Welcome coupon and newcomer task."""
 
     type: Literal["newcomer"] = "newcomer"
-    coupon_depth: float = P(0.15, "share", "newcomer coupon depth; 0 = none", ge=0, le=0.9)
-    coupon_days: int = P(7, "days", "days after joining the coupon is valid", ge=1, le=90)
-    task_completion: float = P(0.3, "share", "share of newcomers who complete the task", ge=0, le=1)
-    task_reward_cny: float = P(3.0, "CNY", "reward for the task (points), a cost", ge=0)
-    task_trust_gain: float = P(0.3, "share", "share of missing trust the task adds", ge=0, le=1)
+    coupon_depth: float = P(
+        0.15,
+        "share",
+        "newcomer coupon depth; 0 = none",
+        ge=0,
+        le=0.9,
+        source=setting("a decision of the strategy"),
+    )
+    coupon_days: int = P(
+        7,
+        "days",
+        "days after joining the coupon is valid",
+        ge=1,
+        le=90,
+        source=setting("a decision of the strategy"),
+    )
+    task_completion: float = P(
+        0.3,
+        "share",
+        "share of newcomers who complete the task",
+        ge=0,
+        le=1,
+        source=assumed(0.05, 0.7, "seed 000: newcomer tasks; no rate published"),
+    )
+    task_reward_cny: float = P(
+        3.0,
+        "CNY",
+        "reward for the task (points), a cost",
+        ge=0,
+        source=setting("a decision of the strategy"),
+    )
+    task_trust_gain: float = P(
+        0.3, "share", "share of missing trust the task adds", ge=0, le=1, source=assumed(0.05, 0.6)
+    )
 
 
 class Newcomer(Strategy):

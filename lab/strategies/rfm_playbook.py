@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import field_validator
 
 from lab.analysis.rfm import RFM_CLASSES as _CLASS_TABLE
-from lab.params import P, StrictModel, check_names
+from lab.params import P, StrictModel, assumed, check_names, setting
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
 
@@ -52,17 +52,57 @@ class ClassAction(StrictModel):
     """What the playbook does for one RFM class."""
 
     coupon_depth: float = P(
-        0.0, "share", "exclusive coupon after each classification", ge=0, le=0.9
+        0.0,
+        "share",
+        "exclusive coupon after each classification",
+        ge=0,
+        le=0.9,
+        source=setting("a decision of the strategy"),
     )
-    coupon_days: int = P(7, "days", "days the coupon is valid", ge=1, le=60)
-    gift_cny: float = P(0.0, "CNY", "gift per customer per classification (cost)", ge=0)
-    gift_trust_gain: float = P(0.2, "share", "share of missing trust a gift adds", ge=0, le=1)
+    coupon_days: int = P(
+        7,
+        "days",
+        "days the coupon is valid",
+        ge=1,
+        le=60,
+        source=setting("a decision of the strategy"),
+    )
+    gift_cny: float = P(
+        0.0,
+        "CNY",
+        "gift per customer per classification (cost)",
+        ge=0,
+        source=setting("a decision of the strategy"),
+    )
+    gift_trust_gain: float = P(
+        0.2, "share", "share of missing trust a gift adds", ge=0, le=1, source=assumed(0.05, 0.5)
+    )
     purchase_lift: float = P(
-        0.0, "x", "frequency booster: extra purchase rate while in the class", ge=0
+        0.0,
+        "x",
+        "frequency booster: extra purchase rate while in the class",
+        ge=0,
+        source=assumed(
+            0.0,
+            0.5,
+            "seed 003: frequency boosters for important-development customers; size unmeasured",
+        ),
     )
-    touchpoint: str | None = P(None, "touchpoint", "contact channel; none = no contact")
-    content: str = P("value", "content type", "promotion | value | interaction")
-    contact_every_days: int = P(7, "days", "days between contacts", ge=1)
+    touchpoint: str | None = P(
+        None,
+        "touchpoint",
+        "contact channel; none = no contact",
+        source=setting("a decision of the strategy"),
+    )
+    content: str = P(
+        "value",
+        "content type",
+        "promotion | value | interaction",
+        source=setting("a decision of the strategy"),
+    )
+    contact_every_days: int = P(
+        7, "days", "days between contacts", ge=1, source=setting("a decision of the strategy")
+    )
 
 
 def _default_actions() -> dict[str, ClassAction]:
@@ -94,17 +134,47 @@ class RfmPlaybookConfig(StrategyConfig):
     """Recurring RFM classification with an action per class."""
 
     type: Literal["rfm_playbook"] = "rfm_playbook"
-    every_days: int = P(30, "days", "days between classifications", ge=1)
-    window_days: int = P(90, "days", "window for frequency and monetary", ge=7)
-    recency_cut_days: int = P(30, "days", "recent if the last order is at most this old", ge=1)
-    frequency_cut: int = P(2, "orders", "frequent if at least this many orders in the window", ge=1)
+    every_days: int = P(
+        30,
+        "days",
+        "days between classifications",
+        ge=1,
+        source=setting("class definition: 30/90-day RFM windows as in seed 003"),
+    )
+    window_days: int = P(
+        90,
+        "days",
+        "window for frequency and monetary",
+        ge=7,
+        source=setting("class definition: 30/90-day RFM windows as in seed 003"),
+    )
+    recency_cut_days: int = P(
+        30,
+        "days",
+        "recent if the last order is at most this old",
+        ge=1,
+        source=setting("class definition: 30/90-day RFM windows as in seed 003"),
+    )
+    frequency_cut: int = P(
+        2,
+        "orders",
+        "frequent if at least this many orders in the window",
+        ge=1,
+        source=setting("class definition: 30/90-day RFM windows as in seed 003"),
+    )
     monetary_cut_cny: float | None = P(
         None,
         "CNY",
         "high value if window spend >= this; none = median of the window's buyers",
         ge=0,
+        source=setting("class definition: 30/90-day RFM windows as in seed 003"),
     )
-    actions: dict[str, ClassAction] = P(_default_actions(), "per class", "action per RFM class")
+    actions: dict[str, ClassAction] = P(
+        _default_actions(),
+        "per class",
+        "action per RFM class",
+        source=setting("a decision of the strategy (default: the actions of seed 003)"),
+    )
 
     @field_validator("actions")
     @classmethod

@@ -20,7 +20,7 @@ import mesa
 import numpy as np
 import simpy
 
-from lab.params import P
+from lab.params import P, assumed, setting
 from lab.strategies.base import Strategy, StrategyConfig
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,24 +33,81 @@ class ShopGuidesConfig(StrategyConfig):
     """A team of shop guides."""
 
     type: Literal["shop_guides"] = "shop_guides"
-    guides: int = P(5, "people", "guides at the start", ge=0, le=5000)
-    book_size: int = P(500, "customers", "most customers one guide holds", ge=1)
-    chats_per_day: float = P(40.0, "chats/day", "private chats one guide can serve a day", gt=0)
-    requests_per_week: float = P(0.3, "1/week", "how often a customer asks their guide", ge=0)
-    patience_days: float = P(1.0, "days", "a request not started this soon is dropped", gt=0)
-    chat_trust_gain: float = P(0.1, "share", "share of missing trust a chat adds", ge=0, le=1)
-    chat_purchase_lift: float = P(1.5, "x", "extra purchase rate on the day of a chat", ge=0)
-    salary_cny_per_day: float = P(250.0, "CNY/day", "cost of one guide", ge=0)
-    quit_rate_per_year: float = P(0.4, "1/year", "guide turnover", ge=0)
-    replacement_delay_days: int | None = P(
-        30, "days", "days to hire a replacement; none = no hiring", ge=0
+    guides: int = P(
+        5,
+        "people",
+        "guides at the start",
+        ge=0,
+        le=5000,
+        source=setting("a decision of the strategy"),
     )
-    reassign: bool = P(True, "flag", "move a departing guide's customers to guides with room")
+    book_size: int = P(
+        500,
+        "customers",
+        "most customers one guide holds",
+        ge=1,
+        source=setting("a decision of the strategy"),
+    )
+    chats_per_day: float = P(
+        40.0,
+        "chats/day",
+        "private chats one guide can serve a day",
+        gt=0,
+        source=assumed(15.0, 100.0),
+    )
+    requests_per_week: float = P(
+        0.3, "1/week", "how often a customer asks their guide", ge=0, source=assumed(0.05, 1.0)
+    )
+    patience_days: float = P(
+        1.0, "days", "a request not started this soon is dropped", gt=0, source=assumed(0.25, 3.0)
+    )
+    chat_trust_gain: float = P(
+        0.1, "share", "share of missing trust a chat adds", ge=0, le=1, source=assumed(0.02, 0.3)
+    )
+    chat_purchase_lift: float = P(
+        1.5, "x", "extra purchase rate on the day of a chat", ge=0, source=assumed(0.3, 4.0)
+    )
+    salary_cny_per_day: float = P(
+        250.0, "CNY/day", "cost of one guide", ge=0, source=setting("a decision of the strategy")
+    )
+    quit_rate_per_year: float = P(
+        0.4,
+        "1/year",
+        "guide turnover",
+        ge=0,
+        source=assumed(
+            0.1,
+            1.0,
+            "seed 002: guides quit and take relationships along; retail staff turnover is high",
+        ),
+    )
+    replacement_delay_days: int | None = P(
+        30,
+        "days",
+        "days to hire a replacement; none = no hiring",
+        ge=0,
+        source=setting("a decision of the strategy"),
+    )
+    reassign: bool = P(
+        True,
+        "flag",
+        "move a departing guide's customers to guides with room",
+        source=setting("a decision of the strategy"),
+    )
     orphan_trust_loss: float = P(
-        0.3, "share", "share of trust lost when the guide leaves", ge=0, le=1
+        0.3,
+        "share",
+        "share of trust lost when the guide leaves",
+        ge=0,
+        le=1,
+        source=assumed(0.05, 0.7, "seed 002: customers drift away when their guide quits"),
     )
     orphan_dropout_mult: float = P(
-        3.0, "x", "dropout hazard of customers left without a guide", ge=1
+        3.0,
+        "x",
+        "dropout hazard of customers left without a guide",
+        ge=1,
+        source=assumed(1.2, 6.0, "seed 002: customers drift away when their guide quits"),
     )
 
 

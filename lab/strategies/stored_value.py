@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import model_validator
 
-from lab.params import P
+from lab.params import P, assumed, setting
 from lab.strategies._common import logistic
 from lab.strategies.base import Strategy, StrategyConfig
 
@@ -32,17 +32,51 @@ class StoredValueConfig(StrategyConfig):
     """A top-up offer: pay ``pay_cny``, get ``get_cny`` of spending power."""
 
     type: Literal["stored_value"] = "stored_value"
-    pay_cny: float = P(500.0, "CNY", "cash paid for one top-up", gt=0)
-    get_cny: float = P(600.0, "CNY", "spending power received", gt=0)
-    validity_days: int = P(365, "days", "balance expires this long after the top-up", ge=7)
-    uptake_max: float = P(0.2, "share", "largest share of offered buyers who top up", ge=0, le=1)
-    spend_sensitivity: float = P(2.0, "1", "how strongly uptake follows expected spend / Y", ge=0)
-    bonus_half_saturation: float = P(
-        0.1, "share", "bonus (Y/X - 1) at which half the bonus effect is reached", gt=0
+    pay_cny: float = P(
+        500.0, "CNY", "cash paid for one top-up", gt=0, source=setting("a decision of the strategy")
     )
-    lock_in_lift: float = P(0.25, "x", "extra purchase rate while a balance remains", ge=0)
+    get_cny: float = P(
+        600.0, "CNY", "spending power received", gt=0, source=setting("a decision of the strategy")
+    )
+    validity_days: int = P(
+        365,
+        "days",
+        "balance expires this long after the top-up",
+        ge=7,
+        source=setting("a decision of the strategy"),
+    )
+    uptake_max: float = P(
+        0.2,
+        "share",
+        "largest share of offered buyers who top up",
+        ge=0,
+        le=1,
+        source=assumed(0.02, 0.5),
+    )
+    spend_sensitivity: float = P(
+        2.0, "1", "how strongly uptake follows expected spend / Y", ge=0, source=assumed(0.5, 5.0)
+    )
+    bonus_half_saturation: float = P(
+        0.1,
+        "share",
+        "bonus (Y/X - 1) at which half the bonus effect is reached",
+        gt=0,
+        source=assumed(0.03, 0.4),
+    )
+    lock_in_lift: float = P(
+        0.25,
+        "x",
+        "extra purchase rate while a balance remains",
+        ge=0,
+        source=assumed(0.0, 0.6, "seed 001: stored value binds future spending"),
+    )
     churn_reduction: float = P(
-        0.5, "share", "share of dropout chances removed while a balance remains", ge=0, le=1
+        0.5,
+        "share",
+        "share of dropout chances removed while a balance remains",
+        ge=0,
+        le=1,
+        source=assumed(0.1, 0.8, "seed 001: stored value binds future spending"),
     )
 
     @model_validator(mode="after")
