@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from lab.i18n import check_lang, label
 
@@ -61,6 +62,7 @@ def _draw_row(ax, row, title: str, lang: str) -> None:
         fontsize=8,
         color=color,
     )
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
     ax.tick_params(axis="x", labelsize=7, length=2, pad=1)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
