@@ -139,6 +139,18 @@ def test_lab_facts_is_callable_and_returns_the_table():
         lab.facts(quick=True, only=["no_such_fact"])
 
 
+def test_a_behaviour_patch_reaches_every_run_and_setup_keys_are_refused():
+    # how item 3 of issue 14 measures candidate defaults: the patch must reach the runs
+    only = ["promo_elasticity", "post_promo_dip"]
+    default = run_facts(quick=True, seeds=1, only=only)
+    patch = {"reference_price": {"enabled": False}}
+    patched = run_facts(quick=True, seeds=1, only=only, behaviour=patch)
+    assert patched.meta["behaviour"] == patch
+    assert (patched.table["value"] != default.table["value"]).all()
+    with pytest.raises(ValueError, match="may not set strategies"):
+        run_facts(quick=True, behaviour={"strategies": []})
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_save_writes_csv_plot_and_manifest(tmp_path, cheap, lang):
     out = save_facts(cheap, tmp_path / "facts", lang=lang)

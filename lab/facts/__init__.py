@@ -53,6 +53,7 @@ def facts(
     first_seed: int = 1,
     workers: int | None = 1,
     only: list[str] | None = None,
+    behaviour: dict | None = None,
 ) -> pd.DataFrame:
     """The stylized-facts table: one row per fact (see :data:`COLUMNS`).
 
@@ -69,6 +70,9 @@ def facts(
         Worker processes (1: this process; None: the local cores).
     only : list of str, optional
         Fact keys to run.
+    behaviour : dict, optional
+        Scenario sections merged into every scenario the facts build, e.g.
+        ``{"reference_price": {"learning_rate": 0.02}}`` (see :func:`run_facts`).
 
     Returns
     -------
@@ -78,7 +82,12 @@ def facts(
         passes when the whole band lies inside the target range.
     """
     return run_facts(
-        quick=quick, seeds=seeds, first_seed=first_seed, workers=workers, only=only
+        quick=quick,
+        seeds=seeds,
+        first_seed=first_seed,
+        workers=workers,
+        only=only,
+        behaviour=behaviour,
     ).table
 
 

@@ -12,7 +12,7 @@ the differences measured are the effects of the mechanism, not of noise.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +30,7 @@ __all__ = [
     "promotion",
     "promotions",
     "simulate",
+    "with_behaviour",
 ]
 
 INF = float("inf")
@@ -50,12 +51,17 @@ class Size:
         need enough referred customers among them).
     bgnbd_customers : int
         Customers of the synthetic BG/NBD order log.
+    behaviour : dict
+        Scenario sections merged into every scenario the facts build (e.g.
+        ``{"reference_price": {"learning_rate": 0.02}}``): how a candidate set of
+        behavioural defaults is measured against the facts.  Empty: the lab's defaults.
     """
 
     customers: int
     joins_per_day: float
     cohort_joins_per_day: float
     bgnbd_customers: int
+    behaviour: dict = field(default_factory=dict)
 
 
 QUICK = Size(customers=3_000, joins_per_day=25.0, cohort_joins_per_day=100.0, bgnbd_customers=1_500)
@@ -121,7 +127,7 @@ def established_pool(name: str, size: Size, days: int, **patch) -> dict:
     Only stock import acquires (``size.customers`` customers, 4 orders on average
     before joining, the last within 60 days); paid, staff and referral acquisition
     are off and no strategy runs unless ``patch`` adds one.  Everything else is the
-    lab's default behaviour, which is what the facts measure.
+    lab's default behaviour (or ``size.behaviour``), which is what the facts measure.
     """
     base = {
         "name": name,
@@ -140,7 +146,27 @@ def established_pool(name: str, size: Size, days: int, **patch) -> dict:
         },
         "strategies": [],
     }
-    return deep_merge(base, patch)
+    return with_behaviour(deep_merge(base, patch), size)
+
+
+#: scenario sections an experiment sets up itself (a behaviour patch may not change them)
+SETUP_KEYS = ("name", "days", "seed", "acquisition", "strategies", "market")
+
+
+def check_behaviour(behaviour: dict) -> dict:
+    """``behaviour`` if it changes only behaviour sections, else a ValueError naming the key."""
+    bad = sorted(k for k in behaviour if k in SETUP_KEYS)
+    if bad:
+        raise ValueError(
+            f"behaviour may not set {', '.join(bad)}: the facts' experiments set up "
+            f"{', '.join(SETUP_KEYS)} themselves"
+        )
+    return behaviour
+
+
+def with_behaviour(scenario: dict, size: Size) -> dict:
+    """``scenario`` with ``size.behaviour`` merged in."""
+    return deep_merge(scenario, size.behaviour) if size.behaviour else scenario
 
 
 def paid_joins(per_day: float, start_day: int, end_day: int) -> dict:

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from lab.facts.base import INF, Fact, Size, orders_by_slot, paid_joins, simulate
+from lab.facts.base import (
+    INF,
+    Fact,
+    Size,
+    orders_by_slot,
+    paid_joins,
+    simulate,
+    with_behaviour,
+)
 from lab.population import CHANNELS
 from lab.scenario import deep_merge
 
@@ -38,7 +46,9 @@ def _scenario(size: Size) -> dict:
         },
         "strategies": [],
     }
-    return deep_merge(base, paid_joins(size.cohort_joins_per_day, 0, JOIN_DAYS - 1))
+    return with_behaviour(
+        deep_merge(base, paid_joins(size.cohort_joins_per_day, 0, JOIN_DAYS - 1)), size
+    )
 
 
 def _margin(sim, first: int, end: int) -> np.ndarray:

@@ -12,6 +12,7 @@ workers because every run is fixed by its seed.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ import pandas as pd
 from lab.experiments.pool import run_tasks
 from lab.experiments.stats import band
 from lab.facts import cohort, contacts, customer_base, membership, promotions
-from lab.facts.base import FULL, QUICK, Fact, Size
+from lab.facts.base import FULL, QUICK, Fact, Size, check_behaviour
 
 __all__ = ["COLUMNS", "EXPERIMENTS", "FACTS", "FactsRun", "run_facts"]
 
@@ -89,6 +90,7 @@ def run_facts(
     only: list[str] | None = None,
     size: Size | None = None,
     progress: bool | None = False,
+    behaviour: dict | None = None,
 ) -> FactsRun:
     """Measure the lab against every stylized fact.
 
@@ -109,6 +111,10 @@ def run_facts(
         Override the pool sizes.
     progress : bool, optional
         Show a progress bar.
+    behaviour : dict, optional
+        Scenario sections merged into every scenario the facts build (behaviour
+        parameters only, e.g. ``{"fatigue": {"decay_per_day": 0.05}}``): measures a
+        candidate set of defaults.  Default: the lab's own defaults.
 
     Returns
     -------
@@ -120,6 +126,8 @@ def run_facts(
     if first_seed < 0:
         raise ValueError(f"first_seed must be >= 0, got {first_seed}")
     size = size or (QUICK if quick else FULL)
+    if behaviour:
+        size = replace(size, behaviour=check_behaviour(dict(behaviour)))
     facts = _select(only)
     seed_list = list(range(first_seed, first_seed + n_seeds))
     names = list(dict.fromkeys(f.experiment for f in facts))
@@ -140,7 +148,8 @@ def run_facts(
         "kind": "facts",
         "quick": quick,
         "seeds": seed_list,
-        "size": dict(size.__dict__),
+        "size": {k: v for k, v in size.__dict__.items() if k != "behaviour"},
+        "behaviour": size.behaviour,
         "lab_version": __version__,
         "git_commit": git_commit(),
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
