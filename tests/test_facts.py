@@ -102,6 +102,7 @@ def test_row_is_the_median_and_the_10_90_band_over_seeds():
     assert row["pass"] is False  # the 90% point (7.6) is above the target's 5
     assert _row(fact(0.0, 12.0), values)["pass"] is True
     assert _row(fact(0.0, 12.0), [1.0, np.nan, 2.0])["pass"] is False  # a failed seed fails
+    assert _row(fact(0.0, INF), [1.0, INF, 2.0])["pass"] is False  # so does a ratio over 0
 
 
 # ------------------------------------------------------------------ runs and outputs

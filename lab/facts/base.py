@@ -111,7 +111,10 @@ class Fact:
     label_zh: str
 
     def passes(self, band_low: float, band_high: float) -> bool:
-        """True when the lab's whole band over seeds lies inside the target range."""
+        """True when the lab's whole band over seeds lies inside the target range.
+
+        A NaN band edge (no measurement) never passes.
+        """
         if np.isnan(band_low) or np.isnan(band_high):
             return False
         return bool(self.target_low <= band_low and band_high <= self.target_high)
