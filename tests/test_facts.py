@@ -40,6 +40,7 @@ PASSING_TODAY = [
 ISSUE_FACTS = {
     "promo_elasticity",
     "post_promo_dip",
+    "no_permanent_effect",
     "deal_conditioning",
     "deep_discount_new",
     "deep_discount_established",

@@ -7,7 +7,7 @@ Sources (``shared/EVIDENCE.md``):
   elasticity -2.62.  Band for a one-off 20% cut: -1.5 to -6.
 * van Heerde, Leeflang & Wittink (2000, JMR 37(3)): the post-promotion dip is
   4-25% of the bump; Pauwels, Hanssens & Siddarth (2002, JMR 39(4)): no
-  permanent effect.
+  permanent effect (sales return to baseline; the +-2% band is an assumption).
 * Mela, Gupta & Lehmann (1997, JMR 34(2)): more promotion makes consumers more
   promotion-sensitive (a direction; the magnitude band here is an assumption).
 * Anderson & Simester (2004, Marketing Science 23(1)): deeper discounts raise
@@ -34,8 +34,10 @@ from lab.population import CHANNELS
 
 __all__ = ["FACTS", "conditioning", "new_vs_established", "one_off_cut"]
 
-# one-off cut: 60 quiet days, a 7-day 20% cut, 60 days after it
+# one-off cut: 60 quiet days, a 7-day 20% cut, 60 days after it (the dip), then days
+# 120-179 after it (is the level back to baseline?)
 WARM, PROMO_DAYS, POST_DAYS, CUT = 60, 7, 60, 0.2
+LATE_FROM, LATE_TO = 120, 180
 
 
 def one_off_cut(seed: int, size: Size) -> dict[str, float]:
@@ -43,19 +45,23 @@ def one_off_cut(seed: int, size: Size) -> dict[str, float]:
 
     Elasticity = (orders during the cut / orders of the same days without it - 1) / -0.2.
     Dip share = orders lost in the 60 days after the cut / orders won during it.
+    Late level = orders 120-179 days after the cut / the same days without it - 1.
     """
-    days = WARM + PROMO_DAYS + POST_DAYS
+    end = WARM + PROMO_DAYS
+    days = end + LATE_TO
     control = simulate(established_pool("no promotion", size, days), seed)
     promo = promotions(promotion(WARM, PROMO_DAYS, CUT, "one-off 20% cut"))
     treated = simulate(established_pool("one-off 20% cut", size, days, strategies=[promo]), seed)
     c, t = control.daily["orders"], treated.daily["orders"]
     during = slice(WARM, WARM + PROMO_DAYS)
-    after = slice(WARM + PROMO_DAYS, days)
+    after = slice(end, end + POST_DAYS)
+    late = slice(end + LATE_FROM, end + LATE_TO)
     bump = t[during].sum() - c[during].sum()
     lost = c[after].sum() - t[after].sum()
     return {
         "elasticity": (t[during].sum() / c[during].sum() - 1.0) / -CUT,
         "dip_share": lost / bump if bump > 0 else np.nan,
+        "late_level": t[late].sum() / c[late].sum() - 1.0,
     }
 
 
@@ -163,6 +169,20 @@ FACTS = (
         "more orders afterwards than it won.",
         measured="Orders lost in the 60 days after the 7-day 20% cut / orders won during it.",
         label_zh="促销后回落占促销增量的比例",
+    ),
+    Fact(
+        key="no_permanent_effect",
+        label="Orders 4-6 months after the cut vs without it",
+        experiment="one_off_cut",
+        measure="late_level",
+        source="Pauwels, Hanssens & Siddarth 2002 (JMR 39(4))",
+        target_low=-0.02,
+        target_high=0.02,
+        unit="relative change",
+        finding="Permanent promotion effects are virtually absent: sales return to "
+        "baseline (band +-2% is an assumption).",
+        measured="Orders in days 120-179 after the 7-day 20% cut / the same days without it - 1.",
+        label_zh="促销无永久效应: 4-6个月后的订单变化",
     ),
     Fact(
         key="deal_conditioning",
