@@ -76,6 +76,18 @@ def test_every_finding_of_the_issue_is_a_fact_with_a_source_and_a_target():
         assert f.experiment in EXPERIMENTS, f.key
 
 
+def test_the_packaged_cjk_font_covers_every_chinese_fact_label():
+    from matplotlib.ft2font import FT2Font
+
+    from lab.i18n import LABELS
+    from lab.plots import _style
+
+    cmap = FT2Font(_style.cjk_font_path()).get_charmap()
+    texts = [f.label_zh for f in FACTS] + [LABELS[k][1] for k in ("facts_title", "facts_pass")]
+    chinese = {ch for text in texts for ch in text if ord(ch) > 0x2E80}
+    assert chinese and not sorted(ch for ch in chinese if ord(ch) not in cmap)
+
+
 # ------------------------------------------------------------------ verdicts
 @pytest.mark.parametrize(
     ("low", "high", "band", "expected"),
