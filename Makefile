@@ -2,11 +2,12 @@
 #   make demo  -> .venv with the package, runs scenarios/baseline.yaml into reports/baseline/
 #                 and writes its forecast report reports/baseline.html (+ .xlsx)
 #   make test  -> .venv with dev extras, ruff, the whole test suite
+#   make facts -> the full stylized-facts run into docs/facts/ (table and figure of docs/facts.md)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench facts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,9 @@ test: lint
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_engine.py
+
+facts: $(VENV)/.installed
+	$(BIN)/lab facts --out docs/facts --workers 2
 
 clean:
 	rm -rf $(VENV) reports/baseline .pytest_cache

@@ -65,3 +65,9 @@ __all__ += ["optimize", "sensitivity", "sweep"]
 from lab import calibrate  # noqa: E402
 
 __all__ += ["calibrate"]
+
+# Stylized facts: the lab measured against published marketing evidence.  ``lab.facts``
+# is the package and can be called: ``lab.facts(quick=True)`` is ``lab.facts.facts(...)``
+from lab import facts  # noqa: E402
+
+__all__ += ["facts"]

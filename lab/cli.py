@@ -455,3 +455,4 @@ def report(
 # calibration commands (calibrate, calibrate-retention, backtest) register themselves on app
 from lab import cli_calibrate as _cli_calibrate  # noqa: E402,F401
 from lab import cli_experiments as _cli_experiments  # noqa: E402, F401  (lab sweep | sensitivity | optimize)
+from lab import cli_facts as _cli_facts  # noqa: E402, F401  (lab facts)

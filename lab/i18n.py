@@ -164,6 +164,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "Holdout forecast from each customer's history",
         "基于每位客户历史的留出期预测",
     ),
+    # stylized facts (lab facts)
+    "facts_title": (
+        "Stylized facts: {passed} of {total} pass (shaded: published target; bar: lab, "
+        "10-90% over seeds)",
+        "典型事实: {total} 项中 {passed} 项通过 (阴影: 文献目标区间; 横条: 仿真 10-90% 区间)",
+    ),
+    "facts_pass": ("pass", "通过"),
+    "facts_fail": ("FAIL", "未通过"),
 }
 
 _PREFIXES = {"cost_": "cost", "new_": "new", "revenue_": "revenue"}
