@@ -24,11 +24,23 @@ import numpy as np
 import simpy
 from scipy.special import gammaincinv
 
-from lab.agents.acquisition import Acquirer, ReferralTerms
+from lab.agents.acquisition import (
+    Acquirer,
+    ReferralTerms,
+    pool_projection_problem,
+    projected_customers,
+)
 from lab.agents.behaviour import KERNEL_STREAMS, KPI, PARAMS, pack_params, step_customers
 from lab.market import MarketState
 from lab.plan import DayPlan
-from lab.population import CHANNELS, STAGES, Population
+from lab.population import (
+    CHANNELS,
+    STAGES,
+    PoolTooLarge,
+    Population,
+    available_memory,
+    bytes_per_customer,
+)
 from lab.rng import RandomStreams
 from lab.scenario import Scenario
 from lab.strategies import RUNTIME_BY_TYPE
@@ -36,6 +48,8 @@ from lab.strategies import RUNTIME_BY_TYPE
 __all__ = ["COST_KINDS", "MARKET_KPIS", "STEP_ORDER", "PoolModel", "PoolTooLarge"]
 
 _SHARE_FACTOR = PARAMS.index("share_factor")
+#: peak memory of a pool over its state arrays: growth copies, day buffers, order log
+_MEMORY_FACTOR = 3.0
 _REFERRAL_ON = PARAMS.index("referral_on")
 
 STEP_ORDER: tuple[tuple[str, str], ...] = (
@@ -78,10 +92,6 @@ COST_KINDS: tuple[str, ...] = (
 )
 
 
-class PoolTooLarge(RuntimeError):
-    """The pool outgrew ``max_customers``: usually fission with a K-factor above one."""
-
-
 class PoolModel(mesa.Model):
     """One simulated private-traffic pool.
 
@@ -106,7 +116,8 @@ class PoolModel(mesa.Model):
         self.segment_names = scenario.traits.segment_names()
         self.market: MarketState | None = self._build_market()
         self.segment_codes = {s: i for i, s in enumerate(self.segment_names)}
-        self.pop = Population(capacity=self._initial_capacity())
+        self._check_size()
+        self.pop = Population(capacity=self._initial_capacity(), limit=scenario.max_customers)
         self.plan = DayPlan(scenario.contacts)
         self.env = simpy.Environment()
         self.events: list[tuple[int, str]] = []
@@ -159,12 +170,24 @@ class PoolModel(mesa.Model):
         shares = np.array([shares_of[s] for s in labels], dtype=np.float64)
         return MarketState(mk, self.streams, labels, shares)
 
+    def _check_size(self) -> None:
+        """Refuse, before allocating, a pool beyond ``max_customers`` or the free memory."""
+        problem = pool_projection_problem(self.scenario, self.days)
+        if problem:
+            raise PoolTooLarge(problem)
+        total = projected_customers(self.scenario, self.days)["total"]
+        need = total * bytes_per_customer() * _MEMORY_FACTOR
+        free = available_memory()
+        if free is not None and need > free:
+            raise PoolTooLarge(
+                f"acquisition: about {total:,.0f} customers in {self.days} days need about "
+                f"{need / 1e9:,.1f} GB of memory, {free / 1e9:,.1f} GB is available; shorten "
+                "the run or lower the acquisition rates"
+            )
+
     def _initial_capacity(self) -> int:
-        a = self.scenario.acquisition
-        guess = a.stock_import.total_customers if a.stock_import.enabled else 0
-        if a.known_customers.table is not None:
-            guess += len(a.known_customers.table)
-        guess += self.days * 20
+        total = projected_customers(self.scenario, self.days)["total"]
+        guess = min(total + self.days * 20, self.scenario.max_customers)
         return max(1024, int(guess * 1.2))
 
     def _buffers_for(self, capacity: int) -> None:

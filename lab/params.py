@@ -31,9 +31,15 @@ class ProblemsError(ValueError):
 
 
 class StrictModel(BaseModel):
-    """A schema node that rejects unknown keys and validates on assignment."""
+    """A schema node that rejects unknown keys, non-finite numbers and validates on assignment.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    ``.inf`` and ``.nan`` are refused in every float field (they pass range checks
+    such as ``ge=0`` and crash or poison a run later).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
+    )
 
 
 def P(default: Any, unit: str, doc: str, **constraints: Any) -> Any:

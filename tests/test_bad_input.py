@@ -1,0 +1,217 @@
+"""Hostile and careless input: each class ends in one clear refusal, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import lab
+from lab.cli import app
+from lab.model import PoolModel, PoolTooLarge
+from lab.scenario import MAX_YAML_NODES, ScenarioError
+
+runner = CliRunner()
+
+#: a 263-byte "billion laughs": 9**7 (4.8 million) strings through nested aliases
+ALIAS_BOMB = (
+    "".join(
+        f"{k}: &{k} [{','.join([f'*{p}'] * 9 if p else ['x'] * 9)}]\n"
+        for k, p in zip("abcdefg", ["", *"abcdef"], strict=True)
+    )
+    + "name: *g\n"
+)
+
+
+def _load_text(tmp_path, text: str, name: str = "s.yaml", blamed: str = "") -> list[str]:
+    """Problems of loading ``text``; the message names ``blamed`` (default: the file itself)."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        lab.load_scenario(path)
+    assert str(tmp_path / (blamed or name)) in str(exc.value)
+    return exc.value.problems
+
+
+def _cli_refuses(tmp_path, text: str, *args: str) -> str:
+    """``lab run`` on ``text``: exit 2, no traceback, no output folder; the message."""
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["run", str(path), "--out", str(out), "-q", *args])
+    assert r.exit_code == 2, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert "Traceback" not in r.output
+    assert not out.exists()
+    return " ".join(r.output.split())
+
+
+# ------------------------------------------------------------------ YAML safety
+def test_alias_bomb_is_refused_before_it_expands(tmp_path):
+    assert len(ALIAS_BOMB) < 300
+    (p,) = _load_text(tmp_path, ALIAS_BOMB)
+    assert "alias" in p and f"{MAX_YAML_NODES:,}" in p
+    # the same budget through extends:
+    (tmp_path / "bomb.yaml").write_text(ALIAS_BOMB, encoding="utf-8")
+    (p,) = _load_text(tmp_path, "extends: bomb.yaml\nname: y\n", "child.yaml", "bomb.yaml")
+    assert "alias" in p
+
+
+def test_aliases_within_budget_still_work(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "traits:\n  default:\n    trust: &t {dist: beta, mean: 0.5, concentration: 4}\n"
+        "    deal_proneness: *t\n",
+        encoding="utf-8",
+    )
+    sc = lab.load_scenario(path)
+    assert sc.traits.default.trust == sc.traits.default.deal_proneness
+
+
+def test_recursive_alias_is_refused(tmp_path):
+    (p,) = _load_text(tmp_path, "name: &a [*a]\n")
+    assert "itself" in p
+
+
+def test_duplicate_keys_are_named_with_their_lines(tmp_path):
+    (p,) = _load_text(tmp_path, "name: x\ndays: 30\nfatigue:\n  enabled: true\ndays: 40\n")
+    assert "duplicate key 'days'" in p and "line 5" in p and "line 2" in p
+    (p,) = _load_text(tmp_path, "fatigue:\n  enabled: true\n  enabled: false\n")
+    assert "duplicate key 'enabled'" in p and "line 3" in p
+
+
+def test_merge_keys_may_be_overridden(tmp_path):
+    path = tmp_path / "s.yaml"
+    text = "fatigue:\n  <<: {decay_per_day: 0.1, enabled: true}\n  decay_per_day: 0.2\n"
+    path.write_text(text, encoding="utf-8")
+    assert lab.load_scenario(path).fatigue.decay_per_day == 0.2
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n", "~\n"])
+def test_an_empty_file_is_refused_and_braces_are_the_defaults(tmp_path, text):
+    (p,) = _load_text(tmp_path, text)
+    assert "empty" in p and "{}" in p
+    path = tmp_path / "defaults.yaml"
+    path.write_text("{}\n", encoding="utf-8")
+    assert lab.load_scenario(path) == lab.Scenario()
+    (tmp_path / "empty.yaml").write_text(text, encoding="utf-8")
+    (p,) = _load_text(tmp_path, "extends: empty.yaml\n", "child.yaml", "empty.yaml")
+    assert "empty" in p
+
+
+# ------------------------------------------------------------------ non-finite numbers
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("acquisition: {paid: {daily_budget_cny: .inf}}\n", "daily_budget_cny", "inf"),
+        ("purchase: {promo_lift: .nan}\n", "purchase.promo_lift", "nan"),
+        (
+            "contacts: {channel_weight: {private_chat: -.inf, group: 1, moments: 1, "
+            "mass_message: 1}}\n",
+            "channel_weight.private_chat",
+            "-inf",
+        ),
+        (
+            "traits: {default: {basket: {mean_order_value_cny: 1.0e+308}}}\n",
+            "mean_order_value_cny",
+            "1e+308",
+        ),
+        (
+            "strategies: [{type: discount_cadence, depth: 0.2, every_days: 30000000000}]\n",
+            "every_days",
+            "30000000000",
+        ),
+    ],
+)
+def test_non_finite_and_absurd_numbers_are_refused_with_field_and_value(
+    tmp_path, text, field, value
+):
+    problems = _load_text(tmp_path, text)
+    assert any(field in p and value in p for p in problems), problems
+
+
+def test_non_finite_numbers_are_refused_from_python_objects_too():
+    sc = lab.Scenario()
+    with pytest.raises(ValueError, match="finite"):
+        sc.acquisition.paid.daily_budget_cny = float("inf")
+
+
+# ------------------------------------------------------------------ pool size up front
+def test_a_pool_beyond_max_customers_is_refused_before_allocating(tmp_path):
+    text = "acquisition: {paid: {daily_budget_cny: 1.0e+11}}\n"
+    (p,) = _load_text(tmp_path, text)
+    assert "max_customers = 5,000,000" in p and "paid" in p
+    msg = _cli_refuses(tmp_path, text)
+    assert "max_customers" in msg
+
+
+def test_the_projection_uses_the_run_length_actually_asked_for():
+    sc = lab.scenario_from_dict(
+        {
+            "days": 30,
+            "max_customers": 20_000,
+            "acquisition": {
+                "stock_import": {"customers_per_day": 500, "total_customers": 1_000_000}
+            },
+        }
+    )
+    with pytest.raises(PoolTooLarge, match="max_customers = 20,000"):
+        PoolModel(sc, days=365)  # 365 x 500 a day: refused before any slot exists
+    assert PoolModel(sc).pop.capacity <= 20_000 * 1.2 + 1
+
+
+def test_population_never_grows_past_its_limit():
+    from lab.population import Population
+
+    pop = Population(16, limit=100)
+    pop.append(100)
+    with pytest.raises(PoolTooLarge, match="max_customers = 100"):
+        pop.append(1)
+    assert pop.capacity <= 100 and pop.n == 100
+
+
+def test_the_projection_is_capped_by_a_finite_market():
+    from lab.agents.acquisition import projected_customers
+
+    sc = lab.scenario_from_dict(
+        {"market": {"size": 5000}, "acquisition": {"paid": {"daily_budget_cny": 1.0e8}}}
+    )
+    proj = projected_customers(sc, sc.days)
+    assert proj["paid"] > 5000 and proj["total"] == 5000
+
+
+# ------------------------------------------------------------------ no echo of the file
+def test_a_foreign_file_is_not_echoed(tmp_path):
+    secret = "root:$6$s3cr3tSalt$HashHashHash:20228:0:99999:7:::"
+    text = "\n".join(f"{u}{secret[4:]}" for u in ("root", "daemon", "bin", "sys")) + "\n"
+    problems = _load_text(tmp_path, text)
+    assert problems and not any("s3cr3t" in p or "root" in p for p in problems)
+    assert "not a scenario" in problems[0]
+    msg = _cli_refuses(tmp_path, text)
+    assert "s3cr3t" not in msg
+
+
+def test_long_values_and_keys_are_clipped(tmp_path):
+    long = "A" * 1000  # YAML's longest implicit key
+    problems = _load_text(tmp_path, f"days: {long * 5}\nfatigue: {{{long}: 1}}\n")
+    assert all(len(p) < 400 for p in problems) and len(problems) == 2
+
+
+def test_many_problems_are_capped(tmp_path):
+    text = "name: x\n" + "".join(f"k{i}: 1\n" for i in range(100))
+    problems = _load_text(tmp_path, text)
+    assert len(problems) == 21 and "80 more" in problems[-1]
+
+
+@pytest.mark.parametrize(
+    "payload", [b"\xff\xfe\x00\x00binary", b"days: 3\x00\n", b"\xef\xbb\xbfdays: [1,\n"]
+)
+def test_binary_and_odd_bytes_end_in_a_clear_error(tmp_path, payload):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(payload)
+    with pytest.raises(ScenarioError):
+        lab.load_scenario(path)
+
+
+def test_a_folder_or_device_is_not_a_scenario(tmp_path):
+    with pytest.raises(ScenarioError, match="is a folder"):
+        lab.load_scenario(tmp_path)
