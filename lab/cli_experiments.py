@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lab.cli import _consoles, _fmt_number, _load, app
+from lab.experiments.design import MAX_RUNS
 from lab.experiments.executors import ENV_SCHEDULER
 
 __all__ = ["optimize_cmd", "sensitivity_cmd", "sweep_cmd"]
@@ -56,6 +57,14 @@ AllowCodeChange = Annotated[
     ),
 ]
 Lang = Annotated[str, typer.Option(help="language of the plot labels: en or zh")]
+MaxRuns = Annotated[
+    int,
+    typer.Option(
+        "--max-runs",
+        help="refuse a design of more runs (points x seeds) than this, before building it",
+        min=1,
+    ),
+]
 
 
 def _fail(message: str) -> NoReturn:
@@ -132,6 +141,7 @@ def sweep_cmd(
     cluster: Cluster = None,
     quiet: Quiet = False,
     allow_code_change: AllowCodeChange = False,
+    max_runs: MaxRuns = MAX_RUNS,
 ) -> None:
     """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds."""
     from lab.experiments.design import parse_assignment, parse_range
@@ -155,6 +165,7 @@ def sweep_cmd(
             progress=False if quiet else None,
             design_seed=design_seed,
             allow_code_change=allow_code_change,
+            max_runs=max_runs,
         )
     )
     console, _ = _consoles()
@@ -223,6 +234,7 @@ def sensitivity_cmd(
     lang: Lang = "en",
     quiet: Quiet = False,
     allow_code_change: AllowCodeChange = False,
+    max_runs: MaxRuns = MAX_RUNS,
 ) -> None:
     """Rank which parameters move LTV, margin and fatigue most (SALib Morris or Sobol)."""
     from lab.experiments.design import parse_range
@@ -247,6 +259,7 @@ def sensitivity_cmd(
             sample_seed=sample_seed,
             lang=lang,
             allow_code_change=allow_code_change,
+            max_runs=max_runs,
         )
     )
     console, _ = _consoles()
@@ -311,6 +324,7 @@ def optimize_cmd(
     lang: Lang = "en",
     quiet: Quiet = False,
     allow_code_change: AllowCodeChange = False,
+    max_runs: MaxRuns = MAX_RUNS,
 ) -> None:
     """Search for the best plan under constraints (optuna), every candidate on the same seeds."""
     from lab.experiments.optimize import optimize
@@ -341,6 +355,7 @@ def optimize_cmd(
             sampler_seed=sampler_seed,
             lang=lang,
             allow_code_change=allow_code_change,
+            max_runs=max_runs,
         )
     )
     console, _ = _consoles()

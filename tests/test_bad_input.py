@@ -215,3 +215,35 @@ def test_binary_and_odd_bytes_end_in_a_clear_error(tmp_path, payload):
 def test_a_folder_or_device_is_not_a_scenario(tmp_path):
     with pytest.raises(ScenarioError, match="is a folder"):
         lab.load_scenario(tmp_path)
+
+
+# ------------------------------------------------------------------ run limits of designs
+def test_designs_above_the_run_limit_are_refused_with_the_count(tmp_path):
+    from lab.experiments.design import DesignError
+
+    big = {"days": list(range(1, 31)), "seed": list(range(20))}
+    with pytest.raises(DesignError, match=r"600 points x 20 seed\(s\)\): 12,000 runs"):
+        lab.sweep("scenarios/baseline.yaml", grid=big, seeds=20, out=tmp_path / "sw")
+    with pytest.raises(DesignError, match="about 4e\\+12 runs"):
+        lab.sweep(
+            "scenarios/baseline.yaml", ranges={"days": (1, 3000)}, samples=10**12,
+            out=tmp_path / "sw",
+        )  # fmt: skip
+    with pytest.raises(DesignError, match="--max-runs 5"):
+        lab.sweep("scenarios/baseline.yaml", grid={"days": [5, 6]}, seeds=3, max_runs=5,
+                  out=tmp_path / "sw")  # fmt: skip
+    with pytest.raises(DesignError, match="1,200,000 runs"):
+        lab.sensitivity("scenarios/baseline.yaml", {"days": (10, 20), "seed": (1, 5)},
+                        samples=100_000, out=tmp_path / "sw")  # fmt: skip
+    with pytest.raises(DesignError, match="20,000 runs"):
+        lab.optimize("scenarios/baseline.yaml", {"days": (10, 20)}, trials=5000,
+                     out=tmp_path / "sw")  # fmt: skip
+    assert not (tmp_path / "sw").exists()
+
+
+def test_cli_max_runs_refuses_and_names_the_count(tmp_path):
+    out = tmp_path / "sw"
+    r = runner.invoke(app, ["sweep", "scenarios/baseline.yaml", "--set", "days=5,6",
+                            "--seeds", "3", "--max-runs", "5", "--out", str(out), "-q"])  # fmt: skip
+    assert r.exit_code == 2 and "6 runs" in r.output and "--max-runs 5" in r.output
+    assert not out.exists()

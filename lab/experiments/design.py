@@ -34,10 +34,12 @@ from pydantic import BaseModel
 from lab.scenario import Scenario, ScenarioError, deep_merge, dump_scenario, scenario_from_dict
 
 __all__ = [
+    "MAX_RUNS",
     "DesignError",
     "Param",
     "RunSpec",
     "apply_overrides",
+    "check_run_count",
     "grid_points",
     "lhs_points",
     "parse_assignment",
@@ -50,6 +52,41 @@ __all__ = [
 
 class DesignError(ValueError):
     """A parameter path, value or range that cannot be used; the message names the argument."""
+
+
+#: runs one experiment may hold unless ``max_runs`` (``--max-runs``) raises the limit
+MAX_RUNS = 10_000
+
+
+def check_run_count(n_runs: int, max_runs: int | None = None, what: str = "the design") -> None:
+    """Refuse, before any point is built, a design of more than ``max_runs`` runs.
+
+    Parameters
+    ----------
+    n_runs : int
+        Runs the design would hold (points x seeds).
+    max_runs : int, optional
+        The limit (default :data:`MAX_RUNS`).
+    what : str
+        How the design was asked for, named in the message.
+
+    Raises
+    ------
+    DesignError
+        With the count and how to raise the limit.
+    """
+    limit = MAX_RUNS if max_runs is None else int(max_runs)
+    if limit < 1:
+        raise DesignError(f"--max-runs {max_runs}: must be at least 1")
+    if n_runs > limit:
+        raise DesignError(
+            f"{what}: {_runs_text(n_runs)} runs, more than --max-runs {limit:,}; make the "
+            "design smaller or raise the limit with --max-runs (max_runs= in Python)"
+        )
+
+
+def _runs_text(n: int) -> str:
+    return f"{n:,}" if n < 10**12 else f"about {float(n):.3g}"
 
 
 @dataclass(frozen=True)
