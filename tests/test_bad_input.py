@@ -247,3 +247,44 @@ def test_cli_max_runs_refuses_and_names_the_count(tmp_path):
                             "--seeds", "3", "--max-runs", "5", "--out", str(out), "-q"])  # fmt: skip
     assert r.exit_code == 2 and "6 runs" in r.output and "--max-runs 5" in r.output
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ user text in plots
+ODD_NAMES = ["$\\foo$", "a$b\\c_d^e%", "$"]
+
+
+def test_odd_names_are_drawn_as_literal_text_in_every_plot(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lab import analysis as A
+    from lab import plots as P
+    from lab.experiments import compare
+
+    base = lab.load_scenario("scenarios/baseline.yaml")
+    segs = {name: 1.0 for name in ODD_NAMES}
+    odd = {n: base.model_copy(update={"name": n}) for n in ODD_NAMES}
+    comp = compare(odd, seeds=[1, 2], days=15, workers=1, progress=False)
+    sc = lab.scenario_from_dict(
+        {"name": ODD_NAMES[0], "days": 60, "traits": {"default": {"segments": segs}}}
+    )
+    run = lab.run(sc, seed=1)
+    axes = [
+        P.plot_kpi(comp, "cum_gmv"),
+        P.plot_forest(comp),
+        P.plot_survival(A.survival_curves(run, by="segment")),
+        P.plot_ltv_distribution(A.customer_ltv(run, 30), by="segment"),
+    ]
+    for i, ax in enumerate(axes):
+        ax.figure.savefig(tmp_path / f"{i}.png")  # mathtext would fail here
+        shown = [t.get_text() for t in ax.figure.findobj(matplotlib.text.Text)]
+        plt.close(ax.figure)
+        assert any(ODD_NAMES[0] in t or ODD_NAMES[0].replace("$", r"\$") in t for t in shown)
+
+
+def test_literal_escapes_only_dollars():
+    from lab.plots._style import literal
+
+    assert literal("$\\foo$") == "\\$\\foo\\$" and literal("a\\b") == "a\\b"
