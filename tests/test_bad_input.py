@@ -288,3 +288,57 @@ def test_literal_escapes_only_dollars():
     from lab.plots._style import literal
 
     assert literal("$\\foo$") == "\\$\\foo\\$" and literal("a\\b") == "a\\b"
+
+
+# ------------------------------------------------------------------ order exports
+ORDERS = "customer_id,date,amount\nA1,2025-01-03,120.5\n张三,2025-01-05,88\nA1,2025-02-03,60\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep", "bom", "expected"),
+    [
+        ("utf-16-le", "\t", b"\xff\xfe", "utf-16"),  # Excel "Unicode text"
+        ("utf-16-be", ",", b"\xfe\xff", "utf-16"),
+        ("gbk", ",", b"", "gb18030"),
+        ("gb18030", ",", b"", "gb18030"),
+        ("utf-8", ",", b"\xef\xbb\xbf", "utf-8-sig"),
+    ],
+)
+def test_order_exports_in_utf16_and_gbk_are_decoded(tmp_path, encoding, sep, bom, expected):
+    from lab.calibrate.ingest import read_orders
+
+    path = tmp_path / "orders.csv"
+    path.write_bytes(bom + ORDERS.replace(",", sep).encode(encoding))
+    clean = read_orders(path)
+    assert sorted(set(clean.orders["customer_id"])) == ["A1", "张三"]
+    assert clean.report.encoding == expected and clean.report.rows_kept == 3
+
+
+def test_an_undecodable_export_says_how_to_fix_it(tmp_path):
+    from lab.analysis import OrderLogError
+    from lab.calibrate.ingest import read_orders
+
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"\xff\xfe" + b"\x00\xd8" * 4)  # UTF-16 BOM, then lone surrogates
+    with pytest.raises(OrderLogError, match="CSV UTF-8"):
+        read_orders(path)
+    r = runner.invoke(app, ["calibrate", str(path), "--out", str(tmp_path / "c.yaml")])
+    assert r.exit_code == 2 and "CSV UTF-8" in " ".join(r.output.split())
+    assert "Traceback" not in r.output and not (tmp_path / "c.yaml").exists()
+
+
+def test_non_finite_and_absurd_amounts_are_dropped_with_a_count(tmp_path):
+    from lab.calibrate.ingest import read_orders
+
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer_id,date,amount\nA1,2025-01-03,120\nA2,2025-01-05,inf\nA3,2025-01-05,1e308\n"
+        "A1,2025-02-03,-1e12\nA4,2025-02-03,-inf\nA5,2025-02-04,60\nA6,2025-02-04,5000\n",
+        encoding="utf-8",
+    )
+    clean = read_orders(path)
+    assert clean.report.count("absurd_amount") == 4
+    assert set(clean.orders["customer_id"]) == {"A1", "A5", "A6"}
+    assert clean.orders["amount"].max() == 5000  # sums stay finite
+    strict = read_orders(path, max_amount=1000)
+    assert strict.report.count("absurd_amount") == 5
