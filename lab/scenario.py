@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -769,8 +770,21 @@ def _loc_text(loc: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + _clip(str(part), 40)
+            out += ("." if out else "") + _key_name(part)
     return out or "<top level>"
+
+
+_NAME = re.compile(r"^[\w.\- ]{1,40}$")
+
+
+def _key_name(key: Any) -> str:
+    """A key from a file as text, or a placeholder when it is not a plain name.
+
+    A file given by mistake (a password file, a log) becomes a mapping whose keys are
+    whole lines; those are never printed.
+    """
+    text = str(key)
+    return text if _NAME.match(text) else f"<a key of {len(text)} characters>"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -859,7 +873,9 @@ def _format_error(err: dict) -> str:
     if kind == "extra_forbidden":
         parent = _node_at(Scenario, loc[:-1])
         valid = ", ".join(parent.model_fields) if isinstance(parent, type) else "?"
-        return f"{where}: unknown key {_short_repr(loc[-1], 40)}; valid keys here: {valid}"
+        key = loc[-1]
+        shown = f" {key!r}" if isinstance(key, str) and _NAME.match(key) else ""
+        return f"{where}: unknown key{shown}; valid keys here: {valid}"
     if kind == "union_tag_invalid":
         from lab.strategies import CONFIG_BY_TYPE
 
@@ -939,9 +955,8 @@ def _check_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
             continue  # unhashable: the safe constructor reports it
         line = key_node.start_mark.line + 1
         if seen is not None:
-            raise _YAMLRefused(
-                f"duplicate key {_short_repr(key)} at line {line} (first at line {seen})", line
-            )
+            shown = repr(key) if isinstance(key, str) and _NAME.match(key) else _key_name(key)
+            raise _YAMLRefused(f"duplicate key {shown} at line {line} (first at line {seen})", line)
         first_line[key] = line
 
 
