@@ -8,11 +8,13 @@ documentation cannot drift from the code.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["P", "ProblemsError", "StrictModel", "check_names", "iter_parameters"]
+__all__ = ["P", "ProblemsError", "StrictModel", "check_names", "iter_parameters", "shown_names"]
 
 
 class ProblemsError(ValueError):
@@ -28,6 +30,24 @@ class ProblemsError(ValueError):
         self.source = source
         head = f"{source}: {len(problems)} problem(s) in {self.subject}"
         super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+_PLAIN_NAME = re.compile(r"^[\w.\- ()/%#]{1,40}$")
+
+
+def shown_names(names: Iterable[Any], limit: int = 12) -> str:
+    """Column or key names read from a file, for a message: plain names only, at most ``limit``.
+
+    A file given by mistake (a password file, a log) has whole lines where names
+    should be; those are described by their length, never printed.
+    """
+    names = list(names)
+    shown = [
+        str(n) if _PLAIN_NAME.match(str(n)) else f"<{len(str(n))} characters>"
+        for n in names[:limit]
+    ]
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return (", ".join(shown) or "none") + more
 
 
 class StrictModel(BaseModel):

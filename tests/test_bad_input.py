@@ -344,3 +344,29 @@ def test_non_finite_and_absurd_amounts_are_dropped_with_a_count(tmp_path):
     assert clean.orders["amount"].max() == 5000  # sums stay finite
     strict = read_orders(path, max_amount=1000)
     assert strict.report.count("absurd_amount") == 5
+
+
+def test_a_pool_the_free_memory_cannot_hold_is_refused_before_allocating(monkeypatch):
+    import lab.model
+
+    sc = lab.scenario_from_dict({"days": 30})
+    monkeypatch.setattr(lab.model, "available_memory", lambda: 1_000_000)  # 1 MB free
+    with pytest.raises(PoolTooLarge, match="GB of memory"):
+        PoolModel(sc)
+    monkeypatch.setattr(lab.model, "available_memory", lambda: None)  # unknown: no check
+    assert PoolModel(sc).pop.n == 0
+
+
+def test_column_lists_never_print_a_foreign_files_lines(tmp_path):
+    from lab.analysis import OrderLogError
+    from lab.calibrate.ingest import read_orders
+
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$s3cr3t$hash:20228:0:99999:7:::\n" * 3, encoding="utf-8")
+    with pytest.raises(OrderLogError) as exc:
+        read_orders(secret)
+    assert "s3cr3t" not in str(exc.value) and "characters>" in str(exc.value)
+    problems = _load_text(
+        tmp_path, f"acquisition: {{known_customers: {{enabled: true, file: {secret}}}}}\n"
+    )
+    assert "s3cr3t" not in " ".join(problems) and "join_date" in " ".join(problems)

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from lab.analysis.orders import OrderLogError, read_order_log
+from lab.params import shown_names
 
 __all__ = ["RULES", "CleanOrders", "CleaningReport", "clean_orders", "read_orders"]
 
@@ -362,7 +363,7 @@ def clean_orders(
 # ------------------------------------------------------------------------ columns
 def _map_columns(raw, customer_col, date_col, amount_col, source) -> dict[str, str]:
     given = {"customer": customer_col, "date": date_col, "amount": amount_col}
-    found = ", ".join(map(str, raw.columns)) or "none"
+    found = shown_names(raw.columns)
     lower = {str(c).strip().lower(): c for c in raw.columns}
     out, problems = {}, []
     for role, name in given.items():
@@ -564,4 +565,7 @@ def _labels(rows: pd.DataFrame) -> pd.Series:
 
 def _example(values) -> str:
     vals = list(values)
-    return repr(vals[0]) if vals else ""
+    if not vals:
+        return ""
+    shown = repr(vals[0])
+    return shown if len(shown) <= 80 else shown[:77] + "..."
