@@ -370,3 +370,13 @@ def test_column_lists_never_print_a_foreign_files_lines(tmp_path):
         tmp_path, f"acquisition: {{known_customers: {{enabled: true, file: {secret}}}}}\n"
     )
     assert "s3cr3t" not in " ".join(problems) and "join_date" in " ".join(problems)
+
+
+def test_an_experiment_run_longer_than_the_scenario_is_checked_up_front(tmp_path):
+    from lab.experiments.design import DesignError
+
+    sc = lab.scenario_from_dict({"days": 20, "acquisition": {"stock_import": {
+        "customers_per_day": 200_000, "total_customers": 100_000_000}}})  # fmt: skip
+    with pytest.raises(DesignError, match=r"--days 3650: .*max_customers"):
+        lab.sweep(sc, grid={"seed": [1, 2]}, seeds=1, days=3650, out=tmp_path / "sw")
+    assert not (tmp_path / "sw").exists()

@@ -39,6 +39,7 @@ __all__ = [
     "Param",
     "RunSpec",
     "apply_overrides",
+    "check_pool_size",
     "check_run_count",
     "grid_points",
     "lhs_points",
@@ -83,6 +84,20 @@ def check_run_count(n_runs: int, max_runs: int | None = None, what: str = "the d
             f"{what}: {_runs_text(n_runs)} runs, more than --max-runs {limit:,}; make the "
             "design smaller or raise the limit with --max-runs (max_runs= in Python)"
         )
+
+
+def check_pool_size(scenario: Scenario, days: int | None) -> None:
+    """Refuse, before any run, a ``--days`` under which the base pool outgrows ``max_customers``.
+
+    Loading checked the scenario's own ``days``; an experiment may run it longer.
+    """
+    if days is None:
+        return
+    from lab.agents.acquisition import pool_projection_problem
+
+    problem = pool_projection_problem(scenario, int(days))
+    if problem:
+        raise DesignError(f"--days {days}: {problem}")
 
 
 def _runs_text(n: int) -> str:

@@ -35,6 +35,7 @@ from lab.experiments.design import (
     apply_overrides,
     base_dump,
     check_point,
+    check_pool_size,
     check_run_count,
     numeric_range,
     resolve_param,
@@ -260,6 +261,7 @@ def optimize(
     check_run_count(
         trials * len(seeds), max_runs, f"the search ({trials:,} trials x {len(seeds)} seed(s))"
     )
+    check_pool_size(sc, days)
     n_days = days or sc.days
     spaces = _spaces(sc, params)
     objective = check_metric(objective, "--objective")

@@ -33,6 +33,7 @@ from lab.experiments.design import (
     RunSpec,
     base_dump,
     check_point,
+    check_pool_size,
     check_run_count,
     numeric_range,
     resolve_param,
@@ -214,6 +215,7 @@ def sensitivity(
         None,
     )
     check_run_length([("--outputs", m) for m in outputs], days, sc.days, searched)
+    check_pool_size(sc, days)
     plist = list(bounds)
     per_sample = len(plist) + (1 if method == "morris" else 2)  # SALib: N (D+1) or N (D+2)
     check_run_count(

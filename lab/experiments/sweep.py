@@ -25,6 +25,7 @@ from lab.experiments.design import (
     RunSpec,
     base_dump,
     check_point,
+    check_pool_size,
     check_run_count,
     grid_points,
     levels,
@@ -259,6 +260,7 @@ def sweep(
     seeds = seed_list(seeds)
     if days is not None and not 1 <= int(days) <= 3650:
         raise DesignError(f"--days {days}: must be between 1 and 3650")
+    check_pool_size(sc, days)
     params, points, spec = build_points(
         sc, grid, ranges, samples, design, design_seed, len(seeds), max_runs
     )
