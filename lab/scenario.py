@@ -1056,7 +1056,7 @@ def _absurd_in(value: Any, path: str, bounded: bool = False) -> list[str]:
     if isinstance(value, BaseModel):
         return _absurd_numbers(value, path + ".")
     if isinstance(value, Mapping):
-        return [p for k, v in value.items() for p in _absurd_in(v, f"{path}.{_clip(str(k), 40)}")]
+        return [p for k, v in value.items() for p in _absurd_in(v, f"{path}.{_key_name(k)}")]
     if isinstance(value, list | tuple):
         return [p for i, v in enumerate(value) for p in _absurd_in(v, f"{path}[{i}]")]
     if isinstance(value, bool) or bounded:
