@@ -169,7 +169,14 @@ def finish(ax, lang: str, *extra) -> None:
 
 
 def _literal_texts(ax) -> None:
-    """Draw the user-visible texts of ``ax`` (not its tick labels) without mathtext."""
+    """Draw the user-visible texts of ``ax`` (not its tick labels) without mathtext.
+
+    ``ax`` may also be a whole figure (the explorer's): then each of its axes.
+    """
+    if not hasattr(ax, "xaxis"):
+        for a in ax.axes:
+            _literal_texts(a)
+        return
     texts = [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
     texts += list(ax.texts)
     legend = ax.get_legend()
