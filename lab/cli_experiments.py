@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lab.cli import _consoles, _fmt_number, _load, app
+from lab.experiments.design import MAX_RUNS
 from lab.experiments.executors import ENV_SCHEDULER
 
 __all__ = ["optimize_cmd", "sensitivity_cmd", "sweep_cmd"]
@@ -58,6 +59,14 @@ AllowCodeChange = Annotated[
     ),
 ]
 Lang = Annotated[str, typer.Option(help="language of the plot labels: en or zh")]
+MaxRuns = Annotated[
+    int,
+    typer.Option(
+        "--max-runs",
+        help="refuse a design of more runs (points x seeds) than this, before building it",
+        min=1,
+    ),
+]
 
 
 def _fail(message: str) -> NoReturn:
@@ -148,6 +157,7 @@ def sweep_cmd(
     cluster: Cluster = None,
     quiet: Quiet = False,
     allow_code_change: AllowCodeChange = False,
+    max_runs: MaxRuns = MAX_RUNS,
 ) -> None:
     """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds."""
     from lab.experiments.design import parse_assignment, parse_range
@@ -171,6 +181,7 @@ def sweep_cmd(
             progress=False if quiet else None,
             design_seed=design_seed,
             allow_code_change=allow_code_change,
+            max_runs=max_runs,
         )
     )
     console, _ = _consoles()
@@ -239,6 +250,7 @@ def sensitivity_cmd(
     lang: Lang = "en",
     quiet: Quiet = False,
     allow_code_change: AllowCodeChange = False,
+    max_runs: MaxRuns = MAX_RUNS,
 ) -> None:
     """Rank which parameters move LTV, margin and fatigue most (SALib Morris or Sobol)."""
     from lab.experiments.design import parse_range
@@ -263,6 +275,7 @@ def sensitivity_cmd(
             sample_seed=sample_seed,
             lang=lang,
             allow_code_change=allow_code_change,
+            max_runs=max_runs,
         )
     )
     console, _ = _consoles()
@@ -327,6 +340,7 @@ def optimize_cmd(
     lang: Lang = "en",
     quiet: Quiet = False,
     allow_code_change: AllowCodeChange = False,
+    max_runs: MaxRuns = MAX_RUNS,
 ) -> None:
     """Search for the best plan under constraints (optuna), every candidate on the same seeds."""
     from lab.experiments.optimize import optimize
@@ -357,6 +371,7 @@ def optimize_cmd(
             sampler_seed=sampler_seed,
             lang=lang,
             allow_code_change=allow_code_change,
+            max_runs=max_runs,
         )
     )
     console, _ = _consoles()

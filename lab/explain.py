@@ -111,6 +111,15 @@ def scenario_reference() -> str:
         "A scenario file may start with `extends: other.yaml` (a path relative to it): the",
         "file is merged onto that one, mappings key by key, lists and values replaced.",
         "",
+        "Refused when loading, each with one message naming file, field or line and value:",
+        "an empty file (write `{}` for the scenario with every default), a key stated twice",
+        "in one mapping, YAML whose aliases (`*name`) expand to more than 100,000 values, a",
+        "file that is not a scenario (none of its top-level keys is one), `.inf`/`.nan`,",
+        "floats beyond 1e12 and integers beyond 2,147,483,647 (unless the field sets its own",
+        "bound), and acquisition rates that bring more customers in `days` than",
+        "`max_customers` (stock import, paid volume and staff invites x days, capped by a",
+        "finite market); `lab run` also refuses a pool the free memory cannot hold.",
+        "",
         "Strategies (the `strategies:` list) are documented in [strategies.md](strategies.md).",
     ]
     out += references_markdown("\n".join(out))

@@ -46,6 +46,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lab.params import shown_names
+
 __all__ = [
     "OPTIONAL_COLUMNS",
     "KnownCustomerTable",
@@ -119,7 +121,8 @@ def read_known_customers(path: str | Path) -> KnownCustomerTable:
     try:
         df = pd.read_csv(p, dtype={"customer_id": str}, comment="#")
     except Exception as exc:
-        raise ValueError(f"{p}: cannot read the table: {exc}") from None
+        problem = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise ValueError(f"{p}: cannot read the table: {problem}") from None
     from lab.io import unneutralise_text
 
     if "customer_id" in df:
@@ -174,11 +177,11 @@ def _check(df: pd.DataFrame) -> list[str]:
     problems = []
     missing = [c for c in ("customer_id", "join_date") if c not in df.columns]
     if missing:
-        return [f"missing column(s) {', '.join(missing)}; found: {', '.join(df.columns) or 'none'}"]
+        return [f"missing column(s) {', '.join(missing)}; found: {shown_names(df.columns)}"]
     unknown = [c for c in df.columns if c not in ("customer_id", "join_date", *OPTIONAL_COLUMNS)]
     if unknown:
         problems.append(
-            f"unknown column(s) {', '.join(unknown)}; valid: customer_id, join_date, "
+            f"unknown column(s) {shown_names(unknown)}; valid: customer_id, join_date, "
             + ", ".join(OPTIONAL_COLUMNS)
         )
     if df.empty:

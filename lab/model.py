@@ -31,7 +31,12 @@ import numpy as np
 import simpy
 from scipy.special import gammaincinv
 
-from lab.agents.acquisition import Acquirer, ReferralTerms
+from lab.agents.acquisition import (
+    Acquirer,
+    ReferralTerms,
+    pool_projection_problem,
+    projected_customers,
+)
 from lab.agents.behaviour import (
     KERNEL_KPIS,
     MECHANISMS,
@@ -47,7 +52,14 @@ from lab.agents.behaviour import (
 from lab.kpis import KPI_TABLE, kpi_rows
 from lab.market import MarketState
 from lab.plan import DayPlan
-from lab.population import CHANNELS, STAGES, Population
+from lab.population import (
+    CHANNELS,
+    STAGES,
+    PoolTooLarge,
+    Population,
+    available_memory,
+    bytes_per_customer,
+)
 from lab.rng import RandomStreams
 from lab.scenario import Scenario
 from lab.strategies import RUNTIME_BY_TYPE
@@ -63,6 +75,9 @@ __all__ = [
     "day_steps",
 ]
 
+#: peak memory of a pool over its state arrays: growth copies, day buffers, order log
+_MEMORY_FACTOR = 3.0
+
 #: daily KPIs of a run with a finite market (``market.size``), after the core ones
 MARKET_KPIS: tuple[str, ...] = tuple(k.name for k in kpi_rows("market"))
 
@@ -74,10 +89,6 @@ COST_KINDS: tuple[str, ...] = (
     "contacts",
     "trial_products",
 )
-
-
-class PoolTooLarge(RuntimeError):
-    """The pool outgrew ``max_customers``: usually fission with a K-factor above one."""
 
 
 class PoolModel(mesa.Model):
@@ -104,7 +115,8 @@ class PoolModel(mesa.Model):
         self.segment_names = scenario.traits.segment_names()
         self.market: MarketState | None = self._build_market()
         self.segment_codes = {s: i for i, s in enumerate(self.segment_names)}
-        self.pop = Population(capacity=self._initial_capacity())
+        self._check_size()
+        self.pop = Population(capacity=self._initial_capacity(), limit=scenario.max_customers)
         self.plan = DayPlan(scenario.contacts)
         self.env = simpy.Environment()
         self.events: list[tuple[int, str]] = []
@@ -159,12 +171,24 @@ class PoolModel(mesa.Model):
         shares = np.array([shares_of[s] for s in labels], dtype=np.float64)
         return MarketState(mk, self.streams, labels, shares)
 
+    def _check_size(self) -> None:
+        """Refuse, before allocating, a pool beyond ``max_customers`` or the free memory."""
+        problem = pool_projection_problem(self.scenario, self.days)
+        if problem:
+            raise PoolTooLarge(problem)
+        total = projected_customers(self.scenario, self.days)["total"]
+        need = total * bytes_per_customer() * _MEMORY_FACTOR
+        free = available_memory()
+        if free is not None and need > free:
+            raise PoolTooLarge(
+                f"acquisition: about {total:,.0f} customers in {self.days} days need about "
+                f"{need / 1e9:,.1f} GB of memory, {free / 1e9:,.1f} GB is available; shorten "
+                "the run or lower the acquisition rates"
+            )
+
     def _initial_capacity(self) -> int:
-        a = self.scenario.acquisition
-        guess = a.stock_import.total_customers if a.stock_import.enabled else 0
-        if a.known_customers.table is not None:
-            guess += len(a.known_customers.table)
-        guess += self.days * 20
+        total = projected_customers(self.scenario, self.days)["total"]
+        guess = min(total + self.days * 20, self.scenario.max_customers)
         return max(1024, int(guess * 1.2))
 
     def _kernel_params(self) -> KernelParams:

@@ -12,7 +12,8 @@ robustness analyses (paths usable with :meth:`lab.Scenario.with_changes`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +39,7 @@ __all__ = [
     "references_markdown",
     "seed_article",
     "setting",
+    "shown_names",
     "source_extra",
     "source_text",
 ]
@@ -68,10 +70,34 @@ class ProblemsError(ValueError):
         super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-class StrictModel(BaseModel):
-    """A schema node that rejects unknown keys and validates on assignment."""
+_PLAIN_NAME = re.compile(r"^[\w.\- ()/%#]{1,40}$")
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+def shown_names(names: Iterable[Any], limit: int = 12) -> str:
+    """Column or key names read from a file, for a message: plain names only, at most ``limit``.
+
+    A file given by mistake (a password file, a log) has whole lines where names
+    should be; those are described by their length, never printed.
+    """
+    names = list(names)
+    shown = [
+        str(n) if _PLAIN_NAME.match(str(n)) else f"<{len(str(n))} characters>"
+        for n in names[:limit]
+    ]
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return (", ".join(shown) or "none") + more
+
+
+class StrictModel(BaseModel):
+    """A schema node that rejects unknown keys, non-finite numbers and validates on assignment.
+
+    ``.inf`` and ``.nan`` are refused in every float field (they pass range checks
+    such as ``ge=0`` and crash or poison a run later).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
+    )
 
 
 #: short citations used in sources -> full reference (the published evidence the lab uses)

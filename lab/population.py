@@ -8,9 +8,19 @@ Slots never move during a run, so ``customer_id == slot``.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-__all__ = ["CHANNELS", "STAGES", "STATE_SPEC", "Population"]
+__all__ = [
+    "CHANNELS",
+    "STAGES",
+    "STATE_SPEC",
+    "PoolTooLarge",
+    "Population",
+    "available_memory",
+    "bytes_per_customer",
+]
 
 #: lifecycle stages; "prospect" = added to the pool but never ordered (加了未下单)
 STAGES: tuple[str, ...] = ("prospect", "active", "silent", "sleeping", "churned")
@@ -74,6 +84,30 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
 }
 
 
+class PoolTooLarge(RuntimeError):
+    """The pool outgrew ``max_customers``: usually fission with a K-factor above one."""
+
+
+def bytes_per_customer() -> int:
+    """Bytes one customer slot takes across all state arrays."""
+    return sum(np.dtype(dtype).itemsize for dtype, _, _ in STATE_SPEC.values())
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 class Population:
     """Growable struct-of-arrays holding every customer of one run.
 
@@ -81,10 +115,14 @@ class Population:
     ----------
     capacity : int
         Initial number of slots.
+    limit : int, optional
+        Most customers the pool may hold; growing past it raises
+        :class:`PoolTooLarge` before anything is allocated.
     """
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int = 1024, limit: int | None = None) -> None:
         self.n = 0
+        self.limit = limit
         self.capacity = max(int(capacity), 16)
         self.reallocations = 0
         for name, (dtype, init, _) in STATE_SPEC.items():
@@ -95,7 +133,16 @@ class Population:
         need = self.n + int(extra)
         if need <= self.capacity:
             return
+        if self.limit is not None and need > self.limit:
+            raise PoolTooLarge(
+                f"the pool would reach {need:,} customers, above max_customers = {self.limit:,} "
+                "(referrals growing without bound? check the K-factor: "
+                "acquisition.referral.friends_per_share x sharing); raise max_customers if this "
+                "size is intended"
+            )
         new_cap = max(need, int(self.capacity * 1.5) + 16)
+        if self.limit is not None:
+            new_cap = min(new_cap, max(need, self.limit))
         for name, (dtype, init, _) in STATE_SPEC.items():
             old = getattr(self, name)
             arr = np.full(new_cap, init, dtype=dtype)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -1284,8 +1285,43 @@ def _loc_text(loc: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + _key_name(part)
     return out or "<top level>"
+
+
+_NAME = re.compile(r"^[\w.\- ]{1,40}$")
+
+
+def _key_name(key: Any) -> str:
+    """A key from a file as text, or a placeholder when it is not a plain name.
+
+    A file given by mistake (a password file, a log) becomes a mapping whose keys are
+    whole lines; those are never printed.
+    """
+    text = str(key)
+    return text if _NAME.match(text) else f"<a key of {len(text)} characters>"
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    """A bounded repr: never more than ``limit`` characters, built without repr-ing it all.
+
+    Containers are described by their size only (a huge or alias-expanded value
+    must not cost time and memory to print, nor echo a file's contents).
+    """
+    if isinstance(value, str):
+        return repr(value) if len(value) <= limit else repr(value[: limit - 5]) + "..."
+    if isinstance(value, Mapping):
+        return f"<a mapping of {len(value)} key(s)>"
+    if isinstance(value, list | tuple | set | frozenset):
+        return f"<a list of {len(value)} item(s)>"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"<an integer of {len(str(value))} digits>"
+    return _clip(repr(value), limit)
 
 
 def _node_at(model_cls: type[BaseModel], loc: tuple):
@@ -1352,28 +1388,130 @@ def _format_error(err: dict) -> str:
     if kind == "extra_forbidden":
         parent = _node_at(Scenario, loc[:-1])
         valid = ", ".join(parent.model_fields) if isinstance(parent, type) else "?"
-        return f"{where}: unknown key {loc[-1]!r}; valid keys here: {valid}"
+        key = loc[-1]
+        shown = f" {key!r}" if isinstance(key, str) and _NAME.match(key) else ""
+        return f"{where}: unknown key{shown}; valid keys here: {valid}"
     if kind == "union_tag_invalid":
         from lab.strategies import CONFIG_BY_TYPE
 
         tag = (value or {}).get("type") if isinstance(value, dict) else value
         return (
-            f"{where}.type: unknown strategy type {tag!r}; valid types: {', '.join(CONFIG_BY_TYPE)}"
+            f"{where}.type: unknown strategy type {_short_repr(tag, 40)}; "
+            f"valid types: {', '.join(CONFIG_BY_TYPE)}"
         )
     if kind == "union_tag_not_found":
         from lab.strategies import CONFIG_BY_TYPE
 
         return f"{where}: a strategy needs 'type', one of: {', '.join(CONFIG_BY_TYPE)}"
-    msg = err.get("msg", "invalid")
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
+    msg = _clip(str(err.get("msg", "invalid")).splitlines()[0], 200)
     if isinstance(value, dict):
         return f"{where}: {msg}"
-    return f"{where} = {shown}: {msg}"
+    return f"{where} = {_short_repr(value, 80)}: {msg}"
 
 
 # ------------------------------------------------------------------- loading
+#: a scenario file larger than this is not a scenario (the bundled ones are a few KB)
+MAX_FILE_BYTES = 2_000_000
+#: YAML nodes a scenario file may expand to, each alias counted as a full copy of
+#: what it refers to (the bundled scenarios have under 200; an alias bomb has billions)
+MAX_YAML_NODES = 100_000
+
+
+class _YAMLRefused(yaml.YAMLError):
+    """A YAML document the scenario loader refuses (duplicate key, alias expansion)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _ScenarioYAMLLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys and alias bombs before building data."""
+
+    def get_single_data(self):
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return self.construct_document(node)
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            _check_duplicates(self, node)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node, deep=False):
+        # PyYAML's own constructors fail with bare Python errors on odd tagged values
+        # ("!!float" with no value, "!!int abc", "!!timestamp 2026-13-45")
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this {_tag_name(node)} value ({exc})", node.start_mark
+            ) from None
+
+
+def _tag_name(node: yaml.Node) -> str:
+    tag = str(node.tag)
+    return "!!" + tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else "tagged"
+
+
+def _check_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
+    """Refuse a mapping that states one key twice (merge keys ``<<`` may be overridden)."""
+    first_line: dict = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            seen = first_line.get(key)
+        except TypeError:
+            continue  # unhashable: the safe constructor reports it
+        line = key_node.start_mark.line + 1
+        if seen is not None:
+            shown = repr(key) if isinstance(key, str) and _NAME.match(key) else _key_name(key)
+            raise _YAMLRefused(f"duplicate key {shown} at line {line} (first at line {seen})", line)
+        first_line[key] = line
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose alias expansion exceeds :data:`MAX_YAML_NODES` (or loops)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            if sizes[key] > MAX_YAML_NODES:
+                line = node.start_mark.line + 1
+                raise _YAMLRefused(
+                    f"the document expands to more than {MAX_YAML_NODES:,} values through "
+                    f"aliases (*name) by line {line}: refused as an alias bomb",
+                    line,
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            line = node.start_mark.line + 1
+            raise _YAMLRefused(f"an alias refers to a value containing itself (line {line})", line)
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
     """Validate a plain dict into a :class:`Scenario` (all problems at once).
 
@@ -1383,12 +1521,74 @@ def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
         Listing every problem with its field and value.
     """
     if not isinstance(data, dict):
-        raise ScenarioError([f"the top level must be a mapping, got {type(data).__name__}"], source)
+        raise ScenarioError([f"the top level must be a mapping, got {_type_name(data)}"], source)
+    if data and not any(isinstance(k, str) and k in Scenario.model_fields for k in data):
+        raise ScenarioError(
+            [
+                f"not a scenario: none of its {len(data)} top-level key(s) is a scenario key "
+                f"({', '.join(Scenario.model_fields)})"
+            ],
+            source,
+        )
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [_format_error(e) for e in exc.errors(include_url=False)]
-        raise ScenarioError(problems, source) from None
+        raise ScenarioError(_capped(problems), source) from None
+    problems = [*_absurd_numbers(scenario), *_pool_projection(scenario)]
+    if problems:
+        raise ScenarioError(_capped(problems), source)
+    return scenario
+
+
+#: at most this many problems are listed (a file that is not a scenario has hundreds)
+MAX_PROBLEMS = 20
+#: no float in a scenario is larger than this (CNY, rates, weights); products of
+#: larger ones overflow to ``inf`` deep inside a run
+MAX_ABS_FLOAT = 1e12
+#: integers of fields that declare no upper bound of their own fit the run's
+#: 32-bit arrays (day counts, caps, sizes)
+MAX_ABS_INT = 2**31 - 1
+
+
+def _capped(problems: list[str]) -> list[str]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    return [*problems[:MAX_PROBLEMS], f"... and {len(problems) - MAX_PROBLEMS} more problem(s)"]
+
+
+def _absurd_numbers(model: BaseModel, prefix: str = "") -> list[str]:
+    """Numbers beyond :data:`MAX_ABS_FLOAT` / :data:`MAX_ABS_INT` (or non-finite), by path."""
+    out: list[str] = []
+    for name, field in type(model).model_fields.items():
+        bounded = any(getattr(m, "le", None) is not None or getattr(m, "lt", None) is not None
+                      for m in field.metadata)  # fmt: skip
+        out += _absurd_in(getattr(model, name), f"{prefix}{name}", bounded)
+    return out
+
+
+def _absurd_in(value: Any, path: str, bounded: bool = False) -> list[str]:
+    if isinstance(value, BaseModel):
+        return _absurd_numbers(value, path + ".")
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in _absurd_in(v, f"{path}.{_key_name(k)}")]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in _absurd_in(v, f"{path}[{i}]")]
+    if isinstance(value, bool) or bounded:
+        return []
+    if isinstance(value, float) and not (abs(value) <= MAX_ABS_FLOAT):
+        return [f"{path} = {_short_repr(value)}: beyond {MAX_ABS_FLOAT:g} (no scenario value is)"]
+    if isinstance(value, int) and abs(value) > MAX_ABS_INT:
+        return [f"{path} = {_short_repr(value)}: beyond {MAX_ABS_INT:,} (no scenario value is)"]
+    return []
+
+
+def _pool_projection(scenario: Scenario) -> list[str]:
+    """Refuse a scenario whose steady channels alone outgrow ``max_customers``."""
+    from lab.agents.acquisition import pool_projection_problem
+
+    problem = pool_projection_problem(scenario, scenario.days)
+    return [problem] if problem else []
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -1414,22 +1614,85 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def _read_yaml(p: Path) -> dict:
+    """One scenario file as a mapping, through :class:`_ScenarioYAMLLoader`.
+
+    Messages name the file, the line and the offending value, never more of the
+    file's text (a file given by mistake must not be echoed to the terminal).
+    """
+    src = str(p)
+    if p.is_dir():
+        raise ScenarioError([f"{p} is a folder, not a scenario file"], src)
     if not p.is_file():
-        raise ScenarioError([f"file not found: {p}"], str(p))
+        what = "not a regular file" if p.exists() else "file not found"
+        raise ScenarioError([f"{what}: {p}"], src)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([f"malformed YAML{where}: {problem}"], str(p)) from None
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                [
+                    f"the file has {size:,} bytes, more than any scenario "
+                    f"({MAX_FILE_BYTES:,}); is it the right file?"
+                ],
+                src,
+            )
+        text = p.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError([f"not UTF-8 text: {exc}"], str(p)) from None
+        raise ScenarioError(
+            [f"not UTF-8 text (byte {exc.start}); is it a scenario YAML file?"], src
+        ) from None
+    except OSError as exc:
+        raise ScenarioError([f"cannot read the file: {exc.strerror or exc}"], src) from None
+    data = _parse_yaml(text, src)
     if data is None:
-        return {}
+        raise ScenarioError(
+            [
+                "the file is empty (or holds only comments): write {} for the scenario "
+                "with every default"
+            ],
+            src,
+        )
     if not isinstance(data, dict):
-        raise ScenarioError([f"the top level must be a mapping, got {type(data).__name__}"], str(p))
+        raise ScenarioError([f"the top level must be a mapping, got {_type_name(data)}"], src)
     return data
+
+
+def _parse_yaml(text: str, src: str) -> Any:
+    """YAML text as data; every YAML problem as one :class:`ScenarioError`."""
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark written by some editors
+    try:
+        return yaml.load(text, Loader=_ScenarioYAMLLoader)  # a SafeLoader subclass
+    except _YAMLRefused as exc:
+        raise ScenarioError([exc.message], src) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = _yaml_problem(exc)
+        raise ScenarioError([f"malformed YAML{where}: {problem}"], src) from None
+    except yaml.reader.ReaderError as exc:
+        raise ScenarioError(
+            [
+                f"malformed YAML: unacceptable character #x{exc.character:04x} at position "
+                f"{exc.position}"
+            ],
+            src,
+        ) from None
+    except yaml.YAMLError:
+        raise ScenarioError(["malformed YAML"], src) from None
+    except RecursionError:
+        raise ScenarioError(["malformed YAML: values nested too deeply"], src) from None
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem text without its excerpt of the file, at most one short line."""
+    problem = (exc.problem or exc.context or "not valid YAML").splitlines()[0]
+    return problem if len(problem) <= 120 else problem[:117] + "..."
+
+
+def _type_name(value: Any) -> str:
+    return {str: "text", list: "a list", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _read_with_extends(p: Path, chain: tuple[Path, ...]) -> dict:

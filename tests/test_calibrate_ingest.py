@@ -29,6 +29,9 @@ A006,2024-01-11,-20,orphan return
 A007,2024年1月12日,40,i
 A007,2024-01-13,40,j
 A007,2024-01-14,-40,full return
+A008,2024-01-15,inf,k
+A008,2024-01-15,1e308,l
+A008,2024-01-16,-99999999999,m
 """
 
 
@@ -51,6 +54,7 @@ def test_each_rule_counts_exactly_the_rows_it_touched(tmp_path):
         "amount_text": 1,
         "missing_amount": 1,
         "bad_amount": 1,
+        "absurd_amount": 3,  # inf, 1e308 and a return of -1e11 (beyond the 1e7 cap)
         "return_netted": 2,
         "order_cancelled": 1,
         "return_unmatched": 1,
@@ -59,7 +63,7 @@ def test_each_rule_counts_exactly_the_rows_it_touched(tmp_path):
     }
     assert {r: rep.count(r) for r in RULES} == expected
     assert rep.columns == {"customer": "user_id", "date": "order_time", "amount": "paid_amount"}
-    assert rep.rows_read == 17 and rep.rows_kept == len(clean.orders) == 6
+    assert rep.rows_read == 20 and rep.rows_kept == len(clean.orders) == 6
     assert rep.dayfirst is True  # 15/01/2024 proves day first
     o = clean.orders.set_index(["customer_id", clean.orders["date"].dt.strftime("%Y-%m-%d")])
     assert o.loc[("A001", "2024-01-05"), "amount"] == 150.0  # two orders that day, summed

@@ -47,7 +47,13 @@ from lab.rng import child_keys, identity_keys, person_keys
 if TYPE_CHECKING:  # pragma: no cover
     from lab.model import PoolModel
 
-__all__ = ["Acquirer", "ReferralTerms", "paid_volume"]
+__all__ = [
+    "Acquirer",
+    "ReferralTerms",
+    "paid_volume",
+    "pool_projection_problem",
+    "projected_customers",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +112,76 @@ def paid_volume(budget: float, base_cac: float, saturation: float) -> float:
         return 0.0
     s = saturation
     return 0.5 * s * (math.sqrt(1.0 + 4.0 * budget / (base_cac * s)) - 1.0)
+
+
+def projected_customers(scenario: Any, days: int) -> dict[str, float]:
+    """Customers each steady channel brings in ``days`` days, before the run allocates them.
+
+    Stock import (capped by its base), paid acquisition at its daily volume over the
+    days it spends, staff invites at their mean rate and the known-customer list;
+    referrals, seeds and organic joins grow with the pool and are bounded at run time
+    by ``max_customers``.  With a finite market every customer is a person of it, so
+    the total (key ``"total"``) is capped by ``market.size``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    days : int
+        Length of the run.
+
+    Returns
+    -------
+    dict
+        Channel name -> projected customers (float, ``inf`` on overflow), and ``"total"``.
+    """
+    a = scenario.acquisition
+    out: dict[str, float] = {}
+    st = a.stock_import
+    if st.enabled:
+        out["stock_import"] = min(
+            float(st.total_customers), st.customers_per_day * max(days - st.start_day, 0)
+        )
+    pd_ = a.paid
+    if pd_.enabled:
+        last = days - 1 if pd_.end_day is None else min(pd_.end_day, days - 1)
+        active = max(last - pd_.start_day + 1, 0)
+        try:
+            volume = paid_volume(
+                pd_.daily_budget_cny, pd_.base_cac_cny, pd_.saturation_customers_per_day
+            )
+        except OverflowError:
+            volume = math.inf
+        out["paid"] = (volume + 1.0) * active if math.isfinite(volume) else math.inf
+    sf = a.staff_invite
+    if sf.enabled:
+        out["staff_invite"] = float(sf.staff) * sf.invites_per_staff_per_day * days
+    if a.known_customers.table is not None:
+        out["known_customers"] = float(len(a.known_customers.table))
+    total = math.fsum(v for v in out.values() if math.isfinite(v))
+    if any(not math.isfinite(v) for v in out.values()):
+        total = math.inf
+    if scenario.market.size is not None:
+        total = min(total, float(scenario.market.size))
+    out["total"] = total
+    return out
+
+
+def pool_projection_problem(scenario: Any, days: int) -> str | None:
+    """Why the steady channels of ``scenario`` outgrow ``max_customers`` in ``days`` (or None)."""
+    proj = projected_customers(scenario, days)
+    if proj["total"] <= scenario.max_customers:
+        return None
+    parts = ", ".join(f"{k} {_count(v)}" for k, v in proj.items() if k != "total")
+    return (
+        f"acquisition: the channels bring about {_count(proj['total'])} customers in {days} "
+        f"days ({parts}), above max_customers = {scenario.max_customers:,}; lower the "
+        "acquisition rates or raise max_customers"
+    )
+
+
+def _count(x: float) -> str:
+    return f"{x:,.0f}" if x < 1e10 else f"{x:.3g}"
 
 
 class Acquirer:

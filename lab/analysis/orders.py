@@ -114,11 +114,52 @@ def read_order_log(path: str | Path, dtype=None) -> pd.DataFrame:
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(p)
-        return pd.read_csv(p, comment="#", dtype=dtype)
+        return _read_csv_text(p, dtype)
     except pd.errors.EmptyDataError:
         raise OrderLogError(["the file is empty"], str(p)) from None
+    except OrderLogError:
+        raise
     except Exception as exc:
-        raise OrderLogError([f"cannot read the file: {exc}"], str(p)) from None
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise OrderLogError([f"cannot read the file: {problem[:200]}"], str(p)) from None
+
+
+#: byte-order marks of the Unicode encodings spreadsheet programs write
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _read_csv_text(p: Path, dtype) -> pd.DataFrame:
+    """A CSV export in UTF-8, UTF-16 (with its byte-order mark) or GBK/GB18030.
+
+    Excel's "Unicode text" and many Chinese shop systems do not write UTF-8: the
+    encoding is taken from the byte-order mark, else UTF-8 is tried, then GB18030
+    (a superset of GBK and GB2312).  A header with tabs and no commas is read as
+    tab-separated (Excel's "Unicode text").  ``df.attrs["encoding"]`` records the encoding.
+    """
+    with open(p, "rb") as f:
+        head = f.read(4)
+    encodings = [enc for bom, enc in _BOMS if head.startswith(bom)][:1] or ["utf-8", "gb18030"]
+    for enc in encodings:
+        try:
+            with open(p, encoding=enc) as f:
+                first = f.readline()
+            sep = "\t" if "\t" in first and "," not in first else ","  # Excel "Unicode text"
+            df = pd.read_csv(p, comment="#", dtype=dtype, encoding=enc, sep=sep)
+        except UnicodeError:
+            continue
+        df.attrs["encoding"] = enc
+        return df
+    raise OrderLogError(
+        [
+            f"the file is not text in {' or '.join(e.upper() for e in encodings)}; save the "
+            "export as CSV UTF-8 (Excel: Save As > CSV UTF-8) and try again"
+        ],
+        str(p),
+    )
 
 
 def as_order_data(

@@ -25,6 +25,9 @@ amount_text         amounts written with currency signs, codes or thousands sepa
                     (``¥1,234.50``, ``RMB 80``, ``(12.00)`` for -12) are read as numbers
 missing_amount      rows without an amount are dropped
 bad_amount          amounts that are not numbers after that are dropped
+absurd_amount       amounts that are not finite (``inf``, ``1e999``) or beyond
+                    ``max_amount`` either way (default 10,000,000 per order: ``1e308``,
+                    a pasted phone or order number) are dropped
 return_netted       a negative amount (a return/refund) is subtracted from the same
                     customer's latest order on or before its date
 order_cancelled     an order that a return brought to zero or below is removed
@@ -35,6 +38,9 @@ same_day_orders     several orders of one customer on one day become one purchas
                     occasion with the amounts summed (the BTYD counting unit)
 ==================  ========================================================================
 
+CSV exports in UTF-8, UTF-16 (with a byte-order mark; tab-separated "Unicode text"
+too) and GBK/GB18030 are read; the report's ``encoding`` says which.
+
 Unreadable input (missing file or column, empty file, no parseable date, nothing
 left after cleaning) raises :class:`lab.analysis.OrderLogError` naming the file,
 the column and a value; the CLI turns it into exit code 2.
@@ -42,6 +48,7 @@ the column and a value; the CLI turns it into exit code 2.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from lab.analysis.orders import OrderLogError, read_order_log
+from lab.params import shown_names
 
 __all__ = ["RULES", "CleanOrders", "CleaningReport", "clean_orders", "read_orders"]
 
@@ -64,12 +72,16 @@ RULES: dict[str, str] = {
     "amount_text": "amounts with currency signs or thousands separators read as numbers",
     "missing_amount": "rows without an amount dropped",
     "bad_amount": "amounts that are not numbers dropped",
+    "absurd_amount": "amounts not finite or beyond max_amount (either sign) dropped",
     "return_netted": "returns (negative amounts) netted against the customer's latest order",
     "order_cancelled": "orders brought to zero or below by returns removed",
     "return_unmatched": "returns with no earlier order of that customer dropped",
     "zero_amount": "orders of amount 0 kept as purchases without spend",
     "same_day_orders": "extra orders of a customer on one day merged into one occasion",
 }
+
+#: the largest order amount (either sign) taken as real, in the export's currency
+MAX_AMOUNT = 10_000_000.0
 
 _ORDER_IDS = ("order_id", "order_no", "order_number", "订单号", "订单编号")
 _CANDIDATES = {
@@ -109,6 +121,9 @@ class CleaningReport:
         Time zone of the calendar dates.
     dayfirst : bool or None
         How ``nn/nn/YYYY`` dates were read (None: none seen).
+    encoding : str or None
+        Text encoding of a CSV export (``utf-8``, ``utf-16``, ``gb18030``...; None
+        for a DataFrame or parquet).
     """
 
     source: str
@@ -118,6 +133,7 @@ class CleaningReport:
     rules: list[RuleCount] = field(default_factory=list)
     tz: str = "Asia/Shanghai"
     dayfirst: bool | None = None
+    encoding: str | None = None
 
     def count(self, rule: str) -> int:
         """Rows touched by ``rule`` (0 if it touched none)."""
@@ -141,6 +157,7 @@ class CleaningReport:
             "rows_kept": self.rows_kept,
             "tz": self.tz,
             "dayfirst": self.dayfirst,
+            "encoding": self.encoding,
             "rules": {r.rule: r.rows for r in self.rules},
         }
 
@@ -182,6 +199,7 @@ def read_orders(
     tz: str = "Asia/Shanghai",
     dayfirst: bool | None = None,
     duplicates: str = "drop",
+    max_amount: float = MAX_AMOUNT,
 ) -> CleanOrders:
     """Read an order export (CSV or parquet) and clean it (see the module docstring).
 
@@ -200,6 +218,8 @@ def read_orders(
         decided from the values (see :func:`clean_orders`).
     duplicates : {"drop", "keep"}
         What to do with exact duplicate rows (see the ``duplicate_rows`` rule).
+    max_amount : float
+        Largest order amount (either sign) taken as real (the ``absurd_amount`` rule).
 
     Returns
     -------
@@ -211,7 +231,7 @@ def read_orders(
         Missing file or column, empty file, no parseable date, nothing left.
     """
     raw = read_order_log(path, dtype=str)
-    return clean_orders(
+    clean = clean_orders(
         raw,
         customer_col=customer_col,
         date_col=date_col,
@@ -220,7 +240,10 @@ def read_orders(
         dayfirst=dayfirst,
         duplicates=duplicates,
         source=str(path),
+        max_amount=max_amount,
     )
+    clean.report.encoding = raw.attrs.get("encoding")
+    return clean
 
 
 def clean_orders(
@@ -233,6 +256,7 @@ def clean_orders(
     dayfirst: bool | None = None,
     duplicates: str = "drop",
     source: str = "<DataFrame>",
+    max_amount: float = MAX_AMOUNT,
 ) -> CleanOrders:
     """Apply the cleaning rules to an export already in a DataFrame.
 
@@ -249,6 +273,8 @@ def clean_orders(
     OrderLogError
     """
     _check_tz(tz, source)
+    if not (math.isfinite(max_amount) and max_amount > 0):
+        raise OrderLogError([f"max_amount {max_amount!r}: must be a positive number"], source)
     if duplicates not in ("drop", "keep"):
         raise OrderLogError([f"duplicates {duplicates!r}: use drop or keep"], source)
     cols = _map_columns(raw, customer_col, date_col, amount_col, source)
@@ -303,7 +329,10 @@ def clean_orders(
     values = pd.to_numeric(cleaned, errors="coerce")
     bad = values.isna() & amount_raw.ne("")
     note("bad_amount", bad, amount_raw)
-    df = df[values.notna()].assign(amount=values[values.notna()].astype(np.float64))
+    absurd = values.notna() & ~(values.abs() <= max_amount)  # inf, -inf and huge
+    note("absurd_amount", absurd, amount_raw)
+    ok = values.notna() & ~absurd
+    df = df[ok].assign(amount=values[ok].astype(np.float64))
 
     df, netted, cancelled, unmatched = _net_returns(df)
     counts["return_netted"] = netted
@@ -334,7 +363,7 @@ def clean_orders(
 # ------------------------------------------------------------------------ columns
 def _map_columns(raw, customer_col, date_col, amount_col, source) -> dict[str, str]:
     given = {"customer": customer_col, "date": date_col, "amount": amount_col}
-    found = ", ".join(map(str, raw.columns)) or "none"
+    found = shown_names(raw.columns)
     lower = {str(c).strip().lower(): c for c in raw.columns}
     out, problems = {}, []
     for role, name in given.items():
@@ -536,4 +565,7 @@ def _labels(rows: pd.DataFrame) -> pd.Series:
 
 def _example(values) -> str:
     vals = list(values)
-    return repr(vals[0]) if vals else ""
+    if not vals:
+        return ""
+    shown = repr(vals[0])
+    return shown if len(shown) <= 80 else shown[:77] + "..."

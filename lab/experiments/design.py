@@ -28,10 +28,13 @@ from lab.scenario import Scenario, ScenarioError, dump_scenario, scenario_from_d
 from lab.scenario_paths import Param, ScenarioPathError, resolve_param, set_at
 
 __all__ = [
+    "MAX_RUNS",
     "DesignError",
     "Param",
     "RunSpec",
     "apply_overrides",
+    "check_pool_size",
+    "check_run_count",
     "grid_points",
     "lhs_points",
     "parse_assignment",
@@ -45,6 +48,55 @@ __all__ = [
 #: a path, value or range an experiment cannot use (paths and values are checked by
 #: :mod:`lab.scenario_paths`, shared with :meth:`lab.Scenario.with_changes`)
 DesignError = ScenarioPathError
+
+
+#: runs one experiment may hold unless ``max_runs`` (``--max-runs``) raises the limit
+MAX_RUNS = 10_000
+
+
+def check_run_count(n_runs: int, max_runs: int | None = None, what: str = "the design") -> None:
+    """Refuse, before any point is built, a design of more than ``max_runs`` runs.
+
+    Parameters
+    ----------
+    n_runs : int
+        Runs the design would hold (points x seeds).
+    max_runs : int, optional
+        The limit (default :data:`MAX_RUNS`).
+    what : str
+        How the design was asked for, named in the message.
+
+    Raises
+    ------
+    DesignError
+        With the count and how to raise the limit.
+    """
+    limit = MAX_RUNS if max_runs is None else int(max_runs)
+    if limit < 1:
+        raise DesignError(f"--max-runs {max_runs}: must be at least 1")
+    if n_runs > limit:
+        raise DesignError(
+            f"{what}: {_runs_text(n_runs)} runs, more than --max-runs {limit:,}; make the "
+            "design smaller or raise the limit with --max-runs (max_runs= in Python)"
+        )
+
+
+def check_pool_size(scenario: Scenario, days: int | None) -> None:
+    """Refuse, before any run, a ``--days`` under which the base pool outgrows ``max_customers``.
+
+    Loading checked the scenario's own ``days``; an experiment may run it longer.
+    """
+    if days is None:
+        return
+    from lab.agents.acquisition import pool_projection_problem
+
+    problem = pool_projection_problem(scenario, int(days))
+    if problem:
+        raise DesignError(f"--days {days}: {problem}")
+
+
+def _runs_text(n: int) -> str:
+    return f"{n:,}" if n < 10**12 else f"about {float(n):.3g}"
 
 
 def apply_overrides(base: dict, overrides: Mapping[Param, Any]) -> dict:

@@ -35,6 +35,8 @@ from lab.experiments.design import (
     apply_overrides,
     base_dump,
     check_point,
+    check_pool_size,
+    check_run_count,
     numeric_range,
     resolve_param,
     run_specs,
@@ -197,6 +199,7 @@ def optimize(
     metrics: Callable = experiment_metrics,
     lang: str = "en",
     allow_code_change: bool = False,
+    max_runs: int | None = None,
 ) -> OptimizeResult:
     """Search the parameters for the best plan (optuna TPE), every candidate on the same seeds.
 
@@ -232,6 +235,9 @@ def optimize(
         commit (default: refuse, :class:`~lab.experiments.runstore.CodeChanged`); the
         old runs are kept and each row's ``lab_version`` / ``git_commit`` says which
         code made it.
+    max_runs : int, optional
+        Refuse a search of more runs (trials x seeds) than this, before it starts
+        (default :data:`~lab.experiments.design.MAX_RUNS`, 10,000).
 
     Returns
     -------
@@ -252,6 +258,10 @@ def optimize(
     if trials < 1 or batch < 1:
         raise DesignError(f"--trials {trials} / --batch {batch}: must be >= 1")
     seeds = seed_list(seeds)
+    check_run_count(
+        trials * len(seeds), max_runs, f"the search ({trials:,} trials x {len(seeds)} seed(s))"
+    )
+    check_pool_size(sc, days)
     n_days = days or sc.days
     spaces = _spaces(sc, params)
     objective = check_metric(objective, "--objective")

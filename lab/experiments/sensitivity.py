@@ -33,6 +33,8 @@ from lab.experiments.design import (
     RunSpec,
     base_dump,
     check_point,
+    check_pool_size,
+    check_run_count,
     numeric_range,
     resolve_param,
     run_specs,
@@ -146,6 +148,7 @@ def sensitivity(
     metrics: Callable = experiment_metrics,
     lang: str = "en",
     allow_code_change: bool = False,
+    max_runs: int | None = None,
 ) -> SensitivityResult:
     """Rank the parameters by how much they move each output (SALib Morris or Sobol).
 
@@ -178,6 +181,9 @@ def sensitivity(
         commit (default: refuse, :class:`~lab.experiments.runstore.CodeChanged`); the
         old runs are kept and each row's ``lab_version`` / ``git_commit`` says which
         code made it.
+    max_runs : int, optional
+        Refuse a design of more runs (sample points x seeds) than this, before
+        sampling it (default :data:`~lab.experiments.design.MAX_RUNS`, 10,000).
 
     Returns
     -------
@@ -209,7 +215,14 @@ def sensitivity(
         None,
     )
     check_run_length([("--outputs", m) for m in outputs], days, sc.days, searched)
+    check_pool_size(sc, days)
     plist = list(bounds)
+    per_sample = len(plist) + (1 if method == "morris" else 2)  # SALib: N (D+1) or N (D+2)
+    check_run_count(
+        samples * per_sample * len(seeds),
+        max_runs,
+        f"the {method} design ({samples * per_sample:,} points x {len(seeds)} seed(s))",
+    )
     problem = {
         "num_vars": len(plist),
         "names": [p.path for p in plist],

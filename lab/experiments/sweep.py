@@ -11,6 +11,7 @@ metrics of :data:`~lab.experiments.runstore.EXPERIMENT_METRICS`.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from lab.experiments.design import (
     RunSpec,
     base_dump,
     check_point,
+    check_pool_size,
+    check_run_count,
     grid_points,
     levels,
     lhs_points,
@@ -120,8 +123,14 @@ def build_points(
     samples: int | None,
     design: str,
     design_seed: int,
+    n_seeds: int = 1,
+    max_runs: int | None = None,
 ) -> tuple[list[Param], list[dict], dict]:
-    """Resolve parameters and build the design points; every point is validated up front."""
+    """Resolve parameters and build the design points; every point is validated up front.
+
+    The number of runs (points x ``n_seeds``) is checked against ``max_runs``
+    (:func:`~lab.experiments.design.check_run_count`) before any point is built.
+    """
     if design not in ("lhs", "grid"):
         raise DesignError(f"--design {design!r}: use lhs or grid")
     grid, ranges = dict(grid or {}), dict(ranges or {})
@@ -143,6 +152,7 @@ def build_points(
     bounds = {p: numeric_range(p, lo, hi, f"--range {p.path}") for p, (lo, hi) in rp.items()}
     if bounds and (samples is None or samples < 1):
         raise DesignError("--samples: give the number of samples (>= 1) for --range")
+    _check_size(grid_vals, bounds, samples, design, n_seeds, max_runs)
     if bounds and design == "grid":
         grid_vals.update({p: levels(lo, hi, p, samples) for p, (lo, hi) in bounds.items()})
         bounds = {}
@@ -162,6 +172,17 @@ def build_points(
     return params, points, spec
 
 
+def _check_size(grid_vals, bounds, samples, design, n_seeds, max_runs) -> None:
+    """Refuse a sweep above the run limit from the counts alone (nothing built yet)."""
+    n = math.prod(len(v) for v in grid_vals.values())
+    if bounds and design == "grid":
+        for p, (lo, hi) in bounds.items():
+            n *= min(samples, int(hi - lo) + 1) if p.kind == "int" else samples
+    elif bounds:
+        n *= samples
+    check_run_count(n * n_seeds, max_runs, f"the sweep ({n:,} points x {n_seeds} seed(s))")
+
+
 def sweep(
     scenario: Scenario | Mapping[str, Any] | str | Path,
     grid: Mapping[str, Sequence[Any]] | None = None,
@@ -177,6 +198,7 @@ def sweep(
     design_seed: int = 0,
     metrics: Callable = experiment_metrics,
     allow_code_change: bool = False,
+    max_runs: int | None = None,
 ) -> SweepResult:
     """Run a scenario over a grid of values and/or a Latin hypercube of ranges, with seeds.
 
@@ -214,6 +236,9 @@ def sweep(
         commit (default: refuse, :class:`~lab.experiments.runstore.CodeChanged`); the
         old runs are kept and each row's ``lab_version`` / ``git_commit`` says which
         code made it.
+    max_runs : int, optional
+        Refuse a design of more runs (points x seeds) than this, before building it
+        (default :data:`~lab.experiments.design.MAX_RUNS`, 10,000).
 
     Returns
     -------
@@ -235,7 +260,10 @@ def sweep(
     seeds = seed_list(seeds)
     if days is not None and not 1 <= int(days) <= 3650:
         raise DesignError(f"--days {days}: must be between 1 and 3650")
-    params, points, spec = build_points(sc, grid, ranges, samples, design, design_seed)
+    check_pool_size(sc, days)
+    params, points, spec = build_points(
+        sc, grid, ranges, samples, design, design_seed, len(seeds), max_runs
+    )
     base = {"name": sc.name, "hash": scenario_hash(sc)}
     mname = function_name(metrics)
     spec.update(seeds=seeds, days=days, metrics=mname)

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 
 import matplotlib as mpl
 from matplotlib import font_manager
+from matplotlib.category import StrCategoryFormatter
+from matplotlib.ticker import FixedFormatter, Formatter, FuncFormatter
 
 from lab.i18n import check_lang
 
@@ -25,6 +27,7 @@ __all__ = [
     "PALETTE",
     "cjk_font_path",
     "house_rc",
+    "literal",
     "register_cjk_font",
     "use_cjk_font",
 ]
@@ -134,12 +137,27 @@ def new_axes(ax=None, figsize: tuple[float, float] = (7.0, 4.0)):
     return ax
 
 
+def literal(text: object) -> str:
+    """``text`` escaped so matplotlib draws it as written (no mathtext).
+
+    Scenario names, labels and segment names are user text: ``$\\foo$`` or a lone
+    ``$`` would otherwise be parsed as mathtext and fail at draw time.  Escaping
+    ``$`` is enough: outside mathtext a backslash is drawn as itself.
+    """
+    return str(text).replace("$", r"\$")
+
+
 def finish(ax, lang: str, *extra) -> None:
-    """Give every text of ``ax`` (and ``extra`` axes) the house fonts for ``lang``.
+    """Give every text of ``ax`` (and ``extra`` axes) the house fonts and literal rendering.
 
     Axes made before the plot function ran (``ax=`` from the caller) carry title,
     label and tick texts created with the caller's fonts; this sets the family on
     all of them, and ticks made later at draw time copy it from the first tick.
+
+    No plot of the lab uses mathtext, and many carry user text (scenario names,
+    labels, segments), so titles, axis labels, legends, annotations and the
+    figure's texts are drawn literally, and tick labels given as text (set by
+    the plot or from categories) are escaped with :func:`literal`.
     """
     from matplotlib.text import Text
 
@@ -147,6 +165,61 @@ def finish(ax, lang: str, *extra) -> None:
     for a in (ax, *extra):
         for t in a.findobj(Text):
             t.set_fontfamily(fam)
+        _literal_texts(a)
+
+
+def _literal_texts(ax) -> None:
+    """Draw the user-visible texts of ``ax`` (not its tick labels) without mathtext.
+
+    ``ax`` may also be a whole figure (the explorer's): then each of its axes.
+    """
+    if not hasattr(ax, "xaxis"):
+        for a in ax.axes:
+            _literal_texts(a)
+        return
+    texts = [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+    texts += list(ax.texts)
+    legend = ax.get_legend()
+    if legend is not None:
+        texts += [*legend.get_texts(), legend.get_title()]
+    fig = ax.figure
+    if fig is not None:
+        texts += [t for t in (*fig.texts, getattr(fig, "_suptitle", None)) if t is not None]
+    for t in texts:
+        t.set_parse_math(False)
+    for axis in (ax.xaxis, ax.yaxis):
+        major, minor = axis.get_major_formatter(), axis.get_minor_formatter()
+        if isinstance(major, _TEXT_FORMATTERS):
+            axis.set_major_formatter(_LiteralFormatter(major))
+        if isinstance(minor, _TEXT_FORMATTERS):
+            axis.set_minor_formatter(_LiteralFormatter(minor))
+
+
+class _LiteralFormatter(Formatter):
+    """A tick formatter whose labels are those of ``inner`` made :func:`literal`."""
+
+    _lab_literal = True
+
+    def __init__(self, inner: Formatter) -> None:
+        self.inner = inner
+
+    def __call__(self, x, pos=None) -> str:
+        return literal(self.inner(x, pos))
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        self.inner.set_locs(locs)
+
+    def get_offset(self) -> str:
+        return literal(self.inner.get_offset())
+
+
+#: formatters whose labels are given text (tick labels set by a plot, categories)
+_TEXT_FORMATTERS = (FixedFormatter, FuncFormatter, StrCategoryFormatter)
 
 
 def use_cjk_font() -> str | None:
