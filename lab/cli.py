@@ -416,3 +416,6 @@ def report(
 # calibration commands (calibrate, calibrate-retention, backtest) register themselves on app
 from lab import cli_calibrate as _cli_calibrate  # noqa: E402,F401
 from lab import cli_experiments as _cli_experiments  # noqa: E402, F401  (lab sweep | sensitivity | optimize)
+from lab.cli_diff import diff as _diff  # noqa: E402  (lab diff A B)
+
+app.command(name="diff")(_diff)
