@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from lab.mapping_defaults import merge_onto_defaults
 from lab.params import P, ProblemsError, StrictModel, check_names
 from lab.population import CHANNELS
 from lab.scenario_paths import ScenarioPathError, deep_merge, loc_text, resolve_param, set_at
@@ -166,6 +167,7 @@ class Traits(StrictModel):
         },
         description=f"overrides keyed by channel ({', '.join(CHANNELS)})",
     )
+    _merge_defaults = merge_onto_defaults("by_channel")  # one override changes that one
 
     @field_validator("by_channel")
     @classmethod
@@ -623,6 +625,10 @@ class Contacts(StrictModel):
         {"private_chat": 0.3, "group": 0.01, "moments": 0.01, "mass_message": 0.0},
         "CNY/contact",
         "staff time and tool cost of one delivered contact, by touchpoint",
+    )
+    # one content type or touchpoint given changes that entry; the others keep their defaults
+    _merge_defaults = merge_onto_defaults(
+        "content", "channel_weight", "daily_cap", "cost_per_contact_cny"
     )
 
     @model_validator(mode="after")

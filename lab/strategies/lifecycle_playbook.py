@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
+from lab.mapping_defaults import merge_onto_defaults
 from lab.params import P, StrictModel, check_names
 from lab.population import STAGES
 from lab.strategies._common import on_cycle
@@ -63,6 +64,7 @@ class LifecyclePlaybookConfig(StrategyConfig):
 
     type: Literal["lifecycle_playbook"] = "lifecycle_playbook"
     plays: dict[str, StagePlay] = P(_seed_001_plays(), "per stage", "play per lifecycle stage")
+    _merge_defaults = merge_onto_defaults("plays")  # one play given changes that stage only
 
     @field_validator("plays")
     @classmethod

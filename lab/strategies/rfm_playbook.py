@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import field_validator
 
 from lab.analysis.rfm import RFM_CLASSES as _CLASS_TABLE
+from lab.mapping_defaults import merge_onto_defaults
 from lab.params import P, StrictModel, check_names
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
@@ -105,6 +106,7 @@ class RfmPlaybookConfig(StrategyConfig):
         ge=0,
     )
     actions: dict[str, ClassAction] = P(_default_actions(), "per class", "action per RFM class")
+    _merge_defaults = merge_onto_defaults("actions")  # one action given changes that class only
 
     @field_validator("actions")
     @classmethod
