@@ -30,9 +30,7 @@ def print_diff(d: ScenarioDiff, console: Console, a: str = "A", b: str = "B") ->
     if not len(d):
         console.print(f"{head}: nothing (the resolved scenarios are the same but for names)")
         return
-    t = Table(
-        title=f"{head} · {len(d)} parameter(s)", title_justify="left", box=box.SIMPLE_HEAD
-    )
+    t = Table(title=f"{head} · {len(d)} parameter(s)", title_justify="left", box=box.SIMPLE_HEAD)
     t.add_column("parameter 参数")
     t.add_column(f"A {escape(a)}", overflow="fold")
     t.add_column(f"B {escape(b)}", overflow="fold")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from lab.scenario import Scenario, dump_scenario, load_scenario, scenario_from_dict
 
@@ -227,7 +228,7 @@ def _present(config: dict | None) -> str:
     cls = CONFIG_BY_TYPE.get(config.get("type"))
     try:
         defaults = cls().model_dump(mode="json") if cls else {}
-    except Exception:  # noqa: BLE001 - a type without defaults for every field
+    except ValidationError:  # a type without a default for every field
         defaults = {}
     changed = {
         k: v for k, v in config.items() if k not in ("type", "label") and defaults.get(k) != v

@@ -32,7 +32,11 @@ PAIRS = [
         ],
     ),
     ("baseline", "q1_monthly_30off", ["strategies.discount_cadence.depth"]),
-    ("q2_monthly_coupons", "q2_membership_99", ["strategies.monthly coupon", "strategies.membership"]),
+    (
+        "q2_monthly_coupons",
+        "q2_membership_99",
+        ["strategies.monthly coupon", "strategies.membership"],
+    ),
     ("baseline", "q3_group_daily_promotions", GROUP_WEEK),
     ("baseline", "q4_referral_reward_50", ["strategies.fission_program"]),
     ("q5_guides_turnover", "q5_guides_reassign", ["strategies.shop_guides.reassign"]),
