@@ -255,6 +255,7 @@ def compare(
         )
         raise typer.Exit(code=2)
     seed_list = list(range(first_seed, first_seed + seeds))
+    print_scenario_diffs(dict(zip(names, loaded, strict=True)), scenarios, out_console)
     cmp = run_compare(
         dict(zip(names, loaded, strict=True)),
         seed_list,
@@ -262,11 +263,12 @@ def compare(
         level=level,
         workers=workers,
         progress=False if quiet else None,
+        warn_confounded=False,  # printed above, flagged in the table
     )
     path = cmp.save(out_dir, lang=lang, plots=plots)
     _print_comparison(cmp, out_console)
     out_console.print(
-        f"wrote {escape(str(path))}/ (comparison.csv, differences.csv, totals.csv, "
+        f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, differences.csv, totals.csv, "
         f"daily.parquet{', plots' if plots else ''}, manifest.json) · seeds "
         f"{seed_list[0]}..{seed_list[-1]} · "
         + " · ".join(f"{escape(n)} {v['hash']}" for n, v in cmp.meta["scenarios"].items())
@@ -417,5 +419,6 @@ def report(
 from lab import cli_calibrate as _cli_calibrate  # noqa: E402,F401
 from lab import cli_experiments as _cli_experiments  # noqa: E402, F401  (lab sweep | sensitivity | optimize)
 from lab.cli_diff import diff as _diff  # noqa: E402  (lab diff A B)
+from lab.cli_diff import print_scenario_diffs  # noqa: E402
 
 app.command(name="diff")(_diff)

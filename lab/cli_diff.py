@@ -17,7 +17,7 @@ from rich.table import Table
 
 from lab.scenario_diff import ScenarioDiff, scenario_diff, show_value
 
-__all__ = ["diff", "print_diff"]
+__all__ = ["diff", "print_diff", "print_scenario_diffs"]
 
 FLAG = "⚠"
 
@@ -46,6 +46,14 @@ def print_diff(d: ScenarioDiff, console: Console, a: str = "A", b: str = "B") ->
             "does; B − A below includes their effect.",
             soft_wrap=True,
         )
+
+
+def print_scenario_diffs(scenarios: dict, paths: list[Path], console: Console) -> None:
+    """Print what differs between the first scenario (A) and each of the others."""
+    names = list(scenarios)
+    a = scenarios[names[0]]
+    for name, path in zip(names[1:], paths[1:], strict=True):
+        print_diff(scenario_diff(a, scenarios[name]), console, paths[0].name, path.name)
 
 
 def diff(

@@ -147,3 +147,27 @@ def test_lab_diff_bad_file_exits_2_with_a_message(tmp_path):
     broken.write_text("days: -3\n", encoding="utf-8")
     res = runner.invoke(app, ["diff", str(broken), f"{S}baseline.yaml"])
     assert res.exit_code == 2 and "days" in res.output
+
+
+def test_compare_starts_with_the_diff_and_warns_of_a_confounded_pair(tmp_path):
+    import lab
+    from lab.experiments import ConfoundedWarning
+
+    small = {
+        "days": 20,
+        "acquisition.stock_import.customers_per_day": 50,
+        "acquisition.stock_import.total_customers": 200,
+    }
+    a = load_scenario(f"{S}baseline.yaml").with_changes(small)
+    b = a.with_changes({"acquisition.paid.daily_budget_cny": 500, "strategies[0].depth": 0.3})
+    with pytest.warns(ConfoundedWarning, match="acquisition.paid.daily_budget_cny"):
+        cmp = lab.compare({"A": a, "B": b}, seeds=[0, 1], workers=1, progress=False)
+    assert cmp.confounded
+    frame = cmp.diff_frame()
+    assert frame[["path", "outside_strategies"]].values.tolist() == [
+        ["acquisition.paid.daily_budget_cny", True],
+        ["strategies.discount_cadence.depth", False],
+    ]
+    assert (frame["scenario"] == "B").all()
+    out = cmp.save(tmp_path / "cmp", plots=False)
+    assert (out / "diff.csv").is_file()
