@@ -194,6 +194,19 @@ def _fmt_number(x: float) -> str:
     return f"{x:.3g}"  # shares and small differences: three significant digits
 
 
+def _fmt_interval(low: float, high: float, n: int) -> str:
+    """``[low, high]`` with the two ends apart, or why there is no meaningful spread."""
+    from lab.report.fmt import fmt_interval_g, spread_note
+
+    note = spread_note(low, high, int(n))
+    if note:
+        return f"({note})"
+    lo, hi = _fmt_number(low), _fmt_number(high)
+    if lo == hi:  # a narrow interval rounded alike: enough significant digits to tell apart
+        lo, hi = fmt_interval_g(low, high, 4)
+    return f"[{lo}, {hi}]"
+
+
 def _scenario_names(paths: list[Path], scenarios: list[Scenario]) -> list[str]:
     names = [sc.name for sc in scenarios]
     if len(set(names)) < len(names):
@@ -306,7 +319,7 @@ def _print_comparison(cmp, console: Console) -> None:
                 vb = f"{_fmt_number(r.b_median)} [{_fmt_number(r.b_p10)}, {_fmt_number(r.b_p90)}]"
             else:
                 va, vb = _fmt_number(r.a_median), _fmt_number(r.b_median)
-            diff = f"{_fmt_number(r.diff_mean)} [{_fmt_number(r.diff_low)}, {_fmt_number(r.diff_high)}]"
+            diff = f"{_fmt_number(r.diff_mean)} {_fmt_interval(r.diff_low, r.diff_high, r.n)}"
             if r.excludes_zero:
                 diff += " [green]▲[/]" if r.diff_low > 0 else " [red]▼[/]"
             else:
