@@ -31,10 +31,11 @@ def print_diff(d: ScenarioDiff, console: Console, a: str = "A", b: str = "B") ->
         console.print(f"{head}: nothing (the resolved scenarios are the same but for names)")
         return
     t = Table(title=f"{head} · {len(d)} parameter(s)", title_justify="left", box=box.SIMPLE_HEAD)
-    t.add_column("parameter 参数")
+    longest = max(len(x.path) for x in d)
+    t.add_column("parameter 参数", overflow="fold", min_width=min(longest, 44))
     t.add_column(f"A {escape(a)}", overflow="fold")
     t.add_column(f"B {escape(b)}", overflow="fold")
-    t.add_column("")
+    t.add_column("", overflow="fold")
     for x in d:
         mark = f"[bold yellow]{FLAG} outside strategies[/]" if x.flagged else ""
         t.add_row(escape(x.path), escape(show_value(x.a)), escape(show_value(x.b)), mark)
@@ -43,7 +44,7 @@ def print_diff(d: ScenarioDiff, console: Console, a: str = "A", b: str = "B") ->
         console.print(
             f"[bold yellow]{FLAG} {len(d.flagged)} difference(s) outside the strategies "
             "section[/]: they change the pool, customers or economics, not only what the team "
-            "does; B − A below includes their effect.",
+            "does; B − A includes their effect.",
             soft_wrap=True,
         )
 
