@@ -45,6 +45,7 @@ __all__ = [
 from lab import analysis
 from lab.analysis import OrderData, OrderLogError, as_order_data
 from lab.experiments import Comparison, Replications, compare, replicate
+from lab.scenario_diff import scenario_diff
 
 __all__ += [
     "Comparison",
@@ -55,6 +56,7 @@ __all__ += [
     "as_order_data",
     "compare",
     "replicate",
+    "scenario_diff",
 ]
 
 from lab.experiments import optimize, sensitivity, sweep  # noqa: E402  (sweeps, SALib, optuna)

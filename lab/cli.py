@@ -248,6 +248,19 @@ def _fmt_number(x: float) -> str:
     return f"{x:.3g}"  # shares and small differences: three significant digits
 
 
+def _fmt_interval(low: float, high: float, n: int) -> str:
+    """``[low, high]`` with the two ends apart, or why there is no meaningful spread."""
+    from lab.report.fmt import fmt_interval_g, spread_note
+
+    note = spread_note(low, high, int(n))
+    if note:
+        return f"({note})"
+    lo, hi = _fmt_number(low), _fmt_number(high)
+    if lo == hi:  # a narrow interval rounded alike: enough significant digits to tell apart
+        lo, hi = fmt_interval_g(low, high, 4)
+    return f"[{lo}, {hi}]"
+
+
 def _scenario_names(paths: list[Path], scenarios: list[Scenario]) -> list[str]:
     names = [sc.name for sc in scenarios]
     if len(set(names)) < len(names):
@@ -305,6 +318,7 @@ def compare(
     out_dir = out or default_out("compare", names[0], "vs", names[1])
     check_out_folder(out_dir)
     seed_list = list(range(first_seed, first_seed + seeds))
+    print_scenario_diffs(dict(zip(names, loaded, strict=True)), scenarios, out_console)
     cmp = run_compare(
         dict(zip(names, loaded, strict=True)),
         seed_list,
@@ -312,11 +326,12 @@ def compare(
         level=level,
         workers=workers,
         progress=False if quiet else None,
+        warn_confounded=False,  # printed above, flagged in the table
     )
     path = cmp.save(out_dir, lang=lang, plots=plots)
     _print_comparison(cmp, out_console)
     out_console.print(
-        f"wrote {escape(str(path))}/ (comparison.csv, differences.csv, totals.csv, "
+        f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, differences.csv, totals.csv, "
         f"daily.parquet{', plots' if plots else ''}, manifest.json) · seeds "
         f"{seed_list[0]}..{seed_list[-1]} · "
         + " · ".join(f"{escape(n)} {v['hash']}" for n, v in cmp.meta["scenarios"].items())
@@ -354,7 +369,7 @@ def _print_comparison(cmp, console: Console) -> None:
                 vb = f"{_fmt_number(r.b_median)} [{_fmt_number(r.b_p10)}, {_fmt_number(r.b_p90)}]"
             else:
                 va, vb = _fmt_number(r.a_median), _fmt_number(r.b_median)
-            diff = f"{_fmt_number(r.diff_mean)} [{_fmt_number(r.diff_low)}, {_fmt_number(r.diff_high)}]"
+            diff = f"{_fmt_number(r.diff_mean)} {_fmt_interval(r.diff_low, r.diff_high, r.n)}"
             if r.excludes_zero:
                 diff += " [green]▲[/]" if r.diff_low > 0 else " [red]▼[/]"
             else:
@@ -456,3 +471,7 @@ def report(
 from lab import cli_calibrate as _cli_calibrate  # noqa: E402,F401
 from lab import cli_experiments as _cli_experiments  # noqa: E402, F401  (lab sweep | sensitivity | optimize)
 from lab import cli_facts as _cli_facts  # noqa: E402, F401  (lab facts)
+from lab.cli_diff import diff as _diff  # noqa: E402  (lab diff A B)
+from lab.cli_diff import print_scenario_diffs  # noqa: E402
+
+app.command(name="diff")(_diff)

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from lab.mapping_defaults import merge_onto_defaults
 from lab.params import (
     P,
     ProblemsError,
@@ -283,6 +284,7 @@ class Traits(StrictModel):
             )
         ),
     )
+    _merge_defaults = merge_onto_defaults("by_channel")  # one override changes that one
 
     @field_validator("by_channel")
     @classmethod
@@ -1028,6 +1030,10 @@ class Contacts(StrictModel):
         "CNY/contact",
         "staff time and tool cost of one delivered contact, by touchpoint",
         source=setting("the brand's staff and tool costs"),
+    )
+    # one content type or touchpoint given changes that entry; the others keep their defaults
+    _merge_defaults = merge_onto_defaults(
+        "content", "channel_weight", "daily_cap", "cost_per_contact_cny"
     )
 
     @model_validator(mode="after")

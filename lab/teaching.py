@@ -575,6 +575,7 @@ def compare_levels(
         workers=workers,
         progress=False,
         daily_metrics=daily,
+        warn_confounded=False,  # the levels differ in the lever, wherever it lies
     )
     return LevelComparison(lever, values, names, cmp, xlabel)
 

@@ -33,10 +33,14 @@ def test_compare_prints_the_table_and_writes_stamped_outputs(tmp_path):
     assert res.exit_code == 0, res.output
     assert "deeper vs monthly" in res.output and "B − A" in res.output
     assert "discount cost" in res.output and "▲" in res.output  # deeper discounts cost more
+    # what differs between the scenarios comes first, and nothing is flagged
+    assert res.output.index("strategies.discount_cadence.depth") < res.output.index("B − A")
+    assert "outside strategies" not in res.output
     wide = runner.invoke(app, [*args, "--out", str(out), "-q"], env={"COLUMNS": "160"})
     assert wide.exit_code == 0 and "median [10–90%]" in wide.output
     names = {p.name for p in out.iterdir()}
     assert {
+        "diff.csv",
         "comparison.csv",
         "differences.csv",
         "totals.csv",
@@ -49,6 +53,12 @@ def test_compare_prints_the_table_and_writes_stamped_outputs(tmp_path):
     assert stamp["baseline"] == "monthly" and stamp["seeds"] == "0..2" and stamp["git_commit"]
     assert "monthly:monthly@" in stamp["scenarios"] and "deeper:deeper@" in stamp["scenarios"]
     assert set(table["scenario"]) == {"deeper"}
+    diff, dstamp = load_table(out / "diff.csv")
+    assert dstamp == stamp
+    assert diff[["scenario", "path", "a", "b"]].astype(str).values.tolist() == [
+        ["deeper", "strategies.discount_cadence.depth", "0.2", "0.35"]
+    ]
+    assert not diff["outside_strategies"].any()
     _, pstamp = load_table(out / "daily.parquet")
     assert pstamp["lab_version"] == stamp["lab_version"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -78,7 +78,9 @@ def test_comparison_recovers_a_known_effect():
     # customer-day's extra order is Bernoulli(p_B - p_A) (B buys whenever A does).
     sa, sb = _known_effect_scenarios(1.25)
     seeds = [1, 2, 3, 4, 5, 6]
-    cmp = compare({"A": sa, "B": sb}, seeds, workers=1, progress=False)
+    # the lever is a trait, outside the strategies section, on purpose: no warning
+    cmp = compare({"A": sa, "B": sb}, seeds, workers=1, progress=False, warn_confounded=False)
+    assert [d.path for d in cmp.scenario_diffs["B"]] == ["traits.default.propensity_per_day.mean"]
     row = cmp.table.set_index("metric").loc["orders"]
     expected, var = [], []
     for s in seeds:

@@ -259,3 +259,36 @@ def test_write_report_checks_the_path_first(tmp_path, made):
     with pytest.raises(ValueError, match="lang"):
         write_report(data, tmp_path / "r.html", lang="fr")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_starts_with_what_differs(made):
+    page = made["en"].read_text(encoding="utf-8")
+    section = page[page.index('id="scenario-diff"') : page.index('id="key-figures"')]
+    assert "strategies.discount_cadence.depth" in section and "outside strategies" not in section
+    assert page.index('id="scenario-diff"') < page.index('id="comparison"')
+    assert "情景之间的差异" in made["zh"].read_text(encoding="utf-8")
+    wb = openpyxl.load_workbook(made["en"].with_suffix(".xlsx"), read_only=True)
+    rows = list(wb["scenario_diff"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[3], r[4], r[5]) for r in rows] == [
+        ("strategies.discount_cadence.depth", "0.2", "0.35", False)
+    ]
+
+
+def test_report_flags_a_difference_outside_the_strategies(tmp_path):
+    from lab.report.html import render_html
+    from lab.report.xlsx import build_workbook
+
+    a, _ = write_scenarios(tmp_path)
+    b = tmp_path / "bigger.yaml"
+    b.write_text(
+        f"extends: {a.name}\nname: bigger\nacquisition: {{paid: {{daily_budget_cny: 900}}}}\n",
+        encoding="utf-8",
+    )
+    data = collect({"A": str(a), "B": str(b)}, [0, 1], days=15, workers=1, progress=False)
+    for lang, flag in (("en", "outside strategies"), ("zh", "策略以外")):
+        page = render_html(data, lang, embed_font=False)
+        section = page[page.index('id="scenario-diff"') : page.index('id="scenarios"')]
+        assert "acquisition.paid.daily_budget_cny" in section and flag in section
+        assert 'class="confounded"' in section
+    rows = list(build_workbook(data)["scenario_diff"].iter_rows(min_row=2, values_only=True))
+    assert [(r[2], r[5]) for r in rows] == [("acquisition.paid.daily_budget_cny", True)]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from lab.experiments.compare import Comparison, compare, interval_widths, paired_table
+from lab.experiments.compare import (
+    Comparison,
+    ConfoundedWarning,
+    compare,
+    interval_widths,
+    paired_table,
+)
 from lab.experiments.design import DesignError
 from lab.experiments.optimize import OptimizeResult, optimize
 from lab.experiments.pool import WorkerDied, default_workers, run_tasks
@@ -15,6 +21,7 @@ from lab.experiments.sweep import SweepResult, sweep
 __all__ = [
     "DAILY_METRICS",
     "Comparison",
+    "ConfoundedWarning",
     "Interval",
     "Replications",
     "band",

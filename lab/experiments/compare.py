@@ -7,12 +7,19 @@ where the scenarios agree, so for each metric the comparison takes the differenc
 the mean paired difference at ``level`` (90% by default).  The table says in
 words whether that interval excludes zero.  Summaries of each scenario alone are
 medians with 10–90% bands over the seeds.
+
+A comparison starts with what differs between the scenarios
+(:func:`lab.scenario_diff.scenario_diff`): ``Comparison.scenario_diffs`` holds, per
+scenario B, every resolved parameter whose value differs from A's; a difference
+outside the ``strategies`` section is flagged (and warned about), because B − A
+then includes more than the strategy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,8 +27,13 @@ import pandas as pd
 from lab.analysis.headline import headline_metrics
 from lab.experiments.replicate import DAILY_METRICS, Replications, simulate_many
 from lab.experiments.stats import band, paired_interval, unpaired_interval
+from lab.scenario_diff import ScenarioDiff, scenario_diff
 
-__all__ = ["Comparison", "compare", "paired_table"]
+__all__ = ["Comparison", "ConfoundedWarning", "compare", "diffs_against", "paired_table"]
+
+
+class ConfoundedWarning(UserWarning):
+    """Compared scenarios differ outside the ``strategies`` section."""
 
 
 @dataclass
@@ -40,6 +52,9 @@ class Comparison:
         Per seed: ``scenario, seed, metric, a, b, diff`` (``diff = b - a``).
     table : pandas.DataFrame
         One row per (scenario, metric); see :func:`paired_table`.
+    scenario_diffs : dict
+        Scenario B's name -> :class:`lab.scenario_diff.ScenarioDiff` against A: what
+        differs between the scenarios (see :meth:`diff_frame`).
     """
 
     replications: Replications
@@ -47,6 +62,20 @@ class Comparison:
     level: float
     differences: pd.DataFrame
     table: pd.DataFrame
+    scenario_diffs: dict[str, ScenarioDiff] = field(default_factory=dict)
+
+    @property
+    def confounded(self) -> bool:
+        """True when some scenario differs from A outside the ``strategies`` section."""
+        return any(d.confounded for d in self.scenario_diffs.values())
+
+    def diff_frame(self) -> pd.DataFrame:
+        """What differs: ``scenario, path, a, b, outside_strategies``, one row per difference."""
+        parts = [d.frame().assign(scenario=name) for name, d in self.scenario_diffs.items()]
+        cols = ["scenario", "path", "a", "b", "outside_strategies"]
+        if not parts:
+            return pd.DataFrame(columns=cols)
+        return pd.concat(parts, ignore_index=True)[cols]
 
     @property
     def meta(self) -> dict:
@@ -164,6 +193,7 @@ def compare(
     progress: bool | None = None,
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
     metrics: Callable = headline_metrics,
+    warn_confounded: bool = True,
 ) -> Comparison:
     """Run scenarios with the same seeds and compare each with a baseline, paired by seed.
 
@@ -181,16 +211,21 @@ def compare(
         Confidence level of the paired interval (default 0.90).
     workers, progress, daily_metrics, metrics
         See :func:`lab.experiments.simulate_many`.
+    warn_confounded : bool
+        Warn (:class:`ConfoundedWarning`) when a scenario differs from A outside the
+        ``strategies`` section; off when that difference is the lever studied.
 
     Returns
     -------
     Comparison
+        ``.scenario_diffs`` (what differs between the scenarios, first),
         ``.table`` (metric, A, B, B − A with interval, verdict), ``.differences``
         (per seed) and ``.replications`` (tidy long data).
 
     Examples
     --------
     >>> cmp = lab.compare({"A": "scenarios/a.yaml", "B": "scenarios/b.yaml"}, seeds=range(20))  # doctest: +SKIP
+    >>> cmp.diff_frame()  # what differs between A and B  # doctest: +SKIP
     >>> cmp.table[["metric", "diff_mean", "diff_low", "diff_high", "verdict"]]  # doctest: +SKIP
     """
     if not 0 < level < 1:
@@ -201,9 +236,33 @@ def compare(
     base = names[0] if baseline is None else str(baseline)
     if base not in names:
         raise KeyError(f"baseline {base!r} is not one of {', '.join(names)}")
+    diffs = diffs_against({str(k): v for k, v in scenarios.items()}, base)
+    if warn_confounded:
+        _warn_confounded(diffs, base)
     reps = simulate_many(scenarios, seeds, days, workers, progress, daily_metrics, metrics)
     differences, table = paired_table(reps, base, level)
-    return Comparison(reps, base, level, differences, table)
+    return Comparison(reps, base, level, differences, table, diffs)
+
+
+def diffs_against(scenarios: Mapping, baseline: str) -> dict[str, ScenarioDiff]:
+    """What differs between each scenario and ``baseline`` (name -> Scenario, dict or path)."""
+    from lab.api import as_scenario
+
+    loaded = {name: as_scenario(sc) for name, sc in scenarios.items()}
+    a = loaded[baseline]
+    return {name: scenario_diff(a, sc) for name, sc in loaded.items() if name != baseline}
+
+
+def _warn_confounded(diffs: Mapping[str, ScenarioDiff], baseline: str) -> None:
+    for name, d in diffs.items():
+        if d.confounded:
+            paths = ", ".join(x.path for x in d.flagged)
+            warnings.warn(
+                f"{name} differs from {baseline} outside the strategies section ({paths}); "
+                "B − A includes the effect of these differences",
+                ConfoundedWarning,
+                stacklevel=3,
+            )
 
 
 def interval_widths(cmp: Comparison, metric: str, scenario: str | None = None) -> dict[str, float]:

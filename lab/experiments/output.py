@@ -47,7 +47,9 @@ def comparison_stamp(cmp) -> dict[str, str]:
 def save_comparison(cmp, out_dir: str | Path, lang: str = "en", plots: bool = True) -> Path:
     """Write a :class:`~lab.experiments.Comparison` into ``out_dir`` (replaced atomically).
 
-    Files: ``comparison.csv`` (the table), ``differences.csv`` (per seed),
+    Files: ``diff.csv`` (what differs between the scenarios, see
+    :meth:`~lab.experiments.Comparison.diff_frame`), ``comparison.csv`` (the
+    table), ``differences.csv`` (per seed),
     ``totals.csv`` and ``daily.parquet`` (tidy long runs), ``manifest.json``, and
     with ``plots``: ``forest.png`` and ``kpi_<metric>.png`` for :data:`KPI_PLOTS`.
     """
@@ -57,6 +59,7 @@ def save_comparison(cmp, out_dir: str | Path, lang: str = "en", plots: bool = Tr
     with atomic_folder(out) as tmp:
         files = {}
         for name, df in (
+            ("diff.csv", cmp.diff_frame()),
             ("comparison.csv", cmp.table),
             ("differences.csv", cmp.differences),
             ("totals.csv", reps.totals),

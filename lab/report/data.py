@@ -21,7 +21,7 @@ import pandas as pd
 from lab.analysis.headline import headline_metrics, ltv_horizon_for
 from lab.analysis.ltv import ltv_by
 from lab.analysis.orders import as_order_data
-from lab.experiments.compare import Comparison, paired_table
+from lab.experiments.compare import Comparison, diffs_against, paired_table
 from lab.experiments.replicate import Replications, simulate_many
 from lab.experiments.stats import band
 from lab.params import iter_parameters
@@ -405,7 +405,8 @@ def collect(
     comparison = None
     if len(infos) > 1:
         differences, table = paired_table(reps, infos[0].name, level)
-        comparison = Comparison(reps, infos[0].name, level, differences, table)
+        diffs = diffs_against({i.name: i.scenario for i in infos}, infos[0].name)
+        comparison = Comparison(reps, infos[0].name, level, differences, table, diffs)
     horizon = infos[0].ltv_horizon_days
     return ReportData(
         scenarios=infos,

@@ -12,11 +12,14 @@ __all__ = [
     "KIND",
     "fmt_band",
     "fmt_diff",
+    "fmt_interval",
+    "fmt_interval_g",
     "fmt_money_words",
     "fmt_value",
     "is_finite",
     "kind_of",
     "resolution",
+    "spread_note",
 ]
 
 #: metric -> how it is shown: money (CNY), count, share (percent), index (plain)
@@ -89,14 +92,81 @@ def resolution(metric: str) -> float:
     return {"share": 0.0005, "count": 0.5, "money": 0.5}.get(kind_of(metric), 0.0005)
 
 
-def fmt_diff(metric: str, x, lang: str = "en") -> str:
-    """A difference B − A: signed; shares in percentage points."""
+def fmt_diff(metric: str, x, lang: str = "en", decimals: int | None = None) -> str:
+    """A difference B − A: signed; shares in percentage points.
+
+    ``decimals`` overrides the kind's usual number of decimals (of the percentage
+    points for shares), as :func:`fmt_interval` needs to show two ends apart.
+    """
     if not is_finite(x):
         return DASH
+    x = float(x)
     if kind_of(metric) == "share":
         pp = "pp" if lang == "en" else "个百分点"
-        return f"{_num(float(x) * 100, 1, True)} {pp}"
-    return fmt_value(metric, x, signed=True)
+        return f"{_num(x * 100, 1 if decimals is None else decimals, True)} {pp}"
+    if decimals is None:
+        return fmt_value(metric, x, signed=True)
+    return _num(x, decimals, True)
+
+
+#: at most this many decimals more than usual to tell the two ends of an interval apart
+EXTRA_DECIMALS = 8
+
+
+def _usual_decimals(metric: str, low: float, high: float) -> int:
+    kind = kind_of(metric)
+    if kind == "share":
+        return 1
+    return min(_decimals(low, kind), _decimals(high, kind))
+
+
+def fmt_interval(metric: str, low, high, lang: str = "en") -> tuple[str, str]:
+    """The two ends of an interval of B − A, never shown equal unless they are equal.
+
+    With the metric's usual decimals a narrow interval can print as
+    ``+0.141 to +0.141``; here decimals are added (up to :data:`EXTRA_DECIMALS`)
+    until the two ends differ on the page.
+    """
+    if not (is_finite(low) and is_finite(high)):
+        return fmt_diff(metric, low, lang), fmt_diff(metric, high, lang)
+    low, high = float(low), float(high)
+    start = _usual_decimals(metric, low, high)
+    for d in range(start, start + EXTRA_DECIMALS + 1):
+        lo, hi = fmt_diff(metric, low, lang, d), fmt_diff(metric, high, lang, d)
+        if lo != hi or low == high:
+            break
+    return lo, hi
+
+
+def fmt_interval_g(low: float, high: float, digits: int = 3) -> tuple[str, str]:
+    """``low`` and ``high`` to ``digits`` significant digits of the larger, more if they print equal.
+
+    Both ends get the same decimals, so they line up (``0.1410``, ``0.1414``).
+    """
+    top = max(abs(low), abs(high))
+    start = max(0, digits - 1 - math.floor(math.log10(top))) if top > 0 else 0
+    for d in range(start, start + EXTRA_DECIMALS + 1):
+        lo, hi = _num(low, d, False), _num(high, d, False)
+        if lo != hi or low == high:
+            break
+    return lo, hi
+
+
+def spread_note(low, high, n: int, lang: str = "en") -> str:
+    """Why an interval has no meaningful spread ("" when it has one).
+
+    ``n`` is the number of seeds with a value for both scenarios.
+    """
+    en = lang == "en"
+    if n == 0:
+        return "not defined in these runs" if en else "这些模拟中无定义"
+    if n < 2:
+        return "needs 2+ seeds" if en else "需要至少 2 个种子"
+    if is_finite(low) and is_finite(high) and float(low) == float(high):
+        if float(low) == 0:
+            return "identical in every seed" if en else "每个种子下完全相同"
+        return "the same difference in every seed" if en else "每个种子下差异相同"
+    return ""
 
 
 def fmt_band(metric: str, median, p10, p90) -> str:

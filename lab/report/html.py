@@ -22,10 +22,19 @@ from lab.analysis.headline import HEADLINE_METRICS
 from lab.i18n import check_lang
 from lab.report.data import MONTHLY_METRICS, ReportData
 from lab.report.figures import Chart, charts
-from lab.report.fmt import fmt_band, fmt_diff, fmt_value, is_finite, kind_of
+from lab.report.fmt import (
+    fmt_band,
+    fmt_diff,
+    fmt_interval,
+    fmt_value,
+    is_finite,
+    kind_of,
+    spread_note,
+)
 from lab.report.fonts import FONT_FAMILY, page_characters, subset_font
 from lab.report.labels import REPORT_LABELS, source_label, text, unit_label
 from lab.report.summary import period_text, summary_sentences
+from lab.scenario_diff import show_value
 
 __all__ = ["context", "metric_head", "render_html"]
 
@@ -153,12 +162,13 @@ def _comparison(data: ReportData, lang: str, forest: list[Chart]) -> list[dict]:
         rows = []
         for r in part.itertuples(index=False):
             verdict, cls = _verdict(r.diff_low, r.diff_high, lang)
+            note = spread_note(r.diff_low, r.diff_high, int(r.n), lang)
+            if note:  # no meaningful spread: say why instead of a zero-width interval
+                verdict, cls = note, "unclear"
             interval = ""
-            if is_finite(r.diff_low) and is_finite(r.diff_high):
-                interval = (
-                    f"[{fmt_diff(r.metric, r.diff_low, lang)}, "
-                    f"{fmt_diff(r.metric, r.diff_high, lang)}]"
-                )
+            if is_finite(r.diff_low) and is_finite(r.diff_high) and r.diff_low != r.diff_high:
+                lo, hi = fmt_interval(r.metric, r.diff_low, r.diff_high, lang)
+                interval = f"[{lo}, {hi}]"
             a, b = (
                 _cell(r.metric, r.a_median, r.a_p10, r.a_p90),
                 _cell(r.metric, r.b_median, r.b_p10, r.b_p90),
@@ -185,6 +195,20 @@ def _comparison(data: ReportData, lang: str, forest: list[Chart]) -> list[dict]:
                 "rows": rows,
             }
         )
+    return out
+
+
+def _scenario_diff(data: ReportData) -> list[dict]:
+    """What differs between the reference and each further scenario (flagged outside strategies)."""
+    if data.comparison is None:
+        return []
+    out = []
+    for name, d in data.comparison.scenario_diffs.items():
+        rows = [
+            {"path": x.path, "a": show_value(x.a), "b": show_value(x.b), "flagged": x.flagged}
+            for x in d
+        ]
+        out.append({"a": data.reference, "b": name, "rows": rows, "flagged": len(d.flagged)})
     return out
 
 
@@ -298,6 +322,7 @@ def context(data: ReportData, lang: str = "en", with_charts: bool = True) -> dic
         "charts": drawn,
         "monthly": _monthly(data, lang),
         "comparison": _comparison(data, lang, drawn["forest"]),
+        "scenario_diff": _scenario_diff(data),
         "assumptions": _assumptions(data, lang),
         "method": method,
         "footer": text(

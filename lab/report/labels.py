@@ -26,6 +26,25 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
     "sec_charts": ("Forecast over time", "预测走势"),
     "sec_monthly": ("Monthly forecast", "月度预测"),
     "sec_comparison": ("Scenario comparison", "情景比较"),
+    "sec_diff": ("What differs between the scenarios", "情景之间的差异"),
+    "diff_note": (
+        "Every parameter whose value differs from the reference, after defaults and "
+        "extends: are applied (names and labels left out). Paths as in lab sweep --set.",
+        "与基准情景取值不同的全部参数 (已补全默认值并应用 extends:，不含名称和标签)。"
+        "路径写法与 lab sweep --set 相同。",
+    ),
+    "diff_none": (
+        "Nothing but the names differs.",
+        "除名称外没有任何差异。",
+    ),
+    "diff_flag": ("outside strategies", "策略以外"),
+    "diff_confounded": (
+        "Differences outside the strategies section: they change the pool, the customers "
+        "or the economics, so the comparison below includes their effect, not only the "
+        "strategy's",
+        "存在策略以外的差异：它们改变了流量池、客户或经济参数，因此下面的比较结果"
+        "包含这些差异的影响，而不只是策略的影响",
+    ),
     "sec_assumptions": ("Assumptions", "假设"),
     "sec_method": ("How to read this report", "阅读说明"),
     "sec_provenance": ("Provenance", "溯源信息"),

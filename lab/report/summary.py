@@ -11,11 +11,13 @@ from lab.i18n import label
 from lab.report.data import ReportData, ScenarioInfo
 from lab.report.fmt import (
     fmt_diff,
+    fmt_interval,
     fmt_money_words,
     fmt_value,
     is_finite,
     kind_of,
     resolution,
+    spread_note,
 )
 
 __all__ = ["period_text", "summary_sentences"]
@@ -112,11 +114,17 @@ def _diff_clause(data: ReportData, b: str, metric: str, lang: str) -> str:
         if lang == "zh":
             return f"{what}变化 {amount(m, True)} (种子太少，无法给出区间)"
         return f"changes {what} by {amount(m, True)} (too few seeds for an interval)"
-    rng = (
-        f"{amount(lo, True)} 至 {amount(hi, True)}"
-        if lang == "zh"
-        else (f"{amount(lo, True)} to {amount(hi, True)}")
-    )
+    lo_text, hi_text = amount(lo, True), amount(hi, True)
+    if lo_text == hi_text and lo != hi:  # rounded alike: enough digits to show them apart
+        lo_text, hi_text = fmt_interval(metric, lo, hi, lang)
+        if money:
+            lo_text, hi_text = f"{lo_text} {cur}", f"{hi_text} {cur}"
+    if lo == hi:
+        note = spread_note(lo, hi, int(row["n"]), lang)
+        if lang == "zh":
+            return f"{what}变化 {amount(m, True)} ({note})"
+        return f"changes {what} by {amount(m, True)} ({note})"
+    rng = f"{lo_text} 至 {hi_text}" if lang == "zh" else f"{lo_text} to {hi_text}"
     if lo > 0 or hi < 0:
         up = lo > 0
         if lang == "zh":

@@ -36,6 +36,7 @@ __all__ = ["SHEETS", "build_workbook", "write_xlsx"]
 
 SHEETS: tuple[str, ...] = (
     "summary",
+    "scenario_diff",
     "monthly",
     "key_figures",
     "comparison",
@@ -100,6 +101,32 @@ def _summary(ws, data: ReportData, lang: str) -> None:
         c = _put(ws, r, 1, sentence)
         c.alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 140
+
+
+def _scenario_diff(ws, data: ReportData, lang: str) -> None:
+    heads = [
+        f"B: {text('scenario', lang)}",
+        f"A: {text('reference', lang)}",
+        text("parameter", lang),
+        "A",
+        "B",
+        "outside_strategies",
+        text("diff_flag", lang),
+    ]
+    _header(ws, 1, heads)
+    cmp = data.comparison
+    if cmp is None:
+        _put(ws, 2, 1, text("no_comparison", lang))
+        return
+    frame = cmp.diff_frame()
+    for r, row in enumerate(frame.itertuples(index=False), start=2):
+        flag = bool(row.outside_strategies)
+        values = [row.scenario, cmp.baseline, row.path, row.a, row.b, flag]
+        for j, v in enumerate(values, start=1):
+            _put(ws, r, j, v)
+        if flag:
+            _put(ws, r, 7, "⚠ " + text("diff_flag", lang)).font = Font(bold=True)
+    _widths(ws, {1: 16, 2: 16, 3: 46, 4: 30, 5: 30, 6: 12, 7: 18})
 
 
 def _monthly(ws, data: ReportData, lang: str) -> None:
@@ -271,6 +298,7 @@ def build_workbook(data: ReportData, lang: str = "en") -> Workbook:
     wb = Workbook()
     _summary(wb.active, data, lang)
     for name, fill in (
+        ("scenario_diff", _scenario_diff),
         ("monthly", _monthly),
         ("key_figures", _key_figures),
         ("comparison", _comparison),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
+from lab.mapping_defaults import merge_onto_defaults
 from lab.params import P, StrictModel, assumed, check_names, setting
 from lab.population import STAGES
 from lab.strategies._common import on_cycle
@@ -97,6 +98,7 @@ class LifecyclePlaybookConfig(StrategyConfig):
         "play per lifecycle stage",
         source=setting("a decision of the strategy (default: the plays of seed 001)"),
     )
+    _merge_defaults = merge_onto_defaults("plays")  # one play given changes that stage only
 
     @field_validator("plays")
     @classmethod

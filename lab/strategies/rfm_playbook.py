@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import field_validator
 
 from lab.analysis.rfm import RFM_CLASSES as _CLASS_TABLE
+from lab.mapping_defaults import merge_onto_defaults
 from lab.params import P, StrictModel, assumed, check_names, setting
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
@@ -175,6 +176,7 @@ class RfmPlaybookConfig(StrategyConfig):
         "action per RFM class",
         source=setting("a decision of the strategy (default: the actions of seed 003)"),
     )
+    _merge_defaults = merge_onto_defaults("actions")  # one action given changes that class only
 
     @field_validator("actions")
     @classmethod

@@ -115,5 +115,5 @@ ch.drop(columns="customers").sub(ch["baseline"], axis=0).drop(columns="baseline"
 # * A cheaper card: `scenarios["membership 99"].with_changes({"strategies.membership.fee_cny": 49})`.
 # * A richer top-up bonus: `scenarios["stored value"].with_changes({"strategies.stored_value.get_cny": 650})`.
 # * Members only get the monthly coupon:
-#   `coupons.with_changes({"strategies.discount_cadence.target.members": True})`
+#   `coupons.with_changes({"strategies.monthly coupon.target.members": True})`
 #   after adding a membership: `coupons = teaching.add_strategy(scenarios["coupons"], {"type": "membership"})`.
