@@ -28,13 +28,13 @@ SEED = 7
 #: scenario file -> (daily, transactions, customers) hash prefixes
 GOLDEN: dict[str, tuple[str, str, str]] = {
     "baseline.yaml": ("3805c0f8b19d5a97", "418b611cabe523ed", "1c15d6cead0dec34"),
-    "q1_weekly_20off.yaml": ("d1139481aeecd306", "c48881d51509527d", "b59177f23d7755c2"),
-    "q2_membership_99.yaml": ("64c4bedd5ec43db1", "b142c6fbdfa2f710", "055d6f3f77bbb07d"),
-    "q3_group_daily_promotions.yaml": ("f391280a74105f7a", "478c61f81dbccc85", "e6d325ce79fedf73"),
-    "q4_referral_reward_50.yaml": ("9e655494b2cbf532", "3261619e97bd7e74", "74db0415553f1632"),
-    "q5_guides_turnover.yaml": ("f246e1ff21ce1e0d", "de24c90a1c4bfa9c", "f2a9ae45a720abf2"),
-    "q6_lifecycle_playbook.yaml": ("30aaa8e6dea7cfd2", "fa1aeebaef931302", "a831b099bc9c0d6d"),
-    "q7_stored_value.yaml": ("1284d4f97f91268d", "f5218ab74485ee57", "e135f604891d6442"),
+    "q1_weekly_20off.yaml": ("bdb37e5f29594144", "b0a52d47c42b33c3", "3d915cfb04854b93"),
+    "q2_membership_99.yaml": ("3e0519e4cc96e725", "c0d3b2d4acf51034", "866da1d7a9b46785"),
+    "q3_group_daily_promotions.yaml": ("b35ba4edd6462ccd", "ec6213e3f191c3fd", "cb57fdcc6801ce7d"),
+    "q4_referral_reward_50.yaml": ("ab73bde316894444", "4b0b9dd3aa0092fe", "7ac27dba4bcf250a"),
+    "q5_guides_turnover.yaml": ("6b17099241d54646", "44a99a9de0292e22", "b03e109f49970949"),
+    "q6_lifecycle_playbook.yaml": ("1dcbf7e9e6da9f79", "d951b3747bfbcf74", "e1e2560aa5fa32c9"),
+    "q7_stored_value.yaml": ("5b5297933ffc7a0b", "a62a8da0dadde38b", "735025eaec92eeae"),
     "q8_fission_saturation.yaml": ("c1c780402f3df8b4", "1bfb333edf115bef", "8920ddfdb653e7a8"),
 }  # fmt: skip
 
