@@ -13,10 +13,12 @@ robustness analyses (paths usable with :meth:`lab.Scenario.with_changes`).
 from __future__ import annotations
 
 import re
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -98,6 +100,40 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_loose_scalars(cls, data: Any) -> Any:
+        """Refuse ``true``/``false`` where a number belongs and bytes where text belongs.
+
+        pydantic's lax mode reads ``days: true`` as 1 and ``name: !!binary ...`` as
+        text; in a scenario file both are mistakes, not values.
+        """
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name) if isinstance(name, str) else None
+            if field is None or not isinstance(value, bool | bytes):
+                continue
+            kinds = _scalar_kinds(field.annotation)
+            if isinstance(value, bool) and "bool" not in kinds and kinds & {"int", "float"}:
+                raise ValueError(f"{name} = {value!r}: a yes/no value where a number is needed")
+            if isinstance(value, bytes) and "bytes" not in kinds and "str" in kinds:
+                raise ValueError(f"{name}: binary data where text is needed")
+        return data
+
+
+def _scalar_kinds(annotation: Any) -> set[str]:
+    """Names of the plain scalar types an annotation admits (through unions and Optional)."""
+    if annotation in (bool, int, float, str, bytes):
+        return {annotation.__name__}
+    out: set[str] = set()
+    for arg in typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else ():
+        out |= _scalar_kinds(arg)
+    return out
+
+
+_UNIONS = (typing.Union, types.UnionType)
 
 
 #: short citations used in sources -> full reference (the published evidence the lab uses)

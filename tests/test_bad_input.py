@@ -135,6 +135,28 @@ def test_non_finite_numbers_are_refused_from_python_objects_too():
         sc.acquisition.paid.daily_budget_cny = float("inf")
 
 
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("days: true\n", "days"),
+        ("acquisition: {paid: {daily_budget_cny: false}}\n", "daily_budget_cny"),
+        ("strategies: [{type: discount_cadence, depth: true}]\n", "depth"),
+        ("name: !!binary aGVsbG8=\n", "name"),
+    ],
+)
+def test_yes_no_for_a_number_and_binary_for_text_are_refused(tmp_path, text, field):
+    # pydantic's lax mode would read `true` as 1 and bytes as text: in a file both are slips
+    problems = _load_text(tmp_path, text)
+    assert any(field in p for p in problems), problems
+    assert "problem" in _cli_refuses(tmp_path, text)
+
+
+def test_switches_still_take_yes_no(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("acquisition: {paid: {enabled: false}}\n", encoding="utf-8")
+    assert lab.load_scenario(path).acquisition.paid.enabled is False
+
+
 # ------------------------------------------------------------------ pool size up front
 def test_a_pool_beyond_max_customers_is_refused_before_allocating(tmp_path):
     text = "acquisition: {paid: {daily_budget_cny: 1.0e+11}}\n"
