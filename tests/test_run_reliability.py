@@ -24,6 +24,7 @@ from lab.experiments.design import DesignError
 from lab.experiments.pool import WorkerDied, run_tasks
 from lab.experiments.runstore import REJECTED, RunFileWarning
 from lab.experiments.sweep import sweep
+from lab.io import OutputError
 from tests.test_sweep import small_discount
 
 runner = CliRunner()
@@ -133,7 +134,7 @@ def test_a_failed_write_leaves_no_run_file(scenario, tmp_path, monkeypatch):
     monkeypatch.setattr(runstore, "write_parquet", dies_on_third)
     out = tmp_path / "sweep"
     kw = dict(grid=GRID, seeds=1, out=out, workers=1, progress=False)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OutputError, match="no space left"):  # the CLI prints it, exit 2
         sweep(scenario, **kw)
     runs = out / "runs"
     assert len(list(runs.glob("*.parquet"))) == 2
@@ -162,7 +163,8 @@ def test_run_files_are_flushed_to_disk_before_they_get_their_name(scenario, tmp_
     (rid,) = res.table["run_id"]
     target = str(res.store.runs / f"{rid}.parquet")
     renamed = events.index(("rename", target))
-    tmp_synced = [i for i, (what, p) in enumerate(events) if what == "fsync" and ".partial-" in p]
+    partial = f"/.{rid}.parquet.partial-"  # this run's temporary file, not the manifest's
+    tmp_synced = [i for i, (what, p) in enumerate(events) if what == "fsync" and partial in p]
     dir_synced = events.index(("fsync", str(res.store.runs)))
     assert tmp_synced and tmp_synced[-1] < renamed < dir_synced
 

@@ -312,8 +312,6 @@ class RunStore:
                 json.dumps(data, indent=2, ensure_ascii=False, default=_json_default),
                 encoding="utf-8",
             )
-            _fsync(tmp)
-        _fsync(self.folder, directory=True)
 
     def done_ids(self) -> set[str]:
         """Ids of the valid runs on disk (see :meth:`scan`; invalid files are left in place)."""
@@ -392,8 +390,6 @@ class RunStore:
         }
         with atomic_file(path) as tmp:
             write_parquet(pd.DataFrame([row]), tmp, {**self.stamp, "seed": row.get("seed", "")})
-            _fsync(tmp)
-        _fsync(self.runs, directory=True)
         self._valid.add(run_id)
 
     def read_runs(self, ids: Sequence[str] | None = None) -> pd.DataFrame:
@@ -457,17 +453,6 @@ def _read_manifest(path: Path) -> dict:
             "not an object); use another --out, or delete that folder to start over"
         )
     return data
-
-
-def _fsync(path: Path, directory: bool = False) -> None:
-    """Flush ``path`` (a file, or a folder's entries) to disk; folders only where supported."""
-    if directory and os.name == "nt":  # pragma: no cover - Windows cannot open folders
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _as_list(values, single) -> list:
