@@ -247,3 +247,13 @@ def test_compare_robustness_needs_exactly_two_scenarios(tmp_path):
     )
     assert res.exit_code == 2 and "two scenarios" in res.output
     assert not out.exists()
+
+
+def test_compare_params_without_robustness_is_refused(tmp_path):
+    a, b = _files(tmp_path)
+    out = tmp_path / "cmp"
+    res = runner.invoke(
+        app, ["compare", str(a), str(b), "--params", "purchase.*", "--out", str(out)]
+    )
+    assert res.exit_code == 2 and "--params needs --robustness" in res.output
+    assert not out.exists()

@@ -334,6 +334,9 @@ def plan_for_cli(
     from lab.scenario import ScenarioError
 
     if n is None:
+        if params is not None:
+            err_console.print("[bold red]error:[/] --params needs --robustness N", highlight=False)
+            raise typer.Exit(code=2)
         return None
     try:
         return plan_robustness(scenarios, n, seeds, days, params)
