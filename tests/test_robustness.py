@@ -132,6 +132,8 @@ def test_same_draws_and_seeds_for_a_and_b_and_identical_for_any_number_of_worker
         used = runs[runs["scenario"] == scenario].set_index("world")[list(draws.columns)]
         pd.testing.assert_frame_equal(used, draws, check_names=False, obj=scenario)
         assert list(runs[runs["scenario"] == scenario]["seed"]) == [5, 5, 5]
+    # one seed per world: no interval over the seeds, so "clearly" is not claimed
+    assert one.summary["share_b_clearly_better"].isna().all()
     # and the worlds differ: the draws reach the runs
     assert runs[runs["scenario"] == "monthly"]["gmv"].nunique() == 3
 

@@ -462,7 +462,8 @@ class RobustnessResult:
     summary : pandas.DataFrame
         Per metric: ``better`` (higher/lower), ``worlds``, ``share_b_better``,
         ``share_a_better``, ``share_tied``, ``share_b_clearly_better``,
-        ``share_a_clearly_better`` (the seeds' interval excludes 0), ``diff_min,
+        ``share_a_clearly_better`` (the seeds' interval excludes 0; NaN with one seed
+        per world), ``diff_min,
         diff_p10, diff_median, diff_p90, diff_max``, ``hinge_1..3`` and ``verdict``.
     params : pandas.DataFrame
         Per (metric, parameter): ``rank`` (1 = the verdict hinges on it most),
@@ -664,7 +665,7 @@ def _p_value(rho: float, n: int, student_t) -> float:
     return float(2 * student_t.sf(abs(t), n - 2))
 
 
-def _share(flags: np.ndarray) -> float:
+def _share(flags) -> float:
     return float(np.mean(flags)) if len(flags) else np.nan
 
 
@@ -672,6 +673,7 @@ def _summary_table(
     plan: RobustnessPlan, worlds: pd.DataFrame, params: pd.DataFrame
 ) -> pd.DataFrame:
     a_name, b_name = plan.names
+    paired = len(plan.seeds) > 1  # an interval over the seeds needs two of them
     rows = []
     for metric, part in worlds.groupby("metric", sort=False):
         d = part["diff"].to_numpy(dtype=float)
@@ -688,8 +690,12 @@ def _summary_table(
             "share_b_better": share_b,
             "share_a_better": _share(part["a_better"].to_numpy()[ok]),
             "share_tied": _share(d[ok] == 0),
-            "share_b_clearly_better": _share(part["b_clearly_better"].to_numpy()[ok]),
-            "share_a_clearly_better": _share(part["a_clearly_better"].to_numpy()[ok]),
+            "share_b_clearly_better": _share(
+                part["b_clearly_better"].to_numpy()[ok] if paired else []
+            ),
+            "share_a_clearly_better": _share(
+                part["a_clearly_better"].to_numpy()[ok] if paired else []
+            ),
             "diff_min": float(d[ok].min()) if n else np.nan,
             "diff_p10": lo,
             "diff_median": med,
@@ -816,10 +822,11 @@ def _print(rob: RobustnessResult, console: Console) -> None:
     t.add_column("metric 指标")
     t.add_column("B beats A\n(clearly)", justify="right")
     t.add_column("B − A across worlds\nmedian [10–90%]", justify="right")
-    t.add_column("hinges on")
+    t.add_column("hinges on", overflow="fold")
     for r in rob.summary.itertuples():
         name = f"{label(r.metric, 'en')} {label(r.metric, 'zh')}"
-        share = f"{r.share_b_better:.0%} ({r.share_b_clearly_better:.0%})" if r.worlds else "n/a"
+        clearly = "—" if np.isnan(r.share_b_clearly_better) else f"{r.share_b_clearly_better:.0%}"
+        share = f"{r.share_b_better:.0%} ({clearly})" if r.worlds else "n/a"
         spread = f"{_num(r.diff_median)} [{_num(r.diff_p10)}, {_num(r.diff_p90)}]"
         hinges = ", ".join(h for h in (r.hinge_1, r.hinge_2) if h) or "—"
         t.add_row(escape(name), share, spread, escape(hinges))
