@@ -59,9 +59,9 @@ __all__ += [
     "scenario_diff",
 ]
 
-from lab.experiments import optimize, sensitivity, sweep  # noqa: E402  (sweeps, SALib, optuna)
+from lab.experiments import optimize, robustness, sensitivity, sweep  # noqa: E402  (SALib, optuna)
 
-__all__ += ["optimize", "sensitivity", "sweep"]
+__all__ += ["optimize", "robustness", "sensitivity", "sweep"]
 
 # Calibration to real order logs and back-tests (lab.calibrate)
 from lab import calibrate  # noqa: E402

@@ -302,9 +302,24 @@ def compare(
     lang: Annotated[str, typer.Option(help="language of the plot labels: en or zh")] = "en",
     plots: Annotated[bool, typer.Option(help="write the plots")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    robustness: Annotated[
+        int | None,
+        typer.Option(
+            help="also draw N plausible worlds of the behavioural assumptions: in how many "
+            "does B beat A, and on what does it hinge (lab.robustness)"
+        ),
+    ] = None,
+    world_seeds: Annotated[
+        int, typer.Option(help="with --robustness: seeds run in every world", min=1, max=100)
+    ] = 2,
+    params: Annotated[
+        str | None,
+        typer.Option(help="with --robustness: draw only assumptions matching these patterns"),
+    ] = None,
 ) -> None:
     """Run scenarios over the same seeds and compare each with the first, paired by seed."""
     from lab.experiments import compare as run_compare
+    from lab.experiments.robustness import plan_for_cli
 
     out_console, err_console = _consoles()
     if len(scenarios) < 2:
@@ -318,7 +333,10 @@ def compare(
     out_dir = out or default_out("compare", names[0], "vs", names[1])
     check_out_folder(out_dir)
     seed_list = list(range(first_seed, first_seed + seeds))
-    print_scenario_diffs(dict(zip(names, loaded, strict=True)), scenarios, out_console)
+    world_seed_list = list(range(first_seed, first_seed + world_seeds))
+    named = dict(zip(names, loaded, strict=True))
+    plan = plan_for_cli(named, robustness, world_seed_list, days, params, err_console)
+    print_scenario_diffs(named, scenarios, out_console)
     cmp = run_compare(
         dict(zip(names, loaded, strict=True)),
         seed_list,
@@ -328,11 +346,15 @@ def compare(
         progress=False if quiet else None,
         warn_confounded=False,  # printed above, flagged in the table
     )
-    path = cmp.save(out_dir, lang=lang, plots=plots)
+    rob = plan.run(workers, progress=False if quiet else None) if plan is not None else None
+    path = cmp.save(out_dir, lang=lang, plots=plots, extra=rob and rob.writer(lang, plots))
     _print_comparison(cmp, out_console)
+    if rob is not None:
+        rob.print(out_console)
     out_console.print(
         f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, differences.csv, totals.csv, "
-        f"daily.parquet{', plots' if plots else ''}, manifest.json) · seeds "
+        f"daily.parquet{', plots' if plots else ''}{', robustness*' if rob is not None else ''}, "
+        f"manifest.json) · seeds "
         f"{seed_list[0]}..{seed_list[-1]} · "
         + " · ".join(f"{escape(n)} {v['hash']}" for n, v in cmp.meta["scenarios"].items())
         + f" · lab {cmp.meta['lab_version']} · commit {cmp.meta['git_commit']}"

@@ -145,6 +145,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "feasible": ("meets the constraints", "满足约束"),
     "infeasible": ("breaks a constraint", "违反约束"),
     "best_so_far": ("best feasible so far", "当前最优 (满足约束)"),
+    # robustness across plausible worlds (稳健性)
+    "robust_b_better": ("{b} better", "{b} 更优"),
+    "robust_a_better": ("{a} better", "{a} 更优"),
+    "robust_tied": ("tied", "持平"),
+    "robust_share": ("share of {n} plausible worlds (%)", "{n} 个合理假设世界中的占比 (%)"),
+    "title_robust_share": (
+        "In how many plausible worlds does {b} beat {a}?",
+        "{b} 在多少合理假设世界中优于 {a}?",
+    ),
+    "robust_rho": ("rank correlation with B − A in {metric}", "与 B − A ({metric}) 的秩相关"),
+    "robust_noise": ("within chance (95%)", "随机波动范围 (95%)"),
+    "title_robust_hinges": ("What the verdict on {metric} hinges on", "{metric}结论取决于哪些假设"),
     # calibration and back-tests (标定与回测)
     "repeat_purchases": ("repeat purchases in the calibration period", "标定期内复购次数"),
     "actual": ("actual", "实际"),

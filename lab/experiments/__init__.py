@@ -13,6 +13,7 @@ from lab.experiments.design import DesignError
 from lab.experiments.optimize import OptimizeResult, optimize
 from lab.experiments.pool import WorkerDied, default_workers, run_tasks
 from lab.experiments.replicate import DAILY_METRICS, Replications, replicate, simulate_many
+from lab.experiments.robustness import RobustnessResult, robustness
 from lab.experiments.runstore import EXPERIMENT_METRICS, DesignMismatch, RunFileWarning
 from lab.experiments.sensitivity import SensitivityResult, sensitivity
 from lab.experiments.stats import Interval, band, paired_interval, unpaired_interval
@@ -40,11 +41,13 @@ __all__ += [
     "DesignError",
     "DesignMismatch",
     "OptimizeResult",
+    "RobustnessResult",
     "RunFileWarning",
     "SensitivityResult",
     "SweepResult",
     "WorkerDied",
     "optimize",
+    "robustness",
     "sensitivity",
     "sweep",
 ]

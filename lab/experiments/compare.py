@@ -85,14 +85,15 @@ class Comparison:
         """The comparison table (alias of ``.table``)."""
         return self.table
 
-    def save(self, out_dir, lang: str = "en", plots: bool = True):
+    def save(self, out_dir, lang: str = "en", plots: bool = True, extra=None):
         """Write tables, plots and a stamped manifest into ``out_dir`` (atomically).
 
-        See :func:`lab.experiments.output.save_comparison`.
+        See :func:`lab.experiments.output.save_comparison` (``extra`` writes more
+        files into the same folder, e.g. a robustness analysis).
         """
         from lab.experiments.output import save_comparison
 
-        return save_comparison(self, out_dir, lang, plots)
+        return save_comparison(self, out_dir, lang, plots, extra)
 
 
 def paired_table(

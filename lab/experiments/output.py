@@ -10,6 +10,7 @@ previous outputs, never half files, and only a folder the lab made is replaced.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from lab.io import atomic_folder, write_csv, write_parquet
@@ -44,7 +45,13 @@ def comparison_stamp(cmp) -> dict[str, str]:
     }
 
 
-def save_comparison(cmp, out_dir: str | Path, lang: str = "en", plots: bool = True) -> Path:
+def save_comparison(
+    cmp,
+    out_dir: str | Path,
+    lang: str = "en",
+    plots: bool = True,
+    extra: Callable[[Path], dict[str, int]] | None = None,
+) -> Path:
     """Write a :class:`~lab.experiments.Comparison` into ``out_dir`` (replaced atomically).
 
     Files: ``diff.csv`` (what differs between the scenarios, see
@@ -70,6 +77,8 @@ def save_comparison(cmp, out_dir: str | Path, lang: str = "en", plots: bool = Tr
         files["daily.parquet"] = len(reps.daily)
         if plots:
             files.update(_plots(cmp, tmp, lang))
+        if extra is not None:
+            files.update(extra(tmp))
         manifest = {
             **stamp,
             "meta": cmp.meta,

@@ -26,6 +26,11 @@ from lab.plots.customers import (
 from lab.plots.experiments import plot_optimization_history, plot_sensitivity
 from lab.plots.groups import plot_group_health
 from lab.plots.referral import plot_market_reach, plot_referral_cascade
+from lab.plots.robustness import (
+    plot_robustness,
+    plot_robustness_share,
+    plot_robustness_tornado,
+)
 from lab.plots.series import plot_fatigue, plot_kpi, plot_survival
 
 register_cjk_font()
@@ -45,6 +50,9 @@ __all__ = [
     "plot_optimization_history",
     "plot_referral_cascade",
     "plot_rfm_grid",
+    "plot_robustness",
+    "plot_robustness_share",
+    "plot_robustness_tornado",
     "plot_sensitivity",
     "plot_survival",
     "register_cjk_font",
