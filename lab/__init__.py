@@ -12,8 +12,7 @@ sleeping and churning, under the strategies a team configures.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from lab._version import __version__
 from lab.api import as_scenario, run
 from lab.model import STEP_ORDER, PoolModel
 from lab.params import parameter_table

@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from lab.vocab import CHANNELS, STAGES  # re-exported: the codes stored in the arrays
+
 __all__ = [
     "CHANNELS",
     "STAGES",
@@ -22,14 +24,6 @@ __all__ = [
     "bytes_per_customer",
 ]
 
-#: lifecycle stages; "prospect" = added to the pool but never ordered (加了未下单)
-STAGES: tuple[str, ...] = ("prospect", "active", "silent", "sleeping", "churned")
-#: acquisition channels.  Each day: seed customers (KOC), stock import, paid, staff
-#: invites and organic joins at the start of the day, referrals at its end.  "organic"
-#: (people who find the brand on their own, Bass p) and "seed" (KOC recruited on
-#: purpose) exist only with a finite market (``market.size``); they are last so
-#: the codes of the others are unchanged.
-CHANNELS: tuple[str, ...] = ("stock_import", "paid", "staff_invite", "referral", "organic", "seed")
 
 #: name -> (dtype, initial value, description).  Traits are drawn once at acquisition;
 #: states change during the run.
@@ -77,7 +71,7 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "rfm_class": (
         "int8",
         -1,
-        "RFM class code (lab.strategies.rfm_playbook.RFM_CLASSES), -1 unknown",
+        "RFM class code (lab.vocab.RFM_CLASSES), -1 unknown",
     ),
     "guide": ("int16", -1, "shop guide holding the customer, -1 none"),
     "guide_lost_day": ("int32", -1, "day the customer's guide left, -1 if never"),

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab import __version__
+from lab._version import __version__
 from lab.io import atomic_folder, write_csv, write_parquet
 from lab.kpis import integer_kpis
-from lab.population import CHANNELS, STAGES
 from lab.scenario import Scenario, dump_scenario, scenario_hash
+from lab.vocab import CHANNELS, STAGES
 
 __all__ = ["CustomerJourney", "RunResult", "git_commit", "provenance", "referral_roots"]
 

@@ -40,9 +40,9 @@ from lab.params import (
     setting,
     source_extra,
 )
-from lab.population import CHANNELS
 from lab.scenario_paths import ScenarioPathError, deep_merge, loc_text, resolve_param, set_at
 from lab.strategies import STRATEGY_CONFIGS
+from lab.vocab import CHANNELS
 
 __all__ = [
     "Scenario",

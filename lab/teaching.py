@@ -37,6 +37,7 @@ from lab.i18n import check_lang, label
 from lab.plots import house_rc
 from lab.results import RunResult
 from lab.scenario import Scenario, dump_scenario, load_scenario
+from lab.vocab import WEEKDAYS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -56,9 +57,6 @@ __all__ = [
     "scenario_path",
     "weekly_plan",
 ]
-
-#: weekday keys of a contact plan's ``weekly`` mapping, Monday first
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 # --------------------------------------------------------------------- scenario files

@@ -41,8 +41,8 @@ from scipy.stats import poisson
 from lab.agents.behaviour import poisson_inverse
 from lab.agents.traits import draw_traits, inviter_uniforms
 from lab.known_customers import known_customer_keys
-from lab.population import CHANNELS
 from lab.rng import child_keys, identity_keys, person_keys
+from lab.vocab import CHANNELS
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.model import PoolModel

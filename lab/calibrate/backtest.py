@@ -184,7 +184,7 @@ def backtest(
         {"unconditional": (closed_u, uncond_sim), "conditional": (closed_c, cond_sim)},
         weeks,
     )
-    from lab import __version__
+    from lab._version import __version__
     from lab.results import git_commit
 
     meta = {

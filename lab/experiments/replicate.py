@@ -187,7 +187,7 @@ def simulate_many(
     -------
     Replications
     """
-    from lab import __version__
+    from lab._version import __version__
     from lab.api import as_scenario
     from lab.results import git_commit
     from lab.scenario import scenario_hash

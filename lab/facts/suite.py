@@ -141,7 +141,7 @@ def run_facts(
             {"fact": f.key, "seed": s, "value": v} for s, v in zip(seed_list, values, strict=True)
         ]
         rows.append(_row(f, values))
-    from lab import __version__
+    from lab._version import __version__
     from lab.results import git_commit
 
     meta = {

@@ -36,8 +36,8 @@ import numpy as np
 from pydantic import field_validator
 
 from lab.params import P, StrictModel, check_names, setting
-from lab.population import CHANNELS, STAGES
 from lab.rng import uniform
+from lab.vocab import CHANNELS, RFM_CLASSES, STAGES
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -102,8 +102,6 @@ class Target(StrictModel):
     @field_validator("rfm_classes")
     @classmethod
     def _known_rfm(cls, v):
-        from lab.strategies.rfm_playbook import RFM_CLASSES
-
         return check_names(v, RFM_CLASSES, "RFM class")
 
     def mask(self, model: PoolModel) -> np.ndarray:
@@ -123,8 +121,6 @@ class Target(StrictModel):
         if self.members is not None:
             m &= (pop.member_until[:n] >= model.day) == self.members
         if self.rfm_classes is not None:
-            from lab.strategies.rfm_playbook import RFM_CLASSES
-
             m &= np.isin(pop.rfm_class[:n], [RFM_CLASSES.index(c) for c in self.rfm_classes])
         if self.reachable_only:
             m &= ~pop.blocked[:n]

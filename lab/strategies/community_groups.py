@@ -58,7 +58,8 @@ from lab.params import P, assumed, platform_rule, setting
 from lab.plan import Gate
 from lab.rng import bernoulli, mix64, uniform
 from lab.strategies.base import Strategy, StrategyConfig
-from lab.strategies.contact_plan import WEEKDAYS, weekly_calendar
+from lab.strategies.contact_plan import weekly_calendar
+from lab.vocab import WEEKDAYS
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.model import PoolModel

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
-from lab.analysis.rfm import RFM_CLASSES as _CLASS_TABLE
 from lab.mapping_defaults import merge_onto_defaults
 from lab.params import P, StrictModel, assumed, check_names, setting
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
+from lab.vocab import RFM_CLASS_TABLE, RFM_CLASSES, RFM_CLASSES_ZH
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.plan import DayPlan
@@ -36,11 +36,10 @@ __all__ = [
     "rfm_codes",
 ]
 
-#: class names in code order; the one definition (flags, 中文) lives in lab.analysis.rfm
-RFM_CLASSES: tuple[str, ...] = tuple(key for key, *_ in _CLASS_TABLE)
-RFM_CLASSES_ZH: dict[str, str] = {key: zh for key, *_, zh in _CLASS_TABLE}
+# class names in code order (RFM_CLASSES, RFM_CLASSES_ZH): the one definition (flags,
+# 中文) lives in lab.vocab, shared with lab.analysis.rfm
 _LUT = np.zeros(8, dtype=np.int8)
-for _code, (_key, _r, _f, _m, _zh) in enumerate(_CLASS_TABLE):
+for _code, (_key, _r, _f, _m, _zh) in enumerate(RFM_CLASS_TABLE):
     _LUT[int(_r) * 4 + int(_f) * 2 + int(_m)] = _code
 
 
