@@ -13,9 +13,8 @@ sleeping and churning, under the strategies a team configures.
 from __future__ import annotations
 
 from lab._version import __version__
-from lab.api import as_scenario, run
+from lab.api import as_scenario, parameter_table, run
 from lab.model import STEP_ORDER, PoolModel
-from lab.params import parameter_table
 from lab.results import RunResult
 from lab.scenario import (
     Scenario,

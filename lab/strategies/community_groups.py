@@ -62,8 +62,8 @@ from lab.strategies.contact_plan import weekly_calendar
 from lab.vocab import WEEKDAYS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lab.model import PoolModel
     from lab.plan import DayPlan
+    from lab.services import ModelServices
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -86,7 +86,7 @@ _GROUPS_SALT = np.uint64(0x67726F757073)
 _TOUCHPOINT = "group"
 
 
-def community_of(model: PoolModel, slots: np.ndarray, neighbourhoods: int = 30) -> np.ndarray:
+def community_of(model: ModelServices, slots: np.ndarray, neighbourhoods: int = 30) -> np.ndarray:
     """Community of each customer in ``slots``: the social-graph cluster, or a neighbourhood.
 
     If the population carries a ``community`` state (the social graph's cluster id,
@@ -99,7 +99,7 @@ def community_of(model: PoolModel, slots: np.ndarray, neighbourhoods: int = 30) 
 
     Parameters
     ----------
-    model : PoolModel
+    model : ModelServices
     slots : numpy.ndarray of int
         Customer slots.
     neighbourhoods : int

@@ -197,6 +197,7 @@ class RfmPlaybook(Strategy):
         "every K days classify customers by RFM; coupons, gifts, contact and boosters per class"
     )
     cost_kinds = ("rfm_gifts",)
+    owned_states = ("rfm_class",)
     kpis = tuple(f"rfm_{c}" for c in RFM_CLASSES)
 
     def start(self, env) -> None:
@@ -223,7 +224,7 @@ class RfmPlaybook(Strategy):
         cfg, model = self.config, self.model
         if on_cycle(day, cfg.every_days):
             self.classify(day)
-            self._give_gifts(day)
+            self._give_gifts(day, plan)
         if self.last_classified is None:
             return
         pop = model.pop
@@ -245,12 +246,12 @@ class RfmPlaybook(Strategy):
         for name, count in zip(RFM_CLASSES, counts, strict=True):
             model.set_kpi(f"rfm_{name}", count)
 
-    def _give_gifts(self, day: int) -> None:
+    def _give_gifts(self, day: int, plan: DayPlan) -> None:
         pop, n = self.model.pop, self.model.pop.n
         target = self.config.target.mask(self.model) & ~pop.blocked[:n]
         for name, action in self.config.actions.items():
             if action.gift_cny <= 0:
                 continue
             who = np.flatnonzero(target & (pop.rfm_class[:n] == RFM_CLASSES.index(name)))
-            pop.trust[who] += np.float32(action.gift_trust_gain) * (1 - pop.trust[who])
+            plan.raise_trust(who, action.gift_trust_gain)
             self.model.book("rfm_gifts", who.size * action.gift_cny)
