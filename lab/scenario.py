@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from lab.acquisition_terms import pool_projection_problem
 from lab.mapping_defaults import merge_onto_defaults
 from lab.params import (
     P,
@@ -1591,8 +1592,6 @@ def _absurd_in(value: Any, path: str, bounded: bool = False) -> list[str]:
 
 def _pool_projection(scenario: Scenario) -> list[str]:
     """Refuse a scenario whose steady channels alone outgrow ``max_customers``."""
-    from lab.agents.acquisition import pool_projection_problem
-
     problem = pool_projection_problem(scenario, scenario.days)
     return [problem] if problem else []
 

@@ -28,16 +28,16 @@ schema that holds their configs) do not depend on the model.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lab.agents.acquisition import ReferralTerms
+    from lab.acquisition_terms import ReferralTerms
     from lab.population import Population
     from lab.rng import RandomStreams
 
-__all__ = ["ModelServices"]
+__all__ = ["ModelServices", "PoolServices"]
 
 
 class ModelServices(Protocol):
@@ -90,4 +90,26 @@ class ModelServices(Protocol):
 
     def log_event(self, text: str) -> None:
         """Record a pool-level event for today."""
+        ...
+
+
+class PoolServices(ModelServices, Protocol):
+    """What the acquisition module uses of a run: the strategies' services and a little more.
+
+    ``scenario`` and ``market`` are typed loosely on purpose: naming their classes here
+    would make this low module import the scenario schema and the market, which import
+    the strategies that import this module.
+    """
+
+    #: the validated :class:`lab.scenario.Scenario` of the run
+    scenario: Any
+    #: the finite market (:class:`lab.market.MarketState`), or None
+    market: Any
+    #: today's ledger (KPI name -> value)
+    today: dict[str, float]
+    #: persona segment label -> code
+    segment_codes: dict[str, int]
+
+    def count_new(self, channel: str, count: int) -> None:
+        """Record ``count`` customers joining today through ``channel``."""
         ...

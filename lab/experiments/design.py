@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from lab.acquisition_terms import pool_projection_problem
 from lab.scenario import Scenario, ScenarioError, dump_scenario, scenario_from_dict
 from lab.scenario_paths import Param, ScenarioPathError, resolve_param, set_at
 
@@ -88,8 +89,6 @@ def check_pool_size(scenario: Scenario, days: int | None) -> None:
     """
     if days is None:
         return
-    from lab.agents.acquisition import pool_projection_problem
-
     problem = pool_projection_problem(scenario, int(days))
     if problem:
         raise DesignError(f"--days {days}: {problem}")
