@@ -36,14 +36,14 @@ class _LabGroup(TyperGroup):
 
     :class:`lab.io.OutputError` (a refused or failed ``--out``: a file, a path under
     a file, a folder the lab did not make, an unwritable or full disk), a worker of
-    the process pool that died (:class:`lab.experiments.pool.WorkerDied`) and any
+    the process pool that died (:class:`lab.parallel.pool.WorkerDied`) and any
     stray file-system ``OSError`` become ``error: <path>: <why>`` on stderr, with
     no traceback; the writers have already left the previous outputs in place.
     """
 
     def invoke(self, ctx: click.Context):
-        from lab.experiments.pool import WorkerDied
         from lab.io import OutputError, output_error
+        from lab.parallel.pool import WorkerDied
 
         try:
             return super().invoke(ctx)

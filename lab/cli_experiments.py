@@ -20,7 +20,7 @@ from rich.table import Table
 
 from lab.cli import _consoles, _fmt_number, _load, app
 from lab.experiments.design import MAX_RUNS
-from lab.experiments.executors import ENV_SCHEDULER
+from lab.parallel.executors import ENV_SCHEDULER
 
 __all__ = ["optimize_cmd", "sensitivity_cmd", "sweep_cmd"]
 
@@ -81,8 +81,8 @@ def _guarded(fn: Callable[[], Any]) -> Any:
     Warnings of the run store (files set aside) print as one line on stderr.
     """
     from lab.experiments.design import DesignError
-    from lab.experiments.pool import WorkerDied
     from lab.model import PoolTooLarge
+    from lab.parallel.pool import WorkerDied
     from lab.scenario import ScenarioError
 
     try:

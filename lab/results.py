@@ -25,9 +25,17 @@ from lab._version import __version__
 from lab.io import atomic_folder, write_csv, write_parquet
 from lab.kpis import integer_kpis
 from lab.scenario import Scenario, dump_scenario, scenario_hash
-from lab.vocab import CHANNELS, STAGES
+from lab.table_schemas import empty_groups_table
+from lab.vocab import CHANNELS, RFM_CLASSES, STAGES
 
-__all__ = ["CustomerJourney", "RunResult", "git_commit", "provenance", "referral_roots"]
+__all__ = [
+    "CustomerJourney",
+    "RunResult",
+    "git_commit",
+    "provenance",
+    "referral_roots",
+]
+
 
 TABLES = ("daily", "transactions", "customers")
 
@@ -197,8 +205,6 @@ class RunResult:
                 "rfm_class",
             ):
                 df[name] = p[name]
-        from lab.strategies.rfm_playbook import RFM_CLASSES
-
         df["rfm_class"] = pd.Categorical.from_codes(p["rfm_class"], categories=list(RFM_CLASSES))
         df["mean_order_value"] = _mean_order_value(self.scenario, p)
         df["n_orders_in_run"] = p["n_orders"] - p["prior_orders"]
@@ -207,8 +213,6 @@ class RunResult:
 
     @property
     def groups(self) -> pd.DataFrame:
-        from lab.strategies.community_groups import empty_groups_table
-
         return self.extra_tables.get("groups", empty_groups_table())
 
     def customer(self, customer_id: int) -> CustomerJourney:

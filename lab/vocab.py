@@ -9,7 +9,14 @@ imports nothing from the lab.
 
 from __future__ import annotations
 
-__all__ = ["CHANNELS", "RFM_CLASSES", "RFM_CLASSES_ZH", "RFM_CLASS_TABLE", "STAGES", "WEEKDAYS"]
+__all__ = [
+    "CHANNELS",
+    "RFM_CLASSES",
+    "RFM_CLASSES_ZH",
+    "RFM_CLASS_TABLE",
+    "STAGES",
+    "WEEKDAYS",
+]
 
 #: lifecycle stages; "prospect" = added to the pool but never ordered (加了未下单)
 STAGES: tuple[str, ...] = ("prospect", "active", "silent", "sleeping", "churned")

@@ -511,7 +511,7 @@ def evaluate(
     int
         Number of runs executed now (the others were already done).
     """
-    from lab.experiments.pool import _progress_bar
+    from lab.parallel.pool import _progress_bar
 
     done, bad = store.scan()
     if bad:

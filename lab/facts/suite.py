@@ -17,10 +17,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from lab.experiments.pool import run_tasks
 from lab.experiments.stats import band
 from lab.facts import cohort, contacts, customer_base, membership, promotions
 from lab.facts.base import FULL, QUICK, Fact, Size, check_behaviour
+from lab.parallel.pool import run_tasks
 
 __all__ = ["COLUMNS", "EXPERIMENTS", "FACTS", "FactsRun", "run_facts"]
 

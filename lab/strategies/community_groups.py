@@ -59,6 +59,7 @@ from lab.plan import Gate
 from lab.rng import bernoulli, mix64, uniform
 from lab.strategies.base import Strategy, StrategyConfig
 from lab.strategies.contact_plan import weekly_calendar
+from lab.table_schemas import GROUP_COLUMNS, empty_groups_table
 from lab.vocab import WEEKDAYS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,11 +74,6 @@ __all__ = [
     "community_of",
 ]
 
-#: columns of the daily group-health table (``RunResult.groups``)
-GROUP_COLUMNS = (
-    "day", "group", "community", "members", "activity", "ad_share", "posts", "ads", "status",
-    "created_day", "died_day",
-)  # fmt: skip
 #: salt of the fallback-neighbourhood draw: one stream for every groups strategy, so
 #: a customer's neighbourhood does not depend on where the strategy sits in the list
 _NEIGHBOURHOOD_SALT = np.uint64(0x6E656967686264)
@@ -711,12 +707,3 @@ class CommunityGroups(Strategy):
         df = pd.concat(rows, ignore_index=True)
         df["status"] = pd.Categorical(df["status"], categories=["active", "quiet"])
         return df
-
-
-def empty_groups_table() -> pd.DataFrame:
-    """A group-health table with no rows (runs without community groups)."""
-    df = pd.DataFrame({c: pd.Series(dtype="int64") for c in GROUP_COLUMNS})
-    df["activity"] = df["activity"].astype(float)
-    df["ad_share"] = df["ad_share"].astype(float)
-    df["status"] = pd.Categorical([], categories=["active", "quiet"])
-    return df
