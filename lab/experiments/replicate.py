@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from lab.analysis.headline import headline_metrics
-from lab.experiments.stats import band
 from lab.parallel.pool import run_tasks
+from lab.stats import band
 
 __all__ = ["DAILY_METRICS", "Replications", "replicate", "simulate_many"]
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lab.cli.common import consoles, load_or_exit
 from lab.scenario_diff import ScenarioDiff, scenario_diff, show_value
 
 __all__ = ["diff", "print_diff", "print_scenario_diffs"]
@@ -65,8 +66,11 @@ def diff(
     ] = False,
 ) -> None:
     """Show every resolved parameter whose value differs between two scenarios."""
-    from lab.cli import _consoles, _load
-
-    out_console, _ = _consoles()
-    sa, sb = _load(a), _load(b)
+    out_console, _ = consoles()
+    sa, sb = load_or_exit(a), load_or_exit(b)
     print_diff(scenario_diff(sa, sb, labels=labels), out_console, a.name, b.name)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lab diff`` to ``app``."""
+    app.command("diff")(diff)
