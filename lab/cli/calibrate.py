@@ -8,9 +8,8 @@ column and value, exit code 2, and nothing written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -18,6 +17,9 @@ from rich.table import Table
 from lab.cli.common import consoles, fail
 from lab.cli.options import Lang, Quiet
 from lab.io import check_out_folder, default_out
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 OrdersArg = Annotated[Path, typer.Argument(help="order export: CSV or parquet", show_default=False)]
 CustomerCol = Annotated[
@@ -63,6 +65,8 @@ def _refuse_or_warn(orders: Path, problems: list[str], force: bool) -> None:
 
 
 def _date(value: str | None, option: str) -> pd.Timestamp | None:
+    import pandas as pd  # pandas only when a command runs: ``lab --help`` stays fast
+
     if value is None:
         return None
     try:
@@ -277,6 +281,8 @@ def backtest(
     An unreliable calibration fit ends with exit code 2 and nothing written, unless
     --force (then summary.md opens with a warning).
     """
+    import pandas as pd
+
     from lab.calibrate.backtest import backtest as run_backtest
     from lab.calibrate.backtest import save_backtest
     from lab.calibrate.checks import UnreliableFit

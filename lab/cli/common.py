@@ -3,7 +3,9 @@
 Bad input (scenario files, arguments) ends with one clear message naming the file,
 field and value, exit code 2, and nothing written.  Output failures of every command
 (a refused ``--out``, an unwritable or full disk) are turned into that same message
-once, in :class:`_LabGroup`.  Options used by several commands are in
+once, in :class:`_LabGroup`.  The scenario schema, the engine, experiments, reports and
+calibration are imported inside the commands that use them, so ``lab --help`` stays
+fast (they load numba, SciPy, mesa, SALib and the report templates).  Options used by several commands are in
 :mod:`lab.cli.options`.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import errno
 import math
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 import typer
@@ -22,7 +24,9 @@ from typer.core import TyperGroup
 
 from lab.io import OutputError, output_error
 from lab.parallel.pool import WorkerDied
-from lab.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.scenario import Scenario
 
 __all__ = [
     "consoles",
@@ -90,6 +94,9 @@ def consoles() -> tuple[Console, Console]:
 
 def load_or_exit(path: Path) -> Scenario:
     """The scenario at ``path``, or its problems on stderr and exit code 2."""
+    # the schema loads every strategy (SciPy, mesa, numba): only when a command runs
+    from lab.scenario import ScenarioError, load_scenario
+
     _, err_console = consoles()
     try:
         return load_scenario(path)

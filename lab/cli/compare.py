@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +15,9 @@ from lab.cli.diff import print_scenario_diffs
 from lab.cli.options import Lang, Quiet
 from lab.io import check_out_folder, default_out
 from lab.population import PoolTooLarge
-from lab.scenario import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.scenario import Scenario
 
 __all__ = ["compare", "register", "report"]
 

@@ -31,7 +31,7 @@ from lab.cli.options import (
     Seeds,
     Workers,
 )
-from lab.experiments.design import MAX_RUNS
+from lab.limits import MAX_RUNS
 
 __all__ = ["optimize_cmd", "register", "sensitivity_cmd", "sweep_cmd"]
 
