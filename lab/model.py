@@ -62,7 +62,7 @@ from lab.population import (
 )
 from lab.rng import RandomStreams
 from lab.scenario import Scenario
-from lab.strategies import RUNTIME_BY_TYPE
+from lab.strategies import RUNTIME_BY_TYPE, strategy_states
 
 __all__ = [
     "COST_KINDS",
@@ -120,7 +120,11 @@ class PoolModel(mesa.Model):
         self.market: MarketState | None = self._build_market()
         self.segment_codes = {s: i for i, s in enumerate(self.segment_names)}
         self._check_size()
-        self.pop = Population(capacity=self._initial_capacity(), limit=scenario.max_customers)
+        self.pop = Population(
+            capacity=self._initial_capacity(),
+            limit=scenario.max_customers,
+            extra_states=strategy_states(scenario.strategies),
+        )
         self.plan = DayPlan(scenario.contacts)
         self.env = simpy.Environment()
         self.events: list[tuple[int, str]] = []

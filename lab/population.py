@@ -112,14 +112,28 @@ class Population:
     limit : int, optional
         Most customers the pool may hold; growing past it raises
         :class:`PoolTooLarge` before anything is allocated.
+    extra_states : dict, optional
+        More states, ``name -> (dtype, initial value, description)`` like
+        :data:`STATE_SPEC`: those strategies declare for themselves
+        (``Strategy.states``).  They grow with the pool; the daily kernel does not read them.
     """
 
-    def __init__(self, capacity: int = 1024, limit: int | None = None) -> None:
+    def __init__(
+        self,
+        capacity: int = 1024,
+        limit: int | None = None,
+        extra_states: dict[str, tuple[str, float, str]] | None = None,
+    ) -> None:
         self.n = 0
         self.limit = limit
         self.capacity = max(int(capacity), 16)
         self.reallocations = 0
-        for name, (dtype, init, _) in STATE_SPEC.items():
+        clash = sorted(set(extra_states or ()) & set(STATE_SPEC))
+        if clash:
+            raise ValueError(f"state(s) {clash} already exist; a strategy must name its own")
+        #: every state of this population: the standard ones, then the strategies' own
+        self.spec = {**STATE_SPEC, **(extra_states or {})}
+        for name, (dtype, init, _) in self.spec.items():
             setattr(self, name, np.full(self.capacity, init, dtype=dtype))
 
     def reserve(self, extra: int) -> None:
@@ -137,7 +151,7 @@ class Population:
         new_cap = max(need, int(self.capacity * 1.5) + 16)
         if self.limit is not None:
             new_cap = min(new_cap, max(need, self.limit))
-        for name, (dtype, init, _) in STATE_SPEC.items():
+        for name, (dtype, init, _) in self.spec.items():
             old = getattr(self, name)
             arr = np.full(new_cap, init, dtype=dtype)
             arr[: self.n] = old[: self.n]
@@ -153,7 +167,7 @@ class Population:
         slice
             The slots of the new customers.
         """
-        unknown = set(columns) - set(STATE_SPEC)
+        unknown = set(columns) - set(self.spec)
         if unknown:
             raise KeyError(f"unknown state(s) {sorted(unknown)}")
         self.reserve(count)
@@ -169,4 +183,4 @@ class Population:
 
     def nbytes(self) -> int:
         """Bytes held by all state arrays (capacity, not only live slots)."""
-        return sum(getattr(self, name).nbytes for name in STATE_SPEC)
+        return sum(getattr(self, name).nbytes for name in self.spec)

@@ -95,7 +95,7 @@ def test_strategies_write_only_the_customer_states_they_own(kind):
     runtime = RUNTIME_BY_TYPE[kind]
     source = inspect.getsource(inspect.getmodule(runtime))
     owned = {s for cls in RUNTIME_BY_TYPE.values() if cls.__module__ == runtime.__module__
-             for s in cls.owned_states}  # fmt: skip
+             for s in (*cls.owned_states, *cls.states)}  # fmt: skip
     assert _written_states(source) <= owned, (kind, _written_states(source) - owned)
     assert set(runtime.owned_states) <= set(STATE_SPEC)
 
@@ -126,3 +126,34 @@ def test_the_plan_moves_trust_toward_one_by_the_share_asked():
     np.testing.assert_allclose(pop.trust[:4], [0.6, 0.75, 1.0, 0.5], rtol=1e-6)
     plan.scale_trust(np.array([1]), 0.5)
     assert pop.trust[1] == np.float32(0.375)
+
+
+def test_a_strategy_declares_its_own_customer_state_and_the_run_keeps_it(monkeypatch):
+    from lab.strategies.newcomer import Newcomer
+
+    own = {"tasks_seen": ("int16", -1, "newcomer tasks seen (test state)")}
+    monkeypatch.setattr(Newcomer, "states", own)
+    sc = lab.Scenario(days=30, strategies=[{"type": "newcomer"}])
+    model = PoolModel(sc)
+    assert model.pop.tasks_seen.dtype == np.int16
+    model.run_model()
+    # it grew with the pool (slots of customers who joined later hold the initial value)
+    assert model.pop.tasks_seen.size == model.pop.capacity
+    assert model.pop.n > 16
+    assert (model.pop.view("tasks_seen") == -1).all()
+    customers = lab.RunResult(model).customers
+    columns = list(customers.columns)
+    assert (
+        columns.index("tasks_seen") == columns.index("rfm_class") + 1
+    )  # after the standard states
+    assert len(customers) == model.pop.n
+
+
+def test_a_strategy_state_may_not_take_a_standard_name():
+    with pytest.raises(ValueError, match="trust"):
+        Population(extra_states={"trust": ("float32", 1.0, "again")})
+
+
+def test_without_own_states_the_customers_table_is_unchanged():
+    res = lab.run(lab.Scenario(days=5), seed=1)
+    assert "tasks_seen" not in res.customers.columns

@@ -158,8 +158,12 @@ class Strategy:
     revenue_kinds: ClassVar[tuple[str, ...]] = ()
     #: daily KPI columns it writes with ``model.count`` / ``model.set_kpi``
     kpis: ClassVar[tuple[str, ...]] = ()
-    #: customer states (``lab.population.STATE_SPEC``) this strategy keeps itself; every
-    #: other state changes only through the day plan
+    #: customer states of its own, ``name -> (dtype, initial value, description)``: the
+    #: population allocates them (as ``pop.<name>``) when the strategy is enabled and the
+    #: customers table shows them; the strategy owns them
+    states: ClassVar[dict[str, tuple[str, float, str]]] = {}
+    #: standard customer states (``lab.population.STATE_SPEC``) this strategy keeps
+    #: itself; every other state changes only through the day plan
     owned_states: ClassVar[tuple[str, ...]] = ()
     #: True if the strategy queues work on the SimPy clock for the ``queues`` step
     queues: ClassVar[bool] = False
