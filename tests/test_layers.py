@@ -157,3 +157,18 @@ def test_a_strategy_state_may_not_take_a_standard_name():
 def test_without_own_states_the_customers_table_is_unchanged():
     res = lab.run(lab.Scenario(days=5), seed=1)
     assert "tasks_seen" not in res.customers.columns
+
+
+def test_import_lab_loads_no_engine_until_a_name_is_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lab\n"
+        "before = sorted(m for m in ('lab.model', 'lab.scenario', 'numba') if m in sys.modules)\n"
+        "lab.scenario_diff  # the function, loaded on use\n"
+        "import lab.scenario_diff\n"
+        "print(before, callable(lab.scenario_diff), callable(lab.facts))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True", "True"]
