@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine with only Python 3.11 and the package registries.
 #   make demo  -> .venv with the package, runs scenarios/baseline.yaml into reports/baseline/
 #                 and writes its forecast report reports/baseline.html (+ .xlsx)
-#   make test  -> .venv with dev extras, ruff, the whole test suite
+#   make test  -> .venv with dev extras, ruff, the layer contracts (lint-imports), the whole test suite
 #   make facts -> the full stylized-facts run into docs/facts/ (table and figure of docs/facts.md)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -28,6 +28,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check lab tests benchmarks notebooks
 	$(BIN)/ruff format --check lab tests benchmarks notebooks
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/python -m pytest -q -n 2

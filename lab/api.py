@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
 from lab.model import PoolModel
+from lab.params import parameter_table as _parameter_table
 from lab.results import RunResult
 from lab.scenario import Scenario, load_scenario, scenario_from_dict
 
-__all__ = ["as_scenario", "run"]
+__all__ = ["as_scenario", "parameter_table", "run"]
+
+
+def parameter_table(scenario: Scenario | dict | str | Path | None = None) -> pd.DataFrame:
+    """Every parameter of a scenario (default: ``Scenario()``) with its source and range.
+
+    See :func:`lab.params.parameter_table` for the columns.
+    """
+    return _parameter_table(Scenario() if scenario is None else as_scenario(scenario))
 
 
 def as_scenario(scenario: Scenario | dict | str | Path) -> Scenario:

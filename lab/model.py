@@ -62,7 +62,7 @@ from lab.population import (
 )
 from lab.rng import RandomStreams
 from lab.scenario import Scenario
-from lab.strategies import RUNTIME_BY_TYPE
+from lab.strategies import RUNTIME_BY_TYPE, strategy_states
 
 __all__ = [
     "COST_KINDS",
@@ -91,6 +91,10 @@ COST_KINDS: tuple[str, ...] = (
 )
 
 
+#: time of day the ``queues`` step runs the SimPy clock to (the calendar runs it to 0.5)
+QUEUES_CLOSE = 0.999
+
+
 class PoolModel(mesa.Model):
     """One simulated private-traffic pool.
 
@@ -116,7 +120,11 @@ class PoolModel(mesa.Model):
         self.market: MarketState | None = self._build_market()
         self.segment_codes = {s: i for i, s in enumerate(self.segment_names)}
         self._check_size()
-        self.pop = Population(capacity=self._initial_capacity(), limit=scenario.max_customers)
+        self.pop = Population(
+            capacity=self._initial_capacity(),
+            limit=scenario.max_customers,
+            extra_states=strategy_states(scenario.strategies),
+        )
         self.plan = DayPlan(scenario.contacts)
         self.env = simpy.Environment()
         self.events: list[tuple[int, str]] = []
@@ -140,6 +148,7 @@ class PoolModel(mesa.Model):
         self.referral_terms = self.standing_referral_terms
         for s in self.strategies:
             s.start(self.env)
+        self._queued = [s for s in self.strategies if s.queues]
         self._shapes = np.array(
             [scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
         )
@@ -345,6 +354,19 @@ class PoolModel(mesa.Model):
         for strategy in self.strategies:
             strategy.act(day, self.plan)
         self._book_contacts()
+
+    def _serve_queues(self, day: int) -> None:
+        """Run the SimPy clock to the close of today's service hours; strategies apply what was served.
+
+        The model is the clock's one owner: the calendar step runs it to mid-day, this
+        step to :data:`QUEUES_CLOSE` when some strategy queues work on it (shop-guide chats
+        wait for a guide's capacity).  Without such a strategy the clock is left alone,
+        so calendar events keep the day they fire on.
+        """
+        if self._queued:
+            self.env.run(until=day + QUEUES_CLOSE)  # the rest of the queue waits till tomorrow
+            for strategy in self._queued:
+                strategy.after_queues(day, self.plan)
 
     def _book_contacts(self) -> None:
         """Cost of today's delivered contacts, by touchpoint (one place for every strategy)."""
@@ -583,6 +605,7 @@ STEP_ORDER: tuple[Step, ...] = (
     Step("acquisition", "seed customers (KOC), stock import, paid acquisition, staff invites and organic joins add customers (traits drawn, welcome message); with a market, from the part not yet won", PoolModel._acquire),
     Step("groups", "community groups (mesa Agents) take in newcomers and update health from yesterday's messages; quiet (dead) groups stop delivering group contacts", PoolModel._prepare_strategies),
     Step("strategies act", "each enabled strategy writes today's offers and contacts into the day plan (caps, blocks enforced)", PoolModel._strategies_act),
+    Step("queues", "the SimPy clock runs to the close of the day: queued requests (shop-guide chats) are served within capacity and applied to the plan", PoolModel._serve_queues),
     Step("customers respond", "one fused loop over customers runs the mechanisms below for each", PoolModel._customers_respond, MECHANISMS),
     Step("orders", "order values drawn (gamma-gamma), discounts and margin booked, order log appended", PoolModel._orders_booked),
     Step("strategies after orders", "strategies react to today's orders (membership upsell, stored value, tasks)", PoolModel._strategies_after_orders),

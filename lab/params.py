@@ -418,7 +418,7 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 
 
-def parameter_table(scenario: BaseModel | None = None) -> pd.DataFrame:
+def parameter_table(scenario: BaseModel) -> pd.DataFrame:
     """Every parameter of a scenario with the source of its default and its plausible range.
 
     Mappings of numbers are listed entry by entry (``contacts.daily_cap.group``), so
@@ -428,8 +428,10 @@ def parameter_table(scenario: BaseModel | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    scenario : Scenario, optional
-        The scenario to list (its strategies included); default: ``Scenario()``.
+    scenario : Scenario
+        The scenario to list (its strategies included).  :func:`lab.parameter_table`
+        (in :mod:`lab.api`) defaults it to ``Scenario()``; this module sits below the
+        scenario schema and does not import it.
 
     Returns
     -------
@@ -445,10 +447,6 @@ def parameter_table(scenario: BaseModel | None = None) -> pd.DataFrame:
     """
     import pandas as pd
 
-    if scenario is None:
-        from lab.scenario import Scenario
-
-        scenario = Scenario()
     rows = []
     for path, value, field, chain, here in _walk(scenario, "", [], True, expand_maps=True):
         spec = _resolve(chain) or {}

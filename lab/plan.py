@@ -1,7 +1,9 @@
 """Today's plan: the offers and contacts strategies give each customer on one day.
 
-Strategies never touch customer state directly for contacts and offers; they write
-into a :class:`DayPlan`, which enforces two rules in one place:
+Strategies never touch shared customer state directly: they write offers, contacts,
+multipliers on today's rates and nudges to trust into a :class:`DayPlan` (the one door
+from strategies to customers, see :mod:`lab.services`), which enforces these rules in
+one place:
 
 * only reachable customers (not blocked) receive contacts and coupons;
 * the platform caps per touchpoint and customer per day (Moments 3, mass message 1,
@@ -15,17 +17,30 @@ The fused daily kernel then reads the plan arrays.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.population import Population
-    from lab.scenario import Contacts
 
-__all__ = ["DayPlan", "Gate"]
+__all__ = ["ContactRules", "DayPlan", "Gate"]
+
+
+class ContactRules(Protocol):
+    """What the plan reads of the scenario's ``contacts`` (:class:`lab.scenario.Contacts`).
+
+    A structural type, so the engine's plan does not import the scenario schema.
+    """
+
+    #: platform cap per touchpoint and customer per day
+    daily_cap: Mapping[str, int]
+    #: effect of each content type (purchase lift, fatigue, annoyance ...)
+    content: Mapping[str, Any]
+    #: weight of a contact through each touchpoint
+    channel_weight: Mapping[str, float]
 
 
 @dataclass
@@ -56,7 +71,8 @@ class DayPlan:
 
     Parameters
     ----------
-    contacts : lab.scenario.Contacts
+    contacts : ContactRules
+        The scenario's ``contacts`` (:class:`lab.scenario.Contacts`):
         Content effects, touchpoint weights and platform caps.
     """
 
@@ -71,7 +87,7 @@ class DayPlan:
     }
     _ONES = ("purchase_mult", "dropout_mult")
 
-    def __init__(self, contacts: Contacts) -> None:
+    def __init__(self, contacts: ContactRules) -> None:
         self.contacts = contacts
         # canonical order: YAML and dicts may order the same keys differently
         self.touchpoints = sorted(contacts.daily_cap)
@@ -123,6 +139,19 @@ class DayPlan:
             self.purchase_mult[:n][mask] *= np.float32(purchase)
         if dropout != 1.0:
             self.dropout_mult[:n][mask] *= np.float32(dropout)
+
+    def raise_trust(self, slots: np.ndarray, gain: float) -> None:
+        """Give customers ``slots`` the share ``gain`` of their missing trust, now.
+
+        For a strategy's goodwill (a completed task, a gift, a served chat): trust moves
+        toward 1 by ``gain x (1 - trust)``, before today's purchases are decided.
+        """
+        trust = self.pop.trust
+        trust[slots] += np.float32(gain) * (1 - trust[slots])
+
+    def scale_trust(self, slots: np.ndarray, factor: float) -> None:
+        """Multiply the trust of customers ``slots`` by ``factor`` (e.g. a lost contact), now."""
+        self.pop.trust[slots] *= np.float32(factor)
 
     def offer(self, mask: np.ndarray, depth: float) -> None:
         """Offer a discount of ``depth`` (share of list price) to ``mask``; best offer wins."""

@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from lab.vocab import CHANNELS, STAGES  # re-exported: the codes stored in the arrays
+
 __all__ = [
     "CHANNELS",
     "STAGES",
@@ -22,14 +24,6 @@ __all__ = [
     "bytes_per_customer",
 ]
 
-#: lifecycle stages; "prospect" = added to the pool but never ordered (加了未下单)
-STAGES: tuple[str, ...] = ("prospect", "active", "silent", "sleeping", "churned")
-#: acquisition channels.  Each day: seed customers (KOC), stock import, paid, staff
-#: invites and organic joins at the start of the day, referrals at its end.  "organic"
-#: (people who find the brand on their own, Bass p) and "seed" (KOC recruited on
-#: purpose) exist only with a finite market (``market.size``); they are last so
-#: the codes of the others are unchanged.
-CHANNELS: tuple[str, ...] = ("stock_import", "paid", "staff_invite", "referral", "organic", "seed")
 
 #: name -> (dtype, initial value, description).  Traits are drawn once at acquisition;
 #: states change during the run.
@@ -77,7 +71,7 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "rfm_class": (
         "int8",
         -1,
-        "RFM class code (lab.strategies.rfm_playbook.RFM_CLASSES), -1 unknown",
+        "RFM class code (lab.vocab.RFM_CLASSES), -1 unknown",
     ),
     "guide": ("int16", -1, "shop guide holding the customer, -1 none"),
     "guide_lost_day": ("int32", -1, "day the customer's guide left, -1 if never"),
@@ -118,14 +112,28 @@ class Population:
     limit : int, optional
         Most customers the pool may hold; growing past it raises
         :class:`PoolTooLarge` before anything is allocated.
+    extra_states : dict, optional
+        More states, ``name -> (dtype, initial value, description)`` like
+        :data:`STATE_SPEC`: those strategies declare for themselves
+        (``Strategy.states``).  They grow with the pool; the daily kernel does not read them.
     """
 
-    def __init__(self, capacity: int = 1024, limit: int | None = None) -> None:
+    def __init__(
+        self,
+        capacity: int = 1024,
+        limit: int | None = None,
+        extra_states: dict[str, tuple[str, float, str]] | None = None,
+    ) -> None:
         self.n = 0
         self.limit = limit
         self.capacity = max(int(capacity), 16)
         self.reallocations = 0
-        for name, (dtype, init, _) in STATE_SPEC.items():
+        clash = sorted(set(extra_states or ()) & set(STATE_SPEC))
+        if clash:
+            raise ValueError(f"state(s) {clash} already exist; a strategy must name its own")
+        #: every state of this population: the standard ones, then the strategies' own
+        self.spec = {**STATE_SPEC, **(extra_states or {})}
+        for name, (dtype, init, _) in self.spec.items():
             setattr(self, name, np.full(self.capacity, init, dtype=dtype))
 
     def reserve(self, extra: int) -> None:
@@ -143,7 +151,7 @@ class Population:
         new_cap = max(need, int(self.capacity * 1.5) + 16)
         if self.limit is not None:
             new_cap = min(new_cap, max(need, self.limit))
-        for name, (dtype, init, _) in STATE_SPEC.items():
+        for name, (dtype, init, _) in self.spec.items():
             old = getattr(self, name)
             arr = np.full(new_cap, init, dtype=dtype)
             arr[: self.n] = old[: self.n]
@@ -159,7 +167,7 @@ class Population:
         slice
             The slots of the new customers.
         """
-        unknown = set(columns) - set(STATE_SPEC)
+        unknown = set(columns) - set(self.spec)
         if unknown:
             raise KeyError(f"unknown state(s) {sorted(unknown)}")
         self.reserve(count)
@@ -175,4 +183,4 @@ class Population:
 
     def nbytes(self) -> int:
         """Bytes held by all state arrays (capacity, not only live slots)."""
-        return sum(getattr(self, name).nbytes for name in STATE_SPEC)
+        return sum(getattr(self, name).nbytes for name in self.spec)

@@ -21,13 +21,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab import __version__
+from lab._version import __version__
 from lab.io import atomic_folder, write_csv, write_parquet
 from lab.kpis import integer_kpis
-from lab.population import CHANNELS, STAGES
+from lab.population import STATE_SPEC
 from lab.scenario import Scenario, dump_scenario, scenario_hash
+from lab.table_schemas import empty_groups_table
+from lab.vocab import CHANNELS, RFM_CLASSES, STAGES
 
-__all__ = ["CustomerJourney", "RunResult", "git_commit", "provenance", "referral_roots"]
+__all__ = [
+    "CustomerJourney",
+    "RunResult",
+    "git_commit",
+    "provenance",
+    "referral_roots",
+]
+
 
 TABLES = ("daily", "transactions", "customers")
 
@@ -136,7 +145,9 @@ class RunResult:
         self._daily = model.datacollector.get_model_vars_dataframe()
         self._orders = model.orders_arrays()
         # views, not copies: the result takes over the finished model's arrays
-        self._pop = {name: model.pop.view(name) for name in _CUSTOMER_COLUMNS}
+        #: states the run's strategies declared for themselves (after the standard columns)
+        self._own_states = [s for s in model.pop.spec if s not in _STANDARD_STATES]
+        self._pop = {name: model.pop.view(name) for name in (*_CUSTOMER_COLUMNS, *self._own_states)}
         self._segments = list(model.segment_names)
         self._start = model.scenario.start_date
         self.extra_tables: dict[str, pd.DataFrame] = {}
@@ -197,9 +208,9 @@ class RunResult:
                 "rfm_class",
             ):
                 df[name] = p[name]
-        from lab.strategies.rfm_playbook import RFM_CLASSES
-
         df["rfm_class"] = pd.Categorical.from_codes(p["rfm_class"], categories=list(RFM_CLASSES))
+        for name in self._own_states:
+            df[name] = p[name]
         df["mean_order_value"] = _mean_order_value(self.scenario, p)
         df["n_orders_in_run"] = p["n_orders"] - p["prior_orders"]
         df["root"], df["referral_depth"] = referral_roots(p["referrer"])
@@ -207,8 +218,6 @@ class RunResult:
 
     @property
     def groups(self) -> pd.DataFrame:
-        from lab.strategies.community_groups import empty_groups_table
-
         return self.extra_tables.get("groups", empty_groups_table())
 
     def customer(self, customer_id: int) -> CustomerJourney:
@@ -348,6 +357,8 @@ def _mean_order_value(scenario: Scenario, p: dict) -> np.ndarray:
     return shapes[p["channel"]] / p["basket_rate"]
 
 
+#: the standard states (lab.population.STATE_SPEC), every run has them
+_STANDARD_STATES = frozenset(STATE_SPEC)
 _CUSTOMER_COLUMNS = (
     "rkey", "channel", "cohort_day", "segment", "referrer", "person", "community",
     "propensity", "p_drop_purchase", "p_drop_day", "basket_rate", "deal_proneness",

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from lab.acquisition_terms import pool_projection_problem
 from lab.mapping_defaults import merge_onto_defaults
 from lab.params import (
     P,
@@ -40,9 +41,9 @@ from lab.params import (
     setting,
     source_extra,
 )
-from lab.population import CHANNELS
 from lab.scenario_paths import ScenarioPathError, deep_merge, loc_text, resolve_param, set_at
 from lab.strategies import STRATEGY_CONFIGS
+from lab.vocab import CHANNELS
 
 __all__ = [
     "Scenario",
@@ -1591,8 +1592,6 @@ def _absurd_in(value: Any, path: str, bounded: bool = False) -> list[str]:
 
 def _pool_projection(scenario: Scenario) -> list[str]:
     """Refuse a scenario whose steady channels alone outgrow ``max_customers``."""
-    from lab.agents.acquisition import pool_projection_problem
-
     problem = pool_projection_problem(scenario, scenario.days)
     return [problem] if problem else []
 

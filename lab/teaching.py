@@ -37,6 +37,8 @@ from lab.i18n import check_lang, label
 from lab.plots import house_rc
 from lab.results import RunResult
 from lab.scenario import Scenario, dump_scenario, load_scenario
+from lab.stats import band
+from lab.vocab import WEEKDAYS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -56,9 +58,6 @@ __all__ = [
     "scenario_path",
     "weekly_plan",
 ]
-
-#: weekday keys of a contact plan's ``weekly`` mapping, Monday first
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 # --------------------------------------------------------------------- scenario files
@@ -379,8 +378,6 @@ class LevelComparison:
         pandas.DataFrame
             ``value, median, p10, p90, mean`` over the seeds.
         """
-        from lab.experiments.stats import band
-
         d = self.comparison.replications.daily
         part = d[d["metric"] == metric]
         if part.empty:

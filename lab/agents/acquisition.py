@@ -29,23 +29,28 @@ mouth (Bass q) brings friends of customers at the end of each day.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.special import betaincinv, gammaincinv
 from scipy.stats import poisson
 
+from lab.acquisition_terms import (
+    ReferralTerms,
+    paid_volume,
+    pool_projection_problem,
+    projected_customers,
+)
 from lab.agents.behaviour import poisson_inverse
 from lab.agents.traits import draw_traits, inviter_uniforms
 from lab.known_customers import known_customer_keys
-from lab.population import CHANNELS
 from lab.rng import child_keys, identity_keys, person_keys
+from lab.vocab import CHANNELS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lab.model import PoolModel
+    from lab.services import PoolServices
 
 __all__ = [
     "Acquirer",
@@ -53,141 +58,13 @@ __all__ = [
     "paid_volume",
     "pool_projection_problem",
     "projected_customers",
-]
-
-
-@dataclasses.dataclass(frozen=True)
-class ReferralTerms:
-    """The referral (裂变) offer in force today.
-
-    The scenario's ``acquisition.referral`` gives the standing terms; a fission
-    program replaces them during its campaign window (``owner`` is then told what
-    the day's referrals cost, to enforce its budget).
-    """
-
-    enabled: bool
-    reward_cny: float
-    invitee_reward_cny: float
-    invites_required: int
-    base_share: float
-    reward_half_saturation_cny: float
-    threshold_elasticity: float
-    owner: Any = None
-
-    @classmethod
-    def from_scenario(cls, rf) -> ReferralTerms:
-        """Standing terms from the scenario's ``acquisition.referral`` section."""
-        return cls(
-            enabled=rf.enabled and rf.friends_per_share > 0,
-            reward_cny=rf.reward_cny,
-            invitee_reward_cny=rf.invitee_reward_cny,
-            invites_required=rf.invites_required,
-            base_share=rf.base_share,
-            reward_half_saturation_cny=rf.reward_half_saturation_cny,
-            threshold_elasticity=rf.threshold_elasticity,
-        )
-
-    def replace(self, **changes) -> ReferralTerms:
-        """These terms with some fields changed."""
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def share_factor(self) -> float:
-        """Multiplier on referral propensity: reward effect x threshold effect (0 if off)."""
-        if not self.enabled:
-            return 0.0
-        r = self.reward_cny
-        reward_effect = self.base_share + (1 - self.base_share) * r / (
-            r + self.reward_half_saturation_cny
-        )
-        return reward_effect * self.invites_required ** (-self.threshold_elasticity)
-
-
-def paid_volume(budget: float, base_cac: float, saturation: float) -> float:
-    """Customers bought per day for a budget when ``cac(n) = base * (1 + n/saturation)``.
-
-    Solves ``base * n * (1 + n/s) = budget`` for n >= 0.
-    """
-    if budget <= 0:
-        return 0.0
-    s = saturation
-    return 0.5 * s * (math.sqrt(1.0 + 4.0 * budget / (base_cac * s)) - 1.0)
-
-
-def projected_customers(scenario: Any, days: int) -> dict[str, float]:
-    """Customers each steady channel brings in ``days`` days, before the run allocates them.
-
-    Stock import (capped by its base), paid acquisition at its daily volume over the
-    days it spends, staff invites at their mean rate and the known-customer list;
-    referrals, seeds and organic joins grow with the pool and are bounded at run time
-    by ``max_customers``.  With a finite market every customer is a person of it, so
-    the total (key ``"total"``) is capped by ``market.size``.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        A validated scenario.
-    days : int
-        Length of the run.
-
-    Returns
-    -------
-    dict
-        Channel name -> projected customers (float, ``inf`` on overflow), and ``"total"``.
-    """
-    a = scenario.acquisition
-    out: dict[str, float] = {}
-    st = a.stock_import
-    if st.enabled:
-        out["stock_import"] = min(
-            float(st.total_customers), st.customers_per_day * max(days - st.start_day, 0)
-        )
-    pd_ = a.paid
-    if pd_.enabled:
-        last = days - 1 if pd_.end_day is None else min(pd_.end_day, days - 1)
-        active = max(last - pd_.start_day + 1, 0)
-        try:
-            volume = paid_volume(
-                pd_.daily_budget_cny, pd_.base_cac_cny, pd_.saturation_customers_per_day
-            )
-        except OverflowError:
-            volume = math.inf
-        out["paid"] = (volume + 1.0) * active if math.isfinite(volume) else math.inf
-    sf = a.staff_invite
-    if sf.enabled:
-        out["staff_invite"] = float(sf.staff) * sf.invites_per_staff_per_day * days
-    if a.known_customers.table is not None:
-        out["known_customers"] = float(len(a.known_customers.table))
-    total = math.fsum(v for v in out.values() if math.isfinite(v))
-    if any(not math.isfinite(v) for v in out.values()):
-        total = math.inf
-    if scenario.market.size is not None:
-        total = min(total, float(scenario.market.size))
-    out["total"] = total
-    return out
-
-
-def pool_projection_problem(scenario: Any, days: int) -> str | None:
-    """Why the steady channels of ``scenario`` outgrow ``max_customers`` in ``days`` (or None)."""
-    proj = projected_customers(scenario, days)
-    if proj["total"] <= scenario.max_customers:
-        return None
-    parts = ", ".join(f"{k} {_count(v)}" for k, v in proj.items() if k != "total")
-    return (
-        f"acquisition: the channels bring about {_count(proj['total'])} customers in {days} "
-        f"days ({parts}), above max_customers = {scenario.max_customers:,}; lower the "
-        "acquisition rates or raise max_customers"
-    )
-
-
-def _count(x: float) -> str:
-    return f"{x:,.0f}" if x < 1e10 else f"{x:.3g}"
+]  # the last four live in lab.acquisition_terms (no engine needed), re-exported here
 
 
 class Acquirer:
     """Adds each day's new customers to the model's population."""
 
-    def __init__(self, model: PoolModel) -> None:
+    def __init__(self, model: PoolServices) -> None:
         self.model = model
         self.cfg = model.scenario.acquisition
         self.stock_added = 0

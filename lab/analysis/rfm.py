@@ -36,20 +36,12 @@ import numpy as np
 import pandas as pd
 
 from lab.analysis.orders import as_order_data
+from lab.vocab import RFM_CLASS_TABLE
 
 __all__ = ["RFM_CLASSES", "rfm_class_sizes", "rfm_table"]
 
-#: (key, R high, F high, M high, 中文), in display order
-RFM_CLASSES: tuple[tuple[str, bool, bool, bool, str], ...] = (
-    ("important_value", True, True, True, "重要价值"),
-    ("important_development", True, False, True, "重要发展"),
-    ("important_keep", False, True, True, "重要保持"),
-    ("important_retention", False, False, True, "重要挽留"),
-    ("general_value", True, True, False, "一般价值"),
-    ("general_development", True, False, False, "一般发展"),
-    ("general_keep", False, True, False, "一般保持"),
-    ("general_retention", False, False, False, "一般挽留"),
-)
+#: (key, R high, F high, M high, 中文), in display order (defined in :mod:`lab.vocab`)
+RFM_CLASSES: tuple[tuple[str, bool, bool, bool, str], ...] = RFM_CLASS_TABLE
 _KEYS = [k for k, *_ in RFM_CLASSES]
 _LUT = {(r, f, m): k for k, r, f, m, _ in RFM_CLASSES}
 

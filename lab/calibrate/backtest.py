@@ -184,7 +184,7 @@ def backtest(
         {"unconditional": (closed_u, uncond_sim), "conditional": (closed_c, cond_sim)},
         weeks,
     )
-    from lab import __version__
+    from lab._version import __version__
     from lab.results import git_commit
 
     meta = {
@@ -298,7 +298,7 @@ def _repeat_run(task: tuple) -> np.ndarray:
 
 def _simulate(scen: list[dict], seeds: list[int], workers, progress) -> dict[str, np.ndarray]:
     """Daily repeat transactions, seeds x days, per start (seed i runs scenarios ``scen[i]``)."""
-    from lab.experiments.pool import run_tasks
+    from lab.parallel.pool import run_tasks
 
     kinds = list(scen[0])
     tasks = [(sc[k], seed) for k in kinds for sc, seed in zip(scen, seeds, strict=True)]

@@ -286,7 +286,7 @@ def scenario_dict(
 
 # ------------------------------------------------------------------------ writing
 def _header(cal: Calibration, problems: Sequence[str] = ()) -> str:
-    from lab import __version__
+    from lab._version import __version__
     from lab.results import git_commit
 
     rep = cal.orders.report
@@ -408,7 +408,7 @@ def write_calibration(
     sc["acquisition"]["known_customers"]["sha256"] = sha
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump(sc, sort_keys=False, allow_unicode=True)
-    from lab import __version__
+    from lab._version import __version__
 
     stamp = {
         "source": cal.orders.report.source,

@@ -11,13 +11,13 @@ from lab.experiments.compare import (
 )
 from lab.experiments.design import DesignError
 from lab.experiments.optimize import OptimizeResult, optimize
-from lab.experiments.pool import WorkerDied, default_workers, run_tasks
 from lab.experiments.replicate import DAILY_METRICS, Replications, replicate, simulate_many
 from lab.experiments.robustness import RobustnessResult, robustness
 from lab.experiments.runstore import EXPERIMENT_METRICS, DesignMismatch, RunFileWarning
 from lab.experiments.sensitivity import SensitivityResult, sensitivity
-from lab.experiments.stats import Interval, band, paired_interval, unpaired_interval
 from lab.experiments.sweep import SweepResult, sweep
+from lab.parallel.pool import WorkerDied, default_workers, run_tasks
+from lab.stats import Interval, band, paired_interval, unpaired_interval
 
 __all__ = [
     "DAILY_METRICS",

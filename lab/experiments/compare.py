@@ -26,8 +26,8 @@ import pandas as pd
 
 from lab.analysis.headline import headline_metrics
 from lab.experiments.replicate import DAILY_METRICS, Replications, simulate_many
-from lab.experiments.stats import band, paired_interval, unpaired_interval
 from lab.scenario_diff import ScenarioDiff, scenario_diff
+from lab.stats import band, paired_interval, unpaired_interval
 
 __all__ = ["Comparison", "ConfoundedWarning", "compare", "diffs_against", "paired_table"]
 

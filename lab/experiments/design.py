@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from lab.acquisition_terms import pool_projection_problem
+from lab.limits import MAX_RUNS
 from lab.scenario import Scenario, ScenarioError, dump_scenario, scenario_from_dict
 from lab.scenario_paths import Param, ScenarioPathError, resolve_param, set_at
 
@@ -48,10 +50,6 @@ __all__ = [
 #: a path, value or range an experiment cannot use (paths and values are checked by
 #: :mod:`lab.scenario_paths`, shared with :meth:`lab.Scenario.with_changes`)
 DesignError = ScenarioPathError
-
-
-#: runs one experiment may hold unless ``max_runs`` (``--max-runs``) raises the limit
-MAX_RUNS = 10_000
 
 
 def check_run_count(n_runs: int, max_runs: int | None = None, what: str = "the design") -> None:
@@ -88,8 +86,6 @@ def check_pool_size(scenario: Scenario, days: int | None) -> None:
     """
     if days is None:
         return
-    from lab.agents.acquisition import pool_projection_problem
-
     problem = pool_projection_problem(scenario, int(days))
     if problem:
         raise DesignError(f"--days {days}: {problem}")

@@ -247,8 +247,8 @@ def optimize(
     import optuna
 
     from lab.api import as_scenario
-    from lab.experiments.executors import open_executor
     from lab.i18n import check_lang
+    from lab.parallel.executors import open_executor
     from lab.scenario import scenario_hash
 
     sc = as_scenario(scenario)

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from lab.analysis.headline import headline_metrics
-from lab.experiments.pool import run_tasks
-from lab.experiments.stats import band
+from lab.parallel.pool import run_tasks
+from lab.stats import band
 
 __all__ = ["DAILY_METRICS", "Replications", "replicate", "simulate_many"]
 
@@ -187,7 +187,7 @@ def simulate_many(
     -------
     Replications
     """
-    from lab import __version__
+    from lab._version import __version__
     from lab.api import as_scenario
     from lab.results import git_commit
     from lab.scenario import scenario_hash

@@ -170,7 +170,7 @@ def code_version() -> tuple[str, str]:
     does, and a resume within one process must not see a commit made meanwhile.
     A dirty checkout reads ``<commit>-dirty``.
     """
-    from lab import __version__
+    from lab._version import __version__
     from lab.results import git_commit
 
     return __version__, git_commit()
@@ -496,7 +496,7 @@ def evaluate(
     int
         Number of runs executed now (the others were already done).
     """
-    from lab.experiments.pool import _progress_bar
+    from lab.parallel.pool import _progress_bar
 
     done, bad = store.scan()
     if bad:

@@ -191,8 +191,8 @@ def sensitivity(
         ``.table`` ranked per metric, ``.ranking(metric)``, ``.plot(metric)``.
     """
     from lab.api import as_scenario
-    from lab.experiments.executors import open_executor
     from lab.i18n import check_lang
+    from lab.parallel.executors import open_executor
     from lab.scenario import scenario_hash
 
     sc = as_scenario(scenario)

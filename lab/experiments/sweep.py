@@ -1,7 +1,7 @@
 """Parameter sweeps: a grid of listed values and/or a Latin hypercube over ranges.
 
 Every design point runs with the same seeds (common random numbers), on local
-processes or a dask cluster (:mod:`lab.experiments.executors`); each finished run
+processes or a dask cluster (:mod:`lab.parallel.executors`); each finished run
 is written to the experiment folder at once (:mod:`lab.experiments.runstore`), so
 an interrupted sweep resumes where it stopped when run again.  The result is a
 tidy table: ``point``, one column per parameter, ``seed``, ``run_id`` and the
@@ -253,7 +253,7 @@ def sweep(
     >>> res.summary(["net_margin", "block_rate"])                      # doctest: +SKIP
     """
     from lab.api import as_scenario
-    from lab.experiments.executors import open_executor
+    from lab.parallel.executors import open_executor
     from lab.scenario import scenario_hash
 
     sc = as_scenario(scenario)

@@ -26,8 +26,8 @@ from lab.facts.base import (
     simulate,
     with_behaviour,
 )
-from lab.population import CHANNELS
 from lab.scenario import deep_merge
+from lab.vocab import CHANNELS
 
 __all__ = ["FACTS", "cohort_33_months"]
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from lab.facts.base import INF, Fact, Size, established_pool, orders_by_slot, simulate
-from lab.population import STAGES
+from lab.vocab import STAGES
 
 __all__ = ["FACTS", "block_frequency", "one_contact"]
 

@@ -30,7 +30,7 @@ from lab.facts.base import (
     promotions,
     simulate,
 )
-from lab.population import CHANNELS
+from lab.vocab import CHANNELS
 
 __all__ = ["FACTS", "conditioning", "new_vs_established", "one_off_cut"]
 

@@ -1,7 +1,7 @@
 """Run every stylized fact over a list of seeds and tabulate value, band and verdict.
 
 The value of a fact is the median of its per-seed measurements and the band is the
-lab's usual 10-90% band over seeds (:func:`lab.experiments.stats.band`).  A fact
+lab's usual 10-90% band over seeds (:func:`lab.stats.band`).  A fact
 passes when its whole band lies inside the published target range, so a lab that is
 right only on some seeds does not pass.  Experiments are the unit of work: each
 (experiment, seed) runs once, in a worker process if asked, and every fact reading
@@ -17,10 +17,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from lab.experiments.pool import run_tasks
-from lab.experiments.stats import band
 from lab.facts import cohort, contacts, customer_base, membership, promotions
 from lab.facts.base import FULL, QUICK, Fact, Size, check_behaviour
+from lab.parallel.pool import run_tasks
+from lab.stats import band
 
 __all__ = ["COLUMNS", "EXPERIMENTS", "FACTS", "FactsRun", "run_facts"]
 
@@ -141,7 +141,7 @@ def run_facts(
             {"fact": f.key, "seed": s, "value": v} for s, v in zip(seed_list, values, strict=True)
         ]
         rows.append(_row(f, values))
-    from lab import __version__
+    from lab._version import __version__
     from lab.results import git_commit
 
     meta = {

@@ -51,8 +51,8 @@ from numba import njit
 from lab.agents.behaviour import _poisson_from_uniform
 from lab.agents.traits import invert
 from lab.market.graph import SocialGraph, build_graph
-from lab.population import CHANNELS
 from lab.rng import RandomStreams, u01_scalar
+from lab.vocab import CHANNELS
 
 __all__ = ["CUSTOMER", "DECLINED", "UNTOUCHED", "MarketState"]
 

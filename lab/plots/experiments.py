@@ -1,8 +1,13 @@
-"""Plots of experiments: sensitivity indices (tornado) and an optimisation's history."""
+"""Plots of experiments: sensitivity indices (tornado) and an optimisation's history.
+
+Plots take tables: an experiment's result object is accepted for convenience, but only
+through the small :class:`HasTable` / :class:`HasTrials` shapes below, so this module does
+not import the experiments (which import it to draw their own figures).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -14,14 +19,25 @@ from lab.plots.series import _readable_numbers
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from lab.experiments.optimize import OptimizeResult
-    from lab.experiments.sensitivity import SensitivityResult
+__all__ = ["HasTable", "HasTrials", "plot_optimization_history", "plot_sensitivity"]
 
-__all__ = ["plot_optimization_history", "plot_sensitivity"]
+
+class HasTable(Protocol):
+    """A result holding its indices table (e.g. :class:`lab.experiments.SensitivityResult`)."""
+
+    table: pd.DataFrame
+
+
+class HasTrials(Protocol):
+    """An optimisation result (e.g. :class:`lab.experiments.OptimizeResult`)."""
+
+    trials: pd.DataFrame
+    objective: str
+    direction: str
 
 
 def plot_sensitivity(
-    result: SensitivityResult, metric: str, ax: Axes | None = None, lang: str = "en"
+    result: HasTable | pd.DataFrame, metric: str, ax: Axes | None = None, lang: str = "en"
 ) -> Axes:
     """Tornado chart: how much each parameter moves ``metric``, most influential on top.
 
@@ -92,7 +108,7 @@ def plot_sensitivity(
 
 
 def plot_optimization_history(
-    result: OptimizeResult | pd.DataFrame, ax: Axes | None = None, lang: str = "en"
+    result: HasTrials | pd.DataFrame, ax: Axes | None = None, lang: str = "en"
 ) -> Axes:
     """Objective of every trial (feasible or not) and the best feasible value so far.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -10,9 +10,21 @@ from lab.i18n import label
 from lab.plots._style import NEGATIVE, NEUTRAL, POSITIVE, finish, literal, new_axes, styled
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     from matplotlib.axes import Axes
 
-    from lab.experiments.robustness import RobustnessResult
+
+class RobustnessResult(Protocol):
+    """What the plots read of :class:`lab.experiments.robustness.RobustnessResult`.
+
+    Plots take tables, not the experiments layer (an import-linter contract).
+    """
+
+    names: tuple[str, str]
+    summary: pd.DataFrame
+    params: pd.DataFrame
+    draws: pd.DataFrame
+
 
 __all__ = ["plot_robustness", "plot_robustness_share", "plot_robustness_tornado"]
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from lab.i18n import label
 from lab.plots._style import PALETTE, finish, new_axes, styled
+from lab.stats import band
 
 __all__ = ["plot_fatigue", "plot_kpi", "plot_survival"]
 
@@ -24,8 +25,6 @@ def _bands(data, metric: str) -> pd.DataFrame:
     if {"median", "p10", "p90"} <= set(data.columns):
         return data if "metric" not in data else data[data["metric"] == metric]
     if {"metric", "value"} <= set(data.columns):  # long replications
-        from lab.experiments.stats import band
-
         part = data[data["metric"] == metric]
         rows = [
             (s, day, *band(g["value"]))

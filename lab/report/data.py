@@ -23,9 +23,9 @@ from lab.analysis.ltv import ltv_by
 from lab.analysis.orders import as_order_data
 from lab.experiments.compare import Comparison, diffs_against, paired_table
 from lab.experiments.replicate import Replications, simulate_many
-from lab.experiments.stats import band
 from lab.params import iter_parameters
 from lab.scenario import Scenario, scenario_hash
+from lab.stats import band
 
 __all__ = [
     "COHORT_PREFIX",

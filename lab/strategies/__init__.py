@@ -3,6 +3,9 @@
 A scenario switches a strategy on by listing it under ``strategies:`` with its
 ``type``.  ``STRATEGY_CONFIGS`` is the union the scenario schema validates against;
 ``RUNTIME_BY_TYPE`` maps a type to the class the model instantiates.
+
+Adding a strategy touches two files: its module (config, runtime, and any customer
+states of its own in ``Strategy.states``) and the ``_RUNTIMES`` list below.
 """
 
 from __future__ import annotations
@@ -42,6 +45,25 @@ CONFIG_BY_TYPE: dict[str, type[StrategyConfig]] = {
 }
 STRATEGY_CONFIGS = Union[tuple(CONFIG_BY_TYPE.values())]  # noqa: UP007
 
+
+def strategy_states(configs) -> dict[str, tuple[str, float, str]]:
+    """The customer states the enabled strategies of ``configs`` declare (``Strategy.states``).
+
+    Raises
+    ------
+    ValueError
+        If two strategies declare one state name differently.
+    """
+    states: dict[str, tuple[str, float, str]] = {}
+    for cfg in configs:
+        if not cfg.enabled:
+            continue
+        for name, spec in RUNTIME_BY_TYPE[cfg.type].states.items():
+            if states.setdefault(name, spec) != spec:
+                raise ValueError(f"strategies declare customer state {name!r} differently")
+    return states
+
+
 __all__ = [
     "CONFIG_BY_TYPE",
     "RUNTIME_BY_TYPE",
@@ -51,4 +73,5 @@ __all__ = [
     "Strategy",
     "StrategyConfig",
     "Target",
+    "strategy_states",
 ]

@@ -18,6 +18,10 @@ The model calls the runtime's hooks from the steps of the day
 ``act(day, plan)``
     in the ``strategies act`` step: write today's offers and contacts into the
     :class:`~lab.plan.DayPlan` for the customers the strategy targets.
+``after_queues(day, plan)``
+    in the ``queues`` step, for strategies with ``queues = True``: the SimPy clock has
+    run to the end of today's service hours (the model owns the clock); apply what was
+    served (shop-guide chats) to today's plan.
 ``after_orders(day, orders)``
     in the ``strategies after orders`` step: react to today's orders.
 ``tables()``
@@ -26,6 +30,10 @@ The model calls the runtime's hooks from the steps of the day
 
 Costs (discounts are booked per order by the core; rewards, fees, staff) go through
 ``model.book(kind, amount)`` so that margin, not only GMV, comes out of every run.
+
+A strategy sees the run only through :class:`lab.services.ModelServices` (``self.model``)
+and changes customers only through the day plan, except the customer states it declares
+in ``owned_states`` (see :mod:`lab.services`).
 """
 
 from __future__ import annotations
@@ -36,15 +44,15 @@ import numpy as np
 from pydantic import field_validator
 
 from lab.params import P, StrictModel, check_names, setting
-from lab.population import CHANNELS, STAGES
 from lab.rng import uniform
+from lab.vocab import CHANNELS, RFM_CLASSES, STAGES
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import simpy
 
-    from lab.model import PoolModel
     from lab.plan import DayPlan
+    from lab.services import ModelServices
 
 __all__ = ["Strategy", "StrategyConfig", "Target"]
 
@@ -102,11 +110,9 @@ class Target(StrictModel):
     @field_validator("rfm_classes")
     @classmethod
     def _known_rfm(cls, v):
-        from lab.strategies.rfm_playbook import RFM_CLASSES
-
         return check_names(v, RFM_CLASSES, "RFM class")
 
-    def mask(self, model: PoolModel) -> np.ndarray:
+    def mask(self, model: ModelServices) -> np.ndarray:
         """Boolean mask over the live population slots that this target selects."""
         pop = model.pop
         n = pop.n
@@ -123,8 +129,6 @@ class Target(StrictModel):
         if self.members is not None:
             m &= (pop.member_until[:n] >= model.day) == self.members
         if self.rfm_classes is not None:
-            from lab.strategies.rfm_playbook import RFM_CLASSES
-
             m &= np.isin(pop.rfm_class[:n], [RFM_CLASSES.index(c) for c in self.rfm_classes])
         if self.reachable_only:
             m &= ~pop.blocked[:n]
@@ -154,8 +158,17 @@ class Strategy:
     revenue_kinds: ClassVar[tuple[str, ...]] = ()
     #: daily KPI columns it writes with ``model.count`` / ``model.set_kpi``
     kpis: ClassVar[tuple[str, ...]] = ()
+    #: customer states of its own, ``name -> (dtype, initial value, description)``: the
+    #: population allocates them (as ``pop.<name>``) when the strategy is enabled and the
+    #: customers table shows them; the strategy owns them
+    states: ClassVar[dict[str, tuple[str, float, str]]] = {}
+    #: standard customer states (``lab.population.STATE_SPEC``) this strategy keeps
+    #: itself; every other state changes only through the day plan
+    owned_states: ClassVar[tuple[str, ...]] = ()
+    #: True if the strategy queues work on the SimPy clock for the ``queues`` step
+    queues: ClassVar[bool] = False
 
-    def __init__(self, config: StrategyConfig, model: PoolModel, index: int) -> None:
+    def __init__(self, config: StrategyConfig, model: ModelServices, index: int) -> None:
         self.config = config
         self.model = model
         self.index = index
@@ -176,6 +189,9 @@ class Strategy:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Extra result tables by name (saved as ``<name>.csv/.parquet``); default: none."""
         return {}
+
+    def after_queues(self, day: int, plan: DayPlan) -> None:
+        """Apply what today's queues served (``queues = True`` only); default: nothing."""
 
     def after_orders(self, day: int, orders: dict[str, np.ndarray]) -> None:
         """React to today's orders (slot, amount, list_price, discount, is_trial); default: nothing."""

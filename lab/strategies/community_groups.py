@@ -58,11 +58,13 @@ from lab.params import P, assumed, platform_rule, setting
 from lab.plan import Gate
 from lab.rng import bernoulli, mix64, uniform
 from lab.strategies.base import Strategy, StrategyConfig
-from lab.strategies.contact_plan import WEEKDAYS, weekly_calendar
+from lab.strategies.contact_plan import weekly_calendar
+from lab.table_schemas import GROUP_COLUMNS, empty_groups_table
+from lab.vocab import WEEKDAYS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lab.model import PoolModel
     from lab.plan import DayPlan
+    from lab.services import ModelServices
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -72,11 +74,6 @@ __all__ = [
     "community_of",
 ]
 
-#: columns of the daily group-health table (``RunResult.groups``)
-GROUP_COLUMNS = (
-    "day", "group", "community", "members", "activity", "ad_share", "posts", "ads", "status",
-    "created_day", "died_day",
-)  # fmt: skip
 #: salt of the fallback-neighbourhood draw: one stream for every groups strategy, so
 #: a customer's neighbourhood does not depend on where the strategy sits in the list
 _NEIGHBOURHOOD_SALT = np.uint64(0x6E656967686264)
@@ -85,7 +82,7 @@ _GROUPS_SALT = np.uint64(0x67726F757073)
 _TOUCHPOINT = "group"
 
 
-def community_of(model: PoolModel, slots: np.ndarray, neighbourhoods: int = 30) -> np.ndarray:
+def community_of(model: ModelServices, slots: np.ndarray, neighbourhoods: int = 30) -> np.ndarray:
     """Community of each customer in ``slots``: the social-graph cluster, or a neighbourhood.
 
     If the population carries a ``community`` state (the social graph's cluster id,
@@ -98,7 +95,7 @@ def community_of(model: PoolModel, slots: np.ndarray, neighbourhoods: int = 30) 
 
     Parameters
     ----------
-    model : PoolModel
+    model : ModelServices
     slots : numpy.ndarray of int
         Customer slots.
     neighbourhoods : int
@@ -710,12 +707,3 @@ class CommunityGroups(Strategy):
         df = pd.concat(rows, ignore_index=True)
         df["status"] = pd.Categorical(df["status"], categories=["active", "quiet"])
         return df
-
-
-def empty_groups_table() -> pd.DataFrame:
-    """A group-health table with no rows (runs without community groups)."""
-    df = pd.DataFrame({c: pd.Series(dtype="int64") for c in GROUP_COLUMNS})
-    df["activity"] = df["activity"].astype(float)
-    df["ad_share"] = df["ad_share"].astype(float)
-    df["status"] = pd.Categorical([], categories=["active", "quiet"])
-    return df

@@ -17,16 +17,14 @@ import numpy as np
 from pydantic import field_validator
 
 from lab.params import P, assumed, check_names, setting
-from lab.population import STAGES
 from lab.rng import bernoulli, mix64
 from lab.strategies.base import Strategy, StrategyConfig
+from lab.vocab import STAGES, WEEKDAYS
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.plan import DayPlan
 
 __all__ = ["WEEKDAYS", "ContactPlan", "ContactPlanConfig", "weekly_calendar"]
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def weekly_calendar(v: object) -> object:

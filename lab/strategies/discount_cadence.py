@@ -152,7 +152,7 @@ class DiscountCadence(Strategy):
         cfg = self.config
         if cfg.every_days is not None and cfg.depth > 0:
             env.process(self._recurring(env))
-        start_date = self.model.scenario.start_date
+        start_date = self.model.date(0)
         for sale in cfg.big_sales:
             env.process(self._dated(env, sale, sale.first_day(start_date)))
 

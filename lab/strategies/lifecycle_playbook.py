@@ -20,9 +20,9 @@ from pydantic import field_validator
 
 from lab.mapping_defaults import merge_onto_defaults
 from lab.params import P, StrictModel, assumed, check_names, setting
-from lab.population import STAGES
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
+from lab.vocab import STAGES
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.plan import DayPlan

@@ -116,6 +116,7 @@ class Membership(Strategy):
     config_cls = MembershipConfig
     summary = "member price and member days for members; card offered at checkout; renewals on the calendar"
     cost_kinds = ("member_benefits",)
+    owned_states = ("member_until", "member_savings")
     revenue_kinds = ("membership_fees",)
     kpis = ("members", "member_joins", "member_renewals", "member_lapses")
 

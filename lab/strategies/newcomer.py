@@ -83,6 +83,6 @@ class Newcomer(Strategy):
             yesterday = np.flatnonzero(target & (age == 1))
             done = yesterday[self.draws(day, yesterday) < cfg.task_completion]
             if done.size:
-                pop.trust[done] += np.float32(cfg.task_trust_gain) * (1 - pop.trust[done])
+                plan.raise_trust(done, cfg.task_trust_gain)
                 model.book("newcomer_tasks", done.size * cfg.task_reward_cny)
                 model.count("newcomer_tasks_done", done.size)

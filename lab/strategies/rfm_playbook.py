@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import field_validator
 
-from lab.analysis.rfm import RFM_CLASSES as _CLASS_TABLE
 from lab.mapping_defaults import merge_onto_defaults
 from lab.params import P, StrictModel, assumed, check_names, setting
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
+from lab.vocab import RFM_CLASS_TABLE, RFM_CLASSES, RFM_CLASSES_ZH
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.plan import DayPlan
@@ -36,11 +36,10 @@ __all__ = [
     "rfm_codes",
 ]
 
-#: class names in code order; the one definition (flags, 中文) lives in lab.analysis.rfm
-RFM_CLASSES: tuple[str, ...] = tuple(key for key, *_ in _CLASS_TABLE)
-RFM_CLASSES_ZH: dict[str, str] = {key: zh for key, *_, zh in _CLASS_TABLE}
+# class names in code order (RFM_CLASSES, RFM_CLASSES_ZH): the one definition (flags,
+# 中文) lives in lab.vocab, shared with lab.analysis.rfm
 _LUT = np.zeros(8, dtype=np.int8)
-for _code, (_key, _r, _f, _m, _zh) in enumerate(_CLASS_TABLE):
+for _code, (_key, _r, _f, _m, _zh) in enumerate(RFM_CLASS_TABLE):
     _LUT[int(_r) * 4 + int(_f) * 2 + int(_m)] = _code
 
 
@@ -198,6 +197,7 @@ class RfmPlaybook(Strategy):
         "every K days classify customers by RFM; coupons, gifts, contact and boosters per class"
     )
     cost_kinds = ("rfm_gifts",)
+    owned_states = ("rfm_class",)
     kpis = tuple(f"rfm_{c}" for c in RFM_CLASSES)
 
     def start(self, env) -> None:
@@ -224,7 +224,7 @@ class RfmPlaybook(Strategy):
         cfg, model = self.config, self.model
         if on_cycle(day, cfg.every_days):
             self.classify(day)
-            self._give_gifts(day)
+            self._give_gifts(day, plan)
         if self.last_classified is None:
             return
         pop = model.pop
@@ -246,12 +246,12 @@ class RfmPlaybook(Strategy):
         for name, count in zip(RFM_CLASSES, counts, strict=True):
             model.set_kpi(f"rfm_{name}", count)
 
-    def _give_gifts(self, day: int) -> None:
+    def _give_gifts(self, day: int, plan: DayPlan) -> None:
         pop, n = self.model.pop, self.model.pop.n
         target = self.config.target.mask(self.model) & ~pop.blocked[:n]
         for name, action in self.config.actions.items():
             if action.gift_cny <= 0:
                 continue
             who = np.flatnonzero(target & (pop.rfm_class[:n] == RFM_CLASSES.index(name)))
-            pop.trust[who] += np.float32(action.gift_trust_gain) * (1 - pop.trust[who])
+            plan.raise_trust(who, action.gift_trust_gain)
             self.model.book("rfm_gifts", who.size * action.gift_cny)

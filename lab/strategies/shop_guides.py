@@ -150,6 +150,8 @@ class ShopGuides(Strategy):
         "guides (mesa Agents) serve chat requests through SimPy queues; turnover orphans customers"
     )
     cost_kinds = ("guide_salaries",)
+    owned_states = ("guide", "guide_lost_day")
+    queues = True  # chats wait for a guide on the SimPy clock (the model runs it)
     kpis = (
         "guides_active",
         "chats_requested",
@@ -162,6 +164,7 @@ class ShopGuides(Strategy):
         self.env = env
         self.team: list[ShopGuide] = []
         self._served: list[int] = []
+        self._dropped_before = 0
         for _ in range(self.config.guides):
             self._hire(0)
 
@@ -180,7 +183,7 @@ class ShopGuides(Strategy):
     def act(self, day: int, plan: DayPlan) -> None:
         cfg, model, pop = self.config, self.model, self.model.pop
         n = pop.n
-        self._turnover(day)
+        self._turnover(day, plan)
         self._assign(day)
         guide = pop.guide[:n]
         orphans = (guide < 0) & (pop.guide_lost_day[:n] >= 0)
@@ -188,11 +191,8 @@ class ShopGuides(Strategy):
             plan.multiply(orphans, dropout=cfg.orphan_dropout_mult)
         model.set_kpi("orphaned_customers", float(orphans.sum()))
         self._chats(day, plan)
-        active = sum(g.active for g in self.team)
-        model.set_kpi("guides_active", active)
-        model.book("guide_salaries", active * cfg.salary_cny_per_day)
 
-    def _turnover(self, day: int) -> None:
+    def _turnover(self, day: int, plan: DayPlan) -> None:
         cfg, pop = self.config, self.model.pop
         p_quit = 1 - math.exp(-cfg.quit_rate_per_year / 365)
         for g in self.team:
@@ -201,7 +201,7 @@ class ShopGuides(Strategy):
                 book = np.flatnonzero(pop.guide[: pop.n] == g.code)
                 pop.guide[book] = -1
                 pop.guide_lost_day[book] = day
-                pop.trust[book] *= np.float32(1 - cfg.orphan_trust_loss)
+                plan.scale_trust(book, 1 - cfg.orphan_trust_loss)
                 self.model.log_event(
                     f"{self.label}: guide {g.code} left, {book.size} customers orphaned"
                 )
@@ -231,13 +231,14 @@ class ShopGuides(Strategy):
                 break
 
     def _chats(self, day: int, plan: DayPlan) -> None:
+        """Today's chat requests join their guide's SimPy queue (served in the ``queues`` step)."""
         cfg, model, pop = self.config, self.model, self.model.pop
         n = pop.n
         held = np.flatnonzero((pop.guide[:n] >= 0) & pop.alive[:n])
         p_req = 1 - math.exp(-cfg.requests_per_week / 7)
         asking = held[self.draws(day, held) < p_req]
         arrival = self.draws(day, asking, salt=1)
-        dropped_before = sum(g.dropped for g in self.team)
+        self._dropped_before = sum(g.dropped for g in self.team)
         for slot, at in zip(asking, arrival, strict=True):
             g = self.team[pop.guide[slot]]
             self.env.process(
@@ -250,14 +251,20 @@ class ShopGuides(Strategy):
                     self._served,
                 )
             )
-        self.env.run(until=day + 0.999)  # serve today's queue; the rest waits till tomorrow
+        model.count("chats_requested", asking.size)
+
+    def after_queues(self, day: int, plan: DayPlan) -> None:
+        """Chats served today (the model ran the clock; the rest waits till tomorrow)."""
+        cfg, model = self.config, self.model
         served = np.array(self._served, dtype=np.int64)
         self._served.clear()
         if served.size:
-            mask = np.zeros(n, dtype=bool)
+            mask = np.zeros(plan.n, dtype=bool)
             mask[served] = True
             plan.multiply(mask, purchase=1 + cfg.chat_purchase_lift)
-            pop.trust[served] += np.float32(cfg.chat_trust_gain) * (1 - pop.trust[served])
-        model.count("chats_requested", asking.size)
+            plan.raise_trust(served, cfg.chat_trust_gain)
         model.count("chats_served", served.size)
-        model.count("chats_dropped", sum(g.dropped for g in self.team) - dropped_before)
+        model.count("chats_dropped", sum(g.dropped for g in self.team) - self._dropped_before)
+        active = sum(g.active for g in self.team)  # replacements hired on the clock count
+        model.set_kpi("guides_active", active)
+        model.book("guide_salaries", active * cfg.salary_cny_per_day)

@@ -99,6 +99,7 @@ class StoredValue(Strategy):
         "orders paid from balances; top-up offered at checkout; lock-in while a balance remains"
     )
     cost_kinds = ("stored_value_bonus",)
+    owned_states = ("balance", "balance_expiry")
     revenue_kinds = ("breakage",)
     kpis = (
         "topups",

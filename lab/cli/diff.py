@@ -8,14 +8,17 @@ economics rather than what the team does, so they confound a strategy comparison
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lab.scenario_diff import ScenarioDiff, scenario_diff, show_value
+from lab.cli.common import consoles, load_or_exit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.scenario_diff import ScenarioDiff
 
 __all__ = ["diff", "print_diff", "print_scenario_diffs"]
 
@@ -25,6 +28,8 @@ FLAG = "⚠"
 def print_diff(d: ScenarioDiff, console: Console, a: str = "A", b: str = "B") -> None:
     """Print ``d`` as a table with the differences outside ``strategies`` flagged."""
     from rich import box
+
+    from lab.scenario_diff import show_value  # the schema: only when a command runs
 
     head = f"What differs: {escape(d.b_name)} (B) vs {escape(d.a_name)} (A)"
     if not len(d):
@@ -51,6 +56,8 @@ def print_diff(d: ScenarioDiff, console: Console, a: str = "A", b: str = "B") ->
 
 def print_scenario_diffs(scenarios: dict, paths: list[Path], console: Console) -> None:
     """Print what differs between the first scenario (A) and each of the others."""
+    from lab.scenario_diff import scenario_diff
+
     names = list(scenarios)
     a = scenarios[names[0]]
     for name, path in zip(names[1:], paths[1:], strict=True):
@@ -65,8 +72,13 @@ def diff(
     ] = False,
 ) -> None:
     """Show every resolved parameter whose value differs between two scenarios."""
-    from lab.cli import _consoles, _load
+    from lab.scenario_diff import scenario_diff
 
-    out_console, _ = _consoles()
-    sa, sb = _load(a), _load(b)
+    out_console, _ = consoles()
+    sa, sb = load_or_exit(a), load_or_exit(b)
     print_diff(scenario_diff(sa, sb, labels=labels), out_console, a.name, b.name)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``lab diff`` to ``app``."""
+    app.command("diff")(diff)

@@ -8,15 +8,18 @@ column and value, exit code 2, and nothing written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lab.cli import _consoles, app
+from lab.cli.common import consoles, fail
+from lab.cli.options import Lang, Quiet
 from lab.io import check_out_folder, default_out
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 OrdersArg = Annotated[Path, typer.Argument(help="order export: CSV or parquet", show_default=False)]
 CustomerCol = Annotated[
@@ -48,11 +51,11 @@ def _refuse_or_warn(orders: Path, problems: list[str], force: bool) -> None:
         return
     listed = "; ".join(problems)
     if not force:
-        _fail(
+        fail(
             f"{orders}: the fit is unreliable, nothing written: {listed}. "
             "Use a longer or larger log, or --force to write it anyway."
         )
-    _, err = _consoles()
+    _, err = consoles()
     err.print(
         f"[bold yellow]warning:[/] --force: writing from an unreliable fit of {escape(str(orders))}: "
         f"{escape(listed)}",
@@ -61,13 +64,9 @@ def _refuse_or_warn(orders: Path, problems: list[str], force: bool) -> None:
     )
 
 
-def _fail(message: str) -> NoReturn:
-    _, err = _consoles()
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
-
-
 def _date(value: str | None, option: str) -> pd.Timestamp | None:
+    import pandas as pd  # pandas only when a command runs: ``lab --help`` stays fast
+
     if value is None:
         return None
     try:
@@ -75,7 +74,7 @@ def _date(value: str | None, option: str) -> pd.Timestamp | None:
     except (ValueError, TypeError):
         ts = pd.NaT
     if pd.isna(ts):
-        _fail(f"{option} {value!r}: not a date (use YYYY-MM-DD)")
+        fail(f"{option} {value!r}: not a date (use YYYY-MM-DD)")
     return ts.normalize()
 
 
@@ -94,7 +93,7 @@ def _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplica
             duplicates="keep" if keep_duplicates else "drop",
         )
     except OrderLogError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _check_end(clean, end: pd.Timestamp | None, option: str, need_holdout: bool) -> None:
@@ -104,11 +103,11 @@ def _check_end(clean, end: pd.Timestamp | None, option: str, need_holdout: bool)
     if end < first or end > last or (need_holdout and end >= last):
         span = f"{first.date()} to {last.date()}"
         extra = " and before its last date (a holdout is needed)" if need_holdout else ""
-        _fail(f"{option} {end.date()}: must be within the log ({span}){extra}")
+        fail(f"{option} {end.date()}: must be within the log ({span}){extra}")
 
 
 def _print_rules(clean) -> None:
-    out, _ = _consoles()
+    out, _ = consoles()
     t = Table(title=f"cleaning {escape(clean.report.source)}", title_justify="left")
     t.add_column("rule 规则")
     t.add_column("rows 行数", justify="right")
@@ -124,7 +123,7 @@ def _print_rules(clean) -> None:
 
 
 def _print_fit(fit, title: str) -> None:
-    out, _ = _consoles()
+    out, _ = consoles()
     t = Table(title=title, title_justify="left")
     for c in ("parameter 参数", "estimate 估计", "SE 标准误", "95% CI"):
         t.add_column(c, justify="right" if c != "parameter 参数" else "left")
@@ -146,7 +145,6 @@ def _print_fit(fit, title: str) -> None:
         out.print(f"[dim]{escape(fit.message)}[/]", highlight=False)
 
 
-@app.command()
 def calibrate(
     orders: OrdersArg,
     calibration_end: Annotated[
@@ -179,31 +177,31 @@ def calibrate(
     from lab.calibrate.scenario_out import calibrate as fit
 
     if model not in ("bgnbd", "paretonbd"):
-        _fail(f"--model {model!r}: use bgnbd or paretonbd")
+        fail(f"--model {model!r}: use bgnbd or paretonbd")
     end = _date(calibration_end, "--calibration-end")
     target = out or default_out(orders.stem, suffix=".yaml", base="scenarios")
     if target.suffix.lower() not in (".yaml", ".yml"):
-        _fail(f"--out {target}: the scenario file name must end in .yaml")
+        fail(f"--out {target}: the scenario file name must end in .yaml")
     _check_yaml_target(target)  # before the fit: a refusal costs nothing
     clean = _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates)
     _check_end(clean, end, "--calibration-end", need_holdout=False)
     try:
         cal = fit(clean, end, model=model)
     except ValueError as exc:
-        _fail(f"{orders}: {exc}")
+        fail(f"{orders}: {exc}")
     _print_rules(clean)
     _print_fit(cal.fit, f"{model} fit · {cal.fit.n:,} customers · to {cal.calibration_end.date()}")
     if cal.spend is not None:
         _print_fit(cal.spend, "gamma–gamma spend fit")
     span = (cal.calibration_end - cal.start_date).days + 1
     if span + forecast_days > 3650:
-        _fail(
+        fail(
             f"--forecast-days {forecast_days}: the scenario would run {span + forecast_days} "
             "days, more than the 3650 a scenario allows"
         )
     _refuse_or_warn(orders, cal.problems(), force)
     paths = write_calibration(cal, target, forecast_days=forecast_days, force=force)
-    out_console, _ = _consoles()
+    out_console, _ = consoles()
     out_console.print(
         "wrote " + ", ".join(escape(str(p)) for p in paths.values()),
         highlight=False,
@@ -211,7 +209,6 @@ def calibrate(
     )
 
 
-@app.command("calibrate-retention")
 def calibrate_retention(
     retention: Annotated[
         Path | None,
@@ -233,15 +230,15 @@ def calibrate_retention(
     from lab.calibrate.sbg import fit_sbg
 
     if (retention is None) == (shares is None):
-        _fail("give a RETENTION file or --shares, one of them")
+        fail("give a RETENTION file or --shares, one of them")
     try:
         values = read_shares(retention, shares)
         fit = fit_sbg(values, cohort_size=cohort_size)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_fit(fit, f"sBG fit · {len(values)} periods of {period_days:g} days")
     fragment = retention_fragment(fit, period_days)
-    out_console, _ = _consoles()
+    out_console, _ = consoles()
     import yaml
 
     out_console.print(escape(yaml.safe_dump(fragment, sort_keys=False)), highlight=False)
@@ -250,7 +247,6 @@ def calibrate_retention(
         out_console.print(f"wrote {escape(str(out))}")
 
 
-@app.command()
 def backtest(
     orders: OrdersArg,
     calibration_end: Annotated[
@@ -270,14 +266,14 @@ def backtest(
     out: Annotated[
         Path | None, typer.Option(help="output folder (default: reports/backtest-<ORDERS stem>)")
     ] = None,
-    lang: Annotated[str, typer.Option(help="language of the plot labels: en or zh")] = "en",
+    lang: Lang = "en",
     customer_col: CustomerCol = None,
     date_col: DateCol = None,
     amount_col: AmountCol = None,
     tz: Tz = "Asia/Shanghai",
     dayfirst: DayFirst = None,
     keep_duplicates: KeepDup = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    quiet: Quiet = False,
     force: Force = False,
 ) -> None:
     """Calibrate ORDERS up to a date, simulate beyond it and compare with what happened.
@@ -285,12 +281,14 @@ def backtest(
     An unreliable calibration fit ends with exit code 2 and nothing written, unless
     --force (then summary.md opens with a warning).
     """
+    import pandas as pd
+
     from lab.calibrate.backtest import backtest as run_backtest
     from lab.calibrate.backtest import save_backtest
     from lab.calibrate.checks import UnreliableFit
 
     if lang not in ("en", "zh"):
-        _fail(f"--lang {lang!r}: use en or zh")
+        fail(f"--lang {lang!r}: use en or zh")
     end = _date(calibration_end, "--calibration-end")
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)
@@ -298,7 +296,7 @@ def backtest(
     clean = _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates)
     _check_end(clean, end, "--calibration-end", need_holdout=True)
     if h_end is not None and not end < h_end <= clean.last_date:
-        _fail(
+        fail(
             f"--holdout-end {h_end.date()}: must be after the calibration end and on or "
             f"before the log's last date {clean.last_date.date()}"
         )
@@ -316,12 +314,12 @@ def backtest(
     except UnreliableFit as exc:
         _refuse_or_warn(orders, exc.problems, force=False)
     except ValueError as exc:
-        _fail(f"{orders}: {exc}")
+        fail(f"{orders}: {exc}")
     _refuse_or_warn(orders, bt.meta["fit_problems"], force)
     path = save_backtest(bt, out_dir, lang=lang)
     _print_rules(clean)
     _print_fit(bt.calibration.fit, f"BG/NBD fit · {bt.calibration.fit.n:,} customers")
-    out_console, _ = _consoles()
+    out_console, _ = consoles()
     t = Table(
         title=f"holdout after {bt.meta['calibration_end']} to {bt.meta['holdout_end']} · "
         f"repeat transactions 复购笔数 · simulation 仿真 vs closed form 解析解 · {seeds} seeds",
@@ -346,3 +344,10 @@ def backtest(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command()(calibrate)
+    app.command("calibrate-retention")(calibrate_retention)
+    app.command()(backtest)

@@ -1,4 +1,4 @@
-"""Command line: ``lab sweep | sensitivity | optimize`` (registered on :data:`lab.cli.app`).
+"""Command line: ``lab sweep | sensitivity | optimize`` (added to :data:`lab.cli.app` by :func:`register`).
 
 Each command runs on local processes by default, or on a dask.distributed cluster
 with ``--cluster tcp://HOST:8786`` (or ``tls://...`` with dask's TLS configuration; or
@@ -11,68 +11,29 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lab.cli import _consoles, _fmt_number, _load, app
-from lab.experiments.design import MAX_RUNS
-from lab.experiments.executors import ENV_SCHEDULER
+from lab.cli.common import consoles, fail, fmt_number, load_or_exit
+from lab.cli.options import (
+    AllowCodeChange,
+    BaseScenarioArg,
+    Cluster,
+    Days,
+    FirstSeed,
+    Lang,
+    MaxRuns,
+    Out,
+    Quiet,
+    Seeds,
+    Workers,
+)
+from lab.limits import MAX_RUNS
 
-__all__ = ["optimize_cmd", "sensitivity_cmd", "sweep_cmd"]
-
-ScenarioArg = Annotated[Path, typer.Argument(help="base scenario YAML file", show_default=False)]
-Seeds = Annotated[
-    int, typer.Option(help="seeds per point (common random numbers)", min=1, max=10_000)
-]
-FirstSeed = Annotated[
-    int, typer.Option(help="seeds are first-seed, first-seed + 1, ...", min=0, max=2**62)
-]
-Days = Annotated[
-    int | None, typer.Option(help="days to simulate (default: the scenario's)", min=1, max=3650)
-]
-Out = Annotated[
-    Path | None,
-    typer.Option(help="experiment folder (default: reports/<kind>-<name>-<design key>)"),
-]
-Workers = Annotated[
-    int | None, typer.Option(help="local worker processes (default: the cores)", min=1, max=256)
-]
-Cluster = Annotated[
-    str | None,
-    typer.Option(
-        help="dask scheduler address, e.g. tcp://HOST:8786, or tls://HOST:8786 with dask's "
-        "TLS configuration (default: local processes; LAB_DASK_TIMEOUT: seconds to wait)",
-        envvar=ENV_SCHEDULER,
-    ),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")]
-AllowCodeChange = Annotated[
-    bool,
-    typer.Option(
-        "--allow-code-change",
-        help="resume an --out folder whose runs another lab version or git commit made "
-        "(keeps them; each row records its commit)",
-    ),
-]
-Lang = Annotated[str, typer.Option(help="language of the plot labels: en or zh")]
-MaxRuns = Annotated[
-    int,
-    typer.Option(
-        "--max-runs",
-        help="refuse a design of more runs (points x seeds) than this, before building it",
-        min=1,
-    ),
-]
-
-
-def _fail(message: str) -> NoReturn:
-    _, err = _consoles()
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
+__all__ = ["optimize_cmd", "register", "sensitivity_cmd", "sweep_cmd"]
 
 
 def _guarded(fn: Callable[[], Any]) -> Any:
@@ -81,8 +42,8 @@ def _guarded(fn: Callable[[], Any]) -> Any:
     Warnings of the run store (files set aside) print as one line on stderr.
     """
     from lab.experiments.design import DesignError
-    from lab.experiments.pool import WorkerDied
     from lab.model import PoolTooLarge
+    from lab.parallel.pool import WorkerDied
     from lab.scenario import ScenarioError
 
     try:
@@ -90,12 +51,12 @@ def _guarded(fn: Callable[[], Any]) -> Any:
             warnings.showwarning = _show_warning
             return fn()
     except (DesignError, ScenarioError, PoolTooLarge, ConnectionError, WorkerDied) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:  # unwritable, full or odd --out, unreadable run files ...
         where = f" {exc.filename}" if exc.filename else ""
-        _fail(f"could not write{where}: {exc.strerror or exc}")
+        fail(f"could not write{where}: {exc.strerror or exc}")
     except KeyboardInterrupt:
-        _, err = _consoles()
+        _, err = consoles()
         err.print(
             "[yellow]interrupted:[/] finished runs are saved; run the same command again to "
             "resume where it stopped"
@@ -104,7 +65,7 @@ def _guarded(fn: Callable[[], Any]) -> Any:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    _, err = _consoles()
+    _, err = consoles()
     err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
@@ -116,14 +77,14 @@ def _pairs(items: list[str] | None, parse, arg: str) -> dict:
         try:
             key, *rest = parse(text, arg)
         except DesignError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         out[key] = rest[0] if len(rest) == 1 else tuple(rest)
     return out
 
 
 def _check_lang(lang: str) -> None:
     if lang not in ("en", "zh"):
-        _fail(f"--lang {lang!r}: use en or zh")
+        fail(f"--lang {lang!r}: use en or zh")
 
 
 def _seeds(n: int, first: int) -> list[int]:
@@ -131,9 +92,8 @@ def _seeds(n: int, first: int) -> list[int]:
 
 
 # ---------------------------------------------------------------------- sweep
-@app.command("sweep")
 def sweep_cmd(
-    scenario: ScenarioArg,
+    scenario: BaseScenarioArg,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="PATH=V1,V2,... grid values (repeat for more parameters)"),
@@ -163,7 +123,7 @@ def sweep_cmd(
     from lab.experiments.design import parse_assignment, parse_range
     from lab.experiments.sweep import sweep
 
-    sc = _load(scenario)
+    sc = load_or_exit(scenario)
     grid = _pairs(set_, parse_assignment, "--set")
     ranges = _pairs(range_, parse_range, "--range")
     res = _guarded(
@@ -184,7 +144,7 @@ def sweep_cmd(
             max_runs=max_runs,
         )
     )
-    console, _ = _consoles()
+    console, _ = consoles()
     shown = ["net_margin", "gmv", "ltv_margin", "mean_fatigue", "block_rate"]
     summary = res.summary(shown)
     t = Table(
@@ -197,7 +157,7 @@ def sweep_cmd(
         d = r._asdict()
         t.add_row(
             *(escape(str(v)) for v in [d["point"], *(getattr(r, _attr(summary, c)) for c in cols)]),
-            *(_fmt_number(getattr(r, _attr(summary, m))) for m in shown),
+            *(fmt_number(getattr(r, _attr(summary, m))) for m in shown),
         )
     console.print(t)
     if len(summary) > 20:
@@ -224,9 +184,8 @@ def _attr(df, column: str) -> str:
 
 
 # ---------------------------------------------------------------------- sensitivity
-@app.command("sensitivity")
 def sensitivity_cmd(
-    scenario: ScenarioArg,
+    scenario: BaseScenarioArg,
     params: Annotated[
         list[str] | None,
         typer.Option("--params", help="PATH=LOW:HIGH (repeat; at least two)"),
@@ -257,7 +216,7 @@ def sensitivity_cmd(
     from lab.experiments.sensitivity import sensitivity
 
     _check_lang(lang)
-    sc = _load(scenario)
+    sc = load_or_exit(scenario)
     ranges = _pairs(params, parse_range, "--params")
     res = _guarded(
         lambda: sensitivity(
@@ -278,7 +237,7 @@ def sensitivity_cmd(
             max_runs=max_runs,
         )
     )
-    console, _ = _consoles()
+    console, _ = consoles()
     key = "mu_star" if method == "morris" else "ST"
     t = Table(
         title=f"{escape(sc.name)} · {method} · {len(res.runs)} runs · rank 1 moves the metric most",
@@ -292,9 +251,9 @@ def sensitivity_cmd(
             escape(r.metric),
             str(r.rank),
             escape(r.parameter),
-            _fmt_number(r.importance),
-            _fmt_number(r.importance_conf),
-            _fmt_number(other),
+            fmt_number(r.importance),
+            fmt_number(r.importance_conf),
+            fmt_number(other),
         )
     console.print(t)
     for m, why in res.skipped.items():
@@ -308,9 +267,8 @@ def sensitivity_cmd(
 
 
 # ---------------------------------------------------------------------- optimize
-@app.command("optimize")
 def optimize_cmd(
-    scenario: ScenarioArg,
+    scenario: BaseScenarioArg,
     params: Annotated[
         list[str] | None,
         typer.Option("--params", help="PATH=LOW:HIGH or PATH=A,B,C (repeat)"),
@@ -346,12 +304,12 @@ def optimize_cmd(
     from lab.experiments.optimize import optimize
 
     _check_lang(lang)
-    sc = _load(scenario)
+    sc = load_or_exit(scenario)
     spaces: dict[str, str] = {}
     for text in params or []:
         path, sep, spec = text.partition("=")
         if not sep or not path.strip() or not spec.strip():
-            _fail(f"--params {text!r}: write PATH=LOW:HIGH or PATH=A,B,C")
+            fail(f"--params {text!r}: write PATH=LOW:HIGH or PATH=A,B,C")
         spaces[path.strip()] = spec.strip()
     res = _guarded(
         lambda: optimize(
@@ -374,7 +332,7 @@ def optimize_cmd(
             max_runs=max_runs,
         )
     )
-    console, _ = _consoles()
+    console, _ = consoles()
     n_ok = int(res.trials["feasible"].sum())
     cons = ", ".join(map(str, res.constraints)) or "none"
     console.print(
@@ -384,7 +342,7 @@ def optimize_cmd(
     )
     failed = _no_trial_succeeded(res)
     if failed:
-        _, err = _consoles()
+        _, err = consoles()
         err.print(f"[bold red]error:[/] {escape(failed)}", highlight=False, soft_wrap=True)
     elif res.best is None:
         console.print("[yellow]no trial met the constraints: no best plan written[/]")
@@ -394,11 +352,9 @@ def optimize_cmd(
         t.add_column("value", justify="right")
         for k, v in res.best["params"].items():
             t.add_row(escape(k), escape(f"{v:.4g}" if isinstance(v, float) else str(v)))
-        t.add_row(f"[bold]{escape(res.objective)}[/]", _fmt_number(res.best["objective"]))
+        t.add_row(f"[bold]{escape(res.objective)}[/]", fmt_number(res.best["objective"]))
         for c in res.constraints:
-            t.add_row(
-                escape(c.metric), _fmt_number(res.best["metrics"].get(c.metric, float("nan")))
-            )
+            t.add_row(escape(c.metric), fmt_number(res.best["metrics"].get(c.metric, float("nan"))))
         console.print(t)
     console.print(
         f"wrote {escape(str(res.out))}/ (trials.csv, trials.parquet, "
@@ -422,3 +378,10 @@ def _no_trial_succeeded(res) -> str:
         f"{len(t) - n_invalid} left {res.objective} undefined (NaN), so there is no best "
         f"plan; trial {first['trial']}: {first['note']} (see the note column of trials.csv)"
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("sweep")(sweep_cmd)
+    app.command("sensitivity")(sensitivity_cmd)
+    app.command("optimize")(optimize_cmd)

@@ -15,12 +15,12 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from lab.cli import _consoles, _fmt_number, app
+from lab.cli.common import consoles, fmt_number
+from lab.cli.options import Lang, Quiet
 
 __all__ = ["facts_cmd"]
 
 
-@app.command("facts")
 def facts_cmd(
     quick: Annotated[
         bool, typer.Option("--quick", help="small pools and 3 seeds (the test suite's run)")
@@ -33,20 +33,20 @@ def facts_cmd(
         int, typer.Option(help="seeds are first-seed, first-seed + 1, ...", min=0, max=2**62)
     ] = 1,
     out: Annotated[Path, typer.Option(help="output folder")] = Path("reports") / "facts",
-    lang: Annotated[str, typer.Option(help="language of the plot labels: en or zh")] = "en",
+    lang: Lang = "en",
     only: Annotated[
         list[str] | None, typer.Option(help="run only this fact (repeatable)", show_default=False)
     ] = None,
     workers: Annotated[
         int, typer.Option(help="worker processes (results do not depend on it)", min=1, max=256)
     ] = 1,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Measure the lab against published marketing evidence (stylized facts)."""
     from lab.facts import FACTS, OutputRefused, run_facts, save_facts
     from lab.facts.output import check_out
 
-    out_console, err_console = _consoles()
+    out_console, err_console = consoles()
 
     def fail(message: str) -> None:
         err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
@@ -83,8 +83,8 @@ def facts_cmd(
 
 
 def _range(lo: float, hi: float) -> str:
-    return f"{_fmt_number(lo) if lo > -float('inf') else '−∞'} .. " + (
-        _fmt_number(hi) if hi < float("inf") else "∞"
+    return f"{fmt_number(lo) if lo > -float('inf') else '−∞'} .. " + (
+        fmt_number(hi) if hi < float("inf") else "∞"
     )
 
 
@@ -107,8 +107,13 @@ def _print_table(table, console) -> None:
         t.add_row(
             escape(r.fact),
             _range(r.target_low, r.target_high),
-            _fmt_number(r.value),
-            f"{_fmt_number(r.band_low)} .. {_fmt_number(r.band_high)}",
+            fmt_number(r.value),
+            f"{fmt_number(r.band_low)} .. {fmt_number(r.band_high)}",
             "[green]pass[/]" if ok else "[red]FAIL[/]",
         )
     console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("facts")(facts_cmd)

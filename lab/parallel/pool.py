@@ -1,0 +1,262 @@
+"""Run independent tasks on the local cores: a process pool, with a progress bar.
+
+Why processes: a run is one Python thread driving a numba kernel, so two runs in two
+processes use two cores; threads would share one interpreter.  Each worker is
+told to use one thread for numeric libraries (``*_NUM_THREADS=1``) so processes
+and threads are never nested.  Workers are started with ``spawn`` (a clean
+interpreter, safe whatever threads the parent has running); as with any
+``spawn`` pool, a *script* that calls :func:`lab.replicate` or :func:`lab.compare`
+with more than one worker must do so under ``if __name__ == "__main__":``
+(notebooks, the CLI and tests need nothing).
+
+:class:`LocalExecutor` is the pool itself (spawned processes, started once and reused
+by every :meth:`~LocalExecutor.stream`, a bounded number of tasks in flight);
+:func:`run_tasks` maps a function over a list of tasks on it.
+
+Results come back in task order whatever order the workers finish in, and every
+task is deterministic given its inputs (the lab's random streams depend only on the
+seed), so the output does not depend on the number of workers.
+
+Workers die with their parent: when the process that started them ends in any
+way (``kill -9`` included), they end too instead of finishing their runs for
+nobody.  On Linux the kernel signals them at once (``prctl(PR_SET_PDEATHSIG)``);
+everywhere, a watchdog thread in each worker waits on multiprocessing's own
+parent sentinel and exits when it fires (this one needs the worker to reach
+Python code, so it acts once a numeric kernel returns).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["LocalExecutor", "WorkerDied", "default_workers", "run_tasks"]
+
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "ARROW_NUM_THREADS",
+)
+
+
+#: prctl option that asks the kernel to signal this process when its parent dies
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int, from_main_thread: bool) -> None:
+    """Worker initializer: end this process when the parent ``parent_pid`` dies.
+
+    Linux signals on the end of the parent *thread* that started the worker, so the
+    kernel signal is asked for only when that was the main thread (whose end is the
+    process's end); otherwise the watchdog alone acts.
+    """
+    if from_main_thread and sys.platform.startswith("linux"):
+        _kernel_parent_death_signal()
+    parent = mp.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_when_gone, args=(parent,), name="lab-parent-watchdog", daemon=True
+        ).start()
+    if os.getppid() != parent_pid:  # the parent died before the lines above took effect
+        os._exit(1)
+
+
+def _kernel_parent_death_signal() -> None:
+    """Ask Linux to send SIGKILL to this process when its parent ends (best effort)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no libc/prctl: the watchdog acts
+        pass
+
+
+def _exit_when_gone(parent) -> None:
+    """Watchdog thread: block until the parent process ends, then end this one."""
+    parent.join()  # waits on the parent sentinel, which fires when the parent dies
+    os._exit(1)
+
+
+def default_workers() -> int:
+    """Worker processes used by default: the local cores (``os.cpu_count()``)."""
+    return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def _single_threaded_children() -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _progress_bar(total: int, description: str, show: bool | None):
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    if show is None:
+        show = sys.stderr.isatty()
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not show,
+    )
+
+
+def run_tasks(
+    fn: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    workers: int | None = None,
+    progress: bool | None = None,
+    description: str = "running",
+) -> list[Any]:
+    """Apply ``fn`` to every task, in parallel processes, and return results in task order.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level (picklable) function of one argument.
+    tasks : sequence
+        Picklable arguments.
+    workers : int, optional
+        Processes to use; default :func:`default_workers`.  1 runs in this process.
+    progress : bool, optional
+        Show a progress bar on stderr; default: only when stderr is a terminal.
+    description : str
+        Text in front of the bar.
+    """
+    n = len(tasks)
+    workers = default_workers() if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    results: list[Any] = [None] * n
+    pool = LocalExecutor(min(workers, max(n, 1)))
+    try:
+        with _progress_bar(n, description, progress) as bar:
+            job = bar.add_task(description, total=n)
+            for i, result in pool.stream(fn, enumerate(tasks)):
+                results[i] = result
+                bar.advance(job)
+    finally:
+        pool.close()
+    return results
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended in the middle of a run (killed, out of memory, ...)."""
+
+
+_GUARD_HELP = (
+    "If this was called from a script, put the call under "
+    "'if __name__ == \"__main__\":' (worker processes are started with spawn and "
+    "re-import the script), or pass workers=1."
+)
+
+
+class LocalExecutor:
+    """Worker processes on this machine: the lab's one local process pool.
+
+    :func:`run_tasks` (replications, back-tests) and the experiments
+    (:mod:`lab.parallel.executors`) both run on it.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Processes (default :func:`default_workers`); 1 runs every task in this process.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else int(workers)
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.where = f"{self.workers} local process(es)"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def stream(
+        self,
+        fn: Callable[[Any], Any],
+        tasks: Iterable[tuple[Any, Any]],
+        max_pending: int | None = None,
+    ) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(key, fn(task))`` as runs finish (in this process when ``workers == 1``)."""
+        if self.workers == 1:
+            for key, task in tasks:
+                yield key, fn(task)
+            return
+        limit = max_pending or 4 * self.workers
+        pool = self._open_pool()
+        todo = iter(tasks)
+        pending: dict = {}
+        try:
+            with _single_threaded_children():  # processes start on submit and inherit it
+                yield from self._loop(fn, todo, pool, pending, limit)
+        except BrokenProcessPool as exc:
+            self.close()
+            raise WorkerDied(
+                "a worker process died in the middle of a run (killed, or out of memory?); "
+                f"finished runs are kept. {_GUARD_HELP}"
+            ) from exc
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    @staticmethod
+    def _loop(fn, todo, pool, pending: dict, limit: int):
+        # keep at most `limit` runs in flight; hand each result back as it finishes
+        while True:
+            for key, task in todo:
+                pending[pool.submit(fn, task)] = key
+                if len(pending) >= limit:
+                    break
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield pending.pop(fut), fut.result()
+
+    def _open_pool(self) -> ProcessPoolExecutor:
+        # one pool for every stream() of this executor: workers start (and import the
+        # lab) once, not once per batch of an optimisation
+        if self._pool is None:
+            if mp.parent_process() is not None and mp.current_process().name != "MainProcess":
+                raise RuntimeError(_GUARD_HELP)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=mp.get_context("spawn"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes (waiting for runs in progress)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
