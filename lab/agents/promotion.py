@@ -1,7 +1,7 @@
-"""Promotion response beyond the same-day lift: conditioning, stockpiling, loss aversion.
+"""Promotion response beyond the same-day lift: conditioning, stockpiling, loss aversion, first deal.
 
 The scenario section ``promotion_response`` (:class:`PromotionResponse`) switches and
-sizes three mechanisms of the daily kernel (``lab/agents/promo_mechanisms.py``):
+sizes four mechanisms of the daily kernel (``lab/agents/promo_mechanisms.py``):
 
 * **deal conditioning** (Mela, Gupta & Lehmann 1997): every promotion day a customer
   sees raises a slow state ``deal_cond`` (0..1) that multiplies their deal
@@ -15,6 +15,8 @@ sizes three mechanisms of the daily kernel (``lab/agents/promo_mechanisms.py``):
 * **loss aversion** (Kalyanaram & Winer 1995): the promotion lift acts on the cut off
   list price; the reference-price effect on top is asymmetric, a price above the
   reference hurting ``loss_aversion`` times more than the same gap below it helps.
+* **first deal** (Anderson & Simester 2004): an order on promotion while the habit is
+  still forming builds trust, so a deep first deal raises new customers' future orders.
 """
 
 from __future__ import annotations
