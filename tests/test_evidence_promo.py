@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import lab
-from lab.agents.promo_mechanisms import price_effect
+from lab.agents.promo_mechanisms import price_effect, promo_memory
 from lab.agents.promotion import PromotionResponse
 from lab.facts.base import QUICK, established_pool, promotion, promotions, simulate
 from lab.facts.promotions import conditioning, new_vs_established, one_off_cut
@@ -69,6 +69,18 @@ def test_conditioning_state_rises_with_exposure_and_relaxes_slowly():
     # (0.995**60 = 0.74 of it, against 0.97**60 = 0.16 of the fatigue)
     assert cond[130] > 0.6 * cond[70]
     assert fat[130] < 0.3 * fat[70]
+
+
+def test_conditioned_customers_anchor_their_reference_price_on_deals():
+    p = _kernel_params()
+    off = _kernel_params(deal_conditioning={"anchoring": 0.0})
+    # a 20%-off day: conditioning grows the same way; only the reference price differs
+    c_on, _, r_on = promo_memory.py_func(0.8, 0.0, 1.0, 0.2, p)
+    c_off, _, r_off = promo_memory.py_func(0.8, 0.0, 1.0, 0.2, off)
+    assert c_on == c_off and r_off == 1.0 and r_on < 1.0
+    # a more conditioned customer anchors more; without an offer nothing is learned
+    assert promo_memory.py_func(0.2, 0.0, 1.0, 0.2, p)[2] > r_on
+    assert promo_memory.py_func(0.8, 0.0, 1.0, 0.0, p)[2] == 1.0
 
 
 def test_stockpiling_makes_the_dip_and_only_in_routine_buyers():

@@ -137,6 +137,7 @@ class KernelParams(NamedTuple):
     cond_keep: float  # share of deal conditioning kept from one day to the next
     cond_gain: float  # conditioning gain of a 20%-off promotion day
     cond_lift: float  # extra deal sensitivity at full conditioning
+    cond_anchor: float  # extra reference-price learning at full conditioning, x learn rate
     stock_on: bool
     stock_keep: float  # share of the promotion stock left the next day
     stock_pull: float  # rate removed right after an order at a 20% cut
@@ -426,7 +427,7 @@ def step_customers(n, day, c, plan, p, keys, out):
             no = c.n_orders[i]
             h = habit(no, p)
             base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
-            cond, stock = promo_memory(c.deal_cond[i], c.promo_stock[i], depth, p)
+            cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, depth, p)
             if p.stock_on:
                 base *= 1.0 - stock
             deal = deal_sensitivity(c.deal_proneness[i], cond, p)
@@ -470,6 +471,8 @@ def step_customers(n, day, c, plan, p, keys, out):
                     kpi[K.referred] += friends
             if p.cond_on:
                 c.deal_cond[i] = cond
+                if p.refprice_on:
+                    c.ref_price[i] = r
             if p.stock_on:
                 c.promo_stock[i] = stock
             if c.alive[i] and daily_dropout(

@@ -20,18 +20,23 @@ __all__ = [
 
 
 @njit(cache=True, inline="always")
-def promo_memory(cond, stock, depth, p):
+def promo_memory(cond, stock, r, depth, p):
     """A day passes: conditioning relaxes and grows with today's offer; stock is used up.
 
-    Returns the new (deal conditioning, promotion stock).
+    A conditioned customer also anchors more on the deal price: the reference price
+    takes an extra ``anchoring x cond x learning rate`` step towards today's promotion
+    price (customers who learned to expect deals wait for them; Mela, Gupta & Lehmann
+    1997).  Returns the new (deal conditioning, promotion stock, reference price).
     """
     if p.cond_on:
         cond *= p.cond_keep
         if depth > 0.0:
             cond += min(p.cond_gain * depth / 0.2, 1.0) * (1.0 - cond)  # deeper conditions more
+            if p.refprice_on:
+                r += min(p.refprice_learn * p.cond_anchor * cond, 1.0) * ((1.0 - depth) - r)
     if p.stock_on:
         stock *= p.stock_keep
-    return cond, stock
+    return cond, stock, r
 
 
 @njit(cache=True, inline="always")

@@ -5,8 +5,9 @@ sizes four mechanisms of the daily kernel (``lab/agents/promo_mechanisms.py``):
 
 * **deal conditioning** (Mela, Gupta & Lehmann 1997): every promotion day a customer
   sees raises a slow state ``deal_cond`` (0..1) that multiplies their deal
-  sensitivity; it relaxes slowly without promotions.  Distinct from fatigue, which
-  damps the lift of a promotion for a few weeks.
+  sensitivity and makes them anchor their reference price on deal prices; it relaxes
+  slowly without promotions.  Distinct from fatigue, which damps the lift of a
+  promotion for a few weeks.
 * **stockpiling / purchase acceleration** (Anderson & Simester 2004; van Heerde,
   Leeflang & Wittink 2000): an order bought on a promotion fills the household's
   stock, which lowers the purchase rate for some days after (the post-promotion dip).
@@ -73,6 +74,21 @@ class DealConditioning(StrictModel):
         ),
     )
 
+    anchoring: float = P(
+        4.0,
+        "x",
+        "extra reference-price learning from a promotion at full conditioning, as a multiple "
+        "of reference_price.learning_rate (conditioned customers expect deals and wait)",
+        ge=0,
+        source=assumed(
+            0.0,
+            8.0,
+            "direction from Mela, Gupta & Lehmann 1997 and Jedidi, Mela & Gupta 1999 (more "
+            "promotion, more price-sensitive, a long-run cost); above ~6 the one-off dip leaves "
+            "the 4-25% band (fact post_promo_dip)",
+        ),
+    )
+
 
 class Stockpiling(StrictModel):
     """Orders bought on promotion are pulled forward: the rate dips while the stock lasts."""
@@ -131,7 +147,7 @@ class FirstDeal(StrictModel):
 
     enabled: bool = P(True, "flag", "switch the first-deal trust gain on/off", source=setting())
     trust_gain: float = P(
-        0.15,
+        0.4,
         "share",
         "share of missing trust an order at a 20% cut adds while the habit is forming "
         "(scales with depth, times 1 - habit strength)",
@@ -139,7 +155,7 @@ class FirstDeal(StrictModel):
         le=1,
         source=assumed(
             0.0,
-            0.4,
+            0.6,
             "direction from Anderson & Simester 2004 (deeper discounts raise first-time "
             "customers' future purchases); size unmeasured",
         ),
@@ -174,6 +190,7 @@ def kernel_params(pr: PromotionResponse) -> dict[str, float | bool]:
         "cond_keep": 1.0 - dc.relax_per_day,
         "cond_gain": dc.gain_per_promo_day,
         "cond_lift": dc.sensitivity_lift,
+        "cond_anchor": dc.anchoring,
         "stock_on": sp.enabled,
         "stock_keep": 0.5 ** (1.0 / sp.halflife_days),
         "stock_pull": sp.pull_forward,
