@@ -29,15 +29,15 @@ SEED = 7
 
 #: scenario file -> (daily, transactions, customers) hash prefixes
 GOLDEN: dict[str, tuple[str, str, str]] = {
-    "baseline.yaml": ("65889f5be827ed04", "8b137a9eeeff2d34", "5eae5bd13107c4c1"),
-    "q1_weekly_20off.yaml": ("a29df4939afa5291", "7e682842505c64f4", "62d7a74882e179f0"),
-    "q2_membership_99.yaml": ("bebaa67db82d2982", "34b5294b918f1656", "860490358e01d63d"),
-    "q3_group_daily_promotions.yaml": ("93c7875bc3c32c1a", "59b41a2d4cd555ee", "93893b548b813dc3"),
-    "q4_referral_reward_50.yaml": ("18e82180e9d621f2", "46be579bf0f6e51c", "1945d80ce5096a3e"),
-    "q5_guides_turnover.yaml": ("417a3cfba227e52e", "1da20e3ed2423693", "3e6b50ea3c0a4d13"),
-    "q6_lifecycle_playbook.yaml": ("3af34b88662bb53e", "0e7759a428ce672f", "d78ed858c1344471"),
-    "q7_stored_value.yaml": ("f871c3f0319f8d1e", "fd9d9b64de4f1de9", "df43a93702317fa1"),
-    "q8_fission_saturation.yaml": ("64e8d0b25ec5a212", "270e5fb05ab6309f", "196e10c9c98eca31"),
+    "baseline.yaml": ("237d8f55a808aaaf", "237b04de11b53461", "987b1679e3c716b8"),
+    "q1_weekly_20off.yaml": ("13184ca0e24138fd", "b16bb90252bd36f7", "e8e64b88dedbf4d6"),
+    "q2_membership_99.yaml": ("9cd51811e03da0b3", "591791a466d1dfdf", "352222ea07acf334"),
+    "q3_group_daily_promotions.yaml": ("b3af0abc5681ac3b", "6187addce88b3b93", "f6eba522ef2e7b69"),
+    "q4_referral_reward_50.yaml": ("3fd42b4351ec027e", "de70e46d997fd01f", "b5c178f2b645e0e7"),
+    "q5_guides_turnover.yaml": ("0078ac88ba18b1e3", "916a2108a3e144a4", "dfd99b68c24ef74e"),
+    "q6_lifecycle_playbook.yaml": ("7812f7cc8025c7d1", "7cc40431fa4feaa4", "0f53cb14e1b47c51"),
+    "q7_stored_value.yaml": ("1116e44df8f59bb1", "c51c1c58bdd8003b", "4e3821b9aa1feaa5"),
+    "q8_fission_saturation.yaml": ("405e76e4540f4554", "6d36c341df7bc96f", "87f430c4f7137efe"),
 }  # fmt: skip
 
 
