@@ -128,6 +128,7 @@ class Customer(mesa.Agent):
         self.trust = self.trust + p.welcome * (1.0 - self.trust) if p.barriers else 1.0
         self.order_shape = model.scenario.traits.for_channel(channel).basket.shape_per_order
         self.fatigue, self.ref_price, self.load = 0.0, 1.0, 0.0
+        self.deal_cond, self.promo_stock, self.routine = 0.0, 0.0, 0.0
         self.n_orders, self.n_trials, self.last_purchase = 0, 0, -1
         self.has_ordered, self.stage, self.alive, self.blocked = False, 0, True, False
         self.referrals, self.spend = 0, 0.0
@@ -219,15 +220,37 @@ class Customer(mesa.Agent):
                     if rand() < 1.0 - (1.0 - p_one) ** n_contacts:
                         self.blocked = True
                         kpi["new_blocks"] += 1
-        # 4. purchase: rate = propensity x trust x habit x price effect x contact lift
+        # promotion memory: conditioning relaxes and grows with an offer (and then pulls
+        # the reference price towards the deal price); the promotion stock is used up
+        if p.cond_on:
+            self.deal_cond *= p.cond_keep
+            if depth > 0:
+                self.deal_cond += min(p.cond_gain * depth / 0.2, 1.0) * (1.0 - self.deal_cond)
+                if p.refprice_on:
+                    step = min(p.learn * p.cond_anchor * self.deal_cond, 1.0)
+                    self.ref_price += step * ((1.0 - depth) - self.ref_price)
+        if p.stock_on:
+            self.promo_stock *= p.stock_keep
+        # 4. purchase: rate = propensity x trust x habit x stock x price effect x contact lift
         habit = min(self.n_orders, p.habit_orders) / p.habit_orders if p.habit_on else 0.0
+        self.routine = habit if p.habit_on else 1.0
         rate = self.propensity * self.trust * (1.0 + p.habit_lift * habit)
+        if p.stock_on:
+            rate *= 1.0 - self.promo_stock
+        deal = self.deal * (1.0 + p.cond_lift * self.deal_cond) if p.cond_on else self.deal
         damp = 1.0 - p.fatigue_damping * self.fatigue if p.fatigue_on else 1.0
         gap = self.ref_price - (1.0 - depth)  # > 0: the price seen is below the reference
-        if gap > 0:
-            rate *= 1.0 + p.promo_lift * self.deal * gap * damp
+        if p.loss_on:  # lift on the cut off list; loss-averse reference effect on top
+            if depth > 0:
+                rate *= 1.0 + p.promo_lift * deal * depth * damp
+            if gap > 0:
+                rate *= math.exp(p.full_price_penalty / p.loss_aversion * deal * gap)
+            elif gap < 0:
+                rate *= math.exp(p.full_price_penalty * deal * gap)
+        elif gap > 0:
+            rate *= 1.0 + p.promo_lift * deal * gap * damp
         elif gap < 0:
-            rate *= math.exp(p.full_price_penalty * self.deal * gap)
+            rate *= math.exp(p.full_price_penalty * deal * gap)
         if c_lift > 0:
             rate *= 1.0 + c_lift * damp
         if self.blocked:
@@ -264,6 +287,15 @@ class Customer(mesa.Agent):
             self.n_orders += 1
             list_value = round(self.random.gammavariate(self.order_shape, 1.0 / self.basket_rate), 2)  # fmt: skip
         self.trust += p.trust_gain * (1.0 - self.trust)
+        depth = 1.0 - price
+        if not trial and depth > 0:
+            if p.stock_on:  # stockpiling: a promotion order fills the stock
+                self.promo_stock += min(p.stock_pull * depth / 0.2 * self.routine, 1.0) * (
+                    1.0 - self.promo_stock
+                )
+            if p.first_deal_on:  # a good deal before the habit builds trust
+                gain = min(p.first_deal_gain * depth / 0.2 * (1.0 - self.routine), 1.0)
+                self.trust += gain * (1.0 - self.trust)
         paid = round(list_value * price, 2)
         self.spend += paid
         kpi["gmv"] += paid
@@ -316,6 +348,7 @@ class ReferenceModel(mesa.Model):
         """Derived daily parameters, written out from the scenario's documented meaning."""
         rf, fo, pur, hab, ann = s.acquisition.referral, s.first_order, s.purchase, s.habit, s.annoyance  # fmt: skip
         load_keep = 0.5 ** (1.0 / ann.load_halflife_days)
+        pr = s.promotion_response
         reward = rf.base_share + (1 - rf.base_share) * rf.reward_cny / (rf.reward_cny + rf.reward_half_saturation_cny)  # fmt: skip
         return SimpleNamespace(
             fatigue_on=s.fatigue.enabled, fatigue_keep=1.0 - s.fatigue.decay_per_day,
@@ -337,6 +370,13 @@ class ReferenceModel(mesa.Model):
             friends_per_share=rf.friends_per_share, rho=rf.trait_correlation,
             t_silent=s.lifecycle.days_to_silent, t_sleep=s.lifecycle.days_to_sleeping,
             t_churn=s.lifecycle.days_to_churned,
+            cond_on=pr.deal_conditioning.enabled, cond_keep=1.0 - pr.deal_conditioning.relax_per_day,
+            cond_gain=pr.deal_conditioning.gain_per_promo_day,
+            cond_lift=pr.deal_conditioning.sensitivity_lift, cond_anchor=pr.deal_conditioning.anchoring,
+            stock_on=pr.stockpiling.enabled, stock_keep=0.5 ** (1.0 / pr.stockpiling.halflife_days),
+            stock_pull=pr.stockpiling.pull_forward, loss_on=pr.loss_aversion.enabled,
+            loss_aversion=pr.loss_aversion.loss_aversion, first_deal_on=pr.first_deal.enabled,
+            first_deal_gain=pr.first_deal.trust_gain,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ acquisition

@@ -49,6 +49,7 @@ from lab.agents.behaviour import (
     step_customers,
     stream_keys,
 )
+from lab.configs.promotion import kernel_params as promotion_kernel_params
 from lab.kpis import KPI_TABLE, kpi_rows
 from lab.market import MarketState
 from lab.plan import DayPlan
@@ -249,6 +250,7 @@ class PoolModel(mesa.Model):
                 "days_to_silent": s.lifecycle.days_to_silent,
                 "days_to_sleeping": s.lifecycle.days_to_sleeping,
                 "days_to_churned": s.lifecycle.days_to_churned,
+                **promotion_kernel_params(s.promotion_response),
             }
         )
 

@@ -48,6 +48,8 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "trust": ("float32", 1.0, "trust in the brand, 0..1; multiplies purchase rate"),
     "fatigue": ("float32", 0.0, "promo fatigue, 0..1"),
     "ref_price": ("float32", 1.0, "reference price as a share of list price"),
+    "deal_cond": ("float32", 0.0, "deal conditioning by promotions seen, 0..1"),
+    "promo_stock": ("float32", 0.0, "stock bought on promotion, share of purchase rate removed"),
     "contact_load": ("float32", 0.0, "recent contacts, exponentially weighted, per week"),
     "n_orders": ("int32", 0, "full orders placed (including pre-pool history)"),
     "n_trials": ("int16", 0, "trial-product orders"),

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from lab.acquisition_terms import pool_projection_problem
+from lab.configs.promotion import PromotionResponse
 from lab.mapping_defaults import merge_onto_defaults
 from lab.params import (
     P,
@@ -807,14 +808,15 @@ class Purchase(StrictModel):
     """Daily purchase: rate = propensity x trust x habit x price x promotion x contact."""
 
     promo_lift: float = P(
-        12.0,
+        6.0,
         "x per price gap",
-        "lift per unit gap below the reference price, x deal proneness",
+        "lift per unit cut off list price, x deal proneness (without loss aversion: per unit "
+        "gap below the reference price)",
         ge=0,
         source=assumed(
-            4.0,
+            2.0,
             15.0,
-            "gives a 20%-cut elasticity of about -4.8, inside the -1.5 to -6 band of van Heerde & Neslin 2008; range scaled to that band",
+            "gives a 20%-cut elasticity of about -4.9 with the reference-price gain on top, inside the -1.5 to -6 band of van Heerde & Neslin 2008 (fact promo_elasticity); range scaled to that band",
         ),
     )
     full_price_penalty: float = P(
@@ -887,20 +889,28 @@ class ReferencePrice(StrictModel):
 
     enabled: bool = P(True, "flag", "switch reference-price learning on/off", source=setting())
     learning_rate: float = P(
-        0.05,
+        0.01,
         "share/day",
         "share of the gap to a seen promo price learned per promo day",
         ge=0,
         le=1,
-        source=assumed(0.005, 0.2, "mechanism from Kalyanaram & Winer 1995; rate unmeasured"),
+        source=assumed(
+            0.005,
+            0.2,
+            "mechanism from Kalyanaram & Winer 1995; rate unmeasured; 0.01 with 0.05 recovery keeps the post-promotion dip in the 4-25% band (van Heerde, Leeflang & Wittink 2000; fact post_promo_dip)",
+        ),
     )
     recovery_per_day: float = P(
-        0.01,
+        0.05,
         "share/day",
         "share of the gap to list price recovered per day without promotion",
         ge=0,
         le=1,
-        source=assumed(0.002, 0.05),
+        source=assumed(
+            0.002,
+            0.1,
+            "fast enough that no permanent effect is left months later (Pauwels, Hanssens & Siddarth 2002; fact no_permanent_effect)",
+        ),
     )
 
 
@@ -1129,6 +1139,7 @@ class Scenario(StrictModel):
     habit: Habit = Field(default_factory=Habit)
     reference_price: ReferencePrice = Field(default_factory=ReferencePrice)
     fatigue: Fatigue = Field(default_factory=Fatigue)
+    promotion_response: PromotionResponse = Field(default_factory=PromotionResponse)
     annoyance: Annoyance = Field(default_factory=Annoyance)
     contacts: Contacts = Field(default_factory=Contacts)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)

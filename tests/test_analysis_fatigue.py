@@ -97,9 +97,14 @@ def test_funnel_counts_and_rates():
 
 def test_fatigue_index_rises_with_promotion_frequency():
     # direction of effect, paired by seed: weekly promotions tire customers more than
-    # monthly ones.  Over a year the paired difference measured on 8 seeds was
-    # 0.26 with a standard error of 0.014 and every seed positive; 4 seeds suffice.
-    base = lab.load_scenario("scenarios/baseline.yaml")
+    # monthly ones.  Deal conditioning (issue 14) works the other way by design
+    # (exposure raises deal sensitivity: with it on, 4 seeds gave 0.16 on average but
+    # one seed -0.02), so it is switched off here to see fatigue itself.  Over a year
+    # the paired difference measured on 8 seeds was then 0.19 with a standard error
+    # of 0.024 and every seed positive; 4 seeds suffice.
+    base = lab.load_scenario("scenarios/baseline.yaml").with_changes(
+        {"promotion_response.deal_conditioning.enabled": False}
+    )
     weekly = base.with_changes(
         {
             "strategies.discount_cadence.every_days": 7,

@@ -1,9 +1,8 @@
 """The stylized-facts suite (lab facts): its machinery, and the facts the lab passes today.
 
-Facts the lab fails today (post-promotion dip, deal conditioning, new customers after a
-deep discount, one contact's lift, referred customers' margin and retention, membership
-gains in light buyers) have no test here: the evidence work (issue 14) makes them
-pass and then adds them to ``PASSING_TODAY``.
+Facts the lab fails today (one contact's lift, referred customers' margin and
+retention, membership gains in light buyers) have no test here: the evidence work
+(issue 14) makes them pass and then adds them to ``PASSING_TODAY``.
 """
 
 from __future__ import annotations
@@ -29,6 +28,11 @@ INF = float("inf")
 #: facts the lab reproduces today; they must keep passing under --quick
 PASSING_TODAY = [
     "promo_elasticity",
+    "post_promo_dip",
+    "no_permanent_effect",
+    "deal_conditioning",
+    "deep_discount_new",
+    "deep_discount_established",
     "blocks_rise_with_frequency",
     "loyalty_naive_causal",
     "bgnbd_recovery",

@@ -49,6 +49,13 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from lab.agents.promo_mechanisms import (
+    deal_sensitivity,
+    price_effect,
+    promo_memory,
+    stock_after_order,
+    trust_after_deal,
+)
 from lab.kpis import kpi_rows
 from lab.plan import DayPlan
 from lab.population import STAGES, STATE_SPEC
@@ -125,6 +132,19 @@ class KernelParams(NamedTuple):
     days_to_silent: float
     days_to_sleeping: float
     days_to_churned: float
+    # promotion response (lab/configs/promotion.py)
+    cond_on: bool
+    cond_keep: float  # share of deal conditioning kept from one day to the next
+    cond_gain: float  # conditioning gain of a 20%-off promotion day
+    cond_lift: float  # extra deal sensitivity at full conditioning
+    cond_anchor: float  # extra reference-price learning at full conditioning, x learn rate
+    stock_on: bool
+    stock_keep: float  # share of the promotion stock left the next day
+    stock_pull: float  # rate removed right after an order at a 20% cut
+    loss_on: bool
+    loss_aversion: float  # loss / gain coefficient of the reference-price effect
+    first_deal_on: bool
+    first_deal_gain: float  # share of missing trust a 20%-off order adds before the habit
 
 
 #: the KPIs the kernel counts: the kernel rows of the KPI table, then two sums
@@ -287,18 +307,15 @@ def habit(n_orders, p):
 def purchase_rates(base, deal, contact_lift, blocked, first, trial_open, depth, f, r, p):
     """Today's order rates (full order, trial product), 1/day.
 
-    ``base`` = propensity x strategy multiplier x trust x habit; then the price effect
-    (reference price against today's price), the contact lift (both damped by
-    fatigue), the blocked factor, and before the first order the action cost, when a
-    trial product may be taken instead.
+    ``base`` = propensity x strategy multiplier x trust x habit (x stock left); then
+    the price effect (:func:`lab.agents.promo_mechanisms.price_effect`: today's price
+    against list and reference price; ``deal`` is the conditioned deal sensitivity),
+    the contact lift (both damped by fatigue), the blocked factor, and before the
+    first order the action cost, when a trial product may be taken instead.
     """
     lam = base
     damp = 1.0 - p.fatigue_damping * f if p.fatigue_on else 1.0
-    gap = r - (1.0 - depth)
-    if gap > 0.0:
-        lam *= 1.0 + p.promo_lift * deal * gap * damp
-    elif gap < 0.0:
-        lam *= math.exp(p.full_price_penalty * deal * gap)
+    lam *= price_effect(deal, depth, damp, r, p)
     if contact_lift > 0.0:
         lam *= 1.0 + contact_lift * damp
     if blocked:
@@ -410,8 +427,12 @@ def step_customers(n, day, c, plan, p, keys, out):
             no = c.n_orders[i]
             h = habit(no, p)
             base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
+            cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, depth, p)
+            if p.stock_on:
+                base *= 1.0 - stock
+            deal = deal_sensitivity(c.deal_proneness[i], cond, p)
             lam, lam_trial = purchase_rates(
-                base, c.deal_proneness[i], plan.contact_lift[i], c.blocked[i],
+                base, deal, plan.contact_lift[i], c.blocked[i],
                 no == 0, c.n_trials[i] == 0, depth, f, r, p,
             )  # fmt: skip
             bought = purchase(lam, lam_trial, keys, day, rk)
@@ -425,6 +446,9 @@ def step_customers(n, day, c, plan, p, keys, out):
                 c.has_ordered[i] = True
                 c.trust[i] = trust_after_order(c.trust[i], bought, p)
                 if bought == 1:
+                    routine = h if p.habit_on else 1.0
+                    stock = stock_after_order(stock, depth, routine, p)
+                    c.trust[i] = trust_after_deal(c.trust[i], depth, routine, p)
                     kpi[K.first_orders] += no == 0
                     kpi[K.promo_orders] += depth > 0.0
                     no += 1
@@ -445,6 +469,12 @@ def step_customers(n, day, c, plan, p, keys, out):
                     out.share_friends[ns] = friends
                     ns += 1
                     kpi[K.referred] += friends
+            if p.cond_on:
+                c.deal_cond[i] = cond
+                if p.refprice_on:
+                    c.ref_price[i] = r
+            if p.stock_on:
+                c.promo_stock[i] = stock
             if c.alive[i] and daily_dropout(
                 c.p_drop_day[i], plan.dropout_mult[i], h, p, keys, day, rk
             ):
@@ -476,6 +506,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("decay", "fatigue and remembered contact load decay", decay),
     Mechanism("exposure", "offers and contacts raise fatigue and move the reference price", exposure),
     Mechanism("annoyance", "contacts above tolerance may lead to a block/delete", annoyance),
+    Mechanism("promotion memory", "deal conditioning grows with offers and relaxes; the stock bought on promotion is used up", promo_memory),
     Mechanism("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial", purchase),
     Mechanism("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)", dropout_after_purchase),
     Mechanism("daily dropout", "constant hazard of leaving for good", daily_dropout),
