@@ -1,0 +1,157 @@
+"""How a contact's effect lasts: carry-over for days, and wear-out of identical tactics.
+
+Two mechanisms of the contact response, each with its own switch in the scenario's
+``contacts`` section:
+
+* **carry-over** (``contacts.carryover``): a delivered contact adds its purchase lift
+  to a per-customer stock (state ``contact_stock``) that decays with a half-life of a
+  few days, so a message raises the purchase rate on the days after it too, not only
+  on its send day.  The kernel multiplies the rate by ``1 + stock x (1 - fatigue
+  damping x fatigue)`` (mechanism ``carryover`` in :mod:`lab.agents.behaviour`).
+  Evidence: one e-mail lifts *two-week* conversion 1.5-2.2x (Hillstrom 2008; fact
+  ``contact_lift_sleeping``).
+* **wear-out** (``contacts.wear_out``): repeated contacts of the same content type
+  lose effect.  Each customer remembers, per content type, the recent contacts of
+  that type (a count decaying with its own half-life); a contact's lift is divided
+  by ``1 + strength x remembered``.  A different content type is fresh, so variety
+  keeps its effect while the same tactic repeated wears out, for every content type
+  (promotion fatigue, :class:`lab.scenario.Fatigue`, tires promotions in addition).
+  Wear-out acts on the purchase lift only; annoyance and blocks are their own
+  mechanism.  Evidence: a tactic that worked (Sahni, Wheeler & Chintagunta 2018) no
+  longer did in a replication (Defau & Zauner 2023): a direction; fact
+  ``contact_wear_out``.
+
+The wear memory is kept per content type in :class:`WearMemory`, owned by the day
+plan (content types are whatever the scenario's ``contacts.content`` names, so they
+are not fixed customer states); it is decayed lazily, only when a customer is
+contacted again, so it costs nothing on days without contacts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lab.params import P, StrictModel, assumed, setting
+
+__all__ = ["ContactCarryover", "ContactWearOut", "WearMemory"]
+
+
+class ContactCarryover(StrictModel):
+    """A contact's purchase lift carries over to the following days (a decaying stock)."""
+
+    enabled: bool = P(
+        True, "flag", "switch contact carry-over on/off (off: send day only)", source=setting()
+    )
+    halflife_days: float = P(
+        4.0,
+        "days",
+        "half-life of a contact's purchase lift (the lift on the send day is the content's "
+        "purchase_lift)",
+        gt=0,
+        le=60,
+        source=assumed(
+            1.0,
+            10.0,
+            "e-mail responses arrive mostly within days; with it the content lifts give a "
+            "two-week lift inside the 1.5-2.2x of Hillstrom 2008 (fact contact_lift_sleeping)",
+        ),
+    )
+
+
+class ContactWearOut(StrictModel):
+    """Repeated contacts of one content type lose effect (per type, per customer)."""
+
+    enabled: bool = P(
+        True, "flag", "switch wear-out of repeated identical contacts on/off", source=setting()
+    )
+    halflife_days: float = P(
+        30.0,
+        "days",
+        "half-life of the memory of contacts of one content type",
+        gt=0,
+        le=365,
+        source=assumed(7.0, 180.0, "a tactic is fresh again some weeks after it was last seen"),
+    )
+    strength: float = P(
+        0.4,
+        "1/contact",
+        "wear per remembered contact of the same type: lift / (1 + strength x remembered)",
+        ge=0,
+        le=5,
+        source=assumed(
+            0.05,
+            1.0,
+            "direction from Sahni, Wheeler & Chintagunta 2018 and Defau & Zauner 2023 "
+            "(repeated tactics wear out); the 8th weekly identical message keeps about 55% "
+            "of the first one's lift, inside the assumed 30-90% (fact contact_wear_out), and "
+            "flooding a group with messages has an interior optimum (seed 001: too many ads "
+            "get the brand blocked)",
+        ),
+    )
+
+
+class WearMemory:
+    """Per customer and content type: recent contacts of that type, decaying.
+
+    Stored lazily as (value, day of the value) per customer, so only customers
+    contacted today are touched.
+
+    Parameters
+    ----------
+    cfg : ContactWearOut
+        The scenario's wear-out section.
+    """
+
+    def __init__(self, cfg: ContactWearOut) -> None:
+        self.enabled = bool(cfg.enabled)
+        self.keep = np.float32(0.5 ** (1.0 / cfg.halflife_days))
+        self.strength = np.float32(cfg.strength)
+        self._value: dict[str, np.ndarray] = {}
+        self._day: dict[str, np.ndarray] = {}
+
+    def _arrays(self, content: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        value = self._value.get(content, np.zeros(0, np.float32))
+        when = self._day.get(content, np.zeros(0, np.int32))
+        if value.size < n:  # grow geometrically; slots never move
+            cap = max(n, int(value.size * 1.5) + 1024)
+            value = np.concatenate([value, np.zeros(cap - value.size, np.float32)])
+            when = np.concatenate([when, np.zeros(cap - when.size, np.int32)])
+            self._value[content], self._day[content] = value, when
+        return value, when
+
+    def remembered(self, content: str, slots: np.ndarray, day: int) -> np.ndarray:
+        """Contacts of ``content`` each customer of ``slots`` remembers on ``day`` (float32)."""
+        n = int(slots.max()) + 1 if slots.size else 0
+        value, when = self._arrays(content, n)
+        age = (day - when[slots]).astype(np.float32)
+        return value[slots] * np.power(self.keep, age)
+
+    def factor(self, content: str, dose: np.ndarray, day: int) -> np.ndarray:
+        """Wear factor of today's contacts of ``content``, and remember them.
+
+        Parameters
+        ----------
+        content : str
+            Content type of the contacts.
+        dose : numpy.ndarray of float32
+            Per customer (slots ``0 .. n-1``): how much today's contacts count
+            (contacts x touchpoint weight); 0 = not contacted.
+        day : int
+            Today.
+
+        Returns
+        -------
+        numpy.ndarray of float32
+            ``1 / (1 + strength x remembered)`` per customer (1 where not contacted),
+            the memory as it was before today's contacts of this call.
+        """
+        out = np.ones(dose.size, dtype=np.float32)
+        slots = np.flatnonzero(dose)
+        if slots.size == 0:
+            return out
+        before = self.remembered(content, slots, day)
+        out[slots] = np.float32(1.0) / (np.float32(1.0) + self.strength * before)
+        value, when = self._arrays(content, int(slots[-1]) + 1)
+        value[slots] = before + dose[slots]
+        when[slots] = day
+        return out
