@@ -27,15 +27,15 @@ SEED = 7
 
 #: scenario file -> (daily, transactions, customers) hash prefixes
 GOLDEN: dict[str, tuple[str, str, str]] = {
-    "baseline.yaml": ("3805c0f8b19d5a97", "418b611cabe523ed", "1c15d6cead0dec34"),
-    "q1_weekly_20off.yaml": ("d1139481aeecd306", "c48881d51509527d", "b59177f23d7755c2"),
-    "q2_membership_99.yaml": ("64c4bedd5ec43db1", "b142c6fbdfa2f710", "055d6f3f77bbb07d"),
-    "q3_group_daily_promotions.yaml": ("f391280a74105f7a", "478c61f81dbccc85", "e6d325ce79fedf73"),
-    "q4_referral_reward_50.yaml": ("9e655494b2cbf532", "3261619e97bd7e74", "74db0415553f1632"),
-    "q5_guides_turnover.yaml": ("f246e1ff21ce1e0d", "de24c90a1c4bfa9c", "f2a9ae45a720abf2"),
-    "q6_lifecycle_playbook.yaml": ("30aaa8e6dea7cfd2", "fa1aeebaef931302", "a831b099bc9c0d6d"),
-    "q7_stored_value.yaml": ("1284d4f97f91268d", "f5218ab74485ee57", "e135f604891d6442"),
-    "q8_fission_saturation.yaml": ("c1c780402f3df8b4", "1bfb333edf115bef", "8920ddfdb653e7a8"),
+    "baseline.yaml": ("2dae532fee51ba4c", "72c099c5274ea8a0", "9b0fd2c58a0e6497"),
+    "q1_weekly_20off.yaml": ("f7b75673cd4b586a", "f2d26a7b361eaf29", "ce3dbe0415ef75ea"),
+    "q2_membership_99.yaml": ("d1474407a22a71ad", "3d72ab0c506c5cfb", "f4bcfb04a29fc18f"),
+    "q3_group_daily_promotions.yaml": ("3a49a31091bb3457", "b83f605032509186", "7e9210d282d9ef12"),
+    "q4_referral_reward_50.yaml": ("23190fb9060d29b5", "25237a5c8b680d26", "06445d6901a83cc3"),
+    "q5_guides_turnover.yaml": ("fb6d491dc38dead3", "47269340177990e8", "d77f13d2e0480ce7"),
+    "q6_lifecycle_playbook.yaml": ("594911d317a69c02", "b82d45cb4f52c12d", "4d0ee8b880489a29"),
+    "q7_stored_value.yaml": ("fa97981e8dd19197", "0b60ec483c087ce5", "c3b65abb2c125f3e"),
+    "q8_fission_saturation.yaml": ("1300784e7645564e", "04a11b579ebdd615", "167681376100fc88"),
 }  # fmt: skip
 
 
