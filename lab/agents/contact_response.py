@@ -30,6 +30,7 @@ contacted again, so it costs nothing on days without contacts.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from lab.params import P, StrictModel, assumed, setting
 
@@ -106,6 +107,8 @@ class WearMemory:
         self.enabled = bool(cfg.enabled)
         self.keep = np.float32(0.5 ** (1.0 / cfg.halflife_days))
         self.strength = np.float32(cfg.strength)
+        # keep ** age for ages up to 30 half-lives (below 1e-9: forgotten), looked up
+        self._decay = self.keep ** np.arange(int(30 * cfg.halflife_days) + 2, dtype=np.float32)
         self._value: dict[str, np.ndarray] = {}
         self._day: dict[str, np.ndarray] = {}
 
@@ -123,8 +126,8 @@ class WearMemory:
         """Contacts of ``content`` each customer of ``slots`` remembers on ``day`` (float32)."""
         n = int(slots.max()) + 1 if slots.size else 0
         value, when = self._arrays(content, n)
-        age = (day - when[slots]).astype(np.float32)
-        return value[slots] * np.power(self.keep, age)
+        age = np.minimum(day - when[slots], self._decay.size - 1)
+        return value[slots] * np.where(age < self._decay.size - 1, self._decay[age], 0)
 
     def factor(self, content: str, dose: np.ndarray, day: int) -> np.ndarray:
         """Wear factor of today's contacts of ``content``, and remember them.
@@ -146,12 +149,19 @@ class WearMemory:
             the memory as it was before today's contacts of this call.
         """
         out = np.ones(dose.size, dtype=np.float32)
-        slots = np.flatnonzero(dose)
-        if slots.size == 0:
-            return out
-        before = self.remembered(content, slots, day)
-        out[slots] = np.float32(1.0) / (np.float32(1.0) + self.strength * before)
-        value, when = self._arrays(content, int(slots[-1]) + 1)
-        value[slots] = before + dose[slots]
-        when[slots] = day
+        value, when = self._arrays(content, dose.size)
+        _wear(value, when, dose, np.int32(day), self._decay, self.strength, out)
         return out
+
+
+@njit(cache=True)
+def _wear(value, when, dose, day, decay, strength, out):
+    """One pass over customers: factor from the decayed memory, then remember the dose."""
+    last = decay.size - 1
+    for i in range(dose.size):
+        if dose[i] > 0.0:
+            age = day - when[i]
+            before = value[i] * decay[age] if age < last else np.float32(0.0)
+            out[i] = 1.0 / (1.0 + strength * before)
+            value[i] = before + dose[i]
+            when[i] = day
