@@ -129,6 +129,8 @@ class Customer(mesa.Agent):
         self.order_shape = model.scenario.traits.for_channel(channel).basket.shape_per_order
         self.fatigue, self.ref_price, self.load = 0.0, 1.0, 0.0
         self.deal_cond, self.promo_stock, self.routine = 0.0, 0.0, 0.0
+        self.stock = 0.0  # carried-over contact lift
+        self.wear: dict[str, tuple[float, int]] = {}  # content -> (remembered, as of day)
         self.n_orders, self.n_trials, self.last_purchase = 0, 0, -1
         self.has_ordered, self.stage, self.alive, self.blocked = False, 0, True, False
         self.referrals, self.spend = 0, 0.0
@@ -154,7 +156,7 @@ class Customer(mesa.Agent):
         n = 0
         if not self.blocked:
             sent = dict.fromkeys(m.caps, 0)
-            for target, touchpoint, effect, reach in m.messages:
+            for target, touchpoint, content, effect, reach in m.messages:
                 if not self.targeted(target) or sent[touchpoint] >= m.caps[touchpoint]:
                     continue
                 if reach is not None and self.random.random() >= reach[self.stage]:
@@ -162,10 +164,20 @@ class Customer(mesa.Agent):
                 sent[touchpoint] += 1
                 n += 1
                 w = m.weights[touchpoint]
-                lift += effect.purchase_lift * w
+                lift += effect.purchase_lift * w * self.worn(content, w)
                 fatigue += effect.fatigue_gain * w
                 load += effect.annoyance_weight * w
         return depth, lift, fatigue, load, n
+
+    def worn(self, content: str, dose: float) -> float:
+        """Wear-out factor of one contact of ``content`` (1 when off); remember it."""
+        p, day = self.model.p, self.model.day
+        if not p.wear_on:
+            return 1.0
+        value, when = self.wear.get(content, (0.0, day))
+        before = value * p.wear_keep ** (day - when)
+        self.wear[content] = (before + dose, day)
+        return 1.0 / (1.0 + p.wear_strength * before)
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
@@ -232,6 +244,12 @@ class Customer(mesa.Agent):
         if p.stock_on:
             self.promo_stock *= p.stock_keep
         # 4. purchase: rate = propensity x trust x habit x stock x price effect x contact lift
+        # 3b. contact carry-over: yesterday's stock decays, today's contacts add to it
+        if p.carry_on:
+            self.stock = self.stock * p.carry_keep + c_lift
+            self.stock = self.stock if self.stock >= 1e-3 else 0.0
+            c_lift = self.stock
+        # 4. purchase: rate = propensity x trust x habit x price effect x contact lift
         habit = min(self.n_orders, p.habit_orders) / p.habit_orders if p.habit_on else 0.0
         self.routine = habit if p.habit_on else 1.0
         rate = self.propensity * self.trust * (1.0 + p.habit_lift * habit)
@@ -377,6 +395,10 @@ class ReferenceModel(mesa.Model):
             stock_pull=pr.stockpiling.pull_forward, loss_on=pr.loss_aversion.enabled,
             loss_aversion=pr.loss_aversion.loss_aversion, first_deal_on=pr.first_deal.enabled,
             first_deal_gain=pr.first_deal.trust_gain,
+            carry_on=s.contacts.carryover.enabled,
+            carry_keep=0.5 ** (1.0 / s.contacts.carryover.halflife_days),
+            wear_on=s.contacts.wear_out.enabled, wear_strength=s.contacts.wear_out.strength,
+            wear_keep=0.5 ** (1.0 / s.contacts.wear_out.halflife_days),
         )  # fmt: skip
 
     # ------------------------------------------------------------------ acquisition
@@ -420,7 +442,7 @@ class ReferenceModel(mesa.Model):
     # ------------------------------------------------------------------ strategies
     def plan(self, day: int) -> None:
         """Today's offers ``(target, depth, coupon)`` and messages ``(target, touchpoint,
-        effect, reach by stage or None for everyone)``."""
+        content, effect, reach by stage or None for everyone)``."""
         self.offers, self.messages = [], []
         content = self.scenario.contacts.content
         start = self.scenario.start_date
@@ -437,11 +459,13 @@ class ReferenceModel(mesa.Model):
                 if depth > 0:
                     self.offers.append((target, depth, s.kind == "coupon"))
                     if starts and s.announce:
-                        self.messages.append((target, s.announce, content["promotion"], None))
+                        self.messages.append(
+                            (target, s.announce, "promotion", content["promotion"], None)
+                        )
             else:
                 reach = [s.reach * s.stage_frequency[x] for x in STAGES]
                 for name in s.weekly[weekday]:
-                    self.messages.append((target, s.touchpoint, content[name], reach))
+                    self.messages.append((target, s.touchpoint, name, content[name], reach))
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:

@@ -251,6 +251,8 @@ class PoolModel(mesa.Model):
                 "days_to_sleeping": s.lifecycle.days_to_sleeping,
                 "days_to_churned": s.lifecycle.days_to_churned,
                 **promotion_kernel_params(s.promotion_response),
+                "carry_on": s.contacts.carryover.enabled,
+                "carry_keep": 0.5 ** (1.0 / s.contacts.carryover.halflife_days),
             }
         )
 
@@ -346,7 +348,7 @@ class PoolModel(mesa.Model):
 
     def _prepare_strategies(self, day: int) -> None:
         """Clear today's plan (sized to the pool) and let strategies prepare (groups)."""
-        self.plan.reset(self.pop)
+        self.plan.reset(self.pop, day)
         self.referral_terms = self.standing_referral_terms
         for strategy in self.strategies:
             strategy.prepare(day, self.plan)

@@ -141,6 +141,9 @@ REFERENCES: dict[str, str] = {
     "Bell & Lattin 2000": "Bell, D. R. & Lattin, J. M. (2000). Looking for loss aversion in "
     "scanner panel data: the confounding effect of price response heterogeneity. "
     "Marketing Science 19(2).",
+    "Defau & Zauner 2023": "Defau & Zauner (2023), Marketing Letters: a replication of the "
+    "name-in-subject-line e-mail experiment of Sahni, Wheeler & Chintagunta (2018), in "
+    "which the effect no longer appeared.",
     "Fader & Hardie 2007": "Fader, P. S. & Hardie, B. G. S. (2007). How to project customer "
     "retention. Journal of Interactive Marketing 21(1).",
     "Fader, Hardie & Lee 2005 (JMR)": "Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM "
@@ -160,6 +163,9 @@ REFERENCES: dict[str, str] = {
     "Leenheer et al. 2007": "Leenheer, J., van Heerde, H. J., Bijmolt, T. H. A. & Smidts, A. "
     "(2007). Do loyalty programs really enhance behavioral loyalty? International Journal "
     "of Research in Marketing 24(1).",
+    "Sahni, Wheeler & Chintagunta 2018": "Sahni, N. S., Wheeler, S. C. & Chintagunta, P. "
+    "(2018). Personalization in email marketing: the role of noninformative advertising "
+    "content. Marketing Science 37(2).",
     "Schmitt, Skiera & Van den Bulte 2011": "Schmitt, P., Skiera, B. & Van den Bulte, C. "
     "(2011). Referral programs and customer value. Journal of Marketing 75(1).",
     "Sultan, Farley & Lehmann 1990": "Sultan, F., Farley, J. U. & Lehmann, D. R. (1990). A "

@@ -11,6 +11,9 @@ one place:
 * a touchpoint may be *gated* for the day (:meth:`DayPlan.gate`): community groups
   let group contacts reach only members of live groups and scale their effect by
   the group's health, whichever strategy sends them.
+* repeated contacts of one content type wear out (``contacts.wear_out``): each
+  contact's purchase lift is divided by ``1 + strength x`` the contacts of that
+  type the customer remembers (:class:`lab.contact_wear.WearMemory`).
 
 The fused daily kernel then reads the plan arrays.
 """
@@ -22,6 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
+
+from lab.contact_wear import WearMemory
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.population import Population
@@ -96,6 +101,9 @@ class DayPlan:
         self._alloc(1024)
         self.contacts_by_touchpoint = dict.fromkeys(self.touchpoints, 0)
         self.gates: dict[str, Gate] = {}
+        self.day = 0
+        # per content type, what each customer remembers of recent contacts (wear-out)
+        self.wear = WearMemory(contacts.wear_out)
 
     def _alloc(self, capacity: int) -> None:
         self.capacity = capacity
@@ -103,8 +111,9 @@ class DayPlan:
             setattr(self, name, np.zeros(capacity, dtype=dtype))
         self.sent = {tp: np.zeros(capacity, dtype=np.uint8) for tp in self.touchpoints}
 
-    def reset(self, pop: Population) -> None:
-        """Clear the plan for a new day, sized to the current population."""
+    def reset(self, pop: Population, day: int = 0) -> None:
+        """Clear the plan for ``day``, sized to the current population."""
+        self.day = int(day)
         n = pop.n
         if n > self.capacity:
             self._alloc(max(n, int(self.capacity * 1.5)))
@@ -194,11 +203,15 @@ class DayPlan:
         self.n_contacts[:n] += k
         effect = self.contacts.content[content]
         w = np.float32(self.contacts.channel_weight[touchpoint]) * k.astype(np.float32)
+        if self.wear.enabled:  # repeated contacts of one content type lose lift
+            lift = np.float32(effect.purchase_lift) * w * self.wear.factor(content, w, self.day)
+        else:
+            lift = np.float32(effect.purchase_lift) * w
         if gate is None:
-            self.contact_lift[:n] += np.float32(effect.purchase_lift) * w
+            self.contact_lift[:n] += lift
             self.contact_load[:n] += np.float32(effect.annoyance_weight) * w
         else:
-            self.contact_lift[:n] += np.float32(effect.purchase_lift) * w * gate.lift[:n]
+            self.contact_lift[:n] += lift * gate.lift[:n]
             self.contact_load[:n] += np.float32(effect.annoyance_weight) * w * gate.load[:n]
         self.contact_fatigue[:n] += np.float32(effect.fatigue_gain) * w
         self.contacts_by_touchpoint[touchpoint] += delivered

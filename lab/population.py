@@ -77,6 +77,8 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     ),
     "guide": ("int16", -1, "shop guide holding the customer, -1 none"),
     "guide_lost_day": ("int32", -1, "day the customer's guide left, -1 if never"),
+    # contact response (lab/contact_wear.py)
+    "contact_stock": ("float32", 0.0, "carried-over purchase lift of recent contacts"),
 }
 
 

@@ -35,6 +35,7 @@ def bare(n_customers: int = 2000, days: int = 120, **sections) -> dict:
         "reference_price": {"enabled": False},
         "fatigue": {"enabled": False},
         "annoyance": {"enabled": False},
+        "contacts": {"carryover": {"enabled": False}, "wear_out": {"enabled": False}},
         "dropout": {"after_purchase": True, "per_day": False},
         "strategies": [],
     }

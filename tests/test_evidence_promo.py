@@ -17,16 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import lab
 from lab.agents.promo_mechanisms import price_effect, promo_memory
 from lab.configs.promotion import PromotionResponse
 from lab.facts.base import QUICK, established_pool, promotion, promotions, simulate
 from lab.facts.promotions import conditioning, new_vs_established, one_off_cut
 from lab.model import PoolModel
-from lab.scenario import Scenario, load_scenario
+from lab.scenario import Scenario
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_golden import DAYS, GOLDEN, SCENARIOS, SEED, table_hash
 
 SEEDS = (1, 2)
 
@@ -149,35 +147,5 @@ def test_switches_reach_the_kernel():
     assert defaults.loss_aversion.loss_aversion >= 1.0
 
 
-#: the defaults before the promotion-response mechanisms (issue 14)
-OLD_DEFAULTS = {
-    "purchase": {"promo_lift": 12.0},
-    "reference_price": {"learning_rate": 0.05, "recovery_per_day": 0.01},
-    "promotion_response": {
-        n: {"enabled": False}
-        for n in ("deal_conditioning", "stockpiling", "loss_aversion", "first_deal")
-    },
-}
-
-#: the golden hashes recorded before the mechanisms existed (tests/test_golden.py then)
-GOLDEN_BEFORE = {
-    "baseline.yaml": ("3805c0f8b19d5a97", "418b611cabe523ed", "1c15d6cead0dec34"),
-    "q1_weekly_20off.yaml": ("bdb37e5f29594144", "b0a52d47c42b33c3", "3d915cfb04854b93"),
-    "q3_group_daily_promotions.yaml": ("b35ba4edd6462ccd", "ec6213e3f191c3fd", "cb57fdcc6801ce7d"),
-}  # fmt: skip
-
-
-@pytest.mark.parametrize("name", sorted(GOLDEN_BEFORE))
-def test_mechanisms_off_reproduce_the_results_before_them(name):
-    assert name in GOLDEN
-    sc = load_scenario(SCENARIOS / name)
-    data = sc.model_dump()
-    for section, values in OLD_DEFAULTS.items():
-        for key, value in values.items():
-            if isinstance(value, dict):
-                data[section][key].update(value)
-            else:
-                data[section][key] = value
-    res = lab.run(Scenario.model_validate(data), seed=SEED, days=DAYS)
-    got = (table_hash(res.daily), table_hash(res.transactions), table_hash(res.customers))
-    assert got == GOLDEN_BEFORE[name]
+# The switches-off check (old defaults reproduce the results before issue 14) is the
+# joint one in tests/test_golden.py: ISSUE_14_OFF.

@@ -64,7 +64,9 @@ def test_group_message_frequency_has_an_interior_optimum(base):
 
     runs = {k: messages(k) for k in (0, 4, 21)}
     net = {k: d["net_margin"].sum() for k, d in runs.items()}
-    assert net[4] > net[0] and net[4] > net[21]  # observed +8% and +38% over the ends
+    # observed 2.9x and +9% over the ends (before contact carry-over and wear-out,
+    # issue 14: +8% and +38%; messages now lift sales for days, and flooding wears out)
+    assert net[4] > net[0] and net[4] > net[21]
     blocks = [runs[k]["blocked_total"].iloc[-1] for k in (0, 4, 21)]
     assert blocks == sorted(blocks) and blocks[2] > 5 * blocks[1]
 
@@ -159,7 +161,7 @@ def test_guide_capacity_drops_requests_when_overloaded(base):
     assert ample["chats_served"].sum() > tight["chats_served"].sum()
 
 
-def test_lifecycle_playbook_spends_less_on_discounts_for_comparable_gmv(base):
+def test_lifecycle_playbook_spends_less_on_discounts_and_gets_fewer_blocks(base):
     group = base["strategies"][1]
     big_sales = base["strategies"][0]["big_sales"]
     everyone = _strategies(
@@ -174,9 +176,10 @@ def test_lifecycle_playbook_spends_less_on_discounts_for_comparable_gmv(base):
     )
     a, b = lab.run(everyone, seed=7).daily, lab.run(playbook, seed=7).daily
     assert b["discount_cost"].sum() < 0.6 * a["discount_cost"].sum()  # observed 0.40
-    # observed 0.89 (1.08 before issue 14's promotion response: a promotion no longer
-    # loses most of its bump afterwards, so promoting everyone sells more)
-    assert b["gmv"].sum() > 0.85 * a["gmv"].sum()
+    # three group promotions a week to everyone win more orders than the
+    # playbook's value content (1.08 before issue 14: a promotion no longer loses most of its
+    # bump afterwards, and contacts carry over and wear out)
+    assert b["gmv"].sum() > 0.65 * a["gmv"].sum()
     assert b["blocked_total"].iloc[-1] < a["blocked_total"].iloc[-1]
 
 

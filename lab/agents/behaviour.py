@@ -145,6 +145,8 @@ class KernelParams(NamedTuple):
     loss_aversion: float  # loss / gain coefficient of the reference-price effect
     first_deal_on: bool
     first_deal_gain: float  # share of missing trust a 20%-off order adds before the habit
+    carry_on: bool  # contact carry-over (lab/contact_wear.py)
+    carry_keep: float  # share of the contact stock kept from one day to the next
 
 
 #: the KPIs the kernel counts: the kernel rows of the KPI table, then two sums
@@ -296,6 +298,17 @@ def annoyance(ld, nc, blocked, tolerance, p, keys, day, rk):
 
 
 @njit(cache=True, inline="always")
+def carryover(stock, lift_today, p):
+    """Contact carry-over: yesterday's stock decays, today's contacts add their lift.
+
+    Returns the stock, which is the contact lift acting on today's purchase rate.
+    Stocks below 0.1% of lift are dropped.
+    """
+    s = stock * p.carry_keep + lift_today
+    return s if s >= 1e-3 else 0.0
+
+
+@njit(cache=True, inline="always")
 def habit(n_orders, p):
     """Habit strength 0..1 from the orders placed so far (0 when habit is off)."""
     if p.habit_on:
@@ -424,6 +437,10 @@ def step_customers(n, day, c, plan, p, keys, out):
                     c.blocked[i] = True
                     c.day_blocked[i] = day
                     kpi[K.new_blocks] += 1.0
+            lift = plan.contact_lift[i]
+            if p.carry_on:
+                lift = carryover(c.contact_stock[i], lift, p)
+                c.contact_stock[i] = lift
             no = c.n_orders[i]
             h = habit(no, p)
             base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
@@ -432,7 +449,7 @@ def step_customers(n, day, c, plan, p, keys, out):
                 base *= 1.0 - stock
             deal = deal_sensitivity(c.deal_proneness[i], cond, p)
             lam, lam_trial = purchase_rates(
-                base, deal, plan.contact_lift[i], c.blocked[i],
+                base, deal, lift, c.blocked[i],
                 no == 0, c.n_trials[i] == 0, depth, f, r, p,
             )  # fmt: skip
             bought = purchase(lam, lam_trial, keys, day, rk)
@@ -506,6 +523,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("decay", "fatigue and remembered contact load decay", decay),
     Mechanism("exposure", "offers and contacts raise fatigue and move the reference price", exposure),
     Mechanism("annoyance", "contacts above tolerance may lead to a block/delete", annoyance),
+    Mechanism("contact carry-over", "recent contacts' lift carries over as a decaying stock (worn-out content types add less)", carryover),
     Mechanism("promotion memory", "deal conditioning grows with offers and relaxes; the stock bought on promotion is used up", promo_memory),
     Mechanism("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial", purchase),
     Mechanism("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)", dropout_after_purchase),

@@ -6,7 +6,8 @@ next to its source in one module per theme:
 
 * :mod:`lab.facts.promotions`: promotional elasticity, post-promotion dip, deal
   conditioning, deep discounts for new vs established customers;
-* :mod:`lab.facts.contacts`: one message's conversion lift, blocks vs frequency;
+* :mod:`lab.facts.contacts`: one message's conversion lift, wear-out of identical
+  messages, blocks vs frequency;
 * :mod:`lab.facts.cohort`: referred customers' value, margin and retention; the
   first purchases deciding stickiness;
 * :mod:`lab.facts.membership`: naive vs causal membership effect; light vs heavy
