@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -216,6 +217,12 @@ class PoolModel(mesa.Model):
                 "days_to_silent": s.lifecycle.days_to_silent,
                 "days_to_sleeping": s.lifecycle.days_to_sleeping,
                 "days_to_churned": s.lifecycle.days_to_churned,
+                "timing_erlang": pur.timing == "erlang",
+                "timing_k": pur.timing_k,
+                "referred_on": s.referred.enabled,
+                "referred_retention": s.referred.retention,
+                "referred_boost": s.referred.rate_boost,
+                "referred_boost_log_keep": math.log(0.5) / s.referred.boost_halflife_days,
             }
         )
 

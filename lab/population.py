@@ -71,6 +71,7 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     ),
     "guide": ("int16", -1, "shop guide holding the customer, -1 none"),
     "guide_lost_day": ("int32", -1, "day the customer's guide left, -1 if never"),
+    "purchase_phase": ("float32", 0.0, "stages done of the Erlang-k purchase clock"),
 }
 
 

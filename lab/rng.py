@@ -74,6 +74,7 @@ STREAMS: tuple[str, ...] = (
     "known_customers",
     "synthetic_join",
     "backtest_params",
+    "purchase_clock",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
