@@ -27,15 +27,15 @@ SEED = 7
 
 #: scenario file -> (daily, transactions, customers) hash prefixes
 GOLDEN: dict[str, tuple[str, str, str]] = {
-    "baseline.yaml": ("3805c0f8b19d5a97", "418b611cabe523ed", "1c15d6cead0dec34"),
-    "q1_weekly_20off.yaml": ("d1139481aeecd306", "c48881d51509527d", "b59177f23d7755c2"),
-    "q2_membership_99.yaml": ("64c4bedd5ec43db1", "b142c6fbdfa2f710", "055d6f3f77bbb07d"),
-    "q3_group_daily_promotions.yaml": ("f391280a74105f7a", "478c61f81dbccc85", "e6d325ce79fedf73"),
-    "q4_referral_reward_50.yaml": ("9e655494b2cbf532", "3261619e97bd7e74", "74db0415553f1632"),
-    "q5_guides_turnover.yaml": ("f246e1ff21ce1e0d", "de24c90a1c4bfa9c", "f2a9ae45a720abf2"),
-    "q6_lifecycle_playbook.yaml": ("30aaa8e6dea7cfd2", "fa1aeebaef931302", "a831b099bc9c0d6d"),
-    "q7_stored_value.yaml": ("1284d4f97f91268d", "f5218ab74485ee57", "e135f604891d6442"),
-    "q8_fission_saturation.yaml": ("c1c780402f3df8b4", "1bfb333edf115bef", "8920ddfdb653e7a8"),
+    "baseline.yaml": ("084b5a37c626d1d0", "9c2ae22c0e829219", "77640a48b9f45795"),
+    "q1_weekly_20off.yaml": ("039a716b4162e5d5", "daaf6dc13b66c243", "50426754ddaaba36"),
+    "q2_membership_99.yaml": ("dfcd569524584fdd", "023e4359e3b9a893", "00b9bf4fbe775844"),
+    "q3_group_daily_promotions.yaml": ("545dfb20b8910e1e", "f88147be903a4806", "147d74d220a47193"),
+    "q4_referral_reward_50.yaml": ("3edb3c886c596301", "e5f7b7682aef8c36", "e0e43148eb4bd22d"),
+    "q5_guides_turnover.yaml": ("7260ee8b9ad7889b", "7dd0ccba59dfe55e", "67a5b4bc3abf605a"),
+    "q6_lifecycle_playbook.yaml": ("56d9100ad0bf95d7", "84cc8cb9a705e194", "ec2480d0272fe0e8"),
+    "q7_stored_value.yaml": ("196d8e30e557bfb4", "f51b658f45dbf118", "cfda58f5bd0503ec"),
+    "q8_fission_saturation.yaml": ("6e733fc4e68c29af", "fd1d70dff28dc82a", "c84e5dc7f0036b9f"),
 }  # fmt: skip
 
 
