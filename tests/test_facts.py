@@ -1,8 +1,7 @@
 """The stylized-facts suite (lab facts): its machinery, and the facts the lab passes today.
 
 Facts the lab fails today (post-promotion dip, deal conditioning, new customers after a
-deep discount, one contact's lift, referred customers' margin and retention, membership
-gains in light buyers) have no test here: the evidence work (issue 14) makes them
+deep discount, one contact's lift) have no test here: the evidence work (issue 14) makes them
 pass and then adds them to ``PASSING_TODAY``.
 """
 
@@ -34,6 +33,10 @@ PASSING_TODAY = [
     "bgnbd_recovery",
     "bass_F5",
     "bass_F10",
+    "referral_value",
+    "referral_margin_gap_30m",
+    "referral_retention_30m",
+    "loyalty_gain_light_moderate",
 ]
 
 #: every finding of issue 14's table, plus the seed article's stickiness claim
