@@ -862,7 +862,8 @@ class Purchase(StrictModel):
         "poisson",
         "name",
         "inter-purchase clock: poisson (memoryless, BG/NBD) or erlang (regular: an order "
-        "right after the last one is unlikely; e.g. groceries, consumables)",
+        "right after the last one is unlikely; e.g. groceries, consumables; the clock runs "
+        "from a customer's first order, customers joining with history start it afresh)",
         source=setting("the category's purchase cycle"),
     )
     timing_k: int = P(
