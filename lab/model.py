@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -253,6 +254,12 @@ class PoolModel(mesa.Model):
                 **promotion_kernel_params(s.promotion_response),
                 "carry_on": s.contacts.carryover.enabled,
                 "carry_keep": 0.5 ** (1.0 / s.contacts.carryover.halflife_days),
+                "timing_erlang": pur.timing == "erlang",
+                "timing_k": pur.timing_k,
+                "referred_on": s.referred.enabled,
+                "referred_retention": s.referred.retention,
+                "referred_boost": s.referred.rate_boost,
+                "referred_boost_log_keep": math.log(0.5) / s.referred.boost_halflife_days,
             }
         )
 

@@ -172,6 +172,11 @@ REFERENCES: dict[str, str] = {
     "meta-analysis of applications of diffusion models. Journal of Marketing Research 27(1).",
     "van Heerde & Neslin 2008": "van Heerde, H. J. & Neslin, S. A. (2008). Sales promotion "
     "models. In Handbook of Marketing Decision Models, Springer.",
+    "Van den Bulte et al. 2018": "Van den Bulte, C., Bayer, E., Skiera, B. & Schmitt, P. "
+    "(2018). How customer referral programs turn social capital into economic capital. "
+    "Journal of Marketing Research 55(1).",
+    "Liu 2007": "Liu, Y. (2007). The long-term impact of loyalty programs on consumer "
+    "purchase behavior and loyalty. Journal of Marketing 71(4).",
 }
 
 

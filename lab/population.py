@@ -79,6 +79,7 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "guide_lost_day": ("int32", -1, "day the customer's guide left, -1 if never"),
     # contact response (lab/contact_wear.py)
     "contact_stock": ("float32", 0.0, "carried-over purchase lift of recent contacts"),
+    "purchase_phase": ("float32", 0.0, "stages done of the Erlang-k purchase clock"),
 }
 
 

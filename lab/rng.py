@@ -75,6 +75,7 @@ STREAMS: tuple[str, ...] = (
     "synthetic_join",
     "backtest_params",
     "robustness_draws",
+    "purchase_clock",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

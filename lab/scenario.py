@@ -29,6 +29,7 @@ from pydantic import (
 from lab.acquisition_terms import pool_projection_problem
 from lab.configs.contacts import ContactCarryover, ContactWearOut
 from lab.configs.promotion import PromotionResponse
+from lab.configs.referred import ReferredCustomers
 from lab.mapping_defaults import merge_onto_defaults
 from lab.params import (
     P,
@@ -442,12 +443,18 @@ class Referral(StrictModel):
         source=assumed(0.2, 3.0),
     )
     trait_correlation: float = P(
-        0.3,
+        0.0,
         "1",
-        "Gaussian-copula correlation of invitee traits with the inviter",
+        "Gaussian-copula correlation of invitee traits with the inviter (lasting)",
         ge=0,
         le=0.99,
-        source=assumed(0.0, 0.6, "homophily of friends"),
+        source=assumed(
+            0.0,
+            0.6,
+            "homophily of friends; 0: the similarity is carried by referred.rate_boost, "
+            "which fades, since a lasting one keeps referred customers' margin gap open at "
+            "month 30 (Schmitt, Skiera & Van den Bulte 2011 find it ~0)",
+        ),
     )
 
 
@@ -858,6 +865,22 @@ class Purchase(StrictModel):
         le=1,
         source=setting("the brand's gross margin"),
     )
+    timing: Literal["poisson", "erlang"] = P(
+        "poisson",
+        "name",
+        "inter-purchase clock: poisson (memoryless, BG/NBD) or erlang (regular: an order "
+        "right after the last one is unlikely; e.g. groceries, consumables; the clock runs "
+        "from a customer's first order, customers joining with history start it afresh)",
+        source=setting("the category's purchase cycle"),
+    )
+    timing_k: int = P(
+        3,
+        "stages",
+        "stages of the erlang clock (inter-purchase CV about 1/sqrt(k); 1 = Poisson)",
+        ge=1,
+        le=20,
+        source=assumed(2.0, 5.0, "regular categories; unused with timing poisson"),
+    )
 
 
 class Habit(StrictModel):
@@ -1153,6 +1176,9 @@ class Scenario(StrictModel):
     contacts: Contacts = Field(default_factory=Contacts)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     dropout: Dropout = Field(default_factory=Dropout)
+    referred: ReferredCustomers = Field(
+        default_factory=ReferredCustomers, description="referred customers after joining"
+    )
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
     ] = Field(

@@ -88,6 +88,7 @@ KERNEL_STREAMS = (
     "dropout_per_day",
     "referral_share",
     "referral_friends",
+    "purchase_clock",
 )
 #: the random stream keys, by stream name (uint64 each)
 StreamKeys = namedtuple("StreamKeys", KERNEL_STREAMS)
@@ -147,6 +148,12 @@ class KernelParams(NamedTuple):
     first_deal_gain: float  # share of missing trust a 20%-off order adds before the habit
     carry_on: bool  # contact carry-over (lab/contact_wear.py)
     carry_keep: float  # share of the contact stock kept from one day to the next
+    timing_erlang: bool  # Erlang-k inter-purchase clock instead of Poisson
+    timing_k: float  # stages of the clock
+    referred_on: bool
+    referred_retention: float  # share of the daily dropout hazard removed while the referrer stays
+    referred_boost: float  # extra purchase rate of a referred customer on joining
+    referred_boost_log_keep: float  # log of the share of the boost kept per day of tenure
 
 
 #: the KPIs the kernel counts: the kernel rows of the KPI table, then two sums
@@ -317,6 +324,21 @@ def habit(n_orders, p):
 
 
 @njit(cache=True, inline="always")
+def referred_bond(referrer, tenure, referrer_dropout_day, day, p):
+    """A referred customer's (purchase-rate, dropout) multipliers; 1, 1 for others.
+
+    The early boost decays with tenure; the bond removes a share of the daily dropout
+    hazard until the day after the referrer dropped out (Van den Bulte et al. 2018).
+    """
+    if not p.referred_on or referrer < 0:
+        return 1.0, 1.0
+    boost = 1.0 + p.referred_boost * math.exp(p.referred_boost_log_keep * tenure)
+    if referrer_dropout_day < 0 or referrer_dropout_day >= day:
+        return boost, 1.0 - p.referred_retention
+    return boost, 1.0
+
+
+@njit(cache=True, inline="always")
 def purchase_rates(base, deal, contact_lift, blocked, first, trial_open, depth, f, r, p):
     """Today's order rates (full order, trial product), 1/day.
 
@@ -352,6 +374,23 @@ def purchase(lam, lam_trial, keys, day, rk):
     if u < p_full + p_trial:
         return 2
     return 0
+
+
+@njit(cache=True, inline="always")
+def purchase_clock(lam, lam_trial, phase, p, keys, day, rk):
+    """Erlang-k clock: order when ``k`` stages (each at rate ``k x rate``) are done.
+
+    The mean rate is kept (an order per ``k`` stages) but an order right after the
+    last one is unlikely.  Returns (0 none / 1 full order / 2 trial product, phase).
+    """
+    total = lam + lam_trial
+    phase += _poisson_from_uniform(p.timing_k * total, u01_scalar(keys.purchase_clock, day, rk))
+    if phase < p.timing_k:
+        return 0, phase
+    phase = min(phase - p.timing_k, p.timing_k - 1.0)  # at most one order a day
+    if u01_scalar(keys.purchase, day, rk) * total < lam:
+        return 1, phase
+    return 2, phase
 
 
 @njit(cache=True, inline="always")
@@ -443,16 +482,26 @@ def step_customers(n, day, c, plan, p, keys, out):
                 c.contact_stock[i] = lift
             no = c.n_orders[i]
             h = habit(no, p)
+            ref = c.referrer[i]
+            boost, bond = referred_bond(
+                ref, day - c.cohort_day[i], c.day_dropout[ref] if ref >= 0 else -1, day, p
+            )
             base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
             cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, depth, p)
             if p.stock_on:
                 base *= 1.0 - stock
             deal = deal_sensitivity(c.deal_proneness[i], cond, p)
             lam, lam_trial = purchase_rates(
-                base, deal, lift, c.blocked[i],
+                base * boost, deal, lift, c.blocked[i],
                 no == 0, c.n_trials[i] == 0, depth, f, r, p,
             )  # fmt: skip
-            bought = purchase(lam, lam_trial, keys, day, rk)
+            if p.timing_erlang and c.has_ordered[i]:
+                bought, phase = purchase_clock(
+                    lam, lam_trial, c.purchase_phase[i], p, keys, day, rk
+                )
+                c.purchase_phase[i] = phase
+            else:
+                bought = purchase(lam, lam_trial, keys, day, rk)
             if bought > 0:
                 out.buy_slot[nb] = i
                 out.buy_price[nb] = 1.0 - depth if bought == 1 else 1.0
@@ -470,7 +519,7 @@ def step_customers(n, day, c, plan, p, keys, out):
                     kpi[K.promo_orders] += depth > 0.0
                     no += 1
                     c.n_orders[i] = no
-                    mult = plan.dropout_mult[i]
+                    mult = plan.dropout_mult[i] / boost  # boosted orders add no churn
                     if dropout_after_purchase(c.p_drop_purchase[i], mult, no, p, keys, day, rk):
                         c.alive[i] = False
                         c.day_dropout[i] = day
@@ -493,7 +542,7 @@ def step_customers(n, day, c, plan, p, keys, out):
             if p.stock_on:
                 c.promo_stock[i] = stock
             if c.alive[i] and daily_dropout(
-                c.p_drop_day[i], plan.dropout_mult[i], h, p, keys, day, rk
+                c.p_drop_day[i], plan.dropout_mult[i] * bond, h, p, keys, day, rk
             ):
                 c.alive[i] = False
                 c.day_dropout[i] = day
@@ -524,6 +573,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("exposure", "offers and contacts raise fatigue and move the reference price", exposure),
     Mechanism("annoyance", "contacts above tolerance may lead to a block/delete", annoyance),
     Mechanism("contact carry-over", "recent contacts' lift carries over as a decaying stock (worn-out content types add less)", carryover),
+    Mechanism("referred bond", "a referred customer's early purchase boost (fades with tenure) and lower dropout while the referrer stays", referred_bond),
     Mechanism("promotion memory", "deal conditioning grows with offers and relaxes; the stock bought on promotion is used up", promo_memory),
     Mechanism("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial", purchase),
     Mechanism("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)", dropout_after_purchase),

@@ -20,7 +20,7 @@ __all__ = ["FACTS", "loyalty_card"]
 DAYS = 365
 
 
-def loyalty_card(seed: int, size: Size) -> dict[str, float]:
+def loyalty_card(seed: int, size: Size, card: dict | None = None) -> dict[str, float]:
     """The default paid membership (99 CNY card) for a year vs the same pool without it.
 
     With common random numbers each member's orders in the pool without the card
@@ -29,8 +29,9 @@ def loyalty_card(seed: int, size: Size) -> dict[str, float]:
     the card).  Where the gain comes from: members split in thirds of their base
     purchase rate (light, moderate, heavy); the share of all extra orders after
     joining (with - without the card) that light and moderate members account for.
+    ``card`` is the membership strategy's settings (default: the lab's default card).
     """
-    card = {"type": "membership"}
+    card = card or {"type": "membership"}
     sims = [
         simulate(established_pool(name, size, DAYS, strategies=strategies), seed)
         for name, strategies in (("no card", []), ("card", [card]))
