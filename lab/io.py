@@ -35,8 +35,14 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from lab.csv_arrow import write_csv_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "MADE_BY",
@@ -57,6 +63,7 @@ __all__ = [
     "safe_slug",
     "unneutralise_text",
     "write_csv",
+    "write_csv_table",
     "write_parquet",
 ]
 
@@ -452,26 +459,34 @@ def atomic_file(
         raise
 
 
-def write_csv(df: pd.DataFrame, path: Path, stamp: dict[str, str] | None = None) -> None:
+def write_csv(df: pd.DataFrame | pa.Table, path: Path, stamp: dict[str, str] | None = None) -> None:
     """Plain CSV (UTF-8, ``\\n`` line ends), text cells neutralised.
 
+    A pandas DataFrame is written by pandas; a ``pyarrow.Table`` by pyarrow's
+    CSV writer, straight from its arrays (see :func:`write_csv_table` for the
+    format, which differs from pandas' only in the layout of some floats).
     ``stamp`` is accepted for symmetry with :func:`write_parquet` and not written:
     a CSV's provenance is its folder's ``manifest.json``.
     """
     del stamp
+    if not isinstance(df, pd.DataFrame):
+        write_csv_table(df, path)
+        return
     neutralise_frame(df).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def write_parquet(df: pd.DataFrame, path: Path, stamp: dict[str, str]) -> None:
+def write_parquet(df: pd.DataFrame | pa.Table, path: Path, stamp: dict[str, str]) -> None:
     """Parquet with the stamp in the schema metadata under ``lab:<key>``.
 
-    Wall-clock keys (:data:`WALL_CLOCK`, e.g. ``created_utc``) are left out, so the
-    same data give the same bytes; the creation time lives in ``manifest.json``.
+    ``df`` is a pandas DataFrame or a ``pyarrow.Table`` (written as it is, with
+    its own schema metadata).  Wall-clock keys (:data:`WALL_CLOCK`, e.g.
+    ``created_utc``) are left out, so the same data give the same bytes; the
+    creation time lives in ``manifest.json``.
     """
     import pyarrow as pa  # imported on first save: the engine does not need it
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = pa.Table.from_pandas(df, preserve_index=False) if isinstance(df, pd.DataFrame) else df
     meta = {**(table.schema.metadata or {})}
     meta.update(
         {f"lab:{k}".encode(): str(v).encode() for k, v in stamp.items() if k not in WALL_CLOCK}
