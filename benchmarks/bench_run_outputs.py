@@ -86,7 +86,8 @@ def main() -> None:
                         m = run_once(tree, scenario, args.days, csv, work / f"o_{label}")
                         rows.setdefault((size, csv, label), []).append(m)
                         print(f"{size:>9,} csv={csv!s:5} {label:6} round {r}: {m}", flush=True)
-    args.out.write_text(report(rows, args), encoding="utf-8")
+                        # rewritten after every measurement: an interrupted run keeps its data
+                        args.out.write_text(report(rows, args), encoding="utf-8")
     print(f"wrote {args.out}")
 
 
