@@ -1,7 +1,7 @@
 """CSV straight from Arrow arrays: the fast writer for the big run tables.
 
 :func:`write_csv_table` writes a ``pyarrow.Table`` with pyarrow's C++ CSV writer,
-slice by slice, so a million-row table is written in seconds without a pandas
+slice by slice, without a pandas
 frame or a per-cell Python loop.  The text is the same as pandas' ``to_csv`` (the
 lab's writer for small tables) in everything but the layout of some floats:
 
@@ -13,11 +13,12 @@ lab's writer for small tables) in everything but the layout of some floats:
 * booleans ``True``/``False``; missing values (nulls, float NaN) an empty field;
   integers as integers; timestamps that all fall on midnight as ``YYYY-MM-DD``;
 * floats with the shortest digits that read back to the same value (as pandas),
-  and a float with an integral value keeps a trailing ``.0`` (as pandas), so a
-  reader still sees a float column.  The layout differs from pandas only for
-  very small or very large magnitudes: pyarrow writes ``0.00001`` and ``1e-7``
-  where pandas writes ``1e-05`` and ``1e-07``, and float32 ``123456790.0`` where
-  pandas writes ``1.2345679e+08``.  Every value reads back bit-identical (float32
+  an integral value with a trailing ``.0`` and magnitudes below 1e-4 in Python's
+  layout (``5e-05``, ``1.5e-07``), as pandas writes them.  The layout still differs
+  from pandas (same digits, same value) for float64 magnitudes of 1e15 and above
+  (pyarrow ``1e+15``, pandas ``1000000000000000.0``) and for float32 outside
+  [1e-4, 1e6) (pyarrow ``1234567.0``, pandas ``1.234567e+06``); the run tables hold
+  no such values in practice, and every value reads back bit-identical (float32
   after rounding the read float64 to float32).
 
 In the rare table whose text needs quoting (a user-named segment holding a comma,
