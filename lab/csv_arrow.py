@@ -35,7 +35,7 @@ from pathlib import Path
 __all__ = ["write_csv_table"]
 
 #: rows converted and written per slice: bounds the memory of the text columns
-SLICE_ROWS = 1 << 17
+SLICE_ROWS = 1 << 15
 _INTEGRAL = r"^-?[0-9]+$"
 _NEEDS_QUOTES = r"[,\"\r\n]"
 #: pyarrow writes 1e-5 and 1e-6 magnitudes in fixed notation and exponents with one
@@ -75,7 +75,7 @@ def write_csv_table(table, path: str | Path, slice_rows: int = SLICE_ROWS) -> No
     )
     with pa.OSFile(str(path), "wb") as sink:
         sink.write(_header(table.column_names).encode("utf-8"))
-        as_date = [_all_midnight(col) for col in table.columns]
+        as_date = [_all_midnight(col, slice_rows) for col in table.columns]
         for start in range(0, table.num_rows, slice_rows):
             part = _as_text(table.slice(start, slice_rows), as_date)
             pcsv.write_csv(part, sink, options)
@@ -204,14 +204,19 @@ def _small_as_python(arr, text):
     return pc.replace_with_mask(text, small, part)
 
 
-def _all_midnight(arr) -> bool:
-    """True for a timezone-naive timestamp column whose values all fall on midnight."""
+def _all_midnight(col, slice_rows: int = SLICE_ROWS) -> bool:
+    """True for a timezone-naive timestamp column whose values all fall on midnight.
+
+    Checked slice by slice, so the temporaries stay small.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not pa.types.is_timestamp(arr.type) or arr.type.tz is not None:
+    if not pa.types.is_timestamp(col.type) or col.type.tz is not None:
         return False
-    if len(arr) == arr.null_count:
-        return True
-    day = pc.cast(arr, pa.date32())
-    return bool(pc.all(pc.equal(pc.cast(day, arr.type), arr)).as_py())
+    for start in range(0, len(col), slice_rows):
+        part = col.slice(start, slice_rows)
+        day = pc.cast(pc.cast(part, pa.date32()), part.type)
+        if pc.all(pc.equal(day, part)).as_py() not in (True, None):
+            return False
+    return True
