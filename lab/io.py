@@ -16,7 +16,10 @@ Every folder or file the lab writes goes through here:
   same data give the same bytes) with text cells neutralised against spreadsheet
   formula injection (:func:`neutralise_text`); :func:`write_parquet` puts the
   provenance stamp in the schema metadata; the full provenance (with the creation
-  time) lives in the folder's ``manifest.json``;
+  time) lives in the folder's ``manifest.json``.  Both take a pandas DataFrame or
+  a ``pyarrow.Table``; a table's CSV is written by pyarrow
+  (:func:`lab.csv_arrow.write_csv_table`: the run's big tables, straight from
+  their arrays);
 * :func:`safe_slug` turns a scenario name into one safe path component, and
   :func:`default_out` puts it inside ``reports/``.
 
