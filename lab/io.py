@@ -16,7 +16,10 @@ Every folder or file the lab writes goes through here:
   same data give the same bytes) with text cells neutralised against spreadsheet
   formula injection (:func:`neutralise_text`); :func:`write_parquet` puts the
   provenance stamp in the schema metadata; the full provenance (with the creation
-  time) lives in the folder's ``manifest.json``;
+  time) lives in the folder's ``manifest.json``.  Both take a pandas DataFrame or
+  a ``pyarrow.Table``; a table's CSV is written by pyarrow
+  (:func:`lab.csv_arrow.write_csv_table`: the run's big tables, straight from
+  their arrays);
 * :func:`safe_slug` turns a scenario name into one safe path component, and
   :func:`default_out` puts it inside ``reports/``.
 
@@ -35,8 +38,15 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from lab.csv_arrow import write_csv_table
+from lab.text_safety import neutralise_frame, neutralise_text, unneutralise_text
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "MADE_BY",
@@ -57,14 +67,13 @@ __all__ = [
     "safe_slug",
     "unneutralise_text",
     "write_csv",
+    "write_csv_table",
     "write_parquet",
 ]
 
 #: value of ``made_by`` in every manifest the lab writes: the marker of a lab folder
 MADE_BY = "private-traffic-lab"
 MANIFEST = "manifest.json"
-#: characters that make a spreadsheet read a text cell as a formula (plus the escape)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 _SLUG_MAX = 80
 #: stamp keys that hold wall-clock time: kept out of data files (manifest.json has them)
 WALL_CLOCK = frozenset({"created_utc"})
@@ -102,38 +111,6 @@ def safe_slug(name: str, fallback: str = "scenario") -> str:
 def default_out(*parts: str, suffix: str = "", base: str | Path = "reports") -> Path:
     """``reports/<slug of the joined parts><suffix>``: always one entry inside ``base``."""
     return Path(base) / (safe_slug("-".join(parts)) + suffix)
-
-
-def neutralise_text(value):
-    """A text value a spreadsheet will not run as a formula (other values unchanged).
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
-    leading ``'``; so does text already starting with ``'``, which keeps the rule
-    reversible (strip one leading ``'``).
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def unneutralise_text(value):
-    """Undo :func:`neutralise_text` (for the lab reading its own CSV files)."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_FORMULA_START):
-        return value[1:]
-    return value
-
-
-def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text cell neutralised; numeric columns are untouched."""
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            s = s.astype(object)
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            out[col] = s.map(neutralise_text)
-    out.columns = [neutralise_text(str(c)) for c in out.columns]
-    return out
 
 
 # ---------------------------------------------------------------- marker checks
@@ -452,26 +429,34 @@ def atomic_file(
         raise
 
 
-def write_csv(df: pd.DataFrame, path: Path, stamp: dict[str, str] | None = None) -> None:
+def write_csv(df: pd.DataFrame | pa.Table, path: Path, stamp: dict[str, str] | None = None) -> None:
     """Plain CSV (UTF-8, ``\\n`` line ends), text cells neutralised.
 
+    A pandas DataFrame is written by pandas; a ``pyarrow.Table`` by pyarrow's
+    CSV writer, straight from its arrays (see :func:`write_csv_table` for the
+    format, which differs from pandas' only in the layout of some floats).
     ``stamp`` is accepted for symmetry with :func:`write_parquet` and not written:
     a CSV's provenance is its folder's ``manifest.json``.
     """
     del stamp
+    if not isinstance(df, pd.DataFrame):
+        write_csv_table(df, path)
+        return
     neutralise_frame(df).to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def write_parquet(df: pd.DataFrame, path: Path, stamp: dict[str, str]) -> None:
+def write_parquet(df: pd.DataFrame | pa.Table, path: Path, stamp: dict[str, str]) -> None:
     """Parquet with the stamp in the schema metadata under ``lab:<key>``.
 
-    Wall-clock keys (:data:`WALL_CLOCK`, e.g. ``created_utc``) are left out, so the
-    same data give the same bytes; the creation time lives in ``manifest.json``.
+    ``df`` is a pandas DataFrame or a ``pyarrow.Table`` (written as it is, with
+    its own schema metadata).  Wall-clock keys (:data:`WALL_CLOCK`, e.g.
+    ``created_utc``) are left out, so the same data give the same bytes; the
+    creation time lives in ``manifest.json``.
     """
     import pyarrow as pa  # imported on first save: the engine does not need it
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = pa.Table.from_pandas(df, preserve_index=False) if isinstance(df, pd.DataFrame) else df
     meta = {**(table.schema.metadata or {})}
     meta.update(
         {f"lab:{k}".encode(): str(v).encode() for k, v in stamp.items() if k not in WALL_CLOCK}

@@ -39,6 +39,8 @@ __all__ = [
 
 
 TABLES = ("daily", "transactions", "customers")
+#: tables :meth:`RunResult.save` writes straight from the run's arrays
+ARROW_TABLES = ("transactions", "customers")
 
 
 def git_commit() -> str:
@@ -167,54 +169,70 @@ class RunResult:
 
     @cached_property
     def transactions(self) -> pd.DataFrame:
-        o = self._orders
-        slot = o["slot"].astype(np.int64)
-        df = pd.DataFrame(
-            {
-                "order_id": np.arange(slot.size, dtype=np.int64),
-                "customer_id": slot,
-                "date": pd.to_datetime(self._start) + pd.to_timedelta(o["day"], unit="D"),
-                "day": o["day"],
-                "amount": o["amount"],
-                "list_price": o["list_price"],
-                "discount": o["discount"],
-                "channel": pd.Categorical.from_codes(
-                    self._pop["channel"][slot], categories=list(CHANNELS)
-                ),
-                "is_trial": o["is_trial"],
-            }
-        )
-        return df
+        return _frame(self._transaction_columns())
 
     @cached_property
     def customers(self) -> pd.DataFrame:
+        return _frame(self._customer_columns())
+
+    def table(self, name: str):
+        """One of the run's tables as a ``pyarrow.Table`` (what :meth:`save` writes).
+
+        ``transactions`` and ``customers`` are built straight from the run's arrays
+        (no pandas frame); the schema, with its pandas metadata, is the one
+        ``pyarrow.Table.from_pandas`` gives the frame of the same name, so reading
+        the table back gives that frame.  Other tables are converted from pandas.
+        """
+        import pyarrow as pa
+
+        if name == "transactions":
+            return _arrow_table(self._transaction_columns())
+        if name == "customers":
+            return _arrow_table(self._customer_columns())
+        return pa.Table.from_pandas(self._pandas(name), preserve_index=False)
+
+    def _dates(self, day: np.ndarray) -> np.ndarray:
+        """datetime64[ns] of each day number, built in one int64 array (no temporaries)."""
+        ns = np.asarray(day).astype(np.int64)
+        ns *= 86_400 * 10**9
+        ns += np.datetime64(self._start, "ns").astype(np.int64)
+        return ns.view("datetime64[ns]")
+
+    def _transaction_columns(self) -> dict[str, object]:
+        o = self._orders
+        slot = np.asarray(o["slot"], dtype=np.int64)
+        return {
+            "order_id": np.arange(slot.size, dtype=np.int64),
+            "customer_id": slot,
+            "date": self._dates(o["day"]),
+            "day": o["day"],
+            "amount": o["amount"],
+            "list_price": o["list_price"],
+            "discount": o["discount"],
+            "channel": _Codes(self._pop["channel"][slot], CHANNELS),
+            "is_trial": o["is_trial"],
+        }
+
+    def _customer_columns(self) -> dict[str, object]:
         p = self._pop
-        df = pd.DataFrame({"customer_id": np.arange(p["channel"].size, dtype=np.int64)})
-        # stable identity across scenarios run with the same seed (see lab.rng)
-        df["person_key"] = p["rkey"]
-        df["channel"] = pd.Categorical.from_codes(p["channel"], categories=list(CHANNELS))
-        df["cohort_day"] = p["cohort_day"]
-        df["cohort_date"] = pd.to_datetime(self._start) + pd.to_timedelta(p["cohort_day"], unit="D")
-        df["segment"] = pd.Categorical.from_codes(p["segment"], categories=self._segments)
-        df["stage"] = pd.Categorical.from_codes(p["stage"], categories=list(STAGES))
-        for name in _CUSTOMER_COLUMNS:
-            if name not in (
-                "channel",
-                "cohort_day",
-                "segment",
-                "stage",
-                "rkey",
-                "basket_rate",
-                "rfm_class",
-            ):
-                df[name] = p[name]
-        df["rfm_class"] = pd.Categorical.from_codes(p["rfm_class"], categories=list(RFM_CLASSES))
-        for name in self._own_states:
-            df[name] = p[name]
-        df["mean_order_value"] = _mean_order_value(self.scenario, p)
-        df["n_orders_in_run"] = p["n_orders"] - p["prior_orders"]
-        df["root"], df["referral_depth"] = referral_roots(p["referrer"])
-        return df
+        cols: dict[str, object] = {
+            "customer_id": np.arange(p["channel"].size, dtype=np.int64),
+            # stable identity across scenarios run with the same seed (see lab.rng)
+            "person_key": p["rkey"],
+            "channel": _Codes(p["channel"], CHANNELS),
+            "cohort_day": p["cohort_day"],
+            "cohort_date": self._dates(p["cohort_day"]),
+            "segment": _Codes(p["segment"], self._segments),
+            "stage": _Codes(p["stage"], STAGES),
+        }
+        skip = {"channel", "cohort_day", "segment", "stage", "rkey", "basket_rate", "rfm_class"}
+        cols.update({name: p[name] for name in _CUSTOMER_COLUMNS if name not in skip})
+        cols["rfm_class"] = _Codes(p["rfm_class"], RFM_CLASSES)
+        cols.update({name: p[name] for name in self._own_states})  # strategies' own states
+        cols["mean_order_value"] = _mean_order_value(self.scenario, p)
+        cols["n_orders_in_run"] = p["n_orders"] - p["prior_orders"]
+        cols["root"], cols["referral_depth"] = referral_roots(p["referrer"])
+        return cols
 
     @property
     def groups(self) -> pd.DataFrame:
@@ -253,6 +271,9 @@ class RunResult:
             int(customer_id), row, orders, invitees, [(str(d), t) for d, t in events]
         )
 
+    def _pandas(self, name: str) -> pd.DataFrame:
+        return self.extra_tables[name] if name in self.extra_tables else getattr(self, name)
+
     def _date(self, day) -> dt.date:
         return self._start + dt.timedelta(days=int(day))
 
@@ -278,14 +299,16 @@ class RunResult:
         """Write the three tables, the scenario and a manifest into ``out_dir`` atomically."""
         with atomic_folder(out_dir) as tmp:
             files = {}
-            tables = {name: getattr(self, name) for name in TABLES} | self.extra_tables
-            for name, df in tables.items():
+            for name in (*TABLES, *self.extra_tables):
+                # the big tables go straight from the arrays, one at a time
+                df = self.table(name) if name in ARROW_TABLES else self._pandas(name)
                 if "parquet" in formats:
                     write_parquet(df, tmp / f"{name}.parquet", self.meta)
                     files[f"{name}.parquet"] = len(df)
                 if "csv" in formats:
                     write_csv(df, tmp / f"{name}.csv", self.meta)
                     files[f"{name}.csv"] = len(df)
+                del df
             (tmp / "scenario.json").write_text(
                 json.dumps(dump_scenario(self.scenario), indent=2, ensure_ascii=False),
                 encoding="utf-8",
@@ -350,6 +373,53 @@ def referral_roots(referrer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return up, depth
         depth = depth + depth[up]
         up = nxt
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """A categorical column as its codes (-1: missing) and its categories."""
+
+    codes: np.ndarray
+    categories: tuple[str, ...] | list[str]
+
+    def __getitem__(self, key: slice) -> _Codes:  # slicing keeps the categories
+        return _Codes(self.codes[key], self.categories)
+
+    def to_pandas(self) -> pd.Categorical:
+        return pd.Categorical.from_codes(self.codes, categories=list(self.categories))
+
+
+def _frame(columns: dict[str, object]) -> pd.DataFrame:
+    """The pandas frame of a column spec (categorical columns as ``pd.Categorical``)."""
+    return pd.DataFrame(
+        {k: v.to_pandas() if isinstance(v, _Codes) else v for k, v in columns.items()}
+    )
+
+
+def _arrow_table(columns: dict[str, object]):
+    """The ``pyarrow.Table`` of a column spec, typed as ``Table.from_pandas(_frame(...))``.
+
+    Numeric arrays are wrapped without a copy where Arrow allows (float NaN
+    becomes null, as in the pandas conversion); the schema and its pandas
+    metadata come from the empty frame of the same spec.
+    """
+    import pyarrow as pa
+
+    empty = _frame({k: v[:0] for k, v in columns.items()})
+    schema = pa.Schema.from_pandas(empty, preserve_index=False)
+    arrays = []
+    for spec, col in zip(schema, columns.values(), strict=True):
+        if isinstance(col, _Codes):
+            codes = np.asarray(col.codes)
+            indices = pa.array(
+                codes.astype(spec.type.index_type.to_pandas_dtype(), copy=False),
+                mask=codes < 0,
+            )
+            values = pa.array(list(col.categories), type=spec.type.value_type)
+            arrays.append(pa.DictionaryArray.from_arrays(indices, values))
+        else:
+            arrays.append(pa.array(col, type=spec.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _mean_order_value(scenario: Scenario, p: dict) -> np.ndarray:
