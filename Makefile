@@ -1,13 +1,14 @@
 # Two entry points for a fresh machine with only Python 3.11 and the package registries.
 #   make demo  -> .venv with the package, runs scenarios/baseline.yaml into reports/baseline/
 #                 and writes its forecast report reports/baseline.html (+ .xlsx)
-#   make test  -> .venv with dev extras, ruff, the layer contracts (lint-imports), the whole test suite
+#   make test  -> .venv with dev extras, ruff, the layer contracts (lint-imports), the docs site
+#                 (mkdocs --strict), the whole test suite
 #   make facts -> the full stylized-facts run into docs/facts/ (table and figure of docs/facts.md)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench facts clean
+.PHONY: demo test lint docs bench facts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +31,14 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check lab tests benchmarks notebooks
 	$(BIN)/lint-imports --no-cache
 
-test: lint
+# The documentation site, built into the venv (a folder this Makefile owns) with
+# warnings as errors: a broken link or a page missing from the nav fails.
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 \
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/docs-site
+	@echo "documentation site: $(VENV)/docs-site/index.html"
+
+test: lint docs
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(VENV)/.installed-dev

@@ -118,7 +118,7 @@ def test_compare_checks_its_inputs(small):
         compare({"A": small, "B": small}, [1, 2], baseline="C")
 
 
-def test_readme_uncertainty_example_runs():
+def test_docs_uncertainty_example_runs():
     import re
     from pathlib import Path
 
@@ -127,11 +127,10 @@ def test_readme_uncertainty_example_runs():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    text = Path("README.md").read_text(encoding="utf-8")
-    section = text.split("## Answers with uncertainty", 1)[1]
-    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    text = Path("docs/comparisons.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", text, re.S).group(1)
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    exec(compile(block, "docs/comparisons.md", "exec"), namespace)
     table = namespace["cmp"].table.set_index("metric")
     assert table.loc["discount_cost", "excludes_zero"]  # weekly promotions cost more
     plt.close(namespace["ax"].figure)

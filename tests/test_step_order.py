@@ -5,7 +5,7 @@
 * the customer loop calls the kernel's mechanisms in the order of ``MECHANISMS``
   (read from the loop's source: numba-compiled calls cannot be wrapped);
 * ``lab explain`` points each step at the line that defines the code running it;
-* the README's list of the day names the same steps in the same order.
+* docs/model.md's list of the day names the same steps in the same order.
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ def test_explain_points_each_step_at_the_code_that_runs_it():
     assert numbered == [s.name for s in day_steps()]
 
 
-def test_readme_lists_the_day_as_the_code_runs_it():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## What is modelled", 1)[1].split("\n## ", 1)[0]
+def test_docs_list_the_day_as_the_code_runs_it():
+    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    section = text.split("## The day, step by step", 1)[1].split("\n## ", 1)[0]
     items = re.findall(r"^\d+\. \*\*([^*]+)\*\*", section, re.M)
     assert items == [s.name for s in STEP_ORDER]

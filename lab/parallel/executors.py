@@ -184,7 +184,7 @@ def _probe(address: str, seconds: float) -> None:
             "(distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and "
             "distributed.comm.tls.client.key in a dask config file, or the environment "
             "variables DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ...__CLIENT__CERT, "
-            "...__CLIENT__KEY); see the README's section on dask clusters"
+            "...__CLIENT__KEY); see docs/experiments.md, 'On a dask cluster'"
         )
 
     async def identity() -> dict:
