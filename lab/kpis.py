@@ -72,6 +72,12 @@ KPI_TABLE: tuple[Kpi, ...] = (
     Kpi("word_of_mouth_talks", "talks/day", True, "word-of-mouth talks", "口碑传播次数", "market"),
     Kpi("word_of_mouth_joins", "customers/day", True, "joined by word of mouth", "口碑新增", "market"),
     Kpi("paid_cac_multiplier", "x", False, "paid CAC multiplier (scarcity)", "公域获客成本倍数 (稀缺)", "market"),
+    Kpi("platform_orders", "orders/day", True, "orders in the platform store", "平台店订单", "outside"),
+    Kpi("platform_gmv", "CNY/day", False, "platform store GMV", "平台店GMV", "outside"),
+    Kpi("platform_margin", "CNY/day", False, "platform store margin after commission", "平台店毛利 (扣佣金)", "outside"),
+    Kpi("platform_share", "share", False, "mean share of purchases taken by the store", "平台店分流占比", "outside"),
+    Kpi("platform_reviews", "reviews", False, "reviews fed back to the store", "反哺评价数", "outside"),
+    Kpi("competitor_price_gap", "share", False, "competitor's everyday discount vs our list", "竞品价差", "outside"),
 )  # fmt: skip
 
 

@@ -53,6 +53,7 @@ from lab.agents.behaviour import (
 from lab.configs.promotion import kernel_params as promotion_kernel_params
 from lab.kpis import KPI_TABLE, kpi_rows
 from lab.market import MarketState
+from lab.market.outside import OUTSIDE_KPIS, OutsideOptions
 from lab.plan import DayPlan
 from lab.population import (
     CHANNELS,
@@ -130,6 +131,14 @@ class PoolModel(mesa.Model):
         self.plan = DayPlan(scenario.contacts)
         self.env = simpy.Environment()
         self.events: list[tuple[int, str]] = []
+        self.outside = OutsideOptions(
+            scenario.platform_store,
+            scenario.competition,
+            scenario.start_date,
+            scenario.purchase.margin_rate,
+        )
+        #: multiplier on paid CAC from outside the pool (the store's reviews, 反哺)
+        self.paid_cac_factor = 1.0
         self.acquirer = Acquirer(self)
         self.strategies = [
             RUNTIME_BY_TYPE[cfg.type](cfg, self, i)
@@ -325,13 +334,15 @@ class PoolModel(mesa.Model):
         }
         names: list[str] = []
         for row in KPI_TABLE:
-            if row.source == "market":
+            if row.source in ("market", "outside"):
                 continue
             names += families.get(row.name, [row.name])
             if row.name == "contacts_{touchpoint}":
                 names += self.extra_kpis
         if self.market is not None:
             names += list(MARKET_KPIS)
+        if self.outside.enabled:
+            names += list(OUTSIDE_KPIS)
         return names
 
     # ---------------------------------------------------------------- the day
@@ -351,6 +362,7 @@ class PoolModel(mesa.Model):
 
     def _acquire(self, day: int) -> None:
         """New customers of today's start-of-day channels join the pool."""
+        self.paid_cac_factor = self.outside.cac_factor()
         self.acquirer.acquire(day)
 
     def _prepare_strategies(self, day: int) -> None:
@@ -387,6 +399,11 @@ class PoolModel(mesa.Model):
             self.today["contacts_" + tp] = float(count)
             cost += count * price[tp]
         self.book("contacts", cost)
+
+    def _outside_options(self, day: int) -> None:
+        """A competitor's lower price takes part of deal-prone customers' wallet today."""
+        if self.outside.enabled:
+            self.outside.apply(day, self.plan, self.pop, self.today)
 
     def _customers_respond(self, day: int) -> None:
         """Every customer lives the day: the kernel's mechanisms, in their order."""
@@ -457,12 +474,22 @@ class PoolModel(mesa.Model):
         if nb == 0:
             return None
         out = self._out
-        return self._book_rows(
-            day,
-            out.buy_slot[:nb].copy(),
-            out.buy_price[:nb].astype(np.float64),
-            out.buy_trial[:nb].copy(),
-        )
+        slots = out.buy_slot[:nb].copy()
+        price = out.buy_price[:nb].astype(np.float64)
+        trial = out.buy_trial[:nb].copy()
+        if self.outside.platform.enabled:  # the platform store takes some repeat orders
+            keep = self.outside.divert(
+                day,
+                self.pop,
+                self.streams,
+                {"slot": slots, "price": price, "trial": trial},
+                self.expected_order_value,
+                self.today,
+            )
+            slots, price, trial = slots[keep], price[keep], trial[keep]
+            if not slots.size:
+                return None
+        return self._book_rows(day, slots, price, trial)
 
     def _book_rows(
         self, day: int, slots: np.ndarray, price: np.ndarray, trial: np.ndarray
@@ -543,6 +570,7 @@ class PoolModel(mesa.Model):
                 (m.size / max(m.remaining, 1)) ** m.cfg.paid_cac_scarcity_elasticity,
             )
         t["gross_margin"] = t["gmv"] - t["cogs"]
+        self.outside.after_orders(int(t["orders"]))
         revenues = sum(t["revenue_" + kind] for kind in self.revenue_kinds)
         costs = sum(t["cost_" + kind] for kind in self.cost_kinds)
         t["net_margin"] = t["gross_margin"] + revenues - costs
@@ -617,6 +645,7 @@ STEP_ORDER: tuple[Step, ...] = (
     Step("groups", "community groups (mesa Agents) take in newcomers and update health from yesterday's messages; quiet (dead) groups stop delivering group contacts", PoolModel._prepare_strategies),
     Step("strategies act", "each enabled strategy writes today's offers and contacts into the day plan (caps, blocks enforced)", PoolModel._strategies_act),
     Step("queues", "the SimPy clock runs to the close of the day: queued requests (shop-guide chats) are served within capacity and applied to the plan", PoolModel._serve_queues),
+    Step("outside options", "a competitor's lower price takes part of deal-prone customers' wallet (off unless configured; the platform store takes repeat orders in the orders step)", PoolModel._outside_options),
     Step("customers respond", "one fused loop over customers runs the mechanisms below for each", PoolModel._customers_respond, MECHANISMS),
     Step("orders", "order values drawn (gamma-gamma), discounts and margin booked, order log appended", PoolModel._orders_booked),
     Step("strategies after orders", "strategies react to today's orders (membership upsell, stored value, tasks)", PoolModel._strategies_after_orders),

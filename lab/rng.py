@@ -76,6 +76,7 @@ STREAMS: tuple[str, ...] = (
     "backtest_params",
     "robustness_draws",
     "purchase_clock",
+    "platform_orders",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

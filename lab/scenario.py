@@ -28,6 +28,7 @@ from pydantic import (
 
 from lab.acquisition_terms import pool_projection_problem
 from lab.configs.contacts import ContactCarryover, ContactWearOut
+from lab.configs.outside import Competition, PlatformStore
 from lab.configs.promotion import PromotionResponse
 from lab.configs.referred import ReferredCustomers
 from lab.mapping_defaults import merge_onto_defaults
@@ -1178,6 +1179,12 @@ class Scenario(StrictModel):
     dropout: Dropout = Field(default_factory=Dropout)
     referred: ReferredCustomers = Field(
         default_factory=ReferredCustomers, description="referred customers after joining"
+    )
+    platform_store: PlatformStore = Field(
+        default_factory=PlatformStore, description="the brand's platform store beside the pool"
+    )
+    competition: Competition = Field(
+        default_factory=Competition, description="a competitor's price (share of wallet)"
     )
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]

@@ -109,6 +109,8 @@ class PoolServices(ModelServices, Protocol):
     today: dict[str, float]
     #: persona segment label -> code
     segment_codes: dict[str, int]
+    #: multiplier on paid CAC from outside the pool (the platform store's reviews)
+    paid_cac_factor: float
 
     def count_new(self, channel: str, count: int) -> None:
         """Record ``count`` customers joining today through ``channel``."""

@@ -164,10 +164,10 @@ class Acquirer:
         c = self.cfg.paid
         if not c.enabled or day < c.start_day or (c.end_day is not None and day > c.end_day):
             return
-        scarcity = 1.0
+        scarcity = self.model.paid_cac_factor  # the platform store's feedback (反哺)
         if self.market is not None:  # the easy customers go first: each one costs more
             m = self.market
-            scarcity = (m.size / max(m.remaining, 1)) ** m.cfg.paid_cac_scarcity_elasticity
+            scarcity *= (m.size / max(m.remaining, 1)) ** m.cfg.paid_cac_scarcity_elasticity
             self.model.today["paid_cac_multiplier"] = scarcity
         volume = paid_volume(
             c.daily_budget_cny / scarcity, c.base_cac_cny, c.saturation_customers_per_day

@@ -18,6 +18,7 @@ from lab.strategies.contact_plan import ContactPlan, ContactPlanConfig
 from lab.strategies.discount_cadence import DiscountCadence, DiscountCadenceConfig
 from lab.strategies.fission_program import FissionProgram
 from lab.strategies.lifecycle_playbook import LifecyclePlaybook
+from lab.strategies.live_stream import LiveStream
 from lab.strategies.membership import Membership
 from lab.strategies.newcomer import Newcomer
 from lab.strategies.rfm_playbook import RfmPlaybook
@@ -35,6 +36,7 @@ _RUNTIMES: tuple[type[Strategy], ...] = (
     ShopGuides,
     Newcomer,
     CommunityGroups,
+    LiveStream,
 )
 
 RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {
