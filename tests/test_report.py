@@ -411,6 +411,7 @@ def test_one_money_unit_per_language(made):
     assert fmt_value("gmv", 1_234_567, lang="en") == "1,234,567"
     assert fmt_value("ltv_margin", 35.27, lang="zh") == "35.3"  # per customer: 元
     assert fmt_money_words(7_500, "zh") == "0.75 万元"  # no bare 元 beside 万元
+    assert fmt_money_words(-9_584, "en", like=-27_000) == "−CNY 10 thousand"  # as its pair
     assert metric_head("gmv", "zh") == "成交总额 (GMV) (万元)"
     assert metric_head("ltv_margin", "zh").endswith("(元/用户)")
     zh = made["zh"].read_text(encoding="utf-8")
@@ -464,6 +465,7 @@ def test_workbook_has_native_charts_dates_and_frozen_heads(made):
     assert len(charts) == 4
     for chart in charts:
         assert len(chart.series) == 2  # one line per scenario
+        assert type(chart.x_axis).__name__ == "DateAxis"  # a time axis, not text labels
     ws = wb["charts"]
     assert isinstance(ws.cell(row=3, column=1).value, dt.datetime)
     assert ws.cell(row=3, column=1).number_format == "yyyy-mm"

@@ -219,26 +219,37 @@ def fmt_band(metric: str, median, p10, p90, lang: str = "en") -> str:
 
 
 def fmt_money_words(
-    x, lang: str = "en", currency: str = "CNY", signed: bool = False, per_customer: bool = False
+    x,
+    lang: str = "en",
+    currency: str = "CNY",
+    signed: bool = False,
+    per_customer: bool = False,
+    like: float | None = None,
 ) -> str:
-    """Money for a sentence: ``CNY 1.23 million`` / ``123.4 万元`` (``35 元`` per customer)."""
+    """Money for a sentence: ``CNY 1.23 million`` / ``123.4 万元`` (``35 元`` per customer).
+
+    ``like``: another amount said in the same breath (the other end of an interval);
+    the unit (thousand, million, 亿) is chosen for the larger of the two, so both
+    read alike (``−CNY 27 thousand to −CNY 10 thousand``).
+    """
     if not is_finite(x):
         return DASH
     x = float(x)
     sign = ("+" if x > 0 else "−" if x < 0 else "") if signed else ("−" if x < 0 else "")
     a = abs(x)
+    top = max(a, abs(float(like))) if is_finite(like) else a
     if lang == "zh":
         unit = "元" if currency == "CNY" else f" {currency}"
         if per_customer:
             return f"{sign}{a:,.{0 if a >= 100 else 1}f} {unit}".replace("  ", " ")
-        if a >= 1e8:
+        if top >= 1e8:
             return f"{sign}{a / 1e8:.2f} 亿{unit}"
         wan = a / WAN
-        return f"{sign}{wan:,.{_decimals(wan, 'wan')}f} 万{unit}"
+        return f"{sign}{wan:,.{_decimals(top / WAN, 'wan')}f} 万{unit}"
     if per_customer:
         return f"{sign}{currency} {a:,.{0 if a >= 100 else 1}f}"
-    if a >= 1e6:
+    if top >= 1e6:
         return f"{sign}{currency} {a / 1e6:.2f} million"
-    if a >= 1e4:
+    if top >= 1e4:
         return f"{sign}{currency} {a / 1e3:,.0f} thousand"
     return f"{sign}{currency} {a:,.0f}"

@@ -79,18 +79,19 @@ def _count(data: ReportData, info: ScenarioInfo, metric: str, lang: str) -> str:
     return f"{head} (10–90%{sep}{fmt_value(metric, lo)}–{fmt_value(metric, hi)})"
 
 
-def _value(metric: str, x: float, lang: str, currency: str) -> str:
+def _value(metric: str, x: float, lang: str, currency: str, like=None) -> str:
     """A level of ``metric`` for a sentence."""
     if kind_of(metric) == "money":
-        return fmt_money_words(x, lang, currency, per_customer=metric in PER_CUSTOMER)
+        per = metric in PER_CUSTOMER
+        return fmt_money_words(x, lang, currency, per_customer=per, like=like)
     return fmt_value(metric, x, lang=lang)
 
 
-def _change(metric: str, x: float, lang: str, currency: str, signed: bool = True) -> str:
+def _change(metric: str, x: float, lang: str, currency: str, signed: bool = True, like=None) -> str:
     """A difference of ``metric`` for a sentence (money in words, shares in pp)."""
     if kind_of(metric) == "money":
         per = metric in PER_CUSTOMER
-        return fmt_money_words(x if signed else abs(x), lang, currency, signed, per)
+        return fmt_money_words(x if signed else abs(x), lang, currency, signed, per, like)
     out = fmt_diff(metric, x if signed else abs(x), lang)
     return out if signed else out.lstrip("+")
 
@@ -194,7 +195,8 @@ def _how_sure(data: ReportData, info: ScenarioInfo, lang: str) -> str:
     cur = info.currency
     level = f"{data.level:.0%}"
     if row is not None and is_finite(row["diff_low"]) and is_finite(row["diff_high"]):
-        lo, hi = _change(obj, row["diff_low"], lang, cur), _change(obj, row["diff_high"], lang, cur)
+        lo, hi = float(row["diff_low"]), float(row["diff_high"])
+        lo, hi = _change(obj, lo, lang, cur, like=hi), _change(obj, hi, lang, cur, like=lo)
         interval = (
             f"差异的 {level} 置信区间为 {lo} 至 {hi}"
             if lang == "zh"
@@ -247,7 +249,8 @@ def _cost_item(data: ReportData, info: ScenarioInfo, metric: str, lang: str) -> 
     if row is None:
         return None
     cur = info.currency
-    a, b = _value(metric, row["a_mean"], lang, cur), _value(metric, row["b_mean"], lang, cur)
+    am, bm = float(row["a_mean"]), float(row["b_mean"])
+    a, b = _value(metric, am, lang, cur, like=bm), _value(metric, bm, lang, cur, like=am)
     lo, hi = row["diff_low"], row["diff_high"]
     if is_finite(lo) and is_finite(hi) and (lo > 0 or hi < 0):
         good = (lo > 0) == (GOOD_DIRECTION.get(metric, 1) > 0)

@@ -172,6 +172,7 @@ def _chart_block(ws, data: ReportData, lang: str, metric: str, top: int) -> tupl
 def _charts(ws, data: ReportData, lang: str) -> None:
     """Native line charts of the main monthly series (their data beside them)."""
     from openpyxl.chart import LineChart, Reference
+    from openpyxl.chart.axis import DateAxis
 
     ws.title = "charts"
     n = len(data.names)
@@ -183,7 +184,10 @@ def _charts(ws, data: ReportData, lang: str) -> None:
         chart.title = metric_head(metric, lang, ref.currency, ref.ltv_horizon_days)
         chart.y_axis.title = _unit(metric, lang, ref.currency) or None
         chart.y_axis.number_format = _fmt(metric, lang)
+        chart.y_axis.crossAx = 500
+        chart.x_axis = DateAxis(crossAx=100)  # a time axis over the month dates
         chart.x_axis.number_format = "yyyy-mm"
+        chart.x_axis.majorTimeUnit = "months"
         chart.x_axis.title = text("month", lang)
         chart.height, chart.width = 7.5, 16
         values = Reference(ws, min_col=2, max_col=1 + n, min_row=first - 1, max_row=last)
