@@ -337,6 +337,13 @@ def context(data: ReportData, lang: str = "en", with_charts: bool = True) -> dic
         text("method_margin", lang),
         text("method_ltv", lang, h=h),
         text("method_fatigue", lang),
+        text("method_customers", lang),
+        text(
+            "method_money",
+            lang,
+            total=money_unit("gmv", lang, data.scenarios[0].currency),
+            per=money_unit("ltv_margin", lang, data.scenarios[0].currency),
+        ),
     ]
     if data.comparison is not None:
         method.insert(1, text("method_paired", lang, a=data.reference, level=level))

@@ -159,6 +159,15 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
         "占比是流量池失去的促销与触达提升 (按用户和天数平均)：0% 表示与未疲劳的流量池一样敏感。"
         "定义见 docs/report.md。",
     ),
+    "method_customers": (
+        "Customers in pool count everyone added to the brand's private traffic, including "
+        "those who never ordered (prospects); their number is shown beside it.",
+        "私域用户数包括所有加入品牌私域的用户，其中也有从未下单的用户 (加了未下单)，其人数单独列出。",
+    ),
+    "method_money": (
+        "Money is in {total}; amounts per customer (LTV, CAC) in {per}.",
+        "金额单位为{total}；人均金额 (LTV、获客成本) 单位为{per}。",
+    ),
     "method_margin": (
         "Gross margin = paid amount − cost of goods; net margin also subtracts acquisition, "
         "referral rewards, contacts, trial products and strategy costs.",
