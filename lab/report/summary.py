@@ -310,7 +310,7 @@ def _ranking(data: ReportData, lang: str) -> str:
     vals.sort(key=lambda iv: -sign * iv[1])
     parts = [f"{_q(i.name, lang)} {_value(obj, v, lang, i.currency)}" for i, v in vals]
     if lang == "zh":
-        return f"按{text(obj, lang)} (中位数) 排序：" + " > ".join(parts) + "。"
+        return f"按{text(obj, lang)} (中位数) 从好到差排序：" + "、".join(parts) + "。"
     return f"Ranked on {text(obj, lang)} (medians), best first: " + ", ".join(parts) + "."
 
 
