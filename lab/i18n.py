@@ -33,6 +33,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "share_on_discount": ("share of orders on discount", "折扣订单占比"),
     "full_price_share": ("full-price share", "原价订单占比"),
     "fatigue_index": ("promo fatigue index", "促销疲劳指数"),
+    "promo_response_lost": ("promotion response lost to fatigue", "疲劳导致的促销响应损失"),
     "block_rate": ("block rate", "拉黑率"),
     "payback_days": ("payback period (days)", "回本周期 (天)"),
     "response_rate": ("response rate", "响应率"),

@@ -2,7 +2,9 @@
 
 Checks that the page renders (screenshot not blank), logs no console error, loads
 nothing from the network, shows user text as text, and draws Chinese with real
-glyphs from the embedded font, on a machine that has no CJK font of its own.
+glyphs from the embedded font, on a machine that has no CJK font of its own; that
+the summary never scrolls sideways on a desktop (1280 px) or a phone (390 px); and
+that ``--pdf`` prints pages that are not blank (rendered to PNG with pypdfium2).
 
 Without Chromium or playwright these tests skip, saying why; with the environment
 variable ``LAB_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.  Set
@@ -71,9 +73,9 @@ def pages(tmp_path_factory):
     return shared_reports(tmp_path_factory)
 
 
-def _open(browser, path: Path):
+def _open(browser, path: Path, width: int = 1200):
     """Open a report; collect console errors, page errors, dialogs and network requests."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page(viewport={"width": width, "height": 900})
     seen = {"errors": [], "dialogs": [], "requests": []}
     page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
     page.on("pageerror", lambda e: seen["errors"].append(str(e)))
@@ -196,3 +198,92 @@ def test_english_report_draws_its_chinese_with_the_embedded_font(browser, pages)
         assert not any(f["isCustomFont"] for f in latin)  # English keeps the system font
     finally:
         page.close()
+
+
+def _has_ink(img, pixels: int = 300) -> None:
+    """A printed page is not blank: some hundreds of inked pixels (text, lines, charts)."""
+    grey = img.convert("L")
+    ink = sum(grey.histogram()[:240])  # the muted provenance text is light grey
+    assert ink >= pixels, f"page nearly blank: {ink} inked pixels"
+
+
+def _not_blank(img) -> None:
+    colours = img.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50, "image is (nearly) one colour"
+    assert max(n for n, _ in colours) < 0.97 * img.width * img.height
+
+
+_FITS = """
+() => {
+  const s = document.querySelector('#summary');
+  const r = s.getBoundingClientRect();
+  return {page: [document.documentElement.scrollWidth, window.innerWidth],
+          summary: [s.scrollWidth, s.clientWidth, r.left, r.right]};
+}
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_fits_desktop_and_phone(browser, pages, lang, width):
+    from PIL import Image
+
+    page, seen = _open(browser, pages[lang], width)
+    try:
+        fit = page.evaluate(_FITS)
+        page_w, inner = fit["page"]
+        assert page_w <= inner, fit  # the page never scrolls sideways
+        scroll_w, client_w, left, right = fit["summary"]
+        assert scroll_w <= client_w and left >= 0 and right <= inner, fit
+        lead = page.inner_text("#summary .lead")
+        assert ("The answer:" if lang == "en" else "结论：") in lead
+        _not_blank(Image.open(io.BytesIO(page.locator("#summary").screenshot())))
+        if lang == "zh":  # Chinese drawn with the embedded face at this width too
+            used = _platform_fonts(page, "#summary .lead p")
+            assert used and all(f["isCustomFont"] and f["familyName"] == SC_FACE for f in used)
+        assert seen["errors"] == [] and seen["requests"] == []
+    finally:
+        page.close()
+
+
+def test_report_pdf_pages_render_with_chinese(browser, pages, tmp_path, monkeypatch):
+    """``lab report --pdf``: html, xlsx and pdf together; the PDF's pages rendered to PNG
+    are not blank and carry the Chinese text; a PDF the lab did not write is never replaced.
+    """
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:
+        _unavailable("pypdfium2 is not installed (pip install -e '.[dev]')")
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+    from lab.report.pdf import PDF_STAMP, lab_wrote_pdf
+
+    monkeypatch.setenv("LAB_CHROMIUM", _chromium())
+    out = tmp_path / "r.html"
+    argv = ["report", str(pages["a"]), "--seeds", "1", "--days", "15", "--lang", "zh"]
+    res = CliRunner().invoke(app, [*argv, "--out", str(out), "--pdf", "--workers", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    assert out.with_suffix(".xlsx").is_file() and lab_wrote_pdf(out.with_suffix(".pdf"))
+    data = out.with_suffix(".pdf").read_bytes()
+    assert data.startswith(b"%PDF-") and data.endswith(PDF_STAMP)
+    pdf = pdfium.PdfDocument(data)
+    try:
+        assert len(pdf) >= 3  # summary, tables, charts and the appendix do not fit on one
+        first = pdf[0]
+        text = first.get_textpage().get_text_range()
+        assert "执行摘要" in text and "私域流量池" in text
+        _not_blank(first.render(scale=0.5).to_pil())  # the first screen: text and colour
+        for i in range(len(pdf)):
+            page = pdf[i]
+            _has_ink(page.render(scale=0.5).to_pil())
+            page.close()
+        first.close()
+    finally:
+        pdf.close()
+    stranger = tmp_path / "s.pdf"
+    stranger.write_bytes(b"%PDF-1.4 not the lab's")
+    res = CliRunner().invoke(app, [*argv, "--out", str(tmp_path / "s.html"), "--pdf", "-q"])
+    assert res.exit_code == 2 and "not written by the lab" in res.output, res.output
+    assert stranger.read_bytes() == b"%PDF-1.4 not the lab's"
+    assert not (tmp_path / "s.html").exists()

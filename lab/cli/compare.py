@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +14,7 @@ from rich.table import Table
 from lab.cli.common import consoles, fail, fmt_interval, fmt_number, load_or_exit
 from lab.cli.diff import print_scenario_diffs
 from lab.cli.options import Lang, Quiet
-from lab.io import check_out_folder, default_out
+from lab.io import OutputError, check_out_folder, default_out
 from lab.population import PoolTooLarge
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -196,16 +197,44 @@ def report(
         float, typer.Option(help="confidence level of the paired intervals", min=0.5, max=0.999)
     ] = 0.9,
     quiet: Quiet = False,
+    objective: Annotated[
+        str,
+        typer.Option(help="what 'better' means on the first screen: net_margin, gmv, orders, ..."),
+    ] = "net_margin",
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="also print the page to .pdf (needs headless Chromium)")
+    ] = False,
+    robustness: Annotated[
+        int | None,
+        typer.Option(
+            help="two scenarios: also draw N plausible worlds of the behavioural assumptions; "
+            "the first screen says in how many B beats A"
+        ),
+    ] = None,
+    world_seeds: Annotated[
+        int, typer.Option(help="with --robustness: seeds run in every world", min=1, max=100)
+    ] = 2,
 ) -> None:
     """Write a forecast report: one self-contained HTML page and a matching .xlsx workbook."""
 
     from lab.report import check_output, collect, write_report
-    from lab.report.data import unique_names
+    from lab.report.data import OBJECTIVES, unique_names
 
-    out_console, _ = consoles()
+    out_console, err_console = consoles()
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
+    if objective not in OBJECTIVES:
+        fail(f"--objective {objective!r}: use one of {', '.join(OBJECTIVES)}")
+    if robustness is not None and len(scenarios) != 2:
+        fail(f"--robustness needs exactly two scenario files, got {len(scenarios)}")
+    if pdf:
+        from lab.report.pdf import PdfError, require_chromium
+
+        try:
+            require_chromium()
+        except PdfError as exc:
+            fail(str(exc))
     if not 1 <= seeds <= 10_000:
         fail(f"--seeds {seeds}: must be between 1 and 10000")
     if days is not None and not 1 <= days <= 3650:
@@ -213,13 +242,20 @@ def report(
     if out is not None and out.suffix.lower() != ".html":
         fail(f"--out {out}: the report file name must end in .html")
     if out is not None:
-        check_output(out)
+        check_output(out, pdf=pdf)
     loaded = [load_or_exit(p) for p in scenarios]
     names = unique_names([sc.name for sc in loaded], [p.stem for p in scenarios])
     if out is None:
         out = default_out("-vs-".join(names[:2]), suffix=".html")
-        check_output(out)
+        check_output(out, pdf=pdf)
     seed_list = list(range(first_seed, first_seed + seeds))
+    plan = None
+    if robustness is not None:
+        from lab.experiments.robustness import plan_for_cli
+
+        worlds_seeds = list(range(first_seed, first_seed + world_seeds))
+        named = dict(zip(names, loaded, strict=True))
+        plan = plan_for_cli(named, robustness, worlds_seeds, days, None, err_console)
     try:
         data = collect(
             {n: str(p) for n, p in zip(names, scenarios, strict=True)},
@@ -228,13 +264,21 @@ def report(
             level=level,
             workers=workers,
             progress=False if quiet else None,
+            objective=objective,
         )
+        if plan is not None:
+            rob = plan.run(workers, progress=False if quiet else None)
+            data = replace(data, robustness=rob, stamp=data.stamp | rob.stamp())
     except PoolTooLarge as exc:
         fail(str(exc))
-    html_path, xlsx_path = write_report(data, out, lang=lang)
+    try:
+        html_path, xlsx_path = write_report(data, out, lang=lang, pdf=pdf)
+    except OutputError as exc:
+        fail(str(exc))
     size = html_path.stat().st_size
+    also = f" and {escape(str(html_path.with_suffix('.pdf')))}" if pdf else ""
     out_console.print(
-        f"wrote {escape(str(html_path))} ({size / 1024:,.0f} kB) and {escape(str(xlsx_path))} "
+        f"wrote {escape(str(html_path))} ({size / 1024:,.0f} kB), {escape(str(xlsx_path))}{also} "
         f"· {len(names)} scenario(s) · seeds {seed_list[0]}..{seed_list[-1]} · "
         + " · ".join(f"{escape(s.name)} {s.hash}" for s in data.scenarios)
         + f" · lab {data.stamp['lab_version']} · commit {data.stamp['git_commit']}",

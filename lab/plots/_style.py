@@ -24,8 +24,12 @@ from lab.i18n import check_lang
 
 __all__ = [
     "CJK_FAMILY",
+    "GOOD_DIRECTION",
     "PALETTE",
+    "ReadableNumbers",
     "cjk_font_path",
+    "date_axis",
+    "good_bad_colour",
     "house_rc",
     "literal",
     "register_cjk_font",
@@ -46,6 +50,52 @@ PALETTE: tuple[str, ...] = (
 POSITIVE = "#3a923a"
 NEGATIVE = "#c23b3b"
 NEUTRAL = "#6b6b6b"
+
+#: +1 where more is better for the brand, -1 where less is better (a cost, fatigue,
+#: blocks).  The one mapping behind every good/bad colour of the lab's plots and
+#: reports; the explorer's and the robustness analysis's agree with it (a test checks).
+GOOD_DIRECTION: dict[str, int] = {
+    "gmv": 1,
+    "cum_gmv": 1,
+    "gross_margin": 1,
+    "net_margin": 1,
+    "cum_net_margin": 1,
+    "orders": 1,
+    "customers": 1,
+    "buyers": 1,
+    "active_end": 1,
+    "members": 1,
+    "referred": 1,
+    "conversion_rate": 1,
+    "repurchase_rate": 1,
+    "reach_3rd_order": 1,
+    "ltv_margin": 1,
+    "k_factor": 1,
+    "discount_cost": -1,
+    "cac_paid": -1,
+    "cac_blended": -1,
+    "cost_per_referred": -1,
+    "share_on_discount": -1,
+    "mean_fatigue": -1,
+    "fatigue_index": -1,
+    "promo_response_lost": -1,
+    "block_rate": -1,
+    "blocked_total": -1,
+}
+
+
+def good_bad_colour(metric: str, low: float, high: float) -> str:
+    """Colour of a change B − A with interval [low, high]: good, bad or unclear.
+
+    Green when the interval lies on the good side of 0 for ``metric`` (higher GMV,
+    lower cost), red on the bad side, grey when it includes 0 or the metric has
+    no good direction.
+    """
+    sign = GOOD_DIRECTION.get(metric, 0)
+    if sign == 0 or not (low > 0 or high < 0):
+        return NEUTRAL
+    return POSITIVE if (low > 0) == (sign > 0) else NEGATIVE
+
 
 #: preferred face of the collection for Chinese labels (then fallbacks)
 _FACES = ("Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Sans CJK KR")
@@ -228,3 +278,82 @@ def use_cjk_font() -> str | None:
     if name and name not in mpl.rcParams["font.sans-serif"]:
         mpl.rcParams["font.sans-serif"] = [*mpl.rcParams["font.sans-serif"], name]
     return name
+
+
+class ReadableNumbers(Formatter):
+    """Tick labels a planner reads: one unit for the whole axis, never ``7.5e+03``.
+
+    English: plain, k, M or B; Chinese: plain, 万 or 亿.  The unit is chosen from
+    the largest tick, so ``7,500`` and ``1.5万`` never sit side by side, and every
+    tick gets the decimals its step needs.  ``fixed=(10_000, "")`` shows every
+    tick in one given unit instead (an axis labelled 万元).
+    """
+
+    def __init__(self, lang: str = "en", fixed: tuple[float, str] | None = None) -> None:
+        self.lang = check_lang(lang)
+        self.fixed = fixed  # (divisor, suffix) for every axis, e.g. (1e4, "") for 万元
+        self.div, self.unit, self.decimals = 1.0, "", 0
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        import math
+
+        vals = sorted(abs(float(x)) for x in locs if math.isfinite(x))
+        top = vals[-1] if vals else 0.0
+        steps = (
+            [b - a for a, b in zip(sorted(locs), sorted(locs)[1:], strict=False) if b > a]
+            if len(locs) > 1
+            else []
+        )
+        units = (
+            ((1e8, "亿"), (1e4, "万"))
+            if self.lang == "zh"
+            else ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+        )
+        if self.fixed is not None:
+            self.div, self.unit = self.fixed
+        else:
+            self.div, self.unit = next(((d, u) for d, u in units if top >= d), (1.0, ""))
+        step = min(steps) / self.div if steps else 1.0
+        self.decimals = 0
+        while self.decimals < 6:  # enough decimals to show the step exactly (0.25万)
+            scaled = step * 10**self.decimals
+            if abs(scaled - round(scaled)) <= 1e-6 * max(1.0, scaled):
+                break
+            self.decimals += 1
+
+    def __call__(self, x, pos=None) -> str:
+        v = round(x / self.div, self.decimals) + 0.0
+        return f"{v:,.{self.decimals}f}{self.unit}"
+
+
+def _month_label(lang: str):
+    def fmt(x, _pos=None) -> str:
+        from matplotlib.dates import num2date
+
+        d = num2date(x)
+        first = _pos == 0 or d.month == 1
+        if lang == "zh":
+            return f"{d.year}年{d.month}月" if first else f"{d.month}月"
+        return d.strftime("%b %Y") if first else d.strftime("%b")
+
+    return fmt
+
+
+def date_axis(ax, lang: str = "en") -> None:
+    """Calendar months on the x axis of ``ax`` (dates already plotted as datetimes).
+
+    Monthly ticks labelled ``Jan 2026, Feb, ...`` (``2026年1月, 2月, ...``), fewer
+    for long runs; daily dates for runs shorter than two months.
+    """
+    from matplotlib.dates import DateFormatter, DayLocator, MonthLocator, num2date
+
+    lo, hi = ax.get_xlim()
+    span = (num2date(hi) - num2date(lo)).days
+    if span < 62:
+        ax.xaxis.set_major_locator(DayLocator(bymonthday=[1, 8, 15, 22]))
+        ax.xaxis.set_major_formatter(DateFormatter("%m-%d" if lang == "en" else "%m月%d日"))
+        return
+    every = max(1, -(-span // (30 * 8)))  # at most about 8 month ticks
+    ax.xaxis.set_major_locator(MonthLocator(interval=every))
+    ax.xaxis.set_major_formatter(FuncFormatter(_month_label(lang)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lab.i18n import label
-from lab.plots._style import NEGATIVE, NEUTRAL, POSITIVE, finish, new_axes, styled
+from lab.plots._style import finish, good_bad_colour, new_axes, styled
 
 __all__ = ["FOREST_METRICS", "plot_forest"]
 
@@ -53,7 +53,9 @@ def plot_forest(
     Returns
     -------
     matplotlib.axes.Axes
-        Green: the interval is above 0; red: below 0; grey: it includes 0.
+        Green: the interval lies on the good side of 0 (more GMV, less cost, see
+        :data:`lab.plots._style.GOOD_DIRECTION`); red: on the bad side; grey: it
+        includes 0.
     """
     table = comparison.table if hasattr(comparison, "table") else comparison
     if table.empty:
@@ -77,8 +79,7 @@ def plot_forest(
         ax = new_axes(ax, figsize=(7.0, 0.32 * max(len(t), 3) + 1.2))
         y = np.arange(len(t))[::-1]
         colors = [
-            POSITIVE if lo_ > 0 else NEGATIVE if hi_ < 0 else NEUTRAL
-            for lo_, hi_ in zip(lo, hi, strict=True)
+            good_bad_colour(m, lo_, hi_) for m, lo_, hi_ in zip(t["metric"], lo, hi, strict=True)
         ]
         ax.hlines(y, lo, hi, colors=colors, lw=2)
         ax.scatter(mid, y, color=colors, zorder=3, s=22)

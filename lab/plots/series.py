@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from lab.i18n import label
-from lab.plots._style import PALETTE, finish, new_axes, styled
+from lab.plots._style import PALETTE, ReadableNumbers, date_axis, finish, new_axes, styled
 from lab.stats import band
 
-__all__ = ["plot_fatigue", "plot_kpi", "plot_survival"]
+__all__ = ["plot_fatigue", "plot_kpi", "plot_survival", "start_date_of"]
 
 
 def _bands(data, metric: str) -> pd.DataFrame:
@@ -43,7 +43,30 @@ def _bands(data, metric: str) -> pd.DataFrame:
     return pd.DataFrame({"scenario": s, "day": day, "median": v, "p10": v, "p90": v})
 
 
-def plot_kpi(data, metric: str = "gmv", ax=None, lang: str = "en"):
+def start_date_of(data):
+    """The calendar date of day 0 of ``data`` (a run, Replications or Comparison), or None.
+
+    None when the input carries no scenario, or its scenarios start on different days.
+    """
+    if hasattr(data, "replications"):
+        data = data.replications
+    if hasattr(data, "scenario") and hasattr(data.scenario, "start_date"):
+        return data.scenario.start_date
+    scenarios = getattr(data, "scenarios", None)
+    if isinstance(scenarios, dict) and scenarios:
+        starts = {getattr(s, "start_date", None) for s in scenarios.values()}
+        if len(starts) == 1:
+            return starts.pop()
+    return None
+
+
+def _x(days, start):
+    if start is None:
+        return days
+    return pd.Timestamp(start) + pd.to_timedelta(np.asarray(days, dtype=float), unit="D")
+
+
+def plot_kpi(data, metric: str = "gmv", ax=None, lang: str = "en", start_date=None):
     """A daily KPI over time: median line and 10–90% band per scenario.
 
     Parameters
@@ -55,11 +78,15 @@ def plot_kpi(data, metric: str = "gmv", ax=None, lang: str = "en"):
         Daily KPI name.
     ax : matplotlib Axes, optional
     lang : {"en", "zh"}
+    start_date : date, optional
+        Calendar date of day 0 (default: the scenario's ``start_date`` when ``data``
+        carries it).  With a date the x axis shows months; without, day numbers.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
+    start = start_date if start_date is not None else start_date_of(data)
     with styled(lang):
         b = _bands(data, metric)
         ax = new_axes(ax)
@@ -68,11 +95,15 @@ def plot_kpi(data, metric: str = "gmv", ax=None, lang: str = "en"):
             name = ("累计" if lang == "zh" else "cumulative ") + name
         for i, (s, g) in enumerate(b.groupby("scenario", observed=True, sort=False)):
             color = PALETTE[i % len(PALETTE)]
-            ax.plot(g["day"], g["median"], color=color, lw=1.6, label=str(s))
+            x = _x(g["day"], start)
+            ax.plot(x, g["median"], color=color, lw=1.6, label=str(s))
             if (g["p90"] > g["p10"]).any():
-                ax.fill_between(g["day"], g["p10"], g["p90"], color=color, alpha=0.2, lw=0)
+                ax.fill_between(x, g["p10"], g["p90"], color=color, alpha=0.2, lw=0)
         ax.set_title(label("title_kpi", lang, metric=name))
-        ax.set_xlabel(label("day", lang))
+        if start is None:
+            ax.set_xlabel(label("day", lang))
+        else:
+            date_axis(ax, lang)
         ax.set_ylabel(name)
         ax.yaxis.set_major_formatter(_readable_numbers(lang))
         if b["scenario"].nunique() > 1 or (b["p90"] > b["p10"]).any():
@@ -99,11 +130,13 @@ def plot_fatigue(data, ax=None, lang: str = "en"):
     from lab.analysis.fatigue import fatigue_over_time
 
     t = data if isinstance(data, pd.DataFrame) and "share_on_discount" in data else None
+    start = None
     if t is None:
+        start = start_date_of(data)
         t = fatigue_over_time(data)
     with styled(lang):
         ax = new_axes(ax)
-        x = t["start_day"]
+        x = _x(t["start_day"], start)
         ax.plot(
             x,
             t["share_on_discount"],
@@ -124,7 +157,10 @@ def plot_fatigue(data, ax=None, lang: str = "en"):
             )
             * 1.15,
         )
-        ax.set_xlabel(label("day", lang))
+        if start is None:
+            ax.set_xlabel(label("day", lang))
+        else:
+            date_axis(ax, lang)
         ax.set_ylabel(label("share", lang))
         handles, labels = ax.get_legend_handles_labels()
         twins = []
@@ -198,21 +234,6 @@ def plot_survival(curves, ax=None, lang: str = "en"):
     return ax
 
 
-def _readable_numbers(lang: str):
-    """Tick labels planners read at a glance: 1.2M / 3.4k, or 120万 in Chinese."""
-    from matplotlib.ticker import FuncFormatter
-
-    def fmt(x, _pos):
-        a = abs(x)
-        if lang == "zh":
-            if a >= 1e8:
-                return f"{x / 1e8:.3g}亿"
-            if a >= 1e4:
-                return f"{x / 1e4:.3g}万"
-            return f"{x:.3g}"
-        for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if a >= div:
-                return f"{x / div:.3g}{unit}"
-        return f"{x:.3g}"
-
-    return FuncFormatter(fmt)
+def _readable_numbers(lang: str) -> ReadableNumbers:
+    """Tick labels planners read at a glance: 1.2M / 3.4k, or 120万 in Chinese (one unit per axis)."""
+    return ReadableNumbers(lang)

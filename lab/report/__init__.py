@@ -7,8 +7,9 @@
 
 Modules: :mod:`~lab.report.data` (runs and tables), :mod:`~lab.report.summary`
 (sentences), :mod:`~lab.report.html` (the page, with :mod:`~lab.report.figures`
-and :mod:`~lab.report.fonts`), :mod:`~lab.report.xlsx` (the workbook) and
-:mod:`~lab.report.write` (atomic writing of both).
+and :mod:`~lab.report.fonts`), :mod:`~lab.report.xlsx` (the workbook),
+:mod:`~lab.report.pdf` (the page printed by headless Chromium) and
+:mod:`~lab.report.write` (atomic writing of all of them).
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ __all__ = [
 
 
 def write_report(
-    data: ReportData, out: str | Path, lang: str = "en", embed_font: bool = True
+    data: ReportData,
+    out: str | Path,
+    lang: str = "en",
+    embed_font: bool = True,
+    pdf: bool = False,
 ) -> tuple[Path, Path]:
     """Write ``out`` (``.html``) and the matching ``.xlsx``, atomically (both or neither).
 
@@ -51,20 +56,34 @@ def write_report(
         Language of the report.
     embed_font : bool
         Embed the page's glyphs of the packaged CJK font (default).
+    pdf : bool
+        Also print the page to ``.pdf`` beside it, with headless Chromium
+        (:mod:`lab.report.pdf`); all three files are written or none.
 
     Returns
     -------
     (Path, Path)
-        The HTML and xlsx paths.
+        The HTML and xlsx paths (the PDF, if asked for, is the HTML's with ``.pdf``).
 
     Raises
     ------
     OutputError
-        The path cannot be used (checked before anything is written).
+        The path cannot be used (checked before anything is written); with
+        ``pdf``, also :class:`lab.report.pdf.PdfError` when Chromium is missing or fails.
     """
     from lab.i18n import check_lang
 
     check_lang(lang)
-    html_path, _ = check_output(out)
+    html_path, _ = check_output(out, pdf=pdf)
+    chromium = None
+    if pdf:
+        from lab.report.pdf import require_chromium
+
+        chromium = require_chromium()
     page = render_html(data, lang, embed_font=embed_font)
-    return write_pair(page, lambda p: write_xlsx(data, p, lang), html_path)
+    printed = None
+    if pdf:
+        from lab.report.pdf import print_pdf
+
+        printed = print_pdf(page, chromium)
+    return write_pair(page, lambda p: write_xlsx(data, p, lang), html_path, printed)

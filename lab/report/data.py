@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from lab.stats import band
 __all__ = [
     "COHORT_PREFIX",
     "MONTHLY_METRICS",
+    "OBJECTIVES",
     "REPORT_DAILY",
     "SOURCES",
     "ReportData",
@@ -37,6 +39,7 @@ __all__ = [
     "collect",
     "format_value",
     "monthly_per_seed",
+    "promo_response_lost_per_fatigue",
     "report_metrics",
     "unique_names",
 ]
@@ -51,6 +54,7 @@ REPORT_DAILY: tuple[str, ...] = (
     "mean_fatigue",
     "cum_gmv",
     "cum_net_margin",
+    "prospect",
 )
 
 #: how a month is made from its days, per daily KPI
@@ -61,17 +65,36 @@ _MONTHLY_AGG: dict[str, str] = {
     "gross_margin": "sum",
     "net_margin": "sum",
     "mean_fatigue": "mean",  # mean over the month's days of the daily mean
+    "promo_response_lost": "mean",
+    "prospect": "last",  # of the pool at the month's end: added, never ordered
 }
 
 #: columns of the monthly forecast, in order (``ltv_margin`` is the month's cohort)
 MONTHLY_METRICS: tuple[str, ...] = (
     "customers",
+    "prospect",
     "orders",
     "gmv",
     "gross_margin",
     "net_margin",
     "ltv_margin",
-    "mean_fatigue",
+    "promo_response_lost",
+)
+
+#: metrics the first screen can compare scenarios on (``--objective``): headline
+#: metrics with a good direction (more GMV is better, less discount cost is better)
+OBJECTIVES: tuple[str, ...] = (
+    "net_margin",
+    "gmv",
+    "gross_margin",
+    "orders",
+    "ltv_margin",
+    "repurchase_rate",
+    "conversion_rate",
+    "customers",
+    "discount_cost",
+    "block_rate",
+    "promo_response_lost",
 )
 
 #: end-of-run metric key of a cohort's LTV: ``cohort_ltv_margin:2026-01``
@@ -140,6 +163,10 @@ class ReportData:
     stamp : dict
         Provenance: scenario names, files and hashes, seeds, days, lab version,
         git commit, creation time (UTC).
+    objective : str
+        What "better" means on the first screen (one of :data:`OBJECTIVES`).
+    robustness : RobustnessResult or None
+        The plausible-worlds analysis of B against A, when it was run.
     """
 
     scenarios: list[ScenarioInfo]
@@ -153,6 +180,8 @@ class ReportData:
     assumptions: pd.DataFrame
     ltv_horizon_days: int
     stamp: dict[str, str] = field(default_factory=dict)
+    objective: str = "net_margin"
+    robustness: Any = None
 
     @property
     def names(self) -> list[str]:
@@ -173,6 +202,17 @@ class ReportData:
 
 
 # ------------------------------------------------------------------ worker side
+def promo_response_lost_per_fatigue(scenario: Scenario) -> float:
+    """Share of a customer's promotion and contact lift lost per unit of promo fatigue.
+
+    The engine damps the price and contact lift of a customer with fatigue ``f`` by
+    ``1 − purchase.fatigue_damping × f`` (:func:`lab.agents.behaviour.purchase_rates`),
+    so ``fatigue_damping × mean fatigue`` is the share of the promotion response the
+    pool has lost to fatigue: 0 with fatigue off.
+    """
+    return float(scenario.purchase.fatigue_damping) if scenario.fatigue.enabled else 0.0
+
+
 def report_metrics(result) -> dict[str, float]:
     """Headline metrics of one run plus the margin LTV of each monthly cohort.
 
@@ -182,6 +222,11 @@ def report_metrics(result) -> dict[str, float]:
     """
     d = as_order_data(result)
     out = headline_metrics(d)
+    out["promo_response_lost"] = out["mean_fatigue"] * promo_response_lost_per_fatigue(
+        result.scenario
+    )
+    if d.daily is not None and "prospect" in d.daily:
+        out["prospects_end"] = float(d.daily["prospect"].iloc[-1])
     h = ltv_horizon_for(d.n_days)
     t = ltv_by(d, "cohort", h, "margin")
     for row in t.itertuples(index=False):
@@ -221,6 +266,23 @@ def _as_infos(scenarios, days: int | None) -> list[ScenarioInfo]:
         ScenarioInfo(n, sc, f, scenario_hash(sc), int(days or sc.days))
         for n, sc, f in zip(names, loaded, files, strict=True)
     ]
+
+
+def with_response_lost(reps: Replications, infos: Sequence[ScenarioInfo]) -> Replications:
+    """``reps`` with the daily ``promo_response_lost`` of each scenario added.
+
+    The daily mean fatigue times the scenario's
+    :func:`promo_response_lost_per_fatigue` (exact: the damping is linear in fatigue).
+    """
+    d = reps.daily
+    fat = d[d["metric"] == "mean_fatigue"]
+    factor = (
+        fat["scenario"]
+        .astype(str)
+        .map({i.name: promo_response_lost_per_fatigue(i.scenario) for i in infos})
+    )
+    lost = fat.assign(metric="promo_response_lost", value=fat["value"] * factor.to_numpy())
+    return replace(reps, daily=pd.concat([d, lost], ignore_index=True))
 
 
 def monthly_per_seed(reps: Replications, infos: Sequence[ScenarioInfo]) -> pd.DataFrame:
@@ -362,6 +424,7 @@ def collect(
     level: float = 0.90,
     workers: int | None = None,
     progress: bool | None = None,
+    objective: str = "net_margin",
 ) -> ReportData:
     """Run the scenarios over the seeds and assemble everything a report shows.
 
@@ -379,6 +442,8 @@ def collect(
         Confidence level of the paired intervals (default 0.90).
     workers, progress
         See :func:`lab.experiments.simulate_many`.
+    objective : str
+        The metric the first screen calls "better" on (:data:`OBJECTIVES`).
 
     Returns
     -------
@@ -389,6 +454,8 @@ def collect(
         raise ValueError("seeds must not be empty")
     if days is not None and int(days) < 1:
         raise ValueError(f"days must be >= 1, got {days}")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective {objective!r}: use one of {', '.join(OBJECTIVES)}")
     infos = _as_infos(scenarios, days)
     reps = simulate_many(
         {i.name: i.scenario for i in infos},
@@ -399,6 +466,7 @@ def collect(
         daily_metrics=REPORT_DAILY,
         metrics=report_metrics,
     )
+    reps = with_response_lost(reps, infos)
     per_seed = monthly_per_seed(reps, infos)
     is_cohort = reps.totals["metric"].str.startswith(COHORT_PREFIX)
     reps = replace(reps, totals=reps.totals[~is_cohort].reset_index(drop=True))
@@ -419,7 +487,8 @@ def collect(
         comparison=comparison,
         assumptions=_assumptions(infos, seeds, days),
         ltv_horizon_days=horizon,
-        stamp=_stamp(infos, seeds, reps, level),
+        stamp=_stamp(infos, seeds, reps, level) | {"objective": objective},
+        objective=objective,
     )
 
 

@@ -18,7 +18,7 @@ from lab.report.labels import text
 __all__ = ["KPI_CHARTS", "Chart", "charts", "png_data_url"]
 
 #: daily KPIs drawn as band charts, in order
-KPI_CHARTS: tuple[str, ...] = ("cum_gmv", "cum_net_margin", "customers", "mean_fatigue")
+KPI_CHARTS: tuple[str, ...] = ("cum_gmv", "cum_net_margin", "customers", "promo_response_lost")
 
 _DPI = 110
 
@@ -59,27 +59,61 @@ def _axes(lang: str, figsize: tuple[float, float]):
         return fig, fig.add_subplot()
 
 
+def _units(ax, metric: str, lang: str, currency: str) -> None:
+    """Title, y label and ticks in the report's units (万元 / CNY, %)."""
+    from matplotlib.ticker import PercentFormatter
+
+    from lab.plots._style import ReadableNumbers
+    from lab.report.fmt import kind_of, money_scale, money_unit
+
+    base = metric.removeprefix("cum_")
+    kind = kind_of(base)
+    name = text(f"chart_{metric}", lang)
+    ax.set_title(name, loc="left")
+    if kind == "money":
+        scale = money_scale(base, lang)
+        fixed = (scale, "") if scale != 1 else None
+        ax.yaxis.set_major_formatter(ReadableNumbers(lang, fixed))
+        ax.set_ylabel(money_unit(base, lang, currency))
+    elif kind == "share":
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_ylabel("%")
+    else:
+        ax.set_ylabel(text("customers_label", lang) if base == "customers" else name)
+    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+
+
 def charts(data: ReportData, lang: str = "en") -> dict[str, list[Chart]]:
     """The report's charts: ``{"kpi": [...], "forest": [...]}``.
 
-    ``kpi``: cumulative GMV and net margin, customers and mean promo fatigue over
-    time (median and 10–90% band per scenario).  ``forest``: one paired-difference
-    chart per scenario compared with the reference.
+    ``kpi``: cumulative GMV and net margin, customers and the promotion response
+    lost to fatigue over calendar time (median and 10–90% band per scenario; money
+    in the language's unit, shares in %).  ``forest``: one paired-difference chart
+    per scenario compared with the reference, coloured good / bad.
     """
     from lab.plots import plot_forest, plot_kpi
 
     out: dict[str, list[Chart]] = {"kpi": [], "forest": []}
+    start = data.scenarios[0].start
     for metric in KPI_CHARTS:
         fig, ax = _axes(lang, (6.4, 3.5))
-        plot_kpi(data.replications, metric, ax=ax, lang=lang)
+        plot_kpi(data.replications, metric, ax=ax, lang=lang, start_date=start)
+        _units(ax, metric, lang, data.scenarios[0].currency)
         src, w, h = png_data_url(fig)
         out["kpi"].append(Chart(metric, text(f"chart_{metric}", lang), src, w, h))
     if data.comparison is not None:
+        from lab.plots.compare import FOREST_METRICS
+
+        shown = set(data.comparison.table["metric"])
+        forest = [  # fatigue as the promotion response it costs, as in the tables
+            "promo_response_lost" if m == "mean_fatigue" else m for m in FOREST_METRICS
+        ]
+        forest = [m for m in forest if m in shown]
         a = data.reference
         for info in data.scenarios[1:]:
             rows = int((data.comparison.table["scenario"] == info.name).sum())
             fig, ax = _axes(lang, (7.6, 0.3 * min(rows, 14) + 1.5))
-            plot_forest(data.comparison, ax=ax, lang=lang, scenario=info.name)
+            plot_forest(data.comparison, ax=ax, lang=lang, scenario=info.name, metrics=forest)
             src, w, h = png_data_url(fig)
             cap = text("chart_forest", lang, a=a, b=info.name)
             out["forest"].append(Chart(f"forest:{info.name}", cap, src, w, h))

@@ -1,7 +1,9 @@
 """Numbers as a planner reads them: money, counts, shares and indices, with bands.
 
-Tables show full numbers with thousands separators; sentences round money to
-thousands or millions (English) or to 万 / 亿 (Chinese).
+One money unit per language: English shows CNY, Chinese 万元 (ten thousand yuan),
+in tables, sentences and chart axes alike; amounts per customer (LTV, CAC) are in
+CNY / 元 per customer.  Every table head names its unit (:func:`money_unit`).
+Sentences round money to thousands or millions (English) or to 万 / 亿 (Chinese).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ __all__ = [
     "fmt_value",
     "is_finite",
     "kind_of",
+    "money_scale",
+    "money_unit",
     "resolution",
     "spread_note",
 ]
@@ -41,9 +45,36 @@ KIND: dict[str, str] = {
     "k_factor": "share",
     "share_on_discount": "share",
     "block_rate": "share",
+    "promo_response_lost": "share",
+    "buyers": "count",
+    "prospect": "count",
+    "prospects_end": "count",
     "mean_fatigue": "index",
     "fatigue_index": "index",
 }
+
+#: money metrics that are amounts per customer (shown in CNY / 元, not 万元)
+PER_CUSTOMER: frozenset[str] = frozenset(
+    {"ltv_margin", "cac_paid", "cac_blended", "cost_per_referred"}
+)
+
+#: Chinese money unit of totals: 万 (ten thousand)
+WAN = 1e4
+
+
+def money_scale(metric: str, lang: str = "en") -> float:
+    """What a money value is divided by for display: 10 000 for totals in Chinese, else 1."""
+    return WAN if lang == "zh" and metric not in PER_CUSTOMER else 1.0
+
+
+def money_unit(metric: str, lang: str = "en", currency: str = "CNY") -> str:
+    """The unit of a money metric in ``lang``: ``CNY``, ``CNY/customer``, ``万元``, ``元/用户``."""
+    per = metric in PER_CUSTOMER
+    if lang == "zh":
+        cur = "元" if currency == "CNY" else f" {currency}"
+        return f"{cur}/用户".strip() if per else f"万{cur}"
+    return f"{currency}/customer" if per else currency
+
 
 DASH = "–"
 
@@ -62,6 +93,8 @@ def kind_of(metric: str) -> str:
 
 def _decimals(x: float, kind: str) -> int:
     a = abs(x)
+    if kind == "wan":  # money in 万: 1,234 / 12.3 / 0.35
+        return 0 if a >= 1000 else 1 if a >= 1 or a == 0 else 2
     if kind == "money":
         return 0 if a >= 100 else 1 if a >= 1 or a == 0 else 2
     if kind == "index":
@@ -76,12 +109,20 @@ def _num(x: float, decimals: int, signed: bool) -> str:
     return f"+{text}" if signed and x > 0 else text
 
 
-def fmt_value(metric: str, x, signed: bool = False) -> str:
-    """One value of ``metric`` for a table cell."""
+def _shown(metric: str, x: float, lang: str) -> tuple[float, str]:
+    """The value as displayed (money in the language's unit) and its kind of decimals."""
+    kind = kind_of(metric)
+    if kind == "money":
+        scale = money_scale(metric, lang)
+        return x / scale, "wan" if scale != 1 else "money"
+    return x, kind
+
+
+def fmt_value(metric: str, x, signed: bool = False, lang: str = "en") -> str:
+    """One value of ``metric`` for a table cell (money in :func:`money_unit` of ``lang``)."""
     if not is_finite(x):
         return DASH
-    x = float(x)
-    kind = kind_of(metric)
+    x, kind = _shown(metric, float(x), lang)
     if kind == "share":
         return _num(x * 100, 1, signed) + "%"
     return _num(x, _decimals(x, kind), signed)
@@ -105,19 +146,19 @@ def fmt_diff(metric: str, x, lang: str = "en", decimals: int | None = None) -> s
         pp = "pp" if lang == "en" else "个百分点"
         return f"{_num(x * 100, 1 if decimals is None else decimals, True)} {pp}"
     if decimals is None:
-        return fmt_value(metric, x, signed=True)
-    return _num(x, decimals, True)
+        return fmt_value(metric, x, signed=True, lang=lang)
+    return _num(_shown(metric, x, lang)[0], decimals, True)
 
 
 #: at most this many decimals more than usual to tell the two ends of an interval apart
 EXTRA_DECIMALS = 8
 
 
-def _usual_decimals(metric: str, low: float, high: float) -> int:
-    kind = kind_of(metric)
-    if kind == "share":
+def _usual_decimals(metric: str, low: float, high: float, lang: str = "en") -> int:
+    if kind_of(metric) == "share":
         return 1
-    return min(_decimals(low, kind), _decimals(high, kind))
+    (lo, kind), (hi, _) = _shown(metric, low, lang), _shown(metric, high, lang)
+    return min(_decimals(lo, kind), _decimals(hi, kind))
 
 
 def fmt_interval(metric: str, low, high, lang: str = "en") -> tuple[str, str]:
@@ -130,7 +171,7 @@ def fmt_interval(metric: str, low, high, lang: str = "en") -> tuple[str, str]:
     if not (is_finite(low) and is_finite(high)):
         return fmt_diff(metric, low, lang), fmt_diff(metric, high, lang)
     low, high = float(low), float(high)
-    start = _usual_decimals(metric, low, high)
+    start = _usual_decimals(metric, low, high, lang)
     for d in range(start, start + EXTRA_DECIMALS + 1):
         lo, hi = fmt_diff(metric, low, lang, d), fmt_diff(metric, high, lang, d)
         if lo != hi or low == high:
@@ -169,30 +210,46 @@ def spread_note(low, high, n: int, lang: str = "en") -> str:
     return ""
 
 
-def fmt_band(metric: str, median, p10, p90) -> str:
+def fmt_band(metric: str, median, p10, p90, lang: str = "en") -> str:
     """``median [p10 – p90]`` for a table cell."""
-    head = fmt_value(metric, median)
+    head = fmt_value(metric, median, lang=lang)
     if not (is_finite(p10) and is_finite(p90)) or float(p10) == float(p90):
         return head
-    return f"{head} [{fmt_value(metric, p10)} – {fmt_value(metric, p90)}]"
+    return f"{head} [{fmt_value(metric, p10, lang=lang)} – {fmt_value(metric, p90, lang=lang)}]"
 
 
-def fmt_money_words(x, lang: str = "en", currency: str = "CNY", signed: bool = False) -> str:
-    """Money for a sentence: ``CNY 1.23 million`` / ``123.4 万元``."""
+def fmt_money_words(
+    x,
+    lang: str = "en",
+    currency: str = "CNY",
+    signed: bool = False,
+    per_customer: bool = False,
+    like: float | None = None,
+) -> str:
+    """Money for a sentence: ``CNY 1.23 million`` / ``123.4 万元`` (``35 元`` per customer).
+
+    ``like``: another amount said in the same breath (the other end of an interval);
+    the unit (thousand, million, 亿) is chosen for the larger of the two, so both
+    read alike (``−CNY 27 thousand to −CNY 10 thousand``).
+    """
     if not is_finite(x):
         return DASH
     x = float(x)
     sign = ("+" if x > 0 else "−" if x < 0 else "") if signed else ("−" if x < 0 else "")
     a = abs(x)
+    top = max(a, abs(float(like))) if is_finite(like) else a
     if lang == "zh":
         unit = "元" if currency == "CNY" else f" {currency}"
-        if a >= 1e8:
+        if per_customer:
+            return f"{sign}{a:,.{0 if a >= 100 else 1}f} {unit}".replace("  ", " ")
+        if top >= 1e8:
             return f"{sign}{a / 1e8:.2f} 亿{unit}"
-        if a >= 1e4:
-            return f"{sign}{a / 1e4:,.1f} 万{unit}"
-        return f"{sign}{a:,.0f} {unit}".replace("  ", " ")
-    if a >= 1e6:
+        wan = a / WAN
+        return f"{sign}{wan:,.{_decimals(top / WAN, 'wan')}f} 万{unit}"
+    if per_customer:
+        return f"{sign}{currency} {a:,.{0 if a >= 100 else 1}f}"
+    if top >= 1e6:
         return f"{sign}{currency} {a / 1e6:.2f} million"
-    if a >= 1e4:
+    if top >= 1e4:
         return f"{sign}{currency} {a / 1e3:,.0f} thousand"
     return f"{sign}{currency} {a:,.0f}"

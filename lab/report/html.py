@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from lab.analysis.headline import HEADLINE_METRICS
 from lab.i18n import check_lang
+from lab.plots._style import GOOD_DIRECTION
 from lab.report.data import MONTHLY_METRICS, ReportData
 from lab.report.figures import Chart, charts
 from lab.report.fmt import (
@@ -29,14 +30,29 @@ from lab.report.fmt import (
     fmt_value,
     is_finite,
     kind_of,
+    money_unit,
     spread_note,
 )
 from lab.report.fonts import FONT_FAMILY, page_characters, subset_font
 from lab.report.labels import REPORT_LABELS, source_label, text, unit_label
-from lab.report.summary import period_text, summary_sentences
+from lab.report.summary import period_text, summary_sentences, verdict_sentences
 from lab.scenario_diff import show_value
 
-__all__ = ["context", "metric_head", "render_html"]
+__all__ = ["REPORT_METRICS", "context", "metric_head", "render_html"]
+
+#: end-of-run metrics in the key-figure and comparison tables, in order (the
+#: latent ``mean_fatigue`` is shown as the promotion response it costs)
+REPORT_METRICS: tuple[str, ...] = tuple(
+    m
+    for k in HEADLINE_METRICS
+    for m in (
+        ("customers", "prospects_end")
+        if k == "customers"
+        else ("promo_response_lost",)
+        if k == "mean_fatigue"
+        else (k,)
+    )
+)
 
 _ENV: Environment | None = None
 
@@ -74,7 +90,7 @@ class _Words(Mapping):
 
 
 def metric_head(metric: str, lang: str, currency: str = "CNY", horizon: int | None = None) -> str:
-    """Column head of a metric, with its currency for money."""
+    """Column head of a metric, with its unit (万元 / CNY, 元/用户, %)."""
     if metric == "ltv_margin" and horizon is not None:
         name = text("cohort_ltv", lang, h=horizon)
     elif metric == "customers" and horizon is not None:
@@ -82,15 +98,15 @@ def metric_head(metric: str, lang: str, currency: str = "CNY", horizon: int | No
     else:
         name = text(metric, lang)
     if kind_of(metric) == "money":
-        return text("money_unit", lang, metric=name, cur=currency)
+        return text("money_unit", lang, metric=name, cur=money_unit(metric, lang, currency))
     if kind_of(metric) == "share":
         return f"{name} (%)"
     return name
 
 
-def _cell(metric: str, median, p10, p90) -> dict:
-    band = fmt_band(metric, median, p10, p90)
-    head = fmt_value(metric, median)
+def _cell(metric: str, median, p10, p90, lang: str = "en") -> dict:
+    band = fmt_band(metric, median, p10, p90, lang)
+    head = fmt_value(metric, median, lang=lang)
     return {"median": head, "band": band[len(head) :].strip() if band != head else ""}
 
 
@@ -98,7 +114,7 @@ def _key_figures(data: ReportData, lang: str) -> list[dict]:
     h = data.headline
     cur = data.scenarios[0].currency
     rows = []
-    for metric in [m for m in HEADLINE_METRICS if m in set(h["metric"])]:
+    for metric in [m for m in REPORT_METRICS if m in set(h["metric"])]:
         cells = []
         for info in data.scenarios:
             r = h[(h["scenario"] == info.name) & (h["metric"] == metric)]
@@ -106,7 +122,7 @@ def _key_figures(data: ReportData, lang: str) -> list[dict]:
                 cells.append({"median": "–", "band": ""})
             else:
                 r = r.iloc[0]
-                cells.append(_cell(metric, r["median"], r["p10"], r["p90"]))
+                cells.append(_cell(metric, r["median"], r["p10"], r["p90"], lang))
         rows.append({"label": metric_head(metric, lang, cur), "cells": cells})
     return rows
 
@@ -125,10 +141,10 @@ def _monthly(data: ReportData, lang: str) -> list[dict]:
             for k in MONTHLY_METRICS:
                 if k in g.index:
                     r = g.loc[k]
-                    cells.append(_cell(k, r["median"], r["p10"], r["p90"]))
+                    cells.append(_cell(k, r["median"], r["p10"], r["p90"], lang))
                 else:
                     cells.append({"median": "–", "band": ""})
-            rows.append({"month": month, "partial": days < full, "cells": cells})
+            rows.append({"month": month_text(month, lang), "partial": days < full, "cells": cells})
         out.append(
             {
                 "name": info.name,
@@ -140,14 +156,33 @@ def _monthly(data: ReportData, lang: str) -> list[dict]:
     return out
 
 
-def _verdict(lo, hi, lang: str) -> tuple[str, str]:
+def month_text(month: str, lang: str) -> str:
+    """``"2026-03"`` as a reader writes it: ``Mar 2026`` / ``2026年3月``."""
+    p = pd.Period(month, "M")
+    return f"{p.year}年{p.month}月" if lang == "zh" else p.strftime("%b %Y")
+
+
+def _verdict(metric: str, lo, hi, lang: str) -> tuple[str, str]:
+    """Words and CSS class of a difference: ``good`` / ``bad`` by the metric's direction.
+
+    Up or down says where the number went; the class (and colour) says whether that
+    is good for the brand (:data:`lab.plots._style.GOOD_DIRECTION`): discount spend
+    going up is bad.
+    """
     if not (is_finite(lo) and is_finite(hi)):
         return text("verdict_na", lang), "unclear"
-    if lo > 0:
-        return "▲ " + text("verdict_up", lang), "up"
-    if hi < 0:
-        return "▼ " + text("verdict_down", lang), "down"
-    return text("verdict_unclear", lang), "unclear"
+    if not (lo > 0 or hi < 0):
+        return text("verdict_unclear", lang), "unclear"
+    up = lo > 0
+    words = ("▲ " + text("verdict_up", lang)) if up else ("▼ " + text("verdict_down", lang))
+    sign = GOOD_DIRECTION.get(metric, 0)
+    if sign == 0:
+        return words, "up" if up else "down"
+    good = up == (sign > 0)
+    sep = "，" if lang == "zh" else ", "
+    return f"{words}{sep}{text('verdict_good' if good else 'verdict_bad', lang)}", (
+        "good" if good else "bad"
+    )
 
 
 def _comparison(data: ReportData, lang: str, forest: list[Chart]) -> list[dict]:
@@ -158,10 +193,11 @@ def _comparison(data: ReportData, lang: str, forest: list[Chart]) -> list[dict]:
     cur = data.scenarios[0].currency
     out = []
     for i, info in enumerate(data.scenarios[1:]):
-        part = table[table["scenario"] == info.name]
+        part = table[table["scenario"] == info.name].set_index("metric", drop=False)
+        part = part.loc[[m for m in REPORT_METRICS if m in part.index]]
         rows = []
         for r in part.itertuples(index=False):
-            verdict, cls = _verdict(r.diff_low, r.diff_high, lang)
+            verdict, cls = _verdict(r.metric, r.diff_low, r.diff_high, lang)
             note = spread_note(r.diff_low, r.diff_high, int(r.n), lang)
             if note:  # no meaningful spread: say why instead of a zero-width interval
                 verdict, cls = note, "unclear"
@@ -170,8 +206,8 @@ def _comparison(data: ReportData, lang: str, forest: list[Chart]) -> list[dict]:
                 lo, hi = fmt_interval(r.metric, r.diff_low, r.diff_high, lang)
                 interval = f"[{lo}, {hi}]"
             a, b = (
-                _cell(r.metric, r.a_median, r.a_p10, r.a_p90),
-                _cell(r.metric, r.b_median, r.b_p10, r.b_p90),
+                _cell(r.metric, r.a_median, r.a_p10, r.a_p90, lang),
+                _cell(r.metric, r.b_median, r.b_p10, r.b_p90, lang),
             )
             rows.append(
                 {
@@ -258,6 +294,13 @@ def _assumptions(data: ReportData, lang: str) -> dict:
     }
 
 
+def _direction_word(metric: str, lang: str) -> str:
+    up = GOOD_DIRECTION.get(metric, 1) > 0
+    if lang == "zh":
+        return "更高" if up else "更低"
+    return "higher" if up else "lower"
+
+
 def _font_stack(lang: str, embedded: bool) -> Markup:
     """CSS font-family list (a constant of this module, so marked safe for the style block)."""
     return Markup(_stack(lang, embedded))
@@ -294,9 +337,18 @@ def context(data: ReportData, lang: str = "en", with_charts: bool = True) -> dic
         text("method_margin", lang),
         text("method_ltv", lang, h=h),
         text("method_fatigue", lang),
+        text("method_customers", lang),
+        text(
+            "method_money",
+            lang,
+            total=money_unit("gmv", lang, data.scenarios[0].currency),
+            per=money_unit("ltv_margin", lang, data.scenarios[0].currency),
+        ),
     ]
     if data.comparison is not None:
         method.insert(1, text("method_paired", lang, a=data.reference, level=level))
+    summary = summary_sentences(data, lang)
+    lead = verdict_sentences(data, lang)
     stamp_items = [(k, str(v)) for k, v in data.stamp.items()] + [("language", lang)]
     return {
         "lang": lang,
@@ -306,7 +358,14 @@ def context(data: ReportData, lang: str = "en", with_charts: bool = True) -> dic
         "subtitle": text(
             "subtitle", lang, n=len(names), seeds=len(data.seeds), seed_text=seeds, date=date
         ),
-        "summary": summary_sentences(data, lang),
+        "lead": lead,
+        "summary": summary[len(lead) :],
+        "objective_note": text(
+            "objective_note",
+            lang,
+            metric=text(data.objective, lang),
+            direction=_direction_word(data.objective, lang),
+        ),
         "scenarios": [
             {
                 "name": info.name,

@@ -91,13 +91,37 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
         "LTV of the month's new customers (margin, {h} days)",
         "当月新增用户 LTV (毛利, {h} 天)",
     ),
-    "customers_end": ("customers in pool (month end)", "私域用户数 (月末)"),
+    "customers_end": (
+        "customers in pool, month end (incl. never ordered)",
+        "私域用户数 (月末，含从未下单)",
+    ),
+    "customers": ("customers in pool (incl. never ordered)", "私域用户数 (含从未下单)"),
+    "prospect": ("of them never ordered (month end)", "其中从未下单 (月末)"),
+    "prospects_end": ("of them never ordered", "其中从未下单"),
+    "promo_response_lost": (
+        "promotion response lost to fatigue",
+        "疲劳导致的促销响应损失",
+    ),
+    "cost_promo_response_lost": ("promotion response lost to fatigue", "疲劳导致的促销响应损失"),
+    "cost_block_rate": ("customers who blocked the brand", "拉黑/删除品牌的用户占比"),
+    "cost_discount_cost": ("discount spend", "折扣支出"),
     "fatigue_month": ("mean promo fatigue", "平均促销疲劳"),
     "money_unit": ("{metric} ({cur})", "{metric} ({cur})"),
     "chart_cum_gmv": ("Cumulative GMV", "累计成交总额 (GMV)"),
     "chart_cum_net_margin": ("Cumulative net margin", "累计净利"),
     "chart_customers": ("Customers in the pool", "私域用户数"),
     "chart_mean_fatigue": ("Mean promo fatigue", "平均促销疲劳"),
+    "chart_promo_response_lost": (
+        "Promotion response lost to fatigue",
+        "疲劳导致的促销响应损失",
+    ),
+    "sec_appendix": ("Appendix: all assumptions", "附录：全部假设"),
+    "verdict_good": ("better", "更好"),
+    "verdict_bad": ("worse", "更差"),
+    "objective_note": (
+        "“Better” means {direction} {metric} (--objective).",
+        "“更好”指{metric}{direction} (--objective)。",
+    ),
     "chart_forest": ("Paired differences {b} − {a}", "配对差异 {b} − {a}"),
     "band_note": (
         "Lines are medians over the seeds; shaded areas the 10–90% band.",
@@ -125,11 +149,24 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
         "当月新增用户全部被观察满 {h} 天后才显示其 LTV。",
     ),
     "method_fatigue": (
-        "Promo fatigue is the simulated customers' latent fatigue (0 = none); the fatigue "
-        "index compares the response to the last promotions with the first ones. "
-        "Definitions: docs/metrics.md.",
-        "促销疲劳为模拟用户的潜在疲劳程度 (0 = 无)；促销疲劳指数比较最后几次与最初几次促销的响应率。"
-        "定义见 docs/metrics.md。",
+        "Promotion response lost to fatigue: promotions and contacts tire customers, and a "
+        "tired customer reacts less to a discount or a message. The model damps that lift "
+        "by fatigue damping × fatigue (0 = fresh, 1 = worn out), so the share shown is the "
+        "part of the promotion and contact lift the pool has lost, averaged over customers "
+        "and days: 0% = as responsive as a fresh pool. Definitions: docs/report.md.",
+        "疲劳导致的促销响应损失：促销和触达会使用户疲劳，疲劳的用户对折扣和消息的反应变弱。"
+        "模型按 疲劳衰减系数 × 疲劳程度 (0 = 不疲劳，1 = 完全疲劳) 削弱这部分提升，因此这里的"
+        "占比是流量池失去的促销与触达提升 (按用户和天数平均)：0% 表示与未疲劳的流量池一样敏感。"
+        "定义见 docs/report.md。",
+    ),
+    "method_customers": (
+        "Customers in pool count everyone added to the brand's private traffic, including "
+        "those who never ordered (prospects); their number is shown beside it.",
+        "私域用户数包括所有加入品牌私域的用户，其中也有从未下单的用户 (加了未下单)，其人数单独列出。",
+    ),
+    "method_money": (
+        "Money is in {total}; amounts per customer (LTV, CAC) in {per}.",
+        "金额单位为{total}；人均金额 (LTV、获客成本) 单位为{per}。",
     ),
     "method_margin": (
         "Gross margin = paid amount − cost of goods; net margin also subtracts acquisition, "

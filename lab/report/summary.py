@@ -1,26 +1,42 @@
-"""The executive summary: plain sentences generated from the numbers.
+"""The first screen: the answer in plain sentences, generated from the numbers.
 
-Every number in a sentence is read from :class:`lab.report.data.ReportData`
-(medians with their 10–90% band over seeds; paired differences with their
-interval), so the words cannot drift from the tables.
+With two or more scenarios the summary opens with the verdict on the chosen
+objective (:attr:`ReportData.objective`, net margin by default): which scenario is
+better, by how much, how sure (the paired runs, their interval and, when it was
+run, the share of plausible worlds of the robustness analysis), at what cost in
+promotion fatigue, blocks and discount spend, and what differs between the
+scenarios.  Then the forecast of each scenario and what the numbers rest on.
+
+Every number is read from :class:`lab.report.data.ReportData` (medians with their
+10–90% band over seeds; paired differences with their interval), so the words
+cannot drift from the tables.
 """
 
 from __future__ import annotations
 
-from lab.i18n import label
+import numpy as np
+
+from lab.plots._style import GOOD_DIRECTION
 from lab.report.data import ReportData, ScenarioInfo
 from lab.report.fmt import (
+    PER_CUSTOMER,
     fmt_diff,
-    fmt_interval,
     fmt_money_words,
     fmt_value,
     is_finite,
     kind_of,
     resolution,
-    spread_note,
 )
+from lab.report.labels import text
+from lab.scenario_diff import show_value
 
-__all__ = ["period_text", "summary_sentences"]
+__all__ = ["period_text", "summary_sentences", "verdict_sentences"]
+
+#: costs reported beside the verdict: fatigue, blocks, discount spend
+COST_METRICS: tuple[str, ...] = ("promo_response_lost", "block_rate", "discount_cost")
+
+#: settings named in the "what differs" sentence before "and N more"
+DIFF_SHOWN = 3
 
 
 def _q(name: str, lang: str) -> str:
@@ -37,6 +53,7 @@ def period_text(info: ScenarioInfo, lang: str) -> str:
     return f"the next {info.days} days ({about}{info.start} to {info.end})"
 
 
+# ----------------------------------------------------------------- numbers as words
 def _money(data: ReportData, info: ScenarioInfo, metric: str, lang: str) -> str:
     med = data.headline_value(info.name, metric)
     lo = data.headline_value(info.name, metric, "p10")
@@ -45,11 +62,10 @@ def _money(data: ReportData, info: ScenarioInfo, metric: str, lang: str) -> str:
     head = fmt_money_words(med, lang, cur)
     if not (is_finite(lo) and is_finite(hi)) or lo == hi:
         return head
+    lo_w, hi_w = fmt_money_words(lo, lang, cur), fmt_money_words(hi, lang, cur)
     if lang == "zh":
-        return (
-            f"{head} (10–90%：{fmt_money_words(lo, lang, cur)} 至 {fmt_money_words(hi, lang, cur)})"
-        )
-    return f"{head} (10–90%: {fmt_money_words(lo, lang, cur)} to {fmt_money_words(hi, lang, cur)})"
+        return f"{head} (10–90%：{lo_w} 至 {hi_w})"
+    return f"{head} (10–90%: {lo_w} to {hi_w})"
 
 
 def _count(data: ReportData, info: ScenarioInfo, metric: str, lang: str) -> str:
@@ -63,97 +79,272 @@ def _count(data: ReportData, info: ScenarioInfo, metric: str, lang: str) -> str:
     return f"{head} (10–90%{sep}{fmt_value(metric, lo)}–{fmt_value(metric, hi)})"
 
 
+def _value(metric: str, x: float, lang: str, currency: str, like=None) -> str:
+    """A level of ``metric`` for a sentence."""
+    if kind_of(metric) == "money":
+        per = metric in PER_CUSTOMER
+        return fmt_money_words(x, lang, currency, per_customer=per, like=like)
+    return fmt_value(metric, x, lang=lang)
+
+
+def _change(metric: str, x: float, lang: str, currency: str, signed: bool = True, like=None) -> str:
+    """A difference of ``metric`` for a sentence (money in words, shares in pp)."""
+    if kind_of(metric) == "money":
+        per = metric in PER_CUSTOMER
+        return fmt_money_words(x if signed else abs(x), lang, currency, signed, per, like)
+    out = fmt_diff(metric, x if signed else abs(x), lang)
+    return out if signed else out.lstrip("+")
+
+
 def _outlook(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:
-    period = period_text(info, lang)
     name = _q(info.name, lang)
+    period = period_text(info, lang)
     customers = _count(data, info, "customers", lang)
+    never = fmt_value("customers", data.headline_value(info.name, "prospects_end"))
     orders = fmt_value("orders", data.headline_value(info.name, "orders"))
     gmv = _money(data, info, "gmv", lang)
     net = _money(data, info, "net_margin", lang)
-    fatigue = fmt_value("mean_fatigue", data.headline_value(info.name, "mean_fatigue"))
+    lost = fmt_value("promo_response_lost", data.headline_value(info.name, "promo_response_lost"))
     blocks = fmt_value("block_rate", data.headline_value(info.name, "block_rate"))
     rep = fmt_value("repurchase_rate", data.headline_value(info.name, "repurchase_rate"))
-    ltv = fmt_money_words(data.headline_value(info.name, "ltv_margin"), lang, info.currency)
+    ltv = fmt_money_words(
+        data.headline_value(info.name, "ltv_margin"), lang, info.currency, per_customer=True
+    )
     h = info.ltv_horizon_days
     if lang == "zh":
         return [
-            f"{period}，情景{name}的私域流量池预计达到 {customers} 名用户，"
-            f"订单约 {orders} 笔，成交总额 (GMV) {gmv}，净利 {net}。",
-            f"每位获客用户 {h} 天的用户生命周期价值 (LTV, 毛利) 约为 {ltv}；{rep} 的购买用户产生复购，"
-            f"平均促销疲劳为 {fatigue}，{blocks} 的用户拉黑/删除了品牌账号。",
+            f"{period}，情景{name}的私域流量池预计达到 {customers} 名用户 (其中 {never} 名"
+            f"加了但从未下单)，订单约 {orders} 笔，成交总额 (GMV) {gmv}，净利 {net}。",
+            f"每位获客用户 {h} 天的用户生命周期价值 (LTV, 毛利) 约为 {ltv}；{rep} 的购买用户产生复购；"
+            f"促销疲劳平均使促销响应减少 {lost}；{blocks} 的用户拉黑/删除了品牌账号。",
         ]
     return [
-        f"Over {period}, the pool of {name} is expected to reach {customers} customers, "
-        f"with about {orders} orders, GMV of {gmv} and net margin of {net}.",
+        f"Over {period}, the pool of {name} is expected to reach {customers} customers "
+        f"({never} of them added but never ordered), with about {orders} orders, GMV of "
+        f"{gmv} and net margin of {net}.",
         f"Each acquired customer brings a {h}-day lifetime value (LTV, margin) of about {ltv}; "
-        f"{rep} of buyers buy again, mean promo fatigue is {fatigue}, and {blocks} of customers "
-        "block or delete the brand's account.",
+        f"{rep} of buyers buy again; promotion fatigue takes away {lost} of the promotion "
+        f"response on average, and {blocks} of customers block or delete the brand's account.",
     ]
 
 
-def _diff_clause(data: ReportData, b: str, metric: str, lang: str) -> str:
-    cmp = data.comparison
-    row = cmp.table[(cmp.table["scenario"] == b) & (cmp.table["metric"] == metric)].iloc[0]
-    cur = data.info(b).currency
-    m, lo, hi = row["diff_mean"], row["diff_low"], row["diff_high"]
-    money = kind_of(metric) == "money"
+# ----------------------------------------------------------------- the verdict
+def _row(data: ReportData, b: str, metric: str):
+    t = data.comparison.table
+    part = t[(t["scenario"] == b) & (t["metric"] == metric)]
+    return part.iloc[0] if len(part) else None
 
-    def amount(x, signed=False):
-        if money:
-            return fmt_money_words(abs(x) if not signed else x, lang, cur, signed=signed)
-        return fmt_diff(metric, x, lang) if signed else fmt_diff(metric, abs(x), lang).lstrip("+")
 
-    level = f"{data.level:.0%}"
-    what = label(metric, lang)
-    tiny = resolution(metric)
+def _wins(data: ReportData, b: str, metric: str) -> tuple[int, int, int]:
+    """Paired runs in which B is better, worse than A on ``metric``; runs with a value."""
+    d = data.comparison.differences
+    diff = d[(d["scenario"] == b) & (d["metric"] == metric)]["diff"].to_numpy(dtype=float)
+    signed = diff[np.isfinite(diff)] * GOOD_DIRECTION.get(metric, 1)
+    return int((signed > 0).sum()), int((signed < 0).sum()), len(signed)
+
+
+def _headline(data: ReportData, info: ScenarioInfo, lang: str) -> str:
+    obj = data.objective
+    a, b = _q(data.reference, lang), _q(info.name, lang)
+    what = text(obj, lang)
+    period = period_text(info, lang)
+    row = _row(data, info.name, obj)
+    if row is None or not is_finite(row["diff_mean"]):
+        if lang == "zh":
+            return f"在{what}上，这些模拟无法比较{b}与{a}。"
+        return f"On {what}, these runs cannot compare {b} with {a}."
+    m, lo, hi = float(row["diff_mean"]), float(row["diff_low"]), float(row["diff_high"])
+    cur = info.currency
+    tiny = resolution(obj)
     if all(is_finite(v) and abs(v) < tiny for v in (m, lo, hi)):
         if lang == "zh":
-            return f"{what}几乎不变 (差异及其 {level} 置信区间都小于显示精度)"
-        return f"leaves {what} practically unchanged (the difference and its {level} interval are below the shown precision)"
-    if not (is_finite(lo) and is_finite(hi)):
+            return f"在{what}上，{b}与{a}在{period}内结果相同 (差异小于显示精度)。"
+        return f"On {what}, {b} and {a} give the same result over {period}."
+    pct = ""
+    if is_finite(row["a_mean"]) and row["a_mean"] != 0 and kind_of(obj) != "share":
+        pct = f"{m / abs(float(row['a_mean'])) * 100:+.1f}%".replace("-", "−")
+    amount = _change(obj, m, lang, cur, signed=False)
+    clear = is_finite(lo) and is_finite(hi) and (lo > 0 or hi < 0)
+    better = m * GOOD_DIRECTION.get(obj, 1) > 0
+    if clear:
         if lang == "zh":
-            return f"{what}变化 {amount(m, True)} (种子太少，无法给出区间)"
-        return f"changes {what} by {amount(m, True)} (too few seeds for an interval)"
-    lo_text, hi_text = amount(lo, True), amount(hi, True)
-    if lo_text == hi_text and lo != hi:  # rounded alike: enough digits to show them apart
-        lo_text, hi_text = fmt_interval(metric, lo, hi, lang)
-        if money:
-            lo_text, hi_text = f"{lo_text} {cur}", f"{hi_text} {cur}"
-    if lo == hi:
-        note = spread_note(lo, hi, int(row["n"]), lang)
-        if lang == "zh":
-            return f"{what}变化 {amount(m, True)} ({note})"
-        return f"changes {what} by {amount(m, True)} ({note})"
-    rng = f"{lo_text} 至 {hi_text}" if lang == "zh" else f"{lo_text} to {hi_text}"
-    if lo > 0 or hi < 0:
-        up = lo > 0
-        if lang == "zh":
-            return f"{what}{'增加' if up else '减少'} {amount(m)} ({level} 置信区间：{rng})"
-        return f"{'raises' if up else 'lowers'} {what} by {amount(m)} ({level} interval: {rng})"
+            word = "优于" if better else "不如"
+            rel = f" (相对 A {pct})" if pct else ""
+            return f"结论：在{what}上，{b}{word}{a}：{period}内相差 {amount}{rel}。"
+        word = "better" if better else "worse"
+        rel = f" ({pct} of A's)" if pct else ""
+        return f"The answer: on {what}, {b} is {word} than {a} by {amount}{rel} over {period}."
+    rel = (f"，相对 A {pct}" if lang == "zh" else f", {pct} of A's") if pct else ""
     if lang == "zh":
-        return f"{what}变化 {amount(m, True)}，但 {level} 置信区间 ({rng}) 包含 0，差异不明确"
-    return f"changes {what} by {amount(m, True)}, but its {level} interval ({rng}) includes 0: no clear difference"
+        return (
+            f"结论：在{what}上，{b}与{a}尚无法区分：{period}内差异 B − A 为 "
+            f"{_change(obj, m, lang, cur)}{rel}，但其 {data.level:.0%} 置信区间包含 0。"
+        )
+    return (
+        f"The answer: on {what}, {b} and {a} cannot be told apart yet: B − A is "
+        f"{_change(obj, m, lang, cur)}{rel} over {period}, but its {data.level:.0%} "
+        "interval includes 0."
+    )
 
 
-def _comparison(data: ReportData, lang: str) -> list[str]:
+def _how_sure(data: ReportData, info: ScenarioInfo, lang: str) -> str:
+    obj = data.objective
+    b = _q(info.name, lang)
+    row = _row(data, info.name, obj)
+    k, lost, n = _wins(data, info.name, obj)
+    cur = info.currency
+    level = f"{data.level:.0%}"
+    if row is not None and is_finite(row["diff_low"]) and is_finite(row["diff_high"]):
+        lo, hi = float(row["diff_low"]), float(row["diff_high"])
+        lo, hi = _change(obj, lo, lang, cur, like=hi), _change(obj, hi, lang, cur, like=lo)
+        interval = (
+            f"差异的 {level} 置信区间为 {lo} 至 {hi}"
+            if lang == "zh"
+            else f"the {level} interval of the difference is {lo} to {hi}"
+        )
+    else:
+        interval = "种子太少，无法给出区间" if lang == "zh" else "too few seeds for an interval"
+    worse = lost if lost > k else 0  # say the larger side: "worse in 3 of 3"
+    if lang == "zh":
+        side = f"有 {worse} 次更差" if worse else f"有 {k} 次更好"
+        first = f"把握程度：在 {n} 对配对模拟 (相同种子) 中，{b}{side}；{interval}。"
+    else:
+        side = f"worse in {worse}" if worse else f"better in {k}"
+        first = f"How sure: {b} came out {side} of {n} paired runs (same seeds); {interval}."
+    return first + " " + _worlds(data, info, lang)
+
+
+def _worlds(data: ReportData, info: ScenarioInfo, lang: str) -> str:
+    """The robustness analysis in one sentence (or that it was not run)."""
+    rob = data.robustness
+    obj = data.objective
+    if rob is None or len(data.scenarios) != 2:
+        if lang == "zh":
+            return "尚未检验未经测量的行为假设取其他合理值时结论是否成立 (加 --robustness 20 即可检验)。"
+        return (
+            "Whether this holds for other plausible values of the unmeasured behavioural "
+            "assumptions was not checked (add --robustness 20)."
+        )
+    s = rob.summary[rob.summary["metric"] == obj]
+    if s.empty or not is_finite(s["share_b_better"].iloc[0]):
+        if lang == "zh":
+            return f"稳健性分析未涵盖{text(obj, lang)}。"
+        return f"The robustness analysis does not cover {text(obj, lang)}."
+    r = s.iloc[0]
+    share, worlds = float(r["share_b_better"]), int(r["worlds"])
+    hinge = str(r.get("hinge_1") or "")
+    b = _q(info.name, lang)
+    if lang == "zh":
+        out = f"在 {worlds} 个合理假设世界 (未测量的行为假设在其合理范围内抽样) 中，{b}在 {share:.0%} 中更好"
+        return out + (f"；结论最依赖 {hinge}。" if hinge else "。")
+    out = (
+        f"Across {worlds} plausible worlds (the unmeasured behavioural assumptions drawn "
+        f"within their plausible ranges), {b} is better in {share:.0%} of them"
+    )
+    return out + (f"; the verdict hinges most on {hinge}." if hinge else ".")
+
+
+def _cost_item(data: ReportData, info: ScenarioInfo, metric: str, lang: str) -> str | None:
+    row = _row(data, info.name, metric)
+    if row is None:
+        return None
+    cur = info.currency
+    am, bm = float(row["a_mean"]), float(row["b_mean"])
+    a, b = _value(metric, am, lang, cur, like=bm), _value(metric, bm, lang, cur, like=am)
+    lo, hi = row["diff_low"], row["diff_high"]
+    if is_finite(lo) and is_finite(hi) and (lo > 0 or hi < 0):
+        good = (lo > 0) == (GOOD_DIRECTION.get(metric, 1) > 0)
+        verdict = ("更好" if good else "更差") if lang == "zh" else ("better" if good else "worse")
+    else:
+        verdict = "差异不明确" if lang == "zh" else "no clear change"
+    d = _change(metric, row["diff_mean"], lang, cur)
+    name = text(f"cost_{metric}", lang)
+    return (
+        f"{name} {a} → {b} ({d}，{verdict})"
+        if lang == "zh"
+        else f"{name} {a} → {b} ({d}, {verdict})"
+    )
+
+
+def _costs(data: ReportData, info: ScenarioInfo, lang: str) -> str:
+    items = [x for m in COST_METRICS if (x := _cost_item(data, info, m, lang))]
+    if lang == "zh":
+        return "代价 (A → B 的均值)：" + "；".join(items) + "。"
+    return "At what cost (mean A → B): " + "; ".join(items) + "."
+
+
+def _differs(data: ReportData, info: ScenarioInfo, lang: str) -> str:
+    d = data.comparison.scenario_diffs.get(info.name)
+    a, b = _q(data.reference, lang), _q(info.name, lang)
+    if d is None or len(d) == 0:
+        if lang == "zh":
+            return f"{b}与{a}除名称外没有差异：两者的差别只是随机波动。"
+        return f"{b} differs from {a} in nothing but its name: any difference is chance."
+    shown = [f"{x.path} {show_value(x.a)} → {show_value(x.b)}" for x in list(d)[:DIFF_SHOWN]]
+    more = len(d) - len(shown)
+    flagged = len(d.flagged)
+    if lang == "zh":
+        out = f"差异所在：{b}与{a}有 {len(d)} 项设置不同：" + "；".join(shown)
+        out += f"；另有 {more} 项 (见下表)。" if more else "。"
+        if flagged:
+            out += (
+                f" ⚠ 其中 {flagged} 项在策略以外 (流量池、客户或经济参数)，因此差异不仅来自策略。"
+            )
+        return out
+    out = f"What differs: {b} changes {len(d)} setting(s) of {a}: " + "; ".join(shown)
+    out += f"; and {more} more (table below)." if more else "."
+    if flagged:
+        out += (
+            f" ⚠ {flagged} of them lie outside the strategies (pool, customers or economics), "
+            "so the difference is not the strategy's alone."
+        )
+    return out
+
+
+def _ranking(data: ReportData, lang: str) -> str:
+    """With 3+ scenarios: all of them ranked on the objective (medians)."""
+    obj = data.objective
+    sign = GOOD_DIRECTION.get(obj, 1)
+    vals = [(info, data.headline_value(info.name, obj)) for info in data.scenarios]
+    vals = [(i, v) for i, v in vals if is_finite(v)]
+    vals.sort(key=lambda iv: -sign * iv[1])
+    parts = [f"{_q(i.name, lang)} {_value(obj, v, lang, i.currency)}" for i, v in vals]
+    if lang == "zh":
+        return f"按{text(obj, lang)} (中位数) 从好到差排序：" + "、".join(parts) + "。"
+    return f"Ranked on {text(obj, lang)} (medians), best first: " + ", ".join(parts) + "."
+
+
+def verdict_sentences(data: ReportData, lang: str = "en") -> list[str]:
+    """The verdict of each scenario against the reference (empty with one scenario).
+
+    Per further scenario B: the answer on the objective, how sure, at what cost,
+    and what differs from the reference.
+    """
     if data.comparison is None:
         return []
-    a = _q(data.reference, lang)
-    out = []
-    n = len(data.seeds)
+    out = [_ranking(data, lang)] if len(data.scenarios) > 2 else []
     for info in data.scenarios[1:]:
-        b = _q(info.name, lang)
-        net = _diff_clause(data, info.name, "net_margin", lang)
-        gmv = _diff_clause(data, info.name, "gmv", lang)
-        fat = _diff_clause(data, info.name, "mean_fatigue", lang)
-        blk = _diff_clause(data, info.name, "block_rate", lang)
-        if lang == "zh":
-            out.append(f"与{a}相比，{b}使{net}；{gmv}。")
-            out.append(f"{b}的{fat}；{blk} (基于 {n} 对配对模拟)。")
-        else:
-            out.append(f"Compared with {a}, {b} {net}; it {gmv}.")
-            out.append(f"{b} also {fat}, and {blk} (from {n} paired runs).")
+        out += [
+            _headline(data, info, lang),
+            _how_sure(data, info, lang),
+            _costs(data, info, lang),
+            _differs(data, info, lang),
+        ]
     return out
+
+
+def _basis(data: ReportData, lang: str) -> str:
+    n = len(data.seeds)
+    if lang == "zh":
+        if n < 2:
+            return "每个情景只模拟了 1 次：没有区间可言，请用 --seeds 10 或更多。"
+        return f"以上数字来自每个情景 {n} 次模拟：括号中为 10–90% 区间，差异附 {data.level:.0%} 置信区间。"
+    if n < 2:
+        return "Each scenario ran once: there is no band or interval; use --seeds 10 or more."
+    return (
+        f"These numbers come from {n} simulated runs per scenario: brackets give the 10–90% "
+        f"band, differences their {data.level:.0%} confidence interval."
+    )
 
 
 def summary_sentences(data: ReportData, lang: str = "en") -> list[str]:
@@ -167,28 +358,13 @@ def summary_sentences(data: ReportData, lang: str = "en") -> list[str]:
     Returns
     -------
     list of str
-        Outlook of each scenario (customers, orders, GMV, net margin with their
-        10–90% bands; LTV, repurchase, fatigue, blocks), then each scenario
-        against the reference (paired differences with their interval), then how
-        many runs the numbers rest on.
+        With 2+ scenarios first :func:`verdict_sentences`; then the forecast of
+        each scenario (customers, of them never ordered, orders, GMV, net margin
+        with their 10–90% bands; LTV, repurchase, promotion response lost to
+        fatigue, blocks); then how many runs the numbers rest on.
     """
-    out = []
+    out = verdict_sentences(data, lang)
     for info in data.scenarios:
         out += _outlook(data, info, lang)
-    out += _comparison(data, lang)
-    n = len(data.seeds)
-    if lang == "zh":
-        if n < 2:
-            out.append("每个情景只模拟了 1 次：没有区间可言，请用 --seeds 10 或更多。")
-        else:
-            out.append(
-                f"以上数字来自每个情景 {n} 次模拟：括号中为 10–90% 区间，差异附 {data.level:.0%} 置信区间。"
-            )
-    elif n < 2:
-        out.append("Each scenario ran once: there is no band or interval; use --seeds 10 or more.")
-    else:
-        out.append(
-            f"These numbers come from {n} simulated runs per scenario: brackets give the 10–90% "
-            f"band, differences their {data.level:.0%} confidence interval."
-        )
+    out.append(_basis(data, lang))
     return out

@@ -1,4 +1,4 @@
-"""Write a report's HTML and xlsx together, atomically: both files or neither.
+"""Write a report's HTML and xlsx (and PDF) together, atomically: all files or none.
 
 Both are first written to temporary files in the target folder (same file system,
 so the final renames are atomic).  Only when both are complete do they replace
@@ -66,8 +66,10 @@ def _existing_ancestor(folder: Path) -> Path:
     return p
 
 
-def check_output(html_path: str | Path) -> tuple[Path, Path]:
+def check_output(html_path: str | Path, pdf: bool = False) -> tuple[Path, Path]:
     """Check the output paths before any work is done; return (html, xlsx).
+
+    With ``pdf`` the ``.pdf`` beside them is checked too.
 
     Raises
     ------
@@ -80,7 +82,12 @@ def check_output(html_path: str | Path) -> tuple[Path, Path]:
     if html.suffix.lower() != ".html" or not html.stem:
         raise OutputError(f"--out {html}: the report file name must end in .html")
     xlsx = xlsx_path_for(html)
-    for target, lab_wrote in ((html, lab_wrote_html), (xlsx, lab_wrote_xlsx)):
+    targets = [(html, lab_wrote_html), (xlsx, lab_wrote_xlsx)]
+    if pdf:
+        from lab.report.pdf import lab_wrote_pdf, pdf_path_for
+
+        targets.append((pdf_path_for(html), lab_wrote_pdf))
+    for target, lab_wrote in targets:
         if target.is_dir():
             raise OutputError(f"--out {html}: {target} is a folder")
         if target.exists() and not lab_wrote(target):
@@ -116,7 +123,9 @@ def _umask() -> int:
     return mask
 
 
-def write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path, Path]:
+def write_pair(
+    html_text: str, write_xlsx, html_path: str | Path, pdf_bytes: bytes | None = None
+) -> tuple[Path, Path]:
     """Write the HTML text and the workbook next to each other, both or neither.
 
     Parameters
@@ -127,6 +136,8 @@ def write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path,
         ``write_xlsx(path)`` saves the workbook to ``path``.
     html_path : str or Path
         ``.../NAME.html``; the workbook goes to ``.../NAME.xlsx``.
+    pdf_bytes : bytes, optional
+        The printed page, written to ``.../NAME.pdf`` with the others (all or none).
 
     Returns
     -------
@@ -135,7 +146,7 @@ def write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path,
     """
     made = make_parents(Path(html_path)) if not Path(html_path).parent.exists() else []
     try:
-        return _write_pair(html_text, write_xlsx, html_path)
+        return _write_pair(html_text, write_xlsx, html_path, pdf_bytes)
     except OSError as exc:
         remove_empty(made)
         raise output_error(exc, html_path) from None
@@ -144,46 +155,55 @@ def write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path,
         raise
 
 
-def _write_pair(html_text: str, write_xlsx, html_path: str | Path) -> tuple[Path, Path]:
+def _write_pair(
+    html_text: str, write_xlsx, html_path: str | Path, pdf_bytes: bytes | None = None
+) -> tuple[Path, Path]:
     html, xlsx = Path(html_path), xlsx_path_for(html_path)
     html.parent.mkdir(parents=True, exist_ok=True)
     mode = 0o666 & ~_umask()
-    tmps: list[Path] = []
-    backup: Path | None = None
+    others = [(xlsx, write_xlsx)]
+    if pdf_bytes is not None:
+        others.append((html.with_suffix(".pdf"), lambda p: Path(p).write_bytes(pdf_bytes)))
+    tmps: dict[Path, Path] = {}
+    backups: dict[Path, Path] = {}
+    placed: list[Path] = []
     try:
-        for suffix in (".html", ".xlsx"):
+        for target in [html, *(t for t, _ in others)]:
             fd, name = tempfile.mkstemp(
-                prefix=f".{html.stem}.", suffix=f"{suffix}.partial", dir=html.parent
+                prefix=f".{html.stem}.", suffix=f"{target.suffix}.partial", dir=html.parent
             )
             os.close(fd)
-            tmps.append(Path(name))
-        tmp_html, tmp_xlsx = tmps
-        tmp_html.write_text(html_text, encoding="utf-8")
-        write_xlsx(tmp_xlsx)
-        for t in tmps:
+            tmps[target] = Path(name)
+        tmps[html].write_text(html_text, encoding="utf-8")
+        for target, write in others:
+            write(tmps[target])
+        for t in tmps.values():
             t.chmod(mode)  # mkstemp makes 0600; reports should look like any file
             _fsync(t)
-        if xlsx.exists():  # a copy of the previous workbook, to put back if the page fails
-            backup = html.parent / f".{xlsx.name}.old-{os.getpid()}"
-            try:
-                os.link(xlsx, backup)
-            except OSError:
-                shutil.copy2(xlsx, backup)
-        os.replace(tmp_xlsx, xlsx)
+        for target, _ in others:  # a copy of each previous file, to put back if the page fails
+            if target.exists():
+                backups[target] = html.parent / f".{target.name}.old-{os.getpid()}"
+                try:
+                    os.link(target, backups[target])
+                except OSError:
+                    shutil.copy2(target, backups[target])
         try:
-            os.replace(tmp_html, html)
+            for target, _ in others:
+                os.replace(tmps[target], target)
+                placed.append(target)
+            os.replace(tmps[html], html)
         except BaseException:
-            if backup is not None:
-                os.replace(backup, xlsx)
-                backup = None
-            else:
-                os.unlink(xlsx)
+            for target in placed:
+                if target in backups:
+                    os.replace(backups.pop(target), target)
+                else:
+                    os.unlink(target)
             raise
     finally:
-        for t in tmps:
+        for t in tmps.values():
             with contextlib.suppress(OSError):
                 t.unlink()
-        if backup is not None:
+        for b in backups.values():
             with contextlib.suppress(OSError):
-                backup.unlink()
+                b.unlink()
     return html, xlsx

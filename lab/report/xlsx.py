@@ -1,12 +1,15 @@
 """The report's tables as an Excel workbook (openpyxl), for planners who work in Excel.
 
-Sheets: ``summary`` (the sentences and key figures), ``monthly`` (the monthly
-forecast: median, 10% and 90% per metric, as numbers), ``key_figures`` (end-of-run
-metrics per scenario), ``comparison`` (paired differences, with 2+ scenarios),
-``assumptions`` (every parameter: value, unit, source) and ``provenance`` (the
-stamp, also in the document properties).  Column heads are in the report's
-language; sheet names and the ``metric`` key columns stay in English so formulas
-and scripts keep working across languages.
+Sheets: ``summary`` (the sentences), ``charts`` (native Excel line charts of the
+main monthly series, median per scenario, over real dates, with their data),
+``monthly`` (the monthly forecast: median, 10% and 90% per metric, as numbers,
+months as dates), ``key_figures`` (end-of-run metrics per scenario),
+``comparison`` (paired differences, with 2+ scenarios), ``assumptions`` (every
+parameter: value, unit, source) and ``provenance`` (the stamp, also in the
+document properties).  Column heads are in the report's language and name their
+unit; money is in the language's unit (CNY in English, 万元 in Chinese; per
+customer CNY / 元).  Headers are frozen.  Sheet names and the ``metric`` key
+columns stay in English so formulas and scripts keep working across languages.
 
 Every text cell is written as text, never as a formula: a scenario named
 ``=HYPERLINK(...)`` stays those characters in Excel.
@@ -27,8 +30,8 @@ from openpyxl.utils import get_column_letter
 from lab.analysis.headline import HEADLINE_METRICS
 from lab.io import neutralise_text
 from lab.report.data import MONTHLY_METRICS, ReportData
-from lab.report.fmt import kind_of
-from lab.report.html import metric_head
+from lab.report.fmt import kind_of, money_scale, money_unit
+from lab.report.html import REPORT_METRICS, metric_head
 from lab.report.labels import source_label, text, unit_label
 from lab.report.summary import summary_sentences
 
@@ -36,6 +39,7 @@ __all__ = ["SHEETS", "build_workbook", "write_xlsx"]
 
 SHEETS: tuple[str, ...] = (
     "summary",
+    "charts",
     "scenario_diff",
     "monthly",
     "key_figures",
@@ -45,6 +49,38 @@ SHEETS: tuple[str, ...] = (
 )
 
 _FORMATS = {"money": "#,##0", "count": "#,##0", "share": "0.0%", "index": "0.000"}
+
+#: monthly series drawn as native Excel charts on the ``charts`` sheet
+CHART_METRICS: tuple[str, ...] = ("gmv", "net_margin", "customers", "promo_response_lost")
+
+
+def _fmt(metric: str, lang: str) -> str:
+    """Excel number format of ``metric`` in ``lang`` (万元 with one decimal)."""
+    if kind_of(metric) == "money" and money_scale(metric, lang) != 1:
+        return "#,##0.0"
+    return _FORMATS[kind_of(metric)]
+
+
+def _shown(metric: str, x, lang: str):
+    """A value in the unit its column head names (money ÷ 10 000 in Chinese)."""
+    if x is None or not isinstance(x, int | float) or kind_of(metric) != "money":
+        return x
+    return float(x) / money_scale(metric, lang)
+
+
+def _unit(metric: str, lang: str, currency: str) -> str:
+    kind = kind_of(metric)
+    if kind == "money":
+        return money_unit(metric, lang, currency)
+    return "%" if kind == "share" else ""
+
+
+def _month_date(month: str) -> dt.date:
+    """``"2026-03"`` -> the first day of that month (a real Excel date)."""
+    y, m = month.split("-")
+    return dt.date(int(y), int(m), 1)
+
+
 _HEAD_FONT = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="EEF1F4")
 
@@ -66,18 +102,19 @@ def _put(ws, row: int, col: int, value, number_format: str | None = None):
     cell = ws.cell(row=row, column=col, value=_clean(value))
     if isinstance(cell.value, str):
         cell.data_type = "s"  # text, even when it starts with "="
-    if number_format and isinstance(cell.value, int | float):
+    if number_format and isinstance(cell.value, int | float | dt.date):
         cell.number_format = number_format
     return cell
 
 
-def _header(ws, row: int, heads: list[str]) -> None:
+def _header(ws, row: int, heads: list[str], keep_columns: int = 0) -> None:
+    """Bold head row; frozen with the first ``keep_columns`` columns."""
     for j, h in enumerate(heads, start=1):
         c = _put(ws, row, j, h)
         c.font = _HEAD_FONT
         c.fill = _HEAD_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+    ws.freeze_panes = ws.cell(row=row + 1, column=1 + keep_columns)
 
 
 def _widths(ws, widths: dict[int, float] | None = None, default: float = 14) -> None:
@@ -101,6 +138,67 @@ def _summary(ws, data: ReportData, lang: str) -> None:
         c = _put(ws, r, 1, sentence)
         c.alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 140
+
+
+def _chart_block(ws, data: ReportData, lang: str, metric: str, top: int) -> tuple[int, int]:
+    """One metric's monthly medians: month column and one column per scenario.
+
+    Returns the first and last data rows.
+    """
+    ref = data.scenarios[0]
+    head = metric_head(metric, lang, ref.currency, ref.ltv_horizon_days)
+    _put(ws, top, 1, head).font = _HEAD_FONT
+    heads = [text("month", lang), *data.names]
+    for j, h in enumerate(heads, start=1):
+        c = _put(ws, top + 1, j, h)
+        c.font, c.fill = _HEAD_FONT, _HEAD_FILL
+    m = data.monthly[data.monthly["metric"] == metric]
+    months = sorted(set(m["month"]))
+    for i, month in enumerate(months):
+        r = top + 2 + i
+        _put(ws, r, 1, _month_date(month), "yyyy-mm")
+        for j, name in enumerate(data.names, start=2):
+            v = m[(m["scenario"] == name) & (m["month"] == month)]["median"]
+            _put(
+                ws,
+                r,
+                j,
+                _shown(metric, float(v.iloc[0]), lang) if len(v) else None,
+                _fmt(metric, lang),
+            )
+    return top + 2, top + 1 + len(months)
+
+
+def _charts(ws, data: ReportData, lang: str) -> None:
+    """Native line charts of the main monthly series (their data beside them)."""
+    from openpyxl.chart import LineChart, Reference
+    from openpyxl.chart.axis import DateAxis
+
+    ws.title = "charts"
+    n = len(data.names)
+    top = 1
+    for k, metric in enumerate(CHART_METRICS):
+        first, last = _chart_block(ws, data, lang, metric, top)
+        chart = LineChart()
+        ref = data.scenarios[0]
+        chart.title = metric_head(metric, lang, ref.currency, ref.ltv_horizon_days)
+        chart.y_axis.title = _unit(metric, lang, ref.currency) or None
+        chart.y_axis.number_format = _fmt(metric, lang)
+        chart.y_axis.crossAx = 500
+        chart.x_axis = DateAxis(crossAx=100)  # a time axis over the month dates
+        chart.x_axis.number_format = "yyyy-mm"
+        chart.x_axis.majorTimeUnit = "months"
+        chart.x_axis.title = text("month", lang)
+        chart.height, chart.width = 7.5, 16
+        values = Reference(ws, min_col=2, max_col=1 + n, min_row=first - 1, max_row=last)
+        chart.add_data(values, titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        ws.add_chart(chart, f"{get_column_letter(n + 3)}{1 + 16 * k}")
+        top = max(last + 2, 1 + 16 * (k + 1))
+    _widths(ws, {1: 12}, default=14)
+    ws.freeze_panes = None
 
 
 def _scenario_diff(ws, data: ReportData, lang: str) -> None:
@@ -136,7 +234,7 @@ def _monthly(ws, data: ReportData, lang: str) -> None:
     for m in MONTHLY_METRICS:
         name = metric_head(m, lang, ref.currency, ref.ltv_horizon_days)
         heads += [f"{name} · {text(s, lang)}" for s in stats]
-    _header(ws, 1, heads)
+    _header(ws, 1, heads, keep_columns=2)
     r = 1
     for info in data.scenarios:
         part = data.monthly[data.monthly["scenario"] == info.name]
@@ -144,38 +242,47 @@ def _monthly(ws, data: ReportData, lang: str) -> None:
             r += 1
             g = g.set_index("metric")
             _put(ws, r, 1, info.name)
-            _put(ws, r, 2, month)
+            _put(ws, r, 2, _month_date(month), "yyyy-mm")
             _put(ws, r, 3, int(g["days"].iloc[0]))
             col = 4
             for m in MONTHLY_METRICS:
-                fmt = _FORMATS[kind_of(m)]
+                fmt = _fmt(m, lang)
                 for s in stats:
-                    _put(ws, r, col, float(g.loc[m, s]) if m in g.index else None, fmt)
+                    v = _shown(m, float(g.loc[m, s]), lang) if m in g.index else None
+                    _put(ws, r, col, v, fmt)
                     col += 1
-    _widths(ws, {1: 18, 2: 10, 3: 7})
+    _widths(ws, {1: 18, 2: 10, 3: 7}, default=16)
 
 
 def _key_figures(ws, data: ReportData, lang: str) -> None:
     stats = ("median", "p10", "p90", "mean", "n")
-    heads = [text("scenario", lang), "metric", text("metric", lang)] + [
+    heads = [text("scenario", lang), "metric", text("metric", lang), text("unit", lang)] + [
         text(s, lang) for s in stats
     ]
-    _header(ws, 1, heads)
+    _header(ws, 1, heads, keep_columns=3)
     h = data.headline
-    order = {m: i for i, m in enumerate(HEADLINE_METRICS)}
+    order = {m: i for i, m in enumerate([*REPORT_METRICS, *HEADLINE_METRICS])}
     r = 1
     for info in data.scenarios:
         part = h[h["scenario"] == info.name].copy()
         part["_o"] = part["metric"].map(order).fillna(len(order))
-        for row in part.sort_values("_o").itertuples(index=False):
+        for row in part.sort_values("_o", kind="stable").itertuples(index=False):
             r += 1
-            fmt = _FORMATS[kind_of(row.metric)]
+            fmt = _fmt(row.metric, lang)
             _put(ws, r, 1, info.name)
             _put(ws, r, 2, row.metric)
             _put(ws, r, 3, metric_head(row.metric, lang, info.currency))
-            for j, s in enumerate(stats, start=4):
-                _put(ws, r, j, getattr(row, s), "0" if s == "n" else fmt)
-    _widths(ws, {1: 18, 2: 18, 3: 34})
+            _put(ws, r, 4, _unit(row.metric, lang, info.currency))
+            for j, s in enumerate(stats, start=5):
+                v = getattr(row, s)
+                _put(
+                    ws,
+                    r,
+                    j,
+                    v if s == "n" else _shown(row.metric, v, lang),
+                    "0" if s == "n" else fmt,
+                )
+    _widths(ws, {1: 18, 2: 18, 3: 34, 4: 10})
 
 
 def _comparison(ws, data: ReportData, lang: str) -> None:
@@ -195,27 +302,29 @@ def _comparison(ws, data: ReportData, lang: str) -> None:
         f"A: {text('reference', lang)}",
         "metric",
         text("metric", lang),
+        text("unit", lang),
         *[h for _, h in cols],
         text("excludes_zero", lang),
         text("n_pairs", lang),
     ]
-    _header(ws, 1, heads)
+    _header(ws, 1, heads, keep_columns=3)
     cmp = data.comparison
     if cmp is None:
         _put(ws, 2, 1, text("no_comparison", lang))
         return
     cur = data.scenarios[0].currency
     for r, row in enumerate(cmp.table.itertuples(index=False), start=2):
-        fmt = _FORMATS[kind_of(row.metric)]
+        fmt = _fmt(row.metric, lang)
         _put(ws, r, 1, row.scenario)
         _put(ws, r, 2, cmp.baseline)
         _put(ws, r, 3, row.metric)
         _put(ws, r, 4, metric_head(row.metric, lang, cur))
-        for j, (key, _) in enumerate(cols, start=5):
-            _put(ws, r, j, getattr(row, key), fmt)
-        _put(ws, r, 5 + len(cols), bool(row.excludes_zero))
-        _put(ws, r, 6 + len(cols), int(row.n))
-    _widths(ws, {1: 16, 2: 16, 3: 18, 4: 34})
+        _put(ws, r, 5, _unit(row.metric, lang, cur))
+        for j, (key, _) in enumerate(cols, start=6):
+            _put(ws, r, j, _shown(row.metric, getattr(row, key), lang), fmt)
+        _put(ws, r, 6 + len(cols), bool(row.excludes_zero))
+        _put(ws, r, 7 + len(cols), int(row.n))
+    _widths(ws, {1: 16, 2: 16, 3: 18, 4: 34, 5: 10})
 
 
 def _assumptions(ws, data: ReportData, lang: str) -> None:
@@ -231,7 +340,7 @@ def _assumptions(ws, data: ReportData, lang: str) -> None:
         text("meaning", lang),
         text("basis", lang),
     ]
-    _header(ws, 1, heads)
+    _header(ws, 1, heads, keep_columns=2)
     for r, row in enumerate(data.assumptions.itertuples(index=False), start=2):
         number = isinstance(row.raw, int | float) and not isinstance(row.raw, bool)
         values = [
@@ -298,6 +407,7 @@ def build_workbook(data: ReportData, lang: str = "en") -> Workbook:
     wb = Workbook()
     _summary(wb.active, data, lang)
     for name, fill in (
+        ("charts", _charts),
         ("scenario_diff", _scenario_diff),
         ("monthly", _monthly),
         ("key_figures", _key_figures),
