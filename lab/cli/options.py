@@ -7,7 +7,10 @@ from typing import Annotated
 
 import typer
 
-from lab.parallel.executors import ENV_SCHEDULER
+#: the environment variable naming a dask scheduler (the same name as
+#: :data:`lab.parallel.executors.ENV_SCHEDULER`, written out so that ``lab --help``
+#: does not load multiprocessing; a test keeps the two equal)
+ENV_SCHEDULER = "LAB_DASK_SCHEDULER"
 
 __all__ = [
     "AllowCodeChange",
