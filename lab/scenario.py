@@ -46,6 +46,7 @@ from lab.params import (
 )
 from lab.scenario_paths import ScenarioPathError, deep_merge, loc_text, resolve_param, set_at
 from lab.strategies import STRATEGY_CONFIGS
+from lab.suggest import did_you_mean
 from lab.vocab import CHANNELS
 
 __all__ = [
@@ -1440,16 +1441,18 @@ def _format_error(err: dict) -> str:
     value = err.get("input")
     if kind == "extra_forbidden":
         parent = _node_at(Scenario, loc[:-1])
-        valid = ", ".join(parent.model_fields) if isinstance(parent, type) else "?"
+        fields = list(parent.model_fields) if isinstance(parent, type) else []
         key = loc[-1]
-        shown = f" {key!r}" if isinstance(key, str) and _NAME.match(key) else ""
-        return f"{where}: unknown key{shown}; valid keys here: {valid}"
+        plain = isinstance(key, str) and _NAME.match(key)
+        shown = f" {key!r}{did_you_mean(key, fields)}" if plain else ""
+        return f"{where}: unknown key{shown}; valid keys here: {', '.join(fields) or '?'}"
     if kind == "union_tag_invalid":
         from lab.strategies import CONFIG_BY_TYPE
 
         tag = (value or {}).get("type") if isinstance(value, dict) else value
         return (
-            f"{where}.type: unknown strategy type {_short_repr(tag, 40)}; "
+            f"{where}.type: unknown strategy type {_short_repr(tag, 40)}"
+            f"{did_you_mean(tag, CONFIG_BY_TYPE)}; "
             f"valid types: {', '.join(CONFIG_BY_TYPE)}"
         )
     if kind == "union_tag_not_found":
