@@ -91,13 +91,10 @@ def _run(experiment: Callable[..., Any], sc: Scenario, opts: ExperimentOptions, 
     return _guarded(lambda: experiment(sc, **own, **opts.run_kwargs()))
 
 
-def _print_wrote(out: Path, files: str) -> None:
+def _print_wrote(out: Path, files: str, more: str = "") -> None:
+    """The last line of every experiment command: the folder, its files, and ``more``."""
     console, _ = consoles()
-    console.print(
-        f"wrote {escape(str(out))}/ ({files})",
-        highlight=False,
-        soft_wrap=True,
-    )
+    console.print(f"wrote {escape(str(out))}/ ({files}){more}", highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------- sweep
@@ -140,13 +137,11 @@ def sweep_cmd(
         design_seed=design_seed,
     )
     _print_sweep_table(res, sc, opts.seeds)
-    console, _ = consoles()
-    console.print(
-        f"wrote {escape(str(res.out))}/ (runs/, table.parquet, table.csv, manifest.json) · "
-        f"{len(res.specs)} runs, {res.executed} run now on {escape(res.where)} · "
+    _print_wrote(
+        res.out,
+        "runs/, table.parquet, table.csv, manifest.json",
+        f" · {len(res.specs)} runs, {res.executed} run now on {escape(res.where)} · "
         f"design {res.store.key}",
-        highlight=False,
-        soft_wrap=True,
     )
 
 
