@@ -331,16 +331,16 @@ def choices(dimension: str) -> tuple[Choice, ...]:
 
 
 def _pick(dimension: str, key: str) -> Choice:
-    import difflib
+    from lab.suggest import did_you_mean
 
     options = choices(dimension)
     for c in options:
         if c.key == key:
             return c
     keys = [c.key for c in options]
-    near = difflib.get_close_matches(key, keys, n=1)
-    hint = f"; did you mean {near[0]!r}?" if near else ""
-    raise ValueError(f"{dimension} {key!r} is not one of {', '.join(keys)}{hint}")
+    raise ValueError(
+        f"{dimension} {key!r} is not one of {', '.join(keys)}{did_you_mean(key, keys)}"
+    )
 
 
 def parse_mode(mode: str) -> dict[str, str]:

@@ -27,9 +27,16 @@ from pydantic import (
 )
 
 from lab.acquisition_terms import pool_projection_problem
+from lab.configs.annoyance import Annoyance
 from lab.configs.contacts import ContactCarryover, ContactWearOut
+from lab.configs.content import ContentEffect
+from lab.configs.dropout import Dropout
+from lab.configs.fatigue import Fatigue
+from lab.configs.habit import Habit
+from lab.configs.lifecycle import Lifecycle
 from lab.configs.outside import Competition, PlatformStore
 from lab.configs.promotion import PromotionResponse
+from lab.configs.reference_price import ReferencePrice
 from lab.configs.referred import ReferredCustomers
 from lab.mapping_defaults import merge_onto_defaults
 from lab.params import (
@@ -41,12 +48,12 @@ from lab.params import (
     calibrated,
     check_names,
     platform_rule,
-    seed_article,
     setting,
     source_extra,
 )
 from lab.scenario_paths import ScenarioPathError, deep_merge, loc_text, resolve_param, set_at
 from lab.strategies import STRATEGY_CONFIGS
+from lab.suggest import did_you_mean
 from lab.vocab import CHANNELS
 
 __all__ = [
@@ -884,120 +891,6 @@ class Purchase(StrictModel):
     )
 
 
-class Habit(StrictModel):
-    """The first 3–5 purchases decide stickiness."""
-
-    enabled: bool = P(True, "flag", "switch habit formation on/off", source=setting())
-    orders_to_habit: int = P(
-        4,
-        "orders",
-        "orders after which stickiness is complete",
-        ge=1,
-        le=20,
-        source=seed_article("001", "the first 3-5 purchases decide stickiness", band=(3, 5)),
-    )
-    rate_lift: float = P(
-        0.6, "x", "extra purchase rate once habit is complete", ge=0, source=assumed(0.2, 1.5)
-    )
-    dropout_reduction: float = P(
-        0.5,
-        "share",
-        "share of the dropout chances removed once habit is complete",
-        ge=0,
-        le=1,
-        source=assumed(0.2, 0.8),
-    )
-
-
-class ReferencePrice(StrictModel):
-    """参考价格: customers learn prices from the discounts they see."""
-
-    enabled: bool = P(True, "flag", "switch reference-price learning on/off", source=setting())
-    learning_rate: float = P(
-        0.01,
-        "share/day",
-        "share of the gap to a seen promo price learned per promo day",
-        ge=0,
-        le=1,
-        source=assumed(
-            0.005,
-            0.2,
-            "mechanism from Kalyanaram & Winer 1995; rate unmeasured; 0.01 with 0.05 recovery keeps the post-promotion dip in the 4-25% band (van Heerde, Leeflang & Wittink 2000; fact post_promo_dip)",
-        ),
-    )
-    recovery_per_day: float = P(
-        0.05,
-        "share/day",
-        "share of the gap to list price recovered per day without promotion",
-        ge=0,
-        le=1,
-        source=assumed(
-            0.002,
-            0.1,
-            "fast enough that no permanent effect is left months later (Pauwels, Hanssens & Siddarth 2002; fact no_permanent_effect)",
-        ),
-    )
-
-
-class Fatigue(StrictModel):
-    """促销疲劳: promotions and contacts tire customers; fatigue decays."""
-
-    enabled: bool = P(True, "flag", "switch promo fatigue on/off", source=setting())
-    decay_per_day: float = P(
-        0.03,
-        "share/day",
-        "share of fatigue lost per day",
-        ge=0,
-        le=1,
-        source=assumed(0.005, 0.1, "seed 001 names promo fatigue; no rate published"),
-    )
-    gain_per_promo_day: float = P(
-        0.04,
-        "share",
-        "share of remaining headroom taken by each promotion day seen at a 20% cut (scales with depth)",
-        ge=0,
-        le=1,
-        source=assumed(0.01, 0.15),
-    )
-
-
-class Annoyance(StrictModel):
-    """拉黑/删除: contacts beyond tolerance lead to blocks."""
-
-    enabled: bool = P(True, "flag", "switch blocking on/off", source=setting())
-    load_halflife_days: float = P(
-        3.5, "days", "half-life of the remembered contact load", gt=0, source=assumed(1.0, 14.0)
-    )
-    block_hazard: float = P(
-        0.05,
-        "1/contact",
-        "block chance per contact at twice the tolerated load",
-        ge=0,
-        le=1,
-        source=assumed(
-            0.005, 0.2, "direction from Kumar, Zhang & Luo 2014: opt-out rises with contact"
-        ),
-    )
-
-
-class ContentEffect(StrictModel):
-    """Effect of one contact of a content type, at full reach."""
-
-    purchase_lift: float = P(
-        2.0,
-        "x",
-        "purchase-rate lift on the send day (carried over to the next days: contacts.carryover)",
-        ge=0,
-        source=assumed(0.0, 8.0, "Hillstrom 2008: one e-mail lifts two-week conversion 1.5-2.2x"),
-    )
-    fatigue_gain: float = P(
-        0.03, "share", "share of fatigue headroom taken", ge=0, le=1, source=assumed(0.0, 0.15)
-    )
-    annoyance_weight: float = P(
-        1.0, "contacts", "how much it counts towards the load", ge=0, source=assumed(0.1, 2.0)
-    )
-
-
 class Contacts(StrictModel):
     """触达: how contacts act (strategies decide who is contacted and when)."""
 
@@ -1091,47 +984,6 @@ class Contacts(StrictModel):
         if any(v < 0 for v in self.daily_cap.values()):
             raise ValueError("daily caps must be >= 0")
         return self
-
-
-class Lifecycle(StrictModel):
-    """生命周期: stage follows days since the last order."""
-
-    days_to_silent: int = P(
-        30,
-        "days",
-        "active -> silent",
-        ge=1,
-        source=setting("stage definition: stages from seed 001, 30/90-day windows as in seed 003"),
-    )
-    days_to_sleeping: int = P(
-        90,
-        "days",
-        "silent -> sleeping",
-        ge=1,
-        source=setting("stage definition: stages from seed 001, 30/90-day windows as in seed 003"),
-    )
-    days_to_churned: int = P(
-        180,
-        "days",
-        "sleeping -> churned",
-        ge=1,
-        source=setting("stage definition (stages from seed 001)"),
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.days_to_silent < self.days_to_sleeping < self.days_to_churned:
-            raise ValueError("need days_to_silent < days_to_sleeping < days_to_churned")
-        return self
-
-
-class Dropout(StrictModel):
-    """永久流失: the two latent dropout processes, switchable separately."""
-
-    after_purchase: bool = P(
-        True, "flag", "BG/NBD-style dropout after each order", source=setting()
-    )
-    per_day: bool = P(True, "flag", "constant daily dropout hazard", source=setting())
 
 
 class Economics(StrictModel):
@@ -1447,16 +1299,18 @@ def _format_error(err: dict) -> str:
     value = err.get("input")
     if kind == "extra_forbidden":
         parent = _node_at(Scenario, loc[:-1])
-        valid = ", ".join(parent.model_fields) if isinstance(parent, type) else "?"
+        fields = list(parent.model_fields) if isinstance(parent, type) else []
         key = loc[-1]
-        shown = f" {key!r}" if isinstance(key, str) and _NAME.match(key) else ""
-        return f"{where}: unknown key{shown}; valid keys here: {valid}"
+        plain = isinstance(key, str) and _NAME.match(key)
+        shown = f" {key!r}{did_you_mean(key, fields)}" if plain else ""
+        return f"{where}: unknown key{shown}; valid keys here: {', '.join(fields) or '?'}"
     if kind == "union_tag_invalid":
         from lab.strategies import CONFIG_BY_TYPE
 
         tag = (value or {}).get("type") if isinstance(value, dict) else value
         return (
-            f"{where}.type: unknown strategy type {_short_repr(tag, 40)}; "
+            f"{where}.type: unknown strategy type {_short_repr(tag, 40)}"
+            f"{did_you_mean(tag, CONFIG_BY_TYPE)}; "
             f"valid types: {', '.join(CONFIG_BY_TYPE)}"
         )
     if kind == "union_tag_not_found":

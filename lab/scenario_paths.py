@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from lab.suggest import did_you_mean
+
 __all__ = [
     "Param",
     "ScenarioPathError",
@@ -176,6 +178,9 @@ def _strategy_index(items: list, key: str, where: str, arg: str) -> int:
     by_type = by_type or by_prefix
     names = [f"[{i}] {s.type}" + (f" ({s.label})" if s.label else "") for i, s in enumerate(items)]
     why = "more than one strategy matches" if by_type or by_label else "no strategy matches"
+    if not by_type and not by_label:
+        known = [getattr(s, "type", "") for s in items] + [getattr(s, "label", "") for s in items]
+        why += did_you_mean(key, [k for k in known if k])
     raise ScenarioPathError(
         f"{arg}: {where}.{key}: {why}; name it by position, type or label: "
         + ("; ".join(names) or "the scenario has none")
@@ -187,9 +192,9 @@ def _step(node: Any, part: str | int, annotation: Any, where: str, path: str, ar
     if isinstance(node, BaseModel):
         fields = type(node).model_fields
         if part not in fields:
-            valid = ", ".join(fields)
             raise ScenarioPathError(
-                f"{arg}: unknown key {part!r} in {where or 'the scenario'}; valid keys: {valid}"
+                f"{arg} {path!r}: unknown key {part!r}{did_you_mean(part, fields)} in "
+                f"{where or 'the scenario'}; valid keys: {', '.join(fields)}"
             )
         return getattr(node, part), fields[part].annotation, part
     if isinstance(node, list):
@@ -201,7 +206,8 @@ def _step(node: Any, part: str | int, annotation: Any, where: str, path: str, ar
     if isinstance(node, dict):
         if part not in node:
             raise ScenarioPathError(
-                f"{arg}: unknown key {part!r} in {where}; valid keys: {', '.join(map(str, node))}"
+                f"{arg} {path!r}: unknown key {part!r}{did_you_mean(part, node)} in {where}; "
+                f"valid keys: {', '.join(map(str, node))}"
             )
         args = typing.get_args(annotation)
         return node[part], (args[1] if len(args) == 2 else None), part

@@ -16,7 +16,6 @@ from rich.table import Table
 
 from lab.cli.common import consoles, fail
 from lab.cli.options import Lang, Quiet
-from lab.io import check_out_folder, default_out
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -175,6 +174,7 @@ def calibrate(
     """
     from lab.calibrate.scenario_out import _check_yaml_target, write_calibration
     from lab.calibrate.scenario_out import calibrate as fit
+    from lab.io import default_out
 
     if model not in ("bgnbd", "paretonbd"):
         fail(f"--model {model!r}: use bgnbd or paretonbd")
@@ -286,6 +286,7 @@ def backtest(
     from lab.calibrate.backtest import backtest as run_backtest
     from lab.calibrate.backtest import save_backtest
     from lab.calibrate.checks import UnreliableFit
+    from lab.io import check_out_folder, default_out
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")

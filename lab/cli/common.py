@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import errno
 import math
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
-
-from lab.io import OutputError, output_error
-from lab.parallel.pool import WorkerDied
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.scenario import Scenario
@@ -58,17 +56,35 @@ class _LabGroup(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except OutputError as exc:
-            print_error(str(exc))
-        except WorkerDied as exc:  # a replication worker was killed (OOM, signal)
-            print_error(str(exc))
-        except OSError as exc:
-            if exc.errno not in _OUTPUT_ERRNOS:
+        except Exception as exc:
+            message = _output_failure(exc)
+            if message is None:
                 raise
-            where = exc.filename or "a file"
-            reason = str(output_error(exc)).split(": ", 1)[1] if exc.errno == errno.ENOSPC else None
-            print_error(f"{where}: {reason or exc.strerror or exc}")
+            print_error(message)
         raise typer.Exit(code=2)
+
+
+def _output_failure(exc: BaseException) -> str | None:
+    """The one-line message for an output failure, or None for any other exception.
+
+    The lab's own error types are looked up among the loaded modules only: an
+    :class:`lab.io.OutputError` cannot have been raised unless :mod:`lab.io` was
+    imported, and importing it here would load pandas for ``lab CMD --help``.
+    """
+    io, pool = sys.modules.get("lab.io"), sys.modules.get("lab.parallel.pool")
+    if io is not None and isinstance(exc, io.OutputError):
+        return str(exc)
+    if pool is not None and isinstance(exc, pool.WorkerDied):  # a worker killed (OOM, signal)
+        return str(exc)
+    if not isinstance(exc, OSError) or exc.errno not in _OUTPUT_ERRNOS:
+        return None
+    where = exc.filename or "a file"
+    reason = None
+    if exc.errno == errno.ENOSPC:  # a failure: the time to load lab.io does not matter
+        from lab.io import output_error
+
+        reason = str(output_error(exc)).split(": ", 1)[1]
+    return f"{where}: {reason or exc.strerror or exc}"
 
 
 def print_error(message: str) -> None:
@@ -78,13 +94,37 @@ def print_error(message: str) -> None:
 
 
 def new_app() -> typer.Typer:
-    """The ``lab`` command group, without commands (:mod:`lab.cli` registers them)."""
-    return typer.Typer(
+    """The ``lab`` command group with ``--version``, without commands (:mod:`lab.cli` adds them)."""
+    app = typer.Typer(
         cls=_LabGroup,
         add_completion=False,
         no_args_is_help=True,
         help="Private-traffic strategy lab (私域流量策略实验室): simulate a brand's private pool.",
     )
+    app.callback()(_main_options)
+    return app
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from lab._version import __version__
+
+        typer.echo(f"lab {__version__}")
+        raise typer.Exit()
+
+
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="print the lab's version and exit",
+        ),
+    ] = False,
+) -> None:
+    """Options of ``lab`` itself, before the command name."""
 
 
 def consoles() -> tuple[Console, Console]:

@@ -14,8 +14,6 @@ from rich.table import Table
 from lab.cli.common import consoles, fail, fmt_interval, fmt_number, load_or_exit
 from lab.cli.diff import print_scenario_diffs
 from lab.cli.options import Lang, Quiet
-from lab.io import OutputError, check_out_folder, default_out
-from lab.population import PoolTooLarge
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.scenario import Scenario
@@ -81,6 +79,7 @@ def compare(
     """Run scenarios over the same seeds and compare each with the first, paired by seed."""
     from lab.experiments import compare as run_compare
     from lab.experiments.robustness import plan_for_cli
+    from lab.io import check_out_folder, default_out
 
     out_console, err_console = consoles()
     if len(scenarios) < 2:
@@ -217,6 +216,8 @@ def report(
 ) -> None:
     """Write a forecast report: one self-contained HTML page and a matching .xlsx workbook."""
 
+    from lab.io import OutputError, default_out
+    from lab.population import PoolTooLarge
     from lab.report import check_output, collect, write_report
     from lab.report.data import OBJECTIVES, unique_names
 

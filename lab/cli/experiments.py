@@ -11,27 +11,18 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lab.cli.common import consoles, fail, fmt_number, load_or_exit
-from lab.cli.options import (
-    AllowCodeChange,
-    BaseScenarioArg,
-    Cluster,
-    Days,
-    FirstSeed,
-    Lang,
-    MaxRuns,
-    Out,
-    Quiet,
-    Seeds,
-    Workers,
-)
-from lab.limits import MAX_RUNS
+from lab.cli.common import consoles, fail, fmt_number, load_or_exit, print_error
+from lab.cli.options import BaseScenarioArg, ExperimentOptions, Lang, with_experiment_options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.scenario import Scenario
 
 __all__ = ["optimize_cmd", "register", "sensitivity_cmd", "sweep_cmd"]
 
@@ -87,11 +78,27 @@ def _check_lang(lang: str) -> None:
         fail(f"--lang {lang!r}: use en or zh")
 
 
-def _seeds(n: int, first: int) -> list[int]:
-    return list(range(first, first + n))
+# ---------------------------------------------------------------------- shared
+def _start(scenario: Path, lang: str | None = None) -> Scenario:
+    """The preamble of every experiment command: check ``--lang``, load the scenario."""
+    if lang is not None:
+        _check_lang(lang)
+    return load_or_exit(scenario)
+
+
+def _run(experiment: Callable[..., Any], sc: Scenario, opts: ExperimentOptions, **own: Any):
+    """``experiment(sc, **own)`` with the shared options; bad input and faults exit 2."""
+    return _guarded(lambda: experiment(sc, **own, **opts.run_kwargs()))
+
+
+def _print_wrote(out: Path, files: str, more: str = "") -> None:
+    """The last line of every experiment command: the folder, its files, and ``more``."""
+    console, _ = consoles()
+    console.print(f"wrote {escape(str(out))}/ ({files}){more}", highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------- sweep
+@with_experiment_options
 def sweep_cmd(
     scenario: BaseScenarioArg,
     set_: Annotated[
@@ -109,41 +116,37 @@ def sweep_cmd(
         str, typer.Option(help="lhs (Latin hypercube) or grid (evenly spaced) for --range")
     ] = "lhs",
     design_seed: Annotated[int, typer.Option(help="seed of the Latin hypercube", min=0)] = 0,
-    seeds: Seeds = 4,
-    first_seed: FirstSeed = 0,
-    days: Days = None,
-    out: Out = None,
-    workers: Workers = None,
-    cluster: Cluster = None,
-    quiet: Quiet = False,
-    allow_code_change: AllowCodeChange = False,
-    max_runs: MaxRuns = MAX_RUNS,
+    *,
+    opts: ExperimentOptions,
 ) -> None:
     """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds."""
     from lab.experiments.design import parse_assignment, parse_range
     from lab.experiments.sweep import sweep
 
-    sc = load_or_exit(scenario)
+    sc = _start(scenario)
     grid = _pairs(set_, parse_assignment, "--set")
     ranges = _pairs(range_, parse_range, "--range")
-    res = _guarded(
-        lambda: sweep(
-            sc,
-            grid=grid,
-            ranges=ranges,
-            samples=samples,
-            design=design,
-            seeds=_seeds(seeds, first_seed),
-            days=days,
-            out=out,
-            cluster=cluster,
-            workers=workers,
-            progress=False if quiet else None,
-            design_seed=design_seed,
-            allow_code_change=allow_code_change,
-            max_runs=max_runs,
-        )
+    res = _run(
+        sweep,
+        sc,
+        opts,
+        grid=grid,
+        ranges=ranges,
+        samples=samples,
+        design=design,
+        design_seed=design_seed,
     )
+    _print_sweep_table(res, sc, opts.seeds)
+    _print_wrote(
+        res.out,
+        "runs/, table.parquet, table.csv, manifest.json",
+        f" · {len(res.specs)} runs, {res.executed} run now on {escape(res.where)} · "
+        f"design {res.store.key}",
+    )
+
+
+def _print_sweep_table(res, sc: Scenario, seeds: int) -> None:
+    """The first 20 points: their values and the mean of the main metrics over seeds."""
     console, _ = consoles()
     shown = ["net_margin", "gmv", "ltv_margin", "mean_fatigue", "block_rate"]
     summary = res.summary(shown)
@@ -162,13 +165,6 @@ def sweep_cmd(
     console.print(t)
     if len(summary) > 20:
         console.print(f"... {len(summary) - 20} more points in the table")
-    console.print(
-        f"wrote {escape(str(res.out))}/ (runs/, table.parquet, table.csv, manifest.json) · "
-        f"{len(res.specs)} runs, {res.executed} run now on {escape(res.where)} · "
-        f"design {res.store.key}",
-        highlight=False,
-        soft_wrap=True,
-    )
 
 
 def _short_names(paths: list[str]) -> list[str]:
@@ -184,6 +180,7 @@ def _attr(df, column: str) -> str:
 
 
 # ---------------------------------------------------------------------- sensitivity
+@with_experiment_options
 def sensitivity_cmd(
     scenario: BaseScenarioArg,
     params: Annotated[
@@ -200,43 +197,35 @@ def sensitivity_cmd(
         str, typer.Option(help="metrics to analyse, comma separated")
     ] = "ltv_margin,net_margin,mean_fatigue",
     sample_seed: Annotated[int, typer.Option(help="seed of the SALib sampler", min=0)] = 0,
-    seeds: Seeds = 4,
-    first_seed: FirstSeed = 0,
-    days: Days = None,
-    out: Out = None,
-    workers: Workers = None,
-    cluster: Cluster = None,
     lang: Lang = "en",
-    quiet: Quiet = False,
-    allow_code_change: AllowCodeChange = False,
-    max_runs: MaxRuns = MAX_RUNS,
+    *,
+    opts: ExperimentOptions,
 ) -> None:
     """Rank which parameters move LTV, margin and fatigue most (SALib Morris or Sobol)."""
     from lab.experiments.design import parse_range
     from lab.experiments.sensitivity import sensitivity
 
-    _check_lang(lang)
-    sc = load_or_exit(scenario)
+    sc = _start(scenario, lang)
     ranges = _pairs(params, parse_range, "--params")
-    res = _guarded(
-        lambda: sensitivity(
-            sc,
-            ranges,
-            method=method,
-            samples=samples,
-            seeds=_seeds(seeds, first_seed),
-            days=days,
-            outputs=[m.strip() for m in outputs.split(",") if m.strip()],
-            out=out,
-            cluster=cluster,
-            workers=workers,
-            progress=False if quiet else None,
-            sample_seed=sample_seed,
-            lang=lang,
-            allow_code_change=allow_code_change,
-            max_runs=max_runs,
-        )
+    res = _run(
+        sensitivity,
+        sc,
+        opts,
+        params=ranges,
+        method=method,
+        samples=samples,
+        outputs=[m.strip() for m in outputs.split(",") if m.strip()],
+        sample_seed=sample_seed,
+        lang=lang,
     )
+    _print_ranking(res, sc, method)
+    _print_wrote(
+        res.out, "sensitivity.csv, sensitivity_<metric>.png, table.parquet, runs/, manifest.json"
+    )
+
+
+def _print_ranking(res, sc: Scenario, method: str) -> None:
+    """The parameters ranked per metric, and the metrics that could not be analysed."""
     console, _ = consoles()
     key = "mu_star" if method == "morris" else "ST"
     t = Table(
@@ -258,15 +247,10 @@ def sensitivity_cmd(
     console.print(t)
     for m, why in res.skipped.items():
         console.print(f"[yellow]not analysed:[/] {escape(m)}: {escape(why)}")
-    console.print(
-        f"wrote {escape(str(res.out))}/ (sensitivity.csv, sensitivity_<metric>.png, table.parquet, "
-        "runs/, manifest.json)",
-        highlight=False,
-        soft_wrap=True,
-    )
 
 
 # ---------------------------------------------------------------------- optimize
+@with_experiment_options
 def optimize_cmd(
     scenario: BaseScenarioArg,
     params: Annotated[
@@ -289,49 +273,55 @@ def optimize_cmd(
         ),
     ] = 4,
     sampler_seed: Annotated[int, typer.Option(help="seed of optuna's TPE sampler", min=0)] = 0,
-    seeds: Seeds = 4,
-    first_seed: FirstSeed = 0,
-    days: Days = None,
-    out: Out = None,
-    workers: Workers = None,
-    cluster: Cluster = None,
     lang: Lang = "en",
-    quiet: Quiet = False,
-    allow_code_change: AllowCodeChange = False,
-    max_runs: MaxRuns = MAX_RUNS,
+    *,
+    opts: ExperimentOptions,
 ) -> None:
     """Search for the best plan under constraints (optuna), every candidate on the same seeds."""
     from lab.experiments.optimize import optimize
 
-    _check_lang(lang)
-    sc = load_or_exit(scenario)
+    sc = _start(scenario, lang)
+    spaces = _search_spaces(params)
+    res = _run(
+        optimize,
+        sc,
+        opts,
+        params=spaces,
+        objective=objective,
+        direction=direction,
+        constraints=constraint or [],
+        trials=trials,
+        batch=batch,
+        sampler_seed=sampler_seed,
+        lang=lang,
+    )
+    _print_search_header(res, sc, opts.seeds)
+    failed = _no_trial_succeeded(res)
+    if failed:
+        print_error(failed)
+    else:
+        _print_best(res)
+    _print_wrote(
+        res.out,
+        f"trials.csv, trials.parquet, {'best.yaml, ' if res.best else ''}best.json, history.png, "
+        "runs/, manifest.json",
+    )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _search_spaces(params: list[str] | None) -> dict[str, str]:
+    """``--params PATH=SPEC`` as path -> spec (checked against the scenario later)."""
     spaces: dict[str, str] = {}
     for text in params or []:
         path, sep, spec = text.partition("=")
         if not sep or not path.strip() or not spec.strip():
             fail(f"--params {text!r}: write PATH=LOW:HIGH or PATH=A,B,C")
         spaces[path.strip()] = spec.strip()
-    res = _guarded(
-        lambda: optimize(
-            sc,
-            spaces,
-            objective=objective,
-            direction=direction,
-            constraints=constraint or [],
-            trials=trials,
-            batch=batch,
-            seeds=_seeds(seeds, first_seed),
-            days=days,
-            out=out,
-            cluster=cluster,
-            workers=workers,
-            progress=False if quiet else None,
-            sampler_seed=sampler_seed,
-            lang=lang,
-            allow_code_change=allow_code_change,
-            max_runs=max_runs,
-        )
-    )
+    return spaces
+
+
+def _print_search_header(res, sc: Scenario, seeds: int) -> None:
     console, _ = consoles()
     n_ok = int(res.trials["feasible"].sum())
     cons = ", ".join(map(str, res.constraints)) or "none"
@@ -340,30 +330,23 @@ def optimize_cmd(
         f"{escape(cons)} · {len(res.trials)} trials, {n_ok} feasible · {seeds} seed(s) each",
         highlight=False,
     )
-    failed = _no_trial_succeeded(res)
-    if failed:
-        _, err = consoles()
-        err.print(f"[bold red]error:[/] {escape(failed)}", highlight=False, soft_wrap=True)
-    elif res.best is None:
+
+
+def _print_best(res) -> None:
+    """The best feasible plan: its values, objective and constrained metrics (or why none)."""
+    console, _ = consoles()
+    if res.best is None:
         console.print("[yellow]no trial met the constraints: no best plan written[/]")
-    else:
-        t = Table(title=f"best plan: trial {res.best['trial']}", title_justify="left")
-        t.add_column("parameter / metric")
-        t.add_column("value", justify="right")
-        for k, v in res.best["params"].items():
-            t.add_row(escape(k), escape(f"{v:.4g}" if isinstance(v, float) else str(v)))
-        t.add_row(f"[bold]{escape(res.objective)}[/]", fmt_number(res.best["objective"]))
-        for c in res.constraints:
-            t.add_row(escape(c.metric), fmt_number(res.best["metrics"].get(c.metric, float("nan"))))
-        console.print(t)
-    console.print(
-        f"wrote {escape(str(res.out))}/ (trials.csv, trials.parquet, "
-        f"{'best.yaml, ' if res.best else ''}best.json, history.png, runs/, manifest.json)",
-        highlight=False,
-        soft_wrap=True,
-    )
-    if failed:
-        raise typer.Exit(code=1)
+        return
+    t = Table(title=f"best plan: trial {res.best['trial']}", title_justify="left")
+    t.add_column("parameter / metric")
+    t.add_column("value", justify="right")
+    for k, v in res.best["params"].items():
+        t.add_row(escape(k), escape(f"{v:.4g}" if isinstance(v, float) else str(v)))
+    t.add_row(f"[bold]{escape(res.objective)}[/]", fmt_number(res.best["objective"]))
+    for c in res.constraints:
+        t.add_row(escape(c.metric), fmt_number(res.best["metrics"].get(c.metric, float("nan"))))
+    console.print(t)
 
 
 def _no_trial_succeeded(res) -> str:

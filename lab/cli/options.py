@@ -1,19 +1,35 @@
-"""Options and arguments shared by the ``lab`` commands, defined once."""
+"""Options and arguments shared by the ``lab`` commands, defined once.
+
+The options ``lab sweep | sensitivity | optimize`` share (seeds, horizon, output
+folder, where and how to run, limits) reach those commands as one
+:class:`ExperimentOptions`: a command decorated with :func:`with_experiment_options`
+takes ``opts`` and the decorator adds the options to its command line.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-from lab.parallel.executors import ENV_SCHEDULER
+from lab.limits import MAX_RUNS
+
+#: the environment variable naming a dask scheduler (the same name as
+#: :data:`lab.parallel.executors.ENV_SCHEDULER`, written out so that ``lab --help``
+#: does not load multiprocessing; a test keeps the two equal)
+ENV_SCHEDULER = "LAB_DASK_SCHEDULER"
 
 __all__ = [
     "AllowCodeChange",
     "BaseScenarioArg",
     "Cluster",
     "Days",
+    "ExperimentOptions",
     "FirstSeed",
     "Lang",
     "MaxRuns",
@@ -22,6 +38,8 @@ __all__ = [
     "ScenarioArg",
     "Seeds",
     "Workers",
+    "experiment_options",
+    "with_experiment_options",
 ]
 
 #: the scenario a command runs
@@ -72,3 +90,91 @@ MaxRuns = Annotated[
         min=1,
     ),
 ]
+
+
+@dataclass(frozen=True)
+class ExperimentOptions:
+    """What ``lab sweep | sensitivity | optimize`` share: seeds, days, output, workers, limits.
+
+    Attributes mirror the command-line options (``--seeds``, ``--first-seed``, ...).
+    """
+
+    seeds: int = 4
+    first_seed: int = 0
+    days: int | None = None
+    out: Path | None = None
+    workers: int | None = None
+    cluster: str | None = None
+    quiet: bool = False
+    allow_code_change: bool = False
+    max_runs: int = MAX_RUNS
+
+    @property
+    def seed_list(self) -> list[int]:
+        """The seeds every point runs on: ``first_seed, first_seed + 1, ...``."""
+        return list(range(self.first_seed, self.first_seed + self.seeds))
+
+    def run_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments :func:`lab.sweep`, :func:`lab.sensitivity` and
+        :func:`lab.optimize` take for these options."""
+        return {
+            "seeds": self.seed_list,
+            "days": self.days,
+            "out": self.out,
+            "cluster": self.cluster,
+            "workers": self.workers,
+            "progress": False if self.quiet else None,
+            "allow_code_change": self.allow_code_change,
+            "max_runs": self.max_runs,
+        }
+
+
+def experiment_options(
+    seeds: Seeds = 4,
+    first_seed: FirstSeed = 0,
+    days: Days = None,
+    out: Out = None,
+    workers: Workers = None,
+    cluster: Cluster = None,
+    quiet: Quiet = False,
+    allow_code_change: AllowCodeChange = False,
+    max_runs: MaxRuns = MAX_RUNS,
+) -> ExperimentOptions:
+    """The shared experiment options as the command line declares them, gathered."""
+    return ExperimentOptions(
+        seeds, first_seed, days, out, workers, cluster, quiet, allow_code_change, max_runs
+    )
+
+
+_Result = TypeVar("_Result")
+
+
+def with_experiment_options(command: Callable[..., _Result]) -> Callable[..., _Result]:
+    """``command`` with the options of :func:`experiment_options` added to its command line.
+
+    Parameters
+    ----------
+    command : callable
+        A command function whose last parameter is keyword-only ``opts:
+        ExperimentOptions``; its other parameters are its own arguments and options.
+
+    Returns
+    -------
+    callable
+        A function typer reads as ``command``'s own parameters followed by the
+        shared options (so ``--help`` lists them last); called with them, it calls
+        ``command`` with the shared ones gathered into ``opts``.
+    """
+    own = inspect.signature(command, eval_str=True)
+    shared = inspect.signature(experiment_options, eval_str=True)
+    params = [p for name, p in own.parameters.items() if name != "opts"]
+    params += shared.parameters.values()
+
+    @functools.wraps(command)
+    def with_options(**kwargs: Any) -> _Result:
+        gathered = {name: kwargs.pop(name) for name in shared.parameters if name in kwargs}
+        return command(**kwargs, opts=experiment_options(**gathered))
+
+    with_options.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+    with_options.__annotations__ = {p.name: p.annotation for p in params}
+    return with_options

@@ -8,13 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from lab.cli.common import consoles, load_or_exit
 from lab.cli.options import ScenarioArg
-from lab.io import atomic_file, check_out_folder, default_out
-from lab.population import PoolTooLarge
 
 __all__ = ["explain", "reference", "register", "run"]
 
@@ -34,7 +31,11 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ) -> None:
     """Run SCENARIO and write daily KPIs, the order log and the customer table."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     from lab.api import run as run_scenario
+    from lab.io import check_out_folder, default_out
+    from lab.population import PoolTooLarge
 
     _, err_console = consoles()
     sc = load_or_exit(scenario)
@@ -127,6 +128,7 @@ def reference(
 ) -> None:
     """Print (or write) the scenario-format or strategy reference generated from the code."""
     from lab.explain import scenario_reference, strategies_reference
+    from lab.io import atomic_file
 
     makers = {"scenario": scenario_reference, "strategies": strategies_reference}
     if what not in makers:
