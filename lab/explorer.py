@@ -687,7 +687,7 @@ def figure_png(fig: Figure) -> bytes:
 CSS_CLASS = "lab-explorer"
 
 
-def cjk_font_css(text: str, selector: str = f".{CSS_CLASS}") -> str:
+def cjk_font_css(text: str, selector: str = f".{CSS_CLASS}", important: bool = False) -> str:
     """CSS that draws the CJK characters of ``text`` with the lab's embedded font.
 
     The packaged Noto Sans CJK SC face is subset to exactly the CJK characters of
@@ -701,6 +701,8 @@ def cjk_font_css(text: str, selector: str = f".{CSS_CLASS}") -> str:
         Every text the view shows (labels, numbers, titles).
     selector : str
         CSS selector of the elements to style (their descendants too).
+    important : bool
+        Mark the family ``!important`` (to win over a UI framework's own fonts).
 
     Returns
     -------
@@ -719,7 +721,8 @@ def cjk_font_css(text: str, selector: str = f".{CSS_CLASS}") -> str:
         f"unicode-range:{font.unicode_range};font-display:block}}"
     )
     fallback = "system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif"
-    return f"{face}\n{selector},{selector} *{{font-family:'{font.family}',{fallback}}}"
+    flag = " !important" if important else ""
+    return f"{face}\n{selector},{selector} *{{font-family:'{font.family}',{fallback}{flag}}}"
 
 
 def label_text(lang: str) -> str:
@@ -729,7 +732,8 @@ def label_text(lang: str) -> str:
     return " ".join([*templates, *(xlabel(m, lang) for m in METRICS), label("day", lang)])
 
 
-_SLIDERS: dict[str, dict[str, Any]] = {
+#: range and step of each slider (the explorer widget and the classroom app share them)
+SLIDERS: dict[str, dict[str, Any]] = {
     "discount_depth": {"kind": "float", "min": 0.0, "max": 0.6, "step": 0.05, "fmt": ".0%"},
     "discount_every_days": {"kind": "int", "min": 7, "max": 90, "step": 1},
     "messages_per_week": {"kind": "int", "min": 0, "max": 35, "step": 1},
@@ -788,7 +792,7 @@ class Explorer:
         style = {"description_width": "12em"}
         layout = W.Layout(width="100%")  # full-width track: fine steps are easy to hit
         self.controls: dict[str, Any] = {}
-        for name, spec in _SLIDERS.items():
+        for name, spec in SLIDERS.items():
             common = dict(
                 value=getattr(start, name),
                 min=spec["min"],
