@@ -112,3 +112,36 @@ plt.show()
 #   gives the churn heterogeneity (sBG) as a scenario fragment.
 # * With `lifetimes` installed, `lab.calibrate.read_cdnow()` is the classic CDNOW log
 #   (docs/calibration.md has its back-test).
+
+# %% [markdown]
+# ## Exercise · 练习
+#
+# Calibrate on the first 26 weeks only (`lab.calibrate.calibrate(clean, "2025-07-01")`)
+# instead of 39.  How do the standard errors of the four parameters change, and which
+# ones suffer most?
+#
+# Write your code in the cell below, then compare with the solution (the hidden cell
+# after it; click to expand).
+
+# %%
+# your code here · 在这里写代码
+
+# %% [markdown]
+# <details><summary><b>Solution · 参考答案</b> (expand the hidden cell below)</summary>
+#
+# A shorter calibration period sees fewer repeat purchases, so every standard error
+# grows.  The dropout parameters `a` and `b` suffer most: they are learned from
+# customers who *stop* buying, and telling a customer who left from one who is just
+# slow takes a long observation.  The purchase-rate parameters `r` and `alpha` are
+# learned from how often customers buy, which a few months already show.
+# </details>
+
+# %% tags=["solution"]
+short = lab.calibrate.calibrate(clean, "2025-07-01")
+se = pd.DataFrame(
+    {
+        "se, 39 weeks": cal.fit.table().set_index("parameter")["se"],
+        "se, 26 weeks": short.fit.table().set_index("parameter")["se"],
+    }
+)
+se.assign(ratio=se["se, 26 weeks"] / se["se, 39 weeks"]).round(3)

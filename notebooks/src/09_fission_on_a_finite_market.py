@@ -119,3 +119,40 @@ pd.DataFrame(
 # * Add `social_proof: {strength: 3}`: friends join more easily once many of their
 #   friends are customers; when does the curve take off?
 # * `docs/market.md` explains every market parameter.
+
+# %% [markdown]
+# ## Exercise · 练习
+#
+# Keep friendships inside communities: set `market.graph.within_community_share` to
+# 0.95 (it is 0.7) and run with the seed of section 1 (`seed=1`).  Compare the share of
+# the market reached over time with the run of section 1.  How much slower is the
+# spread, and where does it end?
+#
+# Write your code in the cell below, then compare with the solution (the hidden cell
+# after it; click to expand).
+
+# %%
+# your code here · 在这里写代码
+
+# %% [markdown]
+# <details><summary><b>Solution · 参考答案</b> (expand the hidden cell below)</summary>
+#
+# With almost every friendship inside a community, an invitation rarely crosses to a
+# new community: fission saturates the communities it has reached (everyone there
+# already knows the brand) before it jumps to the next one, so the share of the market
+# reached grows more slowly.  Referral trees grow in clusters rather than across the
+# whole market.
+# </details>
+
+# %% tags=["solution"]
+closed = lab.run(
+    q8.with_changes({"market.graph.within_community_share": 0.95}), seed=1, days=setup.days
+)
+reach_share = pd.DataFrame(
+    {
+        "as shipped (0.7)": res.daily["market_reached_share"],
+        "within communities (0.95)": closed.daily["market_reached_share"],
+    }
+)
+days_shown = [d for d in (30, 60, 120, 180, 240, 365) if d < len(reach_share)]
+reach_share.iloc[[*days_shown, len(reach_share) - 1]].round(4)
