@@ -62,8 +62,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "back": ("Back", "后退"),
     "restart": ("Restart", "从头开始"),
     "reset": ("Reset levers", "重置杠杆"),
-    "by_day": ("day", "按天"),
-    "by_week": ("week", "按周"),
+    "by_day": ("by day", "按天"),
+    "by_week": ("by week", "按周"),
     "day": ("Day", "第几天"),
     "simulating": ("simulating the year…", "正在模拟这一年…"),
     "cum_gmv": ("GMV so far", "累计成交总额"),
@@ -107,7 +107,12 @@ CSS = _page_css()
 lever_values = {name: solara.reactive(getattr(ExplorerParams(), name)) for name in LEVERS}
 day = solara.reactive(0)
 playing = solara.reactive(False)
-stride = solara.reactive(7)
+step_unit = solara.reactive("week")  # "day" or "week": what Step and Play advance by
+
+
+def stride() -> int:
+    """Days one step advances."""
+    return 1 if step_unit.value == "day" else 7
 
 
 def current_params() -> ExplorerParams:
@@ -129,7 +134,7 @@ def advance(steps: int) -> None:
 
 def _play(cancel: threading.Event) -> None:
     while playing.value and not cancel.wait(FRAME_SECONDS):
-        advance(stride.value)
+        advance(stride())
 
 
 def numbers_html(year: Year, shown_day: int) -> str:
@@ -196,15 +201,12 @@ def Controls():
             color="primary",
             classes=["lab-play"],
         )
-        solara.Button(t("back"), on_click=lambda: advance(-stride.value), classes=["lab-back"])
-        solara.Button(t("step"), on_click=lambda: advance(stride.value), classes=["lab-step"])
+        solara.Button(t("back"), on_click=lambda: advance(-stride()), classes=["lab-back"])
+        solara.Button(t("step"), on_click=lambda: advance(stride()), classes=["lab-step"])
         solara.Button(t("restart"), on_click=lambda: day.set(0), text=True)
-        solara.ToggleButtonsSingle(
-            value=stride,
-            values=[1, 7],
-            # labels: the values are numbers, the buttons say what a step is
-        )
-        solara.Text(f"1 = {t('by_day')}, 7 = {t('by_week')}", style={"color": "#6b6b6b"})
+        with solara.ToggleButtonsSingle(value=step_unit, classes=["lab-unit"]):
+            solara.Button(t("by_day"), value="day")
+            solara.Button(t("by_week"), value="week")
     solara.SliderInt(t("day"), value=day, min=0, max=POOL.days - 1)
 
 
@@ -219,6 +221,7 @@ def Page():
         shown.current = result.value
     solara.use_thread(_play, dependencies=[playing.value], intrusive_cancel=False)
     year: Year | None = shown.current
+    failed = result.error if result.state == solara.ResultState.ERROR else None
     with solara.Column(classes=["lab-classroom"], style={"padding": "12px"}):
         solara.Title(t("title"))
         solara.HTML(tag="h2", unsafe_innerHTML=html.escape(t("title")))
@@ -228,7 +231,9 @@ def Page():
             with solara.Column():
                 Controls()
                 busy = year is None or year.params != params
-                if busy:
+                if failed is not None:
+                    solara.Error(f"{type(failed).__name__}: {failed}")
+                elif busy:
                     solara.Text(t("simulating"), classes=["lab-busy"])
                 if year is not None:
                     DayView(year, day.value)

@@ -132,9 +132,11 @@ plt.show()
 #
 # Without reassignment, the customers of a guide who quit wait without a guide until
 # the replacement starts; the longer the wait, the more of them fall silent.
-# Reassignment hands them to the remaining guides at once, so its advantage (the
-# reassign − no-reassignment difference) is expected to grow with the delay.  One
-# seed per setting gives a first look; `lab.compare` gives the interval.
+# Reassignment hands them to the remaining guides at once, so its advantage (reassign −
+# no reassignment) should grow with the delay.  Read the table with care: on one seed
+# and a small pool the change is small next to the noise of a single run (the orders
+# may even move the other way); `lab.compare` over many seeds, as in section 2, tells
+# whether it is real.
 # </details>
 
 # %% tags=["solution"]
