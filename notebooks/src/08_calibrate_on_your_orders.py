@@ -129,11 +129,13 @@ plt.show()
 # %% [markdown]
 # <details><summary><b>Solution · 参考答案</b> (expand the hidden cell below)</summary>
 #
-# A shorter calibration period sees fewer repeat purchases, so every standard error
-# grows.  The dropout parameters `a` and `b` suffer most: they are learned from
-# customers who *stop* buying, and telling a customer who left from one who is just
-# slow takes a long observation.  The purchase-rate parameters `r` and `alpha` are
-# learned from how often customers buy, which a few months already show.
+# A shorter calibration period sees fewer repeat purchases, so the purchase-rate
+# parameters `r` and `alpha` lose precision: in our run their standard errors grow by
+# about a third.  The dropout parameters `a` and `b` are the uncertain part of any
+# BG/NBD fit, with wide standard errors already at 39 weeks; in our run the shorter
+# window hardly changes them.  Compare each standard error with its estimate (section
+# 2): a parameter whose interval spans a factor of ten is not known, whatever the
+# window.
 # </details>
 
 # %% tags=["solution"]
