@@ -737,7 +737,7 @@ SLIDERS: dict[str, dict[str, Any]] = {
     "discount_depth": {"kind": "float", "min": 0.0, "max": 0.6, "step": 0.05, "fmt": ".0%"},
     "discount_every_days": {"kind": "int", "min": 7, "max": 90, "step": 1},
     "messages_per_week": {"kind": "int", "min": 0, "max": 35, "step": 1},
-    "membership_fee_cny": {"kind": "float", "min": 0.0, "max": 399.0, "step": 10.0, "fmt": ".0f"},
+    "membership_fee_cny": {"kind": "float", "min": 0.0, "max": 399.0, "step": 1.0, "fmt": ".0f"},
     "referral_reward_cny": {"kind": "float", "min": 0.0, "max": 100.0, "step": 5.0, "fmt": ".0f"},
 }
 

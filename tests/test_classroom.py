@@ -239,6 +239,8 @@ def test_page_moves_a_lever_steps_and_plays(server, browser):
         messages.focus()
         messages.press("End")
         assert messages.get_attribute("aria-valuenow") == "35"
+        # the label shows the value (once the server has the move)
+        page.locator(".lab-lever", has_text="每周社群消息 · 35").wait_for(timeout=60_000)
         flooded = _changes(page, "blocked_total", blocked)
         assert int(flooded.replace(",", "")) > int(blocked.replace(",", ""))
         # play from the start: the day advances by itself

@@ -94,6 +94,7 @@ def _page_css() -> str:
     css = [
         ".lab-classroom .v-slider{width:100%}",
         ".lab-numbers td{padding:2px 10px 2px 0}",
+        ".lab-lever{display:block;margin-top:10px;font-size:95%}",
         ".lab-numbers td.v{text-align:right;font-variant-numeric:tabular-nums;font-weight:600}",
     ]
     if LANG == "zh":
@@ -153,9 +154,16 @@ def numbers_html(year: Year, shown_day: int) -> str:
 
 
 # ---------------------------------------------------------------------------- views
+def lever_text(name: str, value) -> str:
+    """A lever's label with its value: ``discount depth · 20%``."""
+    spec = SLIDERS.get(name, {})
+    shown = format(value, spec["fmt"]) if "fmt" in spec else f"{value}"
+    return f"{xlabel(name, LANG)} · {shown}"
+
+
 @solara.component
 def Levers():
-    """The explorer's levers: full-width sliders and the membership switch."""
+    """The explorer's levers: each label above its full-width slider, and the membership switch."""
     with solara.Card(t("levers")):
         for name in LEVERS:
             if name == "membership":
@@ -163,26 +171,21 @@ def Levers():
                 continue
             spec = SLIDERS[name]
             disabled = name == "membership_fee_cny" and not lever_values["membership"].value
-            if spec["kind"] == "int":
-                solara.SliderInt(
-                    xlabel(name, LANG),
-                    value=lever_values[name],
-                    min=spec["min"],
-                    max=spec["max"],
-                    step=spec["step"],
-                    thumb_label="always",
-                    disabled=disabled,
-                )
-            else:
-                solara.SliderFloat(
-                    xlabel(name, LANG),
-                    value=lever_values[name],
-                    min=spec["min"],
-                    max=spec["max"],
-                    step=spec["step"],
-                    thumb_label="always",
-                    disabled=disabled,
-                )
+            solara.Text(
+                lever_text(name, lever_values[name].value),
+                classes=["lab-lever"],
+                style={"color": "#9a9a9a" if disabled else "inherit"},
+            )
+            slider = solara.SliderInt if spec["kind"] == "int" else solara.SliderFloat
+            slider(
+                "",
+                value=lever_values[name],
+                min=spec["min"],
+                max=spec["max"],
+                step=spec["step"],
+                thumb_label=False,
+                disabled=disabled,
+            )
 
         def reset() -> None:
             for name, var in lever_values.items():

@@ -30,7 +30,7 @@ from IPython.display import Image, display
 from lab.explorer import ClassroomPool, Explorer, explore, figure_png
 
 LANG = "en"  # "zh" for Chinese labels (drawn with the lab's own font: no system font needed)
-POOL = ClassroomPool(days=180 if SMALL else 365, n_seeds=2 if SMALL else 5)
+POOL = ClassroomPool(days=120 if SMALL else 365, n_seeds=2 if SMALL else 5)
 
 # %% [markdown]
 # ## The explorer · 探索器
