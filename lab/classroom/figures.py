@@ -168,8 +168,8 @@ def draw_cascade(
                 zorder=3,
             )
             ax.set_ylim(float(nodes["y"].max()) + 1.0, -1.0)
-            ax.legend(loc="lower right", fontsize=8)
+            fig.legend(loc="upper right", ncols=2, fontsize=8, frameon=False)
         ax.axvline(day, color="black", lw=0.8)
         ax.set_xlabel(text("joined_on", lang))
-    finish(ax, lang)
+    finish(ax, lang, fig)  # the figure's legend too
     return fig
