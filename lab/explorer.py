@@ -5,13 +5,17 @@ Two layers:
 * :func:`explore` is a pure function: lever settings (:class:`ExplorerParams`) in,
   an :class:`Exploration` out (headline numbers, their change against the default
   settings, daily series and a matplotlib figure).  It runs a small classroom pool
-  (the baseline scaled to about 4 000 customers, one year) so that one update takes
-  well under a second or two, and keeps recent runs in a cache so moving a slider
-  back is instant.
-* :class:`Explorer` is a thin ipywidgets view over it: sliders for discount depth
-  and cadence, group messages per week, membership fee and referral reward; each
-  change calls :func:`explore` and redraws.  Labels in English or Chinese
-  (``lang="zh"``).
+  (the baseline scaled to about 4 000 customers, one year) with several seeds (5 by
+  default, through :func:`lab.experiments.replicate`): every number is the median
+  over the seeds with its 10–90% band, so students see how much luck moves it.  The
+  default settings run with the same seeds (common random numbers), and recent
+  runs stay in a cache so moving a slider back is instant.
+* :class:`Explorer` is a thin ipywidgets view over it: full-width sliders for
+  discount depth and cadence, group messages per week, membership fee and
+  referral reward; each change calls :func:`explore` and redraws.  Labels in
+  English (default) or Chinese (``lang="zh"``); Chinese text is drawn with the
+  lab's own Noto Sans CJK subset, embedded in the widget as a web font, so it
+  shows on machines without a CJK font.
 
 The levers map onto the baseline scenario as follows: discount depth and days
 between promotions set the recurring promotion of its ``discount_cadence`` (the
@@ -34,9 +38,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lab.api import run
 from lab.i18n import check_lang, label
 from lab.scenario import Scenario, load_scenario
+from lab.stats import band
 from lab.teaching import add_strategy, scale_pool, scenario_path, weekly_plan
 
 if TYPE_CHECKING:
@@ -49,6 +53,7 @@ __all__ = [
     "Exploration",
     "Explorer",
     "ExplorerParams",
+    "cjk_font_css",
     "classroom_scenario",
     "explore",
 ]
@@ -103,9 +108,12 @@ EXPLORER_LABELS: dict[str, tuple[str, str]] = {
     "reset": ("reset", "重置"),
     "updated": ("updated in {s:.2f} s", "更新用时 {s:.2f} 秒"),
     "pool": (
-        "{n:,} customers at the end, {days} days, seed {seed}",
-        "期末 {n:,} 位用户, {days} 天, 随机种子 {seed}",
+        "{n:,} customers at the end, {days} days, {seeds}",
+        "期末 {n:,} 位用户, {days} 天, {seeds}",
     ),
+    "seeds": ("median of {n} seeds, band 10–90%", "{n} 个随机种子的中位数, 阴影为 10–90% 区间"),
+    "one_seed": ("seed {seed}", "随机种子 {seed}"),
+    "band": ("10–90% of seeds", "10–90% 种子区间"),
     "thousand_cny": ("thousand CNY", "千元"),
     "on": ("on", "开"),
     "off": ("off", "关"),
@@ -203,13 +211,28 @@ class ClassroomPool:
     days : int
         Length of each run.
     seed : int
-        Seed of every run (the default settings and yours share it: paired).
+        First seed; the runs use ``seed, seed + 1, ... seed + n_seeds - 1``, and the
+        default settings run with the same seeds as yours (paired).
+    n_seeds : int
+        Number of seeds (replications) per setting.
     """
 
     scenario: str = "baseline"
     scale: float = 0.2
     days: int = 365
     seed: int = 7
+    n_seeds: int = 5
+
+    def __post_init__(self) -> None:
+        if int(self.n_seeds) != self.n_seeds or not 1 <= self.n_seeds <= 50:
+            raise ValueError(f"n_seeds must be a whole number in [1, 50], got {self.n_seeds}")
+        if int(self.days) != self.days or self.days < 1:
+            raise ValueError(f"days must be a whole number >= 1, got {self.days}")
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds of every run, in order."""
+        return tuple(range(self.seed, self.seed + self.n_seeds))
 
 
 @lru_cache(maxsize=8)
@@ -266,22 +289,28 @@ def _strategy_position(scenario: Scenario, kind: str, **fields: Any) -> int | No
 
 
 # ------------------------------------------------------------------------- results
-def _series_and_metrics(res) -> tuple[pd.DataFrame, dict[str, float]]:
+#: daily series the explorer keeps per run (``cum_<kpi>``: running total)
+DAILY_SERIES: tuple[str, ...] = ("cum_gmv", "cum_net_margin", "mean_fatigue", "blocked_total")
+
+
+def explorer_metrics(res) -> dict[str, float]:
+    """Headline numbers of one run (:data:`METRICS`), for :func:`lab.experiments.replicate`.
+
+    Parameters
+    ----------
+    res : lab.results.RunResult
+
+    Returns
+    -------
+    dict
+        Metric -> value; ``mean_fatigue`` is the mean over days, ``block_rate`` the
+        blocked share of the customers at the end, ``members`` the members at the end
+        (0 without a membership).
+    """
     d = res.daily
-    members = d["members"] if "members" in d else pd.Series(0.0, index=d.index)
-    series = pd.DataFrame(
-        {
-            "day": d["day"].to_numpy(),
-            "cum_gmv": d["gmv"].cumsum().to_numpy(),
-            "cum_net_margin": d["net_margin"].cumsum().to_numpy(),
-            "mean_fatigue": d["mean_fatigue"].to_numpy(),
-            "blocked_total": d["blocked_total"].to_numpy(),
-            "members": members.to_numpy(dtype=float),
-        }
-    )
     last = d.iloc[-1]
     customers = float(last["customers"])
-    metrics = {
+    return {
         "gmv": float(d["gmv"].sum()),
         "net_margin": float(d["net_margin"].sum()),
         "discount_cost": float(d["discount_cost"].sum()),
@@ -290,36 +319,72 @@ def _series_and_metrics(res) -> tuple[pd.DataFrame, dict[str, float]]:
         "mean_fatigue": float(d["mean_fatigue"].mean()),
         "blocked_total": float(last["blocked_total"]),
         "block_rate": float(last["blocked_total"]) / customers if customers else np.nan,
-        "members": float(members.iloc[-1]),
+        "members": float(last["members"]) if "members" in d else 0.0,
         "referred": float(d["referred"].sum()),
     }
-    return series, metrics
 
 
 @lru_cache(maxsize=64)
-def _simulate(params: ExplorerParams, pool: ClassroomPool) -> tuple[pd.DataFrame, dict]:
-    res = run(classroom_scenario(params, pool), seed=pool.seed, days=pool.days)
-    return _series_and_metrics(res)
+def _replicated(params: ExplorerParams, pool: ClassroomPool):
+    """The runs of one setting over the pool's seeds (in this process: no start-up cost)."""
+    from lab.experiments.replicate import replicate
+
+    return replicate(
+        classroom_scenario(params, pool),
+        pool.seeds,
+        days=pool.days,
+        name="classroom",
+        workers=1,
+        progress=False,
+        daily_metrics=DAILY_SERIES,
+        metrics=explorer_metrics,
+    )
+
+
+def _daily_bands(reps) -> pd.DataFrame:
+    """``day`` and, per daily series, its median (named as the series), ``_p10`` and ``_p90``."""
+    b = reps.bands()
+    out = b.pivot_table(index="day", columns="metric", values=["median", "p10", "p90"])
+    table = pd.DataFrame({"day": out.index.to_numpy()})
+    for m in DAILY_SERIES:
+        table[m] = out[("median", m)].to_numpy()
+        table[f"{m}_p10"] = out[("p10", m)].to_numpy()
+        table[f"{m}_p90"] = out[("p90", m)].to_numpy()
+    return table
+
+
+def _per_seed(reps) -> pd.DataFrame:
+    """End-of-run metrics, one row per seed (index: seed), columns :data:`METRICS`."""
+    return reps.wide().set_index("seed")[list(METRICS)]
 
 
 @dataclass
 class Exploration:
-    """What one setting of the levers gives.
+    """What one setting of the levers gives, over several seeds.
 
     Attributes
     ----------
     params, reference : ExplorerParams
-        Your settings and the defaults they are compared with (same seed: paired).
+        Your settings and the defaults they are compared with (same seeds: paired).
     pool : ClassroomPool
-        The simulated pool (size, length, seed).
+        The simulated pool (size, length, seeds).
     metrics, reference_metrics : dict
-        Headline numbers (:data:`METRICS`): GMV, net margin, discount cost, orders,
-        customers, mean promo fatigue (mean over days), blocks (total and share of
-        customers), members, referred customers.
+        Headline numbers (:data:`METRICS`), each the median over the seeds: GMV, net
+        margin, discount cost, orders, customers, mean promo fatigue (mean over
+        days), blocks (total and share of customers), members, referred customers.
+    bands : dict
+        Metric -> (10%, 90%) of your settings over the seeds.
     change : dict
-        Relative change of each metric against the reference (NaN where it is 0).
+        Relative change of each median against the reference (NaN where it is 0).
+    change_bands : dict
+        Metric -> (10%, 90%) of the paired per-seed relative changes (NaN where
+        the reference is 0): how sure the change is.
+    per_seed, reference_per_seed : pandas.DataFrame
+        The end-of-run metrics of every seed (index: seed).
     daily, reference_daily : pandas.DataFrame
-        ``day, cum_gmv, cum_net_margin, mean_fatigue, blocked_total, members``.
+        ``day`` and per series of :data:`DAILY_SERIES` its median over the seeds
+        (``cum_gmv, cum_net_margin, mean_fatigue, blocked_total``) with its 10–90%
+        band (``<series>_p10``, ``<series>_p90``).
     lang : str
         Language of the labels ("en" or "zh").
     figure : matplotlib.figure.Figure or None
@@ -332,7 +397,11 @@ class Exploration:
     pool: ClassroomPool
     metrics: dict[str, float]
     reference_metrics: dict[str, float]
+    bands: dict[str, tuple[float, float]]
     change: dict[str, float]
+    change_bands: dict[str, tuple[float, float]]
+    per_seed: pd.DataFrame
+    reference_per_seed: pd.DataFrame
     daily: pd.DataFrame
     reference_daily: pd.DataFrame
     lang: str = "en"
@@ -340,12 +409,14 @@ class Exploration:
     seconds: float = field(default=0.0)
 
     def table(self) -> pd.DataFrame:
-        """The numbers side by side: metric key, its name, your settings, default, change."""
+        """The numbers side by side: metric key, name, yours (median, band), default, change."""
         rows = [
             (
                 m,
                 xlabel(m, self.lang),
                 self.metrics[m],
+                self.bands[m][0],
+                self.bands[m][1],
                 self.reference_metrics[m],
                 self.change[m],
             )
@@ -357,6 +428,8 @@ class Exploration:
                 "metric",
                 xlabel("name", self.lang),
                 xlabel("current", self.lang),
+                "p10",
+                "p90",
                 xlabel("reference", self.lang),
                 xlabel("change", self.lang),
             ],
@@ -366,20 +439,25 @@ class Exploration:
         """The table as a small HTML snippet (used by the widget)."""
         import html
 
+        band = html.escape(xlabel("band", self.lang))
         head = (
             f"<tr><th style='text-align:left'>{html.escape(xlabel('metric', self.lang))}</th>"
             f"<th>{html.escape(xlabel('current', self.lang))}</th>"
+            f"<th style='color:#6b6b6b'>{band}</th>"
             f"<th>{html.escape(xlabel('reference', self.lang))}</th><th>Δ</th></tr>"
         )
         body = []
         for m in METRICS:
             v, r, c = self.metrics[m], self.reference_metrics[m], self.change[m]
+            lo, hi = self.bands[m]
             fmt = _fmt(m)
             colour = _colour(m, c * 100)
             ctext = f"{c:+.1%}" if np.isfinite(c) else "–"
             body.append(
                 f"<tr><td>{html.escape(xlabel(m, self.lang))}</td>"
                 f"<td style='text-align:right'>{fmt.format(v)}</td>"
+                f"<td style='text-align:right;color:#6b6b6b'>"
+                f"{fmt.format(lo)} – {fmt.format(hi)}</td>"
                 f"<td style='text-align:right;color:#6b6b6b'>{fmt.format(r)}</td>"
                 f"<td style='text-align:right;color:{colour}'>{ctext}</td></tr>"
             )
@@ -416,7 +494,7 @@ def explore(
 ) -> Exploration:
     """Simulate the classroom pool under ``params`` and compare with the default settings.
 
-    Pure: the same inputs give the same numbers (one fixed seed; runs are cached).
+    Pure: the same inputs give the same numbers (fixed seeds; runs are cached).
 
     Parameters
     ----------
@@ -425,7 +503,7 @@ def explore(
     reference : ExplorerParams, mapping or None
         What to compare with (default: :class:`ExplorerParams` defaults).
     pool : ClassroomPool, optional
-        Pool size, length and seed (default: about 4 000 customers, 365 days).
+        Pool size, length and seeds (default: about 4 000 customers, 365 days, 5 seeds).
     lang : {"en", "zh"}
         Language of the figure and table labels.
     figure : bool
@@ -446,10 +524,33 @@ def explore(
     p = ExplorerParams.of(params)
     ref = ExplorerParams.of(reference)
     pool = pool or ClassroomPool()
-    daily, metrics = _simulate(p, pool)
-    ref_daily, ref_metrics = _simulate(ref, pool)
+    mine, theirs = _replicated(p, pool), _replicated(ref, pool)
+    seeds_p, seeds_r = _per_seed(mine), _per_seed(theirs)
+    metrics = {m: float(np.quantile(seeds_p[m], 0.5)) for m in METRICS}
+    ref_metrics = {m: float(np.quantile(seeds_r[m], 0.5)) for m in METRICS}
+    bands, change_bands = {}, {}
+    for m in METRICS:
+        lo, _, hi = band(seeds_p[m])
+        bands[m] = (lo, hi)
+        paired = [_relative(a, b) for a, b in zip(seeds_p[m], seeds_r[m], strict=True)]
+        lo, _, hi = band(paired)
+        change_bands[m] = (lo, hi)
     change = {m: _relative(metrics[m], ref_metrics[m]) for m in METRICS}
-    ex = Exploration(p, ref, pool, dict(metrics), dict(ref_metrics), change, daily, ref_daily, lang)
+    ex = Exploration(
+        p,
+        ref,
+        pool,
+        metrics,
+        ref_metrics,
+        bands,
+        change,
+        change_bands,
+        seeds_p,
+        seeds_r,
+        _daily_bands(mine),
+        _daily_bands(theirs),
+        lang,
+    )
     if figure:
         ex.figure = draw(ex)
     ex.seconds = time.perf_counter() - t0
@@ -462,7 +563,8 @@ def draw(ex: Exploration, fig: Figure | None = None) -> Figure:
 
     Panels: cumulative GMV and net margin; mean promo fatigue per day; customers
     who blocked the brand; the change of each headline number against the default
-    settings.  Solid lines are your settings, dashed grey the defaults.
+    settings.  Solid lines are the medians of your settings over the seeds, shaded
+    their 10–90% band, dashed grey the defaults (median).
 
     Parameters
     ----------
@@ -498,6 +600,8 @@ def draw(ex: Exploration, fig: Figure | None = None) -> Figure:
             lw=1.8,
             label=xlabel("net_margin", lang),
         )
+        _band(a1, d, "cum_gmv", PALETTE[0])
+        _band(a1, d, "cum_net_margin", PALETTE[2])
         a1.plot(r["day"], r["cum_gmv"], **grey, label=ref)
         a1.plot(r["day"], r["cum_net_margin"], **grey)
         a1.set_title(f"{xlabel('cum_gmv', lang)} · {xlabel('cum_net_margin', lang)}")
@@ -505,13 +609,14 @@ def draw(ex: Exploration, fig: Figure | None = None) -> Figure:
         a1.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:,.0f}"))
         a1.legend(loc="upper left")
         a2.plot(d["day"], d["mean_fatigue"], color=PALETTE[3], lw=1.6, label=cur)
+        _band(a2, d, "mean_fatigue", PALETTE[3], xlabel("band", lang))
         a2.plot(r["day"], r["mean_fatigue"], **grey, label=ref)
-        a2.set_ylim(
-            0, max(0.05, float(max(d["mean_fatigue"].max(), r["mean_fatigue"].max())) * 1.15)
-        )
+        top = max(d["mean_fatigue_p90"].max(), r["mean_fatigue"].max())
+        a2.set_ylim(0, max(0.05, float(top) * 1.15))
         a2.set_title(xlabel("mean_fatigue", lang))
         a2.legend(loc="upper left")
         a3.plot(d["day"], d["blocked_total"], color=PALETTE[1], lw=1.6, label=cur)
+        _band(a3, d, "blocked_total", PALETTE[1], xlabel("band", lang))
         a3.plot(r["day"], r["blocked_total"], **grey, label=ref)
         a3.set_title(xlabel("blocked_total", lang))
         a3.legend(loc="upper left")
@@ -523,9 +628,15 @@ def draw(ex: Exploration, fig: Figure | None = None) -> Figure:
         y = np.arange(len(shown))[::-1]
         colours = [_colour(m, v) for m, v in zip(shown, vals, strict=True)]
         a4.barh(y, vals, color=colours, alpha=0.8)
+        lo_hi = np.array([ex.change_bands[m] for m in shown], dtype=float) * 100
+        ok = np.isfinite(lo_hi).all(axis=1) & (lo_hi[:, 1] > lo_hi[:, 0])
+        if ok.any():
+            err = np.abs(lo_hi[ok] - vals[ok, None]).T
+            a4.errorbar(vals[ok], y[ok], xerr=err, fmt="none", ecolor="#333333", lw=1, capsize=3)
         a4.axvline(0, color="black", lw=0.8)
         a4.set_yticks(y, [xlabel(m, lang) for m in shown])
-        lim = max(5.0, float(np.abs(vals).max()) * 1.35)
+        reach = np.nanmax(np.abs(np.concatenate([vals, lo_hi[ok].ravel()])))
+        lim = max(5.0, float(reach) * 1.35)
         a4.set_xlim(-lim, lim)
         for yi, v in zip(y, vals, strict=True):
             a4.text(
@@ -541,7 +652,7 @@ def draw(ex: Exploration, fig: Figure | None = None) -> Figure:
                 lang,
                 n=int(ex.metrics["customers"]),
                 days=ex.pool.days,
-                seed=ex.pool.seed,
+                seeds=_seeds_text(ex.pool, lang),
             ),
             x=0.01,
             ha="left",
@@ -549,6 +660,19 @@ def draw(ex: Exploration, fig: Figure | None = None) -> Figure:
         )
     finish(fig, lang)
     return fig
+
+
+def _band(ax, d: pd.DataFrame, series: str, colour: str, name: str | None = None) -> None:
+    """Shade the 10–90% band of ``series`` over the seeds (nothing with one seed)."""
+    lo, hi = d[f"{series}_p10"], d[f"{series}_p90"]
+    if (hi - lo).abs().max() > 0:
+        ax.fill_between(d["day"], lo, hi, color=colour, alpha=0.18, lw=0, label=name)
+
+
+def _seeds_text(pool: ClassroomPool, lang: str) -> str:
+    if pool.n_seeds == 1:
+        return xlabel("one_seed", lang, seed=pool.seed)
+    return xlabel("seeds", lang, n=pool.n_seeds)
 
 
 def figure_png(fig: Figure) -> bytes:
@@ -559,11 +683,61 @@ def figure_png(fig: Figure) -> bytes:
 
 
 # --------------------------------------------------------------------------- widgets
-_SLIDERS: dict[str, dict[str, Any]] = {
+#: CSS class of the explorer's outer box (the embedded font applies inside it)
+CSS_CLASS = "lab-explorer"
+
+
+def cjk_font_css(text: str, selector: str = f".{CSS_CLASS}", important: bool = False) -> str:
+    """CSS that draws the CJK characters of ``text`` with the lab's embedded font.
+
+    The packaged Noto Sans CJK SC face is subset to exactly the CJK characters of
+    ``text`` (:func:`lab.report.fonts.subset_font`) and embedded as a ``data:`` URL
+    with a ``unicode-range``, so the browser uses it for those characters only and
+    loads nothing from the network; Latin text keeps the page's own fonts.
+
+    Parameters
+    ----------
+    text : str
+        Every text the view shows (labels, numbers, titles).
+    selector : str
+        CSS selector of the elements to style (their descendants too).
+    important : bool
+        Mark the family ``!important`` (to win over a UI framework's own fonts).
+
+    Returns
+    -------
+    str
+        A ``@font-face`` rule and the rule for ``selector``; "" if ``text`` has no
+        CJK character.
+    """
+    from lab.report.fonts import page_characters, subset_font
+
+    chars = page_characters(text, cjk_only=True)
+    if not chars:
+        return ""
+    font = subset_font(chars, with_range=True)
+    face = (
+        f"@font-face{{font-family:'{font.family}';src:url({font.src}) format('{font.format}');"
+        f"unicode-range:{font.unicode_range};font-display:block}}"
+    )
+    fallback = "system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif"
+    flag = " !important" if important else ""
+    return f"{face}\n{selector},{selector} *{{font-family:'{font.family}',{fallback}{flag}}}"
+
+
+def label_text(lang: str) -> str:
+    """Every label the explorer can show in ``lang`` (for the embedded font subset)."""
+    i = ("en", "zh").index(check_lang(lang))
+    templates = [pair[i] for pair in EXPLORER_LABELS.values()]  # {…} fields hold no CJK
+    return " ".join([*templates, *(xlabel(m, lang) for m in METRICS), label("day", lang)])
+
+
+#: range and step of each slider (the explorer widget and the classroom app share them)
+SLIDERS: dict[str, dict[str, Any]] = {
     "discount_depth": {"kind": "float", "min": 0.0, "max": 0.6, "step": 0.05, "fmt": ".0%"},
     "discount_every_days": {"kind": "int", "min": 7, "max": 90, "step": 1},
     "messages_per_week": {"kind": "int", "min": 0, "max": 35, "step": 1},
-    "membership_fee_cny": {"kind": "float", "min": 0.0, "max": 399.0, "step": 10.0, "fmt": ".0f"},
+    "membership_fee_cny": {"kind": "float", "min": 0.0, "max": 399.0, "step": 1.0, "fmt": ".0f"},
     "referral_reward_cny": {"kind": "float", "min": 0.0, "max": 100.0, "step": 5.0, "fmt": ".0f"},
 }
 
@@ -615,10 +789,10 @@ class Explorer:
         self.lang = check_lang(lang)
         self.pool = pool or ClassroomPool()
         start = ExplorerParams.of(params)
-        style = {"description_width": "13em"}
-        layout = W.Layout(width="27em")
+        style = {"description_width": "12em"}
+        layout = W.Layout(width="100%")  # full-width track: fine steps are easy to hit
         self.controls: dict[str, Any] = {}
-        for name, spec in _SLIDERS.items():
+        for name, spec in SLIDERS.items():
             common = dict(
                 value=getattr(start, name),
                 min=spec["min"],
@@ -638,7 +812,7 @@ class Explorer:
             value=start.membership,
             description=xlabel("membership", lang),
             indent=False,
-            layout=W.Layout(width="27em"),
+            layout=W.Layout(width="100%"),
         )
         order = [
             "discount_depth",
@@ -660,14 +834,24 @@ class Explorer:
         self._hold = False
         for ctl in self.controls.values():
             ctl.observe(self._changed, names="value")
-        left = W.VBox([*self.controls.values(), W.HBox([self.reset_button, self.status])])
+        left = W.VBox(
+            [*self.controls.values(), W.HBox([self.reset_button, self.status])],
+            layout=W.Layout(flex="1 1 55%", min_width="22em"),
+        )
+        self.numbers.layout = W.Layout(flex="1 1 45%")
+        css = cjk_font_css(label_text(lang)) if lang == "zh" else ""
+        #: the embedded CJK font (a <style> element; empty in English)
+        self.font = W.HTML(f"<style>{css}</style>" if css else "")
         self.widget = W.VBox(
             [
+                self.font,
                 W.HTML(f"<h3>{xlabel('title', lang)}</h3>"),
-                W.HBox([left, self.numbers]),
+                W.HBox([left, self.numbers], layout=W.Layout(width="100%", flex_flow="row wrap")),
                 self.image,
-            ]
+            ],
+            layout=W.Layout(width="100%"),
         )
+        self.widget.add_class(CSS_CLASS)
         self.update()
 
     # -- state

@@ -7,8 +7,12 @@ Each notebook has one source, ``notebooks/src/<name>.py``, in the percent format
 that jupytext, VS Code and PyCharm read: ``# %%`` starts a code cell,
 ``# %% [markdown]`` a markdown cell written as comment lines, and cell metadata
 follows the marker as ``key=JSON`` pairs: ``tags=["parameters"]`` for the
-parameters cell, ``tags=["solution"] jupyter={"source_hidden": true}`` for a
-solution collapsed in JupyterLab.  The sources are linted and formatted by ruff
+parameters cell, ``tags=["solution"]`` for an exercise's solution (the builder
+collapses it: ``jupyter.source_hidden``, so a student sees it only on a click).
+
+Every teaching notebook (02–10) ends with an exercise: a markdown cell with a
+``## Exercise`` heading, then (last code cell) its hidden solution; the builder
+refuses a source without one.  The sources are linted and formatted by ruff
 like the rest of the code (``make lint``); edit them, run this script, commit both.
 
 The notebooks are stored without outputs and with null execution counts; the
@@ -104,11 +108,49 @@ def read_cells(path: Path) -> list[Cell]:
     return cells
 
 
+#: notebooks that must end with an exercise and its hidden solution
+EXERCISE_FROM, EXERCISE_TO = 2, 10
+
+
+def needs_exercise(path: Path) -> bool:
+    """Whether source ``path`` is a teaching notebook (02–10) that ends with an exercise."""
+    number = path.stem.split("_", 1)[0]
+    return number.isdigit() and EXERCISE_FROM <= int(number) <= EXERCISE_TO
+
+
+def is_solution(cell: Cell) -> bool:
+    """A code cell tagged ``solution``."""
+    return cell.kind == "code" and "solution" in cell.metadata.get("tags", [])
+
+
+def check_exercise(path: Path, cells: list[Cell]) -> None:
+    """Raise :class:`SourceError` unless the last code cell is a solution after an exercise."""
+    code = [i for i, c in enumerate(cells) if c.kind == "code"]
+    last = cells[code[-1]] if code else None
+    if last is None or not is_solution(last):
+        raise SourceError(
+            f"{path.name}: a teaching notebook must end with an exercise whose solution is "
+            'the last code cell, tagged ["solution"]'
+        )
+    heading = [
+        i
+        for i, c in enumerate(cells)
+        if c.kind == "markdown" and any(t.startswith("# ## Exercise") for t in c.lines)
+    ]
+    if not heading or heading[-1] > code[-1]:
+        raise SourceError(
+            f"{path.name}:{last.line}: the solution has no '## Exercise' markdown cell before it"
+        )
+
+
 def notebook(path: Path) -> nbformat.NotebookNode:
     """The notebook of source ``path``: stable cell ids, no outputs, the python3 kernel."""
     nb = new_notebook()
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
-    for i, c in enumerate(read_cells(path), start=1):
+    cells = read_cells(path)
+    if needs_exercise(path):
+        check_exercise(path, cells)
+    for i, c in enumerate(cells, start=1):
         cid = f"cell-{i:02d}"
         text = c.source(path.name)
         if c.kind == "markdown":
@@ -118,6 +160,8 @@ def notebook(path: Path) -> nbformat.NotebookNode:
             cell.execution_count = None
             cell.outputs = []
         cell.metadata.update(c.metadata)
+        if is_solution(c):  # collapsed: the student opens it after trying
+            cell.metadata["jupyter"] = {**cell.metadata.get("jupyter", {}), "source_hidden": True}
         nb.cells.append(cell)
     nbformat.validate(nb)
     return nb

@@ -9,6 +9,7 @@ import pytest
 from lab.explorer import (
     METRICS,
     ClassroomPool,
+    Exploration,
     Explorer,
     ExplorerParams,
     classroom_scenario,
@@ -17,8 +18,10 @@ from lab.explorer import (
 )
 from lab.teaching import messages_per_week
 
-#: a short year keeps every run well under a second; one fixed seed
-POOL = ClassroomPool(days=150, seed=11)
+#: a short year keeps every run well under a second; one fixed seed for the directions
+POOL = ClassroomPool(days=150, seed=11, n_seeds=1)
+#: several seeds (the explorer's default is 5): medians and bands
+SEEDS = ClassroomPool(days=120, seed=11, n_seeds=3)
 
 
 def metrics(**levers) -> dict[str, float]:
@@ -62,6 +65,50 @@ def test_explore_is_deterministic_and_compares_with_the_defaults():
     assert all(v == 0 for k, v in same.change.items() if k != "members")
     assert len(a.daily) == POOL.days
     assert list(a.table()["metric"]) == list(METRICS)
+
+
+@pytest.fixture(scope="module")
+def several() -> Exploration:
+    return explore({"messages_per_week": 14}, pool=SEEDS, figure=False)
+
+
+def test_several_seeds_give_a_median_inside_its_band(several):
+    ex = several
+    assert list(ex.per_seed.index) == [11, 12, 13] == list(SEEDS.seeds)
+    for m in METRICS:
+        lo, hi = ex.bands[m]
+        assert lo <= ex.metrics[m] <= hi, m
+        assert ex.metrics[m] == pytest.approx(ex.per_seed[m].median()), m
+    # the seeds differ (luck), so the band of a count is not a single point
+    assert ex.bands["orders"][1] > ex.bands["orders"][0]
+    d = ex.daily
+    assert (d["cum_gmv_p10"] <= d["cum_gmv"]).all() and (d["cum_gmv"] <= d["cum_gmv_p90"]).all()
+    # the end of the daily median is the median of the end-of-run totals
+    assert d["blocked_total"].iloc[-1] == ex.metrics["blocked_total"]
+
+
+def test_paired_change_band_is_per_seed(several):
+    ex = several
+    mine, theirs = ex.per_seed["blocked_total"], ex.reference_per_seed["blocked_total"]
+    paired = (mine - theirs) / theirs
+    lo, hi = ex.change_bands["blocked_total"]
+    assert lo == pytest.approx(paired.quantile(0.1)) and hi == pytest.approx(paired.quantile(0.9))
+    # flooding the group blocks more customers with every seed, not only in the median
+    assert lo > 0
+
+
+def test_one_seed_is_the_single_run_of_that_seed():
+    from lab.api import run
+
+    one = explore({"messages_per_week": 9}, pool=POOL, figure=False)
+    res = run(classroom_scenario({"messages_per_week": 9}, POOL), seed=11, days=POOL.days)
+    assert one.metrics["orders"] == float(res.daily["orders"].sum())
+    assert one.bands["orders"] == (one.metrics["orders"], one.metrics["orders"])
+
+
+def test_bad_pool_is_named():
+    with pytest.raises(ValueError, match="n_seeds"):
+        ClassroomPool(n_seeds=0)
 
 
 def test_more_messages_more_blocks_and_fatigue():
@@ -117,6 +164,14 @@ def test_figure_has_four_panels_and_renders_every_glyph(lang):
     assert png.startswith(b"\x89PNG")
     titles = " ".join(ax.get_title(loc="left") for ax in ex.figure.axes)
     assert ("拉黑" in titles) == (lang == "zh")
+
+
+def test_figure_shades_the_band_of_several_seeds(several):
+    from lab.explorer import draw
+
+    fig = draw(several)
+    assert len(fig.axes[0].collections) == 2  # GMV and net margin bands
+    assert "3" in fig.texts[0].get_text()  # the title names the seeds
 
 
 # ----------------------------------------------------------------------------- widget
@@ -178,6 +233,33 @@ def test_set_is_one_update_and_reset_restores(widget):
 
 
 def test_english_widget_labels():
-    w = Explorer(lang="en", pool=POOL)
+    w = Explorer(pool=POOL)  # English by default
     assert w.controls["discount_depth"].description == "discount depth"
     assert "net margin" in w.numbers.value
+    assert w.font.value == ""  # no CJK text, no font
+
+
+def test_sliders_are_full_width(widget):
+    assert all(c.layout.width == "100%" for c in widget.controls.values())
+    assert "lab-explorer" in widget.widget._dom_classes
+
+
+def test_chinese_widget_embeds_a_font_with_every_label_glyph(widget):
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from lab.explorer import label_text
+
+    css = widget.font.value
+    assert "@font-face" in css
+    urls = re.findall(r"url\(([^)]*)\)", css)
+    assert urls and all(u.startswith("data:font/") for u in urls)  # embedded: no network
+    data = re.search(r"base64,([A-Za-z0-9+/=]+)", css).group(1)
+    font = TTFont(io.BytesIO(base64.b64decode(data)))
+    cmap = font.getBestCmap()
+    shown = label_text("zh") + widget.numbers.value + widget.status.value
+    cjk = {c for c in shown if ord(c) >= 0x2E80}
+    assert cjk and all(ord(c) in cmap for c in cjk), sorted(c for c in cjk if ord(c) not in cmap)

@@ -191,3 +191,48 @@ def test_notebook_runs_on_a_small_size(name):
     assert all(c.execution_count is not None for c in ran)
     # the last code cell produced something: the notebook got to its end
     assert any(c.get("outputs") for c in ran[-3:])
+
+
+TEACHING = [n for n in ALL if 2 <= int(n[:2]) <= 10]
+
+
+@pytest.mark.parametrize("name", TEACHING)
+def test_teaching_notebook_ends_with_an_exercise_and_a_hidden_solution(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    solution = nb.cells[code[-1]]
+    assert "solution" in solution.metadata.get("tags", []), name
+    assert solution.metadata["jupyter"]["source_hidden"] is True, name
+    exercise = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercise" in c.source
+    ]
+    assert exercise and exercise[-1] < code[-1], name
+    # a cell for the student's own code sits between the exercise and its solution
+    assert any(exercise[-1] < i < code[-1] for i in code), name
+
+
+def test_builder_hides_solutions_and_refuses_a_lesson_without_exercise(tmp_path):
+    build = load_builder()
+    lesson = tmp_path / "05_demo.py"
+    head = '# %% tags=["parameters"]\nSMALL = False\n\n# %%\nx = 1\n'
+    lesson.write_text(head, encoding="utf-8")
+    with pytest.raises(build.SourceError, match=r"05_demo\.py: a teaching notebook must end"):
+        build.notebook(lesson)
+    lesson.write_text(
+        head
+        + '\n# %% [markdown]\n# ## Exercise\n#\n# Print x.\n\n# %% tags=["solution"]\nprint(x)\n',
+        encoding="utf-8",
+    )
+    nb = build.notebook(lesson)
+    assert nb.cells[-1].metadata == {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+    # a solution before its exercise heading is refused too
+    lesson.write_text(
+        head + '\n# %% tags=["solution"]\nprint(x)\n\n# %% [markdown]\n# ## Exercise\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(build.SourceError, match="no '## Exercise'"):
+        build.notebook(lesson)
+    # notebooks 00, 01 (and an unnumbered one) need no exercise
+    free = tmp_path / "01_intro.py"
+    free.write_text(head, encoding="utf-8")
+    assert build.notebook(free).cells

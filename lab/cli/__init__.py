@@ -45,6 +45,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lab.cli.facts",
     "lab.cli.diff",
     "lab.cli.new",
+    "lab.cli.classroom",
 )
 
 #: the ``lab`` console script (``lab = "lab.cli:app"``)

@@ -13,9 +13,11 @@
 # | paid membership · 付费会员 | a paid card (会员卡) with member prices and member days, and its annual fee |
 # | referral reward · 裂变奖励 | the red envelope (红包) a customer gets for each friend who joins |
 #
-# Every update runs the same seed, so the grey dashed lines (the default settings)
-# and yours differ only by what you moved: a paired comparison (配对比较).
-# One update takes well under two seconds.
+# Every update runs the pool with five seeds (随机种子) and shows the median with the
+# 10–90% band of the seeds: how much luck alone moves each number.  The default
+# settings (grey dashed lines) run with the same five seeds, so yours differ from them
+# only by what you moved: a paired comparison (配对比较).  One update takes a few
+# seconds; moving a slider back to a setting already seen is instant.
 
 # %% tags=["parameters"]
 # Parameters (papermill convention): the tests run this notebook with SMALL = True,
@@ -27,8 +29,8 @@ from IPython.display import Image, display
 
 from lab.explorer import ClassroomPool, Explorer, explore, figure_png
 
-LANG = "zh"  # "en" for English labels
-POOL = ClassroomPool(days=180 if SMALL else 365)
+LANG = "en"  # "zh" for Chinese labels (drawn with the lab's own font: no system font needed)
+POOL = ClassroomPool(days=120 if SMALL else 365, n_seeds=2 if SMALL else 5)
 
 # %% [markdown]
 # ## The explorer · 探索器
@@ -80,4 +82,6 @@ for levers in (
 ):
     r = explore(levers, pool=POOL, figure=False)
     moved = {k: f"{v:+.0%}" for k, v in r.change.items() if k != "members"}
+    lo, hi = r.change_bands["net_margin"]
     print(levers, "members:", int(r.metrics["members"]), moved)
+    print(f"    net margin change over the seeds: {lo:+.1%} to {hi:+.1%}")

@@ -164,7 +164,7 @@ plt.show()
 # differences are the mechanism, not luck.
 # </details>
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 no_habit = lab.run(base.with_changes({"habit.enabled": False}), seed=SEED, days=setup.days)
 steps = pd.DataFrame(
     {

@@ -123,3 +123,43 @@ analysis.promo_response(runs["weekly"]).head(8)
 # * Change the depth of the weekly plan: `weekly.with_changes({"strategies.discount_cadence.depth": 0.1})`.
 # * Switch fatigue off (`weekly.with_changes({"fatigue.enabled": False})`):
 #   how much of the gap was fatigue, how much the reference price?
+
+# %% [markdown]
+# ## Exercise · 练习
+#
+# Switch promo fatigue off in the weekly plan
+# (`weekly.with_changes({"fatigue.enabled": False})`) and run it with the seed of
+# section 3 (`seed=0`).  Compare GMV, net margin, the share of orders on discount and
+# mean fatigue with the weekly and monthly runs of section 3.  How much net margin does
+# fatigue cost the weekly plan, next to the difference between the two plans?
+#
+# Write your code in the cell below, then compare with the solution (the hidden cell
+# after it; click to expand).
+
+# %%
+# your code here · 在这里写代码
+
+# %% [markdown]
+# <details><summary><b>Solution · 参考答案</b> (expand the hidden cell below)</summary>
+#
+# Without fatigue, mean fatigue stays at 0 and customers answer every weekly promotion
+# at full strength: the weekly plan sells more, more of its orders are on discount, and
+# its net margin rises.  That rise is what fatigue costs the weekly plan; set it beside
+# the difference between the two plans to see how much of the comparison fatigue
+# decides.  The reference price and the cost of discounting twice a week remain.  The
+# same seed for all three runs makes the differences the mechanism, not luck; for
+# intervals, run `lab.compare` as in section 1.
+# </details>
+
+# %% tags=["solution"]
+import pandas as pd
+
+no_fatigue = lab.run(weekly.with_changes({"fatigue.enabled": False}), seed=0, days=setup.days)
+three = {**runs, "weekly, no fatigue": no_fatigue}
+keys = ["gmv", "net_margin", "share_on_discount", "mean_fatigue"]
+answer = pd.DataFrame({n: analysis.headline_metrics(r) for n, r in three.items()}).loc[keys]
+print(answer.round(3))
+between = answer.loc["net_margin", "weekly"] - answer.loc["net_margin", "monthly"]
+cost = answer.loc["net_margin", "weekly, no fatigue"] - answer.loc["net_margin", "weekly"]
+print(f"net margin, weekly − monthly: {between:+,.0f} CNY")
+print(f"what fatigue costs the weekly plan: {cost:,.0f} CNY")

@@ -117,3 +117,49 @@ ch.drop(columns="customers").sub(ch["baseline"], axis=0).drop(columns="baseline"
 # * Members only get the monthly coupon:
 #   `coupons.with_changes({"strategies.monthly coupon.target.members": True})`
 #   after adding a membership: `coupons = teaching.add_strategy(scenarios["coupons"], {"type": "membership"})`.
+
+# %% [markdown]
+# ## Exercise · 练习
+#
+# Make the card cheaper: a 49-yuan fee instead of 99
+# (`"strategies.membership.fee_cny": 49`), run with the seed of section 2 (`seed=0`).
+# How many members are there at the end, how much do the fees bring in, what do the
+# member benefits cost, and what happens to net margin?
+#
+# Write your code in the cell below, then compare with the solution (the hidden cell
+# after it; click to expand).
+
+# %%
+# your code here · 在这里写代码
+
+# %% [markdown]
+# <details><summary><b>Solution · 参考答案</b> (expand the hidden cell below)</summary>
+#
+# A lower fee deters fewer customers, so more join; but each pays half, so the fee
+# revenue rises only if membership more than doubles.  More members also means more
+# benefits to pay for (free shipping) and more orders at member prices; members buy
+# more often, which is what the card is for.  Net margin weighs all of these: the
+# table shows which wins on this pool.
+# </details>
+
+# %% tags=["solution"]
+import pandas as pd
+
+cheap = lab.run(
+    scenarios["membership 99"].with_changes({"strategies.membership.fee_cny": 49}),
+    seed=0,
+    days=setup.days,
+)
+cards = {"fee 99": runs["membership 99"], "fee 49": cheap}
+pd.DataFrame(
+    {
+        name: {
+            "members at end": r.daily["members"].iloc[-1],
+            "fee revenue": r.daily["revenue_membership_fees"].sum(),
+            "member benefits cost": r.daily["cost_member_benefits"].sum(),
+            "gmv": r.daily["gmv"].sum(),
+            "net margin": r.daily["net_margin"].sum(),
+        }
+        for name, r in cards.items()
+    }
+).round(0)

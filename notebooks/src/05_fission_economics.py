@@ -123,3 +123,45 @@ analysis.unit_economics(r30, horizon_days=min(180, setup.days // 2)).round(2)
 #
 # * Raise the invitee's gift (`invitee_reward_cny`) instead of the inviter's reward.
 # * Cap the campaign: `budget_cny=20000` and an `end_day` (see `scenarios/q4_referral_reward_50.yaml`).
+
+# %% [markdown]
+# ## Exercise · 练习
+#
+# Instead of paying the inviter more, give the friend who joins a bigger gift: keep
+# the inviter's reward at 30 yuan and raise `invitee_reward_cny` from 5 to 30 (same
+# seed as section 4).  Do more friends join?  What does each referred customer cost,
+# and what happens to the K-factor and to net margin?
+#
+# Write your code in the cell below, then compare with the solution (the hidden cell
+# after it; click to expand).
+
+# %%
+# your code here · 在这里写代码
+
+# %% [markdown]
+# <details><summary><b>Solution · 参考答案</b> (expand the hidden cell below)</summary>
+#
+# In this lab, whether a customer shares depends on *their own* reward (the inviter's);
+# the friend's gift is paid to every friend who joins but does not change who joins.
+# With the same seed the same friends join, so the K-factor and the referred customers
+# are unchanged and each referred customer costs 25 yuan more: the gift is a pure cost
+# here.  Whether a bigger gift makes friends accept more often in your market is an
+# assumption to test, not something this model claims.
+# </details>
+
+# %% tags=["solution"]
+gift = lab.run(
+    campaign.with_changes(
+        {
+            "strategies.fission_program.reward_cny": 30,
+            "strategies.fission_program.invitee_reward_cny": 30,
+        }
+    ),
+    seed=0,
+    days=setup.days,
+)
+keys = ["k_factor", "cost_per_referred", "net_margin"]
+both = {"invitee gift 5": r30, "invitee gift 30": gift}
+answer = pd.DataFrame({n: analysis.headline_metrics(r) for n, r in both.items()}).loc[keys]
+answer.loc["referred customers"] = [r.daily["referred"].sum() for r in both.values()]
+answer.round(2)

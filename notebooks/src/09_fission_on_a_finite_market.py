@@ -119,3 +119,46 @@ pd.DataFrame(
 # * Add `social_proof: {strength: 3}`: friends join more easily once many of their
 #   friends are customers; when does the curve take off?
 # * `docs/market.md` explains every market parameter.
+
+# %% [markdown]
+# ## Exercise · 练习
+#
+# Strengthen social proof: friends accept an invitation more easily the more of their
+# friends are already customers.  Set `market.social_proof.strength` to 3 (it is 1) and
+# run with the seed of section 1 (`seed=1`).  Compare the share of the market reached
+# and the customers who joined by referral over time with the run of section 1.  When
+# does the difference appear, and why then?
+#
+# Write your code in the cell below, then compare with the solution (the hidden cell
+# after it; click to expand).
+
+# %%
+# your code here · 在这里写代码
+
+# %% [markdown]
+# <details><summary><b>Solution · 参考答案</b> (expand the hidden cell below)</summary>
+#
+# In the first weeks the two runs hardly differ: few friends of anyone are customers
+# yet, so there is little proof to be social about.  As the pool grows, each invitation
+# lands on people who already know several customers, and stronger social proof makes
+# them accept more often: referrals pull ahead and the share of the market reached
+# takes off sooner and ends higher.  A feedback loop: more customers make the next ones
+# easier to win, until the market runs out of people to reach.
+# </details>
+
+# %% tags=["solution"]
+proof = lab.run(q8.with_changes({"market.social_proof.strength": 3.0}), seed=1, days=setup.days)
+both = {"strength 1 (as shipped)": res, "strength 3": proof}
+table = pd.concat(
+    {
+        "market reached": pd.DataFrame(
+            {n: r.daily["market_reached_share"] for n, r in both.items()}
+        ),
+        "joined by referral": pd.DataFrame(
+            {n: r.daily["referred"].cumsum() for n, r in both.items()}
+        ),
+    },
+    axis=1,
+)
+days_shown = [d for d in (30, 60, 120, 180, 240, 365) if d < len(table)]
+table.iloc[[*days_shown, len(table) - 1]].round(3)

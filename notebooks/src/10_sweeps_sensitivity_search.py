@@ -101,4 +101,39 @@ print("written as a scenario:", OUT / "search" / "best.yaml")
 #   strategies.discount.every_days=7,14,28 --seeds 8`; `lab sensitivity ... --method
 #   sobol`; `lab optimize ... --constraint "block_rate<=0.05" --trials 60`.
 # * Interrupt a long sweep and run the same command again: finished runs are kept.
-# * README ("Sweeps, sensitivity and search") shows how to start a dask cluster.
+# * docs/experiments.md ("On a dask cluster") shows how to start a dask cluster.
+
+# %% [markdown]
+# ## Exercise · 练习
+#
+# Use the grid of section 1 (`table`, the mean over seeds of every point).  Which
+# cadence × depth gives the highest net margin, and which the highest GMV?  Are they
+# the same plan?  Why not?
+#
+# Write your code in the cell below, then compare with the solution (the hidden cell
+# after it; click to expand).
+
+# %%
+# your code here · 在这里写代码
+
+# %% [markdown]
+# <details><summary><b>Solution · 参考答案</b> (expand the hidden cell below)</summary>
+#
+# GMV counts what customers pay, so frequent and deep promotions, which bring more
+# orders, look good on it.  Net margin subtracts the cost of goods and the discounts
+# themselves (and, over time, promotions wear customers out and lower the reference
+# price), so its best plan promotes less often or less deeply.  A team that chases
+# GMV pays for it in margin: choose the objective before the plan.
+# </details>
+
+# %% tags=["solution"]
+import pandas as pd
+
+cols = ["strategies.discount.every_days", "strategies.discount.depth"]
+shown = [*cols, "gmv", "net_margin", "discount_cost"]
+pd.DataFrame(
+    {
+        "highest net margin": table.loc[table["net_margin"].idxmax(), shown],
+        "highest GMV": table.loc[table["gmv"].idxmax(), shown],
+    }
+)
