@@ -109,10 +109,12 @@ def compare(
     rob = plan.run(workers, progress=False if quiet else None) if plan is not None else None
     path = cmp.save(out_dir, lang=lang, plots=plots, extra=rob and rob.writer(lang, plots))
     _print_comparison(cmp, out_console)
+    _print_channels(cmp.channels, out_console)
     if rob is not None:
         rob.print(out_console)
     out_console.print(
-        f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, differences.csv, totals.csv, "
+        f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, channels.csv, differences.csv, "
+        "totals.csv, "
         f"daily.parquet{', plots' if plots else ''}{', robustness*' if rob is not None else ''}, "
         f"manifest.json) · seeds "
         f"{seed_list[0]}..{seed_list[-1]} · "
@@ -162,6 +164,43 @@ def _print_comparison(cmp, console: Console) -> None:
         "▲ / ▼: the interval excludes 0 (B higher / lower than A); "
         "no mark: no clear difference at this number of seeds"
     )
+
+
+def _print_channels(channels, console: Console) -> None:
+    """Unit economics by acquisition channel (medians over seeds), one row per scenario."""
+    from rich import box
+
+    if channels.empty:
+        return
+    t = Table(
+        title="By acquisition channel 按获客渠道 · medians over seeds · LTV and payback: "
+        "gross margin over the LTV horizon; LTV (all money) adds fees, bonus, rewards, contacts",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for col in (
+        "scenario",
+        "channel 渠道",
+        "customers",
+        "CAC",
+        "payback days\n回本天数",
+        "LTV",
+        "LTV (all money)",
+        "LTV/CAC",
+    ):
+        t.add_column(col, justify="left" if col.startswith(("scenario", "channel")) else "right")
+    for r in channels.itertuples():
+        t.add_row(
+            escape(str(r.scenario)),
+            escape(str(r.channel)),
+            fmt_number(r.customers),
+            fmt_number(r.cac),
+            "not reached" if r.payback_days != r.payback_days else fmt_number(r.payback_days),
+            fmt_number(r.ltv),
+            fmt_number(r.ltv_net),
+            fmt_number(r.ltv_to_cac),
+        )
+    console.print(t)
 
 
 # ---------------------------------------------------------------------- report

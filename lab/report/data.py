@@ -18,10 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab.analysis.headline import headline_metrics, ltv_horizon_for
+from lab.analysis.headline import channel_metrics, headline_metrics, ltv_horizon_for
 from lab.analysis.ltv import ltv_by
 from lab.analysis.orders import as_order_data
-from lab.experiments.compare import Comparison, diffs_against, paired_table
+from lab.experiments.compare import (
+    Comparison,
+    diffs_against,
+    paired_table,
+    split_channel_metrics,
+)
 from lab.experiments.replicate import Replications, simulate_many
 from lab.params import iter_parameters
 from lab.scenario import Scenario, scenario_hash
@@ -140,6 +145,10 @@ class ReportData:
     stamp : dict
         Provenance: scenario names, files and hashes, seeds, days, lab version,
         git commit, creation time (UTC).
+    channels : pandas.DataFrame
+        Unit economics by acquisition channel per scenario (customers, CAC, payback
+        days, LTV, LTV/CAC: medians and 10–90% over seeds,
+        :func:`lab.experiments.channel_table`).
     """
 
     scenarios: list[ScenarioInfo]
@@ -153,6 +162,7 @@ class ReportData:
     assumptions: pd.DataFrame
     ltv_horizon_days: int
     stamp: dict[str, str] = field(default_factory=dict)
+    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def names(self) -> list[str]:
@@ -174,14 +184,15 @@ class ReportData:
 
 # ------------------------------------------------------------------ worker side
 def report_metrics(result) -> dict[str, float]:
-    """Headline metrics of one run plus the margin LTV of each monthly cohort.
+    """Headline metrics of one run, its unit economics by channel and the margin LTV
+    of each monthly cohort.
 
     Runs inside the worker process (module level, so it pickles).  A cohort's
     value is NaN unless every customer of the cohort is observed for the whole
     LTV horizon (:func:`lab.analysis.headline.ltv_horizon_for` the run's length).
     """
     d = as_order_data(result)
-    out = headline_metrics(d)
+    out = {**headline_metrics(d), **channel_metrics(d)}
     h = ltv_horizon_for(d.n_days)
     t = ltv_by(d, "cohort", h, "margin")
     for row in t.itertuples(index=False):
@@ -402,11 +413,12 @@ def collect(
     per_seed = monthly_per_seed(reps, infos)
     is_cohort = reps.totals["metric"].str.startswith(COHORT_PREFIX)
     reps = replace(reps, totals=reps.totals[~is_cohort].reset_index(drop=True))
+    reps, channels = split_channel_metrics(reps)
     comparison = None
     if len(infos) > 1:
         differences, table = paired_table(reps, infos[0].name, level)
         diffs = diffs_against({i.name: i.scenario for i in infos}, infos[0].name)
-        comparison = Comparison(reps, infos[0].name, level, differences, table, diffs)
+        comparison = Comparison(reps, infos[0].name, level, differences, table, diffs, channels)
     horizon = infos[0].ltv_horizon_days
     return ReportData(
         scenarios=infos,
@@ -420,6 +432,7 @@ def collect(
         assumptions=_assumptions(infos, seeds, days),
         ltv_horizon_days=horizon,
         stamp=_stamp(infos, seeds, reps, level),
+        channels=channels,
     )
 
 
