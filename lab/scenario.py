@@ -1308,7 +1308,7 @@ def _tagged(data: dict, loc: tuple) -> str:
     out: list = []
     node: Any = data
     for key in loc:
-        node = node[key]
+        node = node.get(key) if isinstance(node, dict) else node[key]  # .get: derived keys
         out.append(key)
         if isinstance(key, int) and isinstance(node, dict) and "type" in node:
             out.append(node["type"])

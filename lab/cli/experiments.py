@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lab.cli.common import consoles, fail, fmt_number, load_or_exit
+from lab.cli.common import consoles, fail, fmt_interval, fmt_number, load_or_exit
 from lab.cli.options import (
     AllowCodeChange,
     BaseScenarioArg,
@@ -118,12 +118,24 @@ def sweep_cmd(
     quiet: Quiet = False,
     allow_code_change: AllowCodeChange = False,
     max_runs: MaxRuns = MAX_RUNS,
+    metrics: Annotated[
+        str | None,
+        typer.Option(
+            help="metrics to print, comma separated (default: net_margin, gmv, ltv_margin, "
+            "mean_fatigue, block_rate); all are in the table files"
+        ),
+    ] = None,
 ) -> None:
-    """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds."""
+    """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds.
+
+    A weekly contact plan is varied by its messages per week:
+    --set "strategies.group plan.messages_per_week=1,3,7".
+    """
     from lab.experiments.design import parse_assignment, parse_range
-    from lab.experiments.sweep import sweep
+    from lab.experiments.sweep import parse_metrics, sweep
 
     sc = load_or_exit(scenario)
+    shown = _guarded(lambda: parse_metrics(metrics, days))
     grid = _pairs(set_, parse_assignment, "--set")
     ranges = _pairs(range_, parse_range, "--range")
     res = _guarded(
@@ -145,10 +157,10 @@ def sweep_cmd(
         )
     )
     console, _ = consoles()
-    shown = ["net_margin", "gmv", "ltv_margin", "mean_fatigue", "block_rate"]
-    summary = res.summary(shown)
+    summary = res.intervals(shown)
     t = Table(
-        title=f"{escape(sc.name)} · mean over {seeds} seed(s) per point", title_justify="left"
+        title=f"{escape(sc.name)} · mean over {seeds} seed(s) per point [90% interval of the mean]",
+        title_justify="left",
     )
     cols = [p.path for p in res.params]
     for c in ["point", *_short_names(cols), *shown]:
@@ -157,7 +169,7 @@ def sweep_cmd(
         d = r._asdict()
         t.add_row(
             *(escape(str(v)) for v in [d["point"], *(getattr(r, _attr(summary, c)) for c in cols)]),
-            *(fmt_number(getattr(r, _attr(summary, m))) for m in shown),
+            *(_mean_interval(d, summary, m) for m in shown),
         )
     console.print(t)
     if len(summary) > 20:
@@ -169,6 +181,16 @@ def sweep_cmd(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _mean_interval(row: dict, summary, metric: str) -> str:
+    """``mean [low, high]`` of one metric at one point (itertuples row as a dict)."""
+
+    def get(column: str):
+        return row[_attr(summary, column)]
+
+    low, high, n = get(f"{metric}_low"), get(f"{metric}_high"), int(get(f"{metric}_n"))
+    return f"{fmt_number(get(metric))} {fmt_interval(low, high, n)}"
 
 
 def _short_names(paths: list[str]) -> list[str]:
