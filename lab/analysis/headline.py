@@ -141,6 +141,9 @@ def channel_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, fl
 
 
 def compare_metrics(result) -> dict[str, float]:
-    """What :func:`lab.experiments.compare` keeps per run: headline and channel metrics."""
+    """What :func:`lab.experiments.compare` keeps per run: headline and channel metrics,
+    and the results by segment, channel and RFM class (:mod:`lab.analysis.breakdown`)."""
+    from lab.analysis.breakdown import breakdown_metrics
+
     d = as_order_data(result)
-    return {**headline_metrics(d), **channel_metrics(d)}
+    return {**headline_metrics(d), **channel_metrics(d), **breakdown_metrics(d)}

@@ -110,10 +110,12 @@ def compare(
     path = cmp.save(out_dir, lang=lang, plots=plots, extra=rob and rob.writer(lang, plots))
     _print_comparison(cmp, out_console)
     _print_channels(cmp.channels, out_console)
+    _print_breakdown(cmp, out_console)
     if rob is not None:
         rob.print(out_console)
     out_console.print(
-        f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, channels.csv, differences.csv, "
+        f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, channels.csv, breakdown.csv, "
+        "differences.csv, "
         "totals.csv, "
         f"daily.parquet{', plots' if plots else ''}{', robustness*' if rob is not None else ''}, "
         f"manifest.json) · seeds "
@@ -201,6 +203,38 @@ def _print_channels(channels, console: Console) -> None:
             fmt_number(r.ltv_to_cac),
         )
     console.print(t)
+
+
+def _print_breakdown(cmp, console: Console) -> None:
+    """For whom: value per customer by segment, channel and RFM class, B − A paired by seed."""
+    from rich import box
+
+    b = cmp.breakdown
+    if b.empty:
+        return
+    part = b[b["measure"] == "value_per_customer"]
+    for name in part["scenario"].unique():
+        t = Table(
+            title=f"For whom 按人群: value per customer (order margin + money credited to them, "
+            f"over the run), {escape(str(name))} vs {escape(cmp.baseline)} · RFM class on the "
+            "last day",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        for col in ("by", "group", "A median", "B median", f"B − A [{cmp.level:.0%} interval]"):
+            t.add_column(col, justify="left" if col in ("by", "group") else "right")
+        for r in part[part["scenario"] == name].itertuples():
+            diff = f"{fmt_number(r.diff_mean)} {fmt_interval(r.diff_low, r.diff_high, r.n)}"
+            if r.excludes_zero:
+                diff += " [green]▲[/]" if r.diff_low > 0 else " [red]▼[/]"
+            t.add_row(
+                escape(r.dimension),
+                escape(r.group),
+                fmt_number(r.a_median),
+                fmt_number(r.b_median),
+                diff,
+            )
+        console.print(t)
 
 
 # ---------------------------------------------------------------------- report

@@ -15,7 +15,9 @@ outside the ``strategies`` section is flagged (and warned about), because B − 
 then includes more than the strategy.
 
 Unit economics by acquisition channel (customers, CAC, payback days, LTV, LTV/CAC) come
-with every comparison (``Comparison.channels``, :func:`channel_table`).
+with every comparison (``Comparison.channels``, :func:`channel_table`), and so do the
+results by segment, channel and RFM class, paired by seed like the headline
+(``Comparison.breakdown``, :mod:`lab.analysis.breakdown`): for whom B beats A.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from lab.analysis.breakdown import BREAKDOWN_PREFIX
 from lab.analysis.headline import CHANNEL_METRICS, CHANNEL_PREFIX, compare_metrics
 from lab.experiments.replicate import DAILY_METRICS, Replications, simulate_many
 from lab.scenario_diff import ScenarioDiff, scenario_diff
@@ -39,6 +42,7 @@ __all__ = [
     "compare",
     "diffs_against",
     "paired_table",
+    "split_breakdown",
     "split_channel_metrics",
 ]
 
@@ -68,6 +72,10 @@ class Comparison:
         differs between the scenarios (see :meth:`diff_frame`).
     channels : pandas.DataFrame
         Unit economics by acquisition channel, per scenario (:func:`channel_table`).
+    breakdown : pandas.DataFrame
+        Results by segment, channel and RFM class, paired by seed: the columns of
+        :attr:`table` with ``dimension, group, measure`` for its metric
+        (:func:`split_breakdown`).
     """
 
     replications: Replications
@@ -77,6 +85,7 @@ class Comparison:
     table: pd.DataFrame
     scenario_diffs: dict[str, ScenarioDiff] = field(default_factory=dict)
     channels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    breakdown: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def confounded(self) -> bool:
@@ -196,6 +205,29 @@ def split_channel_metrics(reps: Replications) -> tuple[Replications, pd.DataFram
     return rest, channel_table(t[is_channel])
 
 
+def split_breakdown(
+    reps: Replications, baseline: str, level: float = 0.90
+) -> tuple[Replications, pd.DataFrame]:
+    """Split the ``by:`` metrics off the totals and pair them by seed against ``baseline``.
+
+    Returns the replications without them and their :func:`paired_table` with
+    ``dimension`` (segment, channel, rfm_class), ``group`` and ``measure`` columns
+    first.  A group missing in a run (no customer of it) counts as NaN there.
+    """
+    t = reps.totals
+    is_by = t["metric"].astype(str).str.startswith(BREAKDOWN_PREFIX)
+    rest = replace(reps, totals=t[~is_by].reset_index(drop=True))
+    part = replace(reps, totals=t[is_by].reset_index(drop=True))
+    if part.totals.empty or part.totals["scenario"].nunique() < 2:
+        return rest, pd.DataFrame()
+    _, table = paired_table(part, baseline, level)
+    keys = table["metric"].str.removeprefix(BREAKDOWN_PREFIX).str.split(":", n=2)
+    table.insert(1, "dimension", keys.str[0])
+    table.insert(2, "group", keys.str[1])
+    table.insert(3, "measure", keys.str[2])
+    return rest, table
+
+
 def channel_table(totals: pd.DataFrame) -> pd.DataFrame:
     """Unit economics by acquisition channel, per scenario, over the seeds.
 
@@ -309,8 +341,9 @@ def compare(
         _warn_confounded(diffs, base)
     reps = simulate_many(scenarios, seeds, days, workers, progress, daily_metrics, metrics)
     reps, channels = split_channel_metrics(reps)
+    reps, breakdown = split_breakdown(reps, base, level)
     differences, table = paired_table(reps, base, level)
-    return Comparison(reps, base, level, differences, table, diffs, channels)
+    return Comparison(reps, base, level, differences, table, diffs, channels, breakdown)
 
 
 def diffs_against(scenarios: Mapping, baseline: str) -> dict[str, ScenarioDiff]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lab.analysis.breakdown import breakdown_metrics
 from lab.analysis.headline import channel_metrics, headline_metrics, ltv_horizon_for
 from lab.analysis.ltv import ltv_by
 from lab.analysis.orders import as_order_data
@@ -25,6 +26,7 @@ from lab.experiments.compare import (
     Comparison,
     diffs_against,
     paired_table,
+    split_breakdown,
     split_channel_metrics,
 )
 from lab.experiments.replicate import Replications, simulate_many
@@ -149,6 +151,9 @@ class ReportData:
         Unit economics by acquisition channel per scenario (customers, CAC, payback
         days, LTV, LTV/CAC: medians and 10–90% over seeds,
         :func:`lab.experiments.channel_table`).
+    breakdown : pandas.DataFrame
+        With 2+ scenarios: each against the reference by segment, channel and RFM
+        class, paired by seed (:func:`lab.experiments.split_breakdown`); else empty.
     """
 
     scenarios: list[ScenarioInfo]
@@ -163,6 +168,7 @@ class ReportData:
     ltv_horizon_days: int
     stamp: dict[str, str] = field(default_factory=dict)
     channels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    breakdown: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def names(self) -> list[str]:
@@ -192,7 +198,7 @@ def report_metrics(result) -> dict[str, float]:
     LTV horizon (:func:`lab.analysis.headline.ltv_horizon_for` the run's length).
     """
     d = as_order_data(result)
-    out = {**headline_metrics(d), **channel_metrics(d)}
+    out = {**headline_metrics(d), **channel_metrics(d), **breakdown_metrics(d)}
     h = ltv_horizon_for(d.n_days)
     t = ltv_by(d, "cohort", h, "margin")
     for row in t.itertuples(index=False):
@@ -414,11 +420,14 @@ def collect(
     is_cohort = reps.totals["metric"].str.startswith(COHORT_PREFIX)
     reps = replace(reps, totals=reps.totals[~is_cohort].reset_index(drop=True))
     reps, channels = split_channel_metrics(reps)
+    reps, breakdown = split_breakdown(reps, infos[0].name, level)
     comparison = None
     if len(infos) > 1:
         differences, table = paired_table(reps, infos[0].name, level)
         diffs = diffs_against({i.name: i.scenario for i in infos}, infos[0].name)
-        comparison = Comparison(reps, infos[0].name, level, differences, table, diffs, channels)
+        comparison = Comparison(
+            reps, infos[0].name, level, differences, table, diffs, channels, breakdown
+        )
     horizon = infos[0].ltv_horizon_days
     return ReportData(
         scenarios=infos,
@@ -433,6 +442,7 @@ def collect(
         ltv_horizon_days=horizon,
         stamp=_stamp(infos, seeds, reps, level),
         channels=channels,
+        breakdown=breakdown,
     )
 
 
