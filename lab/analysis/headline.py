@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from lab.analysis.acquisition import cac_by_channel, k_factor, unit_economics
+from lab.analysis.acquisition import cac_by_channel, cumulative_value, k_factor, unit_economics
 from lab.analysis.fatigue import fatigue_summary
 from lab.analysis.ltv import ltv_by
 from lab.analysis.orders import as_order_data
@@ -121,6 +123,7 @@ def channel_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, fl
     d = as_order_data(result)
     h = ltv_horizon_days or ltv_horizon_for(d.n_days)
     ue = unit_economics(d, h, "margin").set_index("channel")
+    ue.loc["all", "payback_days"] = _blended_payback(d, float(ue.loc["all", "cac"]))
     net = ltv_by(d, "channel", h, "net").set_index("channel")["ltv_mean"]
     net["all"] = float(ltv_by(d, None, h, "net")["ltv_mean"].iloc[0])
     out: dict[str, float] = {}
@@ -138,6 +141,18 @@ def channel_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, fl
         for m, v in values.items():
             out[f"{CHANNEL_PREFIX}{ch}:{m}"] = float(v)
     return out
+
+
+def _blended_payback(d, cac: float) -> float:
+    """Payback of every customer together against the blended CAC (NaN if not reached)."""
+    if not np.isfinite(cac):
+        return np.nan
+    if cac <= 0:
+        return 0.0
+    everyone = replace(d, customers=d.customers.assign(_everyone="all"))
+    curve = cumulative_value(everyone, "margin", by="_everyone").get("all", np.zeros(0))
+    hit = np.flatnonzero(curve >= cac - 1e-9)
+    return float(hit[0]) if hit.size else np.nan
 
 
 def compare_metrics(result) -> dict[str, float]:
