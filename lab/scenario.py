@@ -28,6 +28,7 @@ from pydantic import (
 
 from lab.acquisition_terms import pool_projection_problem
 from lab.configs.contacts import ContactCarryover, ContactWearOut
+from lab.configs.personas import Personas
 from lab.configs.promotion import PromotionResponse
 from lab.configs.referred import ReferredCustomers
 from lab.mapping_defaults import merge_onto_defaults
@@ -1179,6 +1180,7 @@ class Scenario(StrictModel):
     referred: ReferredCustomers = Field(
         default_factory=ReferredCustomers, description="referred customers after joining"
     )
+    personas: Personas = Field(default_factory=Personas, description="personas' own behaviour")
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
     ] = Field(

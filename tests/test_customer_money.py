@@ -18,14 +18,13 @@ from lab.analysis import customer_ltv, order_values
 from lab.analysis.orders import as_order_data
 from lab.model import UNATTRIBUTED_COSTS
 
-DAYS = 90
+DAYS = 60
 SCENARIOS = (
     "baseline.yaml",
     "q2_membership_99.yaml",
     "q7_stored_value.yaml",
     "q4_referral_reward_50.yaml",
     "q5_guides_turnover.yaml",
-    "q6_lifecycle_playbook.yaml",
 )
 
 
@@ -34,7 +33,7 @@ def _small(name: str) -> lab.Scenario:
     sc = lab.load_scenario(f"scenarios/{name}")
     acq = sc.acquisition
     changes = {
-        "acquisition.stock_import.total_customers": min(acq.stock_import.total_customers, 1500),
+        "acquisition.stock_import.total_customers": min(acq.stock_import.total_customers, 800),
         "acquisition.paid.daily_budget_cny": acq.paid.daily_budget_cny / 5,
         "acquisition.staff_invite.staff": max(1, acq.staff_invite.staff // 3),
     }

@@ -44,6 +44,7 @@ from lab.acquisition_terms import (
     projected_customers,
 )
 from lab.agents.behaviour import poisson_inverse
+from lab.agents.personas import PersonaTable, persona_traits
 from lab.agents.traits import draw_traits, inviter_uniforms
 from lab.known_customers import known_customer_keys
 from lab.rng import child_keys, identity_keys, person_keys
@@ -78,6 +79,10 @@ class Acquirer:
                 [model.segment_codes[s] for s in self.market.segment_labels], dtype=np.int8
             )
         self._known = self._known_schedule()
+        personas = model.scenario.personas
+        self._persona = (
+            PersonaTable(personas, list(model.segment_names)) if personas.enabled else None
+        )
 
     def _known_schedule(self) -> dict[int, np.ndarray] | None:
         """Rows of the known-customer table joining on each day (None if off)."""
@@ -431,6 +436,8 @@ class Acquirer:
                 community=g.community[persons],
                 segment=self._seg_code[g.segment[persons]],
             )
+        if self._persona is not None:
+            persona_traits(cols, self._persona)
         sl = model.pop.append(len(keys), **cols)
         if self.market is not None:
             self.market.joined(persons, np.arange(sl.start, sl.stop, dtype=np.int32))
