@@ -318,21 +318,24 @@ class ShopGuides(Strategy):
     def _queue_to_team(self, asking: np.ndarray, arrival: np.ndarray) -> None:
         """Requests from customers: to their own guide, else to the shortest queue.
 
-        With no active guide a request is dropped at once.  The shortest queue is
-        taken when the request is queued (at the start of the day, in arrival order).
+        With no active guide a request is dropped at once.  The shortest queue counts
+        what each guide still has from before and what today's requests already sent
+        them (requests are routed when queued, in arrival order).
         """
         cfg, pop = self.config, self.model.pop
-        active = [g for g in self.team if g.active]
+        load = {g.code: g.backlog for g in self.team if g.active}
         order = np.argsort(arrival, kind="stable")
         for slot, at in zip(asking[order], arrival[order], strict=True):
             own = int(pop.guide[slot])
-            if own >= 0 and self.team[own].active:
-                g = self.team[own]
-            elif active:
-                g = min(active, key=lambda x: x.backlog)
+            if own >= 0 and own in load:
+                code = own
+            elif load:
+                code = min(load, key=load.__getitem__)
             else:
                 self.team_dropped += 1
                 continue
+            load[code] += 1
+            g = self.team[code]
             self.env.process(
                 g.chat(
                     self.env,
