@@ -12,12 +12,12 @@ from lab.configs.personas import PERSONA_TRAITS
 from lab.scenario import ScenarioError
 from tests.conftest import bare, merge
 
-#: every trait drawn per customer; segments 1:1:1 so each has ~1,000 of 3,000 customers
+#: every trait drawn per customer; segments 1:1:1 so each has ~500 of 1,500 customers
 SEGMENTS = {"student": 1.0, "white_collar": 1.0, "business": 1.0}
 
 
 def _data(**personas) -> dict:
-    data = bare(n_customers=3000, days=60)
+    data = bare(n_customers=1500, days=40)
     return merge(data, {"traits": {"default": {"segments": SEGMENTS}}, "personas": personas})
 
 
@@ -37,7 +37,7 @@ def test_switched_on_with_unit_effects_changes_nothing():
 
 def test_segments_differ_in_the_direction_of_their_effects(on):
     """Default effects: students x1.3 deal proneness and tolerance, x0.7 basket, x1.5
-    sharing; business the reverse.  With ~1,000 customers a segment drawn from the same
+    sharing; business the reverse.  With ~500 customers a segment drawn from the same
     distributions, segment means differ by a few percent without personas, far less
     than the 40-130% gaps the effects make."""
     c = on.customers
