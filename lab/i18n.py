@@ -24,6 +24,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "repurchase_rate": ("repurchase rate", "复购率"),
     "reach_3rd_order": ("share reaching a 3rd order", "三次购买占比"),
     "ltv_margin": ("LTV (margin)", "用户生命周期价值 (LTV, 毛利)"),
+    "ltv_net": ("LTV (all money)", "用户生命周期价值 (LTV, 全部收支)"),
     "ltv": ("lifetime value (LTV)", "用户生命周期价值 (LTV)"),
     "cac": ("customer acquisition cost (CAC)", "获客成本 (CAC)"),
     "cac_paid": ("CAC, paid acquisition", "公域拉新获客成本"),

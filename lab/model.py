@@ -51,6 +51,7 @@ from lab.agents.behaviour import (
     stream_keys,
 )
 from lab.configs.promotion import kernel_params as promotion_kernel_params
+from lab.customer_money import CustomerMoney
 from lab.kpis import KPI_TABLE, kpi_rows
 from lab.market import MarketState
 from lab.market.outside import OUTSIDE_KPIS, OutsideOptions
@@ -71,6 +72,7 @@ __all__ = [
     "COST_KINDS",
     "MARKET_KPIS",
     "STEP_ORDER",
+    "UNATTRIBUTED_COSTS",
     "PoolModel",
     "PoolTooLarge",
     "Step",
@@ -91,6 +93,13 @@ COST_KINDS: tuple[str, ...] = (
     "referral_rewards",
     "contacts",
     "trial_products",
+)
+
+
+#: cost lines that belong to no customer: acquisition budgets (compared with LTV as CAC)
+#: and fixed costs; every other booking is credited to its customers (lab.customer_money)
+UNATTRIBUTED_COSTS: frozenset[str] = frozenset(
+    {"cost_paid_acquisition", "cost_staff_bonus", "cost_guide_salaries"}
 )
 
 
@@ -171,6 +180,8 @@ class PoolModel(mesa.Model):
         self._referred = 0
         self._orders: list[dict[str, np.ndarray]] = []
         self.today: dict[str, float] = defaultdict(float)
+        #: non-order money booked for customers, per customer (lab.customer_money)
+        self.money = CustomerMoney(scenario.economics.annual_discount_rate)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in self.kpi_names()}
         )
@@ -273,19 +284,43 @@ class PoolModel(mesa.Model):
         )
 
     # ---------------------------------------------------------------- services for modules
-    def book(self, kind: str, amount: float) -> None:
-        """Book a cost (CNY) on today's ledger under ``kind``."""
+    def book(self, kind: str, amount: float, slots=None, each=None) -> None:
+        """Book a cost (CNY) on today's ledger under ``kind``.
+
+        With ``slots`` the cost belongs to those customers, ``each`` CNY apiece (one
+        amount or one per slot, summing to ``amount``); without, to no one.
+        """
         if kind not in self.cost_kinds:
             raise KeyError(f"unknown cost kind {kind!r}; declare it in the strategy's cost_kinds")
         self.today["cost_" + kind] += float(amount)
+        self._attribute("cost_" + kind, amount, slots, each)
 
-    def book_revenue(self, kind: str, amount: float) -> None:
-        """Book non-order revenue (CNY), e.g. membership fees or breakage, under ``kind``."""
+    def book_revenue(self, kind: str, amount: float, slots=None, each=None) -> None:
+        """Book non-order revenue (CNY), e.g. membership fees or breakage, under ``kind``
+        (``slots``, ``each``: the customers it comes from, as in :meth:`book`)."""
         if kind not in self.revenue_kinds:
             raise KeyError(
                 f"unknown revenue kind {kind!r}; declare it in the strategy's revenue_kinds"
             )
         self.today["revenue_" + kind] += float(amount)
+        self._attribute("revenue_" + kind, amount, slots, each)
+
+    def _attribute(self, column: str, amount: float, slots, each) -> None:
+        """Credit a booking to its customers (:mod:`lab.customer_money`)."""
+        if slots is None:
+            if amount:
+                self.money.unattributed.add(column)
+            return
+        self.money.add(
+            column, slots, amount if each is None else each, self.day, self.pop.cohort_day
+        )
+
+    def money_columns(self) -> list[str]:
+        """The daily ledger columns that customers are credited with (all but unattributed)."""
+        kinds = [f"revenue_{k}" for k in self.revenue_kinds] + [
+            f"cost_{k}" for k in self.cost_kinds
+        ]
+        return [k for k in kinds if k not in UNATTRIBUTED_COSTS]
 
     def count(self, name: str, value: float = 1.0) -> None:
         """Add to a strategy's daily KPI ``name`` (declared in its ``kpis``)."""
@@ -395,10 +430,16 @@ class PoolModel(mesa.Model):
         """Cost of today's delivered contacts, by touchpoint (one place for every strategy)."""
         price = self.scenario.contacts.cost_per_contact_cny
         cost = 0.0
+        each = None  # per customer, CNY
+        n = self.plan.n
         for tp, count in self.plan.contacts_by_touchpoint.items():
             self.today["contacts_" + tp] = float(count)
             cost += count * price[tp]
-        self.book("contacts", cost)
+            if count and price[tp]:
+                part = self.plan.sent[tp][:n] * float(price[tp])
+                each = part if each is None else each + part
+        slots = np.zeros(0, np.int64) if each is None else np.flatnonzero(each)
+        self.book("contacts", cost, slots, None if each is None else each[slots])
 
     def _outside_options(self, day: int) -> None:
         """A competitor's lower price takes part of deal-prone customers' wallet today."""
@@ -508,7 +549,8 @@ class PoolModel(mesa.Model):
         cogs = np.where(trial, 0.0, list_value * (1.0 - s.purchase.margin_rate))
         trial_count = int(trial.sum())
         if trial_count:
-            self.book("trial_products", trial_count * s.first_order.trial.unit_cost_cny)
+            unit = s.first_order.trial.unit_cost_cny
+            self.book("trial_products", trial_count * unit, slots[trial], unit)
         pop.spend[slots] += paid
         pop.discount_received[slots] += discount
         orders = {

@@ -127,7 +127,9 @@ class RunResult:
         Order log shaped like a real export: order_id, customer_id, date, amount,
         list_price, discount, channel (acquisition channel), is_trial.
     customers : pandas.DataFrame
-        One row per customer: identity, traits and final state.
+        One row per customer: identity, traits and final state, then the non-order
+        money credited to them (``revenue_<kind>``, ``cost_<kind>``, ``net_other``,
+        ``net_other_pv``: :mod:`lab.customer_money`).
     groups : pandas.DataFrame
         Daily health of each community group (社群) when a ``community_groups``
         strategy runs (day, group, community, members, activity, ad_share, posts,
@@ -152,6 +154,8 @@ class RunResult:
         self._pop = {name: model.pop.view(name) for name in (*_CUSTOMER_COLUMNS, *self._own_states)}
         self._segments = list(model.segment_names)
         self._start = model.scenario.start_date
+        #: non-order money credited to each customer (lab.customer_money), by ledger column
+        self._money = model.money.table(model.pop.n, model.money_columns())
         self.extra_tables: dict[str, pd.DataFrame] = {}
         for strategy in model.strategies:
             self.extra_tables.update(strategy.tables())
@@ -232,6 +236,7 @@ class RunResult:
         cols["mean_order_value"] = _mean_order_value(self.scenario, p)
         cols["n_orders_in_run"] = p["n_orders"] - p["prior_orders"]
         cols["root"], cols["referral_depth"] = referral_roots(p["referrer"])
+        cols.update(self._money)  # revenue_<kind>, cost_<kind>, net_other, net_other_pv
         return cols
 
     @property

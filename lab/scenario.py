@@ -35,6 +35,7 @@ from lab.configs.fatigue import Fatigue
 from lab.configs.habit import Habit
 from lab.configs.lifecycle import Lifecycle
 from lab.configs.outside import Competition, PlatformStore
+from lab.configs.personas import Personas
 from lab.configs.promotion import PromotionResponse
 from lab.configs.reference_price import ReferencePrice
 from lab.configs.referred import ReferredCustomers
@@ -1038,6 +1039,7 @@ class Scenario(StrictModel):
     competition: Competition = Field(
         default_factory=Competition, description="a competitor's price (share of wallet)"
     )
+    personas: Personas = Field(default_factory=Personas, description="personas' own behaviour")
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
     ] = Field(
@@ -1167,7 +1169,7 @@ def _tagged(data: dict, loc: tuple) -> str:
     out: list = []
     node: Any = data
     for key in loc:
-        node = node[key]
+        node = node.get(key) if isinstance(node, dict) else node[key]  # .get: derived keys
         out.append(key)
         if isinstance(key, int) and isinstance(node, dict) and "type" in node:
             out.append(node["type"])

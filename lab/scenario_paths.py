@@ -9,6 +9,13 @@ in the ``strategies`` list is reached by its index (``strategies[0].depth``), by
 (``strategies.group plan.reach``).  Paths are checked against the validated
 scenario: an unknown key is reported with the valid keys at that level.
 
+One *derived* value stands for a section: ``<contact plan>.messages_per_week``
+(``strategies.group plan.messages_per_week``) is the number of messages a weekly plan
+sends; setting it rewrites the plan's ``weekly`` calendar with that many messages
+spread evenly over the week, Monday first, their content types taken in turn from
+the plan as it was (:func:`spread_weekly`).  So ``lab sweep --set
+"strategies.group plan.messages_per_week=1,3,7"`` varies a contact plan's frequency.
+
 ``lab sweep --set``, ``lab sensitivity``, ``lab optimize`` (through
 :mod:`lab.experiments.design`) and :meth:`lab.Scenario.with_changes` all resolve
 paths here, so a path that works in one works in the others.
@@ -37,6 +44,7 @@ __all__ = [
     "deep_merge",
     "resolve_param",
     "set_at",
+    "spread_weekly",
 ]
 
 
@@ -187,10 +195,47 @@ def _strategy_index(items: list, key: str, where: str, arg: str) -> int:
     )
 
 
+def spread_weekly(weekly: Mapping[str, Sequence[str]], n: int) -> dict[str, list[str]]:
+    """A weekly calendar with ``n`` messages spread evenly over its days.
+
+    Message ``k`` (0-based) goes out on day ``floor(k * days / n)`` (the days in the
+    calendar's order, Monday first): 1 a week on Monday, 3 on Monday, Wednesday and
+    Friday, 7 daily, 14 twice a day.  Content types are taken in turn from
+    ``weekly``'s own messages, in order.
+
+    Raises
+    ------
+    ScenarioPathError
+        ``n`` negative, or ``n > 0`` for a plan without any message to take contents from.
+    """
+    days = list(weekly)
+    if isinstance(n, bool) or int(n) != n or n < 0:
+        raise ScenarioPathError(f"messages_per_week = {n!r}: must be a whole number >= 0")
+    n = int(n)
+    contents = [c for d in days for c in weekly[d]]
+    if n and not contents:
+        raise ScenarioPathError(
+            "messages_per_week: the plan sends nothing, so there is no content type to "
+            "repeat; write its weekly calendar with at least one message first"
+        )
+    out: dict[str, list[str]] = {d: [] for d in days}
+    for k in range(n):
+        out[days[k * len(days) // n]].append(contents[k % len(contents)])
+    return out
+
+
+#: derived single values: name -> (the section it rewrites, how); see the module doc
+DERIVED: dict[str, tuple[str, Any]] = {"messages_per_week": ("weekly", spread_weekly)}
+
+
 def _step(node: Any, part: str | int, annotation: Any, where: str, path: str, arg: str):
     """One step down ``path``: the child node, its annotation and its key."""
     if isinstance(node, BaseModel):
         fields = type(node).model_fields
+        source = DERIVED.get(part, ("", None))[0] if isinstance(part, str) else ""
+        if part not in fields and source in fields:
+            value = getattr(node, source)
+            return sum(len(v) for v in value.values()), int, part
         if part not in fields:
             raise ScenarioPathError(
                 f"{arg} {path!r}: unknown key {part!r}{did_you_mean(part, fields)} in "
@@ -288,6 +333,11 @@ def set_at(data: Any, loc: Sequence, value: Any) -> Any:
     for key in loc[:-1]:
         node = node[key]
     last = loc[-1]
+    if isinstance(node, dict) and last not in node and last in DERIVED:
+        source, rewrite = DERIVED[last]
+        if source in node:
+            node[source] = rewrite(node[source], value)
+            return out
     old = node[last] if isinstance(node, list) else node.get(last)
     node[last] = _merged(old, value)
     return out

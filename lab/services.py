@@ -72,12 +72,17 @@ class ModelServices(Protocol):
         """Slots and amounts of the orders in the ``window_days`` before ``day``."""
         ...
 
-    def book(self, kind: str, amount: float) -> None:
-        """Book a cost (CNY) under a kind the strategy declares in ``cost_kinds``."""
+    def book(self, kind: str, amount: float, slots=None, each=None) -> None:
+        """Book a cost (CNY) under a kind the strategy declares in ``cost_kinds``.
+
+        With ``slots``, the cost belongs to those customers, ``each`` CNY apiece (one
+        amount or one per slot, summing to ``amount``): see :mod:`lab.customer_money`.
+        """
         ...
 
-    def book_revenue(self, kind: str, amount: float) -> None:
-        """Book non-order revenue (CNY) under a kind declared in ``revenue_kinds``."""
+    def book_revenue(self, kind: str, amount: float, slots=None, each=None) -> None:
+        """Book non-order revenue (CNY) under a kind declared in ``revenue_kinds``
+        (``slots``, ``each``: the customers it comes from, as in :meth:`book`)."""
         ...
 
     def count(self, name: str, value: float = 1.0) -> None:

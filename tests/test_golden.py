@@ -7,6 +7,11 @@ mechanisms (issue 13), so this test proves the split left every number unchanged
 Deliberate moves since then: the promotion-response mechanisms and defaults of issue
 14 (``tests/test_evidence_promo.py`` pins that with them off the old hashes still hold).
 
+The customers table's per-customer money ledger (``revenue_<kind>``, ``cost_<kind>``,
+``net_other``, ``net_other_pv``: :mod:`lab.customer_money`, issue 18) is hashed apart
+(:data:`GOLDEN_LEDGER`): it was added without moving any other number, which the
+customers hashes, recorded before it, keep proving.
+
 A *deliberate* change of behaviour changes these hashes: regenerate them with
 ``.venv/bin/python tests/test_golden.py`` and say in the commit why results moved.
 """
@@ -88,6 +93,32 @@ def issue_14_off(sc: lab.Scenario) -> lab.Scenario:
     return sc.with_changes(changes)
 
 
+#: scenario file -> hash prefix of the customers' money-ledger columns (issue 18)
+GOLDEN_LEDGER: dict[str, str] = {
+    "baseline.yaml": "4e3fbed7c7e6dcc2",
+    "q1_weekly_20off.yaml": "3450fd8a9099b0bb",
+    "q2_membership_99.yaml": "cb8291aecd40d016",
+    "q3_group_daily_promotions.yaml": "61d19002a07e569a",
+    "q4_referral_reward_50.yaml": "27700b7da1144461",
+    "q5_guides_turnover.yaml": "7747f10ec2547521",
+    "q6_lifecycle_playbook.yaml": "997a53102c04105c",
+    "q7_stored_value.yaml": "0d5de43b116552a1",
+    "q8_fission_saturation.yaml": "abbb05a2cc3caf22",
+}  # fmt: skip
+
+
+def ledger_columns(df: pd.DataFrame) -> list[str]:
+    """The customers table's money-ledger columns (:mod:`lab.customer_money`)."""
+    own = ("net_other", "net_other_pv")
+    return [c for c in df.columns if c.startswith(("revenue_", "cost_")) or c in own]
+
+
+def customers_hashes(df: pd.DataFrame) -> tuple[str, str]:
+    """Hashes of the customers table without its money ledger, and of the ledger."""
+    ledger = ledger_columns(df)
+    return table_hash(df.drop(columns=ledger)), table_hash(df[ledger])
+
+
 def table_hash(df: pd.DataFrame) -> str:
     """SHA-256 of a table's column names, dtypes and raw values (index ignored)."""
     h = hashlib.sha256()
@@ -101,28 +132,29 @@ def table_hash(df: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def run_hashes(name: str) -> tuple[str, str, str]:
-    """Hashes of one golden run's three tables."""
+def run_hashes(name: str) -> tuple[str, str, str, str]:
+    """Hashes of one golden run's three tables, then of the customers' money ledger."""
     res = lab.run(SCENARIOS / name, seed=SEED, days=DAYS)
-    return table_hash(res.daily), table_hash(res.transactions), table_hash(res.customers)
+    return table_hash(res.daily), table_hash(res.transactions), *customers_hashes(res.customers)
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_golden_run_is_bit_identical(name):
-    daily, transactions, customers = run_hashes(name)
+    daily, transactions, customers, ledger = run_hashes(name)
     want = GOLDEN[name]
     assert (daily, transactions, customers) == want, (
         f"{name}: results changed (daily/transactions/customers {daily}/{transactions}/"
         f"{customers}, recorded {want}); if the change is deliberate, regenerate with "
         "`python tests/test_golden.py`"
     )
+    assert ledger == GOLDEN_LEDGER[name], f"{name}: the customers' money ledger changed"
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_BEFORE_ISSUE_14))
 def test_issue_14_mechanisms_switched_off_reproduce_the_results_before_them(name):
     sc = issue_14_off(lab.load_scenario(SCENARIOS / name))
     res = lab.run(sc, seed=SEED, days=DAYS)
-    got = (table_hash(res.daily), table_hash(res.transactions), table_hash(res.customers))
+    got = (table_hash(res.daily), table_hash(res.transactions), customers_hashes(res.customers)[0])
     assert got == GOLDEN_BEFORE_ISSUE_14[name]
 
 
@@ -137,5 +169,9 @@ def test_golden_hash_sees_a_one_bit_change():
 
 if __name__ == "__main__":  # regenerate the table above (a deliberate behaviour change)
     names = sys.argv[1:] or sorted(GOLDEN)
-    for n in names:
-        print(f'    "{n}": {run_hashes(n)!r},')
+    hashes = {n: run_hashes(n) for n in names}
+    for n, h in hashes.items():
+        print(f'    "{n}": {h[:3]!r},')
+    print("GOLDEN_LEDGER:")
+    for n, h in hashes.items():
+        print(f'    "{n}": {h[3]!r},')

@@ -44,6 +44,7 @@ from lab.acquisition_terms import (
     projected_customers,
 )
 from lab.agents.behaviour import poisson_inverse
+from lab.agents.personas import PersonaTable, persona_traits
 from lab.agents.traits import draw_traits, inviter_uniforms
 from lab.known_customers import known_customer_keys
 from lab.rng import child_keys, identity_keys, person_keys
@@ -78,6 +79,10 @@ class Acquirer:
                 [model.segment_codes[s] for s in self.market.segment_labels], dtype=np.int8
             )
         self._known = self._known_schedule()
+        personas = model.scenario.personas
+        self._persona = (
+            PersonaTable(personas, list(model.segment_names)) if personas.enabled else None
+        )
 
     def _known_schedule(self) -> dict[int, np.ndarray] | None:
         """Rows of the known-customer table joining on each day (None if off)."""
@@ -215,20 +220,47 @@ class Acquirer:
         pop = self.model.pop
         parent = pop.rkey[inviter_slots]
         keys = child_keys(parent, friends)
-        self._book_rewards(friends, total)
+        terms = self.model.referral_terms
+        self._book_rewards(friends, total, inviter_slots)
         np.add.at(pop.referrals, inviter_slots, friends)
         inviters = np.repeat(inviter_slots.astype(np.int64), friends)
-        self.add("referral", day, keys, referrer=inviters, parent_u=self._inviter_u(inviters))
+        sl = self.add("referral", day, keys, referrer=inviters, parent_u=self._inviter_u(inviters))
+        self._credit_invitees(sl, terms)
         return total
 
-    def _book_rewards(self, friends: np.ndarray, total: int) -> None:
-        """Book today's referral rewards: ``friends`` who joined per inviter, ``total`` in all."""
+    def _book_rewards(self, friends: np.ndarray, total: int, inviter_slots: np.ndarray) -> None:
+        """Book today's referral rewards: ``friends`` who joined per inviter, ``total`` in all.
+
+        The inviters' rewards are credited to the inviters now; the invitees' rewards
+        to the invitees once they have joined (:meth:`_credit_invitees`).
+        """
         terms = self.model.referral_terms
+        earned = (friends // terms.invites_required) * terms.reward_cny
         rewards = (friends // terms.invites_required).sum() * terms.reward_cny
         spent = float(rewards) + total * terms.invitee_reward_cny
-        self.model.book("referral_rewards", spent)
+        self.model.book("referral_rewards", spent, np.zeros(0, np.int64))
+        paid = np.flatnonzero(earned)
+        self.model.money.add(
+            "cost_referral_rewards",
+            inviter_slots[paid],
+            earned[paid].astype(np.float64),
+            self.model.day,
+            self.model.pop.cohort_day,
+        )
         if terms.owner is not None:
             terms.owner.on_referral_spend(spent, total)
+
+    def _credit_invitees(self, joined: slice, terms: ReferralTerms) -> None:
+        """Credit each invitee who joined (slots ``joined``) with their own reward."""
+        if terms.invitee_reward_cny:
+            slots = np.arange(joined.start, joined.stop, dtype=np.int64)
+            self.model.money.add(
+                "cost_referral_rewards",
+                slots,
+                float(terms.invitee_reward_cny),
+                self.model.day,
+                self.model.pop.cohort_day,
+            )
 
     def _inviter_u(self, inviters: np.ndarray) -> dict[str, np.ndarray]:
         pop = self.model.pop
@@ -256,10 +288,12 @@ class Acquirer:
             n_won = int(won.sum())
             model.today["invitations_accepted"] += n_won
             if n_won:
-                self._book_rewards(won, n_won)
+                terms = model.referral_terms
+                self._book_rewards(won, n_won, inviter_slots)
                 np.add.at(pop.referrals, inviter_slots, won)
                 inviters = inviter_slots[idx[accepted]].astype(np.int64)
-                self._join_referred(day, persons[accepted], inviters)
+                sl = self._join_referred(day, persons[accepted], inviters)
+                self._credit_invitees(sl, terms)
                 joined += n_won
         rate = market.cfg.word_of_mouth_per_day
         if rate > 0 and market.remaining > 0:
@@ -276,8 +310,8 @@ class Acquirer:
                 joined += persons.size
         return joined
 
-    def _join_referred(self, day: int, persons: np.ndarray, inviters: np.ndarray) -> None:
-        self.add(
+    def _join_referred(self, day: int, persons: np.ndarray, inviters: np.ndarray) -> slice:
+        return self.add(
             "referral",
             day,
             person_keys(persons),
@@ -402,6 +436,8 @@ class Acquirer:
                 community=g.community[persons],
                 segment=self._seg_code[g.segment[persons]],
             )
+        if self._persona is not None:
+            persona_traits(cols, self._persona)
         sl = model.pop.append(len(keys), **cols)
         if self.market is not None:
             self.market.joined(persons, np.arange(sl.start, sl.stop, dtype=np.int32))

@@ -45,12 +45,14 @@ from lab.analysis.repurchase import (
 )
 from lab.analysis.retention import cohort_retention, survival_curves, survival_data
 from lab.analysis.rfm import RFM_CLASSES, rfm_class_sizes, rfm_table
+from lab.analysis.service import SERVICE_METRICS, service_level
 
 __all__ = [
     "CHANNEL_COST_COLUMNS",
     "FUNNEL_STAGES",
     "HEADLINE_METRICS",
     "RFM_CLASSES",
+    "SERVICE_METRICS",
     "OrderData",
     "OrderLogError",
     "acquisition_costs",
@@ -86,6 +88,7 @@ __all__ = [
     "repurchase_rate",
     "rfm_class_sizes",
     "rfm_table",
+    "service_level",
     "survival_curves",
     "survival_data",
     "unit_economics",

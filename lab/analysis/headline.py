@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from lab.analysis.acquisition import cac_by_channel, k_factor
+from lab.analysis.acquisition import cac_by_channel, cumulative_value, k_factor, unit_economics
 from lab.analysis.fatigue import fatigue_summary
 from lab.analysis.ltv import ltv_by
 from lab.analysis.orders import as_order_data
 from lab.analysis.repurchase import purchase_ladder, repurchase_rate
 
-__all__ = ["HEADLINE_METRICS", "headline_metrics", "ltv_horizon_for"]
+__all__ = [
+    "CHANNEL_METRICS",
+    "CHANNEL_PREFIX",
+    "HEADLINE_METRICS",
+    "channel_metrics",
+    "compare_metrics",
+    "headline_metrics",
+    "ltv_horizon_for",
+]
 
 #: name -> what it is; every value is a float per run
 HEADLINE_METRICS: dict[str, str] = {
@@ -25,6 +35,8 @@ HEADLINE_METRICS: dict[str, str] = {
     "repurchase_rate": "share of buyers with at least two orders",
     "reach_3rd_order": "share of buyers reaching a 3rd order",
     "ltv_margin": "mean discounted gross-margin LTV per acquired customer over the LTV horizon",
+    "ltv_net": "the same LTV counting all of a customer's money (fees, bonus, breakage, "
+    "rewards, gifts, contacts credited to them)",
     "cac_paid": "CAC of paid acquisition (CNY)",
     "cac_blended": "acquisition cost / all new customers (CNY)",
     "k_factor": "referred customers / all customers",
@@ -59,6 +71,7 @@ def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, f
     fat = fatigue_summary(d)
     kf = k_factor(d)
     ltv = ltv_by(d, None, h, "margin")
+    ltv_net = ltv_by(d, None, h, "net")
     last = daily.iloc[-1]
     return {
         "gmv": float(daily["gmv"].sum()),
@@ -72,6 +85,7 @@ def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, f
         "repurchase_rate": repurchase_rate(d),
         "reach_3rd_order": float(ladder["share_of_buyers"].iloc[2]),
         "ltv_margin": float(ltv["ltv_mean"].iloc[0]),
+        "ltv_net": float(ltv_net["ltv_mean"].iloc[0]),
         "cac_paid": float(cac.get("paid", np.nan)),
         "cac_blended": float(cac.get("all", np.nan)),
         "k_factor": kf["k_factor"],
@@ -81,3 +95,70 @@ def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, f
         "fatigue_index": fat["fatigue_index"],
         "block_rate": fat["block_rate"],
     }
+
+
+#: end-of-run metric keys of the unit economics by acquisition channel:
+#: ``channel:<channel>:<metric>`` (split off by :func:`lab.experiments.channel_table`)
+CHANNEL_PREFIX = "channel:"
+
+#: per channel: what each value is (LTV, payback: gross margin over the LTV horizon)
+CHANNEL_METRICS: dict[str, str] = {
+    "customers": "customers acquired through the channel",
+    "cac": "acquisition cost / customers acquired (CNY)",
+    "payback_days": "days after joining until the mean cumulative margin reaches the CAC",
+    "ltv": "mean discounted gross-margin LTV over the LTV horizon (CNY)",
+    "ltv_net": "the same counting all of the customer's money (CNY)",
+    "ltv_to_cac": "LTV / CAC (NaN where CAC is 0)",
+}
+
+
+def channel_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, float]:
+    """Unit economics of one run by acquisition channel, as flat end-of-run metrics.
+
+    Keys are ``channel:<channel>:<metric>`` for every channel that brought customers
+    and ``all``, with the metrics of :data:`CHANNEL_METRICS`
+    (:func:`lab.analysis.unit_economics`, gross margin; ``ltv_net`` from
+    :func:`lab.analysis.ltv_by` with ``value="net"``).
+    """
+    d = as_order_data(result)
+    h = ltv_horizon_days or ltv_horizon_for(d.n_days)
+    ue = unit_economics(d, h, "margin").set_index("channel")
+    ue.loc["all", "payback_days"] = _blended_payback(d, float(ue.loc["all", "cac"]))
+    net = ltv_by(d, "channel", h, "net").set_index("channel")["ltv_mean"]
+    net["all"] = float(ltv_by(d, None, h, "net")["ltv_mean"].iloc[0])
+    out: dict[str, float] = {}
+    for ch, row in ue.iterrows():
+        if not row["new_customers"]:
+            continue
+        values = {
+            "customers": row["new_customers"],
+            "cac": row["cac"],
+            "payback_days": row["payback_days"],
+            "ltv": row["ltv"],
+            "ltv_net": net.get(ch, np.nan),
+            "ltv_to_cac": row["ltv_to_cac"],
+        }
+        for m, v in values.items():
+            out[f"{CHANNEL_PREFIX}{ch}:{m}"] = float(v)
+    return out
+
+
+def _blended_payback(d, cac: float) -> float:
+    """Payback of every customer together against the blended CAC (NaN if not reached)."""
+    if not np.isfinite(cac):
+        return np.nan
+    if cac <= 0:
+        return 0.0
+    everyone = replace(d, customers=d.customers.assign(_everyone="all"))
+    curve = cumulative_value(everyone, "margin", by="_everyone").get("all", np.zeros(0))
+    hit = np.flatnonzero(curve >= cac - 1e-9)
+    return float(hit[0]) if hit.size else np.nan
+
+
+def compare_metrics(result) -> dict[str, float]:
+    """What :func:`lab.experiments.compare` keeps per run: headline and channel metrics,
+    and the results by segment, channel and RFM class (:mod:`lab.analysis.breakdown`)."""
+    from lab.analysis.breakdown import breakdown_metrics
+
+    d = as_order_data(result)
+    return {**headline_metrics(d), **channel_metrics(d), **breakdown_metrics(d)}

@@ -8,7 +8,16 @@ a real log without join dates)::
 
 with ``t_k`` the days from the start to order ``k``, ``v_k`` its revenue or gross
 margin (:func:`lab.analysis.money.order_values`) and ``d`` the daily rate from
-:func:`lab.analysis.money.daily_discount_rate`.  A customer's horizon is
+:func:`lab.analysis.money.daily_discount_rate`.
+
+``value="net"`` counts all of a customer's money: the gross margin of their orders
+plus every non-order revenue and cost the run credited to them (membership fees,
+stored-value bonus and breakage, referral rewards paid for them and for their
+referrals, gifts, tasks, trial products, contacts: the customers table's
+``net_other`` and its present value ``net_other_pv``, :mod:`lab.customer_money`).
+Those non-order flows count through the end of the run, not only within ``H``
+(the ledger keeps totals, not dates).  Acquisition and fixed costs (paid budget,
+staff invite bonus, guide salaries) are not in LTV: CAC is compared with it.  A customer's horizon is
 *complete* when the data cover all of it (``start + H <= n_days``); group means use
 complete customers only by default, because a customer seen for 10 days of a
 365-day horizon would pull the mean down (right-censoring).  Customers who never
@@ -22,6 +31,7 @@ import pandas as pd
 
 from lab.analysis.money import Value, discount_factor, order_values
 from lab.analysis.orders import as_order_data
+from lab.customer_money import NET_COLUMN, PV_COLUMN
 
 __all__ = ["DEFAULT_ANNUAL_DISCOUNT_RATE", "customer_ltv", "ltv_by"]
 
@@ -44,8 +54,9 @@ def customer_ltv(
         Orders and customers (see :func:`lab.analysis.as_order_data`).
     horizon_days : int
         Horizon ``H`` in days (>= 1).
-    value : {"revenue", "margin"}
-        Paid amount or gross margin.
+    value : {"revenue", "margin", "net"}
+        Paid amount, gross margin, or gross margin plus the non-order money credited
+        to the customer (a run's customers table only).
     annual_discount_rate : float, optional
         Default: the scenario's ``economics.annual_discount_rate``, else 0.10.
     margin_rate : float, optional
@@ -85,6 +96,9 @@ def customer_ltv(
     c = c.merge(agg, left_on="customer_id", right_index=True, how="left")
     c["orders"] = c["orders"].fillna(0).astype(np.int64)
     c[["value", "ltv"]] = c[["value", "ltv"]].fillna(0.0)
+    if value == "net":
+        c["value"] += _ledger(d, NET_COLUMN)
+        c["ltv"] += _ledger(d, PV_COLUMN)
     c.attrs.update(horizon_days=int(horizon_days), value=value, annual_discount_rate=rate)
     return c.reset_index(drop=True)
 
@@ -145,6 +159,16 @@ def ltv_by(
     out = out.rename(columns={"_all": "group"})
     out.attrs.update(table.attrs)
     return out
+
+
+def _ledger(d, column: str) -> np.ndarray:
+    """A customers-table column of the per-customer money ledger, in customer order."""
+    if column not in d.customers.columns:
+        raise ValueError(
+            f"{d.source}: value='net' needs the customers table of a run (column {column!r} "
+            "of lab.customer_money); use value='margin' for an order log"
+        )
+    return d.customers[column].to_numpy(dtype=np.float64)
 
 
 def _rate(d, annual_discount_rate: float | None) -> float:

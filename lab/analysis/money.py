@@ -27,7 +27,7 @@ __all__ = ["DAYS_PER_YEAR", "daily_discount_rate", "discount_factor", "order_val
 
 DAYS_PER_YEAR = 365
 
-Value = Literal["revenue", "margin"]
+Value = Literal["revenue", "margin", "net"]
 
 
 def daily_discount_rate(annual_rate: float) -> float:
@@ -63,8 +63,9 @@ def order_values(
     ----------
     data : OrderData
         Normalised orders.
-    value : {"revenue", "margin"}
-        What an order is worth.
+    value : {"revenue", "margin", "net"}
+        What an order is worth (``"net"``: its gross margin; the money a customer
+        brings outside orders is added per customer by :func:`lab.analysis.customer_ltv`).
     margin_rate : float, optional
         Overrides the data's margin rate (share of list price).
 
@@ -76,14 +77,14 @@ def order_values(
     o = data.orders
     if value == "revenue":
         return o["amount"].astype(np.float64)
-    if value != "margin":
-        raise ValueError(f"value must be 'revenue' or 'margin', got {value!r}")
+    if value not in ("margin", "net"):
+        raise ValueError(f"value must be 'revenue', 'margin' or 'net', got {value!r}")
     if "cost" in o.columns and margin_rate is None:
         return o["amount"] - o["cost"]
     rate = margin_rate if margin_rate is not None else data.margin_rate
     if rate is None:
         raise ValueError(
-            f"{data.source}: value='margin' needs margin_rate= (gross margin as a share of "
+            f"{data.source}: value={value!r} needs margin_rate= (gross margin as a share of "
             "list price) or a 'cost' column in the order log"
         )
     cogs = np.where(o["is_trial"].to_numpy(), 0.0, o["list_price"].to_numpy() * (1.0 - rate))

@@ -109,10 +109,14 @@ def compare(
     rob = plan.run(workers, progress=False if quiet else None) if plan is not None else None
     path = cmp.save(out_dir, lang=lang, plots=plots, extra=rob and rob.writer(lang, plots))
     _print_comparison(cmp, out_console)
+    _print_channels(cmp.channels, out_console)
+    _print_breakdown(cmp, out_console)
     if rob is not None:
         rob.print(out_console)
     out_console.print(
-        f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, differences.csv, totals.csv, "
+        f"wrote {escape(str(path))}/ (diff.csv, comparison.csv, channels.csv, breakdown.csv, "
+        "differences.csv, "
+        "totals.csv, "
         f"daily.parquet{', plots' if plots else ''}{', robustness*' if rob is not None else ''}, "
         f"manifest.json) · seeds "
         f"{seed_list[0]}..{seed_list[-1]} · "
@@ -162,6 +166,75 @@ def _print_comparison(cmp, console: Console) -> None:
         "▲ / ▼: the interval excludes 0 (B higher / lower than A); "
         "no mark: no clear difference at this number of seeds"
     )
+
+
+def _print_channels(channels, console: Console) -> None:
+    """Unit economics by acquisition channel (medians over seeds), one row per scenario."""
+    from rich import box
+
+    if channels.empty:
+        return
+    t = Table(
+        title="By acquisition channel 按获客渠道 · medians over seeds · LTV and payback: "
+        "gross margin over the LTV horizon; LTV (all money) adds fees, bonus, rewards, contacts",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for col in (
+        "scenario",
+        "channel 渠道",
+        "customers",
+        "CAC",
+        "payback days\n回本天数",
+        "LTV",
+        "LTV (all money)",
+        "LTV/CAC",
+    ):
+        t.add_column(col, justify="left" if col.startswith(("scenario", "channel")) else "right")
+    for r in channels.itertuples():
+        t.add_row(
+            escape(str(r.scenario)),
+            escape(str(r.channel)),
+            fmt_number(r.customers),
+            fmt_number(r.cac),
+            "not reached" if r.payback_days != r.payback_days else fmt_number(r.payback_days),
+            fmt_number(r.ltv),
+            fmt_number(r.ltv_net),
+            fmt_number(r.ltv_to_cac),
+        )
+    console.print(t)
+
+
+def _print_breakdown(cmp, console: Console) -> None:
+    """For whom: value per customer by segment, channel and RFM class, B − A paired by seed."""
+    from rich import box
+
+    b = cmp.breakdown
+    if b.empty:
+        return
+    part = b[b["measure"] == "value_per_customer"]
+    for name in part["scenario"].unique():
+        t = Table(
+            title=f"For whom 按人群: value per customer (order margin + money credited to them, "
+            f"over the run), {escape(str(name))} vs {escape(cmp.baseline)} · RFM class on the "
+            "last day",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        for col in ("by", "group", "A median", "B median", f"B − A [{cmp.level:.0%} interval]"):
+            t.add_column(col, justify="left" if col in ("by", "group") else "right")
+        for r in part[part["scenario"] == name].itertuples():
+            diff = f"{fmt_number(r.diff_mean)} {fmt_interval(r.diff_low, r.diff_high, r.n)}"
+            if r.excludes_zero:
+                diff += " [green]▲[/]" if r.diff_low > 0 else " [red]▼[/]"
+            t.add_row(
+                escape(r.dimension),
+                escape(r.group),
+                fmt_number(r.a_median),
+                fmt_number(r.b_median),
+                diff,
+            )
+        console.print(t)
 
 
 # ---------------------------------------------------------------------- report

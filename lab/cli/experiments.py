@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lab.cli.common import consoles, fail, fmt_number, load_or_exit, print_error
+from lab.cli.common import consoles, fail, fmt_interval, fmt_number, load_or_exit, print_error
 from lab.cli.options import BaseScenarioArg, ExperimentOptions, Lang, with_experiment_options
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -116,14 +116,26 @@ def sweep_cmd(
         str, typer.Option(help="lhs (Latin hypercube) or grid (evenly spaced) for --range")
     ] = "lhs",
     design_seed: Annotated[int, typer.Option(help="seed of the Latin hypercube", min=0)] = 0,
+    metrics: Annotated[
+        str | None,
+        typer.Option(
+            help="metrics to print, comma separated (default: net_margin, gmv, ltv_margin, "
+            "mean_fatigue, block_rate); all are in the table files"
+        ),
+    ] = None,
     *,
     opts: ExperimentOptions,
 ) -> None:
-    """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds."""
+    """Run SCENARIO over a grid (--set) and/or a Latin hypercube (--range), with seeds.
+
+    A weekly contact plan is varied by its messages per week:
+    --set "strategies.group plan.messages_per_week=1,3,7".
+    """
     from lab.experiments.design import parse_assignment, parse_range
-    from lab.experiments.sweep import sweep
+    from lab.experiments.sweep import parse_metrics, sweep
 
     sc = _start(scenario)
+    shown = _guarded(lambda: parse_metrics(metrics, opts.days))
     grid = _pairs(set_, parse_assignment, "--set")
     ranges = _pairs(range_, parse_range, "--range")
     res = _run(
@@ -136,7 +148,7 @@ def sweep_cmd(
         design=design,
         design_seed=design_seed,
     )
-    _print_sweep_table(res, sc, opts.seeds)
+    _print_sweep_table(res, sc, opts.seeds, shown)
     _print_wrote(
         res.out,
         "runs/, table.parquet, table.csv, manifest.json",
@@ -145,13 +157,13 @@ def sweep_cmd(
     )
 
 
-def _print_sweep_table(res, sc: Scenario, seeds: int) -> None:
+def _print_sweep_table(res, sc: Scenario, seeds: int, shown: list[str]) -> None:
     """The first 20 points: their values and the mean of the main metrics over seeds."""
     console, _ = consoles()
-    shown = ["net_margin", "gmv", "ltv_margin", "mean_fatigue", "block_rate"]
-    summary = res.summary(shown)
+    summary = res.intervals(shown)
     t = Table(
-        title=f"{escape(sc.name)} · mean over {seeds} seed(s) per point", title_justify="left"
+        title=f"{escape(sc.name)} · mean over {seeds} seed(s) per point [90% interval of the mean]",
+        title_justify="left",
     )
     cols = [p.path for p in res.params]
     for c in ["point", *_short_names(cols), *shown]:
@@ -160,11 +172,21 @@ def _print_sweep_table(res, sc: Scenario, seeds: int) -> None:
         d = r._asdict()
         t.add_row(
             *(escape(str(v)) for v in [d["point"], *(getattr(r, _attr(summary, c)) for c in cols)]),
-            *(fmt_number(getattr(r, _attr(summary, m))) for m in shown),
+            *(_mean_interval(d, summary, m) for m in shown),
         )
     console.print(t)
     if len(summary) > 20:
         console.print(f"... {len(summary) - 20} more points in the table")
+
+
+def _mean_interval(row: dict, summary, metric: str) -> str:
+    """``mean [low, high]`` of one metric at one point (itertuples row as a dict)."""
+
+    def get(column: str):
+        return row[_attr(summary, column)]
+
+    low, high, n = get(f"{metric}_low"), get(f"{metric}_high"), int(get(f"{metric}_n"))
+    return f"{fmt_number(get(metric))} {fmt_interval(low, high, n)}"
 
 
 def _short_names(paths: list[str]) -> list[str]:

@@ -13,23 +13,38 @@ A comparison starts with what differs between the scenarios
 scenario B, every resolved parameter whose value differs from A's; a difference
 outside the ``strategies`` section is flagged (and warned about), because B − A
 then includes more than the strategy.
+
+Unit economics by acquisition channel (customers, CAC, payback days, LTV, LTV/CAC) come
+with every comparison (``Comparison.channels``, :func:`channel_table`), and so do the
+results by segment, channel and RFM class, paired by seed like the headline
+(``Comparison.breakdown``, :mod:`lab.analysis.breakdown`): for whom B beats A.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from lab.analysis.headline import headline_metrics
+from lab.analysis.breakdown import BREAKDOWN_PREFIX
+from lab.analysis.headline import CHANNEL_METRICS, CHANNEL_PREFIX, compare_metrics
 from lab.experiments.replicate import DAILY_METRICS, Replications, simulate_many
 from lab.scenario_diff import ScenarioDiff, scenario_diff
 from lab.stats import band, paired_interval, unpaired_interval
 
-__all__ = ["Comparison", "ConfoundedWarning", "compare", "diffs_against", "paired_table"]
+__all__ = [
+    "Comparison",
+    "ConfoundedWarning",
+    "channel_table",
+    "compare",
+    "diffs_against",
+    "paired_table",
+    "split_breakdown",
+    "split_channel_metrics",
+]
 
 
 class ConfoundedWarning(UserWarning):
@@ -55,6 +70,12 @@ class Comparison:
     scenario_diffs : dict
         Scenario B's name -> :class:`lab.scenario_diff.ScenarioDiff` against A: what
         differs between the scenarios (see :meth:`diff_frame`).
+    channels : pandas.DataFrame
+        Unit economics by acquisition channel, per scenario (:func:`channel_table`).
+    breakdown : pandas.DataFrame
+        Results by segment, channel and RFM class, paired by seed: the columns of
+        :attr:`table` with ``dimension, group, measure`` for its metric
+        (:func:`split_breakdown`).
     """
 
     replications: Replications
@@ -63,6 +84,8 @@ class Comparison:
     differences: pd.DataFrame
     table: pd.DataFrame
     scenario_diffs: dict[str, ScenarioDiff] = field(default_factory=dict)
+    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    breakdown: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def confounded(self) -> bool:
@@ -171,6 +194,80 @@ def paired_table(
     return differences, table
 
 
+def split_channel_metrics(reps: Replications) -> tuple[Replications, pd.DataFrame]:
+    """Split the ``channel:`` metrics off the end-of-run totals.
+
+    Returns the replications without them and :func:`channel_table` of them.
+    """
+    t = reps.totals
+    is_channel = t["metric"].astype(str).str.startswith(CHANNEL_PREFIX)
+    rest = replace(reps, totals=t[~is_channel].reset_index(drop=True))
+    return rest, channel_table(t[is_channel])
+
+
+def split_breakdown(
+    reps: Replications, baseline: str, level: float = 0.90
+) -> tuple[Replications, pd.DataFrame]:
+    """Split the ``by:`` metrics off the totals and pair them by seed against ``baseline``.
+
+    Returns the replications without them and their :func:`paired_table` with
+    ``dimension`` (segment, channel, rfm_class), ``group`` and ``measure`` columns
+    first.  A group missing in a run (no customer of it) counts as NaN there.
+    """
+    t = reps.totals
+    is_by = t["metric"].astype(str).str.startswith(BREAKDOWN_PREFIX)
+    rest = replace(reps, totals=t[~is_by].reset_index(drop=True))
+    part = replace(reps, totals=t[is_by].reset_index(drop=True))
+    if part.totals.empty or part.totals["scenario"].nunique() < 2:
+        return rest, pd.DataFrame()
+    _, table = paired_table(part, baseline, level)
+    keys = table["metric"].str.removeprefix(BREAKDOWN_PREFIX).str.split(":", n=2)
+    table.insert(1, "dimension", keys.str[0])
+    table.insert(2, "group", keys.str[1])
+    table.insert(3, "measure", keys.str[2])
+    return rest, table
+
+
+def channel_table(totals: pd.DataFrame) -> pd.DataFrame:
+    """Unit economics by acquisition channel, per scenario, over the seeds.
+
+    Parameters
+    ----------
+    totals : pandas.DataFrame
+        Long end-of-run metrics (``scenario, seed, metric, value``) whose metrics are
+        ``channel:<channel>:<metric>`` (:func:`lab.analysis.headline.channel_metrics`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scenario, channel`` then, per metric of
+        :data:`lab.analysis.headline.CHANNEL_METRICS`, its median over seeds and
+        ``<metric>_p10`` / ``<metric>_p90``; ``seeds`` = runs with the channel.
+        Channel ``all`` is every customer (blended CAC).
+    """
+    metrics = list(CHANNEL_METRICS)
+    cols = ["scenario", "channel", "seeds"] + [
+        c for m in metrics for c in (m, f"{m}_p10", f"{m}_p90")
+    ]
+    if totals.empty:
+        return pd.DataFrame(columns=cols)
+    parts = totals["metric"].astype(str).str.removeprefix(CHANNEL_PREFIX).str.rsplit(":", n=1)
+    t = totals.assign(channel=parts.str[0], name=parts.str[1])
+    rows = []
+    for (sc, ch), g in t.groupby(["scenario", "channel"], sort=False, observed=True):
+        row = {"scenario": sc, "channel": ch, "seeds": int(g["seed"].nunique())}
+        for m in metrics:
+            v = g.loc[g["name"] == m, "value"].to_numpy(dtype=np.float64)
+            lo, med, hi = band(v) if v.size else (np.nan, np.nan, np.nan)
+            row.update({m: med, f"{m}_p10": lo, f"{m}_p90": hi})
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=cols)
+    scenarios = {s: i for i, s in enumerate(dict.fromkeys(out["scenario"]))}
+    channels = {c: i for i, c in enumerate([*sorted(set(out["channel"]) - {"all"}), "all"])}
+    rank = out["scenario"].map(scenarios) * len(channels) + out["channel"].map(channels)
+    return out.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
+
+
 def _verdict(ci, b: str, a: str) -> str:
     if ci.n < 2 or not np.isfinite(ci.low):
         return "too few runs for an interval"
@@ -193,7 +290,7 @@ def compare(
     workers: int | None = None,
     progress: bool | None = None,
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
-    metrics: Callable = headline_metrics,
+    metrics: Callable = compare_metrics,
     warn_confounded: bool = True,
 ) -> Comparison:
     """Run scenarios with the same seeds and compare each with a baseline, paired by seed.
@@ -211,7 +308,9 @@ def compare(
     level : float
         Confidence level of the paired interval (default 0.90).
     workers, progress, daily_metrics, metrics
-        See :func:`lab.experiments.simulate_many`.
+        See :func:`lab.experiments.simulate_many`; the default metrics are the headline
+        ones plus the unit economics by channel (``channel:`` keys, split off into
+        ``Comparison.channels``).
     warn_confounded : bool
         Warn (:class:`ConfoundedWarning`) when a scenario differs from A outside the
         ``strategies`` section; off when that difference is the lever studied.
@@ -241,8 +340,10 @@ def compare(
     if warn_confounded:
         _warn_confounded(diffs, base)
     reps = simulate_many(scenarios, seeds, days, workers, progress, daily_metrics, metrics)
+    reps, channels = split_channel_metrics(reps)
+    reps, breakdown = split_breakdown(reps, base, level)
     differences, table = paired_table(reps, base, level)
-    return Comparison(reps, base, level, differences, table, diffs)
+    return Comparison(reps, base, level, differences, table, diffs, channels, breakdown)
 
 
 def diffs_against(scenarios: Mapping, baseline: str) -> dict[str, ScenarioDiff]:

@@ -56,7 +56,9 @@ def save_comparison(
 
     Files: ``diff.csv`` (what differs between the scenarios, see
     :meth:`~lab.experiments.Comparison.diff_frame`), ``comparison.csv`` (the
-    table), ``differences.csv`` (per seed),
+    table), ``channels.csv`` (unit economics by acquisition channel),
+    ``breakdown.csv`` (B − A by segment, channel and RFM class),
+    ``differences.csv`` (per seed),
     ``totals.csv`` and ``daily.parquet`` (tidy long runs), ``manifest.json``, and
     with ``plots``: ``forest.png`` and ``kpi_<metric>.png`` for :data:`KPI_PLOTS`.
     """
@@ -68,6 +70,8 @@ def save_comparison(
         for name, df in (
             ("diff.csv", cmp.diff_frame()),
             ("comparison.csv", cmp.table),
+            ("channels.csv", cmp.channels),
+            ("breakdown.csv", cmp.breakdown),
             ("differences.csv", cmp.differences),
             ("totals.csv", reps.totals),
         ):

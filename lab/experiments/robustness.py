@@ -136,6 +136,8 @@ def robustness_assumptions(
     rows = rows[~rows["path"].str.startswith("strategies")]
     if a.market.size is None and b.market.size is None:
         rows = rows[~rows["path"].str.startswith("market.")]
+    if not (a.personas.enabled or b.personas.enabled):  # the effects act on nothing
+        rows = rows[~rows["path"].str.startswith("personas.")]
     b_values = dict(zip(tb["path"], tb["value"], strict=True))
     same = [
         p in b_values and b_values[p] == v for p, v in zip(rows["path"], rows["value"], strict=True)

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from lab.analysis.headline import HEADLINE_METRICS, headline_metrics
+from lab.analysis.service import SERVICE_METRICS, service_level
 from lab.experiments.design import DesignError, RunSpec, apply_overrides
 from lab.io import MADE_BY, atomic_file, default_out, write_parquet
 
@@ -68,6 +69,7 @@ __all__ = [
 EXPERIMENT_METRICS: dict[str, str] = {
     **HEADLINE_METRICS,
     "margin_12m": "net margin over the first 365 days (CNY; NaN for runs shorter than 365 days)",
+    **SERVICE_METRICS,
 }
 
 #: short names accepted for objectives, constraints and sensitivity outputs
@@ -85,6 +87,8 @@ def experiment_metrics(result: RunResult) -> dict[str, float]:
     out["margin_12m"] = (
         float(daily["net_margin"].iloc[:365].sum()) if len(daily) >= 365 else float("nan")
     )
+    service = service_level(result)
+    out.update({k: service[k] for k in SERVICE_METRICS})
     return out
 
 

@@ -5,7 +5,11 @@ processes or a dask cluster (:mod:`lab.parallel.executors`); each finished run
 is written to the experiment folder at once (:mod:`lab.experiments.runstore`), so
 an interrupted sweep resumes where it stopped when run again.  The result is a
 tidy table: ``point``, one column per parameter, ``seed``, ``run_id`` and the
-metrics of :data:`~lab.experiments.runstore.EXPERIMENT_METRICS`.
+metrics of :data:`~lab.experiments.runstore.EXPERIMENT_METRICS`;
+:meth:`SweepResult.intervals` gives each point's mean over seeds with its interval.
+
+A weekly contact plan is swept by its number of messages per week
+(``strategies.<plan>.messages_per_week``, :func:`lab.scenario_paths.spread_weekly`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from lab.experiments.design import (
@@ -36,6 +41,7 @@ from lab.experiments.design import (
 )
 from lab.experiments.runstore import (
     RunStore,
+    check_metric,
     evaluate,
     experiment_metrics,
     finite_mean,
@@ -43,11 +49,41 @@ from lab.experiments.runstore import (
     run_table,
 )
 from lab.io import atomic_file, write_csv, write_parquet
+from lab.stats import paired_interval
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.scenario import Scenario
 
-__all__ = ["SweepResult", "function_name", "seed_list", "sweep", "write_figure", "write_tables"]
+__all__ = [
+    "DEFAULT_SHOWN",
+    "SweepResult",
+    "function_name",
+    "parse_metrics",
+    "seed_list",
+    "sweep",
+    "write_figure",
+    "write_tables",
+]
+
+#: metrics ``lab sweep`` prints unless ``--metrics`` says otherwise
+DEFAULT_SHOWN: tuple[str, ...] = ("net_margin", "gmv", "ltv_margin", "mean_fatigue", "block_rate")
+
+
+def parse_metrics(text: str | Sequence[str] | None, days: int | None = None) -> list[str]:
+    """Metric names from ``--metrics`` (comma separated; aliases allowed), checked.
+
+    Raises
+    ------
+    DesignError
+        An unknown metric (the message lists the valid ones) or an empty list.
+    """
+    if text is None:
+        return list(DEFAULT_SHOWN)
+    names = text.split(",") if isinstance(text, str) else list(text)
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        raise DesignError("--metrics: give at least one metric, comma separated")
+    return list(dict.fromkeys(check_metric(n, "--metrics", days) for n in names))
 
 
 def function_name(fn: Callable) -> str:
@@ -109,6 +145,43 @@ class SweepResult:
             out[m] = g[m].apply(finite_mean)
         out["n_seeds"] = g.size()
         return out.reset_index()
+
+    def intervals(self, metrics: Sequence[str] | None = None, level: float = 0.90) -> pd.DataFrame:
+        """Per design point: its mean over seeds and the Student-t interval of that mean.
+
+        Parameters
+        ----------
+        metrics : sequence of str, optional
+            Metric columns (default: all).
+        level : float
+            Confidence level (default 0.90).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``point``, the parameters, then per metric ``<m>`` (mean over the finite
+            runs), ``<m>_low``, ``<m>_high`` (NaN with fewer than 2 finite runs) and
+            ``<m>_n``; ``n_seeds``.  Seeds are common to all points, so this interval
+            is for one point's level; compare points with paired differences.
+        """
+        if not 0 < level < 1:
+            raise DesignError(f"level must be in (0, 1), got {level}")
+        t = self.table
+        cols = [p.path for p in self.params]
+        names = list(metrics) if metrics is not None else _metric_columns(t)
+        rows = []
+        for point, g in t.groupby("point", sort=True):
+            row = {"point": point, **{c: g[c].iloc[0] for c in cols}}
+            for m in names:
+                v = g[m].to_numpy(dtype=np.float64)
+                ci = paired_interval(np.zeros_like(v), v, level)
+                row.update({m: ci.estimate, f"{m}_low": ci.low, f"{m}_high": ci.high})
+                row[f"{m}_n"] = ci.n
+            row["n_seeds"] = len(g)
+            rows.append(row)
+        out = pd.DataFrame(rows)
+        out.attrs["level"] = level
+        return out
 
 
 def _metric_columns(t: pd.DataFrame) -> list[str]:

@@ -19,10 +19,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lab.analysis.headline import headline_metrics, ltv_horizon_for
+from lab.analysis.breakdown import breakdown_metrics
+from lab.analysis.headline import channel_metrics, headline_metrics, ltv_horizon_for
 from lab.analysis.ltv import ltv_by
 from lab.analysis.orders import as_order_data
-from lab.experiments.compare import Comparison, diffs_against, paired_table
+from lab.experiments.compare import (
+    Comparison,
+    diffs_against,
+    paired_table,
+    split_breakdown,
+    split_channel_metrics,
+)
 from lab.experiments.replicate import Replications, simulate_many
 from lab.params import iter_parameters
 from lab.scenario import Scenario, scenario_hash
@@ -167,6 +174,13 @@ class ReportData:
         What "better" means on the first screen (one of :data:`OBJECTIVES`).
     robustness : RobustnessResult or None
         The plausible-worlds analysis of B against A, when it was run.
+    channels : pandas.DataFrame
+        Unit economics by acquisition channel per scenario (customers, CAC, payback
+        days, LTV, LTV/CAC: medians and 10–90% over seeds,
+        :func:`lab.experiments.channel_table`).
+    breakdown : pandas.DataFrame
+        With 2+ scenarios: each against the reference by segment, channel and RFM
+        class, paired by seed (:func:`lab.experiments.split_breakdown`); else empty.
     """
 
     scenarios: list[ScenarioInfo]
@@ -182,6 +196,8 @@ class ReportData:
     stamp: dict[str, str] = field(default_factory=dict)
     objective: str = "net_margin"
     robustness: Any = None
+    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
+    breakdown: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def names(self) -> list[str]:
@@ -214,14 +230,15 @@ def promo_response_lost_per_fatigue(scenario: Scenario) -> float:
 
 
 def report_metrics(result) -> dict[str, float]:
-    """Headline metrics of one run plus the margin LTV of each monthly cohort.
+    """Headline metrics of one run, its unit economics by channel and the margin LTV
+    of each monthly cohort.
 
     Runs inside the worker process (module level, so it pickles).  A cohort's
     value is NaN unless every customer of the cohort is observed for the whole
     LTV horizon (:func:`lab.analysis.headline.ltv_horizon_for` the run's length).
     """
     d = as_order_data(result)
-    out = headline_metrics(d)
+    out = {**headline_metrics(d), **channel_metrics(d), **breakdown_metrics(d)}
     out["promo_response_lost"] = out["mean_fatigue"] * promo_response_lost_per_fatigue(
         result.scenario
     )
@@ -470,11 +487,15 @@ def collect(
     per_seed = monthly_per_seed(reps, infos)
     is_cohort = reps.totals["metric"].str.startswith(COHORT_PREFIX)
     reps = replace(reps, totals=reps.totals[~is_cohort].reset_index(drop=True))
+    reps, channels = split_channel_metrics(reps)
+    reps, breakdown = split_breakdown(reps, infos[0].name, level)
     comparison = None
     if len(infos) > 1:
         differences, table = paired_table(reps, infos[0].name, level)
         diffs = diffs_against({i.name: i.scenario for i in infos}, infos[0].name)
-        comparison = Comparison(reps, infos[0].name, level, differences, table, diffs)
+        comparison = Comparison(
+            reps, infos[0].name, level, differences, table, diffs, channels, breakdown
+        )
     horizon = infos[0].ltv_horizon_days
     return ReportData(
         scenarios=infos,
@@ -489,6 +510,8 @@ def collect(
         ltv_horizon_days=horizon,
         stamp=_stamp(infos, seeds, reps, level) | {"objective": objective},
         objective=objective,
+        channels=channels,
+        breakdown=breakdown,
     )
 
 

@@ -33,6 +33,8 @@ KIND: dict[str, str] = {
     "net_margin": "money",
     "discount_cost": "money",
     "ltv_margin": "money",
+    "ltv_net": "money",
+    "payback_days": "count",
     "cac_paid": "money",
     "cac_blended": "money",
     "cost_per_referred": "money",

@@ -234,6 +234,41 @@ def _comparison(data: ReportData, lang: str, forest: list[Chart]) -> list[dict]:
     return out
 
 
+def _channels(data: ReportData, lang: str) -> dict:
+    """The unit-economics-by-channel table: heads and rows (medians over seeds)."""
+    ch = data.channels
+    if ch.empty:
+        return {}
+    cur = data.scenarios[0].currency
+    cols = {  # table column -> the metric whose format it takes
+        "customers": "customers",
+        "cac": "cac_paid",
+        "payback_days": "payback_days",
+        "ltv": "ltv_margin",
+        "ltv_net": "ltv_net",
+        "ltv_to_cac": "ltv_to_cac",
+    }
+    heads = [text("customers", lang), text("money_unit", lang, metric="CAC", cur=cur)]
+    heads += [text("payback_days", lang)]
+    heads += [metric_head(m, lang, cur) for m in ("ltv_margin", "ltv_net")]
+    heads += ["LTV/CAC"]
+    rows = [
+        {
+            "scenario": str(r["scenario"]),
+            "channel": text(str(r["channel"]), lang),
+            "cells": [
+                fmt_value(m, r[c]) if m != "ltv_to_cac" else _ratio(r[c]) for c, m in cols.items()
+            ],
+        }
+        for _, r in ch.iterrows()
+    ]
+    return {"heads": heads, "rows": rows, "horizon": data.ltv_horizon_days}
+
+
+def _ratio(x) -> str:
+    return f"{float(x):.2f}" if is_finite(x) else "–"
+
+
 def _scenario_diff(data: ReportData) -> list[dict]:
     """What differs between the reference and each further scenario (flagged outside strategies)."""
     if data.comparison is None:
@@ -380,6 +415,7 @@ def context(data: ReportData, lang: str = "en", with_charts: bool = True) -> dic
         "key_figures": _key_figures(data, lang),
         "charts": drawn,
         "monthly": _monthly(data, lang),
+        "channels": _channels(data, lang),
         "comparison": _comparison(data, lang, drawn["forest"]),
         "scenario_diff": _scenario_diff(data),
         "assumptions": _assumptions(data, lang),

@@ -25,6 +25,17 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
     "sec_key_figures": ("Key figures over the forecast", "预测期关键指标"),
     "sec_charts": ("Forecast over time", "预测走势"),
     "sec_monthly": ("Monthly forecast", "月度预测"),
+    "sec_channels": ("By acquisition channel", "按获客渠道"),
+    "channels_note": (
+        "Medians over the runs. CAC: acquisition cost booked for the channel per customer "
+        "it brought. LTV and payback count gross margin over the LTV horizon; LTV (all "
+        "money) also counts the fees, stored-value bonus and breakage, rewards, gifts and "
+        "contacts credited to the customer. Payback: first day after joining on which the "
+        "mean cumulative margin reaches the CAC (– if not within the run).",
+        "各次模拟的中位数。获客成本 (CAC)：该渠道的获客支出 / 其带来的用户数。LTV 与回本周期按"
+        "LTV 期限内的毛利计算；LTV (全部收支) 另计入归属该用户的会员费、储值赠送与沉淀、奖励、"
+        "礼品和触达成本。回本周期：加入后平均累计毛利首次达到 CAC 的天数 (– 表示模拟期内未回本)。",
+    ),
     "sec_comparison": ("Scenario comparison", "情景比较"),
     "sec_diff": ("What differs between the scenarios", "情景之间的差异"),
     "diff_note": (

@@ -178,7 +178,12 @@ class Membership(Strategy):
         is_member = pop.member_until[slots] >= day
         member_slots = slots[is_member]
         if member_slots.size:
-            model.book("member_benefits", member_slots.size * cfg.free_shipping_value_cny)
+            model.book(
+                "member_benefits",
+                member_slots.size * cfg.free_shipping_value_cny,
+                member_slots,
+                cfg.free_shipping_value_cny,
+            )
             pop.member_savings[member_slots] += (
                 orders["discount"][is_member] + cfg.free_shipping_value_cny
             ).astype(np.float32)
@@ -205,7 +210,9 @@ class Membership(Strategy):
         end = day + self.config.term_days - 1
         pop.member_until[slots] = end
         pop.member_savings[slots] = 0.0
-        self.model.book_revenue("membership_fees", slots.size * self.config.fee_cny)
+        self.model.book_revenue(
+            "membership_fees", slots.size * self.config.fee_cny, slots, self.config.fee_cny
+        )
         self.env.process(self._renewal(end + 1, slots))
 
     def _renewal(self, due_day: int, slots: np.ndarray):

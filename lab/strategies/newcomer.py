@@ -84,5 +84,7 @@ class Newcomer(Strategy):
             done = yesterday[self.draws(day, yesterday) < cfg.task_completion]
             if done.size:
                 plan.raise_trust(done, cfg.task_trust_gain)
-                model.book("newcomer_tasks", done.size * cfg.task_reward_cny)
+                model.book(
+                    "newcomer_tasks", done.size * cfg.task_reward_cny, done, cfg.task_reward_cny
+                )
                 model.count("newcomer_tasks_done", done.size)

@@ -254,4 +254,4 @@ class RfmPlaybook(Strategy):
                 continue
             who = np.flatnonzero(target & (pop.rfm_class[:n] == RFM_CLASSES.index(name)))
             plan.raise_trust(who, action.gift_trust_gain)
-            self.model.book("rfm_gifts", who.size * action.gift_cny)
+            self.model.book("rfm_gifts", who.size * action.gift_cny, who, action.gift_cny)

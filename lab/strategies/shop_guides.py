@@ -9,6 +9,21 @@ customer's trust and that day's purchase rate.  Guides quit at ``quit_rate_per_y
 (replaced after ``replacement_delay_days``): the departing guide's customers lose
 their contact and trust, and drift away (a higher dropout hazard) unless
 ``reassign`` moves them to a guide with room.  Salaries are booked daily.
+
+Where requests come from (``requests_from``):
+
+* ``book`` (default): only customers in a guide's book ask, so each guide's load is
+  their book times the request rate and a team whose books are not full never
+  queues (the behaviour of the lab before issue 18);
+* ``customers``: every targeted customer who has not dropped out or blocked the
+  brand asks at ``requests_per_week``; a customer with a guide asks that guide, the
+  others the active guide with the shortest queue.  Demand then grows with the pool,
+  not with the team, so capacity binds: chats wait, some are dropped.
+
+Service level: a chat is *answered in time* when a guide starts it within
+``answer_within_minutes`` of the request; the daily KPIs count requests, chats
+served, answered in time and dropped, and the minutes served chats waited
+(:func:`lab.analysis.service_level` sums them into a service level).
 """
 
 from __future__ import annotations
@@ -102,6 +117,20 @@ class ShopGuidesConfig(StrategyConfig):
         le=1,
         source=assumed(0.05, 0.7, "seed 002: customers drift away when their guide quits"),
     )
+    requests_from: Literal["book", "customers"] = P(
+        "book",
+        "choice",
+        "who asks for chats: book = customers in a guide's book; customers = every targeted "
+        "customer (demand grows with the pool, so team capacity binds)",
+        source=setting("a modelling choice"),
+    )
+    answer_within_minutes: float = P(
+        30.0,
+        "minutes",
+        "service-level target: a chat started this soon after the request is answered in time",
+        gt=0,
+        source=setting("a service standard the team sets itself"),
+    )
     orphan_dropout_mult: float = P(
         3.0,
         "x",
@@ -127,16 +156,34 @@ class ShopGuide(mesa.Agent):
     def active(self) -> bool:
         return self.left_day is None
 
+    @property
+    def backlog(self) -> int:
+        """Chats in service or waiting for this guide."""
+        return self.resource.count + len(self.resource.queue)
+
     def chat(
-        self, env, delay: float, slot: int, service_days: float, patience: float, served: list
+        self,
+        env,
+        delay: float,
+        slot: int,
+        service_days: float,
+        patience: float,
+        served: list,
+        waits: list | None = None,
     ):
-        """SimPy process: a customer's request arrives, waits its turn (or gives up), is served."""
+        """SimPy process: a customer's request arrives, waits its turn (or gives up), is served.
+
+        With ``waits``, the days each started chat waited are appended to it.
+        """
         yield env.timeout(delay)
+        asked = env.now
         with self.resource.request() as req:
             outcome = yield req | env.timeout(patience)
             if req not in outcome:
                 self.dropped += 1
                 return
+            if waits is not None:
+                waits.append(env.now - asked)
             yield env.timeout(service_days)
             self.served += 1
             served.append(slot)
@@ -159,12 +206,21 @@ class ShopGuides(Strategy):
         "chats_dropped",
         "orphaned_customers",
     )
+    #: the service-level KPIs of ``requests_from: customers`` (see :meth:`__init__`)
+    SERVICE_KPIS = ("chats_answered_in_time", "chat_wait_minutes")
+
+    def __init__(self, config, model, index: int) -> None:
+        super().__init__(config, model, index)
+        if config.requests_from == "customers":  # book mode keeps its daily columns as before
+            self.kpis = (*type(self).kpis, *self.SERVICE_KPIS)
 
     def start(self, env) -> None:
         self.env = env
         self.team: list[ShopGuide] = []
         self._served: list[int] = []
+        self._waits: list[float] | None = [] if self.config.requests_from == "customers" else None
         self._dropped_before = 0
+        self.team_dropped = 0  # requests with no active guide to queue for, today
         for _ in range(self.config.guides):
             self._hire(0)
 
@@ -234,13 +290,52 @@ class ShopGuides(Strategy):
         """Today's chat requests join their guide's SimPy queue (served in the ``queues`` step)."""
         cfg, model, pop = self.config, self.model, self.model.pop
         n = pop.n
-        held = np.flatnonzero((pop.guide[:n] >= 0) & pop.alive[:n])
+        if cfg.requests_from == "customers":
+            can_ask = cfg.target.mask(model) & pop.alive[:n] & ~pop.blocked[:n]
+        else:
+            can_ask = (pop.guide[:n] >= 0) & pop.alive[:n]
+        held = np.flatnonzero(can_ask)
         p_req = 1 - math.exp(-cfg.requests_per_week / 7)
         asking = held[self.draws(day, held) < p_req]
         arrival = self.draws(day, asking, salt=1)
-        self._dropped_before = sum(g.dropped for g in self.team)
-        for slot, at in zip(asking, arrival, strict=True):
-            g = self.team[pop.guide[slot]]
+        if cfg.requests_from == "customers":
+            self._queue_to_team(asking, arrival)
+        else:
+            for slot, at in zip(asking, arrival, strict=True):
+                g = self.team[pop.guide[slot]]
+                self.env.process(
+                    g.chat(
+                        self.env,
+                        at,
+                        int(slot),
+                        1.0 / cfg.chats_per_day,
+                        cfg.patience_days,
+                        self._served,
+                    )
+                )
+        model.count("chats_requested", asking.size)
+
+    def _queue_to_team(self, asking: np.ndarray, arrival: np.ndarray) -> None:
+        """Requests from customers: to their own guide, else to the shortest queue.
+
+        With no active guide a request is dropped at once.  The shortest queue counts
+        what each guide still has from before and what today's requests already sent
+        them (requests are routed when queued, in arrival order).
+        """
+        cfg, pop = self.config, self.model.pop
+        load = {g.code: g.backlog for g in self.team if g.active}
+        order = np.argsort(arrival, kind="stable")
+        for slot, at in zip(asking[order], arrival[order], strict=True):
+            own = int(pop.guide[slot])
+            if own >= 0 and own in load:
+                code = own
+            elif load:
+                code = min(load, key=load.__getitem__)
+            else:
+                self.team_dropped += 1
+                continue
+            load[code] += 1
+            g = self.team[code]
             self.env.process(
                 g.chat(
                     self.env,
@@ -249,9 +344,9 @@ class ShopGuides(Strategy):
                     1.0 / cfg.chats_per_day,
                     cfg.patience_days,
                     self._served,
+                    self._waits,
                 )
             )
-        model.count("chats_requested", asking.size)
 
     def after_queues(self, day: int, plan: DayPlan) -> None:
         """Chats served today (the model ran the clock; the rest waits till tomorrow)."""
@@ -264,7 +359,17 @@ class ShopGuides(Strategy):
             plan.multiply(mask, purchase=1 + cfg.chat_purchase_lift)
             plan.raise_trust(served, cfg.chat_trust_gain)
         model.count("chats_served", served.size)
-        model.count("chats_dropped", sum(g.dropped for g in self.team) - self._dropped_before)
+        # every drop since the last count, also those the clock made before today's
+        # requests were queued (the calendar step runs it to mid-day first)
+        total = sum(g.dropped for g in self.team)
+        model.count("chats_dropped", total - self._dropped_before + self.team_dropped)
+        self._dropped_before = total
+        self.team_dropped = 0
+        if self._waits is not None:
+            waits = np.array(self._waits) * 24 * 60  # minutes
+            self._waits.clear()
+            model.count("chats_answered_in_time", float((waits <= cfg.answer_within_minutes).sum()))
+            model.count("chat_wait_minutes", float(waits.sum()))
         active = sum(g.active for g in self.team)  # replacements hired on the clock count
         model.set_kpi("guides_active", active)
         model.book("guide_salaries", active * cfg.salary_cny_per_day)

@@ -115,7 +115,13 @@ class StoredValue(Strategy):
         bal = pop.balance[:n]
         expired = (bal > 0) & (pop.balance_expiry[:n] < day)
         if expired.any():
-            self.model.book_revenue("breakage", float(bal[expired].sum()) * cfg.cash_per_unit)
+            who = np.flatnonzero(expired)
+            self.model.book_revenue(
+                "breakage",
+                float(bal[expired].sum()) * cfg.cash_per_unit,
+                who,
+                bal[who] * cfg.cash_per_unit,
+            )
             bal[expired] = 0.0
         holders = bal > 0
         if holders.any():
@@ -131,7 +137,12 @@ class StoredValue(Strategy):
             pop.balance[slots] = bal - used
             spent = float(used.sum())
             model.count("paid_from_balance", spent)
-            model.book("stored_value_bonus", spent * (1 - cfg.cash_per_unit))
+            model.book(
+                "stored_value_bonus",
+                spent * (1 - cfg.cash_per_unit),
+                slots,
+                used * (1 - cfg.cash_per_unit),
+            )
         offered = slots[
             (pop.balance[slots] <= 0) & ~orders["is_trial"] & cfg.target.mask(model)[slots]
         ]

@@ -1,0 +1,44 @@
+"""Personas' own behaviour: a segment's multipliers applied to newly drawn traits.
+
+See :mod:`lab.configs.personas`.  The multipliers act on the traits as drawn, after
+the customer's segment is final (the market's, with a finite market): deal proneness
+and referral propensity are capped at 1, a larger basket is a lower gamma-gamma rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lab.configs.personas import Personas, persona_multipliers
+
+__all__ = ["PersonaTable", "persona_traits"]
+
+#: persona effect -> (population column, applied as a divisor, cap)
+_COLUMNS: dict[str, tuple[str, bool, float | None]] = {
+    "deal_proneness": ("deal_proneness", False, 1.0),
+    "contact_tolerance": ("tolerance", False, None),
+    "basket": ("basket_rate", True, None),  # mean order value p / nu: x m means nu / m
+    "referral_propensity": ("referral_propensity", False, 1.0),
+}
+
+
+class PersonaTable:
+    """Per trait, the multiplier of each segment code (built once per run)."""
+
+    def __init__(self, cfg: Personas, segment_names: list[str]) -> None:
+        self.by_trait = {
+            t: np.asarray(m, dtype=np.float64)
+            for t, m in persona_multipliers(cfg, segment_names).items()
+        }
+
+
+def persona_traits(cols: dict[str, np.ndarray], table: PersonaTable) -> None:
+    """Multiply the traits in ``cols`` (new customers' columns) by their segment's effects."""
+    seg = np.asarray(cols["segment"], dtype=np.int64)
+    for trait, (column, divide, cap) in _COLUMNS.items():
+        m = table.by_trait[trait][seg]
+        x = np.asarray(cols[column], dtype=np.float64)
+        y = x / m if divide else x * m
+        if cap is not None:
+            y = np.minimum(y, cap)
+        cols[column] = y.astype(np.asarray(cols[column]).dtype, copy=False)

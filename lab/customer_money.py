@@ -1,0 +1,92 @@
+"""Per-customer money ledger: every non-order revenue and cost booked *for* a customer.
+
+Orders carry their own money (the order log).  Everything else a run books goes on the
+daily ledger (``revenue_<kind>``, ``cost_<kind>``); when a booking belongs to customers
+(a membership fee, a stored-value bonus or breakage, a referral reward, a gift, a
+contact), the model also credits each of those customers here, so a customer's lifetime
+value can count all of their money (:func:`lab.analysis.customer_ltv` with
+``value="net"``).  Costs booked without customers (paid acquisition budget, staff
+invite bonuses, guide salaries) belong to no one: they are acquisition or fixed costs,
+compared with LTV as CAC, not part of it.
+
+The invariant (tested to the cent): over a run, the customers' order gross margin plus
+their ``net_other`` equals the run's net margin plus the unattributed costs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["NET_COLUMN", "PV_COLUMN", "CustomerMoney"]
+
+#: customers-table column: attributed revenues minus attributed costs, CNY, undiscounted
+NET_COLUMN = "net_other"
+#: customers-table column: the same, discounted to the customer's joining day
+PV_COLUMN = "net_other_pv"
+
+
+class CustomerMoney:
+    """Growable per-customer totals of attributed revenues and costs, by ledger column.
+
+    Parameters
+    ----------
+    annual_discount_rate : float
+        Rate used for :data:`PV_COLUMN` (the scenario's ``economics.annual_discount_rate``).
+    """
+
+    def __init__(self, annual_discount_rate: float) -> None:
+        # the daily rate of lab.analysis.money.daily_discount_rate (not imported: that
+        # package sits above the model)
+        self._keep = (1.0 + annual_discount_rate) ** (-1.0 / 365)
+        self.columns: dict[str, np.ndarray] = {}
+        self.net = np.zeros(0)
+        self.pv = np.zeros(0)
+        #: ledger columns booked at least once without customers (``cost_<kind>``)
+        self.unattributed: set[str] = set()
+
+    def _fit(self, arr: np.ndarray, n: int) -> np.ndarray:
+        if arr.size >= n:
+            return arr
+        out = np.zeros(max(n, int(arr.size * 1.5) + 1024))
+        out[: arr.size] = arr
+        return out
+
+    def add(
+        self,
+        column: str,
+        slots: np.ndarray,
+        each: float | np.ndarray,
+        day: int,
+        cohort_day: np.ndarray,
+    ) -> None:
+        """Credit ``each`` CNY (one amount or one per slot) to customers ``slots``.
+
+        ``column`` is a daily ledger column (``revenue_<kind>`` or ``cost_<kind>``);
+        costs count negatively in :data:`NET_COLUMN`.  ``cohort_day`` is the pool's
+        joining day array (for the discounting of :data:`PV_COLUMN`).
+        """
+        slots = np.asarray(slots, dtype=np.int64)
+        if slots.size == 0:
+            return
+        amount = np.broadcast_to(np.asarray(each, dtype=np.float64), slots.shape)
+        n = int(slots.max()) + 1
+        arr = self._fit(self.columns.get(column, np.zeros(0)), n)
+        np.add.at(arr, slots, amount)
+        self.columns[column] = arr
+        signed = -amount if column.startswith("cost_") else amount
+        self.net = self._fit(self.net, n)
+        np.add.at(self.net, slots, signed)
+        age = day - cohort_day[slots].astype(np.float64)
+        self.pv = self._fit(self.pv, n)
+        np.add.at(self.pv, slots, signed * np.power(self._keep, age))
+
+    def table(self, n: int, kinds: list[str]) -> dict[str, np.ndarray]:
+        """Customers-table columns for slots ``0 .. n-1``: one per ledger column in
+        ``kinds`` (zeros if never booked), then :data:`NET_COLUMN` and :data:`PV_COLUMN`."""
+        out = {}
+        for col in kinds:
+            arr = self._fit(self.columns.get(col, np.zeros(0)), n)
+            out[col] = arr[:n].copy()
+        out[NET_COLUMN] = self._fit(self.net, n)[:n].copy()
+        out[PV_COLUMN] = self._fit(self.pv, n)[:n].copy()
+        return out

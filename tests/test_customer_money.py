@@ -1,0 +1,107 @@
+"""All of a customer's money is theirs: the per-customer ledger reconciles with the run.
+
+Over a run, the customers' order gross margin plus the non-order money credited to
+them (``net_other``) must equal the run's net margin plus the costs that belong to no
+one (paid budget, staff invite bonus, guide salaries), to the cent, whatever the
+strategies book (membership fees, stored-value bonus and breakage, referral rewards,
+gifts, tasks, trial products, contacts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lab
+from lab.analysis import customer_ltv, order_values
+from lab.analysis.orders import as_order_data
+from lab.model import UNATTRIBUTED_COSTS
+
+DAYS = 60
+SCENARIOS = (
+    "baseline.yaml",
+    "q2_membership_99.yaml",
+    "q7_stored_value.yaml",
+    "q4_referral_reward_50.yaml",
+    "q5_guides_turnover.yaml",
+)
+
+
+def _small(name: str) -> lab.Scenario:
+    """The bundled scenario on a pool of a few thousand customers over 90 days."""
+    sc = lab.load_scenario(f"scenarios/{name}")
+    acq = sc.acquisition
+    changes = {
+        "acquisition.stock_import.total_customers": min(acq.stock_import.total_customers, 800),
+        "acquisition.paid.daily_budget_cny": acq.paid.daily_budget_cny / 5,
+        "acquisition.staff_invite.staff": max(1, acq.staff_invite.staff // 3),
+    }
+    return sc.with_changes(changes)
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def run(request) -> lab.RunResult:
+    return lab.run(_small(request.param), seed=3, days=DAYS)
+
+
+def test_customers_total_equals_net_margin_plus_unattributed_costs(run):
+    daily, cust = run.daily, run.customers
+    margin = order_values(as_order_data(run), "margin").sum()
+    unattributed = sum(daily[c].sum() for c in daily.columns if c in UNATTRIBUTED_COSTS)
+    customers_total = margin + cust["net_other"].sum()
+    assert customers_total == pytest.approx(daily["net_margin"].sum() + unattributed, abs=0.01)
+
+
+def test_every_other_ledger_column_is_credited_in_full(run):
+    """Each revenue and cost column outside the unattributed ones sums, over customers,
+    to its daily total: nothing is booked for customers and credited to no one."""
+    daily, cust = run.daily, run.customers
+    kinds = [c for c in daily.columns if c.startswith(("revenue_", "cost_"))]
+    credited = [c for c in kinds if c not in UNATTRIBUTED_COSTS]
+    assert credited, "every run books contacts at least"
+    for col in credited:
+        assert cust[col].sum() == pytest.approx(daily[col].sum(), abs=0.01), col
+    net = cust[[c for c in credited if c.startswith("revenue_")]].sum(axis=1) - cust[
+        [c for c in credited if c.startswith("cost_")]
+    ].sum(axis=1)
+    np.testing.assert_allclose(cust["net_other"], net, atol=1e-6)
+
+
+def test_discounting_shrinks_costs_never_flips_them(run):
+    """For customers credited with costs only, the value discounted to their joining day
+    lies between the face value and zero (a flow on the joining day keeps its value)."""
+    cust = run.customers
+    revenue = [c for c in cust.columns if c.startswith("revenue_")]
+    only_costs = (cust[revenue] == 0).all(axis=1) & (cust["net_other"] < 0)
+    assert only_costs.any()
+    part = cust[only_costs]
+    assert (part["net_other_pv"] >= part["net_other"] - 1e-9).all()
+    assert (part["net_other_pv"] < 0).all()
+
+
+def test_net_ltv_adds_the_ledger_to_the_margin_ltv(run):
+    margin = customer_ltv(run, horizon_days=30, value="margin")
+    net = customer_ltv(run, horizon_days=30, value="net")
+    np.testing.assert_allclose(
+        net["value"] - margin["value"], run.customers["net_other"].to_numpy(), atol=1e-9
+    )
+
+
+def test_membership_fees_are_credited_to_the_members():
+    res = lab.run(_small("q2_membership_99.yaml"), seed=3, days=DAYS)
+    c = res.customers
+    members = c["member_until"] >= 0
+    assert members.sum() > 0
+    fee = lab.load_scenario("scenarios/q2_membership_99.yaml").strategies[1].fee_cny
+    # one 99-yuan fee per member (terms are 365 days, longer than the run)
+    np.testing.assert_allclose(c.loc[members, "revenue_membership_fees"], fee)
+    assert (c.loc[~members, "revenue_membership_fees"] == 0).all()
+
+
+def test_net_ltv_refuses_an_order_log_without_the_ledger():
+    log = pd.DataFrame(
+        {"customer_id": [1], "date": ["2026-01-02"], "amount": [10.0], "list_price": [10.0]}
+    )
+    with pytest.raises(ValueError, match="net_other"):
+        customer_ltv(log, value="net", margin_rate=0.5)
