@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from lab.acquisition_terms import pool_projection_problem
+from lab.configs.calendar import Calendar
 from lab.configs.contacts import ContactCarryover, ContactWearOut
 from lab.configs.promotion import PromotionResponse
 from lab.configs.referred import ReferredCustomers
@@ -1179,6 +1180,7 @@ class Scenario(StrictModel):
     referred: ReferredCustomers = Field(
         default_factory=ReferredCustomers, description="referred customers after joining"
     )
+    calendar: Calendar = Field(default_factory=Calendar, description="seasonality multipliers")
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
     ] = Field(
