@@ -51,7 +51,7 @@ def test_chinese_new_year_window_follows_the_table():
 
 
 def test_bad_calendar_names_the_field():
-    with pytest.raises(ValidationError, match="calendar.weekday: needs 7 values"):
+    with pytest.raises(ValidationError, match=r"calendar\.weekday: needs 7 values"):
         Calendar(weekday=[1.0] * 6)
     with pytest.raises(ValidationError, match="positive"):
         Calendar(month=[1.0] * 11 + [0.0])

@@ -21,6 +21,7 @@ and with its own posterior purchase rate and dropout (the back-test's forecast s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ __all__ = [
     "Calibration",
     "calibrate",
     "conditional_customers",
+    "conditional_customers_cnbdk",
     "first_purchase_customers",
     "lab_traits",
     "scenario_dict",
@@ -238,6 +240,28 @@ def conditional_customers(cal: Calibration) -> pd.DataFrame:
         out["basket_shape"] = sp["q"] + sp["p"] * x
         out["basket_rate"] = sp["gamma"] + x * m
     return out
+
+
+def conditional_customers_cnbdk(cal: Calibration, fit, k: int) -> pd.DataFrame:
+    """Known-customer table at the calibration end under BG/CNBD-k (Erlang-k timing).
+
+    As :func:`conditional_customers` with the BG/CNBD-k posterior
+    (:mod:`lab.calibrate.regularity`): alive with P(alive | x, t_x, T); purchase rate
+    Gamma(r + xk + m, alpha + kT) with m the expected number of clock stages done since
+    the last purchase; dropout Beta(a, b + x).  k = 1 gives the BG/NBD table.
+    """
+    from lab.calibrate.regularity import p_alive_cnbdk, stage_posterior
+
+    base = conditional_customers(
+        dataclasses.replace(cal, fit=dataclasses.replace(fit, model="bgnbd"))
+    )
+    s, p, u = cal.summary, fit.params, fit.time_unit_days
+    x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    m = stage_posterior(p, k, x, t_x, T) @ np.arange(k)
+    base["propensity_shape"] = p["r"] + x * k + m
+    base["propensity_rate_per_day"] = (p["alpha"] + k * T) * u
+    base["p_alive"] = p_alive_cnbdk(p, k, x, t_x, T)
+    return base
 
 
 def scenario_dict(
