@@ -198,7 +198,8 @@ class OrderModel:
         """Back-test on this model's order log (:func:`lab.calibrate.backtest.backtest`)."""
         from lab.calibrate.backtest import backtest
 
-        kwargs.setdefault("campaigns", [c for c in self.campaigns])
+        kwargs.setdefault("campaigns", list(self.campaigns))
+        kwargs.setdefault("seasonality", True)
         return backtest(self.orders, calibration_end, **kwargs)
 
     # ---------------------------------------------------------------- pieces
@@ -272,66 +273,55 @@ def _campaign_json(c: dict) -> dict:
 
 
 def _forecast_run(task) -> pd.DataFrame:
-    """Worker: one run's daily orders and GMV, and the buyers of every week and month."""
+    """Worker: one run's daily orders and GMV (rows ``kind = day``) and the buyers of
+    every week and month (rows ``kind = W`` / ``M``)."""
     from lab.api import run
 
     scenario, seed, segment = task
     res = run(scenario, seed=seed)
+    start = pd.Timestamp(scenario.start_date)
     d = res.daily.iloc[1:]  # day 0 is the calibration end
-    dates = pd.Timestamp(scenario.start_date) + pd.to_timedelta(np.arange(1, len(res.daily)), "D")
-    o = res.transactions
-    o = o[o["day"] > 0]
-    o_dates = pd.Timestamp(scenario.start_date) + pd.to_timedelta(o["day"].to_numpy(), "D")
-    buyer = o[_id_col(o)].to_numpy()
-    rows = pd.DataFrame(
+    days = pd.DataFrame(
         {
-            "seed": seed,
-            "segment": segment,
-            "date": dates,
+            "kind": "day",
+            "date": start + pd.to_timedelta(d["day"].to_numpy(), "D"),
             "orders": d["orders"].to_numpy(float),
             "gmv": d["gmv"].to_numpy(float),
         }
     )
-    rows.attrs["buyers"] = pd.DataFrame({"date": o_dates, "buyer": buyer})
-    per = []
+    o = res.transactions
+    o = o[o["day"] > 0]
+    when = pd.DatetimeIndex(start + pd.to_timedelta(o["day"].to_numpy(), "D"))
+    parts = [days]
     for freq in ("W", "M"):
-        p = pd.DataFrame({"period": o_dates.to_period(freq).astype(str), "buyer": buyer})
-        b = p.groupby("period")["buyer"].nunique()
-        per.append(pd.DataFrame({"freq": freq, "period": b.index, "buyers": b.to_numpy()}))
-    rows["_"] = 0
-    buyers = pd.concat(per, ignore_index=True).assign(seed=seed, segment=segment)
-    return pd.concat([rows.drop(columns="_"), buyers], ignore_index=True)
+        b = pd.Series(o["customer_id"].to_numpy()).groupby(when.to_period(freq).astype(str))
+        n = b.nunique()
+        parts.append(pd.DataFrame({"kind": freq, "period": n.index, "buyers": n.to_numpy(float)}))
+    return pd.concat(parts, ignore_index=True).assign(seed=seed, segment=segment)
 
 
-def _id_col(o: pd.DataFrame) -> str:
-    for c in ("customer_id", "customer", "slot"):
-        if c in o.columns:
-            return c
-    raise KeyError(f"no customer column in the run's transactions: {list(o.columns)}")
-
-
-def _bands(daily: pd.DataFrame, freq: str, seeds) -> pd.DataFrame:
+def _bands(runs: pd.DataFrame, freq: str, seeds) -> pd.DataFrame:
     """Sums per period, segment and seed; then mean and quantiles over seeds."""
-    flows = daily[daily["date"].notna()].copy()
-    flows["period"] = flows["date"].dt.to_period(freq).astype(str)
+    flows = runs[runs["kind"] == "day"].copy()
+    flows["period"] = pd.DatetimeIndex(flows["date"]).to_period(freq).astype(str)
     per = flows.groupby(["seed", "segment", "period"])[["orders", "gmv"]].sum().reset_index()
-    buy = daily[(daily.get("freq") == freq)][["seed", "segment", "period", "buyers"]]
+    buy = runs[runs["kind"] == freq][["seed", "segment", "period", "buyers"]]
     per = per.merge(buy, on=["seed", "segment", "period"], how="left").fillna({"buyers": 0.0})
     tot = per.groupby(["seed", "period"])[["orders", "gmv", "buyers"]].sum().reset_index()
     per = pd.concat([per, tot.assign(segment="total")], ignore_index=True)
     periods = sorted(per["period"].unique())
     rows = []
     for seg in ("existing", "new", "total"):
+        part = per[per["segment"] == seg]
+        if part.empty:
+            continue
         for metric in ("orders", "buyers", "gmv"):
-            grid = (
-                per[per["segment"] == seg]
-                .pivot_table(index="seed", columns="period", values=metric, aggfunc="sum")
+            v = (
+                part.pivot_table(index="seed", columns="period", values=metric, aggfunc="sum")
                 .reindex(index=list(seeds), columns=periods)
                 .fillna(0.0)
+                .to_numpy()
             )
-            if per[per["segment"] == seg].empty:
-                continue
-            v = grid.to_numpy()
             for j, period in enumerate(periods):
                 row = {"period": period, "segment": seg, "metric": metric, "mean": v[:, j].mean()}
                 row.update({k: float(np.quantile(v[:, j], q)) for k, q in BAND.items()})

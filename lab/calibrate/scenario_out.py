@@ -41,6 +41,7 @@ __all__ = [
     "conditional_customers",
     "conditional_customers_cnbdk",
     "first_purchase_customers",
+    "future_arrivals",
     "lab_traits",
     "scenario_dict",
     "write_calibration",
@@ -367,8 +368,16 @@ def write_calibration(
     name: str | None = None,
     forecast_days: int = 365,
     force: bool = False,
+    model=None,
 ) -> dict:
     """Write the calibrated scenario and its data folder as one unit.
+
+    With ``model`` (an :class:`~lab.calibrate.estimator.OrderModel` fitted to the same
+    calibration period) the scenario also carries the fitted calendar
+    (``calendar``), regular timing (``purchase.timing: erlang`` when k > 1) and the
+    first-time buyer arrivals after the calibration end: new customers ``new-0000001``
+    ... join on the expected days of the arrival forecast with their first order booked
+    (none for a closed cohort), so ``lab run`` replays the log's period and continues it.
 
     Files: ``NAME.yaml`` (header comments say which fields came from the fit, with
     estimates ± SE, the source, calibration end and rule counts) and the folder
@@ -423,13 +432,21 @@ def write_calibration(
         raise ValueError(f"forecast_days must be >= 0, got {forecast_days}")
     _check_yaml_target(out_yaml)
     header = _header(cal, problems)
-    csv_text = known_customers_csv(first_purchase_customers(cal))
+    table = first_purchase_customers(cal)
+    if model is not None:
+        table = pd.concat([table, future_arrivals(model, forecast_days)], ignore_index=True)
+    csv_text = known_customers_csv(table)
     sha = hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
     data_dir = out_yaml.with_name(f"{stem}.data-{sha[:12]}")
     cust_rel = f"{data_dir.name}/customers.csv"
     span = int((cal.calibration_end - cal.start_date).days) + 1
     sc = scenario_dict(cal, cust_rel, name=name, days=span + int(forecast_days))
     sc["acquisition"]["known_customers"]["sha256"] = sha
+    if model is not None:
+        sc["calendar"] = model.seasonality.calendar()
+        if model.regularity.k > 1:
+            sc["purchase"] = {"timing": "erlang", "timing_k": int(model.regularity.k)}
+        header += "\n" + _extras_header(model)
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump(sc, sort_keys=False, allow_unicode=True)
     from lab._version import __version__
@@ -455,6 +472,44 @@ def write_calibration(
         "fit_report": data_dir / "fit",
         "folder": data_dir,
     }
+
+
+def future_arrivals(model, days: int) -> pd.DataFrame:
+    """Known-customer rows of the new customers expected in ``days`` after the calibration end."""
+    from lab.calibrate.arrivals import expected_arrival_days
+
+    start = model.calibration_end + pd.Timedelta(days=1)
+    when = expected_arrival_days(model.arrivals.expected(start, int(days)))
+    return pd.DataFrame(
+        {
+            "customer_id": [f"new-{j + 1:07d}" for j in range(when.size)],
+            "join_date": start + pd.to_timedelta(when, unit="D"),
+        }
+    )
+
+
+def _extras_header(model) -> str:
+    reg, seas, arr = model.regularity, model.seasonality, model.arrivals
+    lines = [
+        f"Regular timing (BG/CNBD-k, maximum likelihood profiled over k): k = {reg.k} "
+        f"(95% set {reg.k_set})" + (" -> purchase.timing erlang" if reg.k > 1 else ""),
+        f"Calendar (ridge Poisson, penalty {seas.penalty:g} by cross-validation inside the "
+        "calibration period) -> calendar:",
+        "  weekday " + ", ".join(f"{v:.3f}" for v in seas.weekday),
+        "  month " + ", ".join(f"{v:.3f}" for v in seas.month),
+    ]
+    lines += [f"  event {k}: {v:.3f}" for k, v in seas.events.items()]
+    if arr.closed:
+        lines.append(
+            "Arrivals: a closed cohort (no first purchase late in the log): none forecast."
+        )
+    else:
+        lines.append(
+            f"Arrivals: {arr.level:.2f} first-time buyers/day at the calibration end, trend "
+            f"{arr.trend_per_year:+.2f}/year (log), x calendar -> new-* known customers joining "
+            "on their expected days with the first order booked."
+        )
+    return "\n".join(lines)
 
 
 #: first header line of every scenario ``lab calibrate`` writes

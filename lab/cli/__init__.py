@@ -10,14 +10,14 @@ experiments, reports and calibration are imported when a command runs, so that
 
 from __future__ import annotations
 
-from lab.cli import calibrate, compare, diff, experiments, facts, run
+from lab.cli import calibrate, compare, diff, experiments, facts, forecast, run
 from lab.cli.common import fmt_interval, new_app
 
 __all__ = ["app", "main"]
 
 #: the ``lab`` console script (``lab = "lab.cli:app"``)
 app = new_app()
-for _group in (run, compare, calibrate, experiments, facts, diff):
+for _group in (run, compare, calibrate, forecast, experiments, facts, diff):
     _group.register(app)
 
 # the name tests and older code import
