@@ -86,6 +86,9 @@ def test_calibrated_scenario_continues_the_log(open_log, tmp_path):
     assert r.exit_code == 0, r.output
     sc = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert sc["calendar"]["enabled"] is True and len(sc["calendar"]["weekday"]) == 7
+    (fit_dir,) = out.parent.glob("shop.data-*/fit")
+    assert (fit_dir / "seasonality.csv").exists() and (fit_dir / "calendar.png").exists()
+    assert "Regular timing" in out.read_text(encoding="utf-8")  # the header says what was fitted
     res = lab.run(lab.load_scenario(out), seed=1)
     end = pd.to_datetime(open_log["date"]).max()
     after = res.daily[res.daily["date"] > end]

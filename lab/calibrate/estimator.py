@@ -105,6 +105,8 @@ class OrderModel:
 
     def summary(self) -> dict:
         """The fits in one JSON-friendly dict."""
+        from lab.calibrate.gammagamma import frequency_spend_correlation
+
         return {
             "calibration_end": str(self.calibration_end.date()),
             "customers": int(self.calibration.fit.n),
@@ -115,6 +117,7 @@ class OrderModel:
             "bgcnbd": self.regularity.fit.to_dict(),
             "seasonality_penalty": float(self.seasonality.penalty),
             "arrivals": self.arrivals.summary(),
+            "frequency_spend_correlation": frequency_spend_correlation(self.calibration.summary),
         }
 
     def scenario(self, customers_file: str, *, days: int, future_campaigns=()) -> dict:

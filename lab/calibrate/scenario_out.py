@@ -348,6 +348,7 @@ def _header(cal: Calibration, problems: Sequence[str] = ()) -> str:
             lines.append(f"  {name} = {est:.4g} ± {cal.spend.se.get(name, float('nan')):.2g} (SE)")
     else:
         lines.append(f"No spend fit ({cal.spend_message}); basket left at the lab default.")
+    lines.append(_correlation_line(cal.summary))
     lines += [
         "days: the calibration period and the forecast beyond it (--forecast-days).",
         "acquisition.known_customers: the log's customers join on their real first-purchase",
@@ -359,6 +360,20 @@ def _header(cal: Calibration, problems: Sequence[str] = ()) -> str:
         + ", ".join(f"{r.rule} {r.rows}" for r in rep.rules if r.rows),
     ]
     return "\n".join(lines)
+
+
+def _correlation_line(summary: pd.DataFrame) -> str:
+    """The gamma-gamma independence check, in words."""
+    from lab.calibrate.gammagamma import STRONG_CORRELATION, frequency_spend_correlation
+
+    c = frequency_spend_correlation(summary)
+    text = f"Frequency-spend correlation among {c['n']} repeat buyers: r = {c['r']:.2f}"
+    if c["strong"]:
+        return text + (
+            f" (p = {c['p_value']:.2g}): STRONG (|r| > {STRONG_CORRELATION}); gamma-gamma's "
+            "independence assumption fails, so spend per order of frequent buyers is mis-stated."
+        )
+    return text + " (gamma-gamma assumes independence; not strong)."
 
 
 def write_calibration(
@@ -461,6 +476,8 @@ def write_calibration(
         (tmp / "customers.csv").write_text(csv_text, encoding="utf-8")
         (tmp / "fit").mkdir()
         _write_fit_report(cal, tmp / "fit", stamp, header, write_csv)
+        if model is not None:
+            _write_calendar_report(model, tmp / "fit", stamp, write_csv)
         manifest = {**stamp, "calibrated_scenario": out_yaml.name, "customers_sha256": sha}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     with atomic_file(out_yaml, may_replace=_lab_calibrated) as tmp:  # the commit
@@ -602,6 +619,27 @@ def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, 
     import matplotlib.pyplot as plt
 
     plt.close(ax.figure)
+
+
+def _write_calendar_report(model, folder: Path, stamp: dict, write_csv) -> None:
+    """The fitted calendar (table and bar plot) and the regularity profile."""
+    import matplotlib.pyplot as plt
+
+    t = model.seasonality.table()
+    write_csv(t, folder / "seasonality.csv", stamp)
+    write_csv(model.regularity.profile, folder / "regularity_profile.csv", stamp)
+    fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+    ax.bar(t["effect"], t["multiplier"], color="C0")
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_title(
+        f"fitted calendar multipliers (ridge penalty {model.seasonality.penalty:g}, by CV)",
+        loc="left",
+    )
+    ax.tick_params(axis="x", rotation=90)
+    fig.savefig(folder / "calendar.png")
+    plt.close(fig)
+    with (folder / "fit.md").open("a", encoding="utf-8") as fh:
+        fh.write("\n## Calendar\n\n" + _md_table(t) + "\n\n![calendar](calendar.png)\n")
 
 
 def _md_table(df: pd.DataFrame) -> str:
