@@ -871,7 +871,8 @@ class Purchase(StrictModel):
         "name",
         "inter-purchase clock: poisson (memoryless, BG/NBD) or erlang (regular: an order "
         "right after the last one is unlikely; e.g. groceries, consumables; the clock runs "
-        "from a customer's first order, customers joining with history start it afresh)",
+        "from a customer's first order, customers joining with history start it afresh unless "
+        "their known-customer row gives purchase_phase)",
         source=setting("the category's purchase cycle"),
     )
     timing_k: int = P(

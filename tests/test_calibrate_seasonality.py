@@ -20,6 +20,8 @@ from lab.calibrate.arrivals import fit_arrivals
 from lab.calibrate.estimator import fit
 from lab.calibrate.regularity import fit_regularity, gap_log_sums
 from lab.calibrate.summary import rfm_summary
+from lab.model import PoolModel
+from lab.scenario import scenario_from_dict
 from tests.conftest import bare
 
 R, ALPHA_DAYS, A, B = 0.8, 40.0, 0.5, 6.0
@@ -118,3 +120,22 @@ def test_one_cohort_log_is_a_closed_cohort(regular_model):
     _, arr, end = regular_model
     assert arr.closed
     assert arr.expected(end + pd.Timedelta(days=1), 90).sum() == 0
+
+
+def test_known_customer_purchase_phase_is_checked_and_carried(tmp_path):
+    from lab.known_customers import read_known_customers
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,join_date,purchase_phase\na,2026-01-01,-1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"purchase_phase: -?1.* is not a number >= 0"):
+        read_known_customers(bad)
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "customer_id,join_date,purchase_phase\na,2026-01-01,2\nb,2026-01-01,0\n", encoding="utf-8"
+    )
+    sc = bare(1, 1, purchase={"timing": "erlang", "timing_k": 3})
+    sc["acquisition"]["stock_import"] = {"enabled": False}
+    sc["acquisition"]["known_customers"] = {"enabled": True, "file": str(good)}
+    model = PoolModel(scenario_from_dict(sc, source=str(good)), seed=0)
+    model.step()  # they join at the end of day 0, their clocks where the table says
+    assert sorted(model.pop.purchase_phase[: model.pop.n].tolist()) == [0.0, 2.0]

@@ -345,6 +345,8 @@ class Acquirer:
             u = streams.uniform("trait_basket_mean", 0, keys)
             nu = gammaincinv(rows["basket_shape"].to_numpy(), u) / rows["basket_rate"].to_numpy()
             pop.basket_rate[sl] = np.maximum(nu, 1e-12)
+        if "purchase_phase" in rows:  # the Erlang clock's stages done since the last order
+            pop.purchase_phase[sl] = rows["purchase_phase"].to_numpy()
         if "p_alive" in rows:
             gone = streams.uniform("known_customers", 0, keys) >= rows["p_alive"].to_numpy()
             pop.alive[sl] = ~gone

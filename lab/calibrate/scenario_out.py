@@ -249,7 +249,8 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int) -> pd.DataFrame:
     As :func:`conditional_customers` with the BG/CNBD-k posterior
     (:mod:`lab.calibrate.regularity`): alive with P(alive | x, t_x, T); purchase rate
     Gamma(r + xk + m, alpha + kT) with m the expected number of clock stages done since
-    the last purchase; dropout Beta(a, b + x).  k = 1 gives the BG/NBD table.
+    the last purchase, where the clock goes on (``purchase_phase``); dropout
+    Beta(a, b + x).  k = 1 gives the BG/NBD table.
     """
     from lab.calibrate.regularity import p_alive_cnbdk, stage_posterior
 
@@ -262,6 +263,8 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int) -> pd.DataFrame:
     base["propensity_shape"] = p["r"] + x * k + m
     base["propensity_rate_per_day"] = (p["alpha"] + k * T) * u
     base["p_alive"] = p_alive_cnbdk(p, k, x, t_x, T)
+    if k > 1:  # the clock goes on from the stages already done, not afresh
+        base["purchase_phase"] = m
     return base
 
 
