@@ -632,7 +632,7 @@ def _write_calendar_report(model, folder: Path, stamp: dict, write_csv) -> None:
     write_csv(t, folder / "seasonality.csv", stamp)
     write_csv(model.regularity.profile, folder / "regularity_profile.csv", stamp)
     fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
-    ax.bar(t["effect"], t["multiplier"], color="C0")
+    ax.bar(t["effect"], t["multiplier"] - 1.0, bottom=1.0, color="C0")
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set_title(
         f"fitted calendar multipliers (ridge penalty {model.seasonality.penalty:g}, by CV)",

@@ -151,7 +151,7 @@ def _plot(model, fc):
     a.set_xlabel(f"week from {fc.meta['start']}")
     a.legend()
     t = model.seasonality.table()
-    b.bar(t["effect"], t["multiplier"], color="C0")
+    b.bar(t["effect"], t["multiplier"] - 1.0, bottom=1.0, color="C0")
     b.axhline(1.0, color="k", lw=0.8)
     b.set_title("fitted calendar multipliers", loc="left")
     b.tick_params(axis="x", rotation=90)
