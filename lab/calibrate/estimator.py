@@ -230,7 +230,11 @@ class OrderModel:
         return scenario_from_dict(sc, source=str(path))
 
     def _new(self, folder: Path, start, days: int, camps, seed: int, uncertain: bool):
-        """New customers joining on the expected arrival days (None for a closed cohort)."""
+        """New customers of the arrival forecast (None for a closed cohort).
+
+        With parameter uncertainty each seed draws the trend and then Poisson daily
+        arrivals; without, they join on the expected days (:func:`expected_arrival_days`).
+        """
         from lab.calibrate.arrivals import expected_arrival_days
         from lab.known_customers import write_known_customers
         from lab.rng import RandomStreams
@@ -249,7 +253,14 @@ class OrderModel:
         extra = self.seasonality.multipliers(start, days, camps) / self.seasonality.multipliers(
             start, days
         )
-        when = expected_arrival_days(expected * extra)
+        mu = expected * extra
+        if uncertain:  # Poisson arrivals, from this seed's own stream
+            from scipy.stats import poisson
+
+            u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
+            when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
+        else:
+            when = expected_arrival_days(mu)
         if when.size == 0:
             return None
         table = pd.DataFrame(
