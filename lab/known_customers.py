@@ -28,6 +28,8 @@ dropout_a, dropout_b       this customer's own beta distribution of the dropout 
 basket_shape, basket_rate  this customer's own gamma distribution of the gamma–gamma
                            rate nu of order values (1/CNY); both or neither
 p_alive                    chance the customer has not already left for good on joining
+purchase_phase             stages of the Erlang-k purchase clock already done on joining
+                           (``purchase.timing: erlang``; >= 0; default 0, a fresh clock)
 =========================  ===============================================================
 
 Traits not given per customer are drawn from the scenario's ``traits`` for the
@@ -62,7 +64,13 @@ PAIRS = (
     ("dropout_a", "dropout_b"),
     ("basket_shape", "basket_rate"),
 )
-OPTIONAL_COLUMNS = ("prior_orders", "last_purchase_date", *(c for p in PAIRS for c in p), "p_alive")
+OPTIONAL_COLUMNS = (
+    "prior_orders",
+    "last_purchase_date",
+    *(c for p in PAIRS for c in p),
+    "p_alive",
+    "purchase_phase",
+)
 
 
 @dataclass(frozen=True)
@@ -210,6 +218,11 @@ def _check(df: pd.DataFrame) -> list[str]:
         bad = v.isna() | (v < 0) | (v > 1)
         if bad.any():
             problems.append(_first_bad(df, "p_alive", bad) + " is not in [0, 1]")
+    if "purchase_phase" in df:
+        v = pd.to_numeric(df["purchase_phase"], errors="coerce")
+        bad = v.isna() | (v < 0)
+        if bad.any():
+            problems.append(_first_bad(df, "purchase_phase", bad) + " is not a number >= 0")
     if "prior_orders" in df:
         v = pd.to_numeric(df["prior_orders"], errors="coerce")
         bad = v.isna() | (v < 0) | (v != np.round(v))

@@ -50,6 +50,7 @@ from lab.agents.behaviour import (
     step_customers,
     stream_keys,
 )
+from lab.configs.calendar import day_multipliers
 from lab.configs.promotion import kernel_params as promotion_kernel_params
 from lab.customer_money import CustomerMoney
 from lab.kpis import KPI_TABLE, kpi_rows
@@ -173,6 +174,7 @@ class PoolModel(mesa.Model):
             [scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
         )
         self._params = self._kernel_params()
+        self._season = day_multipliers(scenario.calendar, scenario.start_date, self.days)
         self._keys = stream_keys(self.streams.key)
         self._out = new_day_out(self.pop.capacity)
         self._bought = (0, 0)  # buyers and sharers of today's customer step
@@ -280,6 +282,8 @@ class PoolModel(mesa.Model):
                 "referred_retention": s.referred.retention,
                 "referred_boost": s.referred.rate_boost,
                 "referred_boost_log_keep": math.log(0.5) / s.referred.boost_halflife_days,
+                "season_on": s.calendar.enabled,
+                "season_mult": 1.0,
             }
         )
 
@@ -345,6 +349,10 @@ class PoolModel(mesa.Model):
     def weekday(self, day: int) -> int:
         """Weekday of a run day, Monday = 0."""
         return (self.scenario.start_date + dt.timedelta(days=day)).weekday()
+
+    def day_mult(self, day: int) -> float:
+        """The calendar's demand multiplier of a run day (1 when the calendar is off)."""
+        return float(self._season[day]) if 0 <= day < self._season.size else 1.0
 
     def date(self, day: int) -> dt.date:
         """Calendar date of a run day."""
@@ -455,6 +463,8 @@ class PoolModel(mesa.Model):
         self._params = self._params._replace(
             share_factor=float(terms.share_factor), referral_on=bool(terms.enabled)
         )
+        if self._params.season_on:
+            self._params = self._params._replace(season_mult=float(self.day_mult(day)))
         self._bought = step_customers(
             pop.n,
             day,

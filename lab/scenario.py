@@ -28,6 +28,7 @@ from pydantic import (
 
 from lab.acquisition_terms import pool_projection_problem
 from lab.configs.annoyance import Annoyance
+from lab.configs.calendar import Calendar
 from lab.configs.contacts import ContactCarryover, ContactWearOut
 from lab.configs.content import ContentEffect
 from lab.configs.dropout import Dropout
@@ -879,7 +880,8 @@ class Purchase(StrictModel):
         "name",
         "inter-purchase clock: poisson (memoryless, BG/NBD) or erlang (regular: an order "
         "right after the last one is unlikely; e.g. groceries, consumables; the clock runs "
-        "from a customer's first order, customers joining with history start it afresh)",
+        "from a customer's first order, customers joining with history start it afresh unless "
+        "their known-customer row gives purchase_phase)",
         source=setting("the category's purchase cycle"),
     )
     timing_k: int = P(
@@ -1040,6 +1042,7 @@ class Scenario(StrictModel):
         default_factory=Competition, description="a competitor's price (share of wallet)"
     )
     personas: Personas = Field(default_factory=Personas, description="personas' own behaviour")
+    calendar: Calendar = Field(default_factory=Calendar, description="seasonality multipliers")
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
     ] = Field(

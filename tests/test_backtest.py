@@ -127,7 +127,7 @@ def test_save_writes_stamped_tables_plot_and_summary(synthetic_bt, tmp_path):
     assert manifest["calibration_end"] == "2025-09-30" and manifest["made_by"] == MADE_BY
     assert "errors.csv" in manifest["lab_files"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["seeds"] == list(SEEDS) and len(summary["errors"]) == 4
+    assert summary["seeds"] == list(SEEDS) and len(summary["errors"]) == len(synthetic_bt.errors)
 
 
 def test_cdnow_backtest_simulation_matches_closed_form_error():

@@ -112,6 +112,11 @@ class Acquirer:
         persons = self.market.take(ring, count, day)
         return person_keys(persons), persons
 
+    def _season(self, day: int) -> float:
+        """The calendar's multiplier of today's arrivals (1 unless ``calendar.arrivals``)."""
+        cal = self.model.scenario.calendar
+        return self.model.day_mult(day) if cal.enabled and cal.arrivals else 1.0
+
     def _seeds(self, day: int) -> None:
         c = self.market.cfg.seed_customers
         if c.count <= 0 or day != c.join_day:
@@ -177,6 +182,7 @@ class Acquirer:
         volume = paid_volume(
             c.daily_budget_cny / scarcity, c.base_cac_cny, c.saturation_customers_per_day
         )
+        volume *= self._season(day)
         whole = math.floor(volume)
         count = whole + int(self.model.streams.scalar("acquire_count", day, 1) < volume - whole)
         if count <= 0:
@@ -191,7 +197,7 @@ class Acquirer:
 
     def _staff(self, day: int) -> None:
         c = self.cfg.staff_invite
-        mu = c.staff * c.invites_per_staff_per_day
+        mu = c.staff * c.invites_per_staff_per_day * self._season(day)
         if not c.enabled or mu <= 0:
             return
         # scipy's inverse CDF: exact for any mean (staff x rate can be large)
@@ -373,6 +379,8 @@ class Acquirer:
             u = streams.uniform("trait_basket_mean", 0, keys)
             nu = gammaincinv(rows["basket_shape"].to_numpy(), u) / rows["basket_rate"].to_numpy()
             pop.basket_rate[sl] = np.maximum(nu, 1e-12)
+        if "purchase_phase" in rows:  # the Erlang clock's stages done since the last order
+            pop.purchase_phase[sl] = rows["purchase_phase"].to_numpy()
         if "p_alive" in rows:
             gone = streams.uniform("known_customers", 0, keys) >= rows["p_alive"].to_numpy()
             pop.alive[sl] = ~gone

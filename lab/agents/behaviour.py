@@ -154,6 +154,8 @@ class KernelParams(NamedTuple):
     referred_retention: float  # share of the daily dropout hazard removed while the referrer stays
     referred_boost: float  # extra purchase rate of a referred customer on joining
     referred_boost_log_keep: float  # log of the share of the boost kept per day of tenure
+    season_on: bool  # calendar of demand multipliers (lab/configs/calendar.py)
+    season_mult: float  # today's multiplier of the purchase hazard (set each day)
 
 
 #: the KPIs the kernel counts: the kernel rows of the KPI table, then two sums
@@ -490,6 +492,8 @@ def step_customers(n, day, c, plan, p, keys, out):
             cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, depth, p)
             if p.stock_on:
                 base *= 1.0 - stock
+            if p.season_on:
+                base *= p.season_mult
             deal = deal_sensitivity(c.deal_proneness[i], cond, p)
             lam, lam_trial = purchase_rates(
                 base * boost, deal, lift, c.blocked[i],

@@ -4,13 +4,18 @@
 * :mod:`~lab.calibrate.models` fits BG/NBD, Pareto/NBD, gamma–gamma and sBG;
 * :mod:`~lab.calibrate.scenario_out` turns a fit into a calibrated scenario;
 * :mod:`~lab.calibrate.backtest` forecasts a holdout with the lab and the closed form;
-* :mod:`~lab.calibrate.retention` maps a retention curve to the lab's churn traits.
+* :mod:`~lab.calibrate.retention` maps a retention curve to the lab's churn traits;
+* :mod:`~lab.calibrate.seasonality`, :mod:`~lab.calibrate.regularity` and
+  :mod:`~lab.calibrate.arrivals` fit the calendar, regular timing (BG/CNBD-k) and
+  new-customer arrivals; :func:`fit` (:mod:`~lab.calibrate.estimator`) fits them all:
+  ``model = lab.calibrate.fit(orders)``, ``model.forecast("2Q")``, ``model.backtest(date)``.
 
 See ``docs/calibration.md``.
 """
 
 from lab.calibrate.backtest import Backtest, backtest, save_backtest
 from lab.calibrate.checks import UnreliableFit, fit_problems
+from lab.calibrate.estimator import Forecast, OrderModel, fit
 from lab.calibrate.ingest import CleaningReport, CleanOrders, clean_orders, read_orders
 from lab.calibrate.models import *  # noqa: F403  (the statistics: fits, closed forms, CDNOW)
 from lab.calibrate.models import __all__ as _models_all
@@ -31,11 +36,14 @@ __all__ = [
     "Calibration",
     "CleanOrders",
     "CleaningReport",
+    "Forecast",
+    "OrderModel",
     "UnreliableFit",
     "backtest",
     "calibrate",
     "clean_orders",
     "conditional_customers",
+    "fit",
     "fit_problems",
     "lab_traits",
     "read_orders",

@@ -106,6 +106,9 @@ def backtest(
     workers: int | None = None,
     progress: bool | None = None,
     force: bool = False,
+    campaigns=(),
+    seasonality: bool = False,
+    k_max: int = 8,
 ) -> Backtest:
     """Calibrate on the orders up to ``calibration_end`` and forecast the holdout.
 
@@ -131,6 +134,16 @@ def backtest(
     force : bool
         Back-test even a fit with problems (:meth:`Calibration.problems`); they are
         kept in ``meta["fit_problems"]`` and head ``summary.md``.
+    campaigns : sequence of dict
+        The brand's campaigns (``name, start, end``; :func:`~lab.calibrate.seasonality.read_campaigns`):
+        their lifts are fitted from the calibration period.
+    seasonality : bool
+        Also fit the calendar and regular timing and forecast with them (method
+        ``lab``), beside the seasonal closed form (``closed_form_seasonal``) and
+        Pareto/NBD (``paretonbd``); ``lab backtest`` and :meth:`OrderModel.backtest`
+        switch it on.
+    k_max : int
+        Largest Erlang-k tried for regular timing.
 
     Returns
     -------
@@ -162,18 +175,34 @@ def backtest(
     e = int((end - start).days)  # calibration end as a day index
     n_days = int((h_end - start).days) + 1
     actual = _actual_daily(orders, cal, n_days)
+    closed_u = _closed_unconditional(cal, n_days)
+    closed_c = _closed_conditional(cal, n_days, e)
+    extra = (
+        _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns) if seasonality else None
+    )
     fits = _parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
+    reg_fits = [None] * len(seeds)
+    if extra is not None:
+        rf = extra["regularity"].fit
+        reg_fits = _parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
+    skipped = ""
     with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
-        scen = [
-            _scenarios(dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e)
-            for i, f in enumerate(fits)
-        ]
+        scen = []
+        for i, (f, g) in enumerate(zip(fits, reg_fits, strict=True)):
+            sc = _scenarios(dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e)
+            if extra is not None:
+                try:
+                    sc["lab"] = _seasonal_scenario(cal, g, extra, Path(tmp) / f"run{i}", n_days, e)
+                except ValueError as exc:  # e.g. a forced, unreliable fit
+                    skipped = f"method lab skipped: {exc}"
+                    extra = None
+                    for done in scen:
+                        done.pop("lab", None)
+            scen.append(sc)
         reps = _simulate(scen, seeds, workers, progress)
     uncond_sim = reps["unconditional"]  # seeds x n_days
     cond_sim = np.zeros((len(seeds), n_days))
     cond_sim[:, e + 1 :] = reps["conditional"][:, 1:]  # day k of that run = day e + k
-    closed_u = _closed_unconditional(cal, n_days)
-    closed_c = _closed_conditional(cal, n_days, e)
     weeks = np.arange(n_days) // 7 + 1  # week 1 = the log's first seven days
     tracking = _weekly_table(weeks, actual, closed_u, uncond_sim)
     hold = weeks[e + 1 :]
@@ -184,6 +213,23 @@ def backtest(
         {"unconditional": (closed_u, uncond_sim), "conditional": (closed_c, cond_sim)},
         weeks,
     )
+    if extra is not None:
+        lab_sim = np.zeros((len(seeds), n_days))
+        lab_sim[:, e + 1 :] = reps["lab"][:, 1:]
+        others = {
+            "lab": lab_sim,
+            "closed_form_seasonal": closed_c * extra["multipliers"],
+            "paretonbd": _closed_conditional_paretonbd(cal, n_days, e),
+        }
+        errors = pd.concat([_method_rows(actual, e, weeks, others), errors], ignore_index=True)
+        holdout["lab_mean"] = _weekly_table(
+            hold, actual[e + 1 :], closed_c[e + 1 :], lab_sim[:, e + 1 :]
+        )["sim_mean"]
+        for name in ("closed_form_seasonal", "paretonbd"):
+            holdout[name] = np.bincount(
+                np.unique(hold, return_inverse=True)[1], weights=others[name][e + 1 :]
+            )
+    errors["cum_error"] = errors["forecast"] - errors["actual"]
     from lab._version import __version__
     from lab.results import git_commit
 
@@ -195,7 +241,8 @@ def backtest(
         "customers": int(cal.fit.n),
         "seeds": seeds,
         "parameter_uncertainty": bool(parameter_uncertainty),
-        "fit_problems": problems,
+        "fit_problems": problems + ([skipped] if skipped else []),
+        **({} if extra is None else _extra_meta(extra)),
         "scenario_hashes": {k: _stable_hash(v) for k, v in scen[0].items()},
         "lab_version": __version__,
         "git_commit": git_commit(),
@@ -329,6 +376,97 @@ def _closed_conditional(cal: Calibration, n_days: int, e: int) -> np.ndarray:
     return np.diff(cum, prepend=0.0)
 
 
+def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns) -> dict:
+    """Regular timing (BG/CNBD-k) and the calendar, from the calibration period only."""
+    from lab.calibrate.regularity import fit_regularity, gap_log_sums
+    from lab.calibrate.seasonality import fit_seasonality
+
+    u = cal.fit.time_unit_days
+    reg = fit_regularity(cal.summary, gap_log_sums(orders.orders, cal.calibration_end, u),
+                         time_unit_days=u)  # fmt: skip
+    seas = fit_seasonality(actual[: e + 1], closed_u[: e + 1], cal.start_date, campaigns=campaigns)
+    return {
+        "regularity": reg,
+        "seasonality": seas,
+        "multipliers": seas.multipliers(cal.start_date, n_days),
+    }
+
+
+def _extra_meta(extra: dict) -> dict:
+    reg, seas = extra["regularity"], extra["seasonality"]
+    return {
+        "regularity_k": reg.k,
+        "regularity_k_set": reg.k_set,
+        "regularity_fit": reg.fit.to_dict(),
+        "seasonality_penalty": seas.penalty,
+        "seasonality": seas.table().to_dict(orient="records"),
+    }
+
+
+def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: int):
+    """The lab with the calendar and regular timing, from the calibration end (conditional)."""
+    from lab.calibrate.scenario_out import conditional_customers_cnbdk
+    from lab.known_customers import write_known_customers
+    from lab.scenario import scenario_from_dict
+
+    k = extra["regularity"].k
+    path = folder / "at_calibration_end_lab.csv"
+    write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k), path)
+    as_bgnbd = dataclasses.replace(reg_fit, model="bgnbd")
+    sc = scenario_dict(
+        dataclasses.replace(cal, fit=as_bgnbd),
+        str(path),
+        name="backtest-lab",
+        days=n_days - e,
+        start_date=cal.calibration_end,
+        book_first_order=False,
+    )
+    sc["calendar"] = extra["seasonality"].calendar()
+    if k > 1:
+        sc["purchase"] = {"timing": "erlang", "timing_k": int(k)}
+    return scenario_from_dict(sc, source=str(path))
+
+
+def _closed_conditional_paretonbd(cal: Calibration, n_days: int, e: int) -> np.ndarray:
+    """Pareto/NBD fitted to the same calibration summary: sum_i E[Y | x, t_x, T] per day."""
+    from lab.calibrate.paretonbd import fit_paretonbd, paretonbd_conditional_expected
+
+    s, u = cal.summary, cal.fit.time_unit_days
+    fit = fit_paretonbd(s, time_unit_days=u)
+    x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    cum = np.zeros(n_days)
+    for d in range(e + 1, n_days):
+        cum[d] = paretonbd_conditional_expected(fit.params, (d - e) / u, x, t_x, T).sum()
+    return np.diff(cum, prepend=0.0)
+
+
+def _method_rows(actual, e: int, weeks, forecasts: dict) -> pd.DataFrame:
+    """Conditional-start rows for more methods (arrays: days, or seeds x days)."""
+    hold = slice(e + 1, None)
+    a_total = actual[hold].sum()
+    _, idx = np.unique(weeks[hold], return_inverse=True)
+    a_week = np.bincount(idx, weights=actual[hold])
+    rows = []
+    for method, f in forecasts.items():
+        sims = np.atleast_2d(f)
+        totals = sims[:, hold].sum(axis=1)
+        wk = np.mean([np.bincount(idx, weights=v[hold]) for v in sims], axis=0)
+        mc = float(totals.std(ddof=1) / np.sqrt(totals.size)) if totals.size > 1 else np.nan
+        fc = float(totals.mean())
+        rows.append(
+            {
+                "start": "conditional",
+                "method": method,
+                "actual": float(a_total),
+                "forecast": fc,
+                "error_pct": 100.0 * (fc - a_total) / a_total if a_total else np.nan,
+                "mc_se": mc,
+                "weekly_mae": float(np.abs(wk - a_week).mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def _weekly_table(weeks, actual, closed, sims) -> pd.DataFrame:
     """Weekly sums and their running totals; simulation quantiles over seeds."""
     uniq, idx = np.unique(weeks, return_inverse=True)
@@ -414,6 +552,8 @@ def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
             write_csv(df, tmp / f"{name}.csv", stamp)
             write_parquet(df, tmp / f"{name}.parquet", stamp)
         write_csv(bt.errors, tmp / "errors.csv", stamp)
+        if "seasonality" in bt.meta:
+            write_csv(pd.DataFrame(bt.meta["seasonality"]), tmp / "seasonality.csv", stamp)
         params = bt.calibration.fit.table().assign(model="bgnbd")
         write_csv(params, tmp / "parameters.csv", stamp)
         summary = {
@@ -473,4 +613,18 @@ def _summary_md(bt: Backtest) -> str:
         _md_table(bt.calibration.fit.table()),
         "",
     ]
+    if "regularity_k" in m:
+        lines += [
+            "## Regular timing (BG/CNBD-k, maximum likelihood profiled over k)",
+            "",
+            f"k = {m['regularity_k']} (95% profile-likelihood set: {m['regularity_k_set']}); "
+            "k = 1 is Poisson timing (BG/NBD).",
+            "",
+            "## Calendar (ridge Poisson regression; penalty "
+            f"{m['seasonality_penalty']:g} chosen by cross-validation inside the calibration "
+            "period)",
+            "",
+            _md_table(pd.DataFrame(m["seasonality"])),
+            "",
+        ]
     return "\n".join(lines)

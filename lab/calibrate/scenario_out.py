@@ -21,6 +21,7 @@ and with its own posterior purchase rate and dropout (the back-test's forecast s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -38,7 +39,9 @@ __all__ = [
     "Calibration",
     "calibrate",
     "conditional_customers",
+    "conditional_customers_cnbdk",
     "first_purchase_customers",
+    "future_arrivals",
     "lab_traits",
     "scenario_dict",
     "write_calibration",
@@ -240,6 +243,31 @@ def conditional_customers(cal: Calibration) -> pd.DataFrame:
     return out
 
 
+def conditional_customers_cnbdk(cal: Calibration, fit, k: int) -> pd.DataFrame:
+    """Known-customer table at the calibration end under BG/CNBD-k (Erlang-k timing).
+
+    As :func:`conditional_customers` with the BG/CNBD-k posterior
+    (:mod:`lab.calibrate.regularity`): alive with P(alive | x, t_x, T); purchase rate
+    Gamma(r + xk + m, alpha + kT) with m the expected number of clock stages done since
+    the last purchase, where the clock goes on (``purchase_phase``); dropout
+    Beta(a, b + x).  k = 1 gives the BG/NBD table.
+    """
+    from lab.calibrate.regularity import p_alive_cnbdk, stage_posterior
+
+    base = conditional_customers(
+        dataclasses.replace(cal, fit=dataclasses.replace(fit, model="bgnbd"))
+    )
+    s, p, u = cal.summary, fit.params, fit.time_unit_days
+    x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    m = stage_posterior(p, k, x, t_x, T) @ np.arange(k)
+    base["propensity_shape"] = p["r"] + x * k + m
+    base["propensity_rate_per_day"] = (p["alpha"] + k * T) * u
+    base["p_alive"] = p_alive_cnbdk(p, k, x, t_x, T)
+    if k > 1:  # the clock goes on from the stages already done, not afresh
+        base["purchase_phase"] = m
+    return base
+
+
 def scenario_dict(
     cal: Calibration,
     customers_file: str,
@@ -323,6 +351,7 @@ def _header(cal: Calibration, problems: Sequence[str] = ()) -> str:
             lines.append(f"  {name} = {est:.4g} ± {cal.spend.se.get(name, float('nan')):.2g} (SE)")
     else:
         lines.append(f"No spend fit ({cal.spend_message}); basket left at the lab default.")
+    lines.append(_correlation_line(cal.summary))
     lines += [
         "days: the calibration period and the forecast beyond it (--forecast-days).",
         "acquisition.known_customers: the log's customers join on their real first-purchase",
@@ -336,6 +365,20 @@ def _header(cal: Calibration, problems: Sequence[str] = ()) -> str:
     return "\n".join(lines)
 
 
+def _correlation_line(summary: pd.DataFrame) -> str:
+    """The gamma-gamma independence check, in words."""
+    from lab.calibrate.gammagamma import STRONG_CORRELATION, frequency_spend_correlation
+
+    c = frequency_spend_correlation(summary)
+    text = f"Frequency-spend correlation among {c['n']} repeat buyers: r = {c['r']:.2f}"
+    if c["strong"]:
+        return text + (
+            f" (p = {c['p_value']:.2g}): STRONG (|r| > {STRONG_CORRELATION}); gamma-gamma's "
+            "independence assumption fails, so spend per order of frequent buyers is mis-stated."
+        )
+    return text + " (gamma-gamma assumes independence; not strong)."
+
+
 def write_calibration(
     cal: Calibration,
     out_yaml: str | Path,
@@ -343,8 +386,16 @@ def write_calibration(
     name: str | None = None,
     forecast_days: int = 365,
     force: bool = False,
+    model=None,
 ) -> dict:
     """Write the calibrated scenario and its data folder as one unit.
+
+    With ``model`` (an :class:`~lab.calibrate.estimator.OrderModel` fitted to the same
+    calibration period) the scenario also carries the fitted calendar
+    (``calendar``), regular timing (``purchase.timing: erlang`` when k > 1) and the
+    first-time buyer arrivals after the calibration end: new customers ``new-0000001``
+    ... join on the expected days of the arrival forecast with their first order booked
+    (none for a closed cohort), so ``lab run`` replays the log's period and continues it.
 
     Files: ``NAME.yaml`` (header comments say which fields came from the fit, with
     estimates ± SE, the source, calibration end and rule counts) and the folder
@@ -399,13 +450,21 @@ def write_calibration(
         raise ValueError(f"forecast_days must be >= 0, got {forecast_days}")
     _check_yaml_target(out_yaml)
     header = _header(cal, problems)
-    csv_text = known_customers_csv(first_purchase_customers(cal))
+    table = first_purchase_customers(cal)
+    if model is not None:
+        table = pd.concat([table, future_arrivals(model, forecast_days)], ignore_index=True)
+    csv_text = known_customers_csv(table)
     sha = hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
     data_dir = out_yaml.with_name(f"{stem}.data-{sha[:12]}")
     cust_rel = f"{data_dir.name}/customers.csv"
     span = int((cal.calibration_end - cal.start_date).days) + 1
     sc = scenario_dict(cal, cust_rel, name=name, days=span + int(forecast_days))
     sc["acquisition"]["known_customers"]["sha256"] = sha
+    if model is not None:
+        sc["calendar"] = model.seasonality.calendar()
+        if model.regularity.k > 1:
+            sc["purchase"] = {"timing": "erlang", "timing_k": int(model.regularity.k)}
+        header += "\n" + _extras_header(model)
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump(sc, sort_keys=False, allow_unicode=True)
     from lab._version import __version__
@@ -420,6 +479,8 @@ def write_calibration(
         (tmp / "customers.csv").write_text(csv_text, encoding="utf-8")
         (tmp / "fit").mkdir()
         _write_fit_report(cal, tmp / "fit", stamp, header, write_csv)
+        if model is not None:
+            _write_calendar_report(model, tmp / "fit", stamp, write_csv)
         manifest = {**stamp, "calibrated_scenario": out_yaml.name, "customers_sha256": sha}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     with atomic_file(out_yaml, may_replace=_lab_calibrated) as tmp:  # the commit
@@ -431,6 +492,44 @@ def write_calibration(
         "fit_report": data_dir / "fit",
         "folder": data_dir,
     }
+
+
+def future_arrivals(model, days: int) -> pd.DataFrame:
+    """Known-customer rows of the new customers expected in ``days`` after the calibration end."""
+    from lab.calibrate.arrivals import expected_arrival_days
+
+    start = model.calibration_end + pd.Timedelta(days=1)
+    when = expected_arrival_days(model.arrivals.expected(start, int(days)))
+    return pd.DataFrame(
+        {
+            "customer_id": [f"new-{j + 1:07d}" for j in range(when.size)],
+            "join_date": start + pd.to_timedelta(when, unit="D"),
+        }
+    )
+
+
+def _extras_header(model) -> str:
+    reg, seas, arr = model.regularity, model.seasonality, model.arrivals
+    lines = [
+        f"Regular timing (BG/CNBD-k, maximum likelihood profiled over k): k = {reg.k} "
+        f"(95% set {reg.k_set})" + (" -> purchase.timing erlang" if reg.k > 1 else ""),
+        f"Calendar (ridge Poisson, penalty {seas.penalty:g} by cross-validation inside the "
+        "calibration period) -> calendar:",
+        "  weekday " + ", ".join(f"{v:.3f}" for v in seas.weekday),
+        "  month " + ", ".join(f"{v:.3f}" for v in seas.month),
+    ]
+    lines += [f"  event {k}: {v:.3f}" for k, v in seas.events.items()]
+    if arr.closed:
+        lines.append(
+            "Arrivals: a closed cohort (no first purchase late in the log): none forecast."
+        )
+    else:
+        lines.append(
+            f"Arrivals: {arr.level:.2f} first-time buyers/day at the calibration end, trend "
+            f"{arr.trend_per_year:+.2f}/year (log), x calendar -> new-* known customers joining "
+            "on their expected days with the first order booked."
+        )
+    return "\n".join(lines)
 
 
 #: first header line of every scenario ``lab calibrate`` writes
@@ -523,6 +622,27 @@ def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, 
     import matplotlib.pyplot as plt
 
     plt.close(ax.figure)
+
+
+def _write_calendar_report(model, folder: Path, stamp: dict, write_csv) -> None:
+    """The fitted calendar (table and bar plot) and the regularity profile."""
+    import matplotlib.pyplot as plt
+
+    t = model.seasonality.table()
+    write_csv(t, folder / "seasonality.csv", stamp)
+    write_csv(model.regularity.profile, folder / "regularity_profile.csv", stamp)
+    fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+    ax.bar(t["effect"], t["multiplier"] - 1.0, bottom=1.0, color="C0")
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_title(
+        f"fitted calendar multipliers (ridge penalty {model.seasonality.penalty:g}, by CV)",
+        loc="left",
+    )
+    ax.tick_params(axis="x", rotation=90)
+    fig.savefig(folder / "calendar.png")
+    plt.close(fig)
+    with (folder / "fit.md").open("a", encoding="utf-8") as fh:
+        fh.write("\n## Calendar\n\n" + _md_table(t) + "\n\n![calendar](calendar.png)\n")
 
 
 def _md_table(df: pd.DataFrame) -> str:

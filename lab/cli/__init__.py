@@ -41,6 +41,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lab.cli.run",
     "lab.cli.compare",
     "lab.cli.calibrate",
+    "lab.cli.forecast",
     "lab.cli.experiments",
     "lab.cli.facts",
     "lab.cli.diff",

@@ -1,0 +1,395 @@
+"""Estimator-style API: ``model = lab.calibrate.fit(orders)``, ``model.forecast("2Q")`` (预测).
+
+In the convention of lifetimes / PyMC-Marketing CLV: :func:`fit` calibrates on an
+order log (the whole log by default) and returns an :class:`OrderModel` holding
+
+* the BG/NBD and gamma–gamma fits (:func:`lab.calibrate.scenario_out.calibrate`);
+* regular timing, BG/CNBD-k (:mod:`lab.calibrate.regularity`);
+* the calendar of multipliers (:mod:`lab.calibrate.seasonality`);
+* first-time buyer arrivals, or a closed cohort (:mod:`lab.calibrate.arrivals`).
+
+:meth:`OrderModel.forecast` simulates from the day after the calibration end with the
+lab: the **existing** customers start with their posterior (alive chance, purchase
+rate, dropout, spend) and the **new** customers join on the expected days of the
+arrival forecast with their first order booked; each seed draws its own parameters
+from the fits' sampling distributions, so the bands carry parameter uncertainty as
+well as chance.  :meth:`OrderModel.backtest` is :func:`lab.calibrate.backtest.backtest`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Forecast", "OrderModel", "fit", "horizon_days"]
+
+BAND = {"p10": 0.10, "p90": 0.90, "p2_5": 0.025, "p97_5": 0.975}
+
+
+def horizon_days(horizon, start) -> int:
+    """Days in a horizon from ``start``: ``"2Q"`` (quarters), ``"6M"``, ``"26W"``, ``"180D"``, ``"1Y"``, or an int.
+
+    Raises
+    ------
+    ValueError
+        An unreadable horizon (the message shows the accepted forms).
+    """
+    if isinstance(horizon, int | np.integer):
+        n = int(horizon)
+    else:
+        m = re.fullmatch(r"\s*(\d+)\s*([dDwWmMqQyY])\s*", str(horizon))
+        if not m:
+            raise ValueError(
+                f"horizon {horizon!r}: use a number and a unit, e.g. 180d, 26w, 6m, 2q, 1y"
+            )
+        k, unit = int(m.group(1)), m.group(2).lower()
+        if unit == "d":
+            n = k
+        elif unit == "w":
+            n = 7 * k
+        else:
+            months = {"m": 1, "q": 3, "y": 12}[unit] * k
+            start = pd.Timestamp(start)
+            n = int((start + pd.DateOffset(months=months) - start).days)
+    if not 1 <= n <= 3650:
+        raise ValueError(f"horizon {horizon!r}: must be 1 to 3650 days, got {n}")
+    return n
+
+
+@dataclass
+class Forecast:
+    """A forecast: daily simulations and weekly / monthly tables with bands.
+
+    Attributes
+    ----------
+    start : pandas.Timestamp
+        First forecast day (the day after the calibration end).
+    days : int
+    daily : pandas.DataFrame
+        Per seed, day and segment (``existing``, ``new``): ``orders``, ``gmv``.
+    monthly, weekly : pandas.DataFrame
+        ``period``, ``segment`` (existing, new, total), ``metric`` (orders, buyers,
+        gmv), ``mean``, ``p2_5``, ``p10``, ``p90``, ``p97_5`` over seeds.
+    meta : dict
+    """
+
+    start: pd.Timestamp
+    days: int
+    daily: pd.DataFrame
+    monthly: pd.DataFrame
+    weekly: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class OrderModel:
+    """An order log's fitted model (see the module docstring)."""
+
+    orders: object
+    calibration: object
+    regularity: object
+    seasonality: object
+    arrivals: object
+    campaigns: list = field(default_factory=list)
+
+    @property
+    def calibration_end(self) -> pd.Timestamp:
+        """Last day of the calibration period."""
+        return self.calibration.calibration_end
+
+    def summary(self) -> dict:
+        """The fits in one JSON-friendly dict."""
+        from lab.calibrate.gammagamma import frequency_spend_correlation
+
+        return {
+            "calibration_end": str(self.calibration_end.date()),
+            "customers": int(self.calibration.fit.n),
+            "bgnbd": self.calibration.fit.to_dict(),
+            "spend": None if self.calibration.spend is None else self.calibration.spend.to_dict(),
+            "regularity_k": int(self.regularity.k),
+            "regularity_k_set": list(self.regularity.k_set),
+            "bgcnbd": self.regularity.fit.to_dict(),
+            "seasonality_penalty": float(self.seasonality.penalty),
+            "arrivals": self.arrivals.summary(),
+            "frequency_spend_correlation": frequency_spend_correlation(self.calibration.summary),
+        }
+
+    def scenario(self, customers_file: str, *, days: int, future_campaigns=()) -> dict:
+        """The conditional scenario of the existing customers from the calibration end."""
+        from lab.calibrate.scenario_out import scenario_dict
+
+        cal = self.calibration
+        fit = dataclasses.replace(self.regularity.fit, model="bgnbd")
+        sc = scenario_dict(
+            dataclasses.replace(cal, fit=fit),
+            customers_file,
+            name="forecast-existing",
+            days=days + 1,
+            start_date=cal.calibration_end,
+            book_first_order=False,
+        )
+        sc["calendar"] = self.seasonality.calendar(future_campaigns)
+        if self.regularity.k > 1:
+            sc["purchase"] = {"timing": "erlang", "timing_k": int(self.regularity.k)}
+        return sc
+
+    def forecast(
+        self,
+        horizon="2Q",
+        *,
+        seeds=range(20),
+        future_campaigns=(),
+        parameter_uncertainty: bool = True,
+        workers: int | None = None,
+        progress: bool | None = False,
+    ) -> Forecast:
+        """Forecast orders, buyers and GMV from the day after the calibration end.
+
+        Parameters
+        ----------
+        horizon : str or int
+            ``"2Q"``, ``"180d"``, ... (:func:`horizon_days`).
+        seeds : iterable of int
+        future_campaigns : sequence of dict
+            ``name, start, end, lift`` of campaigns planned in the horizon (a missing
+            lift takes the mean fitted campaign lift, else 1).
+        parameter_uncertainty : bool
+            Each seed draws its own parameters from the fits' uncertainty.
+        """
+        from lab.calibrate.backtest import _parameter_draws
+        from lab.parallel.pool import run_tasks
+
+        seeds = [int(s) for s in seeds]
+        start = self.calibration_end + pd.Timedelta(days=1)
+        days = horizon_days(horizon, start)
+        camps = self._future_campaigns(future_campaigns)
+        rf = self.regularity.fit
+        draws = _parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
+        with tempfile.TemporaryDirectory(prefix="lab-forecast-") as tmp:
+            tasks = []
+            for i, (g, seed) in enumerate(zip(draws, seeds, strict=True)):
+                folder = Path(tmp) / f"run{i}"
+                folder.mkdir()
+                tasks.append((self._existing(g, folder, days, camps), seed, "existing"))
+                new = self._new(folder, start, days, camps, seed, parameter_uncertainty)
+                if new is not None:
+                    tasks.append((new, seed, "new"))
+            runs = run_tasks(
+                _forecast_run, tasks, workers, progress, f"forecast: {len(tasks)} runs"
+            )
+        daily = pd.concat(runs, ignore_index=True)
+        meta = {
+            **self.summary(),
+            "horizon": str(horizon),
+            "start": str(start.date()),
+            "days": days,
+            "seeds": seeds,
+            "parameter_uncertainty": bool(parameter_uncertainty),
+            "future_campaigns": [_campaign_json(c) for c in camps],
+        }
+        return Forecast(
+            start, days, daily, _bands(daily, "M", seeds), _bands(daily, "W", seeds), meta
+        )
+
+    def backtest(self, calibration_end, **kwargs):
+        """Back-test on this model's order log (:func:`lab.calibrate.backtest.backtest`)."""
+        from lab.calibrate.backtest import backtest
+
+        kwargs.setdefault("campaigns", list(self.campaigns))
+        kwargs.setdefault("seasonality", True)
+        return backtest(self.orders, calibration_end, **kwargs)
+
+    # ---------------------------------------------------------------- pieces
+    def _future_campaigns(self, future) -> list[dict]:
+        fitted = [c["lift"] for c in self.seasonality.campaigns]
+        default = float(np.mean(fitted)) if fitted else 1.0
+        out = []
+        for c in future:
+            if pd.Timestamp(c["end"]) <= self.calibration_end:
+                continue  # in the log: fitted already
+            lift = c.get("lift")
+            out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})
+        return out
+
+    def _existing(self, fit, folder: Path, days: int, camps) -> object:
+        from lab.calibrate.scenario_out import conditional_customers_cnbdk
+        from lab.known_customers import write_known_customers
+        from lab.scenario import scenario_from_dict
+
+        path = folder / "existing.csv"
+        k = self.regularity.k
+        write_known_customers(conditional_customers_cnbdk(self.calibration, fit, k), path)
+        model = dataclasses.replace(self, regularity=dataclasses.replace(self.regularity, fit=fit))
+        sc = model.scenario(str(path), days=days, future_campaigns=camps)
+        return scenario_from_dict(sc, source=str(path))
+
+    def _new(self, folder: Path, start, days: int, camps, seed: int, uncertain: bool):
+        """New customers of the arrival forecast (None for a closed cohort).
+
+        With parameter uncertainty each seed draws the trend and then Poisson daily
+        arrivals; without, they join on the expected days (:func:`expected_arrival_days`).
+        """
+        from lab.calibrate.arrivals import expected_arrival_days
+        from lab.known_customers import write_known_customers
+        from lab.rng import RandomStreams
+        from lab.scenario import scenario_from_dict
+
+        arr = self.arrivals
+        if arr.closed:
+            return None
+        trend = arr.trend_per_year
+        if uncertain:  # the trend's sampling uncertainty, from this seed's own stream
+            from scipy.special import ndtri
+
+            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(1, dtype=np.uint64))
+            trend = trend + arr.trend_se * float(ndtri(u[0]))
+        expected = arr.expected(start, days, trend=trend)
+        extra = self.seasonality.multipliers(start, days, camps) / self.seasonality.multipliers(
+            start, days
+        )
+        mu = expected * extra
+        if uncertain:  # Poisson arrivals, from this seed's own stream
+            from scipy.stats import poisson
+
+            u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
+            when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
+        else:
+            when = expected_arrival_days(mu)
+        if when.size == 0:
+            return None
+        table = pd.DataFrame(
+            {
+                "customer_id": [f"new-{j:07d}" for j in range(when.size)],
+                "join_date": start + pd.to_timedelta(when, unit="D"),
+            }
+        )
+        path = folder / "new.csv"
+        write_known_customers(table, path)
+        sc = self.scenario(str(path), days=days, future_campaigns=camps)
+        sc["name"] = "forecast-new"
+        sc["start_date"] = str(self.calibration_end.date())
+        sc["acquisition"]["known_customers"]["book_first_order"] = True
+        return scenario_from_dict(sc, source=str(path))
+
+
+def _campaign_json(c: dict) -> dict:
+    return {
+        **c,
+        "start": str(pd.Timestamp(c["start"]).date()),
+        "end": str(pd.Timestamp(c["end"]).date()),
+    }
+
+
+def _forecast_run(task) -> pd.DataFrame:
+    """Worker: one run's daily orders and GMV (rows ``kind = day``) and the buyers of
+    every week and month (rows ``kind = W`` / ``M``)."""
+    from lab.api import run
+
+    scenario, seed, segment = task
+    res = run(scenario, seed=seed)
+    start = pd.Timestamp(scenario.start_date)
+    d = res.daily.iloc[1:]  # day 0 is the calibration end
+    days = pd.DataFrame(
+        {
+            "kind": "day",
+            "date": start + pd.to_timedelta(d["day"].to_numpy(), "D"),
+            "orders": d["orders"].to_numpy(float),
+            "gmv": d["gmv"].to_numpy(float),
+        }
+    )
+    o = res.transactions
+    o = o[o["day"] > 0]
+    when = pd.DatetimeIndex(start + pd.to_timedelta(o["day"].to_numpy(), "D"))
+    parts = [days]
+    for freq in ("W", "M"):
+        b = pd.Series(o["customer_id"].to_numpy()).groupby(when.to_period(freq).astype(str))
+        n = b.nunique()
+        parts.append(pd.DataFrame({"kind": freq, "period": n.index, "buyers": n.to_numpy(float)}))
+    return pd.concat(parts, ignore_index=True).assign(seed=seed, segment=segment)
+
+
+def _bands(runs: pd.DataFrame, freq: str, seeds) -> pd.DataFrame:
+    """Sums per period, segment and seed; then mean and quantiles over seeds."""
+    flows = runs[runs["kind"] == "day"].copy()
+    flows["period"] = pd.DatetimeIndex(flows["date"]).to_period(freq).astype(str)
+    per = flows.groupby(["seed", "segment", "period"])[["orders", "gmv"]].sum().reset_index()
+    buy = runs[runs["kind"] == freq][["seed", "segment", "period", "buyers"]]
+    per = per.merge(buy, on=["seed", "segment", "period"], how="left").fillna({"buyers": 0.0})
+    tot = per.groupby(["seed", "period"])[["orders", "gmv", "buyers"]].sum().reset_index()
+    per = pd.concat([per, tot.assign(segment="total")], ignore_index=True)
+    periods = sorted(per["period"].unique())
+    rows = []
+    for seg in ("existing", "new", "total"):
+        part = per[per["segment"] == seg]
+        if part.empty:
+            continue
+        for metric in ("orders", "buyers", "gmv"):
+            v = (
+                part.pivot_table(index="seed", columns="period", values=metric, aggfunc="sum")
+                .reindex(index=list(seeds), columns=periods)
+                .fillna(0.0)
+                .to_numpy()
+            )
+            for j, period in enumerate(periods):
+                row = {"period": period, "segment": seg, "metric": metric, "mean": v[:, j].mean()}
+                row.update({k: float(np.quantile(v[:, j], q)) for k, q in BAND.items()})
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fit(
+    orders, calibration_end=None, *, campaigns=None, k_max: int = 8, **read_options
+) -> OrderModel:
+    """Fit an order log: purchase, spend, regular timing, calendar and arrivals.
+
+    Parameters
+    ----------
+    orders : CleanOrders, pandas.DataFrame or path
+        A cleaned log, a table with ``customer_id, date, amount`` columns, or an order
+        export :func:`lab.calibrate.ingest.read_orders` reads (``read_options`` go there).
+    calibration_end : date-like, optional
+        Last day used (default: the log's last date).
+    campaigns : path or sequence of dict, optional
+        The brand's campaign calendar (``name, start, end[, lift]``); campaigns inside
+        the calibration period get fitted lifts.
+    k_max : int
+        Largest Erlang-k tried.
+
+    Returns
+    -------
+    OrderModel
+    """
+    from lab.calibrate.arrivals import fit_arrivals
+    from lab.calibrate.backtest import _actual_daily, _closed_unconditional
+    from lab.calibrate.ingest import CleanOrders, clean_orders, read_orders
+    from lab.calibrate.regularity import fit_regularity, gap_log_sums
+    from lab.calibrate.scenario_out import calibrate
+    from lab.calibrate.seasonality import fit_seasonality, read_campaigns
+
+    if isinstance(orders, pd.DataFrame):
+        orders = clean_orders(orders, source="<DataFrame>")
+    elif not isinstance(orders, CleanOrders):
+        orders = read_orders(orders, **read_options)
+    if isinstance(campaigns, str | Path):
+        campaigns = read_campaigns(campaigns)
+    campaigns = list(campaigns or [])
+    cal = calibrate(orders, calibration_end)
+    end = cal.calibration_end
+    n = int((end - cal.start_date).days) + 1
+    in_log = [c for c in campaigns if pd.Timestamp(c["start"]) <= end]
+    seas = fit_seasonality(
+        _actual_daily(orders, cal, n), _closed_unconditional(cal, n), cal.start_date,
+        campaigns=in_log,
+    )  # fmt: skip
+    u = cal.fit.time_unit_days
+    reg = fit_regularity(
+        cal.summary, gap_log_sums(orders.orders, end, u), k_max=k_max, time_unit_days=u
+    )
+    arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, end)
+    return OrderModel(orders, cal, reg, seas, arr, campaigns)

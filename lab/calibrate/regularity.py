@@ -1,0 +1,210 @@
+"""Regular purchase timing: BG/CNBD-k, BG/NBD with Erlang-k inter-purchase gaps (购买规律性).
+
+The story is BG/NBD's (:mod:`lab.calibrate.bgnbd`) with one change: the gaps between
+a customer's purchases are Erlang-k with mean 1/lambda (``k`` stages, each at rate
+``k lambda``), not exponential; k = 1 is BG/NBD.  Larger k = more regular timing
+(gap CV = 1/sqrt(k)): an order right after the last one becomes unlikely.  This is
+the BG/CNBD-k model of Reutterer, Platzer & Schröder (2021; BTYDplus's (M)BG/CNBD-k
+without the dropout at the first purchase, matching the lab, whose customers never
+drop out at the order that brings them in).
+
+**Estimation: maximum likelihood, profiled over integer k.**  For integer k the
+likelihood of a customer's whole record (every gap, the censored time since the last
+purchase, and dropout) integrates over lambda ~ Gamma(r, alpha) and p ~ Beta(a, b) in
+closed form::
+
+    L = prod g_j^(k-1) k^(xk) / Gamma(k)^x * alpha^r / Gamma(r) *
+        [ B(a, b+x)/B(a, b) * sum_{m<k} (k s)^m / m! * Gamma(r+xk+m) / (alpha+kT)^(r+xk+m)
+          + [x>0] B(a+1, b+x-1)/B(a, b) * Gamma(r+xk) / (alpha+k t_x)^(r+xk) ]
+
+with g_j the gaps, s = T - t_x the time since the last purchase.  Why this rather
+than maximum likelihood on the gaps alone: the gaps that are observed are a
+selection (long gaps are cut off by the end of the log and by dropout), so a fit on
+gaps alone over-states regularity; the full likelihood carries the censored last gap
+and the dropout.  Why not simulation-based estimation: the closed form is exact,
+fast (a few seconds per k on 10^4 customers) and gives standard errors from the
+observed information.  k is chosen by the profile likelihood over 1..``k_max``;
+its 95% set is the ks within 1.92 log-likelihood units of the best (likelihood
+ratio, chi-square 1 df).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from lab.calibrate.mle import FitResult, fit_model
+
+__all__ = [
+    "RegularityFit",
+    "cnbdk_loglik",
+    "fit_regularity",
+    "gap_log_sums",
+    "p_alive_cnbdk",
+    "stage_posterior",
+]
+
+NAMES = ("r", "alpha", "a", "b")
+#: half the chi-square(1) 95% point: the profile-likelihood set of k
+LR_HALF = 1.920729
+
+
+@dataclass
+class RegularityFit:
+    """The BG/CNBD-k fit: the best k, its parameters, and the profile over k.
+
+    Attributes
+    ----------
+    k : int
+        Stages of the inter-purchase clock (1 = Poisson timing, BG/NBD).
+    fit : FitResult
+        r, alpha, a, b at that k (model ``"bgcnbd"``).
+    profile : pandas.DataFrame
+        ``k``, ``loglik`` for every k tried.
+    k_set : list of int
+        The ks whose profile log-likelihood is within 1.92 of the best (95% set).
+    """
+
+    k: int
+    fit: FitResult
+    profile: pd.DataFrame
+    k_set: list[int] = field(default_factory=list)
+
+
+def gap_log_sums(orders: pd.DataFrame, calibration_end, time_unit_days: float = 7.0) -> pd.Series:
+    """Per customer, the sum of log inter-purchase gaps (purchase days, in time units).
+
+    Orders after ``calibration_end`` are ignored; customers with no repeat get 0.
+    """
+    end = pd.Timestamp(calibration_end)
+    o = orders.loc[orders["date"] <= end, ["customer_id", "date"]].drop_duplicates()
+    o = o.sort_values(["customer_id", "date"])
+    gap = o.groupby("customer_id")["date"].diff().dt.days / time_unit_days
+    return np.log(gap).groupby(o["customer_id"]).sum(min_count=0).fillna(0.0)
+
+
+def _parts(theta, k: int, x, t_x, T, log_gaps):
+    """(common, still alive, gone) log-terms of each customer's likelihood."""
+    r, alpha, a, b = theta
+    x, t_x, T, log_gaps = (np.asarray(v, float) for v in (x, t_x, T, log_gaps))
+    xk = x * k
+    common = (
+        (k - 1) * log_gaps
+        + xk * np.log(k)
+        - x * special.gammaln(k)
+        + r * np.log(alpha)
+        - special.gammaln(r)
+    )
+    beta_x = special.betaln(a, b + x) - special.betaln(a, b)
+    s = np.maximum(T - t_x, 0.0)
+    log_aT = np.log(alpha + k * T)
+    with np.errstate(divide="ignore"):
+        log_ks = np.log(k * s)  # -inf when s = 0: only the m = 0 term is left
+    terms = [
+        (m * log_ks if m else 0.0)
+        - special.gammaln(m + 1)
+        + special.gammaln(r + xk + m)
+        - (r + xk + m) * log_aT
+        for m in range(k)
+    ]
+    still = beta_x + special.logsumexp(np.stack(np.broadcast_arrays(*terms)), axis=0)
+    with np.errstate(divide="ignore"):
+        ratio = np.where(x > 0, np.log(a) - np.log(np.where(x > 0, b + x - 1, 1.0)), -np.inf)
+    gone = ratio + beta_x + special.gammaln(r + xk) - (r + xk) * np.log(alpha + k * t_x)
+    return common, still, gone
+
+
+def cnbdk_loglik(theta, k: int, x, t_x, T, log_gaps) -> np.ndarray:
+    """Log-likelihood of each customer's record under BG/CNBD-k (see the module docstring)."""
+    common, still, gone = _parts(theta, k, x, t_x, T, log_gaps)
+    return common + np.logaddexp(still, gone)
+
+
+def p_alive_cnbdk(params: dict, k: int, x, t_x, T) -> np.ndarray:
+    """P(alive at T | x, t_x, T) under BG/CNBD-k: the 'still alive' share of the likelihood."""
+    _, still, gone = _parts(tuple(params[n] for n in NAMES), k, x, t_x, T, np.zeros(np.shape(x)))
+    return np.exp(still - np.logaddexp(still, gone))
+
+
+def stage_posterior(params: dict, k: int, x, t_x, T) -> np.ndarray:
+    """Given alive, the chance of each number m = 0..k-1 of clock stages done since the
+    last purchase (customers x k); the purchase rate is then Gamma(r + xk + m, alpha + kT)."""
+    r, alpha = params["r"], params["alpha"]
+    x, t_x, T = (np.asarray(v, float) for v in (x, t_x, T))
+    s = np.maximum(T - t_x, 0.0)
+    with np.errstate(divide="ignore"):
+        log_ks = np.log(k * s)
+    xk = x * k
+    terms = np.stack(
+        np.broadcast_arrays(
+            *[
+                (m * log_ks if m else 0.0)
+                - special.gammaln(m + 1)
+                + special.gammaln(r + xk + m)
+                - m * np.log(alpha + k * T)
+                for m in range(k)
+            ]
+        ),
+        axis=1,
+    )
+    return np.exp(terms - special.logsumexp(terms, axis=1, keepdims=True))
+
+
+def fit_regularity(
+    summary: pd.DataFrame, log_gaps: pd.Series, *, k_max: int = 8, time_unit_days: float = 7.0
+) -> RegularityFit:
+    """Fit BG/CNBD-k for k = 1..k_max by maximum likelihood; keep the best k.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`lab.calibrate.summary.rfm_summary` table (frequency, recency, T).
+    log_gaps : pandas.Series
+        :func:`gap_log_sums` by customer id (same time unit).
+    k_max : int
+        Largest k tried; the search stops early once the profile has fallen 10
+        log-likelihood units below its best.
+
+    Returns
+    -------
+    RegularityFit
+    """
+    x = summary["frequency"].to_numpy(float)
+    t_x = summary["recency"].to_numpy(float)
+    T = summary["T"].to_numpy(float)
+    lg = log_gaps.reindex(summary.index).fillna(0.0).to_numpy(float)
+    rows = pd.DataFrame({"x": x, "t_x": t_x, "T": T, "lg": lg})
+    g = rows.groupby(list(rows.columns), sort=False).size().reset_index(name="w")
+    x, t_x, T, lg, w = (g[c].to_numpy(float) for c in ("x", "t_x", "T", "lg", "w"))
+    n_customers = int(w.sum())
+    rate = max(float((w * x).sum() / max((w * T).sum(), 1e-12)), 1e-6)
+    fits: dict[int, FitResult] = {}
+    best = -np.inf
+    for k in range(1, int(k_max) + 1):
+
+        def nll(z, k=k):
+            return -float((w * cnbdk_loglik(np.exp(z), k, x, t_x, T, lg)).sum())
+
+        starts = [
+            [0.0, np.log(1.0 / rate), 0.0, np.log(3.0)],
+            [np.log(0.3), np.log(0.5 / rate), np.log(0.5), np.log(3.0)],
+        ]
+        if fits:  # warm start from the previous k (alpha scales little with k)
+            prev = fits[k - 1].params
+            starts = [[float(np.log(prev[n])) for n in NAMES]]
+        fits[k] = fit_model(
+            "bgcnbd", nll, NAMES, starts, n=n_customers, time_unit_days=time_unit_days,
+            note=f"; k = {k}",
+        )  # fmt: skip
+        best = max(best, fits[k].loglik)
+        if fits[k].loglik < best - 10.0:
+            break
+    prof = pd.DataFrame({"k": list(fits), "loglik": [f.loglik for f in fits.values()]})
+    k_best = int(prof.loc[prof["loglik"].idxmax(), "k"])
+    k_set = [
+        int(k) for k, ll in zip(prof["k"], prof["loglik"], strict=True) if ll >= best - LR_HALF
+    ]
+    return RegularityFit(k_best, fits[k_best], prof, k_set)

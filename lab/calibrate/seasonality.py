@@ -1,0 +1,292 @@
+"""Seasonality from an order log: weekday, month, named-event and campaign multipliers (季节性).
+
+The fitted purchase model (BG/NBD) says how many repeat transactions to expect each
+day from the customers known by then, ``e_d``; it knows no calendar.  The calendar
+is what the log shows on top of it: a Poisson regression of the daily repeat
+counts ``y_d`` with ``log e_d`` as offset,
+
+    log E[y_d] = log e_d + level + weekday[wd(d)] + month[m(d)] + sum_j event_j(d) + sum_c campaign_c(d)
+
+(log-linear effects, so each becomes a multiplier).  Effects are shrunk towards 0
+(multiplier 1) by a ridge penalty ``penalty / 2 x sum beta^2``; the level is not
+penalised.  **The penalty is chosen by cross-validation inside the calibration period
+only**: the days are split into 5 folds by week (week number mod 5, so every fold
+spans the whole period and every month), each candidate penalty is fitted on four
+folds and scored by the Poisson deviance of the fifth, and the penalty with the
+lowest total deviance wins.  Nothing after the calibration end is used, so a
+back-test's holdout never informs the shrinkage.  A short log has few days per
+effect; cross-validation then picks a strong penalty and the multipliers stay near 1.
+
+Months that the calibration period does not contain keep multiplier 1; so do events
+it does not contain.  The reported multipliers are normalised: weekday multipliers
+average 1 over the week and month multipliers average 1 over the months seen
+(weighted by expected counts), so the calendar moves demand between days without
+changing the fitted model's level (``level`` is reported, not applied).  Standard
+errors come from the penalised information, scaled by the Pearson overdispersion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lab.configs.calendar import EVENT_ANCHORS, event_days
+
+__all__ = [
+    "EVENTS",
+    "PENALTIES",
+    "SeasonalityFit",
+    "design_matrix",
+    "fit_seasonality",
+    "read_campaigns",
+]
+
+#: named events fitted when the calibration period contains their days
+EVENTS: tuple[str, ...] = ("cny", *EVENT_ANCHORS)
+#: candidate ridge penalties (cross-validated)
+PENALTIES: tuple[float, ...] = (0.01, 0.1, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 1e4)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+@dataclass
+class SeasonalityFit:
+    """Fitted calendar multipliers.
+
+    Attributes
+    ----------
+    weekday : numpy.ndarray
+        7 multipliers, Monday first (mean 1).
+    month : numpy.ndarray
+        12 multipliers, January first (1 for months the log does not contain).
+    events : dict[str, float]
+        Lift of each named event whose days the log contains.
+    campaigns : list of dict
+        ``name``, ``start``, ``end``, ``lift`` of each campaign of the campaign file.
+    se : dict[str, float]
+        Standard error of each log-effect (``weekday_mon``, ``month_jan``, ``event_cny``,
+        ``campaign_<name>``).
+    penalty : float
+        The cross-validated ridge penalty.
+    cv : pandas.DataFrame
+        ``penalty``, ``deviance`` (held-out Poisson deviance summed over folds).
+    level : float
+        Overall ratio of actual to expected counts (reported, not applied).
+    dispersion : float
+        Pearson overdispersion of the daily counts (1 = Poisson).
+    cov : pandas.DataFrame
+        Covariance of the (unnormalised) log-effects, by effect name.
+    """
+
+    weekday: np.ndarray
+    month: np.ndarray
+    events: dict[str, float]
+    campaigns: list[dict] = field(default_factory=list)
+    se: dict[str, float] = field(default_factory=dict)
+    penalty: float = 0.0
+    cv: pd.DataFrame = field(default_factory=pd.DataFrame)
+    level: float = 1.0
+    dispersion: float = 1.0
+    cov: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def calendar(self, extra_campaigns=()) -> dict:
+        """The scenario's ``calendar`` section (enabled), plus any future campaigns."""
+        camps = [*self.campaigns, *extra_campaigns]
+        return {
+            "enabled": True,
+            "weekday": [round(float(v), 4) for v in self.weekday],
+            "month": [round(float(v), 4) for v in self.month],
+            "events": [{"name": k, "lift": round(float(v), 4)} for k, v in self.events.items()],
+            "campaigns": [
+                {
+                    "name": str(c["name"]),
+                    "start": str(pd.Timestamp(c["start"]).date()),
+                    "end": str(pd.Timestamp(c["end"]).date()),
+                    "lift": round(float(c["lift"]), 4),
+                }
+                for c in camps
+            ],
+            "arrivals": True,
+        }
+
+    def multipliers(self, start_date, days: int, extra_campaigns=()) -> np.ndarray:
+        """Day multipliers from ``start_date`` for ``days`` days."""
+        from lab.configs.calendar import Calendar, day_multipliers
+
+        cal = Calendar.model_validate(self.calendar(extra_campaigns))
+        return day_multipliers(cal, pd.Timestamp(start_date).date(), days)
+
+    def table(self) -> pd.DataFrame:
+        """Effect, multiplier, se (of the log-effect) per fitted term."""
+        rows = [(f"weekday_{w}", v) for w, v in zip(WEEKDAYS, self.weekday, strict=True)]
+        rows += [(f"month_{m}", v) for m, v in zip(MONTHS, self.month, strict=True)]
+        rows += [(f"event_{k}", v) for k, v in self.events.items()]
+        rows += [(f"campaign_{c['name']}", c["lift"]) for c in self.campaigns]
+        return pd.DataFrame(
+            {
+                "effect": [r[0] for r in rows],
+                "multiplier": [float(r[1]) for r in rows],
+                "se_log": [self.se.get(r[0], np.nan) for r in rows],
+            }
+        )
+
+
+def design_matrix(dates: pd.DatetimeIndex, campaigns=()) -> tuple[np.ndarray, list[str]]:
+    """Columns: 7 weekday and 12 month indicators, the named events, the campaigns."""
+    d = np.asarray(dates.values.astype("datetime64[D]"))
+    wd = dates.weekday.to_numpy()
+    mo = dates.month.to_numpy() - 1
+    cols = [wd == i for i in range(7)] + [mo == i for i in range(12)]
+    names = [f"weekday_{w}" for w in WEEKDAYS] + [f"month_{m}" for m in MONTHS]
+    from lab.configs.calendar import EVENT_WINDOWS
+
+    for ev in EVENTS:
+        before, after = EVENT_WINDOWS[ev]
+        cols.append(event_days(ev, d, before, after))
+        names.append(f"event_{ev}")
+    for c in campaigns:
+        s, e = (np.datetime64(pd.Timestamp(c[k]).date(), "D") for k in ("start", "end"))
+        cols.append((d >= s) & (d <= e))
+        names.append(f"campaign_{c['name']}")
+    return np.stack(cols, axis=1).astype(float), names
+
+
+def _ridge_poisson(X, y, offset, penalty, iters: int = 50):
+    """Penalised Poisson regression by Newton steps; column 0 (level) unpenalised."""
+    p = X.shape[1]
+    beta = np.zeros(p)
+    beta[0] = np.log(max(y.sum(), 1e-9) / max(np.exp(offset).sum(), 1e-9))
+    pen = np.full(p, float(penalty))
+    pen[0] = 0.0
+    for _ in range(iters):
+        mu = np.exp(offset + X @ beta)
+        grad = X.T @ (mu - y) + pen * beta
+        hess = (X * mu[:, None]).T @ X + np.diag(pen + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    mu = np.exp(offset + X @ beta)
+    hess = (X * mu[:, None]).T @ X + np.diag(pen + 1e-9)
+    return beta, hess
+
+
+def _deviance(y, mu) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
+    return float(2.0 * t.sum())
+
+
+def fit_seasonality(
+    actual: np.ndarray,
+    expected: np.ndarray,
+    start_date,
+    *,
+    campaigns=(),
+    penalties=PENALTIES,
+    folds: int = 5,
+) -> SeasonalityFit:
+    """Fit the calendar to daily counts against the purchase model's expectation.
+
+    Parameters
+    ----------
+    actual, expected : numpy.ndarray
+        Daily repeat transactions of the calibration customers and the fitted model's
+        expectation for them, day 0 = ``start_date``; calibration period only.
+    start_date : date-like
+    campaigns : sequence of dict
+        ``name``, ``start``, ``end`` of the brand's campaigns (their lifts are fitted).
+    penalties : sequence of float
+        Candidate ridge penalties, chosen by ``folds``-fold cross-validation by week.
+
+    Returns
+    -------
+    SeasonalityFit
+    """
+    actual = np.asarray(actual, float)
+    expected = np.asarray(expected, float)
+    dates = pd.date_range(pd.Timestamp(start_date), periods=actual.size, freq="D")
+    keep = expected > 1e-9
+    X, names = design_matrix(dates, campaigns)
+    X = np.column_stack([np.ones(actual.size), X])[keep]
+    y, off = actual[keep], np.log(expected[keep])
+    week = (np.flatnonzero(keep) // 7) % folds
+    cv = []
+    for pen in penalties:
+        dev = 0.0
+        for f in range(folds):
+            tr = week != f
+            beta, _ = _ridge_poisson(X[tr], y[tr], off[tr], pen)
+            dev += _deviance(y[~tr], np.exp(off[~tr] + X[~tr] @ beta))
+        cv.append(dev)
+    penalty = float(penalties[int(np.argmin(cv))])
+    beta, hess = _ridge_poisson(X, y, off, penalty)
+    mu = np.exp(off + X @ beta)
+    present = X[:, 1:].any(axis=0)
+    dof = max(y.size - int(present.sum()) - 1, 1)
+    dispersion = max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
+    cov = np.linalg.inv(hess) * dispersion
+    se_all = np.sqrt(np.clip(np.diag(cov)[1:], 0.0, None))
+    eff = beta[1:]
+    w = np.exp(eff[:7])
+    weekday = w / w.mean()
+    mo_seen = present[7:19]
+    m_exp = np.exp(eff[7:19])
+    month = np.ones(12)
+    if mo_seen.any():
+        weight = np.array([expected[keep][X[:, 8 + i] > 0].sum() for i in range(12)])
+        norm = (m_exp * weight)[mo_seen].sum() / weight[mo_seen].sum()
+        month[mo_seen] = m_exp[mo_seen] / norm
+    events = {
+        n.removeprefix("event_"): float(np.exp(b))
+        for n, b, on in zip(names, eff, present, strict=True)
+        if n.startswith("event_") and on
+    }
+    camp_fit = [
+        {**{k: c[k] for k in ("name", "start", "end")}, "lift": float(np.exp(b))}
+        for c, b in zip(campaigns, eff[19 + len(EVENTS) :], strict=True)
+    ]
+    se = {n: float(s) for n, s, on in zip(names, se_all, present, strict=True) if on}
+    return SeasonalityFit(
+        weekday=weekday,
+        month=month,
+        events=events,
+        campaigns=camp_fit,
+        se=se,
+        penalty=penalty,
+        cv=pd.DataFrame({"penalty": list(penalties), "deviance": cv}),
+        level=float(y.sum() / expected[keep].sum()),
+        dispersion=dispersion,
+        cov=pd.DataFrame(cov[1:, 1:], index=names, columns=names),
+    )
+
+
+def read_campaigns(path) -> list[dict]:
+    """A campaign-calendar CSV: columns ``name, start, end`` and optionally ``lift``.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, unreadable dates or an end before a start (naming file and row).
+    """
+    df = pd.read_csv(path, dtype=str)
+    need = [c for c in ("name", "start", "end") if c not in df.columns]
+    if need:
+        raise ValueError(f"{path}: campaign file lacks column(s) {need}; it has {list(df.columns)}")
+    out = []
+    for i, row in df.iterrows():
+        try:
+            s, e = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"{path}: row {i + 2}: unreadable date {row['start']!r} / {row['end']!r}"
+            ) from None
+        if e < s:
+            raise ValueError(f"{path}: row {i + 2}: end {e.date()} is before start {s.date()}")
+        lift = float(row["lift"]) if "lift" in df.columns and pd.notna(row.get("lift")) else None
+        if lift is not None and not lift > 0:
+            raise ValueError(f"{path}: row {i + 2}: lift must be > 0, got {row['lift']!r}")
+        out.append({"name": str(row["name"]), "start": s, "end": e, "lift": lift})
+    return out

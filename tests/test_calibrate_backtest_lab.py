@@ -1,0 +1,53 @@
+"""lab backtest side by side: the lab with calendar and regular timing beside the closed forms.
+
+The CDNOW comparison (about a minute) is documented in docs/calibration.md with the
+command that reproduces it; here a small lab-made BG/NBD log checks the mechanics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lab.calibrate.backtest import backtest
+from lab.calibrate.ingest import clean_orders
+from lab.calibrate.synthetic import synthetic_order_log
+
+PARAMS = {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 3.0}  # weekly BG/NBD, Poisson timing
+METHODS = {"lab", "simulation", "closed_form", "closed_form_seasonal", "paretonbd"}
+
+
+@pytest.fixture(scope="module")
+def bt():
+    log = synthetic_order_log(PARAMS, 400, join_weeks=8, days=240, seed=6)
+    return backtest(
+        clean_orders(log),
+        "2025-06-30",
+        seeds=range(3),
+        k_max=2,
+        parameter_uncertainty=False,
+        workers=1,
+        progress=False,
+        seasonality=True,
+    )
+
+
+def test_every_method_is_reported_with_the_cumulative_error(bt):
+    cond = bt.errors[bt.errors["start"] == "conditional"]
+    assert set(cond["method"]) == METHODS
+    assert list(bt.errors.columns[:5]) == ["start", "method", "actual", "forecast", "error_pct"]
+    np.testing.assert_allclose(bt.errors["cum_error"], bt.errors["forecast"] - bt.errors["actual"])
+    assert (bt.errors["actual"] == bt.errors["actual"].iloc[0]).all()
+
+
+def test_poisson_log_fits_k_1_and_lab_tracks_its_closed_form(bt):
+    assert bt.meta["regularity_k"] == 1
+    assert [r["effect"] for r in bt.meta["seasonality"]][:7] == [
+        f"weekday_{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    ]
+    e = bt.errors.set_index(["start", "method"])
+    lab, closed = e.loc[("conditional", "lab")], e.loc[("conditional", "closed_form_seasonal")]
+    # same model (k = 1, the fitted calendar) in discrete days vs continuous time:
+    # within 4 Monte Carlo SE plus the 2% day-step allowance of tests/test_backtest.py
+    tol = 4 * lab["mc_se"] + 0.02 * lab["actual"]
+    assert abs(lab["forecast"] - closed["forecast"]) < tol, (lab.to_dict(), closed.to_dict())

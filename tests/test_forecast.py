@@ -1,0 +1,121 @@
+"""Forecasts a planner can use: lab.calibrate.fit(...).forecast(...), lab forecast, lab calibrate.
+
+A small pure-BG/NBD log made by the lab (lab/calibrate/synthetic.py) whose customers
+keep joining through the whole log (an open cohort), and the same with everyone joining
+in the first weeks (a closed cohort).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import lab
+from lab.calibrate.estimator import fit, horizon_days
+from lab.calibrate.synthetic import synthetic_order_log
+from lab.cli import app
+
+PARAMS = {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 3.0}  # weekly BG/NBD
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def open_log():
+    return synthetic_order_log(PARAMS, 300, join_weeks=34, days=240, seed=2)
+
+
+@pytest.fixture(scope="module")
+def open_model(open_log):
+    return fit(open_log, k_max=2)
+
+
+@pytest.fixture(scope="module")
+def open_forecast(open_model):
+    return open_model.forecast("90d", seeds=range(3), workers=1)
+
+
+def test_horizons():
+    assert horizon_days("2Q", "2026-01-01") == 181  # Jan-Jun
+    assert horizon_days("180d", "2026-01-01") == 180
+    assert horizon_days("26w", "2026-01-01") == 182
+    assert horizon_days(30, "2026-01-01") == 30
+    with pytest.raises(ValueError, match="2q"):
+        horizon_days("two quarters", "2026-01-01")
+
+
+def test_open_cohort_forecast_has_new_customers_apart(open_model, open_forecast):
+    assert not open_model.arrivals.closed
+    m = open_forecast.monthly.set_index(["period", "segment", "metric"])["mean"]
+    for period in open_forecast.monthly["period"].unique():
+        for metric in ("orders", "buyers", "gmv"):
+            total = m[(period, "total", metric)]
+            parts = m.get((period, "existing", metric), 0.0) + m.get((period, "new", metric), 0.0)
+            assert total == pytest.approx(parts)
+    new_orders = open_forecast.monthly.query("segment == 'new' and metric == 'orders'")["mean"]
+    assert new_orders.sum() > 0
+
+
+def test_bands_are_ordered(open_forecast):
+    f = open_forecast.monthly
+    assert (f["p2_5"] <= f["p10"] + 1e-9).all() and (f["p10"] <= f["p90"] + 1e-9).all()
+    assert (f["p90"] <= f["p97_5"] + 1e-9).all()
+    assert ((f["mean"] >= f["p2_5"] - 1e-9) & (f["mean"] <= f["p97_5"] + 1e-9)).all()
+
+
+def test_forecast_starts_the_day_after_the_log(open_log, open_forecast):
+    last = pd.to_datetime(open_log["date"]).max()
+    assert open_forecast.start == last + pd.Timedelta(days=1)
+    assert open_forecast.days == 90
+
+
+def test_closed_cohort_forecasts_no_new_customers():
+    log = synthetic_order_log(PARAMS, 300, join_weeks=4, days=200, seed=4)
+    model = fit(log, k_max=1)
+    assert model.arrivals.closed
+    fc = model.forecast("30d", seeds=range(2), workers=1)
+    assert set(fc.monthly["segment"]) == {"existing", "total"}
+
+
+def test_calibrated_scenario_continues_the_log(open_log, tmp_path):
+    src = tmp_path / "orders.csv"
+    open_log.to_csv(src, index=False)
+    out = tmp_path / "calibrated" / "shop.yaml"
+    r = runner.invoke(app, ["calibrate", str(src), "--out", str(out), "--forecast-days", "60"])
+    assert r.exit_code == 0, r.output
+    sc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert sc["calendar"]["enabled"] is True and len(sc["calendar"]["weekday"]) == 7
+    (fit_dir,) = out.parent.glob("shop.data-*/fit")
+    assert (fit_dir / "seasonality.csv").exists() and (fit_dir / "calendar.png").exists()
+    assert "Regular timing" in out.read_text(encoding="utf-8")  # the header says what was fitted
+    res = lab.run(lab.load_scenario(out), seed=1)
+    end = pd.to_datetime(open_log["date"]).max()
+    after = res.daily[res.daily["date"] > end]
+    # new customers join after the log with their first order booked
+    assert after["first_orders"].sum() > 0
+    assert len(res.customers) > open_log["customer_id"].nunique()
+
+
+def test_forecast_cli_writes_tables_and_refuses_bad_input(open_log, tmp_path):
+    src = tmp_path / "orders.csv"
+    open_log.to_csv(src, index=False)
+    bad = runner.invoke(
+        app, ["forecast", str(src), "--horizon", "soon", "--out", str(tmp_path / "x")]
+    )
+    assert bad.exit_code == 2 and "horizon" in bad.output and not (tmp_path / "x").exists()
+    camp = tmp_path / "camp.csv"
+    camp.write_text("name,start,end\nsale,2025-06-10,2025-06-01\n", encoding="utf-8")
+    bad = runner.invoke(
+        app, ["forecast", str(src), "--campaigns", str(camp), "--out", str(tmp_path / "y")]
+    )
+    assert bad.exit_code == 2 and "before start" in bad.output and not (tmp_path / "y").exists()
+    ok = runner.invoke(
+        app,
+        ["forecast", str(src), "--horizon", "30d", "--seeds", "2", "--workers", "1", "--quiet",
+         "--out", str(tmp_path / "fc")],
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    monthly = pd.read_csv(tmp_path / "fc" / "monthly.csv")
+    assert {"period", "segment", "metric", "mean", "p10", "p90"} <= set(monthly.columns)
+    assert (tmp_path / "fc" / "forecast.png").exists()
