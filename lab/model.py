@@ -241,7 +241,7 @@ class PoolModel(mesa.Model):
                 "first_order_on": fo.enabled,
                 "action_cost": fo.action_cost,
                 "trial_on": fo.enabled and fo.trial.enabled,
-                "trial_uptake": fo.trial.uptake,
+                "trial_uptake": fo.trial.uptake * fo.trial.price_factor(),
                 "trial_trust_gain": fo.trial.trust_gain,
                 "drop_purchase_on": s.dropout.after_purchase,
                 "drop_day_on": s.dropout.per_day,

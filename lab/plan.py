@@ -89,6 +89,7 @@ class DayPlan:
         "n_contacts": np.uint8,  # contacts delivered today, all touchpoints
         "purchase_mult": np.float32,  # strategy multiplier on today's purchase rate
         "dropout_mult": np.float32,  # strategy multiplier on today's dropout hazard
+        "standing_depth": np.float32,  # standing price cut that is no promotion (member price)
     }
     _ONES = ("purchase_mult", "dropout_mult")
 
@@ -162,9 +163,14 @@ class DayPlan:
         """Multiply the trust of customers ``slots`` by ``factor`` (e.g. a lost contact), now."""
         self.pop.trust[slots] *= np.float32(factor)
 
-    def offer(self, mask: np.ndarray, depth: float) -> None:
-        """Offer a discount of ``depth`` (share of list price) to ``mask``; best offer wins."""
-        od = self.offer_depth[: self.n]
+    def offer(self, mask: np.ndarray, depth: float, promotion: bool = True) -> None:
+        """Offer a discount of ``depth`` (share of list price) to ``mask``; best offer wins.
+
+        ``promotion=False`` marks a standing price (a member price): customers pay the
+        best of it and today's promotions, but it adds no promotion fatigue, deal
+        conditioning or stockpiling and is not counted as an offer.
+        """
+        od = (self.offer_depth if promotion else self.standing_depth)[: self.n]
         np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
 
     def gate(self, touchpoint: str, gate: Gate) -> None:

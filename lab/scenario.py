@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -773,6 +774,28 @@ class Trial(StrictModel):
         le=1,
         source=assumed(0.1, 0.9, "seed 001: a trial builds trust"),
     )
+    reference_price_cny: float = P(
+        9.9,
+        "CNY",
+        "trial price at which ``uptake`` holds (the price the uptake was set for)",
+        gt=0,
+        source=setting("the price the uptake was estimated at"),
+    )
+    price_sensitivity: float = P(
+        1.0,
+        "1",
+        "uptake x exp(-this x (price - reference) / reference): a dearer trial is taken "
+        "less, a cheaper or free one more; 0 = uptake ignores the price",
+        ge=0,
+        source=assumed(
+            0.3, 3.0, "seed 001: an 18-CNY trial lowers the action cost of a 5000-CNY course"
+        ),
+    )
+
+    def price_factor(self) -> float:
+        """Multiplier on ``uptake`` from the trial price (1 at the reference price)."""
+        gap = (self.price_cny - self.reference_price_cny) / self.reference_price_cny
+        return math.exp(-self.price_sensitivity * gap)
 
 
 class FirstOrder(StrictModel):

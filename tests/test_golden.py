@@ -85,6 +85,7 @@ def issue_14_off(sc: lab.Scenario) -> lab.Scenario:
         if st.type == "membership":
             changes[f"strategies[{i}].headroom"] = False
             changes[f"strategies[{i}].lock_in_lift"] = 0.3
+            changes[f"strategies[{i}].price_is_promotion"] = True  # issue 17 item 9
     return sc.with_changes(changes)
 
 

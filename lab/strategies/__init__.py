@@ -23,6 +23,7 @@ from lab.strategies.newcomer import Newcomer
 from lab.strategies.rfm_playbook import RfmPlaybook
 from lab.strategies.shop_guides import ShopGuides
 from lab.strategies.stored_value import StoredValue
+from lab.strategies.trial_follow_on import TrialFollowOn
 
 _RUNTIMES: tuple[type[Strategy], ...] = (
     DiscountCadence,
@@ -35,6 +36,7 @@ _RUNTIMES: tuple[type[Strategy], ...] = (
     ShopGuides,
     Newcomer,
     CommunityGroups,
+    TrialFollowOn,
 )
 
 RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {
