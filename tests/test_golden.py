@@ -31,7 +31,7 @@ SEED = 7
 GOLDEN: dict[str, tuple[str, str, str]] = {
     "baseline.yaml": ("dc4d1d425aba9e34", "42df7bdc88148eeb", "06787b6bfe5a13f7"),
     "q1_weekly_20off.yaml": ("03fe13b517224c2e", "ad48fa16ab618c9c", "2c78314adb6726ab"),
-    "q2_membership_99.yaml": ("e5ced072ec406815", "b81b9b728aa31576", "c684db39f44c1fdd"),
+    "q2_membership_99.yaml": ("4d93f81bcc1690ff", "40df5dfc01361065", "952058fa6b1a1c49"),
     "q3_group_daily_promotions.yaml": ("3a13cd2bf7755e36", "c27e1001d3b882d6", "242682709dfdea42"),
     "q4_referral_reward_50.yaml": ("5340ce7ffb2a84ec", "675b1d50a1ac4416", "150d6a04df597eb6"),
     "q5_guides_turnover.yaml": ("971a1d4a8c83d48d", "a633667f4f8bea3d", "494d571ea996bbc1"),
