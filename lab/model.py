@@ -50,6 +50,7 @@ from lab.agents.behaviour import (
     step_customers,
     stream_keys,
 )
+from lab.agents.fission import FissionState
 from lab.configs.promotion import kernel_params as promotion_kernel_params
 from lab.kpis import KPI_TABLE, kpi_rows
 from lab.market import MarketState
@@ -148,6 +149,9 @@ class PoolModel(mesa.Model):
                 declared.extend(n for n in names if n not in declared)
         self.standing_referral_terms = ReferralTerms.from_scenario(scenario.acquisition.referral)
         self.referral_terms = self.standing_referral_terms
+        self.fission = FissionState(
+            scenario.fission_response, scenario.acquisition.referral.friends_per_share
+        )
         for s in self.strategies:
             s.start(self.env)
         self._queued = [s for s in self.strategies if s.queues]
@@ -394,8 +398,9 @@ class PoolModel(mesa.Model):
         if pop.capacity > self._out.buy_slot.size:
             self._out = new_day_out(pop.capacity)
         terms = self.referral_terms  # a strategy may have changed today's terms
+        share, friends = self.fission.kernel_terms(terms)
         self._params = self._params._replace(
-            share_factor=float(terms.share_factor), referral_on=bool(terms.enabled)
+            share_factor=share, friends_per_share=friends, referral_on=bool(terms.enabled)
         )
         self._bought = step_customers(
             pop.n,

@@ -90,8 +90,10 @@ class DayPlan:
         "purchase_mult": np.float32,  # strategy multiplier on today's purchase rate
         "dropout_mult": np.float32,  # strategy multiplier on today's dropout hazard
         "standing_depth": np.float32,  # standing price cut that is no promotion (member price)
+        "share_mult": np.float32,  # multiplier on a buyer's chance to share today (referral)
+        "friends_mult": np.float32,  # multiplier on the friends a share brings today
     }
-    _ONES = ("purchase_mult", "dropout_mult")
+    _ONES = ("purchase_mult", "dropout_mult", "share_mult", "friends_mult")
 
     def __init__(self, contacts: ContactRules) -> None:
         self.contacts = contacts
@@ -224,3 +226,11 @@ class DayPlan:
         if gate is not None and gate.on_delivered is not None:
             gate.on_delivered(k, content)
         return delivered
+
+    def scale_referral(self, mask: np.ndarray, share: float, friends: float) -> None:
+        """Scale today's sharing chance and friends per share of ``mask`` (effects compose).
+
+        For referral terms that hold for some customers only (a fission program's target).
+        """
+        self.share_mult[: self.n][mask] *= np.float32(share)
+        self.friends_mult[: self.n][mask] *= np.float32(friends)

@@ -29,6 +29,7 @@ from pydantic import (
 
 from lab.acquisition_terms import pool_projection_problem
 from lab.configs.contacts import ContactCarryover, ContactWearOut
+from lab.configs.fission import FissionResponse
 from lab.configs.promotion import PromotionResponse
 from lab.configs.referred import ReferredCustomers
 from lab.mapping_defaults import merge_onto_defaults
@@ -395,7 +396,9 @@ class Referral(StrictModel):
     ``referral_propensity * (base_share + (1-base_share) * R/(R + half_saturation))
     * invites_required ** -threshold_elasticity``; a share brings Poisson
     (friends_per_share) friends; each full group of ``invites_required`` friends
-    earns the inviter ``reward_cny``; each friend gets ``invitee_reward_cny``.
+    earns the inviter ``reward_cny``; each friend gets ``invitee_reward_cny``.  The
+    scenario's ``fission_response`` makes these costs change behaviour (a sharer tries
+    for the invites required, the gift raises acceptance, over-hyped rewards backfire).
     """
 
     enabled: bool = P(True, "flag", "switch referral on/off", source=setting())
@@ -442,6 +445,14 @@ class Referral(StrictModel):
         ge=0,
         le=20,
         source=assumed(0.2, 3.0),
+    )
+    stated_reward_cny: float | None = P(
+        None,
+        "CNY",
+        "reward value the brand's posters state (over-hyped if above reward_cny: more "
+        "sharing now, disappointment later, see fission_response); none = the real value",
+        ge=0,
+        source=setting("a decision: how the reward is packaged"),
     )
     trait_correlation: float = P(
         0.0,
@@ -1202,6 +1213,7 @@ class Scenario(StrictModel):
     referred: ReferredCustomers = Field(
         default_factory=ReferredCustomers, description="referred customers after joining"
     )
+    fission_response: FissionResponse = Field(default_factory=FissionResponse)
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
     ] = Field(

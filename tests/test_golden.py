@@ -71,6 +71,8 @@ ISSUE_14_OFF: dict[str, object] = {
     # to the referrer was a trait correlation of 0.3 before
     "referred.enabled": False,
     "acquisition.referral.trait_correlation": 0.3,
+    # issue 17 item 5: invitee gift, staff bonus, task reward, threshold effort, hype
+    "fission_response.enabled": False,
 }
 
 

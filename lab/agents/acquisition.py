@@ -186,7 +186,11 @@ class Acquirer:
 
     def _staff(self, day: int) -> None:
         c = self.cfg.staff_invite
-        mu = c.staff * c.invites_per_staff_per_day
+        mu = (
+            c.staff
+            * c.invites_per_staff_per_day
+            * self.model.fission.staff_factor(c.bonus_per_invite_cny)
+        )
         if not c.enabled or mu <= 0:
             return
         # scipy's inverse CDF: exact for any mean (staff x rate can be large)
@@ -215,20 +219,36 @@ class Acquirer:
         pop = self.model.pop
         parent = pop.rkey[inviter_slots]
         keys = child_keys(parent, friends)
-        self._book_rewards(friends, total)
+        self._book_rewards(friends, total, inviter_slots)
         np.add.at(pop.referrals, inviter_slots, friends)
         inviters = np.repeat(inviter_slots.astype(np.int64), friends)
         self.add("referral", day, keys, referrer=inviters, parent_u=self._inviter_u(inviters))
         return total
 
-    def _book_rewards(self, friends: np.ndarray, total: int) -> None:
-        """Book today's referral rewards: ``friends`` who joined per inviter, ``total`` in all."""
-        terms = self.model.referral_terms
-        rewards = (friends // terms.invites_required).sum() * terms.reward_cny
-        spent = float(rewards) + total * terms.invitee_reward_cny
-        self.model.book("referral_rewards", spent)
+    def _book_rewards(self, friends: np.ndarray, total: int, inviter_slots: np.ndarray) -> None:
+        """Book today's referral rewards: ``friends`` who joined per inviter, ``total`` in all.
+
+        Under a fission program with a target, sharers outside it earn the standing terms.
+        """
+        model = self.model
+        terms = model.referral_terms
+        covered = terms.owner.covers(inviter_slots) if terms.owner is not None else None
+        if covered is not None and not covered.all():
+            outside = friends[~covered]
+            self._book_under(model.standing_referral_terms, outside, int(outside.sum()))
+            friends = friends[covered]
+            total = int(friends.sum())
+        spent = self._book_under(terms, friends, total)
         if terms.owner is not None:
             terms.owner.on_referral_spend(spent, total)
+
+    def _book_under(self, terms, friends: np.ndarray, total: int) -> float:
+        """Book the rewards ``friends`` earn under ``terms``; returns what they cost."""
+        n_rewards = int((friends // terms.invites_required).sum())
+        self.model.fission.on_rewards(terms, n_rewards)
+        spent = float(n_rewards * terms.reward_cny) + total * terms.invitee_reward_cny
+        self.model.book("referral_rewards", spent)
+        return spent
 
     def _inviter_u(self, inviters: np.ndarray) -> dict[str, np.ndarray]:
         pop = self.model.pop
@@ -256,12 +276,12 @@ class Acquirer:
             n_won = int(won.sum())
             model.today["invitations_accepted"] += n_won
             if n_won:
-                self._book_rewards(won, n_won)
+                self._book_rewards(won, n_won, inviter_slots)
                 np.add.at(pop.referrals, inviter_slots, won)
                 inviters = inviter_slots[idx[accepted]].astype(np.int64)
                 self._join_referred(day, persons[accepted], inviters)
                 joined += n_won
-        rate = market.cfg.word_of_mouth_per_day
+        rate = market.cfg.word_of_mouth_per_day * model.fission.wom_factor()
         if rate > 0 and market.remaining > 0:
             talkers = np.flatnonzero(pop.view("alive")).astype(np.int64)
             persons, idx, talks = market.word_of_mouth(

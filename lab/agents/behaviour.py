@@ -414,11 +414,15 @@ def dropout_after_purchase(p_drop, mult, n_orders, p, keys, day, rk):
 
 
 @njit(cache=True, inline="always")
-def referral(propensity, p, keys, day, rk):
-    """A buyer may share with friends (裂变): -1 no share, else the friends reached."""
+def referral(propensity, friends_mult, p, keys, day, rk):
+    """A buyer may share with friends (裂变): -1 no share, else the friends reached.
+
+    ``propensity`` includes today's plan multiplier on sharing, ``friends_mult`` scales
+    the mean friends per share (both 1 unless referral terms hold for some customers only).
+    """
     if p.referral_on and u01_scalar(keys.referral_share, day, rk) < propensity * p.share_factor:
         return _poisson_from_uniform(
-            p.friends_per_share, u01_scalar(keys.referral_friends, day, rk)
+            p.friends_per_share * friends_mult, u01_scalar(keys.referral_friends, day, rk)
         )
     return -1
 
@@ -532,7 +536,10 @@ def step_customers(n, day, c, plan, p, keys, out):
                 else:
                     kpi[K.trial_orders] += 1.0
                     c.n_trials[i] += 1
-                friends = referral(c.referral_propensity[i], p, keys, day, rk)
+                friends = referral(
+                    c.referral_propensity[i] * plan.share_mult[i], plan.friends_mult[i],
+                    p, keys, day, rk,
+                )  # fmt: skip
                 if friends >= 0:
                     kpi[K.shares] += 1.0
                 if friends > 0:
