@@ -33,7 +33,7 @@ GOLDEN: dict[str, tuple[str, str, str]] = {
     "q1_weekly_20off.yaml": ("03fe13b517224c2e", "ad48fa16ab618c9c", "2c78314adb6726ab"),
     "q2_membership_99.yaml": ("4d93f81bcc1690ff", "40df5dfc01361065", "952058fa6b1a1c49"),
     "q3_group_daily_promotions.yaml": ("3a13cd2bf7755e36", "c27e1001d3b882d6", "242682709dfdea42"),
-    "q4_referral_reward_50.yaml": ("5340ce7ffb2a84ec", "675b1d50a1ac4416", "150d6a04df597eb6"),
+    "q4_referral_reward_50.yaml": ("f5680f6af93a3c09", "4c10ff6495cfe827", "b0af29d50ef3b5c2"),
     "q5_guides_turnover.yaml": ("971a1d4a8c83d48d", "a633667f4f8bea3d", "494d571ea996bbc1"),
     "q6_lifecycle_playbook.yaml": ("6a4138b031e08c53", "549b76bcc9db533f", "3c2f047b0396c9fb"),
     "q7_stored_value.yaml": ("a498b4394dff638d", "e1af5d024b20f76f", "6e66de4a83915434"),
