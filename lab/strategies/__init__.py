@@ -24,6 +24,7 @@ from lab.strategies.rfm_playbook import RfmPlaybook
 from lab.strategies.shop_guides import ShopGuides
 from lab.strategies.stored_value import StoredValue
 from lab.strategies.trial_follow_on import TrialFollowOn
+from lab.strategies.vip_care import VipCare
 
 _RUNTIMES: tuple[type[Strategy], ...] = (
     DiscountCadence,
@@ -37,6 +38,7 @@ _RUNTIMES: tuple[type[Strategy], ...] = (
     Newcomer,
     CommunityGroups,
     TrialFollowOn,
+    VipCare,
 )
 
 RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {
