@@ -51,6 +51,7 @@ from lab.agents.behaviour import (
     stream_keys,
 )
 from lab.agents.fission import FissionState
+from lab.configs.adding import adding_states
 from lab.configs.promotion import kernel_params as promotion_kernel_params
 from lab.kpis import KPI_TABLE, kpi_rows
 from lab.market import MarketState
@@ -126,7 +127,10 @@ class PoolModel(mesa.Model):
         self.pop = Population(
             capacity=self._initial_capacity(),
             limit=scenario.max_customers,
-            extra_states=strategy_states(scenario.strategies),
+            extra_states={
+                **strategy_states(scenario.strategies),
+                **adding_states(scenario.acquisition.stock_import.adding),
+            },
         )
         self.plan = DayPlan(scenario.contacts)
         self.env = simpy.Environment()
@@ -147,6 +151,9 @@ class PoolModel(mesa.Model):
                 (self.extra_kpis, s.kpis),
             ):
                 declared.extend(n for n in names if n not in declared)
+        if scenario.acquisition.stock_import.adding.enabled:  # issue 17 item 4
+            self.cost_kinds.append("adding")
+            self.extra_kpis.extend(("adds_active", "adds_passive"))
         self.standing_referral_terms = ReferralTerms.from_scenario(scenario.acquisition.referral)
         self.referral_terms = self.standing_referral_terms
         self.fission = FissionState(

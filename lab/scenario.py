@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from lab.acquisition_terms import pool_projection_problem
+from lab.configs.adding import Adding
 from lab.configs.contacts import ContactCarryover, ContactWearOut
 from lab.configs.fission import FissionResponse
 from lab.configs.promotion import PromotionResponse
@@ -341,6 +342,7 @@ class StockImport(StrictModel):
         ge=0,
         source=setting("history of the imported base: set it from your data"),
     )
+    adding: Adding = Field(default_factory=Adding)
 
 
 class PaidAcquisition(StrictModel):

@@ -142,6 +142,9 @@ class Acquirer:
         else:
             keys, persons = self._people(0, count, day)
         self.stock_added += count
+        method = None
+        if c.adding.enabled:
+            keys, persons, method = self._adding(c.adding, keys, persons)
         if keys.size == 0:
             return
         streams = self.model.streams
@@ -151,7 +154,7 @@ class Acquirer:
         recency = np.floor(
             streams.uniform("stock_history", 1, keys) * (c.prior_recency_max_days + 1)
         ).astype(np.int32)
-        self.add(
+        sl = self.add(
             "stock_import",
             day,
             keys,
@@ -159,6 +162,40 @@ class Acquirer:
             last_purchase=day - recency,
             persons=persons,
         )
+        if method is not None:
+            self._tag_adds(c.adding, sl, keys, method)
+
+    def _adding(self, cfg, keys: np.ndarray, persons: np.ndarray | None):
+        """Today's approached buyers: who is reached how, who joins; costs booked.
+
+        Returns the joiners' keys and persons and their method (1 phone, 2 live code).
+        """
+        streams, model = self.model.streams, self.model
+        active = streams.uniform("stock_history", 2, keys) < cfg.active_share
+        rate = np.where(active, cfg.active.acceptance_rate, cfg.passive.scan_rate)
+        join = streams.uniform("stock_history", 3, keys) < rate
+        n_active = int(active.sum())
+        a = cfg.active
+        cost = n_active * a.staff_minutes_per_request / 60.0 * a.staff_cost_per_hour_cny
+        cost += (keys.size - n_active) * cfg.passive.card_cost_cny
+        model.book("adding", cost)
+        model.count("adds_active", int((join & active).sum()))
+        model.count("adds_passive", int((join & ~active).sum()))
+        method = np.where(active, 1, 2).astype(np.int8)[join]
+        return keys[join], (persons[join] if persons is not None else None), method
+
+    def _tag_adds(self, cfg, sl: slice, keys: np.ndarray, method: np.ndarray) -> None:
+        """Tag today's stock joiners with their add method, staff and trust at joining."""
+        pop = self.model.pop
+        pop.add_method[sl] = method
+        passive = method == 2
+        staff = np.floor(
+            self.model.streams.uniform("stock_history", 4, keys) * cfg.passive.staff
+        ).astype(np.int16)
+        pop.assigned_staff[sl] = np.where(passive, staff, -1)
+        gain = np.where(passive, cfg.passive.trust_gain, cfg.active.trust_gain).astype(np.float32)
+        trust = pop.trust[sl]
+        pop.trust[sl] = trust + gain * (1 - trust)
 
     def _paid(self, day: int) -> None:
         c = self.cfg.paid
