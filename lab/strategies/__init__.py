@@ -20,6 +20,7 @@ from lab.strategies.fission_program import FissionProgram
 from lab.strategies.lifecycle_playbook import LifecyclePlaybook
 from lab.strategies.membership import Membership
 from lab.strategies.newcomer import Newcomer
+from lab.strategies.points import Points
 from lab.strategies.rfm_playbook import RfmPlaybook
 from lab.strategies.shop_guides import ShopGuides
 from lab.strategies.stored_value import StoredValue
@@ -39,6 +40,7 @@ _RUNTIMES: tuple[type[Strategy], ...] = (
     CommunityGroups,
     TrialFollowOn,
     VipCare,
+    Points,
 )
 
 RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {

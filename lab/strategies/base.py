@@ -123,6 +123,14 @@ class Target(StrictModel):
         ge=0,
         source=setting("whom the strategy addresses"),
     )
+    min_level: int | None = P(
+        None,
+        "level",
+        "customers at this member level or above (1 = the first level of a points "
+        "strategy's levels; needs a points strategy)",
+        ge=0,
+        source=setting("whom the strategy addresses"),
+    )
     max_orders: int | None = P(
         None,
         "orders",

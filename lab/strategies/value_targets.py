@@ -42,6 +42,11 @@ def value_mask(target: Any, pop: Population, m: np.ndarray) -> np.ndarray:
         m &= orders >= target.min_orders
     if target.max_orders is not None:
         m &= orders <= target.max_orders
+    if target.min_level is not None:
+        level = getattr(pop, "level", None)
+        if level is None:
+            raise ValueError("target.min_level needs a points strategy (it keeps the levels)")
+        m &= level[:n] >= target.min_level
     buyers = orders > 0
     if target.spend_top_share is not None:
         m &= top_share_mask(pop.spend[:n], buyers, target.spend_top_share)
