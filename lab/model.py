@@ -162,6 +162,7 @@ class PoolModel(mesa.Model):
         for s in self.strategies:
             s.start(self.env)
         self._queued = [s for s in self.strategies if s.queues]
+        self._baskets = [s for s in self.strategies if hasattr(s, "shape_baskets")]  # catalogue
         self._shapes = np.array(
             [scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
         )
@@ -488,9 +489,12 @@ class PoolModel(mesa.Model):
         list_value = gammaincinv(p_shape, u) / pop.basket_rate[slots]
         list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
         list_value = np.round(list_value, 2)
-        paid = np.round(list_value * price, 2)
+        if self._baskets:  # a catalogue fills the basket with items (issue 17 item 1)
+            paid, list_value, cogs = self._shape_baskets(day, slots, list_value, price, trial)
+        else:
+            paid = np.round(list_value * price, 2)
+            cogs = np.where(trial, 0.0, list_value * (1.0 - s.purchase.margin_rate))
         discount = list_value - paid
-        cogs = np.where(trial, 0.0, list_value * (1.0 - s.purchase.margin_rate))
         trial_count = int(trial.sum())
         if trial_count:
             self.book("trial_products", trial_count * s.first_order.trial.unit_cost_cny)
@@ -511,6 +515,16 @@ class PoolModel(mesa.Model):
         t["discount_cost"] += float(discount.sum())
         t["cogs"] += float(cogs.sum())
         return orders
+
+    def _shape_baskets(self, day, slots, list_value, price, trial):
+        """Paid, list value and cost of goods of orders whose items a catalogue draws."""
+        off = np.zeros(slots.size)
+        cogs = None
+        for strategy in self._baskets:
+            list_value, extra_off, cogs = strategy.shape_baskets(day, slots, list_value, trial)
+            off += extra_off
+        paid = np.maximum(np.round(list_value * price - off, 2), 0.0)
+        return paid, list_value, cogs
 
     def _basket_shape(self, slots: np.ndarray) -> np.ndarray:
         return self._shapes[self.pop.channel[slots]]

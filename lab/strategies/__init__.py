@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Union
 
 from lab.strategies.base import Strategy, StrategyConfig, Target
+from lab.strategies.catalogue import Catalogue
 from lab.strategies.community_groups import CommunityGroups
 from lab.strategies.contact_plan import ContactPlan, ContactPlanConfig
 from lab.strategies.discount_cadence import DiscountCadence, DiscountCadenceConfig
@@ -41,6 +42,7 @@ _RUNTIMES: tuple[type[Strategy], ...] = (
     TrialFollowOn,
     VipCare,
     Points,
+    Catalogue,
 )
 
 RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {
