@@ -20,8 +20,9 @@ SEED = 11
 def _members_scenario(price_is_promotion: bool) -> lab.Scenario:
     return lab.scenario_from_dict(
         {
-            "days": 150,
-            "acquisition": {"stock_import": {"customers_per_day": 30, "total_customers": 2500}},
+            "days": 100,
+            "acquisition": {"stock_import": {"customers_per_day": 30, "total_customers": 2500},
+                            "paid": {"daily_budget_cny": 500}},
             "strategies": [
                 {"type": "membership", "price_is_promotion": price_is_promotion,
                  "uptake_max": 0.6, "fee_cny": 49},
@@ -76,7 +77,7 @@ def _trial_scenario(price: float, follow_on: dict | None = None) -> lab.Scenario
     strategies = [{"type": "trial_follow_on", **follow_on}] if follow_on is not None else []
     return lab.scenario_from_dict(
         {
-            "days": 120,
+            "days": 90,
             "acquisition": {"stock_import": {"enabled": False},
                             "paid": {"daily_budget_cny": 1500}},
             "first_order": {"trial": {"enabled": True, "price_cny": price}},

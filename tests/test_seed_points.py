@@ -12,7 +12,7 @@ from lab.strategies.base import Target
 SEED = 4
 
 
-def _scenario(days: int = 150, **points) -> lab.Scenario:
+def _scenario(days: int = 100, **points) -> lab.Scenario:
     return lab.scenario_from_dict(
         {
             "days": days,
