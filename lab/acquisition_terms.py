@@ -32,6 +32,8 @@ class ReferralTerms:
     reward_half_saturation_cny: float
     threshold_elasticity: float
     owner: Any = None
+    #: reward value the brand states (posters, copy); None = the real value
+    stated_reward_cny: float | None = None
 
     @classmethod
     def from_scenario(cls, rf) -> ReferralTerms:
@@ -44,6 +46,7 @@ class ReferralTerms:
             base_share=rf.base_share,
             reward_half_saturation_cny=rf.reward_half_saturation_cny,
             threshold_elasticity=rf.threshold_elasticity,
+            stated_reward_cny=rf.stated_reward_cny,
         )
 
     def replace(self, **changes) -> ReferralTerms:
@@ -53,9 +56,12 @@ class ReferralTerms:
     @property
     def share_factor(self) -> float:
         """Multiplier on referral propensity: reward effect x threshold effect (0 if off)."""
+        return self.share_factor_for(self.reward_cny)
+
+    def share_factor_for(self, r: float) -> float:
+        """:attr:`share_factor` for sharers who value the reward at ``r`` CNY."""
         if not self.enabled:
             return 0.0
-        r = self.reward_cny
         reward_effect = self.base_share + (1 - self.base_share) * r / (
             r + self.reward_half_saturation_cny
         )

@@ -50,6 +50,8 @@ from lab.agents.behaviour import (
     step_customers,
     stream_keys,
 )
+from lab.agents.fission import FissionState
+from lab.configs.adding import adding_states
 from lab.configs.calendar import day_multipliers
 from lab.configs.promotion import kernel_params as promotion_kernel_params
 from lab.customer_money import CustomerMoney
@@ -136,7 +138,10 @@ class PoolModel(mesa.Model):
         self.pop = Population(
             capacity=self._initial_capacity(),
             limit=scenario.max_customers,
-            extra_states=strategy_states(scenario.strategies),
+            extra_states={
+                **strategy_states(scenario.strategies),
+                **adding_states(scenario.acquisition.stock_import.adding),
+            },
         )
         self.plan = DayPlan(scenario.contacts)
         self.env = simpy.Environment()
@@ -165,11 +170,18 @@ class PoolModel(mesa.Model):
                 (self.extra_kpis, s.kpis),
             ):
                 declared.extend(n for n in names if n not in declared)
+        if scenario.acquisition.stock_import.adding.enabled:  # issue 17 item 4
+            self.cost_kinds.append("adding")
+            self.extra_kpis.extend(("adds_active", "adds_passive"))
         self.standing_referral_terms = ReferralTerms.from_scenario(scenario.acquisition.referral)
         self.referral_terms = self.standing_referral_terms
+        self.fission = FissionState(
+            scenario.fission_response, scenario.acquisition.referral.friends_per_share
+        )
         for s in self.strategies:
             s.start(self.env)
         self._queued = [s for s in self.strategies if s.queues]
+        self._baskets = [s for s in self.strategies if hasattr(s, "shape_baskets")]  # catalogue
         self._shapes = np.array(
             [scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
         )
@@ -263,7 +275,7 @@ class PoolModel(mesa.Model):
                 "first_order_on": fo.enabled,
                 "action_cost": fo.action_cost,
                 "trial_on": fo.enabled and fo.trial.enabled,
-                "trial_uptake": fo.trial.uptake,
+                "trial_uptake": fo.trial.uptake * fo.trial.price_factor(),
                 "trial_trust_gain": fo.trial.trust_gain,
                 "drop_purchase_on": s.dropout.after_purchase,
                 "drop_day_on": s.dropout.per_day,
@@ -460,8 +472,9 @@ class PoolModel(mesa.Model):
         if pop.capacity > self._out.buy_slot.size:
             self._out = new_day_out(pop.capacity)
         terms = self.referral_terms  # a strategy may have changed today's terms
+        share, friends = self.fission.kernel_terms(terms)
         self._params = self._params._replace(
-            share_factor=float(terms.share_factor), referral_on=bool(terms.enabled)
+            share_factor=share, friends_per_share=friends, referral_on=bool(terms.enabled)
         )
         if self._params.season_on:
             self._params = self._params._replace(season_mult=float(self.day_mult(day)))
@@ -554,9 +567,12 @@ class PoolModel(mesa.Model):
         list_value = gammaincinv(p_shape, u) / pop.basket_rate[slots]
         list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
         list_value = np.round(list_value, 2)
-        paid = np.round(list_value * price, 2)
+        if self._baskets:  # a catalogue fills the basket with items (issue 17 item 1)
+            paid, list_value, cogs = self._shape_baskets(day, slots, list_value, price, trial)
+        else:
+            paid = np.round(list_value * price, 2)
+            cogs = np.where(trial, 0.0, list_value * (1.0 - s.purchase.margin_rate))
         discount = list_value - paid
-        cogs = np.where(trial, 0.0, list_value * (1.0 - s.purchase.margin_rate))
         trial_count = int(trial.sum())
         if trial_count:
             unit = s.first_order.trial.unit_cost_cny
@@ -578,6 +594,16 @@ class PoolModel(mesa.Model):
         t["discount_cost"] += float(discount.sum())
         t["cogs"] += float(cogs.sum())
         return orders
+
+    def _shape_baskets(self, day, slots, list_value, price, trial):
+        """Paid, list value and cost of goods of orders whose items a catalogue draws."""
+        off = np.zeros(slots.size)
+        cogs = None
+        for strategy in self._baskets:
+            list_value, extra_off, cogs = strategy.shape_baskets(day, slots, list_value, trial)
+            off += extra_off
+        paid = np.maximum(np.round(list_value * price - off, 2), 0.0)
+        return paid, list_value, cogs
 
     def _basket_shape(self, slots: np.ndarray) -> np.ndarray:
         return self._shapes[self.pop.channel[slots]]

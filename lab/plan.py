@@ -89,8 +89,11 @@ class DayPlan:
         "n_contacts": np.uint8,  # contacts delivered today, all touchpoints
         "purchase_mult": np.float32,  # strategy multiplier on today's purchase rate
         "dropout_mult": np.float32,  # strategy multiplier on today's dropout hazard
+        "standing_depth": np.float32,  # standing price cut that is no promotion (member price)
+        "share_mult": np.float32,  # multiplier on a buyer's chance to share today (referral)
+        "friends_mult": np.float32,  # multiplier on the friends a share brings today
     }
-    _ONES = ("purchase_mult", "dropout_mult")
+    _ONES = ("purchase_mult", "dropout_mult", "share_mult", "friends_mult")
 
     def __init__(self, contacts: ContactRules) -> None:
         self.contacts = contacts
@@ -162,9 +165,14 @@ class DayPlan:
         """Multiply the trust of customers ``slots`` by ``factor`` (e.g. a lost contact), now."""
         self.pop.trust[slots] *= np.float32(factor)
 
-    def offer(self, mask: np.ndarray, depth: float) -> None:
-        """Offer a discount of ``depth`` (share of list price) to ``mask``; best offer wins."""
-        od = self.offer_depth[: self.n]
+    def offer(self, mask: np.ndarray, depth: float, promotion: bool = True) -> None:
+        """Offer a discount of ``depth`` (share of list price) to ``mask``; best offer wins.
+
+        ``promotion=False`` marks a standing price (a member price): customers pay the
+        best of it and today's promotions, but it adds no promotion fatigue, deal
+        conditioning or stockpiling and is not counted as an offer.
+        """
+        od = (self.offer_depth if promotion else self.standing_depth)[: self.n]
         np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
 
     def gate(self, touchpoint: str, gate: Gate) -> None:
@@ -218,3 +226,11 @@ class DayPlan:
         if gate is not None and gate.on_delivered is not None:
             gate.on_delivered(k, content)
         return delivered
+
+    def scale_referral(self, mask: np.ndarray, share: float, friends: float) -> None:
+        """Scale today's sharing chance and friends per share of ``mask`` (effects compose).
+
+        For referral terms that hold for some customers only (a fission program's target).
+        """
+        self.share_mult[: self.n][mask] *= np.float32(share)
+        self.friends_mult[: self.n][mask] *= np.float32(friends)

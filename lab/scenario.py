@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,12 +28,14 @@ from pydantic import (
 )
 
 from lab.acquisition_terms import pool_projection_problem
+from lab.configs.adding import Adding
 from lab.configs.annoyance import Annoyance
 from lab.configs.calendar import Calendar
 from lab.configs.contacts import ContactCarryover, ContactWearOut
 from lab.configs.content import ContentEffect
 from lab.configs.dropout import Dropout
 from lab.configs.fatigue import Fatigue
+from lab.configs.fission import FissionResponse
 from lab.configs.habit import Habit
 from lab.configs.lifecycle import Lifecycle
 from lab.configs.outside import Competition, PlatformStore
@@ -349,6 +352,7 @@ class StockImport(StrictModel):
         ge=0,
         source=setting("history of the imported base: set it from your data"),
     )
+    adding: Adding = Field(default_factory=Adding)
 
 
 class PaidAcquisition(StrictModel):
@@ -404,7 +408,9 @@ class Referral(StrictModel):
     ``referral_propensity * (base_share + (1-base_share) * R/(R + half_saturation))
     * invites_required ** -threshold_elasticity``; a share brings Poisson
     (friends_per_share) friends; each full group of ``invites_required`` friends
-    earns the inviter ``reward_cny``; each friend gets ``invitee_reward_cny``.
+    earns the inviter ``reward_cny``; each friend gets ``invitee_reward_cny``.  The
+    scenario's ``fission_response`` makes these costs change behaviour (a sharer tries
+    for the invites required, the gift raises acceptance, over-hyped rewards backfire).
     """
 
     enabled: bool = P(True, "flag", "switch referral on/off", source=setting())
@@ -451,6 +457,14 @@ class Referral(StrictModel):
         ge=0,
         le=20,
         source=assumed(0.2, 3.0),
+    )
+    stated_reward_cny: float | None = P(
+        None,
+        "CNY",
+        "reward value the brand's posters state (over-hyped if above reward_cny: more "
+        "sharing now, disappointment later, see fission_response); none = the real value",
+        ge=0,
+        source=setting("a decision: how the reward is packaged"),
     )
     trait_correlation: float = P(
         0.0,
@@ -783,6 +797,28 @@ class Trial(StrictModel):
         le=1,
         source=assumed(0.1, 0.9, "seed 001: a trial builds trust"),
     )
+    reference_price_cny: float = P(
+        9.9,
+        "CNY",
+        "trial price at which ``uptake`` holds (the price the uptake was set for)",
+        gt=0,
+        source=setting("the price the uptake was estimated at"),
+    )
+    price_sensitivity: float = P(
+        1.0,
+        "1",
+        "uptake x exp(-this x (price - reference) / reference): a dearer trial is taken "
+        "less, a cheaper or free one more; 0 = uptake ignores the price",
+        ge=0,
+        source=assumed(
+            0.3, 3.0, "seed 001: an 18-CNY trial lowers the action cost of a 5000-CNY course"
+        ),
+    )
+
+    def price_factor(self) -> float:
+        """Multiplier on ``uptake`` from the trial price (1 at the reference price)."""
+        gap = (self.price_cny - self.reference_price_cny) / self.reference_price_cny
+        return math.exp(-self.price_sensitivity * gap)
 
 
 class FirstOrder(StrictModel):
@@ -1043,6 +1079,7 @@ class Scenario(StrictModel):
     )
     personas: Personas = Field(default_factory=Personas, description="personas' own behaviour")
     calendar: Calendar = Field(default_factory=Calendar, description="seasonality multipliers")
+    fission_response: FissionResponse = Field(default_factory=FissionResponse)
     strategies: list[
         Annotated[STRATEGY_CONFIGS, Field(discriminator="type")]  # type: ignore[valid-type]
     ] = Field(

@@ -34,6 +34,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.acquisition_terms import ReferralTerms
+    from lab.agents.fission import FissionState
     from lab.population import Population
     from lab.rng import RandomStreams
 
@@ -51,6 +52,8 @@ class ModelServices(Protocol):
     streams: RandomStreams
     #: the referral offer in force today (a fission program may replace it)
     referral_terms: ReferralTerms
+    #: the fission response (disappointment, incentive effects), see lab.agents.fission
+    fission: FissionState
 
     def weekday(self, day: int) -> int:
         """Weekday of a run day, Monday = 0."""

@@ -36,9 +36,9 @@ SEED = 7
 GOLDEN: dict[str, tuple[str, str, str]] = {
     "baseline.yaml": ("dc4d1d425aba9e34", "42df7bdc88148eeb", "06787b6bfe5a13f7"),
     "q1_weekly_20off.yaml": ("03fe13b517224c2e", "ad48fa16ab618c9c", "2c78314adb6726ab"),
-    "q2_membership_99.yaml": ("e5ced072ec406815", "b81b9b728aa31576", "c684db39f44c1fdd"),
+    "q2_membership_99.yaml": ("4d93f81bcc1690ff", "40df5dfc01361065", "952058fa6b1a1c49"),
     "q3_group_daily_promotions.yaml": ("3a13cd2bf7755e36", "c27e1001d3b882d6", "242682709dfdea42"),
-    "q4_referral_reward_50.yaml": ("5340ce7ffb2a84ec", "675b1d50a1ac4416", "150d6a04df597eb6"),
+    "q4_referral_reward_50.yaml": ("f5680f6af93a3c09", "4c10ff6495cfe827", "b0af29d50ef3b5c2"),
     "q5_guides_turnover.yaml": ("971a1d4a8c83d48d", "a633667f4f8bea3d", "494d571ea996bbc1"),
     "q6_lifecycle_playbook.yaml": ("6a4138b031e08c53", "549b76bcc9db533f", "3c2f047b0396c9fb"),
     "q7_stored_value.yaml": ("a498b4394dff638d", "e1af5d024b20f76f", "6e66de4a83915434"),
@@ -76,6 +76,8 @@ ISSUE_14_OFF: dict[str, object] = {
     # to the referrer was a trait correlation of 0.3 before
     "referred.enabled": False,
     "acquisition.referral.trait_correlation": 0.3,
+    # issue 17 item 5: invitee gift, staff bonus, task reward, threshold effort, hype
+    "fission_response.enabled": False,
 }
 
 
@@ -90,6 +92,7 @@ def issue_14_off(sc: lab.Scenario) -> lab.Scenario:
         if st.type == "membership":
             changes[f"strategies[{i}].headroom"] = False
             changes[f"strategies[{i}].lock_in_lift"] = 0.3
+            changes[f"strategies[{i}].price_is_promotion"] = True  # issue 17 item 9
     return sc.with_changes(changes)
 
 

@@ -152,6 +152,9 @@ class Acquirer:
         else:
             keys, persons = self._people(0, count, day)
         self.stock_added += count
+        method = None
+        if c.adding.enabled:
+            keys, persons, method = self._adding(c.adding, keys, persons)
         if keys.size == 0:
             return
         streams = self.model.streams
@@ -161,7 +164,7 @@ class Acquirer:
         recency = np.floor(
             streams.uniform("stock_history", 1, keys) * (c.prior_recency_max_days + 1)
         ).astype(np.int32)
-        self.add(
+        sl = self.add(
             "stock_import",
             day,
             keys,
@@ -169,6 +172,40 @@ class Acquirer:
             last_purchase=day - recency,
             persons=persons,
         )
+        if method is not None:
+            self._tag_adds(c.adding, sl, keys, method)
+
+    def _adding(self, cfg, keys: np.ndarray, persons: np.ndarray | None):
+        """Today's approached buyers: who is reached how, who joins; costs booked.
+
+        Returns the joiners' keys and persons and their method (1 phone, 2 live code).
+        """
+        streams, model = self.model.streams, self.model
+        active = streams.uniform("stock_history", 2, keys) < cfg.active_share
+        rate = np.where(active, cfg.active.acceptance_rate, cfg.passive.scan_rate)
+        join = streams.uniform("stock_history", 3, keys) < rate
+        n_active = int(active.sum())
+        a = cfg.active
+        cost = n_active * a.staff_minutes_per_request / 60.0 * a.staff_cost_per_hour_cny
+        cost += (keys.size - n_active) * cfg.passive.card_cost_cny
+        model.book("adding", cost)
+        model.count("adds_active", int((join & active).sum()))
+        model.count("adds_passive", int((join & ~active).sum()))
+        method = np.where(active, 1, 2).astype(np.int8)[join]
+        return keys[join], (persons[join] if persons is not None else None), method
+
+    def _tag_adds(self, cfg, sl: slice, keys: np.ndarray, method: np.ndarray) -> None:
+        """Tag today's stock joiners with their add method, staff and trust at joining."""
+        pop = self.model.pop
+        pop.add_method[sl] = method
+        passive = method == 2
+        staff = np.floor(
+            self.model.streams.uniform("stock_history", 4, keys) * cfg.passive.staff
+        ).astype(np.int16)
+        pop.assigned_staff[sl] = np.where(passive, staff, -1)
+        gain = np.where(passive, cfg.passive.trust_gain, cfg.active.trust_gain).astype(np.float32)
+        trust = pop.trust[sl]
+        pop.trust[sl] = trust + gain * (1 - trust)
 
     def _paid(self, day: int) -> None:
         c = self.cfg.paid
@@ -197,7 +234,12 @@ class Acquirer:
 
     def _staff(self, day: int) -> None:
         c = self.cfg.staff_invite
-        mu = c.staff * c.invites_per_staff_per_day * self._season(day)
+        mu = (
+            c.staff
+            * c.invites_per_staff_per_day
+            * self.model.fission.staff_factor(c.bonus_per_invite_cny)
+            * self._season(day)
+        )
         if not c.enabled or mu <= 0:
             return
         # scipy's inverse CDF: exact for any mean (staff x rate can be large)
@@ -226,44 +268,70 @@ class Acquirer:
         pop = self.model.pop
         parent = pop.rkey[inviter_slots]
         keys = child_keys(parent, friends)
-        terms = self.model.referral_terms
-        self._book_rewards(friends, total, inviter_slots)
+        gift = self._book_rewards(friends, total, inviter_slots)
         np.add.at(pop.referrals, inviter_slots, friends)
         inviters = np.repeat(inviter_slots.astype(np.int64), friends)
         sl = self.add("referral", day, keys, referrer=inviters, parent_u=self._inviter_u(inviters))
-        self._credit_invitees(sl, terms)
+        self._credit_invitees(sl, np.repeat(gift, friends))
         return total
 
     def _book_rewards(self, friends: np.ndarray, total: int, inviter_slots: np.ndarray) -> None:
         """Book today's referral rewards: ``friends`` who joined per inviter, ``total`` in all.
 
         The inviters' rewards are credited to the inviters now; the invitees' rewards
-        to the invitees once they have joined (:meth:`_credit_invitees`).
+        to the invitees once they have joined (:meth:`_credit_invitees`).  Under a
+        fission program with a target, sharers outside it earn the standing terms.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gift (CNY) each of the inviters' friends receives, one per inviter.
         """
-        terms = self.model.referral_terms
-        earned = (friends // terms.invites_required) * terms.reward_cny
-        rewards = (friends // terms.invites_required).sum() * terms.reward_cny
-        spent = float(rewards) + total * terms.invitee_reward_cny
-        self.model.book("referral_rewards", spent, np.zeros(0, np.int64))
+        model = self.model
+        terms = model.referral_terms
+        gift = np.full(friends.size, float(terms.invitee_reward_cny))
+        covered = terms.owner.covers(inviter_slots) if terms.owner is not None else None
+        if covered is not None and not covered.all():
+            out = ~covered
+            standing = model.standing_referral_terms
+            self._book_under(standing, friends[out], int(friends[out].sum()), inviter_slots[out])
+            gift[out] = float(standing.invitee_reward_cny)
+            friends, inviter_slots = friends[covered], inviter_slots[covered]
+            total = int(friends.sum())
+        spent = self._book_under(terms, friends, total, inviter_slots)
+        if terms.owner is not None:
+            terms.owner.on_referral_spend(spent, total)
+        return gift
+
+    def _book_under(
+        self, terms: ReferralTerms, friends: np.ndarray, total: int, inviter_slots: np.ndarray
+    ) -> float:
+        """Book the rewards ``friends`` earn under ``terms``, inviters credited; returns the cost."""
+        model = self.model
+        n_each = friends // terms.invites_required
+        n_rewards = int(n_each.sum())
+        model.fission.on_rewards(terms, n_rewards)
+        spent = float(n_rewards * terms.reward_cny) + total * terms.invitee_reward_cny
+        model.book("referral_rewards", spent, np.zeros(0, np.int64))
+        earned = n_each * terms.reward_cny
         paid = np.flatnonzero(earned)
-        self.model.money.add(
+        model.money.add(
             "cost_referral_rewards",
             inviter_slots[paid],
             earned[paid].astype(np.float64),
-            self.model.day,
-            self.model.pop.cohort_day,
+            model.day,
+            model.pop.cohort_day,
         )
-        if terms.owner is not None:
-            terms.owner.on_referral_spend(spent, total)
+        return spent
 
-    def _credit_invitees(self, joined: slice, terms: ReferralTerms) -> None:
-        """Credit each invitee who joined (slots ``joined``) with their own reward."""
-        if terms.invitee_reward_cny:
+    def _credit_invitees(self, joined: slice, gifts: np.ndarray) -> None:
+        """Credit each invitee who joined (slots ``joined``) with their own gift (CNY)."""
+        if gifts.size and gifts.any():
             slots = np.arange(joined.start, joined.stop, dtype=np.int64)
             self.model.money.add(
                 "cost_referral_rewards",
                 slots,
-                float(terms.invitee_reward_cny),
+                gifts.astype(np.float64),
                 self.model.day,
                 self.model.pop.cohort_day,
             )
@@ -294,14 +362,13 @@ class Acquirer:
             n_won = int(won.sum())
             model.today["invitations_accepted"] += n_won
             if n_won:
-                terms = model.referral_terms
-                self._book_rewards(won, n_won, inviter_slots)
+                gift = self._book_rewards(won, n_won, inviter_slots)
                 np.add.at(pop.referrals, inviter_slots, won)
                 inviters = inviter_slots[idx[accepted]].astype(np.int64)
                 sl = self._join_referred(day, persons[accepted], inviters)
-                self._credit_invitees(sl, terms)
+                self._credit_invitees(sl, gift[idx[accepted]])
                 joined += n_won
-        rate = market.cfg.word_of_mouth_per_day
+        rate = market.cfg.word_of_mouth_per_day * model.fission.wom_factor()
         if rate > 0 and market.remaining > 0:
             talkers = np.flatnonzero(pop.view("alive")).astype(np.int64)
             persons, idx, talks = market.word_of_mouth(

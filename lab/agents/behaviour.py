@@ -273,14 +273,16 @@ def decay(f, ld, p):
 
 
 @njit(cache=True, inline="always")
-def exposure(f, r, depth, contact_fatigue, p):
+def exposure(f, r, depth, promo, contact_fatigue, p):
     """Offers and contacts raise fatigue; the reference price moves to the price seen.
 
-    Without an offer the reference price recovers towards list price.
+    ``depth`` is the price cut paid today, ``promo`` the part of it that is a promotion
+    (a standing member price is not one, see :meth:`lab.plan.DayPlan.offer`): only
+    promotions tire.  Without a price cut the reference price recovers towards list price.
     """
     if p.fatigue_on:
-        if depth > 0.0:
-            f += min(p.fatigue_gain_promo_day * depth / 0.2, 1.0) * (1.0 - f)  # deeper tires more
+        if promo > 0.0:
+            f += min(p.fatigue_gain_promo_day * promo / 0.2, 1.0) * (1.0 - f)  # deeper tires more
         if contact_fatigue > 0.0:
             f += min(contact_fatigue, 1.0) * (1.0 - f)
     if p.refprice_on:
@@ -414,11 +416,15 @@ def dropout_after_purchase(p_drop, mult, n_orders, p, keys, day, rk):
 
 
 @njit(cache=True, inline="always")
-def referral(propensity, p, keys, day, rk):
-    """A buyer may share with friends (裂变): -1 no share, else the friends reached."""
+def referral(propensity, friends_mult, p, keys, day, rk):
+    """A buyer may share with friends (裂变): -1 no share, else the friends reached.
+
+    ``propensity`` includes today's plan multiplier on sharing, ``friends_mult`` scales
+    the mean friends per share (both 1 unless referral terms hold for some customers only).
+    """
     if p.referral_on and u01_scalar(keys.referral_share, day, rk) < propensity * p.share_factor:
         return _poisson_from_uniform(
-            p.friends_per_share, u01_scalar(keys.referral_friends, day, rk)
+            p.friends_per_share * friends_mult, u01_scalar(keys.referral_friends, day, rk)
         )
     return -1
 
@@ -461,12 +467,15 @@ def step_customers(n, day, c, plan, p, keys, out):
             kpi[K.customers_contacted] += 1.0
             c.contacts_received[i] += nc
         depth = plan.offer_depth[i]
+        promo = depth  # the promotional part; a standing (member) price is no promotion
         if depth > 0.0:
             kpi[K.offered] += 1.0
+        if plan.standing_depth[i] > depth:
+            depth = plan.standing_depth[i]
         if c.alive[i]:
             rk = c.rkey[i]
             f, ld = decay(c.fatigue[i], c.contact_load[i], p)
-            f, r = exposure(f, c.ref_price[i], depth, plan.contact_fatigue[i], p)
+            f, r = exposure(f, c.ref_price[i], depth, promo, plan.contact_fatigue[i], p)
             if p.fatigue_on:
                 c.fatigue[i] = f
             if p.refprice_on:
@@ -489,7 +498,7 @@ def step_customers(n, day, c, plan, p, keys, out):
                 ref, day - c.cohort_day[i], c.day_dropout[ref] if ref >= 0 else -1, day, p
             )
             base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
-            cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, depth, p)
+            cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, promo, p)
             if p.stock_on:
                 base *= 1.0 - stock
             if p.season_on:
@@ -517,10 +526,10 @@ def step_customers(n, day, c, plan, p, keys, out):
                 c.trust[i] = trust_after_order(c.trust[i], bought, p)
                 if bought == 1:
                     routine = h if p.habit_on else 1.0
-                    stock = stock_after_order(stock, depth, routine, p)
-                    c.trust[i] = trust_after_deal(c.trust[i], depth, routine, p)
+                    stock = stock_after_order(stock, promo, routine, p)
+                    c.trust[i] = trust_after_deal(c.trust[i], promo, routine, p)
                     kpi[K.first_orders] += no == 0
-                    kpi[K.promo_orders] += depth > 0.0
+                    kpi[K.promo_orders] += promo > 0.0
                     no += 1
                     c.n_orders[i] = no
                     mult = plan.dropout_mult[i] / boost  # boosted orders add no churn
@@ -531,7 +540,10 @@ def step_customers(n, day, c, plan, p, keys, out):
                 else:
                     kpi[K.trial_orders] += 1.0
                     c.n_trials[i] += 1
-                friends = referral(c.referral_propensity[i], p, keys, day, rk)
+                friends = referral(
+                    c.referral_propensity[i] * plan.share_mult[i], plan.friends_mult[i],
+                    p, keys, day, rk,
+                )  # fmt: skip
                 if friends >= 0:
                     kpi[K.shares] += 1.0
                 if friends > 0:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Union
 
 from lab.strategies.base import Strategy, StrategyConfig, Target
+from lab.strategies.catalogue import Catalogue
 from lab.strategies.community_groups import CommunityGroups
 from lab.strategies.contact_plan import ContactPlan, ContactPlanConfig
 from lab.strategies.discount_cadence import DiscountCadence, DiscountCadenceConfig
@@ -21,9 +22,12 @@ from lab.strategies.lifecycle_playbook import LifecyclePlaybook
 from lab.strategies.live_stream import LiveStream
 from lab.strategies.membership import Membership
 from lab.strategies.newcomer import Newcomer
+from lab.strategies.points import Points
 from lab.strategies.rfm_playbook import RfmPlaybook
 from lab.strategies.shop_guides import ShopGuides
 from lab.strategies.stored_value import StoredValue
+from lab.strategies.trial_follow_on import TrialFollowOn
+from lab.strategies.vip_care import VipCare
 
 _RUNTIMES: tuple[type[Strategy], ...] = (
     DiscountCadence,
@@ -37,6 +41,10 @@ _RUNTIMES: tuple[type[Strategy], ...] = (
     Newcomer,
     CommunityGroups,
     LiveStream,
+    TrialFollowOn,
+    VipCare,
+    Points,
+    Catalogue,
 )
 
 RUNTIME_BY_TYPE: dict[str, type[Strategy]] = {

@@ -45,6 +45,7 @@ from pydantic import field_validator
 
 from lab.params import P, StrictModel, check_names, setting
 from lab.rng import uniform
+from lab.strategies.value_targets import value_mask
 from lab.vocab import CHANNELS, RFM_CLASSES, STAGES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,6 +97,47 @@ class Target(StrictModel):
         "skip customers who blocked the brand",
         source=setting("whom the strategy addresses"),
     )
+    # targeting by value (issue 17 item 3): see lab/strategies/value_targets.py
+    spend_top_share: float | None = P(
+        None,
+        "share",
+        "the top share of buyers by spend in the run (0.1: the top-10% super users, 超级用户); "
+        "ties at the cut are included",
+        gt=0,
+        le=1,
+        source=setting("whom the strategy addresses (DOMAIN.md: top 10% by spend)"),
+    )
+    orders_top_share: float | None = P(
+        None,
+        "share",
+        "the top share of buyers by order count (0.3: the top 30% by repurchases, key care); "
+        "ties at the cut are included",
+        gt=0,
+        le=1,
+        source=setting("whom the strategy addresses (DOMAIN.md: top 30% by repurchase count)"),
+    )
+    min_orders: int | None = P(
+        None,
+        "orders",
+        "customers with at least this many orders (pre-pool history included)",
+        ge=0,
+        source=setting("whom the strategy addresses"),
+    )
+    min_level: int | None = P(
+        None,
+        "level",
+        "customers at this member level or above (1 = the first level of a points "
+        "strategy's levels; needs a points strategy)",
+        ge=0,
+        source=setting("whom the strategy addresses"),
+    )
+    max_orders: int | None = P(
+        None,
+        "orders",
+        "customers with at most this many orders (1 with min_orders 1: bought once)",
+        ge=0,
+        source=setting("whom the strategy addresses"),
+    )
 
     @field_validator("stages")
     @classmethod
@@ -132,7 +174,7 @@ class Target(StrictModel):
             m &= np.isin(pop.rfm_class[:n], [RFM_CLASSES.index(c) for c in self.rfm_classes])
         if self.reachable_only:
             m &= ~pop.blocked[:n]
-        return m
+        return value_mask(self, pop, m)
 
 
 class StrategyConfig(StrictModel):

@@ -6,7 +6,11 @@ red envelope), invites required per reward, reward for each invitee.  Richer rew
 make buyers share more; more invites required make them share less (the kernel's
 sharing formula).  Rewards are booked as they are earned; once ``budget_cny`` is
 spent the campaign stops (checked daily, so the last day may overshoot by one day's
-rewards).  K-factor, invites, conversions and cost per referred customer come from
+rewards).  With a ``target``, only targeted buyers share on the campaign's terms and
+earn its rewards; the others keep the standing terms.  What the terms change in
+behaviour (a sharer tries for the invites required, the invitee gift raises
+acceptance, a ``stated_reward_cny`` above the real reward raises sharing now and
+disappoints later) is the scenario's ``fission_response`` (:mod:`lab.configs.fission`).  K-factor, invites, conversions and cost per referred customer come from
 the daily ``shares``, ``referred`` and ``fission_*`` columns (see ``lab.analysis``).
 """
 
@@ -14,10 +18,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 from pydantic import model_validator
 
 from lab.params import P, setting
-from lab.strategies.base import Strategy, StrategyConfig
+from lab.strategies.base import Strategy, StrategyConfig, Target
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.plan import DayPlan
@@ -57,6 +62,14 @@ class FissionProgramConfig(StrategyConfig):
         le=20,
         source=setting("a decision of the strategy"),
     )
+    stated_reward_cny: float | None = P(
+        None,
+        "CNY",
+        "reward value the campaign's posters state (over-hyped if above reward_cny); "
+        "none = the real value",
+        ge=0,
+        source=setting("a decision: how the reward is packaged"),
+    )
     budget_cny: float | None = P(
         None,
         "CNY",
@@ -81,6 +94,7 @@ class FissionProgram(Strategy):
 
     def start(self, env) -> None:
         self.spent = 0.0
+        self._covered: np.ndarray | None = None  # today's target mask; None = everyone
 
     def active(self, day: int) -> bool:
         """Whether the campaign runs on ``day``."""
@@ -92,14 +106,30 @@ class FissionProgram(Strategy):
         if not self.active(day):
             return
         cfg, model = self.config, self.model
-        model.referral_terms = model.referral_terms.replace(
+        standing = model.referral_terms
+        model.referral_terms = terms = standing.replace(
             enabled=True,
             reward_cny=cfg.reward_cny,
             invitee_reward_cny=cfg.invitee_reward_cny,
             invites_required=cfg.invites_required,
+            stated_reward_cny=cfg.stated_reward_cny,
             owner=self,
         )
+        self._covered = None
+        if cfg.target != Target():  # outside the target the standing terms hold
+            self._covered = cfg.target.mask(model)
+            share_std, friends_std = model.fission.terms_effect(standing)
+            share_prog, friends_prog = model.fission.terms_effect(terms)
+            plan.scale_referral(
+                ~self._covered,
+                share_std / share_prog if share_prog > 0 else 0.0,
+                friends_std / friends_prog if friends_prog > 0 else 0.0,
+            )
         model.set_kpi("fission_active", 1.0)
+
+    def covers(self, slots: np.ndarray) -> np.ndarray | None:
+        """Which sharers ``slots`` the campaign's terms cover today (None = all)."""
+        return None if self._covered is None else self._covered[slots]
 
     def on_referral_spend(self, amount: float, referred: int) -> None:
         """Called by acquisition with what today's referrals cost under these terms."""

@@ -4,8 +4,9 @@ Buyers are offered the card at checkout.  They join with probability
 ``uptake_max x logistic(savings_sensitivity x (expected_savings / fee - 1))``, where
 expected savings come from the customer's own purchase rate, order value, the member
 price and the shipping benefit: frequent buyers find the card worth it, rare buyers
-do not.  Members pay the member price every day, get deeper discounts on member days
-(会员日), and buy more often (lock-in): with ``headroom`` the lift acts on the share
+do not.  Members pay the member price every day (a standing price, not a promotion:
+it does not tire them; ``price_is_promotion`` restores the old treatment), get deeper
+discounts on member days (会员日, promotions), and buy more often (lock-in): with ``headroom`` the lift acts on the share
 of their needs not yet bought from the brand, so light and moderate buyers gain and
 heavy buyers barely change (Liu 2007), while heavy buyers still self-select into
 the card (their expected savings are largest).  At the end of the term each member's renewal
@@ -127,6 +128,17 @@ class MembershipConfig(StrategyConfig):
         ge=0,
         source=assumed(0.5, 5.0),
     )
+    price_is_promotion: bool = P(
+        False,
+        "flag",
+        "the member price counts as a promotion every day (fatigue, deal conditioning, "
+        "stockpiling, offered and promotion-order counts); off = a standing price that "
+        "only lowers what members pay (member days stay promotions)",
+        source=setting(
+            "issue 17 item 9: a standing member price is no promotion; on = the behaviour "
+            "before it (members' fatigue 0.391 vs 0.295 for everyone)"
+        ),
+    )
     renewal_max: float = P(
         0.85, "share", "largest share of members who renew", ge=0, le=1, source=assumed(0.5, 0.95)
     )
@@ -161,7 +173,7 @@ class Membership(Strategy):
         n = pop.n
         members = pop.member_until[:n] >= day
         if members.any():
-            plan.offer(members, cfg.member_discount)
+            plan.offer(members, cfg.member_discount, promotion=cfg.price_is_promotion)
             if on_cycle(day, cfg.member_day_every_days, 1, cfg.member_day_first_day):
                 plan.offer(members, cfg.member_day_depth)
             if cfg.headroom:

@@ -81,7 +81,8 @@ class Newcomer(Strategy):
             plan.offer(fresh, cfg.coupon_depth)
         if cfg.task_completion > 0:
             yesterday = np.flatnonzero(target & (age == 1))
-            done = yesterday[self.draws(day, yesterday) < cfg.task_completion]
+            rate = min(cfg.task_completion * model.fission.task_factor(cfg.task_reward_cny), 1.0)
+            done = yesterday[self.draws(day, yesterday) < rate]
             if done.size:
                 plan.raise_trust(done, cfg.task_trust_gain)
                 model.book(
