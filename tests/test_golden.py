@@ -100,9 +100,9 @@ def issue_14_off(sc: lab.Scenario) -> lab.Scenario:
 GOLDEN_LEDGER: dict[str, str] = {
     "baseline.yaml": "4e3fbed7c7e6dcc2",
     "q1_weekly_20off.yaml": "3450fd8a9099b0bb",
-    "q2_membership_99.yaml": "cb8291aecd40d016",
+    "q2_membership_99.yaml": "f534c2d9342f4e9b",
     "q3_group_daily_promotions.yaml": "61d19002a07e569a",
-    "q4_referral_reward_50.yaml": "27700b7da1144461",
+    "q4_referral_reward_50.yaml": "edebef68b753f722",
     "q5_guides_turnover.yaml": "7747f10ec2547521",
     "q6_lifecycle_playbook.yaml": "997a53102c04105c",
     "q7_stored_value.yaml": "0d5de43b116552a1",
