@@ -34,7 +34,6 @@ import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.acquisition_terms import ReferralTerms
-    from lab.agents.fission import FissionState
     from lab.population import Population
     from lab.rng import RandomStreams
 
@@ -52,8 +51,10 @@ class ModelServices(Protocol):
     streams: RandomStreams
     #: the referral offer in force today (a fission program may replace it)
     referral_terms: ReferralTerms
-    #: the fission response (disappointment, incentive effects), see lab.agents.fission
-    fission: FissionState
+    #: the fission response (disappointment, incentive effects): a
+    #: :class:`lab.agents.fission.FissionState`, typed loosely on purpose (strategies may
+    #: not import behaviour, even for types)
+    fission: Any
 
     def weekday(self, day: int) -> int:
         """Weekday of a run day, Monday = 0."""
