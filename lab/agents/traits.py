@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import betainc, betaincinv, gammainc, gammaincinv, ndtr, ndtri
 
 from lab.rng import RandomStreams
-from lab.scenario import TraitDist, TraitSpec
+from lab.configs.traits import TraitDist, TraitSpec
 
 __all__ = ["CORRELATED_TRAITS", "cdf", "draw_traits", "invert", "invert_exact", "inviter_uniforms"]
 
