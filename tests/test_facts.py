@@ -281,3 +281,49 @@ def test_facts_the_lab_reproduces_today_pass_under_quick(quick_suite, key):
 
 def test_quick_uses_the_quick_size():
     assert QUICK.customers <= 5_000 and QUICK.bgnbd_customers <= 2_000
+
+
+# ------------------------------------------------------------------ choosing defaults jointly
+def test_behaviour_grid_is_every_combination_as_nested_patches():
+    from lab.facts.grid import behaviour_grid
+
+    grid = behaviour_grid({"referred.rate_boost": [0.4, 0.6], "contacts.carryover.enabled": [True]})
+    assert list(grid) == [
+        "referred.rate_boost=0.4, contacts.carryover.enabled=True",
+        "referred.rate_boost=0.6, contacts.carryover.enabled=True",
+    ]
+    assert grid["referred.rate_boost=0.6, contacts.carryover.enabled=True"] == {
+        "referred": {"rate_boost": 0.6},
+        "contacts": {"carryover": {"enabled": True}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("target", "band", "expected"),
+    [
+        ((0.0, 1.0), (0.4, 0.5), 0.4),  # nearer end: the low one, 0.4 of the width
+        ((0.0, 1.0), (0.9, 1.1), -0.1),  # over the high end: negative (fails)
+        ((1.0, INF), (1.5, 2.0), 1.0),  # a direction: against the band's own width
+        ((0.0, 1.0), (np.nan, 0.5), -INF),  # no measurement
+    ],
+)
+def test_slack_is_the_distance_to_the_nearer_end_of_the_target(target, band, expected):
+    from lab.facts.grid import slack
+
+    row = {
+        "target_low": target[0],
+        "target_high": target[1],
+        "band_low": band[0],
+        "band_high": band[1],
+    }
+    assert slack(row) == pytest.approx(expected)
+
+
+def test_fact_grid_runs_every_candidate_on_the_same_facts_best_first():
+    from lab.facts.grid import fact_grid
+
+    # the Bass facts are closed forms: every candidate passes both, with the same slack
+    table = fact_grid({"a": {}, "b": {"fatigue": {"decay_per_day": 0.2}}}, only=CHEAP[:2], seeds=1)
+    assert set(table["candidate"]) == {"a", "b"}
+    assert (table["passed"] == 2).all() and (table["facts"] == 2).all()
+    assert table["slack"].iloc[0] >= table["slack"].iloc[1]
