@@ -118,9 +118,17 @@ def promotion_today(cfg, day: int, start_date: dt.date) -> tuple[float, bool]:
 class Customer(mesa.Agent):
     """One customer of the pool: traits fixed at joining, states changed day by day."""
 
-    def __init__(self, model: ReferenceModel, channel: str, traits: dict, z: np.ndarray) -> None:
+    def __init__(
+        self,
+        model: ReferenceModel,
+        channel: str,
+        traits: dict,
+        z: np.ndarray,
+        referrer: Customer | None = None,
+    ) -> None:
         super().__init__(model)
         self.channel = channel
+        self.referrer, self.joined, self.day_dropout = referrer, model.day, -1
         self.z = z  # normal scores of the correlated traits, passed on to invitees
         for name, value in traits.items():
             setattr(self, name, value)
@@ -252,7 +260,8 @@ class Customer(mesa.Agent):
         # 4. purchase: rate = propensity x trust x habit x price effect x contact lift
         habit = min(self.n_orders, p.habit_orders) / p.habit_orders if p.habit_on else 0.0
         self.routine = habit if p.habit_on else 1.0
-        rate = self.propensity * self.trust * (1.0 + p.habit_lift * habit)
+        boost, bond = self.referred_bond(p)
+        rate = self.propensity * self.trust * (1.0 + p.habit_lift * habit) * boost
         if p.stock_on:
             rate *= 1.0 - self.promo_stock
         deal = self.deal * (1.0 + p.cond_lift * self.deal_cond) if p.cond_on else self.deal
@@ -282,15 +291,32 @@ class Customer(mesa.Agent):
         p_trial = (1.0 - math.exp(-trial_rate)) * (1.0 - p_full)
         u = rand()
         if u < p_full:
-            self.buy(p, kpi, 1.0 - depth, trial=False)
+            self.buy(p, kpi, 1.0 - depth, trial=False, boost=boost)
         elif u < p_full + p_trial:
-            self.buy(p, kpi, 1.0, trial=True)
-        # 6. daily dropout hazard, lowered by habit
+            self.buy(p, kpi, 1.0, trial=True, boost=boost)
+        # 6. daily dropout hazard, lowered by habit (and by the bond to a present referrer)
         if self.alive and p.drop_day_on:
-            if rand() < self.p_drop_day * (1.0 - p.habit_dropout * habit):
+            if rand() < self.p_drop_day * bond * (1.0 - p.habit_dropout * habit):
                 self.drop_out(kpi)
 
-    def buy(self, p: SimpleNamespace, kpi: dict, price: float, trial: bool) -> None:
+    def referred_bond(self, p: SimpleNamespace) -> tuple[float, float]:
+        """A referred customer's (purchase-rate boost, daily-dropout factor); 1, 1 for others.
+
+        The boost ``1 + rate_boost x 0.5^(tenure / half-life)`` fades with tenure; the
+        bond removes the share ``retention`` of the daily dropout hazard until the day
+        after the referrer dropped out (Van den Bulte et al. 2018).
+        """
+        if not p.referred_on or self.referrer is None:
+            return 1.0, 1.0
+        tenure = self.model.day - self.joined
+        boost = 1.0 + p.referred_boost * 0.5 ** (tenure / p.referred_halflife)
+        gone = self.referrer.day_dropout
+        present = gone < 0 or gone >= self.model.day
+        return boost, (1.0 - p.referred_retention) if present else 1.0
+
+    def buy(
+        self, p: SimpleNamespace, kpi: dict, price: float, trial: bool, boost: float = 1.0
+    ) -> None:
         """Place an order (full or trial), then maybe drop out (BG/NBD) and share."""
         kpi["orders"] += 1
         self.last_purchase, self.has_ordered = self.model.day, True
@@ -320,7 +346,9 @@ class Customer(mesa.Agent):
         # 5. dropout after a full order (BG/NBD), then referral sharing by any buyer
         if not trial and p.drop_purchase_on:
             habit = min(self.n_orders, p.habit_orders) / p.habit_orders if p.habit_on else 0.0
-            if self.random.random() < self.p_drop_purchase * (1.0 - p.habit_dropout * habit):
+            # the referred boost's extra orders carry no extra dropout chance
+            p_drop = self.p_drop_purchase / boost * (1.0 - p.habit_dropout * habit)
+            if self.random.random() < p_drop:
                 self.drop_out(kpi)
         if p.referral_on and self.random.random() < self.referral_propensity * p.share_factor:
             kpi["shares"] += 1
@@ -330,7 +358,7 @@ class Customer(mesa.Agent):
 
     def drop_out(self, kpi: dict) -> None:
         """Leave for good (latent: the brand still sees the customer in the pool)."""
-        self.alive = False
+        self.alive, self.day_dropout = False, self.model.day
         kpi["dropouts"] += 1
 
 
@@ -399,6 +427,8 @@ class ReferenceModel(mesa.Model):
             carry_keep=0.5 ** (1.0 / s.contacts.carryover.halflife_days),
             wear_on=s.contacts.wear_out.enabled, wear_strength=s.contacts.wear_out.strength,
             wear_keep=0.5 ** (1.0 / s.contacts.wear_out.halflife_days),
+            referred_on=s.referred.enabled, referred_retention=s.referred.retention,
+            referred_boost=s.referred.rate_boost, referred_halflife=s.referred.boost_halflife_days,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ acquisition
@@ -409,7 +439,13 @@ class ReferenceModel(mesa.Model):
         traits, z = draw_traits(spec, count, self.rng, parent_z, self.p.rho if inviters else 0.0)
         self.kpi["new_" + channel] += count
         return [
-            Customer(self, channel, {k: v[i] for k, v in traits.items()}, z[i])
+            Customer(
+                self,
+                channel,
+                {k: v[i] for k, v in traits.items()},
+                z[i],
+                referrer=inviters[i] if inviters else None,
+            )
             for i in range(count)
         ]
 

@@ -141,9 +141,13 @@ REFERENCES: dict[str, str] = {
     "Bell & Lattin 2000": "Bell, D. R. & Lattin, J. M. (2000). Looking for loss aversion in "
     "scanner panel data: the confounding effect of price response heterogeneity. "
     "Marketing Science 19(2).",
-    "Defau & Zauner 2023": "Defau & Zauner (2023), Marketing Letters: a replication of the "
-    "name-in-subject-line e-mail experiment of Sahni, Wheeler & Chintagunta (2018), in "
-    "which the effect no longer appeared.",
+    "Anderson & Simester 2004": "Anderson, E. T. & Simester, D. I. (2004). Long-run effects "
+    "of promotion depth on new versus established customers: three field studies. "
+    "Marketing Science 23(1), 4-20.",
+    "Defau & Zauner 2023": "Defau, L. & Zauner, A. (2023). Personalized subject lines in "
+    "email marketing. Marketing Letters 34(4), Replication Corner (open access): the "
+    "first-name-in-subject-line effect of Sahni, Wheeler & Chintagunta (2018) no longer "
+    "appeared.",
     "Fader & Hardie 2007": "Fader, P. S. & Hardie, B. G. S. (2007). How to project customer "
     "retention. Journal of Interactive Marketing 21(1).",
     "Fader, Hardie & Lee 2005 (JMR)": "Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM "
@@ -155,6 +159,8 @@ REFERENCES: dict[str, str] = {
     "Marketing Science 24(2) (BG/NBD on CDNOW).",
     "Hillstrom 2008": "Hillstrom, K. (2008). The MineThatData e-mail analytics and data "
     "mining challenge (64,000-customer e-mail field test).",
+    "Jedidi, Mela & Gupta 1999": "Jedidi, K., Mela, C. F. & Gupta, S. (1999). Managing "
+    "advertising and promotion for long-run profitability. Marketing Science 18(1), 1-22.",
     "Kalyanaram & Winer 1995": "Kalyanaram, G. & Winer, R. S. (1995). Empirical "
     "generalizations from reference price research. Marketing Science 14(3), G161-G169.",
     "Kumar, Zhang & Luo 2014": "Kumar, V., Zhang, X. & Luo, A. (2014). Modeling customer "
@@ -163,6 +169,12 @@ REFERENCES: dict[str, str] = {
     "Leenheer et al. 2007": "Leenheer, J., van Heerde, H. J., Bijmolt, T. H. A. & Smidts, A. "
     "(2007). Do loyalty programs really enhance behavioral loyalty? International Journal "
     "of Research in Marketing 24(1).",
+    "Mela, Gupta & Lehmann 1997": "Mela, C. F., Gupta, S. & Lehmann, D. R. (1997). The "
+    "long-term impact of promotion and advertising on consumer brand choice. Journal of "
+    "Marketing Research 34(2), 248-261.",
+    "Pauwels, Hanssens & Siddarth 2002": "Pauwels, K., Hanssens, D. M. & Siddarth, S. (2002). "
+    "The long-term effects of price promotions on category incidence, brand choice, and "
+    "purchase quantity. Journal of Marketing Research 39(4), 421-439.",
     "Sahni, Wheeler & Chintagunta 2018": "Sahni, N. S., Wheeler, S. C. & Chintagunta, P. "
     "(2018). Personalization in email marketing: the role of noninformative advertising "
     "content. Marketing Science 37(2).",
@@ -172,6 +184,9 @@ REFERENCES: dict[str, str] = {
     "meta-analysis of applications of diffusion models. Journal of Marketing Research 27(1).",
     "van Heerde & Neslin 2008": "van Heerde, H. J. & Neslin, S. A. (2008). Sales promotion "
     "models. In Handbook of Marketing Decision Models, Springer.",
+    "van Heerde, Leeflang & Wittink 2000": "van Heerde, H. J., Leeflang, P. S. H. & Wittink, "
+    "D. R. (2000). The estimation of pre- and postpromotion dips with store-level scanner "
+    "data. Journal of Marketing Research 37(3), 383-395.",
     "Van den Bulte et al. 2018": "Van den Bulte, C., Bayer, E., Skiera, B. & Schmitt, P. "
     "(2018). How customer referral programs turn social capital into economic capital. "
     "Journal of Marketing Research 55(1).",

@@ -29,8 +29,9 @@ SEEDS_REFERENCE = range(100, 108)
 #: allowed |difference of means| in standard errors of that difference
 Z_MAX = 4.0
 
-# ~2000 customers on day 0, growing to ~3000 over 150 days; trials, a big sale and a
-# contact plan with stage-dependent reach exercise every branch of the daily step.
+# ~2000 customers on day 0, growing to ~3000 over 150 days; trials, a big sale, a
+# contact plan with stage-dependent reach and referred customers (their bond to the
+# referrer and fading boost, at the defaults) exercise every branch of the daily step.
 SCENARIO = lab.Scenario(
     name="mesa-oracle",
     days=150,
@@ -40,9 +41,6 @@ SCENARIO = lab.Scenario(
         "staff_invite": {"staff": 2, "invites_per_staff_per_day": 1.0},
     },
     first_order={"trial": {"enabled": True}},
-    # the Mesa peer does not model the referred-customer bond and boost yet (issue 14);
-    # that mechanism has its own direction tests in tests/test_evidence_refmem.py
-    referred={"enabled": False},
     strategies=[
         {
             "type": "discount_cadence",

@@ -8,6 +8,7 @@ its ranges must contain the defaults, validate at both ends and name paths that
 from __future__ import annotations
 
 import math
+import re
 import typing
 
 import pytest
@@ -207,3 +208,22 @@ def test_explain_and_the_reference_show_the_source():
     assert "| source |" in ref and "## References" in ref
     assert "WeCom: 1 mass message a day" in ref
     assert "assumption" in strategies_reference()
+
+
+#: an author-year citation in a source text: "Liu 2007", "Mela, Gupta & Lehmann 1997",
+#: "Leenheer et al. 2007", "van Heerde, Leeflang & Wittink 2000"
+_NAME = r"(?:[A-Z][A-Za-z\-]+|van|de|den|et al\.)"
+_CITATION = re.compile(rf"{_NAME}(?:(?:,|\s&|\s)\s*{_NAME})*\s+(?:19|20)\d\d")
+
+
+def test_every_author_year_citation_in_a_source_is_a_listed_reference(full):
+    # also the "assumed" sources: a study named as the ground of an assumption must be
+    # findable in the reference list (lab.params.REFERENCES) like a published one
+    _, table = full
+    missing = {
+        m.group(0): r.path
+        for r in table.itertuples()
+        for m in _CITATION.finditer(str(r.source))
+        if not cited(m.group(0))
+    }
+    assert not missing, f"add to lab.params.REFERENCES: {missing}"

@@ -59,7 +59,7 @@ class DealConditioning(StrictModel):
         "share of the conditioning lost per day without promotions (slower than fatigue)",
         ge=0,
         le=1,
-        source=assumed(0.001, 0.03, "Mela et al. 1997 find a long-run (quarters) effect"),
+        source=assumed(0.001, 0.03, "Mela, Gupta & Lehmann 1997 find a long-run (quarters) effect"),
     )
     sensitivity_lift: float = P(
         1.0,
@@ -114,7 +114,9 @@ class Stockpiling(StrictModel):
         "days",
         "half-life of the stock bought on promotion (how long the dip lasts)",
         gt=0,
-        source=assumed(3.0, 30.0, "weeks: van Heerde et al. 2000 find dips within weeks"),
+        source=assumed(
+            3.0, 30.0, "weeks: van Heerde, Leeflang & Wittink 2000 find dips within weeks"
+        ),
     )
 
 

@@ -63,8 +63,9 @@ class ReferredCustomers(StrictModel):
             0.0,
             1.5,
             "Schmitt, Skiera & Van den Bulte 2011: higher margin at first, gap ~0 by ~30 "
-            "months, worth >= 16% more; 0.6 gives a value ratio of ~1.27 over 33 months "
-            "(lab facts, quick grid)",
+            "months, worth >= 16% more; 0.6 gives a value ratio of ~1.27 over 33 months; "
+            "joint grid (lab.facts.grid, 0.4-0.8 x half-life 90-180 days): every neighbour "
+            "passes the referral facts but 0.4 with 90 days (value below 1.16)",
         ),
     )
     boost_halflife_days: float = P(
@@ -76,6 +77,8 @@ class ReferredCustomers(StrictModel):
         source=assumed(
             60.0,
             365.0,
-            "Schmitt, Skiera & Van den Bulte 2011: the margin gap erodes within ~2.5 years",
+            "Schmitt, Skiera & Van den Bulte 2011: the margin gap erodes within ~2.5 years; "
+            "with a 0.8 boost a 180-day half-life keeps it open (+0.046 at month 30, "
+            "lab.facts.grid)",
         ),
     )

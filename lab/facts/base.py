@@ -196,18 +196,21 @@ def paid_joins(per_day: float, start_day: int, end_day: int) -> dict:
                 "end_day": end_day,
             }
         },
-        "traits": {"by_channel": _by_channel_without("paid")},
+        "traits": {"by_channel": {"paid": default_traits_override()}},
     }
 
 
-def _by_channel_without(channel: str) -> dict:
-    from lab.scenario import Traits
+def default_traits_override() -> dict:
+    """A ``traits.by_channel`` entry that sets every field to None: the default traits.
 
-    return {
-        ch: o.model_dump(exclude_none=True)
-        for ch, o in Traits().by_channel.items()
-        if ch != channel
-    }
+    ``traits.by_channel`` merges onto its default entries (a channel left out keeps
+    its default override, :mod:`lab.mapping_defaults`), so leaving the paid channel
+    out would keep its own lower rate and higher deal proneness; each field set to
+    None inherits ``traits.default`` instead.
+    """
+    from lab.scenario import TraitOverride
+
+    return {name: None for name in TraitOverride.model_fields}
 
 
 def promotion(first_day: int, duration_days: int, depth: float, name: str = "promo") -> dict:
