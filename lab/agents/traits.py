@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import betainc, betaincinv, gammainc, gammaincinv, ndtr, ndtri
 
-from lab.rng import RandomStreams
 from lab.configs.traits import TraitDist, TraitSpec
+from lab.rng import RandomStreams
 
 __all__ = ["CORRELATED_TRAITS", "cdf", "draw_traits", "invert", "invert_exact", "inviter_uniforms"]
 
