@@ -148,6 +148,9 @@ REFERENCES: dict[str, str] = {
     "email marketing. Marketing Letters 34(4), Replication Corner (open access): the "
     "first-name-in-subject-line effect of Sahni, Wheeler & Chintagunta (2018) no longer "
     "appeared.",
+    "Bijmolt et al. 2005": "Bijmolt, T. H. A., van Heerde, H. J. & Pieters, R. G. M. (2005). "
+    "New empirical generalizations on the determinants of price elasticity. Journal of "
+    "Marketing Research 42(2), 141-156.",
     "Fader & Hardie 2007": "Fader, P. S. & Hardie, B. G. S. (2007). How to project customer "
     "retention. Journal of Interactive Marketing 21(1).",
     "Fader, Hardie & Lee 2005 (JMR)": "Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM "
@@ -163,6 +166,9 @@ REFERENCES: dict[str, str] = {
     "advertising and promotion for long-run profitability. Marketing Science 18(1), 1-22.",
     "Kalyanaram & Winer 1995": "Kalyanaram, G. & Winer, R. S. (1995). Empirical "
     "generalizations from reference price research. Marketing Science 14(3), G161-G169.",
+    "Kivetz, Urminsky & Zheng 2006": "Kivetz, R., Urminsky, O. & Zheng, Y. (2006). The "
+    "goal-gradient hypothesis resurrected: purchase acceleration, illusionary goal progress, "
+    "and customer retention. Journal of Marketing Research 43(1), 39-58.",
     "Kumar, Zhang & Luo 2014": "Kumar, V., Zhang, X. & Luo, A. (2014). Modeling customer "
     "opt-in and opt-out in a permission-based marketing context. Journal of Marketing "
     "Research 51(4).",
