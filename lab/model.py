@@ -39,6 +39,7 @@ from lab.agents.acquisition import (
     projected_customers,
 )
 from lab.agents.behaviour import (
+    CHUNK,
     KERNEL_KPIS,
     MECHANISMS,
     K,
@@ -47,7 +48,7 @@ from lab.agents.behaviour import (
     make_params,
     new_day_out,
     plan_bundle,
-    step_customers,
+    step_population,
     stream_keys,
 )
 from lab.configs.promotion import kernel_params as promotion_kernel_params
@@ -109,6 +110,9 @@ class PoolModel(mesa.Model):
     days : int, optional
         Length of the run; defaults to ``scenario.days``.
     """
+
+    #: customers per chunk of the threaded daily loop (results do not depend on it)
+    kernel_chunk: int = CHUNK
 
     def __init__(self, scenario: Scenario, seed: int | None = None, days: int | None = None):
         seed = scenario.seed if seed is None else int(seed)
@@ -397,7 +401,7 @@ class PoolModel(mesa.Model):
         self._params = self._params._replace(
             share_factor=float(terms.share_factor), referral_on=bool(terms.enabled)
         )
-        self._bought = step_customers(
+        self._bought = step_population(
             pop.n,
             day,
             customers_bundle(pop),
@@ -405,6 +409,7 @@ class PoolModel(mesa.Model):
             self._params,
             self._keys,
             self._out,
+            self.kernel_chunk,
         )
 
     def _orders_booked(self, day: int) -> None:
