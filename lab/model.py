@@ -497,7 +497,8 @@ class PoolModel(mesa.Model):
             "discount": discount,
             "is_trial": trial,
         }
-        self._orders.append(orders)
+        # the log keeps no discount: orders_arrays() derives it by the same subtraction
+        self._orders.append({k: v for k, v in orders.items() if k != "discount"})
         t = self.today
         t["gmv"] += float(paid.sum())
         t["list_value"] += float(list_value.sum())
@@ -576,7 +577,15 @@ class PoolModel(mesa.Model):
             for k in list(self._orders[0]):
                 merged[k] = np.concatenate([o.pop(k) for o in self._orders])
             self._orders = [merged]
-        return dict(self._orders[0])
+        log = self._orders[0]
+        return {
+            "slot": log["slot"],
+            "day": log["day"],
+            "amount": log["amount"],
+            "list_price": log["list_price"],
+            "discount": log["list_price"] - log["amount"],  # as booked: list - paid
+            "is_trial": log["is_trial"],
+        }
 
 
 def _reporter(name: str):
