@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import mesa
+import numba
 import numpy as np
 import simpy
 from scipy.special import gammaincinv
@@ -410,6 +411,7 @@ class PoolModel(mesa.Model):
             self._keys,
             self._out,
             self.kernel_chunk,
+            numba.get_num_threads(),
         )
 
     def _orders_booked(self, day: int) -> None:

@@ -563,6 +563,9 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
 
 #: customers per chunk of the daily loop: fixed, so results never depend on threads
 CHUNK = 4096
+#: fewer chunks than this run on the calling thread (a small pool gains nothing from
+#: threads and would pay their start-up every day); same chunks, same result
+PARALLEL_MIN_CHUNKS = 4
 
 
 @njit(cache=True)
@@ -591,9 +594,10 @@ def _gather(dst, src, starts, counts):
 
 
 @njit(cache=True, parallel=True)
-def step_population(n, day, c, plan, p, keys, out, chunk):
-    """Advance customers ``0 .. n-1`` by one day, chunks of ``chunk`` on all threads.
+def step_population(n, day, c, plan, p, keys, out, chunk, threads):
+    """Advance customers ``0 .. n-1`` by one day, chunks of ``chunk`` on numba's threads.
 
+    ``threads`` is ``numba.get_num_threads()`` (1: the chunks run on this thread).
     Each chunk runs :func:`step_customers` into its own KPI row and its own stretch
     of the output buffers; the rows are then summed and the buyers and sharers
     gathered in chunk order, and the float sums added in customer order.  Every
@@ -606,11 +610,20 @@ def step_population(n, day, c, plan, p, keys, out, chunk):
     starts = np.empty(n_chunks, dtype=np.int64)
     n_buy = np.zeros(n_chunks, dtype=np.int64)
     n_share = np.zeros(n_chunks, dtype=np.int64)
-    for k in prange(n_chunks):
-        lo = k * chunk
-        hi = min(lo + chunk, n)
-        starts[k] = lo
-        n_buy[k], n_share[k] = step_customers(lo, hi, day, c, plan, p, keys, out, kpis[k])
+    if n_chunks < PARALLEL_MIN_CHUNKS or threads < 2:  # no thread start-up cost
+        for k in range(n_chunks):
+            lo = k * chunk
+            starts[k] = lo
+            n_buy[k], n_share[k] = step_customers(
+                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
+            )
+    else:
+        for k in prange(n_chunks):
+            lo = k * chunk
+            starts[k] = lo
+            n_buy[k], n_share[k] = step_customers(
+                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
+            )
     kpi = out.kpi
     kpi[:] = 0.0
     for k in range(n_chunks):  # counts: exact in any order, added in chunk order anyway
