@@ -43,6 +43,7 @@ moved):
 from __future__ import annotations
 
 import math
+import os
 from collections import namedtuple
 from typing import NamedTuple
 
@@ -60,6 +61,11 @@ from lab.kpis import kpi_rows
 from lab.plan import DayPlan
 from lab.population import STAGES, STATE_SPEC
 from lab.rng import u01_scalar
+
+# Threads that finish their chunks sleep instead of spinning (GNU OpenMP spins by default),
+# so a busy or shared machine is not slowed by idle spinners; read when numba first
+# starts its threads, which is after this import.  A value set by the user is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = [
     "CHUNK",
