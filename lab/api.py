@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from lab.results import RunResult
 from lab.scenario import Scenario, load_scenario, scenario_from_dict
 
 __all__ = ["as_scenario", "parameter_table", "run"]
+
+#: pools of at least this capacity free the finished model at once (a collection costs
+#: milliseconds, small against their run; many small runs leave it to Python)
+_COLLECT_FROM = 200_000
 
 
 def parameter_table(scenario: Scenario | dict | str | Path | None = None) -> pd.DataFrame:
@@ -67,4 +72,10 @@ def run(
         raise ValueError(f"days must be >= 1, got {days}")
     model = PoolModel(sc, seed=seed, days=days)
     model.run_model(progress=progress)
-    return RunResult(model)
+    result = RunResult(model)
+    if model.pop.capacity >= _COLLECT_FROM:
+        # the finished model is a reference cycle (strategies and the acquirer point back
+        # to it): free its day buffers now, before the tables are built and written
+        del model
+        gc.collect()
+    return result

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import mesa
+import numba
 import numpy as np
 import simpy
 from scipy.special import gammaincinv
@@ -39,6 +40,7 @@ from lab.agents.acquisition import (
     projected_customers,
 )
 from lab.agents.behaviour import (
+    CHUNK,
     KERNEL_KPIS,
     MECHANISMS,
     K,
@@ -47,7 +49,7 @@ from lab.agents.behaviour import (
     make_params,
     new_day_out,
     plan_bundle,
-    step_customers,
+    step_population,
     stream_keys,
 )
 from lab.agents.fission import FissionState
@@ -122,6 +124,9 @@ class PoolModel(mesa.Model):
     days : int, optional
         Length of the run; defaults to ``scenario.days``.
     """
+
+    #: customers per chunk of the threaded daily loop (results do not depend on it)
+    kernel_chunk: int = CHUNK
 
     def __init__(self, scenario: Scenario, seed: int | None = None, days: int | None = None):
         seed = scenario.seed if seed is None else int(seed)
@@ -478,7 +483,7 @@ class PoolModel(mesa.Model):
         )
         if self._params.season_on:
             self._params = self._params._replace(season_mult=float(self.day_mult(day)))
-        self._bought = step_customers(
+        self._bought = step_population(
             pop.n,
             day,
             customers_bundle(pop),
@@ -486,6 +491,8 @@ class PoolModel(mesa.Model):
             self._params,
             self._keys,
             self._out,
+            self.kernel_chunk,
+            numba.get_num_threads(),
         )
 
     def _orders_booked(self, day: int) -> None:
@@ -587,7 +594,8 @@ class PoolModel(mesa.Model):
             "discount": discount,
             "is_trial": trial,
         }
-        self._orders.append(orders)
+        # the log keeps no discount: orders_arrays() derives it by the same subtraction
+        self._orders.append({k: v for k, v in orders.items() if k != "discount"})
         t = self.today
         t["gmv"] += float(paid.sum())
         t["list_value"] += float(list_value.sum())
@@ -677,7 +685,15 @@ class PoolModel(mesa.Model):
             for k in list(self._orders[0]):
                 merged[k] = np.concatenate([o.pop(k) for o in self._orders])
             self._orders = [merged]
-        return dict(self._orders[0])
+        log = self._orders[0]
+        return {
+            "slot": log["slot"],
+            "day": log["day"],
+            "amount": log["amount"],
+            "list_price": log["list_price"],
+            "discount": log["list_price"] - log["amount"],  # as booked: list - paid
+            "is_trial": log["is_trial"],
+        }
 
 
 def _reporter(name: str):

@@ -43,11 +43,12 @@ moved):
 from __future__ import annotations
 
 import math
+import os
 from collections import namedtuple
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from lab.agents.promo_mechanisms import (
     deal_sensitivity,
@@ -61,7 +62,13 @@ from lab.plan import DayPlan
 from lab.population import STAGES, STATE_SPEC
 from lab.rng import u01_scalar
 
+# Threads that finish their chunks sleep instead of spinning (GNU OpenMP spins by default),
+# so a busy or shared machine is not slowed by idle spinners; read when numba first
+# starts its threads, which is after this import.  A value set by the user is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 __all__ = [
+    "CHUNK",
     "KERNEL_KPIS",
     "KERNEL_STREAMS",
     "MECHANISMS",
@@ -77,6 +84,7 @@ __all__ = [
     "plan_bundle",
     "poisson_inverse",
     "step_customers",
+    "step_population",
     "stream_keys",
 ]
 
@@ -448,18 +456,20 @@ def lifecycle(day, last_purchase, has_ordered, p):
 
 # --------------------------------------------------------------------------- the loop
 @njit(cache=True)
-def step_customers(n, day, c, plan, p, keys, out):
-    """Advance customers ``0 .. n-1`` by one day: the mechanisms of :data:`MECHANISMS`.
+def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
+    """Advance customers ``lo .. hi-1`` by one day: the mechanisms of :data:`MECHANISMS`.
 
-    Reads and writes the bundles ``c`` (customers) and ``plan``; writes buyers to
-    ``out.buy_*`` and sharers to ``out.share_*``, fills ``out.kpi`` (slots ``K``) and
-    returns the numbers of buyers and sharers.
+    One chunk of :func:`step_population`.  Reads and writes the bundles ``c``
+    (customers) and ``plan`` at rows ``lo .. hi-1`` only (and reads the referrer's
+    dropout day, whose value today does not change the result); writes the chunk's
+    buyers to ``out.buy_*[lo:]`` and sharers to ``out.share_*[lo:]``, adds the
+    chunk's counts to ``kpi`` (slots ``K``) and returns the numbers of buyers and
+    sharers.  Counts only: a sum of floats goes in :func:`_float_sums`, which adds in
+    customer order whatever the chunks.
     """
-    kpi = out.kpi
-    kpi[:] = 0.0
-    nb = 0
-    ns = 0
-    for i in range(n):
+    nb = lo
+    ns = lo
+    for i in range(lo, hi):
         # the brand counts contacts and offers for everyone (it cannot tell who left)
         nc = plan.n_contacts[i]
         if nc > 0:
@@ -570,8 +580,82 @@ def step_customers(n, day, c, plan, p, keys, out):
             kpi[K.blocked_total] += 1.0
         if c.alive[i]:
             kpi[K.alive] += 1.0
-            kpi[K.fatigue_sum] += c.fatigue[i]
-            kpi[K.ref_price_sum] += c.ref_price[i]
+    return nb - lo, ns - lo
+
+
+#: customers per chunk of the daily loop: fixed, so results never depend on threads
+CHUNK = 4096
+#: fewer chunks than this run on the calling thread (a small pool gains nothing from
+#: threads and would pay their start-up every day); same chunks, same result
+PARALLEL_MIN_CHUNKS = 4
+
+
+@njit(cache=True)
+def _float_sums(n, c, kpi):
+    """Float sums over customers still in the pool, added in customer order."""
+    f = 0.0
+    r = 0.0
+    for i in range(n):
+        if c.alive[i]:
+            f += c.fatigue[i]
+            r += c.ref_price[i]
+    kpi[K.fatigue_sum] = f
+    kpi[K.ref_price_sum] = r
+
+
+@njit(cache=True)
+def _gather(dst, src, starts, counts):
+    """Move each chunk's block ``src[starts[k] : starts[k] + counts[k]]`` to the front, in order."""
+    m = 0
+    for k in range(starts.size):
+        s = starts[k]
+        for j in range(counts[k]):
+            dst[m + j] = src[s + j]
+        m += counts[k]
+    return m
+
+
+@njit(cache=True, parallel=True)
+def step_population(n, day, c, plan, p, keys, out, chunk, threads):
+    """Advance customers ``0 .. n-1`` by one day, chunks of ``chunk`` on numba's threads.
+
+    ``threads`` is ``numba.get_num_threads()`` (1: the chunks run on this thread).
+    Each chunk runs :func:`step_customers` into its own KPI row and its own stretch
+    of the output buffers; the rows are then summed and the buyers and sharers
+    gathered in chunk order, and the float sums added in customer order.  Every
+    draw is keyed on (stream, day, customer), so the result is bit-identical for any
+    number of threads (``NUMBA_NUM_THREADS``).  Returns the numbers of buyers and
+    sharers, which lead ``out.buy_*`` and ``out.share_*``.
+    """
+    n_chunks = (n + chunk - 1) // chunk
+    kpis = np.zeros((n_chunks, out.kpi.size), dtype=np.float64)
+    starts = np.empty(n_chunks, dtype=np.int64)
+    n_buy = np.zeros(n_chunks, dtype=np.int64)
+    n_share = np.zeros(n_chunks, dtype=np.int64)
+    if n_chunks < PARALLEL_MIN_CHUNKS or threads < 2:  # no thread start-up cost
+        for k in range(n_chunks):
+            lo = k * chunk
+            starts[k] = lo
+            n_buy[k], n_share[k] = step_customers(
+                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
+            )
+    else:
+        for k in prange(n_chunks):
+            lo = k * chunk
+            starts[k] = lo
+            n_buy[k], n_share[k] = step_customers(
+                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
+            )
+    kpi = out.kpi
+    kpi[:] = 0.0
+    for k in range(n_chunks):  # counts: exact in any order, added in chunk order anyway
+        kpi += kpis[k]
+    _float_sums(n, c, kpi)
+    nb = _gather(out.buy_slot, out.buy_slot, starts, n_buy)
+    _gather(out.buy_price, out.buy_price, starts, n_buy)
+    _gather(out.buy_trial, out.buy_trial, starts, n_buy)
+    ns = _gather(out.share_slot, out.share_slot, starts, n_share)
+    _gather(out.share_friends, out.share_friends, starts, n_share)
     return nb, ns
 
 

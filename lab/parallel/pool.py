@@ -3,7 +3,8 @@
 Why processes: a run is one Python thread driving a numba kernel, so two runs in two
 processes use two cores; threads would share one interpreter.  Each worker is
 told to use one thread for numeric libraries (``*_NUM_THREADS=1``) so processes
-and threads are never nested.  Workers are started with ``spawn`` (a clean
+and threads are never nested (``LocalExecutor(threads=k)`` gives each
+worker k threads instead).  Workers are started with ``spawn`` (a clean
 interpreter, safe whatever threads the parent has running); as with any
 ``spawn`` pool, a *script* that calls :func:`lab.replicate` or :func:`lab.compare`
 with more than one worker must do so under ``if __name__ == "__main__":``
@@ -55,8 +56,27 @@ _THREAD_VARS = (
 _PR_SET_PDEATHSIG = 1
 
 
+def _init_worker(parent_pid: int, from_main_thread: bool, threads: int = 1) -> None:
+    """Worker initializer: ``threads`` numeric threads; end when the parent dies."""
+    _limit_threads(threads)
+    _die_with_parent(parent_pid, from_main_thread)
+
+
+def _limit_threads(threads: int) -> None:
+    """Use ``threads`` threads in numba's kernel and the numeric libraries of this process.
+
+    The variables are inherited at start already (:func:`_threads_for_children`); set
+    again here for libraries loaded later, and numba told directly if a script the
+    worker re-imported loaded it before.
+    """
+    os.environ.update(dict.fromkeys(_THREAD_VARS, str(threads)))
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
 def _die_with_parent(parent_pid: int, from_main_thread: bool) -> None:
-    """Worker initializer: end this process when the parent ``parent_pid`` dies.
+    """End this process when the parent ``parent_pid`` dies.
 
     Linux signals on the end of the parent *thread* that started the worker, so the
     kernel signal is asked for only when that was the main thread (whose end is the
@@ -94,9 +114,9 @@ def default_workers() -> int:
 
 
 @contextmanager
-def _single_threaded_children() -> Iterator[None]:
+def _threads_for_children(threads: int = 1) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in _THREAD_VARS}
-    os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+    os.environ.update(dict.fromkeys(_THREAD_VARS, str(threads)))
     try:
         yield
     finally:
@@ -190,12 +210,19 @@ class LocalExecutor:
     ----------
     workers : int, optional
         Processes (default :func:`default_workers`); 1 runs every task in this process.
+    threads : int
+        Threads of each worker's daily loop and numeric libraries (default 1, so that
+        processes and threads do not oversubscribe the cores).  ``workers == 1`` runs
+        in this process with its own threads.
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, threads: int = 1) -> None:
         self.workers = default_workers() if workers is None else int(workers)
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
+        self.threads = int(threads)
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
         self.where = f"{self.workers} local process(es)"
         self._pool: ProcessPoolExecutor | None = None
 
@@ -215,7 +242,7 @@ class LocalExecutor:
         todo = iter(tasks)
         pending: dict = {}
         try:
-            with _single_threaded_children():  # processes start on submit and inherit it
+            with _threads_for_children(self.threads):  # processes start on submit, inherit it
                 yield from self._loop(fn, todo, pool, pending, limit)
         except BrokenProcessPool as exc:
             self.close()
@@ -250,8 +277,12 @@ class LocalExecutor:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=mp.get_context("spawn"),
-                initializer=_die_with_parent,
-                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()),
+                initializer=_init_worker,
+                initargs=(
+                    os.getpid(),
+                    threading.current_thread() is threading.main_thread(),
+                    self.threads,
+                ),
             )
         return self._pool
 
