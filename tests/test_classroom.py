@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
-import shutil
 import subprocess
 import time
 import urllib.request
@@ -22,6 +20,7 @@ import warnings
 
 import numpy as np
 import pytest
+from browser_helpers import launched_browser, unavailable
 from typer.testing import CliRunner
 
 from lab.classroom.figures import draw_cascade, draw_stages, month_ticks
@@ -124,21 +123,6 @@ def test_command_names_a_bad_option():
 
 
 # ------------------------------------------------------------------------- browser
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("LAB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"LAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def _chromium() -> str | None:
-    given = os.environ.get("LAB_CHROMIUM")
-    for candidate in [given] if given else ["/usr/bin/chromium", "chromium"]:
-        if path := shutil.which(candidate):
-            return path
-    return None
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
@@ -158,7 +142,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> 
 @pytest.fixture(scope="module")
 def server():
     if importlib.util.find_spec("solara") is None:
-        _unavailable("Solara is not installed (pip install -e '.[classroom]')")
+        unavailable("Solara is not installed (pip install -e '.[classroom]')")
     from lab.classroom.server import start
 
     settings = ClassroomSettings(port=free_port(), lang="zh", days=60, frame_seconds=0.1)
@@ -176,19 +160,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    exe = _chromium()
-    if exe is None:
-        _unavailable("no Chromium found (apt-get install chromium, or set LAB_CHROMIUM)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from launched_browser()
 
 
 def _number(page, key: str) -> str:

@@ -14,57 +14,18 @@ variable ``LAB_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.  Set
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from browser_helpers import chromium, launched_browser, unavailable
 from report_helpers import EVIL, shared_reports
 
 from lab.report.fonts import FONT_FAMILY, SC_FACE
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _chromium() -> str | None:
-    """``$LAB_CHROMIUM`` if set (and only it), else Debian's /usr/bin/chromium or PATH's."""
-    given = os.environ.get("LAB_CHROMIUM")
-    for candidate in [given] if given else ["/usr/bin/chromium", "chromium"]:
-        if path := shutil.which(candidate):
-            return path
-    return None
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("LAB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"LAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    exe = _chromium()
-    if exe is None:
-        _unavailable("no Chromium found (apt-get install chromium, or set LAB_CHROMIUM)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from launched_browser()
 
 
 @pytest.fixture(scope="module")
@@ -253,13 +214,13 @@ def test_report_pdf_pages_render_with_chinese(browser, pages, tmp_path, monkeypa
     try:
         import pypdfium2 as pdfium
     except ImportError:
-        _unavailable("pypdfium2 is not installed (pip install -e '.[dev]')")
+        unavailable("pypdfium2 is not installed (pip install -e '.[dev]')")
     from typer.testing import CliRunner
 
     from lab.cli import app
     from lab.report.pdf import PDF_STAMP, lab_wrote_pdf
 
-    monkeypatch.setenv("LAB_CHROMIUM", _chromium())
+    monkeypatch.setenv("LAB_CHROMIUM", chromium())
     out = tmp_path / "r.html"
     argv = ["report", str(pages["a"]), "--seeds", "1", "--days", "15", "--lang", "zh"]
     res = CliRunner().invoke(app, [*argv, "--out", str(out), "--pdf", "--workers", "1", "-q"])
