@@ -10,7 +10,7 @@ follows the marker as ``key=JSON`` pairs: ``tags=["parameters"]`` for the
 parameters cell, ``tags=["solution"]`` for an exercise's solution (the builder
 collapses it: ``jupyter.source_hidden``, so a student sees it only on a click).
 
-Every teaching notebook (02–10) ends with an exercise: a markdown cell with a
+Every teaching notebook (02–11) ends with an exercise: a markdown cell with a
 ``## Exercise`` heading, then (last code cell) its hidden solution; the builder
 refuses a source without one.  The sources are linted and formatted by ruff
 like the rest of the code (``make lint``); edit them, run this script, commit both.
@@ -109,11 +109,11 @@ def read_cells(path: Path) -> list[Cell]:
 
 
 #: notebooks that must end with an exercise and its hidden solution
-EXERCISE_FROM, EXERCISE_TO = 2, 10
+EXERCISE_FROM, EXERCISE_TO = 2, 11
 
 
 def needs_exercise(path: Path) -> bool:
-    """Whether source ``path`` is a teaching notebook (02–10) that ends with an exercise."""
+    """Whether source ``path`` is a teaching notebook (02–11) that ends with an exercise."""
     number = path.stem.split("_", 1)[0]
     return number.isdigit() and EXERCISE_FROM <= int(number) <= EXERCISE_TO
 

@@ -19,7 +19,7 @@ table ``order_items`` (``order_id`` as in the transactions table).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from pydantic import Field
 from lab.params import P, StrictModel, assumed, setting
 from lab.strategies._common import on_cycle
 from lab.strategies.base import Strategy, StrategyConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lab.plan import DayPlan
 
 __all__ = ["Catalogue", "CatalogueConfig", "Product", "SpendCoupon"]
 
@@ -115,16 +118,51 @@ class CatalogueConfig(StrategyConfig):
         source=assumed(1.0, 10.0, "traffic products acquire and convert (issue 17)"),
     )
     max_items: int = P(12, "items", "most items in one order", ge=1, le=50, source=setting())
+    welfare_retention: float = P(
+        0.2,
+        "share",
+        "share of the dropout hazard removed after an order with a welfare product",
+        ge=0,
+        le=1,
+        source=assumed(0.0, 0.5, "seed 004: welfare products (福利产品) retain; size unpublished"),
+    )
+    fission_share_lift: float = P(
+        0.5,
+        "x",
+        "extra chance to share after an order with a fission product",
+        ge=0,
+        source=assumed(
+            0.0, 2.0, "seed 004: fission products (裂变产品) drive sharing; size unpublished"
+        ),
+    )
+    role_effect_days: int = P(
+        30,
+        "days",
+        "days after such an order that the welfare and fission effects last",
+        ge=1,
+        source=assumed(7, 90, "a product's use period; judgement default"),
+    )
     spend_coupon: SpendCoupon = Field(default_factory=SpendCoupon)
+
+
+def _within(day: int, since: np.ndarray, days: int) -> np.ndarray:
+    """Customers whose ``since`` day (-1: never) lies within the last ``days`` days."""
+    return (since >= 0) & (day - since < days)
 
 
 class Catalogue(Strategy):
     """Runtime of :class:`CatalogueConfig`."""
 
     config_cls = CatalogueConfig
-    summary = "orders are filled with catalogue items; a 满减 coupon tops baskets up"
+    summary = (
+        "orders are filled with catalogue items; welfare items retain, fission items drive "
+        "sharing; a 满减 coupon tops baskets up"
+    )
     kpis = ("items_sold", "coupon_orders", "coupon_topups")
-    states: ClassVar[dict[str, tuple[str, float, str]]] = {}
+    states: ClassVar[dict[str, tuple[str, float, str]]] = {
+        "welfare_day": ("int32", -1, "day of the last order with a welfare product"),
+        "fission_day": ("int32", -1, "day of the last order with a fission product"),
+    }
 
     def start(self, env) -> None:
         cfg = self.config
@@ -134,10 +172,25 @@ class Catalogue(Strategy):
         boost = np.where(
             [p.role == "traffic" for p in cfg.products], cfg.first_order_traffic_boost, 1
         )
+        self.welfare = np.array([p.role == "welfare" for p in cfg.products])
+        self.fission = np.array([p.role == "fission" for p in cfg.products])
         self.cum = np.cumsum(w) / w.sum()
         self.cum_first = np.cumsum(w * boost) / (w * boost).sum()
         self.rows = 0
         self.lines: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def act(self, day: int, plan: DayPlan) -> None:
+        """Welfare products retain and fission products drive sharing, for some days."""
+        cfg, pop = self.config, self.model.pop
+        n = pop.n
+        if cfg.welfare_retention > 0:
+            recent = _within(day, pop.welfare_day[:n], cfg.role_effect_days)
+            if recent.any():
+                plan.multiply(recent, dropout=1.0 - cfg.welfare_retention)
+        if cfg.fission_share_lift > 0:
+            recent = _within(day, pop.fission_day[:n], cfg.role_effect_days)
+            if recent.any():
+                plan.scale_referral(recent, share=1.0 + cfg.fission_share_lift, friends=1.0)
 
     def _picks(self, day: int, slots: np.ndarray, first: np.ndarray) -> np.ndarray:
         """Product index of each order's candidate items, shape (orders, max_items)."""
@@ -177,6 +230,8 @@ class Catalogue(Strategy):
             hit = ~trial & (value >= coupon.threshold_cny)
             off[hit] = coupon.off_cny
             self.model.count("coupon_orders", int(hit.sum()))
+        pop.welfare_day[slots[(take & self.welfare[picks]).any(axis=1)]] = day
+        pop.fission_day[slots[(take & self.fission[picks]).any(axis=1)]] = day
         rows, cols = np.nonzero(take)
         self.lines.append((self.rows + rows, picks[rows, cols]))
         self.rows += slots.size
