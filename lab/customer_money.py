@@ -70,15 +70,18 @@ class CustomerMoney:
             return
         amount = np.broadcast_to(np.asarray(each, dtype=np.float64), slots.shape)
         n = int(slots.max()) + 1
+        # np.add.at handles repeated slots; strictly increasing slots (the daily contact
+        # costs, the largest booking) take plain fancy indexing: the same sums, far faster
+        add = _add_unique if slots.size < 2 or bool(np.all(slots[1:] > slots[:-1])) else np.add.at
         arr = self._fit(self.columns.get(column, np.zeros(0)), n)
-        np.add.at(arr, slots, amount)
+        add(arr, slots, amount)
         self.columns[column] = arr
         signed = -amount if column.startswith("cost_") else amount
         self.net = self._fit(self.net, n)
-        np.add.at(self.net, slots, signed)
+        add(self.net, slots, signed)
         age = day - cohort_day[slots].astype(np.float64)
         self.pv = self._fit(self.pv, n)
-        np.add.at(self.pv, slots, signed * np.power(self._keep, age))
+        add(self.pv, slots, signed * np.power(self._keep, age))
 
     def table(self, n: int, kinds: list[str]) -> dict[str, np.ndarray]:
         """Customers-table columns for slots ``0 .. n-1``: one per ledger column in
@@ -90,3 +93,8 @@ class CustomerMoney:
         out[NET_COLUMN] = self._fit(self.net, n)[:n].copy()
         out[PV_COLUMN] = self._fit(self.pv, n)[:n].copy()
         return out
+
+
+def _add_unique(arr: np.ndarray, slots: np.ndarray, amount: np.ndarray) -> None:
+    """``arr[slots] += amount`` for slots without repeats (as ``np.add.at`` would add)."""
+    arr[slots] += amount
