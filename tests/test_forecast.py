@@ -119,3 +119,39 @@ def test_forecast_cli_writes_tables_and_refuses_bad_input(open_log, tmp_path):
     monthly = pd.read_csv(tmp_path / "fc" / "monthly.csv")
     assert {"period", "segment", "metric", "mean", "p10", "p90"} <= set(monthly.columns)
     assert (tmp_path / "fc" / "forecast.png").exists()
+
+
+def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_forecast, tmp_path):
+    import datetime as dt
+    import json
+
+    from openpyxl import load_workbook
+
+    from lab.cli.forecast import save_forecast
+    from lab.report.forecast_xlsx import FORECAST_SHEETS, period_bounds
+
+    out = save_forecast(open_model, open_forecast, tmp_path / "fc")
+    assert "forecast.xlsx" in json.loads((out / "manifest.json").read_text())["lab_files"]
+    wb = load_workbook(out / "forecast.xlsx")
+    assert tuple(wb.sheetnames) == FORECAST_SHEETS
+    assert len(wb["summary"]._images) == 1  # the plot is embedded
+    for sheet, table in (("monthly", open_forecast.monthly), ("weekly", open_forecast.weekly)):
+        ws = wb[sheet]
+        assert ws.freeze_panes == "E2"
+        heads = [c.value for c in ws[1]]
+        assert heads[:4] == ["first day", "last day", "forecast days", "segment"]
+        assert "GMV (CNY) mean" in heads and "orders 10%" in heads
+        rows = list(ws.iter_rows(min_row=2, values_only=True))
+        assert len(rows) == len(table) // 3  # one row per period and segment
+        m = table.set_index(["period", "segment", "metric"])
+        labels = {period_bounds(p)[0]: p for p in table["period"].unique()}
+        days = 0
+        for row in rows:
+            first, last, n, seg = row[:4]
+            assert isinstance(first, dt.datetime) and isinstance(last, dt.datetime)
+            period = labels[first.date()]
+            cell = dict(zip(heads, row, strict=True))
+            assert cell["orders mean"] == pytest.approx(m.loc[(period, seg, "orders"), "mean"])
+            assert cell["GMV (CNY) 90%"] == pytest.approx(m.loc[(period, seg, "gmv"), "p90"])
+            days += n if seg == "total" else 0
+        assert days == open_forecast.days  # the partial first and last periods add up
