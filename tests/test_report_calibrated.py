@@ -64,6 +64,8 @@ def test_report_says_no_costs_are_modelled(data):
     assert "no costs are modelled (calibrated from orders only)" in en
     assert "net margin of" not in en and "never ordered" not in en
     assert "conversion rate is undefined" in en
+    assert f"the {info.days} days from {info.start} to {info.end}" in en  # not "the next"
+    assert "the next" not in en
     zh = " ".join(summary_sentences(data, "zh"))
     assert "未建模任何成本" in zh and "净利 " not in zh
     rows = {r["label"]: r["cells"][0] for r in _key_figures(data, "en")}

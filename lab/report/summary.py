@@ -149,9 +149,15 @@ def _outlook(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:
 
 def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:
     """The outlook of a pool of known buyers (a calibrated scenario): no conversion,
-    no never-ordered customers, and no net margin unless costs were layered on."""
+    no never-ordered customers, and no net margin unless costs were layered on.  Its
+    period is named by its dates, not as "the next N days": a calibrated scenario starts
+    on the log's first date and replays the log's period before continuing it."""
     name = _q(info.name, lang)
-    period = period_text(info, lang)
+    period = (
+        f"{info.start} 至 {info.end} 的 {info.days} 天"
+        if lang == "zh"
+        else f"the {info.days} days from {info.start} to {info.end}"
+    )
     customers = _count(data, info, "customers", lang)
     orders = fmt_value("orders", data.headline_value(info.name, "orders"))
     gmv = _money(data, info, "gmv", lang)
@@ -165,7 +171,7 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
             else f"净利 {margin}"
         )
         return [
-            f"{period}，情景{name}的用户池为订单日志中的已知买家，预计共 {customers} 名"
+            f"{period}，情景{name}的用户池为已知买家 (订单日志中的用户及拟合预期的新用户)，共 {customers} 名"
             f"(每位用户均带着订单加入，因此转化率无定义)，订单约 {orders} 笔，"
             f"成交总额 (GMV) {gmv}，{money}。",
             f"{rep} 的购买用户产生复购。",
@@ -177,9 +183,9 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
         else f"net margin of {margin}"
     )
     return [
-        f"Over {period}, the pool of {name} holds the order log's known buyers, "
-        f"{customers} customers in all (each joins with an order, so a conversion rate is "
-        f"undefined), with about {orders} orders, GMV of {gmv} and {money}.",
+        f"Over {period}, the pool of {name} holds known buyers (the order log's customers "
+        f"and the new customers the fit expects), {customers} in all (each joins with an "
+        f"order, so a conversion rate is undefined), with about {orders} orders, GMV of {gmv} and {money}.",
         f"{rep} of buyers buy again.",
     ]
 
