@@ -72,3 +72,14 @@ def test_report_says_no_costs_are_modelled(data):
     net = rows[metric_head("net_margin", "en", info.currency)]
     assert net["median"] == "–" and "no costs modelled" in net["band"]
     assert rows[metric_head("gross_margin", "en", info.currency)]["median"] != "–"
+
+
+def test_workbook_shows_the_note_not_a_net_margin(data):
+    from lab.report.xlsx import build_workbook
+
+    ws = build_workbook(data, "en")["key_figures"]
+    rows = {r[1]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert "no costs modelled" in rows["net_margin"][4]
+    assert all(v is None for v in rows["net_margin"][5:])
+    assert isinstance(rows["gross_margin"][4], float)
+    assert rows["conversion_rate"][4] is None  # NaN is an empty cell, not 100%
