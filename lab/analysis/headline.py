@@ -19,6 +19,7 @@ __all__ = [
     "channel_metrics",
     "compare_metrics",
     "headline_metrics",
+    "known_buyers_only",
     "ltv_horizon_for",
 ]
 
@@ -31,7 +32,8 @@ HEADLINE_METRICS: dict[str, str] = {
     "orders": "orders (incl. trial)",
     "customers": "customers in the pool at the end",
     "active_end": "customers in the active stage at the end",
-    "conversion_rate": "share of customers with at least one order",
+    "conversion_rate": "share of customers with at least one order (NaN in a pool of "
+    "known buyers only, where every customer joins with an order)",
     "repurchase_rate": "share of buyers with at least two orders",
     "reach_3rd_order": "share of buyers reaching a 3rd order",
     "ltv_margin": "mean discounted gross-margin LTV per acquired customer over the LTV horizon",
@@ -48,6 +50,25 @@ HEADLINE_METRICS: dict[str, str] = {
 }
 
 
+#: acquisition channels that bring customers who may never order
+_PROSPECT_CHANNELS: tuple[str, ...] = ("stock_import", "paid", "staff_invite", "referral")
+
+
+def known_buyers_only(scenario) -> bool:
+    """Whether every customer of ``scenario`` is a known buyer from an order log.
+
+    True when ``acquisition.known_customers`` is on and every channel that brings
+    prospects (stock import, paid, staff invites, referral) is off: the pool of a
+    calibrated scenario (``lab calibrate``), where each customer joins with an order
+    (or with their order history), so a conversion rate would read 100% by
+    construction and says nothing.
+    """
+    acq = scenario.acquisition
+    if not acq.known_customers.enabled:
+        return False
+    return not any(getattr(acq, ch).enabled for ch in _PROSPECT_CHANNELS)
+
+
 def ltv_horizon_for(days: int) -> int:
     """LTV horizon used in headline metrics: 180 days, or half the run if shorter."""
     return int(min(180, max(days // 2, 1)))
@@ -55,6 +76,9 @@ def ltv_horizon_for(days: int) -> int:
 
 def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, float]:
     """The :data:`HEADLINE_METRICS` of one run (floats; NaN where undefined).
+
+    ``conversion_rate`` is NaN for a run of known buyers only
+    (:func:`known_buyers_only`: the run's ``meta["known_buyers_only"]``).
 
     Parameters
     ----------
@@ -73,6 +97,7 @@ def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, f
     ltv = ltv_by(d, None, h, "margin")
     ltv_net = ltv_by(d, None, h, "net")
     last = daily.iloc[-1]
+    conversion = np.nan if d.meta.get("known_buyers_only") else ladder["share_of_customers"].iloc[0]
     return {
         "gmv": float(daily["gmv"].sum()),
         "gross_margin": float(daily["gross_margin"].sum()),
@@ -81,7 +106,7 @@ def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, f
         "orders": float(daily["orders"].sum()),
         "customers": float(last["customers"]),
         "active_end": float(last["active"]),
-        "conversion_rate": float(ladder["share_of_customers"].iloc[0]),
+        "conversion_rate": float(conversion),
         "repurchase_rate": repurchase_rate(d),
         "reach_3rd_order": float(ladder["share_of_buyers"].iloc[2]),
         "ltv_margin": float(ltv["ltv_mean"].iloc[0]),

@@ -404,8 +404,14 @@ def _from_run(res, cohort_freq: str) -> OrderData:
         annual_discount_rate=float(econ.annual_discount_rate),
         source=f"run {res.scenario.name} (seed {res.seed})",
         has_blocks=True,
-        meta=dict(res.meta),
+        meta={**res.meta, "known_buyers_only": _known_buyers_only(res.scenario)},
     )
+
+
+def _known_buyers_only(scenario) -> bool:
+    from lab.analysis.headline import known_buyers_only
+
+    return known_buyers_only(scenario)
 
 
 def _cohort_labels(start_day: pd.Series, start: pd.Timestamp, freq: str) -> pd.Series:

@@ -43,7 +43,8 @@ def forecast(
     """Forecast ORDERS' next months: orders, buyers, GMV of existing and new customers.
 
     Writes monthly.csv and weekly.csv (mean and 80%/95% bands over seeds that each
-    draw their own parameters), fit.json, summary.md and forecast.png to --out.
+    draw their own parameters), forecast.xlsx (the same tables with real dates, and
+    the plot), fit.json, summary.md and forecast.png to --out.
     """
     import pandas as pd
     from rich.markup import escape
@@ -110,12 +111,14 @@ def forecast(
 
 
 def save_forecast(model, fc, out_dir) -> Path:
-    """Write a forecast's tables, fit summary, report and plot into ``out_dir`` atomically."""
+    """Write a forecast's tables, workbook, fit summary, report and plot into ``out_dir``
+    atomically."""
     import json
 
     import matplotlib.pyplot as plt
 
     from lab.io import atomic_folder, write_csv
+    from lab.report.forecast_xlsx import write_forecast_xlsx
 
     stamp = {"source": str(model.orders.report.source), "start": fc.meta["start"]}
     with atomic_folder(out_dir) as tmp:
@@ -130,6 +133,7 @@ def save_forecast(model, fc, out_dir) -> Path:
         fig = _plot(model, fc)
         fig.savefig(tmp / "forecast.png")
         plt.close(fig)
+        write_forecast_xlsx(model, fc, tmp / "forecast.xlsx", tmp / "forecast.png")
         (tmp / "manifest.json").write_text(json.dumps(stamp, indent=2), "utf-8")
     return Path(out_dir)
 

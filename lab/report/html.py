@@ -35,7 +35,12 @@ from lab.report.fmt import (
 )
 from lab.report.fonts import FONT_FAMILY, page_characters, subset_font
 from lab.report.labels import REPORT_LABELS, source_label, text, unit_label
-from lab.report.summary import period_text, summary_sentences, verdict_sentences
+from lab.report.summary import (
+    no_costs_modelled,
+    period_text,
+    summary_sentences,
+    verdict_sentences,
+)
 from lab.scenario_diff import show_value
 
 __all__ = ["REPORT_METRICS", "context", "metric_head", "render_html"]
@@ -120,6 +125,8 @@ def _key_figures(data: ReportData, lang: str) -> list[dict]:
             r = h[(h["scenario"] == info.name) & (h["metric"] == metric)]
             if r.empty:
                 cells.append({"median": "–", "band": ""})
+            elif metric == "net_margin" and no_costs_modelled(data, info):
+                cells.append({"median": "–", "band": text("no_costs_modelled", lang)})
             else:
                 r = r.iloc[0]
                 cells.append(_cell(metric, r["median"], r["p10"], r["p90"], lang))

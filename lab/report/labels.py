@@ -120,6 +120,10 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
     "money_unit": ("{metric} ({cur})", "{metric} ({cur})"),
     "chart_cum_gmv": ("Cumulative GMV", "累计成交总额 (GMV)"),
     "chart_cum_net_margin": ("Cumulative net margin", "累计净利"),
+    "no_costs_modelled": (
+        "no costs modelled (calibrated from orders only)",
+        "未建模成本 (仅由订单标定)",
+    ),
     "chart_customers": ("Customers in the pool", "私域用户数"),
     "chart_mean_fatigue": ("Mean promo fatigue", "平均促销疲劳"),
     "chart_promo_response_lost": (

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lab.analysis.headline import known_buyers_only
 from lab.plots._style import GOOD_DIRECTION
 from lab.report.data import ReportData, ScenarioInfo
 from lab.report.fmt import (
@@ -30,7 +31,7 @@ from lab.report.fmt import (
 from lab.report.labels import text
 from lab.scenario_diff import show_value
 
-__all__ = ["period_text", "summary_sentences", "verdict_sentences"]
+__all__ = ["no_costs_modelled", "period_text", "summary_sentences", "verdict_sentences"]
 
 #: costs reported beside the verdict: fatigue, blocks, discount spend
 COST_METRICS: tuple[str, ...] = ("promo_response_lost", "block_rate", "discount_cost")
@@ -96,7 +97,25 @@ def _change(metric: str, x: float, lang: str, currency: str, signed: bool = True
     return out if signed else out.lstrip("+")
 
 
+def no_costs_modelled(data: ReportData, info: ScenarioInfo) -> bool:
+    """Whether ``info`` is a pool of known buyers only with no cost booked.
+
+    A scenario calibrated from an order log (:func:`lab.analysis.headline.known_buyers_only`)
+    with nothing layered on top books no cost at all, so its net margin equals its
+    gross margin by construction: a number the report must not present as a result.
+    """
+    if not known_buyers_only(info.scenario):
+        return False
+    return all(
+        data.headline_value(info.name, "net_margin", s)
+        == data.headline_value(info.name, "gross_margin", s)
+        for s in ("median", "p10", "p90")
+    )
+
+
 def _outlook(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:
+    if known_buyers_only(info.scenario):
+        return _outlook_known(data, info, lang)
     name = _q(info.name, lang)
     period = period_text(info, lang)
     customers = _count(data, info, "customers", lang)
@@ -125,6 +144,49 @@ def _outlook(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:
         f"Each acquired customer brings a {h}-day lifetime value (LTV, margin) of about {ltv}; "
         f"{rep} of buyers buy again; promotion fatigue takes away {lost} of the promotion "
         f"response on average, and {blocks} of customers block or delete the brand's account.",
+    ]
+
+
+def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:
+    """The outlook of a pool of known buyers (a calibrated scenario): no conversion,
+    no never-ordered customers, and no net margin unless costs were layered on.  Its
+    period is named by its dates, not as "the next N days": a calibrated scenario starts
+    on the log's first date and replays the log's period before continuing it."""
+    name = _q(info.name, lang)
+    period = (
+        f"{info.start} 至 {info.end} 的 {info.days} 天"
+        if lang == "zh"
+        else f"the {info.days} days from {info.start} to {info.end}"
+    )
+    customers = _count(data, info, "customers", lang)
+    orders = fmt_value("orders", data.headline_value(info.name, "orders"))
+    gmv = _money(data, info, "gmv", lang)
+    rep = fmt_value("repurchase_rate", data.headline_value(info.name, "repurchase_rate"))
+    no_costs = no_costs_modelled(data, info)
+    margin = _money(data, info, "gross_margin" if no_costs else "net_margin", lang)
+    if lang == "zh":
+        money = (
+            f"毛利 {margin}；未建模任何成本 (仅由订单标定)，因此不报告净利"
+            if no_costs
+            else f"净利 {margin}"
+        )
+        return [
+            f"{period}，情景{name}的用户池为已知买家 (订单日志中的用户及拟合预期的新用户)，共 {customers} 名"
+            f"(每位用户均带着订单加入，因此转化率无定义)，订单约 {orders} 笔，"
+            f"成交总额 (GMV) {gmv}，{money}。",
+            f"{rep} 的购买用户产生复购。",
+        ]
+    money = (
+        f"gross margin of {margin}; no costs are modelled (calibrated from orders only), "
+        "so there is no net margin to report"
+        if no_costs
+        else f"net margin of {margin}"
+    )
+    return [
+        f"Over {period}, the pool of {name} holds known buyers (the order log's customers "
+        f"and the new customers the fit expects), {customers} in all (each joins with an "
+        f"order, so a conversion rate is undefined), with about {orders} orders, GMV of {gmv} and {money}.",
+        f"{rep} of buyers buy again.",
     ]
 
 

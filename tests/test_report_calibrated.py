@@ -1,0 +1,85 @@
+"""The report of a calibrated scenario (known buyers from an order log, nothing layered).
+
+Every customer of such a pool joins with an order, so a conversion rate would read
+100% by construction; and no cost is booked, so net margin would equal gross margin.
+The report must say so instead of presenting either as a result.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import lab
+from lab.analysis.headline import headline_metrics, known_buyers_only
+from lab.calibrate.ingest import clean_orders
+from lab.calibrate.scenario_out import calibrate, write_calibration
+from lab.calibrate.synthetic import synthetic_order_log
+from lab.report.data import collect
+from lab.report.html import _key_figures, metric_head
+from lab.report.summary import no_costs_modelled, summary_sentences
+
+PARAMS = {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 3.0}  # weekly BG/NBD
+DAYS = 90
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    log = synthetic_order_log(PARAMS, 200, join_weeks=8, days=DAYS, seed=5)
+    cal = calibrate(clean_orders(log, source="shop.csv"))
+    paths = write_calibration(cal, tmp_path_factory.mktemp("cal") / "shop.yaml")
+    return paths["scenario"]
+
+
+@pytest.fixture(scope="module")
+def data(calibrated):
+    return collect([calibrated], seeds=[1, 2], workers=1, progress=False)
+
+
+def test_known_buyers_only_is_read_from_the_scenario(calibrated):
+    sc = lab.load_scenario(calibrated)
+    assert known_buyers_only(sc)
+    assert not known_buyers_only(lab.load_scenario("scenarios/baseline.yaml"))
+    paid_on = sc.model_copy(deep=True)
+    paid_on.acquisition.paid.enabled = True  # prospects who may never order
+    assert not known_buyers_only(paid_on)
+
+
+def test_conversion_is_undefined_for_known_buyers(calibrated):
+    res = lab.run(lab.load_scenario(calibrated), seed=1)
+    assert (res.customers["customer_id"].isin(res.transactions["customer_id"])).all()
+    h = headline_metrics(res)
+    assert math.isnan(h["conversion_rate"])  # not the 100% of construction
+    assert h["repurchase_rate"] > 0  # the rest is still measured
+
+
+def test_report_says_no_costs_are_modelled(data):
+    info = data.scenarios[0]
+    assert math.isnan(data.headline_value(info.name, "conversion_rate"))
+    gross = data.headline_value(info.name, "gross_margin")
+    assert gross > 0 and data.headline_value(info.name, "net_margin") == gross
+    assert no_costs_modelled(data, info)
+    en = " ".join(summary_sentences(data, "en"))
+    assert "no costs are modelled (calibrated from orders only)" in en
+    assert "net margin of" not in en and "never ordered" not in en
+    assert "conversion rate is undefined" in en
+    assert f"the {info.days} days from {info.start} to {info.end}" in en  # not "the next"
+    assert "the next" not in en
+    zh = " ".join(summary_sentences(data, "zh"))
+    assert "未建模任何成本" in zh and "净利 " not in zh
+    rows = {r["label"]: r["cells"][0] for r in _key_figures(data, "en")}
+    net = rows[metric_head("net_margin", "en", info.currency)]
+    assert net["median"] == "–" and "no costs modelled" in net["band"]
+    assert rows[metric_head("gross_margin", "en", info.currency)]["median"] != "–"
+
+
+def test_workbook_shows_the_note_not_a_net_margin(data):
+    from lab.report.xlsx import build_workbook
+
+    ws = build_workbook(data, "en")["key_figures"]
+    rows = {r[1]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert "no costs modelled" in rows["net_margin"][4]
+    assert all(v is None for v in rows["net_margin"][5:])
+    assert isinstance(rows["gross_margin"][4], float)
+    assert rows["conversion_rate"][4] is None  # NaN is an empty cell, not 100%
