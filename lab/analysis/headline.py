@@ -9,7 +9,7 @@ import numpy as np
 from lab.analysis.acquisition import cac_by_channel, cumulative_value, k_factor, unit_economics
 from lab.analysis.fatigue import fatigue_summary
 from lab.analysis.ltv import ltv_by
-from lab.analysis.orders import as_order_data
+from lab.analysis.orders import as_order_data, known_buyers_only
 from lab.analysis.repurchase import purchase_ladder, repurchase_rate
 
 __all__ = [
@@ -48,25 +48,6 @@ HEADLINE_METRICS: dict[str, str] = {
     "fatigue_index": "promo fatigue index (1 - late / early promotion lift per depth)",
     "block_rate": "share of customers who blocked the brand",
 }
-
-
-#: acquisition channels that bring customers who may never order
-_PROSPECT_CHANNELS: tuple[str, ...] = ("stock_import", "paid", "staff_invite", "referral")
-
-
-def known_buyers_only(scenario) -> bool:
-    """Whether every customer of ``scenario`` is a known buyer from an order log.
-
-    True when ``acquisition.known_customers`` is on and every channel that brings
-    prospects (stock import, paid, staff invites, referral) is off: the pool of a
-    calibrated scenario (``lab calibrate``), where each customer joins with an order
-    (or with their order history), so a conversion rate would read 100% by
-    construction and says nothing.
-    """
-    acq = scenario.acquisition
-    if not acq.known_customers.enabled:
-        return False
-    return not any(getattr(acq, ch).enabled for ch in _PROSPECT_CHANNELS)
 
 
 def ltv_horizon_for(days: int) -> int:

@@ -404,14 +404,27 @@ def _from_run(res, cohort_freq: str) -> OrderData:
         annual_discount_rate=float(econ.annual_discount_rate),
         source=f"run {res.scenario.name} (seed {res.seed})",
         has_blocks=True,
-        meta={**res.meta, "known_buyers_only": _known_buyers_only(res.scenario)},
+        meta={**res.meta, "known_buyers_only": known_buyers_only(res.scenario)},
     )
 
 
-def _known_buyers_only(scenario) -> bool:
-    from lab.analysis.headline import known_buyers_only
+#: acquisition channels that bring customers who may never order
+_PROSPECT_CHANNELS: tuple[str, ...] = ("stock_import", "paid", "staff_invite", "referral")
 
-    return known_buyers_only(scenario)
+
+def known_buyers_only(scenario) -> bool:
+    """Whether every customer of ``scenario`` is a known buyer from an order log.
+
+    True when ``acquisition.known_customers`` is on and every channel that brings
+    prospects (stock import, paid, staff invites, referral) is off: the pool of a
+    calibrated scenario (``lab calibrate``), where each customer joins with an order
+    (or with their order history), so a conversion rate would read 100% by
+    construction and says nothing.
+    """
+    acq = scenario.acquisition
+    if not acq.known_customers.enabled:
+        return False
+    return not any(getattr(acq, ch).enabled for ch in _PROSPECT_CHANNELS)
 
 
 def _cohort_labels(start_day: pd.Series, start: pd.Timestamp, freq: str) -> pd.Series:
