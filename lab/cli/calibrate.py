@@ -33,6 +33,10 @@ DayFirst = Annotated[
         "--dayfirst/--monthfirst", help="read nn/nn/YYYY dates (default: decided from the values)"
     ),
 ]
+Campaigns = Annotated[
+    Path | None,
+    typer.Option(help="campaign calendar CSV (name, start, end): lifts fitted from the log"),
+]
 KeepDup = Annotated[bool, typer.Option(help="keep exact duplicate rows (a log without order ids)")]
 Force = Annotated[
     bool,
@@ -171,10 +175,7 @@ def calibrate(
             help="also fit and write the calendar, regular timing and new-customer arrivals"
         ),
     ] = True,
-    campaigns: Annotated[
-        Path | None,
-        typer.Option(help="campaign calendar CSV (name, start, end): lifts fitted from the log"),
-    ] = None,
+    campaigns: Campaigns = None,
 ) -> None:
     """Fit ORDERS (BG/NBD or Pareto/NBD + gamma–gamma) and write a calibrated scenario.
 
@@ -301,10 +302,7 @@ def backtest(
         bool,
         typer.Option(help="also forecast with the fitted calendar and regular timing (method lab)"),
     ] = True,
-    campaigns: Annotated[
-        Path | None,
-        typer.Option(help="campaign calendar CSV (name, start, end): lifts fitted from the log"),
-    ] = None,
+    campaigns: Campaigns = None,
 ) -> None:
     """Calibrate ORDERS up to a date, simulate beyond it and compare with what happened.
 

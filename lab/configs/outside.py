@@ -31,47 +31,12 @@ measures them for private pools.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from pydantic import model_validator
-
+from lab.configs.sales import BigSale
 from lab.params import P, StrictModel, assumed, setting
 
-__all__ = ["Competition", "OutsideSale", "PlatformStore"]
+__all__ = ["Competition", "PlatformStore"]
 
 _DECISION = setting("a decision of the brand or the competitor")
-
-
-class OutsideSale(StrictModel):
-    """A dated sale in the platform store or at a competitor (e.g. the platform's 双11)."""
-
-    name: str = P("sale", "text", "label", source=_DECISION)
-    date: dt.date | None = P(None, "date", "calendar date of the first day", source=_DECISION)
-    day: int | None = P(None, "day", "or: run day of the first day", ge=0, source=_DECISION)
-    duration_days: int = P(3, "days", "length", ge=1, le=60, source=_DECISION)
-    depth: float = P(0.3, "share", "discount off list price", gt=0, le=0.9, source=_DECISION)
-    yearly: bool = P(True, "flag", "repeat every 365 days", source=_DECISION)
-
-    @model_validator(mode="after")
-    def _one_anchor(self):
-        if (self.date is None) == (self.day is None):
-            raise ValueError("a sale needs exactly one of 'date' or 'day'")
-        return self
-
-    def first_day(self, start_date: dt.date) -> int:
-        """Run day of the first day (yearly sales before the start move on a year)."""
-        offset = self.day if self.day is not None else (self.date - start_date).days
-        while self.yearly and offset < 0:
-            offset += 365
-        return offset
-
-    def on(self, day: int, start_date: dt.date) -> bool:
-        """True if the sale runs on run day ``day``."""
-        first = self.first_day(start_date)
-        if day < first:
-            return False
-        since = (day - first) % 365 if self.yearly else day - first
-        return since < self.duration_days
 
 
 class PlatformStore(StrictModel):
@@ -99,7 +64,7 @@ class PlatformStore(StrictModel):
     discount: float = P(
         0.0, "share", "everyday store discount off list price", ge=0, le=0.9, source=_DECISION
     )
-    sales: list[OutsideSale] = P([], "list", "the store's dated sales", source=_DECISION)
+    sales: list[BigSale] = P([], "list", "the store's dated sales", source=_DECISION)
     commission_rate: float = P(
         0.05,
         "share",
@@ -144,7 +109,7 @@ class Competition(StrictModel):
         le=3,
         source=setting("a market observation"),
     )
-    sales: list[OutsideSale] = P([], "list", "the competitor's dated sales", source=_DECISION)
+    sales: list[BigSale] = P([], "list", "the competitor's dated sales", source=_DECISION)
     wallet_elasticity: float = P(
         3.0,
         "1/price gap",

@@ -18,7 +18,8 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
 
-    from lab.configs.outside import Competition, OutsideSale, PlatformStore
+    from lab.configs.outside import Competition, PlatformStore
+    from lab.configs.sales import BigSale
     from lab.plan import DayPlan
     from lab.population import Population
     from lab.rng import RandomStreams
@@ -36,7 +37,7 @@ OUTSIDE_KPIS: tuple[str, ...] = (
 )
 
 
-def _deepest(sales: list[OutsideSale], day: int, start: dt.date, everyday: float = 0.0) -> float:
+def _deepest(sales: list[BigSale], day: int, start: dt.date, everyday: float = 0.0) -> float:
     return max([everyday, *(s.depth for s in sales if s.on(day, start))])
 
 
