@@ -51,3 +51,11 @@ def test_poisson_log_fits_k_1_and_lab_tracks_its_closed_form(bt):
     # within 4 Monte Carlo SE plus the 2% day-step allowance of tests/test_backtest.py
     tol = 4 * lab["mc_se"] + 0.02 * lab["actual"]
     assert abs(lab["forecast"] - closed["forecast"]) < tol, (lab.to_dict(), closed.to_dict())
+
+
+def test_holdout_months_the_calibration_lacks_take_the_prior(bt):
+    # calibration Jan-Jun 2025, holdout into July and August: those months come from
+    # the prior month shape (docs/calibration.md), the seen ones from the log
+    assert bt.meta["month_prior"] == "retail"
+    source = {r["effect"]: r["source"] for r in bt.meta["seasonality"]}
+    assert source["month_jun"] == "fit" and source["month_jul"] == "prior:retail"

@@ -109,6 +109,7 @@ def backtest(
     campaigns=(),
     seasonality: bool = False,
     k_max: int = 8,
+    month_prior=None,
 ) -> Backtest:
     """Calibrate on the orders up to ``calibration_end`` and forecast the holdout.
 
@@ -144,6 +145,9 @@ def backtest(
         switch it on.
     k_max : int
         Largest Erlang-k tried for regular timing.
+    month_prior : str or sequence of 12 floats, optional
+        The calendar's shape for months the calibration period does not contain
+        (:func:`lab.calibrate.seasonality.month_prior_shape`; default ``retail``).
 
     Returns
     -------
@@ -178,7 +182,9 @@ def backtest(
     closed_u = _closed_unconditional(cal, n_days)
     closed_c = _closed_conditional(cal, n_days, e)
     extra = (
-        _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns) if seasonality else None
+        _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns, month_prior)
+        if seasonality
+        else None
     )
     fits = _parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
     reg_fits = [None] * len(seeds)
@@ -376,7 +382,7 @@ def _closed_conditional(cal: Calibration, n_days: int, e: int) -> np.ndarray:
     return np.diff(cum, prepend=0.0)
 
 
-def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns) -> dict:
+def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns, month_prior) -> dict:
     """Regular timing (BG/CNBD-k) and the calendar, from the calibration period only."""
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.seasonality import fit_seasonality
@@ -384,7 +390,10 @@ def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns) -
     u = cal.fit.time_unit_days
     reg = fit_regularity(cal.summary, gap_log_sums(orders.orders, cal.calibration_end, u),
                          time_unit_days=u)  # fmt: skip
-    seas = fit_seasonality(actual[: e + 1], closed_u[: e + 1], cal.start_date, campaigns=campaigns)
+    seas = fit_seasonality(
+        actual[: e + 1], closed_u[: e + 1], cal.start_date, campaigns=campaigns,
+        month_prior=month_prior,
+    )  # fmt: skip
     return {
         "regularity": reg,
         "seasonality": seas,
@@ -399,6 +408,7 @@ def _extra_meta(extra: dict) -> dict:
         "regularity_k_set": reg.k_set,
         "regularity_fit": reg.fit.to_dict(),
         "seasonality_penalty": seas.penalty,
+        "month_prior": seas.month_prior,
         "seasonality": seas.table().to_dict(orient="records"),
     }
 

@@ -203,6 +203,7 @@ class OrderModel:
 
         kwargs.setdefault("campaigns", list(self.campaigns))
         kwargs.setdefault("seasonality", True)
+        kwargs.setdefault("month_prior", list(self.seasonality.prior_shape))
         return backtest(self.orders, calibration_end, **kwargs)
 
     # ---------------------------------------------------------------- pieces
@@ -344,7 +345,13 @@ def _bands(runs: pd.DataFrame, freq: str, seeds) -> pd.DataFrame:
 
 
 def fit(
-    orders, calibration_end=None, *, campaigns=None, k_max: int = 8, **read_options
+    orders,
+    calibration_end=None,
+    *,
+    campaigns=None,
+    k_max: int = 8,
+    month_prior=None,
+    **read_options,
 ) -> OrderModel:
     """Fit an order log: purchase, spend, regular timing, calendar and arrivals.
 
@@ -360,6 +367,9 @@ def fit(
         the calibration period get fitted lifts.
     k_max : int
         Largest Erlang-k tried.
+    month_prior : str or sequence of 12 floats, optional
+        The calendar's shape for months the log does not contain (``retail`` by
+        default, ``flat``, or 12 multipliers; :mod:`lab.calibrate.seasonality`).
 
     Returns
     -------
@@ -385,7 +395,7 @@ def fit(
     in_log = [c for c in campaigns if pd.Timestamp(c["start"]) <= end]
     seas = fit_seasonality(
         _actual_daily(orders, cal, n), _closed_unconditional(cal, n), cal.start_date,
-        campaigns=in_log,
+        campaigns=in_log, month_prior=month_prior,
     )  # fmt: skip
     u = cal.fit.time_unit_days
     reg = fit_regularity(

@@ -17,16 +17,25 @@ lowest total deviance wins.  Nothing after the calibration end is used, so a
 back-test's holdout never informs the shrinkage.  A short log has few days per
 effect; cross-validation then picks a strong penalty and the multipliers stay near 1.
 
-Months that the calibration period does not contain keep multiplier 1; so do events
-it does not contain.  The reported multipliers are normalised: weekday multipliers
+Months that the calibration period does not contain cannot be estimated from it.
+They take a **prior month shape** instead (``month_prior``): by default
+:data:`MONTH_PRIORS` ``["retail"]``, the month shape of US retail sales (Census
+Bureau, Monthly Retail Trade Survey, see :data:`US_RETAIL_FACTORS`), fixed in
+advance and not fitted to any log; ``"flat"`` keeps them at 1; 12 numbers give a
+shape of one's own.  The prior is scaled so that it averages 1 over the months the
+log does contain (weighted like the fitted months), so it says how an unseen month
+compares with the seen ones, never changes the level.  Events the log does not
+contain keep lift 1.  The reported multipliers are normalised: weekday multipliers
 average 1 over the week and month multipliers average 1 over the months seen
 (weighted by expected counts), so the calendar moves demand between days without
 changing the fitted model's level (``level`` is reported, not applied).  Standard
-errors come from the penalised information, scaled by the Pearson overdispersion.
+errors come from the penalised information, scaled by the Pearson overdispersion
+(none for a prior month: the log says nothing about it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,11 +44,15 @@ import pandas as pd
 from lab.configs.calendar import EVENT_ANCHORS, event_days
 
 __all__ = [
+    "DEFAULT_MONTH_PRIOR",
     "EVENTS",
+    "MONTH_PRIORS",
     "PENALTIES",
+    "US_RETAIL_FACTORS",
     "SeasonalityFit",
     "design_matrix",
     "fit_seasonality",
+    "month_prior_shape",
     "read_campaigns",
 ]
 
@@ -49,6 +62,83 @@ EVENTS: tuple[str, ...] = ("cny", *EVENT_ANCHORS)
 PENALTIES: tuple[float, ...] = (0.01, 0.1, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 1e4)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+#: US retail sales ("Retail sales, total", NAICS 44-45 without food services): the
+#: Census Bureau's combined seasonal, trading-day and holiday adjustment factors
+#: (Monthly Retail Trade Survey, ``census.gov/retail/mrts/www/data/text/nadjusts.txt``),
+#: one value per month and year for the months Aug 2008 - Dec 2009 and Feb 2011 -
+#: Jun 2013 (the latest release of each).  Factors of monthly sales totals: a month's
+#: sales relative to a seasonally adjusted month.  Fixed when the prior was written;
+#: never fitted to a log.
+US_RETAIL_FACTORS: dict[str, tuple[float, ...]] = {
+    "jan": (0.914, 0.898, 0.918),
+    "feb": (0.885, 0.894, 0.935, 0.902),
+    "mar": (0.988, 1.028, 1.036, 1.017),
+    "apr": (0.992, 1.001, 0.982, 0.995),
+    "may": (1.040, 1.030, 1.050, 1.053),
+    "jun": (1.020, 1.020, 1.009, 0.990),
+    "jul": (1.029, 0.996, 0.985),
+    "aug": (1.028, 1.025, 1.023, 1.033),
+    "sep": (0.952, 0.953, 0.961, 0.941),
+    "oct": (0.994, 0.995, 0.966, 0.982),
+    "nov": (0.989, 0.991, 1.004, 1.014),
+    "dec": (1.162, 1.172, 1.172, 1.142),
+}
+_DAYS_IN_MONTH = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _per_day(monthly_factors: np.ndarray) -> np.ndarray:
+    """Monthly-total factors as daily-rate multipliers of mean 1 (a 31-day month's
+    sales are higher by its length alone; the calendar multiplies a daily rate)."""
+    daily = np.asarray(monthly_factors, float) / (_DAYS_IN_MONTH / _DAYS_IN_MONTH.mean())
+    return daily / daily.mean()
+
+
+#: prior month shapes (daily-rate multipliers, mean 1) for months a log does not contain
+MONTH_PRIORS: dict[str, tuple[float, ...]] = {
+    "retail": tuple(
+        round(float(v), 4)
+        for v in _per_day(np.array([np.mean(US_RETAIL_FACTORS[m]) for m in MONTHS]))
+    ),
+    "flat": (1.0,) * 12,
+}
+#: the prior used unless the caller names another
+DEFAULT_MONTH_PRIOR = "retail"
+
+
+def month_prior_shape(prior: str | Sequence[float] | None) -> tuple[np.ndarray, str]:
+    """The 12 daily-rate multipliers of a month prior, and its name.
+
+    Parameters
+    ----------
+    prior : str, sequence of 12 floats or None
+        A name of :data:`MONTH_PRIORS` (``"retail"``, ``"flat"``), 12 positive
+        multipliers January first (a sequence or a comma-separated string;
+        ``"custom"``), or None for the default.
+
+    Raises
+    ------
+    ValueError
+        Unknown name, not 12 values, or a value that is not a positive number.
+    """
+    if prior is None:
+        prior = DEFAULT_MONTH_PRIOR
+    if isinstance(prior, str) and "," in prior:
+        prior = prior.split(",")
+    if isinstance(prior, str):
+        key = prior.strip().lower()
+        if key not in MONTH_PRIORS:
+            raise ValueError(
+                f"month prior {prior!r}: use one of {sorted(MONTH_PRIORS)} or 12 numbers"
+            )
+        return np.array(MONTH_PRIORS[key], float), key
+    try:
+        shape = np.array([float(v) for v in prior], float)
+    except (TypeError, ValueError):
+        raise ValueError(f"month prior {prior!r}: not a list of numbers") from None
+    if shape.size != 12 or not (np.isfinite(shape) & (shape > 0)).all():
+        raise ValueError(f"month prior {list(prior)!r}: need 12 positive numbers, January first")
+    return shape, "custom"
 
 
 @dataclass
@@ -60,7 +150,8 @@ class SeasonalityFit:
     weekday : numpy.ndarray
         7 multipliers, Monday first (mean 1).
     month : numpy.ndarray
-        12 multipliers, January first (1 for months the log does not contain).
+        12 multipliers, January first (the prior shape for months the log does not
+        contain).
     events : dict[str, float]
         Lift of each named event whose days the log contains.
     campaigns : list of dict
@@ -78,6 +169,12 @@ class SeasonalityFit:
         Pearson overdispersion of the daily counts (1 = Poisson).
     cov : pandas.DataFrame
         Covariance of the (unnormalised) log-effects, by effect name.
+    month_source : tuple of str
+        Per month: ``"fit"`` (estimated from the log) or ``"prior"`` (not in the log).
+    month_prior : str
+        The prior's name (``retail``, ``flat``, ``custom``).
+    prior_shape : tuple of float
+        The prior's 12 multipliers (before scaling to the months seen).
     """
 
     weekday: np.ndarray
@@ -90,6 +187,9 @@ class SeasonalityFit:
     level: float = 1.0
     dispersion: float = 1.0
     cov: pd.DataFrame = field(default_factory=pd.DataFrame)
+    month_source: tuple[str, ...] = ("fit",) * 12
+    month_prior: str = DEFAULT_MONTH_PRIOR
+    prior_shape: tuple[float, ...] = MONTH_PRIORS[DEFAULT_MONTH_PRIOR]
 
     def calendar(self, extra_campaigns=()) -> dict:
         """The scenario's ``calendar`` section (enabled), plus any future campaigns."""
@@ -124,11 +224,16 @@ class SeasonalityFit:
         rows += [(f"month_{m}", v) for m, v in zip(MONTHS, self.month, strict=True)]
         rows += [(f"event_{k}", v) for k, v in self.events.items()]
         rows += [(f"campaign_{c['name']}", c["lift"]) for c in self.campaigns]
+        source = {f"month_{m}": src for m, src in zip(MONTHS, self.month_source, strict=True)}
         return pd.DataFrame(
             {
                 "effect": [r[0] for r in rows],
                 "multiplier": [float(r[1]) for r in rows],
                 "se_log": [self.se.get(r[0], np.nan) for r in rows],
+                "source": [
+                    f"prior:{self.month_prior}" if source.get(r[0]) == "prior" else "fit"
+                    for r in rows
+                ],
             }
         )
 
@@ -187,6 +292,7 @@ def fit_seasonality(
     campaigns=(),
     penalties=PENALTIES,
     folds: int = 5,
+    month_prior: str | Sequence[float] | None = None,
 ) -> SeasonalityFit:
     """Fit the calendar to daily counts against the purchase model's expectation.
 
@@ -200,6 +306,10 @@ def fit_seasonality(
         ``name``, ``start``, ``end`` of the brand's campaigns (their lifts are fitted).
     penalties : sequence of float
         Candidate ridge penalties, chosen by ``folds``-fold cross-validation by week.
+    month_prior : str or sequence of 12 floats, optional
+        Shape for the months the period does not contain (:func:`month_prior_shape`;
+        default :data:`DEFAULT_MONTH_PRIOR`), scaled to average 1 over the months it
+        does contain.
 
     Returns
     -------
@@ -234,11 +344,14 @@ def fit_seasonality(
     weekday = w / w.mean()
     mo_seen = present[7:19]
     m_exp = np.exp(eff[7:19])
+    prior, prior_name = month_prior_shape(month_prior)
     month = np.ones(12)
     if mo_seen.any():
         weight = np.array([expected[keep][X[:, 8 + i] > 0].sum() for i in range(12)])
         norm = (m_exp * weight)[mo_seen].sum() / weight[mo_seen].sum()
         month[mo_seen] = m_exp[mo_seen] / norm
+        prior_norm = (prior * weight)[mo_seen].sum() / weight[mo_seen].sum()
+        month[~mo_seen] = prior[~mo_seen] / prior_norm
     events = {
         n.removeprefix("event_"): float(np.exp(b))
         for n, b, on in zip(names, eff, present, strict=True)
@@ -260,6 +373,9 @@ def fit_seasonality(
         level=float(y.sum() / expected[keep].sum()),
         dispersion=dispersion,
         cov=pd.DataFrame(cov[1:, 1:], index=names, columns=names),
+        month_source=tuple("fit" if seen else "prior" for seen in mo_seen),
+        month_prior=prior_name,
+        prior_shape=tuple(float(v) for v in prior),
     )
 
 

@@ -37,6 +37,14 @@ Campaigns = Annotated[
     Path | None,
     typer.Option(help="campaign calendar CSV (name, start, end): lifts fitted from the log"),
 ]
+MonthPrior = Annotated[
+    str,
+    typer.Option(
+        help="calendar of the months the log does not contain: retail (the month shape "
+        "of US retail sales, Census Bureau), flat (multiplier 1), or 12 numbers Jan..Dec "
+        "separated by commas"
+    ),
+]
 KeepDup = Annotated[bool, typer.Option(help="keep exact duplicate rows (a log without order ids)")]
 Force = Annotated[
     bool,
@@ -176,6 +184,7 @@ def calibrate(
         ),
     ] = True,
     campaigns: Campaigns = None,
+    month_prior: MonthPrior = "retail",
 ) -> None:
     """Fit ORDERS (BG/NBD or Pareto/NBD + gamma–gamma) and write a calibrated scenario.
 
@@ -193,6 +202,7 @@ def calibrate(
 
     if model not in ("bgnbd", "paretonbd"):
         fail(f"--model {model!r}: use bgnbd or paretonbd")
+    prior = _month_prior(month_prior)
     end = _date(calibration_end, "--calibration-end")
     target = out or default_out(orders.stem, suffix=".yaml", base="calibrated")
     if target.suffix.lower() not in (".yaml", ".yml"):
@@ -220,7 +230,9 @@ def calibrate(
         from lab.calibrate.estimator import fit as fit_all
 
         try:
-            extras = fit_all(clean, cal.calibration_end, campaigns=_campaigns(campaigns))
+            extras = fit_all(
+                clean, cal.calibration_end, campaigns=_campaigns(campaigns), month_prior=prior
+            )
         except ValueError as exc:
             fail(f"{orders}: {exc}")
     paths = write_calibration(cal, target, forecast_days=forecast_days, force=force, model=extras)
@@ -303,6 +315,7 @@ def backtest(
         typer.Option(help="also forecast with the fitted calendar and regular timing (method lab)"),
     ] = True,
     campaigns: Campaigns = None,
+    month_prior: MonthPrior = "retail",
 ) -> None:
     """Calibrate ORDERS up to a date, simulate beyond it and compare with what happened.
 
@@ -322,6 +335,7 @@ def backtest(
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
+    prior = _month_prior(month_prior)
     end = _date(calibration_end, "--calibration-end")
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)
@@ -346,6 +360,7 @@ def backtest(
             force=force,
             campaigns=camps,
             seasonality=seasonality,
+            month_prior=prior,
         )
     except UnreliableFit as exc:
         _refuse_or_warn(orders, exc.problems, force=False)
@@ -416,6 +431,17 @@ def _campaigns(path: Path | None) -> list[dict]:
     except ValueError as exc:
         fail(str(exc))
     return []
+
+
+def _month_prior(text: str) -> str:
+    """The --month-prior value, checked before any work (exit 2 naming the value)."""
+    from lab.calibrate.seasonality import month_prior_shape
+
+    try:
+        month_prior_shape(text)
+    except ValueError as exc:
+        fail(f"--month-prior: {exc}")
+    return text
 
 
 def register(app: typer.Typer) -> None:

@@ -38,6 +38,14 @@ def forecast(
     date_col: Annotated[str | None, typer.Option(help="order date column")] = None,
     amount_col: Annotated[str | None, typer.Option(help="amount paid column")] = None,
     tz: Annotated[str, typer.Option(help="time zone of naive timestamps")] = "Asia/Shanghai",
+    month_prior: Annotated[
+        str,
+        typer.Option(
+            help="calendar of the months the log does not contain: retail (the month shape "
+            "of US retail sales, Census Bureau), flat (multiplier 1), or 12 numbers Jan..Dec "
+            "separated by commas"
+        ),
+    ] = "retail",
     quiet: Quiet = False,
 ) -> None:
     """Forecast ORDERS' next months: orders, buyers, GMV of existing and new customers.
@@ -52,9 +60,13 @@ def forecast(
 
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.ingest import read_orders
-    from lab.calibrate.seasonality import read_campaigns
+    from lab.calibrate.seasonality import month_prior_shape, read_campaigns
     from lab.io import check_out_folder, default_out
 
+    try:
+        month_prior_shape(month_prior)
+    except ValueError as exc:
+        fail(f"--month-prior: {exc}")
     out_dir = out or default_out("forecast", orders.stem)
     check_out_folder(out_dir)
     if not orders.is_file():
@@ -72,7 +84,7 @@ def forecast(
             orders, customer_col=customer_col, date_col=date_col, amount_col=amount_col, tz=tz
         )
         horizon_days(horizon, clean.last_date)
-        model = fit(clean, campaigns=camps)
+        model = fit(clean, campaigns=camps, month_prior=month_prior)
         fc = model.forecast(
             horizon,
             seeds=range(seeds),
