@@ -55,7 +55,9 @@ def test_poisson_log_fits_k_1_and_lab_tracks_its_closed_form(bt):
 
 def test_holdout_months_the_calibration_lacks_take_the_prior(bt):
     # calibration Jan-Jun 2025, holdout into July and August: those months come from
-    # the prior month shape (docs/calibration.md), the seen ones from the log
-    assert bt.meta["month_prior"] == "retail"
-    source = {r["effect"]: r["source"] for r in bt.meta["seasonality"]}
-    assert source["month_jun"] == "fit" and source["month_jul"] == "prior:retail"
+    # the prior month shape (default flat: the lab's logs have none), the seen ones from
+    # the log (docs/calibration.md)
+    assert bt.meta["month_prior"] == "flat"
+    rows = {r["effect"]: r for r in bt.meta["seasonality"]}
+    assert rows["month_jun"]["source"] == "fit" and rows["month_jul"]["source"] == "prior:flat"
+    assert rows["month_jul"]["multiplier"] == 1.0

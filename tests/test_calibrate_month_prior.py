@@ -1,9 +1,10 @@
 """The calendar's prior month shape for the months an order log does not contain.
 
 A calibration period of January-September (CDNOW's) says nothing about October-December.
-Those months take a prior shape fixed in advance (the month shape of US retail sales,
-Census Bureau: ``retail``), ``flat`` (multiplier 1, the earlier behaviour) or 12 numbers
-of one's own; the prior never changes the months the log does contain, nor the level.
+Those months take a prior shape: ``flat`` (multiplier 1, the default and the earlier
+behaviour), the month shape of US retail sales fixed in advance (Census Bureau:
+``retail``) or 12 numbers of one's own; the prior never changes the months the log does
+contain, nor the level.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def test_custom_prior_from_numbers_or_text():
     assert name == "custom" and shape[-1] == 2.0
     shape2, _ = month_prior_shape(",".join(map(str, own)))
     np.testing.assert_array_equal(shape, shape2)
-    assert month_prior_shape(None)[1] == "retail"
+    assert month_prior_shape(None)[1] == "flat"  # the default
 
 
 @pytest.mark.parametrize(

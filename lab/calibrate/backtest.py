@@ -147,7 +147,7 @@ def backtest(
         Largest Erlang-k tried for regular timing.
     month_prior : str or sequence of 12 floats, optional
         The calendar's shape for months the calibration period does not contain
-        (:func:`lab.calibrate.seasonality.month_prior_shape`; default ``retail``).
+        (:func:`lab.calibrate.seasonality.month_prior_shape`; default ``flat``).
 
     Returns
     -------

@@ -368,8 +368,8 @@ def fit(
     k_max : int
         Largest Erlang-k tried.
     month_prior : str or sequence of 12 floats, optional
-        The calendar's shape for months the log does not contain (``retail`` by
-        default, ``flat``, or 12 multipliers; :mod:`lab.calibrate.seasonality`).
+        The calendar's shape for months the log does not contain (``flat`` by
+        default, ``retail``, or 12 multipliers; :mod:`lab.calibrate.seasonality`).
 
     Returns
     -------

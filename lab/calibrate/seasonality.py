@@ -18,11 +18,10 @@ back-test's holdout never informs the shrinkage.  A short log has few days per
 effect; cross-validation then picks a strong penalty and the multipliers stay near 1.
 
 Months that the calibration period does not contain cannot be estimated from it.
-They take a **prior month shape** instead (``month_prior``): by default
-:data:`MONTH_PRIORS` ``["retail"]``, the month shape of US retail sales (Census
-Bureau, Monthly Retail Trade Survey, see :data:`US_RETAIL_FACTORS`), fixed in
-advance and not fitted to any log; ``"flat"`` keeps them at 1; 12 numbers give a
-shape of one's own.  The prior is scaled so that it averages 1 over the months the
+They take a **prior month shape** instead (``month_prior``): ``"flat"`` (the
+default) keeps them at 1; ``"retail"`` is the month shape of US retail sales (Census
+Bureau, Monthly Retail Trade Survey, see :data:`US_RETAIL_FACTORS`), fixed in advance
+and not fitted to any log; 12 numbers give a shape of one's own.  The prior is scaled so that it averages 1 over the months the
 log does contain (weighted like the fitted months), so it says how an unseen month
 compares with the seen ones, never changes the level.  Events the log does not
 contain keep lift 1.  The reported multipliers are normalised: weekday multipliers
@@ -102,8 +101,10 @@ MONTH_PRIORS: dict[str, tuple[float, ...]] = {
     ),
     "flat": (1.0,) * 12,
 }
-#: the prior used unless the caller names another
-DEFAULT_MONTH_PRIOR = "retail"
+#: the prior used unless the caller names another: ``flat``, because a prior is right
+#: only for logs of its kind (on the lab's own logs, whose months are flat, ``retail``
+#: makes back-tests into unseen months worse); ``retail`` is one option away
+DEFAULT_MONTH_PRIOR = "flat"
 
 
 def month_prior_shape(prior: str | Sequence[float] | None) -> tuple[np.ndarray, str]:

@@ -40,9 +40,9 @@ Campaigns = Annotated[
 MonthPrior = Annotated[
     str,
     typer.Option(
-        help="calendar of the months the log does not contain: retail (the month shape "
-        "of US retail sales, Census Bureau), flat (multiplier 1), or 12 numbers Jan..Dec "
-        "separated by commas"
+        help="calendar of the months the log does not contain: flat (multiplier 1), "
+        "retail (the month shape of US retail sales, Census Bureau), or 12 numbers "
+        "Jan..Dec separated by commas"
     ),
 ]
 KeepDup = Annotated[bool, typer.Option(help="keep exact duplicate rows (a log without order ids)")]
@@ -184,7 +184,7 @@ def calibrate(
         ),
     ] = True,
     campaigns: Campaigns = None,
-    month_prior: MonthPrior = "retail",
+    month_prior: MonthPrior = "flat",
 ) -> None:
     """Fit ORDERS (BG/NBD or Pareto/NBD + gamma–gamma) and write a calibrated scenario.
 
@@ -315,7 +315,7 @@ def backtest(
         typer.Option(help="also forecast with the fitted calendar and regular timing (method lab)"),
     ] = True,
     campaigns: Campaigns = None,
-    month_prior: MonthPrior = "retail",
+    month_prior: MonthPrior = "flat",
 ) -> None:
     """Calibrate ORDERS up to a date, simulate beyond it and compare with what happened.
 

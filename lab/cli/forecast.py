@@ -41,11 +41,11 @@ def forecast(
     month_prior: Annotated[
         str,
         typer.Option(
-            help="calendar of the months the log does not contain: retail (the month shape "
-            "of US retail sales, Census Bureau), flat (multiplier 1), or 12 numbers Jan..Dec "
-            "separated by commas"
+            help="calendar of the months the log does not contain: flat (multiplier 1), "
+            "retail (the month shape of US retail sales, Census Bureau), or 12 numbers "
+            "Jan..Dec separated by commas"
         ),
-    ] = "retail",
+    ] = "flat",
     quiet: Quiet = False,
 ) -> None:
     """Forecast ORDERS' next months: orders, buyers, GMV of existing and new customers.
