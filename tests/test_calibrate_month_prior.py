@@ -81,6 +81,7 @@ def test_custom_prior_from_numbers_or_text():
     shape2, _ = month_prior_shape(",".join(map(str, own)))
     np.testing.assert_array_equal(shape, shape2)
     assert month_prior_shape(None)[1] == "flat"  # the default
+    assert month_prior_shape(list(MONTH_PRIORS["retail"]))[1] == "retail"  # keeps its name
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,9 @@ def month_prior_shape(prior: str | Sequence[float] | None) -> tuple[np.ndarray, 
         raise ValueError(f"month prior {prior!r}: not a list of numbers") from None
     if shape.size != 12 or not (np.isfinite(shape) & (shape > 0)).all():
         raise ValueError(f"month prior {list(prior)!r}: need 12 positive numbers, January first")
+    for name, values in MONTH_PRIORS.items():  # a named shape passed on as numbers
+        if np.array_equal(shape, values):
+            return shape, name
     return shape, "custom"
 
 
