@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from lab.calibrate.ingest import CleanOrders
+from lab.calibrate.order_model import parameter_draws
 from lab.calibrate.scenario_out import (
     Calibration,
     calibrate,
@@ -180,11 +181,11 @@ def backtest(
     extra = (
         _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns) if seasonality else None
     )
-    fits = _parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
+    fits = parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
     reg_fits = [None] * len(seeds)
     if extra is not None:
         rf = extra["regularity"].fit
-        reg_fits = _parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
+        reg_fits = parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
     skipped = ""
     with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
         scen = []
@@ -305,33 +306,6 @@ def _scenarios(cal: Calibration, folder: Path, n_days: int, e: int) -> dict:
         "unconditional": scenario_from_dict(uncond, source=str(first)),
         "conditional": scenario_from_dict(conditional, source=str(cond)),
     }
-
-
-def _parameter_draws(fit, seeds: list[int]) -> list:
-    """One parameter set per seed: log-normal around the estimate with the fit's covariance.
-
-    The normal scores come from each seed's own lab stream, so a seed always draws the
-    same parameters.  A fit without a usable covariance keeps its point estimate.
-    """
-    from scipy.special import ndtri
-
-    from lab.rng import RandomStreams
-
-    names = list(fit.params)
-    theta = np.array([fit.params[k] for k in names], dtype=float)
-    cov = np.asarray(fit.cov, dtype=float)
-    if not fit.converged or cov.shape != (theta.size, theta.size) or not np.isfinite(cov).all():
-        return [fit] * len(seeds)
-    vals, vecs = np.linalg.eigh(cov / np.outer(theta, theta))  # covariance of log(theta)
-    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    out = []
-    for s in seeds:
-        u = RandomStreams(s).uniform("backtest_params", 0, np.arange(theta.size, dtype=np.uint64))
-        draw = theta * np.exp(root @ ndtri(u))
-        if not np.isfinite(draw).all():
-            return [fit] * len(seeds)
-        out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
-    return out
 
 
 def _repeat_run(task: tuple) -> np.ndarray:
