@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -177,6 +178,10 @@ def test_backtest_prints_both_errors_and_writes_folder(tmp_path, orders_csv):
     assert r.exit_code == 0, r.output
     assert "closed form" in r.output and "simulation" in r.output and "%" in r.output
     assert (out / "backtest.png").is_file() and (out / "errors.csv").is_file()
+    # the lab by customer segment: this log is one closed cohort, so no new customers
+    seg = pd.read_csv(out / "segments.csv").set_index("segment")
+    assert list(seg.index) == ["existing", "new", "total"] and seg.loc["new", "actual"] == 0
+    assert "customer segment" in r.output
 
 
 def test_backtest_needs_a_holdout(orders_csv, tmp_path):

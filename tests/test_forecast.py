@@ -155,3 +155,37 @@ def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_foreca
             assert cell["GMV (CNY) 90%"] == pytest.approx(m.loc[(period, seg, "gmv"), "p90"])
             days += n if seg == "total" else 0
         assert days == open_forecast.days  # the partial first and last periods add up
+
+
+def test_backtest_reports_existing_and_new_customers_apart(open_log, open_model):
+    import numpy as np
+
+    from lab.calibrate.arrivals import fit_arrivals
+
+    end = pd.Timestamp("2025-05-31")  # the open cohort keeps joining after it
+    bt = open_model.backtest(
+        end, seeds=[0], k_max=2, workers=1, progress=False, parameter_uncertainty=False
+    )
+    seg = bt.segments.set_index("segment")
+    assert list(seg.index) == ["existing", "new", "total"]
+    lab_row = bt.errors.query("start == 'conditional' and method == 'lab'").iloc[0]
+    # existing: the calibration customers' repeat transactions, as the closed forms count
+    assert seg.loc["existing", "actual"] == lab_row["actual"]
+    assert seg.loc["existing", "forecast"] == pytest.approx(lab_row["forecast"])
+    # new: every order of the customers whose first purchase is in the holdout
+    dates = pd.to_datetime(open_log["date"])
+    first = dates.groupby(open_log["customer_id"]).transform("min")
+    new = open_log[first > end]
+    assert seg.loc["new", "actual"] == len(new) > 0
+    assert seg.loc["new", "actual_customers"] == new["customer_id"].nunique()
+    for col in ("actual", "forecast"):
+        assert seg.loc["total", col] == pytest.approx(seg.loc[["existing", "new"], col].sum())
+    # without parameter draws the lab's new customers join on the arrival fit's expected
+    # schedule over the holdout, each with a booked first order
+    cal = bt.calibration
+    arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, end)
+    days = (dates.max() - end).days
+    expected = np.floor(arr.expected(end + pd.Timedelta(days=1), days).sum() + 0.5)
+    assert seg.loc["new", "forecast_customers"] == expected > 0
+    assert seg.loc["new", "forecast"] >= seg.loc["new", "forecast_customers"]
+    assert bt.meta["holdout_new_customers"] == seg.loc["new", "actual_customers"]

@@ -385,8 +385,11 @@ def backtest(
             f"{r.cum_error:+,.0f}",
         )
     out_console.print(t)
+    if bt.segments is not None:
+        out_console.print(_segments_table(bt))
     out_console.print(
-        f"wrote {escape(str(path))}/ (tracking, holdout, errors, parameters, summary.json, "
+        f"wrote {escape(str(path))}/ (tracking, holdout, errors, segments, parameters, "
+        "summary.json, "
         f"summary.md, backtest.png) · lab {bt.meta['lab_version']} · commit {bt.meta['git_commit']}",
         highlight=False,
         soft_wrap=True,
@@ -416,6 +419,31 @@ def _campaigns(path: Path | None) -> list[dict]:
     except ValueError as exc:
         fail(str(exc))
     return []
+
+
+def _segments_table(bt):
+    """The lab's holdout forecast of existing and new customers (``bt.segments``)."""
+    import pandas as pd
+    from rich.table import Table
+
+    n = bt.meta.get("holdout_new_customers", 0)
+    t = Table(
+        title=f"the lab by customer segment · existing: repeat transactions of the calibration "
+        f"customers · new: all orders of the {n:,} customers first buying in the holdout",
+        title_justify="left",
+    )
+    for c in ("segment", "actual", "forecast", "error", "new customers", "forecast new"):
+        t.add_column(c, justify="left" if c == "segment" else "right", no_wrap=True)
+    for r in bt.segments.itertuples():
+        t.add_row(
+            r.segment,
+            f"{r.actual:,.0f}",
+            f"{r.forecast:,.1f}",
+            "" if pd.isna(r.error_pct) else f"{r.error_pct:+.1f}%",
+            "" if pd.isna(r.actual_customers) else f"{r.actual_customers:,.0f}",
+            "" if pd.isna(r.forecast_customers) else f"{r.forecast_customers:,.1f}",
+        )
+    return t
 
 
 def register(app: typer.Typer) -> None:
