@@ -78,11 +78,41 @@ def test_closed_cohort_forecasts_no_new_customers():
     assert set(fc.monthly["segment"]) == {"existing", "total"}
 
 
-def test_calibrated_scenario_continues_the_log(open_log, tmp_path):
+def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_path):
+    from lab.calibrate.scenario_out import write_calibration
+    from lab.known_customers import read_known_customers
+    from lab.report.data import collect
+    from lab.report.summary import summary_sentences
+
+    out = tmp_path / "calibrated" / "shop.yaml"
+    cal = open_model.calibration  # lab calibrate's default (the CLI: test_cli_calibrate)
+    write_calibration(cal, out, forecast_days=60, model=open_model, period="forecast")
+    sc = lab.load_scenario(out)
+    end = pd.to_datetime(open_log["date"]).max()  # 2025-08-28
+    assert pd.Timestamp(sc.start_date) == end and sc.days == 61  # day 0 + 60 forecast days
+    kc = sc.acquisition.known_customers
+    assert not kc.book_first_order  # the log's customers start with their history
+    # the same customers, posteriors included, as lab forecast's existing segment
+    table = read_known_customers(kc.file).frame.set_index("customer_id").sort_index()
+    mine = open_model.existing_customers().set_index("customer_id").sort_index()
+    assert list(table.index) == list(mine.index)
+    for col in ("prior_orders", "propensity_shape", "p_alive"):
+        assert table[col].to_numpy() == pytest.approx(mine[col].to_numpy(), rel=1e-9)
+    res = lab.run(sc, seed=1)
+    assert res.daily["orders"].iloc[0] == 0 and res.daily["orders"].sum() > 0  # none on day 0
+    assert res.daily["first_orders"].sum() == 0 and len(res.customers) == len(table)
+    # the report names the forecast period by its dates
+    en = " ".join(summary_sentences(collect([out], seeds=[1], workers=1, progress=False), "en"))
+    assert "the 60 forecast days from 2025-08-29 to 2025-10-27" in en
+    assert "new customers expected after the log are not in this run" in en
+
+
+def test_calibrated_scenario_can_replay_the_log_and_continue_it(open_log, tmp_path):
     src = tmp_path / "orders.csv"
     open_log.to_csv(src, index=False)
     out = tmp_path / "calibrated" / "shop.yaml"
-    r = runner.invoke(app, ["calibrate", str(src), "--out", str(out), "--forecast-days", "60"])
+    args = ["calibrate", str(src), "--out", str(out), "--forecast-days", "60", "--period", "log"]
+    r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
     sc = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert sc["calendar"]["enabled"] is True and len(sc["calendar"]["weekday"]) == 7

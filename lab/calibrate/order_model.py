@@ -116,6 +116,14 @@ class OrderFits:
             sc["purchase"] = {"timing": "erlang", "timing_k": int(self.regularity.k)}
         return sc
 
+    def existing_customers(self, fit=None) -> pd.DataFrame:
+        """Known-customer table of the existing customers at the calibration end, each
+        with its BG/CNBD-k posterior (``fit``: this model's regularity fit by default)."""
+        from lab.calibrate.scenario_out import conditional_customers_cnbdk
+
+        fit = self.regularity.fit if fit is None else fit
+        return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k)
+
     # ---------------------------------------------------------------- pieces
     def _future_campaigns(self, future) -> list[dict]:
         fitted = [c["lift"] for c in self.seasonality.campaigns]
@@ -129,13 +137,11 @@ class OrderFits:
         return out
 
     def _existing(self, fit, folder: Path, days: int, camps) -> object:
-        from lab.calibrate.scenario_out import conditional_customers_cnbdk
         from lab.known_customers import write_known_customers
         from lab.scenario import scenario_from_dict
 
         path = folder / "existing.csv"
-        k = self.regularity.k
-        write_known_customers(conditional_customers_cnbdk(self.calibration, fit, k), path)
+        write_known_customers(self.existing_customers(fit), path)
         model = dataclasses.replace(self, regularity=dataclasses.replace(self.regularity, fit=fit))
         sc = model.scenario(str(path), days=days, future_campaigns=camps)
         return scenario_from_dict(sc, source=str(path))
