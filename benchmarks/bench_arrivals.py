@@ -76,6 +76,7 @@ def trends() -> None:
     rng = np.random.default_rng(1)
     horizon = 90
     print("trended Poisson arrivals, 90-day holdout, 40 logs each: mean |error| before -> after")
+    cells_by_trend: dict[float, list] = {}
     for base in (1.3, 5.0):
         for length in (150, 240, 365):
             cells = []
@@ -91,8 +92,14 @@ def trends() -> None:
                     last = start + pd.Timedelta(days=length + horizon - 1)
                     errs[rep] = [_error(first, start, end, last, s)[0] for s in (False, True)]
                 m = np.abs(errs).mean(axis=0)
+                cells_by_trend.setdefault(b, []).append(m)
                 cells.append(f"b {b:+.1f}: {m[0]:4.1f} -> {m[1]:4.1f}")
             print(f"  {base}/day, {length} days: " + " | ".join(cells))
+    every = np.concatenate([np.array(v) for v in cells_by_trend.values()])
+    print(f"  mean over all cells: {every[:, 0].mean():.2f} -> {every[:, 1].mean():.2f}")
+    for b, v in cells_by_trend.items():
+        v = np.array(v)
+        print(f"  mean over b {b:+.1f}: {v[:, 0].mean():.2f} -> {v[:, 1].mean():.2f}")
 
 
 def cdnow() -> None:
