@@ -23,14 +23,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["OrderFits", "parameter_draws"]
+__all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "parameter_draws"]
+
+#: a parameter whose log-scale standard error exceeds this is not identified for the
+#: draws: the log-normal (Wald) approximation would span more than a factor e^3 = 20
+#: each way at 2 SE, and the likelihood is then flat, not normal (e.g. BG/NBD's a and b
+#: on a short log, where only a/(a+b) is determined)
+LOG_SD_IDENTIFIED = 1.5
 
 
 def parameter_draws(fit, seeds: list[int]) -> list:
     """One parameter set per seed: log-normal around the estimate with the fit's covariance.
 
     The normal scores come from each seed's own lab stream, so a seed always draws the
-    same parameters.  A fit without a usable covariance keeps its point estimate.
+    same parameters.  A fit without a usable covariance keeps its point estimate.  A
+    parameter whose log-scale standard error exceeds :data:`LOG_SD_IDENTIFIED` keeps its
+    estimate, and the others are drawn from their normal distribution conditional on it
+    (its Wald approximation would draw absurd values: 1e22, or 0).
 
     Parameters
     ----------
@@ -52,7 +61,10 @@ def parameter_draws(fit, seeds: list[int]) -> list:
     cov = np.asarray(fit.cov, dtype=float)
     if not fit.converged or cov.shape != (theta.size, theta.size) or not np.isfinite(cov).all():
         return [fit] * len(seeds)
-    vals, vecs = np.linalg.eigh(cov / np.outer(theta, theta))  # covariance of log(theta)
+    log_cov = _identified(cov / np.outer(theta, theta))  # covariance of log(theta)
+    if not log_cov.any():
+        return [fit] * len(seeds)
+    vals, vecs = np.linalg.eigh(log_cov)
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
     out = []
     for s in seeds:
@@ -61,6 +73,20 @@ def parameter_draws(fit, seeds: list[int]) -> list:
         if not np.isfinite(draw).all():
             return [fit] * len(seeds)
         out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
+    return out
+
+
+def _identified(log_cov: np.ndarray) -> np.ndarray:
+    """``log_cov`` with the unidentified parameters held at their estimate: zero rows and
+    columns for them, the others' covariance conditional on them."""
+    fixed = np.sqrt(np.clip(np.diag(log_cov), 0.0, None)) > LOG_SD_IDENTIFIED
+    if not fixed.any():
+        return log_cov
+    free = ~fixed
+    out = np.zeros_like(log_cov)
+    s12 = log_cov[np.ix_(free, fixed)]
+    cond = log_cov[np.ix_(free, free)] - s12 @ np.linalg.pinv(log_cov[np.ix_(fixed, fixed)]) @ s12.T
+    out[np.ix_(free, free)] = (cond + cond.T) / 2
     return out
 
 
