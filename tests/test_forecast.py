@@ -82,7 +82,7 @@ def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_
     from lab.calibrate.scenario_out import write_calibration
     from lab.known_customers import read_known_customers
     from lab.report.data import collect
-    from lab.report.summary import summary_sentences
+    from lab.report.summary import period_text, summary_sentences
 
     out = tmp_path / "calibrated" / "shop.yaml"
     cal = open_model.calibration  # lab calibrate's default (the CLI: test_cli_calibrate)
@@ -102,8 +102,10 @@ def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_
     assert res.daily["orders"].iloc[0] == 0 and res.daily["orders"].sum() > 0  # none on day 0
     assert res.daily["first_orders"].sum() == 0 and len(res.customers) == len(table)
     # the report names the forecast period by its dates
-    en = " ".join(summary_sentences(collect([out], seeds=[1], workers=1, progress=False), "en"))
+    data = collect([out], seeds=[1], workers=1, progress=False)
+    en = " ".join(summary_sentences(data, "en"))
     assert "the 60 forecast days from 2025-08-29 to 2025-10-27" in en
+    assert period_text(data.scenarios[0], "en").startswith("the 60 forecast days")  # its table
     assert "new customers expected after the log are not in this run" in en
 
 

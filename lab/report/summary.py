@@ -48,7 +48,10 @@ def _q(name: str, lang: str) -> str:
 
 
 def period_text(info: ScenarioInfo, lang: str) -> str:
-    """``the next 365 days (about 12 months: 2026-01-01 to 2026-12-31)``."""
+    """``the next 365 days (about 12 months: 2026-01-01 to 2026-12-31)``; a calibrated
+    scenario's period by its dates (:func:`_known_period`)."""
+    if known_buyers_only(info.scenario):
+        return _known_period(info, lang)
     months = round(info.days / 30.44)
     if lang == "zh":
         about = f"约 {months} 个月：" if months >= 2 else ""
