@@ -186,11 +186,11 @@ def test_plots_return_axes_with_bilingual_labels(synthetic_bt):
 
 
 def test_parameter_draws_follow_the_fits_sampling_distribution(synthetic_bt):
-    from lab.calibrate.backtest import _parameter_draws
+    from lab.calibrate.order_model import parameter_draws
 
     fit = synthetic_bt.calibration.fit
-    draws = _parameter_draws(fit, list(range(400)))
-    assert _parameter_draws(fit, [7])[0].params == draws[7].params  # a seed's own draw
+    draws = parameter_draws(fit, list(range(400)))
+    assert parameter_draws(fit, [7])[0].params == draws[7].params  # a seed's own draw
     names = list(fit.params)
     logs = np.log([[d.params[k] for k in names] for d in draws])
     theta = np.array([fit.params[k] for k in names])

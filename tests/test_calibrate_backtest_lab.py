@@ -40,6 +40,13 @@ def test_every_method_is_reported_with_the_cumulative_error(bt):
     assert (bt.errors["actual"] == bt.errors["actual"].iloc[0]).all()
 
 
+def test_a_closed_cohort_has_no_new_customers_in_the_holdout(bt):
+    assert bt.meta["arrivals"]["closed_cohort"] and bt.meta["holdout_new_customers"] == 0
+    seg = bt.segments.set_index("segment")
+    assert seg.loc["new", ["actual", "forecast", "forecast_customers"]].eq(0).all()
+    assert seg.loc["total", "forecast"] == pytest.approx(seg.loc["existing", "forecast"])
+
+
 def test_poisson_log_fits_k_1_and_lab_tracks_its_closed_form(bt):
     assert bt.meta["regularity_k"] == 1
     assert [r["effect"] for r in bt.meta["seasonality"]][:7] == [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -32,9 +33,11 @@ def test_calibrate_writes_scenario_customers_and_fit_report(tmp_path, orders_csv
     )
     assert r.exit_code == 0, r.output
     assert "same_day_orders" in r.output and "alpha" in r.output
+    assert "runs the forecast 2025-10-01 to 2026-09-30" in " ".join(r.output.split())
     sc = lab.load_scenario(out)
     assert sc.acquisition.known_customers.enabled and sc.name == "shop"
-    assert sc.days == 273 + 365  # calibration period (2025-01-01 to 09-30) + forecast
+    # the forecast period by default: from the calibration end (day 0) + 365 days
+    assert str(sc.start_date) == "2025-09-30" and sc.days == 1 + 365
     (data,) = out.parent.glob("shop.data-*")  # one folder: customers + fit report
     assert (data / "customers.csv").is_file() and sorted(out.parent.iterdir()) == [data, out]
     report = data / "fit"
@@ -47,6 +50,20 @@ def test_calibrate_writes_scenario_customers_and_fit_report(tmp_path, orders_csv
     child = tmp_path / "with_strategy.yaml"
     child.write_text("extends: scenarios/shop.yaml\nname: shop-plus\n", encoding="utf-8")
     assert len(lab.load_scenario(child).acquisition.known_customers.table) == 600
+
+
+def test_calibrate_period_log_replays_the_log_and_forecast_needs_bgnbd(tmp_path, orders_csv):
+    out = tmp_path / "log.yaml"
+    args = ["calibrate", str(orders_csv), "--calibration-end", "2025-09-30", "--out", str(out)]
+    r = runner.invoke(app, [*args, "--period", "log", "--no-seasonality"])
+    assert r.exit_code == 0, r.output
+    sc = lab.load_scenario(out)
+    assert str(sc.start_date) == "2025-01-01" and sc.days == 273 + 365  # replay + forecast
+    assert sc.acquisition.known_customers.book_first_order
+    assert "the log's period 2025-01-01 to 2025-09-30 replayed" in out.read_text("utf-8")
+    bad = tmp_path / "bad.yaml"
+    r = runner.invoke(app, [*args[:-1], str(bad), "--model", "paretonbd", "--period", "forecast"])
+    assert r.exit_code == 2 and "use --model bgnbd" in r.output and not bad.exists()
 
 
 def test_calibrate_pareto_option(tmp_path, orders_csv):
@@ -177,6 +194,10 @@ def test_backtest_prints_both_errors_and_writes_folder(tmp_path, orders_csv):
     assert r.exit_code == 0, r.output
     assert "closed form" in r.output and "simulation" in r.output and "%" in r.output
     assert (out / "backtest.png").is_file() and (out / "errors.csv").is_file()
+    # the lab by customer segment: this log is one closed cohort, so no new customers
+    seg = pd.read_csv(out / "segments.csv").set_index("segment")
+    assert list(seg.index) == ["existing", "new", "total"] and seg.loc["new", "actual"] == 0
+    assert "customer segment" in r.output
 
 
 def test_backtest_needs_a_holdout(orders_csv, tmp_path):

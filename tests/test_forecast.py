@@ -78,11 +78,43 @@ def test_closed_cohort_forecasts_no_new_customers():
     assert set(fc.monthly["segment"]) == {"existing", "total"}
 
 
-def test_calibrated_scenario_continues_the_log(open_log, tmp_path):
+def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_path):
+    from lab.calibrate.scenario_out import write_calibration
+    from lab.known_customers import read_known_customers
+    from lab.report.data import collect
+    from lab.report.summary import period_text, summary_sentences
+
+    out = tmp_path / "calibrated" / "shop.yaml"
+    cal = open_model.calibration  # lab calibrate's default (the CLI: test_cli_calibrate)
+    write_calibration(cal, out, forecast_days=60, model=open_model, period="forecast")
+    sc = lab.load_scenario(out)
+    end = pd.to_datetime(open_log["date"]).max()  # 2025-08-28
+    assert pd.Timestamp(sc.start_date) == end and sc.days == 61  # day 0 + 60 forecast days
+    kc = sc.acquisition.known_customers
+    assert not kc.book_first_order  # the log's customers start with their history
+    # the same customers, posteriors included, as lab forecast's existing segment
+    table = read_known_customers(kc.file).frame.set_index("customer_id").sort_index()
+    mine = open_model.existing_customers().set_index("customer_id").sort_index()
+    assert list(table.index) == list(mine.index)
+    for col in ("prior_orders", "propensity_shape", "p_alive"):
+        assert table[col].to_numpy() == pytest.approx(mine[col].to_numpy(), rel=1e-9)
+    res = lab.run(sc, seed=1)
+    assert res.daily["orders"].iloc[0] == 0 and res.daily["orders"].sum() > 0  # none on day 0
+    assert res.daily["first_orders"].sum() == 0 and len(res.customers) == len(table)
+    # the report names the forecast period by its dates
+    data = collect([out], seeds=[1], workers=1, progress=False)
+    en = " ".join(summary_sentences(data, "en"))
+    assert "the 60 forecast days from 2025-08-29 to 2025-10-27" in en
+    assert period_text(data.scenarios[0], "en").startswith("the 60 forecast days")  # its table
+    assert "new customers expected after the log are not in this run" in en
+
+
+def test_calibrated_scenario_can_replay_the_log_and_continue_it(open_log, tmp_path):
     src = tmp_path / "orders.csv"
     open_log.to_csv(src, index=False)
     out = tmp_path / "calibrated" / "shop.yaml"
-    r = runner.invoke(app, ["calibrate", str(src), "--out", str(out), "--forecast-days", "60"])
+    args = ["calibrate", str(src), "--out", str(out), "--forecast-days", "60", "--period", "log"]
+    r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
     sc = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert sc["calendar"]["enabled"] is True and len(sc["calendar"]["weekday"]) == 7
@@ -155,3 +187,37 @@ def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_foreca
             assert cell["GMV (CNY) 90%"] == pytest.approx(m.loc[(period, seg, "gmv"), "p90"])
             days += n if seg == "total" else 0
         assert days == open_forecast.days  # the partial first and last periods add up
+
+
+def test_backtest_reports_existing_and_new_customers_apart(open_log, open_model):
+    import numpy as np
+
+    from lab.calibrate.arrivals import fit_arrivals
+
+    end = pd.Timestamp("2025-05-31")  # the open cohort keeps joining after it
+    bt = open_model.backtest(
+        end, seeds=[0], k_max=2, workers=1, progress=False, parameter_uncertainty=False
+    )
+    seg = bt.segments.set_index("segment")
+    assert list(seg.index) == ["existing", "new", "total"]
+    lab_row = bt.errors.query("start == 'conditional' and method == 'lab'").iloc[0]
+    # existing: the calibration customers' repeat transactions, as the closed forms count
+    assert seg.loc["existing", "actual"] == lab_row["actual"]
+    assert seg.loc["existing", "forecast"] == pytest.approx(lab_row["forecast"])
+    # new: every order of the customers whose first purchase is in the holdout
+    dates = pd.to_datetime(open_log["date"])
+    first = dates.groupby(open_log["customer_id"]).transform("min")
+    new = open_log[first > end]
+    assert seg.loc["new", "actual"] == len(new) > 0
+    assert seg.loc["new", "actual_customers"] == new["customer_id"].nunique()
+    for col in ("actual", "forecast"):
+        assert seg.loc["total", col] == pytest.approx(seg.loc[["existing", "new"], col].sum())
+    # without parameter draws the lab's new customers join on the arrival fit's expected
+    # schedule over the holdout, each with a booked first order
+    cal = bt.calibration
+    arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, end)
+    days = (dates.max() - end).days
+    expected = np.floor(arr.expected(end + pd.Timedelta(days=1), days).sum() + 0.5)
+    assert seg.loc["new", "forecast_customers"] == expected > 0
+    assert seg.loc["new", "forecast"] >= seg.loc["new", "forecast_customers"]
+    assert bt.meta["holdout_new_customers"] == seg.loc["new", "actual_customers"]

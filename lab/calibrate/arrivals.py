@@ -10,6 +10,19 @@ fitted on the calibration period.  The forecast continues the trend, its growth
 capped at x2 (or /2) over any horizon so a short log cannot extrapolate an
 explosion.
 
+**The trend is shrunk towards zero** (no growth): a normal prior b ~ N(0, tau^2) on
+the log-growth per year, i.e. a ridge penalty b^2 / (2 tau^2) (the level is not
+penalised), with tau chosen by **rolling-origin cross-validation inside the
+calibration period**: the trend is fitted on the days before an origin at 50, 60, 70
+and 80% of the period and scored by the Poisson deviance of the next fifth of the
+period; the tau with the lowest total deviance wins (ties: the tighter).  The
+candidates (:data:`TREND_PRIOR_SD`) run from 1 (growth up to about x7 a year within
+two prior SDs) to 0 (no trend).  The forecast is an extrapolation, so the folds
+extrapolate too (random folds would reward a trend that fits the past but not the
+future).  A short or noisy log picks a tight prior and forecasts about the period's
+mean level; a log whose trend held up out of sample keeps most of it.  Nothing after
+the calibration end is used.
+
 A **closed cohort** (a log of one acquisition wave, like CDNOW's, whose customers
 all made their first purchase in the first quarter of 1997) is recognised when no
 first purchase falls in the last quarter of the calibration period (at least 28
@@ -23,12 +36,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ArrivalFit", "expected_arrival_days", "fit_arrivals"]
+__all__ = ["ArrivalFit", "choose_trend_prior", "expected_arrival_days", "fit_arrivals"]
 
 #: a cohort is closed when its last quarter (at least this many days) has no first purchase
 CLOSED_MIN_DAYS = 28
 #: the trend's growth over a forecast is capped at this factor (up or down)
 TREND_CAP = 2.0
+#: candidate prior standard deviations of the trend (log-growth per year), cross-validated:
+#: 1 = growth up to about x7 a year within two prior SDs, 0 = no trend
+TREND_PRIOR_SD: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.0)
+#: rolling-origin cross-validation: origins (fractions of the calibration period) and the
+#: length of each validation window (a fraction too)
+CV_ORIGINS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8)
+CV_WINDOW = 0.2
 
 
 @dataclass
@@ -42,12 +62,17 @@ class ArrivalFit:
     level : float
         Expected arrivals per day at the calibration end (before the calendar).
     trend_per_year : float
-        Log-linear trend b (per 365 days); its standard error in ``trend_se``.
+        Log-linear trend b (per 365 days), shrunk towards 0 by the cross-validated
+        prior; its (posterior) standard error in ``trend_se``.
     trend_se : float
     seasonality : SeasonalityFit or None
     start_date, calibration_end : pandas.Timestamp
     total : int
         First purchases in the calibration period.
+    trend_prior_sd : float
+        The prior standard deviation of the trend cross-validation chose (inf: none).
+    trend_unshrunk : float
+        The maximum-likelihood trend, before shrinkage.
     """
 
     closed: bool
@@ -58,6 +83,8 @@ class ArrivalFit:
     start_date: pd.Timestamp
     calibration_end: pd.Timestamp
     total: int
+    trend_prior_sd: float = np.inf
+    trend_unshrunk: float = 0.0
 
     def expected(self, start, days: int, trend: float | None = None) -> np.ndarray:
         """Expected arrivals on each of ``days`` days from ``start`` (after the calibration end)."""
@@ -77,10 +104,14 @@ class ArrivalFit:
             "arrivals_per_day_at_end": float(self.level),
             "trend_per_year": float(self.trend_per_year),
             "trend_se": float(self.trend_se),
+            "trend_prior_sd": float(self.trend_prior_sd),
+            "trend_unshrunk": float(self.trend_unshrunk),
         }
 
 
-def fit_arrivals(first_purchase: pd.Series, start_date, calibration_end) -> ArrivalFit:
+def fit_arrivals(
+    first_purchase: pd.Series, start_date, calibration_end, *, shrink_trend: bool = True
+) -> ArrivalFit:
     """Fit arrivals to customers' first-purchase dates (calibration period only).
 
     Parameters
@@ -89,6 +120,9 @@ def fit_arrivals(first_purchase: pd.Series, start_date, calibration_end) -> Arri
         First-purchase date of each customer (Timestamps).
     start_date, calibration_end : date-like
         The calibration period.
+    shrink_trend : bool
+        Shrink the trend towards 0 with the cross-validated prior (default); False
+        keeps the maximum-likelihood trend (for comparison).
     """
     from lab.calibrate.seasonality import fit_seasonality
 
@@ -102,26 +136,71 @@ def fit_arrivals(first_purchase: pd.Series, start_date, calibration_end) -> Arri
     if closed:
         return ArrivalFit(True, 0.0, 0.0, 0.0, None, start, end, int(counts.sum()))
     t = np.arange(n_days) / 365.0
-    a, b, b_se = _trend(counts, t)
+    unshrunk = _trend(counts, t)[1]
+    tau = choose_trend_prior(counts) if shrink_trend else np.inf
+    a, b, b_se = _trend(counts, t, tau)
     seas = fit_seasonality(counts, np.exp(a + b * t), start)
     level = float(np.exp(a + b * t[-1]) * seas.level)
-    return ArrivalFit(False, level, b, b_se, seas, start, end, int(counts.sum()))
+    return ArrivalFit(False, level, b, b_se, seas, start, end, int(counts.sum()), tau, unshrunk)
 
 
-def _trend(y: np.ndarray, t: np.ndarray) -> tuple[float, float, float]:
-    """Poisson regression of daily counts on time (Newton): intercept, slope, slope SE."""
+def choose_trend_prior(counts: np.ndarray, prior_sds=TREND_PRIOR_SD) -> float:
+    """The trend's prior standard deviation chosen by rolling-origin cross-validation.
+
+    For each origin in :data:`CV_ORIGINS` the trend is fitted on the days before it and
+    scored by the Poisson deviance of the :data:`CV_WINDOW` of the period after it;
+    the prior with the lowest total deviance wins (ties: the tighter prior).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Daily first purchases of the calibration period.
+    prior_sds : sequence of float
+        Candidates (log-growth per year; ``0``: no trend).
+    """
+    y = np.asarray(counts, float)
+    n = y.size
+    t = np.arange(n) / 365.0
+    h = max(round(CV_WINDOW * n), 1)
+    scores = []
+    for tau in prior_sds:
+        dev = 0.0
+        for frac in CV_ORIGINS:
+            o = round(frac * n)
+            if o < 2 or o >= n:
+                continue
+            a, b, _ = _trend(y[:o], t[:o], tau)
+            v = slice(o, min(o + h, n))
+            dev += _deviance(y[v], np.exp(a + b * t[v]))
+        scores.append(dev)
+    best = min(scores)
+    tight = [tau for tau, s in zip(prior_sds, scores, strict=True) if s <= best + 1e-9]
+    return float(min(tight))
+
+
+def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    mu = np.maximum(mu, 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
+    return float(2.0 * t.sum())
+
+
+def _trend(y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf) -> tuple[float, float, float]:
+    """Poisson regression of daily counts on time (Newton), the slope with a N(0, prior_sd^2)
+    prior (ridge; the intercept unpenalised): intercept, slope, slope SE."""
     X = np.column_stack([np.ones_like(t), t])
+    pen = np.diag([0.0, 1.0 / prior_sd**2 if prior_sd > 0 else 1e12])
     beta = np.array([np.log(max(y.mean(), 1e-9)), 0.0])
     for _ in range(50):
         mu = np.exp(X @ beta)
-        hess = (X * mu[:, None]).T @ X
-        step = np.linalg.solve(hess + 1e-9 * np.eye(2), X.T @ (mu - y))
+        hess = (X * mu[:, None]).T @ X + pen
+        step = np.linalg.solve(hess + 1e-9 * np.eye(2), X.T @ (mu - y) + pen @ beta)
         beta -= step
         if np.max(np.abs(step)) < 1e-10:
             break
     mu = np.exp(X @ beta)
     disp = max(float(((y - mu) ** 2 / mu).sum() / max(y.size - 2, 1)), 1.0)
-    cov = np.linalg.inv((X * mu[:, None]).T @ X) * disp
+    cov = np.linalg.inv((X * mu[:, None]).T @ X + pen) * disp
     return float(beta[0]), float(beta[1]), float(np.sqrt(cov[1, 1]))
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from lab.calibrate.ingest import CleanOrders
+from lab.calibrate.order_model import OrderFits, parameter_draws
 from lab.calibrate.scenario_out import (
     Calibration,
     calibrate,
@@ -74,6 +75,14 @@ class Backtest:
         ``forecast``, ``error_pct``, ``mc_se`` (simulation only), ``weekly_mae``.
     meta : dict
         Provenance (source, dates, seeds, scenario hashes, lab version, git commit).
+    segments : pandas.DataFrame or None
+        With ``seasonality``: the lab's holdout forecast by customer segment, one row
+        each for ``existing`` (the calibration customers' repeat transactions, as the
+        ``lab`` row of :attr:`errors`), ``new`` (every order of customers whose first
+        purchase falls in the holdout, against the lab's fitted arrivals) and
+        ``total``: ``segment``, ``actual``, ``forecast``, ``error_pct``, ``mc_se``,
+        ``weekly_mae``, ``cum_error``, ``actual_customers``, ``forecast_customers``
+        (new customers; NaN for existing).  None without ``seasonality``.
     """
 
     calibration: Calibration
@@ -83,6 +92,7 @@ class Backtest:
     holdout: pd.DataFrame
     errors: pd.DataFrame
     meta: dict = field(default_factory=dict)
+    segments: pd.DataFrame | None = None
 
     @property
     def calibration_weeks(self) -> float:
@@ -186,12 +196,13 @@ def backtest(
         if seasonality
         else None
     )
-    fits = _parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
+    fits = parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
     reg_fits = [None] * len(seeds)
     if extra is not None:
         rf = extra["regularity"].fit
-        reg_fits = _parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
+        reg_fits = parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
     skipped = ""
+    segments, new_meta = None, {}
     with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
         scen = []
         for i, (f, g) in enumerate(zip(fits, reg_fits, strict=True)):
@@ -235,6 +246,16 @@ def backtest(
             holdout[name] = np.bincount(
                 np.unique(hold, return_inverse=True)[1], weights=others[name][e + 1 :]
             )
+        new_actual, new_count = _actual_new_daily(orders, cal, n_days)
+        new_sim, new_n = _simulate_new(
+            orders, cal, extra, reg_fits, seeds, n_days, e, campaigns,
+            parameter_uncertainty, workers, progress,
+        )  # fmt: skip
+        segments = _segments(actual, lab_sim, new_actual, new_sim, e, weeks, (new_count, new_n))
+        new_meta = {
+            "holdout_new_customers": int(new_count),
+            "arrivals": extra["arrivals"].summary(),
+        }
     errors["cum_error"] = errors["forecast"] - errors["actual"]
     from lab._version import __version__
     from lab.results import git_commit
@@ -249,12 +270,13 @@ def backtest(
         "parameter_uncertainty": bool(parameter_uncertainty),
         "fit_problems": problems + ([skipped] if skipped else []),
         **({} if extra is None else _extra_meta(extra)),
+        **new_meta,
         "scenario_hashes": {k: _stable_hash(v) for k, v in scen[0].items()},
         "lab_version": __version__,
         "git_commit": git_commit(),
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    return Backtest(cal, h_end, seeds, tracking, holdout, errors, meta)
+    return Backtest(cal, h_end, seeds, tracking, holdout, errors, meta, segments)
 
 
 # ------------------------------------------------------------------------ pieces
@@ -313,33 +335,6 @@ def _scenarios(cal: Calibration, folder: Path, n_days: int, e: int) -> dict:
     }
 
 
-def _parameter_draws(fit, seeds: list[int]) -> list:
-    """One parameter set per seed: log-normal around the estimate with the fit's covariance.
-
-    The normal scores come from each seed's own lab stream, so a seed always draws the
-    same parameters.  A fit without a usable covariance keeps its point estimate.
-    """
-    from scipy.special import ndtri
-
-    from lab.rng import RandomStreams
-
-    names = list(fit.params)
-    theta = np.array([fit.params[k] for k in names], dtype=float)
-    cov = np.asarray(fit.cov, dtype=float)
-    if not fit.converged or cov.shape != (theta.size, theta.size) or not np.isfinite(cov).all():
-        return [fit] * len(seeds)
-    vals, vecs = np.linalg.eigh(cov / np.outer(theta, theta))  # covariance of log(theta)
-    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    out = []
-    for s in seeds:
-        u = RandomStreams(s).uniform("backtest_params", 0, np.arange(theta.size, dtype=np.uint64))
-        draw = theta * np.exp(root @ ndtri(u))
-        if not np.isfinite(draw).all():
-            return [fit] * len(seeds)
-        out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
-    return out
-
-
 def _repeat_run(task: tuple) -> np.ndarray:
     """Worker: one run's daily repeat transactions (orders - booked first orders)."""
     from lab.api import run
@@ -383,7 +378,9 @@ def _closed_conditional(cal: Calibration, n_days: int, e: int) -> np.ndarray:
 
 
 def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns, month_prior) -> dict:
-    """Regular timing (BG/CNBD-k) and the calendar, from the calibration period only."""
+    """Regular timing (BG/CNBD-k), the calendar and the first-time buyer arrivals, from
+    the calibration period only."""
+    from lab.calibrate.arrivals import fit_arrivals
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.seasonality import fit_seasonality
 
@@ -394,9 +391,11 @@ def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns, m
         actual[: e + 1], closed_u[: e + 1], cal.start_date, campaigns=campaigns,
         month_prior=month_prior,
     )  # fmt: skip
+    arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, cal.calibration_end)
     return {
         "regularity": reg,
         "seasonality": seas,
+        "arrivals": arr,
         "multipliers": seas.multipliers(cal.start_date, n_days),
     }
 
@@ -435,6 +434,80 @@ def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: 
     if k > 1:
         sc["purchase"] = {"timing": "erlang", "timing_k": int(k)}
     return scenario_from_dict(sc, source=str(path))
+
+
+def _actual_new_daily(orders: CleanOrders, cal: Calibration, n_days: int):
+    """Every order per day of the customers whose first purchase is after the calibration
+    end (the holdout's new customers), and how many they are."""
+    o = orders.orders
+    o = o[~o["customer_id"].isin(cal.summary.index.astype(str))]
+    day = (o["date"] - cal.start_date).dt.days.to_numpy()
+    keep = day < n_days
+    n = int(o.loc[keep, "customer_id"].nunique())
+    return np.bincount(day[keep], minlength=n_days).astype(float), n
+
+
+def _new_run(task: tuple) -> tuple[np.ndarray, int]:
+    """Worker: one run's daily orders (first orders included) and its customers."""
+    from lab.api import run
+
+    scenario, seed = task
+    res = run(scenario, seed=seed)
+    return res.daily["orders"].to_numpy(dtype=float), len(res.customers)
+
+
+def _simulate_new(orders, cal, extra, reg_fits, seeds, n_days, e, campaigns, uncertain,
+                  workers, progress):  # fmt: skip
+    """The lab's new customers over the holdout: seeds x days of their orders (all of
+    them), and the number of new customers per seed; zeros for a closed cohort."""
+    from lab.parallel.pool import run_tasks
+
+    sims = np.zeros((len(seeds), n_days))
+    counts = np.zeros(len(seeds))
+    start = cal.calibration_end + pd.Timedelta(days=1)
+    with tempfile.TemporaryDirectory(prefix="lab-backtest-new-") as tmp:
+        tasks, rows = [], []
+        for i, (g, seed) in enumerate(zip(reg_fits, seeds, strict=True)):
+            reg = dataclasses.replace(extra["regularity"], fit=g)
+            model = OrderFits(orders, cal, reg, extra["seasonality"], extra["arrivals"],
+                              list(campaigns))  # fmt: skip
+            folder = Path(tmp) / f"run{i}"
+            folder.mkdir()
+            sc = model._new(folder, start, n_days - e - 1, [], seed, uncertain)
+            if sc is not None:
+                tasks.append((sc, seed))
+                rows.append(i)
+        if tasks:
+            runs = run_tasks(
+                _new_run, tasks, workers, progress, f"new customers: {len(tasks)} runs"
+            )
+            for i, (daily, n) in zip(rows, runs, strict=True):
+                sims[i, e + 1 :] = daily[1:]  # day k of that run = day e + k
+                counts[i] = n
+    return sims, counts
+
+
+def _segments(existing, existing_sim, new, new_sim, e, weeks, customers) -> pd.DataFrame:
+    """Holdout forecast vs actual of the existing and new customers and both together."""
+    n_actual, n_sim = customers
+    parts = {
+        "existing": (existing, existing_sim),
+        "new": (new, new_sim),
+        "total": (existing + new, existing_sim + new_sim),
+    }
+    rows = []
+    for seg, (a, f) in parts.items():
+        row = _method_rows(a, e, weeks, {seg: f}).iloc[0].to_dict()
+        row.pop("start")
+        row["segment"] = row.pop("method")
+        row["cum_error"] = row["forecast"] - row["actual"]
+        new_only = seg != "existing"
+        row["actual_customers"] = float(n_actual) if new_only else np.nan
+        row["forecast_customers"] = float(np.mean(n_sim)) if new_only else np.nan
+        rows.append(row)
+    cols = ["segment", "actual", "forecast", "error_pct", "mc_se", "weekly_mae", "cum_error",
+            "actual_customers", "forecast_customers"]  # fmt: skip
+    return pd.DataFrame(rows)[cols]
 
 
 def _closed_conditional_paretonbd(cal: Calibration, n_days: int, e: int) -> np.ndarray:
@@ -562,6 +635,8 @@ def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
             write_csv(df, tmp / f"{name}.csv", stamp)
             write_parquet(df, tmp / f"{name}.parquet", stamp)
         write_csv(bt.errors, tmp / "errors.csv", stamp)
+        if bt.segments is not None:
+            write_csv(bt.segments, tmp / "segments.csv", stamp)
         if "seasonality" in bt.meta:
             write_csv(pd.DataFrame(bt.meta["seasonality"]), tmp / "seasonality.csv", stamp)
         params = bt.calibration.fit.table().assign(model="bgnbd")
@@ -570,6 +645,7 @@ def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
             **bt.meta,
             "fit": bt.calibration.fit.to_dict(),
             "errors": bt.errors.to_dict(orient="records"),
+            "segments": None if bt.segments is None else bt.segments.to_dict(orient="records"),
             "cleaning": bt.calibration.orders.report.to_dict(),
         }
         (tmp / "summary.json").write_text(
@@ -618,6 +694,7 @@ def _summary_md(bt: Backtest) -> str:
         "",
         "![tracking](backtest.png)",
         "",
+        *_segments_md(bt),
         "## BG/NBD fit",
         "",
         _md_table(bt.calibration.fit.table()),
@@ -638,3 +715,24 @@ def _summary_md(bt: Backtest) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _segments_md(bt: Backtest) -> list[str]:
+    """The existing / new customer section of ``summary.md`` (empty without it)."""
+    from lab.calibrate.scenario_out import _md_table
+
+    if bt.segments is None:
+        return []
+    n = bt.meta.get("holdout_new_customers", 0)
+    closed = bt.meta.get("arrivals", {}).get("closed_cohort")
+    return [
+        "## Existing and new customers (the lab)",
+        "",
+        "existing: the calibration customers' repeat transactions (as the closed forms "
+        f"count); new: every order of the {n:,} customers whose first purchase is in the "
+        "holdout, against the lab's fitted first-time buyer arrivals"
+        + (" (a closed cohort: none forecast)." if closed else "."),
+        "",
+        _md_table(bt.segments),
+        "",
+    ]

@@ -18,7 +18,6 @@ well as chance.  :meth:`OrderModel.backtest` is :func:`lab.calibrate.backtest.ba
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from lab.calibrate.order_model import OrderFits, parameter_draws
 
 __all__ = ["Forecast", "OrderModel", "fit", "horizon_days"]
 
@@ -88,56 +89,9 @@ class Forecast:
 
 
 @dataclass
-class OrderModel:
-    """An order log's fitted model (see the module docstring)."""
-
-    orders: object
-    calibration: object
-    regularity: object
-    seasonality: object
-    arrivals: object
-    campaigns: list = field(default_factory=list)
-
-    @property
-    def calibration_end(self) -> pd.Timestamp:
-        """Last day of the calibration period."""
-        return self.calibration.calibration_end
-
-    def summary(self) -> dict:
-        """The fits in one JSON-friendly dict."""
-        from lab.calibrate.gammagamma import frequency_spend_correlation
-
-        return {
-            "calibration_end": str(self.calibration_end.date()),
-            "customers": int(self.calibration.fit.n),
-            "bgnbd": self.calibration.fit.to_dict(),
-            "spend": None if self.calibration.spend is None else self.calibration.spend.to_dict(),
-            "regularity_k": int(self.regularity.k),
-            "regularity_k_set": list(self.regularity.k_set),
-            "bgcnbd": self.regularity.fit.to_dict(),
-            "seasonality_penalty": float(self.seasonality.penalty),
-            "arrivals": self.arrivals.summary(),
-            "frequency_spend_correlation": frequency_spend_correlation(self.calibration.summary),
-        }
-
-    def scenario(self, customers_file: str, *, days: int, future_campaigns=()) -> dict:
-        """The conditional scenario of the existing customers from the calibration end."""
-        from lab.calibrate.scenario_out import scenario_dict
-
-        cal = self.calibration
-        fit = dataclasses.replace(self.regularity.fit, model="bgnbd")
-        sc = scenario_dict(
-            dataclasses.replace(cal, fit=fit),
-            customers_file,
-            name="forecast-existing",
-            days=days + 1,
-            start_date=cal.calibration_end,
-            book_first_order=False,
-        )
-        sc["calendar"] = self.seasonality.calendar(future_campaigns)
-        if self.regularity.k > 1:
-            sc["purchase"] = {"timing": "erlang", "timing_k": int(self.regularity.k)}
-        return sc
+class OrderModel(OrderFits):
+    """An order log's fitted model: the fits (:class:`~lab.calibrate.order_model.OrderFits`)
+    with :meth:`forecast` and :meth:`backtest`."""
 
     def forecast(
         self,
@@ -162,7 +116,6 @@ class OrderModel:
         parameter_uncertainty : bool
             Each seed draws its own parameters from the fits' uncertainty.
         """
-        from lab.calibrate.backtest import _parameter_draws
         from lab.parallel.pool import run_tasks
 
         seeds = [int(s) for s in seeds]
@@ -170,7 +123,7 @@ class OrderModel:
         days = horizon_days(horizon, start)
         camps = self._future_campaigns(future_campaigns)
         rf = self.regularity.fit
-        draws = _parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
+        draws = parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
         with tempfile.TemporaryDirectory(prefix="lab-forecast-") as tmp:
             tasks = []
             for i, (g, seed) in enumerate(zip(draws, seeds, strict=True)):
@@ -205,78 +158,6 @@ class OrderModel:
         kwargs.setdefault("seasonality", True)
         kwargs.setdefault("month_prior", list(self.seasonality.prior_shape))
         return backtest(self.orders, calibration_end, **kwargs)
-
-    # ---------------------------------------------------------------- pieces
-    def _future_campaigns(self, future) -> list[dict]:
-        fitted = [c["lift"] for c in self.seasonality.campaigns]
-        default = float(np.mean(fitted)) if fitted else 1.0
-        out = []
-        for c in future:
-            if pd.Timestamp(c["end"]) <= self.calibration_end:
-                continue  # in the log: fitted already
-            lift = c.get("lift")
-            out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})
-        return out
-
-    def _existing(self, fit, folder: Path, days: int, camps) -> object:
-        from lab.calibrate.scenario_out import conditional_customers_cnbdk
-        from lab.known_customers import write_known_customers
-        from lab.scenario import scenario_from_dict
-
-        path = folder / "existing.csv"
-        k = self.regularity.k
-        write_known_customers(conditional_customers_cnbdk(self.calibration, fit, k), path)
-        model = dataclasses.replace(self, regularity=dataclasses.replace(self.regularity, fit=fit))
-        sc = model.scenario(str(path), days=days, future_campaigns=camps)
-        return scenario_from_dict(sc, source=str(path))
-
-    def _new(self, folder: Path, start, days: int, camps, seed: int, uncertain: bool):
-        """New customers of the arrival forecast (None for a closed cohort).
-
-        With parameter uncertainty each seed draws the trend and then Poisson daily
-        arrivals; without, they join on the expected days (:func:`expected_arrival_days`).
-        """
-        from lab.calibrate.arrivals import expected_arrival_days
-        from lab.known_customers import write_known_customers
-        from lab.rng import RandomStreams
-        from lab.scenario import scenario_from_dict
-
-        arr = self.arrivals
-        if arr.closed:
-            return None
-        trend = arr.trend_per_year
-        if uncertain:  # the trend's sampling uncertainty, from this seed's own stream
-            from scipy.special import ndtri
-
-            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(1, dtype=np.uint64))
-            trend = trend + arr.trend_se * float(ndtri(u[0]))
-        expected = arr.expected(start, days, trend=trend)
-        extra = self.seasonality.multipliers(start, days, camps) / self.seasonality.multipliers(
-            start, days
-        )
-        mu = expected * extra
-        if uncertain:  # Poisson arrivals, from this seed's own stream
-            from scipy.stats import poisson
-
-            u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
-            when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
-        else:
-            when = expected_arrival_days(mu)
-        if when.size == 0:
-            return None
-        table = pd.DataFrame(
-            {
-                "customer_id": [f"new-{j:07d}" for j in range(when.size)],
-                "join_date": start + pd.to_timedelta(when, unit="D"),
-            }
-        )
-        path = folder / "new.csv"
-        write_known_customers(table, path)
-        sc = self.scenario(str(path), days=days, future_campaigns=camps)
-        sc["name"] = "forecast-new"
-        sc["start_date"] = str(self.calibration_end.date())
-        sc["acquisition"]["known_customers"]["book_first_order"] = True
-        return scenario_from_dict(sc, source=str(path))
 
 
 def _campaign_json(c: dict) -> dict:

@@ -313,7 +313,7 @@ def scenario_dict(
 
 
 # ------------------------------------------------------------------------ writing
-def _header(cal: Calibration, problems: Sequence[str] = ()) -> str:
+def _header(cal: Calibration, problems: Sequence[str] = (), period: str = "log") -> str:
     from lab._version import __version__
     from lab.results import git_commit
 
@@ -352,10 +352,25 @@ def _header(cal: Calibration, problems: Sequence[str] = ()) -> str:
     else:
         lines.append(f"No spend fit ({cal.spend_message}); basket left at the lab default.")
     lines.append(_correlation_line(cal.summary))
+    first = (cal.calibration_end + pd.Timedelta(days=1)).date()
+    lines += (
+        [
+            f"Period: the forecast from {first} (--period forecast). start_date is the",
+            "calibration end (day 0): the log's customers join at its end with their order",
+            "history and their posterior (alive chance, rate, dropout, spend);",
+            "days: day 0 and the forecast days (--forecast-days). --period log replays the",
+            "log's period instead.",
+        ]
+        if period == "forecast"
+        else [
+            f"Period: the log's period {cal.start_date.date()} to {cal.calibration_end.date()}"
+            f" replayed, then the forecast from {first} (--period log).",
+            "days: the calibration period and the forecast beyond it (--forecast-days).",
+            "acquisition.known_customers: the log's customers join on their real first-purchase",
+            "dates with that order booked.",
+        ]
+    )
     lines += [
-        "days: the calibration period and the forecast beyond it (--forecast-days).",
-        "acquisition.known_customers: the log's customers join on their real first-purchase",
-        "dates with that order booked.",
         "Switched off (the log cannot identify them): stock import, paid, staff invites,",
         "referral, first-order barriers, habit, reference price, fatigue, annoyance,",
         "strategies. Add yours in a scenario with `extends:` this file.",
@@ -387,8 +402,24 @@ def write_calibration(
     forecast_days: int = 365,
     force: bool = False,
     model=None,
+    period: str = "log",
 ) -> dict:
     """Write the calibrated scenario and its data folder as one unit.
+
+    ``period`` says what the scenario runs (:data:`PERIODS`):
+
+    * ``"log"``: from the log's first date, the customers joining on their real
+      first-purchase dates with that order booked (the log's period replayed), then
+      ``forecast_days`` beyond the calibration end;
+    * ``"forecast"`` (what ``lab calibrate`` writes by default): from the calibration
+      end (day 0; the customers join at its end with their order history and their
+      posterior, as the existing customers of ``lab forecast``:
+      :meth:`OrderFits.existing_customers <lab.calibrate.order_model.OrderFits.existing_customers>`,
+      or :func:`conditional_customers` without ``model``) and ``forecast_days``
+      beyond it.  Needs a BG/NBD fit.  The new customers expected after the log are
+      not in it: the lab books a first order for a whole known-customer table or for
+      none of it, so one run cannot hold customers with history and customers joining
+      with an order; ``lab forecast`` forecasts both.
 
     With ``model`` (an :class:`~lab.calibrate.estimator.OrderModel` fitted to the same
     calibration period) the scenario also carries the fitted calendar
@@ -448,23 +479,26 @@ def write_calibration(
         raise UnreliableFit(problems)
     if forecast_days < 0:
         raise ValueError(f"forecast_days must be >= 0, got {forecast_days}")
+    if period not in PERIODS:
+        raise ValueError(f"period {period!r}: use one of {', '.join(PERIODS)}")
+    if period == "forecast" and cal.fit.model != "bgnbd":
+        raise ValueError("period 'forecast' (the conditional start) needs a BG/NBD fit")
     _check_yaml_target(out_yaml)
-    header = _header(cal, problems)
-    table = first_purchase_customers(cal)
-    if model is not None:
-        table = pd.concat([table, future_arrivals(model, forecast_days)], ignore_index=True)
+    header = _header(cal, problems, period)
+    if period == "forecast":
+        table = conditional_customers(cal) if model is None else model.existing_customers()
+    else:
+        table = first_purchase_customers(cal)
+        if model is not None:
+            table = pd.concat([table, future_arrivals(model, forecast_days)], ignore_index=True)
     csv_text = known_customers_csv(table)
     sha = hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
     data_dir = out_yaml.with_name(f"{stem}.data-{sha[:12]}")
     cust_rel = f"{data_dir.name}/customers.csv"
-    span = int((cal.calibration_end - cal.start_date).days) + 1
-    sc = scenario_dict(cal, cust_rel, name=name, days=span + int(forecast_days))
+    sc = _calibrated_scenario(cal, model, cust_rel, name, int(forecast_days), period)
     sc["acquisition"]["known_customers"]["sha256"] = sha
     if model is not None:
-        sc["calendar"] = model.seasonality.calendar()
-        if model.regularity.k > 1:
-            sc["purchase"] = {"timing": "erlang", "timing_k": int(model.regularity.k)}
-        header += "\n" + _extras_header(model)
+        header += "\n" + _extras_header(model, period)
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump(sc, sort_keys=False, allow_unicode=True)
     from lab._version import __version__
@@ -494,6 +528,35 @@ def write_calibration(
     }
 
 
+def _calibrated_scenario(cal, model, cust_rel: str, name: str, forecast_days: int, period: str):
+    """The scenario dict :func:`write_calibration` writes (see there for ``period``)."""
+    end = cal.calibration_end
+    if period == "forecast" and model is not None:
+        sc = model.scenario(cust_rel, days=forecast_days)  # as lab forecast's existing customers
+    elif period == "forecast":
+        sc = scenario_dict(
+            cal, cust_rel, days=forecast_days + 1, start_date=end, book_first_order=False
+        )
+    else:
+        span = int((end - cal.start_date).days) + 1
+        sc = scenario_dict(cal, cust_rel, days=span + forecast_days)
+        if model is not None:
+            sc["calendar"] = model.seasonality.calendar()
+            if model.regularity.k > 1:
+                sc["purchase"] = {"timing": "erlang", "timing_k": int(model.regularity.k)}
+    first = (end + pd.Timedelta(days=1)).date()
+    sc["name"] = name
+    sc["description"] = (
+        f"forecast from {first} of the customers of {Path(cal.orders.report.source).name} "
+        f"(calibrated up to {end.date()}; day 0 is that day: they join at its end with "
+        "their order history)"
+        if period == "forecast"
+        else f"calibrated to {Path(cal.orders.report.source).name} up to {end.date()}: "
+        f"the log's period replayed, then the forecast from {first}"
+    )
+    return sc
+
+
 def future_arrivals(model, days: int) -> pd.DataFrame:
     """Known-customer rows of the new customers expected in ``days`` after the calibration end."""
     from lab.calibrate.arrivals import expected_arrival_days
@@ -508,7 +571,7 @@ def future_arrivals(model, days: int) -> pd.DataFrame:
     )
 
 
-def _extras_header(model) -> str:
+def _extras_header(model, period: str = "log") -> str:
     reg, seas, arr = model.regularity, model.seasonality, model.arrivals
     lines = [
         f"Regular timing (BG/CNBD-k, maximum likelihood profiled over k): k = {reg.k} "
@@ -524,13 +587,24 @@ def _extras_header(model) -> str:
             "Arrivals: a closed cohort (no first purchase late in the log): none forecast."
         )
     else:
-        lines.append(
+        fitted = (
             f"Arrivals: {arr.level:.2f} first-time buyers/day at the calibration end, trend "
-            f"{arr.trend_per_year:+.2f}/year (log), x calendar -> new-* known customers joining "
-            "on their expected days with the first order booked."
+            f"{arr.trend_per_year:+.2f}/year (log; shrunk by a prior of SD "
+            f"{arr.trend_prior_sd:g} chosen by cross-validation), x calendar"
+        )
+        lines.append(
+            fitted + " -> new-* known customers joining on their expected days with the "
+            "first order booked."
+            if period == "log"
+            else fitted + ". NOT in this scenario (its customers join with their history; "
+            "one run cannot also book new customers' first orders): `lab forecast` forecasts "
+            "them, --period log replays the log with them."
         )
     return "\n".join(lines)
 
+
+#: what a calibrated scenario runs (:func:`write_calibration`)
+PERIODS: tuple[str, ...] = ("log", "forecast")
 
 #: first header line of every scenario ``lab calibrate`` writes
 _CALIBRATED_MARK = "Calibrated by `lab calibrate`"

@@ -185,17 +185,31 @@ def calibrate(
     ] = True,
     campaigns: Campaigns = None,
     month_prior: MonthPrior = "flat",
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="what the scenario runs: forecast = from the day after the calibration end, "
+            "the customers starting with their history (default with bgnbd); log = the "
+            "log's period replayed, then the forecast (default with paretonbd)"
+        ),
+    ] = None,
 ) -> None:
     """Fit ORDERS (BG/NBD or Pareto/NBD + gamma–gamma) and write a calibrated scenario.
 
-    The scenario also carries the fitted calendar, regular timing and the new
-    customers expected after the log (unless --no-seasonality).  It is written to
+    By default the scenario runs the forecast: it starts on the calibration end, where
+    the log's customers join with their order history (as `lab forecast`'s existing
+    customers), and runs --forecast-days beyond it; `lab run` and `lab report` of it
+    show the forecast period.  --period log replays the log's period first, with the
+    new customers expected after the log.  The scenario also carries the fitted
+    calendar and regular timing (unless --no-seasonality).  It is written to
     calibrated/ by default (git-ignored: it holds your customers' ids), not scenarios/.
 
     An unreliable fit (not converged, standard errors unavailable, a parameter at the
     search bound, fewer than 10 repeat buyers) ends with exit code 2 and nothing
     written, unless --force (then the YAML header opens with a warning).
     """
+    import pandas as pd
+
     from lab.calibrate.scenario_out import _check_yaml_target, write_calibration
     from lab.calibrate.scenario_out import calibrate as fit
     from lab.io import default_out
@@ -203,6 +217,11 @@ def calibrate(
     if model not in ("bgnbd", "paretonbd"):
         fail(f"--model {model!r}: use bgnbd or paretonbd")
     prior = _month_prior(month_prior)
+    period = period or ("forecast" if model == "bgnbd" else "log")
+    if period not in ("forecast", "log"):
+        fail(f"--period {period!r}: use forecast or log")
+    if period == "forecast" and model != "bgnbd":
+        fail("--period forecast starts each customer from its BG/NBD posterior: use --model bgnbd")
     end = _date(calibration_end, "--calibration-end")
     target = out or default_out(orders.stem, suffix=".yaml", base="calibrated")
     if target.suffix.lower() not in (".yaml", ".yml"):
@@ -218,7 +237,7 @@ def calibrate(
     _print_fit(cal.fit, f"{model} fit · {cal.fit.n:,} customers · to {cal.calibration_end.date()}")
     if cal.spend is not None:
         _print_fit(cal.spend, "gamma–gamma spend fit")
-    span = (cal.calibration_end - cal.start_date).days + 1
+    span = (cal.calibration_end - cal.start_date).days + 1 if period == "log" else 1
     if span + forecast_days > 3650:
         fail(
             f"--forecast-days {forecast_days}: the scenario would run {span + forecast_days} "
@@ -235,8 +254,26 @@ def calibrate(
             )
         except ValueError as exc:
             fail(f"{orders}: {exc}")
-    paths = write_calibration(cal, target, forecast_days=forecast_days, force=force, model=extras)
+    paths = write_calibration(
+        cal, target, forecast_days=forecast_days, force=force, model=extras, period=period
+    )
     out_console, _ = consoles()
+    first = (cal.calibration_end + pd.Timedelta(days=1)).date()
+    last = cal.calibration_end + pd.Timedelta(days=forecast_days)
+    out_console.print(
+        f"the scenario runs the forecast {first} to {last.date()}: the log's customers start "
+        "with their order history"
+        + (
+            "; the new customers expected after the log are not in it (lab forecast has them)"
+            if extras is not None and not extras.arrivals.closed
+            else ""
+        )
+        if period == "forecast"
+        else f"the scenario replays the log's period {cal.start_date.date()} to "
+        f"{cal.calibration_end.date()}, then forecasts {first} to {last.date()}",
+        highlight=False,
+        soft_wrap=True,
+    )
     out_console.print(
         "wrote " + ", ".join(escape(str(p)) for p in paths.values()),
         highlight=False,
@@ -400,8 +437,11 @@ def backtest(
             f"{r.cum_error:+,.0f}",
         )
     out_console.print(t)
+    if bt.segments is not None:
+        out_console.print(_segments_table(bt))
     out_console.print(
-        f"wrote {escape(str(path))}/ (tracking, holdout, errors, parameters, summary.json, "
+        f"wrote {escape(str(path))}/ (tracking, holdout, errors, segments, parameters, "
+        "summary.json, "
         f"summary.md, backtest.png) · lab {bt.meta['lab_version']} · commit {bt.meta['git_commit']}",
         highlight=False,
         soft_wrap=True,
@@ -442,6 +482,31 @@ def _month_prior(text: str) -> str:
     except ValueError as exc:
         fail(f"--month-prior: {exc}")
     return text
+
+
+def _segments_table(bt):
+    """The lab's holdout forecast of existing and new customers (``bt.segments``)."""
+    import pandas as pd
+    from rich.table import Table
+
+    n = bt.meta.get("holdout_new_customers", 0)
+    t = Table(
+        title=f"the lab by customer segment · existing: repeat transactions of the calibration "
+        f"customers · new: all orders of the {n:,} customers first buying in the holdout",
+        title_justify="left",
+    )
+    for c in ("segment", "actual", "forecast", "error", "new customers", "forecast new"):
+        t.add_column(c, justify="left" if c == "segment" else "right", no_wrap=True)
+    for r in bt.segments.itertuples():
+        t.add_row(
+            r.segment,
+            f"{r.actual:,.0f}",
+            f"{r.forecast:,.1f}",
+            "" if pd.isna(r.error_pct) else f"{r.error_pct:+.1f}%",
+            "" if pd.isna(r.actual_customers) else f"{r.actual_customers:,.0f}",
+            "" if pd.isna(r.forecast_customers) else f"{r.forecast_customers:,.1f}",
+        )
+    return t
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,9 @@ cannot drift from the tables.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import numpy as np
 
 from lab.analysis.headline import known_buyers_only
@@ -45,7 +48,10 @@ def _q(name: str, lang: str) -> str:
 
 
 def period_text(info: ScenarioInfo, lang: str) -> str:
-    """``the next 365 days (about 12 months: 2026-01-01 to 2026-12-31)``."""
+    """``the next 365 days (about 12 months: 2026-01-01 to 2026-12-31)``; a calibrated
+    scenario's period by its dates (:func:`_known_period`)."""
+    if known_buyers_only(info.scenario):
+        return _known_period(info, lang)
     months = round(info.days / 30.44)
     if lang == "zh":
         about = f"约 {months} 个月：" if months >= 2 else ""
@@ -150,28 +156,29 @@ def _outlook(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:
 def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:
     """The outlook of a pool of known buyers (a calibrated scenario): no conversion,
     no never-ordered customers, and no net margin unless costs were layered on.  Its
-    period is named by its dates, not as "the next N days": a calibrated scenario starts
-    on the log's first date and replays the log's period before continuing it."""
+    period is named by its dates, not as "the next N days" (:func:`_known_period`)."""
     name = _q(info.name, lang)
-    period = (
-        f"{info.start} 至 {info.end} 的 {info.days} 天"
-        if lang == "zh"
-        else f"the {info.days} days from {info.start} to {info.end}"
-    )
+    period = _known_period(info, lang)
     customers = _count(data, info, "customers", lang)
     orders = fmt_value("orders", data.headline_value(info.name, "orders"))
     gmv = _money(data, info, "gmv", lang)
     rep = fmt_value("repurchase_rate", data.headline_value(info.name, "repurchase_rate"))
     no_costs = no_costs_modelled(data, info)
     margin = _money(data, info, "gross_margin" if no_costs else "net_margin", lang)
+    history = not info.scenario.acquisition.known_customers.book_first_order
     if lang == "zh":
         money = (
             f"毛利 {margin}；未建模任何成本 (仅由订单标定)，因此不报告净利"
             if no_costs
             else f"净利 {margin}"
         )
+        who = (
+            "订单日志中的用户，各带历史订单；日志之后预期的新用户不在本次模拟中"
+            if history
+            else "订单日志中的用户及拟合预期的新用户"
+        )
         return [
-            f"{period}，情景{name}的用户池为已知买家 (订单日志中的用户及拟合预期的新用户)，共 {customers} 名"
+            f"{period}，情景{name}的用户池为已知买家 ({who})，共 {customers} 名"
             f"(每位用户均带着订单加入，因此转化率无定义)，订单约 {orders} 笔，"
             f"成交总额 (GMV) {gmv}，{money}。",
             f"{rep} 的购买用户产生复购。",
@@ -182,12 +189,54 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
         if no_costs
         else f"net margin of {margin}"
     )
+    who = (
+        "the order log's customers, each with their order history; the new customers "
+        "expected after the log are not in this run"
+        if history
+        else "the order log's customers and the new customers the fit expects"
+    )
     return [
-        f"Over {period}, the pool of {name} holds known buyers (the order log's customers "
-        f"and the new customers the fit expects), {customers} in all (each joins with an "
-        f"order, so a conversion rate is undefined), with about {orders} orders, GMV of {gmv} and {money}.",
+        f"Over {period}, the pool of {name} holds known buyers ({who}), {customers} in all "
+        f"(each joins with an order, so a conversion rate is undefined), with about {orders} "
+        f"orders, GMV of {gmv} and {money}.",
         f"{rep} of buyers buy again.",
     ]
+
+
+def _known_period(info: ScenarioInfo, lang: str) -> str:
+    """The period of a calibrated scenario by its dates: the forecast from the day after
+    the calibration end (``lab calibrate --period forecast``: its customers join at the
+    end of day 0 with their order history, so day 0 carries no order), or the log's
+    period replayed and then the forecast (``--period log``)."""
+    kc = info.scenario.acquisition.known_customers
+    if not kc.book_first_order and info.days > 1:
+        first = info.start + dt.timedelta(days=1)
+        if lang == "zh":
+            return (
+                f"{first} 至 {info.end} 的 {info.days - 1} 天预测期 (标定截至 {info.start}，"
+                "订单日志中的用户带着历史订单从这一天之后开始)"
+            )
+        return (
+            f"the {info.days - 1} forecast days from {first} to {info.end} (after the "
+            f"calibration end on {info.start}, from which the log's customers start with "
+            "their order history)"
+        )
+    m = re.search(r"up to (\d{4}-\d{2}-\d{2})", info.scenario.description or "")
+    end = dt.date.fromisoformat(m.group(1)) if m else None
+    if end is None or not info.start <= end < info.end:
+        if lang == "zh":
+            return f"{info.start} 至 {info.end} 的 {info.days} 天"
+        return f"the {info.days} days from {info.start} to {info.end}"
+    first = end + dt.timedelta(days=1)
+    if lang == "zh":
+        return (
+            f"{info.start} 至 {info.end} 的 {info.days} 天 (重演订单日志的 {info.start} 至 {end}，"
+            f"预测期为 {first} 至 {info.end})"
+        )
+    return (
+        f"the {info.days} days from {info.start} to {info.end} (the log's period "
+        f"{info.start} to {end} replayed, the forecast from {first} to {info.end})"
+    )
 
 
 # ----------------------------------------------------------------- the verdict

@@ -1,0 +1,221 @@
+"""The order model's fits and the scenarios they simulate (订单模型).
+
+:class:`OrderFits` holds what :func:`lab.calibrate.fit` estimates from an order log —
+BG/NBD and gamma–gamma (:func:`lab.calibrate.scenario_out.calibrate`), regular timing
+(BG/CNBD-k), the calendar and the first-time buyer arrivals — and builds the lab
+scenarios of the **existing** customers (each from its posterior at the calibration end)
+and of the **new** customers (joining on the arrival forecast's days, first order
+booked).  :func:`parameter_draws` gives each seed its own parameters from a fit's
+sampling distribution.
+
+Both the forecast (:class:`lab.calibrate.estimator.OrderModel`, which adds
+``forecast`` and ``backtest`` to these fits) and the back-test
+(:mod:`lab.calibrate.backtest`) build on this module; it imports neither, so the
+dependency goes one way: estimator -> backtest -> order_model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "parameter_draws"]
+
+#: a parameter whose log-scale standard error exceeds this is not identified for the
+#: draws: the log-normal (Wald) approximation would span more than a factor e^3 = 20
+#: each way at 2 SE, and the likelihood is then flat, not normal (e.g. BG/NBD's a and b
+#: on a short log, where only a/(a+b) is determined)
+LOG_SD_IDENTIFIED = 1.5
+
+
+def parameter_draws(fit, seeds: list[int]) -> list:
+    """One parameter set per seed: log-normal around the estimate with the fit's covariance.
+
+    The normal scores come from each seed's own lab stream, so a seed always draws the
+    same parameters.  A fit without a usable covariance keeps its point estimate.  A
+    parameter whose log-scale standard error exceeds :data:`LOG_SD_IDENTIFIED` keeps its
+    estimate, and the others are drawn from their normal distribution conditional on it
+    (its Wald approximation would draw absurd values: 1e22, or 0).
+
+    Parameters
+    ----------
+    fit : FitResult
+        A fit with ``params``, ``cov`` and ``converged``.
+    seeds : list of int
+
+    Returns
+    -------
+    list
+        ``len(seeds)`` fits (copies of ``fit`` with drawn ``params``).
+    """
+    from scipy.special import ndtri
+
+    from lab.rng import RandomStreams
+
+    names = list(fit.params)
+    theta = np.array([fit.params[k] for k in names], dtype=float)
+    cov = np.asarray(fit.cov, dtype=float)
+    if not fit.converged or cov.shape != (theta.size, theta.size) or not np.isfinite(cov).all():
+        return [fit] * len(seeds)
+    log_cov = _identified(cov / np.outer(theta, theta))  # covariance of log(theta)
+    if not log_cov.any():
+        return [fit] * len(seeds)
+    vals, vecs = np.linalg.eigh(log_cov)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    out = []
+    for s in seeds:
+        u = RandomStreams(s).uniform("backtest_params", 0, np.arange(theta.size, dtype=np.uint64))
+        draw = theta * np.exp(root @ ndtri(u))
+        if not np.isfinite(draw).all():
+            return [fit] * len(seeds)
+        out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
+    return out
+
+
+def _identified(log_cov: np.ndarray) -> np.ndarray:
+    """``log_cov`` with the unidentified parameters held at their estimate: zero rows and
+    columns for them, the others' covariance conditional on them."""
+    fixed = np.sqrt(np.clip(np.diag(log_cov), 0.0, None)) > LOG_SD_IDENTIFIED
+    if not fixed.any():
+        return log_cov
+    free = ~fixed
+    out = np.zeros_like(log_cov)
+    s12 = log_cov[np.ix_(free, fixed)]
+    cond = log_cov[np.ix_(free, free)] - s12 @ np.linalg.pinv(log_cov[np.ix_(fixed, fixed)]) @ s12.T
+    out[np.ix_(free, free)] = (cond + cond.T) / 2
+    return out
+
+
+@dataclass
+class OrderFits:
+    """An order log's fits and the scenarios of its existing and new customers."""
+
+    orders: object
+    calibration: object
+    regularity: object
+    seasonality: object
+    arrivals: object
+    campaigns: list = field(default_factory=list)
+
+    @property
+    def calibration_end(self) -> pd.Timestamp:
+        """Last day of the calibration period."""
+        return self.calibration.calibration_end
+
+    def summary(self) -> dict:
+        """The fits in one JSON-friendly dict."""
+        from lab.calibrate.gammagamma import frequency_spend_correlation
+
+        return {
+            "calibration_end": str(self.calibration_end.date()),
+            "customers": int(self.calibration.fit.n),
+            "bgnbd": self.calibration.fit.to_dict(),
+            "spend": None if self.calibration.spend is None else self.calibration.spend.to_dict(),
+            "regularity_k": int(self.regularity.k),
+            "regularity_k_set": list(self.regularity.k_set),
+            "bgcnbd": self.regularity.fit.to_dict(),
+            "seasonality_penalty": float(self.seasonality.penalty),
+            "arrivals": self.arrivals.summary(),
+            "frequency_spend_correlation": frequency_spend_correlation(self.calibration.summary),
+        }
+
+    def scenario(self, customers_file: str, *, days: int, future_campaigns=()) -> dict:
+        """The conditional scenario of the existing customers from the calibration end."""
+        from lab.calibrate.scenario_out import scenario_dict
+
+        cal = self.calibration
+        fit = dataclasses.replace(self.regularity.fit, model="bgnbd")
+        sc = scenario_dict(
+            dataclasses.replace(cal, fit=fit),
+            customers_file,
+            name="forecast-existing",
+            days=days + 1,
+            start_date=cal.calibration_end,
+            book_first_order=False,
+        )
+        sc["calendar"] = self.seasonality.calendar(future_campaigns)
+        if self.regularity.k > 1:
+            sc["purchase"] = {"timing": "erlang", "timing_k": int(self.regularity.k)}
+        return sc
+
+    def existing_customers(self, fit=None) -> pd.DataFrame:
+        """Known-customer table of the existing customers at the calibration end, each
+        with its BG/CNBD-k posterior (``fit``: this model's regularity fit by default)."""
+        from lab.calibrate.scenario_out import conditional_customers_cnbdk
+
+        fit = self.regularity.fit if fit is None else fit
+        return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k)
+
+    # ---------------------------------------------------------------- pieces
+    def _future_campaigns(self, future) -> list[dict]:
+        fitted = [c["lift"] for c in self.seasonality.campaigns]
+        default = float(np.mean(fitted)) if fitted else 1.0
+        out = []
+        for c in future:
+            if pd.Timestamp(c["end"]) <= self.calibration_end:
+                continue  # in the log: fitted already
+            lift = c.get("lift")
+            out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})
+        return out
+
+    def _existing(self, fit, folder: Path, days: int, camps) -> object:
+        from lab.known_customers import write_known_customers
+        from lab.scenario import scenario_from_dict
+
+        path = folder / "existing.csv"
+        write_known_customers(self.existing_customers(fit), path)
+        model = dataclasses.replace(self, regularity=dataclasses.replace(self.regularity, fit=fit))
+        sc = model.scenario(str(path), days=days, future_campaigns=camps)
+        return scenario_from_dict(sc, source=str(path))
+
+    def _new(self, folder: Path, start, days: int, camps, seed: int, uncertain: bool):
+        """New customers of the arrival forecast (None for a closed cohort).
+
+        With parameter uncertainty each seed draws the trend and then Poisson daily
+        arrivals; without, they join on the expected days (:func:`expected_arrival_days`).
+        """
+        from lab.calibrate.arrivals import expected_arrival_days
+        from lab.known_customers import write_known_customers
+        from lab.rng import RandomStreams
+        from lab.scenario import scenario_from_dict
+
+        arr = self.arrivals
+        if arr.closed:
+            return None
+        trend = arr.trend_per_year
+        if uncertain:  # the trend's sampling uncertainty, from this seed's own stream
+            from scipy.special import ndtri
+
+            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(1, dtype=np.uint64))
+            trend = trend + arr.trend_se * float(ndtri(u[0]))
+        expected = arr.expected(start, days, trend=trend)
+        extra = self.seasonality.multipliers(start, days, camps) / self.seasonality.multipliers(
+            start, days
+        )
+        mu = expected * extra
+        if uncertain:  # Poisson arrivals, from this seed's own stream
+            from scipy.stats import poisson
+
+            u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
+            when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
+        else:
+            when = expected_arrival_days(mu)
+        if when.size == 0:
+            return None
+        table = pd.DataFrame(
+            {
+                "customer_id": [f"new-{j:07d}" for j in range(when.size)],
+                "join_date": start + pd.to_timedelta(when, unit="D"),
+            }
+        )
+        path = folder / "new.csv"
+        write_known_customers(table, path)
+        sc = self.scenario(str(path), days=days, future_campaigns=camps)
+        sc["name"] = "forecast-new"
+        sc["start_date"] = str(self.calibration_end.date())
+        sc["acquisition"]["known_customers"]["book_first_order"] = True
+        return scenario_from_dict(sc, source=str(path))
