@@ -462,9 +462,14 @@ class PoolModel(mesa.Model):
             cost += count * price[tp]
             if count and price[tp]:
                 part = self.plan.sent[tp][:n] * float(price[tp])
-                each = part if each is None else each + part
-        slots = np.zeros(0, np.int64) if each is None else np.flatnonzero(each)
-        self.book("contacts", cost, slots, None if each is None else each[slots])
+                if each is None:
+                    each = part
+                else:
+                    each += part
+        if each is None:
+            self.book("contacts", cost, np.zeros(0, np.int64))
+        else:  # every customer's amount, zero if not contacted: credited densely
+            self.book("contacts", cost, slice(0, n), each)
 
     def _outside_options(self, day: int) -> None:
         """A competitor's lower price takes part of deal-prone customers' wallet today."""
