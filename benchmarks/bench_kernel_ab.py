@@ -13,6 +13,12 @@ Make the "before" tree with, e.g.::
     mkdir -p /tmp/lab_before && git archive main | tar -x -C /tmp/lab_before
     .venv/bin/python benchmarks/bench_kernel_ab.py --before /tmp/lab_before
 
+``--also LABEL=PATH`` adds more trees to the same interleaved rounds (e.g. the main
+branch beside an older baseline).  Besides wall seconds each run reports the CPU
+seconds of its process (one thread, so its own work): on a loaded machine, where the
+wall clock also counts the waits for a core, that is the steadier of the two.  The
+report records the load average at the start and the end.
+
 Results go to ``benchmarks/RESULTS_kernel_ab.md``.
 """
 
@@ -34,12 +40,21 @@ sys.path.insert(0, str(HERE))
 from bench_engine import THREAD_VARS, machine_info  # noqa: E402
 
 _WORKER = """
-import json, os, sys
+import json, os, sys, time
 sys.path.insert(0, {here!r})
 os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})
 import lab
 from bench_engine import measure
+_run, cpu = lab.run, []
+def timed_run(*args, **kwargs):  # CPU seconds of each lab.run; the last is the timed one
+    t0 = time.process_time()
+    try:
+        return _run(*args, **kwargs)
+    finally:
+        cpu.append(time.process_time() - t0)
+lab.run = timed_run
 r = measure("lab", {n}, {days}, {seed})
+r["cpu_s"] = cpu[-1]
 r["lab_file"] = lab.__file__
 print(json.dumps(r))
 """
@@ -65,31 +80,42 @@ def run_one(tree: Path, customers: int, days: int, seed: int) -> dict:
     return r
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Measure both trees, interleaved, and write the report."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--before", type=Path, required=True, help="checkout of the old code")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--label", default="kernel split into named mechanisms (issue 13)")
-    ap.add_argument("--out", type=Path, default=HERE / "RESULTS_kernel_ab.md")
-    args = ap.parse_args(argv)
-    trees = {"before": args.before, "after": ROOT}
-    rows = []
-    for n in args.sizes:
-        walls: dict[str, list[float]] = {"before": [], "after": []}
-        orders: dict[str, int] = {}
-        for rep in range(args.repeats):
-            for name in ("before", "after") if rep % 2 == 0 else ("after", "before"):
-                r = run_one(trees[name], n, args.days, args.seed)
-                walls[name].append(r["wall_s"])
-                orders[name] = r["orders"]
-                print(f"{n:,} {name}: {r['wall_s']:.2f} s", flush=True)
-                cdays = r["customer_days"]
-        med = {k: statistics.median(v) for k, v in walls.items()}
-        rows.append((n, cdays, walls, med, orders))
+def _trees(before: Path, also: list[str]) -> dict[str, Path]:
+    """``before``, the ``--also`` trees (``LABEL=PATH``), then this checkout as ``after``."""
+    trees = {"before": before}
+    for item in also:
+        label, sep, path = item.partition("=")
+        if not sep or not label or label in ("before", "after", *trees):
+            raise SystemExit(f"--also {item!r}: expected a new LABEL=PATH")
+        trees[label] = Path(path)
+    trees["after"] = ROOT
+    return trees
+
+
+def _measure_size(trees: dict[str, Path], n: int, args) -> dict:
+    """Every tree ``args.repeats`` times, interleaved (the order rotates each round)."""
+    names = list(trees)
+    walls: dict[str, list[float]] = {k: [] for k in names}
+    cpus: dict[str, list[float]] = {k: [] for k in names}
+    orders: dict[str, int] = {}
+    cdays = 0
+    for rep in range(args.repeats):
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            r = run_one(trees[name], n, args.days, args.seed)
+            walls[name].append(r["wall_s"])
+            cpus[name].append(r["cpu_s"])
+            orders[name] = r["orders"]
+            cdays = r["customer_days"]
+            print(f"{n:,} {name}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s cpu", flush=True)
+    return {"n": n, "cdays": cdays, "walls": walls, "cpus": cpus, "orders": orders}
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _report(rows: list[dict], trees: dict[str, Path], args, loads: tuple[str, str]) -> str:
     lines = [
         "# Engine A/B benchmark: before and after",
         "",
@@ -99,21 +125,49 @@ def main(argv: list[str] | None = None) -> None:
         "Each run is `bench_engine.measure` (scenarios/baseline.yaml scaled to N customers on",
         f"day 0, {args.days} days, seed {args.seed}, warm-up first so numba compile time is",
         "excluded) in a fresh process pinned to one core with one thread per library;",
-        f"before/after interleaved, {args.repeats} repeats each. Shared machine: compare the",
-        "medians and the bests, not single runs.",
+        f"trees interleaved (order rotating), {args.repeats} repeats each. Shared machine:",
+        "compare the medians and the bests, not single runs; CPU seconds are the process's",
+        "own work, wall seconds also count waits for a core.",
         "",
-        "| customers (day 0) | customer-days | before: median s (best) | after: median s (best) "
-        "| after/before (median) | orders before = after |",
-        "|---:|---:|---:|---:|---:|---|",
+        "Trees: " + ", ".join(f"{k} = `{v}`" for k, v in trees.items()) + ".",
+        f"Load average (1 / 5 / 15 min) at the start: {loads[0]}; at the end: {loads[1]}.",
+        "",
+        "| customers (day 0) | customer-days | tree | wall: median s (best) | cpu: median s "
+        "(best) | wall / before (median) | cpu / before (median) | orders = before |",
+        "|---:|---:|---|---:|---:|---:|---:|---|",
     ]
-    for n, cdays, walls, med, orders in rows:
-        lines.append(
-            f"| {n:,} | {cdays:,} | {med['before']:.2f} ({min(walls['before']):.2f}) "
-            f"| {med['after']:.2f} ({min(walls['after']):.2f}) "
-            f"| {med['after'] / med['before']:.3f} | {orders['before'] == orders['after']} |"
-        )
+    for row in rows:
+        walls, cpus, orders = row["walls"], row["cpus"], row["orders"]
+        wb, cb = statistics.median(walls["before"]), statistics.median(cpus["before"])
+        for name in trees:
+            w, c = statistics.median(walls[name]), statistics.median(cpus[name])
+            lines.append(
+                f"| {row['n']:,} | {row['cdays']:,} | {name} | {w:.2f} ({min(walls[name]):.2f}) "
+                f"| {c:.2f} ({min(cpus[name]):.2f}) | {w / wb:.3f} | {c / cb:.3f} "
+                f"| {orders[name] == orders['before']} |"
+            )
     lines += ["", "## Machine", "", *[f"- {k}: {v}" for k, v in machine_info().items()], ""]
-    text = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure the trees, interleaved, and write the report."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--before", type=Path, required=True, help="checkout of the old code")
+    ap.add_argument(
+        "--also", action="append", default=[], metavar="LABEL=PATH", help="another tree"
+    )
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--label", default="kernel split into named mechanisms (issue 13)")
+    ap.add_argument("--out", type=Path, default=HERE / "RESULTS_kernel_ab.md")
+    args = ap.parse_args(argv)
+    trees = _trees(args.before, args.also)
+    start = _load()
+    rows = [_measure_size(trees, n, args) for n in args.sizes]
+    text = _report(rows, trees, args, (start, _load()))
     args.out.write_text(text, encoding="utf-8")
     print(text)
 

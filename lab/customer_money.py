@@ -43,6 +43,12 @@ class CustomerMoney:
         self.pv = np.zeros(0)
         #: ledger columns booked at least once without customers (``cost_<kind>``)
         self.unattributed: set[str] = set()
+        #: ``keep ** age`` for ages 0, 1, ... (grown as days pass): the same numbers as
+        #: one ``np.power`` per credited customer, looked up instead of recomputed daily
+        self._discount = np.ones(0)
+        # scratch arrays of the dense credits (ages, amounts discounted)
+        self._age = np.zeros(0, np.int64)
+        self._scratch = np.zeros(0)
 
     def _fit(self, arr: np.ndarray, n: int) -> np.ndarray:
         if arr.size >= n:
@@ -54,7 +60,7 @@ class CustomerMoney:
     def add(
         self,
         column: str,
-        slots: np.ndarray,
+        slots: np.ndarray | slice,
         each: float | np.ndarray,
         day: int,
         cohort_day: np.ndarray,
@@ -63,15 +69,22 @@ class CustomerMoney:
 
         ``column`` is a daily ledger column (``revenue_<kind>`` or ``cost_<kind>``);
         costs count negatively in :data:`NET_COLUMN`.  ``cohort_day`` is the pool's
-        joining day array (for the discounting of :data:`PV_COLUMN`).
+        joining day array (for the discounting of :data:`PV_COLUMN`).  ``slots`` may be
+        ``slice(0, n)`` with ``each`` one amount per customer ``0 .. n-1``, zeros for
+        those not concerned (the daily contact costs): dense arrays are added whole,
+        with the same sums as crediting only the non-zero slots, and far faster.
         """
+        if isinstance(slots, slice):
+            self._add_dense(column, np.asarray(each, dtype=np.float64), day, cohort_day)
+            return
         slots = np.asarray(slots, dtype=np.int64)
         if slots.size == 0:
             return
         amount = np.broadcast_to(np.asarray(each, dtype=np.float64), slots.shape)
+        discount = self._keep_at(day - cohort_day[slots])  # checked before anything moves
         n = int(slots.max()) + 1
-        # np.add.at handles repeated slots; strictly increasing slots (the daily contact
-        # costs, the largest booking) take plain fancy indexing: the same sums, far faster
+        # np.add.at handles repeated slots; strictly increasing slots take plain fancy
+        # indexing: the same sums, far faster
         add = _add_unique if slots.size < 2 or bool(np.all(slots[1:] > slots[:-1])) else np.add.at
         arr = self._fit(self.columns.get(column, np.zeros(0)), n)
         add(arr, slots, amount)
@@ -79,9 +92,49 @@ class CustomerMoney:
         signed = -amount if column.startswith("cost_") else amount
         self.net = self._fit(self.net, n)
         add(self.net, slots, signed)
-        age = day - cohort_day[slots].astype(np.float64)
         self.pv = self._fit(self.pv, n)
-        add(self.pv, slots, signed * np.power(self._keep, age))
+        add(self.pv, slots, signed * discount)
+
+    def _add_dense(self, column: str, each: np.ndarray, day: int, cohort_day: np.ndarray) -> None:
+        """Credit ``each[i]`` CNY to customer ``i`` for every ``i < each.size``.
+
+        In place, through scratch arrays kept between days (fresh arrays of the pool's
+        size every day would cost more than the sums).  A customer not credited adds
+        0.0 (or -0.0): their sums do not move.
+        """
+        n = each.size
+        if n == 0:
+            return
+        self._age = _grow(self._age, n, np.int64)
+        self._scratch = _grow(self._scratch, n, np.float64)
+        age, part = self._age[:n], self._scratch[:n]
+        np.subtract(day, cohort_day[:n], out=age)
+        self._check_ages(age)  # before anything moves
+        np.take(self._discount, age, out=part, mode="clip")  # ages checked: clip is no-op
+        part *= each
+        arr = self._fit(self.columns.get(column, np.zeros(0)), n)
+        self.columns[column] = arr
+        arr[:n] += each
+        self.net = self._fit(self.net, n)
+        self.pv = self._fit(self.pv, n)
+        # costs: net - x is net + (-x) exactly, as the sparse path adds -amount
+        combine = np.subtract if column.startswith("cost_") else np.add
+        combine(self.net[:n], each, out=self.net[:n])
+        combine(self.pv[:n], part, out=self.pv[:n])
+
+    def _check_ages(self, age: np.ndarray) -> None:
+        """Refuse a negative age; grow the discount table to cover the oldest."""
+        if age.size and int(age.min()) < 0:
+            raise ValueError("a customer credited before the day they joined")
+        if age.size and int(age.max()) >= self._discount.size:
+            ages = np.arange(max(int(age.max()) + 1, 2 * self._discount.size, 64))
+            self._discount = np.power(self._keep, ages.astype(np.float64))
+
+    def _keep_at(self, age: np.ndarray) -> np.ndarray:
+        """``keep ** age`` for whole-day ages: the same numbers as ``np.power(keep, age)``,
+        looked up in a table grown on demand."""
+        self._check_ages(age)
+        return self._discount[age]
 
     def table(self, n: int, kinds: list[str]) -> dict[str, np.ndarray]:
         """Customers-table columns for slots ``0 .. n-1``: one per ledger column in
@@ -93,6 +146,13 @@ class CustomerMoney:
         out[NET_COLUMN] = self._fit(self.net, n)[:n].copy()
         out[PV_COLUMN] = self._fit(self.pv, n)[:n].copy()
         return out
+
+
+def _grow(arr: np.ndarray, n: int, dtype: type) -> np.ndarray:
+    """``arr`` if it holds ``n`` values, else a larger empty array (contents not kept)."""
+    if arr.size >= n:
+        return arr
+    return np.empty(max(n, int(arr.size * 1.5) + 1024), dtype=dtype)
 
 
 def _add_unique(arr: np.ndarray, slots: np.ndarray, amount: np.ndarray) -> None:

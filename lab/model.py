@@ -201,6 +201,7 @@ class PoolModel(mesa.Model):
         self.today: dict[str, float] = defaultdict(float)
         #: non-order money booked for customers, per customer (lab.customer_money)
         self.money = CustomerMoney(scenario.economics.annual_discount_rate)
+        self._contact_cost = (np.empty(0), np.empty(0))  # today's contact cost per customer
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in self.kpi_names()}
         )
@@ -457,14 +458,21 @@ class PoolModel(mesa.Model):
         cost = 0.0
         each = None  # per customer, CNY
         n = self.plan.n
+        if self._contact_cost[0].size < n:  # scratch arrays kept from day to day
+            self._contact_cost = (np.empty(2 * n), np.empty(2 * n))
+        total, part = (a[:n] for a in self._contact_cost)
         for tp, count in self.plan.contacts_by_touchpoint.items():
             self.today["contacts_" + tp] = float(count)
             cost += count * price[tp]
             if count and price[tp]:
-                part = self.plan.sent[tp][:n] * float(price[tp])
-                each = part if each is None else each + part
-        slots = np.zeros(0, np.int64) if each is None else np.flatnonzero(each)
-        self.book("contacts", cost, slots, None if each is None else each[slots])
+                if each is None:
+                    each = np.multiply(self.plan.sent[tp][:n], float(price[tp]), out=total)
+                else:
+                    each += np.multiply(self.plan.sent[tp][:n], float(price[tp]), out=part)
+        if each is None:
+            self.book("contacts", cost, np.zeros(0, np.int64))
+        else:  # every customer's amount, zero if not contacted: credited densely
+            self.book("contacts", cost, slice(0, n), each)
 
     def _outside_options(self, day: int) -> None:
         """A competitor's lower price takes part of deal-prone customers' wallet today."""

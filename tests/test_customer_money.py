@@ -16,6 +16,7 @@ import pytest
 import lab
 from lab.analysis import customer_ltv, order_values
 from lab.analysis.orders import as_order_data
+from lab.customer_money import NET_COLUMN, PV_COLUMN, CustomerMoney
 from lab.model import UNATTRIBUTED_COSTS
 
 DAYS = 60
@@ -105,3 +106,56 @@ def test_net_ltv_refuses_an_order_log_without_the_ledger():
     )
     with pytest.raises(ValueError, match="net_other"):
         customer_ltv(log, value="net", margin_rate=0.5)
+
+
+def _credited_both_ways(rate: float) -> tuple[dict, dict, np.ndarray, np.ndarray]:
+    """The same 30 days of contact costs (about a third of 400 customers a day) and gifts,
+    credited by slot and densely (zeros for the customers not contacted)."""
+    rng = np.random.default_rng(11)
+    n = 400
+    cohort = rng.integers(0, 30, n).astype(np.int32)
+    by_slot, dense = CustomerMoney(rate), CustomerMoney(rate)
+    face, present = np.zeros(n), np.zeros(n)
+    for day in range(30, 60):
+        each = np.where(rng.random(n) < 0.3, rng.choice([0.3, 0.31, 0.01], n), 0.0)
+        slots = np.flatnonzero(each)
+        by_slot.add("cost_contacts", slots, each[slots], day, cohort)
+        dense.add("cost_contacts", slice(0, n), each, day, cohort)
+        gifts = np.sort(rng.choice(n, 5, replace=False))
+        for money in (by_slot, dense):
+            money.add("revenue_fees", gifts, 9.9, day, cohort)
+        keep = (1.0 + rate) ** (-(day - cohort) / 365)
+        face -= each
+        face[gifts] += 9.9
+        present -= each * keep
+        present[gifts] += 9.9 * keep[gifts]
+    kinds = ["revenue_fees", "cost_contacts"]
+    return by_slot.table(n, kinds), dense.table(n, kinds), face, present
+
+
+def test_dense_credits_equal_the_same_credits_by_slot():
+    """The daily contact costs are credited densely; every column, the net and the
+    present value are those of crediting only the contacted customers, bit for bit."""
+    by_slot, dense, _, _ = _credited_both_ways(0.1)
+    assert set(by_slot) == set(dense)
+    for col, values in by_slot.items():
+        np.testing.assert_array_equal(dense[col], values, err_msg=col)
+
+
+def test_present_value_discounts_each_credit_from_the_joining_day():
+    """Net and present value against their definitions (rounding of sums only)."""
+    _, dense, face, present = _credited_both_ways(0.1)
+    np.testing.assert_allclose(dense[NET_COLUMN], face, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(dense[PV_COLUMN], present, rtol=0, atol=1e-9)
+    assert (dense[PV_COLUMN] != dense[NET_COLUMN]).any()  # discounting happened
+
+
+def test_a_credit_before_the_joining_day_is_refused_with_nothing_credited():
+    money = CustomerMoney(0.1)
+    cohort = np.array([0, 5], dtype=np.int32)
+    with pytest.raises(ValueError, match="before the day they joined"):
+        money.add("cost_contacts", slice(0, 2), np.array([0.3, 0.3]), 3, cohort)
+    with pytest.raises(ValueError, match="before the day they joined"):
+        money.add("cost_gifts", np.array([1]), 1.0, 3, cohort)
+    table = money.table(2, ["cost_contacts", "cost_gifts"])
+    assert all((v == 0).all() for v in table.values())
