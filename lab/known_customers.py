@@ -12,6 +12,11 @@ stock-import channel, and either
   ``prior_orders`` and ``last_purchase_date`` — a customer picked up at the end of
   a calibration period.
 
+The section's ``book_first_order`` applies to every row unless the table has a
+``book_first_order`` column: then each row says it for itself (an empty cell takes the
+section's flag), so one table can hold customers with history and new customers joining
+with their first order (``lab calibrate --period forecast`` writes such a table).
+
 Columns (``customer_id`` and ``join_date`` required, the rest optional):
 
 =========================  ===============================================================
@@ -30,10 +35,13 @@ basket_shape, basket_rate  this customer's own gamma distribution of the gamma�
 p_alive                    chance the customer has not already left for good on joining
 purchase_phase             stages of the Erlang-k purchase clock already done on joining
                            (``purchase.timing: erlang``; >= 0; default 0, a fresh clock)
+book_first_order           this row's own ``book_first_order`` (true/false, 1/0, yes/no;
+                           empty: the section's flag)
 =========================  ===============================================================
 
-Traits not given per customer are drawn from the scenario's ``traits`` for the
-stock-import channel.  Every draw uses the lab's streams keyed by the customer's
+Traits not given per customer — no column, or empty cells in it (a pair empty together)
+— are drawn from the scenario's ``traits`` for the stock-import channel; an empty
+``p_alive`` is 1 and an empty ``purchase_phase`` 0.  Every draw uses the lab's streams keyed by the customer's
 identity key, a hash of its ``customer_id`` (:func:`known_customer_keys`), so runs are
 reproducible and common random numbers hold: a customer keeps its draws whatever
 other rows the table has or in which order.
@@ -70,7 +78,10 @@ OPTIONAL_COLUMNS = (
     *(c for p in PAIRS for c in p),
     "p_alive",
     "purchase_phase",
+    "book_first_order",
 )
+#: cells of the ``book_first_order`` column (lower case) and what they mean
+FLAG_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,16 @@ class KnownCustomerTable:
     def join_days(self, start_date) -> np.ndarray:
         """Join day of each customer counted from ``start_date`` (day 0)."""
         return (self.frame["join_date"] - pd.Timestamp(start_date)).dt.days.to_numpy(np.int64)
+
+    def book_first_order(self, default: bool) -> bool | np.ndarray:
+        """Whether each customer's first order is booked on its join day.
+
+        ``default`` (the section's flag) when the table has no ``book_first_order``
+        column; else one bool per row, empty cells taking ``default``.
+        """
+        if "book_first_order" not in self.frame:
+            return default
+        return self.frame["book_first_order"].fillna(default).to_numpy(bool)
 
 
 def known_customer_keys(customer_ids) -> np.ndarray:
@@ -208,21 +229,29 @@ def _check(df: pd.DataFrame) -> list[str]:
     for a, b in PAIRS:
         if (a in df) != (b in df):
             problems.append(f"columns {a} and {b} go together (found only one)")
+        elif a in df and (df[a].isna() != df[b].isna()).any():
+            one = df[a].isna() != df[b].isna()
+            problems.append(_first_bad(df, a, one) + f" and {b} go together (one cell empty)")
     positive = [c for pair in PAIRS for c in pair if c in df]
     for col in positive:
-        v = pd.to_numeric(df[col], errors="coerce")
-        if (v.isna() | (v <= 0)).any():
-            problems.append(_first_bad(df, col, v.isna() | (v <= 0)) + " is not a number > 0")
+        v = _number(df[col])
+        if (v <= 0).any():
+            problems.append(_first_bad(df, col, v <= 0) + " is not a number > 0")
     if "p_alive" in df:
-        v = pd.to_numeric(df["p_alive"], errors="coerce")
-        bad = v.isna() | (v < 0) | (v > 1)
+        v = _number(df["p_alive"])
+        bad = (v < 0) | (v > 1)
         if bad.any():
             problems.append(_first_bad(df, "p_alive", bad) + " is not in [0, 1]")
     if "purchase_phase" in df:
-        v = pd.to_numeric(df["purchase_phase"], errors="coerce")
-        bad = v.isna() | (v < 0)
+        v = _number(df["purchase_phase"])
+        if (v < 0).any():
+            problems.append(_first_bad(df, "purchase_phase", v < 0) + " is not a number >= 0")
+    if "book_first_order" in df:
+        bad = df["book_first_order"].map(_flag).isna() & df["book_first_order"].notna()
         if bad.any():
-            problems.append(_first_bad(df, "purchase_phase", bad) + " is not a number >= 0")
+            problems.append(
+                _first_bad(df, "book_first_order", bad) + " is not true or false (or empty)"
+            )
     if "prior_orders" in df:
         v = pd.to_numeric(df["prior_orders"], errors="coerce")
         bad = v.isna() | (v < 0) | (v != np.round(v))
@@ -244,6 +273,24 @@ def _check(df: pd.DataFrame) -> list[str]:
     return problems
 
 
+def _number(col: pd.Series) -> pd.Series:
+    """A column's numbers; an empty cell is NaN and a non-number -inf (so it fails every
+    range check)."""
+    v = pd.to_numeric(col, errors="coerce")
+    return v.where(v.notna() | col.isna(), -np.inf)
+
+
+def _flag(value) -> bool | None:
+    """A ``book_first_order`` cell as a bool (None: empty or not a flag)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return bool(value)
+    return FLAG_WORDS.get(str(value).strip().lower())
+
+
 def _normalise(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": df["customer_id"].astype(str)})
     out["join_date"] = pd.to_datetime(df["join_date"], format="%Y-%m-%d")
@@ -254,6 +301,8 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.to_datetime(df[col], format="%Y-%m-%d", errors="coerce")
         elif col == "prior_orders":
             out[col] = pd.to_numeric(df[col]).astype(np.int32)
+        elif col == "book_first_order":
+            out[col] = df[col].map(_flag).astype("boolean")
         else:
             out[col] = pd.to_numeric(df[col]).astype(np.float64)
     return out.sort_values("join_date", kind="stable").reset_index(drop=True)

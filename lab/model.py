@@ -543,7 +543,8 @@ class PoolModel(mesa.Model):
         for code, count in zip(*np.unique(pop.stage[sl], return_counts=True), strict=True):
             t[STAGES[code]] += float(count)
         t["alive"] += float(pop.alive[sl].sum())
-        if book:
+        if np.any(book):  # one flag, or one per joiner (the table's book_first_order column)
+            slots = slots[book] if np.ndim(book) else slots
             n = slots.size
             self._book_rows(day, slots, np.ones(n), np.zeros(n, dtype=np.bool_))
             t["orders"] += n

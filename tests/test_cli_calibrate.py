@@ -34,6 +34,8 @@ def test_calibrate_writes_scenario_customers_and_fit_report(tmp_path, orders_csv
     assert r.exit_code == 0, r.output
     assert "same_day_orders" in r.output and "alpha" in r.output
     assert "runs the forecast 2025-10-01 to 2026-09-30" in " ".join(r.output.split())
+    # its customers all joined early (a closed cohort): no new customers in the forecast
+    assert "a closed cohort: no new customers expected" in " ".join(r.output.split())
     sc = lab.load_scenario(out)
     assert sc.acquisition.known_customers.enabled and sc.name == "shop"
     # the forecast period by default: from the calibration end (day 0) + 365 days

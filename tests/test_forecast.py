@@ -70,12 +70,24 @@ def test_forecast_starts_the_day_after_the_log(open_log, open_forecast):
     assert open_forecast.days == 90
 
 
-def test_closed_cohort_forecasts_no_new_customers():
+def test_closed_cohort_forecasts_no_new_customers(tmp_path):
     log = synthetic_order_log(PARAMS, 300, join_weeks=4, days=200, seed=4)
     model = fit(log, k_max=1)
     assert model.arrivals.closed
     fc = model.forecast("30d", seeds=range(2), workers=1)
     assert set(fc.monthly["segment"]) == {"existing", "total"}
+    # nor does the calibrated forecast scenario (CDNOW-like: everyone joined early)
+    from lab.calibrate.scenario_out import write_calibration
+
+    paths = write_calibration(
+        model.calibration,
+        tmp_path / "closed.yaml",
+        forecast_days=30,
+        model=model,
+        period="forecast",
+    )
+    table = pd.read_csv(paths["customers"], comment="#")
+    assert "book_first_order" not in table and len(table) == model.calibration.fit.n
 
 
 def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_path):
@@ -92,21 +104,38 @@ def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_
     assert pd.Timestamp(sc.start_date) == end and sc.days == 61  # day 0 + 60 forecast days
     kc = sc.acquisition.known_customers
     assert not kc.book_first_order  # the log's customers start with their history
-    # the same customers, posteriors included, as lab forecast's existing segment
     table = read_known_customers(kc.file).frame.set_index("customer_id").sort_index()
+    booked = table["book_first_order"].astype(bool)
+    existing, new = table[~booked], table[booked]
+    # the same customers, posteriors included, as lab forecast's existing segment
     mine = open_model.existing_customers().set_index("customer_id").sort_index()
-    assert list(table.index) == list(mine.index)
+    assert list(existing.index) == list(mine.index)
     for col in ("prior_orders", "propensity_shape", "p_alive"):
-        assert table[col].to_numpy() == pytest.approx(mine[col].to_numpy(), rel=1e-9)
+        assert existing[col].to_numpy() == pytest.approx(mine[col].to_numpy(), rel=1e-9)
+    # and the new customers of the arrival forecast without parameter uncertainty: as many
+    # as the expected arrivals of the 60 days, rounded (no Poisson draw), joining after day 0
+    expected = open_model.arrival_means(end + pd.Timedelta(days=1), 60).sum()
+    assert len(new) > 0 and abs(len(new) - expected) <= 0.5
+    assert new.index.str.startswith("new-").all() and (new["join_date"] > end).all()
+    assert new["propensity_shape"].isna().all()  # drawn from the fitted population
     res = lab.run(sc, seed=1)
     assert res.daily["orders"].iloc[0] == 0 and res.daily["orders"].sum() > 0  # none on day 0
-    assert res.daily["first_orders"].sum() == 0 and len(res.customers) == len(table)
-    # the report names the forecast period by its dates
+    # exactly the new customers join with their first order booked
+    assert res.daily["first_orders"].sum() == len(new) and len(res.customers) == len(table)
+    assert res.customers["propensity"].gt(0).all()
+    # the report names the forecast period by its dates and says who is in the pool
     data = collect([out], seeds=[1], workers=1, progress=False)
     en = " ".join(summary_sentences(data, "en"))
     assert "the 60 forecast days from 2025-08-29 to 2025-10-27" in en
     assert period_text(data.scenarios[0], "en").startswith("the 60 forecast days")  # its table
-    assert "new customers expected after the log are not in this run" in en
+    assert "and the new customers the fit expects after the log" in en
+    assert "日志之后拟合预期的新用户" in " ".join(summary_sentences(data, "zh"))
+    assert "new-* known customers joining" in out.read_text(encoding="utf-8")  # the header
+    from lab.cli.calibrate import _new_customers_note  # what lab calibrate prints
+
+    assert f"the {len(new)} new customers expected after the log join" in _new_customers_note(
+        open_model, 60
+    )
 
 
 def test_calibrated_scenario_can_replay_the_log_and_continue_it(open_log, tmp_path):

@@ -46,7 +46,7 @@ from lab.acquisition_terms import (
 from lab.agents.behaviour import poisson_inverse
 from lab.agents.personas import PersonaTable, persona_traits
 from lab.agents.traits import draw_traits, inviter_uniforms
-from lab.known_customers import known_customer_keys
+from lab.known_customers import PAIRS, known_customer_keys
 from lab.rng import child_keys, identity_keys, person_keys
 from lab.vocab import CHANNELS
 
@@ -393,11 +393,13 @@ class Acquirer:
             persons=persons,
         )
 
-    def add_known(self, day: int) -> tuple[slice, bool] | None:
+    def add_known(self, day: int) -> tuple[slice, bool | np.ndarray] | None:
         """Known customers whose join day is today join the pool (end of the day).
 
         Returns the slots of today's joiners and whether their first order is to be
-        booked (the model books it), or None if nobody joins today.
+        booked (the model books it): one bool for all of them (the section's
+        ``book_first_order``), or one per joiner when the table has that column; None
+        if nobody joins today.
         """
         if self._known is None or day not in self._known:
             return None
@@ -405,53 +407,81 @@ class Acquirer:
         frame = kc.table.frame
         rows = self._known[day]
         keys = self._known_keys[rows]
-        cols: dict[str, np.ndarray] = {}
-        if kc.book_first_order:
-            prior = frame["prior_orders"].to_numpy()[rows] if "prior_orders" in frame else 0
-            prior = np.zeros(rows.size, np.int32) + prior
-            cols = dict(prior_orders=prior, n_orders=prior + 1, last_purchase=day)
-            cols.update(has_ordered=True, stage=1)
-        elif "prior_orders" in frame:
-            prior = frame["prior_orders"].to_numpy()[rows]
-            start = pd.Timestamp(self.model.scenario.start_date)
-            last = (frame["last_purchase_date"].iloc[rows] - start).dt.days
-            last = last.fillna(-1).to_numpy(np.int64).astype(np.int32)
-            had = prior > 0
-            stage = np.where(had, self._stage_of(day - last), 0)
-            cols = dict(prior_orders=prior, n_orders=prior, has_ordered=had, stage=stage)
-            cols["last_purchase"] = np.where(had, last, -1)
+        book = kc.table.book_first_order(kc.book_first_order)
+        if not isinstance(book, bool):
+            book = book[rows]
+        booked = np.broadcast_to(book, rows.shape)
         sl = self.add("stock_import", day, keys)
-        for name, values in cols.items():
-            getattr(self.model.pop, name)[sl] = values
-        self._own_traits(frame.iloc[rows], keys, sl, day)
+        slots = np.arange(sl.start, sl.stop, dtype=np.int64)
+        for part, with_order in ((booked, True), (~booked, False)):
+            if part.any():
+                cols = self._known_history(frame, rows[part], day, with_order)
+                for name, values in cols.items():
+                    getattr(self.model.pop, name)[slots[part]] = values
+        self._own_traits(frame.iloc[rows], keys, slots, day)
         if kc.rate_is_daily_chance:
             # the kernel buys with P = 1 - exp(-rate); this rate makes P equal the drawn
             # rate, the continuous-time model's expected orders per day (at most one a day)
             lam = np.minimum(self.model.pop.propensity[sl], 1.0 - 1e-9)
             self.model.pop.propensity[sl] = -np.log1p(-lam)
-        return sl, kc.book_first_order
+        return sl, book
 
-    def _own_traits(self, rows, keys: np.ndarray, sl: slice, day: int) -> None:
-        """Per-customer trait distributions and survival of the table, where given."""
+    def _known_history(
+        self, frame: pd.DataFrame, rows: np.ndarray, day: int, with_order: bool
+    ) -> dict[str, np.ndarray | int | bool]:
+        """Order-history columns of known customers joining on ``day`` (table ``rows``):
+        with today's first order booked, or with their history before joining."""
+        if with_order:
+            prior = frame["prior_orders"].to_numpy()[rows] if "prior_orders" in frame else 0
+            prior = np.zeros(rows.size, np.int32) + prior
+            cols = dict(prior_orders=prior, n_orders=prior + 1, last_purchase=day)
+            cols.update(has_ordered=True, stage=1)
+            return cols
+        if "prior_orders" not in frame:
+            return {}
+        prior = frame["prior_orders"].to_numpy()[rows]
+        start = pd.Timestamp(self.model.scenario.start_date)
+        last = (frame["last_purchase_date"].iloc[rows] - start).dt.days
+        last = last.fillna(-1).to_numpy(np.int64).astype(np.int32)
+        had = prior > 0
+        stage = np.where(had, self._stage_of(day - last), 0)
+        cols = dict(prior_orders=prior, n_orders=prior, has_ordered=had, stage=stage)
+        cols["last_purchase"] = np.where(had, last, -1)
+        return cols
+
+    def _own_traits(self, rows, keys: np.ndarray, slots: np.ndarray, day: int) -> None:
+        """Per-customer trait distributions and survival of the table, where given (an
+        empty cell keeps the trait drawn from the scenario's ``traits``)."""
         pop, streams = self.model.pop, self.model.streams
-        if "propensity_shape" in rows:
-            u = streams.uniform("trait_propensity", 0, keys)
-            shape = rows["propensity_shape"].to_numpy()
-            pop.propensity[sl] = gammaincinv(shape, u) / rows["propensity_rate_per_day"].to_numpy()
-        if "dropout_a" in rows:
-            u = streams.uniform("trait_dropout_after_purchase", 0, keys)
-            a, b = rows["dropout_a"].to_numpy(), rows["dropout_b"].to_numpy()
-            pop.p_drop_purchase[sl] = betaincinv(a, b, u)
-        if "basket_shape" in rows:
-            u = streams.uniform("trait_basket_mean", 0, keys)
-            nu = gammaincinv(rows["basket_shape"].to_numpy(), u) / rows["basket_rate"].to_numpy()
-            pop.basket_rate[sl] = np.maximum(nu, 1e-12)
+        for col, stream, target in (
+            ("propensity_shape", "trait_propensity", "propensity"),
+            ("dropout_a", "trait_dropout_after_purchase", "p_drop_purchase"),
+            ("basket_shape", "trait_basket_mean", "basket_rate"),
+        ):
+            if col not in rows:
+                continue
+            a, b = _pair(rows, col)
+            given = ~np.isnan(a)
+            if not given.any():
+                continue
+            u = streams.uniform(stream, 0, keys[given])
+            if target == "p_drop_purchase":
+                value = betaincinv(a[given], b[given], u)
+            else:
+                value = gammaincinv(a[given], u) / b[given]
+            if target == "basket_rate":
+                value = np.maximum(value, 1e-12)
+            getattr(pop, target)[slots[given]] = value
         if "purchase_phase" in rows:  # the Erlang clock's stages done since the last order
-            pop.purchase_phase[sl] = rows["purchase_phase"].to_numpy()
+            phase = rows["purchase_phase"].to_numpy()
+            given = ~np.isnan(phase)
+            pop.purchase_phase[slots[given]] = phase[given]
         if "p_alive" in rows:
-            gone = streams.uniform("known_customers", 0, keys) >= rows["p_alive"].to_numpy()
-            pop.alive[sl] = ~gone
-            pop.day_dropout[sl] = np.where(gone, day, -1)
+            p_alive = rows["p_alive"].to_numpy()
+            given = ~np.isnan(p_alive)
+            gone = streams.uniform("known_customers", 0, keys[given]) >= p_alive[given]
+            pop.alive[slots[given]] = ~gone
+            pop.day_dropout[slots[given]] = np.where(gone, day, -1)
 
     def _stage_of(self, days_since: np.ndarray) -> np.ndarray:
         """Lifecycle stage code of customers with history (today's strategies see it)."""
@@ -518,3 +548,9 @@ class Acquirer:
             self.market.joined(persons, np.arange(sl.start, sl.stop, dtype=np.int32))
         model.count_new(channel, len(keys))
         return sl
+
+
+def _pair(rows: pd.DataFrame, first: str) -> tuple[np.ndarray, np.ndarray]:
+    """The two parameters of a known-customer table's trait pair (NaN where empty)."""
+    second = dict(PAIRS)[first]
+    return rows[first].to_numpy(np.float64), rows[second].to_numpy(np.float64)

@@ -172,13 +172,31 @@ class OrderFits:
         sc = model.scenario(str(path), days=days, future_campaigns=camps)
         return scenario_from_dict(sc, source=str(path))
 
+    def arrival_means(self, start, days: int, camps=(), trend: float | None = None) -> np.ndarray:
+        """Expected first-time buyers on each of ``days`` days from ``start``: the arrival
+        forecast (``trend``: the fitted one by default) x the lift of future campaigns."""
+        mu = self.arrivals.expected(start, days, trend=trend)
+        if camps:
+            seas = self.seasonality
+            mu = mu * (seas.multipliers(start, days, camps) / seas.multipliers(start, days))
+        return mu
+
+    def expected_new_customers(self, start, days: int, camps=(), first: int = 1) -> pd.DataFrame:
+        """Known-customer rows of the new customers expected in ``days`` days from ``start``,
+        without parameter uncertainty: each joins on the day the cumulative expectation
+        reaches j + 1/2 (:func:`~lab.calibrate.arrivals.expected_arrival_days`); none for a
+        closed cohort.  Ids ``new-0000001``, ... (``first``: the first number)."""
+        from lab.calibrate.arrivals import expected_arrival_days
+
+        when = expected_arrival_days(self.arrival_means(start, days, camps))
+        return new_customer_rows(start, when, first)
+
     def _new(self, folder: Path, start, days: int, camps, seed: int, uncertain: bool):
         """New customers of the arrival forecast (None for a closed cohort).
 
         With parameter uncertainty each seed draws the trend and then Poisson daily
-        arrivals; without, they join on the expected days (:func:`expected_arrival_days`).
+        arrivals; without, they join on the expected days (:meth:`expected_new_customers`).
         """
-        from lab.calibrate.arrivals import expected_arrival_days
         from lab.known_customers import write_known_customers
         from lab.rng import RandomStreams
         from lab.scenario import scenario_from_dict
@@ -186,32 +204,21 @@ class OrderFits:
         arr = self.arrivals
         if arr.closed:
             return None
-        trend = arr.trend_per_year
-        if uncertain:  # the trend's sampling uncertainty, from this seed's own stream
+        if uncertain:  # the trend's sampling uncertainty, then Poisson arrivals, from this
+            # seed's own stream
             from scipy.special import ndtri
-
-            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(1, dtype=np.uint64))
-            trend = trend + arr.trend_se * float(ndtri(u[0]))
-        expected = arr.expected(start, days, trend=trend)
-        extra = self.seasonality.multipliers(start, days, camps) / self.seasonality.multipliers(
-            start, days
-        )
-        mu = expected * extra
-        if uncertain:  # Poisson arrivals, from this seed's own stream
             from scipy.stats import poisson
 
+            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(1, dtype=np.uint64))
+            trend = arr.trend_per_year + arr.trend_se * float(ndtri(u[0]))
+            mu = self.arrival_means(start, days, camps, trend=trend)
             u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
             when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
+            table = new_customer_rows(start, when, first=0)
         else:
-            when = expected_arrival_days(mu)
-        if when.size == 0:
+            table = self.expected_new_customers(start, days, camps, first=0)
+        if table.empty:
             return None
-        table = pd.DataFrame(
-            {
-                "customer_id": [f"new-{j:07d}" for j in range(when.size)],
-                "join_date": start + pd.to_timedelta(when, unit="D"),
-            }
-        )
         path = folder / "new.csv"
         write_known_customers(table, path)
         sc = self.scenario(str(path), days=days, future_campaigns=camps)
@@ -219,3 +226,14 @@ class OrderFits:
         sc["start_date"] = str(self.calibration_end.date())
         sc["acquisition"]["known_customers"]["book_first_order"] = True
         return scenario_from_dict(sc, source=str(path))
+
+
+def new_customer_rows(start, when: np.ndarray, first: int = 1) -> pd.DataFrame:
+    """Known-customer rows of new customers joining ``when`` days after ``start``: ids
+    ``new-<first>``, ``new-<first + 1>``, ... (seven digits)."""
+    return pd.DataFrame(
+        {
+            "customer_id": [f"new-{first + j:07d}" for j in range(len(when))],
+            "join_date": pd.Timestamp(start) + pd.to_timedelta(when, unit="D"),
+        }
+    )

@@ -416,10 +416,11 @@ def write_calibration(
       posterior, as the existing customers of ``lab forecast``:
       :meth:`OrderFits.existing_customers <lab.calibrate.order_model.OrderFits.existing_customers>`,
       or :func:`conditional_customers` without ``model``) and ``forecast_days``
-      beyond it.  Needs a BG/NBD fit.  The new customers expected after the log are
-      not in it: the lab books a first order for a whole known-customer table or for
-      none of it, so one run cannot hold customers with history and customers joining
-      with an order; ``lab forecast`` forecasts both.
+      beyond it.  Needs a BG/NBD fit.  With ``model``, the new customers expected
+      after the log follow in the same table (below), each row saying whether its
+      first order is booked (the table's ``book_first_order`` column: false for the
+      log's customers, true for the new ones), as ``lab forecast``'s two segments
+      without parameter uncertainty.
 
     With ``model`` (an :class:`~lab.calibrate.estimator.OrderModel` fitted to the same
     calibration period) the scenario also carries the fitted calendar
@@ -487,6 +488,8 @@ def write_calibration(
     header = _header(cal, problems, period)
     if period == "forecast":
         table = conditional_customers(cal) if model is None else model.existing_customers()
+        if model is not None:
+            table = _with_new_customers(table, future_arrivals(model, forecast_days))
     else:
         table = first_purchase_customers(cal)
         if model is not None:
@@ -558,17 +561,21 @@ def _calibrated_scenario(cal, model, cust_rel: str, name: str, forecast_days: in
 
 
 def future_arrivals(model, days: int) -> pd.DataFrame:
-    """Known-customer rows of the new customers expected in ``days`` after the calibration end."""
-    from lab.calibrate.arrivals import expected_arrival_days
-
+    """Known-customer rows of the new customers expected in ``days`` after the calibration
+    end (:meth:`OrderFits.expected_new_customers
+    <lab.calibrate.order_model.OrderFits.expected_new_customers>`; none for a closed cohort)."""
     start = model.calibration_end + pd.Timedelta(days=1)
-    when = expected_arrival_days(model.arrivals.expected(start, int(days)))
-    return pd.DataFrame(
-        {
-            "customer_id": [f"new-{j + 1:07d}" for j in range(when.size)],
-            "join_date": start + pd.to_timedelta(when, unit="D"),
-        }
-    )
+    return model.expected_new_customers(start, int(days))
+
+
+def _with_new_customers(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """The log's customers (joining with their history) and the expected new customers
+    (joining with their first order booked) in one table, each row with its own
+    ``book_first_order``; the existing table unchanged when no one new is expected."""
+    if new.empty:
+        return existing
+    new = new.assign(prior_orders=0, book_first_order=True)
+    return pd.concat([existing.assign(book_first_order=False), new], ignore_index=True)
 
 
 def _extras_header(model, period: str = "log") -> str:
@@ -594,11 +601,14 @@ def _extras_header(model, period: str = "log") -> str:
         )
         lines.append(
             fitted + " -> new-* known customers joining on their expected days with the "
-            "first order booked."
-            if period == "log"
-            else fitted + ". NOT in this scenario (its customers join with their history; "
-            "one run cannot also book new customers' first orders): `lab forecast` forecasts "
-            "them, --period log replays the log with them."
+            "first order booked"
+            + (
+                "."
+                if period == "log"
+                else " (book_first_order true in their rows; the log's customers join "
+                "with their history): lab forecast's two segments in one run, without "
+                "parameter uncertainty."
+            )
         )
     return "\n".join(lines)
 

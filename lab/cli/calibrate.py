@@ -262,12 +262,7 @@ def calibrate(
     last = cal.calibration_end + pd.Timedelta(days=forecast_days)
     out_console.print(
         f"the scenario runs the forecast {first} to {last.date()}: the log's customers start "
-        "with their order history"
-        + (
-            "; the new customers expected after the log are not in it (lab forecast has them)"
-            if extras is not None and not extras.arrivals.closed
-            else ""
-        )
+        "with their order history" + _new_customers_note(extras, forecast_days)
         if period == "forecast"
         else f"the scenario replays the log's period {cal.start_date.date()} to "
         f"{cal.calibration_end.date()}, then forecasts {first} to {last.date()}",
@@ -278,6 +273,23 @@ def calibrate(
         "wrote " + ", ".join(escape(str(p)) for p in paths.values()),
         highlight=False,
         soft_wrap=True,
+    )
+
+
+def _new_customers_note(extras, forecast_days: int) -> str:
+    """What the forecast scenario holds of the new customers the arrivals fit expects."""
+    if extras is None:
+        return ""
+    if extras.arrivals.closed:
+        return "; a closed cohort: no new customers expected"
+    from lab.calibrate.scenario_out import future_arrivals
+
+    n = len(future_arrivals(extras, forecast_days))
+    if n == 0:
+        return "; no new customer is expected in these days"
+    return (
+        f", and the {n:,} new customers expected after the log join on their expected "
+        "days with their first order booked"
     )
 
 

@@ -193,7 +193,8 @@ class KnownCustomers(StrictModel):
     book_first_order: bool = P(
         True,
         "flag",
-        "book an order on each join day (the log's first purchase); off = join with history",
+        "book an order on each join day (the log's first purchase); off = join with history; "
+        "a book_first_order column in the file decides row by row",
         source=setting(),
     )
     rate_is_daily_chance: bool = P(

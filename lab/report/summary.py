@@ -165,7 +165,9 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
     rep = fmt_value("repurchase_rate", data.headline_value(info.name, "repurchase_rate"))
     no_costs = no_costs_modelled(data, info)
     margin = _money(data, info, "gross_margin" if no_costs else "net_margin", lang)
-    history = not info.scenario.acquisition.known_customers.book_first_order
+    kc = info.scenario.acquisition.known_customers
+    history = not kc.book_first_order
+    new = history and kc.table is not None and np.any(kc.table.book_first_order(False))
     if lang == "zh":
         money = (
             f"毛利 {margin}；未建模任何成本 (仅由订单标定)，因此不报告净利"
@@ -173,7 +175,9 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
             else f"净利 {margin}"
         )
         who = (
-            "订单日志中的用户，各带历史订单；日志之后预期的新用户不在本次模拟中"
+            "订单日志中的用户 (各带历史订单) 及日志之后拟合预期的新用户 (加入当天下首单)"
+            if new
+            else "订单日志中的用户，各带历史订单；本次模拟中没有新用户加入"
             if history
             else "订单日志中的用户及拟合预期的新用户"
         )
@@ -190,8 +194,11 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
         else f"net margin of {margin}"
     )
     who = (
-        "the order log's customers, each with their order history; the new customers "
-        "expected after the log are not in this run"
+        "the order log's customers, each with their order history, and the new customers "
+        "the fit expects after the log, each joining with a first order"
+        if new
+        else "the order log's customers, each with their order history; no new customers "
+        "join in this run"
         if history
         else "the order log's customers and the new customers the fit expects"
     )
