@@ -71,7 +71,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=HERE / "results_batch.json")
     args = ap.parse_args(argv)
-    variants = [("before", args.before, None), ("seed by seed", ROOT, False), ("batches", ROOT, True)]
+    variants = [
+        ("before", args.before, None),
+        ("seed by seed", ROOT, False),
+        ("batches", ROOT, True),
+    ]
     rows = []
     for size in args.sizes:
         seeds, customers, days = (int(v) for v in size.split("x"))
