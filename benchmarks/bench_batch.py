@@ -70,12 +70,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=HERE / "results_batch.json")
+    ap.add_argument(
+        "--variants", nargs="+", default=["before", "seed by seed", "batches"],
+        help="which of: before, 'seed by seed', batches",
+    )  # fmt: skip
     args = ap.parse_args(argv)
-    variants = [
-        ("before", args.before, None),
-        ("seed by seed", ROOT, False),
-        ("batches", ROOT, True),
-    ]
+    known = {"before": (args.before, None), "seed by seed": (ROOT, False), "batches": (ROOT, True)}
+    variants = [(v, *known[v]) for v in args.variants]
     rows = []
     for size in args.sizes:
         seeds, customers, days = (int(v) for v in size.split("x"))
