@@ -118,11 +118,14 @@ def test_replicate_in_batches_equals_one_run_per_seed(fission):
     pd.testing.assert_frame_equal(batched.totals, alone.totals, check_exact=True)
 
 
-def test_seeds_are_split_in_batches_one_per_worker(fission):
+def test_seeds_are_split_in_even_batches_two_per_worker(fission):
     seeds = list(range(10))
     tasks = _batched_tasks({"a": fission, "b": fission}, seeds, 5, ("orders",), None, 2)
-    assert [t[0] for t in tasks] == ["a", "a", "b", "b"]
-    assert [t[2] for t in tasks] == [seeds[:5], seeds[5:]] * 2  # in seed order, all of them
+    assert [t[0] for t in tasks] == ["a"] * 4 + ["b"] * 4
+    split = [seeds[:3], seeds[3:6], seeds[6:9], seeds[9:]]
+    assert [t[2] for t in tasks] == split * 2  # in seed order, all of them
+    one = _batched_tasks({"a": fission}, seeds, 5, ("orders",), None, 1)
+    assert [t[2] for t in one] == [seeds]  # in this process: one batch
 
 
 def test_a_pool_too_large_to_hold_twice_runs_seed_by_seed(fission, monkeypatch):

@@ -175,17 +175,19 @@ def _check_daily(scenario, daily_metrics) -> tuple[str, ...]:
 def _batched_tasks(named: dict, seeds: list[int], days, cols, metrics, workers) -> list[tuple]:
     """Tasks of :func:`_batch_run`: each scenario's seeds in batches, in seed order.
 
-    Batches are as even as the workers allow (at most :data:`lab.batch.MAX_BATCH` seeds
-    and what the free memory holds); a scenario that cannot batch
-    (:func:`lab.batch.batch_problem`) gets one seed per task.
+    Batches are even (at most :data:`lab.batch.MAX_BATCH` seeds and what the free memory
+    holds); with several workers each gets at least two, so a worker slowed down is
+    relieved by the others.  A scenario that cannot batch (:func:`lab.batch.batch_problem`)
+    gets one seed per task.
     """
     from lab.batch import batch_problem, batch_size
 
     n_workers = default_workers() if workers is None else max(int(workers), 1)
+    per_worker = 1 if n_workers == 1 else 2
     tasks = []
     for name, sc in named.items():
         size = 1 if batch_problem(sc, days) else batch_size(sc, days)
-        size = min(size, -(-len(seeds) // n_workers))  # every worker gets a batch
+        size = min(size, -(-len(seeds) // (n_workers * per_worker)))
         tasks += [
             (name, sc, seeds[i : i + size], days, cols, metrics) for i in range(0, len(seeds), size)
         ]
