@@ -23,6 +23,7 @@ import numba
 import numpy as np
 
 from lab.agents.batch_step import chunk_table, list_append, list_set, new_list, step_batch
+from lab.agents.behaviour import make_params
 from lab.model import STEP_ORDER, PoolModel
 from lab.population import available_memory, bytes_per_customer
 from lab.results import RunResult
@@ -153,15 +154,22 @@ class BatchRun:
         fields = (2, 3, 4, 5, 6)  # customers, plan, params, keys, out
         if self._lists is None or live != self._live:
             self._live = list(live)
-            self._lists = tuple(_typed_list([x[f] for x in inputs]) for f in fields)
+            self._lists = tuple(_typed_list([_entry(x, f) for x in inputs]) for f in fields)
             self._inputs = inputs
             return self._lists
         for r, (old, new) in enumerate(zip(self._inputs, inputs, strict=True)):
             for lst, f in zip(self._lists, fields, strict=True):
                 if not _same(old[f], new[f], by_value=f == 4):
-                    list_set(lst, r, new[f])
+                    list_set(lst, r, _entry(new, f))
         self._inputs = inputs
         return self._lists
+
+
+def _entry(inputs: tuple, field: int):
+    """One bundle of a model's kernel inputs; parameters as exact bools and floats, so
+    every entry of the numba list has one type (the same values the run alone uses)."""
+    item = inputs[field]
+    return make_params(item._asdict()) if field == 4 else item
 
 
 def _typed_list(items: list):
