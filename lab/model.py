@@ -412,6 +412,10 @@ class PoolModel(mesa.Model):
         day = self.day
         for step in STEP_ORDER:
             getattr(self, step.run.__name__)(day)
+        self.end_day()
+
+    def end_day(self) -> None:
+        """Move to the next day; the run stops after its last day."""
         self.day += 1
         if self.day >= self.days:
             self.running = False
@@ -481,6 +485,14 @@ class PoolModel(mesa.Model):
 
     def _customers_respond(self, day: int) -> None:
         """Every customer lives the day: the kernel's mechanisms, in their order."""
+        self._bought = step_population(*self.kernel_inputs(day), numba.get_num_threads())
+
+    def kernel_inputs(self, day: int) -> tuple:
+        """Today's arguments of the daily loop, ready to call (``lab.batch`` calls it too).
+
+        ``(n, day, customers, plan, params, keys, out, chunk)``; today's referral terms
+        and calendar multiplier are set into the parameters and the day buffers sized.
+        """
         pop = self.pop
         if pop.capacity > self._out.buy_slot.size:
             self._out = new_day_out(pop.capacity)
@@ -491,7 +503,7 @@ class PoolModel(mesa.Model):
         )
         if self._params.season_on:
             self._params = self._params._replace(season_mult=float(self.day_mult(day)))
-        self._bought = step_population(
+        return (
             pop.n,
             day,
             customers_bundle(pop),
@@ -500,7 +512,6 @@ class PoolModel(mesa.Model):
             self._keys,
             self._out,
             self.kernel_chunk,
-            numba.get_num_threads(),
         )
 
     def _orders_booked(self, day: int) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lab.analysis.headline import headline_metrics
-from lab.parallel.pool import run_tasks
+from lab.parallel.pool import default_workers, run_tasks
 from lab.stats import band
 
 __all__ = ["DAILY_METRICS", "Replications", "replicate", "simulate_many"]
@@ -120,7 +120,25 @@ def _one_run(task: tuple) -> dict:
     from lab.api import run
 
     name, scenario, seed, days, daily_metrics, metrics = task
-    res = run(scenario, seed=seed, days=days)
+    return _summarise_run(name, run(scenario, seed=seed, days=days), daily_metrics, metrics)
+
+
+def _batch_run(task: tuple) -> list[dict]:
+    """Worker: run one scenario with several seeds together (:mod:`lab.batch`), summarised.
+
+    Each seed's summary equals :func:`_one_run`'s for that seed alone.
+    """
+    from lab.batch import BatchRun
+
+    name, scenario, seeds, days, daily_metrics, metrics = task
+    batch = BatchRun(scenario, seeds, days)
+    batch.run()
+    return [_summarise_run(name, res, daily_metrics, metrics) for res in batch.results()]
+
+
+def _summarise_run(name: str, res, daily_metrics, metrics) -> dict:
+    """The chosen daily KPIs and end-of-run metrics of one run, for the tidy tables."""
+    seed = res.seed
     daily = res.daily
     values = {}
     for m in daily_metrics:
@@ -154,6 +172,28 @@ def _check_daily(scenario, daily_metrics) -> tuple[str, ...]:
     return tuple(daily_metrics)
 
 
+def _batched_tasks(named: dict, seeds: list[int], days, cols, metrics, workers) -> list[tuple]:
+    """Tasks of :func:`_batch_run`: each scenario's seeds in batches, in seed order.
+
+    Batches are even (at most :data:`lab.batch.MAX_BATCH` seeds and what the free memory
+    holds); with several workers each gets at least two, so a worker slowed down is
+    relieved by the others.  A scenario that cannot batch (:func:`lab.batch.batch_problem`)
+    gets one seed per task.
+    """
+    from lab.batch import batch_problem, batch_size
+
+    n_workers = default_workers() if workers is None else max(int(workers), 1)
+    per_worker = 1 if n_workers == 1 else 2
+    tasks = []
+    for name, sc in named.items():
+        size = 1 if batch_problem(sc, days) else batch_size(sc, days)
+        size = min(size, -(-len(seeds) // (n_workers * per_worker)))
+        tasks += [
+            (name, sc, seeds[i : i + size], days, cols, metrics) for i in range(0, len(seeds), size)
+        ]
+    return tasks
+
+
 def simulate_many(
     scenarios: dict,
     seeds: Sequence[int],
@@ -162,6 +202,7 @@ def simulate_many(
     progress: bool | None = None,
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
     metrics: Callable = headline_metrics,
+    batch: bool = True,
 ) -> Replications:
     """Run every scenario with every seed (one process pool) and collect tidy results.
 
@@ -182,6 +223,10 @@ def simulate_many(
     metrics : callable
         ``RunResult -> dict[str, float]`` for end-of-run metrics; must be a
         module-level function when ``workers > 1``.
+    batch : bool
+        Advance the seeds of a scenario together in batches, one loop over all their
+        customers a day (:mod:`lab.batch`; each seed's results are identical to its run
+        alone); False runs every seed on its own.
 
     Returns
     -------
@@ -201,9 +246,15 @@ def simulate_many(
         raise ValueError("no scenarios to run")
     named = {str(k): as_scenario(v) for k, v in scenarios.items()}
     cols = _check_daily(next(iter(named.values())), daily_metrics)
-    tasks = [(n, sc, s, days, cols, metrics) for n, sc in named.items() for s in seeds]
     label = " vs ".join(named) if len(named) > 1 else next(iter(named))
-    results = run_tasks(_one_run, tasks, workers, progress, f"{label}: {len(tasks)} runs")
+    runs = len(named) * len(seeds)
+    if batch:
+        tasks = _batched_tasks(named, seeds, days, cols, metrics, workers)
+        parts = run_tasks(_batch_run, tasks, workers, progress, f"{label}: {runs} runs")
+        results = [r for part in parts for r in part]
+    else:
+        tasks = [(n, sc, s, days, cols, metrics) for n, sc in named.items() for s in seeds]
+        results = run_tasks(_one_run, tasks, workers, progress, f"{label}: {runs} runs")
     daily_parts, total_rows = [], []
     for r in results:
         n_days = r["days"]
@@ -246,6 +297,7 @@ def replicate(
     progress: bool | None = None,
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
     metrics: Callable = headline_metrics,
+    batch: bool = True,
 ) -> Replications:
     """Run one scenario with each seed; tidy long results and median/10–90% summaries.
 
@@ -257,7 +309,7 @@ def replicate(
         Override the scenario's length.
     name : str, optional
         Label in the ``scenario`` column (default: the scenario's name).
-    workers, progress, daily_metrics, metrics
+    workers, progress, daily_metrics, metrics, batch
         See :func:`simulate_many`.
 
     Returns
@@ -275,5 +327,5 @@ def replicate(
 
     sc = as_scenario(scenario)
     return simulate_many(
-        {name or sc.name: sc}, seeds, days, workers, progress, daily_metrics, metrics
+        {name or sc.name: sc}, seeds, days, workers, progress, daily_metrics, metrics, batch
     )
