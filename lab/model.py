@@ -31,7 +31,6 @@ import mesa
 import numba
 import numpy as np
 import simpy
-from scipy.special import gammaincinv
 
 from lab.agents.acquisition import (
     Acquirer,
@@ -53,6 +52,7 @@ from lab.agents.behaviour import (
     stream_keys,
 )
 from lab.agents.fission import FissionState
+from lab.agents.order_values import OrderValues
 from lab.configs.adding import adding_states
 from lab.configs.calendar import day_multipliers
 from lab.configs.promotion import kernel_params as promotion_kernel_params
@@ -190,6 +190,7 @@ class PoolModel(mesa.Model):
         self._shapes = np.array(
             [scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
         )
+        self._order_values = OrderValues(self._shapes)  # compiled gamma quantiles
         self._params = self._kernel_params()
         self._season = day_multipliers(scenario.calendar, scenario.start_date, self.days)
         self._keys = stream_keys(self.streams.key)
@@ -569,9 +570,9 @@ class PoolModel(mesa.Model):
         s = self.scenario
         nb = slots.size
         pop = self.pop
-        u = self.streams.uniform("basket", day, pop.rkey[slots])
-        p_shape = self._basket_shape(slots)
-        list_value = gammaincinv(p_shape, u) / pop.basket_rate[slots]
+        list_value = self._order_values.draw(  # gammaincinv(shape, u) / rate, to the cent
+            self.streams.key("basket"), day, slots, pop.rkey, pop.channel, pop.basket_rate
+        )
         list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
         list_value = np.round(list_value, 2)
         if self._baskets:  # a catalogue fills the basket with items (issue 17 item 1)
