@@ -199,11 +199,20 @@ class DayPlan:
             Contacts actually delivered.
         """
         n = self.n
-        mask = np.ascontiguousarray(np.broadcast_to(np.asarray(mask, dtype=np.bool_), (n,)))
+        if not (
+            isinstance(mask, np.ndarray)
+            and mask.dtype == np.bool_
+            and mask.shape == (n,)
+            and mask.flags.c_contiguous
+        ):
+            mask = np.ascontiguousarray(np.broadcast_to(np.asarray(mask, dtype=np.bool_), (n,)))
         gate = self.gates.get(touchpoint)
+        deliver, gate_lift, gate_load = (
+            _NO_GATE if gate is None else (gate.deliver, gate.lift, gate.load)
+        )
         effect = self.contacts.content[content]
         wear = self.wear
-        memory = wear.memory(content, n) if wear.enabled else _NO_MEMORY
+        value, when = wear.memory(content, n) if wear.enabled else _NO_MEMORY
         if self._k.size < n:
             self._k = np.zeros(self.capacity, dtype=np.uint8)
         delivered = _deliver(
@@ -212,13 +221,20 @@ class DayPlan:
             self._blocked,
             int(self.contacts.daily_cap[touchpoint]),
             int(count),
-            (_NO_GATE if gate is None else (gate.deliver, gate.lift, gate.load)),
             gate is not None,
+            deliver,
+            gate_lift,
+            gate_load,
             np.float32(self.contacts.channel_weight[touchpoint]),
             np.float32(effect.purchase_lift),
             np.float32(effect.annoyance_weight),
             np.float32(effect.fatigue_gain),
-            (wear.enabled, np.int32(self.day), wear.decay, wear.strength, *memory),
+            wear.enabled,
+            np.int32(self.day),
+            wear.decay,
+            wear.strength,
+            value,
+            when,
             self.sent[touchpoint],
             self.n_contacts,
             self.contact_lift,
@@ -253,13 +269,20 @@ def _deliver(
     blocked,
     cap,
     count,
-    gate,
     gated,
+    deliver,
+    gate_lift,
+    gate_load,
     weight,
     lift_of,
     load_of,
     fatigue_of,
-    wear,
+    wear_on,
+    day,
+    decay,
+    strength,
+    value,
+    when,
     sent,
     n_contacts,
     lift,
@@ -275,8 +298,6 @@ def _deliver(
     load)``, fatigue ``fatigue_of x w``), and the wear memory updated as
     :func:`lab.contact_wear._wear` does.
     """
-    deliver, gate_lift, gate_load = gate
-    wear_on, day, decay, strength, value, when = wear
     last = decay.size - 1
     delivered = 0
     for i in range(n):
