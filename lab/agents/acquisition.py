@@ -56,9 +56,11 @@ __all__ = [
     "Acquirer",
     "ReferralTerms",
     "paid_volume",
+    "poisson_ppf",
     "pool_projection_problem",
     "projected_customers",
-]  # the last four live in lab.acquisition_terms (no engine needed), re-exported here
+]  # ReferralTerms, paid_volume and the projections live in lab.acquisition_terms (no
+# engine needed), re-exported here
 
 
 class Acquirer:
