@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import poisson
 
-from lab.agents.acquisition import poisson_ppf
+from lab.agents.counts import poisson_ppf
 
 
 @pytest.mark.parametrize("mu", [0.01, 0.8, 3.7, 8.0, 40.0, 1234.5])

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaincinv, gammaincinv, pdtr, pdtrik
+from scipy.special import betaincinv, gammaincinv
 
 from lab.acquisition_terms import (
     ReferralTerms,
@@ -43,6 +43,7 @@ from lab.acquisition_terms import (
     projected_customers,
 )
 from lab.agents.behaviour import poisson_inverse
+from lab.agents.counts import poisson_ppf
 from lab.agents.personas import PersonaTable, persona_traits
 from lab.agents.traits import draw_traits, inviter_uniforms
 from lab.known_customers import known_customer_keys
@@ -56,11 +57,9 @@ __all__ = [
     "Acquirer",
     "ReferralTerms",
     "paid_volume",
-    "poisson_ppf",
     "pool_projection_problem",
     "projected_customers",
-]  # ReferralTerms, paid_volume and the projections live in lab.acquisition_terms (no
-# engine needed), re-exported here
+]  # the last four live in lab.acquisition_terms (no engine needed), re-exported here
 
 
 class Acquirer:
@@ -519,18 +518,3 @@ class Acquirer:
             self.market.joined(persons, np.arange(sl.start, sl.stop, dtype=np.int32))
         model.count_new(channel, len(keys))
         return sl
-
-
-def poisson_ppf(q: float, mu: float) -> float:
-    """``scipy.stats.poisson.ppf(q, mu)`` for one ``q`` and ``mu > 0``, by the same steps.
-
-    From ``scipy.special`` directly: importing ``scipy.stats`` costs every run about
-    45 MB of memory and a second of start-up (issue 16 item 3).
-    """
-    if q == 0.0:
-        return -1.0  # below the support, as scipy
-    if not 0.0 < q < 1.0:
-        return math.inf if q == 1.0 else math.nan
-    vals = math.ceil(pdtrik(q, mu))
-    lower = max(vals - 1, 0)
-    return float(lower if pdtr(lower, mu) >= q else vals)
