@@ -68,6 +68,15 @@ class WearMemory:
             self._value[content], self._day[content] = value, when
         return value, when
 
+    @property
+    def decay(self) -> np.ndarray:
+        """``keep ** age`` by age in days (float32), 0 beyond the last entry."""
+        return self._decay
+
+    def memory(self, content: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The memory of ``content`` (values and their days), grown to ``n`` customers."""
+        return self._arrays(content, n)
+
     def remembered(self, content: str, slots: np.ndarray, day: int) -> np.ndarray:
         """Contacts of ``content`` each customer of ``slots`` remembers on ``day`` (float32)."""
         n = int(slots.max()) + 1 if slots.size else 0

@@ -32,7 +32,7 @@ import csv
 import io
 from pathlib import Path
 
-__all__ = ["write_csv_table"]
+__all__ = ["write_csv_table", "write_csv_tables"]
 
 #: rows converted and written per slice: bounds the memory of the text columns
 SLICE_ROWS = 1 << 15
@@ -78,6 +78,40 @@ def write_csv_table(table, path: str | Path, slice_rows: int = SLICE_ROWS) -> No
         for start in range(0, table.num_rows, slice_rows):
             part = _as_text(table.slice(start, slice_rows), as_date)
             pcsv.write_csv(part, sink, options)
+
+
+def write_csv_tables(tables, path: str | Path, slice_rows: int = SLICE_ROWS) -> None:
+    """Write ``pyarrow.Table`` slices (same columns) as one CSV, as :func:`write_csv_table`
+    writes their concatenation, holding one slice at a time.
+
+    The per-table choices are taken on the first slice and must hold for the others
+    (a :class:`ValueError` says which does not): no text needing quotes (else the
+    concatenation is written by :func:`write_csv_table`, which falls back to pandas)
+    and which timestamp columns are written as dates.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    options = pcsv.WriteOptions(
+        include_header=False, quoting_style="none", batch_size=min(slice_rows, 1 << 16)
+    )
+    with pa.OSFile(str(path), "wb") as sink:
+        as_date = None
+        for table in tables:
+            table = neutralise_table(table)
+            if _needs_quoting(table):
+                raise ValueError(f"{path}: a slice needs quoting; write it with write_csv_table")
+            dates = [_all_midnight(col, slice_rows) for col in table.columns]
+            if as_date is None:
+                as_date = dates
+                sink.write(_header(table.column_names).encode("utf-8"))
+            elif table.num_rows and dates != as_date:
+                raise ValueError(f"{path}: slices differ in which columns are dates")
+            for start in range(0, table.num_rows, slice_rows):
+                part = _as_text(table.slice(start, slice_rows), as_date)
+                pcsv.write_csv(part, sink, options)
+        if as_date is None:
+            raise ValueError(f"{path}: no table slices to write")
 
 
 def neutralise_table(table):

@@ -35,14 +35,14 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from lab.csv_arrow import write_csv_table
+from lab.csv_arrow import write_csv_table, write_csv_tables
 from lab.text_safety import neutralise_frame, neutralise_text, unneutralise_text
 
 if TYPE_CHECKING:
@@ -67,8 +67,10 @@ __all__ = [
     "safe_slug",
     "unneutralise_text",
     "write_csv",
+    "write_csv_slices",
     "write_csv_table",
     "write_parquet",
+    "write_parquet_slices",
 ]
 
 #: value of ``made_by`` in every manifest the lab writes: the marker of a lab folder
@@ -462,3 +464,40 @@ def write_parquet(df: pd.DataFrame | pa.Table, path: Path, stamp: dict[str, str]
         {f"lab:{k}".encode(): str(v).encode() for k, v in stamp.items() if k not in WALL_CLOCK}
     )
     pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def write_parquet_slices(tables: Iterable[pa.Table], path: Path, stamp: dict[str, str]) -> None:
+    """Parquet from ``pyarrow.Table`` slices (same schema), one row group at most per slice.
+
+    With slices of parquet's default row group (``1024 * 1024`` rows; the last may be
+    shorter) the file is byte for byte the one :func:`write_parquet` writes for the
+    whole table, without the whole table in memory.  At least one slice is needed
+    (an empty table for no rows).
+    """
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for table in tables:
+            if writer is None:
+                meta = {**(table.schema.metadata or {})}
+                meta.update(
+                    {
+                        f"lab:{k}".encode(): str(v).encode()
+                        for k, v in stamp.items()
+                        if k not in WALL_CLOCK
+                    }
+                )
+                schema = table.schema.with_metadata(meta)
+                writer = pq.ParquetWriter(path, schema)
+            writer.write_table(table.replace_schema_metadata(schema.metadata))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise ValueError(f"{path}: no table slices to write")
+
+
+def write_csv_slices(tables: Iterable[pa.Table], path: Path) -> None:
+    """Plain CSV from ``pyarrow.Table`` slices, as :func:`write_csv` writes their concatenation."""
+    write_csv_tables(tables, path)

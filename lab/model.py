@@ -31,7 +31,6 @@ import mesa
 import numba
 import numpy as np
 import simpy
-from scipy.special import gammaincinv
 
 from lab.agents.acquisition import (
     Acquirer,
@@ -53,6 +52,7 @@ from lab.agents.behaviour import (
     stream_keys,
 )
 from lab.agents.fission import FissionState
+from lab.agents.order_values import OrderValues
 from lab.configs.adding import adding_states
 from lab.configs.calendar import day_multipliers
 from lab.configs.promotion import kernel_params as promotion_kernel_params
@@ -60,6 +60,7 @@ from lab.customer_money import CustomerMoney
 from lab.kpis import KPI_TABLE, kpi_rows
 from lab.market import MarketState
 from lab.market.outside import OUTSIDE_KPIS, OutsideOptions
+from lab.order_log import OrderLog
 from lab.plan import DayPlan
 from lab.population import (
     CHANNELS,
@@ -190,6 +191,7 @@ class PoolModel(mesa.Model):
         self._shapes = np.array(
             [scenario.traits.for_channel(c).basket.shape_per_order for c in CHANNELS]
         )
+        self._order_values = OrderValues(self._shapes)  # compiled gamma quantiles
         self._params = self._kernel_params()
         self._season = day_multipliers(scenario.calendar, scenario.start_date, self.days)
         self._keys = stream_keys(self.streams.key)
@@ -197,7 +199,7 @@ class PoolModel(mesa.Model):
         self._bought = (0, 0)  # buyers and sharers of today's customer step
         self._day_orders: dict[str, np.ndarray] | None = None
         self._referred = 0
-        self._orders: list[dict[str, np.ndarray]] = []
+        self.order_log = OrderLog()  # every order of the run, compact (lab.order_log)
         self.today: dict[str, float] = defaultdict(float)
         #: non-order money booked for customers, per customer (lab.customer_money)
         self.money = CustomerMoney(scenario.economics.annual_discount_rate)
@@ -589,9 +591,9 @@ class PoolModel(mesa.Model):
         s = self.scenario
         nb = slots.size
         pop = self.pop
-        u = self.streams.uniform("basket", day, pop.rkey[slots])
-        p_shape = self._basket_shape(slots)
-        list_value = gammaincinv(p_shape, u) / pop.basket_rate[slots]
+        list_value = self._order_values.draw(  # gammaincinv(shape, u) / rate, to the cent
+            self.streams.key("basket"), day, slots, pop.rkey, pop.channel, pop.basket_rate
+        )
         list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
         list_value = np.round(list_value, 2)
         if self._baskets:  # a catalogue fills the basket with items (issue 17 item 1)
@@ -615,7 +617,7 @@ class PoolModel(mesa.Model):
             "is_trial": trial,
         }
         # the log keeps no discount: orders_arrays() derives it by the same subtraction
-        self._orders.append({k: v for k, v in orders.items() if k != "discount"})
+        self.order_log.append(day, slots, paid, list_value, trial)
         t = self.today
         t["gmv"] += float(paid.sum())
         t["list_value"] += float(list_value.sum())
@@ -642,19 +644,7 @@ class PoolModel(mesa.Model):
 
     def recent_orders(self, day: int, window_days: int) -> tuple[np.ndarray, np.ndarray]:
         """Slots and amounts of the orders placed in the ``window_days`` days before ``day``."""
-        chunks = []
-        for o in reversed(self._orders):  # daily chunks, newest last
-            d = o["day"][0]
-            if d < day - window_days:
-                break
-            if d < day:
-                chunks.append(o)
-        if not chunks:
-            return np.zeros(0, np.int64), np.zeros(0)
-        return (
-            np.concatenate([o["slot"] for o in chunks]).astype(np.int64),
-            np.concatenate([o["amount"] for o in chunks]),
-        )
+        return self.order_log.recent(day, window_days)
 
     def _record(self, referred: int) -> None:
         t, k = self.today, self._out.kpi
@@ -691,21 +681,7 @@ class PoolModel(mesa.Model):
 
     def orders_arrays(self) -> dict[str, np.ndarray]:
         """All orders of the run, concatenated (columns as in the order log)."""
-        if not self._orders:
-            return {
-                "slot": np.zeros(0, np.int64),
-                "day": np.zeros(0, np.int32),
-                "amount": np.zeros(0),
-                "list_price": np.zeros(0),
-                "discount": np.zeros(0),
-                "is_trial": np.zeros(0, bool),
-            }
-        if len(self._orders) > 1:  # merge once, freeing the daily chunks column by column
-            merged = {}
-            for k in list(self._orders[0]):
-                merged[k] = np.concatenate([o.pop(k) for o in self._orders])
-            self._orders = [merged]
-        log = self._orders[0]
+        log = self.order_log.arrays()
         return {
             "slot": log["slot"],
             "day": log["day"],

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
+from numba import njit
 
 from lab.contact_wear import WearMemory
 
@@ -113,6 +114,7 @@ class DayPlan:
         for name, dtype in self.ARRAYS.items():
             setattr(self, name, np.zeros(capacity, dtype=dtype))
         self.sent = {tp: np.zeros(capacity, dtype=np.uint8) for tp in self.touchpoints}
+        self._k = np.zeros(capacity, dtype=np.uint8)  # contacts of one delivery, per customer
 
     def reset(self, pop: Population, day: int = 0) -> None:
         """Clear the plan for ``day``, sized to the current population."""
@@ -197,34 +199,54 @@ class DayPlan:
             Contacts actually delivered.
         """
         n = self.n
-        sent = self.sent[touchpoint][:n]
-        cap = self.contacts.daily_cap[touchpoint]
-        room = np.maximum(cap - sent.astype(np.int16), 0)
+        if not (
+            isinstance(mask, np.ndarray)
+            and mask.dtype == np.bool_
+            and mask.shape == (n,)
+            and mask.flags.c_contiguous
+        ):
+            mask = np.ascontiguousarray(np.broadcast_to(np.asarray(mask, dtype=np.bool_), (n,)))
         gate = self.gates.get(touchpoint)
-        if gate is not None:
-            mask = mask & gate.deliver[:n]
-        k = np.where(mask & ~self._blocked, np.minimum(room, count), 0).astype(np.uint8)
-        delivered = int(k.sum(dtype=np.int64))
+        deliver, gate_lift, gate_load = (
+            _NO_GATE if gate is None else (gate.deliver, gate.lift, gate.load)
+        )
+        effect = self.contacts.content[content]
+        wear = self.wear
+        value, when = wear.memory(content, n) if wear.enabled else _NO_MEMORY
+        if self._k.size < n:
+            self._k = np.zeros(self.capacity, dtype=np.uint8)
+        delivered = _deliver(
+            n,
+            mask,
+            self._blocked,
+            int(self.contacts.daily_cap[touchpoint]),
+            int(count),
+            gate is not None,
+            deliver,
+            gate_lift,
+            gate_load,
+            np.float32(self.contacts.channel_weight[touchpoint]),
+            np.float32(effect.purchase_lift),
+            np.float32(effect.annoyance_weight),
+            np.float32(effect.fatigue_gain),
+            wear.enabled,
+            np.int32(self.day),
+            wear.decay,
+            wear.strength,
+            value,
+            when,
+            self.sent[touchpoint],
+            self.n_contacts,
+            self.contact_lift,
+            self.contact_load,
+            self.contact_fatigue,
+            self._k,
+        )
         if delivered == 0:
             return 0
-        sent += k
-        self.n_contacts[:n] += k
-        effect = self.contacts.content[content]
-        w = np.float32(self.contacts.channel_weight[touchpoint]) * k.astype(np.float32)
-        if self.wear.enabled:  # repeated contacts of one content type lose lift
-            lift = np.float32(effect.purchase_lift) * w * self.wear.factor(content, w, self.day)
-        else:
-            lift = np.float32(effect.purchase_lift) * w
-        if gate is None:
-            self.contact_lift[:n] += lift
-            self.contact_load[:n] += np.float32(effect.annoyance_weight) * w
-        else:
-            self.contact_lift[:n] += lift * gate.lift[:n]
-            self.contact_load[:n] += np.float32(effect.annoyance_weight) * w * gate.load[:n]
-        self.contact_fatigue[:n] += np.float32(effect.fatigue_gain) * w
         self.contacts_by_touchpoint[touchpoint] += delivered
         if gate is not None and gate.on_delivered is not None:
-            gate.on_delivered(k, content)
+            gate.on_delivered(self._k[:n].copy(), content)
         return delivered
 
     def scale_referral(self, mask: np.ndarray, share: float, friends: float) -> None:
@@ -234,3 +256,74 @@ class DayPlan:
         """
         self.share_mult[: self.n][mask] *= np.float32(share)
         self.friends_mult[: self.n][mask] *= np.float32(friends)
+
+
+_NO_GATE = (np.zeros(0, np.bool_), np.zeros(0, np.float32), np.zeros(0, np.float32))
+_NO_MEMORY = (np.zeros(0, np.float32), np.zeros(0, np.int32))
+
+
+@njit(cache=True)
+def _deliver(
+    n,
+    mask,
+    blocked,
+    cap,
+    count,
+    gated,
+    deliver,
+    gate_lift,
+    gate_load,
+    weight,
+    lift_of,
+    load_of,
+    fatigue_of,
+    wear_on,
+    day,
+    decay,
+    strength,
+    value,
+    when,
+    sent,
+    n_contacts,
+    lift,
+    load,
+    fatigue,
+    k,
+):
+    """:meth:`DayPlan.contact` in one pass over customers ``0 .. n-1``; returns contacts delivered.
+
+    Per customer: the contacts ``k`` that the mask, blocks, the gate and the cap let
+    through, then the same float32 arithmetic as the array form (``w = weight x k``;
+    lift ``lift_of x w x wear factor (x gate lift)``, load ``load_of x w (x gate
+    load)``, fatigue ``fatigue_of x w``), and the wear memory updated as
+    :func:`lab.contact_wear._wear` does.
+    """
+    last = decay.size - 1
+    delivered = 0
+    for i in range(n):
+        k[i] = 0
+        if not mask[i] or blocked[i] or (gated and not deliver[i]):
+            continue
+        ki = min(cap - np.int64(sent[i]), count)
+        if ki <= 0:
+            continue
+        k[i] = ki
+        sent[i] += np.uint8(ki)
+        n_contacts[i] += np.uint8(ki)
+        delivered += ki
+        w = weight * np.float32(ki)
+        add = lift_of * w
+        if wear_on and w > 0.0:  # as WearMemory.factor: decayed memory, then remember
+            age = day - when[i]
+            before = value[i] * decay[age] if age < last else np.float32(0.0)
+            add = add * np.float32(1.0 / (1.0 + strength * before))
+            value[i] = before + w
+            when[i] = day
+        if gated:
+            lift[i] += add * gate_lift[i]
+            load[i] += load_of * w * gate_load[i]
+        else:
+            lift[i] += add
+            load[i] += load_of * w
+        fatigue[i] += fatigue_of * w
+    return delivered

@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from lab._version import __version__
-from lab.io import atomic_folder, write_csv, write_parquet
+from lab.io import (
+    atomic_folder,
+    write_csv,
+    write_csv_slices,
+    write_parquet,
+    write_parquet_slices,
+)
 from lab.kpis import integer_kpis
 from lab.population import STATE_SPEC
 from lab.scenario import Scenario, dump_scenario, scenario_hash
@@ -41,6 +47,8 @@ __all__ = [
 TABLES = ("daily", "transactions", "customers")
 #: tables :meth:`RunResult.save` writes straight from the run's arrays
 ARROW_TABLES = ("transactions", "customers")
+#: rows of the transactions table built and written at a time: parquet's default row group
+SLICE_ROWS = 1024 * 1024
 
 
 def git_commit() -> str:
@@ -147,7 +155,7 @@ class RunResult:
         self.meta = provenance(model.scenario, model.seed, model.day)
         self.events = list(model.events)
         self._daily = model.datacollector.get_model_vars_dataframe()
-        self._orders = model.orders_arrays()
+        self._log = model.order_log  # compact; columns built when asked (lab.order_log)
         # views, not copies: the result takes over the finished model's arrays
         #: states the run's strategies declared for themselves (after the standard columns)
         self._own_states = [s for s in model.pop.spec if s not in _STANDARD_STATES]
@@ -195,6 +203,17 @@ class RunResult:
             return _arrow_table(self._customer_columns())
         return pa.Table.from_pandas(self._pandas(name), preserve_index=False)
 
+    def _transaction_slices(self, rows: int = SLICE_ROWS):
+        """The transactions table as ``pyarrow.Table`` slices of ``rows`` rows (one at least).
+
+        Each slice is built from the compact order log when it is needed, so the
+        table's full columns never exist at once; ``rows`` is parquet's default row
+        group, so the parquet file is the one ``pyarrow.parquet.write_table`` writes.
+        """
+        total = len(self._log)
+        for start in range(0, max(total, 1), rows):
+            yield _arrow_table(self._transaction_columns(start, start + rows))
+
     def _dates(self, day: np.ndarray) -> np.ndarray:
         """datetime64[ns] of each day number, built in one int64 array (no temporaries)."""
         ns = np.asarray(day).astype(np.int64)
@@ -202,17 +221,19 @@ class RunResult:
         ns += np.datetime64(self._start, "ns").astype(np.int64)
         return ns.view("datetime64[ns]")
 
-    def _transaction_columns(self) -> dict[str, object]:
-        o = self._orders
+    def _transaction_columns(self, start: int = 0, stop: int | None = None) -> dict[str, object]:
+        """Columns of the transactions table, rows ``start .. stop-1`` (all by default)."""
+        stop = len(self._log) if stop is None else min(stop, len(self._log))
+        o = self._log.rows(start, stop)
         slot = np.asarray(o["slot"], dtype=np.int64)
         return {
-            "order_id": np.arange(slot.size, dtype=np.int64),
+            "order_id": np.arange(start, start + slot.size, dtype=np.int64),
             "customer_id": slot,
             "date": self._dates(o["day"]),
             "day": o["day"],
             "amount": o["amount"],
             "list_price": o["list_price"],
-            "discount": o["discount"],
+            "discount": o["list_price"] - o["amount"],  # as booked: list - paid
             "channel": _Codes(self._pop["channel"][slot], CHANNELS),
             "is_trial": o["is_trial"],
         }
@@ -305,7 +326,17 @@ class RunResult:
         with atomic_folder(out_dir) as tmp:
             files = {}
             for name in (*TABLES, *self.extra_tables):
-                # the big tables go straight from the arrays, one at a time
+                if name == "transactions":  # the biggest table: row group by row group
+                    rows = len(self._log)
+                    parts = self._transaction_slices
+                    if "parquet" in formats:
+                        write_parquet_slices(parts(), tmp / f"{name}.parquet", self.meta)
+                        files[f"{name}.parquet"] = rows
+                    if "csv" in formats:
+                        write_csv_slices(parts(), tmp / f"{name}.csv")
+                        files[f"{name}.csv"] = rows
+                    continue
+                # the other big table goes straight from the arrays
                 df = self.table(name) if name in ARROW_TABLES else self._pandas(name)
                 if "parquet" in formats:
                     write_parquet(df, tmp / f"{name}.parquet", self.meta)

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from scipy.special import betaincinv, gammaincinv
-from scipy.stats import poisson
 
 from lab.acquisition_terms import (
     ReferralTerms,
@@ -44,6 +43,7 @@ from lab.acquisition_terms import (
     projected_customers,
 )
 from lab.agents.behaviour import poisson_inverse
+from lab.agents.counts import poisson_ppf
 from lab.agents.personas import PersonaTable, persona_traits
 from lab.agents.traits import draw_traits, inviter_uniforms
 from lab.known_customers import PAIRS, known_customer_keys
@@ -243,7 +243,7 @@ class Acquirer:
         if not c.enabled or mu <= 0:
             return
         # scipy's inverse CDF: exact for any mean (staff x rate can be large)
-        count = int(poisson.ppf(self.model.streams.scalar("acquire_count", day, 2), mu))
+        count = int(poisson_ppf(self.model.streams.scalar("acquire_count", day, 2), mu))
         if count <= 0:
             return
         keys, persons = self._people(2, count, day)

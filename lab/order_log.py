@@ -1,0 +1,132 @@
+"""The run's order log, kept compact: a day's orders in 13 bytes each, not 29.
+
+Each day's orders are one chunk: the day once (not once per order), the customers'
+slots, and the paid and list amounts as whole cents in ``int32`` where that is exact
+(every amount the model books is rounded to the cent, so ``cents / 100`` gives back
+the very same float64; a chunk where it would not, e.g. an amount beyond 21 million
+CNY or a catalogue's unrounded list value, keeps its float64).  At 1M customers x
+365 days (11.65M orders) the log takes ~150 MB instead of ~340 MB.
+
+The full columns (:meth:`OrderLog.arrays`) and any run of rows
+(:meth:`OrderLog.rows`) come back exactly as they were booked.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["OrderLog"]
+
+_CENTS_MAX = 2**31 - 1
+
+
+def _as_cents(values: np.ndarray) -> np.ndarray:
+    """``values`` as int32 cents when ``cents / 100`` is bitwise the same float64, else as is."""
+    values = np.asarray(values, dtype=np.float64)
+    cents = np.rint(values * 100.0)
+    if values.size and not (np.abs(cents).max() <= _CENTS_MAX):  # NaN lands here too
+        return values
+    stored = cents.astype(np.int32)
+    back = _from_cents(stored)  # exactly what the log will give back
+    if not np.array_equal(back.view(np.int64), values.view(np.int64)):  # -0.0, unrounded
+        return values
+    return stored
+
+
+def _from_cents(stored: np.ndarray) -> np.ndarray:
+    if stored.dtype == np.float64:
+        return stored
+    return stored.astype(np.float64) / 100.0
+
+
+class _Chunk(NamedTuple):
+    day: int
+    slot: np.ndarray
+    amount: np.ndarray  # int32 cents or float64 CNY
+    list_price: np.ndarray
+    is_trial: np.ndarray
+
+
+class OrderLog:
+    """Orders appended day by day (days in order), stored compactly."""
+
+    def __init__(self) -> None:
+        self._chunks: list[_Chunk] = []
+        self._starts = [0]  # first row of each chunk, then the total
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def append(
+        self,
+        day: int,
+        slots: np.ndarray,
+        amount: np.ndarray,
+        list_price: np.ndarray,
+        is_trial: np.ndarray,
+    ) -> None:
+        """Log one day's orders (slots, paid and list amounts in CNY, trial flags)."""
+        if not len(slots):
+            return
+        self._chunks.append(
+            _Chunk(
+                int(day),
+                np.asarray(slots),
+                _as_cents(amount),
+                _as_cents(list_price),
+                np.asarray(is_trial, dtype=np.bool_),
+            )
+        )
+        self._starts.append(self._starts[-1] + len(slots))
+
+    def recent(self, day: int, window_days: int) -> tuple[np.ndarray, np.ndarray]:
+        """Slots (int64) and paid amounts of the orders of the ``window_days`` days before ``day``."""
+        chunks = []
+        for c in reversed(self._chunks):  # newest last
+            if c.day < day - window_days:
+                break
+            if c.day < day:
+                chunks.append(c)
+        if not chunks:
+            return np.zeros(0, np.int64), np.zeros(0)
+        return (
+            np.concatenate([c.slot for c in chunks]).astype(np.int64),
+            np.concatenate([_from_cents(c.amount) for c in chunks]),
+        )
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Rows ``start .. stop-1`` of the log: slot, day, amount, list_price, is_trial."""
+        stop = min(stop, len(self))
+        first = int(np.searchsorted(self._starts, start, side="right")) - 1
+        parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("slot", "day", "amount", "list_price", "is_trial")
+        }
+        k = max(first, 0)
+        while k < len(self._chunks) and self._starts[k] < stop:
+            c, lo = self._chunks[k], self._starts[k]
+            a, b = max(start - lo, 0), min(stop - lo, c.slot.size)
+            parts["slot"].append(c.slot[a:b])
+            parts["day"].append(np.full(b - a, c.day, dtype=np.int32))
+            parts["amount"].append(_from_cents(c.amount[a:b]))
+            parts["list_price"].append(_from_cents(c.list_price[a:b]))
+            parts["is_trial"].append(c.is_trial[a:b])
+            k += 1
+        if not parts["slot"]:
+            return _empty()
+        return {name: np.concatenate(p) for name, p in parts.items()}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every order: slot, day, amount, list_price, is_trial (as booked)."""
+        return self.rows(0, len(self))
+
+
+def _empty() -> dict[str, np.ndarray]:
+    return {
+        "slot": np.zeros(0, np.int64),
+        "day": np.zeros(0, np.int32),
+        "amount": np.zeros(0),
+        "list_price": np.zeros(0),
+        "is_trial": np.zeros(0, bool),
+    }
