@@ -78,6 +78,8 @@ ISSUE_14_OFF: dict[str, object] = {
     "acquisition.referral.trait_correlation": 0.3,
     # issue 17 item 5: invitee gift, staff bonus, task reward, threshold effort, hype
     "fission_response.enabled": False,
+    # issue 18: personas behave alike
+    "personas.enabled": False,
 }
 
 
@@ -95,6 +97,14 @@ def issue_14_off(sc: lab.Scenario) -> lab.Scenario:
             changes[f"strategies[{i}].price_is_promotion"] = True  # issue 17 item 9
     return sc.with_changes(changes)
 
+
+#: the hashes (tables, then ledger) before personas behaved differently by default
+#: (issue 18): ``personas.enabled: false`` must still reproduce them
+GOLDEN_BEFORE_PERSONAS: dict[str, tuple[str, str, str, str]] = {
+    "baseline.yaml": (*GOLDEN["baseline.yaml"], "4e3fbed7c7e6dcc2"),
+    "q2_membership_99.yaml": (*GOLDEN["q2_membership_99.yaml"], "f534c2d9342f4e9b"),
+    "q8_fission_saturation.yaml": (*GOLDEN["q8_fission_saturation.yaml"], "abbb05a2cc3caf22"),
+}  # fmt: skip
 
 #: scenario file -> hash prefix of the customers' money-ledger columns (issue 18)
 GOLDEN_LEDGER: dict[str, str] = {
@@ -135,9 +145,13 @@ def table_hash(df: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def run_hashes(name: str) -> tuple[str, str, str, str]:
-    """Hashes of one golden run's three tables, then of the customers' money ledger."""
-    res = lab.run(SCENARIOS / name, seed=SEED, days=DAYS)
+def run_hashes(name: str, changes: dict | None = None) -> tuple[str, str, str, str]:
+    """Hashes of one golden run's three tables, then of the customers' money ledger.
+
+    ``changes`` (dotted path -> value) are applied to the scenario first.
+    """
+    sc = lab.load_scenario(SCENARIOS / name)
+    res = lab.run(sc.with_changes(changes) if changes else sc, seed=SEED, days=DAYS)
     return table_hash(res.daily), table_hash(res.transactions), *customers_hashes(res.customers)
 
 
@@ -159,6 +173,12 @@ def test_issue_14_mechanisms_switched_off_reproduce_the_results_before_them(name
     res = lab.run(sc, seed=SEED, days=DAYS)
     got = (table_hash(res.daily), table_hash(res.transactions), customers_hashes(res.customers)[0])
     assert got == GOLDEN_BEFORE_ISSUE_14[name]
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_BEFORE_PERSONAS))
+def test_personas_switched_off_reproduce_the_results_before_them(name):
+    """Personas alike (``personas.enabled: false``) is the lab before issue 18's personas."""
+    assert run_hashes(name, {"personas.enabled": False}) == GOLDEN_BEFORE_PERSONAS[name]
 
 
 def test_golden_hash_sees_a_one_bit_change():
