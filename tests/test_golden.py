@@ -5,7 +5,9 @@ of its daily, transactions and customers tables (column names, dtypes and values
 The hashes were recorded on the code before the kernel was split into named
 mechanisms (issue 13), so this test proves the split left every number unchanged.
 Deliberate moves since then: the promotion-response mechanisms and defaults of issue
-14 (``tests/test_evidence_promo.py`` pins that with them off the old hashes still hold).
+14 (``tests/test_evidence_promo.py`` pins that with them off the old hashes still hold),
+and personas behaving differently by default (issue 18; with ``personas.enabled:
+false`` the hashes before still hold, :data:`GOLDEN_BEFORE_PERSONAS`).
 
 The customers table's per-customer money ledger (``revenue_<kind>``, ``cost_<kind>``,
 ``net_other``, ``net_other_pv``: :mod:`lab.customer_money`, issue 18) is hashed apart
@@ -34,15 +36,15 @@ SEED = 7
 
 #: scenario file -> (daily, transactions, customers) hash prefixes
 GOLDEN: dict[str, tuple[str, str, str]] = {
-    "baseline.yaml": ("dc4d1d425aba9e34", "42df7bdc88148eeb", "06787b6bfe5a13f7"),
-    "q1_weekly_20off.yaml": ("03fe13b517224c2e", "ad48fa16ab618c9c", "2c78314adb6726ab"),
-    "q2_membership_99.yaml": ("4d93f81bcc1690ff", "40df5dfc01361065", "952058fa6b1a1c49"),
-    "q3_group_daily_promotions.yaml": ("3a13cd2bf7755e36", "c27e1001d3b882d6", "242682709dfdea42"),
-    "q4_referral_reward_50.yaml": ("f5680f6af93a3c09", "4c10ff6495cfe827", "b0af29d50ef3b5c2"),
-    "q5_guides_turnover.yaml": ("971a1d4a8c83d48d", "a633667f4f8bea3d", "494d571ea996bbc1"),
-    "q6_lifecycle_playbook.yaml": ("6a4138b031e08c53", "549b76bcc9db533f", "3c2f047b0396c9fb"),
-    "q7_stored_value.yaml": ("a498b4394dff638d", "e1af5d024b20f76f", "6e66de4a83915434"),
-    "q8_fission_saturation.yaml": ("132ffc43c96e670b", "139fe72fb18f28b0", "afd70cb2ffe66a84"),
+    "baseline.yaml": ("c660ca6580bd88c5", "a7e6648a07a19a91", "92edb8991c744f6f"),
+    "q1_weekly_20off.yaml": ("65e11d57a2b059fa", "ca03ed28e67af8e4", "7a390e957a56abef"),
+    "q2_membership_99.yaml": ("75a5ceceb87715a8", "5b87acbe99249384", "fce7841bb69e9086"),
+    "q3_group_daily_promotions.yaml": ("02419e178e24d599", "645960e96391b077", "8d593360bfaeb7e1"),
+    "q4_referral_reward_50.yaml": ("b3046ab00c396b57", "c49d04c9883ec5ac", "c174ea6cb3accf66"),
+    "q5_guides_turnover.yaml": ("1ef0d04a4700c397", "247ac894735b1914", "5861c4b5b3bdafed"),
+    "q6_lifecycle_playbook.yaml": ("9d83c3f4d2bcfb06", "4c62428bd32bf00c", "63f41d19c15d1cf0"),
+    "q7_stored_value.yaml": ("9972bac9a59fb5fd", "9cfc602c4ca23238", "123a8c69526dfb6e"),
+    "q8_fission_saturation.yaml": ("e0bdda35851e6f88", "2ccbc322d4ad798f", "57c11a5f9724dc5d"),
 }  # fmt: skip
 
 
@@ -78,6 +80,8 @@ ISSUE_14_OFF: dict[str, object] = {
     "acquisition.referral.trait_correlation": 0.3,
     # issue 17 item 5: invitee gift, staff bonus, task reward, threshold effort, hype
     "fission_response.enabled": False,
+    # issue 18: personas behave alike (they did before)
+    "personas.enabled": False,
 }
 
 
@@ -96,17 +100,25 @@ def issue_14_off(sc: lab.Scenario) -> lab.Scenario:
     return sc.with_changes(changes)
 
 
+#: the hashes (tables, then ledger) before personas behaved differently by default
+#: (issue 18): ``personas.enabled: false`` must still reproduce them
+GOLDEN_BEFORE_PERSONAS: dict[str, tuple[str, str, str, str]] = {
+    "baseline.yaml": ("dc4d1d425aba9e34", "42df7bdc88148eeb", "06787b6bfe5a13f7", "4e3fbed7c7e6dcc2"),
+    "q2_membership_99.yaml": ("4d93f81bcc1690ff", "40df5dfc01361065", "952058fa6b1a1c49", "f534c2d9342f4e9b"),
+    "q8_fission_saturation.yaml": ("132ffc43c96e670b", "139fe72fb18f28b0", "afd70cb2ffe66a84", "abbb05a2cc3caf22"),
+}  # fmt: skip
+
 #: scenario file -> hash prefix of the customers' money-ledger columns (issue 18)
 GOLDEN_LEDGER: dict[str, str] = {
-    "baseline.yaml": "4e3fbed7c7e6dcc2",
-    "q1_weekly_20off.yaml": "3450fd8a9099b0bb",
-    "q2_membership_99.yaml": "f534c2d9342f4e9b",
-    "q3_group_daily_promotions.yaml": "61d19002a07e569a",
-    "q4_referral_reward_50.yaml": "edebef68b753f722",
-    "q5_guides_turnover.yaml": "7747f10ec2547521",
-    "q6_lifecycle_playbook.yaml": "997a53102c04105c",
-    "q7_stored_value.yaml": "0d5de43b116552a1",
-    "q8_fission_saturation.yaml": "abbb05a2cc3caf22",
+    "baseline.yaml": "8ded2ec3d04a2729",
+    "q1_weekly_20off.yaml": "e4304e348dac0e7d",
+    "q2_membership_99.yaml": "3d58134bd5b53bf9",
+    "q3_group_daily_promotions.yaml": "7dbb9864efa8d6a7",
+    "q4_referral_reward_50.yaml": "89b79e70e6a91e03",
+    "q5_guides_turnover.yaml": "864e03e6324a86fb",
+    "q6_lifecycle_playbook.yaml": "b60590a4f7b25c1b",
+    "q7_stored_value.yaml": "e4f915e17a895456",
+    "q8_fission_saturation.yaml": "6164b610faa52bad",
 }  # fmt: skip
 
 
@@ -135,9 +147,13 @@ def table_hash(df: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def run_hashes(name: str) -> tuple[str, str, str, str]:
-    """Hashes of one golden run's three tables, then of the customers' money ledger."""
-    res = lab.run(SCENARIOS / name, seed=SEED, days=DAYS)
+def run_hashes(name: str, changes: dict | None = None) -> tuple[str, str, str, str]:
+    """Hashes of one golden run's three tables, then of the customers' money ledger.
+
+    ``changes`` (dotted path -> value) are applied to the scenario first.
+    """
+    sc = lab.load_scenario(SCENARIOS / name)
+    res = lab.run(sc.with_changes(changes) if changes else sc, seed=SEED, days=DAYS)
     return table_hash(res.daily), table_hash(res.transactions), *customers_hashes(res.customers)
 
 
@@ -159,6 +175,12 @@ def test_issue_14_mechanisms_switched_off_reproduce_the_results_before_them(name
     res = lab.run(sc, seed=SEED, days=DAYS)
     got = (table_hash(res.daily), table_hash(res.transactions), customers_hashes(res.customers)[0])
     assert got == GOLDEN_BEFORE_ISSUE_14[name]
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_BEFORE_PERSONAS))
+def test_personas_switched_off_reproduce_the_results_before_them(name):
+    """Personas alike (``personas.enabled: false``) is the lab before issue 18's personas."""
+    assert run_hashes(name, {"personas.enabled": False}) == GOLDEN_BEFORE_PERSONAS[name]
 
 
 def test_golden_hash_sees_a_one_bit_change():
