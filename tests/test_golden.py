@@ -6,8 +6,10 @@ The hashes were recorded on the code before the kernel was split into named
 mechanisms (issue 13), so this test proves the split left every number unchanged.
 Deliberate moves since then: the promotion-response mechanisms and defaults of issue
 14 (``tests/test_evidence_promo.py`` pins that with them off the old hashes still hold),
-and personas behaving differently by default (issue 18; with ``personas.enabled:
-false`` the hashes before still hold, :data:`GOLDEN_BEFORE_PERSONAS`).
+personas behaving differently by default (issue 18; with ``personas.enabled:
+false`` the hashes before still hold, :data:`GOLDEN_BEFORE_PERSONAS`), and the joint
+re-derivation of the membership and referred-customer defaults
+(:data:`GOLDEN_BEFORE_REDERIVATION`, :func:`before_rederivation`).
 
 The customers table's per-customer money ledger (``revenue_<kind>``, ``cost_<kind>``,
 ``net_other``, ``net_other_pv``: :mod:`lab.customer_money`, issue 18) is hashed apart
@@ -36,15 +38,15 @@ SEED = 7
 
 #: scenario file -> (daily, transactions, customers) hash prefixes
 GOLDEN: dict[str, tuple[str, str, str]] = {
-    "baseline.yaml": ("c660ca6580bd88c5", "a7e6648a07a19a91", "92edb8991c744f6f"),
-    "q1_weekly_20off.yaml": ("65e11d57a2b059fa", "ca03ed28e67af8e4", "7a390e957a56abef"),
-    "q2_membership_99.yaml": ("75a5ceceb87715a8", "5b87acbe99249384", "fce7841bb69e9086"),
-    "q3_group_daily_promotions.yaml": ("02419e178e24d599", "645960e96391b077", "8d593360bfaeb7e1"),
-    "q4_referral_reward_50.yaml": ("b3046ab00c396b57", "c49d04c9883ec5ac", "c174ea6cb3accf66"),
-    "q5_guides_turnover.yaml": ("1ef0d04a4700c397", "247ac894735b1914", "5861c4b5b3bdafed"),
-    "q6_lifecycle_playbook.yaml": ("9d83c3f4d2bcfb06", "4c62428bd32bf00c", "63f41d19c15d1cf0"),
-    "q7_stored_value.yaml": ("9972bac9a59fb5fd", "9cfc602c4ca23238", "123a8c69526dfb6e"),
-    "q8_fission_saturation.yaml": ("e0bdda35851e6f88", "2ccbc322d4ad798f", "57c11a5f9724dc5d"),
+    "baseline.yaml": ("8267f6b6506ae4c3", "a7e6648a07a19a91", "7e1b7aa0d221519e"),
+    "q1_weekly_20off.yaml": ("91dc647de1d583a6", "ca03ed28e67af8e4", "dbcdf6c2a989199d"),
+    "q2_membership_99.yaml": ("7f7aae118f990de0", "fd022ecebb513be4", "437df9ebed2b4a38"),
+    "q3_group_daily_promotions.yaml": ("c77f3da4e851119e", "645960e96391b077", "0d066c66196a7efc"),
+    "q4_referral_reward_50.yaml": ("5331d26775baf27f", "dd895a90f5b4d6bd", "c0b609fad976f487"),
+    "q5_guides_turnover.yaml": ("19da2e6ec763f62f", "247ac894735b1914", "5de74f3ddcbe3997"),
+    "q6_lifecycle_playbook.yaml": ("4e20570cd39901ba", "4c62428bd32bf00c", "8aa9e3e6eb7e7e3d"),
+    "q7_stored_value.yaml": ("1cd2f98d6cfc7d93", "9cfc602c4ca23238", "613c3790cb7fef7c"),
+    "q8_fission_saturation.yaml": ("1eb898f18e3958e4", "4ebd5821d390788b", "7222e1120b935313"),
 }  # fmt: skip
 
 
@@ -100,6 +102,26 @@ def issue_14_off(sc: lab.Scenario) -> lab.Scenario:
     return sc.with_changes(changes)
 
 
+#: the hashes (tables, then ledger) before the joint re-derivation of the membership and
+#: referred-customer defaults (issues 14 and 18: the member price acting on the headroom
+#: too, lock-in 0.45 -> 0.6, wallet half rate 0.015 -> 0.01, referred retention 0.7 ->
+#: 0.8); :func:`before_rederivation` restores them (all nine files checked by hand)
+GOLDEN_BEFORE_REDERIVATION: dict[str, tuple[str, str, str, str]] = {
+    "q2_membership_99.yaml": ("75a5ceceb87715a8", "5b87acbe99249384", "fce7841bb69e9086", "3d58134bd5b53bf9"),
+}  # fmt: skip
+
+
+def before_rederivation(sc: lab.Scenario) -> dict[str, object]:
+    """Changes that give ``sc`` the membership and referred defaults before re-derivation."""
+    changes: dict[str, object] = {"referred.retention": 0.7}
+    for i, st in enumerate(sc.strategies):
+        if st.type == "membership":
+            changes[f"strategies[{i}].price_headroom"] = False
+            changes[f"strategies[{i}].lock_in_lift"] = 0.45
+            changes[f"strategies[{i}].wallet_half_rate_per_day"] = 0.015
+    return changes
+
+
 #: the hashes (tables, then ledger) before personas behaved differently by default
 #: (issue 18): ``personas.enabled: false`` must still reproduce them
 GOLDEN_BEFORE_PERSONAS: dict[str, tuple[str, str, str, str]] = {
@@ -112,13 +134,13 @@ GOLDEN_BEFORE_PERSONAS: dict[str, tuple[str, str, str, str]] = {
 GOLDEN_LEDGER: dict[str, str] = {
     "baseline.yaml": "8ded2ec3d04a2729",
     "q1_weekly_20off.yaml": "e4304e348dac0e7d",
-    "q2_membership_99.yaml": "3d58134bd5b53bf9",
+    "q2_membership_99.yaml": "419179046ffb82e0",
     "q3_group_daily_promotions.yaml": "7dbb9864efa8d6a7",
     "q4_referral_reward_50.yaml": "89b79e70e6a91e03",
     "q5_guides_turnover.yaml": "864e03e6324a86fb",
     "q6_lifecycle_playbook.yaml": "b60590a4f7b25c1b",
     "q7_stored_value.yaml": "e4f915e17a895456",
-    "q8_fission_saturation.yaml": "6164b610faa52bad",
+    "q8_fission_saturation.yaml": "cb22cb20e1033f55",
 }  # fmt: skip
 
 
@@ -179,8 +201,18 @@ def test_issue_14_mechanisms_switched_off_reproduce_the_results_before_them(name
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_BEFORE_PERSONAS))
 def test_personas_switched_off_reproduce_the_results_before_them(name):
-    """Personas alike (``personas.enabled: false``) is the lab before issue 18's personas."""
-    assert run_hashes(name, {"personas.enabled": False}) == GOLDEN_BEFORE_PERSONAS[name]
+    """Personas alike (``personas.enabled: false``) is the lab before issue 18's personas.
+
+    (With the defaults of before the re-derivation, which came after personas.)
+    """
+    changes = before_rederivation(lab.load_scenario(SCENARIOS / name))
+    assert run_hashes(name, {"personas.enabled": False, **changes}) == GOLDEN_BEFORE_PERSONAS[name]
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_BEFORE_REDERIVATION))
+def test_rederived_defaults_switched_off_reproduce_the_results_before_them(name):
+    changes = before_rederivation(lab.load_scenario(SCENARIOS / name))
+    assert run_hashes(name, changes) == GOLDEN_BEFORE_REDERIVATION[name]
 
 
 def test_golden_hash_sees_a_one_bit_change():
