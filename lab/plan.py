@@ -93,8 +93,9 @@ class DayPlan:
         "standing_depth": np.float32,  # standing price cut that is no promotion (member price)
         "share_mult": np.float32,  # multiplier on a buyer's chance to share today (referral)
         "friends_mult": np.float32,  # multiplier on the friends a share brings today
+        "standing_response": np.float32,  # share of the standing price's purchase response
     }
-    _ONES = ("purchase_mult", "dropout_mult", "share_mult", "friends_mult")
+    _ONES = ("purchase_mult", "dropout_mult", "share_mult", "friends_mult", "standing_response")
 
     def __init__(self, contacts: ContactRules) -> None:
         self.contacts = contacts
@@ -176,6 +177,18 @@ class DayPlan:
         """
         od = (self.offer_depth if promotion else self.standing_depth)[: self.n]
         np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
+
+    def standing_price_response(self, mask: np.ndarray, share: np.ndarray) -> None:
+        """Scale the purchase response to a standing price of ``mask`` to ``share`` of it.
+
+        On a day the standing price is what a customer pays, the extra purchase rate it
+        brings (the price effect minus 1) is multiplied by ``share`` (one value per
+        customer in ``mask``): a member who already buys most of their needs from the
+        brand pays the member price but barely buys more often (membership headroom,
+        Liu 2007).  Effects compose by multiplication.
+        """
+        sr = self.standing_response[: self.n]
+        sr[mask] *= np.asarray(share, dtype=np.float32)
 
     def gate(self, touchpoint: str, gate: Gate) -> None:
         """Gate ``touchpoint`` for the rest of today (see :class:`Gate`); one gate per touchpoint."""

@@ -37,6 +37,7 @@ def bare(n_customers: int = 2000, days: int = 120, **sections) -> dict:
         "annoyance": {"enabled": False},
         "contacts": {"carryover": {"enabled": False}, "wear_out": {"enabled": False}},
         "dropout": {"after_purchase": True, "per_day": False},
+        "personas": {"enabled": False},
         "strategies": [],
     }
     return merge(base, sections)

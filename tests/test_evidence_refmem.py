@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import lab
-from lab.agents.behaviour import make_params, referred_bond
+from lab.agents.behaviour import make_params, referred_bond, standing_response
+from lab.agents.promo_mechanisms import price_effect
 from lab.facts.base import QUICK, simulate
 from lab.facts.membership import loyalty_card
 from lab.population import CHANNELS
@@ -117,7 +118,38 @@ def test_headroom_moves_the_membership_gain_from_heavy_to_light_buyers():
     # known to about 1/sqrt(3000) ~ 0.02; the differences asserted are 2.5-5x that
     assert light_on > heavy_on + 0.1
     assert heavy_on < heavy_off - 0.05
-    assert light_on > 0.5 * light_off  # light buyers keep most of their gain
+    # light buyers keep a larger part of their gain than heavy ones (seed 5 at the
+    # defaults: 0.43 vs 0.24; off, the lift is flat, so this is the headroom at work)
+    assert light_on / light_off > heavy_on / heavy_off + 0.1
+
+
+def test_standing_response_keeps_its_share_of_the_member_price_effect():
+    p = _kernel_params()
+    keep = standing_response.py_func
+    m = price_effect.py_func(0.5, 0.05, 1.0, 1.0, p)  # deal 0.5, 5% off, no fatigue, ref 1
+    assert m > 1.0
+    assert keep(0.5, 0.05, 0.0, 1.0, 1.0, p) == pytest.approx(1.0)  # all of it: untouched
+    assert keep(0.5, 0.05, 0.0, 1.0, 0.0, p) * m == pytest.approx(1.0)  # none of it
+    assert keep(0.5, 0.05, 0.0, 1.0, 0.25, p) * m == pytest.approx(1.0 + 0.25 * (m - 1.0))
+
+
+def test_price_headroom_takes_the_member_price_response_mostly_from_heavy_members():
+    """With price headroom the member price lifts heavy members' orders far less.
+
+    Same seed and pool as the headroom test above; heavy members' headroom is small,
+    light members' about half or more, so heavy members lose most of the member price's
+    response and keep a smaller part of their gain than light members (seed 5 at the
+    defaults: heavy 0.234 -> 0.143, i.e. 0.61 of it; light 0.504 -> 0.369, 0.73; paired
+    seeds, each gain known to ~0.02).
+    """
+    on, off = (
+        loyalty_card(5, QUICK, card={"type": "membership", "price_headroom": h})
+        for h in (True, False)
+    )
+    heavy, light = (on[k] / off[k] for k in ("heavy_gain", "light_gain"))
+    assert on["heavy_gain"] < off["heavy_gain"] - 0.05
+    assert heavy < light - 0.05
+    assert on["light_moderate_share"] > off["light_moderate_share"]
 
 
 # ----------------------------------------------------------------- regular timing

@@ -327,3 +327,24 @@ def test_fact_grid_runs_every_candidate_on_the_same_facts_best_first():
     assert set(table["candidate"]) == {"a", "b"}
     assert (table["passed"] == 2).all() and (table["facts"] == 2).all()
     assert table["slack"].iloc[0] >= table["slack"].iloc[1]
+
+
+def test_candidate_strategy_settings_go_beneath_each_strategy_of_their_type():
+    """``strategy_defaults`` reaches a strategy's own settings (e.g. the membership's
+    lock-in) that a behaviour section cannot; the experiment's explicit settings win."""
+    from dataclasses import replace
+
+    from lab.facts.base import check_behaviour, established_pool
+
+    patch = {"strategy_defaults": {"membership": {"lock_in_lift": 0.6, "uptake_max": 0.2}}}
+    size = replace(QUICK, behaviour=check_behaviour(patch))
+    card = {"type": "membership", "uptake_max": 0.4}
+    sc = established_pool("card", size, 30, strategies=[card, {"type": "contact_plan"}])
+    assert sc["strategies"][0] == {"type": "membership", "lock_in_lift": 0.6, "uptake_max": 0.4}
+    assert sc["strategies"][1] == {"type": "contact_plan"}  # other types untouched
+    assert "strategy_defaults" not in sc
+    lab.scenario_from_dict(sc)  # a valid scenario
+    with pytest.raises(ValueError, match="strategy_defaults"):
+        check_behaviour({"strategy_defaults": {"membership": 0.6}})
+    with pytest.raises(ValueError, match="strategies"):
+        check_behaviour({"strategies": []})

@@ -5,7 +5,11 @@ of its daily, transactions and customers tables (column names, dtypes and values
 The hashes were recorded on the code before the kernel was split into named
 mechanisms (issue 13), so this test proves the split left every number unchanged.
 Deliberate moves since then: the promotion-response mechanisms and defaults of issue
-14 (``tests/test_evidence_promo.py`` pins that with them off the old hashes still hold).
+14 (``tests/test_evidence_promo.py`` pins that with them off the old hashes still hold),
+personas behaving differently by default (issue 18; with ``personas.enabled:
+false`` the hashes before still hold, :data:`GOLDEN_BEFORE_PERSONAS`), and the joint
+re-derivation of the membership and referred-customer defaults
+(:data:`GOLDEN_BEFORE_REDERIVATION`, :func:`before_rederivation`).
 
 The customers table's per-customer money ledger (``revenue_<kind>``, ``cost_<kind>``,
 ``net_other``, ``net_other_pv``: :mod:`lab.customer_money`, issue 18) is hashed apart
@@ -34,15 +38,15 @@ SEED = 7
 
 #: scenario file -> (daily, transactions, customers) hash prefixes
 GOLDEN: dict[str, tuple[str, str, str]] = {
-    "baseline.yaml": ("dc4d1d425aba9e34", "42df7bdc88148eeb", "06787b6bfe5a13f7"),
-    "q1_weekly_20off.yaml": ("03fe13b517224c2e", "ad48fa16ab618c9c", "2c78314adb6726ab"),
-    "q2_membership_99.yaml": ("4d93f81bcc1690ff", "40df5dfc01361065", "952058fa6b1a1c49"),
-    "q3_group_daily_promotions.yaml": ("3a13cd2bf7755e36", "c27e1001d3b882d6", "242682709dfdea42"),
-    "q4_referral_reward_50.yaml": ("f5680f6af93a3c09", "4c10ff6495cfe827", "b0af29d50ef3b5c2"),
-    "q5_guides_turnover.yaml": ("971a1d4a8c83d48d", "a633667f4f8bea3d", "494d571ea996bbc1"),
-    "q6_lifecycle_playbook.yaml": ("6a4138b031e08c53", "549b76bcc9db533f", "3c2f047b0396c9fb"),
-    "q7_stored_value.yaml": ("a498b4394dff638d", "e1af5d024b20f76f", "6e66de4a83915434"),
-    "q8_fission_saturation.yaml": ("132ffc43c96e670b", "139fe72fb18f28b0", "afd70cb2ffe66a84"),
+    "baseline.yaml": ("8267f6b6506ae4c3", "a7e6648a07a19a91", "7e1b7aa0d221519e"),
+    "q1_weekly_20off.yaml": ("91dc647de1d583a6", "ca03ed28e67af8e4", "dbcdf6c2a989199d"),
+    "q2_membership_99.yaml": ("7f7aae118f990de0", "fd022ecebb513be4", "437df9ebed2b4a38"),
+    "q3_group_daily_promotions.yaml": ("c77f3da4e851119e", "645960e96391b077", "0d066c66196a7efc"),
+    "q4_referral_reward_50.yaml": ("5331d26775baf27f", "dd895a90f5b4d6bd", "c0b609fad976f487"),
+    "q5_guides_turnover.yaml": ("19da2e6ec763f62f", "247ac894735b1914", "5de74f3ddcbe3997"),
+    "q6_lifecycle_playbook.yaml": ("4e20570cd39901ba", "4c62428bd32bf00c", "8aa9e3e6eb7e7e3d"),
+    "q7_stored_value.yaml": ("1cd2f98d6cfc7d93", "9cfc602c4ca23238", "613c3790cb7fef7c"),
+    "q8_fission_saturation.yaml": ("1eb898f18e3958e4", "4ebd5821d390788b", "7222e1120b935313"),
 }  # fmt: skip
 
 
@@ -78,6 +82,8 @@ ISSUE_14_OFF: dict[str, object] = {
     "acquisition.referral.trait_correlation": 0.3,
     # issue 17 item 5: invitee gift, staff bonus, task reward, threshold effort, hype
     "fission_response.enabled": False,
+    # issue 18: personas behave alike (they did before)
+    "personas.enabled": False,
 }
 
 
@@ -96,17 +102,45 @@ def issue_14_off(sc: lab.Scenario) -> lab.Scenario:
     return sc.with_changes(changes)
 
 
+#: the hashes (tables, then ledger) before the joint re-derivation of the membership and
+#: referred-customer defaults (issues 14 and 18: the member price acting on the headroom
+#: too, lock-in 0.45 -> 0.6, wallet half rate 0.015 -> 0.01, referred retention 0.7 ->
+#: 0.8); :func:`before_rederivation` restores them (all nine files checked by hand)
+GOLDEN_BEFORE_REDERIVATION: dict[str, tuple[str, str, str, str]] = {
+    "q2_membership_99.yaml": ("75a5ceceb87715a8", "5b87acbe99249384", "fce7841bb69e9086", "3d58134bd5b53bf9"),
+}  # fmt: skip
+
+
+def before_rederivation(sc: lab.Scenario) -> dict[str, object]:
+    """Changes that give ``sc`` the membership and referred defaults before re-derivation."""
+    changes: dict[str, object] = {"referred.retention": 0.7}
+    for i, st in enumerate(sc.strategies):
+        if st.type == "membership":
+            changes[f"strategies[{i}].price_headroom"] = False
+            changes[f"strategies[{i}].lock_in_lift"] = 0.45
+            changes[f"strategies[{i}].wallet_half_rate_per_day"] = 0.015
+    return changes
+
+
+#: the hashes (tables, then ledger) before personas behaved differently by default
+#: (issue 18): ``personas.enabled: false`` must still reproduce them
+GOLDEN_BEFORE_PERSONAS: dict[str, tuple[str, str, str, str]] = {
+    "baseline.yaml": ("dc4d1d425aba9e34", "42df7bdc88148eeb", "06787b6bfe5a13f7", "4e3fbed7c7e6dcc2"),
+    "q2_membership_99.yaml": ("4d93f81bcc1690ff", "40df5dfc01361065", "952058fa6b1a1c49", "f534c2d9342f4e9b"),
+    "q8_fission_saturation.yaml": ("132ffc43c96e670b", "139fe72fb18f28b0", "afd70cb2ffe66a84", "abbb05a2cc3caf22"),
+}  # fmt: skip
+
 #: scenario file -> hash prefix of the customers' money-ledger columns (issue 18)
 GOLDEN_LEDGER: dict[str, str] = {
-    "baseline.yaml": "4e3fbed7c7e6dcc2",
-    "q1_weekly_20off.yaml": "3450fd8a9099b0bb",
-    "q2_membership_99.yaml": "f534c2d9342f4e9b",
-    "q3_group_daily_promotions.yaml": "61d19002a07e569a",
-    "q4_referral_reward_50.yaml": "edebef68b753f722",
-    "q5_guides_turnover.yaml": "7747f10ec2547521",
-    "q6_lifecycle_playbook.yaml": "997a53102c04105c",
-    "q7_stored_value.yaml": "0d5de43b116552a1",
-    "q8_fission_saturation.yaml": "abbb05a2cc3caf22",
+    "baseline.yaml": "8ded2ec3d04a2729",
+    "q1_weekly_20off.yaml": "e4304e348dac0e7d",
+    "q2_membership_99.yaml": "419179046ffb82e0",
+    "q3_group_daily_promotions.yaml": "7dbb9864efa8d6a7",
+    "q4_referral_reward_50.yaml": "89b79e70e6a91e03",
+    "q5_guides_turnover.yaml": "864e03e6324a86fb",
+    "q6_lifecycle_playbook.yaml": "b60590a4f7b25c1b",
+    "q7_stored_value.yaml": "e4f915e17a895456",
+    "q8_fission_saturation.yaml": "cb22cb20e1033f55",
 }  # fmt: skip
 
 
@@ -135,9 +169,13 @@ def table_hash(df: pd.DataFrame) -> str:
     return h.hexdigest()[:16]
 
 
-def run_hashes(name: str) -> tuple[str, str, str, str]:
-    """Hashes of one golden run's three tables, then of the customers' money ledger."""
-    res = lab.run(SCENARIOS / name, seed=SEED, days=DAYS)
+def run_hashes(name: str, changes: dict | None = None) -> tuple[str, str, str, str]:
+    """Hashes of one golden run's three tables, then of the customers' money ledger.
+
+    ``changes`` (dotted path -> value) are applied to the scenario first.
+    """
+    sc = lab.load_scenario(SCENARIOS / name)
+    res = lab.run(sc.with_changes(changes) if changes else sc, seed=SEED, days=DAYS)
     return table_hash(res.daily), table_hash(res.transactions), *customers_hashes(res.customers)
 
 
@@ -159,6 +197,22 @@ def test_issue_14_mechanisms_switched_off_reproduce_the_results_before_them(name
     res = lab.run(sc, seed=SEED, days=DAYS)
     got = (table_hash(res.daily), table_hash(res.transactions), customers_hashes(res.customers)[0])
     assert got == GOLDEN_BEFORE_ISSUE_14[name]
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_BEFORE_PERSONAS))
+def test_personas_switched_off_reproduce_the_results_before_them(name):
+    """Personas alike (``personas.enabled: false``) is the lab before issue 18's personas.
+
+    (With the defaults of before the re-derivation, which came after personas.)
+    """
+    changes = before_rederivation(lab.load_scenario(SCENARIOS / name))
+    assert run_hashes(name, {"personas.enabled": False, **changes}) == GOLDEN_BEFORE_PERSONAS[name]
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_BEFORE_REDERIVATION))
+def test_rederived_defaults_switched_off_reproduce_the_results_before_them(name):
+    changes = before_rederivation(lab.load_scenario(SCENARIOS / name))
+    assert run_hashes(name, changes) == GOLDEN_BEFORE_REDERIVATION[name]
 
 
 def test_golden_hash_sees_a_one_bit_change():

@@ -79,9 +79,12 @@ class Acquirer:
                 [model.segment_codes[s] for s in self.market.segment_labels], dtype=np.int8
             )
         self._known = self._known_schedule()
-        personas = model.scenario.personas
+        sc = model.scenario
+        mix = (sc.market.enabled and sc.market.segments) or sc.traits.default.segments
         self._persona = (
-            PersonaTable(personas, list(model.segment_names)) if personas.enabled else None
+            PersonaTable(sc.personas, list(model.segment_names), mix)
+            if sc.personas.enabled
+            else None
         )
 
     def _known_schedule(self) -> dict[int, np.ndarray] | None:

@@ -376,6 +376,22 @@ def purchase_rates(base, deal, contact_lift, blocked, first, trial_open, depth, 
 
 
 @njit(cache=True, inline="always")
+def standing_response(deal, depth, f, r, share, p):
+    """Factor that keeps ``share`` of a standing price's purchase response (headroom).
+
+    The rates of :func:`purchase_rates` carry the price effect ``m`` of today's price
+    (the standing one, e.g. a member price); this turns ``m`` into ``1 + share x (m -
+    1)``.  A strategy sets ``share`` per customer (:meth:`lab.plan.DayPlan.
+    standing_price_response`); 1 leaves the rate as it was.
+    """
+    damp = 1.0 - p.fatigue_damping * f if p.fatigue_on else 1.0
+    m = price_effect(deal, depth, damp, r, p)
+    if m <= 0.0:
+        return 1.0
+    return (1.0 + share * (m - 1.0)) / m
+
+
+@njit(cache=True, inline="always")
 def purchase(lam, lam_trial, keys, day, rk):
     """Order today with P = 1 - exp(-rate): 0 none, 1 a full order, 2 a trial product."""
     p_full = 1.0 - math.exp(-lam)
@@ -518,6 +534,10 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
                 base * boost, deal, lift, c.blocked[i],
                 no == 0, c.n_trials[i] == 0, depth, f, r, p,
             )  # fmt: skip
+            if plan.standing_response[i] != 1.0 and plan.standing_depth[i] > promo:
+                adj = standing_response(deal, depth, f, r, plan.standing_response[i], p)
+                lam *= adj
+                lam_trial *= adj
             if p.timing_erlang and c.has_ordered[i]:
                 bought, phase = purchase_clock(
                     lam, lam_trial, c.purchase_phase[i], p, keys, day, rk
@@ -675,6 +695,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("contact carry-over", "recent contacts' lift carries over as a decaying stock (worn-out content types add less)", carryover),
     Mechanism("referred bond", "a referred customer's early purchase boost (fades with tenure) and lower dropout while the referrer stays", referred_bond),
     Mechanism("promotion memory", "deal conditioning grows with offers and relaxes; the stock bought on promotion is used up", promo_memory),
+    Mechanism("standing-price headroom", "a standing (member) price lifts purchases only on the share a strategy leaves (membership headroom)", standing_response),
     Mechanism("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial", purchase),
     Mechanism("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)", dropout_after_purchase),
     Mechanism("daily dropout", "constant hazard of leaving for good", daily_dropout),

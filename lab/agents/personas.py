@@ -25,10 +25,12 @@ _COLUMNS: dict[str, tuple[str, bool, float | None]] = {
 class PersonaTable:
     """Per trait, the multiplier of each segment code (built once per run)."""
 
-    def __init__(self, cfg: Personas, segment_names: list[str]) -> None:
+    def __init__(
+        self, cfg: Personas, segment_names: list[str], mix: dict[str, float] | None = None
+    ) -> None:
         self.by_trait = {
             t: np.asarray(m, dtype=np.float64)
-            for t, m in persona_multipliers(cfg, segment_names).items()
+            for t, m in persona_multipliers(cfg, segment_names, mix).items()
         }
 
 

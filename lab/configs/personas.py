@@ -11,10 +11,17 @@ finite market):
 * ``basket`` (mean order value),
 * ``referral_propensity`` (chance to share after a purchase; capped at 1).
 
-The default effects are assumptions in the direction the personas suggest (students
-price-sensitive, tolerant of messages, small baskets, keen sharers; business buyers
-the reverse), each with a plausible range, so ``lab compare --robustness`` can test
-how much an answer hinges on them.  Off by default: no published source gives them.
+Seed 003 gives the directions it supports: students have limited spending power and
+price is what holds them back, so they get coupons and cheaper products (more
+deal-prone, smaller baskets); business buyers are taken as the reverse.  The sizes
+are assumptions with plausible ranges (``lab compare --robustness`` draws them).  No
+seed or evidence note says how contact tolerance or sharing differ by persona, so
+those effects default to 1 (a scenario may set them; robustness draws them around 1).
+
+On by default, with ``normalise``: each trait's multipliers are divided by their mean
+over the pool's persona mix (``market.segments`` with a finite market, else
+``traits.default.segments``), so the average customer, and with it every fact the lab
+is calibrated on, stays where it was; personas only spread the traits across segments.
 """
 
 from __future__ import annotations
@@ -36,27 +43,47 @@ PERSONA_TRAITS: tuple[str, ...] = (
 _DEFAULT_EFFECTS: dict[str, dict[str, float]] = {
     "student": {
         "deal_proneness": 1.3,
-        "contact_tolerance": 1.3,
+        "contact_tolerance": 1.0,
         "basket": 0.7,
-        "referral_propensity": 1.5,
+        "referral_propensity": 1.0,
     },
     "white_collar": dict.fromkeys(PERSONA_TRAITS, 1.0),
     "business": {
         "deal_proneness": 0.7,
-        "contact_tolerance": 0.7,
+        "contact_tolerance": 1.0,
         "basket": 1.6,
-        "referral_propensity": 0.8,
+        "referral_propensity": 1.0,
     },
 }
 
-_NOTE = "seeds 003/004 layer customers by persona without numbers; direction assumed"
+#: what the seeds say about each trait's persona effect (the sizes are assumed)
+_NOTES: dict[str, str] = {
+    "deal_proneness": "seed 003: students' limited spending power, price holds them back; "
+    "business the reverse (assumed); size assumed",
+    "basket": "seed 003: students get cheaper products; business the reverse (assumed); "
+    "size assumed",
+    "contact_tolerance": "no seed or evidence on persona differences; 1 = none",
+    "referral_propensity": "no seed or evidence on persona differences; 1 = none",
+}
+
+
+def _range(v: float) -> tuple[float, float]:
+    """Plausible range of a default multiplier: 0.6x..1.5x, or 0.7..1.4 around a neutral 1."""
+    return (0.7, 1.4) if v == 1.0 else (round(v * 0.6, 2), round(v * 1.5, 2))
 
 
 class Personas(StrictModel):
-    """Per-segment multipliers on drawn traits (off by default)."""
+    """Per-segment multipliers on drawn traits (on by default, mean-preserving)."""
 
     enabled: bool = P(
-        False, "flag", "personas behave differently (multiply traits by segment)", source=setting()
+        True, "flag", "personas behave differently (multiply traits by segment)", source=setting()
+    )
+    normalise: bool = P(
+        True,
+        "flag",
+        "divide each trait's multipliers by their mean over the pool's persona mix, so "
+        "the average customer is unchanged",
+        source=setting(),
     )
     effects: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in _DEFAULT_EFFECTS.items()},
@@ -67,7 +94,7 @@ class Personas(StrictModel):
         json_schema_extra=source_extra(
             by_key(
                 {
-                    f"{seg}.{trait}": assumed(round(v * 0.6, 2), round(v * 1.5, 2), _NOTE)
+                    f"{seg}.{trait}": assumed(*_range(v), _NOTES[trait])
                     for seg, traits in _DEFAULT_EFFECTS.items()
                     for trait, v in traits.items()
                 },
@@ -105,9 +132,35 @@ class Personas(StrictModel):
         return v
 
 
-def persona_multipliers(cfg: Personas, segment_names: list[str]) -> dict[str, list[float]]:
-    """Per trait, the multiplier of each segment code (in ``segment_names`` order)."""
-    return {
+def persona_multipliers(
+    cfg: Personas, segment_names: list[str], mix: dict[str, float] | None = None
+) -> dict[str, list[float]]:
+    """Per trait, the multiplier of each segment code (in ``segment_names`` order).
+
+    Parameters
+    ----------
+    cfg : Personas
+        The scenario's ``personas`` section.
+    segment_names : list of str
+        Segment labels in code order.
+    mix : dict, optional
+        The pool's persona shares; with ``cfg.normalise`` each trait's multipliers are
+        divided by their share-weighted mean over it (a mean of 1: the average customer
+        keeps the trait means).  None: no normalising.
+
+    Returns
+    -------
+    dict
+        Trait -> multiplier per segment code.
+    """
+    raw = {
         t: [float(cfg.effects.get(s, {}).get(t, 1.0)) for s in segment_names]
         for t in PERSONA_TRAITS
     }
+    if not (cfg.normalise and mix):
+        return raw
+    total = sum(mix.values())
+    for t, m in raw.items():
+        mean = sum(float(cfg.effects.get(s, {}).get(t, 1.0)) * w for s, w in mix.items()) / total
+        raw[t] = [x / mean for x in m]
+    return raw

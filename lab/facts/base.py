@@ -21,6 +21,7 @@ from lab.scenario import Scenario, deep_merge, scenario_from_dict
 
 __all__ = [
     "INF",
+    "STRATEGY_DEFAULTS",
     "Fact",
     "Sim",
     "Size",
@@ -161,20 +162,51 @@ def established_pool(name: str, size: Size, days: int, **patch) -> dict:
 SETUP_KEYS = ("name", "days", "seed", "acquisition", "strategies", "market")
 
 
+#: behaviour-patch key for candidate defaults of strategy settings: strategy type ->
+#: settings, e.g. ``{"membership": {"lock_in_lift": 0.6}}``; applied beneath the
+#: settings of every strategy of that type an experiment builds (a behaviour parameter
+#: that lives in a strategy's config, such as the membership's lock-in, is then
+#: measured like any other section)
+STRATEGY_DEFAULTS = "strategy_defaults"
+
+
 def check_behaviour(behaviour: dict) -> dict:
     """``behaviour`` if it changes only behaviour sections, else a ValueError naming the key."""
     bad = sorted(k for k in behaviour if k in SETUP_KEYS)
     if bad:
         raise ValueError(
             f"behaviour may not set {', '.join(bad)}: the facts' experiments set up "
-            f"{', '.join(SETUP_KEYS)} themselves"
+            f"{', '.join(SETUP_KEYS)} themselves (candidate strategy settings go in "
+            f"{STRATEGY_DEFAULTS!r}: strategy type -> settings)"
+        )
+    defaults = behaviour.get(STRATEGY_DEFAULTS, {})
+    if not isinstance(defaults, dict) or not all(isinstance(v, dict) for v in defaults.values()):
+        raise ValueError(
+            f"behaviour[{STRATEGY_DEFAULTS!r}] must map a strategy type to its settings, "
+            f"got {defaults!r}"
         )
     return behaviour
 
 
 def with_behaviour(scenario: dict, size: Size) -> dict:
-    """``scenario`` with ``size.behaviour`` merged in."""
-    return deep_merge(scenario, size.behaviour) if size.behaviour else scenario
+    """``scenario`` with ``size.behaviour`` merged in.
+
+    Its :data:`STRATEGY_DEFAULTS` entry goes beneath each strategy of the named type
+    (the experiment's own settings win); every other section is merged in.
+    """
+    if not size.behaviour:
+        return scenario
+    sections = dict(size.behaviour)
+    defaults = sections.pop(STRATEGY_DEFAULTS, {})
+    out = deep_merge(scenario, sections) if sections else scenario
+    if defaults and out.get("strategies"):
+        out = {
+            **out,
+            "strategies": [
+                deep_merge(defaults.get(st.get("type"), {}), st) for st in out["strategies"]
+            ],
+        }
+    return out
 
 
 def paid_joins(per_day: float, start_day: int, end_day: int) -> dict:
