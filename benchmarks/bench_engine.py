@@ -198,14 +198,24 @@ def _child(args: list[str], threads: int, tree: Path | None) -> dict:
     return result
 
 
+def _scaled_file(customers: int, tree: Path | None) -> dict:
+    """The scaled scenario as a file the tree under test reads: ``extends:`` its own
+    baseline (a dump of this checkout's scenario may hold keys an older tree refuses)."""
+    stock = dict(enabled=True, total_customers=int(customers), customers_per_day=float(customers))
+    own = (tree / "scenarios" / "baseline.yaml") if tree is not None else BASELINE
+    if own.is_file():
+        return {"extends": str(own.resolve()), "acquisition": {"stock_import": stock}}
+    from lab.scenario import dump_scenario
+
+    base, _ = base_scenario()
+    return dump_scenario(scaled(base, customers))
+
+
 def run_end_to_end(customers: int, days: int, csv: bool, threads: int, tree: Path | None) -> dict:
     """One ``python -m lab run`` child (outputs written): wall seconds and peak RSS."""
     with tempfile.TemporaryDirectory(prefix="bench_run_") as tmp:
-        from lab.scenario import dump_scenario
-
         scenario = Path(tmp) / "scenario.yaml"
-        base, _ = base_scenario()
-        scenario.write_text(json.dumps(dump_scenario(scaled(base, customers))), encoding="utf-8")
+        scenario.write_text(json.dumps(_scaled_file(customers, tree)), encoding="utf-8")
         out = Path(tmp) / "out"
         cmd = [sys.executable, "-m", "lab", "run", str(scenario), "--days", str(days)]
         cmd += ["--out", str(out), "--quiet", "--seed", "1"] + ([] if csv else ["--no-csv"])
