@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lab.cli.common import consoles, fail
-from lab.cli.options import Lang, Quiet
+from lab.cli.options import Lang, MonthPrior, Quiet, checked_month_prior
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -36,14 +36,6 @@ DayFirst = Annotated[
 Campaigns = Annotated[
     Path | None,
     typer.Option(help="campaign calendar CSV (name, start, end): lifts fitted from the log"),
-]
-MonthPrior = Annotated[
-    str,
-    typer.Option(
-        help="calendar of the months the log does not contain: flat (multiplier 1), "
-        "retail (the month shape of US retail sales, Census Bureau), or 12 numbers "
-        "Jan..Dec separated by commas"
-    ),
 ]
 KeepDup = Annotated[bool, typer.Option(help="keep exact duplicate rows (a log without order ids)")]
 Force = Annotated[
@@ -216,7 +208,7 @@ def calibrate(
 
     if model not in ("bgnbd", "paretonbd"):
         fail(f"--model {model!r}: use bgnbd or paretonbd")
-    prior = _month_prior(month_prior)
+    prior = checked_month_prior(month_prior)
     period = period or ("forecast" if model == "bgnbd" else "log")
     if period not in ("forecast", "log"):
         fail(f"--period {period!r}: use forecast or log")
@@ -384,7 +376,7 @@ def backtest(
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
-    prior = _month_prior(month_prior)
+    prior = checked_month_prior(month_prior)
     end = _date(calibration_end, "--calibration-end")
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)
@@ -483,17 +475,6 @@ def _campaigns(path: Path | None) -> list[dict]:
     except ValueError as exc:
         fail(str(exc))
     return []
-
-
-def _month_prior(text: str) -> str:
-    """The --month-prior value, checked before any work (exit 2 naming the value)."""
-    from lab.calibrate.seasonality import month_prior_shape
-
-    try:
-        month_prior_shape(text)
-    except ValueError as exc:
-        fail(f"--month-prior: {exc}")
-    return text
 
 
 def _segments_table(bt):

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from lab.cli.common import consoles, fail
-from lab.cli.options import Quiet
+from lab.cli.options import MonthPrior, Quiet, checked_month_prior
 
 
 def forecast(
@@ -38,14 +38,7 @@ def forecast(
     date_col: Annotated[str | None, typer.Option(help="order date column")] = None,
     amount_col: Annotated[str | None, typer.Option(help="amount paid column")] = None,
     tz: Annotated[str, typer.Option(help="time zone of naive timestamps")] = "Asia/Shanghai",
-    month_prior: Annotated[
-        str,
-        typer.Option(
-            help="calendar of the months the log does not contain: flat (multiplier 1), "
-            "retail (the month shape of US retail sales, Census Bureau), or 12 numbers "
-            "Jan..Dec separated by commas"
-        ),
-    ] = "flat",
+    month_prior: MonthPrior = "flat",
     quiet: Quiet = False,
 ) -> None:
     """Forecast ORDERS' next months: orders, buyers, GMV of existing and new customers.
@@ -60,13 +53,10 @@ def forecast(
 
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.ingest import read_orders
-    from lab.calibrate.seasonality import month_prior_shape, read_campaigns
+    from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
 
-    try:
-        month_prior_shape(month_prior)
-    except ValueError as exc:
-        fail(f"--month-prior: {exc}")
+    checked_month_prior(month_prior)
     out_dir = out or default_out("forecast", orders.stem)
     check_out_folder(out_dir)
     if not orders.is_file():

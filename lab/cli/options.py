@@ -178,3 +178,25 @@ def with_experiment_options(command: Callable[..., _Result]) -> Callable[..., _R
     with_options.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
     with_options.__annotations__ = {p.name: p.annotation for p in params}
     return with_options
+
+
+MonthPrior = Annotated[
+    str,
+    typer.Option(
+        help="calendar of the months the log does not contain: flat (multiplier 1), "
+        "retail (the month shape of US retail sales, Census Bureau), or 12 numbers "
+        "Jan..Dec separated by commas"
+    ),
+]
+
+
+def checked_month_prior(text: str) -> str:
+    """The ``--month-prior`` value, checked before any work (exit 2 naming the value)."""
+    from lab.calibrate.seasonality import month_prior_shape
+    from lab.cli.common import fail
+
+    try:
+        month_prior_shape(text)
+    except ValueError as exc:
+        fail(f"--month-prior: {exc}")
+    return text
