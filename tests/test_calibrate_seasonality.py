@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import lab
-from lab.calibrate.arrivals import fit_arrivals
+from lab.calibrate.backtest import _actual_daily, _closed_unconditional, _repeat_offset
 from lab.calibrate.estimator import fit
-from lab.calibrate.regularity import fit_regularity, gap_log_sums
-from lab.calibrate.summary import rfm_summary
+from lab.calibrate.seasonality import fit_seasonality
 from lab.model import PoolModel
 from lab.scenario import scenario_from_dict
 from tests.conftest import bare
@@ -58,12 +58,20 @@ def seasonal_model():
 
 @pytest.fixture(scope="module")
 def regular_model():
-    """The Erlang-3 log's regularity and arrival fits (the parts of ``fit`` under test)."""
-    log = _log(200, "2026-03-02", purchase={"timing": "erlang", "timing_k": 3})
-    end = log["date"].max()
-    summary = rfm_summary(log, end, time_unit_days=7.0)
-    reg = fit_regularity(summary, gap_log_sums(log, end, 7.0), k_max=4)
-    return reg, fit_arrivals(summary["first_purchase"], log["date"].min(), end), end
+    """The Erlang-3 log (no calendar) fitted by :func:`lab.calibrate.fit`."""
+    return fit(_log(200, "2026-03-02", purchase={"timing": "erlang", "timing_k": 3}), k_max=4)
+
+
+@pytest.fixture(scope="module")
+def seasonal_regular_model():
+    """Erlang-3 timing and the calendar of ``seasonal_model``: both must be found."""
+    cal = {
+        "enabled": True,
+        "weekday": WEEKDAY,
+        "events": [{"name": "double11", "lift": DOUBLE11}],
+    }
+    purchase = {"timing": "erlang", "timing_k": 3}
+    return fit(_log(150, "2026-09-01", calendar=cal, purchase=purchase), k_max=4)
 
 
 def _contrast(seas, weights: dict[str, float]) -> tuple[float, float]:
@@ -103,13 +111,13 @@ def test_poisson_log_has_no_false_regularity(seasonal_model):
 
 
 def test_erlang_k_recovered(regular_model):
-    reg = regular_model[0]
+    reg = regular_model.regularity
     print("\nErlang-3 log profile:", reg.profile.to_dict("list"), "95% set", reg.k_set)
     assert 3 in reg.k_set and reg.k in (2, 3, 4)
 
 
 def test_regular_timing_parameters_recovered_within_2_se(regular_model):
-    f = regular_model[0].fit
+    f = regular_model.regularity.fit
     true = {"r": R, "alpha": ALPHA_DAYS / 7.0, "a": A, "b": B}  # weekly units
     for k, v in true.items():
         print(f"{k}: {f.params[k]:.3f} ± {f.se[k]:.3f} (true {v:.3f})")
@@ -117,7 +125,7 @@ def test_regular_timing_parameters_recovered_within_2_se(regular_model):
 
 
 def test_one_cohort_log_is_a_closed_cohort(regular_model):
-    _, arr, end = regular_model
+    arr, end = regular_model.arrivals, regular_model.calibration_end
     assert arr.closed
     assert arr.expected(end + pd.Timedelta(days=1), 90).sum() == 0
 
@@ -139,3 +147,129 @@ def test_known_customer_purchase_phase_is_checked_and_carried(tmp_path):
     model = PoolModel(scenario_from_dict(sc, source=str(good)), seed=0)
     model.step()  # they join at the end of day 0, their clocks where the table says
     assert sorted(model.pop.purchase_phase[: model.pop.n].tolist()) == [0.0, 2.0]
+
+
+# ---------------------------------------------------------------- regular timing and the calendar
+def _offsets(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily repeats of the log, the calendar's offset now (the fitted timing) and before
+    (BG/NBD whatever k), over the calibration period."""
+    cal = model.calibration
+    n = int((cal.calibration_end - cal.start_date).days) + 1
+    return (
+        _actual_daily(model.orders, cal, n),
+        _repeat_offset(cal, model.regularity, n),
+        _closed_unconditional(cal, n),
+    )
+
+
+def _calendar_z(seas, offset: np.ndarray, start) -> dict[str, float]:
+    """z = log(multiplier) / se of every fitted weekday, month and event effect.
+
+    Reported multipliers are normalised (weekday mean 1, months weighted by the
+    offset's monthly sums); their SE is the delta method's on the log-effects'
+    covariance: d log m_i / d e_j = [i = j] - w_j m_j / sum(w m).
+    """
+    months = pd.date_range(pd.Timestamp(start), periods=offset.size, freq="D").month
+    month_w = np.bincount(months - 1, weights=offset, minlength=13)[:13][:12]
+    seen = [i for i, src in enumerate(seas.month_source) if src == "fit"]
+    groups = [
+        ([f"weekday_{d}" for d in WEEKDAYS], np.log(seas.weekday), np.full(7, 1.0)),
+        (
+            [f"month_{MONTHS[i]}" for i in seen],
+            np.log(seas.month[seen]),
+            month_w[seen],
+        ),
+    ]
+    z = {}
+    for names, est, w in groups:
+        share = w * np.exp(est) / (w * np.exp(est)).sum()
+        grad = np.eye(len(names)) - share[None, :]
+        cov = grad @ seas.cov.loc[names, names].to_numpy() @ grad.T
+        z.update(zip(names, est / np.sqrt(np.diag(cov)), strict=True))
+    z.update({f"event_{k}": np.log(v) / seas.se[f"event_{k}"] for k, v in seas.events.items()})
+    return z
+
+
+def _equal_effects_p(seas, prefix: str) -> float:
+    """p-value of the Wald test that every fitted effect of a group is equal (chi-square,
+    m - 1 df; invariant to how the multipliers are normalised)."""
+    names = [n for n in seas.se if n.startswith(prefix)]
+    est = np.log(_multipliers(seas, names))
+    c = np.eye(len(names))[1:] - np.eye(len(names))[:1]  # e_i - e_0
+    cov = c @ seas.cov.loc[names, names].to_numpy() @ c.T
+    d = c @ est
+    return float(stats.chi2.sf(d @ np.linalg.solve(cov, d), len(names) - 1))
+
+
+def _multipliers(seas, names: list[str]) -> list[float]:
+    table = seas.table().set_index("effect")["multiplier"]
+    return [float(table[n]) for n in names]
+
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def test_regular_log_without_calendar_gives_multipliers_of_1(regular_model):
+    """Issue 15: against BG/NBD's offset the Erlang-3 cohort's waves look like months;
+    against BG/CNBD-k's (the timing the lab simulates with) the calendar stays flat."""
+    assert regular_model.regularity.k > 1
+    actual, now, before = _offsets(regular_model)
+    start = regular_model.calibration.start_date
+    old = fit_seasonality(actual, before, start)
+    z_new = _calendar_z(regular_model.seasonality, now, start)
+    z_old = _calendar_z(old, before, start)
+    print("\nmultiplier z, fitted timing:", {k: round(float(v), 2) for k, v in z_new.items()})
+    print("multiplier z, BG/NBD offset:", {k: round(float(v), 2) for k, v in z_old.items()})
+    # each effect outside 2 SE with chance 5% under no seasonality: allow the 99% point of
+    # Binomial(m, 0.05) false rejections (correlated effects only make that conservative)
+    allowed = stats.binom.ppf(0.99, len(z_new), 0.05)
+    assert sum(abs(v) > 2 for v in z_new.values()) <= allowed
+    assert max(abs(v) for v in z_old.values()) > 4  # the spurious pattern the fix removes
+
+
+def test_regular_log_unpenalised_calendar_equal_months_only_with_the_fitted_timing(regular_model):
+    """Without the ridge (which may hide a misfit), months equal is accepted against the
+    fitted timing's offset and rejected against BG/NBD's (Wald test, 1% / 1e-6)."""
+    actual, now, before = _offsets(regular_model)
+    start = regular_model.calibration.start_date
+    new = fit_seasonality(actual, now, start, penalties=(1e-3,))
+    old = fit_seasonality(actual, before, start, penalties=(1e-3,))
+    p_new = {g: _equal_effects_p(new, g) for g in ("weekday_", "month_")}
+    p_old = {g: _equal_effects_p(old, g) for g in ("weekday_", "month_")}
+    print(f"\nWald p (all equal), fitted timing {p_new}, BG/NBD offset {p_old}")
+    assert min(p_new.values()) > 0.01 / 2  # Bonferroni over the two groups
+    assert p_old["month_"] < 1e-6
+
+
+def test_seasonality_and_regularity_recovered_together(seasonal_regular_model):
+    model = seasonal_regular_model
+    reg = model.regularity
+    print("\nErlang-3 seasonal log profile:", reg.profile.to_dict("list"), "95% set", reg.k_set)
+    # "within 2 SE" for an integer k: the true k is in the 95% profile-likelihood set
+    assert 3 in reg.k_set and reg.k > 1
+    seas = model.seasonality
+    w = {f"weekday_{d}": 0.5 for d in ("sat", "sun")}
+    w.update({f"weekday_{d}": -0.2 for d in ("mon", "tue", "wed", "thu", "fri")})
+    est, se = _contrast(seas, w)
+    true = np.log(1.25) - np.log(0.9)
+    print(f"weekend/weekday log-lift {est:.3f} ± {se:.3f} (true {true:.3f})")
+    assert abs(est - true) < 2 * se
+    est, se = np.log(seas.events["double11"]), seas.se["event_double11"]
+    print(f"双11 log-lift {est:.3f} ± {se:.3f} (true {np.log(DOUBLE11):.3f})")
+    assert abs(est - np.log(DOUBLE11)) < 2 * se
+    _, now, _ = _offsets(model)
+    z = _calendar_z(seas, now, model.calibration.start_date)
+    months = {k: v for k, v in z.items() if k.startswith("month_")}
+    print("month z:", {k: round(float(v), 2) for k, v in months.items()})
+    assert sum(abs(v) > 2 for v in months.values()) <= stats.binom.ppf(0.99, len(months), 0.05)
+
+
+def test_poisson_log_calendar_is_bit_identical_to_the_bgnbd_offset(seasonal_model):
+    """k = 1: the offset is BG/NBD's closed form as before, to the last bit."""
+    assert seasonal_model.regularity.k == 1
+    actual, now, before = _offsets(seasonal_model)
+    assert np.array_equal(now, before)
+    old = fit_seasonality(actual, before, seasonal_model.calibration.start_date)
+    new = seasonal_model.seasonality
+    assert np.array_equal(old.weekday, new.weekday) and np.array_equal(old.month, new.month)
+    assert old.events == new.events and old.se == new.se and old.penalty == new.penalty

@@ -377,9 +377,26 @@ def _closed_conditional(cal: Calibration, n_days: int, e: int) -> np.ndarray:
     return np.diff(cum, prepend=0.0)
 
 
+def _repeat_offset(cal: Calibration, reg, n_days: int) -> np.ndarray:
+    """The calendar fit's offset e_d: expected repeat transactions per day under the
+    timing the lab simulates with, BG/NBD (:func:`_closed_unconditional`) for k = 1 and
+    BG/CNBD-k (:func:`~lab.calibrate.regularity.expected_daily_repeats`) for k > 1."""
+    from lab.calibrate.regularity import expected_daily_repeats
+
+    if reg.k == 1:
+        return _closed_unconditional(cal, n_days)
+    f = (cal.summary["first_purchase"] - cal.start_date).dt.days.to_numpy()
+    return expected_daily_repeats(reg.fit.params, reg.k, f, n_days, reg.fit.time_unit_days)
+
+
 def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns, month_prior) -> dict:
     """Regular timing (BG/CNBD-k), the calendar and the first-time buyer arrivals, from
-    the calibration period only."""
+    the calibration period only.
+
+    The lab's calendar is fitted against the timing it simulates with
+    (:func:`_repeat_offset`); the seasonal closed form's (``multipliers``) against
+    BG/NBD's, its own timing: the same calendar when k = 1.
+    """
     from lab.calibrate.arrivals import fit_arrivals
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.seasonality import fit_seasonality
@@ -387,16 +404,21 @@ def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns, m
     u = cal.fit.time_unit_days
     reg = fit_regularity(cal.summary, gap_log_sums(orders.orders, cal.calibration_end, u),
                          time_unit_days=u)  # fmt: skip
-    seas = fit_seasonality(
-        actual[: e + 1], closed_u[: e + 1], cal.start_date, campaigns=campaigns,
-        month_prior=month_prior,
-    )  # fmt: skip
+
+    def calendar(offset):
+        return fit_seasonality(
+            actual[: e + 1], offset[: e + 1], cal.start_date, campaigns=campaigns,
+            month_prior=month_prior,
+        )  # fmt: skip
+
+    seas = calendar(closed_u if reg.k == 1 else _repeat_offset(cal, reg, e + 1))
+    closed_seas = seas if reg.k == 1 else calendar(closed_u)
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, cal.calibration_end)
     return {
         "regularity": reg,
         "seasonality": seas,
         "arrivals": arr,
-        "multipliers": seas.multipliers(cal.start_date, n_days),
+        "multipliers": closed_seas.multipliers(cal.start_date, n_days),
     }
 
 

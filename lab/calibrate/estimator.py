@@ -257,7 +257,7 @@ def fit(
     OrderModel
     """
     from lab.calibrate.arrivals import fit_arrivals
-    from lab.calibrate.backtest import _actual_daily, _closed_unconditional
+    from lab.calibrate.backtest import _actual_daily, _repeat_offset
     from lab.calibrate.ingest import CleanOrders, clean_orders, read_orders
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.scenario_out import calibrate
@@ -274,13 +274,13 @@ def fit(
     end = cal.calibration_end
     n = int((end - cal.start_date).days) + 1
     in_log = [c for c in campaigns if pd.Timestamp(c["start"]) <= end]
-    seas = fit_seasonality(
-        _actual_daily(orders, cal, n), _closed_unconditional(cal, n), cal.start_date,
-        campaigns=in_log, month_prior=month_prior,
-    )  # fmt: skip
     u = cal.fit.time_unit_days
     reg = fit_regularity(
         cal.summary, gap_log_sums(orders.orders, end, u), k_max=k_max, time_unit_days=u
     )
+    seas = fit_seasonality(  # against the timing the forecast simulates with
+        _actual_daily(orders, cal, n), _repeat_offset(cal, reg, n), cal.start_date,
+        campaigns=in_log, month_prior=month_prior,
+    )  # fmt: skip
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, end)
     return OrderModel(orders, cal, reg, seas, arr, campaigns)

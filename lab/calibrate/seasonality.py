@@ -1,13 +1,28 @@
 """Seasonality from an order log: weekday, month, named-event and campaign multipliers (季节性).
 
-The fitted purchase model (BG/NBD) says how many repeat transactions to expect each
-day from the customers known by then, ``e_d``; it knows no calendar.  The calendar
-is what the log shows on top of it: a Poisson regression of the daily repeat
-counts ``y_d`` with ``log e_d`` as offset,
+The fitted purchase model says how many repeat transactions to expect each day from
+the customers known by then, ``e_d``; it knows no calendar.  The calendar is what the
+log shows on top of it: a Poisson regression of the daily repeat counts ``y_d`` with
+``log e_d`` as offset,
 
     log E[y_d] = log e_d + level + weekday[wd(d)] + month[m(d)] + sum_j event_j(d) + sum_c campaign_c(d)
 
-(log-linear effects, so each becomes a multiplier).  Effects are shrunk towards 0
+(log-linear effects, so each becomes a multiplier).
+
+**The offset is the timing model the forecast simulates with.**  ``e_d`` is the
+daily increment of sum_i E[X(t - f_i)] over the customers' first purchases f_i: with
+BG/NBD's closed form when the regularity fit (:mod:`lab.calibrate.regularity`) keeps
+k = 1, and with BG/CNBD-k's (:func:`~lab.calibrate.regularity.expected_daily_repeats`)
+when it finds k > 1 and the lab then simulates an Erlang-k clock.  Against BG/NBD's
+curve a regular log looks seasonal: a cohort's repeats come in waves after its first
+purchase (few right after it, more one gap later), and the month and event effects
+would absorb the waves, which the lab's Erlang clock then produces a second time.
+BG/CNBD-k's E[X(t)] is a series of regularised incomplete beta functions, summed to
+1e-15 (exact, deterministic and a fraction of a second for a year of days); a
+simulation-based expectation would add seed noise to every multiplier, and a
+numerical convolution of each customer's history would only approximate the same
+sum.  The callers choose the offset (``_repeat_offset`` in :mod:`lab.calibrate.backtest`);
+k = 1 leaves them on BG/NBD's fit and closed form exactly as before.  Effects are shrunk towards 0
 (multiplier 1) by a ridge penalty ``penalty / 2 x sum beta^2``; the level is not
 penalised.  **The penalty is chosen by cross-validation inside the calibration period
 only**: the days are split into 5 folds by week (week number mod 5, so every fold
