@@ -67,3 +67,8 @@ def test_daily_repeats_are_the_cohort_sum_of_the_curve():
     k1 = expected_daily_repeats(PARAMS, 1, first, n_days, 7.0)
     bg = np.diff(expected_repeat_curve(PARAMS, first / 7.0, days / 7.0), prepend=0.0)
     np.testing.assert_allclose(k1, bg, rtol=1e-9, atol=1e-13)
+
+
+def test_a_failed_fit_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"r, alpha, a, b > 0"):
+        cnbdk_expected_count({**PARAMS, "alpha": float("nan")}, 3, [1.0])

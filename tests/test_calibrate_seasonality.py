@@ -4,9 +4,11 @@ Each log is a pure BG/NBD-like lab pool (tests/conftest.py ``bare``): customers
 imported on day 0 with one order of history (booked the day before, BG/NBD's time
 zero), purchase rate Gamma(R, ALPHA) per day, dropout Beta(A, B) after each order.
 One log has Poisson timing and a calendar (weekend lift, 双11 lift); one has Erlang-3
-timing and no calendar.  The fits (:func:`lab.calibrate.fit`) must find them within
-2 standard errors, find k = 1 on the Poisson log (no false regularity) and see a
-closed cohort (no arrivals invented).
+timing and no calendar; one has both.  The fits (:func:`lab.calibrate.fit`) must find
+them within 2 standard errors, find k = 1 on the Poisson log (no false regularity) and
+see a closed cohort (no arrivals invented).  With k > 1 the calendar is fitted against
+BG/CNBD-k's expected repeats, so the regular log's waves do not become months (issue
+15); with k = 1 it is BG/NBD's offset, bit for bit as before.
 """
 
 from __future__ import annotations

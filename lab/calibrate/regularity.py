@@ -194,8 +194,17 @@ def cnbdk_expected_count(params: dict, k: int, t) -> np.ndarray:
     -------
     numpy.ndarray
         Same shape as ``t``.
+
+    Raises
+    ------
+    ValueError
+        A parameter that is not a positive number (e.g. a failed fit), or k < 1.
     """
     r, alpha, a, b = (float(params[n]) for n in NAMES)
+    if not all(np.isfinite(v) and v > 0 for v in (r, alpha, a, b)) or k < 1:
+        raise ValueError(
+            f"BG/CNBD-k expectation needs r, alpha, a, b > 0 and k >= 1: {params}, k={k}"
+        )
     t = np.asarray(t, float)
     flat = np.maximum(t.reshape(-1), 0.0)
     z = k * flat / (alpha + k * flat)
