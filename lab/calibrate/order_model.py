@@ -151,12 +151,22 @@ class OrderFits:
         return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k)
 
     # ---------------------------------------------------------------- pieces
-    def _future_campaigns(self, future) -> list[dict]:
+    def future_campaigns(self, future=None) -> list[dict]:
+        """The campaigns to place after the calibration end, each with its lift.
+
+        Parameters
+        ----------
+        future : sequence of dict, optional
+            ``name, start, end[, lift]``; default: the campaign calendar given to
+            :func:`lab.calibrate.fit`.  Campaigns starting on or before the calibration
+            end are left out (their lift is fitted, and applies on all their days);
+            a missing lift takes the mean fitted campaign lift, else 1.
+        """
         fitted = [c["lift"] for c in self.seasonality.campaigns]
         default = float(np.mean(fitted)) if fitted else 1.0
         out = []
-        for c in future:
-            if pd.Timestamp(c["end"]) <= self.calibration_end:
+        for c in self.campaigns if future is None else future:
+            if pd.Timestamp(c["start"]) <= self.calibration_end:
                 continue  # in the log: fitted already
             lift = c.get("lift")
             out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})

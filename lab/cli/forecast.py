@@ -117,9 +117,11 @@ def save_forecast(model, fc, out_dir) -> Path:
     atomically."""
     import json
 
+    import matplotlib as mpl
     import matplotlib.pyplot as plt
 
     from lab.io import atomic_folder, write_csv
+    from lab.plots import house_rc
     from lab.report.forecast_xlsx import write_forecast_xlsx
 
     stamp = {"source": str(model.orders.report.source), "start": fc.meta["start"]}
@@ -132,8 +134,9 @@ def save_forecast(model, fc, out_dir) -> Path:
             json.dumps(fc.meta, indent=2, ensure_ascii=False, default=str), "utf-8"
         )
         (tmp / "summary.md").write_text(_summary_md(model, fc), "utf-8")
-        fig = _plot(model, fc)
-        fig.savefig(tmp / "forecast.png")
+        with mpl.rc_context(house_rc("en")):  # the CJK fallback: campaign names
+            fig = _plot(model, fc)
+            fig.savefig(tmp / "forecast.png")
         plt.close(fig)
         write_forecast_xlsx(model, fc, tmp / "forecast.xlsx", tmp / "forecast.png")
         (tmp / "manifest.json").write_text(json.dumps(stamp, indent=2), "utf-8")
@@ -182,6 +185,7 @@ def _summary_md(model, fc) -> str:
         + " Off (the log cannot identify them): paid/staff acquisition, referral, first-order "
         "barriers, habit, reference price, fatigue, annoyance, strategies.",
         "",
+        *_campaign_lines(model, fc),
         "## Monthly",
         "",
         _md_table(fc.monthly),
@@ -194,6 +198,28 @@ def _summary_md(model, fc) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _campaign_lines(model, fc) -> list[str]:
+    """The campaigns of the campaign file: fitted in the log, placed in the forecast."""
+    fitted = [
+        f"{c['name']} ({c['start'].date()} to {c['end'].date()}) x{c['lift']:.3f}"
+        for c in model.seasonality.campaigns
+    ]
+    placed = [
+        f"{c['name']} ({c['start']} to {c['end']}) x{c['lift']:.3f}"
+        for c in fc.meta.get("future_campaigns", [])
+    ]
+    if not fitted and not placed:
+        return []
+    return [
+        "Campaigns: fitted on the log's promotion days: "
+        + (", ".join(fitted) or "none")
+        + "; placed in the forecast: "
+        + (", ".join(placed) or "none")
+        + ".",
+        "",
+    ]
 
 
 def register(app: typer.Typer) -> None:
