@@ -133,7 +133,12 @@ def test_calibrate_and_forecast_cli_place_the_campaign_file(sale_log, tmp_path, 
     meta = json.loads((fc_dir / "fit.json").read_text(encoding="utf-8"))
     assert [c["name"] for c in meta["future_campaigns"]] == ["年中庆"]
     assert meta["future_campaigns"][0]["lift"] == 1.8
-    assert "年中庆" in (fc_dir / "summary.md").read_text(encoding="utf-8")
+    summary = (fc_dir / "summary.md").read_text(encoding="utf-8")
+    assert (
+        "placed in the forecast: 年中庆" in summary and "fitted on the log's promotion" in summary
+    )
+    # which mechanisms are on, which are off because the log cannot identify them
+    assert "the fitted calendar" in summary and "Off (the log cannot identify them)" in summary
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
 
