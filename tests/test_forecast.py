@@ -281,3 +281,23 @@ def test_backtest_reports_existing_and_new_customers_apart(open_log, open_model)
     assert seg.loc["new", "forecast_customers"] == expected > 0
     assert seg.loc["new", "forecast"] >= seg.loc["new", "forecast_customers"]
     assert bt.meta["holdout_new_customers"] == seg.loc["new", "actual_customers"]
+
+
+def test_forecast_cli_takes_the_cleaning_options_of_calibrate(open_log, tmp_path):
+    # a day-first export (28/08/2025) with a duplicated row, read as lab calibrate reads it
+    src = tmp_path / "orders.csv"
+    dmy = open_log.assign(date=pd.to_datetime(open_log["date"]).dt.strftime("%d/%m/%Y"))
+    pd.concat([dmy, dmy.iloc[[0]]]).to_csv(src, index=False)
+    common = ["forecast", str(src), "--horizon", "7d", "--seeds", "1", "--workers", "1", "-q"]
+    ok = runner.invoke(
+        app, [*common, "--dayfirst", "--keep-duplicates", "--out", str(tmp_path / "fc")]
+    )
+    assert ok.exit_code == 0, ok.output
+    meta = yaml.safe_load((tmp_path / "fc" / "fit.json").read_text(encoding="utf-8"))
+    assert meta["start"] == "2025-08-29"  # the day after the log's last order, read day-first
+    # an export without the needed columns: exit 2, the file named once, nothing written
+    bad_src = tmp_path / "bad.csv"
+    bad_src.write_text("用户,时间\na,2025-01-01\n", encoding="utf-8")
+    bad = runner.invoke(app, ["forecast", str(bad_src), "--out", str(tmp_path / "no")])
+    assert bad.exit_code == 2 and not (tmp_path / "no").exists()
+    assert "no customer column" in bad.output and bad.output.count("bad.csv") == 1

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from lab.cli.calibrate import AmountCol, CustomerCol, DateCol, DayFirst, KeepDup, Tz
 from lab.cli.common import consoles, fail
 from lab.cli.options import MonthPrior, Quiet, checked_month_prior
 
@@ -34,10 +35,12 @@ def forecast(
     workers: Annotated[
         int | None, typer.Option(help="worker processes (default: the local cores)", min=1)
     ] = None,
-    customer_col: Annotated[str | None, typer.Option(help="customer id column")] = None,
-    date_col: Annotated[str | None, typer.Option(help="order date column")] = None,
-    amount_col: Annotated[str | None, typer.Option(help="amount paid column")] = None,
-    tz: Annotated[str, typer.Option(help="time zone of naive timestamps")] = "Asia/Shanghai",
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    amount_col: AmountCol = None,
+    tz: Tz = "Asia/Shanghai",
+    dayfirst: DayFirst = None,
+    keep_duplicates: KeepDup = False,
     month_prior: MonthPrior = "flat",
     quiet: Quiet = False,
 ) -> None:
@@ -51,6 +54,7 @@ def forecast(
     from rich.markup import escape
     from rich.table import Table
 
+    from lab.analysis import OrderLogError
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.ingest import read_orders
     from lab.calibrate.seasonality import read_campaigns
@@ -71,8 +75,17 @@ def forecast(
             fail(str(exc))
     try:
         clean = read_orders(
-            orders, customer_col=customer_col, date_col=date_col, amount_col=amount_col, tz=tz
+            orders,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            tz=tz,
+            dayfirst=dayfirst,
+            duplicates="keep" if keep_duplicates else "drop",
         )
+    except OrderLogError as exc:  # names the file already
+        fail(str(exc))
+    try:
         horizon_days(horizon, clean.last_date)
         model = fit(clean, campaigns=camps, month_prior=month_prior)
         fc = model.forecast(
