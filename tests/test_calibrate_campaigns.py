@@ -139,6 +139,7 @@ def test_calibrate_and_forecast_cli_place_the_campaign_file(sale_log, tmp_path, 
     )
     # which mechanisms are on, which are off because the log cannot identify them
     assert "the fitted calendar" in summary and "Off (the log cannot identify them)" in summary
+    assert "Frequency-spend correlation among" in summary  # gamma-gamma's assumption checked
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
 

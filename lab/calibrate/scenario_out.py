@@ -581,6 +581,11 @@ def _calibrated_scenario(cal, model, cust_rel: str, name: str, forecast_days: in
         )
     else:
         span = int((end - cal.start_date).days) + 1
+        if model is not None and model.regularity.k > 1:  # BG/CNBD-k's own r, alpha, a, b
+            # with its Erlang clock (BG/NBD's are fitted to a Poisson clock)
+            cal = dataclasses.replace(
+                cal, fit=dataclasses.replace(model.regularity.fit, model="bgnbd")
+            )
         sc = scenario_dict(cal, cust_rel, days=span + forecast_days)
         if model is not None:
             sc["calendar"] = model.seasonality.calendar(model.future_campaigns())
@@ -623,6 +628,14 @@ def _extras_header(model, period: str = "log") -> str:
     lines = [
         f"Regular timing (BG/CNBD-k, maximum likelihood profiled over k): k = {reg.k} "
         f"(95% set {reg.k_set})" + (" -> purchase.timing erlang" if reg.k > 1 else ""),
+        *(
+            [
+                "  and traits.default from its own fit (the BG/NBD values above are k = 1's): "
+                + ", ".join(f"{n} = {v:.4g}" for n, v in reg.fit.params.items())
+            ]
+            if reg.k > 1
+            else []
+        ),
         f"Calendar (ridge Poisson, penalty {seas.penalty:g} by cross-validation inside the "
         "calibration period) -> calendar:",
         "  weekday " + ", ".join(f"{v:.3f}" for v in seas.weekday),

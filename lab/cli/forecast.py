@@ -181,7 +181,7 @@ def _plot(model, fc):
 
 
 def _summary_md(model, fc) -> str:
-    from lab.calibrate.scenario_out import _md_table
+    from lab.calibrate.scenario_out import _correlation_line, _md_table
 
     s = model.summary()
     arr = s["arrivals"]
@@ -197,6 +197,8 @@ def _summary_md(model, fc) -> str:
         + ("no arrivals (a closed cohort)." if arr["closed_cohort"] else "new-customer arrivals.")
         + " Off (the log cannot identify them): paid/staff acquisition, referral, first-order "
         "barriers, habit, reference price, fatigue, annoyance, strategies.",
+        "",
+        _correlation_line(model.calibration.summary),
         "",
         *_campaign_lines(model, fc),
         "## Monthly",
