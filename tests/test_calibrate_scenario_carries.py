@@ -118,3 +118,24 @@ def test_calendar_shrinkage_keeps_a_short_flat_logs_multipliers_near_one():
     )
     assert np.mean(spread_free) > 0.02  # the noise is there to be shrunk
     assert np.mean(spread_cv) < 0.5 * np.mean(spread_free)
+
+
+def test_calibrated_customer_data_goes_to_a_git_ignored_folder_by_default(
+    erlang_log, tmp_path, monkeypatch
+):
+    # lab calibrate without --out, run from a project folder: calibrated/, not scenarios/
+    src = tmp_path / "店铺订单.csv"
+    erlang_log.to_csv(src, index=False)
+    (tmp_path / "scenarios").mkdir()
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, ["calibrate", str(src), "--forecast-days", "7", "--no-seasonality"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "calibrated" / "店铺订单.yaml").is_file()
+    assert list((tmp_path / "calibrated").glob("店铺订单.data-*/customers.csv"))
+    assert not list((tmp_path / "scenarios").iterdir())
+    # and the project's .gitignore ignores that folder (the customers' ids stay out of git)
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    ignored = (root / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "calibrated/" in ignored
