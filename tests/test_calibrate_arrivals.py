@@ -122,3 +122,27 @@ def test_cdnow_stays_a_closed_cohort():
         arr = fit_arrivals(first[first <= end], d["date"].min(), end)
         assert arr.closed
         assert arr.expected(pd.Timestamp(end) + pd.Timedelta(days=1), 365).sum() == 0
+
+
+def test_the_level_and_trend_are_drawn_with_their_sampling_uncertainty():
+    # the forecast's bands carry the arrival level's uncertainty, not only the trend's:
+    # a flat log of ~195 first purchases has a level known to about 1/sqrt(195) = 7%
+    first = _first_purchases(1.3, 0.0, 150, seed=5)
+    arr = _fit(first, 150)
+    n = arr.total
+    assert 0.9 / np.sqrt(n) < arr.level_log_se < 1.5 / np.sqrt(n)
+    z = np.random.default_rng(0).standard_normal((4000, 2))
+    draws = np.array([arr.draw(row) for row in z])
+    trend, log_level = draws[:, 0], np.log(draws[:, 1])
+    # 4,000 draws: the sample SDs are within ~2.2% of the true ones (5 SE: 11%)
+    assert np.std(log_level) == pytest.approx(arr.level_log_se, rel=0.11)
+    assert np.std(trend) == pytest.approx(arr.trend_se, rel=0.11)
+    assert abs(np.mean(log_level)) < 5 * arr.level_log_se / np.sqrt(4000)
+    if arr.trend_se > 0 and arr.level_log_se > 0:
+        r = np.corrcoef(trend, log_level)[0, 1]
+        assert r == pytest.approx(arr.level_trend_corr, abs=5 / np.sqrt(4000))
+    # the expected arrivals scale with the drawn level
+    start = START + pd.Timedelta(days=150)
+    assert arr.expected(start, 30, level_factor=1.1).sum() == pytest.approx(
+        1.1 * arr.expected(start, 30).sum()
+    )

@@ -94,6 +94,10 @@ class ArrivalFit:
         The maximum-likelihood trend, before shrinkage.
     trend_prior_weights : dict[float, float]
         Cross-validation weight of each candidate prior SD (empty: no shrinkage).
+    level_log_se : float
+        Standard error of ``log(level)`` (the fitted line's end point).
+    level_trend_corr : float
+        Correlation of ``log(level)`` and the trend estimates (for joint draws).
     """
 
     closed: bool
@@ -107,16 +111,30 @@ class ArrivalFit:
     trend_prior_sd: float = np.inf
     trend_unshrunk: float = 0.0
     trend_prior_weights: dict = field(default_factory=dict)
+    level_log_se: float = 0.0
+    level_trend_corr: float = 0.0
 
-    def expected(self, start, days: int, trend: float | None = None) -> np.ndarray:
-        """Expected arrivals on each of ``days`` days from ``start`` (after the calibration end)."""
+    def expected(
+        self, start, days: int, trend: float | None = None, level_factor: float = 1.0
+    ) -> np.ndarray:
+        """Expected arrivals on each of ``days`` days from ``start`` (after the calibration
+        end); ``trend`` and ``level_factor`` (times ``level``) for a parameter draw."""
         if self.closed or days <= 0:
             return np.zeros(max(int(days), 0))
         b = self.trend_per_year if trend is None else trend
         t = (pd.Timestamp(start) - self.calibration_end).days + np.arange(int(days))
         growth = np.clip(np.exp(b * t / 365.0), 1.0 / TREND_CAP, TREND_CAP)
         mult = self.seasonality.multipliers(start, days) if self.seasonality is not None else 1.0
-        return self.level * growth * mult
+        return self.level * level_factor * growth * mult
+
+    def draw(self, z: np.ndarray) -> tuple[float, float]:
+        """A draw of (trend, level factor) from the fit's sampling distribution, given two
+        standard normal scores: the trend from ``z[0]`` (as a draw of the trend alone) and
+        the end level jointly with it (their correlation), from ``z[1]``."""
+        trend = self.trend_per_year + self.trend_se * float(z[0])
+        rho = float(np.clip(self.level_trend_corr, -1.0, 1.0))
+        log_level = self.level_log_se * (rho * float(z[0]) + np.sqrt(1.0 - rho**2) * float(z[1]))
+        return trend, float(np.exp(log_level))
 
     def summary(self) -> dict:
         """JSON-friendly facts for the report."""
@@ -128,6 +146,7 @@ class ArrivalFit:
             "trend_se": float(self.trend_se),
             "trend_prior_sd": float(self.trend_prior_sd),
             "trend_unshrunk": float(self.trend_unshrunk),
+            "level_log_se": float(self.level_log_se),
             "trend_prior_weights": {
                 f"{k:g}": float(v) for k, v in self.trend_prior_weights.items()
             },
@@ -165,26 +184,38 @@ def fit_arrivals(
     unshrunk = _trend(counts, t)[1]
     if shrink_trend:
         weights = trend_prior_weights(counts)
-        a, b, b_se = _averaged_trend(counts, t, weights)
         tau = max(weights, key=lambda k: (weights[k], -k))  # most weight (ties: tighter)
     else:
         weights, tau = {}, np.inf
-        a, b, b_se = _trend(counts, t)
+    mean, cov = _end_moments(counts, t, weights or {np.inf: 1.0})
+    c, b = mean  # log level at the calibration end, slope
+    a = c - b * t[-1]
     seas = fit_seasonality(counts, np.exp(a + b * t), start)
-    level = float(np.exp(a + b * t[-1]) * seas.level)
+    level = float(np.exp(c) * seas.level)
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    corr = float(cov[0, 1] / (sd[0] * sd[1])) if sd.all() else 0.0
     return ArrivalFit(
-        False, level, b, b_se, seas, start, end, int(counts.sum()), tau, unshrunk, weights
-    )
+        False, level, float(b), float(sd[1]), seas, start, end, int(counts.sum()), tau,
+        unshrunk, weights, float(sd[0]), corr,
+    )  # fmt: skip
 
 
-def _averaged_trend(y: np.ndarray, t: np.ndarray, weights: dict) -> tuple[float, float, float]:
-    """Intercept, slope and slope SE of the candidate priors' fits averaged with ``weights``
-    (the SE of the mixture: each fit's SE and the spread of the slopes)."""
-    fits = np.array([_trend(y, t, tau) for tau in weights])
+def _end_moments(y: np.ndarray, t: np.ndarray, weights: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of (log level at the calibration end, slope) of the candidate
+    priors' fits averaged with ``weights`` (the moments of the mixture: each fit's
+    covariance and the spread between the fits)."""
+    to_end = np.array([[1.0, t[-1]], [0.0, 1.0]])  # (a, b) -> (a + b t_end, b)
+    means, covs = [], []
+    for tau in weights:
+        beta, cov = _trend_fit(y, t, tau)
+        means.append(to_end @ beta)
+        covs.append(to_end @ cov @ to_end.T)
     w = np.array(list(weights.values()))
-    a, b = w @ fits[:, 0], w @ fits[:, 1]
-    se = float(np.sqrt(w @ (fits[:, 2] ** 2 + (fits[:, 1] - b) ** 2)))
-    return float(a), float(b), se
+    m = np.array(means)
+    mean = w @ m
+    dev = m - mean
+    cov = np.einsum("k,kij->ij", w, np.array(covs)) + (dev * w[:, None]).T @ dev
+    return mean, cov
 
 
 def trend_prior_weights(counts: np.ndarray, prior_sds=TREND_PRIOR_SD) -> dict[float, float]:
@@ -257,6 +288,13 @@ def _day_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
 def _trend(y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf) -> tuple[float, float, float]:
     """Poisson regression of daily counts on time (Newton), the slope with a N(0, prior_sd^2)
     prior (ridge; the intercept unpenalised): intercept, slope, slope SE."""
+    beta, cov = _trend_fit(y, t, prior_sd)
+    return float(beta[0]), float(beta[1]), float(np.sqrt(cov[1, 1]))
+
+
+def _trend_fit(y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf):
+    """:func:`_trend`'s coefficients (intercept, slope) and their (posterior) covariance,
+    scaled by the Pearson overdispersion."""
     X = np.column_stack([np.ones_like(t), t])
     pen = np.diag([0.0, 1.0 / prior_sd**2 if prior_sd > 0 else 1e12])
     beta = np.array([np.log(max(y.mean(), 1e-9)), 0.0])
@@ -270,7 +308,7 @@ def _trend(y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf) -> tuple[floa
     mu = np.exp(X @ beta)
     disp = max(float(((y - mu) ** 2 / mu).sum() / max(y.size - 2, 1)), 1.0)
     cov = np.linalg.inv((X * mu[:, None]).T @ X + pen) * disp
-    return float(beta[0]), float(beta[1]), float(np.sqrt(cov[1, 1]))
+    return beta, cov
 
 
 def expected_arrival_days(expected: np.ndarray) -> np.ndarray:

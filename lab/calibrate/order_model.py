@@ -182,10 +182,13 @@ class OrderFits:
         sc = model.scenario(str(path), days=days, future_campaigns=camps)
         return scenario_from_dict(sc, source=str(path))
 
-    def arrival_means(self, start, days: int, camps=(), trend: float | None = None) -> np.ndarray:
+    def arrival_means(
+        self, start, days: int, camps=(), trend: float | None = None, level_factor: float = 1.0
+    ) -> np.ndarray:
         """Expected first-time buyers on each of ``days`` days from ``start``: the arrival
-        forecast (``trend``: the fitted one by default) x the lift of future campaigns."""
-        mu = self.arrivals.expected(start, days, trend=trend)
+        forecast (``trend``: the fitted one by default; ``level_factor`` x its level) x the
+        lift of future campaigns."""
+        mu = self.arrivals.expected(start, days, trend=trend, level_factor=level_factor)
         if camps:
             seas = self.seasonality
             mu = mu * (seas.multipliers(start, days, camps) / seas.multipliers(start, days))
@@ -214,14 +217,14 @@ class OrderFits:
         arr = self.arrivals
         if arr.closed:
             return None
-        if uncertain:  # the trend's sampling uncertainty, then Poisson arrivals, from this
-            # seed's own stream
+        if uncertain:  # the trend's and the level's sampling uncertainty, then Poisson
+            # arrivals, from this seed's own stream
             from scipy.special import ndtri
             from scipy.stats import poisson
 
-            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(1, dtype=np.uint64))
-            trend = arr.trend_per_year + arr.trend_se * float(ndtri(u[0]))
-            mu = self.arrival_means(start, days, camps, trend=trend)
+            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(2, dtype=np.uint64))
+            trend, level_factor = arr.draw(ndtri(u))
+            mu = self.arrival_means(start, days, camps, trend=trend, level_factor=level_factor)
             u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
             when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
             table = new_customer_rows(start, when, first=0)
