@@ -3,7 +3,8 @@
 Not a speed benchmark: it measures the holdout error of the number of first-time
 buyers that :func:`lab.calibrate.arrivals.fit_arrivals` forecasts, with the trend's
 maximum-likelihood estimate (``shrink_trend=False``, the lab before issue 15's
-shrinkage) and with the cross-validated prior (the default), on
+shrinkage) and with the shrunk trend (the default: the fits under the candidate priors
+averaged with cross-validation weights; until fc15audit, the single best prior), on
 
 * **test log**: the open-cohort log of ``tests/test_forecast.py`` (300 customers joining
   uniformly over 34 weeks, 240 days, seed 2) calibrated to three dates;

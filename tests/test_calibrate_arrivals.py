@@ -1,8 +1,10 @@
-"""New-customer arrivals: the trend is shrunk towards zero by a cross-validated prior.
+"""New-customer arrivals: the trend is shrunk towards zero, the fits under candidate
+priors averaged with cross-validation weights.
 
 Arrival logs are drawn directly (Poisson days from the lab's random streams): a flat
 log whose maximum-likelihood trend is noise, and a strongly trended one whose trend
-is well determined.  The holdout errors before/after on the test logs and on
+is well determined; and the join days of the open-cohort test log of
+``tests/test_forecast.py`` (uniform over 34 weeks: a flat truth).  The holdout errors before/after on the test logs and on
 trended logs are measured by ``benchmarks/bench_arrivals.py`` (docs/calibration.md).
 """
 
@@ -13,7 +15,12 @@ import pandas as pd
 import pytest
 from scipy.stats import poisson
 
-from lab.calibrate.arrivals import TREND_PRIOR_SD, choose_trend_prior, fit_arrivals
+from lab.calibrate.arrivals import (
+    TREND_PRIOR_SD,
+    choose_trend_prior,
+    fit_arrivals,
+    trend_prior_weights,
+)
 from lab.rng import RandomStreams
 
 START = pd.Timestamp("2025-01-01")
@@ -56,8 +63,34 @@ def test_a_strong_real_trend_survives_the_shrinkage():
     first = _first_purchases(20.0, np.log(2.0), 365, seed=3)
     arr = _fit(first, 365)
     assert arr.trend_prior_sd == max(TREND_PRIOR_SD)
+    # nearly all the weight on the priors that hardly shrink a trend this well determined
+    w = arr.trend_prior_weights
+    assert w[1.0] + w[0.5] > 0.99 and w[0.0] < 1e-6
     assert abs(arr.trend_per_year - np.log(2.0)) < 2 * arr.trend_se
     assert arr.summary()["trend_prior_sd"] == arr.trend_prior_sd
+    assert sum(arr.summary()["trend_prior_weights"].values()) == pytest.approx(1.0)
+
+
+def test_a_flat_open_cohort_forecasts_about_its_mean_level():
+    # the join days of tests/test_forecast.py's open-cohort design (300 customers uniform
+    # over 238 days) for 20 seeds, calibrated on 151 days, new customers of the next 89
+    # counted.  The truth is flat, so the period's mean rate is the right forecast; its
+    # mean |error| (8.4%) is binomial noise.  A noise trend extrapolated costs more:
+    # the maximum-likelihood trend 20.4%, keeping the single best cross-validated prior
+    # 15.5% (9 of 20 logs kept a trend); averaging the priors by their cross-validated
+    # weights must stay within 1.3x the mean-rate error (it gives 9.9%, 1.18x)
+    err, flat = [], []
+    for seed in range(20):
+        u = RandomStreams(seed).uniform("synthetic_join", 0, np.arange(300, dtype=np.uint64))
+        day = np.floor(u * 7 * 34).astype(int)
+        first = pd.Series(START + pd.to_timedelta(day, unit="D"))
+        arr = _fit(first[day <= 150], 151)
+        actual = ((day > 150) & (day <= 239)).sum()
+        fc = arr.expected(START + pd.Timedelta(days=151), 89).sum()
+        err.append(abs(fc / actual - 1))
+        flat.append(abs((day <= 150).sum() / 151 * 89 / actual - 1))
+    print(f"\nmean |error| {np.mean(err):.3f} vs the mean rate's {np.mean(flat):.3f}")
+    assert np.mean(err) < 1.3 * np.mean(flat)
 
 
 def test_the_prior_is_chosen_inside_the_calibration_period_only():
@@ -73,6 +106,7 @@ def test_the_prior_is_chosen_inside_the_calibration_period_only():
     )
     counts = np.bincount((first[first <= end] - START).dt.days, minlength=150)
     assert choose_trend_prior(counts) == a.trend_prior_sd
+    assert trend_prior_weights(counts) == a.trend_prior_weights
 
 
 def test_cdnow_stays_a_closed_cohort():
@@ -88,3 +122,27 @@ def test_cdnow_stays_a_closed_cohort():
         arr = fit_arrivals(first[first <= end], d["date"].min(), end)
         assert arr.closed
         assert arr.expected(pd.Timestamp(end) + pd.Timedelta(days=1), 365).sum() == 0
+
+
+def test_the_level_and_trend_are_drawn_with_their_sampling_uncertainty():
+    # the forecast's bands carry the arrival level's uncertainty, not only the trend's:
+    # a flat log of ~195 first purchases has a level known to about 1/sqrt(195) = 7%
+    first = _first_purchases(1.3, 0.0, 150, seed=5)
+    arr = _fit(first, 150)
+    n = arr.total
+    assert 0.9 / np.sqrt(n) < arr.level_log_se < 1.5 / np.sqrt(n)
+    z = np.random.default_rng(0).standard_normal((4000, 2))
+    draws = np.array([arr.draw(row) for row in z])
+    trend, log_level = draws[:, 0], np.log(draws[:, 1])
+    # 4,000 draws: the sample SDs are within ~2.2% of the true ones (5 SE: 11%)
+    assert np.std(log_level) == pytest.approx(arr.level_log_se, rel=0.11)
+    assert np.std(trend) == pytest.approx(arr.trend_se, rel=0.11)
+    assert abs(np.mean(log_level)) < 5 * arr.level_log_se / np.sqrt(4000)
+    if arr.trend_se > 0 and arr.level_log_se > 0:
+        r = np.corrcoef(trend, log_level)[0, 1]
+        assert r == pytest.approx(arr.level_trend_corr, abs=5 / np.sqrt(4000))
+    # the expected arrivals scale with the drawn level
+    start = START + pd.Timedelta(days=150)
+    assert arr.expected(start, 30, level_factor=1.1).sum() == pytest.approx(
+        1.1 * arr.expected(start, 30).sum()
+    )

@@ -88,6 +88,20 @@ def test_closed_cohort_forecasts_no_new_customers(tmp_path):
     )
     table = pd.read_csv(paths["customers"], comment="#")
     assert "book_first_order" not in table and len(table) == model.calibration.fit.n
+    period = _header_paragraph(paths["scenario"], "Period:")
+    assert "and no new customers (a closed cohort" in period
+
+
+def _header_paragraph(path, start: str) -> str:
+    """The paragraph of a calibrated scenario's header comment that opens with ``start``."""
+    lines = [ln[2:] for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")]
+    i = next(j for j, ln in enumerate(lines) if ln.startswith(start))
+    out = [lines[i]]
+    for ln in lines[i + 1 :]:
+        if ln.startswith(("Switched off", "Regular timing")):
+            break
+        out.append(ln)
+    return " ".join(out)
 
 
 def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_path):
@@ -131,6 +145,12 @@ def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_
     assert "and the new customers the fit expects after the log" in en
     assert "日志之后拟合预期的新用户" in " ".join(summary_sentences(data, "zh"))
     assert "new-* known customers joining" in out.read_text(encoding="utf-8")  # the header
+    # its "Period:" paragraph says what the run contains: the dates, the log's customers
+    # and the new ones, counted as in the table
+    period = _header_paragraph(out, "Period:")
+    assert "the forecast 2025-08-29 to 2025-10-27" in period
+    assert f"the log's {cal.fit.n} customers, joining at the end of day 0" in period
+    assert f"and the {len(new)} new customers the arrivals fit expects" in period
     from lab.cli.calibrate import _new_customers_note  # what lab calibrate prints
 
     assert f"the {len(new)} new customers expected after the log join" in _new_customers_note(
@@ -150,6 +170,17 @@ def test_calibrated_scenario_can_replay_the_log_and_continue_it(open_log, tmp_pa
     (fit_dir,) = out.parent.glob("shop.data-*/fit")
     assert (fit_dir / "seasonality.csv").exists() and (fit_dir / "calendar.png").exists()
     assert "Regular timing" in out.read_text(encoding="utf-8")  # the header says what was fitted
+    period = _header_paragraph(out, "Period:")
+    first = pd.to_datetime(open_log["date"]).min().date()
+    assert f"the log's period {first} to 2025-08-28 replayed, then the forecast" in period
+    n_new = sum(
+        1
+        for c in pd.read_csv(next(out.parent.glob("shop.data-*/customers.csv")), comment="#")[
+            "customer_id"
+        ]
+        if c.startswith("new-")
+    )
+    assert n_new > 0 and f"and the {n_new} new customers the arrivals fit expects" in period
     res = lab.run(lab.load_scenario(out), seed=1)
     end = pd.to_datetime(open_log["date"]).max()
     after = res.daily[res.daily["date"] > end]
@@ -250,3 +281,23 @@ def test_backtest_reports_existing_and_new_customers_apart(open_log, open_model)
     assert seg.loc["new", "forecast_customers"] == expected > 0
     assert seg.loc["new", "forecast"] >= seg.loc["new", "forecast_customers"]
     assert bt.meta["holdout_new_customers"] == seg.loc["new", "actual_customers"]
+
+
+def test_forecast_cli_takes_the_cleaning_options_of_calibrate(open_log, tmp_path):
+    # a day-first export (28/08/2025) with a duplicated row, read as lab calibrate reads it
+    src = tmp_path / "orders.csv"
+    dmy = open_log.assign(date=pd.to_datetime(open_log["date"]).dt.strftime("%d/%m/%Y"))
+    pd.concat([dmy, dmy.iloc[[0]]]).to_csv(src, index=False)
+    common = ["forecast", str(src), "--horizon", "7d", "--seeds", "1", "--workers", "1", "-q"]
+    ok = runner.invoke(
+        app, [*common, "--dayfirst", "--keep-duplicates", "--out", str(tmp_path / "fc")]
+    )
+    assert ok.exit_code == 0, ok.output
+    meta = yaml.safe_load((tmp_path / "fc" / "fit.json").read_text(encoding="utf-8"))
+    assert meta["start"] == "2025-08-29"  # the day after the log's last order, read day-first
+    # an export without the needed columns: exit 2, the file named once, nothing written
+    bad_src = tmp_path / "bad.csv"
+    bad_src.write_text("用户,时间\na,2025-01-01\n", encoding="utf-8")
+    bad = runner.invoke(app, ["forecast", str(bad_src), "--out", str(tmp_path / "no")])
+    assert bad.exit_code == 2 and not (tmp_path / "no").exists()
+    assert "no customer column" in bad.output and bad.output.count("bad.csv") == 1

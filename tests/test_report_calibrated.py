@@ -83,3 +83,37 @@ def test_workbook_shows_the_note_not_a_net_margin(data):
     assert all(v is None for v in rows["net_margin"][5:])
     assert isinstance(rows["gross_margin"][4], float)
     assert rows["conversion_rate"][4] is None  # NaN is an empty cell, not 100%
+
+
+def test_report_says_which_mechanisms_are_on_and_which_the_log_cannot_identify(data):
+    en = " ".join(summary_sentences(data, "en"))
+    assert "Mechanisms on: purchase and dropout fitted to the log, spend." in en
+    off = en.split("Off because an order log cannot identify them: ")[1]
+    for name in ("paid acquisition", "referral", "promotion fatigue", "strategies"):
+        assert name in off
+    zh = " ".join(summary_sentences(data, "zh"))
+    assert "因订单日志无法识别而关闭：付费获客" in zh
+
+
+def test_a_layered_strategy_is_on_and_makes_the_net_margin_a_result(calibrated, tmp_path):
+    # a planner layers a strategy of the library with extends: (issue 15)
+    child = tmp_path / "plus.yaml"
+    child.write_text(
+        f"extends: {calibrated}\nname: shop-plus\nstrategies:\n"
+        "  - {type: discount_cadence, label: monthly 30% off, every_days: 30, first_day: 7,\n"
+        "     duration_days: 3, depth: 0.3, kind: sitewide, announce: mass_message}\n",
+        encoding="utf-8",
+    )
+    plus = collect([child], seeds=[1], workers=1, progress=False)
+    info = plus.scenarios[0]
+    assert data_discount(plus, info) > 0  # the strategy acts on the calibrated customers
+    assert not no_costs_modelled(plus, info)  # its costs are modelled, whatever they are
+    en = " ".join(summary_sentences(plus, "en"))
+    assert "strategies: monthly 30% off" in en and "no costs are modelled" not in en
+    assert "net margin of" in en
+    off = en.split("Off because an order log cannot identify them: ")[1]
+    assert "promotion fatigue" in off and "strategies" not in off
+
+
+def data_discount(data, info) -> float:
+    return data.headline_value(info.name, "discount_cost")

@@ -98,7 +98,7 @@ class OrderModel(OrderFits):
         horizon="2Q",
         *,
         seeds=range(20),
-        future_campaigns=(),
+        future_campaigns=None,
         parameter_uncertainty: bool = True,
         workers: int | None = None,
         progress: bool | None = False,
@@ -110,9 +110,10 @@ class OrderModel(OrderFits):
         horizon : str or int
             ``"2Q"``, ``"180d"``, ... (:func:`horizon_days`).
         seeds : iterable of int
-        future_campaigns : sequence of dict
+        future_campaigns : sequence of dict, optional
             ``name, start, end, lift`` of campaigns planned in the horizon (a missing
-            lift takes the mean fitted campaign lift, else 1).
+            lift takes the mean fitted campaign lift, else 1); default: those of the
+            campaign calendar given to :func:`fit` that start after the calibration end.
         parameter_uncertainty : bool
             Each seed draws its own parameters from the fits' uncertainty.
         """
@@ -121,7 +122,7 @@ class OrderModel(OrderFits):
         seeds = [int(s) for s in seeds]
         start = self.calibration_end + pd.Timedelta(days=1)
         days = horizon_days(horizon, start)
-        camps = self._future_campaigns(future_campaigns)
+        camps = self.future_campaigns(future_campaigns)
         rf = self.regularity.fit
         draws = parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
         with tempfile.TemporaryDirectory(prefix="lab-forecast-") as tmp:

@@ -151,12 +151,22 @@ class OrderFits:
         return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k)
 
     # ---------------------------------------------------------------- pieces
-    def _future_campaigns(self, future) -> list[dict]:
+    def future_campaigns(self, future=None) -> list[dict]:
+        """The campaigns to place after the calibration end, each with its lift.
+
+        Parameters
+        ----------
+        future : sequence of dict, optional
+            ``name, start, end[, lift]``; default: the campaign calendar given to
+            :func:`lab.calibrate.fit`.  Campaigns starting on or before the calibration
+            end are left out (their lift is fitted, and applies on all their days);
+            a missing lift takes the mean fitted campaign lift, else 1.
+        """
         fitted = [c["lift"] for c in self.seasonality.campaigns]
         default = float(np.mean(fitted)) if fitted else 1.0
         out = []
-        for c in future:
-            if pd.Timestamp(c["end"]) <= self.calibration_end:
+        for c in self.campaigns if future is None else future:
+            if pd.Timestamp(c["start"]) <= self.calibration_end:
                 continue  # in the log: fitted already
             lift = c.get("lift")
             out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})
@@ -172,10 +182,13 @@ class OrderFits:
         sc = model.scenario(str(path), days=days, future_campaigns=camps)
         return scenario_from_dict(sc, source=str(path))
 
-    def arrival_means(self, start, days: int, camps=(), trend: float | None = None) -> np.ndarray:
+    def arrival_means(
+        self, start, days: int, camps=(), trend: float | None = None, level_factor: float = 1.0
+    ) -> np.ndarray:
         """Expected first-time buyers on each of ``days`` days from ``start``: the arrival
-        forecast (``trend``: the fitted one by default) x the lift of future campaigns."""
-        mu = self.arrivals.expected(start, days, trend=trend)
+        forecast (``trend``: the fitted one by default; ``level_factor`` x its level) x the
+        lift of future campaigns."""
+        mu = self.arrivals.expected(start, days, trend=trend, level_factor=level_factor)
         if camps:
             seas = self.seasonality
             mu = mu * (seas.multipliers(start, days, camps) / seas.multipliers(start, days))
@@ -204,14 +217,14 @@ class OrderFits:
         arr = self.arrivals
         if arr.closed:
             return None
-        if uncertain:  # the trend's sampling uncertainty, then Poisson arrivals, from this
-            # seed's own stream
+        if uncertain:  # the trend's and the level's sampling uncertainty, then Poisson
+            # arrivals, from this seed's own stream
             from scipy.special import ndtri
             from scipy.stats import poisson
 
-            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(1, dtype=np.uint64))
-            trend = arr.trend_per_year + arr.trend_se * float(ndtri(u[0]))
-            mu = self.arrival_means(start, days, camps, trend=trend)
+            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(2, dtype=np.uint64))
+            trend, level_factor = arr.draw(ndtri(u))
+            mu = self.arrival_means(start, days, camps, trend=trend, level_factor=level_factor)
             u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
             when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
             table = new_customer_rows(start, when, first=0)

@@ -313,7 +313,14 @@ def scenario_dict(
 
 
 # ------------------------------------------------------------------------ writing
-def _header(cal: Calibration, problems: Sequence[str] = (), period: str = "log") -> str:
+def _header(
+    cal: Calibration,
+    problems: Sequence[str] = (),
+    period: str = "log",
+    *,
+    forecast_days: int = 365,
+    new_customers: str = "",
+) -> str:
     from lab._version import __version__
     from lab.results import git_commit
 
@@ -352,24 +359,7 @@ def _header(cal: Calibration, problems: Sequence[str] = (), period: str = "log")
     else:
         lines.append(f"No spend fit ({cal.spend_message}); basket left at the lab default.")
     lines.append(_correlation_line(cal.summary))
-    first = (cal.calibration_end + pd.Timedelta(days=1)).date()
-    lines += (
-        [
-            f"Period: the forecast from {first} (--period forecast). start_date is the",
-            "calibration end (day 0): the log's customers join at its end with their order",
-            "history and their posterior (alive chance, rate, dropout, spend);",
-            "days: day 0 and the forecast days (--forecast-days). --period log replays the",
-            "log's period instead.",
-        ]
-        if period == "forecast"
-        else [
-            f"Period: the log's period {cal.start_date.date()} to {cal.calibration_end.date()}"
-            f" replayed, then the forecast from {first} (--period log).",
-            "days: the calibration period and the forecast beyond it (--forecast-days).",
-            "acquisition.known_customers: the log's customers join on their real first-purchase",
-            "dates with that order booked.",
-        ]
-    )
+    lines += _period_lines(cal, period, forecast_days, new_customers)
     lines += [
         "Switched off (the log cannot identify them): stock import, paid, staff invites,",
         "referral, first-order barriers, habit, reference price, fatigue, annoyance,",
@@ -378,6 +368,47 @@ def _header(cal: Calibration, problems: Sequence[str] = (), period: str = "log")
         + ", ".join(f"{r.rule} {r.rows}" for r in rep.rules if r.rows),
     ]
     return "\n".join(lines)
+
+
+def _period_lines(cal: Calibration, period: str, forecast_days: int, new_customers: str):
+    """The header's "Period:" paragraph: the days the scenario runs and who is in them
+    (the log's customers and, in ``new_customers``, what it holds of the new ones)."""
+    import textwrap
+
+    first = (cal.calibration_end + pd.Timedelta(days=1)).date()
+    last = (cal.calibration_end + pd.Timedelta(days=int(forecast_days))).date()
+    n = f"{cal.fit.n:,}"
+    if period == "forecast":
+        text = (
+            f"Period: the forecast {first} to {last} (--period forecast, --forecast-days "
+            f"{forecast_days}); start_date is the calibration end (day 0, no order). "
+            f"It runs the log's {n} customers, joining at the end of day 0 with their order "
+            f"history and their posterior (alive chance, rate, dropout, spend), "
+            f"{new_customers}. --period log replays the log's period instead."
+        )
+    else:
+        text = (
+            f"Period: the log's period {cal.start_date.date()} to "
+            f"{cal.calibration_end.date()} replayed, then the forecast {first} to {last} "
+            f"(--period log). It runs the log's {n} customers, joining on their real "
+            f"first-purchase dates with that order booked, {new_customers}."
+        )
+    return textwrap.wrap(text, width=80, break_on_hyphens=False)
+
+
+def new_customers_text(model, forecast_days: int) -> str:
+    """What a calibrated scenario holds of the new customers after the log, in words."""
+    if model is None:
+        return "and no new customers (no arrivals fitted: --no-seasonality or Pareto/NBD)"
+    if model.arrivals.closed:
+        return "and no new customers (a closed cohort: no first purchase late in the log)"
+    n = len(future_arrivals(model, forecast_days))
+    if n == 0:
+        return "and no new customers (none expected in these days)"
+    return (
+        f"and the {n:,} new customers the arrivals fit expects in the forecast days "
+        "(new-0000001 ...), each joining on its expected day with its first order booked"
+    )
 
 
 def _correlation_line(summary: pd.DataFrame) -> str:
@@ -485,7 +516,13 @@ def write_calibration(
     if period == "forecast" and cal.fit.model != "bgnbd":
         raise ValueError("period 'forecast' (the conditional start) needs a BG/NBD fit")
     _check_yaml_target(out_yaml)
-    header = _header(cal, problems, period)
+    header = _header(
+        cal,
+        problems,
+        period,
+        forecast_days=int(forecast_days),
+        new_customers=new_customers_text(model, int(forecast_days)),
+    )
     if period == "forecast":
         table = conditional_customers(cal) if model is None else model.existing_customers()
         if model is not None:
@@ -535,16 +572,23 @@ def _calibrated_scenario(cal, model, cust_rel: str, name: str, forecast_days: in
     """The scenario dict :func:`write_calibration` writes (see there for ``period``)."""
     end = cal.calibration_end
     if period == "forecast" and model is not None:
-        sc = model.scenario(cust_rel, days=forecast_days)  # as lab forecast's existing customers
+        sc = model.scenario(  # as lab forecast's existing customers
+            cust_rel, days=forecast_days, future_campaigns=model.future_campaigns()
+        )
     elif period == "forecast":
         sc = scenario_dict(
             cal, cust_rel, days=forecast_days + 1, start_date=end, book_first_order=False
         )
     else:
         span = int((end - cal.start_date).days) + 1
+        if model is not None and model.regularity.k > 1:  # BG/CNBD-k's own r, alpha, a, b
+            # with its Erlang clock (BG/NBD's are fitted to a Poisson clock)
+            cal = dataclasses.replace(
+                cal, fit=dataclasses.replace(model.regularity.fit, model="bgnbd")
+            )
         sc = scenario_dict(cal, cust_rel, days=span + forecast_days)
         if model is not None:
-            sc["calendar"] = model.seasonality.calendar()
+            sc["calendar"] = model.seasonality.calendar(model.future_campaigns())
             if model.regularity.k > 1:
                 sc["purchase"] = {"timing": "erlang", "timing_k": int(model.regularity.k)}
     first = (end + pd.Timedelta(days=1)).date()
@@ -565,7 +609,8 @@ def future_arrivals(model, days: int) -> pd.DataFrame:
     end (:meth:`OrderFits.expected_new_customers
     <lab.calibrate.order_model.OrderFits.expected_new_customers>`; none for a closed cohort)."""
     start = model.calibration_end + pd.Timedelta(days=1)
-    return model.expected_new_customers(start, int(days))
+    camps = model.future_campaigns()
+    return model.expected_new_customers(start, int(days), camps)
 
 
 def _with_new_customers(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -583,12 +628,36 @@ def _extras_header(model, period: str = "log") -> str:
     lines = [
         f"Regular timing (BG/CNBD-k, maximum likelihood profiled over k): k = {reg.k} "
         f"(95% set {reg.k_set})" + (" -> purchase.timing erlang" if reg.k > 1 else ""),
+        *(
+            [
+                "  and traits.default from its own fit (the BG/NBD values above are k = 1's): "
+                + ", ".join(f"{n} = {v:.4g}" for n, v in reg.fit.params.items())
+            ]
+            if reg.k > 1
+            else []
+        ),
         f"Calendar (ridge Poisson, penalty {seas.penalty:g} by cross-validation inside the "
         "calibration period) -> calendar:",
         "  weekday " + ", ".join(f"{v:.3f}" for v in seas.weekday),
         "  month " + ", ".join(f"{v:.3f}" for v in seas.month),
     ]
     lines += [f"  event {k}: {v:.3f}" for k, v in seas.events.items()]
+    lines += [
+        f"  campaign {c['name']} {pd.Timestamp(c['start']).date()} to "
+        f"{pd.Timestamp(c['end']).date()}: {c['lift']:.3f} (fitted)"
+        for c in seas.campaigns
+    ]
+    own = {c["name"] for c in model.campaigns if c.get("lift") is not None}
+    lines += [
+        f"  campaign {c['name']} {pd.Timestamp(c['start']).date()} to "
+        f"{pd.Timestamp(c['end']).date()}: {c['lift']:.3f} (after the log, placed in the "
+        + (
+            "forecast with its own lift)"
+            if c["name"] in own
+            else "forecast with the mean fitted campaign lift, or 1)"
+        )
+        for c in model.future_campaigns()
+    ]
     if arr.closed:
         lines.append(
             "Arrivals: a closed cohort (no first purchase late in the log): none forecast."
@@ -596,8 +665,11 @@ def _extras_header(model, period: str = "log") -> str:
     else:
         fitted = (
             f"Arrivals: {arr.level:.2f} first-time buyers/day at the calibration end, trend "
-            f"{arr.trend_per_year:+.2f}/year (log; shrunk by a prior of SD "
-            f"{arr.trend_prior_sd:g} chosen by cross-validation), x calendar"
+            f"{arr.trend_per_year:+.2f}/year (log; shrunk: the fits under priors of SD "
+            + ", ".join(f"{k:g}" for k in arr.trend_prior_weights)
+            + " averaged with cross-validation weights "
+            + ", ".join(f"{w:.2f}" for w in arr.trend_prior_weights.values())
+            + "), x calendar"
         )
         lines.append(
             fitted + " -> new-* known customers joining on their expected days with the "
@@ -710,20 +782,24 @@ def _write_fit_report(cal: Calibration, folder: Path, stamp: dict, header: str, 
 
 def _write_calendar_report(model, folder: Path, stamp: dict, write_csv) -> None:
     """The fitted calendar (table and bar plot) and the regularity profile."""
+    import matplotlib as mpl
     import matplotlib.pyplot as plt
+
+    from lab.plots import house_rc
 
     t = model.seasonality.table()
     write_csv(t, folder / "seasonality.csv", stamp)
     write_csv(model.regularity.profile, folder / "regularity_profile.csv", stamp)
-    fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
-    ax.bar(t["effect"], t["multiplier"] - 1.0, bottom=1.0, color="C0")
-    ax.axhline(1.0, color="k", lw=0.8)
-    ax.set_title(
-        f"fitted calendar multipliers (ridge penalty {model.seasonality.penalty:g}, by CV)",
-        loc="left",
-    )
-    ax.tick_params(axis="x", rotation=90)
-    fig.savefig(folder / "calendar.png")
+    with mpl.rc_context(house_rc("en")):  # the CJK fallback: campaign names are often Chinese
+        fig, ax = plt.subplots(figsize=(9, 3.6), layout="constrained")
+        ax.bar(t["effect"], t["multiplier"] - 1.0, bottom=1.0, color="C0")
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.set_title(
+            f"fitted calendar multipliers (ridge penalty {model.seasonality.penalty:g}, by CV)",
+            loc="left",
+        )
+        ax.tick_params(axis="x", rotation=90)
+        fig.savefig(folder / "calendar.png")
     plt.close(fig)
     with (folder / "fit.md").open("a", encoding="utf-8") as fh:
         fh.write("\n## Calendar\n\n" + _md_table(t) + "\n\n![calendar](calendar.png)\n")

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from lab.cli.calibrate import AmountCol, CustomerCol, DateCol, DayFirst, KeepDup, Tz
 from lab.cli.common import consoles, fail
 from lab.cli.options import MonthPrior, Quiet, checked_month_prior
 
@@ -34,10 +35,12 @@ def forecast(
     workers: Annotated[
         int | None, typer.Option(help="worker processes (default: the local cores)", min=1)
     ] = None,
-    customer_col: Annotated[str | None, typer.Option(help="customer id column")] = None,
-    date_col: Annotated[str | None, typer.Option(help="order date column")] = None,
-    amount_col: Annotated[str | None, typer.Option(help="amount paid column")] = None,
-    tz: Annotated[str, typer.Option(help="time zone of naive timestamps")] = "Asia/Shanghai",
+    customer_col: CustomerCol = None,
+    date_col: DateCol = None,
+    amount_col: AmountCol = None,
+    tz: Tz = "Asia/Shanghai",
+    dayfirst: DayFirst = None,
+    keep_duplicates: KeepDup = False,
     month_prior: MonthPrior = "flat",
     quiet: Quiet = False,
 ) -> None:
@@ -51,6 +54,7 @@ def forecast(
     from rich.markup import escape
     from rich.table import Table
 
+    from lab.analysis import OrderLogError
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.ingest import read_orders
     from lab.calibrate.seasonality import read_campaigns
@@ -71,8 +75,17 @@ def forecast(
             fail(str(exc))
     try:
         clean = read_orders(
-            orders, customer_col=customer_col, date_col=date_col, amount_col=amount_col, tz=tz
+            orders,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            tz=tz,
+            dayfirst=dayfirst,
+            duplicates="keep" if keep_duplicates else "drop",
         )
+    except OrderLogError as exc:  # names the file already
+        fail(str(exc))
+    try:
         horizon_days(horizon, clean.last_date)
         model = fit(clean, campaigns=camps, month_prior=month_prior)
         fc = model.forecast(
@@ -117,9 +130,11 @@ def save_forecast(model, fc, out_dir) -> Path:
     atomically."""
     import json
 
+    import matplotlib as mpl
     import matplotlib.pyplot as plt
 
     from lab.io import atomic_folder, write_csv
+    from lab.plots import house_rc
     from lab.report.forecast_xlsx import write_forecast_xlsx
 
     stamp = {"source": str(model.orders.report.source), "start": fc.meta["start"]}
@@ -132,8 +147,9 @@ def save_forecast(model, fc, out_dir) -> Path:
             json.dumps(fc.meta, indent=2, ensure_ascii=False, default=str), "utf-8"
         )
         (tmp / "summary.md").write_text(_summary_md(model, fc), "utf-8")
-        fig = _plot(model, fc)
-        fig.savefig(tmp / "forecast.png")
+        with mpl.rc_context(house_rc("en")):  # the CJK fallback: campaign names
+            fig = _plot(model, fc)
+            fig.savefig(tmp / "forecast.png")
         plt.close(fig)
         write_forecast_xlsx(model, fc, tmp / "forecast.xlsx", tmp / "forecast.png")
         (tmp / "manifest.json").write_text(json.dumps(stamp, indent=2), "utf-8")
@@ -165,7 +181,7 @@ def _plot(model, fc):
 
 
 def _summary_md(model, fc) -> str:
-    from lab.calibrate.scenario_out import _md_table
+    from lab.calibrate.scenario_out import _correlation_line, _md_table
 
     s = model.summary()
     arr = s["arrivals"]
@@ -182,6 +198,9 @@ def _summary_md(model, fc) -> str:
         + " Off (the log cannot identify them): paid/staff acquisition, referral, first-order "
         "barriers, habit, reference price, fatigue, annoyance, strategies.",
         "",
+        _correlation_line(model.calibration.summary),
+        "",
+        *_campaign_lines(model, fc),
         "## Monthly",
         "",
         _md_table(fc.monthly),
@@ -194,6 +213,28 @@ def _summary_md(model, fc) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _campaign_lines(model, fc) -> list[str]:
+    """The campaigns of the campaign file: fitted in the log, placed in the forecast."""
+    fitted = [
+        f"{c['name']} ({c['start'].date()} to {c['end'].date()}) x{c['lift']:.3f}"
+        for c in model.seasonality.campaigns
+    ]
+    placed = [
+        f"{c['name']} ({c['start']} to {c['end']}) x{c['lift']:.3f}"
+        for c in fc.meta.get("future_campaigns", [])
+    ]
+    if not fitted and not placed:
+        return []
+    return [
+        "Campaigns: fitted on the log's promotion days: "
+        + (", ".join(fitted) or "none")
+        + "; placed in the forecast: "
+        + (", ".join(placed) or "none")
+        + ".",
+        "",
+    ]
 
 
 def register(app: typer.Typer) -> None:

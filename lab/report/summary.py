@@ -109,8 +109,10 @@ def no_costs_modelled(data: ReportData, info: ScenarioInfo) -> bool:
     A scenario calibrated from an order log (:func:`lab.analysis.headline.known_buyers_only`)
     with nothing layered on top books no cost at all, so its net margin equals its
     gross margin by construction: a number the report must not present as a result.
+    With a strategy layered on (``extends:``) the costs are modelled, whatever they come
+    to: then the net margin is a result.
     """
-    if not known_buyers_only(info.scenario):
+    if not known_buyers_only(info.scenario) or info.scenario.strategies:
         return False
     return all(
         data.headline_value(info.name, "net_margin", s)
@@ -186,6 +188,7 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
             f"(每位用户均带着订单加入，因此转化率无定义)，订单约 {orders} 笔，"
             f"成交总额 (GMV) {gmv}，{money}。",
             f"{rep} 的购买用户产生复购。",
+            known_mechanisms(info.scenario, lang),
         ]
     money = (
         f"gross margin of {margin}; no costs are modelled (calibrated from orders only), "
@@ -207,7 +210,68 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
         f"(each joins with an order, so a conversion rate is undefined), with about {orders} "
         f"orders, GMV of {gmv} and {money}.",
         f"{rep} of buyers buy again.",
+        known_mechanisms(info.scenario, lang),
     ]
+
+
+#: mechanisms a calibrated scenario switches off because an order log cannot identify
+#: them (lab.calibrate.scenario_out.NEUTRAL): scenario path -> (English, Chinese)
+_UNIDENTIFIED = {
+    "acquisition.paid": ("paid acquisition", "付费获客"),
+    "acquisition.staff_invite": ("staff invites", "导购邀请"),
+    "acquisition.referral": ("referral", "裂变推荐"),
+    "first_order": ("first-order barriers", "首单门槛"),
+    "habit": ("habit", "购买习惯"),
+    "reference_price": ("reference price", "参考价格"),
+    "fatigue": ("promotion fatigue", "促销疲劳"),
+    "annoyance": ("annoyance and blocks", "打扰与拉黑"),
+}
+
+
+def known_mechanisms(sc, lang: str) -> str:
+    """Which mechanisms a calibrated scenario runs and which are off because an order
+    log cannot identify them (layered back on with ``extends:``, they count as on)."""
+    on_en = ["purchase and dropout fitted to the log", "spend"]
+    on_zh = ["由订单日志拟合的购买与流失", "客单价"]
+    if sc.calendar.enabled:
+        on_en.append("the fitted calendar")
+        on_zh.append("拟合的日历季节性")
+    if sc.purchase.timing == "erlang":
+        on_en.append(f"regular timing (Erlang k = {sc.purchase.timing_k})")
+        on_zh.append(f"规律购买间隔 (Erlang k = {sc.purchase.timing_k})")
+    labels = [s.label or s.type for s in sc.strategies]
+    if labels:
+        on_en.append("strategies: " + ", ".join(labels))
+        on_zh.append("策略：" + "、".join(labels))
+    off = []
+    for path, names in _UNIDENTIFIED.items():
+        section = sc
+        for part in path.split("."):
+            section = getattr(section, part)
+        if section.enabled:
+            on_en.append(names[0])
+            on_zh.append(names[1])
+        else:
+            off.append(names)
+    if not labels:
+        off.append(("strategies", "运营策略"))
+    if lang == "zh":
+        text = "开启的机制：" + "、".join(on_zh) + "。"
+        if off:
+            text += (
+                "因订单日志无法识别而关闭："
+                + "、".join(z for _, z in off)
+                + " (可在 extends: 此文件的情景中加上)。"
+            )
+        return text
+    text = "Mechanisms on: " + ", ".join(on_en) + "."
+    if off:
+        text += (
+            " Off because an order log cannot identify them: "
+            + ", ".join(e for e, _ in off)
+            + " (layer them on in a scenario that extends: this one)."
+        )
+    return text
 
 
 def _known_period(info: ScenarioInfo, lang: str) -> str:
