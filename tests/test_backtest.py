@@ -114,11 +114,15 @@ def test_weekly_forecast_is_an_expectation_not_one_draw(
     # 1.66 against this bound's 0.97.
     one, two = synthetic_bt_plugin, synthetic_bt_plugin_other_seeds
     assert one.meta["runs_per_seed"] * len(one.seeds) >= FORECAST_RUNS
-    for col in ("sim_mean",):
-        diff = (one.holdout[col] - two.holdout[col]).to_numpy()
-        noise_sd = np.sqrt(np.mean(diff**2) / 2)
-        bound = np.sqrt(2 * one.holdout["sim_mean"].mean() / FORECAST_RUNS)
-        assert noise_sd < bound, (col, noise_sd, bound)
+    diff = (one.holdout["sim_mean"] - two.holdout["sim_mean"]).to_numpy()
+    noise_sd = np.sqrt(np.mean(diff**2) / 2)
+    bound = np.sqrt(2 * one.holdout["sim_mean"].mean() / FORECAST_RUNS)
+    assert noise_sd < bound, (noise_sd, bound)
+
+
+def test_runs_per_seed_below_one_is_refused(synthetic_log_clean):
+    with pytest.raises(ValueError, match="runs_per_seed must be >= 1, got 0"):
+        backtest(synthetic_log_clean, "2025-09-30", seeds=[0], runs_per_seed=0)
 
 
 def test_simulated_weekly_mae_is_not_above_the_closed_forms_on_a_bgnbd_log(
