@@ -107,7 +107,8 @@ def main(argv=None) -> None:
         )
         rows.append(
             (
-                f"CDNOW back-test, month prior {prior}, {args.seeds} seeds x 3 runs, 2 workers",
+                f"CDNOW back-test, month prior {prior}, {args.seeds} seeds x "
+                f"{bt.meta['runs_per_seed']} runs per forecast, 2 workers",
                 t_bt,
                 f"conditional error (weekly MAE): {note}",
             )

@@ -148,7 +148,7 @@ def test_backtest_refuses_an_unreliable_fit_unless_forced(tmp_path):
     orders.write_text(TINY, encoding="utf-8")
     out = tmp_path / "bt"
     args = ["backtest", str(orders), "--calibration-end", "2025-02-28", "--seeds", "2",
-            "--workers", "1", "--out", str(out), "-q"]  # fmt: skip
+            "--runs-per-seed", "1", "--workers", "1", "--out", str(out), "-q"]  # fmt: skip
     r = runner.invoke(app, args)
     assert r.exit_code == 2, r.output
     text = " ".join(r.output.split())
@@ -191,7 +191,7 @@ def test_backtest_prints_both_errors_and_writes_folder(tmp_path, orders_csv):
     r = runner.invoke(
         app,
         ["backtest", str(orders_csv), "--calibration-end", "2025-09-30", "--seeds", "3",
-         "--workers", "1", "--out", str(out), "-q"],
+         "--runs-per-seed", "2", "--workers", "1", "--out", str(out), "-q"],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "closed form" in r.output and "simulation" in r.output and "%" in r.output

@@ -256,8 +256,9 @@ def test_backtest_reports_existing_and_new_customers_apart(open_log, open_model)
 
     end = pd.Timestamp("2025-05-31")  # the open cohort keeps joining after it
     bt = open_model.backtest(
-        end, seeds=[0], k_max=2, workers=1, progress=False, parameter_uncertainty=False
-    )
+        end, seeds=[0], runs_per_seed=1, k_max=2, workers=1, progress=False,
+        parameter_uncertainty=False,
+    )  # fmt: skip
     seg = bt.segments.set_index("segment")
     assert list(seg.index) == ["existing", "new", "total"]
     lab_row = bt.errors.query("start == 'conditional' and method == 'lab'").iloc[0]

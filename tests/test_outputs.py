@@ -91,7 +91,8 @@ FOLDER_COMMANDS = {
         "optimize", PROMO, "--params", "strategies[0].depth=0.0:0.4", "--objective", "gmv",
         "--trials", "2", "--seeds", "1", *DAYS,
     ],
-    "backtest": ["backtest", "ORDERS", "--calibration-end", "2025-09-30", "--seeds", "1"],
+    "backtest": ["backtest", "ORDERS", "--calibration-end", "2025-09-30", "--seeds", "1",
+                 "--runs-per-seed", "1"],
 }  # fmt: skip
 
 
@@ -573,7 +574,10 @@ def test_backtest_save_killed_at_every_step(tmp_path, monkeypatch):
     from lab.calibrate.backtest import backtest, save_backtest
 
     clean = clean_orders(synthetic_log(n=300, seed=4), source="s.csv")
-    old, new = (backtest(clean, "2025-09-30", seeds=[s], workers=1, progress=False) for s in (0, 1))
+    old, new = (
+        backtest(clean, "2025-09-30", seeds=[s], runs_per_seed=1, workers=1, progress=False)
+        for s in (0, 1)
+    )
 
     def marker(out):
         seeds = json.loads((out / "summary.json").read_text(encoding="utf-8"))["seeds"]

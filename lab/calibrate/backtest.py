@@ -18,8 +18,24 @@ the lab's simulation (N seeds, one process pool) and the BG/NBD closed form besi
 Weeks are numbered from the log's first date (week 1 = its first seven days; CDNOW's
 holdout is then weeks 40-78 as in the literature).  The
 holdout error is ``(forecast - actual) / actual`` in percent of the holdout's repeat
-transactions; the simulation's forecast is the mean over seeds (its Monte Carlo
-standard error is reported too).
+transactions.
+
+**A simulated forecast is an expectation.**  One run of a week is one draw of that
+week's count: its variance is about the count itself, as large as the sampling noise
+of the actual week the forecast is compared with.  A mean of R runs keeps 1/R of it,
+and a forecast error dominated by the actual's noise is inflated by about
+sqrt(1 + 1/R) - 1 (the weekly MAE of 20 runs: +2.5%, which on CDNOW is as large as
+the gaps between the methods).  So each seed runs ``runs_per_seed`` replications,
+each with a seed of its own derived from it (:func:`replica_seeds`) and so with its
+own parameter draw (:data:`FORECAST_RUNS` runs in all by default: the forecast's
+noise is at most a tenth of a week's own sd, its MAE inflation at most 0.5%).
+Independent (parameter draw, run) pairs average the parameters' uncertainty as well
+as the customers' chance: on CDNOW the parameter draws make half of a run's variance,
+and 5 runs of one draw would leave that half at the 20 seeds' noise.  The forecast
+is the mean of every run, the bands are quantiles over every run (draws of the
+predictive distribution), the Monte Carlo standard error is their sd / sqrt(runs).
+The whole-period tracking (unconditional start) checks the calibration fit and runs
+once per seed.
 """
 
 from __future__ import annotations
@@ -44,7 +60,11 @@ from lab.calibrate.scenario_out import (
     scenario_dict,
 )
 
-__all__ = ["Backtest", "backtest", "save_backtest"]
+__all__ = ["FORECAST_RUNS", "Backtest", "backtest", "save_backtest"]
+
+#: runs (all seeds together) averaged by default for a simulated forecast's expectation:
+#: its weekly variance is then 1% of one run's (the actual week's own sampling variance)
+FORECAST_RUNS = 100
 
 QUANTILES = {
     "sim_p2_5": 0.025,
@@ -72,7 +92,10 @@ class Backtest:
         The conditional forecast over the holdout weeks, same columns.
     errors : pandas.DataFrame
         One row per forecast (start x method): ``start``, ``method``, ``actual``,
-        ``forecast``, ``error_pct``, ``mc_se`` (simulation only), ``weekly_mae``.
+        ``forecast``, ``error_pct``, ``mc_se`` (simulation only: the Monte Carlo
+        standard error of the forecast), ``predictive_sd`` (simulation only: the sd of
+        one run's holdout total, process and parameter uncertainty), ``weekly_mae``
+        (of the mean weekly forecast), ``cum_error``.
     meta : dict
         Provenance (source, dates, seeds, scenario hashes, lab version, git commit).
     segments : pandas.DataFrame or None
@@ -120,6 +143,7 @@ def backtest(
     seasonality: bool = False,
     k_max: int = 8,
     month_prior=None,
+    runs_per_seed: int | None = None,
 ) -> Backtest:
     """Calibrate on the orders up to ``calibration_end`` and forecast the holdout.
 
@@ -158,6 +182,14 @@ def backtest(
     month_prior : str or sequence of 12 floats, optional
         The calendar's shape for months the calibration period does not contain
         (:func:`lab.calibrate.seasonality.month_prior_shape`; default ``flat``).
+    runs_per_seed : int, optional
+        Replications of each seed's holdout forecasts (the simulations ``conditional``
+        and ``lab``); default: enough for :data:`FORECAST_RUNS` runs in all
+        (``ceil(FORECAST_RUNS / len(seeds))``).  The first run of a seed uses the seed
+        itself, the others seeds derived from it (:func:`replica_seeds`), each with its
+        own parameter draw.  The whole-period tracking (``unconditional``, a check of
+        the calibration fit, twice as long) and the new customers of an open pool run
+        once per seed.
 
     Returns
     -------
@@ -175,6 +207,8 @@ def backtest(
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("need at least one seed")
+    runs = _runs_per_seed(runs_per_seed, len(seeds))
+    run_seeds = [r for s in seeds for r in replica_seeds(s, runs)]
     cal = calibrate(orders, calibration_end, model="bgnbd")
     problems = cal.problems()
     if problems and not force:
@@ -196,17 +230,20 @@ def backtest(
         if seasonality
         else None
     )
-    fits = parameter_draws(cal.fit, seeds) if parameter_uncertainty else [cal.fit] * len(seeds)
-    reg_fits = [None] * len(seeds)
+    n_runs = len(run_seeds)
+    fits = parameter_draws(cal.fit, run_seeds) if parameter_uncertainty else [cal.fit] * n_runs
+    reg_fits = [None] * n_runs
     if extra is not None:
         rf = extra["regularity"].fit
-        reg_fits = parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
+        reg_fits = parameter_draws(rf, run_seeds) if parameter_uncertainty else [rf] * n_runs
     skipped = ""
     segments, new_meta = None, {}
     with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
         scen = []
         for i, (f, g) in enumerate(zip(fits, reg_fits, strict=True)):
             sc = _scenarios(dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e)
+            if i % runs:  # the whole-period tracking runs once per seed
+                sc.pop("unconditional")
             if extra is not None:
                 try:
                     sc["lab"] = _seasonal_scenario(cal, g, extra, Path(tmp) / f"run{i}", n_days, e)
@@ -216,9 +253,9 @@ def backtest(
                     for done in scen:
                         done.pop("lab", None)
             scen.append(sc)
-        reps = _simulate(scen, seeds, workers, progress)
-    uncond_sim = reps["unconditional"]  # seeds x n_days
-    cond_sim = np.zeros((len(seeds), n_days))
+        reps = _simulate(scen, run_seeds, workers, progress)
+    uncond_sim = reps["unconditional"]  # seeds x n_days (the first run of each seed)
+    cond_sim = np.zeros((n_runs, n_days))
     cond_sim[:, e + 1 :] = reps["conditional"][:, 1:]  # day k of that run = day e + k
     weeks = np.arange(n_days) // 7 + 1  # week 1 = the log's first seven days
     tracking = _weekly_table(weeks, actual, closed_u, uncond_sim)
@@ -231,7 +268,7 @@ def backtest(
         weeks,
     )
     if extra is not None:
-        lab_sim = np.zeros((len(seeds), n_days))
+        lab_sim = np.zeros((n_runs, n_days))
         lab_sim[:, e + 1 :] = reps["lab"][:, 1:]
         others = {
             "lab": lab_sim,
@@ -248,9 +285,10 @@ def backtest(
             )
         new_actual, new_count = _actual_new_daily(orders, cal, n_days)
         new_sim, new_n = _simulate_new(
-            orders, cal, extra, reg_fits, seeds, n_days, e, campaigns,
+            orders, cal, extra, reg_fits[::runs], seeds, n_days, e, campaigns,
             parameter_uncertainty, workers, progress,
         )  # fmt: skip
+        new_sim = np.repeat(new_sim, runs, axis=0)  # seed i's new customers with its runs
         segments = _segments(actual, lab_sim, new_actual, new_sim, e, weeks, (new_count, new_n))
         new_meta = {
             "holdout_new_customers": int(new_count),
@@ -267,6 +305,7 @@ def backtest(
         "holdout_end": str(h_end.date()),
         "customers": int(cal.fit.n),
         "seeds": seeds,
+        "runs_per_seed": runs,
         "parameter_uncertainty": bool(parameter_uncertainty),
         "fit_problems": problems + ([skipped] if skipped else []),
         **({} if extra is None else _extra_meta(extra)),
@@ -335,6 +374,31 @@ def _scenarios(cal: Calibration, folder: Path, n_days: int, e: int) -> dict:
     }
 
 
+def _runs_per_seed(runs_per_seed: int | None, n_seeds: int) -> int:
+    """Replications per seed: as given, or enough for :data:`FORECAST_RUNS` in all."""
+    if runs_per_seed is None:
+        return max(1, -(-FORECAST_RUNS // n_seeds))
+    if int(runs_per_seed) < 1:
+        raise ValueError(f"runs_per_seed must be >= 1, got {runs_per_seed!r}")
+    return int(runs_per_seed)
+
+
+def replica_seeds(seed: int, runs: int) -> list[int]:
+    """The seeds of a seed's ``runs`` replications: the seed itself, then derived ones.
+
+    A derived seed is a hash of (seed, replication) in [0, 2**63), so replications of
+    different seeds do not share streams (a collision with a chosen seed has
+    probability ~ 2**-63 per pair).
+    """
+    import hashlib
+
+    out = [int(seed)]
+    for j in range(1, int(runs)):
+        digest = hashlib.blake2b(f"backtest-replica:{int(seed)}:{j}".encode(), digest_size=8)
+        out.append(int.from_bytes(digest.digest(), "little") >> 1)
+    return out
+
+
 def _repeat_run(task: tuple) -> np.ndarray:
     """Worker: one run's daily repeat transactions (orders - booked first orders)."""
     from lab.api import run
@@ -345,14 +409,27 @@ def _repeat_run(task: tuple) -> np.ndarray:
 
 
 def _simulate(scen: list[dict], seeds: list[int], workers, progress) -> dict[str, np.ndarray]:
-    """Daily repeat transactions, seeds x days, per start (seed i runs scenarios ``scen[i]``)."""
+    """Daily repeat transactions, runs x days, per start (run i: ``scen[i]``, ``seeds[i]``;
+    a start missing from a run's scenarios is not run)."""
     from lab.parallel.pool import run_tasks
 
     kinds = list(scen[0])
-    tasks = [(sc[k], seed) for k in kinds for sc, seed in zip(scen, seeds, strict=True)]
-    runs = run_tasks(_repeat_run, tasks, workers, progress, f"back-test: {len(tasks)} runs")
-    n = len(seeds)
-    return {k: np.stack(runs[i * n : (i + 1) * n]) for i, k in enumerate(kinds)}
+    tasks = [(k, sc[k], seed) for k in kinds for sc, seed in zip(scen, seeds, strict=True)
+             if k in sc]  # fmt: skip
+    runs = run_tasks(
+        _repeat_run, [t[1:] for t in tasks], workers, progress, f"back-test: {len(tasks)} runs"
+    )
+    return {k: np.stack([r for t, r in zip(tasks, runs, strict=True) if t[0] == k]) for k in kinds}
+
+
+def _total_stats(sims, hold: slice) -> tuple[float, float, float]:
+    """Mean holdout total over the runs (a closed form: one run), its Monte Carlo SE
+    and the sd of one run's total (the predictive sd)."""
+    totals = np.atleast_2d(np.asarray(sims, float))[:, hold].sum(axis=1)
+    if totals.size < 2:
+        return float(totals.mean()), np.nan, np.nan
+    sd = float(totals.std(ddof=1))
+    return float(totals.mean()), sd / np.sqrt(totals.size), sd
 
 
 def _closed_unconditional(cal: Calibration, n_days: int) -> np.ndarray:
@@ -527,8 +604,8 @@ def _segments(existing, existing_sim, new, new_sim, e, weeks, customers) -> pd.D
         row["actual_customers"] = float(n_actual) if new_only else np.nan
         row["forecast_customers"] = float(np.mean(n_sim)) if new_only else np.nan
         rows.append(row)
-    cols = ["segment", "actual", "forecast", "error_pct", "mc_se", "weekly_mae", "cum_error",
-            "actual_customers", "forecast_customers"]  # fmt: skip
+    cols = ["segment", "actual", "forecast", "error_pct", "mc_se", "predictive_sd",
+            "weekly_mae", "cum_error", "actual_customers", "forecast_customers"]  # fmt: skip
     return pd.DataFrame(rows)[cols]
 
 
@@ -546,18 +623,14 @@ def _closed_conditional_paretonbd(cal: Calibration, n_days: int, e: int) -> np.n
 
 
 def _method_rows(actual, e: int, weeks, forecasts: dict) -> pd.DataFrame:
-    """Conditional-start rows for more methods (arrays: days, or seeds x days)."""
+    """Conditional-start rows for more methods (arrays: days, or runs x days)."""
     hold = slice(e + 1, None)
     a_total = actual[hold].sum()
     _, idx = np.unique(weeks[hold], return_inverse=True)
     a_week = np.bincount(idx, weights=actual[hold])
     rows = []
     for method, f in forecasts.items():
-        sims = np.atleast_2d(f)
-        totals = sims[:, hold].sum(axis=1)
-        wk = np.mean([np.bincount(idx, weights=v[hold]) for v in sims], axis=0)
-        mc = float(totals.std(ddof=1) / np.sqrt(totals.size)) if totals.size > 1 else np.nan
-        fc = float(totals.mean())
+        fc, mc, sd = _total_stats(f, hold)
         rows.append(
             {
                 "start": "conditional",
@@ -566,14 +639,21 @@ def _method_rows(actual, e: int, weeks, forecasts: dict) -> pd.DataFrame:
                 "forecast": fc,
                 "error_pct": 100.0 * (fc - a_total) / a_total if a_total else np.nan,
                 "mc_se": mc,
-                "weekly_mae": float(np.abs(wk - a_week).mean()),
+                "predictive_sd": sd,
+                "weekly_mae": float(np.abs(_mean_weekly(f, idx, hold) - a_week).mean()),
             }
         )
     return pd.DataFrame(rows)
 
 
+def _mean_weekly(f, idx: np.ndarray, hold: slice) -> np.ndarray:
+    """The mean over every run of a forecast's weekly sums (week index ``idx`` per day)."""
+    mean_daily = np.atleast_2d(np.asarray(f, float))[:, hold].mean(axis=0)
+    return np.bincount(idx, weights=mean_daily)
+
+
 def _weekly_table(weeks, actual, closed, sims) -> pd.DataFrame:
-    """Weekly sums and their running totals; simulation quantiles over seeds."""
+    """Weekly sums and their running totals; simulation quantiles over every run."""
     uniq, idx = np.unique(weeks, return_inverse=True)
 
     def weekly(v):
@@ -596,24 +676,12 @@ def _weekly_table(weeks, actual, closed, sims) -> pd.DataFrame:
 def _errors(actual, e, forecasts: dict, weeks) -> pd.DataFrame:
     hold = slice(e + 1, None)
     a_total = actual[hold].sum()
-    hw = weeks[hold]
-    _, idx = np.unique(hw, return_inverse=True)
-
-    def weekly(v):
-        return np.bincount(idx, weights=v[hold])
-
-    a_week = weekly(actual)
+    _, idx = np.unique(weeks[hold], return_inverse=True)
+    a_week = np.bincount(idx, weights=actual[hold])
     rows = []
     for start, (closed, sims) in forecasts.items():
-        totals = sims[:, hold].sum(axis=1)
-        sim_mean = float(totals.mean())
-        mc_se = float(totals.std(ddof=1) / np.sqrt(totals.size)) if totals.size > 1 else np.nan
-        sim_week = np.mean([weekly(s) for s in sims], axis=0)
-        c_total = float(closed[hold].sum())
-        for method, fc, se, wk in (
-            ("simulation", sim_mean, mc_se, sim_week),
-            ("closed_form", c_total, np.nan, weekly(closed)),
-        ):
+        for method, f in (("simulation", sims), ("closed_form", closed)):
+            fc, se, sd = _total_stats(f, hold)
             rows.append(
                 {
                     "start": start,
@@ -622,7 +690,8 @@ def _errors(actual, e, forecasts: dict, weeks) -> pd.DataFrame:
                     "forecast": fc,
                     "error_pct": 100.0 * (fc - a_total) / a_total if a_total else np.nan,
                     "mc_se": se,
-                    "weekly_mae": float(np.abs(wk - a_week).mean()),
+                    "predictive_sd": sd,
+                    "weekly_mae": float(np.abs(_mean_weekly(f, idx, hold) - a_week).mean()),
                 }
             )
     return pd.DataFrame(rows)
@@ -708,7 +777,8 @@ def _summary_md(bt: Backtest) -> str:
         ]
     lines += [
         f"Calibration {m['start_date']} to {m['calibration_end']} ({m['customers']} customers), "
-        f"holdout to {m['holdout_end']}, {len(bt.seeds)} seeds.",
+        f"holdout to {m['holdout_end']}, {len(bt.seeds)} seeds x {m.get('runs_per_seed', 1)} "
+        "runs (each with its own parameter draw; the forecast is the mean of every run).",
         "",
         "## Holdout repeat transactions: forecast vs actual",
         "",

@@ -332,6 +332,15 @@ def backtest(
         str | None, typer.Option(help="last day of the holdout (default: the log's last)")
     ] = None,
     seeds: Annotated[int, typer.Option(help="simulation seeds", min=1, max=10_000)] = 20,
+    runs_per_seed: Annotated[
+        int | None,
+        typer.Option(
+            help="replications of each seed's forecasts, each with its own parameter draw "
+            "(default: 100 runs in all, so the forecast is an expectation)",
+            min=1,
+            max=10_000,
+        ),
+    ] = None,
     parameter_uncertainty: Annotated[
         bool,
         typer.Option(help="each seed draws its own parameters from the fit's uncertainty"),
@@ -395,6 +404,7 @@ def backtest(
             end,
             holdout_end=h_end,
             seeds=range(seeds),
+            runs_per_seed=runs_per_seed,
             parameter_uncertainty=parameter_uncertainty,
             workers=workers,
             progress=False if quiet else None,
@@ -414,7 +424,8 @@ def backtest(
     out_console, _ = consoles()
     t = Table(
         title=f"holdout after {bt.meta['calibration_end']} to {bt.meta['holdout_end']} · "
-        f"repeat transactions 复购笔数 · simulation 仿真 vs closed form 解析解 · {seeds} seeds",
+        f"repeat transactions 复购笔数 · simulation 仿真 vs closed form 解析解 · {seeds} seeds x "
+        f"{bt.meta['runs_per_seed']} runs",
         title_justify="left",
     )
     for c in (
