@@ -207,6 +207,10 @@ class PoolModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in self.kpi_names()}
         )
+        #: each KPI's column of the collector, filled in place by :meth:`_collect`
+        self._kpi_columns = [
+            (name, self.datacollector.model_vars[name]) for name in self.datacollector.model_vars
+        ]
 
     # ---------------------------------------------------------------- set-up
     def _build_market(self) -> MarketState | None:
@@ -543,7 +547,18 @@ class PoolModel(mesa.Model):
                 "K-factor: acquisition.referral.friends_per_share x sharing); raise max_customers "
                 "if this size is intended"
             )
-        self.datacollector.collect(self)
+        self._collect()
+
+    def _collect(self) -> None:
+        """Append today's KPIs to the DataCollector's columns (what ``collect`` stores).
+
+        ``mesa.DataCollector.collect`` calls each reporter and deep-copies its value; a
+        KPI is a float (immutable, so the copy is the same value), and the loop here
+        stores the same values in the same lists without the per-KPI calls and copies.
+        """
+        t = self.today
+        for name, values in self._kpi_columns:
+            values.append(t[name])
 
     def _join_known(self, day: int) -> None:
         """Known customers joining today; their first order booked at list price if asked."""

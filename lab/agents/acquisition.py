@@ -344,7 +344,7 @@ class Acquirer:
         pop = self.model.pop
         return inviter_uniforms(
             self._specs,
-            [CHANNELS[c] for c in pop.channel[inviters]],
+            pop.channel[inviters],  # codes: self._specs is keyed in CHANNELS order
             {
                 k: getattr(pop, k)[inviters]
                 for k in ("propensity", "deal_proneness", "referral_propensity", "basket_rate")

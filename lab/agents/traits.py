@@ -100,15 +100,18 @@ def cdf(dist: TraitDist, x: np.ndarray) -> np.ndarray | None:
     return betainc(dist.mean * dist.concentration, (1 - dist.mean) * dist.concentration, x)
 
 
-def inviter_uniforms(spec_of: dict[str, TraitSpec], channels: list[str], values: dict) -> dict:
+def inviter_uniforms(
+    spec_of: dict[str, TraitSpec], channels: list[str] | np.ndarray, values: dict
+) -> dict:
     """Where each inviter's correlated traits sit in their own channel's distribution.
 
     Parameters
     ----------
     spec_of : dict
         Channel name -> resolved TraitSpec.
-    channels : list of str
-        Each inviter's acquisition channel.
+    channels : list of str or numpy.ndarray of int
+        Each inviter's acquisition channel: its name, or its position in ``spec_of``
+        (codes, as the population stores them; no list of names to build per call).
     values : dict
         Inviters' trait values: ``propensity``, ``deal_proneness``,
         ``referral_propensity`` and ``basket_rate`` arrays.
@@ -119,10 +122,13 @@ def inviter_uniforms(spec_of: dict[str, TraitSpec], channels: list[str], values:
         Trait name -> uniform in (0, 1) per inviter (NaN where the trait is fixed).
     """
     out = {name: np.full(len(channels), np.nan) for name in CORRELATED_TRAITS}
-    chan = np.asarray(channels)
+    if isinstance(channels, np.ndarray) and channels.dtype.kind in "iu":  # codes of ``names``
+        chan, names = channels, list(spec_of)
+    else:
+        chan, names = np.asarray(channels), None
     for ch in np.unique(chan):
         rows = chan == ch
-        spec = spec_of[str(ch)]
+        spec = spec_of[str(ch) if names is None else names[ch]]
         for name, dist, x in (
             ("propensity", spec.propensity_per_day, values["propensity"][rows]),
             ("deal_proneness", spec.deal_proneness, values["deal_proneness"][rows]),
