@@ -124,6 +124,35 @@ class CustomerMoney:
         combine(self.net[:n], each, out=self.net[:n])
         combine(self.pv[:n], part, out=self.pv[:n])
 
+    def add_dense_products(
+        self,
+        column: str,
+        counts: tuple[np.ndarray, ...],
+        prices: tuple[float, ...],
+        day: int,
+        cohort_day: np.ndarray,
+    ) -> None:
+        """Credit customer ``i`` with ``sum_k counts[k][i] * prices[k]`` CNY, for every ``i``.
+
+        The same numbers as :meth:`add` with ``slices(0, n)`` and ``each`` built as
+        ``counts[0] * prices[0] + counts[1] * prices[1] + ...`` (added in that order),
+        in one compiled pass instead of a dozen passes of NumPy over the pool (the
+        daily contact costs: counts are each touchpoint's contacts per customer).
+        """
+        n = counts[0].size if counts else 0
+        if n == 0:
+            return
+        low, high = _dense_age_range(int(day), cohort_day, n)
+        self._check_age_range(low, high)  # before anything moves
+        arr = self._fit(self.columns.get(column, np.zeros(0)), n)
+        self.columns[column] = arr
+        self.net = self._fit(self.net, n)
+        self.pv = self._fit(self.pv, n)
+        _credit_dense(
+            tuple(counts), np.array(prices, dtype=np.float64), column.startswith("cost_"),
+            int(day), cohort_day, self._discount, arr, self.net, self.pv,
+        )  # fmt: skip
+
     def _check_ages(self, age: np.ndarray) -> None:
         """Refuse a negative age; grow the discount table to cover the oldest."""
         if age.size:
@@ -185,3 +214,34 @@ def _credit(slots, amount, cost, day, cohort_day, discount, arr, net, pv):
         arr[s] += a
         net[s] += signed
         pv[s] += signed * discount[day - np.int64(cohort_day[s])]
+
+
+@njit(cache=True)
+def _dense_age_range(day, cohort_day, n):
+    """Youngest and oldest age (``day - cohort_day``) of customers ``0 .. n-1``."""
+    low = high = day - np.int64(cohort_day[0])
+    for i in range(n):
+        age = day - np.int64(cohort_day[i])
+        low = min(low, age)
+        high = max(high, age)
+    return low, high
+
+
+@njit(cache=True)
+def _credit_dense(counts, prices, cost, day, cohort_day, discount, arr, net, pv):
+    """Customer by customer: ``each = counts[0] * prices[0] (+ counts[k] * prices[k]...)``
+    credited as :meth:`CustomerMoney._add_dense` credits it (net and pv as -each and
+    -each * keep**age for a cost)."""
+    n = counts[0].size
+    for i in range(n):
+        each = np.float64(counts[0][i]) * prices[0]
+        for k in range(1, len(counts)):
+            each += np.float64(counts[k][i]) * prices[k]
+        part = discount[day - np.int64(cohort_day[i])] * each
+        arr[i] += each
+        if cost:
+            net[i] = net[i] - each
+            pv[i] = pv[i] - part
+        else:
+            net[i] = net[i] + each
+            pv[i] = pv[i] + part

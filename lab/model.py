@@ -203,7 +203,6 @@ class PoolModel(mesa.Model):
         self.today: dict[str, float] = defaultdict(float)
         #: non-order money booked for customers, per customer (lab.customer_money)
         self.money = CustomerMoney(scenario.economics.annual_discount_rate)
-        self._contact_cost = (np.empty(0), np.empty(0))  # today's contact cost per customer
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in self.kpi_names()}
         )
@@ -466,23 +465,26 @@ class PoolModel(mesa.Model):
         """Cost of today's delivered contacts, by touchpoint (one place for every strategy)."""
         price = self.scenario.contacts.cost_per_contact_cny
         cost = 0.0
-        each = None  # per customer, CNY
         n = self.plan.n
-        if self._contact_cost[0].size < n:  # scratch arrays kept from day to day
-            self._contact_cost = (np.empty(2 * n), np.empty(2 * n))
-        total, part = (a[:n] for a in self._contact_cost)
+        paid = []  # touchpoints with contacts at a price today, in order
         for tp, count in self.plan.contacts_by_touchpoint.items():
             self.today["contacts_" + tp] = float(count)
             cost += count * price[tp]
             if count and price[tp]:
-                if each is None:
-                    each = np.multiply(self.plan.sent[tp][:n], float(price[tp]), out=total)
-                else:
-                    each += np.multiply(self.plan.sent[tp][:n], float(price[tp]), out=part)
-        if each is None:
+                paid.append(tp)
+        if not paid:
             self.book("contacts", cost, np.zeros(0, np.int64))
-        else:  # every customer's amount, zero if not contacted: credited densely
-            self.book("contacts", cost, slice(0, n), each)
+            return
+        # every customer's amount, sum of contacts x price (zero if not contacted),
+        # credited densely in one pass
+        self.today["cost_contacts"] += float(cost)
+        self.money.add_dense_products(
+            "cost_contacts",
+            tuple(self.plan.sent[tp][:n] for tp in paid),
+            tuple(float(price[tp]) for tp in paid),
+            self.day,
+            self.pop.cohort_day,
+        )
 
     def _outside_options(self, day: int) -> None:
         """A competitor's lower price takes part of deal-prone customers' wallet today."""

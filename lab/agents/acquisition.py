@@ -340,7 +340,11 @@ class Acquirer:
                 self.model.pop.cohort_day,
             )
 
-    def _inviter_u(self, inviters: np.ndarray) -> dict[str, np.ndarray]:
+    def _inviter_u(self, inviters: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Where each inviter sits in their traits' distributions, for the invitees' copula;
+        None without one (``trait_correlation`` 0: the invitees' draws do not use it)."""
+        if self.cfg.referral.trait_correlation <= 0:
+            return None
         pop = self.model.pop
         return inviter_uniforms(
             self._specs,
