@@ -300,6 +300,15 @@ class TraitDrawer:
         self._has_floor = np.array([r[3] is not None for r in rows], dtype=np.bool_)
         self._floor = np.array([0.0 if r[3] is None else r[3] for r in rows], dtype=np.float64)
         self._drawn = np.flatnonzero(self._kind != _FIXED)  # rows with a spread
+        self._negate = self._kind[self._drawn] == _BETA  # beta: exp(-y)
+        #: the streams of the drawn rows, then the segment's
+        self._streams = (*(_STREAM[self.names[r]] for r in self._drawn), _STREAM["segment"])
+        self._correlated = tuple(
+            (r, self.names[d])
+            for r, d in enumerate(self._drawn)
+            if self.names[d] in CORRELATED_TRAITS
+        )
+        self._keys_of: tuple[RandomStreams, np.ndarray] | None = None  # last run's stream keys
         self._tables = np.array(tables, dtype=np.float64).reshape(-1, _Z_GRID.size)
         labels = sorted(spec.segments)  # canonical order, as draw_traits
         shares = np.array([spec.segments[s] for s in labels], dtype=np.float64)
@@ -334,16 +343,16 @@ class TraitDrawer:
         """
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
         drawn = self._drawn
-        names = [self.names[r] for r in drawn] + ["segment"]
-        stream_keys = np.array([streams.key(_STREAM[t]) for t in names], dtype=np.uint64)
-        u = np.empty((len(names), keys.size), dtype=np.float64)
-        _uniform_rows(stream_keys, keys, u)
+        if self._keys_of is None or self._keys_of[0] is not streams:
+            keys_of = np.array([streams.key(name) for name in self._streams], dtype=np.uint64)
+            self._keys_of = (streams, keys_of)
+        u = np.empty((len(self._streams), keys.size), dtype=np.float64)
+        _uniform_rows(self._keys_of[1], keys, u)
         if parent_u is not None and rho > 0:
-            for r, name in enumerate(names):
-                if name in CORRELATED_TRAITS:
-                    u[r] = _copula(u[r], parent_u[name], rho)
+            for r, name in self._correlated:
+                u[r] = _copula(u[r], parent_u[name], rho)
         y = ndtri(np.clip(u[:-1], _U_EPS, 1.0 - _U_EPS))
-        _interp_rows(y, _Z_GRID, self._tables, self._kind[drawn] == _BETA)
+        _interp_rows(y, _Z_GRID, self._tables, self._negate)
         np.exp(y, out=y)
         out = np.empty((len(_COLUMNS), keys.size), dtype=np.float64)
         segment = np.empty(keys.size, dtype=np.int8)
