@@ -429,7 +429,14 @@ class PoolModel(mesa.Model):
     def _calendar(self, day: int) -> None:
         """Open today's ledger and fire every SimPy event due today."""
         self.today = defaultdict(float)
-        self.env.run(until=day + 0.5)
+        env, until = self.env, day + 0.5
+        now = env.now
+        if now < until < env.peek():
+            # nothing due by then: run(until) would only move the clock, to the time its
+            # stop event is scheduled at (now + delay, as simpy computes it)
+            env._now = now + (until - now)
+        else:
+            env.run(until=until)
 
     def _acquire(self, day: int) -> None:
         """New customers of today's start-of-day channels join the pool."""
