@@ -514,11 +514,13 @@ class PoolModel(mesa.Model):
             self._out = new_day_out(pop.capacity)
         terms = self.referral_terms  # a strategy may have changed today's terms
         share, friends = self.fission.kernel_terms(terms)
-        self._params = self._params._replace(
-            share_factor=share, friends_per_share=friends, referral_on=bool(terms.enabled)
-        )
-        if self._params.season_on:
-            self._params = self._params._replace(season_mult=float(self.day_mult(day)))
+        p = self._params
+        today = (share, friends, bool(terms.enabled))
+        if (p.share_factor, p.friends_per_share, p.referral_on) != today:  # else as they are
+            p = p._replace(share_factor=share, friends_per_share=friends, referral_on=today[2])
+        if p.season_on and p.season_mult != float(self.day_mult(day)):
+            p = p._replace(season_mult=float(self.day_mult(day)))
+        self._params = p
         return (
             pop.n,
             day,
