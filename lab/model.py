@@ -639,15 +639,20 @@ class PoolModel(mesa.Model):
         list_value = self._order_values.draw(  # gammaincinv(shape, u) / rate, to the cent
             self.streams.key("basket"), day, slots, pop.rkey, pop.channel, pop.basket_rate
         )
-        list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
-        list_value = np.round(list_value, 2)
         if self._baskets:  # a catalogue fills the basket with items (issue 17 item 1)
+            list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
+            list_value = np.round(list_value, 2)
             paid, list_value, cogs = self._shape_baskets(day, slots, list_value, price, trial)
-        else:
-            paid = np.round(list_value * price, 2)
-            cogs = np.where(trial, 0.0, list_value * (1.0 - s.purchase.margin_rate))
-        discount = list_value - paid
-        trial_count = int(trial.sum())
+            discount = list_value - paid
+            trial_count = int(trial.sum())
+        else:  # the same amounts in one compiled pass (np.round(x, 2) is rint(x * 100) / 100)
+            amounts = np.empty((4, nb))
+            trial_count = _order_amounts(
+                list_value, np.ascontiguousarray(trial, dtype=np.bool_),
+                np.ascontiguousarray(price, dtype=np.float64),
+                float(s.first_order.trial.price_cny), 1.0 - s.purchase.margin_rate, amounts,
+            )  # fmt: skip
+            list_value, paid, cogs, discount = amounts
         if trial_count:
             unit = s.first_order.trial.unit_cost_cny
             self.book("trial_products", trial_count * unit, slots[trial], unit)
@@ -735,6 +740,24 @@ class PoolModel(mesa.Model):
             "discount": log["list_price"] - log["amount"],  # as booked: list - paid
             "is_trial": log["is_trial"],
         }
+
+
+@numba.njit(cache=True)
+def _order_amounts(value, trial, price, trial_price, cost_share, out):
+    """Order by order: list value (the trial price for a trial) and paid amount rounded to
+    the cent, cost of goods (none for a trial) and discount, into ``out`` rows 0..3, as
+    ``np.round``/``np.where`` compute them; returns the number of trial orders."""
+    trials = 0
+    for i in range(value.size):
+        lv = trial_price if trial[i] else value[i]
+        lv = np.rint(lv * 100.0) / 100.0
+        paid = np.rint(lv * price[i] * 100.0) / 100.0
+        out[0, i] = lv
+        out[1, i] = paid
+        out[2, i] = 0.0 if trial[i] else lv * cost_share
+        out[3, i] = lv - paid
+        trials += trial[i]
+    return trials
 
 
 def _reporter(name: str):
