@@ -9,7 +9,7 @@ batches).  Trees alternate within each round (A B A B ...), so load hits both al
 the table gives medians over rounds and the min-max, with the load average.
 
 Also ``--profile N``: where the CPU time of one run of N customers goes, by step of
-:data:`lab.model.STEP_ORDER` (this checkout only).
+:data:`lab.model.STEP_ORDER` (``--tree``: of another tree).
 
 Usage::
 
@@ -116,12 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--profile", type=int, nargs="*", help="per-step CPU time at these sizes")
+    ap.add_argument("--tree", type=Path, default=ROOT, help="tree to profile (default: this)")
     ap.add_argument("--out", type=Path, default=HERE / "results_dayfixed.json")
     args = ap.parse_args(argv)
     if args.profile:
         code = PROFILE.format(bench=str(HERE), sizes=args.profile, days=args.days)
         print(f"load {os.getloadavg()[0]:.1f}", flush=True)
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(ROOT), check=True)
+        subprocess.run([sys.executable, "-c", code], cwd=args.tree, env=_env(args.tree), check=True)
         return
     if args.before is None:
         ap.error("--before is required unless --profile")
