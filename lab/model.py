@@ -196,6 +196,7 @@ class PoolModel(mesa.Model):
         self._season = day_multipliers(scenario.calendar, scenario.start_date, self.days)
         self._keys = stream_keys(self.streams.key)
         self._out = new_day_out(self.pop.capacity)
+        self._bundle_cache: tuple | None = None  # (key, customers, plan): see _bundles
         self._bought = (0, 0)  # buyers and sharers of today's customer step
         self._day_orders: dict[str, np.ndarray] | None = None
         self._referred = 0
@@ -203,10 +204,13 @@ class PoolModel(mesa.Model):
         self.today: dict[str, float] = defaultdict(float)
         #: non-order money booked for customers, per customer (lab.customer_money)
         self.money = CustomerMoney(scenario.economics.annual_discount_rate)
-        self._contact_cost = (np.empty(0), np.empty(0))  # today's contact cost per customer
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in self.kpi_names()}
         )
+        #: each KPI's column of the collector, filled in place by :meth:`_collect`
+        self._kpi_columns = [
+            (name, self.datacollector.model_vars[name]) for name in self.datacollector.model_vars
+        ]
 
     # ---------------------------------------------------------------- set-up
     def _build_market(self) -> MarketState | None:
@@ -425,7 +429,14 @@ class PoolModel(mesa.Model):
     def _calendar(self, day: int) -> None:
         """Open today's ledger and fire every SimPy event due today."""
         self.today = defaultdict(float)
-        self.env.run(until=day + 0.5)
+        env, until = self.env, day + 0.5
+        now = env.now
+        if now < until < env.peek():
+            # nothing due by then: run(until) would only move the clock, to the time its
+            # stop event is scheduled at (now + delay, as simpy computes it)
+            env._now = now + (until - now)
+        else:
+            env.run(until=until)
 
     def _acquire(self, day: int) -> None:
         """New customers of today's start-of-day channels join the pool."""
@@ -462,23 +473,26 @@ class PoolModel(mesa.Model):
         """Cost of today's delivered contacts, by touchpoint (one place for every strategy)."""
         price = self.scenario.contacts.cost_per_contact_cny
         cost = 0.0
-        each = None  # per customer, CNY
         n = self.plan.n
-        if self._contact_cost[0].size < n:  # scratch arrays kept from day to day
-            self._contact_cost = (np.empty(2 * n), np.empty(2 * n))
-        total, part = (a[:n] for a in self._contact_cost)
+        paid = []  # touchpoints with contacts at a price today, in order
         for tp, count in self.plan.contacts_by_touchpoint.items():
             self.today["contacts_" + tp] = float(count)
             cost += count * price[tp]
             if count and price[tp]:
-                if each is None:
-                    each = np.multiply(self.plan.sent[tp][:n], float(price[tp]), out=total)
-                else:
-                    each += np.multiply(self.plan.sent[tp][:n], float(price[tp]), out=part)
-        if each is None:
+                paid.append(tp)
+        if not paid:
             self.book("contacts", cost, np.zeros(0, np.int64))
-        else:  # every customer's amount, zero if not contacted: credited densely
-            self.book("contacts", cost, slice(0, n), each)
+            return
+        # every customer's amount, sum of contacts x price (zero if not contacted),
+        # credited densely in one pass
+        self.today["cost_contacts"] += float(cost)
+        self.money.add_dense_products(
+            "cost_contacts",
+            tuple(self.plan.sent[tp][:n] for tp in paid),
+            tuple(float(price[tp]) for tp in paid),
+            self.day,
+            self.pop.cohort_day,
+        )
 
     def _outside_options(self, day: int) -> None:
         """A competitor's lower price takes part of deal-prone customers' wallet today."""
@@ -500,21 +514,41 @@ class PoolModel(mesa.Model):
             self._out = new_day_out(pop.capacity)
         terms = self.referral_terms  # a strategy may have changed today's terms
         share, friends = self.fission.kernel_terms(terms)
-        self._params = self._params._replace(
-            share_factor=share, friends_per_share=friends, referral_on=bool(terms.enabled)
-        )
-        if self._params.season_on:
-            self._params = self._params._replace(season_mult=float(self.day_mult(day)))
+        p = self._params
+        today = (share, friends, bool(terms.enabled))
+        if (p.share_factor, p.friends_per_share, p.referral_on) != today:  # else as they are
+            p = p._replace(share_factor=share, friends_per_share=friends, referral_on=today[2])
+        if p.season_on and p.season_mult != float(self.day_mult(day)):
+            p = p._replace(season_mult=float(self.day_mult(day)))
+        self._params = p
         return (
             pop.n,
             day,
-            customers_bundle(pop),
-            plan_bundle(self.plan),
+            *self._bundles(),
             self._params,
             self._keys,
             self._out,
             self.kernel_chunk,
         )
+
+    def _bundles(self) -> tuple:
+        """The population's and the plan's arrays as the kernel's bundles.
+
+        Kept from day to day: a population replaces its arrays only when it grows
+        (``reallocations``) and the plan only when its capacity grows, so the bundles
+        are rebuilt then (about 60 attribute lookups a day saved otherwise).
+        """
+        pop, plan = self.pop, self.plan
+        key = (pop.reallocations, plan.capacity)
+        cached = self._bundle_cache
+        if (
+            cached is None
+            or cached[0] != key
+            or cached[1].propensity is not pop.propensity
+            or cached[2].offer_depth is not plan.offer_depth
+        ):
+            cached = self._bundle_cache = (key, customers_bundle(pop), plan_bundle(plan))
+        return cached[1], cached[2]
 
     def _orders_booked(self, day: int) -> None:
         """Order values drawn, money booked and today's orders appended to the log."""
@@ -543,7 +577,18 @@ class PoolModel(mesa.Model):
                 "K-factor: acquisition.referral.friends_per_share x sharing); raise max_customers "
                 "if this size is intended"
             )
-        self.datacollector.collect(self)
+        self._collect()
+
+    def _collect(self) -> None:
+        """Append today's KPIs to the DataCollector's columns (what ``collect`` stores).
+
+        ``mesa.DataCollector.collect`` calls each reporter and deep-copies its value; a
+        KPI is a float (immutable, so the copy is the same value), and the loop here
+        stores the same values in the same lists without the per-KPI calls and copies.
+        """
+        t = self.today
+        for name, values in self._kpi_columns:
+            values.append(t[name])
 
     def _join_known(self, day: int) -> None:
         """Known customers joining today; their first order booked at list price if asked."""
@@ -594,15 +639,20 @@ class PoolModel(mesa.Model):
         list_value = self._order_values.draw(  # gammaincinv(shape, u) / rate, to the cent
             self.streams.key("basket"), day, slots, pop.rkey, pop.channel, pop.basket_rate
         )
-        list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
-        list_value = np.round(list_value, 2)
         if self._baskets:  # a catalogue fills the basket with items (issue 17 item 1)
+            list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
+            list_value = np.round(list_value, 2)
             paid, list_value, cogs = self._shape_baskets(day, slots, list_value, price, trial)
-        else:
-            paid = np.round(list_value * price, 2)
-            cogs = np.where(trial, 0.0, list_value * (1.0 - s.purchase.margin_rate))
-        discount = list_value - paid
-        trial_count = int(trial.sum())
+            discount = list_value - paid
+            trial_count = int(trial.sum())
+        else:  # the same amounts in one compiled pass (np.round(x, 2) is rint(x * 100) / 100)
+            amounts = np.empty((4, nb))
+            trial_count = _order_amounts(
+                list_value, np.ascontiguousarray(trial, dtype=np.bool_),
+                np.ascontiguousarray(price, dtype=np.float64),
+                float(s.first_order.trial.price_cny), 1.0 - s.purchase.margin_rate, amounts,
+            )  # fmt: skip
+            list_value, paid, cogs, discount = amounts
         if trial_count:
             unit = s.first_order.trial.unit_cost_cny
             self.book("trial_products", trial_count * unit, slots[trial], unit)
@@ -690,6 +740,24 @@ class PoolModel(mesa.Model):
             "discount": log["list_price"] - log["amount"],  # as booked: list - paid
             "is_trial": log["is_trial"],
         }
+
+
+@numba.njit(cache=True)
+def _order_amounts(value, trial, price, trial_price, cost_share, out):
+    """Order by order: list value (the trial price for a trial) and paid amount rounded to
+    the cent, cost of goods (none for a trial) and discount, into ``out`` rows 0..3, as
+    ``np.round``/``np.where`` compute them; returns the number of trial orders."""
+    trials = 0
+    for i in range(value.size):
+        lv = trial_price if trial[i] else value[i]
+        lv = np.rint(lv * 100.0) / 100.0
+        paid = np.rint(lv * price[i] * 100.0) / 100.0
+        out[0, i] = lv
+        out[1, i] = paid
+        out[2, i] = 0.0 if trial[i] else lv * cost_share
+        out[3, i] = lv - paid
+        trials += trial[i]
+    return trials
 
 
 def _reporter(name: str):

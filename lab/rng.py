@@ -175,10 +175,18 @@ def identity_keys(channel_code: int, day: int, first: int, count: int) -> np.nda
     ``day=0`` and a running index so that a changed import rate moves people in
     time without changing who they are.
     """
-    idx = np.arange(first, first + count, dtype=np.uint64)
     base = (np.uint64(channel_code + 1) << np.uint64(56)) ^ (np.uint64(day) << np.uint64(32))
-    with np.errstate(over="ignore"):
-        return mix64(mix64(idx ^ base) + _GOLDEN)
+    out = np.empty(max(int(count), 0), dtype=np.uint64)
+    _identity_keys_into(base, np.uint64(first), out)  # mix64(mix64(idx ^ base) + GOLDEN)
+    return out
+
+
+@njit(cache=True)
+def _identity_keys_into(base, first, out):
+    """:func:`identity_keys` in one pass (the same wrapping uint64 arithmetic)."""
+    for i in range(out.size):
+        idx = first + np.uint64(i)
+        out[i] = _mix64_scalar(_mix64_scalar(idx ^ base) + np.uint64(0x9E3779B97F4A7C15))
 
 
 def person_keys(persons: np.ndarray) -> np.ndarray:
@@ -204,11 +212,26 @@ def child_keys(parent_keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
     counts : numpy.ndarray of int
         How many friends join through each referrer.
     """
-    parents = np.repeat(np.asarray(parent_keys, dtype=np.uint64), counts)
-    starts = np.cumsum(counts) - counts
-    j = np.arange(parents.size, dtype=np.uint64) - np.repeat(starts, counts).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        return mix64(mix64(parents) ^ (j + np.uint64(1)) * _M2)
+    parents = np.ascontiguousarray(parent_keys, dtype=np.uint64)
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    if counts.size and int(counts.min()) < 0:
+        raise ValueError("counts must be non-negative")
+    out = np.empty(int(counts.sum()), dtype=np.uint64)
+    _child_keys_into(parents, counts, out)  # mix64(mix64(parent) ^ (j + 1) * M2)
+    return out
+
+
+@njit(cache=True)
+def _child_keys_into(parents, counts, out):
+    """:func:`child_keys` in one pass (the same wrapping uint64 arithmetic)."""
+    k = 0
+    for p in range(parents.size):
+        h = _mix64_scalar(parents[p])
+        for j in range(counts[p]):
+            out[k] = _mix64_scalar(
+                h ^ (np.uint64(j) + np.uint64(1)) * np.uint64(0x94D049BB133111EB)
+            )
+            k += 1
 
 
 class RandomStreams:

@@ -4,6 +4,8 @@ value differs ("for whom")."""
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,32 @@ def test_a_partial_mapping_changes_only_what_it_names():
     assert eff["student"]["basket"] == 0.5
     assert eff["student"]["deal_proneness"] == 1.3  # the default kept
     assert eff["business"]["basket"] == 1.6
+
+
+def test_persona_scaling_is_the_numpy_division_product_and_cap_bit_for_bit():
+    """The compiled per-customer scaling of new customers' traits is x / m or x * m[segment],
+    capped at 1 where the trait is a share (NaN kept), to the bit."""
+    from lab.agents.personas import _COLUMNS, persona_traits
+
+    rng = np.random.default_rng(2)
+    n = 500
+
+    table = types.SimpleNamespace(by_trait={t: rng.uniform(0.3, 3.0, 3) for t in _COLUMNS})
+
+    cols = {
+        "segment": rng.integers(0, 3, n).astype(np.int8),
+        "deal_proneness": rng.random(n),
+        "tolerance": rng.gamma(1.0, 3.0, n),
+        "basket_rate": rng.gamma(2.0, 0.01, n),
+        "referral_propensity": rng.random(n),
+    }
+    cols["deal_proneness"][:3] = np.nan
+    got = dict(cols)
+    persona_traits(got, table)
+    seg = cols["segment"].astype(np.int64)
+    for trait, (column, divide, cap) in _COLUMNS.items():
+        m = table.by_trait[trait][seg]
+        want = cols[column] / m if divide else cols[column] * m
+        if cap is not None:
+            want = np.minimum(want, cap)
+        assert got[column].tobytes() == want.tobytes(), column

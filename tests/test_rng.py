@@ -77,3 +77,32 @@ def test_identity_keys_are_stable_and_distinct():
     allk = np.concatenate([keys, kids])
     assert np.unique(allk).size == allk.size
     assert uniform(np.uint64(5), 0, allk).size == allk.size
+
+
+def test_compiled_identity_and_child_keys_equal_their_numpy_formulas():
+    """identity_keys and child_keys (compiled loops) are the vectorised SplitMix formulas."""
+    from lab.rng import mix64
+
+    golden, m2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0x94D049BB133111EB)
+    for ch, day, first, count in [
+        (0, 0, 0, 0),
+        (0, 0, 5, 1),
+        (2, 364, 3, 1000),
+        (5, 2**20, 2**40, 9),
+    ]:
+        idx = np.arange(first, first + count, dtype=np.uint64)
+        base = (np.uint64(ch + 1) << np.uint64(56)) ^ (np.uint64(day) << np.uint64(32))
+        with np.errstate(over="ignore"):
+            want = mix64(mix64(idx ^ base) + golden)
+        assert identity_keys(ch, day, first, count).tobytes() == want.tobytes()
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 100):
+        parents = rng.integers(0, 2**62, n, dtype=np.int64).astype(np.uint64) * np.uint64(3)
+        counts = rng.integers(0, 4, n).astype(np.int32)
+        rep = np.repeat(parents, counts)
+        j = np.concatenate(
+            [np.arange(c, dtype=np.uint64) for c in counts] + [np.zeros(0, np.uint64)]
+        )
+        with np.errstate(over="ignore"):
+            want = mix64(mix64(rep) ^ (j + np.uint64(1)) * m2)
+        assert child_keys(parents, counts).tobytes() == want.tobytes()

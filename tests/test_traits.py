@@ -85,3 +85,29 @@ def test_invitee_traits_correlate_with_inviters_along_chains():
     assert len(kids) > 2000 and chain.sum() > 300
     assert abs(r_all - expected) < 0.08
     assert abs(r_chain - expected) < 0.1
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 9, 64, 5000])
+@pytest.mark.parametrize("rho", [0.0, 0.6])
+def test_trait_drawer_draws_what_draw_traits_draws_bit_for_bit(n, rho):
+    """The compiled drawer acquisition uses is draw_traits, to the bit, for every column."""
+    from lab.agents.traits import TraitDrawer
+
+    codes = {"student": 0, "white_collar": 1, "business": 2}
+    spec = TraitSpec(
+        dropout_per_day=TraitDist(dist="gamma", mean=0.001, shape=0.3),
+        contact_tolerance_per_week=TraitDist(dist="fixed", mean=0.0),  # floored at 1e-3
+    )
+    streams, keys = RandomStreams(5), identity_keys(3, 17, 0, n)
+    rng = np.random.default_rng(n)
+    parent_u = None
+    if rho:  # inviters' uniforms, NaN where an inviter's trait is fixed
+        names = ("propensity", "basket", "deal_proneness", "referral_propensity")
+        parent_u = {k: np.where(rng.random(n) < 0.2, np.nan, rng.random(n)) for k in names}
+    for s in (spec, TraitSpec()):
+        want = draw_traits(s, streams, keys, codes, parent_u, rho)
+        got = TraitDrawer(s, codes).draw(streams, keys, parent_u, rho)
+        assert list(got) == list(want)
+        for col, values in want.items():
+            assert got[col].dtype == values.dtype, col
+            assert got[col].tobytes() == values.tobytes(), col

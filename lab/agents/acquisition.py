@@ -45,7 +45,7 @@ from lab.acquisition_terms import (
 from lab.agents.behaviour import poisson_inverse
 from lab.agents.counts import poisson_ppf
 from lab.agents.personas import PersonaTable, persona_traits
-from lab.agents.traits import draw_traits, inviter_uniforms
+from lab.agents.traits import TraitDrawer, inviter_uniforms
 from lab.known_customers import PAIRS, known_customer_keys
 from lab.rng import child_keys, identity_keys, person_keys
 from lab.vocab import CHANNELS
@@ -70,6 +70,7 @@ class Acquirer:
         self.cfg = model.scenario.acquisition
         self.stock_added = 0
         self._specs = {ch: model.scenario.traits.for_channel(ch) for ch in CHANNELS}
+        self._drawers: dict[str, TraitDrawer] = {}  # per channel, made on its first joiner
         fo = model.scenario.first_order
         self._welcome = fo.welcome_quality * fo.welcome_trust_gain if fo.enabled else 0.0
         self._barriers = fo.enabled
@@ -339,11 +340,15 @@ class Acquirer:
                 self.model.pop.cohort_day,
             )
 
-    def _inviter_u(self, inviters: np.ndarray) -> dict[str, np.ndarray]:
+    def _inviter_u(self, inviters: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Where each inviter sits in their traits' distributions, for the invitees' copula;
+        None without one (``trait_correlation`` 0: the invitees' draws do not use it)."""
+        if self.cfg.referral.trait_correlation <= 0:
+            return None
         pop = self.model.pop
         return inviter_uniforms(
             self._specs,
-            [CHANNELS[c] for c in pop.channel[inviters]],
+            pop.channel[inviters],  # codes: self._specs is keyed in CHANNELS order
             {
                 k: getattr(pop, k)[inviters]
                 for k in ("propensity", "deal_proneness", "referral_propensity", "basket_rate")
@@ -510,9 +515,10 @@ class Acquirer:
         """
         model = self.model
         rho = self.cfg.referral.trait_correlation if parent_u is not None else 0.0
-        traits = draw_traits(
-            self._specs[channel], model.streams, keys, model.segment_codes, parent_u, rho
-        )
+        drawer = self._drawers.get(channel)
+        if drawer is None:
+            drawer = self._drawers[channel] = TraitDrawer(self._specs[channel], model.segment_codes)
+        traits = drawer.draw(model.streams, keys, parent_u, rho)
         trust = traits.pop("trust")
         if self._barriers:
             trust = trust + self._welcome * (1.0 - trust)

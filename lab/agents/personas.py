@@ -8,6 +8,7 @@ and referral propensity are capped at 1, a larger basket is a lower gamma-gamma 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from lab.configs.personas import Personas, persona_multipliers
 
@@ -35,12 +36,35 @@ class PersonaTable:
 
 
 def persona_traits(cols: dict[str, np.ndarray], table: PersonaTable) -> None:
-    """Multiply the traits in ``cols`` (new customers' columns) by their segment's effects."""
+    """Multiply the traits in ``cols`` (new customers' columns) by their segment's effects.
+
+    Float64 columns (as acquisition draws them) are scaled in one compiled pass per
+    trait, the same division or product and cap per customer; others through NumPy.
+    """
     seg = np.asarray(cols["segment"], dtype=np.int64)
     for trait, (column, divide, cap) in _COLUMNS.items():
-        m = table.by_trait[trait][seg]
-        x = np.asarray(cols[column], dtype=np.float64)
+        x = cols[column]
+        m = table.by_trait[trait]
+        if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 1:
+            y = np.empty_like(x)
+            _scale(x, m, seg, divide, cap is not None, 0.0 if cap is None else cap, y)
+            cols[column] = y
+            continue
+        m = m[seg]
+        x = np.asarray(x, dtype=np.float64)
         y = x / m if divide else x * m
         if cap is not None:
             y = np.minimum(y, cap)
         cols[column] = y.astype(np.asarray(cols[column]).dtype, copy=False)
+
+
+@njit(cache=True)
+def _scale(x, mult, seg, divide, capped, cap, out):
+    """``out = min(x / mult[seg] or x * mult[seg], cap)``, customer by customer (NaN kept,
+    as ``np.minimum`` keeps it)."""
+    for i in range(x.size):
+        m = mult[seg[i]]
+        y = x[i] / m if divide else x[i] * m
+        if capped and not y <= cap and not np.isnan(y):
+            y = cap
+        out[i] = y

@@ -14,12 +14,21 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 from scipy.special import betainc, betaincinv, gammainc, gammaincinv, ndtr, ndtri
 
 from lab.configs.traits import TraitDist, TraitSpec
-from lab.rng import RandomStreams
+from lab.rng import RandomStreams, u01_scalar
 
-__all__ = ["CORRELATED_TRAITS", "cdf", "draw_traits", "invert", "invert_exact", "inviter_uniforms"]
+__all__ = [
+    "CORRELATED_TRAITS",
+    "TraitDrawer",
+    "cdf",
+    "draw_traits",
+    "invert",
+    "invert_exact",
+    "inviter_uniforms",
+]
 
 #: traits an invitee may share with the inviter (others are drawn independently)
 CORRELATED_TRAITS = ("propensity", "basket", "deal_proneness", "referral_propensity")
@@ -91,15 +100,18 @@ def cdf(dist: TraitDist, x: np.ndarray) -> np.ndarray | None:
     return betainc(dist.mean * dist.concentration, (1 - dist.mean) * dist.concentration, x)
 
 
-def inviter_uniforms(spec_of: dict[str, TraitSpec], channels: list[str], values: dict) -> dict:
+def inviter_uniforms(
+    spec_of: dict[str, TraitSpec], channels: list[str] | np.ndarray, values: dict
+) -> dict:
     """Where each inviter's correlated traits sit in their own channel's distribution.
 
     Parameters
     ----------
     spec_of : dict
         Channel name -> resolved TraitSpec.
-    channels : list of str
-        Each inviter's acquisition channel.
+    channels : list of str or numpy.ndarray of int
+        Each inviter's acquisition channel: its name, or its position in ``spec_of``
+        (codes, as the population stores them; no list of names to build per call).
     values : dict
         Inviters' trait values: ``propensity``, ``deal_proneness``,
         ``referral_propensity`` and ``basket_rate`` arrays.
@@ -110,10 +122,13 @@ def inviter_uniforms(spec_of: dict[str, TraitSpec], channels: list[str], values:
         Trait name -> uniform in (0, 1) per inviter (NaN where the trait is fixed).
     """
     out = {name: np.full(len(channels), np.nan) for name in CORRELATED_TRAITS}
-    chan = np.asarray(channels)
+    if isinstance(channels, np.ndarray) and channels.dtype.kind in "iu":  # codes of ``names``
+        chan, names = channels, list(spec_of)
+    else:
+        chan, names = np.asarray(channels), None
     for ch in np.unique(chan):
         rows = chan == ch
-        spec = spec_of[str(ch)]
+        spec = spec_of[str(ch) if names is None else names[ch]]
         for name, dist, x in (
             ("propensity", spec.propensity_per_day, values["propensity"][rows]),
             ("deal_proneness", spec.deal_proneness, values["deal_proneness"][rows]),
@@ -204,3 +219,239 @@ def draw_traits(
         "trust": invert(spec.trust, u("trust")),
         "segment": seg,
     }
+
+
+# --------------------------------------------------------------------------- compiled draws
+#: the columns :func:`draw_traits` returns (trust and segment included), in its order
+_COLUMNS = (
+    "propensity",
+    "p_drop_purchase",
+    "p_drop_day",
+    "basket_rate",
+    "deal_proneness",
+    "tolerance",
+    "referral_propensity",
+    "trust",
+)
+_FIXED, _GAMMA, _BETA = 0, 1, 2
+
+
+class TraitDrawer:
+    """:func:`draw_traits` for one channel's spec, its per-run constants computed once.
+
+    Every number is the one :func:`draw_traits` draws, bit for bit: the uniforms are
+    the same counter-based draws, the normal scores the same ``scipy.special.ndtri``
+    and the exponentials the same ``numpy.exp`` (one call each over all traits), the
+    table interpolation the arithmetic of ``numpy.interp`` (compiled, in one pass), and
+    the scaling, bounds and segment lookup the same IEEE operations.  What it saves is
+    the per-call Python of some sixty small NumPy calls and a schema object per call:
+    acquisition adds a handful of customers a day through several channels, so that
+    fixed cost, not the customers, was the price of a small pool's day.
+
+    Parameters
+    ----------
+    spec : TraitSpec
+        The channel's resolved trait distributions.
+    segment_codes : dict
+        Segment label -> code used in the population arrays.
+    """
+
+    def __init__(self, spec: TraitSpec, segment_codes: dict[str, int]) -> None:
+        basket = spec.basket
+        gamma_rate = (
+            basket.mean_order_value_cny
+            * (basket.shape_across_customers - 1)
+            / (basket.shape_per_order)
+        )
+        nu_dist = TraitDist(
+            dist="gamma", mean=basket.shape_across_customers, shape=basket.shape_across_customers
+        )
+        # column -> (trait name of its stream, distribution, divisor or None, floor or None)
+        rows = (
+            ("propensity", spec.propensity_per_day, None, None),
+            ("dropout_after_purchase", spec.dropout_after_purchase, None, None),
+            ("dropout_per_day", spec.dropout_per_day, None, None),
+            ("basket", nu_dist, gamma_rate, 1e-12),
+            ("deal_proneness", spec.deal_proneness, None, None),
+            ("contact_tolerance", spec.contact_tolerance_per_week, None, 1e-3),
+            ("referral_propensity", spec.referral_propensity, None, None),
+            ("trust", spec.trust, None, None),
+        )
+        self.names = tuple(r[0] for r in rows)
+        kinds, consts, tables = [], [], []
+        for _, dist, _, _ in rows:
+            if dist.dist == "fixed" or dist.mean == 0:
+                kinds.append(_FIXED)
+                consts.append(float(dist.mean))
+            elif dist.dist == "gamma":
+                kinds.append(_GAMMA)
+                consts.append(dist.mean / dist.shape)  # the scale invert() multiplies by
+                tables.append(_quantile_table("gamma", dist.shape, 0.0))
+            else:
+                kinds.append(_BETA)
+                consts.append(0.0)
+                a = dist.mean * dist.concentration
+                b = (1.0 - dist.mean) * dist.concentration
+                tables.append(_quantile_table("beta", a, b))
+        self._kind = np.array(kinds, dtype=np.int64)
+        self._const = np.array(consts, dtype=np.float64)
+        self._divide = np.array([r[2] is not None for r in rows], dtype=np.bool_)
+        self._div = np.array([1.0 if r[2] is None else r[2] for r in rows], dtype=np.float64)
+        self._has_floor = np.array([r[3] is not None for r in rows], dtype=np.bool_)
+        self._floor = np.array([0.0 if r[3] is None else r[3] for r in rows], dtype=np.float64)
+        self._drawn = np.flatnonzero(self._kind != _FIXED)  # rows with a spread
+        self._negate = self._kind[self._drawn] == _BETA  # beta: exp(-y)
+        #: the streams of the drawn rows, then the segment's
+        self._streams = (*(_STREAM[self.names[r]] for r in self._drawn), _STREAM["segment"])
+        self._correlated = tuple(
+            (r, self.names[d])
+            for r, d in enumerate(self._drawn)
+            if self.names[d] in CORRELATED_TRAITS
+        )
+        self._keys_of: tuple[RandomStreams, np.ndarray] | None = None  # last run's stream keys
+        self._tables = np.array(tables, dtype=np.float64).reshape(-1, _Z_GRID.size)
+        labels = sorted(spec.segments)  # canonical order, as draw_traits
+        shares = np.array([spec.segments[s] for s in labels], dtype=np.float64)
+        self._cum = np.cumsum(shares / shares.sum())
+        self._seg_code = np.array([segment_codes[s] for s in labels], dtype=np.int8)
+
+    def draw(
+        self,
+        streams: RandomStreams,
+        keys: np.ndarray,
+        parent_u: dict[str, np.ndarray] | None = None,
+        rho: float = 0.0,
+    ) -> dict[str, np.ndarray]:
+        """Every latent trait of customers with identity ``keys``, as :func:`draw_traits`.
+
+        Parameters
+        ----------
+        streams : RandomStreams
+            The run's streams.
+        keys : numpy.ndarray of uint64
+            Customer identity keys.
+        parent_u : dict, optional
+            For invitees, where the inviter sits in each correlated trait's
+            distribution (:func:`inviter_uniforms`).
+        rho : float
+            Copula correlation with the inviter.
+
+        Returns
+        -------
+        dict
+            Population column name -> values (the columns and order of :func:`draw_traits`).
+        """
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        drawn = self._drawn
+        if self._keys_of is None or self._keys_of[0] is not streams:
+            keys_of = np.array([streams.key(name) for name in self._streams], dtype=np.uint64)
+            self._keys_of = (streams, keys_of)
+        u = np.empty((len(self._streams), keys.size), dtype=np.float64)
+        _uniform_rows(self._keys_of[1], keys, u)
+        if parent_u is not None and rho > 0:
+            for r, name in self._correlated:
+                u[r] = _copula(u[r], parent_u[name], rho)
+        y = ndtri(np.clip(u[:-1], _U_EPS, 1.0 - _U_EPS))
+        _interp_rows(y, _Z_GRID, self._tables, self._negate)
+        np.exp(y, out=y)
+        out = np.empty((len(_COLUMNS), keys.size), dtype=np.float64)
+        segment = np.empty(keys.size, dtype=np.int8)
+        _finish(
+            y, drawn, self._kind, self._const, self._divide, self._div, self._has_floor,
+            self._floor, u[-1], self._cum, self._seg_code, out, segment,
+        )  # fmt: skip
+        traits = dict(zip(_COLUMNS, out, strict=True))
+        traits["segment"] = segment
+        return traits
+
+
+def _copula(u: np.ndarray, up: np.ndarray, rho: float) -> np.ndarray:
+    """The invitee's uniform given the inviter's (the copula of :func:`_uniforms`)."""
+    eps = 1e-12
+    z_own = ndtri(np.clip(u, eps, 1 - eps))
+    z_par = ndtri(np.clip(np.nan_to_num(up, nan=0.5), eps, 1 - eps))
+    z = np.where(np.isnan(up), z_own, rho * z_par + np.sqrt(1 - rho**2) * z_own)
+    return ndtr(z)
+
+
+@njit(cache=True)
+def _uniform_rows(stream_keys, ids, out):
+    """``out[r] = uniform(stream_keys[r], 0, ids)`` for every row ``r``."""
+    for r in range(stream_keys.size):
+        for i in range(ids.size):
+            out[r, i] = u01_scalar(stream_keys[r], 0, ids[i])
+
+
+@njit(cache=True)
+def _interp_rows(z, grid, tables, negate):
+    """In place: ``z[r] = numpy.interp(z[r], grid, tables[r])``, negated where ``negate[r]``.
+
+    The arithmetic of NumPy's ``interp`` (``compiled_base.c``): the interval
+    ``grid[j] <= x < grid[j + 1]`` by bisection, ``slope * (x - grid[j]) + fp[j]`` with
+    ``slope = (fp[j+1] - fp[j]) / (grid[j+1] - grid[j])``, the ends and exact grid
+    points taken as they are, and the same fallbacks for a NaN.
+    """
+    m = grid.size
+    for r in range(z.shape[0]):
+        fp = tables[r]
+        for i in range(z.shape[1]):
+            x = z[r, i]
+            if np.isnan(x):
+                y = x
+            elif x > grid[m - 1]:
+                y = fp[m - 1]
+            elif x < grid[0]:
+                y = fp[0]
+            else:
+                lo, hi = 0, m - 1  # grid[lo] <= x < grid[hi] or x == grid[m - 1]
+                if x >= grid[hi]:
+                    lo = hi
+                while hi - lo > 1:
+                    mid = (lo + hi) >> 1
+                    if grid[mid] <= x:
+                        lo = mid
+                    else:
+                        hi = mid
+                j = lo
+                if j == m - 1 or grid[j] == x:
+                    y = fp[j]
+                else:
+                    slope = (fp[j + 1] - fp[j]) / (grid[j + 1] - grid[j])
+                    y = slope * (x - grid[j]) + fp[j]
+                    if np.isnan(y):
+                        y = slope * (x - grid[j + 1]) + fp[j + 1]
+                        if np.isnan(y) and fp[j] == fp[j + 1]:
+                            y = fp[j]
+            z[r, i] = -y if negate[r] else y
+
+
+@njit(cache=True)
+def _finish(e, drawn, kind, const, divide, div, has_floor, floor, u_seg, cum, codes, out, seg):
+    """Traits from the exponentials ``e`` (rows ``drawn``), then divisors and floors;
+    segment codes from their uniforms (``searchsorted(cum, u, "right")``, capped)."""
+    n = out.shape[1]
+    for r in range(out.shape[0]):
+        if kind[r] == 0:
+            for i in range(n):
+                out[r, i] = const[r]
+    for d in range(drawn.size):
+        r = drawn[d]
+        for i in range(n):
+            if kind[r] == 1:
+                out[r, i] = e[d, i] * const[r]
+            else:
+                out[r, i] = 1.0 / (1.0 + e[d, i])
+    for r in range(out.shape[0]):
+        for i in range(n):
+            v = out[r, i]
+            if divide[r]:
+                v = v / div[r]
+            if has_floor[r] and v < floor[r]:
+                v = floor[r]
+            out[r, i] = v
+    last = cum.size - 1
+    for i in range(n):
+        k = 0
+        while k < cum.size and cum[k] <= u_seg[i]:
+            k += 1
+        seg[i] = codes[min(k, last)]
