@@ -275,3 +275,12 @@ def test_poisson_log_calendar_is_bit_identical_to_the_bgnbd_offset(seasonal_mode
     new = seasonal_model.seasonality
     assert np.array_equal(old.weekday, new.weekday) and np.array_equal(old.month, new.month)
     assert old.events == new.events and old.se == new.se and old.penalty == new.penalty
+
+
+def test_backtest_tries_only_the_timings_it_is_told(regular_model):
+    """``backtest(k_max=1)`` keeps Poisson timing even on an Erlang-3 log (k_max was ignored:
+    the back-test searched k = 1..8 whatever it was told); without it, k = 3 is found."""
+    kw = {"seeds": [0], "runs_per_seed": 1, "parameter_uncertainty": False, "workers": 1}
+    kw |= {"progress": False}
+    assert regular_model.backtest("2026-07-31", k_max=1, **kw).meta["regularity_k"] == 1
+    assert regular_model.backtest("2026-07-31", **kw).meta["regularity_k"] == 3

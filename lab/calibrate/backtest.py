@@ -226,7 +226,7 @@ def backtest(
     closed_u = _closed_unconditional(cal, n_days)
     closed_c = _closed_conditional(cal, n_days, e)
     extra = (
-        _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns, month_prior)
+        _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns, month_prior, k_max)
         if seasonality
         else None
     )
@@ -466,7 +466,9 @@ def _repeat_offset(cal: Calibration, reg, n_days: int) -> np.ndarray:
     return expected_daily_repeats(reg.fit.params, reg.k, f, n_days, reg.fit.time_unit_days)
 
 
-def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns, month_prior) -> dict:
+def _extra_fits(
+    orders, cal, actual, closed_u, n_days: int, e: int, campaigns, month_prior, k_max: int = 8
+) -> dict:
     """Regular timing (BG/CNBD-k), the calendar and the first-time buyer arrivals, from
     the calibration period only.
 
@@ -480,7 +482,7 @@ def _extra_fits(orders, cal, actual, closed_u, n_days: int, e: int, campaigns, m
 
     u = cal.fit.time_unit_days
     reg = fit_regularity(cal.summary, gap_log_sums(orders.orders, cal.calibration_end, u),
-                         time_unit_days=u)  # fmt: skip
+                         k_max=k_max, time_unit_days=u)  # fmt: skip
 
     def calendar(offset):
         return fit_seasonality(
