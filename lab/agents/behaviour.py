@@ -391,11 +391,18 @@ def standing_response(deal, depth, f, r, share, p):
     return (1.0 + share * (m - 1.0)) / m
 
 
+#: margin above the rate within which :func:`purchase` computes ``1 - exp(-rate)`` (its
+#: rounding error is below 1e-15; ``1 - exp(-x) < x`` for every x > 0)
+_EXP_MARGIN = 1e-12
+
+
 @njit(cache=True, inline="always")
 def purchase(lam, lam_trial, keys, day, rk):
     """Order today with P = 1 - exp(-rate): 0 none, 1 a full order, 2 a trial product."""
-    p_full = 1.0 - math.exp(-lam)
     u = u01_scalar(keys.purchase, day, rk)
+    if lam_trial == 0.0 and u >= lam + _EXP_MARGIN:
+        return 0  # u >= rate > 1 - exp(-rate): no order, without computing the exp
+    p_full = 1.0 - math.exp(-lam)
     if u < p_full:
         return 1
     if lam_trial != 0.0:  # without a trial rate P(trial) is 0 (one exp fewer, same result)
@@ -670,12 +677,16 @@ def step_population(n, day, c, plan, p, keys, out, chunk, threads):
                 lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
             )
     else:
-        for k in prange(n_chunks):
-            lo = k * chunk
-            starts[k] = lo
-            n_buy[k], n_share[k] = step_customers(
-                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
-            )
+        # chunks dealt round-robin (thread t: chunks t, t + threads, ...), not a block
+        # each: newer slots hold more live and referred customers, so blocks of the pool
+        # cost unequal time and a thread would wait for the other
+        for t in prange(threads):
+            for k in range(t, n_chunks, threads):
+                lo = k * chunk
+                starts[k] = lo
+                n_buy[k], n_share[k] = step_customers(
+                    lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
+                )
     kpi = out.kpi
     kpi[:] = 0.0
     for k in range(n_chunks):  # counts: exact in any order, added in chunk order anyway
