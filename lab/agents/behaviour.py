@@ -391,16 +391,24 @@ def standing_response(deal, depth, f, r, share, p):
     return (1.0 + share * (m - 1.0)) / m
 
 
+#: margin above the rate within which :func:`purchase` computes ``1 - exp(-rate)`` (its
+#: rounding error is below 1e-15; ``1 - exp(-x) < x`` for every x > 0)
+_EXP_MARGIN = 1e-12
+
+
 @njit(cache=True, inline="always")
 def purchase(lam, lam_trial, keys, day, rk):
     """Order today with P = 1 - exp(-rate): 0 none, 1 a full order, 2 a trial product."""
-    p_full = 1.0 - math.exp(-lam)
-    p_trial = (1.0 - math.exp(-lam_trial)) * (1.0 - p_full)
     u = u01_scalar(keys.purchase, day, rk)
+    if lam_trial == 0.0 and u >= lam + _EXP_MARGIN:
+        return 0  # u >= rate > 1 - exp(-rate): no order, without computing the exp
+    p_full = 1.0 - math.exp(-lam)
     if u < p_full:
         return 1
-    if u < p_full + p_trial:
-        return 2
+    if lam_trial != 0.0:  # without a trial rate P(trial) is 0 (one exp fewer, same result)
+        p_trial = (1.0 - math.exp(-lam_trial)) * (1.0 - p_full)
+        if u < p_full + p_trial:
+            return 2
     return 0
 
 
@@ -520,9 +528,10 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
             no = c.n_orders[i]
             h = habit(no, p)
             ref = c.referrer[i]
-            boost, bond = referred_bond(
-                ref, day - c.cohort_day[i], c.day_dropout[ref] if ref >= 0 else -1, day, p
-            )
+            tenure = day - c.cohort_day[i]
+            # the bond as if the referrer stays: whether they do is looked up (a read
+            # anywhere in memory) only on the rare day the dropout draw depends on it
+            boost, bond = referred_bond(ref, tenure, -1, day, p)
             base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
             cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, promo, p)
             if p.stock_on:
@@ -587,9 +596,17 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
                     c.ref_price[i] = r
             if p.stock_on:
                 c.promo_stock[i] = stock
-            if c.alive[i] and daily_dropout(
-                c.p_drop_day[i], plan.dropout_mult[i] * bond, h, p, keys, day, rk
-            ):
+            if c.alive[i]:
+                # the larger hazard first: only if it drops the customer does the bond matter
+                # (a product of non-negative floats never falls when one factor grows)
+                dm = plan.dropout_mult[i]
+                gone = daily_dropout(c.p_drop_day[i], dm * max(bond, 1.0), h, p, keys, day, rk)
+                if gone and bond != 1.0:
+                    _, bond = referred_bond(ref, tenure, c.day_dropout[ref], day, p)
+                    gone = daily_dropout(c.p_drop_day[i], dm * bond, h, p, keys, day, rk)
+            else:
+                gone = False
+            if gone:
                 c.alive[i] = False
                 c.day_dropout[i] = day
                 kpi[K.dropouts] += 1.0
@@ -660,12 +677,16 @@ def step_population(n, day, c, plan, p, keys, out, chunk, threads):
                 lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
             )
     else:
-        for k in prange(n_chunks):
-            lo = k * chunk
-            starts[k] = lo
-            n_buy[k], n_share[k] = step_customers(
-                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
-            )
+        # chunks dealt round-robin (thread t: chunks t, t + threads, ...), not a block
+        # each: newer slots hold more live and referred customers, so blocks of the pool
+        # cost unequal time and a thread would wait for the other
+        for t in prange(threads):
+            for k in range(t, n_chunks, threads):
+                lo = k * chunk
+                starts[k] = lo
+                n_buy[k], n_share[k] = step_customers(
+                    lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
+                )
     kpi = out.kpi
     kpi[:] = 0.0
     for k in range(n_chunks):  # counts: exact in any order, added in chunk order anyway
