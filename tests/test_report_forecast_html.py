@@ -202,3 +202,34 @@ def test_a_failing_page_leaves_nothing_half_written(
     with pytest.raises(RuntimeError, match="the page broke"):
         save_forecast(open_model, open_forecast, tmp_path / "new")  # none: none made
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fc"]  # no partial folder left
+
+
+def test_chinese_page_in_a_browser_draws_with_the_embedded_font(written, open_model, open_forecast):
+    """Light check in headless Chromium (skips without it, unless LAB_REQUIRE_BROWSER=1):
+    the page loads nothing, runs nothing, logs no error, shows both charts, and draws its
+    Chinese with the embedded face."""
+    from browser_helpers import launched_browser
+
+    from lab.report.fonts import SC_FACE
+    from tests.test_report_browser import _open, _platform_fonts
+
+    path = written.parent / "forecast_zh.html"
+    path.write_text(render_forecast_html(open_model, open_forecast, "zh"), encoding="utf-8")
+    browsers = launched_browser()
+    browser = next(browsers)
+    try:
+        page, seen = _open(browser, path, 390)  # a phone: the tables scroll inside the page
+        images = page.evaluate(
+            "[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+        )
+        assert len(images) == 2 and all(ok and w > 100 and h > 100 for ok, w, h in images)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.evaluate("document.scripts.length") == 0
+        assert "老客" in page.inner_text("#headline")
+        for selector in ("#title", "#headline td", "#mechanisms p"):
+            used = _platform_fonts(page, selector)
+            assert used and all(f["isCustomFont"] and f["familyName"] == SC_FACE for f in used)
+        assert seen["errors"] == [] and seen["requests"] == [] and seen["dialogs"] == []
+        page.close()
+    finally:
+        browsers.close()
