@@ -165,6 +165,18 @@ def test_headline_totals_hold_the_seeds_bands(open_forecast):
     )
 
 
+def test_headline_note_says_whether_the_bands_hold_parameter_uncertainty(open_model, open_forecast):
+    import dataclasses
+
+    page = render_forecast_html(open_model, open_forecast, "en", embed_font=False)
+    assert "Every seed draws its own parameters" in page
+    fixed = dataclasses.replace(
+        open_forecast, meta={**open_forecast.meta, "parameter_uncertainty": False}
+    )
+    page = render_forecast_html(open_model, fixed, "en", embed_font=False)
+    assert "fixed at the fit" in page and "Every seed draws" not in page
+
+
 def test_page_says_which_mechanisms_are_on_and_off_as_summary_md(written, open_forecast):
     sentence = mechanisms_sentence(open_forecast.meta["regularity_k"], False, "en")
     assert "new-customer arrivals" in sentence and "Off (the log cannot identify them)" in sentence

@@ -68,15 +68,23 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "mean_band80": ("mean [80% band]", "均值 [80% 区间]"),
     "headline_note": (
         "Means over the seeds; in brackets the 80% band (10–90%), in parentheses the 95% band "
-        "(2.5–97.5%). Every seed draws its own parameters from the fit's uncertainty, so the "
-        "bands hold both the parameter uncertainty and the randomness of the customers. "
-        "Buyers per month: the mean over the forecast's full calendar months (over all its "
+        "(2.5–97.5%). {uncertainty} Buyers per month: the mean over the forecast's full calendar months (over all its "
         "months when none is full). Existing = the log's customers; new = first-time buyers "
         "arriving in the forecast.",
-        "各种子的均值；方括号内为 80% 区间 (10–90%)，圆括号内为 95% 区间 (2.5–97.5%)。每个种子"
-        "按拟合的不确定性各自抽取参数，因此区间同时包含参数不确定性与用户行为的随机性。月均购买人数："
+        "各种子的均值；方括号内为 80% 区间 (10–90%)，圆括号内为 95% 区间 (2.5–97.5%)。"
+        "{uncertainty}月均购买人数："
         "预测期内完整自然月的平均值 (没有完整月份时取全部月份)。老客 = 订单日志中的用户；新客 = "
         "预测期内首次购买的用户。",
+    ),
+    "with_draws": (
+        "Every seed draws its own parameters from the fit's uncertainty, so the bands hold "
+        "both the parameter uncertainty and the randomness of the customers.",
+        "每个种子按拟合的不确定性各自抽取参数，因此区间同时包含参数不确定性与用户行为的随机性。",
+    ),
+    "without_draws": (
+        "The parameters are fixed at the fit (no parameter draws): the bands hold only the "
+        "randomness of the customers and are too narrow for planning.",
+        "参数固定为拟合值 (未抽取参数)：区间只包含用户行为的随机性，用于规划时过窄。",
     ),
     "plot_caption": (
         "Weekly orders of existing and new customers and their total; shaded: the 80% band.",
@@ -345,6 +353,13 @@ def forecast_context(model, fc, lang: str = "en", created: str | None = None) ->
         "first": str(fc.start.date()),
         "last": str(last),
         "headline": _headline(fc, lang),
+        "headline_note": _t(
+            "headline_note",
+            lang,
+            uncertainty=_t(
+                "with_draws" if fc.meta.get("parameter_uncertainty") else "without_draws", lang
+            ),
+        ),
         "heads": [_t(k, lang) for k in ("orders", "buyers_month", "gmv")],
         "monthly_heads": [_t(k, lang) for k in METRICS],
         "monthly": _monthly(fc, lang),
