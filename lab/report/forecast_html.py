@@ -87,8 +87,9 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
         "参数固定为拟合值 (未抽取参数)：区间只包含用户行为的随机性，用于规划时过窄。",
     ),
     "plot_caption": (
-        "Weekly orders of existing and new customers and their total; shaded: the 80% band.",
-        "老客、新客及合计的每周订单；阴影为 80% 区间。",
+        "Weekly orders of existing and new customers and their total; shaded: the 80% band. "
+        "The first and last weeks hold only the forecast's days.",
+        "老客、新客及合计的每周订单；阴影为 80% 区间。首尾两周只计入预测期内的天数。",
     ),
     "plot_title": ("Weekly orders (80% band)", "每周订单 (80% 区间)"),
     "calendar_title": ("Fitted calendar multipliers", "拟合的日历系数"),
@@ -270,9 +271,10 @@ def forecast_figures(model, fc, lang: str = "en") -> list[Chart]:
     out = []
     fig, ax = _figure((9.0, 3.6), lang)
     w = fc.weekly[fc.weekly["metric"] == "orders"]
+    closed = not (w["segment"] == "new").any()  # a closed cohort: the total is the existing
     for seg, colour in zip(SEGMENTS, PALETTE, strict=False):
         d = w[w["segment"] == seg]
-        if d.empty:
+        if d.empty or (closed and seg == "total"):
             continue
         x = pd.to_datetime(d["period"].str.split("/").str[0])
         ax.plot(x, d["mean"], color=colour, label=_t(seg, lang))
