@@ -284,3 +284,70 @@ def test_backtest_tries_only_the_timings_it_is_told(regular_model):
     kw |= {"progress": False}
     assert regular_model.backtest("2026-07-31", k_max=1, **kw).meta["regularity_k"] == 1
     assert regular_model.backtest("2026-07-31", **kw).meta["regularity_k"] == 3
+
+
+# ------------------------------------------------ the other named events and the month shape
+#: a month shape (January first) and the named events of a log from mid-November to June:
+#: 双12 (10-12 Dec), 春节 (CNY 2026-02-17, a week either side) and 618 (1-18 June)
+MONTH_SHAPE = [1.0, 0.8, 1.1, 1.0, 0.9, 1.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.3]
+EVENT_LIFTS = {"cny": 1.6, "618": 1.5, "double12": 2.0}
+
+
+@pytest.fixture(scope="module")
+def events_model():
+    """A pure BG/NBD log made by lab/calibrate/synthetic.py under a known month shape and
+    the three events (2,000 customers joining over 4 weeks, 228 days, about 9,400 orders)."""
+    from lab.calibrate.synthetic import synthetic_order_log
+
+    cal = {
+        "enabled": True,
+        "month": MONTH_SHAPE,
+        "events": [{"name": k, "lift": v} for k, v in EVENT_LIFTS.items()],
+    }
+    params = {"r": R, "alpha": ALPHA_DAYS / 7.0, "a": A, "b": B}  # weekly units
+    log = synthetic_order_log(
+        params, N, start_date="2025-11-15", join_weeks=4, days=228, seed=1, calendar=cal
+    )
+    return fit(log, k_max=1)
+
+
+@pytest.mark.parametrize("event", sorted(EVENT_LIFTS))
+def test_cny_618_and_double12_lifts_recovered_within_2_se(events_model, event):
+    seas = events_model.seasonality
+    est, se = np.log(seas.events[event]), seas.se[f"event_{event}"]
+    true = np.log(EVENT_LIFTS[event])
+    print(f"\n{event} log-lift {est:.3f} ± {se:.3f} (true {true:.3f})")
+    assert abs(est - true) < 2 * se
+    assert est > 2 * se  # and the lift is seen at all (the test has power)
+
+
+def test_month_shape_recovered_within_2_se(events_model):
+    """The fitted months' log-multipliers, centred (the level is not identified apart from
+    the weekdays'), against the true shape: within 2 SE each (allowing the 99% point of
+    Binomial(m, 0.05) misses, as above), jointly (Wald), and a flat shape rejected."""
+    seas = events_model.seasonality
+    seen = [i for i, src in enumerate(seas.month_source) if src == "fit"]
+    assert [MONTHS[i] for i in seen] == ["jan", "feb", "mar", "apr", "may", "jun", "nov", "dec"]
+    names = [f"month_{MONTHS[i]}" for i in seen]
+    est = np.log(np.asarray(seas.month)[seen])
+    true = np.log(np.asarray(MONTH_SHAPE)[seen])
+    cov = seas.cov.loc[names, names].to_numpy()
+    m = len(seen)
+    centre = np.eye(m) - 1.0 / m
+    z = centre @ (est - true) / np.sqrt(np.diag(centre @ cov @ centre.T))
+    print("\nmonth z against the true shape:", dict(zip(names, np.round(z, 2), strict=True)))
+    assert sum(abs(z) > 2) <= stats.binom.ppf(0.99, m, 0.05)
+    diff = np.eye(m)[1:] - np.eye(m)[:1]  # each month against January
+    v = diff @ cov @ diff.T
+
+    def wald_p(x: np.ndarray) -> float:
+        d = diff @ x
+        return float(stats.chi2.sf(d @ np.linalg.solve(v, d), m - 1))
+
+    print(f"Wald p: true shape {wald_p(est - true):.3f}, flat {wald_p(est):.1e}")
+    assert wald_p(est - true) > 0.01 and wald_p(est) < 1e-6
+    # the strongest contrast alone: December against February (true log 1.3 / 0.8)
+    i, j = names.index("month_dec"), names.index("month_feb")
+    c = np.zeros(m)
+    c[i], c[j] = 1.0, -1.0
+    assert abs(c @ est - np.log(1.3 / 0.8)) < 2 * np.sqrt(c @ cov @ c)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
 import pytest
 import yaml
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 import lab
@@ -192,14 +194,63 @@ def test_backtest_prints_both_errors_and_writes_folder(tmp_path, orders_csv):
         app,
         ["backtest", str(orders_csv), "--calibration-end", "2025-09-30", "--seeds", "3",
          "--runs-per-seed", "2", "--workers", "1", "--out", str(out), "-q"],
+        env={"COLUMNS": "80"},
     )  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "closed form" in r.output and "simulation" in r.output and "%" in r.output
+    table = r.output.split("holdout after")[1].split("errors.csv")[0]  # the errors table
+    assert "…" not in table and max(cell_len(line) for line in table.splitlines()) <= 80
+    errors = pd.read_csv(out / "errors.csv")
+    for x in errors["error_pct"]:
+        assert f"{x:+.1f}%" in table
     assert (out / "backtest.png").is_file() and (out / "errors.csv").is_file()
     # the lab by customer segment: this log is one closed cohort, so no new customers
     seg = pd.read_csv(out / "segments.csv").set_index("segment")
     assert list(seg.index) == ["existing", "new", "total"] and seg.loc["new", "actual"] == 0
     assert "customer segment" in r.output
+
+
+def test_backtest_errors_table_reads_at_80_columns_with_a_big_shop():
+    # seven rows (conditional and unconditional) of a shop with a million repeat
+    # orders: every number whole (no ellipsis, no fold), every line within 80 cells
+    import types
+
+    from rich.console import Console
+
+    from lab.cli.calibrate import METHOD_LABELS, _errors_table
+
+    rows = [
+        {"start": start, "method": m, "actual": 1_234_567.0, "forecast": 1_098_765.4,
+         "error_pct": -11.0, "mc_se": 1_234.5 if m in ("lab", "simulation") else float("nan"),
+         "weekly_mae": 23_456.7, "cum_error": -135_801.6}
+        for start, methods in (
+            ("unconditional", ["simulation", "closed_form"]),
+            ("conditional", ["lab", "closed_form_seasonal", "paretonbd", "simulation", "closed_form"]),
+        )
+        for m in methods
+    ]  # fmt: skip
+    bt = types.SimpleNamespace(
+        errors=pd.DataFrame(rows),
+        meta={"calibration_end": "2025-09-30", "holdout_end": "2026-06-30", "runs_per_seed": 5},
+    )
+    for width in (80, 120):
+        console = Console(width=width, record=True, file=io.StringIO())
+        console.print(_errors_table(bt, 20))
+        text = console.export_text()
+        lines = text.splitlines()
+        assert max(cell_len(line) for line in lines) <= width
+        assert "…" not in text
+        body = [line for line in lines if "1,234,567" in line]
+        assert len(body) == len(rows)  # one line per row carries all its numbers
+        for line in body:
+            assert all(x in line for x in ("1,098,765", "-11.0%", "23,456.7", "-135,802"))
+        assert sum("1,234.5" in line for line in body) == 3  # MC SE of the simulations
+        words = " ".join(text.split())
+        for label in METHOD_LABELS.values():  # wrapped, not cut: every word is there
+            assert all(w in words for w in label.split())
+        # grouped: the conditional rows first, the start named once per group
+        starts = [line.split()[0] for line in body if line.split()[0].endswith("cond.")]
+        assert starts == ["cond.", "uncond."] and "MC SE = Monte Carlo" in words
 
 
 def test_backtest_needs_a_holdout(orders_csv, tmp_path):

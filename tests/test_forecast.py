@@ -202,6 +202,8 @@ def test_forecast_cli_writes_tables_and_refuses_bad_input(open_log, tmp_path):
         app, ["forecast", str(src), "--campaigns", str(camp), "--out", str(tmp_path / "y")]
     )
     assert bad.exit_code == 2 and "before start" in bad.output and not (tmp_path / "y").exists()
+    bad = runner.invoke(app, ["forecast", str(src), "--lang", "fr", "--out", str(tmp_path / "z")])
+    assert bad.exit_code == 2 and "--lang" in bad.output and not (tmp_path / "z").exists()
     ok = runner.invoke(
         app,
         ["forecast", str(src), "--horizon", "30d", "--seeds", "2", "--workers", "1", "--quiet",
@@ -211,6 +213,7 @@ def test_forecast_cli_writes_tables_and_refuses_bad_input(open_log, tmp_path):
     monthly = pd.read_csv(tmp_path / "fc" / "monthly.csv")
     assert {"period", "segment", "metric", "mean", "p10", "p90"} <= set(monthly.columns)
     assert (tmp_path / "fc" / "forecast.png").exists()
+    assert "Forecast: orders.csv" in (tmp_path / "fc" / "forecast.html").read_text("utf-8")
 
 
 def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_forecast, tmp_path):

@@ -98,6 +98,28 @@ def test_missing_glyph_detection_works():
     plt.close(fig)
 
 
+def test_use_cjk_font_makes_chinese_draw_in_figures_outside_the_lab():
+    # a user's own figure with matplotlib's default rc: before use_cjk_font() 双十一
+    # draws as boxes (the negative control), after it without a missing-glyph warning
+    from matplotlib.figure import Figure
+
+    def draw() -> list[str]:
+        fig = Figure()
+        fig.add_subplot().set_title("双十一 GMV")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.savefig(__import__("io").BytesIO(), format="png")
+        return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+    with matplotlib.rc_context(matplotlib.rcParamsDefault):  # restores the global rc
+        assert draw(), "the default rc should lack the CJK glyphs (negative control)"
+        name = P.use_cjk_font()
+        assert P.use_cjk_font() == name  # idempotent: the face is listed once
+        family = matplotlib.rcParams["font.family"]
+        assert family == ["sans-serif", name]  # Latin keeps its font, CJK is the fallback
+        assert draw() == []
+
+
 def test_unknown_language_is_an_error(run):
     with pytest.raises(ValueError, match="lang must be one of en, zh"):
         P.plot_funnel(A.funnel(run), lang="fr")

@@ -2,8 +2,9 @@
 
 :func:`synthetic_order_log` runs a pure BG/NBD pool in the lab (every other mechanism
 off) whose customers make their first purchase on dates spread over the first weeks,
-and returns its order log shaped like a shop's export.  Fitting it must give back
-the parameters it was made with (tests, notebook 08).
+and returns its order log shaped like a shop's export, optionally under a known
+calendar (weekday, month, named events).  Fitting it must give back the parameters
+it was made with (tests, notebook 08).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def synthetic_order_log(
     days: int = 546,
     seed: int = 0,
     folder=None,
+    calendar: Mapping | None = None,
 ) -> pd.DataFrame:
     """An order export made by the lab from BG/NBD parameters in weeks.
 
@@ -44,6 +46,10 @@ def synthetic_order_log(
     folder : path, optional
         Where to keep the known-customer table the run reads (default: a temporary
         folder, removed afterwards).
+    calendar : mapping, optional
+        The run's ``calendar`` section (:class:`lab.configs.calendar.Calendar`, e.g.
+        ``{"enabled": True, "month": [...], "events": [{"name": "cny", "lift": 1.6}]}``):
+        the known seasonality a calibration must recover.  Default: none (every day 1).
 
     Returns
     -------
@@ -75,7 +81,10 @@ def synthetic_order_log(
     with tempfile.TemporaryDirectory(prefix="lab-synthetic-") as tmp:
         path = Path(folder or tmp) / "synthetic_customers.csv"
         table.to_csv(path, index=False)
-        sc = scenario_from_dict(_pure_bgnbd(path, start_date, days, r, alpha, a, b))
+        sc = _pure_bgnbd(path, start_date, days, r, alpha, a, b)
+        if calendar is not None:
+            sc["calendar"] = dict(calendar)
+        sc = scenario_from_dict(sc)
         res = run(sc, seed=seed)
     tx = res.transactions
     slot_of_key = dict(zip(res.customers["person_key"], res.customers["customer_id"], strict=True))

@@ -42,13 +42,17 @@ def forecast(
     dayfirst: DayFirst = None,
     keep_duplicates: KeepDup = False,
     month_prior: MonthPrior = "flat",
+    lang: Annotated[
+        str, typer.Option(help="language of forecast.html (the page): en or zh")
+    ] = "en",
     quiet: Quiet = False,
 ) -> None:
     """Forecast ORDERS' next months: orders, buyers, GMV of existing and new customers.
 
     Writes monthly.csv and weekly.csv (mean and 80%/95% bands over seeds that each
     draw their own parameters), forecast.xlsx (the same tables with real dates, and
-    the plot), fit.json, summary.md and forecast.png to --out.
+    the plot), forecast.html (the page: headline numbers, plots, monthly table, in
+    --lang), fit.json, summary.md and forecast.png to --out, all or nothing.
     """
     import pandas as pd
     from rich.markup import escape
@@ -60,6 +64,8 @@ def forecast(
     from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
 
+    if lang not in ("en", "zh"):
+        fail(f"--lang {lang!r}: use en or zh")
     checked_month_prior(month_prior)
     out_dir = out or default_out("forecast", orders.stem)
     check_out_folder(out_dir)
@@ -97,7 +103,7 @@ def forecast(
         )
     except ValueError as exc:
         fail(f"{orders}: {exc}")
-    path = save_forecast(model, fc, out_dir)
+    path = save_forecast(model, fc, out_dir, lang=lang)
     con, _ = consoles()
     t = Table(
         title=f"forecast {fc.meta['start']} + {fc.days} days · k = {model.regularity.k} · "
@@ -125,9 +131,9 @@ def forecast(
     del pd
 
 
-def save_forecast(model, fc, out_dir) -> Path:
-    """Write a forecast's tables, workbook, fit summary, report and plot into ``out_dir``
-    atomically."""
+def save_forecast(model, fc, out_dir, lang: str = "en") -> Path:
+    """Write a forecast's tables, workbook, fit summary, report, page and plot into
+    ``out_dir`` atomically (all files or none); the page ``forecast.html`` in ``lang``."""
     import json
 
     import matplotlib as mpl
@@ -135,6 +141,7 @@ def save_forecast(model, fc, out_dir) -> Path:
 
     from lab.io import atomic_folder, write_csv
     from lab.plots import house_rc
+    from lab.report.forecast_html import render_forecast_html
     from lab.report.forecast_xlsx import write_forecast_xlsx
 
     stamp = {"source": str(model.orders.report.source), "start": fc.meta["start"]}
@@ -152,6 +159,7 @@ def save_forecast(model, fc, out_dir) -> Path:
             fig.savefig(tmp / "forecast.png")
         plt.close(fig)
         write_forecast_xlsx(model, fc, tmp / "forecast.xlsx", tmp / "forecast.png")
+        (tmp / "forecast.html").write_text(render_forecast_html(model, fc, lang), "utf-8")
         (tmp / "manifest.json").write_text(json.dumps(stamp, indent=2), "utf-8")
     return Path(out_dir)
 
@@ -182,6 +190,7 @@ def _plot(model, fc):
 
 def _summary_md(model, fc) -> str:
     from lab.calibrate.scenario_out import _correlation_line, _md_table
+    from lab.report.forecast_html import mechanisms_sentence
 
     s = model.summary()
     arr = s["arrivals"]
@@ -192,11 +201,7 @@ def _summary_md(model, fc) -> str:
         f"({s['customers']:,} customers); forecast {fc.meta['start']} + {fc.days} days, "
         f"{len(fc.meta['seeds'])} seeds, each with its own parameter draw.",
         "",
-        "On: BG/NBD purchase and dropout, gamma-gamma spend, the fitted calendar, "
-        f"regular timing (k = {s['regularity_k']}), "
-        + ("no arrivals (a closed cohort)." if arr["closed_cohort"] else "new-customer arrivals.")
-        + " Off (the log cannot identify them): paid/staff acquisition, referral, first-order "
-        "barriers, habit, reference price, fatigue, annoyance, strategies.",
+        mechanisms_sentence(int(s["regularity_k"]), bool(arr["closed_cohort"]), "en"),
         "",
         _correlation_line(model.calibration.summary),
         "",

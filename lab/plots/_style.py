@@ -273,10 +273,26 @@ _TEXT_FORMATTERS = (FixedFormatter, FuncFormatter, StrCategoryFormatter)
 
 
 def use_cjk_font() -> str | None:
-    """Add the lab's CJK font as a fallback of matplotlib's sans-serif family, globally."""
+    """Make the lab's CJK font the glyph fallback of every matplotlib figure, globally.
+
+    Appends the packaged CJK face to ``rcParams["font.family"]`` (after the families
+    already there, so Latin text keeps its font).  matplotlib (>= 3.6) falls back glyph
+    by glyph over the families of that list only; a generic family such as
+    ``sans-serif`` stands for the first installed font of its list, so adding the face
+    to ``font.sans-serif`` would not reach Chinese glyphs.  Figures created afterwards
+    draw ``双十一`` without missing-glyph boxes.
+
+    Returns
+    -------
+    str or None
+        The CJK family name, or None (with a warning) when ``noto-cjk-sans-otc`` is
+        not installed; then nothing is changed.
+    """
     name = register_cjk_font()
-    if name and name not in mpl.rcParams["font.sans-serif"]:
-        mpl.rcParams["font.sans-serif"] = [*mpl.rcParams["font.sans-serif"], name]
+    family = mpl.rcParams["font.family"]
+    family = [family] if isinstance(family, str) else list(family)
+    if name and name not in family:
+        mpl.rcParams["font.family"] = [*family, name]
     return name
 
 

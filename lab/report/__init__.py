@@ -9,7 +9,8 @@ Modules: :mod:`~lab.report.data` (runs and tables), :mod:`~lab.report.summary`
 (sentences), :mod:`~lab.report.html` (the page, with :mod:`~lab.report.figures`
 and :mod:`~lab.report.fonts`), :mod:`~lab.report.xlsx` (the workbook),
 :mod:`~lab.report.pdf` (the page printed by headless Chromium) and
-:mod:`~lab.report.write` (atomic writing of all of them).
+:mod:`~lab.report.write` (atomic writing of all of them).  ``lab forecast``'s page
+and workbook: :mod:`~lab.report.forecast_html` and :mod:`~lab.report.forecast_xlsx`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,418 @@
+"""The page of ``lab forecast``: one self-contained HTML forecast, in English or Chinese.
+
+Made with the report machinery of ``lab report`` (:mod:`lab.report.html`): Jinja2
+with autoescaping, the lab's generator stamp and ``lab:*`` provenance meta tags
+(so :func:`lab.report.write.lab_wrote_html` recognises the file), charts embedded
+as PNG ``data:`` URLs (:func:`lab.report.figures.png_data_url`), the page's CJK
+glyphs embedded as a subset font (:mod:`lab.report.fonts`) and a
+Content-Security-Policy that forbids any script or network load.
+
+The page shows the forecast dates, the headline numbers over the horizon (orders,
+GMV and monthly buyers of existing and new customers, mean with 80% and 95% bands
+over seeds that each draw their own parameters), the weekly forecast plot, the
+fitted calendar, the mechanisms on and off, and the monthly table (the numbers of
+``monthly.csv``).  ``model`` and ``fc`` are a fitted
+:class:`lab.calibrate.estimator.OrderModel` and its forecast, used by attribute
+only (this package does not import the calibration).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lab.i18n import check_lang
+from lab.report.figures import Chart, png_data_url
+
+__all__ = [
+    "FORECAST_LABELS",
+    "SEGMENTS",
+    "effect_label",
+    "forecast_figures",
+    "forecast_totals",
+    "mechanisms_sentence",
+    "render_forecast_html",
+]
+
+SEGMENTS: tuple[str, ...] = ("existing", "new", "total")
+METRICS: tuple[str, ...] = ("orders", "buyers", "gmv")
+
+#: key -> (English, 中文); terms as in the project glossary (预测, 成交总额 (GMV), 裂变 ...)
+FORECAST_LABELS: dict[str, tuple[str, str]] = {
+    "title": ("Forecast: {source}", "预测：{source}"),
+    "subtitle": (
+        "Forecast {first} to {last} ({days} days) · calibrated on {cal_first} to {cal_last}, "
+        "{customers} customers · {seeds} seeds, each with its own parameter draw · "
+        "generated {date}",
+        "预测期 {first} 至 {last} ({days} 天) · 标定期 {cal_first} 至 {cal_last}，"
+        "{customers} 位用户 · {seeds} 个种子，每个种子各自抽取参数 · 生成于 {date}",
+    ),
+    "sec_headline": ("Over the forecast period", "预测期合计"),
+    "sec_plot": ("Forecast by week", "每周预测"),
+    "sec_calendar": ("Fitted calendar", "拟合的日历"),
+    "sec_mechanisms": ("What the forecast models", "预测模型包含什么"),
+    "sec_monthly": ("Monthly forecast", "月度预测"),
+    "sec_provenance": ("Provenance", "溯源信息"),
+    "segment": ("segment", "用户类型"),
+    "existing": ("existing customers", "老客"),
+    "new": ("new customers", "新客"),
+    "total": ("total", "合计"),
+    "orders": ("orders", "订单"),
+    "buyers": ("buyers", "购买人数"),
+    "buyers_month": ("buyers per month", "月均购买人数"),
+    "gmv": ("GMV (CNY)", "成交总额 GMV (元)"),
+    "month": ("month", "月份"),
+    "mean_band": ("mean [80% band] (95% band)", "均值 [80% 区间] (95% 区间)"),
+    "mean_band80": ("mean [80% band]", "均值 [80% 区间]"),
+    "headline_note": (
+        "Means over the seeds; in brackets the 80% band (10–90%), in parentheses the 95% band "
+        "(2.5–97.5%). {uncertainty} Buyers per month: the mean over the forecast's full calendar months (over all its "
+        "months when none is full). Existing = the log's customers; new = first-time buyers "
+        "arriving in the forecast.",
+        "各种子的均值；方括号内为 80% 区间 (10–90%)，圆括号内为 95% 区间 (2.5–97.5%)。"
+        "{uncertainty}月均购买人数："
+        "预测期内完整自然月的平均值 (没有完整月份时取全部月份)。老客 = 订单日志中的用户；新客 = "
+        "预测期内首次购买的用户。",
+    ),
+    "with_draws": (
+        "Every seed draws its own parameters from the fit's uncertainty, so the bands hold "
+        "both the parameter uncertainty and the randomness of the customers.",
+        "每个种子按拟合的不确定性各自抽取参数，因此区间同时包含参数不确定性与用户行为的随机性。",
+    ),
+    "without_draws": (
+        "The parameters are fixed at the fit (no parameter draws): the bands hold only the "
+        "randomness of the customers and are too narrow for planning.",
+        "参数固定为拟合值 (未抽取参数)：区间只包含用户行为的随机性，用于规划时过窄。",
+    ),
+    "plot_caption": (
+        "Weekly orders of existing and new customers and their total; shaded: the 80% band. "
+        "The first and last weeks hold only the forecast's days.",
+        "老客、新客及合计的每周订单；阴影为 80% 区间。首尾两周只计入预测期内的天数。",
+    ),
+    "plot_title": ("Weekly orders (80% band)", "每周订单 (80% 区间)"),
+    "calendar_title": ("Fitted calendar multipliers", "拟合的日历系数"),
+    "calendar_caption": (
+        "Demand multipliers of the fitted calendar (1 = an ordinary day): weekdays, months, "
+        "big sales and the campaigns of the campaign file; months the log does not contain "
+        "take the prior shape ({prior}).",
+        "拟合日历的需求系数 (1 = 普通日)：星期、月份、大促及活动日历中的活动；订单日志未覆盖的月份"
+        "采用先验形状 ({prior})。",
+    ),
+    "mech_on": (
+        "On: BG/NBD purchase and dropout, gamma-gamma spend, the fitted calendar, regular "
+        "timing (k = {k}), {arrivals}.",
+        "开启：BG/NBD 购买与永久流失、gamma-gamma 客单价、拟合的日历、规律的购买间隔 (k = {k})、"
+        "{arrivals}。",
+    ),
+    "arrivals_on": ("new-customer arrivals", "新客到达"),
+    "arrivals_off": ("no arrivals (a closed cohort)", "无新客到达 (封闭同期群)"),
+    "mech_off": (
+        " Off (the log cannot identify them): paid/staff acquisition, referral, first-order "
+        "barriers, habit, reference price, fatigue, annoyance, strategies.",
+        "关闭 (订单日志无法识别)：付费/员工获客、裂变、首单门槛、购买习惯、参考价格、促销疲劳、"
+        "反感、策略。",
+    ),
+    "no_costs": (
+        "No costs are modelled: GMV, not margin.",
+        "未建模成本：只有成交总额 (GMV)，没有毛利。",
+    ),
+    "partial_month": (
+        "* partial month: only the forecast's days of the month are counted",
+        "* 不完整月份：只计入该月在预测期内的天数",
+    ),
+    "footer": (
+        "Generated by private-traffic-lab {version} (commit {commit}) on {date}.",
+        "由 private-traffic-lab {version} (提交 {commit}) 于 {date} 生成。",
+    ),
+}
+
+_WEEKDAYS_ZH = {"mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四", "fri": "周五"}
+_WEEKDAYS_ZH |= {"sat": "周六", "sun": "周日"}
+_EVENTS = {"cny": ("CNY", "春节"), "618": ("618", "618")}
+_EVENTS |= {"double11": ("Double 11", "双11"), "double12": ("Double 12", "双12")}
+
+
+def _t(key: str, lang: str, **fmt) -> str:
+    s = FORECAST_LABELS[key][0 if check_lang(lang) == "en" else 1]
+    return s.format(**fmt) if fmt else s
+
+
+def effect_label(effect: str, lang: str) -> str:
+    """A calendar effect as a reader names it: ``weekday_mon`` -> Mon / 周一,
+    ``month_jan`` -> Jan / 1月, ``event_cny`` -> CNY / 春节, ``campaign_X`` -> X."""
+    kind, _, name = effect.partition("_")
+    zh = check_lang(lang) == "zh"
+    if kind == "weekday":
+        return _WEEKDAYS_ZH.get(name, name) if zh else name.capitalize()
+    if kind == "month":
+        n = pd.Timestamp(f"2001-{name}-01").month
+        return f"{n}月" if zh else name.capitalize()
+    if kind == "event":
+        en, cn = _EVENTS.get(name, (name, name))
+        return cn if zh else en
+    return name if kind == "campaign" else effect
+
+
+def mechanisms_sentence(k: int, closed_cohort: bool, lang: str = "en") -> str:
+    """Which mechanisms the forecast runs, and which are off because the log cannot
+    identify them (the sentence of summary.md and of the page)."""
+    arrivals = _t("arrivals_off" if closed_cohort else "arrivals_on", lang)
+    return _t("mech_on", lang, k=k, arrivals=arrivals) + _t("mech_off", lang)
+
+
+def _band(v: np.ndarray) -> dict[str, float]:
+    return {
+        "mean": float(v.mean()),
+        "p10": float(np.quantile(v, 0.10)),
+        "p90": float(np.quantile(v, 0.90)),
+        "p2_5": float(np.quantile(v, 0.025)),
+        "p97_5": float(np.quantile(v, 0.975)),
+    }
+
+
+def _full_months(fc) -> list[str]:
+    """The forecast's calendar months it covers whole (else all of its months)."""
+    first, last = fc.start, fc.start + pd.Timedelta(days=fc.days - 1)
+    months = pd.period_range(first, last, freq="M")
+    full = [str(m) for m in months if m.start_time >= first and m.end_time.normalize() <= last]
+    return full or [str(m) for m in months]
+
+
+def forecast_totals(fc) -> pd.DataFrame:
+    """Headline numbers over the horizon, per segment, over seeds.
+
+    ``orders`` and ``gmv``: the sum over the forecast's days of each seed, then
+    mean and bands over seeds (the mean equals the sum of ``monthly.csv``'s means);
+    ``buyers``: each seed's mean monthly buyers over :func:`_full_months`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``segment, metric, mean, p10, p90, p2_5, p97_5``.
+    """
+    d = fc.daily
+    seeds = list(fc.meta["seeds"])
+    days = d[d["kind"] == "day"]
+    per = days.groupby(["segment", "seed"])[["orders", "gmv"]].sum()
+    months = _full_months(fc)
+    b = d[(d["kind"] == "M") & d["period"].isin(months)]
+    buyers = b.groupby(["segment", "seed"])["buyers"].sum() / len(months)
+    per = per.join(buyers.rename("buyers"), how="left").fillna({"buyers": 0.0})
+    segs = [s for s in SEGMENTS[:2] if s in per.index.get_level_values(0)]
+    wide = {s: per.loc[s].reindex(seeds).fillna(0.0) for s in segs}
+    wide["total"] = sum(wide.values())
+    rows = []
+    for seg, table in wide.items():
+        for metric in METRICS:
+            rows.append({"segment": seg, "metric": metric, **_band(table[metric].to_numpy())})
+    return pd.DataFrame(rows)
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _cell(r, wide: bool = True) -> dict:
+    band = f"[{_num(r['p10'])}–{_num(r['p90'])}]"
+    if wide:
+        band += f" ({_num(r['p2_5'])}–{_num(r['p97_5'])})"
+    return {"mean": _num(r["mean"]), "band": band}
+
+
+def _headline(fc, lang: str) -> list[dict]:
+    t = forecast_totals(fc).set_index(["segment", "metric"])
+    return [
+        {
+            "segment": _t(seg, lang),
+            "cells": [_cell(t.loc[(seg, m)]) for m in ("orders", "buyers", "gmv")],
+        }
+        for seg in SEGMENTS
+        if (seg, "orders") in t.index
+    ]
+
+
+def _monthly(fc, lang: str) -> list[dict]:
+    from lab.report.html import month_text
+
+    m = fc.monthly.set_index(["period", "segment", "metric"])
+    first, last = fc.start, fc.start + pd.Timedelta(days=fc.days - 1)
+    rows = []
+    for period in sorted(fc.monthly["period"].unique()):
+        p = pd.Period(period, "M")
+        partial = p.start_time < first or p.end_time.normalize() > last
+        for seg in SEGMENTS:
+            if (period, seg, "orders") not in m.index:
+                continue
+            rows.append(
+                {
+                    "month": month_text(period, lang) + ("*" if partial else ""),
+                    "period": period,
+                    "segment": _t(seg, lang),
+                    "total": seg == "total",
+                    "cells": [_cell(m.loc[(period, seg, k)], wide=False) for k in METRICS],
+                }
+            )
+    return rows
+
+
+def _figure(figsize: tuple[float, float], lang: str):
+    from lab.report.figures import _axes
+
+    return _axes(lang, figsize)
+
+
+def forecast_figures(model, fc, lang: str = "en") -> list[Chart]:
+    """The page's two charts: weekly orders by segment with the 80% band (dates on
+    the x axis), and the fitted calendar's multipliers."""
+    from lab.plots._style import PALETTE, date_axis, finish
+
+    out = []
+    fig, ax = _figure((9.0, 3.6), lang)
+    w = fc.weekly[fc.weekly["metric"] == "orders"]
+    closed = not (w["segment"] == "new").any()  # a closed cohort: the total is the existing
+    for seg, colour in zip(SEGMENTS, PALETTE, strict=False):
+        d = w[w["segment"] == seg]
+        if d.empty or (closed and seg == "total"):
+            continue
+        x = pd.to_datetime(d["period"].str.split("/").str[0])
+        ax.plot(x, d["mean"], color=colour, label=_t(seg, lang))
+        ax.fill_between(x, d["p10"], d["p90"], color=colour, alpha=0.2, lw=0)
+    date_axis(ax, lang)
+    ax.set_title(_t("plot_title", lang), loc="left")
+    ax.set_ylabel(_t("orders", lang))
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    finish(ax, lang)
+    src, width, height = png_data_url(fig)
+    out.append(Chart("forecast", _t("plot_caption", lang), src, width, height))
+
+    t = model.seasonality.table()
+    fig, ax = _figure((9.0, 3.4), lang)
+    x = np.arange(len(t))
+    prior = t["source"].str.startswith("prior").to_numpy()
+    colours = [PALETTE[7] if p else PALETTE[0] for p in prior]
+    ax.bar(x, t["multiplier"] - 1.0, bottom=1.0, color=colours)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_xticks(x, [effect_label(e, lang) for e in t["effect"]], rotation=90)
+    ax.set_title(_t("calendar_title", lang), loc="left")
+    finish(ax, lang)
+    src, width, height = png_data_url(fig)
+    cap = _t("calendar_caption", lang, prior=getattr(model.seasonality, "month_prior", "flat"))
+    out.append(Chart("calendar", cap, src, width, height))
+    return out
+
+
+def _stamp(model, fc, lang: str, created: str) -> dict[str, str]:
+    from lab._version import __version__
+    from lab.results import git_commit
+
+    return {
+        "kind": "forecast",
+        "source": str(model.orders.report.source),
+        "calibration_end": str(fc.meta["calibration_end"]),
+        "start": str(fc.start.date()),
+        "days": str(fc.days),
+        "horizon": str(fc.meta.get("horizon", "")),
+        "seeds": ", ".join(str(s) for s in fc.meta["seeds"]),
+        "parameter_uncertainty": str(bool(fc.meta.get("parameter_uncertainty"))),
+        "lab_version": __version__,
+        "git_commit": git_commit(),
+        "created_utc": created,
+        "language": lang,
+    }
+
+
+def forecast_context(model, fc, lang: str = "en", created: str | None = None) -> dict:
+    """Everything the page shows, as text in ``lang`` (escaped by the template)."""
+    import datetime as dt
+
+    check_lang(lang)
+    created = created or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = _stamp(model, fc, lang, created)
+    last = (fc.start + pd.Timedelta(days=fc.days - 1)).date()
+    source = Path(stamp["source"]).name
+    arr = fc.meta.get("arrivals", {})
+    words = {k: _t(k, lang) for k in FORECAST_LABELS if "{" not in FORECAST_LABELS[k][0]}
+    return {
+        "lang": lang,
+        "html_lang": "zh-CN" if lang == "zh" else "en",
+        "t": words,
+        "title": _t("title", lang, source=source),
+        "subtitle": _t(
+            "subtitle",
+            lang,
+            first=fc.start.date(),
+            last=last,
+            days=fc.days,
+            cal_first=model.calibration.start_date.date(),
+            cal_last=fc.meta["calibration_end"],
+            customers=f"{fc.meta['customers']:,}",
+            seeds=len(fc.meta["seeds"]),
+            date=created[:10],
+        ),
+        "first": str(fc.start.date()),
+        "last": str(last),
+        "headline": _headline(fc, lang),
+        "headline_note": _t(
+            "headline_note",
+            lang,
+            uncertainty=_t(
+                "with_draws" if fc.meta.get("parameter_uncertainty") else "without_draws", lang
+            ),
+        ),
+        "heads": [_t(k, lang) for k in ("orders", "buyers_month", "gmv")],
+        "monthly_heads": [_t(k, lang) for k in METRICS],
+        "monthly": _monthly(fc, lang),
+        "has_partial": any(r["month"].endswith("*") for r in _monthly(fc, lang)),
+        "charts": forecast_figures(model, fc, lang),
+        "mechanisms": mechanisms_sentence(
+            int(fc.meta["regularity_k"]), bool(arr.get("closed_cohort")), lang
+        ),
+        "no_costs": _t("no_costs", lang),
+        "footer": _t(
+            "footer",
+            lang,
+            version=stamp["lab_version"],
+            commit=stamp["git_commit"],
+            date=created,
+        ),
+        "stamp_items": list(stamp.items()),
+        "stamp_meta": stamp,
+    }
+
+
+def render_forecast_html(
+    model, fc, lang: str = "en", embed_font: bool = True, created: str | None = None
+) -> str:
+    """The forecast as one self-contained HTML page (a string).
+
+    Parameters
+    ----------
+    model : lab.calibrate.estimator.OrderModel
+    fc : lab.calibrate.estimator.Forecast
+    lang : {"en", "zh"}
+    embed_font : bool
+        Embed the subset of the packaged CJK font covering the page's characters.
+    created : str, optional
+        The UTC time stamp written on the page (default: now).
+
+    Returns
+    -------
+    str
+    """
+    from lab.report.fonts import page_characters, subset_font
+    from lab.report.html import _env, _font_stack
+
+    ctx = forecast_context(model, fc, lang, created)
+    template = _env().get_template("forecast.html.j2")
+    draft = template.render(**ctx, font=None, font_stack=_font_stack(lang, False))
+    if not embed_font:
+        return draft
+    english = lang == "en"
+    chars = page_characters(draft, cjk_only=english)
+    if not chars:
+        return draft
+    font = subset_font(chars, with_range=english)
+    return template.render(**ctx, font=font, font_stack=_font_stack(lang, True))

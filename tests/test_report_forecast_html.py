@@ -1,0 +1,247 @@
+"""The page of ``lab forecast`` (lab/report/forecast_html.py): dates, figures, numbers, atomicity.
+
+Uses the small open-cohort forecast of tests/test_forecast.py (the same log and fit) (a lab-generated BG/NBD log
+whose customers keep joining; 90 days from the day after the log, three seeds).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from lab.cli.forecast import save_forecast
+from lab.report.forecast_html import forecast_totals, mechanisms_sentence, render_forecast_html
+from lab.report.write import lab_wrote_html
+from tests.test_forecast import PARAMS
+
+
+class _Page(HTMLParser):
+    """Rows of the page's tables (by class), the images and the text of ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[dict]] = {}
+        self.images: dict[str, str] = {}
+        self._table = None
+        self._row = None
+        self._cell = None
+        self._figure = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table":
+            self._table = self.tables.setdefault(a.get("class", ""), [])
+        elif tag == "tr" and self._table is not None:
+            self._row = {"attrs": a, "cells": []}
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = {"text": "", "band": ""}
+            self._in_band = False
+        elif tag == "span" and self._cell is not None and a.get("class") == "band":
+            self._in_band = True
+        elif tag == "figure":
+            self._figure = a.get("id")
+        elif tag == "img" and self._figure:
+            self.images[self._figure] = a["src"]
+
+    def handle_endtag(self, tag):
+        if tag == "span":
+            self._in_band = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self._row["cells"].append(self._cell)
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self._table.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "figure":
+            self._figure = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell["band" if self._in_band else "text"] += data
+
+
+def _parse(page: str) -> _Page:
+    p = _Page()
+    p.feed(page)
+    return p
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+@pytest.fixture(scope="module")
+def open_model():
+    from lab.calibrate.estimator import fit
+    from lab.calibrate.synthetic import synthetic_order_log
+
+    return fit(synthetic_order_log(PARAMS, 300, join_weeks=34, days=240, seed=2), k_max=2)
+
+
+@pytest.fixture(scope="module")
+def open_forecast(open_model):
+    return open_model.forecast("90d", seeds=range(3), workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def written(open_model, open_forecast, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fc") / "shop"
+    save_forecast(open_model, open_forecast, out, lang="en")
+    return out
+
+
+def test_forecast_folder_holds_the_page_stamped_by_the_lab(written):
+    page = written / "forecast.html"
+    assert page.is_file() and lab_wrote_html(page)
+    assert "forecast.html" in json.loads((written / "manifest.json").read_text())["lab_files"]
+    text = page.read_text(encoding="utf-8")
+    assert "default-src 'none'" in text  # no script, no network: one self-contained file
+    assert '<meta name="lab:start" content="2025-08-29">' in text
+
+
+def test_page_names_the_horizon_dates_and_shows_both_figures(written, open_forecast):
+    from PIL import Image
+
+    text = (written / "forecast.html").read_text(encoding="utf-8")
+    first = open_forecast.start.date()
+    last = (open_forecast.start + pd.Timedelta(days=open_forecast.days - 1)).date()
+    assert f"Forecast {first} to {last} ({open_forecast.days} days)" in text
+    page = _parse(text)
+    assert set(page.images) == {"chart-forecast", "chart-calendar"}
+    for src in page.images.values():
+        assert src.startswith("data:image/png;base64,")
+        img = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
+        assert img.width > 600 and img.height > 250
+        colours = img.convert("RGB").getcolors(maxcolors=1 << 16)
+        assert colours is not None and len(colours) > 20  # drawn, not blank
+
+
+def test_monthly_table_and_headline_match_monthly_csv(written):
+    monthly = pd.read_csv(written / "monthly.csv")
+    m = monthly.set_index(["period", "segment", "metric"])
+    page = _parse((written / "forecast.html").read_text(encoding="utf-8"))
+    rows = [r for r in page.tables["monthly"] if "data-period" in r["attrs"]]
+    segs = {"existing customers": "existing", "new customers": "new", "total": "total"}
+    assert len(rows) == len(monthly) // 3  # one row per month and segment
+    for r in rows:
+        period, seg = r["attrs"]["data-period"], segs[r["cells"][1]["text"]]
+        for cell, metric in zip(r["cells"][2:], ("orders", "buyers", "gmv"), strict=True):
+            x = m.loc[(period, seg, metric)]
+            assert cell["text"] == _n(x["mean"])
+            assert cell["band"] == f"[{_n(x['p10'])}–{_n(x['p90'])}]"
+    # the headline: orders and GMV over the horizon are the sums of the monthly means
+    head = {segs[r["cells"][0]["text"]]: r["cells"] for r in page.tables["headline"][1:]}
+    assert set(head) == {"existing", "new", "total"}
+    for seg, cells in head.items():
+        part = monthly[monthly["segment"] == seg].groupby("metric")["mean"].sum()
+        assert cells[1]["text"] == _n(part["orders"])
+        assert cells[3]["text"] == _n(part["gmv"])
+
+
+def test_headline_totals_hold_the_seeds_bands(open_forecast):
+    t = forecast_totals(open_forecast).set_index(["segment", "metric"])
+    m = open_forecast.monthly
+    for seg in ("existing", "new", "total"):
+        for metric in ("orders", "gmv"):
+            r = t.loc[(seg, metric)]
+            mean = m[(m["segment"] == seg) & (m["metric"] == metric)]["mean"].sum()
+            assert r["mean"] == pytest.approx(mean)
+            assert r["p2_5"] <= r["p10"] <= r["mean"] <= r["p90"] <= r["p97_5"]
+            assert r["p97_5"] > r["p2_5"]  # seeds with their own parameters differ
+    # buyers per month: the full calendar months only (Sep and Oct of Aug 29 - Nov 26)
+    full = m[m["period"].isin(["2025-09", "2025-10"]) & (m["metric"] == "buyers")]
+    for seg in ("existing", "new"):
+        want = full[full["segment"] == seg]["mean"].mean()
+        assert t.loc[(seg, "buyers"), "mean"] == pytest.approx(want)
+    assert t.loc[("total", "orders"), "mean"] == pytest.approx(
+        t.loc[("existing", "orders"), "mean"] + t.loc[("new", "orders"), "mean"]
+    )
+
+
+def test_headline_note_says_whether_the_bands_hold_parameter_uncertainty(open_model, open_forecast):
+    import dataclasses
+
+    page = render_forecast_html(open_model, open_forecast, "en", embed_font=False)
+    assert "Every seed draws its own parameters" in page
+    fixed = dataclasses.replace(
+        open_forecast, meta={**open_forecast.meta, "parameter_uncertainty": False}
+    )
+    page = render_forecast_html(open_model, fixed, "en", embed_font=False)
+    assert "fixed at the fit" in page and "Every seed draws" not in page
+
+
+def test_page_says_which_mechanisms_are_on_and_off_as_summary_md(written, open_forecast):
+    sentence = mechanisms_sentence(open_forecast.meta["regularity_k"], False, "en")
+    assert "new-customer arrivals" in sentence and "Off (the log cannot identify them)" in sentence
+    assert sentence in (written / "summary.md").read_text(encoding="utf-8")
+    assert sentence in (written / "forecast.html").read_text(encoding="utf-8")
+
+
+def test_chinese_page_uses_the_glossary_and_embeds_its_glyphs(open_model, open_forecast):
+    page = render_forecast_html(open_model, open_forecast, "zh")
+    assert '<html lang="zh-CN">' in page and "@font-face" in page
+    assert "预测期 2025-08-29 至 2025-11-26 (90 天)" in page
+    for words in ("老客", "新客", "成交总额", "2025年9月", "裂变", "促销疲劳", "订单日志无法识别"):
+        assert words in page
+    assert mechanisms_sentence(1, True, "zh").startswith("开启") and "无新客到达" in (
+        mechanisms_sentence(1, True, "zh")
+    )
+
+
+def test_a_failing_page_leaves_nothing_half_written(
+    open_model, open_forecast, tmp_path, monkeypatch
+):
+    import lab.report.forecast_html as fh
+
+    out = tmp_path / "fc"
+    save_forecast(open_model, open_forecast, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the page broke")
+
+    monkeypatch.setattr(fh, "render_forecast_html", broken)
+    with pytest.raises(RuntimeError, match="the page broke"):
+        save_forecast(open_model, open_forecast, out)  # a previous forecast: kept as it was
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    with pytest.raises(RuntimeError, match="the page broke"):
+        save_forecast(open_model, open_forecast, tmp_path / "new")  # none: none made
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fc"]  # no partial folder left
+
+
+def test_chinese_page_in_a_browser_draws_with_the_embedded_font(written, open_model, open_forecast):
+    """Light check in headless Chromium (skips without it, unless LAB_REQUIRE_BROWSER=1):
+    the page loads nothing, runs nothing, logs no error, shows both charts, and draws its
+    Chinese with the embedded face."""
+    from browser_helpers import launched_browser
+
+    from lab.report.fonts import SC_FACE
+    from tests.test_report_browser import _open, _platform_fonts
+
+    path = written.parent / "forecast_zh.html"
+    path.write_text(render_forecast_html(open_model, open_forecast, "zh"), encoding="utf-8")
+    browsers = launched_browser()
+    browser = next(browsers)
+    try:
+        page, seen = _open(browser, path, 390)  # a phone: the tables scroll inside the page
+        images = page.evaluate(
+            "[...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+        )
+        assert len(images) == 2 and all(ok and w > 100 and h > 100 for ok, w, h in images)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.evaluate("document.scripts.length") == 0
+        assert "老客" in page.inner_text("#headline")
+        for selector in ("#title", "#headline td", "#mechanisms p"):
+            used = _platform_fonts(page, selector)
+            assert used and all(f["isCustomFont"] and f["familyName"] == SC_FACE for f in used)
+        assert seen["errors"] == [] and seen["requests"] == [] and seen["dialogs"] == []
+        page.close()
+    finally:
+        browsers.close()
