@@ -14,12 +14,20 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import betainc, betaincinv, gammainc, gammaincinv, ndtr, ndtri
+from scipy.special import betainc, betaincinv, digamma, gammainc, gammaincinv, ndtr, ndtri
 
 from lab.configs.traits import TraitDist, TraitSpec
 from lab.rng import RandomStreams
 
-__all__ = ["CORRELATED_TRAITS", "cdf", "draw_traits", "invert", "invert_exact", "inviter_uniforms"]
+__all__ = [
+    "CORRELATED_TRAITS",
+    "cdf",
+    "draw_traits",
+    "invert",
+    "invert_exact",
+    "inviter_uniforms",
+    "spend_scale",
+]
 
 #: traits an invitee may share with the inviter (others are drawn independently)
 CORRELATED_TRAITS = ("propensity", "basket", "deal_proneness", "referral_propensity")
@@ -124,10 +132,26 @@ def inviter_uniforms(spec_of: dict[str, TraitSpec], channels: list[str], values:
                 out[name][rows] = u
         b = spec.basket
         gamma_rate = b.mean_order_value_cny * (b.shape_across_customers - 1) / b.shape_per_order
+        if b.ratio_per_rate_doubling != 1.0:  # the inviter's own scale at its rate
+            gamma_rate = gamma_rate * spend_scale(spec, values["propensity"][rows])
         out["basket"][rows] = gammainc(
             b.shape_across_customers, values["basket_rate"][rows] * gamma_rate
         )
     return out
+
+
+def spend_scale(spec: TraitSpec, propensity: np.ndarray) -> np.ndarray:
+    """How much more than at the geometric-mean rate customers with ``propensity`` spend
+    per order: ``ratio ** log2(lambda / G)`` (``traits.*.basket.ratio_per_rate_doubling``;
+    G = exp E[log lambda] of the channel's purchase-rate distribution; 1 for a fixed rate).
+    """
+    dist = spec.propensity_per_day
+    ratio = spec.basket.ratio_per_rate_doubling
+    if dist.dist != "gamma" or dist.mean == 0 or ratio == 1.0:
+        return np.ones(np.shape(propensity))
+    log_g = digamma(dist.shape) + np.log(dist.mean / dist.shape)
+    log_rel = np.log(np.maximum(propensity, 1e-300)) - log_g
+    return np.exp(np.log(ratio) / np.log(2.0) * log_rel)
 
 
 def _uniforms(streams, name, keys, parent_u, rho):
@@ -186,13 +210,16 @@ def draw_traits(
         dist="gamma", mean=basket.shape_across_customers, shape=basket.shape_across_customers
     )
     nu = invert(nu_dist, u("basket")) / gamma_rate
+    propensity = invert(spec.propensity_per_day, u("propensity"))
+    if basket.ratio_per_rate_doubling != 1.0:  # spend follows the purchase rate
+        nu = nu / spend_scale(spec, propensity)
     labels = sorted(spec.segments)  # canonical order, so YAML and dict scenarios draw alike
     shares = np.array([spec.segments[s] for s in labels], dtype=np.float64)
     cum = np.cumsum(shares / shares.sum())
     seg_idx = np.minimum(np.searchsorted(cum, u("segment"), side="right"), len(labels) - 1)
     seg = np.array([segment_codes[s] for s in labels], dtype=np.int8)[seg_idx]
     return {
-        "propensity": invert(spec.propensity_per_day, u("propensity")),
+        "propensity": propensity,
         "p_drop_purchase": invert(spec.dropout_after_purchase, u("dropout_after_purchase")),
         "p_drop_day": invert(spec.dropout_per_day, u("dropout_per_day")),
         "basket_rate": np.maximum(nu, 1e-12),

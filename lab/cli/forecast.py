@@ -198,7 +198,7 @@ def _summary_md(model, fc) -> str:
         + " Off (the log cannot identify them): paid/staff acquisition, referral, first-order "
         "barriers, habit, reference price, fatigue, annoyance, strategies.",
         "",
-        _correlation_line(model.calibration.summary),
+        _correlation_line(model.calibration),
         "",
         *_campaign_lines(model, fc),
         "## Monthly",
