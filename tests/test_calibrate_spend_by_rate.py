@@ -239,3 +239,20 @@ def test_forecast_new_customers_spend_by_frequency_matches_the_holdout(tmp_path)
         band = 3 * np.hypot(truth.loc[group, "se_log"], handled.loc[group, "se_log"])
         err = np.log(handled.loc[group, "aov"] / truth.loc[group, "aov"])
         assert abs(err) < band, (group, err, band)
+
+
+def test_an_inviter_sits_where_its_own_basket_draw_put_it():
+    """Referral copula: the inviter's basket uniform is read back at its own rate's scale."""
+    from lab.agents.traits import draw_traits, inviter_uniforms
+    from lab.configs.traits import TraitSpec
+    from lab.rng import RandomStreams
+
+    base = TraitSpec()
+    spec = base.model_copy(update={"basket": base.basket.model_copy(update={RATIO: 1.7})})
+    keys = np.arange(5_000, dtype=np.uint64)
+    codes = {s: i for i, s in enumerate(sorted(base.segments))}
+    streams = RandomStreams(4)
+    values = draw_traits(spec, streams, keys, codes)
+    u = inviter_uniforms({"stock_import": spec}, ["stock_import"] * keys.size, values)
+    own = streams.uniform("trait_basket_mean", 0, keys)
+    assert np.allclose(u["basket"], own, atol=1e-4)  # tabulated inverse CDF: ~1e-6
