@@ -21,6 +21,7 @@ import lab
 from lab.calibrate.gammagamma import RATIO, fit_gamma_gamma
 from lab.calibrate.ingest import clean_orders
 from lab.calibrate.scenario_out import (
+    _correlation_line,
     calibrate,
     conditional_customers,
     first_purchase_customers,
@@ -120,6 +121,11 @@ def test_strong_dependence_is_detected_and_its_ratio_recovered(strong):
     assert cal.spend_log_rate is not None and len(cal.spend_log_rate) == len(cal.summary)
     sc = scenario_dict(cal, "customers.csv")
     assert sc["traits"]["default"]["basket"][RATIO] == pytest.approx(ratio)
+    from lab.configs.traits import Basket
+
+    assert Basket(**sc["traits"]["default"]["basket"]).ratio_per_rate_doubling == ratio
+    line = _correlation_line(cal)  # the YAML header's and the forecast summary's sentence
+    assert "STRONG" in line and "handled" in line and f"{ratio:.3g}" in line
 
 
 def test_replayed_spend_per_order_by_frequency_matches_the_log(strong, tmp_path):
@@ -159,6 +165,7 @@ def test_weak_dependence_leaves_the_calibration_as_before():
     cal = calibrate(clean_orders(raw, source="independent.csv"))
     c = cal.spend_correlation()
     assert abs(c["rho"]) < 0.15 and not c["strong"]
+    assert "not strong" in _correlation_line(cal)
     assert cal.spend_log_rate is None and RATIO not in cal.spend.params
     assert cal.spend.params == fit_gamma_gamma(cal.summary).params
     sc = scenario_dict(cal, "customers.csv")
