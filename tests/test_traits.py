@@ -104,7 +104,9 @@ def test_trait_drawer_draws_what_draw_traits_draws_bit_for_bit(n, rho):
     if rho:  # inviters' uniforms, NaN where an inviter's trait is fixed
         names = ("propensity", "basket", "deal_proneness", "referral_propensity")
         parent_u = {k: np.where(rng.random(n) < 0.2, np.nan, rng.random(n)) for k in names}
-    for s in (spec, TraitSpec()):
+    # spend following the purchase rate (issue 15's frequency-spend dependence) too
+    by_rate = TraitSpec(basket={"ratio_per_rate_doubling": 1.6})
+    for s in (spec, TraitSpec(), by_rate):
         want = draw_traits(s, streams, keys, codes, parent_u, rho)
         got = TraitDrawer(s, codes).draw(streams, keys, parent_u, rho)
         assert list(got) == list(want)

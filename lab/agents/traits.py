@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 from numba import njit
-from scipy.special import betainc, betaincinv, gammainc, gammaincinv, ndtr, ndtri
+from scipy.special import betainc, betaincinv, digamma, gammainc, gammaincinv, ndtr, ndtri
 
 from lab.configs.traits import TraitDist, TraitSpec
 from lab.rng import RandomStreams, u01_scalar
@@ -28,6 +28,7 @@ __all__ = [
     "invert",
     "invert_exact",
     "inviter_uniforms",
+    "spend_scale",
 ]
 
 #: traits an invitee may share with the inviter (others are drawn independently)
@@ -139,10 +140,26 @@ def inviter_uniforms(
                 out[name][rows] = u
         b = spec.basket
         gamma_rate = b.mean_order_value_cny * (b.shape_across_customers - 1) / b.shape_per_order
+        if b.ratio_per_rate_doubling != 1.0:  # the inviter's own scale at its rate
+            gamma_rate = gamma_rate * spend_scale(spec, values["propensity"][rows])
         out["basket"][rows] = gammainc(
             b.shape_across_customers, values["basket_rate"][rows] * gamma_rate
         )
     return out
+
+
+def spend_scale(spec: TraitSpec, propensity: np.ndarray) -> np.ndarray:
+    """How much more than at the geometric-mean rate customers with ``propensity`` spend
+    per order: ``ratio ** log2(lambda / G)`` (``traits.*.basket.ratio_per_rate_doubling``;
+    G = exp E[log lambda] of the channel's purchase-rate distribution; 1 for a fixed rate).
+    """
+    dist = spec.propensity_per_day
+    ratio = spec.basket.ratio_per_rate_doubling
+    if dist.dist != "gamma" or dist.mean == 0 or ratio == 1.0:
+        return np.ones(np.shape(propensity))
+    log_g = digamma(dist.shape) + np.log(dist.mean / dist.shape)
+    log_rel = np.log(np.maximum(propensity, 1e-300)) - log_g
+    return np.exp(np.log(ratio) / np.log(2.0) * log_rel)
 
 
 def _uniforms(streams, name, keys, parent_u, rho):
@@ -201,13 +218,16 @@ def draw_traits(
         dist="gamma", mean=basket.shape_across_customers, shape=basket.shape_across_customers
     )
     nu = invert(nu_dist, u("basket")) / gamma_rate
+    propensity = invert(spec.propensity_per_day, u("propensity"))
+    if basket.ratio_per_rate_doubling != 1.0:  # spend follows the purchase rate
+        nu = nu / spend_scale(spec, propensity)
     labels = sorted(spec.segments)  # canonical order, so YAML and dict scenarios draw alike
     shares = np.array([spec.segments[s] for s in labels], dtype=np.float64)
     cum = np.cumsum(shares / shares.sum())
     seg_idx = np.minimum(np.searchsorted(cum, u("segment"), side="right"), len(labels) - 1)
     seg = np.array([segment_codes[s] for s in labels], dtype=np.int8)[seg_idx]
     return {
-        "propensity": invert(spec.propensity_per_day, u("propensity")),
+        "propensity": propensity,
         "p_drop_purchase": invert(spec.dropout_after_purchase, u("dropout_after_purchase")),
         "p_drop_day": invert(spec.dropout_per_day, u("dropout_per_day")),
         "basket_rate": np.maximum(nu, 1e-12),
@@ -271,12 +291,14 @@ class TraitDrawer:
             ("propensity", spec.propensity_per_day, None, None),
             ("dropout_after_purchase", spec.dropout_after_purchase, None, None),
             ("dropout_per_day", spec.dropout_per_day, None, None),
-            ("basket", nu_dist, gamma_rate, 1e-12),
+            # the floor comes after the spend scale when spend follows the rate (draw_traits)
+            ("basket", nu_dist, gamma_rate, None if self._scales_spend(spec) else 1e-12),
             ("deal_proneness", spec.deal_proneness, None, None),
             ("contact_tolerance", spec.contact_tolerance_per_week, None, 1e-3),
             ("referral_propensity", spec.referral_propensity, None, None),
             ("trust", spec.trust, None, None),
         )
+        self._spec = spec
         self.names = tuple(r[0] for r in rows)
         kinds, consts, tables = [], [], []
         for _, dist, _, _ in rows:
@@ -362,7 +384,14 @@ class TraitDrawer:
         )  # fmt: skip
         traits = dict(zip(_COLUMNS, out, strict=True))
         traits["segment"] = segment
+        if self._scales_spend(self._spec):  # spend follows the purchase rate (draw_traits)
+            scale = spend_scale(self._spec, traits["propensity"])
+            traits["basket_rate"] = np.maximum(traits["basket_rate"] / scale, 1e-12)
         return traits
+
+    @staticmethod
+    def _scales_spend(spec: TraitSpec) -> bool:
+        return spec.basket.ratio_per_rate_doubling != 1.0
 
 
 def _copula(u: np.ndarray, up: np.ndarray, rho: float) -> np.ndarray:

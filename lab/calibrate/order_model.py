@@ -108,8 +108,6 @@ class OrderFits:
 
     def summary(self) -> dict:
         """The fits in one JSON-friendly dict."""
-        from lab.calibrate.gammagamma import frequency_spend_correlation
-
         return {
             "calibration_end": str(self.calibration_end.date()),
             "customers": int(self.calibration.fit.n),
@@ -120,7 +118,7 @@ class OrderFits:
             "bgcnbd": self.regularity.fit.to_dict(),
             "seasonality_penalty": float(self.seasonality.penalty),
             "arrivals": self.arrivals.summary(),
-            "frequency_spend_correlation": frequency_spend_correlation(self.calibration.summary),
+            "frequency_spend_correlation": self.calibration.spend_correlation(),
         }
 
     def scenario(self, customers_file: str, *, days: int, future_campaigns=()) -> dict:

@@ -43,6 +43,7 @@ __all__ = [
     "first_purchase_customers",
     "future_arrivals",
     "lab_traits",
+    "posterior_log_rate",
     "scenario_dict",
     "write_calibration",
 ]
@@ -81,6 +82,11 @@ class Calibration:
         Gamma–gamma fit (None if it could not be fitted: too few repeat buyers).
     spend_message : str
         Why there is no spend fit, if there is none.
+    spend_log_rate : numpy.ndarray or None
+        When the frequency-spend correlation is strong and ``spend`` has a
+        rate-dependent scale (:func:`~lab.calibrate.gammagamma.fit_gamma_gamma_by_rate`):
+        each customer's (row of ``summary``) log purchase rate relative to the
+        population's geometric mean it was fitted with (:func:`posterior_log_rate`).
     """
 
     orders: CleanOrders
@@ -89,11 +95,22 @@ class Calibration:
     fit: FitResult
     spend: FitResult | None = None
     spend_message: str = ""
+    spend_log_rate: np.ndarray | None = None
 
     @property
     def start_date(self) -> pd.Timestamp:
         """First date of the log (day 0 of the calibrated scenario)."""
         return self.orders.first_date
+
+    def spend_correlation(self) -> dict:
+        """The gamma-gamma independence check on this calibration: spend against each
+        customer's posterior log purchase rate
+        (:func:`~lab.calibrate.gammagamma.frequency_spend_correlation`)."""
+        from lab.calibrate.gammagamma import frequency_spend_correlation
+
+        if not {"r", "alpha"} <= set(self.fit.params):
+            return frequency_spend_correlation(self.summary)
+        return frequency_spend_correlation(self.summary, posterior_log_rate(self.fit, self.summary))
 
     def histogram(self, max_count: int = 7) -> pd.DataFrame | None:
         """Calibration-period repeat purchases: customers with 0, 1, ..., max_count+ (actual
@@ -156,7 +173,7 @@ def calibrate(
         from lab.calibrate.paretonbd import fit_paretonbd
 
         fit = fit_paretonbd(summary)
-    spend, why = None, ""
+    spend, why, log_rate = None, "", None
     free = (summary["frequency"] > 0) & ~(summary["monetary_value"] > 0)
     try:
         spend = fit_gamma_gamma(summary[~free])
@@ -166,7 +183,55 @@ def calibrate(
             spend, why = None, f"gamma-gamma q = {spend.params['q']:.3g} <= 1 (infinite mean)"
     except ValueError as exc:
         why = str(exc)
-    return Calibration(orders, end, summary, fit, spend, why)
+    if spend is not None:
+        spend, log_rate = _spend_by_rate(fit, summary, ~free.to_numpy(), spend)
+    return Calibration(orders, end, summary, fit, spend, why, log_rate)
+
+
+def _spend_by_rate(fit: FitResult, summary: pd.DataFrame, usable: np.ndarray, spend: FitResult):
+    """The spend fit with a rate-dependent scale when the frequency-spend correlation is
+    strong (and that fit is sound), else ``spend`` unchanged; and the log rates it used."""
+    from lab.calibrate.checks import fit_problems
+    from lab.calibrate.gammagamma import fit_gamma_gamma_by_rate, frequency_spend_correlation
+
+    log_rate, log_rate_var = posterior_log_rate(fit, summary, with_variance=True)
+    if not frequency_spend_correlation(summary[usable], log_rate[usable])["strong"]:
+        return spend, None
+    try:
+        by_rate = fit_gamma_gamma_by_rate(summary[usable], log_rate[usable], log_rate_var[usable])
+    except ValueError:
+        return spend, None
+    if fit_problems(by_rate) or not by_rate.params["q"] > 1:
+        return spend, None
+    return by_rate, log_rate
+
+
+def posterior_log_rate(fit: FitResult, summary: pd.DataFrame, *, with_variance: bool = False):
+    """Each customer's E[log lambda | x, t_x, T] minus the population's E[log lambda].
+
+    The purchase rate lambda ~ Gamma(r, alpha); a customer alive at T has the posterior
+    Gamma(r + x, alpha + T), one who left after the last purchase Gamma(r + x, alpha +
+    t_x); BG/NBD weighs the two by P(alive | x, t_x, T) (Pareto/NBD: alive posterior).
+    The result does not depend on the time unit.  With ``with_variance`` also the
+    posterior variance of log lambda (trigamma(r + x) plus the mixture's spread).
+    """
+    from scipy.special import digamma, polygamma
+
+    r, alpha = fit.params["r"], fit.params["alpha"]
+    x, t_x, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    alive = digamma(r + x) - np.log(alpha + T)
+    gone, pa = alive, np.ones_like(x)
+    if fit.model == "bgnbd":
+        from lab.calibrate.bgnbd import bgnbd_p_alive
+
+        pa = bgnbd_p_alive(fit.params, x, t_x, T)
+        gone = digamma(r + x) - np.log(alpha + t_x)
+    mean = pa * alive + (1 - pa) * gone
+    centred = mean - (digamma(r) - np.log(alpha))
+    if not with_variance:
+        return centred
+    var = polygamma(1, r + x) + pa * (1 - pa) * (alive - gone) ** 2
+    return centred, var
 
 
 def lab_traits(fit: FitResult) -> dict:
@@ -239,7 +304,12 @@ def conditional_customers(cal: Calibration) -> pd.DataFrame:
         sp = cal.spend.params
         m = s["monetary_value"].to_numpy(float)
         out["basket_shape"] = sp["q"] + sp["p"] * x
-        out["basket_rate"] = sp["gamma"] + x * m
+        if cal.spend_log_rate is None:
+            out["basket_rate"] = sp["gamma"] + x * m
+        else:  # the prior scale at this customer's rate (frequency-spend dependence)
+            from lab.calibrate.gammagamma import gamma_gamma_scale_by_rate
+
+            out["basket_rate"] = gamma_gamma_scale_by_rate(sp, cal.spend_log_rate) + x * m
     return out
 
 
@@ -358,7 +428,7 @@ def _header(
             lines.append(f"  {name} = {est:.4g} ± {cal.spend.se.get(name, float('nan')):.2g} (SE)")
     else:
         lines.append(f"No spend fit ({cal.spend_message}); basket left at the lab default.")
-    lines.append(_correlation_line(cal.summary))
+    lines.append(_correlation_line(cal))
     lines += _period_lines(cal, period, forecast_days, new_customers)
     lines += [
         "Switched off (the log cannot identify them): stock import, paid, staff invites,",
@@ -411,18 +481,35 @@ def new_customers_text(model, forecast_days: int) -> str:
     )
 
 
-def _correlation_line(summary: pd.DataFrame) -> str:
-    """The gamma-gamma independence check, in words."""
-    from lab.calibrate.gammagamma import STRONG_CORRELATION, frequency_spend_correlation
+def _correlation_line(cal: Calibration | pd.DataFrame) -> str:
+    """The gamma-gamma independence check of a calibration, in words (a bare summary:
+    against the repeat frequency, without the fit)."""
+    from lab.calibrate.gammagamma import RATIO, STRONG_CORRELATION, frequency_spend_correlation
 
-    c = frequency_spend_correlation(summary)
-    text = f"Frequency-spend correlation among {c['n']} repeat buyers: r = {c['r']:.2f}"
-    if c["strong"]:
+    if isinstance(cal, pd.DataFrame):
+        c, spend = frequency_spend_correlation(cal), None
+    else:
+        c, spend = cal.spend_correlation(), cal.spend
+    against = "the purchase rate" if c["basis"] == "rate" else "the repeat frequency"
+    text = (
+        f"Frequency-spend correlation among {c['n']} repeat buyers: Spearman rho = "
+        f"{c['rho']:.2f} ± {c['rho_se']:.2f} (SE) of spend and {against}; Pearson r = "
+        f"{c['r']:.2f} of spend and repeat frequency"
+    )
+    if not c["strong"]:
         return text + (
-            f" (p = {c['p_value']:.2g}): STRONG (|r| > {STRONG_CORRELATION}); gamma-gamma's "
-            "independence assumption fails, so spend per order of frequent buyers is mis-stated."
+            f" (gamma-gamma assumes independence; not strong: |rho| <= {STRONG_CORRELATION}"
+            " or within 1.96 SE of 0)."
         )
-    return text + " (gamma-gamma assumes independence; not strong)."
+    text += f": STRONG (|rho| > {STRONG_CORRELATION}), gamma-gamma's independence fails"
+    if spend is None or RATIO not in spend.params:
+        return text + "; spend per order of frequent vs rare buyers is mis-stated."
+    se = spend.se.get(RATIO, float("nan"))
+    return text + (
+        "; handled: the spend scale follows the purchase rate, a customer buying twice as "
+        f"often spends {spend.params[RATIO]:.3g} ± {se:.2g} (SE) times as much per order "
+        f"(traits.default.basket.{RATIO}), the log's and new customers alike."
+    )
 
 
 def write_calibration(

@@ -203,7 +203,7 @@ def _summary_md(model, fc) -> str:
         "",
         mechanisms_sentence(int(s["regularity_k"]), bool(arr["closed_cohort"]), "en"),
         "",
-        _correlation_line(model.calibration.summary),
+        _correlation_line(model.calibration),
         "",
         *_campaign_lines(model, fc),
         "## Monthly",
