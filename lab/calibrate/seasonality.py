@@ -389,7 +389,7 @@ def fit_seasonality(
         se=se,
         penalty=penalty,
         cv=pd.DataFrame({"penalty": list(penalties), "deviance": cv}),
-        level=float(y.sum() / expected[keep].sum()),
+        level=_level(y.sum(), expected[keep].sum()),
         dispersion=dispersion,
         cov=pd.DataFrame(cov[1:, 1:], index=names, columns=names),
         month_source=tuple("fit" if seen else "prior" for seen in mo_seen),
@@ -425,3 +425,9 @@ def read_campaigns(path) -> list[dict]:
             raise ValueError(f"{path}: row {i + 2}: lift must be > 0, got {row['lift']!r}")
         out.append({"name": str(row["name"]), "start": s, "end": e, "lift": lift})
     return out
+
+
+def _level(observed: float, expected: float) -> float:
+    """Observed over expected repeats (reported, not applied); NaN when the fitted model
+    expects none (a degenerate fit forced through), instead of a division warning."""
+    return float(observed / expected) if expected > 0 else float("nan")
