@@ -113,23 +113,49 @@ class DayPlan:
     def _alloc(self, capacity: int) -> None:
         self.capacity = capacity
         for name, dtype in self.ARRAYS.items():
-            setattr(self, name, np.zeros(capacity, dtype=dtype))
+            fill = np.ones if name in self._ONES else np.zeros
+            setattr(self, name, fill(capacity, dtype=dtype))
         self.sent = {tp: np.zeros(capacity, dtype=np.uint8) for tp in self.touchpoints}
         self._k = np.zeros(capacity, dtype=np.uint8)  # contacts of one delivery, per customer
+        # arrays written since the last reset (ARRAYS names, and touchpoints of ``sent``):
+        # every other array holds its default value at every slot, so reset skips it
+        self._written: set[str] = set()
+        self._sent_written: set[str] = set()
+
+    def mark_written(self, *names: str) -> None:
+        """Note plan arrays (``ARRAYS`` names) written directly, not through the plan's methods.
+
+        The next :meth:`reset` clears only the arrays written since the last one; the
+        plan's own methods mark what they write, and code that writes an array in place
+        (``plan.dropout_mult[:n] *= ...``) calls this so that reset clears it too.
+        """
+        for name in names:
+            if name not in self.ARRAYS:
+                raise KeyError(f"unknown plan array {name!r}; known: {', '.join(self.ARRAYS)}")
+            self._written.add(name)
 
     def reset(self, pop: Population, day: int = 0) -> None:
-        """Clear the plan for ``day``, sized to the current population."""
+        """Clear the plan for ``day``, sized to the current population.
+
+        Only the arrays written since the last reset are cleared (over the slots the
+        plan had then: nothing writes beyond them); all others are at their defaults
+        already, so the plan after a reset is the same as one cleared in full.
+        """
         self.day = int(day)
         n = pop.n
         if n > self.capacity:
-            self._alloc(max(n, int(self.capacity * 1.5)))
+            self._alloc(max(n, int(self.capacity * 1.5)))  # fresh arrays, all at defaults
+        else:
+            old = self.n
+            for name in self._written:
+                getattr(self, name)[:old] = 1 if name in self._ONES else 0
+            for tp in self._sent_written:
+                self.sent[tp][:old] = 0
+            self._written.clear()
+            self._sent_written.clear()
         self.n = n
         self._blocked = pop.blocked[:n]
-        for name in self.ARRAYS:
-            getattr(self, name)[:n] = 1 if name in self._ONES else 0
         self.pop = pop
-        for arr in self.sent.values():
-            arr[:n] = 0
         self.contacts_by_touchpoint = dict.fromkeys(self.touchpoints, 0)
         self.gates = {}
 
@@ -150,10 +176,13 @@ class DayPlan:
             pm = self.purchase_mult[:n]
             factor = purchase if mask is None else np.where(mask, purchase, np.float32(1))
             np.multiply(pm, factor.astype(np.float32, copy=False), out=pm)
+            self._written.add("purchase_mult")
         elif purchase != 1.0:
             self.purchase_mult[:n][mask] *= np.float32(purchase)
+            self._written.add("purchase_mult")
         if dropout != 1.0:
             self.dropout_mult[:n][mask] *= np.float32(dropout)
+            self._written.add("dropout_mult")
 
     def raise_trust(self, slots: np.ndarray, gain: float) -> None:
         """Give customers ``slots`` the share ``gain`` of their missing trust, now.
@@ -175,7 +204,9 @@ class DayPlan:
         best of it and today's promotions, but it adds no promotion fatigue, deal
         conditioning or stockpiling and is not counted as an offer.
         """
-        od = (self.offer_depth if promotion else self.standing_depth)[: self.n]
+        name = "offer_depth" if promotion else "standing_depth"
+        od = getattr(self, name)[: self.n]
+        self._written.add(name)
         np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
 
     def standing_price_response(self, mask: np.ndarray, share: np.ndarray) -> None:
@@ -189,6 +220,7 @@ class DayPlan:
         """
         sr = self.standing_response[: self.n]
         sr[mask] *= np.asarray(share, dtype=np.float32)
+        self._written.add("standing_response")
 
     def gate(self, touchpoint: str, gate: Gate) -> None:
         """Gate ``touchpoint`` for the rest of today (see :class:`Gate`); one gate per touchpoint."""
@@ -257,6 +289,8 @@ class DayPlan:
         )
         if delivered == 0:
             return 0
+        self._written.update(_CONTACT_ARRAYS)
+        self._sent_written.add(touchpoint)
         self.contacts_by_touchpoint[touchpoint] += delivered
         if gate is not None and gate.on_delivered is not None:
             gate.on_delivered(self._k[:n].copy(), content)
@@ -269,8 +303,10 @@ class DayPlan:
         """
         self.share_mult[: self.n][mask] *= np.float32(share)
         self.friends_mult[: self.n][mask] *= np.float32(friends)
+        self._written.update(("share_mult", "friends_mult"))
 
 
+_CONTACT_ARRAYS = ("n_contacts", "contact_lift", "contact_load", "contact_fatigue")
 _NO_GATE = (np.zeros(0, np.bool_), np.zeros(0, np.float32), np.zeros(0, np.float32))
 _NO_MEMORY = (np.zeros(0, np.float32), np.zeros(0, np.int32))
 

@@ -95,6 +95,7 @@ class OutsideOptions:
         leave = np.float32(1) + (c.leave_per_gap * deal * gap).astype(np.float32)
         dm = plan.dropout_mult[: plan.n]
         np.multiply(dm, leave, out=dm)
+        plan.mark_written("dropout_mult")
 
     def divert(
         self,

@@ -47,9 +47,8 @@ def value_mask(target: Any, pop: Population, m: np.ndarray) -> np.ndarray:
         if level is None:
             raise ValueError("target.min_level needs a points strategy (it keeps the levels)")
         m &= level[:n] >= target.min_level
-    buyers = orders > 0
     if target.spend_top_share is not None:
-        m &= top_share_mask(pop.spend[:n], buyers, target.spend_top_share)
+        m &= top_share_mask(pop.spend[:n], orders > 0, target.spend_top_share)
     if target.orders_top_share is not None:
-        m &= top_share_mask(orders, buyers, target.orders_top_share)
+        m &= top_share_mask(orders, orders > 0, target.orders_top_share)
     return m

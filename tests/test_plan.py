@@ -1,0 +1,61 @@
+"""The day plan's reset: only what was written is cleared, and that is enough.
+
+:meth:`DayPlan.reset` clears only the arrays written since the last reset; after every
+reset of a run each array must hold its default at every slot, as a full clear would
+leave it (scenarios with offers, contacts, member prices, gates and referral terms).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import lab
+from lab.model import PoolModel
+from lab.plan import DayPlan
+from lab.scenario import deep_merge, dump_scenario
+
+CHEAPER_RIVAL = {"competition": {"enabled": True, "price_index": 0.85}}  # writes dropout_mult
+
+
+@pytest.mark.parametrize(
+    ("path", "changes"),
+    [
+        ("scenarios/baseline.yaml", {}),
+        ("scenarios/baseline.yaml", CHEAPER_RIVAL),
+        ("scenarios/q2_membership_99.yaml", {}),
+        ("scenarios/q9_group_ad_share.yaml", {}),
+    ],
+)
+def test_reset_leaves_every_plan_array_at_its_default(path, changes, monkeypatch):
+    data = deep_merge(dump_scenario(lab.load_scenario(path)), changes)
+    data["acquisition"]["stock_import"].update(total_customers=1500, customers_per_day=300.0)
+    model = PoolModel(lab.scenario_from_dict(data), seed=5, days=40)
+    plan = model.plan
+    reset = DayPlan.reset
+    checked = []
+
+    def checked_reset(self, pop, day=0):
+        reset(self, pop, day)
+        for name in DayPlan.ARRAYS:
+            arr = getattr(self, name)
+            want = 1 if name in DayPlan._ONES else 0
+            assert (arr == want).all(), f"day {day}: {name} not cleared"
+        for tp, arr in self.sent.items():
+            assert not arr.any(), f"day {day}: sent[{tp}] not cleared"
+        checked.append(day)
+
+    monkeypatch.setattr(DayPlan, "reset", checked_reset)
+    written = set()
+    for _ in range(40):
+        model.step()
+        written |= plan._written
+    assert len(checked) == 40
+    assert {"offer_depth", "contact_lift", "n_contacts"} <= written
+    if changes:
+        assert "dropout_mult" in written
+
+
+def test_mark_written_names_a_plan_array():
+    plan = PoolModel(lab.load_scenario("scenarios/baseline.yaml"), seed=1, days=2).plan
+    with pytest.raises(KeyError, match="dropout_mul"):
+        plan.mark_written("dropout_mul")
