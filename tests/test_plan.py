@@ -7,6 +7,8 @@ leave it (scenarios with offers, contacts, member prices, gates and referral ter
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import lab
@@ -17,15 +19,13 @@ from lab.scenario import deep_merge, dump_scenario
 CHEAPER_RIVAL = {"competition": {"enabled": True, "price_index": 0.85}}  # writes dropout_mult
 
 
-@pytest.mark.parametrize(
-    ("path", "changes"),
-    [
-        ("scenarios/baseline.yaml", {}),
-        ("scenarios/baseline.yaml", CHEAPER_RIVAL),
-        ("scenarios/q2_membership_99.yaml", {}),
-        ("scenarios/q9_group_ad_share.yaml", {}),
-    ],
-)
+#: every shipped scenario (each switches on other strategies, so other plan writers),
+#: plus the baseline with a cheaper rival (the market writes dropout_mult directly)
+CASES = [(str(p), {}) for p in sorted(Path("scenarios").glob("*.yaml"))]
+CASES.append(("scenarios/baseline.yaml", CHEAPER_RIVAL))
+
+
+@pytest.mark.parametrize(("path", "changes"), CASES)
 def test_reset_leaves_every_plan_array_at_its_default(path, changes, monkeypatch):
     data = deep_merge(dump_scenario(lab.load_scenario(path)), changes)
     data["acquisition"]["stock_import"].update(total_customers=1500, customers_per_day=300.0)
