@@ -122,7 +122,7 @@ class DayPlan:
         self.day = int(day)
         n = pop.n
         if n > self.capacity:
-            self._alloc(max(n, int(self.capacity * 1.5)))
+            self._alloc(max(n, pop.capacity))  # grows with the pool: once per pool growth
         self.n = n
         self._blocked = pop.blocked[:n]
         for name in self.ARRAYS:
