@@ -163,7 +163,7 @@ class RunResult:
         self._segments = list(model.segment_names)
         self._start = model.scenario.start_date
         #: non-order money credited to each customer (lab.customer_money), by ledger column
-        self._money = model.money.table(model.pop.n, model.money_columns())
+        self._money = model.money.table(model.pop.n, model.money_columns(), copy=False)
         self.extra_tables: dict[str, pd.DataFrame] = {}
         for strategy in model.strategies:
             self.extra_tables.update(strategy.tables())
