@@ -172,16 +172,19 @@ class CustomerMoney:
         self._check_ages(age)
         return self._discount[age]
 
-    def table(self, n: int, kinds: list[str]) -> dict[str, np.ndarray]:
+    def table(self, n: int, kinds: list[str], copy: bool = True) -> dict[str, np.ndarray]:
         """Customers-table columns for slots ``0 .. n-1``: one per ledger column in
-        ``kinds`` (zeros if never booked), then :data:`NET_COLUMN` and :data:`PV_COLUMN`."""
+        ``kinds`` (zeros if never booked), then :data:`NET_COLUMN` and :data:`PV_COLUMN`.
+
+        ``copy=False`` gives views of the ledger's own arrays (for a result that takes
+        over a finished run: no second copy of every column while the model still lives).
+        """
         out = {}
         for col in kinds:
-            arr = self._fit(self.columns.get(col, np.zeros(0)), n)
-            out[col] = arr[:n].copy()
-        out[NET_COLUMN] = self._fit(self.net, n)[:n].copy()
-        out[PV_COLUMN] = self._fit(self.pv, n)[:n].copy()
-        return out
+            out[col] = self._fit(self.columns.get(col, np.zeros(0)), n)[:n]
+        out[NET_COLUMN] = self._fit(self.net, n)[:n]
+        out[PV_COLUMN] = self._fit(self.pv, n)[:n]
+        return {k: v.copy() for k, v in out.items()} if copy else out
 
 
 def _grow(arr: np.ndarray, n: int, dtype: type) -> np.ndarray:

@@ -197,6 +197,7 @@ class PoolModel(mesa.Model):
         self._keys = stream_keys(self.streams.key)
         self._out = new_day_out(self.pop.capacity)
         self._bundle_cache: tuple | None = None  # (key, customers, plan): see _bundles
+        self.pop.on_grow(self._drop_bundles)  # the old arrays go as the new ones come
         self._bought = (0, 0)  # buyers and sharers of today's customer step
         self._day_orders: dict[str, np.ndarray] | None = None
         self._referred = 0
@@ -549,6 +550,10 @@ class PoolModel(mesa.Model):
         ):
             cached = self._bundle_cache = (key, customers_bundle(pop), plan_bundle(plan))
         return cached[1], cached[2]
+
+    def _drop_bundles(self) -> None:
+        """Forget the kernel bundles (before the pool's arrays are reallocated)."""
+        self._bundle_cache = None
 
     def _orders_booked(self, day: int) -> None:
         """Order values drawn, money booked and today's orders appended to the log."""

@@ -41,6 +41,14 @@ def _from_cents(stored: np.ndarray) -> np.ndarray:
     return stored.astype(np.float64) / 100.0
 
 
+def _from_cents_into(stored: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_from_cents` written into ``out`` (float64): the same bits, no temporary."""
+    if stored.dtype == np.float64:
+        out[...] = stored
+    else:
+        np.divide(stored, 100.0, out=out)  # int32 -> float64 exactly, then / 100 as above
+
+
 class _Chunk(NamedTuple):
     day: int
     slot: np.ndarray
@@ -97,25 +105,39 @@ class OrderLog:
         )
 
     def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
-        """Rows ``start .. stop-1`` of the log: slot, day, amount, list_price, is_trial."""
+        """Rows ``start .. stop-1`` of the log: slot, day, amount, list_price, is_trial.
+
+        Each column is allocated once at its final size and filled chunk by chunk (the
+        same values and dtypes as concatenating the chunks' pieces, without the pieces).
+        """
         stop = min(stop, len(self))
         first = int(np.searchsorted(self._starts, start, side="right")) - 1
-        parts: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("slot", "day", "amount", "list_price", "is_trial")
-        }
+        pieces = []  # (chunk, a, b): rows a .. b-1 of the chunk
         k = max(first, 0)
         while k < len(self._chunks) and self._starts[k] < stop:
             c, lo = self._chunks[k], self._starts[k]
-            a, b = max(start - lo, 0), min(stop - lo, c.slot.size)
-            parts["slot"].append(c.slot[a:b])
-            parts["day"].append(np.full(b - a, c.day, dtype=np.int32))
-            parts["amount"].append(_from_cents(c.amount[a:b]))
-            parts["list_price"].append(_from_cents(c.list_price[a:b]))
-            parts["is_trial"].append(c.is_trial[a:b])
+            pieces.append((c, max(start - lo, 0), min(stop - lo, c.slot.size)))
             k += 1
-        if not parts["slot"]:
+        if not pieces:
             return _empty()
-        return {name: np.concatenate(p) for name, p in parts.items()}
+        total = sum(b - a for _, a, b in pieces)
+        out = {
+            "slot": np.empty(total, np.result_type(*(c.slot for c, _, _ in pieces))),
+            "day": np.empty(total, np.int32),
+            "amount": np.empty(total, np.float64),
+            "list_price": np.empty(total, np.float64),
+            "is_trial": np.empty(total, np.bool_),
+        }
+        at = 0
+        for c, a, b in pieces:
+            to = slice(at, at + b - a)
+            out["slot"][to] = c.slot[a:b]
+            out["day"][to] = c.day
+            _from_cents_into(c.amount[a:b], out["amount"][to])
+            _from_cents_into(c.list_price[a:b], out["list_price"][to])
+            out["is_trial"][to] = c.is_trial[a:b]
+            at += b - a
+        return out
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every order: slot, day, amount, list_price, is_trial (as booked)."""

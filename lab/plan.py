@@ -144,7 +144,7 @@ class DayPlan:
         self.day = int(day)
         n = pop.n
         if n > self.capacity:
-            self._alloc(max(n, int(self.capacity * 1.5)))  # fresh arrays, all at defaults
+            self._alloc(max(n, pop.capacity))  # fresh arrays at defaults; grows with the pool
         else:
             old = self.n
             for name in self._written:

@@ -9,6 +9,7 @@ Slots never move during a run, so ``customer_id == slot``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import numpy as np
 
@@ -133,6 +134,10 @@ class Population:
         self.limit = limit
         self.capacity = max(int(capacity), 16)
         self.reallocations = 0
+        #: called (no arguments) just before the arrays are replaced by bigger ones, so
+        #: holders of the old arrays can let go of them and the old and new arrays of
+        #: every state are not all alive at once (see :meth:`on_grow`)
+        self._before_grow: list[Callable[[], None]] = []
         clash = sorted(set(extra_states or ()) & set(STATE_SPEC))
         if clash:
             raise ValueError(f"state(s) {clash} already exist; a strategy must name its own")
@@ -140,6 +145,15 @@ class Population:
         self.spec = {**STATE_SPEC, **(extra_states or {})}
         for name, (dtype, init, _) in self.spec.items():
             setattr(self, name, np.full(self.capacity, init, dtype=dtype))
+
+    def on_grow(self, release: Callable[[], None]) -> None:
+        """Call ``release()`` before the arrays are reallocated (a cache of them drops them).
+
+        Growing copies each state into a bigger array and lets the old one go; an object
+        that keeps references to the old arrays (the model's kernel bundles) would keep
+        them all alive next to the new ones, the run's highest memory.
+        """
+        self._before_grow.append(release)
 
     def reserve(self, extra: int) -> None:
         """Make room for ``extra`` more customers (amortised geometric growth)."""
@@ -156,6 +170,8 @@ class Population:
         new_cap = max(need, int(self.capacity * 1.5) + 16)
         if self.limit is not None:
             new_cap = min(new_cap, max(need, self.limit))
+        for release in self._before_grow:
+            release()
         for name, (dtype, init, _) in self.spec.items():
             old = getattr(self, name)
             arr = np.full(new_cap, init, dtype=dtype)

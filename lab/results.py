@@ -163,7 +163,7 @@ class RunResult:
         self._segments = list(model.segment_names)
         self._start = model.scenario.start_date
         #: non-order money credited to each customer (lab.customer_money), by ledger column
-        self._money = model.money.table(model.pop.n, model.money_columns())
+        self._money = model.money.table(model.pop.n, model.money_columns(), copy=False)
         self.extra_tables: dict[str, pd.DataFrame] = {}
         for strategy in model.strategies:
             self.extra_tables.update(strategy.tables())
@@ -213,6 +213,19 @@ class RunResult:
         total = len(self._log)
         for start in range(0, max(total, 1), rows):
             yield _arrow_table(self._transaction_columns(start, start + rows))
+
+    def _customer_slices(self, rows: int = SLICE_ROWS, cols: dict | None = None):
+        """The customers table as ``pyarrow.Table`` slices of ``rows`` rows (one at least).
+
+        The columns (``cols``: :meth:`_customer_columns`, built here if not given) are
+        built once (the referral roots need the whole pool); only one slice's Arrow
+        conversion exists at a time.  With parquet's default row group as
+        ``rows`` the file is the one ``pyarrow.parquet.write_table`` writes.
+        """
+        cols = self._customer_columns() if cols is None else cols
+        total = len(cols["customer_id"])
+        for start in range(0, max(total, 1), rows):
+            yield _arrow_table({k: v[start : start + rows] for k, v in cols.items()})
 
     def _dates(self, day: np.ndarray) -> np.ndarray:
         """datetime64[ns] of each day number, built in one int64 array (no temporaries)."""
@@ -336,8 +349,20 @@ class RunResult:
                         write_csv_slices(parts(), tmp / f"{name}.csv")
                         files[f"{name}.csv"] = rows
                     continue
-                # the other big table goes straight from the arrays
-                df = self.table(name) if name in ARROW_TABLES else self._pandas(name)
+                if name == "customers":  # straight from the arrays, parquet by row group
+                    cols = self._customer_columns()
+                    rows = len(cols["customer_id"])
+                    if "parquet" in formats:
+                        write_parquet_slices(
+                            self._customer_slices(cols=cols), tmp / f"{name}.parquet", self.meta
+                        )
+                        files[f"{name}.parquet"] = rows
+                    if "csv" in formats:  # whole: segment names may need quoting (pandas)
+                        write_csv(_arrow_table(cols), tmp / f"{name}.csv", self.meta)
+                        files[f"{name}.csv"] = rows
+                    del cols
+                    continue
+                df = self._pandas(name)
                 if "parquet" in formats:
                     write_parquet(df, tmp / f"{name}.parquet", self.meta)
                     files[f"{name}.parquet"] = len(df)

@@ -184,3 +184,18 @@ def test_dense_products_equal_the_dense_credit_of_their_sum_bit_for_bit():
     with pytest.raises(ValueError, match="before the day they joined"):
         fused.add_dense_products("cost_contacts", sent, prices, 5, cohort)
     assert fused.table(n, [column])[NET_COLUMN].tobytes() == got[NET_COLUMN].tobytes()
+
+
+def test_table_views_are_the_copies_values_without_copying():
+    money = CustomerMoney(0.0)
+    cohort = np.zeros(5, np.int32)
+    money.add("cost_contacts", slice(0, 5), np.arange(5.0), 3, cohort)
+    copies, views = (
+        money.table(5, ["cost_contacts", "cost_gifts"]),
+        money.table(5, ["cost_contacts", "cost_gifts"], copy=False),
+    )
+    assert list(copies) == list(views)
+    for name in copies:
+        assert copies[name].tobytes() == views[name].tobytes(), name
+    assert np.shares_memory(views[NET_COLUMN], money.net)
+    assert not np.shares_memory(copies[NET_COLUMN], money.net)

@@ -85,3 +85,11 @@ def test_transaction_slices_make_the_table(small_run):
     parts = list(small_run._transaction_slices(rows=211))
     assert pa.concat_tables(parts).equals(whole)
     assert whole.to_pandas().equals(small_run.transactions)
+
+
+def test_customer_slices_make_the_table(small_run):
+    whole = small_run.table("customers")
+    assert whole.num_rows > 300
+    parts = list(small_run._customer_slices(rows=97))
+    assert len(parts) == -(-whole.num_rows // 97)
+    assert pa.concat_tables(parts).equals(whole)

@@ -31,3 +31,40 @@ def test_baseline_run_reallocates_rarely(baseline):
     assert m.pop.n > 10_000
     assert m.pop.reallocations <= 3
     assert lab.__version__
+
+
+def test_release_is_called_before_the_arrays_are_replaced():
+    pop = Population(16)
+    seen = []  # (capacity, the array the pool holds) at each call
+    pop.on_grow(lambda: seen.append((pop.capacity, pop.propensity)))
+    pop.append(16)
+    assert seen == []  # it fits: no growth, no call
+    old = pop.propensity
+    pop.append(1)
+    assert [cap for cap, _ in seen] == [16]
+    assert seen[0][1] is old  # called while the old arrays were still in place
+    assert pop.propensity is not old and pop.capacity > 16
+
+
+def test_model_lets_go_of_the_old_arrays_when_the_pool_grows(baseline):
+    import weakref
+
+    m = PoolModel(baseline, seed=1, days=3)
+    m.run_model()
+    assert m._bundle_cache is not None  # the kernel ran: its bundles are cached
+    old = weakref.ref(m.pop.propensity)
+    m.pop.reserve(m.pop.capacity + 1)  # what an acquisition past the capacity does
+    assert m._bundle_cache is None
+    assert old() is None  # nothing kept the replaced array alive
+
+
+def test_plan_grows_to_the_pools_capacity(baseline):
+    from lab.plan import DayPlan
+
+    plan, pop = DayPlan(baseline.contacts), Population(5_000)
+    pop.append(2_000)
+    plan.reset(pop)  # past its first 1024 slots: sized like the pool, not 1.5x its own
+    assert plan.capacity == pop.capacity == 5_000
+    pop.append(3_001)  # the pool grows; the plan follows at its next reset
+    plan.reset(pop)
+    assert plan.capacity == pop.capacity and plan.n == 5_001
