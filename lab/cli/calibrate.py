@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lab.cli.common import consoles, fail
-from lab.cli.options import Lang, MonthPrior, Quiet, checked_month_prior
+from lab.cli.options import Lang, MonthPrior, Quiet, checked_month_prior, read_order_log
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -79,24 +79,6 @@ def _date(value: str | None, option: str) -> pd.Timestamp | None:
     if pd.isna(ts):
         fail(f"{option} {value!r}: not a date (use YYYY-MM-DD)")
     return ts.normalize()
-
-
-def _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates):
-    from lab.analysis import OrderLogError
-    from lab.calibrate.ingest import read_orders
-
-    try:
-        return read_orders(
-            orders,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
-            tz=tz,
-            dayfirst=dayfirst,
-            duplicates="keep" if keep_duplicates else "drop",
-        )
-    except OrderLogError as exc:
-        fail(str(exc))
 
 
 def _check_end(clean, end: pd.Timestamp | None, option: str, need_holdout: bool) -> None:
@@ -219,7 +201,9 @@ def calibrate(
     if target.suffix.lower() not in (".yaml", ".yml"):
         fail(f"--out {target}: the scenario file name must end in .yaml")
     _check_yaml_target(target)  # before the fit: a refusal costs nothing
-    clean = _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates)
+    clean = read_order_log(
+        orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
+    )
     _check_end(clean, end, "--calibration-end", need_holdout=False)
     try:
         cal = fit(clean, end, model=model)
@@ -388,7 +372,9 @@ def backtest(
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)
     check_out_folder(out_dir)  # before the work: a refusal costs nothing
-    clean = _read(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates)
+    clean = read_order_log(
+        orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
+    )
     _check_end(clean, end, "--calibration-end", need_holdout=True)
     if h_end is not None and not end < h_end <= clean.last_date:
         fail(

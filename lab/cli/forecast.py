@@ -15,7 +15,7 @@ import typer
 
 from lab.cli.calibrate import AmountCol, CustomerCol, DateCol, DayFirst, KeepDup, Tz
 from lab.cli.common import consoles, fail
-from lab.cli.options import MonthPrior, Quiet, checked_month_prior
+from lab.cli.options import MonthPrior, Quiet, checked_month_prior, read_order_log
 
 
 def forecast(
@@ -58,9 +58,7 @@ def forecast(
     from rich.markup import escape
     from rich.table import Table
 
-    from lab.analysis import OrderLogError
     from lab.calibrate.estimator import fit, horizon_days
-    from lab.calibrate.ingest import read_orders
     from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
 
@@ -79,18 +77,9 @@ def forecast(
             camps = read_campaigns(campaigns)
         except ValueError as exc:
             fail(str(exc))
-    try:
-        clean = read_orders(
-            orders,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
-            tz=tz,
-            dayfirst=dayfirst,
-            duplicates="keep" if keep_duplicates else "drop",
-        )
-    except OrderLogError as exc:  # names the file already
-        fail(str(exc))
+    clean = read_order_log(
+        orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
+    )
     try:
         horizon_days(horizon, clean.last_date)
         model = fit(clean, campaigns=camps, month_prior=month_prior)

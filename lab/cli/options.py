@@ -200,3 +200,26 @@ def checked_month_prior(text: str) -> str:
     except ValueError as exc:
         fail(f"--month-prior: {exc}")
     return text
+
+
+def read_order_log(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates):
+    """The cleaned order log of ``orders`` with the cleaning options of ``lab calibrate``,
+    ``lab backtest`` and ``lab forecast``; a bad export ends in one message naming the file
+    (exit code 2).
+    """
+    from lab.analysis import OrderLogError
+    from lab.calibrate.ingest import read_orders
+    from lab.cli.common import fail
+
+    try:
+        return read_orders(
+            orders,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            tz=tz,
+            dayfirst=dayfirst,
+            duplicates="keep" if keep_duplicates else "drop",
+        )
+    except OrderLogError as exc:  # names the file already
+        fail(str(exc))

@@ -402,17 +402,8 @@ def render_forecast_html(
     -------
     str
     """
-    from lab.report.fonts import page_characters, subset_font
-    from lab.report.html import _env, _font_stack
+    from lab.report.html import render_page
 
-    ctx = forecast_context(model, fc, lang, created)
-    template = _env().get_template("forecast.html.j2")
-    draft = template.render(**ctx, font=None, font_stack=_font_stack(lang, False))
-    if not embed_font:
-        return draft
-    english = lang == "en"
-    chars = page_characters(draft, cjk_only=english)
-    if not chars:
-        return draft
-    font = subset_font(chars, with_range=english)
-    return template.render(**ctx, font=font, font_stack=_font_stack(lang, True))
+    return render_page(
+        "forecast.html.j2", forecast_context(model, fc, lang, created), lang, embed_font
+    )

@@ -454,8 +454,28 @@ def render_html(data: ReportData, lang: str = "en", embed_font: bool = True) -> 
     -------
     str
     """
-    ctx = context(data, lang)
-    template = _env().get_template("report.html.j2")
+    return render_page("report.html.j2", context(data, lang), lang, embed_font)
+
+
+def render_page(template_name: str, ctx: dict, lang: str, embed_font: bool = True) -> str:
+    """Render one of the report templates, with the CJK font subset its text needs.
+
+    Parameters
+    ----------
+    template_name : str
+        A template of ``lab/report/templates``.
+    ctx : dict
+        The template's context (without ``font`` and ``font_stack``).
+    lang : {"en", "zh"}
+    embed_font : bool
+        Embed the subset of the packaged CJK font covering the page's characters (an
+        English page only its CJK ones); without it, the page relies on the viewer's fonts.
+
+    Returns
+    -------
+    str
+    """
+    template = _env().get_template(template_name)
     draft = template.render(**ctx, font=None, font_stack=_font_stack(lang, False))
     if not embed_font:
         return draft
