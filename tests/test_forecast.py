@@ -223,6 +223,7 @@ def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_foreca
     from openpyxl import load_workbook
 
     from lab.cli.forecast import save_forecast
+    from lab.report.forecast_html import mechanisms_sentence
     from lab.report.forecast_xlsx import FORECAST_SHEETS, period_bounds
 
     out = save_forecast(open_model, open_forecast, tmp_path / "fc")
@@ -230,6 +231,10 @@ def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_foreca
     wb = load_workbook(out / "forecast.xlsx")
     assert tuple(wb.sheetnames) == FORECAST_SHEETS
     assert len(wb["summary"]._images) == 1  # the plot is embedded
+    k, closed = int(open_forecast.meta["regularity_k"]), open_forecast.meta["arrivals"]
+    sentence = mechanisms_sentence(k, bool(closed.get("closed_cohort")), "en")
+    summary = [c.value for c in wb["summary"]["A"] if c.value]
+    assert any(str(v).startswith(sentence) for v in summary)  # the page's very words
     for sheet, table in (("monthly", open_forecast.monthly), ("weekly", open_forecast.weekly)):
         ws = wb[sheet]
         assert ws.freeze_panes == "E2"

@@ -19,6 +19,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from lab.report.forecast_html import mechanisms_sentence
 from lab.report.xlsx import _header, _put, _widths
 
 __all__ = ["FORECAST_SHEETS", "forecast_workbook", "write_forecast_xlsx"]
@@ -96,22 +97,14 @@ def _summary_lines(model, fc) -> list[str]:
     arr = s.get("arrivals", {})
     source = Path(str(model.orders.report.source)).name
     end = fc.start + pd.Timedelta(days=fc.days - 1)
-    new = (
-        "no new customers: the log is one closed acquisition cohort"
-        if arr.get("closed_cohort")
-        else "new customers keep arriving as fitted from the log's first purchases"
-    )
     return [
         f"Calibrated on {source}: {model.calibration.start_date.date()} to "
         f"{s['calibration_end']}, {s['customers']:,} customers.",
         f"Forecast {fc.start.date()} to {end.date()} ({fc.days} days), "
         f"{len(s['seeds'])} seeds, each with its own parameter draw (bands: 80% = 10–90%, "
         "95% = 2.5–97.5% over seeds).",
-        f"On: BG/NBD purchase and dropout, gamma-gamma spend, the fitted calendar, regular "
-        f"timing (k = {s['regularity_k']}); {new}.",
-        "Off (the log cannot identify them): paid and staff acquisition, referral, "
-        "first-order barriers, habit, reference price, fatigue, annoyance, strategies. "
-        "No costs are modelled: GMV, not margin.",
+        mechanisms_sentence(int(s["regularity_k"]), bool(arr.get("closed_cohort")), "en")
+        + " No costs are modelled: GMV, not margin.",
         "Segments: existing = the log's customers from the forecast start; new = "
         "first-time buyers arriving in the forecast; total = both.",
     ]
