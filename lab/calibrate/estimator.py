@@ -130,7 +130,7 @@ class OrderModel(OrderFits):
             for i, (g, seed) in enumerate(zip(draws, seeds, strict=True)):
                 folder = Path(tmp) / f"run{i}"
                 folder.mkdir()
-                tasks.append((self._existing(g, folder, days, camps), seed, "existing"))
+                tasks.append((self._existing(g, folder, days, camps, seed), seed, "existing"))
                 new = self._new(folder, start, days, camps, seed, parameter_uncertainty)
                 if new is not None:
                     tasks.append((new, seed, "new"))

@@ -123,7 +123,7 @@ class OrderFits:
 
     def scenario(self, customers_file: str, *, days: int, future_campaigns=()) -> dict:
         """The conditional scenario of the existing customers from the calibration end."""
-        from lab.calibrate.scenario_out import scenario_dict
+        from lab.calibrate.scenario_out import erlang_timing, scenario_dict
 
         cal = self.calibration
         fit = dataclasses.replace(self.regularity.fit, model="bgnbd")
@@ -136,17 +136,16 @@ class OrderFits:
             book_first_order=False,
         )
         sc["calendar"] = self.seasonality.calendar(future_campaigns)
-        if self.regularity.k > 1:
-            sc["purchase"] = {"timing": "erlang", "timing_k": int(self.regularity.k)}
-        return sc
+        return erlang_timing(sc, self.regularity.k)
 
-    def existing_customers(self, fit=None) -> pd.DataFrame:
+    def existing_customers(self, fit=None, seed: int = 0) -> pd.DataFrame:
         """Known-customer table of the existing customers at the calibration end, each
-        with its BG/CNBD-k posterior (``fit``: this model's regularity fit by default)."""
+        with its BG/CNBD-k posterior (``fit``: this model's regularity fit by default;
+        ``seed``: of the clock stages each customer has done, drawn from their posterior)."""
         from lab.calibrate.scenario_out import conditional_customers_cnbdk
 
         fit = self.regularity.fit if fit is None else fit
-        return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k)
+        return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k, seed)
 
     # ---------------------------------------------------------------- pieces
     def future_campaigns(self, future=None) -> list[dict]:
@@ -170,12 +169,12 @@ class OrderFits:
             out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})
         return out
 
-    def _existing(self, fit, folder: Path, days: int, camps) -> object:
+    def _existing(self, fit, folder: Path, days: int, camps, seed: int = 0) -> object:
         from lab.known_customers import write_known_customers
         from lab.scenario import scenario_from_dict
 
         path = folder / "existing.csv"
-        write_known_customers(self.existing_customers(fit), path)
+        write_known_customers(self.existing_customers(fit, seed), path)
         model = dataclasses.replace(self, regularity=dataclasses.replace(self.regularity, fit=fit))
         sc = model.scenario(str(path), days=days, future_campaigns=camps)
         return scenario_from_dict(sc, source=str(path))
