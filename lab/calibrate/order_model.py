@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "parameter_draws"]
+__all__ = ["LOG_SD_IDENTIFIED", "SPEND_DRAWS", "OrderFits", "parameter_draws", "spend_draws"]
 
 #: a parameter whose log-scale standard error exceeds this is not identified for the
 #: draws: the log-normal (Wald) approximation would span more than a factor e^3 = 20
@@ -31,8 +31,12 @@ __all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "parameter_draws"]
 #: on a short log, where only a/(a+b) is determined)
 LOG_SD_IDENTIFIED = 1.5
 
+#: counter of the ``backtest_params`` stream for the spend parameters' draws (0: the
+#: purchase model's, 1 and 2: arrivals, 3: clock stages)
+SPEND_DRAWS = 4
 
-def parameter_draws(fit, seeds: list[int]) -> list:
+
+def parameter_draws(fit, seeds: list[int], counter: int = 0) -> list:
     """One parameter set per seed: log-normal around the estimate with the fit's covariance.
 
     The normal scores come from each seed's own lab stream, so a seed always draws the
@@ -46,6 +50,10 @@ def parameter_draws(fit, seeds: list[int]) -> list:
     fit : FitResult
         A fit with ``params``, ``cov`` and ``converged``.
     seeds : list of int
+    counter : int
+        Counter of the seed's ``backtest_params`` stream the normal scores come from:
+        0 for the purchase model, :data:`SPEND_DRAWS` for gamma-gamma, so the two fits'
+        draws are independent.
 
     Returns
     -------
@@ -68,11 +76,29 @@ def parameter_draws(fit, seeds: list[int]) -> list:
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
     out = []
     for s in seeds:
-        u = RandomStreams(s).uniform("backtest_params", 0, np.arange(theta.size, dtype=np.uint64))
+        ids = np.arange(theta.size, dtype=np.uint64)
+        u = RandomStreams(s).uniform("backtest_params", counter, ids)
         draw = theta * np.exp(root @ ndtri(u))
         if not np.isfinite(draw).all():
             return [fit] * len(seeds)
         out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
+    return out
+
+
+def spend_draws(cal, seeds: list[int]) -> list:
+    """One calibration per seed with its own gamma-gamma parameters (p, q, gamma, and the
+    rate-dependent scale's ratio when fitted), drawn as :func:`parameter_draws` draws the
+    purchase model's, from counter :data:`SPEND_DRAWS` of each seed's stream.
+
+    Without them a forecast's GMV bands held the purchase model's and the customers'
+    uncertainty but not the spend fit's.  A draw with q <= 1 (an infinite mean order
+    value) keeps the estimate for that seed.  No spend fit: ``cal`` for every seed.
+    """
+    if cal.spend is None:
+        return [cal] * len(seeds)
+    out = []
+    for f in parameter_draws(cal.spend, seeds, counter=SPEND_DRAWS):
+        out.append(dataclasses.replace(cal, spend=f if f.params["q"] > 1 else cal.spend))
     return out
 
 
