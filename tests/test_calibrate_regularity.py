@@ -100,7 +100,7 @@ def test_conditional_expectation_is_the_mean_given_the_record(k):
     from lab.calibrate.regularity import cnbdk_conditional_expected
 
     T, t = 26.0, 26.0
-    x, t_x, y = _records_and_holdout(PARAMS, k, T, t, 200_000, seed=10 + k)
+    x, t_x, y = _records_and_holdout(PARAMS, k, T, t, 40_000, seed=10 + k)
     exact = cnbdk_conditional_expected(PARAMS, k, t, x, t_x, np.full(x.size, T))
     # by frequency group (x = 0, 1, 2, 3-5, 6+): the mean holdout count of the simulated
     # customers with such a record is the mean of their conditional expectations; 4 SE
