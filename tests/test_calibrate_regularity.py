@@ -72,3 +72,71 @@ def test_daily_repeats_are_the_cohort_sum_of_the_curve():
 def test_a_failed_fit_is_refused_by_name():
     with pytest.raises(ValueError, match=r"r, alpha, a, b > 0"):
         cnbdk_expected_count({**PARAMS, "alpha": float("nan")}, 3, [1.0])
+
+
+# ------------------------------------------------------ the conditional expectation and start
+def _records_and_holdout(params, k: int, T: float, t: float, n: int, seed: int):
+    """Simulated customers of the model observed for ``T`` (x, t_x) and their repeat
+    purchases in (T, T + t]: the Monte Carlo truth of E[Y(t) | x, t_x, T]."""
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    p = rng.beta(params["a"], params["b"], n)
+    clock, alive = np.zeros(n), np.ones(n, bool)
+    x, t_x, y = np.zeros(n), np.zeros(n), np.zeros(n)
+    while alive.any():
+        clock[alive] += rng.gamma(k, 1.0 / (k * lam[alive]))
+        alive &= clock <= T + t
+        before = alive & (clock <= T)
+        x += before
+        t_x = np.where(before, clock, t_x)
+        y += alive & (clock > T)
+        alive &= rng.random(n) >= p
+    return x, t_x, y
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_conditional_expectation_is_the_mean_given_the_record(k):
+    from lab.calibrate.bgnbd import bgnbd_conditional_expected
+    from lab.calibrate.regularity import cnbdk_conditional_expected
+
+    T, t = 26.0, 26.0
+    x, t_x, y = _records_and_holdout(PARAMS, k, T, t, 40_000, seed=10 + k)
+    exact = cnbdk_conditional_expected(PARAMS, k, t, x, t_x, np.full(x.size, T))
+    # by frequency group (x = 0, 1, 2, 3-5, 6+): the mean holdout count of the simulated
+    # customers with such a record is the mean of their conditional expectations; 4 SE
+    # (of the group's y) per group: a correct formula fails with chance < 1e-3 in all
+    groups = np.digitize(x, [1, 2, 3, 6])
+    for g in range(5):
+        sel = groups == g
+        se = y[sel].std() / np.sqrt(sel.sum())
+        assert abs(exact[sel].mean() - y[sel].mean()) < 4 * se, (
+            g,
+            exact[sel].mean(),
+            y[sel].mean(),
+        )
+    if k == 1:
+        np.testing.assert_allclose(
+            exact[:1000], bgnbd_conditional_expected(PARAMS, t, x[:1000], t_x[:1000], T), rtol=1e-9
+        )
+    else:  # and the stages since the last purchase matter: BG/NBD's is off at this size
+        bg = bgnbd_conditional_expected(PARAMS, t, x, t_x, np.full(x.size, T))
+        late = (x > 0) & (T - t_x > 4.0)
+        assert abs(bg[late].mean() - y[late].mean()) > 4 * y[late].std() / np.sqrt(late.sum())
+
+
+def test_stage_draws_follow_the_posterior_and_the_customer():
+    from lab.calibrate.scenario_out import draw_stages
+
+    n = 40_000
+    post = np.tile([0.2, 0.5, 0.3], (n, 1))
+    ids = [f"c{i}" for i in range(n)]
+    m = draw_stages(post, ids, seed=7)
+    assert set(np.unique(m)) == {0.0, 1.0, 2.0}
+    share = np.bincount(m.astype(int), minlength=3) / n
+    # binomial SE sqrt(0.25 / 40,000) = 0.0025: 4 SE
+    np.testing.assert_allclose(share, [0.2, 0.5, 0.3], atol=0.01)
+    # a customer's draw is its own (keyed by its id, not its row) and the seed's
+    np.testing.assert_array_equal(draw_stages(post[::-1], ids[::-1], seed=7), m[::-1])
+    assert (draw_stages(post, ids, seed=8) != m).mean() > 0.3
+    # a certain posterior gives its stage
+    assert (draw_stages(np.tile([0.0, 0.0, 1.0], (5, 1)), ids[:5], seed=1) == 2).all()

@@ -242,7 +242,14 @@ def test_forecast_new_customers_spend_by_frequency_matches_the_holdout(tmp_path)
     indep = new_customers(dataclasses.replace(model, calibration=plain), tmp_path / "indep")
     i_est, i_se = log_ratio(indep)
     assert t_est - i_est > 3 * np.hypot(t_se, i_se)  # independence: biased
-    for group in ("rare", "frequent"):  # spend per order of each group within its band
+    # spend per order of each group within its band.  The rare group runs ~15% low on
+    # this log (1.6 SE); not a lab bias (benchmarks/RESULTS_regbias.md): this log's rare
+    # group is +6% above its expectation over 12 logs of the design (79.1, sd 5.9), and
+    # the rest (~5%) is the generator's continuous time: orders of one day merge into one
+    # occasion (clean_orders), which doubles the value of a fast buyer's first-day
+    # occasion (unmerged the rare group's mean is 70.3), while the lab has at most one
+    # order a day; the lab's spend given the rate matches the model per rate bin
+    for group in ("rare", "frequent"):
         band = 3 * np.hypot(truth.loc[group, "se_log"], handled.loc[group, "se_log"])
         err = np.log(handled.loc[group, "aov"] / truth.loc[group, "aov"])
         assert abs(err) < band, (group, err, band)

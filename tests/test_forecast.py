@@ -310,3 +310,82 @@ def test_forecast_cli_takes_the_cleaning_options_of_calibrate(open_log, tmp_path
     bad = runner.invoke(app, ["forecast", str(bad_src), "--out", str(tmp_path / "no")])
     assert bad.exit_code == 2 and not (tmp_path / "no").exists()
     assert "no customer column" in bad.output and bad.output.count("bad.csv") == 1
+
+
+def test_gmv_bands_carry_the_spend_fit_uncertainty(open_model, monkeypatch):
+    """Each seed draws gamma-gamma's (p, q, gamma) as it draws the purchase model's: with
+    the same seeds the orders are identical (the spend draws come from their own counter
+    of the seed's stream) and each seed's GMV is scaled by its own draw, by about the
+    spend fit's standard error of the log mean order value (delta method)."""
+    import numpy as np
+
+    import lab.calibrate.estimator as estimator
+
+    seeds = range(24)
+    with_spend = open_model.forecast("90d", seeds=seeds, workers=1)
+    monkeypatch.setattr(estimator, "spend_draws", lambda cal, s: [cal] * len(list(s)))
+    point_spend = open_model.forecast("90d", seeds=seeds, workers=1)
+
+    def totals(fc, segment, col):
+        d = fc.daily[(fc.daily["kind"] == "day") & (fc.daily["segment"] == segment)]
+        return d.groupby("seed")[col].sum()
+
+    for segment in ("existing", "new"):
+        pd.testing.assert_series_equal(
+            totals(with_spend, segment, "orders"), totals(point_spend, segment, "orders")
+        )
+    sp = open_model.calibration.spend
+    p, q, g = (sp.params[k] for k in ("p", "q", "gamma"))
+    grad = np.array([1 / p, -1 / (q - 1), 1 / g])  # d log(p gamma / (q - 1))
+    se = float(np.sqrt(grad @ np.asarray(sp.cov) @ grad))  # 0.079 on this log
+    # the new customers draw their spend from the population: their GMV ratio's sd over
+    # 24 seeds is that SE within +-3 of its own SEs (1/sqrt(2 x 23) = 15% each); the
+    # ratio is not a pure scale (q changes the shape of the customers' spend), hence 0.6
+    ratio = np.log(totals(with_spend, "new", "gmv") / totals(point_spend, "new", "gmv"))
+    assert 0.6 * se < ratio.std(ddof=1) < 1.45 * se, (ratio.std(ddof=1), se)
+    # the existing customers' posteriors lean on their own spend: less, but not nothing
+    mine = np.log(totals(with_spend, "existing", "gmv") / totals(point_spend, "existing", "gmv"))
+    assert 0.1 * se < mine.std(ddof=1) < ratio.std(ddof=1)
+    # and the total GMV band is wider with the spend draws (these seeds: 0.089 -> 0.10)
+    tot = {
+        name: fc.monthly.query("segment == 'total' and metric == 'gmv'")
+        for name, fc in (("with", with_spend), ("point", point_spend))
+    }
+    width = {k: float((v["p97_5"] - v["p2_5"]).sum()) for k, v in tot.items()}
+    assert width["with"] > width["point"], width
+
+
+def test_spend_draws_are_their_own():
+    """The purchase model's draws are those of before (counter 0); the spend draws come
+    from counter 4 and have the fit's spread on the log scale."""
+    import numpy as np
+
+    from lab.calibrate.mle import FitResult
+    from lab.calibrate.order_model import parameter_draws
+
+    cov = np.diag([0.1, 0.2, 0.3]) ** 2 * np.outer([5.0, 3.0, 50.0], [5.0, 3.0, 50.0])
+    fit = FitResult(
+        model="gammagamma",
+        params={"p": 5.0, "q": 3.0, "gamma": 50.0},
+        se=dict(zip(("p", "q", "gamma"), np.sqrt(np.diag(cov)), strict=True)),
+        loglik=0.0,
+        n=100,
+        time_unit_days=7.0,
+        converged=True,
+        message="",
+        cov=cov,
+    )
+    seeds = list(range(400))
+    purchase = parameter_draws(fit, seeds)
+    assert purchase == parameter_draws(fit, seeds, counter=0)
+    spend = parameter_draws(fit, seeds, counter=4)
+    z = {
+        name: np.log([[d.params[k] for k in ("p", "q", "gamma")] for d in draws])
+        - np.log([5, 3, 50])
+        for name, draws in (("purchase", purchase), ("spend", spend))
+    }
+    # sd of 400 draws: relative SE 1/sqrt(798) = 3.5%, 4 SE
+    np.testing.assert_allclose(z["spend"].std(axis=0), [0.1, 0.2, 0.3], rtol=0.14)
+    # independent of the purchase draws of the same seeds: |corr| < 4 / sqrt(400)
+    for j in range(3):
+        assert abs(np.corrcoef(z["purchase"][:, j], z["spend"][:, j])[0, 1]) < 0.2

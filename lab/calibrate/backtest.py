@@ -246,7 +246,9 @@ def backtest(
                 sc.pop("unconditional")
             if extra is not None:
                 try:
-                    sc["lab"] = _seasonal_scenario(cal, g, extra, Path(tmp) / f"run{i}", n_days, e)
+                    sc["lab"] = _seasonal_scenario(
+                        cal, g, extra, Path(tmp) / f"run{i}", n_days, e, run_seeds[i]
+                    )
                 except ValueError as exc:  # e.g. a forced, unreliable fit
                     skipped = f"method lab skipped: {exc}"
                     extra = None
@@ -513,15 +515,16 @@ def _extra_meta(extra: dict) -> dict:
     }
 
 
-def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: int):
-    """The lab with the calendar and regular timing, from the calibration end (conditional)."""
-    from lab.calibrate.scenario_out import conditional_customers_cnbdk
+def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: int, seed=0):
+    """The lab with the calendar and regular timing, from the calibration end (conditional;
+    ``seed``: the run's, for the clock stages each customer has done)."""
+    from lab.calibrate.scenario_out import conditional_customers_cnbdk, erlang_timing
     from lab.known_customers import write_known_customers
     from lab.scenario import scenario_from_dict
 
     k = extra["regularity"].k
     path = folder / "at_calibration_end_lab.csv"
-    write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k), path)
+    write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k, seed), path)
     as_bgnbd = dataclasses.replace(reg_fit, model="bgnbd")
     sc = scenario_dict(
         dataclasses.replace(cal, fit=as_bgnbd),
@@ -532,9 +535,7 @@ def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: 
         book_first_order=False,
     )
     sc["calendar"] = extra["seasonality"].calendar()
-    if k > 1:
-        sc["purchase"] = {"timing": "erlang", "timing_k": int(k)}
-    return scenario_from_dict(sc, source=str(path))
+    return scenario_from_dict(erlang_timing(sc, k), source=str(path))
 
 
 def _actual_new_daily(orders: CleanOrders, cal: Calibration, n_days: int):

@@ -18,6 +18,7 @@ well as chance.  :meth:`OrderModel.backtest` is :func:`lab.calibrate.backtest.ba
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lab.calibrate.order_model import OrderFits, parameter_draws
+from lab.calibrate.order_model import OrderFits, parameter_draws, spend_draws
 
 __all__ = ["Forecast", "OrderModel", "fit", "horizon_days"]
 
@@ -115,7 +116,10 @@ class OrderModel(OrderFits):
             lift takes the mean fitted campaign lift, else 1); default: those of the
             campaign calendar given to :func:`fit` that start after the calibration end.
         parameter_uncertainty : bool
-            Each seed draws its own parameters from the fits' uncertainty.
+            Each seed draws its own parameters from the fits' uncertainty: the purchase
+            model's (BG/CNBD-k), gamma-gamma's (:func:`~lab.calibrate.order_model.
+            spend_draws`: the GMV bands carry the spend fit's uncertainty) and the
+            arrivals'.
         """
         from lab.parallel.pool import run_tasks
 
@@ -125,13 +129,15 @@ class OrderModel(OrderFits):
         camps = self.future_campaigns(future_campaigns)
         rf = self.regularity.fit
         draws = parameter_draws(rf, seeds) if parameter_uncertainty else [rf] * len(seeds)
+        cals = spend_draws(self.calibration, seeds) if parameter_uncertainty else None
         with tempfile.TemporaryDirectory(prefix="lab-forecast-") as tmp:
             tasks = []
             for i, (g, seed) in enumerate(zip(draws, seeds, strict=True)):
                 folder = Path(tmp) / f"run{i}"
                 folder.mkdir()
-                tasks.append((self._existing(g, folder, days, camps), seed, "existing"))
-                new = self._new(folder, start, days, camps, seed, parameter_uncertainty)
+                model = self if cals is None else dataclasses.replace(self, calibration=cals[i])
+                tasks.append((model._existing(g, folder, days, camps, seed), seed, "existing"))
+                new = model._new(folder, start, days, camps, seed, parameter_uncertainty)
                 if new is not None:
                     tasks.append((new, seed, "new"))
             runs = run_tasks(

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "parameter_draws"]
+__all__ = ["LOG_SD_IDENTIFIED", "SPEND_DRAWS", "OrderFits", "parameter_draws", "spend_draws"]
 
 #: a parameter whose log-scale standard error exceeds this is not identified for the
 #: draws: the log-normal (Wald) approximation would span more than a factor e^3 = 20
@@ -31,8 +31,12 @@ __all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "parameter_draws"]
 #: on a short log, where only a/(a+b) is determined)
 LOG_SD_IDENTIFIED = 1.5
 
+#: counter of the ``backtest_params`` stream for the spend parameters' draws (0: the
+#: purchase model's, 1 and 2: arrivals, 3: clock stages)
+SPEND_DRAWS = 4
 
-def parameter_draws(fit, seeds: list[int]) -> list:
+
+def parameter_draws(fit, seeds: list[int], counter: int = 0) -> list:
     """One parameter set per seed: log-normal around the estimate with the fit's covariance.
 
     The normal scores come from each seed's own lab stream, so a seed always draws the
@@ -46,6 +50,10 @@ def parameter_draws(fit, seeds: list[int]) -> list:
     fit : FitResult
         A fit with ``params``, ``cov`` and ``converged``.
     seeds : list of int
+    counter : int
+        Counter of the seed's ``backtest_params`` stream the normal scores come from:
+        0 for the purchase model, :data:`SPEND_DRAWS` for gamma-gamma, so the two fits'
+        draws are independent.
 
     Returns
     -------
@@ -68,11 +76,29 @@ def parameter_draws(fit, seeds: list[int]) -> list:
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
     out = []
     for s in seeds:
-        u = RandomStreams(s).uniform("backtest_params", 0, np.arange(theta.size, dtype=np.uint64))
+        ids = np.arange(theta.size, dtype=np.uint64)
+        u = RandomStreams(s).uniform("backtest_params", counter, ids)
         draw = theta * np.exp(root @ ndtri(u))
         if not np.isfinite(draw).all():
             return [fit] * len(seeds)
         out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
+    return out
+
+
+def spend_draws(cal, seeds: list[int]) -> list:
+    """One calibration per seed with its own gamma-gamma parameters (p, q, gamma, and the
+    rate-dependent scale's ratio when fitted), drawn as :func:`parameter_draws` draws the
+    purchase model's, from counter :data:`SPEND_DRAWS` of each seed's stream.
+
+    Without them a forecast's GMV bands held the purchase model's and the customers'
+    uncertainty but not the spend fit's.  A draw with q <= 1 (an infinite mean order
+    value) keeps the estimate for that seed.  No spend fit: ``cal`` for every seed.
+    """
+    if cal.spend is None:
+        return [cal] * len(seeds)
+    out = []
+    for f in parameter_draws(cal.spend, seeds, counter=SPEND_DRAWS):
+        out.append(dataclasses.replace(cal, spend=f if f.params["q"] > 1 else cal.spend))
     return out
 
 
@@ -123,7 +149,7 @@ class OrderFits:
 
     def scenario(self, customers_file: str, *, days: int, future_campaigns=()) -> dict:
         """The conditional scenario of the existing customers from the calibration end."""
-        from lab.calibrate.scenario_out import scenario_dict
+        from lab.calibrate.scenario_out import erlang_timing, scenario_dict
 
         cal = self.calibration
         fit = dataclasses.replace(self.regularity.fit, model="bgnbd")
@@ -136,17 +162,16 @@ class OrderFits:
             book_first_order=False,
         )
         sc["calendar"] = self.seasonality.calendar(future_campaigns)
-        if self.regularity.k > 1:
-            sc["purchase"] = {"timing": "erlang", "timing_k": int(self.regularity.k)}
-        return sc
+        return erlang_timing(sc, self.regularity.k)
 
-    def existing_customers(self, fit=None) -> pd.DataFrame:
+    def existing_customers(self, fit=None, seed: int = 0) -> pd.DataFrame:
         """Known-customer table of the existing customers at the calibration end, each
-        with its BG/CNBD-k posterior (``fit``: this model's regularity fit by default)."""
+        with its BG/CNBD-k posterior (``fit``: this model's regularity fit by default;
+        ``seed``: of the clock stages each customer has done, drawn from their posterior)."""
         from lab.calibrate.scenario_out import conditional_customers_cnbdk
 
         fit = self.regularity.fit if fit is None else fit
-        return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k)
+        return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k, seed)
 
     # ---------------------------------------------------------------- pieces
     def future_campaigns(self, future=None) -> list[dict]:
@@ -170,12 +195,12 @@ class OrderFits:
             out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})
         return out
 
-    def _existing(self, fit, folder: Path, days: int, camps) -> object:
+    def _existing(self, fit, folder: Path, days: int, camps, seed: int = 0) -> object:
         from lab.known_customers import write_known_customers
         from lab.scenario import scenario_from_dict
 
         path = folder / "existing.csv"
-        write_known_customers(self.existing_customers(fit), path)
+        write_known_customers(self.existing_customers(fit, seed), path)
         model = dataclasses.replace(self, regularity=dataclasses.replace(self.regularity, fit=fit))
         sc = model.scenario(str(path), days=days, future_campaigns=camps)
         return scenario_from_dict(sc, source=str(path))

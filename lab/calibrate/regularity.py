@@ -52,6 +52,7 @@ from lab.calibrate.mle import FitResult, fit_model
 
 __all__ = [
     "RegularityFit",
+    "cnbdk_conditional_expected",
     "cnbdk_expected_count",
     "cnbdk_loglik",
     "expected_daily_repeats",
@@ -217,6 +218,53 @@ def cnbdk_expected_count(params: dict, k: int, t) -> np.ndarray:
         tail = special.betainc(j[None, :] * k, r, z[chunk, None])
         out[chunk] = tail @ weight
     return out.reshape(t.shape)
+
+
+def cnbdk_conditional_expected(params: dict, k: int, t, x, t_x, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] under BG/CNBD-k: expected repeat purchases in (T, T + t] of
+    each customer, given its record.
+
+    Alive with P(alive | x, t_x, T) (:func:`p_alive_cnbdk`); given alive, m = 0..k-1
+    stages are done since the last purchase (:func:`stage_posterior`), the rate is
+    Gamma(r + xk + m, alpha + kT) and the dropout chance Beta(a, b + x).  The j-th
+    future purchase needs jk - m stages, negative binomial by t, and j - 1 survived
+    purchases before it::
+
+        E[Y(t)] = P(alive) sum_m pi_m sum_{j>=1} B(a, b+x+j-1)/B(a, b+x) I_z(jk-m, r+xk+m)
+
+    with z = kt / (alpha + kT + kt).  k = 1 is BG/NBD's conditional expectation.
+
+    Parameters
+    ----------
+    params : dict
+        ``r, alpha, a, b`` in the fit's time unit.
+    k : int
+    t : float
+        Length of the forecast period (same unit); one value for every customer.
+    x, t_x, T : array-like
+        Repeat purchases, recency and age of each customer.
+
+    Returns
+    -------
+    numpy.ndarray
+        One expectation per customer.
+    """
+    r, alpha, a, b = (float(params[n]) for n in NAMES)
+    x, t_x, T = (np.atleast_1d(np.asarray(v, float)) for v in (x, t_x, T))
+    t = float(t)
+    if t <= 0.0:
+        return np.zeros(x.size)
+    alive = p_alive_cnbdk(params, k, x, t_x, T)
+    pi = stage_posterior(params, k, x, t_x, T)
+    z = k * t / (alpha + k * T + k * t)
+    n_j = _series_terms(r + float(x.max()) * k + k, k, float(z.max()))
+    j = np.arange(1, n_j + 1, dtype=float)
+    weight = np.exp(special.betaln(a, b + x[:, None] + j - 1.0) - special.betaln(a, b + x)[:, None])
+    out = np.zeros(x.size)
+    for m in range(k):
+        tail = special.betainc(j * k - m, (r + x * k + m)[:, None], z[:, None])
+        out += pi[:, m] * (weight * tail).sum(axis=1)
+    return alive * out
 
 
 def expected_daily_repeats(

@@ -40,6 +40,8 @@ __all__ = [
     "calibrate",
     "conditional_customers",
     "conditional_customers_cnbdk",
+    "draw_stages",
+    "erlang_timing",
     "first_purchase_customers",
     "future_arrivals",
     "lab_traits",
@@ -313,14 +315,32 @@ def conditional_customers(cal: Calibration) -> pd.DataFrame:
     return out
 
 
-def conditional_customers_cnbdk(cal: Calibration, fit, k: int) -> pd.DataFrame:
+def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) -> pd.DataFrame:
     """Known-customer table at the calibration end under BG/CNBD-k (Erlang-k timing).
 
     As :func:`conditional_customers` with the BG/CNBD-k posterior
-    (:mod:`lab.calibrate.regularity`): alive with P(alive | x, t_x, T); purchase rate
-    Gamma(r + xk + m, alpha + kT) with m the expected number of clock stages done since
-    the last purchase, where the clock goes on (``purchase_phase``); dropout
-    Beta(a, b + x).  k = 1 gives the BG/NBD table.
+    (:mod:`lab.calibrate.regularity`): alive with P(alive | x, t_x, T); m clock stages
+    done since the last purchase, **drawn** from their posterior
+    (:func:`~lab.calibrate.regularity.stage_posterior`), where the clock goes on
+    (``purchase_phase``); purchase rate Gamma(r + xk + m, alpha + kT) given that m;
+    dropout Beta(a, b + x).  k = 1 gives the BG/NBD table.
+
+    Why a draw and not the expected m: the lab's clock orders when its phase reaches
+    k, so a fractional phase counts as its integer part (E[m] = 1.9 acts as 1 stage)
+    and every alive customer's next order came on average half a stage late: the lab
+    under-forecast regular logs by up to 4.6% (benchmarks/RESULTS_regbias.md).  An
+    integer m from the posterior, with the rate's shape for that m, is the exact
+    conditional start.
+
+    Parameters
+    ----------
+    cal : Calibration
+    fit : FitResult
+        BG/CNBD-k parameters (``r, alpha, a, b``).
+    k : int
+    seed : int
+        Seed of the stage draws (stream ``backtest_params``, counter 3, keyed by each
+        customer's identity key): the back-test and the forecast give each run its own.
     """
     from lab.calibrate.regularity import p_alive_cnbdk, stage_posterior
 
@@ -329,13 +349,52 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int) -> pd.DataFrame:
     )
     s, p, u = cal.summary, fit.params, fit.time_unit_days
     x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    m = stage_posterior(p, k, x, t_x, T) @ np.arange(k)
+    m = draw_stages(stage_posterior(p, k, x, t_x, T), base["customer_id"], seed)
     base["propensity_shape"] = p["r"] + x * k + m
     base["propensity_rate_per_day"] = (p["alpha"] + k * T) * u
     base["p_alive"] = p_alive_cnbdk(p, k, x, t_x, T)
     if k > 1:  # the clock goes on from the stages already done, not afresh
         base["purchase_phase"] = m
     return base
+
+
+def erlang_timing(sc: dict, k: int) -> dict:
+    """Switch a calibrated scenario dict to the Erlang-k clock of a BG/CNBD-k fit (k > 1;
+    k = 1 leaves it as it is), in place; returns it.
+
+    Besides ``purchase.timing``, the known customers' rates are read as rates, not as
+    daily chances (``rate_is_daily_chance: false``).  The daily-chance reading turns a
+    fitted rate lambda into -log(1 - lambda) so that the Poisson clock's one-order-a-day
+    chance 1 - exp(-rate) equals lambda; the Erlang clock instead counts Poisson(k x
+    rate) stages a day, which is already the continuous-time clock (a remainder carries
+    over), so that reading would speed it up by about lambda/2 (+1.8% holdout orders on
+    the Erlang-3 test log, benchmarks/RESULTS_regbias.md).
+    """
+    if int(k) > 1:
+        sc["purchase"] = {"timing": "erlang", "timing_k": int(k)}
+        kc = sc.setdefault("acquisition", {}).setdefault("known_customers", {})
+        kc["rate_is_daily_chance"] = False
+    return sc
+
+
+#: counter of the ``backtest_params`` stream for the stage draws (0: purchase-model
+#: parameters, 1 and 2: arrivals, 4: spend parameters)
+STAGE_DRAW = 3
+
+
+def draw_stages(posterior: np.ndarray, customer_ids, seed: int) -> np.ndarray:
+    """One integer number of clock stages per customer from its posterior (rows of
+    ``posterior``: chances of m = 0..k-1), by inversion of a uniform keyed by the
+    customer's identity key, so a customer's draw does not depend on the table's order."""
+    from lab.known_customers import known_customer_keys
+    from lab.rng import RandomStreams
+
+    u = RandomStreams(int(seed)).uniform(
+        "backtest_params", STAGE_DRAW, known_customer_keys(customer_ids)
+    )
+    cdf = np.cumsum(posterior, axis=1)
+    m = (cdf[:, :-1] <= u[:, None]).sum(axis=1)
+    return m.astype(float)
 
 
 def scenario_dict(
@@ -676,8 +735,7 @@ def _calibrated_scenario(cal, model, cust_rel: str, name: str, forecast_days: in
         sc = scenario_dict(cal, cust_rel, days=span + forecast_days)
         if model is not None:
             sc["calendar"] = model.seasonality.calendar(model.future_campaigns())
-            if model.regularity.k > 1:
-                sc["purchase"] = {"timing": "erlang", "timing_k": int(model.regularity.k)}
+            erlang_timing(sc, model.regularity.k)
     first = (end + pd.Timedelta(days=1)).date()
     sc["name"] = name
     sc["description"] = (
