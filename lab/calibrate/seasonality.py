@@ -61,7 +61,11 @@ __all__ = [
     "DEFAULT_MONTH_PRIOR",
     "EVENTS",
     "MONTH_PRIORS",
+    "MONTH_RULE",
+    "MONTH_RULES",
     "PENALTIES",
+    "PENALTY_RULE",
+    "PENALTY_RULES",
     "US_RETAIL_FACTORS",
     "SeasonalityFit",
     "design_matrix",
@@ -74,6 +78,13 @@ __all__ = [
 EVENTS: tuple[str, ...] = ("cny", *EVENT_ANCHORS)
 #: candidate ridge penalties (cross-validated)
 PENALTIES: tuple[float, ...] = (0.01, 0.1, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 1e4)
+#: how the cross-validation picks among :data:`PENALTIES`
+PENALTY_RULES: tuple[str, ...] = ("min", "one_se")
+#: the rule used unless the caller names another
+PENALTY_RULE = "min"
+#: which months the counts estimate (the others take the month prior)
+MONTH_RULES: tuple[str, ...] = ("all", "twice")
+MONTH_RULE = "all"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -181,7 +192,8 @@ class SeasonalityFit:
     penalty : float
         The cross-validated ridge penalty.
     cv : pandas.DataFrame
-        ``penalty``, ``deviance`` (held-out Poisson deviance summed over folds).
+        ``penalty``, ``deviance`` (held-out Poisson deviance summed over folds) and
+        ``se`` (its standard error, sqrt(folds) x the folds' sd).
     level : float
         Overall ratio of actual to expected counts (reported, not applied).
     dispersion : float
@@ -312,6 +324,8 @@ def fit_seasonality(
     penalties=PENALTIES,
     folds: int = 5,
     month_prior: str | Sequence[float] | None = None,
+    rule: str = PENALTY_RULE,
+    month_rule: str = MONTH_RULE,
 ) -> SeasonalityFit:
     """Fit the calendar to daily counts against the purchase model's expectation.
 
@@ -329,11 +343,25 @@ def fit_seasonality(
         Shape for the months the period does not contain (:func:`month_prior_shape`;
         default :data:`DEFAULT_MONTH_PRIOR`), scaled to average 1 over the months it
         does contain.
+    rule : {"one_se", "min"}
+        How the cross-validation chooses the penalty (:data:`PENALTY_RULES`):
+        ``"min"`` the lowest held-out deviance, ``"one_se"`` the largest penalty
+        whose deviance is within one standard error of that minimum.
+    month_rule : {"all", "twice"}
+        Which months the log's counts estimate (:data:`MONTH_RULES`): ``"all"`` every
+        month the period contains; ``"twice"`` only months it contains in two
+        different years (at least a week each); the others take the prior, like the
+        months it does not contain (in a closed cohort's first year, calendar month
+        and the customers' age are the same thing).
 
     Returns
     -------
     SeasonalityFit
     """
+    if rule not in PENALTY_RULES:
+        raise ValueError(f"penalty rule {rule!r}: use one of {PENALTY_RULES}")
+    if month_rule not in MONTH_RULES:
+        raise ValueError(f"month rule {month_rule!r}: use one of {MONTH_RULES}")
     actual = np.asarray(actual, float)
     expected = np.asarray(expected, float)
     dates = pd.date_range(pd.Timestamp(start_date), periods=actual.size, freq="D")
@@ -341,16 +369,22 @@ def fit_seasonality(
     X, names = design_matrix(dates, campaigns)
     X = np.column_stack([np.ones(actual.size), X])[keep]
     y, off = actual[keep], np.log(expected[keep])
+    prior, prior_name = month_prior_shape(month_prior)
+    weight = np.array([expected[keep][X[:, 8 + i] > 0].sum() for i in range(12)])  # per month
+    in_log = weight > 0
+    fitted = in_log & _months_to_fit(dates[keep], month_rule)
+    pinned = np.flatnonzero(in_log & ~fitted)
+    off = off + X[:, 8 + pinned] @ np.log(prior[pinned])  # they take the prior, fixed
+    X[:, 8 + pinned] = 0.0
     week = (np.flatnonzero(keep) // 7) % folds
-    cv = []
-    for pen in penalties:
-        dev = 0.0
+    fold_dev = np.zeros((len(penalties), folds))
+    for i, pen in enumerate(penalties):
         for f in range(folds):
             tr = week != f
             beta, _ = _ridge_poisson(X[tr], y[tr], off[tr], pen)
-            dev += _deviance(y[~tr], np.exp(off[~tr] + X[~tr] @ beta))
-        cv.append(dev)
-    penalty = float(penalties[int(np.argmin(cv))])
+            fold_dev[i, f] = _deviance(y[~tr], np.exp(off[~tr] + X[~tr] @ beta))
+    cv, cv_se = fold_dev.sum(axis=1), np.sqrt(folds) * fold_dev.std(axis=1, ddof=1)
+    penalty = float(penalties[_chosen(cv, cv_se, penalties, rule)])
     beta, hess = _ridge_poisson(X, y, off, penalty)
     mu = np.exp(off + X @ beta)
     present = X[:, 1:].any(axis=0)
@@ -361,16 +395,13 @@ def fit_seasonality(
     eff = beta[1:]
     w = np.exp(eff[:7])
     weekday = w / w.mean()
-    mo_seen = present[7:19]
-    m_exp = np.exp(eff[7:19])
-    prior, prior_name = month_prior_shape(month_prior)
     month = np.ones(12)
-    if mo_seen.any():
-        weight = np.array([expected[keep][X[:, 8 + i] > 0].sum() for i in range(12)])
-        norm = (m_exp * weight)[mo_seen].sum() / weight[mo_seen].sum()
-        month[mo_seen] = m_exp[mo_seen] / norm
-        prior_norm = (prior * weight)[mo_seen].sum() / weight[mo_seen].sum()
-        month[~mo_seen] = prior[~mo_seen] / prior_norm
+    if in_log.any():
+        m_exp = np.where(fitted, np.exp(eff[7:19]), prior)  # pinned months: the prior
+        norm = (m_exp * weight)[in_log].sum() / weight[in_log].sum()
+        month[in_log] = m_exp[in_log] / norm
+        prior_norm = (prior * weight)[in_log].sum() / weight[in_log].sum()
+        month[~in_log] = prior[~in_log] / prior_norm
     events = {
         n.removeprefix("event_"): float(np.exp(b))
         for n, b, on in zip(names, eff, present, strict=True)
@@ -388,11 +419,11 @@ def fit_seasonality(
         campaigns=camp_fit,
         se=se,
         penalty=penalty,
-        cv=pd.DataFrame({"penalty": list(penalties), "deviance": cv}),
+        cv=pd.DataFrame({"penalty": list(penalties), "deviance": cv, "se": cv_se}),
         level=_level(y.sum(), expected[keep].sum()),
         dispersion=dispersion,
         cov=pd.DataFrame(cov[1:, 1:], index=names, columns=names),
-        month_source=tuple("fit" if seen else "prior" for seen in mo_seen),
+        month_source=tuple("fit" if seen else "prior" for seen in fitted),
         month_prior=prior_name,
         prior_shape=tuple(float(v) for v in prior),
     )
@@ -425,6 +456,27 @@ def read_campaigns(path) -> list[dict]:
             raise ValueError(f"{path}: row {i + 2}: lift must be > 0, got {row['lift']!r}")
         out.append({"name": str(row["name"]), "start": s, "end": e, "lift": lift})
     return out
+
+
+def _months_to_fit(dates: pd.DatetimeIndex, month_rule: str) -> np.ndarray:
+    """Per calendar month: estimate it from the counts (True) or give it the prior."""
+    if month_rule == "all":
+        return np.ones(12, bool)
+    days = pd.DataFrame({"year": dates.year, "month": dates.month - 1})
+    per_year = days.groupby(["month", "year"]).size()
+    years = (per_year[per_year >= 7].reset_index().groupby("month").size()).reindex(range(12))
+    return years.fillna(0).to_numpy() >= 2
+
+
+def _chosen(cv: np.ndarray, cv_se: np.ndarray, penalties, rule: str) -> int:
+    """Index of the chosen penalty: the CV minimum, or (``one_se``) the largest penalty
+    whose total held-out deviance is within one standard error of the minimum's (ESL
+    §7.10; the SE of a total over K folds is sqrt(K) x the folds' sd)."""
+    best = int(np.argmin(cv))
+    if rule == "min":
+        return best
+    ok = np.flatnonzero(cv <= cv[best] + cv_se[best])
+    return int(ok[np.argmax(np.asarray(penalties, float)[ok])])
 
 
 def _level(observed: float, expected: float) -> float:
