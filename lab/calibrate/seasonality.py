@@ -109,6 +109,8 @@ US_RETAIL_FACTORS: dict[str, tuple[float, ...]] = {
     "nov": (0.989, 0.991, 1.004, 1.014),
     "dec": (1.162, 1.172, 1.172, 1.142),
 }
+#: the two-sided 95% normal quantile
+Z95 = 1.959963984540054
 _DAYS_IN_MONTH = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
@@ -206,6 +208,12 @@ class SeasonalityFit:
         The prior's name (``retail``, ``flat``, ``custom``).
     prior_shape : tuple of float
         The prior's 12 multipliers (before scaling to the months seen).
+    unshrunk : dict[str, tuple of float]
+        Per event and campaign (``event_<name>``, ``campaign_<name>``): the log-lift
+        fitted without shrinkage, its SE and its 95% interval (low, high).  The lifts in
+        ``events`` and ``campaigns`` (which the forecast uses) are ridge estimates,
+        biased towards 1, and ``se`` does not count that bias; this is the interval to
+        quote for a lift.
     """
 
     weekday: np.ndarray
@@ -221,6 +229,7 @@ class SeasonalityFit:
     month_source: tuple[str, ...] = ("fit",) * 12
     month_prior: str = DEFAULT_MONTH_PRIOR
     prior_shape: tuple[float, ...] = MONTH_PRIORS[DEFAULT_MONTH_PRIOR]
+    unshrunk: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
     def calendar(self, extra_campaigns=()) -> dict:
         """The scenario's ``calendar`` section (enabled), plus any future campaigns."""
@@ -250,7 +259,9 @@ class SeasonalityFit:
         return day_multipliers(cal, pd.Timestamp(start_date).date(), days)
 
     def table(self) -> pd.DataFrame:
-        """Effect, multiplier, se (of the log-effect) per fitted term."""
+        """Effect, multiplier, se (of the log-effect) per fitted term; for events and
+        campaigns also the unshrunk lift and its 95% interval (``unshrunk``,
+        ``ci95_low``, ``ci95_high``; NaN for weekdays and months)."""
         rows = [(f"weekday_{w}", v) for w, v in zip(WEEKDAYS, self.weekday, strict=True)]
         rows += [(f"month_{m}", v) for m, v in zip(MONTHS, self.month, strict=True)]
         rows += [(f"event_{k}", v) for k, v in self.events.items()]
@@ -265,6 +276,13 @@ class SeasonalityFit:
                     f"prior:{self.month_prior}" if source.get(r[0]) == "prior" else "fit"
                     for r in rows
                 ],
+                **{
+                    col: [
+                        float(np.exp(self.unshrunk[r[0]][k])) if r[0] in self.unshrunk else np.nan
+                        for r in rows
+                    ]
+                    for col, k in (("unshrunk", 0), ("ci95_low", 2), ("ci95_high", 3))
+                },
             }
         )
 
@@ -412,6 +430,7 @@ def fit_seasonality(
         for c, b in zip(campaigns, eff[19 + len(EVENTS) :], strict=True)
     ]
     se = {n: float(s) for n, s, on in zip(names, se_all, present, strict=True) if on}
+    lifts = [j for j, n in enumerate(names) if present[j] and n.startswith(_LIFTS)]
     return SeasonalityFit(
         weekday=weekday,
         month=month,
@@ -426,6 +445,7 @@ def fit_seasonality(
         month_source=tuple("fit" if seen else "prior" for seen in fitted),
         month_prior=prior_name,
         prior_shape=tuple(float(v) for v in prior),
+        unshrunk=_unshrunk_lifts(X, y, off, names, lifts),
     )
 
 
@@ -455,6 +475,38 @@ def read_campaigns(path) -> list[dict]:
         if lift is not None and not lift > 0:
             raise ValueError(f"{path}: row {i + 2}: lift must be > 0, got {row['lift']!r}")
         out.append({"name": str(row["name"]), "start": s, "end": e, "lift": lift})
+    return out
+
+
+#: effects that get an unshrunk estimate and interval (:func:`_unshrunk_lifts`)
+_LIFTS = ("event_", "campaign_")
+#: the penalty of the unshrunk fit: small against any effect's information, enough to
+#: pin the directions the log cannot see (weekdays and months against the level)
+UNSHRUNK_PENALTY = 1e-3
+
+
+def _unshrunk_lifts(X, y, off, names: list[str], lifts: list[int]) -> dict[str, tuple]:
+    """Each event's and campaign's log-lift with every effect (nearly) unpenalised, its
+    standard error and 95% Wald interval: ``{effect: (log_lift, se, low, high)}``.
+
+    The ridge biases a lift towards 1 by about penalty x lift / information, and the
+    penalised information's SE does not count that bias (on lab-made logs the shrunk
+    event lifts sat 0.66 SE below the truth on average).  Nearly unpenalised
+    (:data:`UNSHRUNK_PENALTY`), the Poisson MLE has no such bias; its SE is scaled by
+    its own Pearson overdispersion.  An event's column is a subset of its days, so it
+    stays identified when months and weekdays trade off against the level.
+    """
+    if not lifts:
+        return {}
+    beta, hess = _ridge_poisson(X, y, off, UNSHRUNK_PENALTY)
+    mu = np.exp(off + X @ beta)
+    dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
+    dispersion = max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
+    var = np.diag(np.linalg.inv(hess))[1:] * dispersion
+    out = {}
+    for j in lifts:
+        b, se = float(beta[1 + j]), float(np.sqrt(max(var[j], 0.0)))
+        out[names[j]] = (b, se, b - Z95 * se, b + Z95 * se)
     return out
 
 
