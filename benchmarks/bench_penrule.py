@@ -200,7 +200,7 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
                 "d_abs_err": d["abs_err"].mean(),
                 "d_abs_err_se": d["abs_err"].std(ddof=1) / np.sqrt(n),
                 "rel_mae": (d["weekly_mae"] / base.loc[d.index, "weekly_mae"]).mean(),
-                "penalty_median": g["penalty"].median(),
+                "penalty_median": g["penalty"].median() if g["penalty"].notna().any() else np.nan,
                 "max_month_dev": g["max_month_dev"].mean(),
             }
         )
@@ -231,6 +231,33 @@ def decide(summ: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def markdown(summ: pd.DataFrame) -> str:
+    """The results table of RESULTS_penrule.md: CV-min's level, each challenger's paired
+    difference (mean ± SE over the replicates) in weekly MAE and |total error|."""
+    lines = [
+        "| cell (mechanism, calendar, window) | CV-min penalty (median) | CV-min weekly MAE | "
+        "CV-min error % | " + " | ".join(f"{r} dMAE / d|err|" for r in CHALLENGERS) + " |",
+        "|---|---:|---:|---:|" + "---:|" * len(CHALLENGERS),
+    ]
+    for (m, c, w), g in summ.groupby(["mechanism", "calendar", "window"], sort=False):
+        g = g.set_index("rule")
+        b = g.loc["min"]
+        cells = [
+            f"{g.loc[r, 'd_mae']:+.2f}±{g.loc[r, 'd_mae_se']:.2f} / "
+            f"{g.loc[r, 'd_abs_err']:+.2f}±{g.loc[r, 'd_abs_err_se']:.2f}"
+            for r in CHALLENGERS
+        ]
+        lines.append(
+            f"| {m}, {c}, {w} | {b['penalty_median']:g} | {b['mae']:.2f}±{b['mae_se']:.2f} | "
+            f"{b['err']:+.1f} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
+#: the rules compared with CV-min (``none``, no calendar, is a reference)
+CHALLENGERS = ("one_se", "min_twice", "one_se_twice", "none")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=20)
@@ -242,13 +269,14 @@ def main() -> None:
         tasks = [(*cell, s) for cell, s in itertools.product(CELLS, range(args.reps))]
         with ProcessPoolExecutor(args.workers) as pool:
             rows = [r for rs in pool.map(_task, tasks, chunksize=4) for r in rs]
-        pd.DataFrame(rows).to_csv(args.out, index=False)
+        pd.DataFrame(rows).round(5).to_csv(args.out, index=False)
     raw = pd.read_csv(args.out)
     summ = summarise(raw)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 200)
     print(summ.round(3).to_string(index=False))
     print(decide(summ).round(3).to_string(index=False))
+    print(markdown(summ))
     print("cpu s per replicate (median):", raw.groupby(["mechanism", "window", "seed"])["cpu_s"]
           .max().median())  # fmt: skip
 
