@@ -111,8 +111,11 @@ def test_cv_min_is_the_default():
 
 def test_misspecified_closed_cohort_gets_no_invented_months(sleep_flat):
     """The fear behind the one-SE rule: on a 39-week closed cohort whose decline BG/NBD
-    misfits, each month occurs once and could absorb the misfit.  CV-min's months stay
-    within 2 SE of 1 (allowing the 99% point of Binomial(m, 0.05) misses over the logs)."""
+    misfits, each month occurs once and could absorb the misfit.  With sleeping customers
+    (a slow misfit) CV-min's months stay within 2 SE of 1 (allowing the 99% point of
+    Binomial(m, 0.05) misses over the logs).  (An early burst of buying in the customers'
+    first weeks does make CV-min invent months, and one-SE only halves them: a post-hoc
+    finding in benchmarks/RESULTS_penrule.md that no penalty rule can settle.)"""
     z = np.concatenate(
         [_month_z(fit_seasonality(y, off, START), off) for y, off, _, _ in sleep_flat]
     )
