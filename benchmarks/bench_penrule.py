@@ -241,7 +241,7 @@ def markdown(summ: pd.DataFrame) -> str:
     difference (mean ± SE over the replicates) in weekly MAE and |total error|."""
     lines = [
         "| cell (mechanism, calendar, window) | CV-min penalty (median) | CV-min weekly MAE | "
-        "CV-min error % | " + " | ".join(f"{r} dMAE / d|err|" for r in CHALLENGERS) + " |",
+        "CV-min error % | " + " | ".join(f"{r}: dMAE / d abs err" for r in CHALLENGERS) + " |",
         "|---|---:|---:|---:|" + "---:|" * len(CHALLENGERS),
     ]
     for (m, c, w), g in summ.groupby(["mechanism", "calendar", "window"], sort=False):
