@@ -121,6 +121,10 @@ def test_calibrate_and_forecast_cli_place_the_campaign_file(sale_log, tmp_path, 
     assert abs(np.log(camps[SALE["name"]]["lift"] / LIFT)) < 0.2  # fitted (2 SE above)
     assert "campaign 年中庆" in text and "placed in the forecast with its own lift" in text
     assert "campaign 春季大促" in text and "(fitted)" in text
+    # the header quotes the unshrunk lift too, and its 95% interval covers the truth
+    line = next(x for x in text.splitlines() if "campaign 春季大促" in x)
+    low, high = (float(v) for v in line.split("95% ")[1].split("-"))
+    assert "unshrunk" in line and low < LIFT < high
     # the calendar plot draws the Chinese names with the lab's CJK font, no missing glyph
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
     fc_dir = tmp_path / "fc"
