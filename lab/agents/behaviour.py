@@ -231,15 +231,12 @@ def new_day_out(capacity: int) -> DayOut:
 # --------------------------------------------------------------------------- helpers
 @njit(cache=True, inline="always")
 def _stage(days_since, has_ordered, t_silent, t_sleep, t_churn):
-    if not has_ordered:
-        return 0
-    if days_since < t_silent:
-        return 1
-    if days_since < t_sleep:
-        return 2
-    if days_since < t_churn:
-        return 3
-    return 4
+    # the first stage whose bound is not reached, as selects rather than branches (the
+    # stages of neighbouring slots follow no pattern a branch predictor could learn)
+    st = 3 if days_since < t_churn else 4
+    st = 2 if days_since < t_sleep else st
+    st = 1 if days_since < t_silent else st
+    return st if has_ordered else 0
 
 
 @njit(cache=True, inline="always")
