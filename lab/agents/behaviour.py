@@ -367,26 +367,22 @@ def purchase_rates(
     ``exp``) and a ``base`` that is itself one.  Rounding is monotone, so a product of
     non-negative factors cannot fall when a factor grows; where a factor is negative
     (or NaN) the bound is ``inf``, which decides nothing.
+
+    A factor that does not apply is 1 (``x * 1.0`` is ``x``, bit for bit), chosen by a
+    select, not a branch: whether it applies changes from one customer to the next.
     """
-    lam = base
     damp = 1.0 - p.fatigue_damping * f if p.fatigue_on else 1.0
     m = price_effect(deal, depth, damp, r, p, bound)
-    ok = lam >= 0.0 and m >= 0.0
-    lam *= m
-    if contact_lift > 0.0:
-        lift = 1.0 + contact_lift * damp
-        ok = ok and lift >= 0.0
-        lam *= lift
-    if blocked:
-        ok = ok and p.blocked_factor >= 0.0
-        lam *= p.blocked_factor
+    lift = 1.0 + contact_lift * damp if contact_lift > 0.0 else 1.0
+    blocking = p.blocked_factor if blocked else 1.0
+    barrier = 1.0 - p.action_cost if first and p.first_order_on else 1.0
+    lam = base * m * lift * blocking * barrier
     lam_trial = 0.0
-    if first and p.first_order_on:
-        ok = ok and p.action_cost <= 1.0
-        lam *= 1.0 - p.action_cost
-        if p.trial_on and trial_open:
-            lam_trial = lam * p.trial_uptake
-    if bound and not ok:
+    if first and p.first_order_on and p.trial_on and trial_open:
+        lam_trial = lam * p.trial_uptake
+    if bound and not (
+        (base >= 0.0) & (m >= 0.0) & (lift >= 0.0) & (blocking >= 0.0) & (barrier >= 0.0)
+    ):
         return math.inf, 0.0
     return lam, lam_trial
 
@@ -521,11 +517,12 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
     ns = lo
     for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no negative-index wraparound
         # the brand counts contacts and offers for everyone (it cannot tell who left)
+        # (counts without branches: adding 0 changes nothing, and who is contacted today
+        # follows no pattern a branch predictor could learn)
         nc = plan.n_contacts[i]
-        if nc > 0:
-            kpi[K.contacts] += nc
-            kpi[K.customers_contacted] += 1.0
-            c.contacts_received[i] += nc
+        kpi[K.contacts] += nc
+        kpi[K.customers_contacted] += nc > 0
+        c.contacts_received[i] += nc
         depth = plan.offer_depth[i]
         promo = depth  # the promotional part; a standing (member) price is no promotion
         if depth > 0.0:
@@ -652,10 +649,8 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
         st = lifecycle(day, c.last_purchase[i], c.has_ordered[i], p)
         c.stage[i] = st
         kpi[K.prospect + st] += 1.0
-        if c.blocked[i]:
-            kpi[K.blocked_total] += 1.0
-        if c.alive[i]:
-            kpi[K.alive] += 1.0
+        kpi[K.blocked_total] += c.blocked[i]
+        kpi[K.alive] += c.alive[i]
     return nb - lo, ns - lo
 
 
