@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import os
 from collections import namedtuple
-from typing import NamedTuple
+from typing import NamedTuple, get_type_hints
 
 import numpy as np
 from numba import njit, prange
@@ -197,10 +197,8 @@ def make_params(values: dict[str, float]) -> KernelParams:
     missing = set(KernelParams._fields) - set(values)
     if missing:
         raise KeyError(f"missing kernel parameters: {sorted(missing)}")
-    kinds = KernelParams.__annotations__
-    return KernelParams(
-        **{n: (bool if kinds[n] in (bool, "bool") else float)(values[n]) for n in kinds}
-    )
+    kinds = get_type_hints(KernelParams)  # the annotations are strings (ForwardRef)
+    return KernelParams(**{n: (bool if kinds[n] is bool else float)(values[n]) for n in kinds})
 
 
 def stream_keys(key_of) -> StreamKeys:
@@ -233,15 +231,12 @@ def new_day_out(capacity: int) -> DayOut:
 # --------------------------------------------------------------------------- helpers
 @njit(cache=True, inline="always")
 def _stage(days_since, has_ordered, t_silent, t_sleep, t_churn):
-    if not has_ordered:
-        return 0
-    if days_since < t_silent:
-        return 1
-    if days_since < t_sleep:
-        return 2
-    if days_since < t_churn:
-        return 3
-    return 4
+    # the first stage whose bound is not reached, as selects rather than branches (the
+    # stages of neighbouring slots follow no pattern a branch predictor could learn)
+    st = 3 if days_since < t_churn else 4
+    st = 2 if days_since < t_sleep else st
+    st = 1 if days_since < t_silent else st
+    return st if has_ordered else 0
 
 
 @njit(cache=True, inline="always")
@@ -336,22 +331,30 @@ def habit(n_orders, p):
 
 
 @njit(cache=True, inline="always")
-def referred_bond(referrer, tenure, referrer_dropout_day, day, p):
+def referred_bond(referrer, tenure, referrer_dropout_day, day, p, bound=False):
     """A referred customer's (purchase-rate, dropout) multipliers; 1, 1 for others.
 
     The early boost decays with tenure; the bond removes a share of the daily dropout
     hazard until the day after the referrer dropped out (Van den Bulte et al. 2018).
+    ``bound=True`` gives the boost's upper bound ``1 + boost`` without the ``exp`` (when
+    the decay factor is at most 1 and the boost not negative), the same bond.
     """
     if not p.referred_on or referrer < 0:
         return 1.0, 1.0
-    boost = 1.0 + p.referred_boost * math.exp(p.referred_boost_log_keep * tenure)
+    x = p.referred_boost_log_keep * tenure
+    if bound and x <= 0.0 and p.referred_boost >= 0.0:
+        boost = 1.0 + p.referred_boost
+    else:
+        boost = 1.0 + p.referred_boost * math.exp(x)
     if referrer_dropout_day < 0 or referrer_dropout_day >= day:
         return boost, 1.0 - p.referred_retention
     return boost, 1.0
 
 
 @njit(cache=True, inline="always")
-def purchase_rates(base, deal, contact_lift, blocked, first, trial_open, depth, f, r, p):
+def purchase_rates(
+    base, deal, contact_lift, blocked, first, trial_open, depth, f, r, p, bound=False
+):
     """Today's order rates (full order, trial product), 1/day.
 
     ``base`` = propensity x strategy multiplier x trust x habit (x stock left); then
@@ -359,19 +362,28 @@ def purchase_rates(base, deal, contact_lift, blocked, first, trial_open, depth, 
     against list and reference price; ``deal`` is the conditioned deal sensitivity),
     the contact lift (both damped by fatigue), the blocked factor, and before the
     first order the action cost, when a trial product may be taken instead.
+
+    ``bound=True``: upper bounds of both rates, from the price effect's bound (no
+    ``exp``) and a ``base`` that is itself one.  Rounding is monotone, so a product of
+    non-negative factors cannot fall when a factor grows; where a factor is negative
+    (or NaN) the bound is ``inf``, which decides nothing.
+
+    A factor that does not apply is 1 (``x * 1.0`` is ``x``, bit for bit), chosen by a
+    select, not a branch: whether it applies changes from one customer to the next.
     """
-    lam = base
     damp = 1.0 - p.fatigue_damping * f if p.fatigue_on else 1.0
-    lam *= price_effect(deal, depth, damp, r, p)
-    if contact_lift > 0.0:
-        lam *= 1.0 + contact_lift * damp
-    if blocked:
-        lam *= p.blocked_factor
+    m = price_effect(deal, depth, damp, r, p, bound)
+    lift = 1.0 + contact_lift * damp if contact_lift > 0.0 else 1.0
+    blocking = p.blocked_factor if blocked else 1.0
+    barrier = 1.0 - p.action_cost if first and p.first_order_on else 1.0
+    lam = base * m * lift * blocking * barrier
     lam_trial = 0.0
-    if first and p.first_order_on:
-        lam *= 1.0 - p.action_cost
-        if p.trial_on and trial_open:
-            lam_trial = lam * p.trial_uptake
+    if first and p.first_order_on and p.trial_on and trial_open:
+        lam_trial = lam * p.trial_uptake
+    if bound and not (
+        (base >= 0.0) & (m >= 0.0) & (lift >= 0.0) & (blocking >= 0.0) & (barrier >= 0.0)
+    ):
+        return math.inf, 0.0
     return lam, lam_trial
 
 
@@ -394,6 +406,16 @@ def standing_response(deal, depth, f, r, share, p):
 #: margin above the rate within which :func:`purchase` computes ``1 - exp(-rate)`` (its
 #: rounding error is below 1e-15; ``1 - exp(-x) < x`` for every x > 0)
 _EXP_MARGIN = 1e-12
+
+
+@njit(cache=True, inline="always")
+def surely_no_order(lam_bound, lam_trial_bound, keys, day, rk):
+    """True if :func:`purchase` decides "no order" at any rates up to these bounds.
+
+    Its first test (``u >= rate + margin`` without a trial rate) holds for the bound,
+    so it holds for the rate (rounding is monotone); a trial rate bounded by 0 is 0.
+    """
+    return lam_trial_bound == 0.0 and u01_scalar(keys.purchase, day, rk) >= lam_bound + _EXP_MARGIN
 
 
 @njit(cache=True, inline="always")
@@ -493,13 +515,14 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
     """
     nb = lo
     ns = lo
-    for i in range(lo, hi):
+    for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no negative-index wraparound
         # the brand counts contacts and offers for everyone (it cannot tell who left)
+        # (counts without branches: adding 0 changes nothing, and who is contacted today
+        # follows no pattern a branch predictor could learn)
         nc = plan.n_contacts[i]
-        if nc > 0:
-            kpi[K.contacts] += nc
-            kpi[K.customers_contacted] += 1.0
-            c.contacts_received[i] += nc
+        kpi[K.contacts] += nc
+        kpi[K.customers_contacted] += nc > 0
+        c.contacts_received[i] += nc
         depth = plan.offer_depth[i]
         promo = depth  # the promotional part; a standing (member) price is no promotion
         if depth > 0.0:
@@ -530,8 +553,9 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
             ref = c.referrer[i]
             tenure = day - c.cohort_day[i]
             # the bond as if the referrer stays: whether they do is looked up (a read
-            # anywhere in memory) only on the rare day the dropout draw depends on it
-            boost, bond = referred_bond(ref, tenure, -1, day, p)
+            # anywhere in memory) only on the rare day the dropout draw depends on it;
+            # the boost is first only bounded (below)
+            boost, bond = referred_bond(ref, tenure, -1, day, p, True)
             base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
             cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, promo, p)
             if p.stock_on:
@@ -539,21 +563,33 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
             if p.season_on:
                 base *= p.season_mult
             deal = deal_sensitivity(c.deal_proneness[i], cond, p)
+            blocked, first, trial_open = c.blocked[i], no == 0, c.n_trials[i] == 0
+            standing = plan.standing_response[i] != 1.0 and plan.standing_depth[i] > promo
+            clock = p.timing_erlang and c.has_ordered[i]
+            # most days the uniform is above even an upper bound of the rate, found
+            # without the exps of the boost and the price effect: no order, decided as
+            # purchase() would decide it; otherwise the exact rates
             lam, lam_trial = purchase_rates(
-                base * boost, deal, lift, c.blocked[i],
-                no == 0, c.n_trials[i] == 0, depth, f, r, p,
-            )  # fmt: skip
-            if plan.standing_response[i] != 1.0 and plan.standing_depth[i] > promo:
-                adj = standing_response(deal, depth, f, r, plan.standing_response[i], p)
-                lam *= adj
-                lam_trial *= adj
-            if p.timing_erlang and c.has_ordered[i]:
-                bought, phase = purchase_clock(
-                    lam, lam_trial, c.purchase_phase[i], p, keys, day, rk
-                )
-                c.purchase_phase[i] = phase
+                base * boost, deal, lift, blocked, first, trial_open, depth, f, r, p, True
+            )
+            if not standing and not clock and surely_no_order(lam, lam_trial, keys, day, rk):
+                bought = 0
             else:
-                bought = purchase(lam, lam_trial, keys, day, rk)
+                boost, bond = referred_bond(ref, tenure, -1, day, p)
+                lam, lam_trial = purchase_rates(
+                    base * boost, deal, lift, blocked, first, trial_open, depth, f, r, p
+                )
+                if standing:
+                    adj = standing_response(deal, depth, f, r, plan.standing_response[i], p)
+                    lam *= adj
+                    lam_trial *= adj
+                if clock:
+                    bought, phase = purchase_clock(
+                        lam, lam_trial, c.purchase_phase[i], p, keys, day, rk
+                    )
+                    c.purchase_phase[i] = phase
+                else:
+                    bought = purchase(lam, lam_trial, keys, day, rk)
             if bought > 0:
                 out.buy_slot[nb] = i
                 out.buy_price[nb] = 1.0 - depth if bought == 1 else 1.0
@@ -613,10 +649,8 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
         st = lifecycle(day, c.last_purchase[i], c.has_ordered[i], p)
         c.stage[i] = st
         kpi[K.prospect + st] += 1.0
-        if c.blocked[i]:
-            kpi[K.blocked_total] += 1.0
-        if c.alive[i]:
-            kpi[K.alive] += 1.0
+        kpi[K.blocked_total] += c.blocked[i]
+        kpi[K.alive] += c.alive[i]
     return nb - lo, ns - lo
 
 

@@ -48,13 +48,17 @@ def deal_sensitivity(deal, cond, p):
 
 
 @njit(cache=True, inline="always")
-def price_effect(deal, depth, damp, r, p):
+def price_effect(deal, depth, damp, r, p, bound=False):
     """Multiplier of the purchase rate from today's price (share ``1 - depth`` of list).
 
     Loss aversion on: the promotion lift acts on the cut off list price (damped by
     fatigue), and the reference-price effect is asymmetric: ``exp(g x gap)`` below the
     reference, ``exp(loss x gap)`` above it, with ``g = loss / loss_aversion``.
     Off: the lift acts on the gap below the reference price, the penalty above it.
+
+    ``bound=True`` gives an upper bound without the ``exp`` where one is at most 1 (its
+    exponent is not positive and what it multiplies is not negative): the multiplier
+    with that factor left out.  The same multiplier otherwise.
     """
     gap = r - (1.0 - depth)
     if p.loss_on:
@@ -62,14 +66,21 @@ def price_effect(deal, depth, damp, r, p):
         if depth > 0.0:
             m = 1.0 + p.promo_lift * deal * depth * damp
         if gap > 0.0:
-            m *= math.exp(p.full_price_penalty / p.loss_aversion * deal * gap)
+            x = p.full_price_penalty / p.loss_aversion * deal * gap
         elif gap < 0.0:
-            m *= math.exp(p.full_price_penalty * deal * gap)
-        return m
+            x = p.full_price_penalty * deal * gap
+        else:
+            return m
+        if bound and x <= 0.0 and m >= 0.0:
+            return m
+        return m * math.exp(x)
     if gap > 0.0:
         return 1.0 + p.promo_lift * deal * gap * damp
     if gap < 0.0:
-        return math.exp(p.full_price_penalty * deal * gap)
+        x = p.full_price_penalty * deal * gap
+        if bound and x <= 0.0:
+            return 1.0
+        return math.exp(x)
     return 1.0
 
 
