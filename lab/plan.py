@@ -233,7 +233,11 @@ class DayPlan:
         name = "offer_depth" if promotion else "standing_depth"
         od = getattr(self, name)[: self.n]
         self._written.add(name)
-        np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
+        mask = np.asarray(mask)
+        if mask.dtype == np.bool_ and mask.shape == od.shape:  # one pass, no temporaries
+            _offer(od, mask, np.float32(depth))
+        else:
+            np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
 
     def standing_price_response(self, mask: np.ndarray, share: np.ndarray) -> None:
         """Scale the purchase response to a standing price of ``mask`` to ``share`` of it.
@@ -465,6 +469,19 @@ def _deliver(
                 load[i] += load_of * w
             fatigue[i] += fatigue_of * w
     return delivered
+
+
+@njit(cache=True)
+def _offer(od, mask, depth):
+    """``np.maximum(od, np.where(mask, depth, 0), out=od)`` customer by customer (NumPy's
+    maximum: the first operand if it is greater or NaN, else the second, so of two
+    zeros the second)."""
+    zero = np.float32(0.0)
+    for i in range(od.size):
+        v = depth if mask[i] else zero
+        a = od[i]
+        if not (a > v or np.isnan(a)):
+            od[i] = v
 
 
 #: customers :func:`_deliver` takes at a time (draws, then who gets contacts, then those)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lab
@@ -59,3 +60,18 @@ def test_mark_written_names_a_plan_array():
     plan = PoolModel(lab.load_scenario("scenarios/baseline.yaml"), seed=1, days=2).plan
     with pytest.raises(KeyError, match="dropout_mul"):
         plan.mark_written("dropout_mul")
+
+
+def test_offer_pass_is_numpys_maximum_bit_for_bit():
+    """The compiled offer keeps np.maximum's result for NaN, signed zeros and negatives."""
+    from lab.plan import _offer
+
+    rng = np.random.default_rng(4)
+    od = rng.choice(np.array([0.0, -0.0, 0.1, 0.3, -0.2, np.nan, 0.25], np.float32), 5000)
+    mask = rng.random(5000) < 0.5
+    for depth in (np.float32(0.25), np.float32(0.0), np.float32(-0.0), np.float32(np.nan)):
+        want = od.copy()
+        np.maximum(want, np.where(mask, depth, np.float32(0)), out=want)
+        got = od.copy()
+        _offer(got, mask, depth)
+        assert np.array_equal(got.view(np.int32), want.view(np.int32))
