@@ -775,9 +775,10 @@ def _order_amounts(value, trial, price, trial_price, cost_share, out, slots, spe
         out[2, i] = 0.0 if trial[i] else lv * cost_share
         out[3, i] = lv - paid
         trials += trial[i]
-        if once:
-            spend[slots[i]] += paid
-            discounts[slots[i]] += lv - paid
+    if once:  # a loop of its own: the scattered adds' cache misses overlap
+        for i in range(slots.size):
+            spend[slots[i]] += out[1, i]
+            discounts[slots[i]] += out[3, i]
     return trials, once
 
 
