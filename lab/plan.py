@@ -284,9 +284,9 @@ class DayPlan:
         count : int
             Contacts per customer.
         reach : Reach, optional
-            Who of ``mask`` actually sees the message, drawn in the same pass (see
-            :class:`Reach`); the same as passing ``mask & reach.draw(day)``, without
-            the draw of customers it could not reach anyway.
+            Who of ``mask`` actually sees the message, drawn during delivery (see
+            :class:`Reach`): the same as passing ``mask & lab.rng.bernoulli(key, day,
+            ids, chance[code])``, without that pass and its arrays.
 
         Returns
         -------
