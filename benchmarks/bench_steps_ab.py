@@ -1,4 +1,4 @@
-"""Before/after time of single steps of the day, best of many repeats (A/B, interleaved).
+"""Before/after CPU time of single steps of the day, best of many repeats (A/B, interleaved).
 
 Whole-run wall times on a shared machine swing by 2x with the load; the best of many
 repeats of one step on one day is far steadier.  In a fresh process per tree (the
@@ -11,7 +11,8 @@ cleared before each) and its best time kept:
 * booking today's orders (order values drawn, money booked, the order log appended);
 * the customers' daily loop (unchanged code: a control for the load).
 
-Rounds alternate the trees; the report gives the median over rounds of each best.
+Each timing is CPU time (``time.process_time``, one numba thread).  Rounds alternate
+the trees; the report gives the median over rounds of each best.
 Results go to ``--out`` (markdown).
 """
 
@@ -48,9 +49,9 @@ def best(f):
     ts = []
     for _ in range({repeats}):
         m.plan.reset(m.pop, day)
-        t = time.perf_counter()
+        t = time.process_time()
         f()
-        ts.append(time.perf_counter() - t)
+        ts.append(time.process_time() - t)
     return min(ts) * 1e3
 out = {{"lab_file": lab.__file__, "customers": int(m.pop.n)}}
 for s in m.strategies:

@@ -649,20 +649,22 @@ class PoolModel(mesa.Model):
             list_value = np.round(list_value, 2)
             paid, list_value, cogs = self._shape_baskets(day, slots, list_value, price, trial)
             discount = list_value - paid
-            trial_count = int(trial.sum())
+            trial_count, credited = int(trial.sum()), False
         else:  # the same amounts in one compiled pass (np.round(x, 2) is rint(x * 100) / 100)
             amounts = np.empty((4, nb))
-            trial_count = _order_amounts(
+            trial_count, credited = _order_amounts(
                 list_value, np.ascontiguousarray(trial, dtype=np.bool_),
                 np.ascontiguousarray(price, dtype=np.float64),
                 float(s.first_order.trial.price_cny), 1.0 - s.purchase.margin_rate, amounts,
+                np.ascontiguousarray(slots, dtype=np.int64), pop.spend, pop.discount_received,
             )  # fmt: skip
             list_value, paid, cogs, discount = amounts
         if trial_count:
             unit = s.first_order.trial.unit_cost_cny
             self.book("trial_products", trial_count * unit, slots[trial], unit)
-        pop.spend[slots] += paid
-        pop.discount_received[slots] += discount
+        if not credited:  # else added in the compiled pass
+            pop.spend[slots] += paid
+            pop.discount_received[slots] += discount
         orders = {
             "slot": slots,
             "day": np.full(nb, day, dtype=np.int32),
@@ -748,11 +750,22 @@ class PoolModel(mesa.Model):
 
 
 @numba.njit(cache=True)
-def _order_amounts(value, trial, price, trial_price, cost_share, out):
+def _order_amounts(value, trial, price, trial_price, cost_share, out, slots, spend, discounts):
     """Order by order: list value (the trial price for a trial) and paid amount rounded to
     the cent, cost of goods (none for a trial) and discount, into ``out`` rows 0..3, as
-    ``np.round``/``np.where`` compute them; returns the number of trial orders."""
+    ``np.round``/``np.where`` compute them.
+
+    Paid amounts and discounts are also added to ``spend`` and ``discounts`` at
+    ``slots`` (``spend[slots] += paid``) when the slots are strictly increasing (each
+    customer once, so the adds are those of the fancy-indexed ``+=``); otherwise
+    nothing is added.  Returns the number of trial orders and whether it added them.
+    """
     trials = 0
+    once = True
+    for i in range(1, slots.size):
+        if slots[i] <= slots[i - 1]:
+            once = False
+            break
     for i in range(value.size):
         lv = trial_price if trial[i] else value[i]
         lv = np.rint(lv * 100.0) / 100.0
@@ -762,7 +775,11 @@ def _order_amounts(value, trial, price, trial_price, cost_share, out):
         out[2, i] = 0.0 if trial[i] else lv * cost_share
         out[3, i] = lv - paid
         trials += trial[i]
-    return trials
+    if once:  # a loop of its own: the scattered adds' cache misses overlap
+        for i in range(slots.size):
+            spend[slots[i]] += out[1, i]
+            discounts[slots[i]] += out[3, i]
+    return trials, once
 
 
 def _reporter(name: str):

@@ -22,17 +22,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 from numba import njit
 
 from lab.contact_wear import WearMemory
+from lab.rng import u01_scalar
 
 if TYPE_CHECKING:  # pragma: no cover
     from lab.population import Population
 
-__all__ = ["ContactRules", "DayPlan", "Gate"]
+__all__ = ["ContactRules", "DayPlan", "Gate", "Reach"]
 
 
 class ContactRules(Protocol):
@@ -70,6 +71,31 @@ class Gate:
     lift: np.ndarray
     load: np.ndarray
     on_delivered: Callable[[np.ndarray, str], None] | None = None
+
+
+class Reach(NamedTuple):
+    """Who of a message's addressees sees it: each by their own draw, taken on delivery.
+
+    Customer ``i`` sees the message with chance ``chance[code[i]]`` (e.g. a chance per
+    lifecycle stage, ``code`` the stages), drawn as :func:`lab.rng.bernoulli` does:
+    ``uniform(key, day, ids[i]) < chance`` with today's day.
+
+    Attributes
+    ----------
+    chance : numpy.ndarray of float64
+        Chance of being reached, by code.
+    code : numpy.ndarray of int8
+        Each customer's code (slots ``0 .. n-1`` at least).
+    key : numpy.uint64
+        Key of the draws' stream.
+    ids : numpy.ndarray of uint64
+        Customer identity keys (``pop.rkey``).
+    """
+
+    chance: np.ndarray
+    code: np.ndarray
+    key: np.uint64
+    ids: np.ndarray
 
 
 class DayPlan:
@@ -207,7 +233,11 @@ class DayPlan:
         name = "offer_depth" if promotion else "standing_depth"
         od = getattr(self, name)[: self.n]
         self._written.add(name)
-        np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
+        mask = np.asarray(mask)
+        if mask.dtype == np.bool_ and mask.shape == od.shape:  # one pass, no temporaries
+            _offer(od, mask, np.float32(depth))
+        else:
+            np.maximum(od, np.where(mask, np.float32(depth), np.float32(0)), out=od)
 
     def standing_price_response(self, mask: np.ndarray, share: np.ndarray) -> None:
         """Scale the purchase response to a standing price of ``mask`` to ``share`` of it.
@@ -232,11 +262,31 @@ class DayPlan:
             raise ValueError(f"touchpoint {touchpoint!r} is already gated today")
         self.gates[touchpoint] = gate
 
-    def contact(self, mask: np.ndarray, touchpoint: str, content: str, count: int = 1) -> int:
+    def contact(
+        self,
+        mask: np.ndarray,
+        touchpoint: str,
+        content: str,
+        count: int = 1,
+        reach: Reach | None = None,
+    ) -> int:
         """Send ``count`` contacts of a content type through a touchpoint.
 
         Blocked customers are skipped, the touchpoint's daily cap is enforced, and a
         gated touchpoint reaches only the gate's customers, with its effect scaled.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray of bool
+            Customers (slots ``0 .. n-1``) the contacts are sent to.
+        touchpoint, content : str
+            Touchpoint and content type.
+        count : int
+            Contacts per customer.
+        reach : Reach, optional
+            Who of ``mask`` actually sees the message, drawn during delivery (see
+            :class:`Reach`): the same as passing ``mask & lab.rng.bernoulli(key, day,
+            ids, chance[code])``, without that pass and its arrays.
 
         Returns
         -------
@@ -260,9 +310,17 @@ class DayPlan:
         value, when = wear.memory(content, n) if wear.enabled else _NO_MEMORY
         if self._k.size < n:
             self._k = np.zeros(self.capacity, dtype=np.uint8)
+        drawn = reach is not None
+        chance, code, key, ids = _NO_REACH if reach is None else reach
         delivered = _deliver(
             n,
             mask,
+            drawn,
+            chance,
+            code,
+            np.uint64(key),
+            np.uint64(self.day),
+            ids,
             self._blocked,
             int(self.contacts.daily_cap[touchpoint]),
             int(count),
@@ -286,6 +344,7 @@ class DayPlan:
             self.contact_load,
             self.contact_fatigue,
             self._k,
+            gate is not None and gate.on_delivered is not None,
         )
         if delivered == 0:
             return 0
@@ -309,12 +368,19 @@ class DayPlan:
 _CONTACT_ARRAYS = ("n_contacts", "contact_lift", "contact_load", "contact_fatigue")
 _NO_GATE = (np.zeros(0, np.bool_), np.zeros(0, np.float32), np.zeros(0, np.float32))
 _NO_MEMORY = (np.zeros(0, np.float32), np.zeros(0, np.int32))
+_NO_REACH = (np.zeros(0, np.float64), np.zeros(0, np.int8), 0, np.zeros(0, np.uint64))
 
 
 @njit(cache=True)
 def _deliver(
     n,
     mask,
+    drawn,
+    chance,
+    code,
+    key,
+    draw_day,
+    ids,
     blocked,
     cap,
     count,
@@ -338,41 +404,92 @@ def _deliver(
     load,
     fatigue,
     k,
+    want_k,
 ):
-    """:meth:`DayPlan.contact` in one pass over customers ``0 .. n-1``; returns contacts delivered.
+    """:meth:`DayPlan.contact` over customers ``0 .. n-1``; returns contacts delivered.
 
     Per customer: the contacts ``k`` that the mask, blocks, the gate and the cap let
     through, then the same float32 arithmetic as the array form (``w = weight x k``;
     lift ``lift_of x w x wear factor (x gate lift)``, load ``load_of x w (x gate
     load)``, fatigue ``fatigue_of x w``), and the wear memory updated as
-    :func:`lab.contact_wear._wear` does.
+    :func:`lab.contact_wear._wear` does.  With ``drawn``, a customer the mask, blocks,
+    gate and cap let through is reached with chance ``chance[code[i]]``: the draw
+    ``u01_scalar(key, draw_day, ids[i]) < chance`` of :func:`lab.rng.bernoulli`.
+
+    Block by block of :data:`_BLOCK` customers: the block's draws (a draw depends on
+    nothing but its key, day and id, so taking them ahead changes nothing; the loop
+    vectorises), then the list of who gets contacts, then their contacts, in slot
+    order as before.  ``k`` (contacts per customer) is written only if ``want_k``.
     """
     last = decay.size - 1
+    if want_k:
+        k[:n] = 0
+    if count <= 0:
+        return 0
     delivered = 0
-    for i in range(n):
-        k[i] = 0
-        if not mask[i] or blocked[i] or (gated and not deliver[i]):
-            continue
-        ki = min(cap - np.int64(sent[i]), count)
-        if ki <= 0:
-            continue
-        k[i] = ki
-        sent[i] += np.uint8(ki)
-        n_contacts[i] += np.uint8(ki)
-        delivered += ki
-        w = weight * np.float32(ki)
-        add = lift_of * w
-        if wear_on and w > 0.0:  # as WearMemory.factor: decayed memory, then remember
-            age = day - when[i]
-            before = value[i] * decay[age] if age < last else np.float32(0.0)
-            add = add * np.float32(1.0 / (1.0 + strength * before))
-            value[i] = before + w
-            when[i] = day
-        if gated:
-            lift[i] += add * gate_lift[i]
-            load[i] += load_of * w * gate_load[i]
-        else:
-            lift[i] += add
-            load[i] += load_of * w
-        fatigue[i] += fatigue_of * w
+    u = np.empty(_BLOCK if drawn else 0)
+    who = np.empty(_BLOCK, np.int64)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        if drawn:  # the block's draws first, in a loop the compiler vectorises
+            _draws(key, draw_day, ids, start, stop, u)
+        # who of the block gets the contacts (no branch: a coin-flip branch per
+        # customer costs more than the work); with count >= 1, k > 0 iff sent < cap,
+        # and as u >= 0, "p > 0 and u < p" is "u < p"
+        m = 0
+        for i in range(start, stop):
+            ok = mask[i] & ~blocked[i] & (np.int64(sent[i]) < cap)
+            if gated:
+                ok = ok & deliver[i]
+            if drawn:
+                ok = ok & (u[i - start] < chance[code[i]])
+            who[m] = i
+            m += ok
+        for j in range(m):
+            i = who[j]
+            ki = min(cap - np.int64(sent[i]), count)
+            if want_k:
+                k[i] = ki
+            sent[i] += np.uint8(ki)
+            n_contacts[i] += np.uint8(ki)
+            delivered += ki
+            w = weight * np.float32(ki)
+            add = lift_of * w
+            if wear_on and w > 0.0:  # as WearMemory.factor: decayed memory, then remember
+                age = day - when[i]
+                before = value[i] * decay[age] if age < last else np.float32(0.0)
+                add = add * np.float32(1.0 / (1.0 + strength * before))
+                value[i] = before + w
+                when[i] = day
+            if gated:
+                lift[i] += add * gate_lift[i]
+                load[i] += load_of * w * gate_load[i]
+            else:
+                lift[i] += add
+                load[i] += load_of * w
+            fatigue[i] += fatigue_of * w
     return delivered
+
+
+@njit(cache=True)
+def _offer(od, mask, depth):
+    """``np.maximum(od, np.where(mask, depth, 0), out=od)`` customer by customer (NumPy's
+    maximum: the first operand if it is greater or NaN, else the second, so of two
+    zeros the second)."""
+    zero = np.float32(0.0)
+    for i in range(od.size):
+        v = depth if mask[i] else zero
+        a = od[i]
+        if not (a > v or np.isnan(a)):
+            od[i] = v
+
+
+#: customers :func:`_deliver` takes at a time (draws, then who gets contacts, then those)
+_BLOCK = 2048
+
+
+@njit(cache=True)
+def _draws(key, day, ids, start, stop, out):
+    """``out[i - start] = u01_scalar(key, day, ids[i])`` for ``start <= i < stop``."""
+    for i in range(start, stop):
+        out[i - start] = u01_scalar(key, day, ids[i])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lab
@@ -59,3 +60,53 @@ def test_mark_written_names_a_plan_array():
     plan = PoolModel(lab.load_scenario("scenarios/baseline.yaml"), seed=1, days=2).plan
     with pytest.raises(KeyError, match="dropout_mul"):
         plan.mark_written("dropout_mul")
+
+
+def test_offer_pass_is_numpys_maximum_bit_for_bit():
+    """The compiled offer keeps np.maximum's result for NaN, signed zeros and negatives."""
+    from lab.plan import _offer
+
+    rng = np.random.default_rng(4)
+    od = rng.choice(np.array([0.0, -0.0, 0.1, 0.3, -0.2, np.nan, 0.25], np.float32), 5000)
+    mask = rng.random(5000) < 0.5
+    for depth in (np.float32(0.25), np.float32(0.0), np.float32(-0.0), np.float32(np.nan)):
+        want = od.copy()
+        np.maximum(want, np.where(mask, depth, np.float32(0)), out=want)
+        got = od.copy()
+        _offer(got, mask, depth)
+        assert np.array_equal(got.view(np.int32), want.view(np.int32))
+
+
+def test_contact_with_reach_equals_contact_to_the_drawn_mask():
+    """Drawing who a message reaches during delivery changes nothing: the same contacts,
+    effects, wear memory and count as sending to ``mask & bernoulli(...)``."""
+    from lab.plan import Reach
+    from lab.rng import bernoulli
+
+    def model_at_day_30():
+        m = PoolModel(lab.load_scenario("scenarios/baseline.yaml"), seed=2, days=40)
+        for _ in range(30):
+            m.step()
+        m.plan.reset(m.pop, m.day)
+        return m
+
+    a, b = model_at_day_30(), model_at_day_30()
+    n, day = a.pop.n, a.day
+    assert a.pop.blocked[:n].any()  # blocked customers are among those skipped
+    chance = np.array([0.9, 0.7, 0.5, 0.3, 0.0])
+    target = np.random.default_rng(5).random(n) < 0.8
+    key = np.uint64(0x1234_5678_9ABC)
+    for content, touchpoint in (("promotion", "group"), ("value", "group"), ("value", "moments")):
+        reach = Reach(chance, a.pop.stage, key, a.pop.rkey)
+        got = a.plan.contact(target, touchpoint, content, reach=reach)
+        drawn = bernoulli(key, day, b.pop.rkey[:n], chance[b.pop.stage[:n]])
+        want = b.plan.contact(target & drawn, touchpoint, content)
+        assert got == want > 0
+    for name in (*DayPlan.ARRAYS, "_k"):
+        assert np.array_equal(getattr(a.plan, name), getattr(b.plan, name)), name
+    for tp in a.plan.sent:
+        assert np.array_equal(a.plan.sent[tp], b.plan.sent[tp])
+    for content in ("promotion", "value"):
+        va, wa = a.plan.wear.memory(content, n)
+        vb, wb = b.plan.wear.memory(content, n)
+        assert np.array_equal(va.view(np.int32), vb.view(np.int32)) and np.array_equal(wa, wb)

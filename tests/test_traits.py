@@ -113,3 +113,31 @@ def test_trait_drawer_draws_what_draw_traits_draws_bit_for_bit(n, rho):
         for col, values in want.items():
             assert got[col].dtype == values.dtype, col
             assert got[col].tobytes() == values.tobytes(), col
+
+
+def test_interp_rows_is_numpys_interp_bit_for_bit():
+    """The compiled interpolation finds NumPy's interval and value for every kind of point:
+    inside cells, on grid points and one ulp either side, at and beyond the ends, NaN."""
+    from lab.agents.traits import _Z_GRID, _interp_rows, _quantile_table
+
+    rng = np.random.default_rng(3)
+    g = _Z_GRID
+    on = g[rng.integers(0, g.size, 2000)]
+    points = np.concatenate(
+        [
+            rng.uniform(-8.5, 8.5, 20000),
+            rng.normal(0, 2, 20000),
+            on,
+            np.nextafter(on, -np.inf),
+            np.nextafter(on, np.inf),
+            [g[0], g[-1], -8.0000001, 8.0000001, -np.inf, np.inf, np.nan, 0.0, -0.0],
+        ]
+    )
+    tables = np.stack([_quantile_table("gamma", 2.0, 0.0), _quantile_table("beta", 2.0, 5.0)])
+    z = np.stack([points, points])
+    _interp_rows(z, g, tables, np.array([False, True]))
+    for r, sign in ((0, 1.0), (1, -1.0)):
+        want = sign * np.interp(points, g, tables[r])
+        nan = np.isnan(want)
+        assert np.array_equal(np.isnan(z[r]), nan)
+        assert np.array_equal(z[r][~nan].view(np.int64), want[~nan].view(np.int64))

@@ -175,21 +175,34 @@ def _quantile(a, lgamma_a, lgamma_a1, u, xs, slopes, exact):
 def _list_values(
     key, day, slots, rkey, channel, rate, table_of, shapes, lgam, lgam1, xs, sl, ex, out
 ):
-    """Unrounded list values of orders ``slots``; returns how many need scipy (flagged -1)."""
+    """Unrounded list values of orders ``slots``; returns how many need scipy (flagged -1).
+
+    The customers' keys, tables and rates are gathered first, in a loop of independent
+    loads (in a pool of millions each is a cache miss, and there many are in flight at
+    once), then each order's value is computed from them.
+    """
+    n = slots.size
+    ids = np.empty(n, np.uint64)
+    tbs = np.empty(n, np.int64)
+    rates = np.empty(n)
+    for i in range(n):
+        s = slots[i]
+        ids[i] = rkey[s]
+        tbs[i] = table_of[channel[s]]
+        rates[i] = rate[s]
     flagged = 0
     cells = xs.shape[1] - 1
     h = 1.0 / cells
-    for i in range(slots.size):
-        s = slots[i]
-        u = u01_scalar(key, day, rkey[s])
-        tb = table_of[channel[s]]
+    for i in range(n):
+        u = u01_scalar(key, day, ids[i])
+        tb = tbs[i]
         t = u * cells
         k = int(t)
         if 0 < k < cells - 1 and ex[tb, k]:  # most orders: the table alone
             x = _hermite(xs[tb, k], xs[tb, k + 1], h * sl[tb, k], h * sl[tb, k + 1], t - k)
         else:
             x = _quantile(shapes[tb], lgam[tb], lgam1[tb], u, xs[tb], sl[tb], ex[tb])
-        v = x / rate[s]
+        v = x / rates[i]
         y = v * 100.0
         if x < 0.0 or abs(y - math.floor(y) - 0.5) <= _MARGIN * y:
             out[i] = -1.0

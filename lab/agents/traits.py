@@ -416,11 +416,13 @@ def _interp_rows(z, grid, tables, negate):
     """In place: ``z[r] = numpy.interp(z[r], grid, tables[r])``, negated where ``negate[r]``.
 
     The arithmetic of NumPy's ``interp`` (``compiled_base.c``): the interval
-    ``grid[j] <= x < grid[j + 1]`` by bisection, ``slope * (x - grid[j]) + fp[j]`` with
-    ``slope = (fp[j+1] - fp[j]) / (grid[j+1] - grid[j])``, the ends and exact grid
-    points taken as they are, and the same fallbacks for a NaN.
+    ``grid[j] <= x < grid[j + 1]`` (of a strictly increasing grid; found from the
+    even grid's step rather than by bisection, the same interval), ``slope * (x -
+    grid[j]) + fp[j]`` with ``slope = (fp[j+1] - fp[j]) / (grid[j+1] - grid[j])``,
+    the ends and exact grid points taken as they are, and the same fallbacks for a NaN.
     """
     m = grid.size
+    per_step = (m - 1) / (grid[m - 1] - grid[0])  # the grid is even: a first guess of j
     for r in range(z.shape[0]):
         fp = tables[r]
         for i in range(z.shape[1]):
@@ -432,16 +434,13 @@ def _interp_rows(z, grid, tables, negate):
             elif x < grid[0]:
                 y = fp[0]
             else:
-                lo, hi = 0, m - 1  # grid[lo] <= x < grid[hi] or x == grid[m - 1]
-                if x >= grid[hi]:
-                    lo = hi
-                while hi - lo > 1:
-                    mid = (lo + hi) >> 1
-                    if grid[mid] <= x:
-                        lo = mid
-                    else:
-                        hi = mid
-                j = lo
+                # the last j with grid[j] <= x (the interval bisection finds): guessed,
+                # then moved until it holds, so the guess's rounding does not matter
+                j = min(max(int((x - grid[0]) * per_step), 0), m - 1)
+                while j > 0 and grid[j] > x:
+                    j -= 1
+                while j < m - 1 and grid[j + 1] <= x:
+                    j += 1
                 if j == m - 1 or grid[j] == x:
                     y = fp[j]
                 else:

@@ -55,8 +55,8 @@ from pydantic import field_validator, model_validator
 from scipy.special import ndtri
 
 from lab.params import P, assumed, platform_rule, setting
-from lab.plan import Gate
-from lab.rng import bernoulli, mix64, uniform
+from lab.plan import Gate, Reach
+from lab.rng import mix64, uniform
 from lab.strategies.base import Strategy, StrategyConfig
 from lab.strategies.contact_plan import weekly_calendar
 from lab.table_schemas import GROUP_COLUMNS, empty_groups_table
@@ -496,15 +496,17 @@ class CommunityGroups(Strategy):
             return
         alive = self.health.active
         pop, n = self.model.pop, self.model.pop.n
-        p = np.where(self.group_of[:n] >= 0, self.config.reach, 0.0)
+        member = (self.group_of[:n] >= 0).view(np.int8)  # chance of reading: reach if a member
+        chance = np.array([0.0, self.config.reach])
         key = self.model.streams.key("contact_reach") ^ np.uint64(self._salt)
         self._own_posting = True
         try:
             for j, content in enumerate(contents):
                 self._posts[alive] += 1
                 self._ads[alive] += content in self._ads_set
-                read = bernoulli(key ^ np.uint64(j * 0x9E37), day, pop.rkey[:n], p)
-                plan.contact(read, _TOUCHPOINT, content)
+                # who reads post j: drawn on delivery (lab.plan.Reach)
+                read = Reach(chance, member, key ^ np.uint64(j * 0x9E37), pop.rkey)
+                plan.contact(True, _TOUCHPOINT, content, reach=read)
         finally:
             self._own_posting = False
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from numba import njit
 from pydantic import field_validator
 
 from lab.params import P, assumed, check_names, setting
-from lab.rng import mix64, u01_scalar
+from lab.plan import Reach
+from lab.rng import mix64
 from lab.strategies.base import Strategy, StrategyConfig
 from lab.vocab import STAGES, WEEKDAYS
 
@@ -129,31 +129,10 @@ class ContactPlan(Strategy):
         if not contents:
             return
         pop = self.model.pop
-        n = pop.n
         target = self.config.target.mask(self.model)
         key = self.model.streams.key("contact_reach")
-        keys = np.array(
-            [
-                np.uint64(key) ^ (np.uint64(self._salt) ^ np.uint64(j * 0x9E37))
-                for j in range(len(contents))
-            ],
-            dtype=np.uint64,
-        )
-        reached = np.empty((keys.size, n), dtype=np.bool_)
-        _reach(n, target, pop.stage, self._stage_p, keys, np.uint64(day), pop.rkey, reached)
         for j, content in enumerate(contents):
-            plan.contact(reached[j], self.config.touchpoint, content)
-
-
-@njit(cache=True)
-def _reach(n, target, stage, stage_p, keys, day, rkey, out):
-    """Who each of today's messages reaches, in one pass over customers ``0 .. n-1``.
-
-    A targeted customer is reached by message ``j`` when the ``contact_reach`` draw
-    (keyed ``keys[j]``) is below ``reach x stage_frequency[stage]``; as
-    :func:`lab.rng.bernoulli` with that probability, message by message.
-    """
-    for i in range(n):
-        p = stage_p[stage[i]] if target[i] else 0.0
-        for j in range(keys.size):
-            out[j, i] = p > 0.0 and u01_scalar(keys[j], day, rkey[i]) < p
+            # who sees message j: drawn on delivery, keyed by the message (lab.plan.Reach)
+            message = np.uint64(key) ^ (np.uint64(self._salt) ^ np.uint64(j * 0x9E37))
+            reach = Reach(self._stage_p, pop.stage, message, pop.rkey)
+            plan.contact(target, self.config.touchpoint, content, reach=reach)
