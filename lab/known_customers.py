@@ -33,8 +33,9 @@ dropout_a, dropout_b       this customer's own beta distribution of the dropout 
 basket_shape, basket_rate  this customer's own gamma distribution of the gamma–gamma
                            rate nu of order values (1/CNY); both or neither
 p_alive                    chance the customer has not already left for good on joining
-purchase_phase             stages of the Erlang-k purchase clock already done on joining
-                           (``purchase.timing: erlang``; >= 0; default 0, a fresh clock)
+purchase_phase             whole stages of the Erlang-k purchase clock already done on
+                           joining (``purchase.timing: erlang``; >= 0; default 0, a fresh
+                           clock); the clock counts whole stages, so 1.9 acts as 1
 book_first_order           this row's own ``book_first_order`` (true/false, 1/0, yes/no;
                            empty: the section's flag)
 =========================  ===============================================================

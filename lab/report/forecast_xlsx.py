@@ -19,7 +19,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from lab.report.forecast_html import mechanisms_sentence
+from lab.report.forecast_html import FORECAST_LABELS, mechanisms_sentence
 from lab.report.xlsx import _header, _put, _widths
 
 __all__ = ["FORECAST_SHEETS", "forecast_workbook", "write_forecast_xlsx"]
@@ -104,7 +104,8 @@ def _summary_lines(model, fc) -> list[str]:
         f"{len(s['seeds'])} seeds, each with its own parameter draw (bands: 80% = 10–90%, "
         "95% = 2.5–97.5% over seeds).",
         mechanisms_sentence(int(s["regularity_k"]), bool(arr.get("closed_cohort")), "en")
-        + " No costs are modelled: GMV, not margin.",
+        + " "
+        + FORECAST_LABELS["no_costs"][0],
         "Segments: existing = the log's customers from the forecast start; new = "
         "first-time buyers arriving in the forecast; total = both.",
     ]
