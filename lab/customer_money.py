@@ -81,8 +81,7 @@ class CustomerMoney:
         slots = np.ascontiguousarray(slots, dtype=np.int64)
         if slots.size == 0:
             return
-        each = np.asarray(each, dtype=np.float64)
-        amount = np.ascontiguousarray(np.broadcast_to(each, slots.shape))
+        amount = _per_slot(each, slots.shape)
         low, high, last = _age_range(int(day), cohort_day, slots)
         self._check_age_range(low, high)  # before anything moves
         n = last + 1
@@ -185,6 +184,18 @@ class CustomerMoney:
         out[NET_COLUMN] = self._fit(self.net, n)[:n]
         out[PV_COLUMN] = self._fit(self.pv, n)[:n]
         return {k: v.copy() for k, v in out.items()} if copy else out
+
+
+def _per_slot(each: float | np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``each`` broadcast to ``shape`` as a contiguous float64 array (the same values as
+    ``np.ascontiguousarray(np.broadcast_to(each, shape))``, without its Python overhead
+    for the usual one amount or one per slot)."""
+    each = np.asarray(each, dtype=np.float64)
+    if each.shape == shape:
+        return np.ascontiguousarray(each)
+    if each.ndim == 0:
+        return np.full(shape, each)
+    return np.ascontiguousarray(np.broadcast_to(each, shape))
 
 
 def _grow(arr: np.ndarray, n: int, dtype: type) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 __all__ = ["OrderLog"]
@@ -23,16 +24,32 @@ _CENTS_MAX = 2**31 - 1
 
 
 def _as_cents(values: np.ndarray) -> np.ndarray:
-    """``values`` as int32 cents when ``cents / 100`` is bitwise the same float64, else as is."""
-    values = np.asarray(values, dtype=np.float64)
-    cents = np.rint(values * 100.0)
-    if values.size and not (np.abs(cents).max() <= _CENTS_MAX):  # NaN lands here too
-        return values
-    stored = cents.astype(np.int32)
-    back = _from_cents(stored)  # exactly what the log will give back
-    if not np.array_equal(back.view(np.int64), values.view(np.int64)):  # -0.0, unrounded
-        return values
-    return stored
+    """``values`` as int32 cents when ``cents / 100`` is bitwise the same float64, else as is.
+
+    One compiled pass (:func:`_cents_into`) decides it and fills the cents; it gives the
+    very result of ``rint(values * 100)`` checked by the round trip ``cents / 100``.
+    """
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    stored = np.empty(values.shape, np.int32)
+    return stored if _cents_into(values.reshape(-1), stored.reshape(-1)) else values
+
+
+@numba.njit(cache=True)
+def _cents_into(values, out):  # pragma: no cover - compiled
+    """``out[i] = rint(values[i] * 100)`` as int32; False (``out`` partly filled) as soon as a
+    value's cents are beyond int32 (or NaN) or ``cents / 100`` is not that value's bits
+    (an unrounded amount, or -0.0, whose cents give back +0.0)."""
+    for i in range(values.size):
+        v = values[i]
+        c = np.rint(v * 100.0)
+        if not (abs(c) <= _CENTS_MAX):  # NaN lands here too
+            return False
+        k = np.int32(c)
+        back = np.float64(k) / 100.0  # exactly what the log will give back
+        if back != v or (v == 0.0 and np.signbit(v)):  # NaN ruled out above
+            return False
+        out[i] = k
+    return True
 
 
 def _from_cents(stored: np.ndarray) -> np.ndarray:

@@ -199,3 +199,17 @@ def test_table_views_are_the_copies_values_without_copying():
         assert copies[name].tobytes() == views[name].tobytes(), name
     assert np.shares_memory(views[NET_COLUMN], money.net)
     assert not np.shares_memory(copies[NET_COLUMN], money.net)
+
+
+@pytest.mark.parametrize(
+    "each", [9.9, np.float32(0.1), np.array(0.3), np.array([1.5]), np.array([0.1, 0.2, -0.0])]
+)
+def test_one_amount_or_one_per_slot_is_broadcast_as_numpy_broadcasts_it(each):
+    """One amount for all slots, one per slot, or a one-element array: the per-slot
+    amounts credited are those of ``np.broadcast_to`` (as float64), bit for bit."""
+    from lab.customer_money import _per_slot
+
+    got = _per_slot(each, (3,))
+    want = np.ascontiguousarray(np.broadcast_to(np.asarray(each, dtype=np.float64), (3,)))
+    assert got.dtype == np.float64 and got.flags.c_contiguous
+    assert got.tobytes() == want.tobytes()

@@ -93,3 +93,52 @@ def test_customer_slices_make_the_table(small_run):
     parts = list(small_run._customer_slices(rows=97))
     assert len(parts) == -(-whole.num_rows // 97)
     assert pa.concat_tables(parts).equals(whole)
+
+
+def _as_cents_numpy(values):
+    """The log's rule written with NumPy passes (the compiled pass must match it bit for bit)."""
+    values = np.asarray(values, dtype=np.float64)
+    cents = np.rint(values * 100.0)
+    if values.size and not (np.abs(cents).max() <= 2**31 - 1):
+        return values
+    stored = cents.astype(np.int32)
+    back = stored.astype(np.float64) / 100.0
+    if not np.array_equal(back.view(np.int64), values.view(np.int64)):
+        return values
+    return stored
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.0, -1.25, 19.99],  # cents
+        [1 / 3],  # unrounded
+        [5.0, -0.0],  # negative zero gives back +0.0: kept as float64
+        [np.nan],
+        [np.inf],
+        [21474836.47, -21474836.47],  # the largest int32 cents
+        [21474836.48],  # one cent beyond
+        [0.005, 1.005, 2.675],  # halves of a cent
+        [],
+    ],
+)
+def test_compiled_cents_match_the_numpy_rule(values):
+    from lab.order_log import _as_cents
+
+    values = np.asarray(values, dtype=np.float64)
+    got, want = _as_cents(values), _as_cents_numpy(values)
+    assert got.dtype == want.dtype
+    assert got.tobytes() == want.tobytes()
+
+
+def test_compiled_cents_match_the_numpy_rule_on_random_amounts():
+    from lab.order_log import _as_cents
+
+    rng = np.random.default_rng(8)
+    dtypes = set()
+    for _ in range(300):
+        values = np.round(rng.normal(0, 10 ** rng.integers(0, 9), 20), int(rng.integers(0, 4)))
+        got, want = _as_cents(values), _as_cents_numpy(values)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+        dtypes.add(got.dtype)
+    assert dtypes == {np.dtype(np.int32), np.dtype(np.float64)}  # both outcomes exercised
