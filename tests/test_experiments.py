@@ -134,3 +134,21 @@ def test_docs_uncertainty_example_runs():
     table = namespace["cmp"].table.set_index("metric")
     assert table.loc["discount_cost", "excludes_zero"]  # weekly promotions cost more
     plt.close(namespace["ax"].figure)
+
+
+def test_replications_on_a_warm_pool_equal_a_fresh_one_and_keep_its_workers(small):
+    from lab.parallel import LocalExecutor
+
+    kw = dict(seeds=[1, 2, 3], days=40, progress=False)
+    fresh = replicate(small, workers=1, **kw)
+    pool = LocalExecutor(2)
+    try:
+        first = replicate(small, executor=pool, **kw)
+        workers = set(pool._pool._processes)
+        second = replicate(small, executor=pool, **kw)
+        assert set(pool._pool._processes) == workers and len(workers) == 2  # kept warm
+    finally:
+        pool.close()
+    for reps in (first, second):
+        pd.testing.assert_frame_equal(fresh.daily, reps.daily, check_exact=True)
+        pd.testing.assert_frame_equal(fresh.totals, reps.totals, check_exact=True)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lab.analysis.headline import headline_metrics
-from lab.parallel.pool import default_workers, run_tasks
+from lab.parallel.pool import LocalExecutor, default_workers, run_tasks
 from lab.stats import band
 
 __all__ = ["DAILY_METRICS", "Replications", "replicate", "simulate_many"]
@@ -203,6 +203,7 @@ def simulate_many(
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
     metrics: Callable = headline_metrics,
     batch: bool = True,
+    executor: LocalExecutor | None = None,
 ) -> Replications:
     """Run every scenario with every seed (one process pool) and collect tidy results.
 
@@ -227,6 +228,10 @@ def simulate_many(
         Advance the seeds of a scenario together in batches, one loop over all their
         customers a day (:mod:`lab.batch`; each seed's results are identical to its run
         alone); False runs every seed on its own.
+    executor : LocalExecutor, optional
+        Worker processes kept warm by the caller (a sweep's or a session's): no start-up,
+        imports or numba cache loading per call; its workers replace ``workers``.  The
+        results do not depend on it.
 
     Returns
     -------
@@ -249,12 +254,13 @@ def simulate_many(
     label = " vs ".join(named) if len(named) > 1 else next(iter(named))
     runs = len(named) * len(seeds)
     if batch:
-        tasks = _batched_tasks(named, seeds, days, cols, metrics, workers)
-        parts = run_tasks(_batch_run, tasks, workers, progress, f"{label}: {runs} runs")
+        n_workers = workers if executor is None else executor.workers
+        tasks = _batched_tasks(named, seeds, days, cols, metrics, n_workers)
+        parts = run_tasks(_batch_run, tasks, workers, progress, f"{label}: {runs} runs", executor)
         results = [r for part in parts for r in part]
     else:
         tasks = [(n, sc, s, days, cols, metrics) for n, sc in named.items() for s in seeds]
-        results = run_tasks(_one_run, tasks, workers, progress, f"{label}: {runs} runs")
+        results = run_tasks(_one_run, tasks, workers, progress, f"{label}: {runs} runs", executor)
     daily_parts, total_rows = [], []
     for r in results:
         n_days = r["days"]
@@ -298,6 +304,7 @@ def replicate(
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
     metrics: Callable = headline_metrics,
     batch: bool = True,
+    executor: LocalExecutor | None = None,
 ) -> Replications:
     """Run one scenario with each seed; tidy long results and median/10–90% summaries.
 
@@ -309,7 +316,7 @@ def replicate(
         Override the scenario's length.
     name : str, optional
         Label in the ``scenario`` column (default: the scenario's name).
-    workers, progress, daily_metrics, metrics, batch
+    workers, progress, daily_metrics, metrics, batch, executor
         See :func:`simulate_many`.
 
     Returns
@@ -327,5 +334,13 @@ def replicate(
 
     sc = as_scenario(scenario)
     return simulate_many(
-        {name or sc.name: sc}, seeds, days, workers, progress, daily_metrics, metrics, batch
+        {name or sc.name: sc},
+        seeds,
+        days,
+        workers,
+        progress,
+        daily_metrics,
+        metrics,
+        batch,
+        executor,
     )
