@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, pairwise
 
 import numpy as np
 import pandas as pd
@@ -175,9 +176,9 @@ def _check_daily(scenario, daily_metrics) -> tuple[str, ...]:
 def _batched_tasks(named: dict, seeds: list[int], days, cols, metrics, workers) -> list[tuple]:
     """Tasks of :func:`_batch_run`: each scenario's seeds in batches, in seed order.
 
-    Batches are even (at most :data:`lab.batch.MAX_BATCH` seeds and what the free memory
-    holds); with several workers each gets at least two, so a worker slowed down is
-    relieved by the others.  A scenario that cannot batch (:func:`lab.batch.batch_problem`)
+    Batches are even (:func:`_even_parts`: at most :data:`lab.batch.MAX_BATCH` seeds and
+    what the free memory holds); with several workers each gets at least two, so a
+    worker slowed down is relieved by the others.  A scenario that cannot batch (:func:`lab.batch.batch_problem`)
     gets one seed per task.
     """
     from lab.batch import batch_problem, batch_size
@@ -188,10 +189,20 @@ def _batched_tasks(named: dict, seeds: list[int], days, cols, metrics, workers) 
     for name, sc in named.items():
         size = 1 if batch_problem(sc, days) else batch_size(sc, days)
         size = min(size, -(-len(seeds) // (n_workers * per_worker)))
-        tasks += [
-            (name, sc, seeds[i : i + size], days, cols, metrics) for i in range(0, len(seeds), size)
-        ]
+        tasks += [(name, sc, part, days, cols, metrics) for part in _even_parts(seeds, size)]
     return tasks
+
+
+def _even_parts(seeds: list[int], size: int) -> list[list[int]]:
+    """``seeds`` in order, in the fewest parts of at most ``size``, as even as can be.
+
+    10 seeds in parts of at most 3 are 3, 3, 2, 2 (not 3, 3, 3, 1): the workers get
+    about the same number of seeds.
+    """
+    n_parts = -(-len(seeds) // size)
+    small, extra = divmod(len(seeds), n_parts)
+    bounds = list(accumulate((small + (i < extra) for i in range(n_parts)), initial=0))
+    return [seeds[lo:hi] for lo, hi in pairwise(bounds)]
 
 
 def simulate_many(
