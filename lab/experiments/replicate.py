@@ -147,7 +147,7 @@ def _summarise_run(name: str, res, daily_metrics, metrics) -> dict:
             values[m] = daily[m[4:]].to_numpy(dtype=np.float64).cumsum()
         else:
             values[m] = daily[m].to_numpy(dtype=np.float64)
-    totals = {k: float(v) for k, v in metrics(res).items()}
+    totals = {} if metrics is None else {k: float(v) for k, v in metrics(res).items()}
     return {
         "name": name,
         "seed": seed,
@@ -205,6 +205,26 @@ def _even_parts(seeds: list[int], size: int) -> list[list[int]]:
     return [seeds[lo:hi] for lo, hi in pairwise(bounds)]
 
 
+def _daily_table(results: list[dict]) -> pd.DataFrame:
+    """The long daily table of the runs' summaries: one row per (run, metric, day).
+
+    Built from whole columns at once (not a frame per run and metric, then a concat).
+    """
+    series = [(r, m, v) for r in results for m, v in r["daily"].items()]
+    lengths = np.array([v.size for _, _, v in series], dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "scenario": np.repeat(
+                np.array([r["name"] for r, _, _ in series], dtype=object), lengths
+            ),
+            "seed": np.repeat(np.array([r["seed"] for r, _, _ in series], dtype=np.int64), lengths),
+            "day": np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]),
+            "metric": np.repeat(np.array([m for _, m, _ in series], dtype=object), lengths),
+            "value": np.concatenate([np.asarray(v, dtype=np.float64) for _, _, v in series]),
+        }
+    )
+
+
 def simulate_many(
     scenarios: dict,
     seeds: Sequence[int],
@@ -212,7 +232,7 @@ def simulate_many(
     workers: int | None = None,
     progress: bool | None = None,
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
-    metrics: Callable = headline_metrics,
+    metrics: Callable | None = headline_metrics,
     batch: bool = True,
     executor: LocalExecutor | None = None,
 ) -> Replications:
@@ -232,9 +252,12 @@ def simulate_many(
         Progress bar on stderr (default: when stderr is a terminal).
     daily_metrics : sequence of str or "all"
         Daily KPI columns to keep (``cum_<kpi>`` for a running total).
-    metrics : callable
+    metrics : callable or None
         ``RunResult -> dict[str, float]`` for end-of-run metrics; must be a
-        module-level function when ``workers > 1``.
+        module-level function when ``workers > 1``.  None: no end-of-run metrics
+        (``totals`` empty), for daily KPIs alone; the default headline metrics cost
+        about a third of a 10,000-customer run's CPU time
+        (``benchmarks/RESULTS_batchrep.md``).
     batch : bool
         Advance the seeds of a scenario together in batches, one loop over all their
         customers a day (:mod:`lab.batch`; each seed's results are identical to its run
@@ -272,23 +295,10 @@ def simulate_many(
     else:
         tasks = [(n, sc, s, days, cols, metrics) for n, sc in named.items() for s in seeds]
         results = run_tasks(_one_run, tasks, workers, progress, f"{label}: {runs} runs", executor)
-    daily_parts, total_rows = [], []
-    for r in results:
-        n_days = r["days"]
-        for m, v in r["daily"].items():
-            daily_parts.append(
-                pd.DataFrame(
-                    {
-                        "scenario": r["name"],
-                        "seed": r["seed"],
-                        "day": np.arange(v.size),
-                        "metric": m,
-                        "value": v,
-                    }
-                )
-            )
-        total_rows += [(r["name"], r["seed"], n_days, k, v) for k, v in r["totals"].items()]
-    daily = pd.concat(daily_parts, ignore_index=True)[COLUMNS]
+    daily = _daily_table(results)
+    total_rows = [
+        (r["name"], r["seed"], r["days"], k, v) for r in results for k, v in r["totals"].items()
+    ]
     totals = pd.DataFrame(total_rows, columns=COLUMNS)
     for t in (daily, totals):
         t["scenario"] = pd.Categorical(t["scenario"], categories=list(named))
@@ -313,7 +323,7 @@ def replicate(
     workers: int | None = None,
     progress: bool | None = None,
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
-    metrics: Callable = headline_metrics,
+    metrics: Callable | None = headline_metrics,
     batch: bool = True,
     executor: LocalExecutor | None = None,
 ) -> Replications:
