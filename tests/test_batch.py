@@ -122,7 +122,7 @@ def test_seeds_are_split_in_even_batches_two_per_worker(fission):
     seeds = list(range(10))
     tasks = _batched_tasks({"a": fission, "b": fission}, seeds, 5, ("orders",), None, 2)
     assert [t[0] for t in tasks] == ["a"] * 4 + ["b"] * 4
-    split = [seeds[:3], seeds[3:6], seeds[6:9], seeds[9:]]
+    split = [seeds[:3], seeds[3:6], seeds[6:8], seeds[8:]]  # 3, 3, 2, 2: workers even
     assert [t[2] for t in tasks] == split * 2  # in seed order, all of them
     one = _batched_tasks({"a": fission}, seeds, 5, ("orders",), None, 1)
     assert [t[2] for t in one] == [seeds]  # in this process: one batch
@@ -135,3 +135,15 @@ def test_a_pool_too_large_to_hold_twice_runs_seed_by_seed(fission, monkeypatch):
     assert reason is not None and "one at a time" in reason
     tasks = _batched_tasks({"a": fission}, SEEDS, DAYS, ("orders",), None, 1)
     assert [t[2] for t in tasks] == [[s] for s in SEEDS]
+
+
+@pytest.mark.parametrize("n, size", [(64, 16), (10, 3), (7, 7), (7, 2), (1, 16), (17, 16)])
+def test_batches_are_in_seed_order_and_differ_by_at_most_one_seed(n, size):
+    from lab.experiments.replicate import _even_parts
+
+    seeds = list(range(100, 100 + n))
+    parts = _even_parts(seeds, size)
+    assert [s for p in parts for s in p] == seeds
+    lens = [len(p) for p in parts]
+    assert max(lens) <= size and max(lens) - min(lens) <= 1
+    assert len(parts) == -(-n // size)  # no more batches than needed

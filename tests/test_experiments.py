@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 
 import lab
-from lab.experiments import compare, interval_widths, paired_interval, replicate, unpaired_interval
+from lab.experiments import (
+    DAILY_METRICS,
+    compare,
+    interval_widths,
+    paired_interval,
+    replicate,
+    unpaired_interval,
+)
 from tests.conftest import bare, merge
 
 SMALL = {
@@ -134,3 +141,31 @@ def test_docs_uncertainty_example_runs():
     table = namespace["cmp"].table.set_index("metric")
     assert table.loc["discount_cost", "excludes_zero"]  # weekly promotions cost more
     plt.close(namespace["ax"].figure)
+
+
+def test_replications_on_a_warm_pool_equal_a_fresh_one_and_keep_its_workers(small):
+    from lab.parallel import LocalExecutor
+
+    kw = dict(seeds=[1, 2, 3], days=40, progress=False)
+    fresh = replicate(small, workers=1, **kw)
+    pool = LocalExecutor(2)
+    try:
+        first = replicate(small, executor=pool, **kw)
+        workers = set(pool._pool._processes)
+        second = replicate(small, executor=pool, **kw)
+        assert set(pool._pool._processes) == workers and len(workers) == 2  # kept warm
+    finally:
+        pool.close()
+    for reps in (first, second):
+        pd.testing.assert_frame_equal(fresh.daily, reps.daily, check_exact=True)
+        pd.testing.assert_frame_equal(fresh.totals, reps.totals, check_exact=True)
+
+
+def test_replications_without_end_of_run_metrics_keep_the_same_daily_kpis(small):
+    kw = dict(seeds=[1, 2], days=30, workers=1, progress=False)
+    full = replicate(small, **kw)
+    daily_only = replicate(small, metrics=None, **kw)
+    pd.testing.assert_frame_equal(full.daily, daily_only.daily, check_exact=True)
+    assert daily_only.totals.empty and list(daily_only.totals.columns) == list(full.totals.columns)
+    assert len(full.daily) == 2 * 30 * len(DAILY_METRICS)
+    assert full.daily.groupby(["seed", "metric"]).size().eq(30).all()  # one row a day each

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, pairwise
 
 import numpy as np
 import pandas as pd
 
 from lab.analysis.headline import headline_metrics
-from lab.parallel.pool import default_workers, run_tasks
+from lab.parallel.pool import LocalExecutor, default_workers, run_tasks
 from lab.stats import band
 
 __all__ = ["DAILY_METRICS", "Replications", "replicate", "simulate_many"]
@@ -146,7 +147,7 @@ def _summarise_run(name: str, res, daily_metrics, metrics) -> dict:
             values[m] = daily[m[4:]].to_numpy(dtype=np.float64).cumsum()
         else:
             values[m] = daily[m].to_numpy(dtype=np.float64)
-    totals = {k: float(v) for k, v in metrics(res).items()}
+    totals = {} if metrics is None else {k: float(v) for k, v in metrics(res).items()}
     return {
         "name": name,
         "seed": seed,
@@ -175,9 +176,9 @@ def _check_daily(scenario, daily_metrics) -> tuple[str, ...]:
 def _batched_tasks(named: dict, seeds: list[int], days, cols, metrics, workers) -> list[tuple]:
     """Tasks of :func:`_batch_run`: each scenario's seeds in batches, in seed order.
 
-    Batches are even (at most :data:`lab.batch.MAX_BATCH` seeds and what the free memory
-    holds); with several workers each gets at least two, so a worker slowed down is
-    relieved by the others.  A scenario that cannot batch (:func:`lab.batch.batch_problem`)
+    Batches are even (:func:`_even_parts`: at most :data:`lab.batch.MAX_BATCH` seeds and
+    what the free memory holds); with several workers each gets at least two, so a
+    worker slowed down is relieved by the others.  A scenario that cannot batch (:func:`lab.batch.batch_problem`)
     gets one seed per task.
     """
     from lab.batch import batch_problem, batch_size
@@ -188,10 +189,40 @@ def _batched_tasks(named: dict, seeds: list[int], days, cols, metrics, workers) 
     for name, sc in named.items():
         size = 1 if batch_problem(sc, days) else batch_size(sc, days)
         size = min(size, -(-len(seeds) // (n_workers * per_worker)))
-        tasks += [
-            (name, sc, seeds[i : i + size], days, cols, metrics) for i in range(0, len(seeds), size)
-        ]
+        tasks += [(name, sc, part, days, cols, metrics) for part in _even_parts(seeds, size)]
     return tasks
+
+
+def _even_parts(seeds: list[int], size: int) -> list[list[int]]:
+    """``seeds`` in order, in the fewest parts of at most ``size``, as even as can be.
+
+    10 seeds in parts of at most 3 are 3, 3, 2, 2 (not 3, 3, 3, 1): the workers get
+    about the same number of seeds.
+    """
+    n_parts = -(-len(seeds) // size)
+    small, extra = divmod(len(seeds), n_parts)
+    bounds = list(accumulate((small + (i < extra) for i in range(n_parts)), initial=0))
+    return [seeds[lo:hi] for lo, hi in pairwise(bounds)]
+
+
+def _daily_table(results: list[dict]) -> pd.DataFrame:
+    """The long daily table of the runs' summaries: one row per (run, metric, day).
+
+    Built from whole columns at once (not a frame per run and metric, then a concat).
+    """
+    series = [(r, m, v) for r in results for m, v in r["daily"].items()]
+    lengths = np.array([v.size for _, _, v in series], dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "scenario": np.repeat(
+                np.array([r["name"] for r, _, _ in series], dtype=object), lengths
+            ),
+            "seed": np.repeat(np.array([r["seed"] for r, _, _ in series], dtype=np.int64), lengths),
+            "day": np.concatenate([np.arange(n, dtype=np.int64) for n in lengths]),
+            "metric": np.repeat(np.array([m for _, m, _ in series], dtype=object), lengths),
+            "value": np.concatenate([np.asarray(v, dtype=np.float64) for _, _, v in series]),
+        }
+    )
 
 
 def simulate_many(
@@ -201,8 +232,9 @@ def simulate_many(
     workers: int | None = None,
     progress: bool | None = None,
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
-    metrics: Callable = headline_metrics,
+    metrics: Callable | None = headline_metrics,
     batch: bool = True,
+    executor: LocalExecutor | None = None,
 ) -> Replications:
     """Run every scenario with every seed (one process pool) and collect tidy results.
 
@@ -220,13 +252,20 @@ def simulate_many(
         Progress bar on stderr (default: when stderr is a terminal).
     daily_metrics : sequence of str or "all"
         Daily KPI columns to keep (``cum_<kpi>`` for a running total).
-    metrics : callable
+    metrics : callable or None
         ``RunResult -> dict[str, float]`` for end-of-run metrics; must be a
-        module-level function when ``workers > 1``.
+        module-level function when ``workers > 1``.  None: no end-of-run metrics
+        (``totals`` empty), for daily KPIs alone; the default headline metrics cost
+        about a third of a 10,000-customer run's CPU time
+        (``benchmarks/RESULTS_batchrep.md``).
     batch : bool
         Advance the seeds of a scenario together in batches, one loop over all their
         customers a day (:mod:`lab.batch`; each seed's results are identical to its run
         alone); False runs every seed on its own.
+    executor : LocalExecutor, optional
+        Worker processes kept warm by the caller (a sweep's or a session's): no start-up,
+        imports or numba cache loading per call; its workers replace ``workers``.  The
+        results do not depend on it.
 
     Returns
     -------
@@ -249,29 +288,17 @@ def simulate_many(
     label = " vs ".join(named) if len(named) > 1 else next(iter(named))
     runs = len(named) * len(seeds)
     if batch:
-        tasks = _batched_tasks(named, seeds, days, cols, metrics, workers)
-        parts = run_tasks(_batch_run, tasks, workers, progress, f"{label}: {runs} runs")
+        n_workers = workers if executor is None else executor.workers
+        tasks = _batched_tasks(named, seeds, days, cols, metrics, n_workers)
+        parts = run_tasks(_batch_run, tasks, workers, progress, f"{label}: {runs} runs", executor)
         results = [r for part in parts for r in part]
     else:
         tasks = [(n, sc, s, days, cols, metrics) for n, sc in named.items() for s in seeds]
-        results = run_tasks(_one_run, tasks, workers, progress, f"{label}: {runs} runs")
-    daily_parts, total_rows = [], []
-    for r in results:
-        n_days = r["days"]
-        for m, v in r["daily"].items():
-            daily_parts.append(
-                pd.DataFrame(
-                    {
-                        "scenario": r["name"],
-                        "seed": r["seed"],
-                        "day": np.arange(v.size),
-                        "metric": m,
-                        "value": v,
-                    }
-                )
-            )
-        total_rows += [(r["name"], r["seed"], n_days, k, v) for k, v in r["totals"].items()]
-    daily = pd.concat(daily_parts, ignore_index=True)[COLUMNS]
+        results = run_tasks(_one_run, tasks, workers, progress, f"{label}: {runs} runs", executor)
+    daily = _daily_table(results)
+    total_rows = [
+        (r["name"], r["seed"], r["days"], k, v) for r in results for k, v in r["totals"].items()
+    ]
     totals = pd.DataFrame(total_rows, columns=COLUMNS)
     for t in (daily, totals):
         t["scenario"] = pd.Categorical(t["scenario"], categories=list(named))
@@ -296,8 +323,9 @@ def replicate(
     workers: int | None = None,
     progress: bool | None = None,
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
-    metrics: Callable = headline_metrics,
+    metrics: Callable | None = headline_metrics,
     batch: bool = True,
+    executor: LocalExecutor | None = None,
 ) -> Replications:
     """Run one scenario with each seed; tidy long results and median/10–90% summaries.
 
@@ -309,7 +337,7 @@ def replicate(
         Override the scenario's length.
     name : str, optional
         Label in the ``scenario`` column (default: the scenario's name).
-    workers, progress, daily_metrics, metrics, batch
+    workers, progress, daily_metrics, metrics, batch, executor
         See :func:`simulate_many`.
 
     Returns
@@ -327,5 +355,13 @@ def replicate(
 
     sc = as_scenario(scenario)
     return simulate_many(
-        {name or sc.name: sc}, seeds, days, workers, progress, daily_metrics, metrics, batch
+        {name or sc.name: sc},
+        seeds,
+        days,
+        workers,
+        progress,
+        daily_metrics,
+        metrics,
+        batch,
+        executor,
     )

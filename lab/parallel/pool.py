@@ -156,6 +156,7 @@ def run_tasks(
     workers: int | None = None,
     progress: bool | None = None,
     description: str = "running",
+    executor: LocalExecutor | None = None,
 ) -> list[Any]:
     """Apply ``fn`` to every task, in parallel processes, and return results in task order.
 
@@ -171,13 +172,21 @@ def run_tasks(
         Show a progress bar on stderr; default: only when stderr is a terminal.
     description : str
         Text in front of the bar.
+    executor : LocalExecutor, optional
+        A pool kept by the caller: its workers (already started, their imports and
+        numba caches loaded by earlier calls) run the tasks and stay up afterwards;
+        ``workers`` is then ignored.  Default: a pool of ``workers`` processes started
+        for this call and stopped at its end.
     """
     n = len(tasks)
-    workers = default_workers() if workers is None else int(workers)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
     results: list[Any] = [None] * n
-    pool = LocalExecutor(min(workers, max(n, 1)))
+    if executor is None:
+        workers = default_workers() if workers is None else int(workers)
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        pool = LocalExecutor(min(workers, max(n, 1)))
+    else:
+        pool = executor
     try:
         with _progress_bar(n, description, progress) as bar:
             job = bar.add_task(description, total=n)
@@ -185,7 +194,8 @@ def run_tasks(
                 results[i] = result
                 bar.advance(job)
     finally:
-        pool.close()
+        if executor is None:
+            pool.close()
     return results
 
 
