@@ -135,3 +135,17 @@ def test_run_cac_matches_the_booked_costs(run):
     assert k["k_factor"] == pytest.approx(k["shares_per_customer"] * k["joins_per_share"])
     ue = unit_economics(run, horizon_days=60)
     assert np.isnan(ue.set_index("channel").loc["stock_import", "ltv_to_cac"])
+
+
+def test_net_ltv_from_the_margin_table_is_customer_ltv_net_exactly(run):
+    from lab.analysis import customer_ltv
+    from lab.analysis.ltv import net_ltv
+
+    margin = customer_ltv(run, 180, "margin")
+    net = customer_ltv(run, 180, "net")
+    derived = net_ltv(margin, run)
+    pd.testing.assert_frame_equal(derived, net, check_exact=True)  # same bits, same attrs
+    assert derived.attrs == net.attrs and margin.attrs["value"] == "margin"  # copy, not in place
+    assert (net["ltv"] != margin["ltv"]).any()  # the run credits money outside orders
+    with pytest.raises(ValueError, match="value='margin'"):
+        net_ltv(net, run)

@@ -8,7 +8,7 @@ import numpy as np
 
 from lab.analysis.acquisition import cac_by_channel, cumulative_value, k_factor, unit_economics
 from lab.analysis.fatigue import fatigue_summary
-from lab.analysis.ltv import ltv_by
+from lab.analysis.ltv import customer_ltv, ltv_by, net_ltv
 from lab.analysis.orders import as_order_data, known_buyers_only
 from lab.analysis.repurchase import purchase_ladder, repurchase_rate
 
@@ -75,8 +75,9 @@ def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, f
     ladder = purchase_ladder(d, 3)
     fat = fatigue_summary(d)
     kf = k_factor(d)
-    ltv = ltv_by(d, None, h, "margin")
-    ltv_net = ltv_by(d, None, h, "net")
+    margin = customer_ltv(d, h, "margin")  # one pass over the orders for both LTVs
+    ltv = ltv_by(margin, None)
+    ltv_net = ltv_by(net_ltv(margin, d), None)
     last = daily.iloc[-1]
     conversion = np.nan if d.meta.get("known_buyers_only") else ladder["share_of_customers"].iloc[0]
     return {
@@ -130,8 +131,9 @@ def channel_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, fl
     h = ltv_horizon_days or ltv_horizon_for(d.n_days)
     ue = unit_economics(d, h, "margin").set_index("channel")
     ue.loc["all", "payback_days"] = _blended_payback(d, float(ue.loc["all", "cac"]))
-    net = ltv_by(d, "channel", h, "net").set_index("channel")["ltv_mean"]
-    net["all"] = float(ltv_by(d, None, h, "net")["ltv_mean"].iloc[0])
+    net_table = customer_ltv(d, h, "net")
+    net = ltv_by(net_table, "channel").set_index("channel")["ltv_mean"]
+    net["all"] = float(ltv_by(net_table, None)["ltv_mean"].iloc[0])
     out: dict[str, float] = {}
     for ch, row in ue.iterrows():
         if not row["new_customers"]:

@@ -33,7 +33,7 @@ from lab.analysis.money import Value, discount_factor, order_values
 from lab.analysis.orders import as_order_data
 from lab.customer_money import NET_COLUMN, PV_COLUMN
 
-__all__ = ["DEFAULT_ANNUAL_DISCOUNT_RATE", "customer_ltv", "ltv_by"]
+__all__ = ["DEFAULT_ANNUAL_DISCOUNT_RATE", "customer_ltv", "ltv_by", "net_ltv"]
 
 #: used when neither the caller nor the scenario gives a rate
 DEFAULT_ANNUAL_DISCOUNT_RATE = 0.10
@@ -96,11 +96,35 @@ def customer_ltv(
     c = c.merge(agg, left_on="customer_id", right_index=True, how="left")
     c["orders"] = c["orders"].fillna(0).astype(np.int64)
     c[["value", "ltv"]] = c[["value", "ltv"]].fillna(0.0)
-    if value == "net":
-        c["value"] += _ledger(d, NET_COLUMN)
-        c["ltv"] += _ledger(d, PV_COLUMN)
     c.attrs.update(horizon_days=int(horizon_days), value=value, annual_discount_rate=rate)
+    if value == "net":
+        _add_ledger(c, d)
     return c.reset_index(drop=True)
+
+
+def net_ltv(margin_table: pd.DataFrame, data) -> pd.DataFrame:
+    """:func:`customer_ltv` with ``value="net"`` from its ``value="margin"`` table.
+
+    The orders' part of net LTV is their gross margin, so net = margin + the money
+    credited to each customer outside orders; this adds it to a copy, the same
+    numbers ``customer_ltv(data, h, "net")`` computes, without a second pass over
+    the orders.
+    """
+    if margin_table.attrs.get("value") != "margin":
+        raise ValueError(
+            f"net_ltv needs customer_ltv(..., value='margin'), got value="
+            f"{margin_table.attrs.get('value')!r}"
+        )
+    c = margin_table.copy()
+    _add_ledger(c, as_order_data(data))
+    return c
+
+
+def _add_ledger(c: pd.DataFrame, d) -> None:
+    """Add each customer's money outside orders to ``value`` and ``ltv`` (in place)."""
+    c["value"] += _ledger(d, NET_COLUMN)
+    c["ltv"] += _ledger(d, PV_COLUMN)
+    c.attrs["value"] = "net"
 
 
 def ltv_by(
