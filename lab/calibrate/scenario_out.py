@@ -770,10 +770,14 @@ def _with_new_customers(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFra
 
 def _unshrunk_note(seas, effect: str) -> str:
     """``; unshrunk 0.53, 95% 0.41-0.68``: the lift the ridge shrank towards 1, as
-    the log alone estimates it (the forecast uses the shrunk lift)."""
+    the log alone estimates it (the forecast uses the shrunk lift); ``; unshrunk: not
+    estimable from the log (n orders on its days)`` when the log cannot say."""
     if effect not in seas.unshrunk:
         return ""
     b, _se, lo, hi = seas.unshrunk[effect]
+    if not np.isfinite(b):
+        n = getattr(seas, "unshrunk_orders", {}).get(effect, float("nan"))
+        return f"; unshrunk: not estimable from the log ({n:.0f} orders on its days)"
     return f"; unshrunk {np.exp(b):.3f}, 95% {np.exp(lo):.3f}-{np.exp(hi):.3f}"
 
 
