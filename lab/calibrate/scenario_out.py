@@ -967,11 +967,12 @@ def _write_calendar_report(model, folder: Path, stamp: dict, write_csv) -> None:
 
 
 def _md_table(df: pd.DataFrame) -> str:
-    """A DataFrame as a GitHub markdown table (numbers to 4 significant digits)."""
+    """A DataFrame as a GitHub markdown table (numbers to 4 significant digits, missing
+    numbers as empty cells)."""
 
     def cell(v) -> str:
         if isinstance(v, float | np.floating):
-            return f"{v:.4g}"
+            return f"{v:.4g}" if np.isfinite(v) else ""  # an empty cell, not "nan"
         return str(v).replace("|", "\\|")
 
     head = "| " + " | ".join(map(str, df.columns)) + " |"

@@ -57,7 +57,8 @@ information's SE leaves out: on lab-made logs the shrunk event lifts sat 0.5-0.7
 below their true values on average.  Shrunk lifts are what the forecast uses (they
 predict better); to quote a lift, each event and campaign also gets its nearly
 unpenalised estimate, SE and 95% Wald interval (``SeasonalityFit.unshrunk``; the
-``unshrunk``, ``ci95_low`` and ``ci95_high`` columns of :meth:`SeasonalityFit.table`),
+``unshrunk``, ``unshrunk_ci95_low`` and ``unshrunk_ci95_high`` columns of
+:meth:`SeasonalityFit.table`),
 which covers a known lift about 95% of the time.
 """
 
@@ -280,7 +281,9 @@ class SeasonalityFit:
     def table(self) -> pd.DataFrame:
         """Effect, multiplier, se (of the log-effect) per fitted term; for events and
         campaigns also the unshrunk lift and its 95% interval (``unshrunk``,
-        ``ci95_low``, ``ci95_high``; NaN for weekdays and months)."""
+        ``unshrunk_ci95_low``, ``unshrunk_ci95_high``: the interval is the unshrunk lift's,
+        not the multiplier's; NaN for weekdays and months, and for a lift the log cannot
+        estimate)."""
         rows = [(f"weekday_{w}", v) for w, v in zip(WEEKDAYS, self.weekday, strict=True)]
         rows += [(f"month_{m}", v) for m, v in zip(MONTHS, self.month, strict=True)]
         rows += [(f"event_{k}", v) for k, v in self.events.items()]
@@ -300,7 +303,11 @@ class SeasonalityFit:
                         float(np.exp(self.unshrunk[r[0]][k])) if r[0] in self.unshrunk else np.nan
                         for r in rows
                     ]
-                    for col, k in (("unshrunk", 0), ("ci95_low", 2), ("ci95_high", 3))
+                    for col, k in (
+                        ("unshrunk", 0),
+                        ("unshrunk_ci95_low", 2),
+                        ("unshrunk_ci95_high", 3),
+                    )
                 },
             }
         )
