@@ -124,3 +124,27 @@ def test_spend_draws_spread_is_the_delta_method_se():
     np.testing.assert_allclose(np.log(mov).std(), _log_mean_order_value_sd(params, cov), rtol=0.064)
     ratio = _drawn(cals, "ratio_per_rate_doubling")
     np.testing.assert_allclose(np.log(ratio).std(), 0.06 / 1.2, rtol=0.064)
+
+
+def test_backtest_params_counters_are_distinct_and_unchanged():
+    """One counter per kind of draw: distinct (else two kinds of draw would share their
+    uniforms), with the values the draws always used (so results do not move), and an
+    enum member draws exactly what its integer drew."""
+    from lab.calibrate.order_model import ParamsCounter
+    from lab.rng import RandomStreams
+
+    values = [int(c) for c in ParamsCounter]
+    assert len(set(values)) == len(values)
+    assert {c.name: int(c) for c in ParamsCounter} == {
+        "PURCHASE_MODEL": 0,
+        "ARRIVAL_TREND_LEVEL": 1,
+        "ARRIVAL_DAYS": 2,
+        "CLOCK_STAGES": 3,
+        "SPEND": 4,
+    }
+    ids = np.arange(5, dtype=np.uint64)
+    for c in ParamsCounter:
+        np.testing.assert_array_equal(
+            RandomStreams(7).uniform("backtest_params", c, ids),
+            RandomStreams(7).uniform("backtest_params", int(c), ids),
+        )

@@ -24,16 +24,14 @@ import numpy as np
 import pandas as pd
 
 from lab.calibrate.mle import LOG_SD_IDENTIFIED  # re-exported; shared with the calendar
+from lab.calibrate.scenario_out import ParamsCounter  # the backtest_params stream's counters
 
-__all__ = ["LOG_SD_IDENTIFIED", "SPEND_DRAWS", "OrderFits", "parameter_draws", "spend_draws"]
-
-
-#: counter of the ``backtest_params`` stream for the spend parameters' draws (0: the
-#: purchase model's, 1 and 2: arrivals, 3: clock stages)
-SPEND_DRAWS = 4
+__all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "ParamsCounter", "parameter_draws", "spend_draws"]
 
 
-def parameter_draws(fit, seeds: list[int], counter: int = 0, shift: dict | None = None) -> list:
+def parameter_draws(
+    fit, seeds: list[int], counter: int = ParamsCounter.PURCHASE_MODEL, shift: dict | None = None
+) -> list:
     """One parameter set per seed: log-normal around the estimate with the fit's covariance.
 
     The normal scores come from each seed's own lab stream, so a seed always draws the
@@ -49,8 +47,8 @@ def parameter_draws(fit, seeds: list[int], counter: int = 0, shift: dict | None 
     seeds : list of int
     counter : int
         Counter of the seed's ``backtest_params`` stream the normal scores come from:
-        0 for the purchase model, :data:`SPEND_DRAWS` for gamma-gamma, so the two fits'
-        draws are independent.
+        :class:`ParamsCounter`: ``PURCHASE_MODEL`` for the purchase model, ``SPEND``
+        for gamma-gamma, so the two fits' draws are independent.
     shift : dict, optional
         Lower bounds c of parameters drawn as log(theta - c) (delta method:
         d log(theta - c)/d theta = 1/(theta - c)), so no draw reaches c; gamma-gamma's
@@ -94,7 +92,7 @@ def parameter_draws(fit, seeds: list[int], counter: int = 0, shift: dict | None 
 def spend_draws(cal, seeds: list[int]) -> list:
     """One calibration per seed with its own gamma-gamma parameters (p, q, gamma, and the
     rate-dependent scale's ratio when fitted), drawn as :func:`parameter_draws` draws the
-    purchase model's, from counter :data:`SPEND_DRAWS` of each seed's stream.
+    purchase model's, from counter ``ParamsCounter.SPEND`` of each seed's stream.
 
     Without them a forecast's GMV bands held the purchase model's and the customers'
     uncertainty but not the spend fit's.  The draws are normal in (log p, log(q - 1),
@@ -109,7 +107,7 @@ def spend_draws(cal, seeds: list[int]) -> list:
     """
     if cal.spend is None:
         return [cal] * len(seeds)
-    draws = parameter_draws(cal.spend, seeds, counter=SPEND_DRAWS, shift={"q": 1.0})
+    draws = parameter_draws(cal.spend, seeds, counter=ParamsCounter.SPEND, shift={"q": 1.0})
     return [dataclasses.replace(cal, spend=f) for f in draws]
 
 
@@ -256,10 +254,14 @@ class OrderFits:
             from scipy.special import ndtri
             from scipy.stats import poisson
 
-            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(2, dtype=np.uint64))
+            u = RandomStreams(seed).uniform(
+                "backtest_params", ParamsCounter.ARRIVAL_TREND_LEVEL, np.arange(2, dtype=np.uint64)
+            )
             trend, level_factor = arr.draw(ndtri(u))
             mu = self.arrival_means(start, days, camps, trend=trend, level_factor=level_factor)
-            u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
+            u = RandomStreams(seed).uniform(
+                "backtest_params", ParamsCounter.ARRIVAL_DAYS, np.arange(days, dtype=np.uint64)
+            )
             when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
             table = new_customer_rows(start, when, first=0)
         else:

@@ -26,6 +26,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from lab.calibrate.mle import FitResult
 
 __all__ = [
     "Calibration",
+    "ParamsCounter",
     "calibrate",
     "conditional_customers",
     "conditional_customers_cnbdk",
@@ -377,9 +379,16 @@ def erlang_timing(sc: dict, k: int) -> dict:
     return sc
 
 
-#: counter of the ``backtest_params`` stream for the stage draws (0: purchase-model
-#: parameters, 1 and 2: arrivals, 4: spend parameters)
-STAGE_DRAW = 3
+class ParamsCounter(IntEnum):
+    """Counters of each seed's ``backtest_params`` stream, one per kind of draw, so the
+    draws are independent of one another and a seed always draws the same values (the
+    values are those the draws have always used: changing one changes results)."""
+
+    PURCHASE_MODEL = 0  #: the purchase model's parameters (:func:`parameter_draws`)
+    ARRIVAL_TREND_LEVEL = 1  #: the arrivals' trend and level factor
+    ARRIVAL_DAYS = 2  #: the new customers' Poisson arrivals, one uniform a day
+    CLOCK_STAGES = 3  #: the Erlang clock's stages done at the start (:func:`draw_stages`)
+    SPEND = 4  #: gamma-gamma's parameters (:func:`spend_draws`)
 
 
 def draw_stages(posterior: np.ndarray, customer_ids, seed: int) -> np.ndarray:
@@ -390,7 +399,7 @@ def draw_stages(posterior: np.ndarray, customer_ids, seed: int) -> np.ndarray:
     from lab.rng import RandomStreams
 
     u = RandomStreams(int(seed)).uniform(
-        "backtest_params", STAGE_DRAW, known_customer_keys(customer_ids)
+        "backtest_params", ParamsCounter.CLOCK_STAGES, known_customer_keys(customer_ids)
     )
     cdf = np.cumsum(posterior, axis=1)
     m = (cdf[:, :-1] <= u[:, None]).sum(axis=1)
