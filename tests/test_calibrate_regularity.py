@@ -127,21 +127,21 @@ def test_conditional_expectation_is_the_mean_given_the_record(k):
 
 
 def test_stage_draws_follow_the_posterior_and_the_customer():
-    from lab.calibrate.scenario_out import draw_stages
+    from lab.calibrate.scenario_out import draw_clock_stages
 
     n = 40_000
     post = np.tile([0.2, 0.5, 0.3], (n, 1))
     ids = [f"c{i}" for i in range(n)]
-    m = draw_stages(post, ids, seed=7)
+    m = draw_clock_stages(post, ids, seed=7)
     assert set(np.unique(m)) == {0.0, 1.0, 2.0}
     share = np.bincount(m.astype(int), minlength=3) / n
     # binomial SE sqrt(0.25 / 40,000) = 0.0025: 4 SE
     np.testing.assert_allclose(share, [0.2, 0.5, 0.3], atol=0.01)
     # a customer's draw is its own (keyed by its id, not its row) and the seed's
-    np.testing.assert_array_equal(draw_stages(post[::-1], ids[::-1], seed=7), m[::-1])
-    assert (draw_stages(post, ids, seed=8) != m).mean() > 0.3
+    np.testing.assert_array_equal(draw_clock_stages(post[::-1], ids[::-1], seed=7), m[::-1])
+    assert (draw_clock_stages(post, ids, seed=8) != m).mean() > 0.3
     # a certain posterior gives its stage
-    assert (draw_stages(np.tile([0.0, 0.0, 1.0], (5, 1)), ids[:5], seed=1) == 2).all()
+    assert (draw_clock_stages(np.tile([0.0, 0.0, 1.0], (5, 1)), ids[:5], seed=1) == 2).all()
 
 
 def _conditional_unchunked(params, k, t, x, t_x, T):
@@ -218,3 +218,18 @@ def test_conditional_expectation_rejects_failed_fit():
         cnbdk_conditional_expected({**PARAMS, "r": float("nan")}, 2, 26.0, [1.0], [3.0], [10.0])
     with pytest.raises(ValueError, match="k >= 1"):
         cnbdk_conditional_expected(PARAMS, 0, 26.0, [1.0], [3.0], [10.0])
+
+
+def test_one_stage_clock_draws_nothing(monkeypatch):
+    """k = 1: every customer is at stage 0, with no hashing of ids and no draw."""
+    import lab.known_customers
+    import lab.rng
+    from lab.calibrate.scenario_out import draw_clock_stages
+
+    def refuse(*_a, **_k):
+        raise AssertionError("k = 1 needs no draw")
+
+    monkeypatch.setattr(lab.known_customers, "known_customer_keys", refuse)
+    monkeypatch.setattr(lab.rng, "RandomStreams", refuse)
+    m = draw_clock_stages(np.ones((4, 1)), ["a", "b", "c", "d"], seed=3)
+    np.testing.assert_array_equal(m, np.zeros(4))

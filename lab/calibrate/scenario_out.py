@@ -42,7 +42,7 @@ __all__ = [
     "calibrate",
     "conditional_customers",
     "conditional_customers_cnbdk",
-    "draw_stages",
+    "draw_clock_stages",
     "erlang_timing",
     "first_purchase_customers",
     "future_arrivals",
@@ -341,7 +341,8 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) ->
         BG/CNBD-k parameters (``r, alpha, a, b``).
     k : int
     seed : int
-        Seed of the stage draws (stream ``backtest_params``, counter 3, keyed by each
+        Seed of the stage draws (stream ``backtest_params``, counter
+        ``ParamsCounter.CLOCK_STAGES``, keyed by each
         customer's identity key): the back-test and the forecast give each run its own.
     """
     from lab.calibrate.regularity import p_alive_cnbdk, stage_posterior
@@ -351,7 +352,7 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) ->
     )
     s, p, u = cal.summary, fit.params, fit.time_unit_days
     x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    m = draw_stages(stage_posterior(p, k, x, t_x, T), base["customer_id"], seed)
+    m = draw_clock_stages(stage_posterior(p, k, x, t_x, T), base["customer_id"], seed)
     base["propensity_shape"] = p["r"] + x * k + m
     base["propensity_rate_per_day"] = (p["alpha"] + k * T) * u
     base["p_alive"] = p_alive_cnbdk(p, k, x, t_x, T)
@@ -387,16 +388,24 @@ class ParamsCounter(IntEnum):
     PURCHASE_MODEL = 0  #: the purchase model's parameters (:func:`parameter_draws`)
     ARRIVAL_TREND_LEVEL = 1  #: the arrivals' trend and level factor
     ARRIVAL_DAYS = 2  #: the new customers' Poisson arrivals, one uniform a day
-    CLOCK_STAGES = 3  #: the Erlang clock's stages done at the start (:func:`draw_stages`)
+    CLOCK_STAGES = 3  #: the Erlang clock's stages done at the start (:func:`draw_clock_stages`)
     SPEND = 4  #: gamma-gamma's parameters (:func:`spend_draws`)
 
 
-def draw_stages(posterior: np.ndarray, customer_ids, seed: int) -> np.ndarray:
+def draw_clock_stages(posterior: np.ndarray, customer_ids, seed: int) -> np.ndarray:
     """One integer number of clock stages per customer from its posterior (rows of
     ``posterior``: chances of m = 0..k-1), by inversion of a uniform keyed by the
-    customer's identity key, so a customer's draw does not depend on the table's order."""
+    customer's identity key, so a customer's draw does not depend on the table's order.
+
+    k = 1 (one column): zeros, without hashing the ids or drawing (the only stage).
+    Named apart from :func:`lab.classroom.figures.draw_stages` (a figure of lifecycle
+    stages)."""
     from lab.known_customers import known_customer_keys
     from lab.rng import RandomStreams
+
+    posterior = np.asarray(posterior, float)
+    if posterior.ndim == 2 and posterior.shape[1] == 1:
+        return np.zeros(posterior.shape[0])
 
     u = RandomStreams(int(seed)).uniform(
         "backtest_params", ParamsCounter.CLOCK_STAGES, known_customer_keys(customer_ids)
