@@ -144,6 +144,17 @@ def test_calibrate_and_forecast_cli_place_the_campaign_file(sale_log, tmp_path, 
     # which mechanisms are on, which are off because the log cannot identify them
     assert "the fitted calendar" in summary and "Off (the log cannot identify them)" in summary
     assert "Frequency-spend correlation among" in summary  # gamma-gamma's assumption checked
+    # the Calendar table says which lift is which, and the fitted campaign's unshrunk lift
+    # with its interval is given next to it, as in the scenario header
+    from lab.cli.forecast import CALENDAR_LEGEND
+
+    assert CALENDAR_LEGEND in summary and "| unshrunk_ci95_low | unshrunk_ci95_high |" in summary
+    camp_line = next(x for x in summary.splitlines() if x.startswith("Campaigns: fitted"))
+    fitted_part = camp_line.split("; placed in")[0]
+    low, high = (float(v) for v in fitted_part.split("95% ")[1].rstrip(")").split("-"))
+    assert "春季大促" in fitted_part and "unshrunk" in fitted_part and low < LIFT < high
+    calendar = summary.split("## Calendar")[1]
+    assert "nan" not in calendar  # weekdays and months: empty cells
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
 
 

@@ -93,7 +93,9 @@ def test_shrunk_lifts_sit_towards_1_beyond_their_se(fits):
 def test_the_table_reports_the_unshrunk_lift_and_interval(fits):
     t = fits[0].table().set_index("effect")
     ev = t.loc[[f"event_{k}" for k in LIFTS]]
-    assert (ev["ci95_low"] < ev["unshrunk"]).all() and (ev["unshrunk"] < ev["ci95_high"]).all()
+    assert (ev["unshrunk_ci95_low"] < ev["unshrunk"]).all()
+    assert (ev["unshrunk"] < ev["unshrunk_ci95_high"]).all()
+    assert not {"ci95_low", "ci95_high"} & set(t.columns)  # the interval is not the multiplier's
     assert np.allclose(np.log(ev["unshrunk"]), [fits[0].unshrunk[f"event_{k}"][0] for k in LIFTS])
     assert t.loc[[i for i in t.index if not i.startswith("event_")], "unshrunk"].isna().all()
 
@@ -142,3 +144,47 @@ def test_unshrunk_intervals_cover_the_lifts_of_lab_made_logs():
     print(f"\nlab logs: unshrunk coverage {np.mean(covered):.3f} (band {lo:.3f}-{hi:.3f}); "
           f"shrunk mean z {np.mean(z_shrunk):+.2f}")  # fmt: skip
     assert lo <= np.mean(covered) <= hi
+
+
+def test_an_event_without_orders_on_its_days_is_not_estimable():
+    """A short log with no order on 618's days (1-18 June): its unshrunk lift ran off to 0
+    with a Wald interval of 0.000-819342; now NaN in the table and said so in the header."""
+    from types import SimpleNamespace
+
+    from lab.calibrate.scenario_out import _unshrunk_note
+
+    start, days = "2026-04-01", 120
+    dates = pd.date_range(start, periods=days, freq="D")
+    expected = np.full(days, 20.0)
+    june618 = (dates >= "2026-06-01") & (dates <= "2026-06-18")
+    y = np.random.default_rng(11).poisson(expected).astype(float)
+    y[june618] = 0.0
+    f = fit_seasonality(y, expected, start)
+    assert np.isnan(f.unshrunk["event_618"]).all()
+    assert f.unshrunk_orders["event_618"] == 0.0
+    row = f.table().set_index("effect").loc["event_618"]
+    assert np.isnan(
+        row[["unshrunk", "unshrunk_ci95_low", "unshrunk_ci95_high"]].astype(float)
+    ).all()
+    note = _unshrunk_note(SimpleNamespace(**vars(f)), "event_618")
+    assert note == "; unshrunk: not estimable from the log (0 orders on its days)"
+
+
+@pytest.mark.parametrize("orders_on_days", [3, 40])
+def test_few_orders_on_an_events_days_are_not_enough(orders_on_days):
+    """Under 5 orders on its days (log-scale SE ~ 1/sqrt(n) > 0.45): not estimable; with
+    40 (SE ~ 0.16) it is."""
+    start, days = "2026-04-01", 120
+    dates = pd.date_range(start, periods=days, freq="D")
+    june618 = (dates >= "2026-06-01") & (dates <= "2026-06-18")
+    y = np.random.default_rng(12).poisson(np.full(days, 20.0)).astype(float)
+    y[june618] = 0.0
+    on = np.flatnonzero(june618)
+    np.add.at(y, on[np.arange(orders_on_days) % on.size], 1.0)  # spread over its days
+    f = fit_seasonality(y, np.full(days, 20.0), start)
+    b, se, lo, hi = f.unshrunk["event_618"]
+    assert f.unshrunk_orders["event_618"] == orders_on_days
+    if orders_on_days < 5:
+        assert np.isnan([b, se, lo, hi]).all()
+    else:
+        assert np.isfinite([b, se, lo, hi]).all() and se < 1.5

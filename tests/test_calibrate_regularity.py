@@ -7,6 +7,8 @@ after each repeat, Erlang-k gaps), checked against a seeded Monte Carlo of that 
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -125,18 +127,109 @@ def test_conditional_expectation_is_the_mean_given_the_record(k):
 
 
 def test_stage_draws_follow_the_posterior_and_the_customer():
-    from lab.calibrate.scenario_out import draw_stages
+    from lab.calibrate.scenario_out import draw_clock_stages
 
     n = 40_000
     post = np.tile([0.2, 0.5, 0.3], (n, 1))
     ids = [f"c{i}" for i in range(n)]
-    m = draw_stages(post, ids, seed=7)
+    m = draw_clock_stages(post, ids, seed=7)
     assert set(np.unique(m)) == {0.0, 1.0, 2.0}
     share = np.bincount(m.astype(int), minlength=3) / n
     # binomial SE sqrt(0.25 / 40,000) = 0.0025: 4 SE
     np.testing.assert_allclose(share, [0.2, 0.5, 0.3], atol=0.01)
     # a customer's draw is its own (keyed by its id, not its row) and the seed's
-    np.testing.assert_array_equal(draw_stages(post[::-1], ids[::-1], seed=7), m[::-1])
-    assert (draw_stages(post, ids, seed=8) != m).mean() > 0.3
+    np.testing.assert_array_equal(draw_clock_stages(post[::-1], ids[::-1], seed=7), m[::-1])
+    assert (draw_clock_stages(post, ids, seed=8) != m).mean() > 0.3
     # a certain posterior gives its stage
-    assert (draw_stages(np.tile([0.0, 0.0, 1.0], (5, 1)), ids[:5], seed=1) == 2).all()
+    assert (draw_clock_stages(np.tile([0.0, 0.0, 1.0], (5, 1)), ids[:5], seed=1) == 2).all()
+
+
+def _conditional_unchunked(params, k, t, x, t_x, T):
+    """The former one-block conditional series (term count from the largest x and z of
+    all customers), kept as the reference the chunked one must reproduce."""
+    from scipy import special
+
+    from lab.calibrate.regularity import _series_terms, p_alive_cnbdk, stage_posterior
+
+    r, alpha, a, b = (float(params[n]) for n in ("r", "alpha", "a", "b"))
+    alive = p_alive_cnbdk(params, k, x, t_x, T)
+    pi = stage_posterior(params, k, x, t_x, T)
+    z = k * t / (alpha + k * T + k * t)
+    j = np.arange(1, _series_terms(r + float(x.max()) * k + k, k, float(z.max())) + 1, dtype=float)
+    weight = np.exp(special.betaln(a, b + x[:, None] + j - 1.0) - special.betaln(a, b + x)[:, None])
+    out = np.zeros(x.size)
+    for m in range(k):
+        tail = special.betainc(j * k - m, (r + x * k + m)[:, None], z[:, None])
+        out += pi[:, m] * (weight * tail).sum(axis=1)
+    return alive * out
+
+
+def _population_with_one_heavy_buyer(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.poisson(2.0, n).astype(float)
+    T = rng.uniform(10.0, 52.0, n)
+    t_x = np.where(x > 0, T * rng.uniform(0.2, 1.0, n), 0.0)
+    x[n // 2], t_x[n // 2], T[n // 2] = 300.0, 51.0, 52.0
+    return x, t_x, T
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_conditional_expectation_chunked_equals_one_block(k, monkeypatch):
+    import lab.calibrate.regularity as reg
+
+    x, t_x, T = _population_with_one_heavy_buyer(400, seed=21 + k)
+    reference = _conditional_unchunked(PARAMS, k, 26.0, x, t_x, T)
+    # small blocks so that the 400 customers span several of them
+    monkeypatch.setattr(reg, "CONDITIONAL_BLOCK_CELLS", 2_000)
+    assert len(reg._conditional_chunks(PARAMS["r"], k, np.sort(x), np.full(x.size, 0.3))) >= 4
+    got = reg.cnbdk_conditional_expected(PARAMS, k, 26.0, x, t_x, T)
+    # the dropped terms are each < 1e-15 of the negative binomial tail
+    np.testing.assert_allclose(got, reference, rtol=1e-12, atol=0.0)
+
+
+def test_conditional_chunks_stay_within_the_cell_limit():
+    from lab.calibrate.regularity import _conditional_chunks, _series_terms
+
+    k, limit = 3, 2_000_000
+    x, _, T = _population_with_one_heavy_buyer(100_000, seed=5)
+    z = k * 26.0 / (PARAMS["alpha"] + k * T + k * 26.0)
+    order = np.argsort(x, kind="stable")
+    chunks = _conditional_chunks(PARAMS["r"], k, x[order], z[order], limit)
+    # contiguous, covering everyone once
+    assert chunks[0][0] == 0 and chunks[-1][1] == x.size
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
+    for start, stop, n_j in chunks:
+        assert (stop - start) * n_j <= limit
+        # each block sums at least the terms every one of its customers needs
+        sel = order[start:stop]
+        hardest = _series_terms(PARAMS["r"] + x[sel].max() * k + k, k, float(z[sel].max()))
+        assert n_j >= _series_terms(PARAMS["r"] + x[sel].max() * k + k, k, float(z[sel].min()))
+        assert n_j <= hardest
+    # the heavy buyer no longer sizes everyone: all but the last block need far fewer terms
+    everyone = _series_terms(PARAMS["r"] + x.max() * k + k, k, float(z.max()))
+    assert max(n for _, _, n in chunks[:-1]) < everyone / 10
+    assert sum((b - a) * n for a, b, n in chunks) < x.size * everyone / 10
+
+
+def test_conditional_expectation_rejects_failed_fit():
+    from lab.calibrate.regularity import cnbdk_conditional_expected
+
+    with pytest.raises(ValueError, match="r, alpha, a, b > 0"):
+        cnbdk_conditional_expected({**PARAMS, "r": float("nan")}, 2, 26.0, [1.0], [3.0], [10.0])
+    with pytest.raises(ValueError, match="k >= 1"):
+        cnbdk_conditional_expected(PARAMS, 0, 26.0, [1.0], [3.0], [10.0])
+
+
+def test_one_stage_clock_draws_nothing(monkeypatch):
+    """k = 1: every customer is at stage 0, with no hashing of ids and no draw."""
+    import lab.known_customers
+    import lab.rng
+    from lab.calibrate.scenario_out import draw_clock_stages
+
+    def refuse(*_a, **_k):
+        raise AssertionError("k = 1 needs no draw")
+
+    monkeypatch.setattr(lab.known_customers, "known_customer_keys", refuse)
+    monkeypatch.setattr(lab.rng, "RandomStreams", refuse)
+    m = draw_clock_stages(np.ones((4, 1)), ["a", "b", "c", "d"], seed=3)
+    np.testing.assert_array_equal(m, np.zeros(4))

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import optimize
 
 __all__ = [
+    "LOG_SD_IDENTIFIED",
     "FitResult",
     "adaptive_hessian",
     "central_gradient",
@@ -37,6 +38,12 @@ __all__ = [
 ]
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
+
+#: a parameter whose log-scale standard error exceeds this is not identified for the
+#: draws: the log-normal (Wald) approximation would span more than a factor e^3 = 20
+#: each way at 2 SE, and the likelihood is then flat, not normal (e.g. BG/NBD's a and b
+#: on a short log, where only a/(a+b) is determined)
+LOG_SD_IDENTIFIED = 1.5
 
 
 @dataclass(frozen=True)

@@ -23,20 +23,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOG_SD_IDENTIFIED", "SPEND_DRAWS", "OrderFits", "parameter_draws", "spend_draws"]
+from lab.calibrate.mle import LOG_SD_IDENTIFIED  # re-exported; shared with the calendar
+from lab.calibrate.scenario_out import ParamsCounter  # the backtest_params stream's counters
 
-#: a parameter whose log-scale standard error exceeds this is not identified for the
-#: draws: the log-normal (Wald) approximation would span more than a factor e^3 = 20
-#: each way at 2 SE, and the likelihood is then flat, not normal (e.g. BG/NBD's a and b
-#: on a short log, where only a/(a+b) is determined)
-LOG_SD_IDENTIFIED = 1.5
-
-#: counter of the ``backtest_params`` stream for the spend parameters' draws (0: the
-#: purchase model's, 1 and 2: arrivals, 3: clock stages)
-SPEND_DRAWS = 4
+__all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "ParamsCounter", "parameter_draws", "spend_draws"]
 
 
-def parameter_draws(fit, seeds: list[int], counter: int = 0) -> list:
+def parameter_draws(
+    fit, seeds: list[int], counter: int = ParamsCounter.PURCHASE_MODEL, shift: dict | None = None
+) -> list:
     """One parameter set per seed: log-normal around the estimate with the fit's covariance.
 
     The normal scores come from each seed's own lab stream, so a seed always draws the
@@ -52,8 +47,13 @@ def parameter_draws(fit, seeds: list[int], counter: int = 0) -> list:
     seeds : list of int
     counter : int
         Counter of the seed's ``backtest_params`` stream the normal scores come from:
-        0 for the purchase model, :data:`SPEND_DRAWS` for gamma-gamma, so the two fits'
-        draws are independent.
+        :class:`ParamsCounter`: ``PURCHASE_MODEL`` for the purchase model, ``SPEND``
+        for gamma-gamma, so the two fits' draws are independent.
+    shift : dict, optional
+        Lower bounds c of parameters drawn as log(theta - c) (delta method:
+        d log(theta - c)/d theta = 1/(theta - c)), so no draw reaches c; gamma-gamma's
+        q is drawn above 1.  The others are drawn on log theta (c = 0).  A fit whose
+        estimate is not above its bound keeps its point estimate.
 
     Returns
     -------
@@ -66,10 +66,14 @@ def parameter_draws(fit, seeds: list[int], counter: int = 0) -> list:
 
     names = list(fit.params)
     theta = np.array([fit.params[k] for k in names], dtype=float)
+    floor = np.array([float((shift or {}).get(k, 0.0)) for k in names])
+    above = theta - floor  # = theta where there is no bound
     cov = np.asarray(fit.cov, dtype=float)
     if not fit.converged or cov.shape != (theta.size, theta.size) or not np.isfinite(cov).all():
         return [fit] * len(seeds)
-    log_cov = _identified(cov / np.outer(theta, theta))  # covariance of log(theta)
+    if not (above > 0).all():
+        return [fit] * len(seeds)
+    log_cov = _identified(cov / np.outer(above, above))  # covariance of log(theta - floor)
     if not log_cov.any():
         return [fit] * len(seeds)
     vals, vecs = np.linalg.eigh(log_cov)
@@ -78,7 +82,7 @@ def parameter_draws(fit, seeds: list[int], counter: int = 0) -> list:
     for s in seeds:
         ids = np.arange(theta.size, dtype=np.uint64)
         u = RandomStreams(s).uniform("backtest_params", counter, ids)
-        draw = theta * np.exp(root @ ndtri(u))
+        draw = floor + above * np.exp(root @ ndtri(u))
         if not np.isfinite(draw).all():
             return [fit] * len(seeds)
         out.append(dataclasses.replace(fit, params=dict(zip(names, map(float, draw), strict=True))))
@@ -88,18 +92,23 @@ def parameter_draws(fit, seeds: list[int], counter: int = 0) -> list:
 def spend_draws(cal, seeds: list[int]) -> list:
     """One calibration per seed with its own gamma-gamma parameters (p, q, gamma, and the
     rate-dependent scale's ratio when fitted), drawn as :func:`parameter_draws` draws the
-    purchase model's, from counter :data:`SPEND_DRAWS` of each seed's stream.
+    purchase model's, from counter ``ParamsCounter.SPEND`` of each seed's stream.
 
     Without them a forecast's GMV bands held the purchase model's and the customers'
-    uncertainty but not the spend fit's.  A draw with q <= 1 (an infinite mean order
-    value) keeps the estimate for that seed.  No spend fit: ``cal`` for every seed.
+    uncertainty but not the spend fit's.  The draws are normal in (log p, log(q - 1),
+    log gamma[, log ratio]) with the delta-method covariance (d log(q - 1)/dq =
+    1/(q - 1)): q is never <= 1, and the mean order value p gamma / (q - 1) is
+    log-normal, so a q estimated near 1 with a wide SE no longer draws q just above 1
+    with an unbounded mean (drawn on log q, a 100-customer log gave seeds 19x the
+    estimate's mean order value).  The rate-dependent scale's ratio (> 0, 1 =
+    independence) stays on its natural log scale, as before.  Same stream and counter
+    as before, so each seed's orders are unchanged.  No spend fit: ``cal`` for every
+    seed.
     """
     if cal.spend is None:
         return [cal] * len(seeds)
-    out = []
-    for f in parameter_draws(cal.spend, seeds, counter=SPEND_DRAWS):
-        out.append(dataclasses.replace(cal, spend=f if f.params["q"] > 1 else cal.spend))
-    return out
+    draws = parameter_draws(cal.spend, seeds, counter=ParamsCounter.SPEND, shift={"q": 1.0})
+    return [dataclasses.replace(cal, spend=f) for f in draws]
 
 
 def _identified(log_cov: np.ndarray) -> np.ndarray:
@@ -245,10 +254,14 @@ class OrderFits:
             from scipy.special import ndtri
             from scipy.stats import poisson
 
-            u = RandomStreams(seed).uniform("backtest_params", 1, np.arange(2, dtype=np.uint64))
+            u = RandomStreams(seed).uniform(
+                "backtest_params", ParamsCounter.ARRIVAL_TREND_LEVEL, np.arange(2, dtype=np.uint64)
+            )
             trend, level_factor = arr.draw(ndtri(u))
             mu = self.arrival_means(start, days, camps, trend=trend, level_factor=level_factor)
-            u = RandomStreams(seed).uniform("backtest_params", 2, np.arange(days, dtype=np.uint64))
+            u = RandomStreams(seed).uniform(
+                "backtest_params", ParamsCounter.ARRIVAL_DAYS, np.arange(days, dtype=np.uint64)
+            )
             when = np.repeat(np.arange(days), poisson.ppf(u, mu).astype(np.int64))
             table = new_customer_rows(start, when, first=0)
         else:

@@ -178,6 +178,18 @@ def _series_terms(r: float, k: int, z_max: float) -> int:
     return int(max(np.ceil((n + 1.0) / k), 1.0)) + 1
 
 
+def _series_terms_each(shape: np.ndarray, k: int, z: np.ndarray) -> np.ndarray:
+    """:func:`_series_terms` for each (shape, z) pair at once (distinct pairs only)."""
+    from scipy.stats import nbinom
+
+    pairs, inverse = np.unique(np.column_stack([shape, z]), axis=0, return_inverse=True)
+    positive = pairs[:, 1] > 0.0
+    n = np.zeros(pairs.shape[0])
+    n[positive] = nbinom.isf(1e-15, pairs[positive, 0], 1.0 - pairs[positive, 1])
+    terms = np.where(positive, np.maximum(np.ceil((n + 1.0) / k), 1.0) + 1.0, 1.0)
+    return terms.astype(np.int64)[np.asarray(inverse).reshape(-1)]
+
+
 def cnbdk_expected_count(params: dict, k: int, t) -> np.ndarray:
     """E[X(t)] under BG/CNBD-k: expected repeat purchases in (0, t] of a customer who
     first bought at 0 (the series of the module docstring; k = 1 is BG/NBD's).
@@ -248,8 +260,23 @@ def cnbdk_conditional_expected(params: dict, k: int, t, x, t_x, T) -> np.ndarray
     -------
     numpy.ndarray
         One expectation per customer.
+
+    Raises
+    ------
+    ValueError
+        A parameter that is not a positive number (e.g. a failed fit), or k < 1.
+
+    Notes
+    -----
+    Customers are taken in blocks sorted by x, each summing only the terms its own
+    customers need, so one heavy buyer does not size every customer's series and the
+    memory stays bounded (``CONDITIONAL_BLOCK_CELLS`` cells per array).
     """
     r, alpha, a, b = (float(params[n]) for n in NAMES)
+    if not all(np.isfinite(v) and v > 0 for v in (r, alpha, a, b)) or k < 1:
+        raise ValueError(
+            f"BG/CNBD-k expectation needs r, alpha, a, b > 0 and k >= 1: {params}, k={k}"
+        )
     x, t_x, T = (np.atleast_1d(np.asarray(v, float)) for v in (x, t_x, T))
     t = float(t)
     if t <= 0.0:
@@ -257,14 +284,51 @@ def cnbdk_conditional_expected(params: dict, k: int, t, x, t_x, T) -> np.ndarray
     alive = p_alive_cnbdk(params, k, x, t_x, T)
     pi = stage_posterior(params, k, x, t_x, T)
     z = k * t / (alpha + k * T + k * t)
-    n_j = _series_terms(r + float(x.max()) * k + k, k, float(z.max()))
+    order = np.argsort(x, kind="stable")
+    out = np.zeros(x.size)
+    for start, stop, n_j in _conditional_chunks(r, k, x[order], z[order]):
+        idx = order[start:stop]
+        out[idx] = _conditional_block(r, k, a, b, x[idx], z[idx], pi[idx], n_j)
+    return alive * out
+
+
+#: Cells (customers x series terms) per block of :func:`cnbdk_conditional_expected`,
+#: as in :func:`cnbdk_expected_count`: a few 16 MB arrays at a time.
+CONDITIONAL_BLOCK_CELLS = 2_000_000
+
+
+def _conditional_chunks(
+    r: float, k: int, x_sorted: np.ndarray, z_sorted: np.ndarray, max_cells: int | None = None
+) -> list[tuple[int, int, int]]:
+    """Blocks ``(start, stop, n_terms)`` of customers sorted by x for the conditional
+    series: each block's term count is the largest any of its customers needs
+    (:func:`_series_terms` at its own r + xk + k and z), and block size x term count
+    stays <= ``max_cells`` (a customer that alone needs more gets a block of one).
+    """
+    max_cells = CONDITIONAL_BLOCK_CELLS if max_cells is None else int(max_cells)
+    need = _series_terms_each(
+        r + np.asarray(x_sorted, float) * k + k, k, np.asarray(z_sorted, float)
+    )
+    chunks = []
+    start = 0
+    while start < need.size:
+        running = np.maximum.accumulate(need[start:])
+        cells = np.arange(1, running.size + 1) * running
+        size = max(int(np.searchsorted(cells, max_cells, side="right")), 1)
+        chunks.append((start, start + size, int(running[size - 1])))
+        start += size
+    return chunks
+
+
+def _conditional_block(r, k, a, b, x, z, pi, n_j) -> np.ndarray:
+    """The conditional series given alive for one block of customers (``n_j`` terms)."""
     j = np.arange(1, n_j + 1, dtype=float)
     weight = np.exp(special.betaln(a, b + x[:, None] + j - 1.0) - special.betaln(a, b + x)[:, None])
     out = np.zeros(x.size)
     for m in range(k):
         tail = special.betainc(j * k - m, (r + x * k + m)[:, None], z[:, None])
         out += pi[:, m] * (weight * tail).sum(axis=1)
-    return alive * out
+    return out
 
 
 def expected_daily_repeats(

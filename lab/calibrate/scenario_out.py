@@ -26,6 +26,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +38,11 @@ from lab.calibrate.mle import FitResult
 
 __all__ = [
     "Calibration",
+    "ParamsCounter",
     "calibrate",
     "conditional_customers",
     "conditional_customers_cnbdk",
-    "draw_stages",
+    "draw_clock_stages",
     "erlang_timing",
     "first_purchase_customers",
     "future_arrivals",
@@ -339,7 +341,8 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) ->
         BG/CNBD-k parameters (``r, alpha, a, b``).
     k : int
     seed : int
-        Seed of the stage draws (stream ``backtest_params``, counter 3, keyed by each
+        Seed of the stage draws (stream ``backtest_params``, counter
+        ``ParamsCounter.CLOCK_STAGES``, keyed by each
         customer's identity key): the back-test and the forecast give each run its own.
     """
     from lab.calibrate.regularity import p_alive_cnbdk, stage_posterior
@@ -349,7 +352,7 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) ->
     )
     s, p, u = cal.summary, fit.params, fit.time_unit_days
     x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    m = draw_stages(stage_posterior(p, k, x, t_x, T), base["customer_id"], seed)
+    m = draw_clock_stages(stage_posterior(p, k, x, t_x, T), base["customer_id"], seed)
     base["propensity_shape"] = p["r"] + x * k + m
     base["propensity_rate_per_day"] = (p["alpha"] + k * T) * u
     base["p_alive"] = p_alive_cnbdk(p, k, x, t_x, T)
@@ -377,20 +380,35 @@ def erlang_timing(sc: dict, k: int) -> dict:
     return sc
 
 
-#: counter of the ``backtest_params`` stream for the stage draws (0: purchase-model
-#: parameters, 1 and 2: arrivals, 4: spend parameters)
-STAGE_DRAW = 3
+class ParamsCounter(IntEnum):
+    """Counters of each seed's ``backtest_params`` stream, one per kind of draw, so the
+    draws are independent of one another and a seed always draws the same values (the
+    values are those the draws have always used: changing one changes results)."""
+
+    PURCHASE_MODEL = 0  #: the purchase model's parameters (:func:`parameter_draws`)
+    ARRIVAL_TREND_LEVEL = 1  #: the arrivals' trend and level factor
+    ARRIVAL_DAYS = 2  #: the new customers' Poisson arrivals, one uniform a day
+    CLOCK_STAGES = 3  #: the Erlang clock's stages done at the start (:func:`draw_clock_stages`)
+    SPEND = 4  #: gamma-gamma's parameters (:func:`spend_draws`)
 
 
-def draw_stages(posterior: np.ndarray, customer_ids, seed: int) -> np.ndarray:
+def draw_clock_stages(posterior: np.ndarray, customer_ids, seed: int) -> np.ndarray:
     """One integer number of clock stages per customer from its posterior (rows of
     ``posterior``: chances of m = 0..k-1), by inversion of a uniform keyed by the
-    customer's identity key, so a customer's draw does not depend on the table's order."""
+    customer's identity key, so a customer's draw does not depend on the table's order.
+
+    k = 1 (one column): zeros, without hashing the ids or drawing (the only stage).
+    Named apart from :func:`lab.classroom.figures.draw_stages` (a figure of lifecycle
+    stages)."""
     from lab.known_customers import known_customer_keys
     from lab.rng import RandomStreams
 
+    posterior = np.asarray(posterior, float)
+    if posterior.ndim == 2 and posterior.shape[1] == 1:
+        return np.zeros(posterior.shape[0])
+
     u = RandomStreams(int(seed)).uniform(
-        "backtest_params", STAGE_DRAW, known_customer_keys(customer_ids)
+        "backtest_params", ParamsCounter.CLOCK_STAGES, known_customer_keys(customer_ids)
     )
     cdf = np.cumsum(posterior, axis=1)
     m = (cdf[:, :-1] <= u[:, None]).sum(axis=1)
@@ -770,10 +788,14 @@ def _with_new_customers(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFra
 
 def _unshrunk_note(seas, effect: str) -> str:
     """``; unshrunk 0.53, 95% 0.41-0.68``: the lift the ridge shrank towards 1, as
-    the log alone estimates it (the forecast uses the shrunk lift)."""
+    the log alone estimates it (the forecast uses the shrunk lift); ``; unshrunk: not
+    estimable from the log (n orders on its days)`` when the log cannot say."""
     if effect not in seas.unshrunk:
         return ""
     b, _se, lo, hi = seas.unshrunk[effect]
+    if not np.isfinite(b):
+        n = getattr(seas, "unshrunk_orders", {}).get(effect, float("nan"))
+        return f"; unshrunk: not estimable from the log ({n:.0f} orders on its days)"
     return f"; unshrunk {np.exp(b):.3f}, 95% {np.exp(lo):.3f}-{np.exp(hi):.3f}"
 
 
@@ -963,11 +985,12 @@ def _write_calendar_report(model, folder: Path, stamp: dict, write_csv) -> None:
 
 
 def _md_table(df: pd.DataFrame) -> str:
-    """A DataFrame as a GitHub markdown table (numbers to 4 significant digits)."""
+    """A DataFrame as a GitHub markdown table (numbers to 4 significant digits, missing
+    numbers as empty cells)."""
 
     def cell(v) -> str:
         if isinstance(v, float | np.floating):
-            return f"{v:.4g}"
+            return f"{v:.4g}" if np.isfinite(v) else ""  # an empty cell, not "nan"
         return str(v).replace("|", "\\|")
 
     head = "| " + " | ".join(map(str, df.columns)) + " |"

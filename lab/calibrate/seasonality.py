@@ -57,7 +57,8 @@ information's SE leaves out: on lab-made logs the shrunk event lifts sat 0.5-0.7
 below their true values on average.  Shrunk lifts are what the forecast uses (they
 predict better); to quote a lift, each event and campaign also gets its nearly
 unpenalised estimate, SE and 95% Wald interval (``SeasonalityFit.unshrunk``; the
-``unshrunk``, ``ci95_low`` and ``ci95_high`` columns of :meth:`SeasonalityFit.table`),
+``unshrunk``, ``unshrunk_ci95_low`` and ``unshrunk_ci95_high`` columns of
+:meth:`SeasonalityFit.table`),
 which covers a known lift about 95% of the time.
 """
 
@@ -69,6 +70,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lab.calibrate.mle import LOG_SD_IDENTIFIED
 from lab.configs.calendar import EVENT_ANCHORS, event_days
 
 __all__ = [
@@ -227,7 +229,10 @@ class SeasonalityFit:
         fitted without shrinkage, its SE and its 95% interval (low, high).  The lifts in
         ``events`` and ``campaigns`` (which the forecast uses) are ridge estimates,
         biased towards 1, and ``se`` does not count that bias; this is the interval to
-        quote for a lift.
+        quote for a lift.  NaN (all four) when the log cannot estimate it
+        (:data:`UNSHRUNK_MIN_ORDERS`, :data:`~lab.calibrate.mle.LOG_SD_IDENTIFIED`).
+    unshrunk_orders : dict[str, float]
+        Per event and campaign: the orders on its days in the log.
     """
 
     weekday: np.ndarray
@@ -244,6 +249,7 @@ class SeasonalityFit:
     month_prior: str = DEFAULT_MONTH_PRIOR
     prior_shape: tuple[float, ...] = MONTH_PRIORS[DEFAULT_MONTH_PRIOR]
     unshrunk: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    unshrunk_orders: dict[str, float] = field(default_factory=dict)
 
     def calendar(self, extra_campaigns=()) -> dict:
         """The scenario's ``calendar`` section (enabled), plus any future campaigns."""
@@ -275,7 +281,9 @@ class SeasonalityFit:
     def table(self) -> pd.DataFrame:
         """Effect, multiplier, se (of the log-effect) per fitted term; for events and
         campaigns also the unshrunk lift and its 95% interval (``unshrunk``,
-        ``ci95_low``, ``ci95_high``; NaN for weekdays and months)."""
+        ``unshrunk_ci95_low``, ``unshrunk_ci95_high``: the interval is the unshrunk lift's,
+        not the multiplier's; NaN for weekdays and months, and for a lift the log cannot
+        estimate)."""
         rows = [(f"weekday_{w}", v) for w, v in zip(WEEKDAYS, self.weekday, strict=True)]
         rows += [(f"month_{m}", v) for m, v in zip(MONTHS, self.month, strict=True)]
         rows += [(f"event_{k}", v) for k, v in self.events.items()]
@@ -295,7 +303,11 @@ class SeasonalityFit:
                         float(np.exp(self.unshrunk[r[0]][k])) if r[0] in self.unshrunk else np.nan
                         for r in rows
                     ]
-                    for col, k in (("unshrunk", 0), ("ci95_low", 2), ("ci95_high", 3))
+                    for col, k in (
+                        ("unshrunk", 0),
+                        ("unshrunk_ci95_low", 2),
+                        ("unshrunk_ci95_high", 3),
+                    )
                 },
             }
         )
@@ -460,6 +472,7 @@ def fit_seasonality(
         month_prior=prior_name,
         prior_shape=tuple(float(v) for v in prior),
         unshrunk=_unshrunk_lifts(X, y, off, names, lifts),
+        unshrunk_orders=_orders_on_days(X, y, names, lifts),
     )
 
 
@@ -499,6 +512,17 @@ _LIFTS = ("event_", "campaign_")
 UNSHRUNK_PENALTY = 1e-3
 
 
+#: fewer orders than this on an effect's days: its unshrunk lift is not estimable (the
+#: Poisson MLE of a lift from n orders has log-scale SE about 1/sqrt(n), 0.45 at 5, and
+#: with none it runs off to 0 with a meaningless Wald interval, e.g. 0.000-819342)
+UNSHRUNK_MIN_ORDERS = 5
+
+
+def _orders_on_days(X, y, names: list[str], lifts: list[int]) -> dict[str, float]:
+    """Orders in the log on each lift's days (its design column is nonzero)."""
+    return {names[j]: float(y[X[:, 1 + j] != 0].sum()) for j in lifts}
+
+
 def _unshrunk_lifts(X, y, off, names: list[str], lifts: list[int]) -> dict[str, tuple]:
     """Each event's and campaign's log-lift with every effect (nearly) unpenalised, its
     standard error and 95% Wald interval: ``{effect: (log_lift, se, low, high)}``.
@@ -509,6 +533,10 @@ def _unshrunk_lifts(X, y, off, names: list[str], lifts: list[int]) -> dict[str, 
     (:data:`UNSHRUNK_PENALTY`), the Poisson MLE has no such bias; its SE is scaled by
     its own Pearson overdispersion.  An event's column is a subset of its days, so it
     stays identified when months and weekdays trade off against the level.
+
+    Not estimable, all NaN: fewer than :data:`UNSHRUNK_MIN_ORDERS` orders on its days,
+    or a log-scale SE above :data:`~lab.calibrate.mle.LOG_SD_IDENTIFIED` (the
+    Wald interval then spans more than a factor 20 each way).
     """
     if not lifts:
         return {}
@@ -517,10 +545,14 @@ def _unshrunk_lifts(X, y, off, names: list[str], lifts: list[int]) -> dict[str, 
     dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
     dispersion = max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
     var = np.diag(np.linalg.inv(hess))[1:] * dispersion
+    orders = _orders_on_days(X, y, names, lifts)
     out = {}
     for j in lifts:
         b, se = float(beta[1 + j]), float(np.sqrt(max(var[j], 0.0)))
-        out[names[j]] = (b, se, b - Z95 * se, b + Z95 * se)
+        if orders[names[j]] < UNSHRUNK_MIN_ORDERS or not se <= LOG_SD_IDENTIFIED:
+            out[names[j]] = (np.nan,) * 4
+        else:
+            out[names[j]] = (b, se, b - Z95 * se, b + Z95 * se)
     return out
 
 

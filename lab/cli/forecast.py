@@ -201,6 +201,8 @@ def _summary_md(model, fc) -> str:
         "",
         "## Calendar",
         "",
+        CALENDAR_LEGEND,
+        "",
         _md_table(model.seasonality.table()),
         "",
         "![forecast](forecast.png)",
@@ -209,12 +211,26 @@ def _summary_md(model, fc) -> str:
     return "\n".join(lines)
 
 
+#: the legend of summary.md's Calendar table
+CALENDAR_LEGEND = (
+    "multiplier = what the forecast uses (shrunk towards 1); "
+    "unshrunk = the log alone (95% interval)"
+)
+
+
 def _campaign_lines(model, fc) -> list[str]:
-    """The campaigns of the campaign file: fitted in the log, placed in the forecast."""
-    fitted = [
-        f"{c['name']} ({c['start'].date()} to {c['end'].date()}) x{c['lift']:.3f}"
-        for c in model.seasonality.campaigns
-    ]
+    """The campaigns of the campaign file: fitted in the log (with the unshrunk lift, as
+    the scenario header gives it), placed in the forecast."""
+    from lab.calibrate.scenario_out import _unshrunk_note
+
+    seas = model.seasonality
+    fitted = []
+    for c in seas.campaigns:
+        note = _unshrunk_note(seas, "campaign_" + c["name"]).removeprefix("; ")
+        fitted.append(
+            f"{c['name']} ({c['start'].date()} to {c['end'].date()}) x{c['lift']:.3f}"
+            + (f" ({note})" if note else "")
+        )
     placed = [
         f"{c['name']} ({c['start']} to {c['end']}) x{c['lift']:.3f}"
         for c in fc.meta.get("future_campaigns", [])
