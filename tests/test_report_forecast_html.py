@@ -245,3 +245,30 @@ def test_chinese_page_in_a_browser_draws_with_the_embedded_font(written, open_mo
         page.close()
     finally:
         browsers.close()
+
+
+def test_calendar_chart_marks_the_unshrunk_lifts_that_are_estimable():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from lab.report.forecast_html import _unshrunk_whiskers
+
+    t = pd.DataFrame(
+        {
+            "effect": ["month_jan", "event_618", "event_cny", "campaign_A"],
+            "multiplier": [1.1, 0.9, 1.3, 1.5],
+            "unshrunk": [np.nan, 0.53, np.nan, 1.8],  # CNY not estimable: no whisker
+            "unshrunk_ci95_low": [np.nan, 0.41, np.nan, 1.5],
+            "unshrunk_ci95_high": [np.nan, 0.68, np.nan, 2.2],
+        }
+    )
+    fig, ax = plt.subplots()
+    _unshrunk_whiskers(ax, np.arange(len(t)), t)
+    (bars,) = ax.containers  # one errorbar container
+    x, y = bars.lines[0].get_data()
+    assert list(x) == [1, 3] and list(y) == [0.53, 1.8]
+    plt.close(fig)

@@ -96,9 +96,12 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "calendar_caption": (
         "Demand multipliers of the fitted calendar (1 = an ordinary day): weekdays, months, "
         "big sales and the campaigns of the campaign file; months the log does not contain "
-        "take the prior shape ({prior}).",
+        "take the prior shape ({prior}). Bars: what the forecast uses (shrunk towards 1); "
+        "dots with whiskers: an event's or campaign's lift from the log alone, with its 95% "
+        "interval.",
         "拟合日历的需求系数 (1 = 普通日)：星期、月份、大促及活动日历中的活动；订单日志未覆盖的月份"
-        "采用先验形状 ({prior})。",
+        "采用先验形状 ({prior})。柱：预测采用的系数 (向 1 收缩)；点与误差线：仅由订单日志估计的"
+        "大促/活动提升及其 95% 区间。",
     ),
     "mech_on": (
         "On: BG/NBD purchase and dropout, gamma-gamma spend, the fitted calendar, regular "
@@ -294,6 +297,7 @@ def forecast_figures(model, fc, lang: str = "en") -> list[Chart]:
     prior = t["source"].str.startswith("prior").to_numpy()
     colours = [PALETTE[7] if p else PALETTE[0] for p in prior]
     ax.bar(x, t["multiplier"] - 1.0, bottom=1.0, color=colours)
+    _unshrunk_whiskers(ax, x, t)
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set_xticks(x, [effect_label(e, lang) for e in t["effect"]], rotation=90)
     ax.set_title(_t("calendar_title", lang), loc="left")
@@ -302,6 +306,20 @@ def forecast_figures(model, fc, lang: str = "en") -> list[Chart]:
     cap = _t("calendar_caption", lang, prior=getattr(model.seasonality, "month_prior", "flat"))
     out.append(Chart("calendar", cap, src, width, height))
     return out
+
+
+def _unshrunk_whiskers(ax, x: np.ndarray, t: pd.DataFrame) -> None:
+    """Events' and campaigns' unshrunk lifts (the log alone) as dots with their 95%
+    interval, beside the bars the forecast uses (shrunk towards 1)."""
+    if "unshrunk" not in t.columns:
+        return
+    u = t["unshrunk"].to_numpy(dtype=float)
+    lo = t["unshrunk_ci95_low"].to_numpy(dtype=float)
+    hi = t["unshrunk_ci95_high"].to_numpy(dtype=float)
+    ok = np.isfinite(u) & np.isfinite(lo) & np.isfinite(hi)
+    if ok.any():
+        err = np.vstack([u[ok] - lo[ok], hi[ok] - u[ok]])
+        ax.errorbar(x[ok], u[ok], yerr=err, fmt="o", color="k", ms=3, lw=1, capsize=2)
 
 
 def _stamp(model, fc, lang: str, created: str) -> dict[str, str]:
