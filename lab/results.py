@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -49,6 +50,8 @@ TABLES = ("daily", "transactions", "customers")
 ARROW_TABLES = ("transactions", "customers")
 #: rows of the transactions table built and written at a time: parquet's default row group
 SLICE_ROWS = 1024 * 1024
+#: rows of the transactions table built at a time for its CSV (text is made in such slices)
+_CSV_ROWS = 1 << 15
 
 
 def git_commit() -> str:
@@ -203,16 +206,22 @@ class RunResult:
             return _arrow_table(self._customer_columns())
         return pa.Table.from_pandas(self._pandas(name), preserve_index=False)
 
-    def _transaction_slices(self, rows: int = SLICE_ROWS):
+    def _transaction_slices(self, rows: int = SLICE_ROWS, stop: threading.Event | None = None):
         """The transactions table as ``pyarrow.Table`` slices of ``rows`` rows (one at least).
 
         Each slice is built from the compact order log when it is needed, so the
         table's full columns never exist at once; ``rows`` is parquet's default row
         group, so the parquet file is the one ``pyarrow.parquet.write_table`` writes.
+        Once ``stop`` is set, the next slice raises instead (see :meth:`save`).
         """
         total = len(self._log)
+        schema = None
         for start in range(0, max(total, 1), rows):
-            yield _arrow_table(self._transaction_columns(start, start + rows))
+            if stop is not None and stop.is_set():
+                raise _Stopped
+            table = _arrow_table(self._transaction_columns(start, start + rows), schema)
+            schema = table.schema
+            yield table
 
     def _customer_slices(self, rows: int = SLICE_ROWS, cols: dict | None = None):
         """The customers table as ``pyarrow.Table`` slices of ``rows`` rows (one at least).
@@ -335,41 +344,48 @@ class RunResult:
 
     # ------------------------------------------------------------------ saving
     def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
-        """Write the three tables, the scenario and a manifest into ``out_dir`` atomically."""
+        """Write the three tables, the scenario and a manifest into ``out_dir`` atomically.
+
+        The big tables' parquet files are written by a second thread while this one
+        writes their CSV (each file is written by one thread, in order, so the bytes do
+        not depend on the threads); on an error or an interrupt the other thread is
+        stopped at its next slice and waited for before the folder is removed.
+        """
         with atomic_folder(out_dir) as tmp:
-            files = {}
-            for name in (*TABLES, *self.extra_tables):
-                if name == "transactions":  # the biggest table: row group by row group
-                    rows = len(self._log)
-                    parts = self._transaction_slices
-                    if "parquet" in formats:
-                        write_parquet_slices(parts(), tmp / f"{name}.parquet", self.meta)
-                        files[f"{name}.parquet"] = rows
-                    if "csv" in formats:
-                        write_csv_slices(parts(), tmp / f"{name}.csv")
-                        files[f"{name}.csv"] = rows
-                    continue
-                if name == "customers":  # straight from the arrays, parquet by row group
-                    cols = self._customer_columns()
-                    rows = len(cols["customer_id"])
-                    if "parquet" in formats:
-                        write_parquet_slices(
-                            self._customer_slices(cols=cols), tmp / f"{name}.parquet", self.meta
-                        )
-                        files[f"{name}.parquet"] = rows
-                    if "csv" in formats:  # whole: segment names may need quoting (pandas)
-                        write_csv(_arrow_table(cols), tmp / f"{name}.csv", self.meta)
-                        files[f"{name}.csv"] = rows
-                    del cols
-                    continue
+            rows = {"transactions": len(self._log)}
+            parquet = "parquet" in formats
+            csv = "csv" in formats
+            with _Beside() as beside:
+                if parquet:
+                    beside.run(self._write_transactions_parquet, tmp, beside.stop)
+                if csv:
+                    write_csv_slices(
+                        self._transaction_slices(_CSV_ROWS, stop=beside.stop),
+                        tmp / "transactions.csv",
+                    )
+                beside.wait()  # the two threads' working sets do not add up
+                cols = self._customer_columns()
+                rows["customers"] = len(cols["customer_id"])
+                if parquet:
+                    beside.run(self._write_customers_parquet, tmp, cols, beside.stop)
+                if csv:  # whole: segment names may need quoting (pandas)
+                    write_csv(_arrow_table(cols), tmp / "customers.csv", self.meta)
+                beside.wait()
+                del cols
+            for name in (n for n in (*TABLES, *self.extra_tables) if n not in ARROW_TABLES):
                 df = self._pandas(name)
-                if "parquet" in formats:
+                if parquet:
                     write_parquet(df, tmp / f"{name}.parquet", self.meta)
-                    files[f"{name}.parquet"] = len(df)
-                if "csv" in formats:
+                if csv:
                     write_csv(df, tmp / f"{name}.csv", self.meta)
-                    files[f"{name}.csv"] = len(df)
+                rows[name] = len(df)
                 del df
+            files = {
+                f"{name}.{fmt}": rows[name]
+                for name in (*TABLES, *self.extra_tables)
+                for fmt in ("parquet", "csv")
+                if fmt in formats
+            }
             (tmp / "scenario.json").write_text(
                 json.dumps(dump_scenario(self.scenario), indent=2, ensure_ascii=False),
                 encoding="utf-8",
@@ -379,6 +395,75 @@ class RunResult:
                 json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
             )
         return Path(out_dir)
+
+    def _write_transactions_parquet(self, tmp: Path, stop: threading.Event) -> None:
+        """The biggest table, row group by row group (parquet's default: 1 Mi rows)."""
+        parts = self._transaction_slices(stop=stop)
+        write_parquet_slices(parts, tmp / "transactions.parquet", self.meta)
+
+    def _write_customers_parquet(self, tmp: Path, cols: dict, stop: threading.Event) -> None:
+        """Straight from the arrays, row group by row group."""
+        parts = _until(stop, self._customer_slices(cols=cols))
+        write_parquet_slices(parts, tmp / "customers.parquet", self.meta)
+
+
+class _Stopped(Exception):
+    """A writer thread stopped because the other one failed or was interrupted."""
+
+
+def _until(stop: threading.Event, parts):
+    """``parts``, ending in :class:`_Stopped` once ``stop`` is set."""
+    for part in parts:
+        if stop.is_set():
+            raise _Stopped
+        yield part
+
+
+class _Beside:
+    """One writer thread beside this one: :meth:`run` a job there, :meth:`wait` for it.
+
+    Leaving the block waits for the job; on an exception (an interrupt included) the
+    job is first told to stop (``stop``: the writers check it between slices), so no
+    thread writes into the output folder once the block is left.  A job's own error
+    is raised by :meth:`wait`.
+    """
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> _Beside:
+        return self
+
+    def run(self, job, *args) -> None:
+        self.wait()
+
+        def target() -> None:
+            try:
+                job(*args)
+            except BaseException as exc:  # handed to the caller by wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=target, name="lab-writer", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.stop.set()
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                thread.join()
+            return
+        self.wait()
 
 
 def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -457,17 +542,19 @@ def _frame(columns: dict[str, object]) -> pd.DataFrame:
     )
 
 
-def _arrow_table(columns: dict[str, object]):
+def _arrow_table(columns: dict[str, object], schema=None):
     """The ``pyarrow.Table`` of a column spec, typed as ``Table.from_pandas(_frame(...))``.
 
     Numeric arrays are wrapped without a copy where Arrow allows (float NaN
     becomes null, as in the pandas conversion); the schema and its pandas
-    metadata come from the empty frame of the same spec.
+    metadata come from the empty frame of the same spec (or are ``schema``, that
+    of an earlier slice of the same spec).
     """
     import pyarrow as pa
 
-    empty = _frame({k: v[:0] for k, v in columns.items()})
-    schema = pa.Schema.from_pandas(empty, preserve_index=False)
+    if schema is None:
+        empty = _frame({k: v[:0] for k, v in columns.items()})
+        schema = pa.Schema.from_pandas(empty, preserve_index=False)
     arrays = []
     for spec, col in zip(schema, columns.values(), strict=True):
         if isinstance(col, _Codes):
