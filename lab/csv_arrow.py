@@ -29,11 +29,14 @@ minimal and identical to the lab's other CSV files.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 
 import numba
@@ -43,8 +46,11 @@ __all__ = ["text_threads", "write_csv_table", "write_csv_tables"]
 
 #: rows converted and written per slice: bounds the memory of the text columns
 SLICE_ROWS = 1 << 15
-#: at most this many threads format slices (each slice's text is written in order)
-MAX_THREADS = 4
+#: at most this many threads format slices (each slice's text is written in order):
+#: each holds its slices' text, and a third one adds memory for little on 2 cores
+MAX_THREADS = 2
+#: rows a thread formats at a time when several do (more would hold more text at once)
+THREAD_ROWS = 1 << 12
 _INTEGRAL = r"^-?[0-9]+$"
 _NEEDS_QUOTES = r"[,\"\r\n]"
 #: pyarrow writes 1e-5 and 1e-6 magnitudes in fixed notation and exponents with one
@@ -152,9 +158,9 @@ def _chain_one(first, rest: Iterator) -> Iterator:
 def _write_parts(sink, parts: Iterable, as_date: list[bool], slice_rows: int, threads) -> None:
     """Format each slice of ``parts`` as CSV text (no header) and write the texts in order.
 
-    With more than one thread, slices are formatted side by side (pyarrow's compute
-    functions, its CSV writer and the float fix-up release the GIL) and at most
-    ``threads + 1`` slices' text is held at a time.
+    With more than one thread, slices of at most :data:`THREAD_ROWS` rows are
+    formatted side by side (pyarrow's compute functions, its CSV writer and the float
+    fix-up release the GIL) and at most ``threads`` slices' text is held at a time.
     """
     import pyarrow.csv as pcsv
 
@@ -166,18 +172,47 @@ def _write_parts(sink, parts: Iterable, as_date: list[bool], slice_rows: int, th
         for part in parts:
             pcsv.write_csv(_as_text(part, as_date), sink, options)
         return
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lab-csv") as pool:
-        pending: deque = deque()
-        try:
-            for part in parts:
-                pending.append(pool.submit(_csv_bytes, part, as_date, options))
-                if len(pending) > threads:
-                    sink.write(pending.popleft().result())
-            while pending:
+    rows = min(slice_rows, THREAD_ROWS)
+    pieces = (p.slice(at, rows) for p in parts for at in range(0, p.num_rows, rows))
+    pool = _pool(threads)
+    pending: deque = deque()
+    try:
+        for piece in pieces:
+            pending.append(pool.submit(_csv_bytes, piece, as_date, options))
+            if len(pending) >= threads:
                 sink.write(pending.popleft().result())
-        finally:
-            for future in pending:  # on an error: no slice is formatted for nothing
-                future.cancel()
+        while pending:
+            sink.write(pending.popleft().result())
+    finally:
+        for future in pending:  # on an error: nothing more is formatted, nothing left running
+            future.cancel()
+        for future in pending:
+            with suppress(BaseException):
+                future.exception()
+        _release_in(pool, threads)
+
+
+def _release_in(pool: ThreadPoolExecutor, threads: int) -> None:
+    """Each text thread gives back the memory Arrow's allocator keeps for it (that
+    allocator keeps freed memory per thread, where other threads cannot reuse it)."""
+    import pyarrow as pa
+
+    together = threading.Barrier(threads)
+
+    def release() -> None:
+        together.wait(timeout=60)  # one call on each thread
+        pa.default_memory_pool().release_unused()
+
+    for future in [pool.submit(release) for _ in range(threads)]:
+        with suppress(BaseException):
+            future.result()
+
+
+@functools.cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """The threads that make CSV text, kept for the process: Arrow's allocator keeps
+    memory per thread, and new threads for every file would each hold their own."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lab-csv")
 
 
 def _csv_bytes(part, as_date: list[bool], options):

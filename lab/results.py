@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -206,19 +205,16 @@ class RunResult:
             return _arrow_table(self._customer_columns())
         return pa.Table.from_pandas(self._pandas(name), preserve_index=False)
 
-    def _transaction_slices(self, rows: int = SLICE_ROWS, stop: threading.Event | None = None):
+    def _transaction_slices(self, rows: int = SLICE_ROWS):
         """The transactions table as ``pyarrow.Table`` slices of ``rows`` rows (one at least).
 
         Each slice is built from the compact order log when it is needed, so the
         table's full columns never exist at once; ``rows`` is parquet's default row
         group, so the parquet file is the one ``pyarrow.parquet.write_table`` writes.
-        Once ``stop`` is set, the next slice raises instead (see :meth:`save`).
         """
         total = len(self._log)
         schema = None
         for start in range(0, max(total, 1), rows):
-            if stop is not None and stop.is_set():
-                raise _Stopped
             table = _arrow_table(self._transaction_columns(start, start + rows), schema)
             schema = table.schema
             yield table
@@ -346,32 +342,31 @@ class RunResult:
     def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
         """Write the three tables, the scenario and a manifest into ``out_dir`` atomically.
 
-        The big tables' parquet files are written by a second thread while this one
-        writes their CSV (each file is written by one thread, in order, so the bytes do
-        not depend on the threads); on an error or an interrupt the other thread is
-        stopped at its next slice and waited for before the folder is removed.
+        The files are written one after the other (a writer thread beside the CSV
+        would add its working set to the CSV's, and at 1M customers the peak has no
+        room for it); the CSV text is made on :func:`lab.csv_arrow.text_threads`
+        threads, slices written in order, so the bytes do not depend on the threads.
         """
         with atomic_folder(out_dir) as tmp:
             rows = {"transactions": len(self._log)}
-            parquet = "parquet" in formats
-            csv = "csv" in formats
-            with _Beside() as beside:
-                if parquet:
-                    beside.run(self._write_transactions_parquet, tmp, beside.stop)
-                if csv:
-                    write_csv_slices(
-                        self._transaction_slices(_CSV_ROWS, stop=beside.stop),
-                        tmp / "transactions.csv",
-                    )
-                beside.wait()  # the two threads' working sets do not add up
-                cols = self._customer_columns()
-                rows["customers"] = len(cols["customer_id"])
-                if parquet:
-                    beside.run(self._write_customers_parquet, tmp, cols, beside.stop)
-                if csv:  # whole: segment names may need quoting (pandas)
-                    write_csv(_arrow_table(cols), tmp / "customers.csv", self.meta)
-                beside.wait()
-                del cols
+            parquet, csv = "parquet" in formats, "csv" in formats
+            if parquet:  # the biggest table: row group by row group
+                parts = self._transaction_slices(SLICE_ROWS)
+                write_parquet_slices(parts, tmp / "transactions.parquet", self.meta)
+                _release_arrow_memory()
+            if csv:  # from the compact log in small slices, text made on threads
+                write_csv_slices(self._transaction_slices(_CSV_ROWS), tmp / "transactions.csv")
+                _release_arrow_memory()
+            cols = self._customer_columns()  # straight from the arrays
+            rows["customers"] = len(cols["customer_id"])
+            if parquet:  # row group by row group
+                parts = self._customer_slices(cols=cols)
+                write_parquet_slices(parts, tmp / "customers.parquet", self.meta)
+                _release_arrow_memory()
+            if csv:  # whole: segment names may need quoting (pandas)
+                write_csv(_arrow_table(cols), tmp / "customers.csv", self.meta)
+                _release_arrow_memory()
+            del cols
             for name in (n for n in (*TABLES, *self.extra_tables) if n not in ARROW_TABLES):
                 df = self._pandas(name)
                 if parquet:
@@ -380,7 +375,7 @@ class RunResult:
                     write_csv(df, tmp / f"{name}.csv", self.meta)
                 rows[name] = len(df)
                 del df
-            files = {
+            files = {  # listed as before: table by table, parquet then CSV
                 f"{name}.{fmt}": rows[name]
                 for name in (*TABLES, *self.extra_tables)
                 for fmt in ("parquet", "csv")
@@ -396,74 +391,16 @@ class RunResult:
             )
         return Path(out_dir)
 
-    def _write_transactions_parquet(self, tmp: Path, stop: threading.Event) -> None:
-        """The biggest table, row group by row group (parquet's default: 1 Mi rows)."""
-        parts = self._transaction_slices(stop=stop)
-        write_parquet_slices(parts, tmp / "transactions.parquet", self.meta)
 
-    def _write_customers_parquet(self, tmp: Path, cols: dict, stop: threading.Event) -> None:
-        """Straight from the arrays, row group by row group."""
-        parts = _until(stop, self._customer_slices(cols=cols))
-        write_parquet_slices(parts, tmp / "customers.parquet", self.meta)
+def _release_arrow_memory() -> None:
+    """Give the memory Arrow's allocator keeps for reuse back to the system.
 
-
-class _Stopped(Exception):
-    """A writer thread stopped because the other one failed or was interrupted."""
-
-
-def _until(stop: threading.Event, parts):
-    """``parts``, ending in :class:`_Stopped` once ``stop`` is set."""
-    for part in parts:
-        if stop.is_set():
-            raise _Stopped
-        yield part
-
-
-class _Beside:
-    """One writer thread beside this one: :meth:`run` a job there, :meth:`wait` for it.
-
-    Leaving the block waits for the job; on an exception (an interrupt included) the
-    job is first told to stop (``stop``: the writers check it between slices), so no
-    thread writes into the output folder once the block is left.  A job's own error
-    is raised by :meth:`wait`.
+    After each big file: the next file's slices are of other sizes, and what the
+    allocator kept would stay in the resident set next to them.
     """
+    import pyarrow as pa
 
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    def __enter__(self) -> _Beside:
-        return self
-
-    def run(self, job, *args) -> None:
-        self.wait()
-
-        def target() -> None:
-            try:
-                job(*args)
-            except BaseException as exc:  # handed to the caller by wait()
-                self._error = exc
-
-        self._thread = threading.Thread(target=target, name="lab-writer", daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            self.stop.set()
-            thread, self._thread = self._thread, None
-            if thread is not None:
-                thread.join()
-            return
-        self.wait()
+    pa.default_memory_pool().release_unused()
 
 
 def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
