@@ -50,7 +50,7 @@ SLICE_ROWS = 1 << 15
 #: each holds its slices' text, and a third one adds memory for little on 2 cores
 MAX_THREADS = 2
 #: rows a thread formats at a time when several do (more would hold more text at once)
-THREAD_ROWS = 1 << 12
+THREAD_ROWS = 1 << 13
 _INTEGRAL = r"^-?[0-9]+$"
 _NEEDS_QUOTES = r"[,\"\r\n]"
 #: pyarrow writes 1e-5 and 1e-6 magnitudes in fixed notation and exponents with one
