@@ -137,17 +137,22 @@ def write_csv_tables(
 
 
 def text_threads() -> int:
-    """Threads that format CSV text by default: the cores this process may use (at most
-    :data:`MAX_THREADS`, at most ``NUMBA_NUM_THREADS`` where that is set, e.g. in a
-    sweep's one-thread workers)."""
+    """Threads that format CSV text by default: ``LAB_CSV_THREADS`` (at most
+    :data:`MAX_THREADS` and the cores this process may use), else 1.
+
+    One by default: on 2 cores a second thread halves the text's wall time only when
+    the machine is otherwise idle, costs ~10% more CPU, and at 1M customers it raised
+    ``lab run``'s peak RSS from ~980 MB to ~1,000 MB, the 1 GB limit
+    (``benchmarks/RESULTS_runout.md``).
+    """
+    wanted = os.environ.get("LAB_CSV_THREADS", "")
+    if not (wanted.isdigit() and int(wanted) > 1):
+        return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    limit = os.environ.get("NUMBA_NUM_THREADS", "")
-    if limit.isdigit() and int(limit) > 0:
-        cores = min(cores, int(limit))
-    return max(1, min(cores, MAX_THREADS))
+    return max(1, min(int(wanted), cores, MAX_THREADS))
 
 
 def _chain_one(first, rest: Iterator) -> Iterator:
