@@ -91,6 +91,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--rounds", type=int, nargs="+", default=[2, 2], help="rounds per size")
     ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--csv-only", action="store_true", help="only the runs with CSV")
     ap.add_argument("--json", type=Path, default=Path(tempfile.gettempdir()) / "runout.json")
     args = ap.parse_args()
     trees = {"before": args.before.resolve(), "after": None}
@@ -102,7 +103,7 @@ def main() -> None:
         for size, rounds in zip(args.sizes, args.rounds, strict=False):
             scenario = write_scenario(size, work)
             for r in range(rounds):
-                for csv in (False, True):
+                for csv in (True,) if args.csv_only else (False, True):
                     outs = {}
                     for label, tree in trees.items():
                         outs[label] = work / f"o_{label}"
