@@ -352,19 +352,25 @@ def _point_zero_integral(text):
     validity, offsets, data = text.buffers()
     offsets = np.frombuffer(offsets, dtype=np.int32, count=n + 1)
     data = np.zeros(0, np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
-    new_offsets, new_data = _append_point_zero(offsets, data)
+    integral, count = _integral_values(offsets, data)
+    # the new buffers come from Arrow's allocator (given back after each file), not malloc's
+    new_offsets = pa.allocate_buffer(4 * (n + 1))
+    new_data = pa.allocate_buffer(int(offsets[n] - offsets[0]) + 2 * count)
+    _append_point_zero(
+        offsets,
+        data,
+        integral,
+        np.frombuffer(new_offsets, dtype=np.int32),
+        np.frombuffer(new_data, dtype=np.uint8),
+    )
     return pa.StringArray.from_buffers(
-        n,
-        pa.py_buffer(new_offsets),
-        pa.py_buffer(new_data),
-        validity if text.null_count else None,
-        text.null_count,
+        n, new_offsets, new_data, validity if text.null_count else None, text.null_count
     )
 
 
 @numba.njit(cache=True, nogil=True)
-def _append_point_zero(offsets, data):
-    """New offsets and bytes of a string array with ``.0`` after each ``^-?[0-9]+$`` value."""
+def _integral_values(offsets, data):
+    """Which values of a string array are ``^-?[0-9]+$``, and how many."""
     n = offsets.size - 1
     integral = np.zeros(n, np.bool_)
     count = 0
@@ -379,8 +385,13 @@ def _append_point_zero(offsets, data):
         if j == end:
             integral[i] = True
             count += 1
-    new_offsets = np.empty(n + 1, np.int32)
-    new_data = np.empty(offsets[n] - offsets[0] + 2 * count, np.uint8)
+    return integral, count
+
+
+@numba.njit(cache=True, nogil=True)
+def _append_point_zero(offsets, data, integral, new_offsets, new_data):
+    """Fill a string array's new offsets and bytes: ``.0`` after each integral value."""
+    n = offsets.size - 1
     at = 0
     new_offsets[0] = 0
     for i in range(n):
@@ -392,7 +403,6 @@ def _append_point_zero(offsets, data):
             new_data[at + 1] = 48  # '0'
             at += 2
         new_offsets[i + 1] = at
-    return new_offsets, new_data
 
 
 def _small_as_python(arr, text):
