@@ -29,13 +29,28 @@ minimal and identical to the lab's other CSV files.
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import os
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 
-__all__ = ["write_csv_table", "write_csv_tables"]
+import numba
+import numpy as np
+
+__all__ = ["text_threads", "write_csv_table", "write_csv_tables"]
 
 #: rows converted and written per slice: bounds the memory of the text columns
 SLICE_ROWS = 1 << 15
+#: at most this many threads format slices (each slice's text is written in order):
+#: each holds its slices' text, and a third one adds memory for little on 2 cores
+MAX_THREADS = 2
+#: rows a thread formats at a time when several do (more would hold more text at once)
+THREAD_ROWS = 1 << 13
 _INTEGRAL = r"^-?[0-9]+$"
 _NEEDS_QUOTES = r"[,\"\r\n]"
 #: pyarrow writes 1e-5 and 1e-6 magnitudes in fixed notation and exponents with one
@@ -49,7 +64,9 @@ _SMALL_LAYOUT = (
 )
 
 
-def write_csv_table(table, path: str | Path, slice_rows: int = SLICE_ROWS) -> None:
+def write_csv_table(
+    table, path: str | Path, slice_rows: int = SLICE_ROWS, threads: int | None = None
+) -> None:
     """Write a ``pyarrow.Table`` as plain CSV (format in the module docstring).
 
     Parameters
@@ -60,58 +77,157 @@ def write_csv_table(table, path: str | Path, slice_rows: int = SLICE_ROWS) -> No
         The file to write (created or truncated).
     slice_rows : int
         Rows converted to text and written at a time.
+    threads : int, optional
+        Threads that format slices side by side (default :func:`text_threads`); the
+        slices' text is written in order, so the file is the same for any number.
     """
     import pyarrow as pa
-    import pyarrow.csv as pcsv
 
     table = neutralise_table(table)
     if _needs_quoting(table):
         # already neutralised above: pandas writes it as it is
         table.to_pandas().to_csv(Path(path), index=False, lineterminator="\n", encoding="utf-8")
         return
-    options = pcsv.WriteOptions(
-        include_header=False, quoting_style="none", batch_size=min(slice_rows, 1 << 16)
-    )
     with pa.OSFile(str(path), "wb") as sink:
         sink.write(_header(table.column_names).encode("utf-8"))
         as_date = [_all_midnight(col, slice_rows) for col in table.columns]
-        for start in range(0, table.num_rows, slice_rows):
-            part = _as_text(table.slice(start, slice_rows), as_date)
-            pcsv.write_csv(part, sink, options)
+        parts = (table.slice(start, slice_rows) for start in range(0, table.num_rows, slice_rows))
+        _write_parts(sink, parts, as_date, slice_rows, threads)
 
 
-def write_csv_tables(tables, path: str | Path, slice_rows: int = SLICE_ROWS) -> None:
+def write_csv_tables(
+    tables, path: str | Path, slice_rows: int = SLICE_ROWS, threads: int | None = None
+) -> None:
     """Write ``pyarrow.Table`` slices (same columns) as one CSV, as :func:`write_csv_table`
-    writes their concatenation, holding one slice at a time.
+    writes their concatenation, holding a few slices at a time.
 
     The per-table choices are taken on the first slice and must hold for the others
     (a :class:`ValueError` says which does not): no text needing quotes (else the
     concatenation is written by :func:`write_csv_table`, which falls back to pandas)
-    and which timestamp columns are written as dates.
+    and which timestamp columns are written as dates.  ``threads`` as in
+    :func:`write_csv_table`.
     """
     import pyarrow as pa
+
+    with pa.OSFile(str(path), "wb") as sink:
+        state: dict[str, list[bool]] = {}
+
+        def checked() -> Iterator:
+            for table in tables:
+                table = neutralise_table(table)
+                if _needs_quoting(table):
+                    raise ValueError(
+                        f"{path}: a slice needs quoting; write it with write_csv_table"
+                    )
+                dates = [_all_midnight(col, slice_rows) for col in table.columns]
+                if "as_date" not in state:
+                    state["as_date"] = dates
+                    sink.write(_header(table.column_names).encode("utf-8"))
+                elif table.num_rows and dates != state["as_date"]:
+                    raise ValueError(f"{path}: slices differ in which columns are dates")
+                for start in range(0, table.num_rows, slice_rows):
+                    yield table.slice(start, slice_rows)
+
+        parts = checked()
+        first = next(parts, None)  # the first slice fixes the date columns (state)
+        if "as_date" not in state:
+            raise ValueError(f"{path}: no table slices to write")
+        rest = parts if first is None else _chain_one(first, parts)
+        _write_parts(sink, rest, state["as_date"], slice_rows, threads)
+
+
+def text_threads() -> int:
+    """Threads that format CSV text by default: ``LAB_CSV_THREADS`` (at most
+    :data:`MAX_THREADS` and the cores this process may use), else 1.
+
+    One by default: on 2 cores a second thread halves the text's wall time only when
+    the machine is otherwise idle, costs ~10% more CPU, and at 1M customers it raised
+    ``lab run``'s peak RSS from ~980 MB to ~1,000 MB, the 1 GB limit
+    (``benchmarks/RESULTS_runout.md``).
+    """
+    wanted = os.environ.get("LAB_CSV_THREADS", "")
+    if not (wanted.isdigit() and int(wanted) > 1):
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(int(wanted), cores, MAX_THREADS))
+
+
+def _chain_one(first, rest: Iterator) -> Iterator:
+    yield first
+    yield from rest
+
+
+def _write_parts(sink, parts: Iterable, as_date: list[bool], slice_rows: int, threads) -> None:
+    """Format each slice of ``parts`` as CSV text (no header) and write the texts in order.
+
+    With more than one thread, slices of at most :data:`THREAD_ROWS` rows are
+    formatted side by side (pyarrow's compute functions, its CSV writer and the float
+    fix-up release the GIL) and at most ``threads`` slices' text is held at a time.
+    """
     import pyarrow.csv as pcsv
 
     options = pcsv.WriteOptions(
         include_header=False, quoting_style="none", batch_size=min(slice_rows, 1 << 16)
     )
-    with pa.OSFile(str(path), "wb") as sink:
-        as_date = None
-        for table in tables:
-            table = neutralise_table(table)
-            if _needs_quoting(table):
-                raise ValueError(f"{path}: a slice needs quoting; write it with write_csv_table")
-            dates = [_all_midnight(col, slice_rows) for col in table.columns]
-            if as_date is None:
-                as_date = dates
-                sink.write(_header(table.column_names).encode("utf-8"))
-            elif table.num_rows and dates != as_date:
-                raise ValueError(f"{path}: slices differ in which columns are dates")
-            for start in range(0, table.num_rows, slice_rows):
-                part = _as_text(table.slice(start, slice_rows), as_date)
-                pcsv.write_csv(part, sink, options)
-        if as_date is None:
-            raise ValueError(f"{path}: no table slices to write")
+    threads = text_threads() if threads is None else max(1, int(threads))
+    if threads == 1:
+        for part in parts:
+            pcsv.write_csv(_as_text(part, as_date), sink, options)
+        return
+    rows = min(slice_rows, THREAD_ROWS)
+    pieces = (p.slice(at, rows) for p in parts for at in range(0, p.num_rows, rows))
+    pool = _pool(threads)
+    pending: deque = deque()
+    try:
+        for piece in pieces:
+            pending.append(pool.submit(_csv_bytes, piece, as_date, options))
+            if len(pending) >= threads:
+                sink.write(pending.popleft().result())
+        while pending:
+            sink.write(pending.popleft().result())
+    finally:
+        for future in pending:  # on an error: nothing more is formatted, nothing left running
+            future.cancel()
+        for future in pending:
+            with suppress(BaseException):
+                future.exception()
+        _release_in(pool, threads)
+
+
+def _release_in(pool: ThreadPoolExecutor, threads: int) -> None:
+    """Each text thread gives back the memory Arrow's allocator keeps for it (that
+    allocator keeps freed memory per thread, where other threads cannot reuse it)."""
+    import pyarrow as pa
+
+    together = threading.Barrier(threads)
+
+    def release() -> None:
+        together.wait(timeout=60)  # one call on each thread
+        pa.default_memory_pool().release_unused()
+
+    for future in [pool.submit(release) for _ in range(threads)]:
+        with suppress(BaseException):
+            future.result()
+
+
+@functools.cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """The threads that make CSV text, kept for the process: Arrow's allocator keeps
+    memory per thread, and new threads for every file would each hold their own."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lab-csv")
+
+
+def _csv_bytes(part, as_date: list[bool], options):
+    """One slice's CSV text (no header), as a ``pyarrow.Buffer``."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    out = pa.BufferOutputStream()
+    pcsv.write_csv(_as_text(part, as_date), out, options)
+    return out.getvalue()
 
 
 def neutralise_table(table):
@@ -214,14 +330,79 @@ def _column_text(arr, as_date: bool):
     if pa.types.is_boolean(t):
         return pc.if_else(arr, "True", "False")
     if pa.types.is_floating(t):
-        text = pc.cast(arr, pa.string())
-        integral = pc.match_substring_regex(text, _INTEGRAL)
-        text = pc.if_else(integral, pc.binary_join_element_wise(text, ".0", ""), text)
+        text = _point_zero_integral(pc.cast(arr, pa.string()))
         text = _small_as_python(arr, text)
         return pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.string()), text)
     if as_date:
         return pc.cast(arr, pa.date32())
     return arr
+
+
+def _point_zero_integral(text):
+    """``text`` with ``.0`` after every value made of digits only (an optional ``-``
+    first: the regular expression ``^-?[0-9]+$``), as pandas writes integral floats.
+
+    One compiled pass over the string array's buffers (nulls stay null).
+    """
+    import pyarrow as pa
+
+    if text.offset:  # buffers of a slice start mid-array: take a compact copy
+        text = pa.concat_arrays([text])
+    n = len(text)
+    validity, offsets, data = text.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int32, count=n + 1)
+    data = np.zeros(0, np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
+    integral, count = _integral_values(offsets, data)
+    # the new buffers come from Arrow's allocator (given back after each file), not malloc's
+    new_offsets = pa.allocate_buffer(4 * (n + 1))
+    new_data = pa.allocate_buffer(int(offsets[n] - offsets[0]) + 2 * count)
+    _append_point_zero(
+        offsets,
+        data,
+        integral,
+        np.frombuffer(new_offsets, dtype=np.int32),
+        np.frombuffer(new_data, dtype=np.uint8),
+    )
+    return pa.StringArray.from_buffers(
+        n, new_offsets, new_data, validity if text.null_count else None, text.null_count
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _integral_values(offsets, data):
+    """Which values of a string array are ``^-?[0-9]+$``, and how many."""
+    n = offsets.size - 1
+    integral = np.zeros(n, np.bool_)
+    count = 0
+    for i in range(n):
+        j, end = offsets[i], offsets[i + 1]
+        if j < end and data[j] == 45:  # '-'
+            j += 1
+        if j == end:
+            continue  # empty, or '-' alone
+        while j < end and 48 <= data[j] <= 57:  # '0'..'9'
+            j += 1
+        if j == end:
+            integral[i] = True
+            count += 1
+    return integral, count
+
+
+@numba.njit(cache=True, nogil=True)
+def _append_point_zero(offsets, data, integral, new_offsets, new_data):
+    """Fill a string array's new offsets and bytes: ``.0`` after each integral value."""
+    n = offsets.size - 1
+    at = 0
+    new_offsets[0] = 0
+    for i in range(n):
+        for j in range(offsets[i], offsets[i + 1]):
+            new_data[at] = data[j]
+            at += 1
+        if integral[i]:
+            new_data[at] = 46  # '.'
+            new_data[at + 1] = 48  # '0'
+            at += 2
+        new_offsets[i + 1] = at
 
 
 def _small_as_python(arr, text):

@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from lab.csv_arrow import write_csv_table, write_csv_tables
 from lab.text_safety import neutralise_frame, neutralise_text, unneutralise_text
 
 if TYPE_CHECKING:
@@ -498,6 +497,15 @@ def write_parquet_slices(tables: Iterable[pa.Table], path: Path, stamp: dict[str
         raise ValueError(f"{path}: no table slices to write")
 
 
-def write_csv_slices(tables: Iterable[pa.Table], path: Path) -> None:
+def write_csv_table(table: pa.Table, path: Path, **kw) -> None:
+    """Plain CSV of a ``pyarrow.Table`` (:func:`lab.csv_arrow.write_csv_table`)."""
+    from lab.csv_arrow import write_csv_table as write  # numba: loaded when first needed
+
+    write(table, path, **kw)
+
+
+def write_csv_slices(tables: Iterable[pa.Table], path: Path, **kw) -> None:
     """Plain CSV from ``pyarrow.Table`` slices, as :func:`write_csv` writes their concatenation."""
-    write_csv_tables(tables, path)
+    from lab.csv_arrow import write_csv_tables
+
+    write_csv_tables(tables, path, **kw)

@@ -49,6 +49,8 @@ TABLES = ("daily", "transactions", "customers")
 ARROW_TABLES = ("transactions", "customers")
 #: rows of the transactions table built and written at a time: parquet's default row group
 SLICE_ROWS = 1024 * 1024
+#: rows of the transactions table built at a time for its CSV (text is made in such slices)
+_CSV_ROWS = 1 << 15
 
 
 def git_commit() -> str:
@@ -211,8 +213,11 @@ class RunResult:
         group, so the parquet file is the one ``pyarrow.parquet.write_table`` writes.
         """
         total = len(self._log)
+        schema = None
         for start in range(0, max(total, 1), rows):
-            yield _arrow_table(self._transaction_columns(start, start + rows))
+            table = _arrow_table(self._transaction_columns(start, start + rows), schema)
+            schema = table.schema
+            yield table
 
     def _customer_slices(self, rows: int = SLICE_ROWS, cols: dict | None = None):
         """The customers table as ``pyarrow.Table`` slices of ``rows`` rows (one at least).
@@ -335,41 +340,47 @@ class RunResult:
 
     # ------------------------------------------------------------------ saving
     def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
-        """Write the three tables, the scenario and a manifest into ``out_dir`` atomically."""
+        """Write the three tables, the scenario and a manifest into ``out_dir`` atomically.
+
+        The files are written one after the other (a writer thread beside the CSV
+        would add its working set to the CSV's, and at 1M customers the peak has no
+        room for it); the CSV text is made on :func:`lab.csv_arrow.text_threads`
+        threads, slices written in order, so the bytes do not depend on the threads.
+        """
         with atomic_folder(out_dir) as tmp:
-            files = {}
-            for name in (*TABLES, *self.extra_tables):
-                if name == "transactions":  # the biggest table: row group by row group
-                    rows = len(self._log)
-                    parts = self._transaction_slices
-                    if "parquet" in formats:
-                        write_parquet_slices(parts(), tmp / f"{name}.parquet", self.meta)
-                        files[f"{name}.parquet"] = rows
-                    if "csv" in formats:
-                        write_csv_slices(parts(), tmp / f"{name}.csv")
-                        files[f"{name}.csv"] = rows
-                    continue
-                if name == "customers":  # straight from the arrays, parquet by row group
-                    cols = self._customer_columns()
-                    rows = len(cols["customer_id"])
-                    if "parquet" in formats:
-                        write_parquet_slices(
-                            self._customer_slices(cols=cols), tmp / f"{name}.parquet", self.meta
-                        )
-                        files[f"{name}.parquet"] = rows
-                    if "csv" in formats:  # whole: segment names may need quoting (pandas)
-                        write_csv(_arrow_table(cols), tmp / f"{name}.csv", self.meta)
-                        files[f"{name}.csv"] = rows
-                    del cols
-                    continue
+            rows = {"transactions": len(self._log)}
+            parquet, csv = "parquet" in formats, "csv" in formats
+            if parquet:  # the biggest table: row group by row group
+                parts = self._transaction_slices(SLICE_ROWS)
+                write_parquet_slices(parts, tmp / "transactions.parquet", self.meta)
+                _release_arrow_memory()
+            if csv:  # from the compact log in small slices, text made on threads
+                write_csv_slices(self._transaction_slices(_CSV_ROWS), tmp / "transactions.csv")
+                _release_arrow_memory()
+            cols = self._customer_columns()  # straight from the arrays
+            rows["customers"] = len(cols["customer_id"])
+            if parquet:  # row group by row group
+                parts = self._customer_slices(cols=cols)
+                write_parquet_slices(parts, tmp / "customers.parquet", self.meta)
+                _release_arrow_memory()
+            if csv:  # whole: segment names may need quoting (pandas)
+                write_csv(_arrow_table(cols), tmp / "customers.csv", self.meta)
+                _release_arrow_memory()
+            del cols
+            for name in (n for n in (*TABLES, *self.extra_tables) if n not in ARROW_TABLES):
                 df = self._pandas(name)
-                if "parquet" in formats:
+                if parquet:
                     write_parquet(df, tmp / f"{name}.parquet", self.meta)
-                    files[f"{name}.parquet"] = len(df)
-                if "csv" in formats:
+                if csv:
                     write_csv(df, tmp / f"{name}.csv", self.meta)
-                    files[f"{name}.csv"] = len(df)
+                rows[name] = len(df)
                 del df
+            files = {  # listed as before: table by table, parquet then CSV
+                f"{name}.{fmt}": rows[name]
+                for name in (*TABLES, *self.extra_tables)
+                for fmt in ("parquet", "csv")
+                if fmt in formats
+            }
             (tmp / "scenario.json").write_text(
                 json.dumps(dump_scenario(self.scenario), indent=2, ensure_ascii=False),
                 encoding="utf-8",
@@ -379,6 +390,17 @@ class RunResult:
                 json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
             )
         return Path(out_dir)
+
+
+def _release_arrow_memory() -> None:
+    """Give the memory Arrow's allocator keeps for reuse back to the system.
+
+    After each big file: the next file's slices are of other sizes, and what the
+    allocator kept would stay in the resident set next to them.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def load_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -457,17 +479,19 @@ def _frame(columns: dict[str, object]) -> pd.DataFrame:
     )
 
 
-def _arrow_table(columns: dict[str, object]):
+def _arrow_table(columns: dict[str, object], schema=None):
     """The ``pyarrow.Table`` of a column spec, typed as ``Table.from_pandas(_frame(...))``.
 
     Numeric arrays are wrapped without a copy where Arrow allows (float NaN
     becomes null, as in the pandas conversion); the schema and its pandas
-    metadata come from the empty frame of the same spec.
+    metadata come from the empty frame of the same spec (or are ``schema``, that
+    of an earlier slice of the same spec).
     """
     import pyarrow as pa
 
-    empty = _frame({k: v[:0] for k, v in columns.items()})
-    schema = pa.Schema.from_pandas(empty, preserve_index=False)
+    if schema is None:
+        empty = _frame({k: v[:0] for k, v in columns.items()})
+        schema = pa.Schema.from_pandas(empty, preserve_index=False)
     arrays = []
     for spec, col in zip(schema, columns.values(), strict=True):
         if isinstance(col, _Codes):

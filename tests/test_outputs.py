@@ -623,3 +623,40 @@ def test_a_stray_file_system_error_in_any_command_is_one_message(tmp_path, monke
     res = runner.invoke(app, ["run", BASE, *DAYS, "--out", str(tmp_path / "r"), "-q"])
     refused(res, "/some/file: Permission denied")
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------ 16: CSV text made on threads
+def _csv_work_left() -> int:
+    """Slices still queued or being formatted on the CSV text threads."""
+    from lab import csv_arrow
+
+    pools = [csv_arrow._pool(n) for n in range(2, csv_arrow.MAX_THREADS + 1)]
+    return sum(p._work_queue.qsize() for p in pools)
+
+
+@pytest.mark.parametrize("fail_in", ["parquet", "csv"])
+@pytest.mark.parametrize(
+    "exc", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()]
+)
+def test_a_writer_failing_midway_leaves_nothing(tmp_path, monkeypatch, fail_in, exc):
+    """A failure or an interrupt while a big table is written (its CSV text made on
+    threads) leaves no output folder, no temporary folder, no thread, and the user's
+    files as they were."""
+    import lab.results
+
+    res = lab.run(lab.load_scenario(BASE), seed=1, days=5)
+    (tmp_path / "mine.txt").write_text("keep", encoding="utf-8")
+    before = snapshot(tmp_path)
+    real = {"parquet": lab.results.write_parquet_slices, "csv": lab.results.write_csv_slices}
+
+    def failing(parts, path, *args, **kw):
+        if path.name.startswith("transactions"):
+            next(iter(parts))  # fail midway: the file is open, a slice built
+            raise exc
+        return real[fail_in](parts, path, *args, **kw)
+
+    monkeypatch.setattr(lab.results, f"write_{fail_in}_slices", failing)
+    with pytest.raises((OutputError, KeyboardInterrupt)):
+        res.save(tmp_path / "run")
+    assert snapshot(tmp_path) == before
+    assert _csv_work_left() == 0

@@ -163,3 +163,41 @@ def test_save_does_not_build_the_pandas_frames(tmp_path):
     res.save(tmp_path / "run")
     assert "transactions" not in vars(res) and "customers" not in vars(res)  # still lazy
     assert len(res.transactions) == len(pd.read_parquet(tmp_path / "run" / "transactions.parquet"))
+
+
+def test_point_zero_pass_is_the_regular_expression():
+    """The compiled '.0' pass appends exactly where ``^-?[0-9]+$`` matches."""
+    import pyarrow.compute as pc
+
+    from lab.csv_arrow import _INTEGRAL, _point_zero_integral
+
+    values = ["", "-", "-0", "0", "12", "-345", "1e+15", "1.5", "nan", "inf", "-inf", "5e-05"]
+    values += [None, "9" * 20, "1-2", "--1", "12a", "٣"]  # null, long, odd, a non-ASCII digit
+    text = pa.array(values * 3, type=pa.string())
+    for arr in (text, text.slice(5, 30)):  # a slice: buffers start mid-array
+        old = pc.if_else(
+            pc.match_substring_regex(arr, _INTEGRAL),
+            pc.binary_join_element_wise(arr, ".0", ""),
+            arr,
+        )
+        new = _point_zero_integral(arr)
+        assert new.to_pylist() == old.to_pylist()
+        assert new.null_count == arr.null_count
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_csv_is_the_same_on_any_number_of_threads(baseline, name, tmp_path):
+    table = baseline.table(name)
+    one = _arrow_csv(table, tmp_path, slice_rows=499, threads=1)
+    for threads in (2, 3):
+        assert _arrow_csv(table, tmp_path, slice_rows=499, threads=threads) == one
+
+
+def test_csv_slices_on_threads_are_the_whole_tables_text(baseline, tmp_path):
+    from lab.csv_arrow import write_csv_tables
+
+    table = baseline.table("transactions")
+    whole = _arrow_csv(table, tmp_path, threads=1)
+    parts = [table.slice(start, 1234) for start in range(0, table.num_rows, 1234)]
+    write_csv_tables(iter(parts), tmp_path / "parts.csv", slice_rows=500, threads=2)
+    assert (tmp_path / "parts.csv").read_bytes() == whole
