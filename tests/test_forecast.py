@@ -47,6 +47,9 @@ def test_horizons():
 
 def test_open_cohort_forecast_has_new_customers_apart(open_model, open_forecast):
     assert not open_model.arrivals.closed
+    from lab.calibrate.scenario_out import month_age_caution
+
+    assert month_age_caution(open_model) == ""  # new customers keep age and month apart
     m = open_forecast.monthly.set_index(["period", "segment", "metric"])["mean"]
     for period in open_forecast.monthly["period"].unique():
         for metric in ("orders", "buyers", "gmv"):
@@ -90,6 +93,10 @@ def test_closed_cohort_forecasts_no_new_customers(tmp_path):
     assert "book_first_order" not in table and len(table) == model.calibration.fit.n
     period = _header_paragraph(paths["scenario"], "Period:")
     assert "and no new customers (a closed cohort" in period
+    # 200 days of one cohort: every month is also an age of it, and the header says so
+    assert "Caution: one closed cohort and no month seen twice" in paths["scenario"].read_text(
+        encoding="utf-8"
+    )
 
 
 def _header_paragraph(path, start: str) -> str:

@@ -786,6 +786,27 @@ def _with_new_customers(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFra
     return pd.concat([existing.assign(book_first_order=False), new], ignore_index=True)
 
 
+def month_age_caution(model) -> str:
+    """A caution when the log cannot tell a month from the customers' age ("" if it can).
+
+    In a closed cohort (:attr:`arrivals.closed`) whose calibration period holds no
+    calendar month twice, every month is also an age of the cohort: an early-life
+    burst of buying, or its fading, shows up as month multipliers (lab-made logs with a
+    first-weeks burst: February x1.2-1.4 invented, ``benchmarks/RESULTS_penrule.md``).
+    """
+    if not model.arrivals.closed:
+        return ""
+    cal = model.calibration
+    months = pd.period_range(cal.start_date, cal.calibration_end, freq="M").month
+    if len(set(months)) < len(months):  # some month seen in two years: separable
+        return ""
+    return (
+        "Caution: one closed cohort and no month seen twice, so the month multipliers "
+        "cannot be told apart from the customers' age (e.g. buying more in their first "
+        "weeks); read them as uncertain."
+    )
+
+
 def _unshrunk_note(seas, effect: str) -> str:
     """``; unshrunk 0.53, 95% 0.41-0.68``: the lift the ridge shrank towards 1, as
     the log alone estimates it (the forecast uses the shrunk lift); ``; unshrunk: not
@@ -816,6 +837,7 @@ def _extras_header(model, period: str = "log") -> str:
         "calibration period) -> calendar:",
         "  weekday " + ", ".join(f"{v:.3f}" for v in seas.weekday),
         "  month " + ", ".join(f"{v:.3f}" for v in seas.month),
+        *([f"  {c}"] if (c := month_age_caution(model)) else []),
     ]
     lines += [
         f"  event {k}: {v:.3f}{_unshrunk_note(seas, 'event_' + k)}" for k, v in seas.events.items()

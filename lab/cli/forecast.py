@@ -178,7 +178,7 @@ def _plot(model, fc):
 
 
 def _summary_md(model, fc) -> str:
-    from lab.calibrate.scenario_out import _correlation_line, _md_table
+    from lab.calibrate.scenario_out import _correlation_line, _md_table, month_age_caution
     from lab.report.forecast_html import mechanisms_sentence
 
     s = model.summary()
@@ -203,6 +203,7 @@ def _summary_md(model, fc) -> str:
         "",
         CALENDAR_LEGEND,
         "",
+        *([c, ""] if (c := month_age_caution(model)) else []),
         _md_table(model.seasonality.table()),
         "",
         "![forecast](forecast.png)",
