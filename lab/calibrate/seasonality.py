@@ -353,6 +353,15 @@ def _ridge_poisson(X, y, offset, penalty, iters: int = 50):
     return beta, hess
 
 
+def _pearson_dispersion(X: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
+    """Pearson overdispersion of the daily counts ``y`` around the fitted means ``mu``,
+    at least 1 (Poisson): the Pearson chi-square over its degrees of freedom, the days
+    less the effects the days contain (nonzero columns of ``X`` after the level) and the
+    level, at least 1."""
+    dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
+    return max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
+
+
 def _deviance(y, mu) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
@@ -430,10 +439,8 @@ def fit_seasonality(
     cv, cv_se = fold_dev.sum(axis=1), np.sqrt(folds) * fold_dev.std(axis=1, ddof=1)
     penalty = float(penalties[_chosen(cv, cv_se, penalties, rule)])
     beta, hess = _ridge_poisson(X, y, off, penalty)
-    mu = np.exp(off + X @ beta)
     present = X[:, 1:].any(axis=0)
-    dof = max(y.size - int(present.sum()) - 1, 1)
-    dispersion = max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
+    dispersion = _pearson_dispersion(X, y, np.exp(off + X @ beta))
     cov = np.linalg.inv(hess) * dispersion
     se_all = np.sqrt(np.clip(np.diag(cov)[1:], 0.0, None))
     eff = beta[1:]
@@ -541,9 +548,7 @@ def _unshrunk_lifts(X, y, off, names: list[str], lifts: list[int]) -> dict[str, 
     if not lifts:
         return {}
     beta, hess = _ridge_poisson(X, y, off, UNSHRUNK_PENALTY)
-    mu = np.exp(off + X @ beta)
-    dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
-    dispersion = max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
+    dispersion = _pearson_dispersion(X, y, np.exp(off + X @ beta))
     var = np.diag(np.linalg.inv(hess))[1:] * dispersion
     orders = _orders_on_days(X, y, names, lifts)
     out = {}
