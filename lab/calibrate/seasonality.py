@@ -84,10 +84,12 @@ __all__ = [
     "PENALTY_RULES",
     "US_RETAIL_FACTORS",
     "SeasonalityFit",
+    "check_rules",
     "design_matrix",
     "fit_seasonality",
     "month_prior_shape",
     "read_campaigns",
+    "rules_text",
 ]
 
 #: named events fitted when the calibration period contains their days
@@ -101,6 +103,13 @@ PENALTY_RULE = "min"
 #: which months the counts estimate (the others take the month prior)
 MONTH_RULES: tuple[str, ...] = ("all", "twice")
 MONTH_RULE = "all"
+#: what each rule means, as the fit's records say it (:meth:`SeasonalityFit.rules_text`)
+RULE_TEXT: dict[str, str] = {
+    "min": "the lowest held-out deviance",
+    "one_se": "the largest penalty within one SE of the lowest held-out deviance",
+    "all": "every month the log contains",
+    "twice": "only months the log contains in two years",
+}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -233,6 +242,10 @@ class SeasonalityFit:
         (:data:`UNSHRUNK_MIN_ORDERS`, :data:`~lab.calibrate.mle.LOG_SD_IDENTIFIED`).
     unshrunk_orders : dict[str, float]
         Per event and campaign: the orders on its days in the log.
+    rule : str
+        How the cross-validation chose the penalty (:data:`PENALTY_RULES`).
+    month_rule : str
+        Which months the counts estimated (:data:`MONTH_RULES`).
     """
 
     weekday: np.ndarray
@@ -250,6 +263,12 @@ class SeasonalityFit:
     prior_shape: tuple[float, ...] = MONTH_PRIORS[DEFAULT_MONTH_PRIOR]
     unshrunk: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     unshrunk_orders: dict[str, float] = field(default_factory=dict)
+    rule: str = PENALTY_RULE
+    month_rule: str = MONTH_RULE
+
+    def rules_text(self) -> str:
+        """How the penalty and the fitted months were chosen (:func:`rules_text`)."""
+        return rules_text(self.rule, self.month_rule)
 
     def calendar(self, extra_campaigns=()) -> dict:
         """The scenario's ``calendar`` section (enabled), plus any future campaigns."""
@@ -411,10 +430,7 @@ def fit_seasonality(
     -------
     SeasonalityFit
     """
-    if rule not in PENALTY_RULES:
-        raise ValueError(f"penalty rule {rule!r}: use one of {PENALTY_RULES}")
-    if month_rule not in MONTH_RULES:
-        raise ValueError(f"month rule {month_rule!r}: use one of {MONTH_RULES}")
+    check_rules(rule, month_rule, names=("penalty rule", "month rule"))
     actual = np.asarray(actual, float)
     expected = np.asarray(expected, float)
     dates = pd.date_range(pd.Timestamp(start_date), periods=actual.size, freq="D")
@@ -480,7 +496,44 @@ def fit_seasonality(
         prior_shape=tuple(float(v) for v in prior),
         unshrunk=_unshrunk_lifts(X, y, off, names, lifts),
         unshrunk_orders=_orders_on_days(X, y, names, lifts),
+        rule=rule,
+        month_rule=month_rule,
     )
+
+
+def rules_text(penalty_rule: str, month_rule: str) -> str:
+    """The penalty and month rules as the fit's records say them (scenario header,
+    ``summary.md``): ``penalty rule min (the lowest held-out deviance), month rule all
+    (every month the log contains)``."""
+    return (
+        f"penalty rule {penalty_rule} ({RULE_TEXT.get(penalty_rule, '?')}), "
+        f"month rule {month_rule} ({RULE_TEXT.get(month_rule, '?')})"
+    )
+
+
+def check_rules(
+    penalty_rule: str, month_rule: str, names: tuple[str, str] = ("penalty_rule", "month_rule")
+) -> None:
+    """Refuse an unknown penalty or month rule, naming the argument and the value.
+
+    Parameters
+    ----------
+    penalty_rule : str
+        One of :data:`PENALTY_RULES`.
+    month_rule : str
+        One of :data:`MONTH_RULES`.
+    names : tuple of str
+        How the caller names the two (``--penalty-rule``, ``rule``, ...), for the message.
+
+    Raises
+    ------
+    ValueError
+        ``penalty_rule 'x': use one of min, one_se`` (or the month rule's).
+    """
+    for name, value, allowed in zip(names, (penalty_rule, month_rule), (PENALTY_RULES, MONTH_RULES),
+                                    strict=True):  # fmt: skip
+        if not isinstance(value, str) or value not in allowed:
+            raise ValueError(f"{name} {value!r}: use one of {', '.join(allowed)}")
 
 
 def read_campaigns(path) -> list[dict]:

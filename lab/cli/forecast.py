@@ -15,7 +15,15 @@ import typer
 
 from lab.cli.calibrate import AmountCol, CustomerCol, DateCol, DayFirst, KeepDup, Tz
 from lab.cli.common import consoles, fail
-from lab.cli.options import MonthPrior, Quiet, checked_month_prior, read_order_log
+from lab.cli.options import (
+    MonthPrior,
+    MonthRule,
+    PenaltyRule,
+    Quiet,
+    checked_calendar_rules,
+    checked_month_prior,
+    read_order_log,
+)
 
 
 def forecast(
@@ -42,6 +50,8 @@ def forecast(
     dayfirst: DayFirst = None,
     keep_duplicates: KeepDup = False,
     month_prior: MonthPrior = "flat",
+    penalty_rule: PenaltyRule = "min",
+    month_rule: MonthRule = "all",
     lang: Annotated[
         str, typer.Option(help="language of forecast.html (the page): en or zh")
     ] = "en",
@@ -65,6 +75,7 @@ def forecast(
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
     checked_month_prior(month_prior)
+    rules = checked_calendar_rules(penalty_rule, month_rule)
     out_dir = out or default_out("forecast", orders.stem)
     check_out_folder(out_dir)
     if not orders.is_file():
@@ -82,7 +93,10 @@ def forecast(
     )
     try:
         horizon_days(horizon, clean.last_date)
-        model = fit(clean, campaigns=camps, month_prior=month_prior)
+        model = fit(
+            clean, campaigns=camps, month_prior=month_prior, penalty_rule=rules[0],
+            month_rule=rules[1],
+        )  # fmt: skip
         fc = model.forecast(
             horizon,
             seeds=range(seeds),
@@ -200,6 +214,10 @@ def _summary_md(model, fc) -> str:
         _md_table(fc.monthly),
         "",
         "## Calendar",
+        "",
+        f"Ridge penalty {model.seasonality.penalty:g} by cross-validation inside the "
+        f"calibration period, chosen by {model.seasonality.rules_text()}; month prior "
+        f"{model.seasonality.month_prior}.",
         "",
         CALENDAR_LEGEND,
         "",
