@@ -74,10 +74,16 @@ class Forecast:
         First forecast day (the day after the calibration end).
     days : int
     daily : pandas.DataFrame
-        Per seed, day and segment (``existing``, ``new``): ``orders``, ``gmv``.
+        Per seed and segment (``existing``, ``new``): rows ``kind = day`` with each day's
+        ``orders`` and ``gmv``; rows ``kind = W`` / ``M`` with each week's / month's
+        ``buyers``; one row ``kind = H`` (``period = horizon``) with the distinct buyers
+        of the whole forecast.
     monthly, weekly : pandas.DataFrame
         ``period``, ``segment`` (existing, new, total), ``metric`` (orders, buyers,
-        gmv), ``mean``, ``p2_5``, ``p10``, ``p90``, ``p97_5`` over seeds.
+        gmv), ``mean``, ``p2_5``, ``p10``, ``p90``, ``p97_5`` over seeds.  ``buyers``
+        are the distinct buyers of that month (week): a customer who buys in three
+        months counts in each, so months do not add up to the horizon's buyers
+        (:attr:`horizon`).
     meta : dict
     """
 
@@ -87,6 +93,42 @@ class Forecast:
     monthly: pd.DataFrame
     weekly: pd.DataFrame
     meta: dict = field(default_factory=dict)
+
+    @property
+    def horizon(self) -> pd.DataFrame:
+        """The forecast period as a whole, per segment (existing, new, total), over seeds.
+
+        ``orders`` and ``gmv``: each seed's sum over the forecast's days; ``buyers``:
+        each seed's **distinct** buyers over the forecast (a customer counts once however
+        many months it buys in; existing and new customers are different people, so
+        the total is their sum); then the mean and the 80% / 95% bands over seeds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``segment, metric, mean, p10, p90, p2_5, p97_5``.
+        """
+        return _horizon_bands(self.daily, list(self.meta["seeds"]))
+
+
+def _horizon_bands(runs: pd.DataFrame, seeds: list[int]) -> pd.DataFrame:
+    """Per seed and segment the horizon's orders, GMV and distinct buyers (rows ``kind =
+    H``), their total over the segments, then mean and bands over seeds."""
+    days = runs[runs["kind"] == "day"]
+    per = days.groupby(["segment", "seed"])[["orders", "gmv"]].sum()
+    buyers = runs[runs["kind"] == "H"].groupby(["segment", "seed"])["buyers"].sum()
+    per = per.join(buyers.rename("buyers"), how="left").fillna({"buyers": 0.0})
+    segs = [s for s in ("existing", "new") if s in per.index.get_level_values(0)]
+    wide = {s: per.loc[s].reindex(seeds).fillna(0.0) for s in segs}
+    wide["total"] = sum(wide.values())
+    rows = []
+    for seg, table in wide.items():
+        for metric in ("orders", "buyers", "gmv"):
+            v = table[metric].to_numpy(float)
+            row = {"segment": seg, "metric": metric, "mean": float(v.mean())}
+            row.update({k: float(np.quantile(v, q)) for k, q in BAND.items()})
+            rows.append(row)
+    return pd.DataFrame(rows)[["segment", "metric", "mean", "p10", "p90", "p2_5", "p97_5"]]
 
 
 @dataclass
@@ -235,8 +277,9 @@ def _campaign_json(c: dict) -> dict:
 
 
 def _forecast_run(task) -> pd.DataFrame:
-    """Worker: one run's daily orders and GMV (rows ``kind = day``) and the buyers of
-    every week and month (rows ``kind = W`` / ``M``)."""
+    """Worker: one run's daily orders and GMV (rows ``kind = day``), the buyers of
+    every week and month (rows ``kind = W`` / ``M``) and of the whole forecast (one row
+    ``kind = H``: its distinct buyers)."""
     from lab.api import run
 
     scenario, seed, segment = task
@@ -259,6 +302,8 @@ def _forecast_run(task) -> pd.DataFrame:
         b = pd.Series(o["customer_id"].to_numpy()).groupby(when.to_period(freq).astype(str))
         n = b.nunique()
         parts.append(pd.DataFrame({"kind": freq, "period": n.index, "buyers": n.to_numpy(float)}))
+    distinct = float(o["customer_id"].nunique())
+    parts.append(pd.DataFrame({"kind": ["H"], "period": ["horizon"], "buyers": [distinct]}))
     return pd.concat(parts, ignore_index=True).assign(seed=seed, segment=segment)
 
 

@@ -71,6 +71,7 @@ def forecast(
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
+    from lab.report.forecast_html import SEGMENT_NAMES, horizon_sentences
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
@@ -113,7 +114,7 @@ def forecast(
         + ("closed cohort" if model.arrivals.closed else "with new customers"),
         title_justify="left",
     )
-    for c in ("month", "segment", "orders", "80% band", "buyers", "GMV"):
+    for c in ("month", "segment", "orders", "80% band", "buyers in month", "GMV"):
         t.add_column(c, justify="left" if c in ("month", "segment") else "right")
     m = fc.monthly.set_index(["period", "segment", "metric"])
     for period in sorted(fc.monthly["period"].unique()):
@@ -123,13 +124,15 @@ def forecast(
             o = m.loc[(period, seg, "orders")]
             t.add_row(
                 period,
-                seg,
+                SEGMENT_NAMES[seg],
                 f"{o['mean']:,.0f}",
                 f"{o['p10']:,.0f}-{o['p90']:,.0f}",
                 f"{m.loc[(period, seg, 'buyers')]['mean']:,.0f}",
                 f"{m.loc[(period, seg, 'gmv')]['mean']:,.0f}",
             )
     con.print(t)
+    for line in horizon_sentences(fc):
+        con.print(escape(line), highlight=False, soft_wrap=True)
     con.print(f"wrote {escape(str(path))}/", highlight=False)
     del pd
 
@@ -209,9 +212,13 @@ def _summary_md(model, fc) -> str:
         _correlation_line(model.calibration),
         "",
         *_campaign_lines(model, fc),
+        *_horizon_md(fc),
         "## Monthly",
         "",
-        _md_table(fc.monthly),
+        "buyers: the buyers in the month (each month counts its own; they do not add up to "
+        "the period's buyers above).",
+        "",
+        _md_table(_labelled(fc.monthly, "month")),
         "",
         "## Calendar",
         "",
@@ -228,6 +235,48 @@ def _summary_md(model, fc) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _labelled(table, period: str):
+    """A monthly or weekly table as summary.md shows it: segments named as on the page
+    and in the workbook, ``buyers`` said to be the buyers in that period."""
+    from lab.report.forecast_html import SEGMENT_NAMES
+
+    return table.assign(
+        segment=table["segment"].map(SEGMENT_NAMES),
+        metric=table["metric"].replace({"buyers": f"buyers in the {period}"}),
+    )
+
+
+def _horizon_md(fc) -> list[str]:
+    """summary.md's section on the whole forecast period: orders, distinct buyers and GMV
+    per segment, mean [80% band] (95% band) over seeds."""
+    from lab.report.forecast_html import SEGMENT_NAMES
+
+    t = fc.horizon.set_index(["segment", "metric"])
+    rows = []
+    for seg in SEGMENT_NAMES:
+        if (seg, "orders") not in t.index:
+            continue
+        cells = [
+            f"{t.loc[(seg, m), 'mean']:,.0f} [{t.loc[(seg, m), 'p10']:,.0f}–"
+            f"{t.loc[(seg, m), 'p90']:,.0f}] ({t.loc[(seg, m), 'p2_5']:,.0f}–"
+            f"{t.loc[(seg, m), 'p97_5']:,.0f})"
+            for m in ("orders", "buyers", "gmv")
+        ]
+        rows.append(f"| {SEGMENT_NAMES[seg]} | " + " | ".join(cells) + " |")
+    return [
+        "## Over the forecast period",
+        "",
+        "Mean [80% band] (95% band) over seeds. Buyers over the period: the customers who "
+        "buy at least once in the forecast, each counted once however many months they "
+        "buy in.",
+        "",
+        "| segment | orders | buyers over the period (distinct) | GMV (CNY) |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 #: the legend of summary.md's Calendar table
