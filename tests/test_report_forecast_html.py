@@ -234,6 +234,13 @@ def test_buyers_are_labelled_by_period_and_segments_alike_everywhere(
     assert f"| {n} [" in md.split("## Over the forecast period")[1].split("## Monthly")[0]
     assert "| existing customers | buyers in the month |" in md
     assert "| existing |" not in md  # no code where the page and the workbook use words
+    import matplotlib.pyplot as plt
+
+    from lab.cli.forecast import _plot
+
+    fig = _plot(open_model, open_forecast)  # forecast.png, in the workbook and summary.md
+    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} == names
+    plt.close(fig)
 
 
 def test_headline_note_says_whether_the_bands_hold_parameter_uncertainty(open_model, open_forecast):

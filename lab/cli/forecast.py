@@ -174,6 +174,8 @@ def _plot(model, fc):
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from lab.report.forecast_html import SEGMENT_NAMES
+
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
     w = fc.weekly[(fc.weekly["metric"] == "orders")]
     for seg, color in (("existing", "C0"), ("new", "C1"), ("total", "C2")):
@@ -181,7 +183,7 @@ def _plot(model, fc):
         if d.empty:
             continue
         x = np.arange(len(d))
-        a.plot(x, d["mean"], color=color, label=seg)
+        a.plot(x, d["mean"], color=color, label=SEGMENT_NAMES[seg])
         a.fill_between(x, d["p10"], d["p90"], color=color, alpha=0.2)
     a.set_title("weekly orders (80% band)", loc="left")
     a.set_xlabel(f"week from {fc.meta['start']}")
