@@ -176,3 +176,170 @@ def test_months_twice_gives_once_seen_months_the_prior():
     np.testing.assert_allclose(long.month[7:] / long.month[6], prior[7:] / prior[6])
     with pytest.raises(ValueError, match="month rule"):
         fit_seasonality(y, expected, START, month_rule="never")
+
+
+# ------------------------------------------------ the rules as options of the user's API
+@pytest.fixture(scope="module")
+def small_log():
+    """A small closed cohort of lab-made orders (300 customers, 200 days)."""
+    from lab.calibrate.synthetic import synthetic_order_log
+
+    params = {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 3.0}  # weekly BG/NBD
+    return synthetic_order_log(params, 300, join_weeks=4, days=200, seed=4)
+
+
+@pytest.fixture(scope="module")
+def default_and_ruled(small_log):
+    from lab.calibrate.estimator import fit
+
+    default = fit(small_log, k_max=1)
+    ruled = fit(small_log, k_max=1, penalty_rule="one_se", month_rule="twice")
+    return default, ruled
+
+
+def test_fit_passes_the_rules_to_the_calendar_and_keeps_the_default(small_log, default_and_ruled):
+    from lab.calibrate.backtest import _actual_daily, _repeat_offset
+
+    default, ruled = default_and_ruled
+    assert (default.seasonality.rule, default.seasonality.month_rule) == (PENALTY_RULE, "all")
+    assert (ruled.seasonality.rule, ruled.seasonality.month_rule) == ("one_se", "twice")
+    cal, reg = default.calibration, default.regularity
+    n = int((cal.calibration_end - cal.start_date).days) + 1
+    y, off = _actual_daily(default.orders, cal, n), _repeat_offset(cal, reg, n)
+    for model, kw in ((default, {}), (ruled, {"rule": "one_se", "month_rule": "twice"})):
+        direct = fit_seasonality(y, off, cal.start_date, **kw)
+        pd.testing.assert_frame_equal(model.seasonality.table(), direct.table())
+        assert model.seasonality.penalty == direct.penalty
+    # 200 days hold no month twice: every month takes the (flat) prior
+    assert ruled.seasonality.month_source == ("prior",) * 12
+    assert ruled.seasonality.penalty >= default.seasonality.penalty
+    # the other fits are the rules' business in no way
+    assert ruled.calibration.fit.params == default.calibration.fit.params
+    assert ruled.regularity.k == default.regularity.k
+
+
+def test_refit_calendar_is_fit_with_the_rules(default_and_ruled):
+    default, ruled = default_and_ruled
+    assert default.refit_calendar() is default and default.refit_calendar("min", "all") is default
+    again = default.refit_calendar(penalty_rule="one_se", month_rule="twice")
+    pd.testing.assert_frame_equal(again.seasonality.table(), ruled.seasonality.table())
+    assert again.summary()["seasonality_penalty_rule"] == "one_se"
+    assert again.summary()["seasonality_month_rule"] == "twice"
+    assert default.summary()["seasonality_penalty_rule"] == "min"
+
+
+def test_forecast_and_backtest_take_the_rules(default_and_ruled):
+    default, ruled = default_and_ruled
+    fc = default.forecast("14d", seeds=[0], workers=1, penalty_rule="one_se", month_rule="twice")
+    assert fc.meta["seasonality_penalty_rule"] == "one_se"
+    assert fc.meta["seasonality_month_rule"] == "twice"
+    assert fc.meta["seasonality_penalty"] == ruled.seasonality.penalty
+    same = ruled.forecast("14d", seeds=[0], workers=1)
+    pd.testing.assert_frame_equal(fc.daily, same.daily)
+    # the model's backtest hands its own rules on, as it hands on its month prior
+    import importlib
+
+    backtest_module = importlib.import_module("lab.calibrate.backtest")  # not the function
+
+    seen = {}
+
+    def spy(orders, end, **kw):
+        seen.update(kw)
+        raise RuntimeError("stop")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(backtest_module, "backtest", spy)
+        with pytest.raises(RuntimeError):
+            ruled.backtest("2025-05-01")
+        assert (seen["penalty_rule"], seen["month_rule"]) == ("one_se", "twice")
+        with pytest.raises(RuntimeError):
+            ruled.backtest("2025-05-01", penalty_rule="min")
+        assert (seen["penalty_rule"], seen["month_rule"]) == ("min", "twice")
+
+
+def test_backtest_fits_and_records_the_rules(small_log):
+    from lab.calibrate.backtest import _summary_md, backtest
+    from lab.calibrate.ingest import clean_orders
+
+    kw = {"seeds": [0], "runs_per_seed": 1, "k_max": 1, "workers": 1, "progress": False}
+    bt = backtest(clean_orders(small_log), "2025-05-31", seasonality=True,
+                  penalty_rule="one_se", month_rule="twice", **kw)  # fmt: skip
+    assert (bt.meta["seasonality_penalty_rule"], bt.meta["seasonality_month_rule"]) == (
+        "one_se",
+        "twice",
+    )
+    assert {r["source"] for r in bt.meta["seasonality"] if r["effect"].startswith("month_")} == {
+        "prior:flat"
+    }
+    assert "Chosen by penalty rule one_se" in _summary_md(bt)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"penalty_rule": "median"}, "penalty_rule 'median'"),
+        ({"month_rule": "once"}, "month_rule 'once'"),
+    ],
+)
+def test_python_api_refuses_an_unknown_rule_naming_it(small_log, default_and_ruled, kwargs, named):
+    from lab.calibrate.backtest import backtest
+    from lab.calibrate.estimator import fit
+    from lab.calibrate.ingest import clean_orders
+
+    with pytest.raises(ValueError, match=named):  # before the file is even looked for
+        fit("no-such-file.csv", **kwargs)
+    with pytest.raises(ValueError, match=named):
+        backtest(clean_orders(small_log), "2025-05-01", **kwargs)
+    with pytest.raises(ValueError, match=named):
+        default_and_ruled[0].forecast("14d", seeds=[0], **kwargs)
+
+
+@pytest.mark.parametrize("command", ["calibrate", "backtest", "forecast"])
+@pytest.mark.parametrize(
+    ("option", "value"), [("--penalty-rule", "median"), ("--month-rule", "once")]
+)
+def test_cli_refuses_an_unknown_rule_with_exit_2(tmp_path, command, option, value):
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    args = [command, str(tmp_path / "orders.csv"), option, value]
+    args += ["--out", str(tmp_path / ("out.yaml" if command == "calibrate" else "out"))]
+    if command == "backtest":
+        args += ["--calibration-end", "2025-06-30"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2, r.output
+    assert f"{option} '{value}'" in r.output and "use one of" in r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_records_the_rules_in_the_scenario_header_and_summaries(small_log, tmp_path):
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    src = tmp_path / "orders.csv"
+    small_log.to_csv(src, index=False)
+    rules = ["--penalty-rule", "one_se", "--month-rule", "twice"]
+    out = tmp_path / "calibrated" / "shop.yaml"
+    r = CliRunner().invoke(app, ["calibrate", str(src), "--out", str(out), "--forecast-days", "30",
+                                 *rules])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    header = out.read_text(encoding="utf-8")
+    assert "chosen by penalty rule one_se (the largest penalty within one SE" in header
+    assert "month rule twice (only months the log contains in two years)" in header
+    fc_dir = tmp_path / "fc"
+    r = CliRunner().invoke(app, ["forecast", str(src), "--horizon", "14d", "--seeds", "1",
+                                 "--workers", "1", "--out", str(fc_dir), "-q", *rules])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "chosen by penalty rule one_se" in (fc_dir / "summary.md").read_text(encoding="utf-8")
+    import json
+
+    meta = json.loads((fc_dir / "fit.json").read_text(encoding="utf-8"))
+    assert (meta["seasonality_penalty_rule"], meta["seasonality_month_rule"]) == ("one_se", "twice")
+    # and without the options: the defaults, said as such
+    r = CliRunner().invoke(app, ["calibrate", str(src), "--out", str(out), "--forecast-days", "30"])
+    assert r.exit_code == 0, r.output
+    assert "chosen by penalty rule min (the lowest held-out deviance), month rule all" in (
+        out.read_text(encoding="utf-8")
+    )

@@ -11,6 +11,7 @@ import io
 import json
 from html.parser import HTMLParser
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -155,14 +156,91 @@ def test_headline_totals_hold_the_seeds_bands(open_forecast):
             assert r["mean"] == pytest.approx(mean)
             assert r["p2_5"] <= r["p10"] <= r["mean"] <= r["p90"] <= r["p97_5"]
             assert r["p97_5"] > r["p2_5"]  # seeds with their own parameters differ
-    # buyers per month: the full calendar months only (Sep and Oct of Aug 29 - Nov 26)
-    full = m[m["period"].isin(["2025-09", "2025-10"]) & (m["metric"] == "buyers")]
-    for seg in ("existing", "new"):
-        want = full[full["segment"] == seg]["mean"].mean()
-        assert t.loc[(seg, "buyers"), "mean"] == pytest.approx(want)
+    for metric in ("buyers", "orders", "gmv"):  # existing and new are different people
+        assert t.loc[("total", metric), "mean"] == pytest.approx(
+            t.loc[("existing", metric), "mean"] + t.loc[("new", metric), "mean"]
+        )
     assert t.loc[("total", "orders"), "mean"] == pytest.approx(
         t.loc[("existing", "orders"), "mean"] + t.loc[("new", "orders"), "mean"]
     )
+
+
+def test_horizon_buyers_are_distinct_over_the_forecast_not_a_sum_of_months(open_forecast):
+    """A planner reads the period's buyers as people: per seed and segment, at least the
+    busiest month's buyers and at most the months' sum (a customer buying in two months
+    counts once); the existing customers, who buy again, fall strictly below the sum."""
+    d = open_forecast.daily
+    months = d[d["kind"] == "M"].groupby(["segment", "seed"])["buyers"].agg(["max", "sum"])
+    horizon = d[d["kind"] == "H"].set_index(["segment", "seed"])["buyers"]
+    assert set(horizon.index) == set(months.index)  # one per seed and segment
+    horizon = horizon.reindex(months.index)
+    assert (months["max"] <= horizon).all() and (horizon <= months["sum"]).all()
+    assert (horizon.loc["existing"] < months.loc["existing", "sum"]).all()
+    t = forecast_totals(open_forecast).set_index(["segment", "metric"])
+    for seg in ("existing", "new"):
+        v = horizon.loc[seg].reindex(open_forecast.meta["seeds"]).to_numpy()
+        r = t.loc[(seg, "buyers")]
+        assert r["mean"] == pytest.approx(v.mean())
+        assert (r["p2_5"], r["p97_5"]) == pytest.approx(tuple(np.quantile(v, [0.025, 0.975])))
+
+
+def test_forecast_run_counts_each_buyer_once_over_the_horizon(monkeypatch):
+    """The worker's horizon row is the number of distinct customers in the run's
+    transactions after day 0, however many weeks and months they buy in."""
+    import types
+
+    import lab.api
+    from lab.calibrate.estimator import _forecast_run
+
+    tx = pd.DataFrame({"day": [0, 1, 2, 40, 40, 70], "customer_id": ["a", "a", "b", "a", "c", "a"]})
+    daily = pd.DataFrame({"day": range(80), "orders": 0.0, "gmv": 0.0})
+    res = types.SimpleNamespace(daily=daily, transactions=tx)
+    monkeypatch.setattr(lab.api, "run", lambda scenario, seed: res)
+    scenario = types.SimpleNamespace(start_date="2026-01-01")
+    out = _forecast_run((scenario, 7, "existing"))
+    h = out[out["kind"] == "H"]
+    assert h["buyers"].tolist() == [3.0] and h["period"].tolist() == ["horizon"]  # a, b, c
+    months = out[out["kind"] == "M"].set_index("period")["buyers"]
+    assert months.to_dict() == {"2026-01": 2.0, "2026-02": 2.0, "2026-03": 1.0}  # sum 5
+    assert (out["seed"] == 7).all() and (out["segment"] == "existing").all()
+
+
+def test_buyers_are_labelled_by_period_and_segments_alike_everywhere(
+    written, open_model, open_forecast
+):
+    from openpyxl import load_workbook
+
+    en = (written / "forecast.html").read_text(encoding="utf-8")
+    page = _parse(en)
+    heads = [c["text"] for c in page.tables["headline"][0]["cells"]]
+    assert heads[2] == "buyers over the period (distinct)"
+    assert [c["text"] for c in page.tables["monthly"][0]["cells"]][3] == "buyers in the month"
+    assert "each counted once however many months they buy in" in en
+    zh = render_forecast_html(open_model, open_forecast, "zh", embed_font=False)
+    assert "预测期购买人数 (去重)" in zh and "当月购买人数" in zh and "月均购买人数" not in zh
+    names = {"existing customers", "new customers", "total"}
+    assert {r["cells"][0]["text"] for r in page.tables["headline"][1:]} == names
+    wb = load_workbook(written / "forecast.xlsx")
+    for sheet, period in (("monthly", "month"), ("weekly", "week")):
+        ws = wb[sheet]
+        assert {r[3] for r in ws.iter_rows(min_row=2, values_only=True)} == names
+        assert f"buyers in the {period} mean" in [c.value for c in ws[1]]
+    summary = [str(c.value) for c in wb["summary"]["A"] if c.value]
+    t = forecast_totals(open_forecast).set_index(["segment", "metric"])
+    n = _n(t.loc[("existing", "buyers"), "mean"])
+    assert any("existing customers: orders" in v and f"(distinct) {n} [" in v for v in summary)
+    md = (written / "summary.md").read_text(encoding="utf-8")
+    assert "## Over the forecast period" in md and "| existing customers | " in md
+    assert f"| {n} [" in md.split("## Over the forecast period")[1].split("## Monthly")[0]
+    assert "| existing customers | buyers in the month |" in md
+    assert "| existing |" not in md  # no code where the page and the workbook use words
+    import matplotlib.pyplot as plt
+
+    from lab.cli.forecast import _plot
+
+    fig = _plot(open_model, open_forecast)  # forecast.png, in the workbook and summary.md
+    assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} == names
+    plt.close(fig)
 
 
 def test_headline_note_says_whether_the_bands_hold_parameter_uncertainty(open_model, open_forecast):

@@ -144,6 +144,8 @@ def backtest(
     k_max: int = 8,
     month_prior=None,
     runs_per_seed: int | None = None,
+    penalty_rule: str = "min",
+    month_rule: str = "all",
 ) -> Backtest:
     """Calibrate on the orders up to ``calibration_end`` and forecast the holdout.
 
@@ -190,6 +192,12 @@ def backtest(
         own parameter draw.  The whole-period tracking (``unconditional``, a check of
         the calibration fit, twice as long) and the new customers of an open pool run
         once per seed.
+    penalty_rule : {"min", "one_se"}
+        How the calendar's cross-validation chooses its penalty (``seasonality``;
+        :data:`lab.calibrate.seasonality.PENALTY_RULES`; default the CV minimum).
+    month_rule : {"all", "twice"}
+        Which months the calibration period's counts estimate (``seasonality``;
+        :data:`lab.calibrate.seasonality.MONTH_RULES`; default every month it contains).
 
     Returns
     -------
@@ -198,12 +206,15 @@ def backtest(
     Raises
     ------
     ValueError
-        Calibration end outside the log, no holdout, or a failed fit.
+        Calibration end outside the log, no holdout, a failed fit, or an unknown
+        ``penalty_rule`` or ``month_rule`` (before any fit).
     UnreliableFit
         (a ValueError) The fit has problems and ``force`` is False.
     """
     from lab.calibrate.checks import UnreliableFit
+    from lab.calibrate.seasonality import check_rules
 
+    check_rules(penalty_rule, month_rule)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("need at least one seed")
@@ -225,8 +236,9 @@ def backtest(
     actual = _actual_daily(orders, cal, n_days)
     closed_u = _closed_unconditional(cal, n_days)
     closed_c = _closed_conditional(cal, n_days, e)
+    rules = (penalty_rule, month_rule)
     extra = (
-        _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns, month_prior, k_max)
+        _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns, month_prior, k_max, rules)
         if seasonality
         else None
     )
@@ -469,8 +481,9 @@ def _repeat_offset(cal: Calibration, reg, n_days: int) -> np.ndarray:
 
 
 def _extra_fits(
-    orders, cal, actual, closed_u, n_days: int, e: int, campaigns, month_prior, k_max: int = 8
-) -> dict:
+    orders, cal, actual, closed_u, n_days: int, e: int, campaigns, month_prior, k_max: int = 8,
+    rules: tuple[str, str] = ("min", "all"),
+) -> dict:  # fmt: skip
     """Regular timing (BG/CNBD-k), the calendar and the first-time buyer arrivals, from
     the calibration period only.
 
@@ -489,7 +502,7 @@ def _extra_fits(
     def calendar(offset):
         return fit_seasonality(
             actual[: e + 1], offset[: e + 1], cal.start_date, campaigns=campaigns,
-            month_prior=month_prior,
+            month_prior=month_prior, rule=rules[0], month_rule=rules[1],
         )  # fmt: skip
 
     seas = calendar(closed_u if reg.k == 1 else _repeat_offset(cal, reg, e + 1))
@@ -510,6 +523,8 @@ def _extra_meta(extra: dict) -> dict:
         "regularity_k_set": reg.k_set,
         "regularity_fit": reg.fit.to_dict(),
         "seasonality_penalty": seas.penalty,
+        "seasonality_penalty_rule": seas.rule,
+        "seasonality_month_rule": seas.month_rule,
         "month_prior": seas.month_prior,
         "seasonality": seas.table().to_dict(orient="records"),
     }
@@ -806,10 +821,20 @@ def _summary_md(bt: Backtest) -> str:
             f"{m['seasonality_penalty']:g} chosen by cross-validation inside the calibration "
             "period)",
             "",
+            _rules_line(m),
+            "",
             _md_table(pd.DataFrame(m["seasonality"])),
             "",
         ]
     return "\n".join(lines)
+
+
+def _rules_line(meta: dict) -> str:
+    """The calendar's penalty and month rules, as the back-test's summary.md says them."""
+    from lab.calibrate.seasonality import rules_text
+
+    rules = rules_text(meta["seasonality_penalty_rule"], meta["seasonality_month_rule"])
+    return f"Chosen by {rules}; month prior {meta['month_prior']}."
 
 
 def _segments_md(bt: Backtest) -> list[str]:

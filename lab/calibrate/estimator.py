@@ -74,10 +74,16 @@ class Forecast:
         First forecast day (the day after the calibration end).
     days : int
     daily : pandas.DataFrame
-        Per seed, day and segment (``existing``, ``new``): ``orders``, ``gmv``.
+        Per seed and segment (``existing``, ``new``): rows ``kind = day`` with each day's
+        ``orders`` and ``gmv``; rows ``kind = W`` / ``M`` with each week's / month's
+        ``buyers``; one row ``kind = H`` (``period = horizon``) with the distinct buyers
+        of the whole forecast.
     monthly, weekly : pandas.DataFrame
         ``period``, ``segment`` (existing, new, total), ``metric`` (orders, buyers,
-        gmv), ``mean``, ``p2_5``, ``p10``, ``p90``, ``p97_5`` over seeds.
+        gmv), ``mean``, ``p2_5``, ``p10``, ``p90``, ``p97_5`` over seeds.  ``buyers``
+        are the distinct buyers of that month (week): a customer who buys in three
+        months counts in each, so months do not add up to the horizon's buyers
+        (:attr:`horizon`).
     meta : dict
     """
 
@@ -87,6 +93,42 @@ class Forecast:
     monthly: pd.DataFrame
     weekly: pd.DataFrame
     meta: dict = field(default_factory=dict)
+
+    @property
+    def horizon(self) -> pd.DataFrame:
+        """The forecast period as a whole, per segment (existing, new, total), over seeds.
+
+        ``orders`` and ``gmv``: each seed's sum over the forecast's days; ``buyers``:
+        each seed's **distinct** buyers over the forecast (a customer counts once however
+        many months it buys in; existing and new customers are different people, so
+        the total is their sum); then the mean and the 80% / 95% bands over seeds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``segment, metric, mean, p10, p90, p2_5, p97_5``.
+        """
+        return _horizon_bands(self.daily, list(self.meta["seeds"]))
+
+
+def _horizon_bands(runs: pd.DataFrame, seeds: list[int]) -> pd.DataFrame:
+    """Per seed and segment the horizon's orders, GMV and distinct buyers (rows ``kind =
+    H``), their total over the segments, then mean and bands over seeds."""
+    days = runs[runs["kind"] == "day"]
+    per = days.groupby(["segment", "seed"])[["orders", "gmv"]].sum()
+    buyers = runs[runs["kind"] == "H"].groupby(["segment", "seed"])["buyers"].sum()
+    per = per.join(buyers.rename("buyers"), how="left").fillna({"buyers": 0.0})
+    segs = [s for s in ("existing", "new") if s in per.index.get_level_values(0)]
+    wide = {s: per.loc[s].reindex(seeds).fillna(0.0) for s in segs}
+    wide["total"] = sum(wide.values())
+    rows = []
+    for seg, table in wide.items():
+        for metric in ("orders", "buyers", "gmv"):
+            v = table[metric].to_numpy(float)
+            row = {"segment": seg, "metric": metric, "mean": float(v.mean())}
+            row.update({k: float(np.quantile(v, q)) for k, q in BAND.items()})
+            rows.append(row)
+    return pd.DataFrame(rows)[["segment", "metric", "mean", "p10", "p90", "p2_5", "p97_5"]]
 
 
 @dataclass
@@ -103,6 +145,8 @@ class OrderModel(OrderFits):
         parameter_uncertainty: bool = True,
         workers: int | None = None,
         progress: bool | None = False,
+        penalty_rule: str | None = None,
+        month_rule: str | None = None,
     ) -> Forecast:
         """Forecast orders, buyers and GMV from the day after the calibration end.
 
@@ -120,9 +164,23 @@ class OrderModel(OrderFits):
             model's (BG/CNBD-k), gamma-gamma's (:func:`~lab.calibrate.order_model.
             spend_draws`: the GMV bands carry the spend fit's uncertainty) and the
             arrivals'.
+        penalty_rule, month_rule : str, optional
+            Forecast with the calendar refitted under these rules (:meth:`refit_calendar`);
+            default: this model's calendar, fitted under the rules given to :func:`fit`.
         """
         from lab.parallel.pool import run_tasks
 
+        if penalty_rule is not None or month_rule is not None:
+            model = self.refit_calendar(penalty_rule, month_rule)
+            if model is not self:
+                return model.forecast(
+                    horizon,
+                    seeds=seeds,
+                    future_campaigns=future_campaigns,
+                    parameter_uncertainty=parameter_uncertainty,
+                    workers=workers,
+                    progress=progress,
+                )
         seeds = [int(s) for s in seeds]
         start = self.calibration_end + pd.Timedelta(days=1)
         days = horizon_days(horizon, start)
@@ -158,13 +216,56 @@ class OrderModel(OrderFits):
         )
 
     def backtest(self, calibration_end, **kwargs):
-        """Back-test on this model's order log (:func:`lab.calibrate.backtest.backtest`)."""
+        """Back-test on this model's order log (:func:`lab.calibrate.backtest.backtest`),
+        with this model's campaigns, month prior and calendar rules unless ``kwargs``
+        name others (``penalty_rule=``, ``month_rule=``, ...)."""
         from lab.calibrate.backtest import backtest
 
         kwargs.setdefault("campaigns", list(self.campaigns))
         kwargs.setdefault("seasonality", True)
         kwargs.setdefault("month_prior", list(self.seasonality.prior_shape))
+        kwargs.setdefault("penalty_rule", self.seasonality.rule)
+        kwargs.setdefault("month_rule", self.seasonality.month_rule)
         return backtest(self.orders, calibration_end, **kwargs)
+
+    def refit_calendar(
+        self, penalty_rule: str | None = None, month_rule: str | None = None
+    ) -> OrderModel:
+        """This model with its calendar refitted under other rules (the other fits kept).
+
+        Parameters
+        ----------
+        penalty_rule : {"min", "one_se"}, optional
+            How the cross-validation chooses the calendar's penalty
+            (:data:`~lab.calibrate.seasonality.PENALTY_RULES`); default: this model's.
+        month_rule : {"all", "twice"}, optional
+            Which months the counts estimate (:data:`~lab.calibrate.seasonality.MONTH_RULES`);
+            default: this model's.
+
+        Returns
+        -------
+        OrderModel
+            ``self`` when the rules are this model's; else a copy whose calendar is what
+            :func:`fit` with these rules would have fitted.
+
+        Raises
+        ------
+        ValueError
+            An unknown rule (naming the argument and the value).
+        """
+        from lab.calibrate.seasonality import check_rules
+
+        seas = self.seasonality
+        penalty_rule = seas.rule if penalty_rule is None else penalty_rule
+        month_rule = seas.month_rule if month_rule is None else month_rule
+        check_rules(penalty_rule, month_rule)
+        if (penalty_rule, month_rule) == (seas.rule, seas.month_rule):
+            return self
+        refit = _fit_calendar(
+            self.orders, self.calibration, self.regularity, self.campaigns,
+            list(seas.prior_shape), penalty_rule, month_rule,
+        )  # fmt: skip
+        return dataclasses.replace(self, seasonality=refit)
 
 
 def _campaign_json(c: dict) -> dict:
@@ -176,8 +277,9 @@ def _campaign_json(c: dict) -> dict:
 
 
 def _forecast_run(task) -> pd.DataFrame:
-    """Worker: one run's daily orders and GMV (rows ``kind = day``) and the buyers of
-    every week and month (rows ``kind = W`` / ``M``)."""
+    """Worker: one run's daily orders and GMV (rows ``kind = day``), the buyers of
+    every week and month (rows ``kind = W`` / ``M``) and of the whole forecast (one row
+    ``kind = H``: its distinct buyers)."""
     from lab.api import run
 
     scenario, seed, segment = task
@@ -200,6 +302,8 @@ def _forecast_run(task) -> pd.DataFrame:
         b = pd.Series(o["customer_id"].to_numpy()).groupby(when.to_period(freq).astype(str))
         n = b.nunique()
         parts.append(pd.DataFrame({"kind": freq, "period": n.index, "buyers": n.to_numpy(float)}))
+    distinct = float(o["customer_id"].nunique())
+    parts.append(pd.DataFrame({"kind": ["H"], "period": ["horizon"], "buyers": [distinct]}))
     return pd.concat(parts, ignore_index=True).assign(seed=seed, segment=segment)
 
 
@@ -239,6 +343,8 @@ def fit(
     campaigns=None,
     k_max: int = 8,
     month_prior=None,
+    penalty_rule: str = "min",
+    month_rule: str = "all",
     **read_options,
 ) -> OrderModel:
     """Fit an order log: purchase, spend, regular timing, calendar and arrivals.
@@ -258,18 +364,32 @@ def fit(
     month_prior : str or sequence of 12 floats, optional
         The calendar's shape for months the log does not contain (``flat`` by
         default, ``retail``, or 12 multipliers; :mod:`lab.calibrate.seasonality`).
+    penalty_rule : {"min", "one_se"}
+        How the calendar's cross-validation chooses its ridge penalty: ``"min"`` the
+        lowest held-out deviance (the default), ``"one_se"`` the largest penalty within
+        one standard error of it (:data:`~lab.calibrate.seasonality.PENALTY_RULES`).
+    month_rule : {"all", "twice"}
+        Which months the log's counts estimate: ``"all"`` every month it contains (the
+        default), ``"twice"`` only months it contains in two years; the others take
+        ``month_prior`` (:data:`~lab.calibrate.seasonality.MONTH_RULES`).
 
     Returns
     -------
     OrderModel
+
+    Raises
+    ------
+    ValueError
+        An unknown ``penalty_rule`` or ``month_rule`` (before the log is read), an
+        unreadable log, or a failed fit.
     """
     from lab.calibrate.arrivals import fit_arrivals
-    from lab.calibrate.backtest import _actual_daily, _repeat_offset
     from lab.calibrate.ingest import CleanOrders, clean_orders, read_orders
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.scenario_out import calibrate
-    from lab.calibrate.seasonality import fit_seasonality, read_campaigns
+    from lab.calibrate.seasonality import check_rules, read_campaigns
 
+    check_rules(penalty_rule, month_rule)
     if isinstance(orders, pd.DataFrame):
         orders = clean_orders(orders, source="<DataFrame>")
     elif not isinstance(orders, CleanOrders):
@@ -279,15 +399,25 @@ def fit(
     campaigns = list(campaigns or [])
     cal = calibrate(orders, calibration_end)
     end = cal.calibration_end
-    n = int((end - cal.start_date).days) + 1
-    in_log = [c for c in campaigns if pd.Timestamp(c["start"]) <= end]
     u = cal.fit.time_unit_days
     reg = fit_regularity(
         cal.summary, gap_log_sums(orders.orders, end, u), k_max=k_max, time_unit_days=u
     )
-    seas = fit_seasonality(  # against the timing the forecast simulates with
-        _actual_daily(orders, cal, n), _repeat_offset(cal, reg, n), cal.start_date,
-        campaigns=in_log, month_prior=month_prior,
-    )  # fmt: skip
+    seas = _fit_calendar(orders, cal, reg, campaigns, month_prior, penalty_rule, month_rule)
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, end)
     return OrderModel(orders, cal, reg, seas, arr, campaigns)
+
+
+def _fit_calendar(orders, cal, reg, campaigns, month_prior, penalty_rule, month_rule):
+    """The calendar of the calibration period, against the timing the forecast simulates
+    with; the campaigns that start after the calibration end are left out."""
+    from lab.calibrate.backtest import _actual_daily, _repeat_offset
+    from lab.calibrate.seasonality import fit_seasonality
+
+    end = cal.calibration_end
+    n = int((end - cal.start_date).days) + 1
+    in_log = [c for c in campaigns if pd.Timestamp(c["start"]) <= end]
+    return fit_seasonality(
+        _actual_daily(orders, cal, n), _repeat_offset(cal, reg, n), cal.start_date,
+        campaigns=in_log, month_prior=month_prior, rule=penalty_rule, month_rule=month_rule,
+    )  # fmt: skip

@@ -152,6 +152,8 @@ class OrderFits:
             "regularity_k_set": list(self.regularity.k_set),
             "bgcnbd": self.regularity.fit.to_dict(),
             "seasonality_penalty": float(self.seasonality.penalty),
+            "seasonality_penalty_rule": str(self.seasonality.rule),
+            "seasonality_month_rule": str(self.seasonality.month_rule),
             "arrivals": self.arrivals.summary(),
             "frequency_spend_correlation": self.calibration.spend_correlation(),
         }

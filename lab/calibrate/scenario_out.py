@@ -835,6 +835,7 @@ def _extras_header(model, period: str = "log") -> str:
         ),
         f"Calendar (ridge Poisson, penalty {seas.penalty:g} by cross-validation inside the "
         "calibration period) -> calendar:",
+        f"  chosen by {seas.rules_text()}",
         "  weekday " + ", ".join(f"{v:.3f}" for v in seas.weekday),
         "  month " + ", ".join(f"{v:.3f}" for v in seas.month),
         *([f"  {c}"] if (c := month_age_caution(model)) else []),

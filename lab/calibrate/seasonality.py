@@ -84,10 +84,12 @@ __all__ = [
     "PENALTY_RULES",
     "US_RETAIL_FACTORS",
     "SeasonalityFit",
+    "check_rules",
     "design_matrix",
     "fit_seasonality",
     "month_prior_shape",
     "read_campaigns",
+    "rules_text",
 ]
 
 #: named events fitted when the calibration period contains their days
@@ -101,6 +103,13 @@ PENALTY_RULE = "min"
 #: which months the counts estimate (the others take the month prior)
 MONTH_RULES: tuple[str, ...] = ("all", "twice")
 MONTH_RULE = "all"
+#: what each rule means, as the fit's records say it (:meth:`SeasonalityFit.rules_text`)
+RULE_TEXT: dict[str, str] = {
+    "min": "the lowest held-out deviance",
+    "one_se": "the largest penalty within one SE of the lowest held-out deviance",
+    "all": "every month the log contains",
+    "twice": "only months the log contains in two years",
+}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -233,6 +242,10 @@ class SeasonalityFit:
         (:data:`UNSHRUNK_MIN_ORDERS`, :data:`~lab.calibrate.mle.LOG_SD_IDENTIFIED`).
     unshrunk_orders : dict[str, float]
         Per event and campaign: the orders on its days in the log.
+    rule : str
+        How the cross-validation chose the penalty (:data:`PENALTY_RULES`).
+    month_rule : str
+        Which months the counts estimated (:data:`MONTH_RULES`).
     """
 
     weekday: np.ndarray
@@ -250,6 +263,12 @@ class SeasonalityFit:
     prior_shape: tuple[float, ...] = MONTH_PRIORS[DEFAULT_MONTH_PRIOR]
     unshrunk: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     unshrunk_orders: dict[str, float] = field(default_factory=dict)
+    rule: str = PENALTY_RULE
+    month_rule: str = MONTH_RULE
+
+    def rules_text(self) -> str:
+        """How the penalty and the fitted months were chosen (:func:`rules_text`)."""
+        return rules_text(self.rule, self.month_rule)
 
     def calendar(self, extra_campaigns=()) -> dict:
         """The scenario's ``calendar`` section (enabled), plus any future campaigns."""
@@ -353,6 +372,15 @@ def _ridge_poisson(X, y, offset, penalty, iters: int = 50):
     return beta, hess
 
 
+def _pearson_dispersion(X: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
+    """Pearson overdispersion of the daily counts ``y`` around the fitted means ``mu``,
+    at least 1 (Poisson): the Pearson chi-square over its degrees of freedom, the days
+    less the effects the days contain (nonzero columns of ``X`` after the level) and the
+    level, at least 1."""
+    dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
+    return max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
+
+
 def _deviance(y, mu) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
@@ -402,10 +430,7 @@ def fit_seasonality(
     -------
     SeasonalityFit
     """
-    if rule not in PENALTY_RULES:
-        raise ValueError(f"penalty rule {rule!r}: use one of {PENALTY_RULES}")
-    if month_rule not in MONTH_RULES:
-        raise ValueError(f"month rule {month_rule!r}: use one of {MONTH_RULES}")
+    check_rules(rule, month_rule, names=("penalty rule", "month rule"))
     actual = np.asarray(actual, float)
     expected = np.asarray(expected, float)
     dates = pd.date_range(pd.Timestamp(start_date), periods=actual.size, freq="D")
@@ -430,10 +455,8 @@ def fit_seasonality(
     cv, cv_se = fold_dev.sum(axis=1), np.sqrt(folds) * fold_dev.std(axis=1, ddof=1)
     penalty = float(penalties[_chosen(cv, cv_se, penalties, rule)])
     beta, hess = _ridge_poisson(X, y, off, penalty)
-    mu = np.exp(off + X @ beta)
     present = X[:, 1:].any(axis=0)
-    dof = max(y.size - int(present.sum()) - 1, 1)
-    dispersion = max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
+    dispersion = _pearson_dispersion(X, y, np.exp(off + X @ beta))
     cov = np.linalg.inv(hess) * dispersion
     se_all = np.sqrt(np.clip(np.diag(cov)[1:], 0.0, None))
     eff = beta[1:]
@@ -473,7 +496,44 @@ def fit_seasonality(
         prior_shape=tuple(float(v) for v in prior),
         unshrunk=_unshrunk_lifts(X, y, off, names, lifts),
         unshrunk_orders=_orders_on_days(X, y, names, lifts),
+        rule=rule,
+        month_rule=month_rule,
     )
+
+
+def rules_text(penalty_rule: str, month_rule: str) -> str:
+    """The penalty and month rules as the fit's records say them (scenario header,
+    ``summary.md``): ``penalty rule min (the lowest held-out deviance), month rule all
+    (every month the log contains)``."""
+    return (
+        f"penalty rule {penalty_rule} ({RULE_TEXT.get(penalty_rule, '?')}), "
+        f"month rule {month_rule} ({RULE_TEXT.get(month_rule, '?')})"
+    )
+
+
+def check_rules(
+    penalty_rule: str, month_rule: str, names: tuple[str, str] = ("penalty_rule", "month_rule")
+) -> None:
+    """Refuse an unknown penalty or month rule, naming the argument and the value.
+
+    Parameters
+    ----------
+    penalty_rule : str
+        One of :data:`PENALTY_RULES`.
+    month_rule : str
+        One of :data:`MONTH_RULES`.
+    names : tuple of str
+        How the caller names the two (``--penalty-rule``, ``rule``, ...), for the message.
+
+    Raises
+    ------
+    ValueError
+        ``penalty_rule 'x': use one of min, one_se`` (or the month rule's).
+    """
+    for name, value, allowed in zip(names, (penalty_rule, month_rule), (PENALTY_RULES, MONTH_RULES),
+                                    strict=True):  # fmt: skip
+        if not isinstance(value, str) or value not in allowed:
+            raise ValueError(f"{name} {value!r}: use one of {', '.join(allowed)}")
 
 
 def read_campaigns(path) -> list[dict]:
@@ -541,9 +601,7 @@ def _unshrunk_lifts(X, y, off, names: list[str], lifts: list[int]) -> dict[str, 
     if not lifts:
         return {}
     beta, hess = _ridge_poisson(X, y, off, UNSHRUNK_PENALTY)
-    mu = np.exp(off + X @ beta)
-    dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
-    dispersion = max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
+    dispersion = _pearson_dispersion(X, y, np.exp(off + X @ beta))
     var = np.diag(np.linalg.inv(hess))[1:] * dispersion
     orders = _orders_on_days(X, y, names, lifts)
     out = {}

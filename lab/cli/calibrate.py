@@ -15,7 +15,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from lab.cli.common import consoles, fail
-from lab.cli.options import Lang, MonthPrior, Quiet, checked_month_prior, read_order_log
+from lab.cli.options import (
+    Lang,
+    MonthPrior,
+    MonthRule,
+    PenaltyRule,
+    Quiet,
+    checked_calendar_rules,
+    checked_month_prior,
+    read_order_log,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -159,6 +168,8 @@ def calibrate(
     ] = True,
     campaigns: Campaigns = None,
     month_prior: MonthPrior = "flat",
+    penalty_rule: PenaltyRule = "min",
+    month_rule: MonthRule = "all",
     period: Annotated[
         str | None,
         typer.Option(
@@ -191,6 +202,7 @@ def calibrate(
     if model not in ("bgnbd", "paretonbd"):
         fail(f"--model {model!r}: use bgnbd or paretonbd")
     prior = checked_month_prior(month_prior)
+    rules = checked_calendar_rules(penalty_rule, month_rule)
     period = period or ("forecast" if model == "bgnbd" else "log")
     if period not in ("forecast", "log"):
         fail(f"--period {period!r}: use forecast or log")
@@ -226,8 +238,9 @@ def calibrate(
 
         try:
             extras = fit_all(
-                clean, cal.calibration_end, campaigns=_campaigns(campaigns), month_prior=prior
-            )
+                clean, cal.calibration_end, campaigns=_campaigns(campaigns), month_prior=prior,
+                penalty_rule=rules[0], month_rule=rules[1],
+            )  # fmt: skip
         except ValueError as exc:
             fail(f"{orders}: {exc}")
     paths = write_calibration(
@@ -350,6 +363,8 @@ def backtest(
     ] = True,
     campaigns: Campaigns = None,
     month_prior: MonthPrior = "flat",
+    penalty_rule: PenaltyRule = "min",
+    month_rule: MonthRule = "all",
 ) -> None:
     """Calibrate ORDERS up to a date, simulate beyond it and compare with what happened.
 
@@ -368,6 +383,7 @@ def backtest(
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
     prior = checked_month_prior(month_prior)
+    rules = checked_calendar_rules(penalty_rule, month_rule)
     end = _date(calibration_end, "--calibration-end")
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)
@@ -396,6 +412,8 @@ def backtest(
             campaigns=camps,
             seasonality=seasonality,
             month_prior=prior,
+            penalty_rule=rules[0],
+            month_rule=rules[1],
         )
     except UnreliableFit as exc:
         _refuse_or_warn(orders, exc.problems, force=False)

@@ -15,7 +15,15 @@ import typer
 
 from lab.cli.calibrate import AmountCol, CustomerCol, DateCol, DayFirst, KeepDup, Tz
 from lab.cli.common import consoles, fail
-from lab.cli.options import MonthPrior, Quiet, checked_month_prior, read_order_log
+from lab.cli.options import (
+    MonthPrior,
+    MonthRule,
+    PenaltyRule,
+    Quiet,
+    checked_calendar_rules,
+    checked_month_prior,
+    read_order_log,
+)
 
 
 def forecast(
@@ -42,6 +50,8 @@ def forecast(
     dayfirst: DayFirst = None,
     keep_duplicates: KeepDup = False,
     month_prior: MonthPrior = "flat",
+    penalty_rule: PenaltyRule = "min",
+    month_rule: MonthRule = "all",
     lang: Annotated[
         str, typer.Option(help="language of forecast.html (the page): en or zh")
     ] = "en",
@@ -61,10 +71,12 @@ def forecast(
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
+    from lab.report.forecast_html import SEGMENT_NAMES, horizon_sentences
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
     checked_month_prior(month_prior)
+    rules = checked_calendar_rules(penalty_rule, month_rule)
     out_dir = out or default_out("forecast", orders.stem)
     check_out_folder(out_dir)
     if not orders.is_file():
@@ -82,7 +94,10 @@ def forecast(
     )
     try:
         horizon_days(horizon, clean.last_date)
-        model = fit(clean, campaigns=camps, month_prior=month_prior)
+        model = fit(
+            clean, campaigns=camps, month_prior=month_prior, penalty_rule=rules[0],
+            month_rule=rules[1],
+        )  # fmt: skip
         fc = model.forecast(
             horizon,
             seeds=range(seeds),
@@ -99,7 +114,7 @@ def forecast(
         + ("closed cohort" if model.arrivals.closed else "with new customers"),
         title_justify="left",
     )
-    for c in ("month", "segment", "orders", "80% band", "buyers", "GMV"):
+    for c in ("month", "segment", "orders", "80% band", "buyers in month", "GMV"):
         t.add_column(c, justify="left" if c in ("month", "segment") else "right")
     m = fc.monthly.set_index(["period", "segment", "metric"])
     for period in sorted(fc.monthly["period"].unique()):
@@ -109,13 +124,15 @@ def forecast(
             o = m.loc[(period, seg, "orders")]
             t.add_row(
                 period,
-                seg,
+                SEGMENT_NAMES[seg],
                 f"{o['mean']:,.0f}",
                 f"{o['p10']:,.0f}-{o['p90']:,.0f}",
                 f"{m.loc[(period, seg, 'buyers')]['mean']:,.0f}",
                 f"{m.loc[(period, seg, 'gmv')]['mean']:,.0f}",
             )
     con.print(t)
+    for line in horizon_sentences(fc):
+        con.print(escape(line), highlight=False, soft_wrap=True)
     con.print(f"wrote {escape(str(path))}/", highlight=False)
     del pd
 
@@ -157,6 +174,8 @@ def _plot(model, fc):
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from lab.report.forecast_html import SEGMENT_NAMES
+
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
     w = fc.weekly[(fc.weekly["metric"] == "orders")]
     for seg, color in (("existing", "C0"), ("new", "C1"), ("total", "C2")):
@@ -164,7 +183,7 @@ def _plot(model, fc):
         if d.empty:
             continue
         x = np.arange(len(d))
-        a.plot(x, d["mean"], color=color, label=seg)
+        a.plot(x, d["mean"], color=color, label=SEGMENT_NAMES[seg])
         a.fill_between(x, d["p10"], d["p90"], color=color, alpha=0.2)
     a.set_title("weekly orders (80% band)", loc="left")
     a.set_xlabel(f"week from {fc.meta['start']}")
@@ -195,11 +214,19 @@ def _summary_md(model, fc) -> str:
         _correlation_line(model.calibration),
         "",
         *_campaign_lines(model, fc),
+        *_horizon_md(fc),
         "## Monthly",
         "",
-        _md_table(fc.monthly),
+        "buyers: the buyers in the month (each month counts its own; they do not add up to "
+        "the period's buyers above).",
+        "",
+        _md_table(_labelled(fc.monthly, "month")),
         "",
         "## Calendar",
+        "",
+        f"Ridge penalty {model.seasonality.penalty:g} by cross-validation inside the "
+        f"calibration period, chosen by {model.seasonality.rules_text()}; month prior "
+        f"{model.seasonality.month_prior}.",
         "",
         CALENDAR_LEGEND,
         "",
@@ -210,6 +237,48 @@ def _summary_md(model, fc) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _labelled(table, period: str):
+    """A monthly or weekly table as summary.md shows it: segments named as on the page
+    and in the workbook, ``buyers`` said to be the buyers in that period."""
+    from lab.report.forecast_html import SEGMENT_NAMES
+
+    return table.assign(
+        segment=table["segment"].map(SEGMENT_NAMES),
+        metric=table["metric"].replace({"buyers": f"buyers in the {period}"}),
+    )
+
+
+def _horizon_md(fc) -> list[str]:
+    """summary.md's section on the whole forecast period: orders, distinct buyers and GMV
+    per segment, mean [80% band] (95% band) over seeds."""
+    from lab.report.forecast_html import SEGMENT_NAMES
+
+    t = fc.horizon.set_index(["segment", "metric"])
+    rows = []
+    for seg in SEGMENT_NAMES:
+        if (seg, "orders") not in t.index:
+            continue
+        cells = [
+            f"{t.loc[(seg, m), 'mean']:,.0f} [{t.loc[(seg, m), 'p10']:,.0f}–"
+            f"{t.loc[(seg, m), 'p90']:,.0f}] ({t.loc[(seg, m), 'p2_5']:,.0f}–"
+            f"{t.loc[(seg, m), 'p97_5']:,.0f})"
+            for m in ("orders", "buyers", "gmv")
+        ]
+        rows.append(f"| {SEGMENT_NAMES[seg]} | " + " | ".join(cells) + " |")
+    return [
+        "## Over the forecast period",
+        "",
+        "Mean [80% band] (95% band) over seeds. Buyers over the period: the customers who "
+        "buy at least once in the forecast, each counted once however many months they "
+        "buy in.",
+        "",
+        "| segment | orders | buyers over the period (distinct) | GMV (CNY) |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 #: the legend of summary.md's Calendar table

@@ -202,6 +202,35 @@ def checked_month_prior(text: str) -> str:
     return text
 
 
+PenaltyRule = Annotated[
+    str,
+    typer.Option(
+        help="how cross-validation picks the calendar's ridge penalty: min (the lowest "
+        "held-out deviance) or one_se (the largest penalty within one standard error of it)"
+    ),
+]
+MonthRule = Annotated[
+    str,
+    typer.Option(
+        help="which months the log's counts estimate: all (every month it contains) or "
+        "twice (only months it contains in two years; the others take --month-prior)"
+    ),
+]
+
+
+def checked_calendar_rules(penalty_rule: str, month_rule: str) -> tuple[str, str]:
+    """The ``--penalty-rule`` and ``--month-rule`` values, checked before any work (exit 2
+    naming the option and the value)."""
+    from lab.calibrate.seasonality import check_rules
+    from lab.cli.common import fail
+
+    try:
+        check_rules(penalty_rule, month_rule, names=("--penalty-rule", "--month-rule"))
+    except ValueError as exc:
+        fail(str(exc))
+    return penalty_rule, month_rule
+
+
 def read_order_log(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates):
     """The cleaned order log of ``orders`` with the cleaning options of ``lab calibrate``,
     ``lab backtest`` and ``lab forecast``; a bad export ends in one message naming the file

@@ -8,8 +8,8 @@ glyphs embedded as a subset font (:mod:`lab.report.fonts`) and a
 Content-Security-Policy that forbids any script or network load.
 
 The page shows the forecast dates, the headline numbers over the horizon (orders,
-GMV and monthly buyers of existing and new customers, mean with 80% and 95% bands
-over seeds that each draw their own parameters), the weekly forecast plot, the
+GMV and the distinct buyers of the whole forecast, existing and new customers, mean
+with 80% and 95% bands over seeds that each draw their own parameters), the weekly forecast plot, the
 fitted calendar, the mechanisms on and off, and the monthly table (the numbers of
 ``monthly.csv``).  ``model`` and ``fc`` are a fitted
 :class:`lab.calibrate.estimator.OrderModel` and its forecast, used by attribute
@@ -29,9 +29,11 @@ from lab.report.figures import Chart, png_data_url
 __all__ = [
     "FORECAST_LABELS",
     "SEGMENTS",
+    "SEGMENT_NAMES",
     "effect_label",
     "forecast_figures",
     "forecast_totals",
+    "horizon_sentences",
     "mechanisms_sentence",
     "render_forecast_html",
 ]
@@ -61,20 +63,23 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "total": ("total", "合计"),
     "orders": ("orders", "订单"),
     "buyers": ("buyers", "购买人数"),
-    "buyers_month": ("buyers per month", "月均购买人数"),
+    "buyers_horizon": ("buyers over the period (distinct)", "预测期购买人数 (去重)"),
+    "buyers_in_month": ("buyers in the month", "当月购买人数"),
     "gmv": ("GMV (CNY)", "成交总额 GMV (元)"),
     "month": ("month", "月份"),
     "mean_band": ("mean [80% band] (95% band)", "均值 [80% 区间] (95% 区间)"),
     "mean_band80": ("mean [80% band]", "均值 [80% 区间]"),
     "headline_note": (
         "Means over the seeds; in brackets the 80% band (10–90%), in parentheses the 95% band "
-        "(2.5–97.5%). {uncertainty} Buyers per month: the mean over the forecast's full calendar months (over all its "
-        "months when none is full). Existing = the log's customers; new = first-time buyers "
+        "(2.5–97.5%). {uncertainty} Buyers over the period: the customers who buy at least "
+        "once in the forecast, each counted once however many months they buy in; the "
+        "monthly table counts the buyers in each month, which do not add up to it. "
+        "Existing customers = the log's customers; new customers = first-time buyers "
         "arriving in the forecast.",
         "各种子的均值；方括号内为 80% 区间 (10–90%)，圆括号内为 95% 区间 (2.5–97.5%)。"
-        "{uncertainty}月均购买人数："
-        "预测期内完整自然月的平均值 (没有完整月份时取全部月份)。老客 = 订单日志中的用户；新客 = "
-        "预测期内首次购买的用户。",
+        "{uncertainty}预测期购买人数：预测期内至少购买一次的用户数，无论在几个月购买都只计一次 "
+        "(去重)；月度表为当月购买人数，各月相加不等于预测期购买人数。老客 = 订单日志中的用户；"
+        "新客 = 预测期内首次购买的用户。",
     ),
     "with_draws": (
         "Every seed draws its own parameters from the fit's uncertainty, so the bands hold "
@@ -131,6 +136,9 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: segment -> its English name on the page, in the workbook and in summary.md
+SEGMENT_NAMES: dict[str, str] = {s: FORECAST_LABELS[s][0] for s in SEGMENTS}
+
 _WEEKDAYS_ZH = {"mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四", "fri": "周五"}
 _WEEKDAYS_ZH |= {"sat": "周六", "sun": "周日"}
 _EVENTS = {"cny": ("CNY", "春节"), "618": ("618", "618")}
@@ -165,52 +173,39 @@ def mechanisms_sentence(k: int, closed_cohort: bool, lang: str = "en") -> str:
     return _t("mech_on", lang, k=k, arrivals=arrivals) + _t("mech_off", lang)
 
 
-def _band(v: np.ndarray) -> dict[str, float]:
-    return {
-        "mean": float(v.mean()),
-        "p10": float(np.quantile(v, 0.10)),
-        "p90": float(np.quantile(v, 0.90)),
-        "p2_5": float(np.quantile(v, 0.025)),
-        "p97_5": float(np.quantile(v, 0.975)),
-    }
-
-
-def _full_months(fc) -> list[str]:
-    """The forecast's calendar months it covers whole (else all of its months)."""
-    first, last = fc.start, fc.start + pd.Timedelta(days=fc.days - 1)
-    months = pd.period_range(first, last, freq="M")
-    full = [str(m) for m in months if m.start_time >= first and m.end_time.normalize() <= last]
-    return full or [str(m) for m in months]
-
-
 def forecast_totals(fc) -> pd.DataFrame:
-    """Headline numbers over the horizon, per segment, over seeds.
+    """Headline numbers over the horizon, per segment, over seeds (``fc.horizon``).
 
     ``orders`` and ``gmv``: the sum over the forecast's days of each seed, then
     mean and bands over seeds (the mean equals the sum of ``monthly.csv``'s means);
-    ``buyers``: each seed's mean monthly buyers over :func:`_full_months`.
+    ``buyers``: each seed's distinct buyers over the whole forecast, from its simulated
+    transactions (not a sum or mean of the monthly buyers: a customer buying in
+    several months counts once).
 
     Returns
     -------
     pandas.DataFrame
         ``segment, metric, mean, p10, p90, p2_5, p97_5``.
     """
-    d = fc.daily
-    seeds = list(fc.meta["seeds"])
-    days = d[d["kind"] == "day"]
-    per = days.groupby(["segment", "seed"])[["orders", "gmv"]].sum()
-    months = _full_months(fc)
-    b = d[(d["kind"] == "M") & d["period"].isin(months)]
-    buyers = b.groupby(["segment", "seed"])["buyers"].sum() / len(months)
-    per = per.join(buyers.rename("buyers"), how="left").fillna({"buyers": 0.0})
-    segs = [s for s in SEGMENTS[:2] if s in per.index.get_level_values(0)]
-    wide = {s: per.loc[s].reindex(seeds).fillna(0.0) for s in segs}
-    wide["total"] = sum(wide.values())
-    rows = []
-    for seg, table in wide.items():
-        for metric in METRICS:
-            rows.append({"segment": seg, "metric": metric, **_band(table[metric].to_numpy())})
-    return pd.DataFrame(rows)
+    return fc.horizon
+
+
+def horizon_sentences(fc) -> list[str]:
+    """One English sentence per segment on the whole forecast period: orders, distinct
+    buyers and GMV, mean [80% band] (the workbook's summary sheet, the console)."""
+    t = forecast_totals(fc).set_index(["segment", "metric"])
+    names = {"orders": "orders", "buyers": "buyers_horizon", "gmv": "gmv"}
+    out = []
+    for seg in SEGMENTS:
+        if (seg, "orders") not in t.index:
+            continue
+        parts = [
+            f"{_t(names[m], 'en')} {_num(t.loc[(seg, m), 'mean'])} "
+            f"[{_num(t.loc[(seg, m), 'p10'])}–{_num(t.loc[(seg, m), 'p90'])}]"
+            for m in METRICS
+        ]
+        out.append(f"Over the forecast period, {SEGMENT_NAMES[seg]}: " + ", ".join(parts) + ".")
+    return out
 
 
 def _num(x: float) -> str:
@@ -380,8 +375,8 @@ def forecast_context(model, fc, lang: str = "en", created: str | None = None) ->
                 "with_draws" if fc.meta.get("parameter_uncertainty") else "without_draws", lang
             ),
         ),
-        "heads": [_t(k, lang) for k in ("orders", "buyers_month", "gmv")],
-        "monthly_heads": [_t(k, lang) for k in METRICS],
+        "heads": [_t(k, lang) for k in ("orders", "buyers_horizon", "gmv")],
+        "monthly_heads": [_t(k, lang) for k in ("orders", "buyers_in_month", "gmv")],
         "monthly": _monthly(fc, lang),
         "has_partial": any(r["month"].endswith("*") for r in _monthly(fc, lang)),
         "charts": forecast_figures(model, fc, lang),

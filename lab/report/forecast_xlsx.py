@@ -1,8 +1,10 @@
 """The workbook of ``lab forecast``: the forecast tables for planners who work in Excel.
 
-Sheets: ``summary`` (what was fitted and forecast, in sentences, with the plot
-embedded), ``monthly`` and ``weekly`` (one row per period and segment: existing,
-new, total; orders, buyers and GMV with their mean and 80% / 95% bands over seeds),
+Sheets: ``summary`` (what was fitted and forecast, in sentences, the whole forecast
+period's orders, distinct buyers and GMV per segment, with the plot embedded),
+``monthly`` and ``weekly`` (one row per period and segment: existing customers, new
+customers, total, as the page names them; orders, the buyers in the period and GMV with
+their mean and 80% / 95% bands over seeds),
 and ``provenance`` (source, calibration and forecast dates, seeds, lab version).
 Periods are real Excel dates (first and last day of the period) beside the number
 of forecast days they hold, so a partial first or last month is visible; numbers
@@ -19,7 +21,12 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from lab.report.forecast_html import FORECAST_LABELS, mechanisms_sentence
+from lab.report.forecast_html import (
+    FORECAST_LABELS,
+    SEGMENT_NAMES,
+    horizon_sentences,
+    mechanisms_sentence,
+)
 from lab.report.xlsx import _header, _put, _widths
 
 __all__ = ["FORECAST_SHEETS", "forecast_workbook", "write_forecast_xlsx"]
@@ -28,12 +35,13 @@ FORECAST_SHEETS: tuple[str, ...] = ("summary", "monthly", "weekly", "provenance"
 
 SEGMENTS: tuple[str, ...] = ("existing", "new", "total")
 
-#: metric -> (column name with its unit, Excel number format)
+#: metric -> (column name with its unit, Excel number format); ``{period}``: month or week
 METRICS: dict[str, tuple[str, str]] = {
     "orders": ("orders", "#,##0"),
-    "buyers": ("buyers", "#,##0"),
+    "buyers": ("buyers in the {period}", "#,##0"),
     "gmv": ("GMV (CNY)", "#,##0"),
 }
+
 
 #: statistic column -> its head suffix (the bands are over seeds with parameter draws)
 STATS: dict[str, str] = {
@@ -68,8 +76,9 @@ def _days_inside(first: dt.date, last: dt.date, start: dt.date, end: dt.date) ->
 def _table(ws, title: str, table: pd.DataFrame, start: dt.date, end: dt.date) -> None:
     ws.title = title
     heads = ["first day", "last day", "forecast days", "segment"]
+    period = {"monthly": "month", "weekly": "week"}[title]
     for name, _fmt in METRICS.values():
-        heads += [f"{name} {s}" for s in STATS.values()]
+        heads += [f"{name.format(period=period)} {s}" for s in STATS.values()]
     _header(ws, 1, heads, keep_columns=4)
     wide = table.set_index(["period", "segment", "metric"])
     r = 1
@@ -82,14 +91,14 @@ def _table(ws, title: str, table: pd.DataFrame, start: dt.date, end: dt.date) ->
             _put(ws, r, 1, first, _DATE)
             _put(ws, r, 2, last, _DATE)
             _put(ws, r, 3, _days_inside(first, last, start, end), "0")
-            _put(ws, r, 4, seg)
+            _put(ws, r, 4, SEGMENT_NAMES[seg])
             col = 5
             for metric, (_name, fmt) in METRICS.items():
                 row = wide.loc[(period, seg, metric)]
                 for s in STATS:
                     _put(ws, r, col, float(row[s]), fmt)
                     col += 1
-    _widths(ws, {1: 12, 2: 12, 3: 9, 4: 10}, default=11)
+    _widths(ws, {1: 12, 2: 12, 3: 9, 4: 18}, default=11)
 
 
 def _summary_lines(model, fc) -> list[str]:
@@ -106,8 +115,12 @@ def _summary_lines(model, fc) -> list[str]:
         mechanisms_sentence(int(s["regularity_k"]), bool(arr.get("closed_cohort")), "en")
         + " "
         + FORECAST_LABELS["no_costs"][0],
-        "Segments: existing = the log's customers from the forecast start; new = "
-        "first-time buyers arriving in the forecast; total = both.",
+        "Segments: existing customers = the log's customers from the forecast start; new "
+        "customers = first-time buyers arriving in the forecast; total = both.",
+        *horizon_sentences(fc),
+        "Buyers over the period: the customers who buy at least once in the forecast, each "
+        "counted once; the monthly and weekly sheets count the buyers in each month or "
+        "week, which do not add up to it.",
     ]
 
 
