@@ -162,7 +162,8 @@ def _burst_log(n: int = 1500, days: int = 273, seed: int = 4):
         day.append(np.full(idx.size, d))
     cust, day = np.concatenate(cust), np.concatenate(day)
     date = pd.Timestamp("2025-01-01") + pd.to_timedelta(day, unit="D")
-    return pd.DataFrame({"customer_id": cust.astype(str), "date": date, "amount": 50.0})
+    amount = rng.gamma(4.0, 12.5, cust.size)  # spend varies (gamma-gamma is identified)
+    return pd.DataFrame({"customer_id": cust.astype(str), "date": date, "amount": amount})
 
 
 def test_burst_log_fits_the_lab_calendar_against_the_burst_model():
@@ -187,3 +188,44 @@ def test_burst_log_fits_the_lab_calendar_against_the_burst_model():
     np.testing.assert_allclose(lab_months, np.log(extra["age_multipliers"]))
     print("log-multiplier range:", np.ptp(lab_months), np.ptp(bgnbd_months))
     assert np.ptp(lab_months) < 0.5 * np.ptp(bgnbd_months)
+
+
+def test_burst_log_lab_tracks_the_burst_models_closed_form():
+    """With the burst found (k = 1), the lab's existing customers start from the burst
+    model's posterior: the lab's holdout total is that model's closed form x calendar
+    in discrete days (within 4 Monte Carlo SE + 2%, as the plain k = 1 check above)."""
+    bt = backtest(
+        clean_orders(_burst_log(n=800, days=400, seed=5)),
+        "2025-08-31",
+        seeds=range(2),
+        runs_per_seed=10,
+        k_max=2,
+        parameter_uncertainty=False,
+        workers=1,
+        progress=False,
+        seasonality=True,
+    )
+    assert bt.meta["age_term"]["significant"]
+    assert bt.meta["age_term"]["lab_calendar_offset"] == "bgnbd_age"
+    e = bt.errors.set_index(["start", "method"])
+    lab, closed = e.loc[("conditional", "lab")], e.loc[("conditional", "bgnbd_age_seasonal")]
+    print("\n", e[["forecast", "error_pct", "mc_se", "weekly_mae"]])
+    tol = 4 * lab["mc_se"] + 0.02 * lab["actual"]
+    assert abs(lab["forecast"] - closed["forecast"]) < tol, (lab.to_dict(), closed.to_dict())
+
+
+def test_conditional_customers_age_with_beta_zero_is_the_bgnbd_table():
+    import dataclasses
+
+    from lab.calibrate.scenario_out import (
+        calibrate,
+        conditional_customers,
+        conditional_customers_age,
+    )
+
+    cal = calibrate(clean_orders(_burst_log(n=200, days=150, seed=1)), "2025-04-30")
+    fit0 = dataclasses.replace(cal.fit, model="bgnbd_age", params={**cal.fit.params, "beta": 0.0,
+                               "tau": 3.0})  # fmt: skip
+    pd_testing = __import__("pandas").testing
+    pd_testing.assert_frame_equal(conditional_customers_age(cal, fit0, 20.0),
+                                  conditional_customers(cal))  # fmt: skip

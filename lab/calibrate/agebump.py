@@ -39,6 +39,7 @@ term is worth using on a log is a likelihood-ratio test against plain BG/NBD
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ __all__ = [
     "bgnbd_age_expected_count",
     "bgnbd_age_loglik",
     "bgnbd_age_p_alive",
+    "bgnbd_part",
     "fit_bgnbd_age",
     "repeat_ages",
     "simulate_bgnbd_age",
@@ -333,6 +335,20 @@ def bgnbd_age_conditional_expected(
         x,
         age_clock(t_x, beta, tau),
         age_clock(T, beta, tau),
+    )
+
+
+def bgnbd_part(fit: FitResult) -> FitResult:
+    """The fit as a plain BG/NBD result (r, alpha, a, b with their standard errors and
+    covariance): what the lab's scenario reads for traits and dropout switches."""
+    idx = [list(fit.params).index(k) for k in BGNBD_NAMES]
+    cov = tuple(tuple(fit.cov[i][j] for j in idx) for i in idx) if fit.cov else ()
+    return dataclasses.replace(
+        fit,
+        model="bgnbd",
+        params={k: fit.params[k] for k in BGNBD_NAMES},
+        se={k: fit.se[k] for k in BGNBD_NAMES},
+        cov=cov,
     )
 
 

@@ -235,15 +235,19 @@ def backtest(
     )
     n_runs = len(run_seeds)
     fits = parameter_draws(cal.fit, run_seeds) if parameter_uncertainty else [cal.fit] * n_runs
-    reg_fits = [None] * n_runs
+    reg_fits = lab_fits = [None] * n_runs
     if extra is not None:
         rf = extra["regularity"].fit
         reg_fits = parameter_draws(rf, run_seeds) if parameter_uncertainty else [rf] * n_runs
+        lab_fits = reg_fits
+        if _lab_uses_age(extra):  # the existing customers from the burst model's posterior
+            af = extra["age"]["fit"]
+            lab_fits = parameter_draws(af, run_seeds) if parameter_uncertainty else [af] * n_runs
     skipped = ""
     segments, new_meta = None, {}
     with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
         scen = []
-        for i, (f, g) in enumerate(zip(fits, reg_fits, strict=True)):
+        for i, (f, g) in enumerate(zip(fits, lab_fits, strict=True)):
             sc = _scenarios(dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e)
             if i % runs:  # the whole-period tracking runs once per seed
                 sc.pop("unconditional")
@@ -532,6 +536,11 @@ def _extra_fits(
 AGE_TERM_POLICY = "lrt"
 
 
+def _lab_uses_age(extra: dict) -> bool:
+    """The lab's forecast uses the burst model: k = 1 and the policy adopts the term."""
+    return extra["regularity"].k == 1 and extra["age"]["used"]
+
+
 def _age_term(orders: CleanOrders, cal: Calibration, n_days: int) -> dict:
     """BG/NBD with the early-life burst fitted to the calibration period, its test against
     plain BG/NBD, its expected daily repeats (the calendar's offset) and whether the
@@ -570,15 +579,27 @@ def _extra_meta(extra: dict) -> dict:
 
 def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: int, seed=0):
     """The lab with the calendar and regular timing, from the calibration end (conditional;
-    ``seed``: the run's, for the clock stages each customer has done)."""
-    from lab.calibrate.scenario_out import conditional_customers_cnbdk, erlang_timing
+    ``seed``: the run's, for the clock stages each customer has done); with a
+    ``bgnbd_age`` fit (k = 1, burst found) the customers start from that model's
+    posterior (:func:`~lab.calibrate.scenario_out.conditional_customers_age`)."""
+    from lab.calibrate.agebump import bgnbd_part
+    from lab.calibrate.scenario_out import (
+        conditional_customers_age,
+        conditional_customers_cnbdk,
+        erlang_timing,
+    )
     from lab.known_customers import write_known_customers
     from lab.scenario import scenario_from_dict
 
     k = extra["regularity"].k
     path = folder / "at_calibration_end_lab.csv"
-    write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k, seed), path)
-    as_bgnbd = dataclasses.replace(reg_fit, model="bgnbd")
+    if reg_fit.model == "bgnbd_age":  # k = 1 and the LR test found the burst
+        horizon = (n_days - e - 1) / reg_fit.time_unit_days
+        write_known_customers(conditional_customers_age(cal, reg_fit, horizon), path)
+        as_bgnbd = bgnbd_part(reg_fit)
+    else:
+        write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k, seed), path)
+        as_bgnbd = dataclasses.replace(reg_fit, model="bgnbd")
     sc = scenario_dict(
         dataclasses.replace(cal, fit=as_bgnbd),
         str(path),

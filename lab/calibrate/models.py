@@ -144,7 +144,7 @@ def expected_repeat_curve(
     model, p = _model_and_params(params, model)
     if model not in _EXPECTED:
         raise ValueError(
-            f"expected_repeat_curve needs model 'bgnbd', 'bgnbd_age' or 'paretonbd', got {model!r}"
+            f"expected_repeat_curve needs model 'bgnbd_age', 'bgnbd' or 'paretonbd', got {model!r}"
         )
     t0, counts = np.unique(np.asarray(first_purchase_times, float), return_counts=True)
     grid = np.asarray(t_grid, float)
