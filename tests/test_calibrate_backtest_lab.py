@@ -14,7 +14,15 @@ from lab.calibrate.ingest import clean_orders
 from lab.calibrate.synthetic import synthetic_order_log
 
 PARAMS = {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 3.0}  # weekly BG/NBD, Poisson timing
-METHODS = {"lab", "simulation", "closed_form", "closed_form_seasonal", "paretonbd"}
+METHODS = {
+    "lab",
+    "simulation",
+    "closed_form",
+    "closed_form_seasonal",
+    "paretonbd",
+    "bgnbd_age",
+    "bgnbd_age_seasonal",
+}
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +124,108 @@ def test_regular_log_lab_calendar_against_its_timing_closed_form_against_bgnbd()
     # 1,500 customers, ~25 repeats a day: a month's log-multiplier has SE ~ 1/sqrt(30 x 25)
     # ~ 0.04; the lab's calendar stays within 2 of those, BG/NBD's shows the waves
     assert spread["lab"] < 0.08 < spread["closed_form_seasonal"]
+
+
+def test_burst_term_is_tested_and_reported_on_a_plain_log(bt):
+    """A BG/NBD log has no early-life burst: the likelihood-ratio test says so, the lab's
+    calendar keeps BG/NBD's offset, and the burst model's rows are reported beside."""
+    age = bt.meta["age_term"]
+    print("\nage term:", {k: v for k, v in age.items() if k != "fit"}, age["fit"]["params"])
+    assert not age["significant"] and age["lr"] < age["lr_critical"]
+    assert age["lab_calendar_offset"] == "bgnbd"
+    e = bt.errors.set_index(["start", "method"])
+    burst, plain = e.loc[("conditional", "bgnbd_age")], e.loc[("conditional", "closed_form")]
+    print(burst.to_dict(), plain.to_dict())
+    assert {"bgnbd_age", "bgnbd_age_seasonal"} <= set(bt.holdout.columns)
+    np.testing.assert_allclose(bt.holdout["bgnbd_age"].sum(), burst["forecast"])
+
+
+def _burst_log(n: int = 1500, days: int = 273, seed: int = 4):
+    """A closed cohort (joins over 12 weeks from 2025-01-01), BG/NBD buyers at 2.5x their
+    rate in their first 6 weeks, day by day, no calendar."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    join = rng.integers(0, 84, n)
+    lam = rng.gamma(0.5, 1.0 / (6.0 * 7), n)
+    p = rng.beta(0.7, 3.0, n)
+    alive = np.zeros(n, bool)
+    cust, day = [], []
+    for d in range(days):
+        u = rng.random((2, n))
+        buy = alive & (u[0] < -np.expm1(-lam * np.where(d - join < 42, 2.5, 1.0)))
+        alive &= ~(buy & (u[1] < p))
+        new = join == d
+        alive |= new
+        idx = np.flatnonzero(buy | new)
+        cust.append(idx)
+        day.append(np.full(idx.size, d))
+    cust, day = np.concatenate(cust), np.concatenate(day)
+    date = pd.Timestamp("2025-01-01") + pd.to_timedelta(day, unit="D")
+    amount = rng.gamma(4.0, 12.5, cust.size)  # spend varies (gamma-gamma is identified)
+    return pd.DataFrame({"customer_id": cust.astype(str), "date": date, "amount": amount})
+
+
+def test_burst_log_fits_the_lab_calendar_against_the_burst_model():
+    """A closed cohort's early burst: the LR test finds it, and the calendar fitted against
+    the burst model's expected repeats invents less month shape than the one fitted
+    against BG/NBD's (in a closed cohort's first months age and month are one thing)."""
+    from lab.calibrate.backtest import _actual_daily, _closed_unconditional, _extra_fits
+    from lab.calibrate.scenario_out import calibrate
+
+    orders = clean_orders(_burst_log())
+    cal = calibrate(orders, "2025-08-31", model="bgnbd")
+    e = int((cal.calibration_end - cal.start_date).days)
+    n = e + 1
+    actual, closed_u = _actual_daily(orders, cal, n), _closed_unconditional(cal, n)
+    extra = _extra_fits(orders, cal, actual, closed_u, n, e, [], None, k_max=2)
+    age = extra["age"]
+    print("\nLR", age["test"].lr, age["fit"].params)
+    assert age["test"].use and age["used"] and extra["regularity"].k == 1
+    assert 1.0 < age["fit"].params["beta"] < 4.0  # the true step x2.5 over 6 weeks
+    lab_months = np.log(extra["seasonality"].multipliers(cal.start_date, n))
+    bgnbd_months = np.log(extra["multipliers"])
+    np.testing.assert_allclose(lab_months, np.log(extra["age_multipliers"]))
+    print("log-multiplier range:", np.ptp(lab_months), np.ptp(bgnbd_months))
+    assert np.ptp(lab_months) < 0.5 * np.ptp(bgnbd_months)
+
+
+def test_burst_log_lab_tracks_the_burst_models_closed_form():
+    """With the burst found (k = 1), the lab's existing customers start from the burst
+    model's posterior: the lab's holdout total is that model's closed form x calendar
+    in discrete days (within 4 Monte Carlo SE + 2%, as the plain k = 1 check above)."""
+    bt = backtest(
+        clean_orders(_burst_log(n=800, days=400, seed=5)),
+        "2025-08-31",
+        seeds=range(2),
+        runs_per_seed=10,
+        k_max=2,
+        parameter_uncertainty=False,
+        workers=1,
+        progress=False,
+        seasonality=True,
+    )
+    assert bt.meta["age_term"]["significant"]
+    assert bt.meta["age_term"]["lab_calendar_offset"] == "bgnbd_age"
+    e = bt.errors.set_index(["start", "method"])
+    lab, closed = e.loc[("conditional", "lab")], e.loc[("conditional", "bgnbd_age_seasonal")]
+    print("\n", e[["forecast", "error_pct", "mc_se", "weekly_mae"]])
+    tol = 4 * lab["mc_se"] + 0.02 * lab["actual"]
+    assert abs(lab["forecast"] - closed["forecast"]) < tol, (lab.to_dict(), closed.to_dict())
+
+
+def test_conditional_customers_age_with_beta_zero_is_the_bgnbd_table():
+    import dataclasses
+
+    from lab.calibrate.scenario_out import (
+        calibrate,
+        conditional_customers,
+        conditional_customers_age,
+    )
+
+    cal = calibrate(clean_orders(_burst_log(n=200, days=150, seed=1)), "2025-04-30")
+    fit0 = dataclasses.replace(cal.fit, model="bgnbd_age", params={**cal.fit.params, "beta": 0.0,
+                               "tau": 3.0})  # fmt: skip
+    pd_testing = __import__("pandas").testing
+    pd_testing.assert_frame_equal(conditional_customers_age(cal, fit0, 20.0),
+                                  conditional_customers(cal))  # fmt: skip

@@ -225,7 +225,8 @@ def test_backtest_errors_table_reads_at_80_columns_with_a_big_shop():
          "weekly_mae": 23_456.7, "cum_error": -135_801.6}
         for start, methods in (
             ("unconditional", ["simulation", "closed_form"]),
-            ("conditional", ["lab", "closed_form_seasonal", "paretonbd", "simulation", "closed_form"]),
+            ("conditional", ["lab", "closed_form_seasonal", "paretonbd", "bgnbd_age",
+                             "bgnbd_age_seasonal", "simulation", "closed_form"]),
         )
         for m in methods
     ]  # fmt: skip

@@ -176,8 +176,11 @@ def backtest(
         their lifts are fitted from the calibration period.
     seasonality : bool
         Also fit the calendar and regular timing and forecast with them (method
-        ``lab``), beside the seasonal closed form (``closed_form_seasonal``) and
-        Pareto/NBD (``paretonbd``); ``lab backtest`` and :meth:`OrderModel.backtest`
+        ``lab``), beside the seasonal closed form (``closed_form_seasonal``),
+        Pareto/NBD (``paretonbd``) and BG/NBD with the early-life burst
+        (:mod:`~lab.calibrate.agebump`) without and with a calendar fitted against it
+        (``bgnbd_age``, ``bgnbd_age_seasonal``; its test against plain BG/NBD in
+        ``meta["age_term"]``); ``lab backtest`` and :meth:`OrderModel.backtest`
         switch it on.
     k_max : int
         Largest Erlang-k tried for regular timing.
@@ -244,15 +247,19 @@ def backtest(
     )
     n_runs = len(run_seeds)
     fits = parameter_draws(cal.fit, run_seeds) if parameter_uncertainty else [cal.fit] * n_runs
-    reg_fits = [None] * n_runs
+    reg_fits = lab_fits = [None] * n_runs
     if extra is not None:
         rf = extra["regularity"].fit
         reg_fits = parameter_draws(rf, run_seeds) if parameter_uncertainty else [rf] * n_runs
+        lab_fits = reg_fits
+        if _lab_uses_age(extra):  # the existing customers from the burst model's posterior
+            af = extra["age"]["fit"]
+            lab_fits = parameter_draws(af, run_seeds) if parameter_uncertainty else [af] * n_runs
     skipped = ""
     segments, new_meta = None, {}
     with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
         scen = []
-        for i, (f, g) in enumerate(zip(fits, reg_fits, strict=True)):
+        for i, (f, g) in enumerate(zip(fits, lab_fits, strict=True)):
             sc = _scenarios(dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e)
             if i % runs:  # the whole-period tracking runs once per seed
                 sc.pop("unconditional")
@@ -284,16 +291,19 @@ def backtest(
     if extra is not None:
         lab_sim = np.zeros((n_runs, n_days))
         lab_sim[:, e + 1 :] = reps["lab"][:, 1:]
+        age_c = _closed_conditional(dataclasses.replace(cal, fit=extra["age"]["fit"]), n_days, e)
         others = {
             "lab": lab_sim,
             "closed_form_seasonal": closed_c * extra["multipliers"],
             "paretonbd": _closed_conditional_paretonbd(cal, n_days, e),
+            "bgnbd_age": age_c,
+            "bgnbd_age_seasonal": age_c * extra["age_multipliers"],
         }
         errors = pd.concat([_method_rows(actual, e, weeks, others), errors], ignore_index=True)
         holdout["lab_mean"] = _weekly_table(
             hold, actual[e + 1 :], closed_c[e + 1 :], lab_sim[:, e + 1 :]
         )["sim_mean"]
-        for name in ("closed_form_seasonal", "paretonbd"):
+        for name in ("closed_form_seasonal", "paretonbd", "bgnbd_age", "bgnbd_age_seasonal"):
             holdout[name] = np.bincount(
                 np.unique(hold, return_inverse=True)[1], weights=others[name][e + 1 :]
             )
@@ -457,14 +467,21 @@ def _closed_unconditional(cal: Calibration, n_days: int) -> np.ndarray:
 
 
 def _closed_conditional(cal: Calibration, n_days: int, e: int) -> np.ndarray:
-    """Expected repeat transactions per day after the calibration end: sum_i E[Y | x, t_x, T]."""
+    """Expected repeat transactions per day after the calibration end: sum_i E[Y | x, t_x, T]
+    under ``cal.fit`` (BG/NBD, or BG/NBD with the early-life burst, ``bgnbd_age``)."""
+    from lab.calibrate.agebump import bgnbd_age_conditional_expected
     from lab.calibrate.bgnbd import bgnbd_conditional_expected
 
+    cond = (
+        bgnbd_age_conditional_expected
+        if cal.fit.model == "bgnbd_age"
+        else bgnbd_conditional_expected
+    )
     s, u = cal.summary, cal.fit.time_unit_days
     x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     cum = np.zeros(n_days)
     for d in range(e + 1, n_days):
-        cum[d] = bgnbd_conditional_expected(cal.fit.params, (d - e) / u, x, t_x, T).sum()
+        cum[d] = cond(cal.fit.params, (d - e) / u, x, t_x, T).sum()
     return np.diff(cum, prepend=0.0)
 
 
@@ -505,20 +522,65 @@ def _extra_fits(
             month_prior=month_prior, rule=rules[0], month_rule=rules[1],
         )  # fmt: skip
 
-    seas = calendar(closed_u if reg.k == 1 else _repeat_offset(cal, reg, e + 1))
-    closed_seas = seas if reg.k == 1 else calendar(closed_u)
+    age = _age_term(orders, cal, n_days)
+    if reg.k > 1:
+        lab_offset = _repeat_offset(cal, reg, e + 1)
+    else:
+        lab_offset = age["offset"] if age["used"] else closed_u
+    seas = calendar(lab_offset)
+    closed_seas = seas if lab_offset is closed_u else calendar(closed_u)
+    age_seas = seas if lab_offset is age["offset"] else calendar(age["offset"])
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, cal.calibration_end)
     return {
         "regularity": reg,
         "seasonality": seas,
         "arrivals": arr,
         "multipliers": closed_seas.multipliers(cal.start_date, n_days),
+        "age": age,
+        "age_multipliers": age_seas.multipliers(cal.start_date, n_days),
     }
 
 
+#: when the lab's calendar is fitted against the early-life burst model's expected daily
+#: repeats instead of BG/NBD's (k = 1 only): ``"lrt"`` when the likelihood-ratio test
+#: of the calibration period finds the burst (:func:`~lab.calibrate.agebump.age_term_test`),
+#: ``"never"`` or ``"always"``.  Chosen by the pre-registered study
+#: benchmarks/RESULTS_agebump.md.
+AGE_TERM_POLICY = "lrt"
+
+
+def _lab_uses_age(extra: dict) -> bool:
+    """The lab's forecast uses the burst model: k = 1 and the policy adopts the term."""
+    return extra["regularity"].k == 1 and extra["age"]["used"]
+
+
+def _age_term(orders: CleanOrders, cal: Calibration, n_days: int) -> dict:
+    """BG/NBD with the early-life burst fitted to the calibration period, its test against
+    plain BG/NBD, its expected daily repeats (the calendar's offset) and whether the
+    lab's calendar uses them (:data:`AGE_TERM_POLICY`)."""
+    from lab.calibrate.agebump import age_term_test, fit_bgnbd_age, repeat_ages
+
+    ages = repeat_ages(orders.orders, cal.summary, time_unit_days=cal.fit.time_unit_days)
+    fit = fit_bgnbd_age(cal.summary, ages, time_unit_days=cal.fit.time_unit_days, plain=cal.fit)
+    test = age_term_test(cal.fit, fit)
+    used = AGE_TERM_POLICY == "always" or (AGE_TERM_POLICY == "lrt" and test.use)
+    offset = _closed_unconditional(dataclasses.replace(cal, fit=fit), n_days)
+    return {"fit": fit, "test": test, "used": used, "offset": offset}
+
+
 def _extra_meta(extra: dict) -> dict:
-    reg, seas = extra["regularity"], extra["seasonality"]
+    reg, seas, age = extra["regularity"], extra["seasonality"], extra["age"]
     return {
+        "age_term": {
+            "fit": age["fit"].to_dict(),
+            "lr": age["test"].lr,
+            "lr_critical": age["test"].critical,
+            "significant": age["test"].use,
+            "policy": AGE_TERM_POLICY,
+            "lab_calendar_offset": "bgnbd_age"
+            if age["used"] and reg.k == 1
+            else ("bgnbd" if reg.k == 1 else f"bgcnbd_k{reg.k}"),
+        },
         "regularity_k": reg.k,
         "regularity_k_set": reg.k_set,
         "regularity_fit": reg.fit.to_dict(),
@@ -532,15 +594,27 @@ def _extra_meta(extra: dict) -> dict:
 
 def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: int, seed=0):
     """The lab with the calendar and regular timing, from the calibration end (conditional;
-    ``seed``: the run's, for the clock stages each customer has done)."""
-    from lab.calibrate.scenario_out import conditional_customers_cnbdk, erlang_timing
+    ``seed``: the run's, for the clock stages each customer has done); with a
+    ``bgnbd_age`` fit (k = 1, burst found) the customers start from that model's
+    posterior (:func:`~lab.calibrate.scenario_out.conditional_customers_age`)."""
+    from lab.calibrate.agebump import bgnbd_part
+    from lab.calibrate.scenario_out import (
+        conditional_customers_age,
+        conditional_customers_cnbdk,
+        erlang_timing,
+    )
     from lab.known_customers import write_known_customers
     from lab.scenario import scenario_from_dict
 
     k = extra["regularity"].k
     path = folder / "at_calibration_end_lab.csv"
-    write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k, seed), path)
-    as_bgnbd = dataclasses.replace(reg_fit, model="bgnbd")
+    if reg_fit.model == "bgnbd_age":  # k = 1 and the LR test found the burst
+        horizon = (n_days - e - 1) / reg_fit.time_unit_days
+        write_known_customers(conditional_customers_age(cal, reg_fit, horizon), path)
+        as_bgnbd = bgnbd_part(reg_fit)
+    else:
+        write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k, seed), path)
+        as_bgnbd = dataclasses.replace(reg_fit, model="bgnbd")
     sc = scenario_dict(
         dataclasses.replace(cal, fit=as_bgnbd),
         str(path),
@@ -810,6 +884,8 @@ def _summary_md(bt: Backtest) -> str:
         _md_table(bt.calibration.fit.table()),
         "",
     ]
+    if "age_term" in m:
+        lines += _age_term_md(m["age_term"])
     if "regularity_k" in m:
         lines += [
             "## Regular timing (BG/CNBD-k, maximum likelihood profiled over k)",
@@ -835,6 +911,27 @@ def _rules_line(meta: dict) -> str:
 
     rules = rules_text(meta["seasonality_penalty_rule"], meta["seasonality_month_rule"])
     return f"Chosen by {rules}; month prior {meta['month_prior']}."
+
+
+def _age_term_md(age: dict) -> list[str]:
+    """The early-life burst section of ``summary.md``."""
+    from lab.calibrate.mle import FitResult
+    from lab.calibrate.scenario_out import _md_table
+
+    fit = FitResult.from_dict(age["fit"])
+    verdict = "found" if age["significant"] else "not found"
+    return [
+        "## Early-life burst (BG/NBD with rate x(1 + beta exp(-age / tau)))",
+        "",
+        f"Likelihood-ratio test against plain BG/NBD: LR = {age['lr']:.1f} (critical "
+        f"{age['lr_critical']:.2f}, chi2(2) at 5%): burst {verdict}. Rows bgnbd_age and "
+        "bgnbd_age_seasonal forecast with it (tau in the fit's time unit). The lab's calendar "
+        f"is fitted against the expected daily repeats of {age['lab_calendar_offset']} "
+        f"(policy {age['policy']}, benchmarks/RESULTS_agebump.md).",
+        "",
+        _md_table(fit.table()),
+        "",
+    ]
 
 
 def _segments_md(bt: Backtest) -> list[str]:

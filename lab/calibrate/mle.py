@@ -96,7 +96,10 @@ class FitResult:
             se = self.se.get(name, math.nan)
             if est > 0 and math.isfinite(se):
                 half = Z95 * se / est  # se of log(theta) by the delta method
-                lo, hi = est * math.exp(-half), est * math.exp(half)
+                # an unidentified parameter's se can be 1e6 x its estimate: no overflow
+                lo, hi = (
+                    (est * math.exp(-half), est * math.exp(half)) if half < 700 else (0.0, math.inf)
+                )
             else:
                 lo = hi = math.nan
             rows.append({"parameter": name, "estimate": est, "se": se, "ci_low": lo, "ci_high": hi})

@@ -3,7 +3,8 @@
 One import point for the calibration statistics:
 
 * :func:`rfm_summary` turns an order log into per-customer (x, t_x, T, monetary value);
-* :func:`fit_bgnbd` (BG/NBD) and :func:`fit_paretonbd` (Pareto/NBD) fit purchase rate
+* :func:`fit_bgnbd` (BG/NBD), :func:`fit_bgnbd_age` (BG/NBD with an early-life
+  burst, :mod:`lab.calibrate.agebump`) and :func:`fit_paretonbd` (Pareto/NBD) fit purchase rate
   and dropout heterogeneity, :func:`fit_gamma_gamma` spend, :func:`fit_sbg` churn from a
   retention curve alone; each returns a :class:`FitResult` with standard errors;
 * closed forms (expected counts, P(alive), conditional expectations, count pmf,
@@ -25,6 +26,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from lab.calibrate.agebump import (
+    bgnbd_age_conditional_expected,
+    bgnbd_age_expected_count,
+    fit_bgnbd_age,
+    repeat_ages,
+)
 from lab.calibrate.bgnbd import (
     bgnbd_conditional_expected,
     bgnbd_count_pmf,
@@ -57,6 +64,8 @@ from lab.calibrate.summary import rfm_summary
 
 __all__ = [
     "FitResult",
+    "bgnbd_age_conditional_expected",
+    "bgnbd_age_expected_count",
     "bgnbd_conditional_expected",
     "bgnbd_count_pmf",
     "bgnbd_expected_count",
@@ -66,6 +75,7 @@ __all__ = [
     "cdnow_sample_path",
     "expected_repeat_curve",
     "fit_bgnbd",
+    "fit_bgnbd_age",
     "fit_gamma_gamma",
     "fit_paretonbd",
     "fit_sbg",
@@ -80,6 +90,7 @@ __all__ = [
     "paretonbd_p_alive",
     "purchase_count_histogram",
     "read_cdnow",
+    "repeat_ages",
     "rfm_summary",
     "sbg_loglik",
     "sbg_retention",
@@ -88,7 +99,11 @@ __all__ = [
     "simulate_paretonbd",
 ]
 
-_EXPECTED = {"bgnbd": bgnbd_expected_count, "paretonbd": paretonbd_expected_count}
+_EXPECTED = {
+    "bgnbd": bgnbd_expected_count,
+    "bgnbd_age": bgnbd_age_expected_count,
+    "paretonbd": paretonbd_expected_count,
+}
 
 
 def _model_and_params(params, model: str) -> tuple[str, Mapping[str, float]]:
@@ -111,13 +126,14 @@ def expected_repeat_curve(
     Parameters
     ----------
     params : FitResult or mapping
-        A BG/NBD or Pareto/NBD fit (``model`` is then taken from it) or its params.
+        A BG/NBD, BG/NBD-with-burst or Pareto/NBD fit (``model`` is then taken from it)
+        or its params.
     first_purchase_times : array-like
         Each customer's first purchase, in the fit's time unit on the same clock as
         ``t_grid`` (e.g. weeks since the cohort's start).
     t_grid : array-like
         Times at which to evaluate the curve.
-    model : {"bgnbd", "paretonbd"}
+    model : {"bgnbd", "bgnbd_age", "paretonbd"}
         Used when ``params`` is a mapping.
 
     Returns
@@ -127,7 +143,9 @@ def expected_repeat_curve(
     """
     model, p = _model_and_params(params, model)
     if model not in _EXPECTED:
-        raise ValueError(f"expected_repeat_curve needs model 'bgnbd' or 'paretonbd', got {model!r}")
+        raise ValueError(
+            f"expected_repeat_curve needs model 'bgnbd_age', 'bgnbd' or 'paretonbd', got {model!r}"
+        )
     t0, counts = np.unique(np.asarray(first_purchase_times, float), return_counts=True)
     grid = np.asarray(t_grid, float)
     flat = grid.reshape(-1)

@@ -370,7 +370,8 @@ def backtest(
 
     Methods side by side (conditional start): lab (calendar + regular timing),
     simulation (the plain BG/NBD lab), closed_form (BG/NBD), closed_form_seasonal,
-    paretonbd; holdout error %, weekly MAE and the cumulative error at the end.
+    paretonbd, bgnbd_age and bgnbd_age_seasonal (BG/NBD with an early-life burst);
+    holdout error %, weekly MAE and the cumulative error at the end.
 
     An unreliable calibration fit ends with exit code 2 and nothing written, unless
     --force (then summary.md opens with a warning).
@@ -444,6 +445,8 @@ METHOD_LABELS = {
     "closed_form": "BG/NBD closed form",
     "closed_form_seasonal": "BG/NBD x calendar",
     "paretonbd": "Pareto/NBD closed form",
+    "bgnbd_age": "BG/NBD + early burst",
+    "bgnbd_age_seasonal": "BG/NBD + burst x calendar",
 }
 
 #: the back-test's starts, in the table's order, as the console table abbreviates them
