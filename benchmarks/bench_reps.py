@@ -141,6 +141,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", type=Path, default=None)
+    ap.add_argument("--after", type=Path, default=ROOT, help="the tree measured as after")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--days", type=int, default=365)
@@ -148,7 +149,7 @@ def main() -> None:
     ap.add_argument("--replicate", action="store_true")
     ap.add_argument("--out", type=Path, default=Path("/tmp/reps_raw.json"))
     a = ap.parse_args()
-    trees = [("after", ROOT)] if a.before is None else [("before", a.before), ("after", ROOT)]
+    trees = [("after", a.after)] if a.before is None else [("before", a.before), ("after", a.after)]
     rows = []
     for r in range(a.rounds):
         for label, tree in trees if r % 2 == 0 else trees[::-1]:
