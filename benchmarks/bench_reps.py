@@ -63,8 +63,19 @@ def timed(fn, name):
         finally:
             acc[name] += clock() - s
     return run
-for name in _BEFORE + _AFTER + ("end_day",):
-    setattr(PoolModel, name, timed(getattr(PoolModel, name), name))
+if hasattr(BatchRun, "_run_step"):  # a step for every model at once: timed per step
+    inner = BatchRun._run_step
+    def run_step(self, live, name):
+        s = clock()
+        try:
+            return inner(self, live, name)
+        finally:
+            acc[name] += clock() - s
+    BatchRun._run_step = run_step
+    PoolModel.end_day = timed(PoolModel.end_day, "end_day")
+else:  # model by model
+    for name in _BEFORE + _AFTER + ("end_day",):
+        setattr(PoolModel, name, timed(getattr(PoolModel, name), name))
 lab.batch.step_batch = timed(lab.batch.step_batch, "shared loop (step_batch)")
 BatchRun._customers_respond = timed(BatchRun._customers_respond, "_customers_respond")
 sc = scaled(base, {customers})
@@ -124,15 +135,15 @@ def table(rows: list[dict]) -> str:
     """Markdown: median CPU seconds and ns per customer-day of each phase, per tree."""
     trees = sorted({r["tree"] for r in rows if r["kind"] == "phases"}, reverse=True)
     skip = {"round", "tree", "kind", "load", "customer_days", "orders"}
-    phases = [k for k in rows[0] if k not in skip]
+    phases = list(dict.fromkeys(k for r in rows for k in r if k not in skip))
     head = "| phase | " + " | ".join(f"{t}: CPU s | {t}: ns/cd" for t in trees) + " |"
     lines = [head, "|---|" + "---:|---:|" * len(trees)]
     for p in phases:
         cells = []
         for t in trees:
             rs = [r for r in rows if r["tree"] == t and r["kind"] == "phases"]
-            s = statistics.median(r[p] for r in rs)
-            ns = statistics.median(r[p] / r["customer_days"] * 1e9 for r in rs)
+            s = statistics.median(r.get(p, 0.0) for r in rs)
+            ns = statistics.median(r.get(p, 0.0) / r["customer_days"] * 1e9 for r in rs)
             cells.append(f"{s:.3f} | {ns:.1f}")
         lines.append(f"| {p} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -199,3 +199,16 @@ def test_a_batch_with_a_market_and_correlated_invitees_equals_each_run_alone(cor
     together = run_batch(sc, SEEDS, days=25)
     for res, seed in zip(together, SEEDS, strict=True):
         _assert_same(res, lab.run(sc, seed=seed, days=25))
+
+
+def test_chunk_table_lists_each_runs_chunks_in_order():
+    import numpy as np
+
+    from lab.agents.batch_step import chunk_table
+
+    sizes = np.array([5000, 0, 4096, 1, 8193])
+    expected = [(r, lo, min(lo + 4096, n)) for r, n in enumerate(sizes) for lo in range(0, n, 4096)]
+    table = chunk_table(sizes, 4096)
+    assert table.dtype == np.int64 and table.shape == (len(expected), 3)
+    assert [tuple(row) for row in table.tolist()] == expected
+    assert chunk_table(np.array([0, 0]), 4096).shape == (0, 3)

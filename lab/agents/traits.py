@@ -337,6 +337,8 @@ class TraitDrawer:
         )
         #: per run (id of its streams): the streams and their keys of this drawer's rows
         self._keys_of: dict[int, tuple[RandomStreams, np.ndarray]] = {}
+        #: the runs of the last :meth:`draw_many` and their stream keys
+        self._table_of: tuple[list[RandomStreams], np.ndarray] | None = None
         self._tables = np.array(tables, dtype=np.float64).reshape(-1, _Z_GRID.size)
         labels = sorted(spec.segments)  # canonical order, as draw_traits
         shares = np.array([spec.segments[s] for s in labels], dtype=np.float64)
@@ -395,7 +397,7 @@ class TraitDrawer:
         sizes = [int(np.size(k)) for k in keys]
         ids = np.ascontiguousarray(np.concatenate(keys), dtype=np.uint64)
         owner = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
-        table = np.stack([self._stream_keys(s) for s in streams])
+        table = self._stream_table(streams)
         u = np.empty((len(self._streams), ids.size), dtype=np.float64)
         _uniform_rows_many(table, owner, ids, u)
         joined = None
@@ -404,6 +406,20 @@ class TraitDrawer:
         traits = self._from_uniforms(u, joined, rho)
         bounds = np.cumsum([0, *sizes])
         return [{k: v[lo:hi] for k, v in traits.items()} for lo, hi in pairwise(bounds)]
+
+    def _stream_table(self, streams: list[RandomStreams]) -> np.ndarray:
+        """:meth:`_stream_keys` of several runs, one row each (the last table kept)."""
+        last = self._table_of
+        if (
+            last is None
+            or len(last[0]) != len(streams)
+            or any(a is not b for a, b in zip(last[0], streams, strict=True))
+        ):
+            last = self._table_of = (
+                list(streams),
+                np.stack([self._stream_keys(s) for s in streams]),
+            )
+        return last[1]
 
     def _stream_keys(self, streams: RandomStreams) -> np.ndarray:
         """The keys of the drawn rows' streams, then the segment's, in ``streams``."""
