@@ -158,23 +158,26 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--seeds", type=int, default=32)
     ap.add_argument("--replicate", action="store_true")
+    ap.add_argument("--replicate-only", action="store_true", help="no phases, replicate alone")
     ap.add_argument("--out", type=Path, default=Path("/tmp/reps_raw.json"))
     a = ap.parse_args()
     trees = [("after", a.after)] if a.before is None else [("before", a.before), ("after", a.after)]
     rows = []
     for r in range(a.rounds):
         for label, tree in trees if r % 2 == 0 else trees[::-1]:
-            load = uptime()
-            ph = child(tree, PHASES, customers=a.customers, seeds=a.seeds, days=a.days)
-            rows.append(dict(round=r, tree=label, kind="phases", load=load, **ph))
-            print(json.dumps(rows[-1]), flush=True)
-            if a.replicate:
+            if not a.replicate_only:
+                load = uptime()
+                ph = child(tree, PHASES, customers=a.customers, seeds=a.seeds, days=a.days)
+                rows.append(dict(round=r, tree=label, kind="phases", load=load, **ph))
+                print(json.dumps(rows[-1]), flush=True)
+            if a.replicate or a.replicate_only:
                 load = uptime()
                 rep = child(tree, REPLICATE, customers=a.customers, seeds=64, days=a.days)
                 rows.append(dict(round=r, tree=label, kind="replicate", load=load, **rep))
                 print(json.dumps(rows[-1]), flush=True)
     a.out.write_text(json.dumps(rows, indent=1))
-    print(table([r for r in rows if r["kind"] == "phases"]))
+    if any(r["kind"] == "phases" for r in rows):
+        print(table([r for r in rows if r["kind"] == "phases"]))
 
 
 if __name__ == "__main__":
