@@ -153,16 +153,11 @@ class Acquirer:
         """:meth:`acquire` as a generator of its trait draws (see :func:`run_joins`)."""
         if self.market is not None:
             yield from self._seeds(day)
-            yield from self._stock(day)
-            yield from self._paid(day)
-            yield from self._staff(day)
-            yield from self._organic(day)
-            return
         yield from self._stock(day)
-        joined: list[tuple[str, int, dict]] = []  # paid and staff joiners: one append
-        yield from self._paid(day, joined)
-        yield from self._staff(day, joined)
-        self._append(joined)
+        yield from self._paid(day)
+        yield from self._staff(day)
+        if self.market is not None:
+            yield from self._organic(day)
 
     def _people(self, ring: int, count: int, day: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Identity keys (and persons, with a market) of ``count`` people for channel ``ring``."""
@@ -266,7 +261,7 @@ class Acquirer:
         trust = pop.trust[sl]
         pop.trust[sl] = trust + gain * (1 - trust)
 
-    def _paid(self, day: int, defer: list | None = None) -> Joins:
+    def _paid(self, day: int) -> Joins:
         c = self.cfg.paid
         if not c.enabled or day < c.start_day or (c.end_day is not None and day > c.end_day):
             return
@@ -289,9 +284,9 @@ class Acquirer:
             return
         cost = count * c.base_cac_cny * (1.0 + count / c.saturation_customers_per_day) * scarcity
         self.model.book("paid_acquisition", cost)
-        yield from self.add_joins("paid", day, keys, persons=persons, defer=defer)
+        yield from self.add_joins("paid", day, keys, persons=persons)
 
-    def _staff(self, day: int, defer: list | None = None) -> Joins:
+    def _staff(self, day: int) -> Joins:
         c = self.cfg.staff_invite
         mu = (
             c.staff
@@ -310,7 +305,7 @@ class Acquirer:
         if count == 0:
             return
         self.model.book("staff_bonus", count * c.bonus_per_invite_cny)
-        yield from self.add_joins("staff_invite", day, keys, persons=persons, defer=defer)
+        yield from self.add_joins("staff_invite", day, keys, persons=persons)
 
     def add_referrals(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> int:
         """Friends brought by today's sharers join the pool; rewards are booked.
@@ -607,13 +602,8 @@ class Acquirer:
         referrer: np.ndarray | None = None,
         parent_u: dict[str, np.ndarray] | None = None,
         persons: np.ndarray | None = None,
-        defer: list | None = None,
     ) -> Joins:
-        """:meth:`add` as a generator: yields its :class:`TraitDraw`, is sent the traits.
-
-        With ``defer`` (no market) the joiners' columns are put on that list instead,
-        for :meth:`_append` to add with others in one append (nothing is returned).
-        """
+        """:meth:`add` as a generator: yields its :class:`TraitDraw`, is sent the traits."""
         model = self.model
         rho = self.cfg.referral.trait_correlation if parent_u is not None else 0.0
         traits = yield TraitDraw(channel, keys, parent_u, rho)
@@ -648,9 +638,6 @@ class Acquirer:
                 community=g.community[persons],
                 segment=self._seg_code[g.segment[persons]],
             )
-        if defer is not None and self.market is None:
-            defer.append((channel, len(keys), cols))
-            return None
         if self._persona is not None:
             persona_traits(cols, self._persona)
         sl = model.pop.append(len(keys), **cols)
@@ -658,44 +645,6 @@ class Acquirer:
             self.market.joined(persons, np.arange(sl.start, sl.stop, dtype=np.int32))
         model.count_new(channel, len(keys))
         return sl
-
-    def _append(self, joined: list[tuple[str, int, dict]]) -> None:
-        """Append deferred joiners (``(channel, count, columns)``, in order) at once.
-
-        The same slots and values as one append after the other: the columns are put
-        end to end (a value the parts share stays one value), and the persona effects
-        work customer by customer.
-        """
-        if not joined:
-            return
-        count = sum(n for _, n, _ in joined)
-        cols = joined[0][2] if len(joined) == 1 else _end_to_end(joined)
-        if self._persona is not None:
-            persona_traits(cols, self._persona)
-        self.model.pop.append(count, **cols)
-        for channel, n, _ in joined:
-            self.model.count_new(channel, n)
-
-
-def _end_to_end(joined: list[tuple[str, int, dict]]) -> dict:
-    """The columns of several groups of joiners, group after group (one array per column,
-    or one value where every group has that same value)."""
-    names = list(joined[0][2])
-    if any(list(cols) != names for _, _, cols in joined):
-        raise ValueError("joiners appended together must have the same columns")
-    out = {}
-    for name in names:
-        values = [cols[name] for _, _, cols in joined]
-        if all(np.ndim(v) == 0 for v in values) and all(v == values[0] for v in values):
-            out[name] = values[0]
-        else:
-            out[name] = np.concatenate(
-                [
-                    np.broadcast_to(np.asarray(v), (n,))
-                    for (_, n, _), v in zip(joined, values, strict=True)
-                ]
-            )
-    return out
 
 
 def _pair(rows: pd.DataFrame, first: str) -> tuple[np.ndarray, np.ndarray]:
