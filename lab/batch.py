@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 import numba
 import numpy as np
 
+from lab.agents.acquisition import Joins, TraitDraw
 from lab.agents.batch_step import chunk_table, list_append, list_set, new_list, step_batch
 from lab.agents.behaviour import make_params
 from lab.model import STEP_ORDER, PoolModel
@@ -39,6 +40,9 @@ MAX_BATCH = 16
 _MEMORY_SHARE = 0.5
 #: peak bytes per projected customer slot of a run (state arrays, growth copies, buffers)
 _BYTES_FACTOR = 3.0
+
+#: steps that add customers, by their generator method (trait draws shared by the batch)
+JOIN_STEPS = {"_acquire": "acquire_joins", "_referral_joins": "referral_joins"}
 
 _SPLIT = next(i for i, s in enumerate(STEP_ORDER) if s.name == SHARED_STEP)
 _BEFORE = tuple(s.run.__name__ for s in STEP_ORDER[:_SPLIT])
@@ -106,12 +110,14 @@ class BatchRun:
         live = [m for m in self.models if m.running and m.day < m.days]
         for m in live:
             m.steps += 1  # what mesa's Model.step wrapper does before PoolModel.step
-            for name in _BEFORE:
-                getattr(m, name)(m.day)
+        # step by step, each for every model (the models share no state, so the order
+        # changes nothing): one step's code and tables stay in the caches across models
+        for name in _BEFORE:
+            self._run_step(live, name)
         self._customers_respond(live)
+        for name in _AFTER:
+            self._run_step(live, name)
         for m in live:
-            for name in _AFTER:
-                getattr(m, name)(m.day)
             m.end_day()
 
     def run(self) -> None:
@@ -123,6 +129,31 @@ class BatchRun:
         """Each model's :class:`lab.results.RunResult`, in seed order, freeing the model."""
         while self.models:
             yield RunResult(self.models.pop(0))
+
+    def _run_step(self, live: list[PoolModel], name: str) -> None:
+        """One step of the day for every live model (joining steps: draws shared)."""
+        joins = JOIN_STEPS.get(name)
+        if joins is None or any(
+            getattr(type(m), name) is not getattr(PoolModel, name) for m in live
+        ):
+            # not a joining step, or a model's class runs it its own way
+            for m in live:
+                getattr(m, name)(m.day)
+            return
+        pending = {}
+        for i, m in enumerate(live):
+            gen = getattr(m, joins)(m.day)
+            request = _advance(gen, None)
+            if request is not None:
+                pending[i] = (gen, request)
+        while pending:  # a round: every model's next draw, one call per channel
+            traits = _draw_round(live, {i: r for i, (_, r) in pending.items()})
+            after = {}
+            for i, (gen, _) in pending.items():
+                request = _advance(gen, traits[i])
+                if request is not None:
+                    after[i] = (gen, request)
+            pending = after
 
     # ------------------------------------------------------------------ the shared loop
     def _customers_respond(self, live: list[PoolModel]) -> None:
@@ -165,6 +196,37 @@ class BatchRun:
         return self._lists
 
 
+def _advance(gen: Joins, traits: dict | None) -> TraitDraw | None:
+    """The joining generator's next trait draw (sent ``traits``), or None at its end."""
+    try:
+        return next(gen) if traits is None else gen.send(traits)
+    except StopIteration:
+        return None
+
+
+def _draw_round(live: list[PoolModel], requests: dict[int, TraitDraw]) -> dict[int, dict]:
+    """The traits of each model's request (model index -> traits), drawn together per
+    channel (and copula): :meth:`lab.agents.traits.TraitDrawer.draw_many`, the same
+    traits per customer as each model drawing its own."""
+    groups: dict[tuple, list[int]] = {}
+    for i, r in requests.items():
+        groups.setdefault((r.channel, r.parent_u is None, r.rho), []).append(i)
+    out = {}
+    for (channel, alone, rho), idx in groups.items():
+        if len(idx) == 1:
+            out[idx[0]] = live[idx[0]].acquirer.draw(requests[idx[0]])
+            continue
+        drawer = live[idx[0]].acquirer.drawer(channel)  # one scenario: the same tables
+        parts = drawer.draw_many(
+            [live[i].streams for i in idx],
+            [requests[i].keys for i in idx],
+            None if alone else [requests[i].parent_u for i in idx],
+            rho,
+        )
+        out.update(zip(idx, parts, strict=True))
+    return out
+
+
 def _entry(inputs: tuple, field: int):
     """One bundle of a model's kernel inputs; parameters as exact bools and floats, so
     every entry of the numba list has one type (the same values the run alone uses)."""
@@ -182,6 +244,8 @@ def _typed_list(items: list):
 
 def _same(old: tuple, new: tuple, by_value: bool) -> bool:
     """Same bundle: the same arrays (by identity), or equal parameters."""
+    if old is new:  # a model hands the same bundle objects while its arrays stay
+        return True
     if by_value:
         return old == new
     return all(a is b for a, b in zip(old, new, strict=True))

@@ -82,19 +82,25 @@ class CustomerMoney:
         if slots.size == 0:
             return
         amount = _per_slot(each, slots.shape)
-        low, high, last = _age_range(int(day), cohort_day, slots)
+        cost, day = column.startswith("cost_"), int(day)
+        arr = self.columns.get(column)
+        if arr is not None:  # usually every array is large enough: checked and credited
+            low, high, last = _credit_if_fits(  # in one call (nothing moves if not)
+                slots, amount, cost, day, cohort_day, self._discount, arr, self.net, self.pv
+            )
+            if last < 0:
+                return
+        else:
+            arr = np.zeros(0)
+            low, high, last = _age_range(day, cohort_day, slots)
         self._check_age_range(low, high)  # before anything moves
         n = last + 1
-        arr = self._fit(self.columns.get(column, np.zeros(0)), n)
-        self.columns[column] = arr
+        arr = self.columns[column] = self._fit(arr, n)
         self.net = self._fit(self.net, n)
         self.pv = self._fit(self.pv, n)
         # slot by slot in order: the sums of np.add.at (and, for slots without repeats,
         # of fancy-indexed +=), with net and pv as -amount and -amount * keep**age
-        _credit(
-            slots, amount, column.startswith("cost_"), int(day), cohort_day, self._discount,
-            arr, self.net, self.pv,
-        )  # fmt: skip
+        _credit(slots, amount, cost, day, cohort_day, self._discount, arr, self.net, self.pv)
 
     def _add_dense(self, column: str, each: np.ndarray, day: int, cohort_day: np.ndarray) -> None:
         """Credit ``each[i]`` CNY to customer ``i`` for every ``i < each.size``.
@@ -228,6 +234,18 @@ def _credit(slots, amount, cost, day, cohort_day, discount, arr, net, pv):
         arr[s] += a
         net[s] += signed
         pv[s] += signed * discount[day - np.int64(cohort_day[s])]
+
+
+@njit(cache=True)
+def _credit_if_fits(slots, amount, cost, day, cohort_day, discount, arr, net, pv):
+    """:func:`_credit` when every age is in ``discount`` and every slot in the arrays;
+    returns ``(low, high, -1)`` then, else :func:`_age_range`'s ``(low, high, last)`` with
+    nothing credited."""
+    low, high, last = _age_range(day, cohort_day, slots)
+    if low < 0 or high >= discount.size or last >= min(arr.size, net.size, pv.size):
+        return low, high, last
+    _credit(slots, amount, cost, day, cohort_day, discount, arr, net, pv)
+    return low, high, -1
 
 
 @njit(cache=True)

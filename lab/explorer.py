@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,9 @@ from lab.teaching import add_strategy, scale_pool, scenario_path, weekly_plan
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from lab.experiments.replicate import Replications
+    from lab.parallel import LocalExecutor
 
 __all__ = [
     "EXPLORER_LABELS",
@@ -324,21 +328,62 @@ def explorer_metrics(res) -> dict[str, float]:
     }
 
 
-@lru_cache(maxsize=64)
-def _replicated(params: ExplorerParams, pool: ClassroomPool):
-    """The runs of one setting over the pool's seeds (in this process: no start-up cost)."""
-    from lab.experiments.replicate import replicate
+#: settings whose runs are kept (moving a slider back is instant)
+RUNS_KEPT = 64
+#: (setting, pool) -> its runs, least recently used first
+_RUNS: OrderedDict[tuple[ExplorerParams, ClassroomPool], Replications] = OrderedDict()
 
-    return replicate(
-        classroom_scenario(params, pool),
-        pool.seeds,
-        days=pool.days,
-        name="classroom",
-        workers=1,
-        progress=False,
-        daily_metrics=DAILY_SERIES,
-        metrics=explorer_metrics,
-    )
+
+def _replicated(
+    settings: Sequence[ExplorerParams],
+    pool: ClassroomPool,
+    executor: LocalExecutor | None = None,
+) -> list[Replications]:
+    """The runs of each setting over the pool's seeds (kept: :data:`RUNS_KEPT`).
+
+    Settings not run yet run in one call, their seeds in batches (:mod:`lab.batch`): in
+    this process (no start-up cost) or on ``executor``'s warm workers.  A setting's runs
+    do not depend on which other settings ran with it, nor on the executor.
+    """
+    from lab.experiments.replicate import simulate_many
+
+    todo = [p for p in dict.fromkeys(settings) if (p, pool) not in _RUNS]
+    if todo:
+        names = [f"setting{i}" for i in range(len(todo))]
+        reps = simulate_many(
+            {n: classroom_scenario(p, pool) for n, p in zip(names, todo, strict=True)},
+            pool.seeds,
+            days=pool.days,
+            workers=1 if executor is None else None,
+            progress=False,
+            daily_metrics=DAILY_SERIES,
+            metrics=explorer_metrics,
+            executor=executor,
+        )
+        for n, p in zip(names, todo, strict=True):
+            _RUNS[(p, pool)] = _one_setting(reps, n)
+    out = []
+    for p in settings:
+        _RUNS.move_to_end((p, pool))
+        out.append(_RUNS[(p, pool)])
+    while len(_RUNS) > RUNS_KEPT:
+        _RUNS.popitem(last=False)
+    return out
+
+
+def _one_setting(reps: Replications, name: str) -> Replications:
+    """The runs of scenario ``name`` of ``reps``, labelled ``classroom`` (as run alone)."""
+
+    def part(table: pd.DataFrame) -> pd.DataFrame:
+        t = table[table["scenario"] == name].reset_index(drop=True)
+        t["scenario"] = pd.Categorical(["classroom"] * len(t), categories=["classroom"])
+        return t
+
+    meta = dict(reps.meta)
+    meta["scenarios"] = {"classroom": reps.meta["scenarios"][name]}
+    meta["days"] = {"classroom": reps.meta["days"][name]}
+    sc = {"classroom": reps.scenarios[name]}
+    return type(reps)(part(reps.daily), part(reps.totals), sc, list(reps.seeds), meta)
 
 
 def _daily_bands(reps) -> pd.DataFrame:
@@ -491,6 +536,7 @@ def explore(
     pool: ClassroomPool | None = None,
     lang: str = "en",
     figure: bool = True,
+    executor: LocalExecutor | None = None,
 ) -> Exploration:
     """Simulate the classroom pool under ``params`` and compare with the default settings.
 
@@ -508,6 +554,10 @@ def explore(
         Language of the figure and table labels.
     figure : bool
         Draw the figure (False: numbers only, faster).
+    executor : lab.parallel.LocalExecutor, optional
+        Warm worker processes (a classroom session's) for settings not run yet: both
+        settings' seeds run in batches on its workers.  Default: in this process.  The
+        numbers do not depend on it.
 
     Returns
     -------
@@ -524,7 +574,7 @@ def explore(
     p = ExplorerParams.of(params)
     ref = ExplorerParams.of(reference)
     pool = pool or ClassroomPool()
-    mine, theirs = _replicated(p, pool), _replicated(ref, pool)
+    mine, theirs = _replicated((p, ref), pool, executor)
     seeds_p, seeds_r = _per_seed(mine), _per_seed(theirs)
     metrics = {m: float(np.quantile(seeds_p[m], 0.5)) for m in METRICS}
     ref_metrics = {m: float(np.quantile(seeds_r[m], 0.5)) for m in METRICS}
@@ -759,6 +809,9 @@ class Explorer:
         Starting settings (default: the defaults).
     pool : ClassroomPool, optional
         The simulated pool.
+    executor : lab.parallel.LocalExecutor, optional
+        Warm worker processes every update runs on (see :func:`explore`); the
+        caller keeps and closes them.
 
     Attributes
     ----------
@@ -783,9 +836,11 @@ class Explorer:
         lang: str = "en",
         params: ExplorerParams | Mapping[str, Any] | None = None,
         pool: ClassroomPool | None = None,
+        executor: LocalExecutor | None = None,
     ) -> None:
         import ipywidgets as W
 
+        self.executor = executor
         self.lang = check_lang(lang)
         self.pool = pool or ClassroomPool()
         start = ExplorerParams.of(params)
@@ -888,7 +943,7 @@ class Explorer:
         t0 = time.perf_counter()
         p = self.params
         self.controls["membership_fee_cny"].disabled = not p.membership
-        ex = explore(p, pool=self.pool, lang=self.lang, figure=False)
+        ex = explore(p, pool=self.pool, lang=self.lang, figure=False, executor=self.executor)
         self._figure = draw(ex, self._figure)
         ex.figure = self._figure
         self.image.value = figure_png(self._figure)

@@ -34,9 +34,11 @@ import simpy
 
 from lab.agents.acquisition import (
     Acquirer,
+    Joins,
     ReferralTerms,
     pool_projection_problem,
     projected_customers,
+    run_joins,
 )
 from lab.agents.behaviour import (
     CHUNK,
@@ -441,8 +443,13 @@ class PoolModel(mesa.Model):
 
     def _acquire(self, day: int) -> None:
         """New customers of today's start-of-day channels join the pool."""
+        run_joins(self.acquire_joins(day), self.acquirer.draw)
+
+    def acquire_joins(self, day: int) -> Joins:
+        """:meth:`_acquire` as a generator of its trait draws (:func:`lab.agents.acquisition.run_joins`;
+        ``lab.batch`` draws a batch's together)."""
         self.paid_cac_factor = self.outside.cac_factor()
-        self.acquirer.acquire(day)
+        yield from self.acquirer.acquire_joins(day)
 
     def _prepare_strategies(self, day: int) -> None:
         """Clear today's plan (sized to the pool) and let strategies prepare (groups)."""
@@ -567,8 +574,12 @@ class PoolModel(mesa.Model):
 
     def _referral_joins(self, day: int) -> None:
         """Friends reached by today's sharers join the pool (rewards booked)."""
+        run_joins(self.referral_joins(day), self.acquirer.draw)
+
+    def referral_joins(self, day: int) -> Joins:
+        """:meth:`_referral_joins` as a generator of its trait draws (as :meth:`acquire_joins`)."""
         ns, out = self._bought[1], self._out
-        self._referred = self.acquirer.add_referrals(
+        self._referred = yield from self.acquirer.referral_joins(
             day, out.share_slot[:ns].copy(), out.share_friends[:ns].copy()
         )
 

@@ -147,3 +147,68 @@ def test_batches_are_in_seed_order_and_differ_by_at_most_one_seed(n, size):
     lens = [len(p) for p in parts]
     assert max(lens) <= size and max(lens) - min(lens) <= 1
     assert len(parts) == -(-n // size)  # no more batches than needed
+
+
+def test_joiners_traits_drawn_together_equal_each_run_drawing_its_own():
+    """The batch draws every run's joiners of a channel in one call (copula included)."""
+    import numpy as np
+
+    from lab.agents.traits import inviter_uniforms
+    from lab.rng import RandomStreams, identity_keys
+
+    sc = lab.load_scenario(SCENARIOS / "baseline.yaml")
+    models = [PoolModel(sc, seed=s, days=2) for s in (1, 2, 3)]
+    drawer = models[0].acquirer.drawer("referral")
+    keys = [identity_keys(1, 5, 0, n) for n in (7, 0, 3)]  # a run with nobody joining too
+    streams = [RandomStreams(s) for s in (1, 2, 3)]
+    rng = np.random.default_rng(0)
+    parents = [
+        inviter_uniforms(
+            models[0].acquirer._specs,
+            np.zeros(k.size, np.int8),
+            {
+                t: rng.gamma(2.0, 0.05, k.size)
+                for t in ("propensity", "deal_proneness", "referral_propensity", "basket_rate")
+            },
+        )
+        for k in keys
+    ]
+    for parent_u, rho in ((None, 0.0), (parents, 0.6)):
+        together = drawer.draw_many(streams, keys, parent_u, rho)
+        for j, (s, k) in enumerate(zip(streams, keys, strict=True)):
+            own = (
+                models[j]
+                .acquirer.drawer("referral")
+                .draw(s, k, None if parent_u is None else parent_u[j], rho)
+            )
+            assert together[j].keys() == own.keys()
+            for name, values in own.items():
+                np.testing.assert_array_equal(together[j][name], values, err_msg=name)
+
+
+@pytest.mark.parametrize("correlation", [0.0, 0.5])
+def test_a_batch_with_a_market_and_correlated_invitees_equals_each_run_alone(correlation):
+    """Joins through the social graph (seeds, organic, invitations, word of mouth) and
+    invitees drawn with a copula: each seed of the batch is its run alone."""
+    data = dump_scenario(_small("q4_referral_reward_50", customers=200))
+    data["market"].update(size=1500, word_of_mouth_per_day=0.02)
+    data["market"]["seed_customers"] = {"count": 20, "join_day": 2}
+    data["market"]["external_adoption_per_day"] = 0.001
+    data["acquisition"]["referral"]["trait_correlation"] = correlation
+    sc = lab.scenario_from_dict(data)
+    together = run_batch(sc, SEEDS, days=25)
+    for res, seed in zip(together, SEEDS, strict=True):
+        _assert_same(res, lab.run(sc, seed=seed, days=25))
+
+
+def test_chunk_table_lists_each_runs_chunks_in_order():
+    import numpy as np
+
+    from lab.agents.batch_step import chunk_table
+
+    sizes = np.array([5000, 0, 4096, 1, 8193])
+    expected = [(r, lo, min(lo + 4096, n)) for r, n in enumerate(sizes) for lo in range(0, n, 4096)]
+    table = chunk_table(sizes, 4096)
+    assert table.dtype == np.int64 and table.shape == (len(expected), 3)
+    assert [tuple(row) for row in table.tolist()] == expected
+    assert chunk_table(np.array([0, 0]), 4096).shape == (0, 3)

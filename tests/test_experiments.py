@@ -169,3 +169,23 @@ def test_replications_without_end_of_run_metrics_keep_the_same_daily_kpis(small)
     assert daily_only.totals.empty and list(daily_only.totals.columns) == list(full.totals.columns)
     assert len(full.daily) == 2 * 30 * len(DAILY_METRICS)
     assert full.daily.groupby(["seed", "metric"]).size().eq(30).all()  # one row a day each
+
+
+def test_comparison_on_a_warm_pool_equals_one_in_process_and_seed_by_seed(small):
+    from lab.parallel import LocalExecutor
+
+    deeper = small.with_changes({"strategies[0].depth": 0.3})
+    kw = dict(seeds=[3, 4, 5], days=30, progress=False)
+    here = compare({"A": small, "B": deeper}, workers=1, batch=False, **kw)
+    pool = LocalExecutor(2)
+    try:
+        warm = [compare({"A": small, "B": deeper}, executor=pool, **kw) for _ in range(2)]
+        assert len(pool._pool._processes) == 2  # started once, kept for the second call
+    finally:
+        pool.close()
+    for cmp in warm:
+        pd.testing.assert_frame_equal(here.differences, cmp.differences, check_exact=True)
+        pd.testing.assert_frame_equal(
+            here.replications.daily, cmp.replications.daily, check_exact=True
+        )
+        pd.testing.assert_frame_equal(here.table, cmp.table, check_exact=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import pandas as pd
 import pytest
 
 from lab.explorer import (
@@ -263,3 +264,30 @@ def test_chinese_widget_embeds_a_font_with_every_label_glyph(widget):
     shown = label_text("zh") + widget.numbers.value + widget.status.value
     cjk = {c for c in shown if ord(c) >= 0x2E80}
     assert cjk and all(ord(c) in cmap for c in cjk), sorted(c for c in cjk if ord(c) not in cmap)
+
+
+def test_a_warm_pool_gives_the_same_numbers_as_this_process():
+    from lab.experiments import replicate
+    from lab.explorer import _RUNS, DAILY_SERIES, METRICS, explorer_metrics
+    from lab.parallel import LocalExecutor
+
+    pool = ClassroomPool(days=60, seed=5, n_seeds=3)
+    levers = {"messages_per_week": 12}
+    here = explore(levers, pool=pool, figure=False)
+    for key in [k for k in _RUNS if k[1] == pool]:
+        del _RUNS[key]  # forget them: run again, on the workers
+    workers = LocalExecutor(2)
+    try:
+        warm = explore(levers, pool=pool, figure=False, executor=workers)
+        assert workers._pool is not None  # the settings ran on the workers
+    finally:
+        workers.close()
+    assert warm.metrics == here.metrics and warm.reference_metrics == here.reference_metrics
+    pd.testing.assert_frame_equal(warm.per_seed, here.per_seed, check_exact=True)
+    pd.testing.assert_frame_equal(warm.daily, here.daily, check_exact=True)
+    alone = replicate(  # the setting run by itself, as the explorer ran it before
+        classroom_scenario(levers, pool), pool.seeds, days=pool.days, name="classroom",
+        workers=1, progress=False, daily_metrics=DAILY_SERIES, metrics=explorer_metrics,
+    )  # fmt: skip
+    by_seed = alone.wide().set_index("seed")[list(METRICS)]
+    pd.testing.assert_frame_equal(here.per_seed, by_seed, check_exact=True)

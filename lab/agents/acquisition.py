@@ -30,7 +30,8 @@ mouth (Bass q) brings friends of customers at the end of each day.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -55,11 +56,56 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Acquirer",
+    "Joins",
     "ReferralTerms",
+    "TraitDraw",
     "paid_volume",
     "pool_projection_problem",
     "projected_customers",
+    "run_joins",
 ]  # the last four live in lab.acquisition_terms (no engine needed), re-exported here
+
+
+class TraitDraw(NamedTuple):
+    """Traits to draw for customers joining a run: what :meth:`Acquirer.add_joins` yields.
+
+    Attributes
+    ----------
+    channel : str
+        Their channel (the trait distributions drawn from).
+    keys : numpy.ndarray of uint64
+        Their identity keys.
+    parent_u : dict or None
+        For invitees with a copula: where each inviter sits in the correlated traits.
+    rho : float
+        The copula's correlation (0: none).
+    """
+
+    channel: str
+    keys: np.ndarray
+    parent_u: dict[str, np.ndarray] | None
+    rho: float
+
+
+#: a joining step written as a generator: yields trait draws, is sent their traits,
+#: returns its result (the slots joined, the number who joined, ...)
+Joins = Generator[TraitDraw, dict, Any]
+
+
+def run_joins(joins: Joins, draw: Callable[[TraitDraw], dict]) -> Any:
+    """Run a joining generator to its end, each trait draw made by ``draw``; its result.
+
+    One run draws each request as it comes (:meth:`Acquirer.draw`); a batch of runs
+    (:mod:`lab.batch`) advances the generators of all its runs together and makes
+    each round of requests in one call per channel (:meth:`TraitDrawer.draw_many`),
+    the same traits per customer.
+    """
+    try:
+        request = next(joins)
+        while True:
+            request = joins.send(draw(request))
+    except StopIteration as stop:
+        return stop.value
 
 
 class Acquirer:
@@ -101,13 +147,17 @@ class Acquirer:
     # ------------------------------------------------------------------ channels
     def acquire(self, day: int) -> None:
         """Add today's seed (KOC), stock-import, paid, staff-invite and organic customers."""
+        run_joins(self.acquire_joins(day), self.draw)
+
+    def acquire_joins(self, day: int) -> Joins:
+        """:meth:`acquire` as a generator of its trait draws (see :func:`run_joins`)."""
         if self.market is not None:
-            self._seeds(day)
-        self._stock(day)
-        self._paid(day)
-        self._staff(day)
+            yield from self._seeds(day)
+        yield from self._stock(day)
+        yield from self._paid(day)
+        yield from self._staff(day)
         if self.market is not None:
-            self._organic(day)
+            yield from self._organic(day)
 
     def _people(self, ring: int, count: int, day: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Identity keys (and persons, with a market) of ``count`` people for channel ``ring``."""
@@ -121,7 +171,7 @@ class Acquirer:
         cal = self.model.scenario.calendar
         return self.model.day_mult(day) if cal.enabled and cal.arrivals else 1.0
 
-    def _seeds(self, day: int) -> None:
+    def _seeds(self, day: int) -> Joins:
         c = self.market.cfg.seed_customers
         if c.count <= 0 or day != c.join_day:
             return
@@ -131,19 +181,19 @@ class Acquirer:
             persons = self.market.take(CHANNELS.index("seed"), c.count, day)
         if persons.size == 0:
             return
-        sl = self.add("seed", day, person_keys(persons), persons=persons)
+        sl = yield from self.add_joins("seed", day, person_keys(persons), persons=persons)
         if c.referral_propensity is not None:
             self.model.pop.referral_propensity[sl] = c.referral_propensity
 
-    def _organic(self, day: int) -> None:
+    def _organic(self, day: int) -> Joins:
         p = self.market.cfg.external_adoption_per_day
         if p <= 0:
             return
         persons = self.market.external(day, p)
         if persons.size:
-            self.add("organic", day, person_keys(persons), persons=persons)
+            yield from self.add_joins("organic", day, person_keys(persons), persons=persons)
 
-    def _stock(self, day: int) -> None:
+    def _stock(self, day: int) -> Joins:
         c = self.cfg.stock_import
         if not c.enabled or day < c.start_day:
             return
@@ -168,7 +218,7 @@ class Acquirer:
         recency = np.floor(
             streams.uniform("stock_history", 1, keys) * (c.prior_recency_max_days + 1)
         ).astype(np.int32)
-        sl = self.add(
+        sl = yield from self.add_joins(
             "stock_import",
             day,
             keys,
@@ -211,7 +261,7 @@ class Acquirer:
         trust = pop.trust[sl]
         pop.trust[sl] = trust + gain * (1 - trust)
 
-    def _paid(self, day: int) -> None:
+    def _paid(self, day: int) -> Joins:
         c = self.cfg.paid
         if not c.enabled or day < c.start_day or (c.end_day is not None and day > c.end_day):
             return
@@ -234,9 +284,9 @@ class Acquirer:
             return
         cost = count * c.base_cac_cny * (1.0 + count / c.saturation_customers_per_day) * scarcity
         self.model.book("paid_acquisition", cost)
-        self.add("paid", day, keys, persons=persons)
+        yield from self.add_joins("paid", day, keys, persons=persons)
 
-    def _staff(self, day: int) -> None:
+    def _staff(self, day: int) -> Joins:
         c = self.cfg.staff_invite
         mu = (
             c.staff
@@ -255,7 +305,7 @@ class Acquirer:
         if count == 0:
             return
         self.model.book("staff_bonus", count * c.bonus_per_invite_cny)
-        self.add("staff_invite", day, keys, persons=persons)
+        yield from self.add_joins("staff_invite", day, keys, persons=persons)
 
     def add_referrals(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> int:
         """Friends brought by today's sharers join the pool; rewards are booked.
@@ -264,8 +314,12 @@ class Acquirer:
         each sharer reaches (invites), not all of whom join, and word of mouth adds
         its own joiners.
         """
+        return run_joins(self.referral_joins(day, inviter_slots, friends), self.draw)
+
+    def referral_joins(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> Joins:
+        """:meth:`add_referrals` as a generator of its trait draws (see :func:`run_joins`)."""
         if self.market is not None:
-            return self._add_referrals_market(day, inviter_slots, friends)
+            return (yield from self._add_referrals_market(day, inviter_slots, friends))
         total = int(friends.sum())
         if total == 0:
             return 0
@@ -275,7 +329,9 @@ class Acquirer:
         gift = self._book_rewards(friends, total, inviter_slots)
         np.add.at(pop.referrals, inviter_slots, friends)
         inviters = np.repeat(inviter_slots.astype(np.int64), friends)
-        sl = self.add("referral", day, keys, referrer=inviters, parent_u=self._inviter_u(inviters))
+        sl = yield from self.add_joins(
+            "referral", day, keys, referrer=inviters, parent_u=self._inviter_u(inviters)
+        )
         self._credit_invitees(sl, np.repeat(gift, friends))
         return total
 
@@ -357,7 +413,7 @@ class Acquirer:
 
     def _add_referrals_market(
         self, day: int, inviter_slots: np.ndarray, friends: np.ndarray
-    ) -> int:
+    ) -> Joins:
         """Invitations along the graph, then word of mouth; both join as ``referral``."""
         model, pop, market = self.model, self.model.pop, self.market
         joined = 0
@@ -373,7 +429,7 @@ class Acquirer:
                 gift = self._book_rewards(won, n_won, inviter_slots)
                 np.add.at(pop.referrals, inviter_slots, won)
                 inviters = inviter_slots[idx[accepted]].astype(np.int64)
-                sl = self._join_referred(day, persons[accepted], inviters)
+                sl = yield from self._join_referred(day, persons[accepted], inviters)
                 self._credit_invitees(sl, gift[idx[accepted]])
                 joined += n_won
         rate = market.cfg.word_of_mouth_per_day * model.fission.wom_factor()
@@ -387,18 +443,20 @@ class Acquirer:
             if persons.size:
                 inviters = talkers[idx]
                 np.add.at(pop.referrals, inviters, 1)
-                self._join_referred(day, persons, inviters)
+                yield from self._join_referred(day, persons, inviters)
                 joined += persons.size
         return joined
 
-    def _join_referred(self, day: int, persons: np.ndarray, inviters: np.ndarray) -> slice:
-        return self.add(
-            "referral",
-            day,
-            person_keys(persons),
-            referrer=inviters,
-            parent_u=self._inviter_u(inviters),
-            persons=persons,
+    def _join_referred(self, day: int, persons: np.ndarray, inviters: np.ndarray) -> Joins:
+        return (
+            yield from self.add_joins(
+                "referral",
+                day,
+                person_keys(persons),
+                referrer=inviters,
+                parent_u=self._inviter_u(inviters),
+                persons=persons,
+            )
         )
 
     def add_known(self, day: int) -> tuple[slice, bool | np.ndarray] | None:
@@ -498,6 +556,20 @@ class Acquirer:
         return (1 + np.searchsorted(cuts, days_since, side="right")).astype(np.int8)
 
     # ------------------------------------------------------------------ joining
+    def drawer(self, channel: str) -> TraitDrawer:
+        """The trait drawer of ``channel`` (made on its first joiner)."""
+        drawer = self._drawers.get(channel)
+        if drawer is None:
+            drawer = TraitDrawer(self._specs[channel], self.model.segment_codes)
+            self._drawers[channel] = drawer
+        return drawer
+
+    def draw(self, request: TraitDraw) -> dict[str, np.ndarray]:
+        """The traits of one :class:`TraitDraw` of this run (drawn now)."""
+        return self.drawer(request.channel).draw(
+            self.model.streams, request.keys, request.parent_u, request.rho
+        )
+
     def add(
         self,
         channel: str,
@@ -513,12 +585,28 @@ class Acquirer:
 
         With a market, ``persons`` are their nodes in the social graph (required).
         """
+        return run_joins(
+            self.add_joins(
+                channel, day, keys, prior_orders, last_purchase, referrer, parent_u, persons
+            ),
+            self.draw,
+        )
+
+    def add_joins(
+        self,
+        channel: str,
+        day: int,
+        keys: np.ndarray,
+        prior_orders: np.ndarray | None = None,
+        last_purchase: np.ndarray | None = None,
+        referrer: np.ndarray | None = None,
+        parent_u: dict[str, np.ndarray] | None = None,
+        persons: np.ndarray | None = None,
+    ) -> Joins:
+        """:meth:`add` as a generator: yields its :class:`TraitDraw`, is sent the traits."""
         model = self.model
         rho = self.cfg.referral.trait_correlation if parent_u is not None else 0.0
-        drawer = self._drawers.get(channel)
-        if drawer is None:
-            drawer = self._drawers[channel] = TraitDrawer(self._specs[channel], model.segment_codes)
-        traits = drawer.draw(model.streams, keys, parent_u, rho)
+        traits = yield TraitDraw(channel, keys, parent_u, rho)
         trust = traits.pop("trust")
         if self._barriers:
             trust = trust + self._welcome * (1.0 - trust)

@@ -60,11 +60,12 @@ def chunk_table(sizes: np.ndarray, chunk: int) -> np.ndarray:
     -------
     numpy.ndarray of int64, shape (chunks, 3)
     """
-    rows = []
-    for r, n in enumerate(np.asarray(sizes, dtype=np.int64)):
-        for lo in range(0, int(n), chunk):
-            rows.append((r, lo, min(lo + chunk, int(n))))
-    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    per_run = -(-sizes // chunk)  # chunks of each run (none for an empty one)
+    run = np.repeat(np.arange(sizes.size, dtype=np.int64), per_run)
+    first = np.cumsum(per_run) - per_run  # each run's first row
+    lo = (np.arange(run.size, dtype=np.int64) - first[run]) * chunk
+    return np.stack([run, lo, np.minimum(lo + chunk, sizes[run])], axis=1)
 
 
 @njit(cache=True)

@@ -12,6 +12,7 @@ the correlation holds along whole referral chains.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 from numba import njit
@@ -256,6 +257,10 @@ _COLUMNS = (
 _FIXED, _GAMMA, _BETA = 0, 1, 2
 
 
+#: runs whose stream keys a drawer keeps (more: forgotten and looked up again)
+_KEYS_KEPT = 256
+
+
 class TraitDrawer:
     """:func:`draw_traits` for one channel's spec, its per-run constants computed once.
 
@@ -330,7 +335,10 @@ class TraitDrawer:
             for r, d in enumerate(self._drawn)
             if self.names[d] in CORRELATED_TRAITS
         )
-        self._keys_of: tuple[RandomStreams, np.ndarray] | None = None  # last run's stream keys
+        #: per run (id of its streams): the streams and their keys of this drawer's rows
+        self._keys_of: dict[int, tuple[RandomStreams, np.ndarray]] = {}
+        #: the runs of the last :meth:`draw_many` and their stream keys
+        self._table_of: tuple[list[RandomStreams], np.ndarray] | None = None
         self._tables = np.array(tables, dtype=np.float64).reshape(-1, _Z_GRID.size)
         labels = sorted(spec.segments)  # canonical order, as draw_traits
         shares = np.array([spec.segments[s] for s in labels], dtype=np.float64)
@@ -364,20 +372,80 @@ class TraitDrawer:
             Population column name -> values (the columns and order of :func:`draw_traits`).
         """
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
-        drawn = self._drawn
-        if self._keys_of is None or self._keys_of[0] is not streams:
-            keys_of = np.array([streams.key(name) for name in self._streams], dtype=np.uint64)
-            self._keys_of = (streams, keys_of)
         u = np.empty((len(self._streams), keys.size), dtype=np.float64)
-        _uniform_rows(self._keys_of[1], keys, u)
+        _uniform_rows(self._stream_keys(streams), keys, u)
+        return self._from_uniforms(u, parent_u, rho)
+
+    def draw_many(
+        self,
+        streams: list[RandomStreams],
+        keys: list[np.ndarray],
+        parent_u: list[dict[str, np.ndarray]] | None = None,
+        rho: float = 0.0,
+    ) -> list[dict[str, np.ndarray]]:
+        """:meth:`draw` for several runs of one scenario at once (a batch of seeds).
+
+        Run ``j`` draws customers ``keys[j]`` from its own ``streams[j]`` (and, for
+        invitees, ``parent_u[j]``); every step after the uniforms works customer by
+        customer, so each run's traits are those :meth:`draw` gives it alone.
+
+        Returns
+        -------
+        list of dict
+            Per run, as :meth:`draw` returns.
+        """
+        sizes = [int(np.size(k)) for k in keys]
+        ids = np.ascontiguousarray(np.concatenate(keys), dtype=np.uint64)
+        owner = np.repeat(np.arange(len(keys), dtype=np.int64), sizes)
+        table = self._stream_table(streams)
+        u = np.empty((len(self._streams), ids.size), dtype=np.float64)
+        _uniform_rows_many(table, owner, ids, u)
+        joined = None
+        if parent_u is not None:
+            joined = {k: np.concatenate([p[k] for p in parent_u]) for k in parent_u[0]}
+        traits = self._from_uniforms(u, joined, rho)
+        bounds = np.cumsum([0, *sizes])
+        return [{k: v[lo:hi] for k, v in traits.items()} for lo, hi in pairwise(bounds)]
+
+    def _stream_table(self, streams: list[RandomStreams]) -> np.ndarray:
+        """:meth:`_stream_keys` of several runs, one row each (the last table kept)."""
+        last = self._table_of
+        if (
+            last is None
+            or len(last[0]) != len(streams)
+            or any(a is not b for a, b in zip(last[0], streams, strict=True))
+        ):
+            last = self._table_of = (
+                list(streams),
+                np.stack([self._stream_keys(s) for s in streams]),
+            )
+        return last[1]
+
+    def _stream_keys(self, streams: RandomStreams) -> np.ndarray:
+        """The keys of the drawn rows' streams, then the segment's, in ``streams``."""
+        cached = self._keys_of.get(id(streams))
+        if cached is None or cached[0] is not streams:
+            keys = np.array([streams.key(name) for name in self._streams], dtype=np.uint64)
+            if len(self._keys_of) > _KEYS_KEPT:
+                self._keys_of.clear()
+            cached = self._keys_of[id(streams)] = (streams, keys)
+        return cached[1]
+
+    def _from_uniforms(
+        self, u: np.ndarray, parent_u: dict[str, np.ndarray] | None, rho: float
+    ) -> dict[str, np.ndarray]:
+        """The traits of customers whose uniforms (one row per drawn trait, then the
+        segment's) are ``u``."""
+        drawn = self._drawn
+        n = u.shape[1]
         if parent_u is not None and rho > 0:
             for r, name in self._correlated:
                 u[r] = _copula(u[r], parent_u[name], rho)
         y = ndtri(np.clip(u[:-1], _U_EPS, 1.0 - _U_EPS))
         _interp_rows(y, _Z_GRID, self._tables, self._negate)
         np.exp(y, out=y)
-        out = np.empty((len(_COLUMNS), keys.size), dtype=np.float64)
-        segment = np.empty(keys.size, dtype=np.int8)
+        out = np.empty((len(_COLUMNS), n), dtype=np.float64)
+        segment = np.empty(n, dtype=np.int8)
         _finish(
             y, drawn, self._kind, self._const, self._divide, self._div, self._has_floor,
             self._floor, u[-1], self._cum, self._seg_code, out, segment,
@@ -409,6 +477,15 @@ def _uniform_rows(stream_keys, ids, out):
     for r in range(stream_keys.size):
         for i in range(ids.size):
             out[r, i] = u01_scalar(stream_keys[r], 0, ids[i])
+
+
+@njit(cache=True)
+def _uniform_rows_many(stream_keys, owner, ids, out):
+    """``out[r, i] = uniform(stream_keys[owner[i], r], 0, ids[i])``: each customer from
+    the streams of their own run."""
+    for r in range(stream_keys.shape[1]):
+        for i in range(ids.size):
+            out[r, i] = u01_scalar(stream_keys[owner[i], r], 0, ids[i])
 
 
 @njit(cache=True)

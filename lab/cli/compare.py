@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,6 +18,7 @@ from lab.cli.diff import print_scenario_diffs
 from lab.cli.options import Lang, Quiet
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lab.parallel.pool import LocalExecutor
     from lab.scenario import Scenario
 
 __all__ = ["compare", "register", "report"]
@@ -28,6 +31,19 @@ def _scenario_names(paths: list[Path], scenarios: list[Scenario]) -> list[str]:
     if len(set(names)) < len(names):
         names = [f"{n}#{i + 1}" for i, n in enumerate(names)]
     return names
+
+
+@contextmanager
+def _workers(workers: int | None) -> Iterator[LocalExecutor]:
+    """Worker processes for one command (started on first use, closed at its end), so
+    the comparison and the plausible worlds share their start-up and numba caches."""
+    from lab.parallel.pool import LocalExecutor
+
+    pool = LocalExecutor(workers)
+    try:
+        yield pool
+    finally:
+        pool.close()
 
 
 def compare(
@@ -97,16 +113,19 @@ def compare(
     named = dict(zip(names, loaded, strict=True))
     plan = plan_for_cli(named, robustness, world_seed_list, days, params, err_console)
     print_scenario_diffs(named, scenarios, out_console)
-    cmp = run_compare(
-        dict(zip(names, loaded, strict=True)),
-        seed_list,
-        days=days,
-        level=level,
-        workers=workers,
-        progress=False if quiet else None,
-        warn_confounded=False,  # printed above, flagged in the table
-    )
-    rob = plan.run(workers, progress=False if quiet else None) if plan is not None else None
+    with _workers(workers) as pool:  # one warm pool for the comparison and the worlds
+        cmp = run_compare(
+            dict(zip(names, loaded, strict=True)),
+            seed_list,
+            days=days,
+            level=level,
+            progress=False if quiet else None,
+            warn_confounded=False,  # printed above, flagged in the table
+            executor=pool,
+        )
+        rob = (
+            plan.run(progress=False if quiet else None, executor=pool) if plan is not None else None
+        )
     path = cmp.save(out_dir, lang=lang, plots=plots, extra=rob and rob.writer(lang, plots))
     _print_comparison(cmp, out_console)
     _print_channels(cmp.channels, out_console)

@@ -32,6 +32,7 @@ import pandas as pd
 from lab.analysis.breakdown import BREAKDOWN_PREFIX
 from lab.analysis.headline import CHANNEL_METRICS, CHANNEL_PREFIX, compare_metrics
 from lab.experiments.replicate import DAILY_METRICS, Replications, simulate_many
+from lab.parallel.pool import LocalExecutor
 from lab.scenario_diff import ScenarioDiff, scenario_diff
 from lab.stats import band, paired_interval, unpaired_interval
 
@@ -292,6 +293,8 @@ def compare(
     daily_metrics: Sequence[str] | str = DAILY_METRICS,
     metrics: Callable = compare_metrics,
     warn_confounded: bool = True,
+    batch: bool = True,
+    executor: LocalExecutor | None = None,
 ) -> Comparison:
     """Run scenarios with the same seeds and compare each with a baseline, paired by seed.
 
@@ -314,6 +317,10 @@ def compare(
     warn_confounded : bool
         Warn (:class:`ConfoundedWarning`) when a scenario differs from A outside the
         ``strategies`` section; off when that difference is the lever studied.
+    batch, executor
+        See :func:`lab.experiments.simulate_many`: each scenario's seeds advance in
+        batches (default), on ``executor``'s warm workers when given (a session's or a
+        sweep's, kept across calls).  The results depend on neither.
 
     Returns
     -------
@@ -339,7 +346,9 @@ def compare(
     diffs = diffs_against({str(k): v for k, v in scenarios.items()}, base)
     if warn_confounded:
         _warn_confounded(diffs, base)
-    reps = simulate_many(scenarios, seeds, days, workers, progress, daily_metrics, metrics)
+    reps = simulate_many(
+        scenarios, seeds, days, workers, progress, daily_metrics, metrics, batch, executor
+    )
     reps, channels = split_channel_metrics(reps)
     reps, breakdown = split_breakdown(reps, base, level)
     differences, table = paired_table(reps, base, level)

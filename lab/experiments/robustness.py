@@ -224,8 +224,10 @@ class RobustnessPlan:
         workers: int | None = None,
         progress: bool | None = None,
         metrics: Callable | None = None,
+        executor=None,
     ) -> RobustnessResult:
-        """Run every world's pair over the seeds and analyse (see :func:`robustness`)."""
+        """Run every world's pair over the seeds and analyse (see :func:`robustness`);
+        ``executor``: warm workers (a :class:`lab.parallel.LocalExecutor`) to run on."""
         from lab.analysis.headline import headline_metrics
         from lab.experiments.pool import run_tasks
 
@@ -238,7 +240,7 @@ class RobustnessPlan:
             for name, sc in zip(self.names, pair, strict=True):
                 tasks += [(int(world), name, sc, s, self.days, locs, metrics) for s in self.seeds]
         label = f"{self.names[1]} vs {self.names[0]} in {len(self.draws)} plausible worlds"
-        results = run_tasks(_world_run, tasks, workers, progress, label)
+        results = run_tasks(_world_run, tasks, workers, progress, label, executor)
         runs = pd.DataFrame(
             [
                 {"world": r["world"], "scenario": r["name"], "seed": r["seed"], "days": r["days"]}
