@@ -354,18 +354,18 @@ def test_month_shape_recovered_within_2_se(events_model):
 
 
 def test_pearson_dispersion_counts_only_the_effects_the_days_contain():
-    """One overdispersion for the shrunk and the unshrunk fit (``_pearson_dispersion``):
-    the Pearson chi-square over the days less the level and the effects with a nonzero
-    column, never below 1 (Poisson)."""
-    from lab.calibrate.seasonality import _pearson_dispersion
+    """One overdispersion for the shrunk and the unshrunk fit and the arrivals' trend
+    (``lab.calibrate.mle.pearson_dispersion``): the Pearson chi-square over the days less
+    the level and the effects with a nonzero column, never below 1 (Poisson)."""
+    from lab.calibrate.mle import pearson_dispersion
 
     y = np.array([0.0, 4.0, 2.0, 8.0, 1.0, 3.0])
     mu = np.full(6, 3.0)
     chi2 = float(((y - mu) ** 2 / mu).sum())  # 9 + 1 + 1 + 25 + 4 + 0 over 3 = 40 / 3
     level, seen, unseen = np.ones(6), np.array([1, 0, 1, 0, 1, 0.0]), np.zeros(6)
     X = np.column_stack([level, seen, unseen, seen])
-    assert _pearson_dispersion(X, y, mu) == pytest.approx(chi2 / (6 - 2 - 1))
-    assert _pearson_dispersion(X, mu, mu) == 1.0  # underdispersed: floored at Poisson
+    assert pearson_dispersion(X, y, mu) == pytest.approx(chi2 / (6 - 2 - 1))
+    assert pearson_dispersion(X, mu, mu) == 1.0  # underdispersed: floored at Poisson
 
 
 def test_fitted_dispersion_finds_negative_binomial_overdispersion():

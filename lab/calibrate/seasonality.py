@@ -70,7 +70,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lab.calibrate.mle import LOG_SD_IDENTIFIED
+from lab.calibrate.mle import LOG_SD_IDENTIFIED, pearson_dispersion
 from lab.configs.calendar import EVENT_ANCHORS, event_days
 
 __all__ = [
@@ -372,15 +372,6 @@ def _ridge_poisson(X, y, offset, penalty, iters: int = 50):
     return beta, hess
 
 
-def _pearson_dispersion(X: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
-    """Pearson overdispersion of the daily counts ``y`` around the fitted means ``mu``,
-    at least 1 (Poisson): the Pearson chi-square over its degrees of freedom, the days
-    less the effects the days contain (nonzero columns of ``X`` after the level) and the
-    level, at least 1."""
-    dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
-    return max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
-
-
 def _deviance(y, mu) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
@@ -456,7 +447,7 @@ def fit_seasonality(
     penalty = float(penalties[_chosen(cv, cv_se, penalties, rule)])
     beta, hess = _ridge_poisson(X, y, off, penalty)
     present = X[:, 1:].any(axis=0)
-    dispersion = _pearson_dispersion(X, y, np.exp(off + X @ beta))
+    dispersion = pearson_dispersion(X, y, np.exp(off + X @ beta))
     cov = np.linalg.inv(hess) * dispersion
     se_all = np.sqrt(np.clip(np.diag(cov)[1:], 0.0, None))
     eff = beta[1:]
@@ -601,7 +592,7 @@ def _unshrunk_lifts(X, y, off, names: list[str], lifts: list[int]) -> dict[str, 
     if not lifts:
         return {}
     beta, hess = _ridge_poisson(X, y, off, UNSHRUNK_PENALTY)
-    dispersion = _pearson_dispersion(X, y, np.exp(off + X @ beta))
+    dispersion = pearson_dispersion(X, y, np.exp(off + X @ beta))
     var = np.diag(np.linalg.inv(hess))[1:] * dispersion
     orders = _orders_on_days(X, y, names, lifts)
     out = {}
