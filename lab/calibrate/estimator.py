@@ -108,27 +108,10 @@ class Forecast:
         pandas.DataFrame
             ``segment, metric, mean, p10, p90, p2_5, p97_5``.
         """
-        return _horizon_bands(self.daily, list(self.meta["seeds"]))
-
-
-def _horizon_bands(runs: pd.DataFrame, seeds: list[int]) -> pd.DataFrame:
-    """Per seed and segment the horizon's orders, GMV and distinct buyers (rows ``kind =
-    H``), their total over the segments, then mean and bands over seeds."""
-    days = runs[runs["kind"] == "day"]
-    per = days.groupby(["segment", "seed"])[["orders", "gmv"]].sum()
-    buyers = runs[runs["kind"] == "H"].groupby(["segment", "seed"])["buyers"].sum()
-    per = per.join(buyers.rename("buyers"), how="left").fillna({"buyers": 0.0})
-    segs = [s for s in ("existing", "new") if s in per.index.get_level_values(0)]
-    wide = {s: per.loc[s].reindex(seeds).fillna(0.0) for s in segs}
-    wide["total"] = sum(wide.values())
-    rows = []
-    for seg, table in wide.items():
-        for metric in ("orders", "buyers", "gmv"):
-            v = table[metric].to_numpy(float)
-            row = {"segment": seg, "metric": metric, "mean": float(v.mean())}
-            row.update({k: float(np.quantile(v, q)) for k, q in BAND.items()})
-            rows.append(row)
-    return pd.DataFrame(rows)[["segment", "metric", "mean", "p10", "p90", "p2_5", "p97_5"]]
+        seeds = self.meta.get("seeds")
+        if seeds is None:  # a Forecast made by hand: the seeds it holds
+            seeds = sorted(int(s) for s in self.daily["seed"].unique())
+        return _bands(self.daily, "H", list(seeds)).drop(columns="period")
 
 
 @dataclass
@@ -308,9 +291,18 @@ def _forecast_run(task) -> pd.DataFrame:
 
 
 def _bands(runs: pd.DataFrame, freq: str, seeds) -> pd.DataFrame:
-    """Sums per period, segment and seed; then mean and quantiles over seeds."""
+    """Sums per period, segment and seed; then mean and quantiles over seeds.
+
+    ``freq`` is the period: ``"M"`` months, ``"W"`` weeks, ``"H"`` the whole forecast
+    (one period, ``"horizon"``).  Orders and GMV are the sums of the period's days;
+    buyers are the runs' rows of kind ``freq`` (the period's distinct buyers); the
+    total is the segments' sum (existing and new customers are different people).
+    """
     flows = runs[runs["kind"] == "day"].copy()
-    flows["period"] = pd.DatetimeIndex(flows["date"]).to_period(freq).astype(str)
+    if freq == "H":
+        flows["period"] = "horizon"
+    else:
+        flows["period"] = pd.DatetimeIndex(flows["date"]).to_period(freq).astype(str)
     per = flows.groupby(["seed", "segment", "period"])[["orders", "gmv"]].sum().reset_index()
     buy = runs[runs["kind"] == freq][["seed", "segment", "period", "buyers"]]
     per = per.merge(buy, on=["seed", "segment", "period"], how="left").fillna({"buyers": 0.0})
