@@ -233,12 +233,14 @@ def test_forecast_cli_writes_tables_and_refuses_bad_input(open_log, tmp_path):
         app,
         ["forecast", str(src), "--horizon", "30d", "--seeds", "2", "--workers", "1", "--quiet",
          "--out", str(tmp_path / "fc")],
+        env={"COLUMNS": "200"},  # the console table unwrapped
     )  # fmt: skip
     assert ok.exit_code == 0, ok.output
     monthly = pd.read_csv(tmp_path / "fc" / "monthly.csv")
     assert {"period", "segment", "metric", "mean", "p10", "p90"} <= set(monthly.columns)
     assert (tmp_path / "fc" / "forecast.png").exists()
     assert "Forecast: orders.csv" in (tmp_path / "fc" / "forecast.html").read_text("utf-8")
+    assert "buyers in the month" in ok.output and "buyers in month" not in ok.output
 
 
 def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_forecast, tmp_path):

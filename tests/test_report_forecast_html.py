@@ -218,6 +218,7 @@ def test_buyers_are_labelled_by_period_and_segments_alike_everywhere(
     assert "each counted once however many months they buy in" in en
     zh = render_forecast_html(open_model, open_forecast, "zh", embed_font=False)
     assert "预测期购买人数 (去重)" in zh and "当月购买人数" in zh and "月均购买人数" not in zh
+    assert "预测期内" in zh and "预测期合计" not in zh  # the section holds distinct buyers
     names = {"existing customers", "new customers", "total"}
     assert {r["cells"][0]["text"] for r in page.tables["headline"][1:]} == names
     wb = load_workbook(written / "forecast.xlsx")
@@ -234,6 +235,20 @@ def test_buyers_are_labelled_by_period_and_segments_alike_everywhere(
     assert f"| {n} [" in md.split("## Over the forecast period")[1].split("## Monthly")[0]
     assert "| existing customers | buyers in the month |" in md
     assert "| existing |" not in md  # no code where the page and the workbook use words
+    assert "| existing customers | GMV (CNY) |" in md and "| gmv |" not in md
+    from lab.report.forecast_html import horizon_rows
+
+    rows = horizon_rows(open_forecast, "en")  # the page's headline, summary.md's section
+    assert [r["cells"][0]["text"] for r in page.tables["headline"][1:]] == [
+        r["segment"] for r in rows
+    ]
+    for r in rows:
+        assert (
+            f"| {r['segment']} | "
+            + " | ".join(f"{c['mean']} {c['band']}" for c in r["cells"])
+            + " |"
+            in md
+        )
     import matplotlib.pyplot as plt
 
     from lab.cli.forecast import _plot
