@@ -66,6 +66,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -98,11 +99,14 @@ EVENTS: tuple[str, ...] = ("cny", *EVENT_ANCHORS)
 PENALTIES: tuple[float, ...] = (0.01, 0.1, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 1e4)
 #: how the cross-validation picks among :data:`PENALTIES`
 PENALTY_RULES: tuple[str, ...] = ("min", "one_se")
+#: the names :data:`PENALTY_RULES` and :data:`MONTH_RULES` hold, for type hints
+PenaltyRuleName = Literal["min", "one_se"]
+MonthRuleName = Literal["all", "twice"]
 #: the rule used unless the caller names another
-PENALTY_RULE = "min"
+PENALTY_RULE: PenaltyRuleName = "min"
 #: which months the counts estimate (the others take the month prior)
 MONTH_RULES: tuple[str, ...] = ("all", "twice")
-MONTH_RULE = "all"
+MONTH_RULE: MonthRuleName = "all"
 #: what each rule means, as the fit's records say it (:meth:`SeasonalityFit.rules_text`)
 RULE_TEXT: dict[str, str] = {
     "min": "the lowest held-out deviance",
@@ -263,8 +267,8 @@ class SeasonalityFit:
     prior_shape: tuple[float, ...] = MONTH_PRIORS[DEFAULT_MONTH_PRIOR]
     unshrunk: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     unshrunk_orders: dict[str, float] = field(default_factory=dict)
-    rule: str = PENALTY_RULE
-    month_rule: str = MONTH_RULE
+    rule: PenaltyRuleName = PENALTY_RULE
+    month_rule: MonthRuleName = MONTH_RULE
 
     def rules_text(self) -> str:
         """How the penalty and the fitted months were chosen (:func:`rules_text`)."""
@@ -387,8 +391,8 @@ def fit_seasonality(
     penalties=PENALTIES,
     folds: int = 5,
     month_prior: str | Sequence[float] | None = None,
-    rule: str = PENALTY_RULE,
-    month_rule: str = MONTH_RULE,
+    rule: PenaltyRuleName = PENALTY_RULE,
+    month_rule: MonthRuleName = MONTH_RULE,
 ) -> SeasonalityFit:
     """Fit the calendar to daily counts against the purchase model's expectation.
 
@@ -492,13 +496,29 @@ def fit_seasonality(
     )
 
 
-def rules_text(penalty_rule: str, month_rule: str) -> str:
-    """The penalty and month rules as the fit's records say them (scenario header,
-    ``summary.md``): ``penalty rule min (the lowest held-out deviance), month rule all
-    (every month the log contains)``."""
+def rules_text(penalty_rule: PenaltyRuleName, month_rule: MonthRuleName) -> str:
+    """The penalty and month rules as the fit's records say them.
+
+    The scenario header, the forecast's and the back-test's ``summary.md`` follow
+    "penalty ... chosen by" with it.
+
+    Parameters
+    ----------
+    penalty_rule : {"min", "one_se"}
+        How the cross-validation chose the penalty (:data:`PENALTY_RULES`).
+    month_rule : {"all", "twice"}
+        Which months the counts estimated (:data:`MONTH_RULES`).
+
+    Returns
+    -------
+    str
+        ``penalty rule min (the lowest held-out deviance); months fitted: all (every
+        month the log contains)``: the month rule said apart, since it chooses the
+        months, not the penalty (an unknown rule's meaning reads ``?``).
+    """
     return (
-        f"penalty rule {penalty_rule} ({RULE_TEXT.get(penalty_rule, '?')}), "
-        f"month rule {month_rule} ({RULE_TEXT.get(month_rule, '?')})"
+        f"penalty rule {penalty_rule} ({RULE_TEXT.get(penalty_rule, '?')}); "
+        f"months fitted: {month_rule} ({RULE_TEXT.get(month_rule, '?')})"
     )
 
 
@@ -519,12 +539,18 @@ def check_rules(
     Raises
     ------
     ValueError
-        ``penalty_rule 'x': use one of min, one_se`` (or the month rule's).
+        ``penalty_rule 'x': use one of min, one_se`` (or the month rule's); both bad:
+        both problems in one message, separated by ``"; "``.
     """
-    for name, value, allowed in zip(names, (penalty_rule, month_rule), (PENALTY_RULES, MONTH_RULES),
-                                    strict=True):  # fmt: skip
-        if not isinstance(value, str) or value not in allowed:
-            raise ValueError(f"{name} {value!r}: use one of {', '.join(allowed)}")
+    problems = [
+        f"{name} {value!r}: use one of {', '.join(allowed)}"
+        for name, value, allowed in zip(
+            names, (penalty_rule, month_rule), (PENALTY_RULES, MONTH_RULES), strict=True
+        )
+        if not isinstance(value, str) or value not in allowed
+    ]
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def read_campaigns(path) -> list[dict]:
