@@ -23,11 +23,16 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from lab.calibrate.order_model import OrderFits, parameter_draws, spend_draws
+from lab.calibrate.seasonality import MonthRuleName, PenaltyRuleName
+
+if TYPE_CHECKING:
+    from lab.calibrate.backtest import Backtest
 
 __all__ = ["Forecast", "OrderModel", "fit", "horizon_days"]
 
@@ -128,8 +133,8 @@ class OrderModel(OrderFits):
         parameter_uncertainty: bool = True,
         workers: int | None = None,
         progress: bool | None = False,
-        penalty_rule: str | None = None,
-        month_rule: str | None = None,
+        penalty_rule: PenaltyRuleName | None = None,
+        month_rule: MonthRuleName | None = None,
     ) -> Forecast:
         """Forecast orders, buyers and GMV from the day after the calibration end.
 
@@ -147,9 +152,23 @@ class OrderModel(OrderFits):
             model's (BG/CNBD-k), gamma-gamma's (:func:`~lab.calibrate.order_model.
             spend_draws`: the GMV bands carry the spend fit's uncertainty) and the
             arrivals'.
-        penalty_rule, month_rule : str, optional
+        penalty_rule : {"min", "one_se"}, optional
+        month_rule : {"all", "twice"}, optional
             Forecast with the calendar refitted under these rules (:meth:`refit_calendar`);
             default: this model's calendar, fitted under the rules given to :func:`fit`.
+
+        Returns
+        -------
+        Forecast
+            Daily runs per seed and segment, monthly and weekly tables with bands, the
+            horizon's totals (:attr:`Forecast.horizon`) and ``meta`` (the fit's summary,
+            horizon, start, days, seeds, parameter draws on or off, future campaigns).
+
+        Raises
+        ------
+        ValueError
+            A bad ``horizon`` (:func:`horizon_days`), an unknown rule (naming the argument
+            and the value) or a bad future campaign.
         """
         from lab.parallel.pool import run_tasks
 
@@ -198,10 +217,29 @@ class OrderModel(OrderFits):
             start, days, daily, _bands(daily, "M", seeds), _bands(daily, "W", seeds), meta
         )
 
-    def backtest(self, calibration_end, **kwargs):
-        """Back-test on this model's order log (:func:`lab.calibrate.backtest.backtest`),
-        with this model's campaigns, month prior and calendar rules unless ``kwargs``
-        name others (``penalty_rule=``, ``month_rule=``, ...)."""
+    def backtest(self, calibration_end: str | pd.Timestamp, **kwargs: Any) -> Backtest:
+        """Back-test on this model's order log: refit everything on its part up to
+        ``calibration_end`` and forecast the rest (:func:`lab.calibrate.backtest.backtest`).
+
+        Parameters
+        ----------
+        calibration_end : date-like
+            Last day of the calibration part.
+        **kwargs
+            Further arguments of :func:`lab.calibrate.backtest.backtest`; this model's
+            ``campaigns``, ``month_prior``, ``penalty_rule`` and ``month_rule`` (and
+            ``seasonality=True``) unless named here.
+
+        Returns
+        -------
+        lab.calibrate.backtest.Backtest
+            The back-test's tables and meta.
+
+        Raises
+        ------
+        ValueError
+            A bad calibration end or argument (as :func:`lab.calibrate.backtest.backtest`).
+        """
         from lab.calibrate.backtest import backtest
 
         kwargs.setdefault("campaigns", list(self.campaigns))
@@ -212,7 +250,7 @@ class OrderModel(OrderFits):
         return backtest(self.orders, calibration_end, **kwargs)
 
     def refit_calendar(
-        self, penalty_rule: str | None = None, month_rule: str | None = None
+        self, penalty_rule: PenaltyRuleName | None = None, month_rule: MonthRuleName | None = None
     ) -> OrderModel:
         """This model with its calendar refitted under other rules (the other fits kept).
 
@@ -335,8 +373,8 @@ def fit(
     campaigns=None,
     k_max: int = 8,
     month_prior=None,
-    penalty_rule: str = "min",
-    month_rule: str = "all",
+    penalty_rule: PenaltyRuleName = "min",
+    month_rule: MonthRuleName = "all",
     **read_options,
 ) -> OrderModel:
     """Fit an order log: purchase, spend, regular timing, calendar and arrivals.
