@@ -271,7 +271,13 @@ class SeasonalityFit:
     month_rule: MonthRuleName = MONTH_RULE
 
     def rules_text(self) -> str:
-        """How the penalty and the fitted months were chosen (:func:`rules_text`)."""
+        """How the penalty and the fitted months were chosen.
+
+        Returns
+        -------
+        str
+            :func:`rules_text` of this fit's ``rule`` and ``month_rule``.
+        """
         return rules_text(self.rule, self.month_rule)
 
     def calendar(self, extra_campaigns=()) -> dict:

@@ -19,12 +19,16 @@ only (this package does not import the calibration).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from lab.i18n import check_lang
 from lab.report.figures import Chart, png_data_url
+
+if TYPE_CHECKING:  # for the hints only: the page uses the forecast by attribute
+    from lab.calibrate.estimator import Forecast
 
 __all__ = [
     "FORECAST_LABELS",
@@ -174,7 +178,7 @@ def mechanisms_sentence(k: int, closed_cohort: bool, lang: str = "en") -> str:
     return _t("mech_on", lang, k=k, arrivals=arrivals) + _t("mech_off", lang)
 
 
-def forecast_totals(fc) -> pd.DataFrame:
+def forecast_totals(fc: Forecast) -> pd.DataFrame:
     """Headline numbers over the horizon, per segment, over seeds (``fc.horizon``).
 
     ``orders`` and ``gmv``: the sum over the forecast's days of each seed, then
@@ -191,7 +195,7 @@ def forecast_totals(fc) -> pd.DataFrame:
     return fc.horizon
 
 
-def horizon_rows(fc, lang: str = "en", wide: bool = True) -> list[dict]:
+def horizon_rows(fc: Forecast, lang: str = "en", wide: bool = True) -> list[dict]:
     """The whole forecast period per segment as every output shows it: the page's
     headline, summary.md's section and the console's sentences.
 
@@ -224,7 +228,7 @@ def horizon_rows(fc, lang: str = "en", wide: bool = True) -> list[dict]:
     ]
 
 
-def horizon_sentences(fc) -> list[str]:
+def horizon_sentences(fc: Forecast) -> list[str]:
     """The whole forecast period in English sentences (the workbook's summary sheet,
     the console).
 
