@@ -54,6 +54,15 @@ def test_the_default_fit_and_forecast_are_pinned(open_model, open_forecast):
     assert got == DEFAULT_FIT_HASHES
 
 
+def test_horizon_without_recorded_seeds_uses_the_seeds_it_holds(open_forecast):
+    """A Forecast built by hand without ``meta['seeds']``: the horizon's bands are over
+    the seeds its runs hold, as with them."""
+    import dataclasses
+
+    bare = dataclasses.replace(open_forecast, meta={})
+    pd.testing.assert_frame_equal(bare.horizon, open_forecast.horizon)
+
+
 def test_horizons():
     assert horizon_days("2Q", "2026-01-01") == 181  # Jan-Jun
     assert horizon_days("180d", "2026-01-01") == 180

@@ -106,7 +106,9 @@ class Forecast:
         ``orders`` and ``gmv``: each seed's sum over the forecast's days; ``buyers``:
         each seed's **distinct** buyers over the forecast (a customer counts once however
         many months it buys in; existing and new customers are different people, so
-        the total is their sum); then the mean and the 80% / 95% bands over seeds.
+        the total is their sum); then the mean and the 80% / 95% bands over seeds: the
+        seeds of ``meta["seeds"]`` (a seed without a segment's runs counts 0), or without
+        it the seeds the runs hold.
 
         Returns
         -------
