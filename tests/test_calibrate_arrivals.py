@@ -146,3 +146,20 @@ def test_the_level_and_trend_are_drawn_with_their_sampling_uncertainty():
     assert arr.expected(start, 30, level_factor=1.1).sum() == pytest.approx(
         1.1 * arr.expected(start, 30).sum()
     )
+
+
+def test_the_trend_covariance_is_scaled_by_the_pearson_overdispersion():
+    """The unshrunk trend's covariance is the inverse Fisher information times the
+    Pearson chi-square over the days less the level and slope (the shared
+    ``pearson_dispersion``): negative binomial days (mean 20, size 4: a ratio near
+    1 + 20/4 = 6) widen it well beyond Poisson."""
+    from lab.calibrate.arrivals import _trend_fit
+
+    y = np.random.default_rng(3).negative_binomial(4, 4 / 24, size=300).astype(float)
+    t = np.arange(300) / 365.0
+    beta, cov = _trend_fit(y, t)
+    X = np.column_stack([np.ones_like(t), t])
+    mu = np.exp(X @ beta)
+    ratio = float(((y - mu) ** 2 / mu).sum()) / (300 - 2)
+    assert ratio > 3  # overdispersed: the scaling is visible
+    assert cov == pytest.approx(np.linalg.inv((X * mu[:, None]).T @ X) * ratio, rel=1e-9)

@@ -313,6 +313,55 @@ def test_cli_refuses_an_unknown_rule_with_exit_2(tmp_path, command, option, valu
     assert list(tmp_path.iterdir()) == []
 
 
+def test_both_bad_rules_are_named_in_one_message(tmp_path):
+    """Every problem at once: both unknown values in one message, in Python and on the
+    command line (exit 2, nothing written)."""
+    from typer.testing import CliRunner
+
+    from lab.calibrate.seasonality import check_rules
+    from lab.cli import app
+
+    with pytest.raises(ValueError, match=r"penalty_rule 'median'.*; month_rule 'once'"):
+        check_rules("median", "once")
+    out = tmp_path / "out.yaml"
+    args = ["calibrate", str(tmp_path / "orders.csv"), "--penalty-rule", "median"]
+    r = CliRunner().invoke(app, [*args, "--month-rule", "once", "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert "--penalty-rule 'median'" in text and "--month-rule 'once'" in text
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "switch", "without"),
+    [
+        ("calibrate", ["--no-seasonality"], "--no-seasonality"),
+        ("calibrate", ["--model", "paretonbd"], "--model paretonbd"),
+        ("backtest", ["--no-seasonality"], "--no-seasonality"),
+    ],
+)
+def test_cli_refuses_a_rule_it_would_ignore(tmp_path, command, switch, without):
+    """A rule other than the default where no calendar is fitted would be silently
+    ignored: exit 2 naming the option, its value and why, before any work; the
+    defaults pass."""
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    args = [command, str(tmp_path / "orders.csv"), *switch]
+    args += ["--out", str(tmp_path / ("out.yaml" if command == "calibrate" else "out"))]
+    if command == "backtest":
+        args += ["--calibration-end", "2025-06-30"]
+    r = CliRunner().invoke(app, [*args, "--penalty-rule", "one_se", "--month-rule", "twice"])
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert f"--penalty-rule one_se has no effect with {without}" in text
+    assert f"--month-rule twice has no effect with {without}" in text
+    assert list(tmp_path.iterdir()) == []
+    r = CliRunner().invoke(app, [*args, "--penalty-rule", "min", "--month-rule", "all"])
+    assert "no effect" not in r.output and "file not found" in r.output  # past the rules
+
+
 def test_cli_records_the_rules_in_the_scenario_header_and_summaries(small_log, tmp_path):
     from typer.testing import CliRunner
 
@@ -327,7 +376,7 @@ def test_cli_records_the_rules_in_the_scenario_header_and_summaries(small_log, t
     assert r.exit_code == 0, r.output
     header = out.read_text(encoding="utf-8")
     assert "chosen by penalty rule one_se (the largest penalty within one SE" in header
-    assert "month rule twice (only months the log contains in two years)" in header
+    assert "; months fitted: twice (only months the log contains in two years)" in header
     fc_dir = tmp_path / "fc"
     r = CliRunner().invoke(app, ["forecast", str(src), "--horizon", "14d", "--seeds", "1",
                                  "--workers", "1", "--out", str(fc_dir), "-q", *rules])  # fmt: skip
@@ -340,6 +389,6 @@ def test_cli_records_the_rules_in_the_scenario_header_and_summaries(small_log, t
     # and without the options: the defaults, said as such
     r = CliRunner().invoke(app, ["calibrate", str(src), "--out", str(out), "--forecast-days", "30"])
     assert r.exit_code == 0, r.output
-    assert "chosen by penalty rule min (the lowest held-out deviance), month rule all" in (
+    assert "chosen by penalty rule min (the lowest held-out deviance); months fitted: all" in (
         out.read_text(encoding="utf-8")
     )

@@ -354,25 +354,26 @@ def test_month_shape_recovered_within_2_se(events_model):
 
 
 def test_pearson_dispersion_counts_only_the_effects_the_days_contain():
-    """One overdispersion for the shrunk and the unshrunk fit (``_pearson_dispersion``):
-    the Pearson chi-square over the days less the level and the effects with a nonzero
-    column, never below 1 (Poisson)."""
-    from lab.calibrate.seasonality import _pearson_dispersion
+    """One overdispersion for the shrunk and the unshrunk fit and the arrivals' trend
+    (``lab.calibrate.mle.pearson_dispersion``): the Pearson chi-square over the days less
+    the level and the effects with a nonzero column, never below 1 (Poisson)."""
+    from lab.calibrate.mle import pearson_dispersion
 
     y = np.array([0.0, 4.0, 2.0, 8.0, 1.0, 3.0])
     mu = np.full(6, 3.0)
     chi2 = float(((y - mu) ** 2 / mu).sum())  # 9 + 1 + 1 + 25 + 4 + 0 over 3 = 40 / 3
     level, seen, unseen = np.ones(6), np.array([1, 0, 1, 0, 1, 0.0]), np.zeros(6)
     X = np.column_stack([level, seen, unseen, seen])
-    assert _pearson_dispersion(X, y, mu) == pytest.approx(chi2 / (6 - 2 - 1))
-    assert _pearson_dispersion(X, mu, mu) == 1.0  # underdispersed: floored at Poisson
+    assert pearson_dispersion(X, y, mu) == pytest.approx(chi2 / (6 - 2 - 1))
+    assert pearson_dispersion(X, mu, mu) == 1.0  # underdispersed: floored at Poisson
 
 
 def test_fitted_dispersion_finds_negative_binomial_overdispersion():
     """Days of negative binomial counts (mean 30, size 5: variance 30 + 30^2/5, a
     Pearson ratio of 1 + 30/5 = 7): the fit's dispersion, averaged over 12 seeded logs,
-    within 3 Monte Carlo SEs (their sd / sqrt(12)) of 7; Poisson days stay at 1 but
-    for noise (the ratio's SE is sqrt(2 / dof), 0.07 here: 4 SEs for the largest of 12)."""
+    within the t(11) 99.9% quantile (4.0) times their SE (sd / sqrt(12)) of 7; Poisson
+    days stay at 1 but for noise (the ratio's SE is sqrt(2 / dof), 0.07 here: 4 SEs for
+    the largest of 12)."""
     from lab.calibrate.seasonality import design_matrix
 
     expected = np.full(400, 30.0)
@@ -384,7 +385,8 @@ def test_fitted_dispersion_finds_negative_binomial_overdispersion():
         poisson.append(fit_seasonality(rng.poisson(expected).astype(float), expected,
                                        "2026-01-01").dispersion)  # fmt: skip
     nb = np.array(nb)
-    assert abs(nb.mean() - 7.0) < 3 * nb.std(ddof=1) / np.sqrt(nb.size), nb
+    t999 = stats.t.ppf(0.999, nb.size - 1)  # the SE comes from the 12 values themselves
+    assert abs(nb.mean() - 7.0) < t999 * nb.std(ddof=1) / np.sqrt(nb.size), nb
     X, _ = design_matrix(pd.date_range("2026-01-01", periods=400, freq="D"))
     dof = 400 - int(X.any(axis=0).sum()) - 1  # days less the effects they hold and the level
     assert max(poisson) < 1 + 4 * np.sqrt(2 / dof), poisson

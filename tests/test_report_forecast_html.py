@@ -160,9 +160,6 @@ def test_headline_totals_hold_the_seeds_bands(open_forecast):
         assert t.loc[("total", metric), "mean"] == pytest.approx(
             t.loc[("existing", metric), "mean"] + t.loc[("new", metric), "mean"]
         )
-    assert t.loc[("total", "orders"), "mean"] == pytest.approx(
-        t.loc[("existing", "orders"), "mean"] + t.loc[("new", "orders"), "mean"]
-    )
 
 
 def test_horizon_buyers_are_distinct_over_the_forecast_not_a_sum_of_months(open_forecast):
@@ -186,20 +183,23 @@ def test_horizon_buyers_are_distinct_over_the_forecast_not_a_sum_of_months(open_
 
 def test_forecast_run_counts_each_buyer_once_over_the_horizon(monkeypatch):
     """The worker's horizon row is the number of distinct customers in the run's
-    transactions after day 0, however many weeks and months they buy in."""
+    transactions after day 0, however many weeks and months they buy in; ``d`` buys
+    only on day 0 (the calibration end) and is no forecast buyer."""
     import types
 
     import lab.api
     from lab.calibrate.estimator import _forecast_run
 
-    tx = pd.DataFrame({"day": [0, 1, 2, 40, 40, 70], "customer_id": ["a", "a", "b", "a", "c", "a"]})
+    tx = pd.DataFrame(
+        {"day": [0, 1, 2, 40, 40, 70, 0], "customer_id": ["a", "a", "b", "a", "c", "a", "d"]}
+    )
     daily = pd.DataFrame({"day": range(80), "orders": 0.0, "gmv": 0.0})
     res = types.SimpleNamespace(daily=daily, transactions=tx)
     monkeypatch.setattr(lab.api, "run", lambda scenario, seed: res)
     scenario = types.SimpleNamespace(start_date="2026-01-01")
     out = _forecast_run((scenario, 7, "existing"))
     h = out[out["kind"] == "H"]
-    assert h["buyers"].tolist() == [3.0] and h["period"].tolist() == ["horizon"]  # a, b, c
+    assert h["buyers"].tolist() == [3.0] and h["period"].tolist() == ["horizon"]  # a, b, c: no d
     months = out[out["kind"] == "M"].set_index("period")["buyers"]
     assert months.to_dict() == {"2026-01": 2.0, "2026-02": 2.0, "2026-03": 1.0}  # sum 5
     assert (out["seed"] == 7).all() and (out["segment"] == "existing").all()
@@ -218,6 +218,7 @@ def test_buyers_are_labelled_by_period_and_segments_alike_everywhere(
     assert "each counted once however many months they buy in" in en
     zh = render_forecast_html(open_model, open_forecast, "zh", embed_font=False)
     assert "预测期购买人数 (去重)" in zh and "当月购买人数" in zh and "月均购买人数" not in zh
+    assert "预测期内" in zh and "预测期合计" not in zh  # the section holds distinct buyers
     names = {"existing customers", "new customers", "total"}
     assert {r["cells"][0]["text"] for r in page.tables["headline"][1:]} == names
     wb = load_workbook(written / "forecast.xlsx")
@@ -234,6 +235,20 @@ def test_buyers_are_labelled_by_period_and_segments_alike_everywhere(
     assert f"| {n} [" in md.split("## Over the forecast period")[1].split("## Monthly")[0]
     assert "| existing customers | buyers in the month |" in md
     assert "| existing |" not in md  # no code where the page and the workbook use words
+    assert "| existing customers | GMV (CNY) |" in md and "| gmv |" not in md
+    from lab.report.forecast_html import horizon_rows
+
+    rows = horizon_rows(open_forecast, "en")  # the page's headline, summary.md's section
+    assert [r["cells"][0]["text"] for r in page.tables["headline"][1:]] == [
+        r["segment"] for r in rows
+    ]
+    for r in rows:
+        assert (
+            f"| {r['segment']} | "
+            + " | ".join(f"{c['mean']} {c['band']}" for c in r["cells"])
+            + " |"
+            in md
+        )
     import matplotlib.pyplot as plt
 
     from lab.cli.forecast import _plot

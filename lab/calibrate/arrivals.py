@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lab.calibrate.mle import pearson_dispersion
+
 __all__ = [
     "ArrivalFit",
     "choose_trend_prior",
@@ -306,7 +308,7 @@ def _trend_fit(y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf):
         if np.max(np.abs(step)) < 1e-10:
             break
     mu = np.exp(X @ beta)
-    disp = max(float(((y - mu) ** 2 / mu).sum() / max(y.size - 2, 1)), 1.0)
+    disp = pearson_dispersion(X, y, mu)
     cov = np.linalg.inv((X * mu[:, None]).T @ X + pen) * disp
     return beta, cov
 

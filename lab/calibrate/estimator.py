@@ -23,11 +23,16 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from lab.calibrate.order_model import OrderFits, parameter_draws, spend_draws
+from lab.calibrate.seasonality import MonthRuleName, PenaltyRuleName
+
+if TYPE_CHECKING:
+    from lab.calibrate.backtest import Backtest
 
 __all__ = ["Forecast", "OrderModel", "fit", "horizon_days"]
 
@@ -101,34 +106,19 @@ class Forecast:
         ``orders`` and ``gmv``: each seed's sum over the forecast's days; ``buyers``:
         each seed's **distinct** buyers over the forecast (a customer counts once however
         many months it buys in; existing and new customers are different people, so
-        the total is their sum); then the mean and the 80% / 95% bands over seeds.
+        the total is their sum); then the mean and the 80% / 95% bands over seeds: the
+        seeds of ``meta["seeds"]`` (a seed without a segment's runs counts 0), or without
+        it the seeds the runs hold.
 
         Returns
         -------
         pandas.DataFrame
             ``segment, metric, mean, p10, p90, p2_5, p97_5``.
         """
-        return _horizon_bands(self.daily, list(self.meta["seeds"]))
-
-
-def _horizon_bands(runs: pd.DataFrame, seeds: list[int]) -> pd.DataFrame:
-    """Per seed and segment the horizon's orders, GMV and distinct buyers (rows ``kind =
-    H``), their total over the segments, then mean and bands over seeds."""
-    days = runs[runs["kind"] == "day"]
-    per = days.groupby(["segment", "seed"])[["orders", "gmv"]].sum()
-    buyers = runs[runs["kind"] == "H"].groupby(["segment", "seed"])["buyers"].sum()
-    per = per.join(buyers.rename("buyers"), how="left").fillna({"buyers": 0.0})
-    segs = [s for s in ("existing", "new") if s in per.index.get_level_values(0)]
-    wide = {s: per.loc[s].reindex(seeds).fillna(0.0) for s in segs}
-    wide["total"] = sum(wide.values())
-    rows = []
-    for seg, table in wide.items():
-        for metric in ("orders", "buyers", "gmv"):
-            v = table[metric].to_numpy(float)
-            row = {"segment": seg, "metric": metric, "mean": float(v.mean())}
-            row.update({k: float(np.quantile(v, q)) for k, q in BAND.items()})
-            rows.append(row)
-    return pd.DataFrame(rows)[["segment", "metric", "mean", "p10", "p90", "p2_5", "p97_5"]]
+        seeds = self.meta.get("seeds")
+        if seeds is None:  # a Forecast made by hand: the seeds it holds
+            seeds = sorted(int(s) for s in self.daily["seed"].unique())
+        return _bands(self.daily, "H", list(seeds)).drop(columns="period")
 
 
 @dataclass
@@ -145,8 +135,8 @@ class OrderModel(OrderFits):
         parameter_uncertainty: bool = True,
         workers: int | None = None,
         progress: bool | None = False,
-        penalty_rule: str | None = None,
-        month_rule: str | None = None,
+        penalty_rule: PenaltyRuleName | None = None,
+        month_rule: MonthRuleName | None = None,
     ) -> Forecast:
         """Forecast orders, buyers and GMV from the day after the calibration end.
 
@@ -164,9 +154,23 @@ class OrderModel(OrderFits):
             model's (BG/CNBD-k), gamma-gamma's (:func:`~lab.calibrate.order_model.
             spend_draws`: the GMV bands carry the spend fit's uncertainty) and the
             arrivals'.
-        penalty_rule, month_rule : str, optional
+        penalty_rule : {"min", "one_se"}, optional
+        month_rule : {"all", "twice"}, optional
             Forecast with the calendar refitted under these rules (:meth:`refit_calendar`);
             default: this model's calendar, fitted under the rules given to :func:`fit`.
+
+        Returns
+        -------
+        Forecast
+            Daily runs per seed and segment, monthly and weekly tables with bands, the
+            horizon's totals (:attr:`Forecast.horizon`) and ``meta`` (the fit's summary,
+            horizon, start, days, seeds, parameter draws on or off, future campaigns).
+
+        Raises
+        ------
+        ValueError
+            A bad ``horizon`` (:func:`horizon_days`), an unknown rule (naming the argument
+            and the value) or a bad future campaign.
         """
         from lab.parallel.pool import run_tasks
 
@@ -215,10 +219,29 @@ class OrderModel(OrderFits):
             start, days, daily, _bands(daily, "M", seeds), _bands(daily, "W", seeds), meta
         )
 
-    def backtest(self, calibration_end, **kwargs):
-        """Back-test on this model's order log (:func:`lab.calibrate.backtest.backtest`),
-        with this model's campaigns, month prior and calendar rules unless ``kwargs``
-        name others (``penalty_rule=``, ``month_rule=``, ...)."""
+    def backtest(self, calibration_end: str | pd.Timestamp, **kwargs: Any) -> Backtest:
+        """Back-test on this model's order log: refit everything on its part up to
+        ``calibration_end`` and forecast the rest (:func:`lab.calibrate.backtest.backtest`).
+
+        Parameters
+        ----------
+        calibration_end : date-like
+            Last day of the calibration part.
+        **kwargs
+            Further arguments of :func:`lab.calibrate.backtest.backtest`; this model's
+            ``campaigns``, ``month_prior``, ``penalty_rule`` and ``month_rule`` (and
+            ``seasonality=True``) unless named here.
+
+        Returns
+        -------
+        lab.calibrate.backtest.Backtest
+            The back-test's tables and meta.
+
+        Raises
+        ------
+        ValueError
+            A bad calibration end or argument (as :func:`lab.calibrate.backtest.backtest`).
+        """
         from lab.calibrate.backtest import backtest
 
         kwargs.setdefault("campaigns", list(self.campaigns))
@@ -229,7 +252,7 @@ class OrderModel(OrderFits):
         return backtest(self.orders, calibration_end, **kwargs)
 
     def refit_calendar(
-        self, penalty_rule: str | None = None, month_rule: str | None = None
+        self, penalty_rule: PenaltyRuleName | None = None, month_rule: MonthRuleName | None = None
     ) -> OrderModel:
         """This model with its calendar refitted under other rules (the other fits kept).
 
@@ -308,9 +331,18 @@ def _forecast_run(task) -> pd.DataFrame:
 
 
 def _bands(runs: pd.DataFrame, freq: str, seeds) -> pd.DataFrame:
-    """Sums per period, segment and seed; then mean and quantiles over seeds."""
+    """Sums per period, segment and seed; then mean and quantiles over seeds.
+
+    ``freq`` is the period: ``"M"`` months, ``"W"`` weeks, ``"H"`` the whole forecast
+    (one period, ``"horizon"``).  Orders and GMV are the sums of the period's days;
+    buyers are the runs' rows of kind ``freq`` (the period's distinct buyers); the
+    total is the segments' sum (existing and new customers are different people).
+    """
     flows = runs[runs["kind"] == "day"].copy()
-    flows["period"] = pd.DatetimeIndex(flows["date"]).to_period(freq).astype(str)
+    if freq == "H":
+        flows["period"] = "horizon"
+    else:
+        flows["period"] = pd.DatetimeIndex(flows["date"]).to_period(freq).astype(str)
     per = flows.groupby(["seed", "segment", "period"])[["orders", "gmv"]].sum().reset_index()
     buy = runs[runs["kind"] == freq][["seed", "segment", "period", "buyers"]]
     per = per.merge(buy, on=["seed", "segment", "period"], how="left").fillna({"buyers": 0.0})
@@ -343,8 +375,8 @@ def fit(
     campaigns=None,
     k_max: int = 8,
     month_prior=None,
-    penalty_rule: str = "min",
-    month_rule: str = "all",
+    penalty_rule: PenaltyRuleName = "min",
+    month_rule: MonthRuleName = "all",
     **read_options,
 ) -> OrderModel:
     """Fit an order log: purchase, spend, regular timing, calendar and arrivals.

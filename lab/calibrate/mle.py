@@ -35,6 +35,7 @@ __all__ = [
     "central_hessian",
     "fit_model",
     "maximise",
+    "pearson_dispersion",
 ]
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
@@ -141,6 +142,31 @@ class FitResult:
             message=str(d.get("message", "")),
             cov=tuple(tuple(unclean(v) for v in row) for row in d.get("cov", ())),
         )
+
+
+def pearson_dispersion(X: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
+    """Pearson overdispersion of Poisson-regression counts, at least 1 (Poisson).
+
+    The Pearson chi-square ``sum((y - mu)^2 / mu)`` over its degrees of freedom: the
+    observations less the effects they contain (nonzero columns of ``X`` after the
+    first, the level) and the level, at least 1.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Design matrix, one row per observation, the level (intercept) first.
+    y : numpy.ndarray
+        Observed counts.
+    mu : numpy.ndarray
+        Fitted means.
+
+    Returns
+    -------
+    float
+        The dispersion factor that scales the Poisson covariance, ``>= 1``.
+    """
+    dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
+    return max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
 
 
 def central_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-3):

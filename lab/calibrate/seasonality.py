@@ -66,11 +66,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from lab.calibrate.mle import LOG_SD_IDENTIFIED
+from lab.calibrate.mle import LOG_SD_IDENTIFIED, pearson_dispersion
 from lab.configs.calendar import EVENT_ANCHORS, event_days
 
 __all__ = [
@@ -98,11 +99,14 @@ EVENTS: tuple[str, ...] = ("cny", *EVENT_ANCHORS)
 PENALTIES: tuple[float, ...] = (0.01, 0.1, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 1e4)
 #: how the cross-validation picks among :data:`PENALTIES`
 PENALTY_RULES: tuple[str, ...] = ("min", "one_se")
+#: the names :data:`PENALTY_RULES` and :data:`MONTH_RULES` hold, for type hints
+PenaltyRuleName = Literal["min", "one_se"]
+MonthRuleName = Literal["all", "twice"]
 #: the rule used unless the caller names another
-PENALTY_RULE = "min"
+PENALTY_RULE: PenaltyRuleName = "min"
 #: which months the counts estimate (the others take the month prior)
 MONTH_RULES: tuple[str, ...] = ("all", "twice")
-MONTH_RULE = "all"
+MONTH_RULE: MonthRuleName = "all"
 #: what each rule means, as the fit's records say it (:meth:`SeasonalityFit.rules_text`)
 RULE_TEXT: dict[str, str] = {
     "min": "the lowest held-out deviance",
@@ -263,11 +267,17 @@ class SeasonalityFit:
     prior_shape: tuple[float, ...] = MONTH_PRIORS[DEFAULT_MONTH_PRIOR]
     unshrunk: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     unshrunk_orders: dict[str, float] = field(default_factory=dict)
-    rule: str = PENALTY_RULE
-    month_rule: str = MONTH_RULE
+    rule: PenaltyRuleName = PENALTY_RULE
+    month_rule: MonthRuleName = MONTH_RULE
 
     def rules_text(self) -> str:
-        """How the penalty and the fitted months were chosen (:func:`rules_text`)."""
+        """How the penalty and the fitted months were chosen.
+
+        Returns
+        -------
+        str
+            :func:`rules_text` of this fit's ``rule`` and ``month_rule``.
+        """
         return rules_text(self.rule, self.month_rule)
 
     def calendar(self, extra_campaigns=()) -> dict:
@@ -372,15 +382,6 @@ def _ridge_poisson(X, y, offset, penalty, iters: int = 50):
     return beta, hess
 
 
-def _pearson_dispersion(X: np.ndarray, y: np.ndarray, mu: np.ndarray) -> float:
-    """Pearson overdispersion of the daily counts ``y`` around the fitted means ``mu``,
-    at least 1 (Poisson): the Pearson chi-square over its degrees of freedom, the days
-    less the effects the days contain (nonzero columns of ``X`` after the level) and the
-    level, at least 1."""
-    dof = max(y.size - int(X[:, 1:].any(axis=0).sum()) - 1, 1)
-    return max(float(((y - mu) ** 2 / mu).sum() / dof), 1.0)
-
-
 def _deviance(y, mu) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
@@ -396,8 +397,8 @@ def fit_seasonality(
     penalties=PENALTIES,
     folds: int = 5,
     month_prior: str | Sequence[float] | None = None,
-    rule: str = PENALTY_RULE,
-    month_rule: str = MONTH_RULE,
+    rule: PenaltyRuleName = PENALTY_RULE,
+    month_rule: MonthRuleName = MONTH_RULE,
 ) -> SeasonalityFit:
     """Fit the calendar to daily counts against the purchase model's expectation.
 
@@ -456,7 +457,7 @@ def fit_seasonality(
     penalty = float(penalties[_chosen(cv, cv_se, penalties, rule)])
     beta, hess = _ridge_poisson(X, y, off, penalty)
     present = X[:, 1:].any(axis=0)
-    dispersion = _pearson_dispersion(X, y, np.exp(off + X @ beta))
+    dispersion = pearson_dispersion(X, y, np.exp(off + X @ beta))
     cov = np.linalg.inv(hess) * dispersion
     se_all = np.sqrt(np.clip(np.diag(cov)[1:], 0.0, None))
     eff = beta[1:]
@@ -501,13 +502,29 @@ def fit_seasonality(
     )
 
 
-def rules_text(penalty_rule: str, month_rule: str) -> str:
-    """The penalty and month rules as the fit's records say them (scenario header,
-    ``summary.md``): ``penalty rule min (the lowest held-out deviance), month rule all
-    (every month the log contains)``."""
+def rules_text(penalty_rule: PenaltyRuleName, month_rule: MonthRuleName) -> str:
+    """The penalty and month rules as the fit's records say them.
+
+    The scenario header, the forecast's and the back-test's ``summary.md`` follow
+    "penalty ... chosen by" with it.
+
+    Parameters
+    ----------
+    penalty_rule : {"min", "one_se"}
+        How the cross-validation chose the penalty (:data:`PENALTY_RULES`).
+    month_rule : {"all", "twice"}
+        Which months the counts estimated (:data:`MONTH_RULES`).
+
+    Returns
+    -------
+    str
+        ``penalty rule min (the lowest held-out deviance); months fitted: all (every
+        month the log contains)``: the month rule said apart, since it chooses the
+        months, not the penalty (an unknown rule's meaning reads ``?``).
+    """
     return (
-        f"penalty rule {penalty_rule} ({RULE_TEXT.get(penalty_rule, '?')}), "
-        f"month rule {month_rule} ({RULE_TEXT.get(month_rule, '?')})"
+        f"penalty rule {penalty_rule} ({RULE_TEXT.get(penalty_rule, '?')}); "
+        f"months fitted: {month_rule} ({RULE_TEXT.get(month_rule, '?')})"
     )
 
 
@@ -528,12 +545,18 @@ def check_rules(
     Raises
     ------
     ValueError
-        ``penalty_rule 'x': use one of min, one_se`` (or the month rule's).
+        ``penalty_rule 'x': use one of min, one_se`` (or the month rule's); both bad:
+        both problems in one message, separated by ``"; "``.
     """
-    for name, value, allowed in zip(names, (penalty_rule, month_rule), (PENALTY_RULES, MONTH_RULES),
-                                    strict=True):  # fmt: skip
-        if not isinstance(value, str) or value not in allowed:
-            raise ValueError(f"{name} {value!r}: use one of {', '.join(allowed)}")
+    problems = [
+        f"{name} {value!r}: use one of {', '.join(allowed)}"
+        for name, value, allowed in zip(
+            names, (penalty_rule, month_rule), (PENALTY_RULES, MONTH_RULES), strict=True
+        )
+        if not isinstance(value, str) or value not in allowed
+    ]
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def read_campaigns(path) -> list[dict]:
@@ -601,7 +624,7 @@ def _unshrunk_lifts(X, y, off, names: list[str], lifts: list[int]) -> dict[str, 
     if not lifts:
         return {}
     beta, hess = _ridge_poisson(X, y, off, UNSHRUNK_PENALTY)
-    dispersion = _pearson_dispersion(X, y, np.exp(off + X @ beta))
+    dispersion = pearson_dispersion(X, y, np.exp(off + X @ beta))
     var = np.diag(np.linalg.inv(hess))[1:] * dispersion
     orders = _orders_on_days(X, y, names, lifts)
     out = {}

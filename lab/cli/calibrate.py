@@ -202,7 +202,7 @@ def calibrate(
     if model not in ("bgnbd", "paretonbd"):
         fail(f"--model {model!r}: use bgnbd or paretonbd")
     prior = checked_month_prior(month_prior)
-    rules = checked_calendar_rules(penalty_rule, month_rule)
+    rules = checked_calendar_rules(penalty_rule, month_rule, seasonality=seasonality, model=model)
     period = period or ("forecast" if model == "bgnbd" else "log")
     if period not in ("forecast", "log"):
         fail(f"--period {period!r}: use forecast or log")
@@ -384,7 +384,7 @@ def backtest(
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
     prior = checked_month_prior(month_prior)
-    rules = checked_calendar_rules(penalty_rule, month_rule)
+    rules = checked_calendar_rules(penalty_rule, month_rule, seasonality=seasonality)
     end = _date(calibration_end, "--calibration-end")
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)

@@ -71,7 +71,7 @@ def forecast(
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
-    from lab.report.forecast_html import SEGMENT_NAMES, horizon_sentences
+    from lab.report.forecast_html import FORECAST_LABELS, SEGMENT_NAMES, horizon_sentences
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
@@ -114,8 +114,10 @@ def forecast(
         + ("closed cohort" if model.arrivals.closed else "with new customers"),
         title_justify="left",
     )
-    for c in ("month", "segment", "orders", "80% band", "buyers in month", "GMV"):
-        t.add_column(c, justify="left" if c in ("month", "segment") else "right")
+    heads = [FORECAST_LABELS[k][0] for k in ("month", "segment", "orders")]
+    heads += ["80% band"] + [FORECAST_LABELS[k][0] for k in ("buyers_in_month", "gmv")]
+    for i, c in enumerate(heads):
+        t.add_column(c, justify="left" if i < 2 else "right")
     m = fc.monthly.set_index(["period", "segment", "metric"])
     for period in sorted(fc.monthly["period"].unique()):
         for seg in ("existing", "new", "total"):
@@ -240,33 +242,29 @@ def _summary_md(model, fc) -> str:
 
 
 def _labelled(table, period: str):
-    """A monthly or weekly table as summary.md shows it: segments named as on the page
-    and in the workbook, ``buyers`` said to be the buyers in that period."""
-    from lab.report.forecast_html import SEGMENT_NAMES
+    """A monthly or weekly table as summary.md shows it: segments and metrics named as on
+    the page and in the workbook (``buyers``: the buyers in that ``period``, month or
+    week)."""
+    from lab.report.forecast_html import FORECAST_LABELS, SEGMENT_NAMES
 
+    metrics = {m: FORECAST_LABELS[m][0] for m in ("orders", "gmv")}
+    metrics["buyers"] = FORECAST_LABELS[f"buyers_in_{period}"][0]
     return table.assign(
-        segment=table["segment"].map(SEGMENT_NAMES),
-        metric=table["metric"].replace({"buyers": f"buyers in the {period}"}),
+        segment=table["segment"].map(SEGMENT_NAMES), metric=table["metric"].map(metrics)
     )
 
 
 def _horizon_md(fc) -> list[str]:
     """summary.md's section on the whole forecast period: orders, distinct buyers and GMV
-    per segment, mean [80% band] (95% band) over seeds."""
-    from lab.report.forecast_html import SEGMENT_NAMES
+    per segment, mean [80% band] (95% band) over seeds, as the page's headline
+    (:func:`lab.report.forecast_html.horizon_rows`)."""
+    from lab.report.forecast_html import FORECAST_LABELS, horizon_rows
 
-    t = fc.horizon.set_index(["segment", "metric"])
-    rows = []
-    for seg in SEGMENT_NAMES:
-        if (seg, "orders") not in t.index:
-            continue
-        cells = [
-            f"{t.loc[(seg, m), 'mean']:,.0f} [{t.loc[(seg, m), 'p10']:,.0f}–"
-            f"{t.loc[(seg, m), 'p90']:,.0f}] ({t.loc[(seg, m), 'p2_5']:,.0f}–"
-            f"{t.loc[(seg, m), 'p97_5']:,.0f})"
-            for m in ("orders", "buyers", "gmv")
-        ]
-        rows.append(f"| {SEGMENT_NAMES[seg]} | " + " | ".join(cells) + " |")
+    heads = [FORECAST_LABELS[k][0] for k in ("segment", "orders", "buyers_horizon", "gmv")]
+    rows = [
+        f"| {r['segment']} | " + " | ".join(f"{c['mean']} {c['band']}" for c in r["cells"]) + " |"
+        for r in horizon_rows(fc, "en")
+    ]
     return [
         "## Over the forecast period",
         "",
@@ -274,7 +272,7 @@ def _horizon_md(fc) -> list[str]:
         "buy at least once in the forecast, each counted once however many months they "
         "buy in.",
         "",
-        "| segment | orders | buyers over the period (distinct) | GMV (CNY) |",
+        "| " + " | ".join(heads) + " |",
         "|---|---|---|---|",
         *rows,
         "",

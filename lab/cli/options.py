@@ -13,11 +13,14 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
 from lab.limits import MAX_RUNS
+
+if TYPE_CHECKING:
+    from lab.calibrate.seasonality import MonthRuleName, PenaltyRuleName
 
 #: the environment variable naming a dask scheduler (the same name as
 #: :data:`lab.parallel.executors.ENV_SCHEDULER`, written out so that ``lab --help``
@@ -218,17 +221,65 @@ MonthRule = Annotated[
 ]
 
 
-def checked_calendar_rules(penalty_rule: str, month_rule: str) -> tuple[str, str]:
-    """The ``--penalty-rule`` and ``--month-rule`` values, checked before any work (exit 2
-    naming the option and the value)."""
-    from lab.calibrate.seasonality import check_rules
+def checked_calendar_rules(
+    penalty_rule: str, month_rule: str, *, seasonality: bool = True, model: str = "bgnbd"
+) -> tuple[PenaltyRuleName, MonthRuleName]:
+    """The ``--penalty-rule`` and ``--month-rule`` values, checked before any work.
+
+    Parameters
+    ----------
+    penalty_rule : str
+        ``--penalty-rule``: one of :data:`~lab.calibrate.seasonality.PENALTY_RULES`.
+    month_rule : str
+        ``--month-rule``: one of :data:`~lab.calibrate.seasonality.MONTH_RULES`.
+    seasonality : bool
+        ``--seasonality``: without a fitted calendar a rule other than the default has
+        nothing to choose.
+    model : str
+        ``--model``: only BG/NBD gets a fitted calendar.
+
+    Returns
+    -------
+    tuple of str
+        ``(penalty_rule, month_rule)``.
+
+    Raises
+    ------
+    typer.Exit
+        Exit code 2 after one message naming every problem: an unknown value (the
+        option and the value), or a rule other than the default that would be silently
+        ignored (``--penalty-rule one_se has no effect with --no-seasonality``).
+    """
+    from lab.calibrate.seasonality import (
+        MONTH_RULE,
+        MONTH_RULES,
+        PENALTY_RULE,
+        PENALTY_RULES,
+        check_rules,
+    )
     from lab.cli.common import fail
 
+    problems = []
     try:
         check_rules(penalty_rule, month_rule, names=("--penalty-rule", "--month-rule"))
     except ValueError as exc:
-        fail(str(exc))
-    return penalty_rule, month_rule
+        problems.append(str(exc))
+    without = (
+        "--no-seasonality" if not seasonality else f"--model {model}" if model != "bgnbd" else ""
+    )
+    if without:
+        given = (
+            ("--penalty-rule", penalty_rule, PENALTY_RULE, PENALTY_RULES),
+            ("--month-rule", month_rule, MONTH_RULE, MONTH_RULES),
+        )
+        problems += [
+            f"{option} {value} has no effect with {without}"
+            for option, value, default, known in given
+            if value != default and value in known  # an unknown one is said above
+        ]
+    if problems:
+        fail("; ".join(problems))
+    return cast("PenaltyRuleName", penalty_rule), cast("MonthRuleName", month_rule)
 
 
 def read_order_log(orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates):

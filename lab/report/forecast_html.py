@@ -19,12 +19,16 @@ only (this package does not import the calibration).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from lab.i18n import check_lang
 from lab.report.figures import Chart, png_data_url
+
+if TYPE_CHECKING:  # for the hints only: the page uses the forecast by attribute
+    from lab.calibrate.estimator import Forecast
 
 __all__ = [
     "FORECAST_LABELS",
@@ -33,6 +37,7 @@ __all__ = [
     "effect_label",
     "forecast_figures",
     "forecast_totals",
+    "horizon_rows",
     "horizon_sentences",
     "mechanisms_sentence",
     "render_forecast_html",
@@ -51,7 +56,7 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
         "预测期 {first} 至 {last} ({days} 天) · 标定期 {cal_first} 至 {cal_last}，"
         "{customers} 位用户 · {seeds} 个种子，每个种子各自抽取参数 · 生成于 {date}",
     ),
-    "sec_headline": ("Over the forecast period", "预测期合计"),
+    "sec_headline": ("Over the forecast period", "预测期内"),
     "sec_plot": ("Forecast by week", "每周预测"),
     "sec_calendar": ("Fitted calendar", "拟合的日历"),
     "sec_mechanisms": ("What the forecast models", "预测模型包含什么"),
@@ -62,9 +67,9 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "new": ("new customers", "新客"),
     "total": ("total", "合计"),
     "orders": ("orders", "订单"),
-    "buyers": ("buyers", "购买人数"),
     "buyers_horizon": ("buyers over the period (distinct)", "预测期购买人数 (去重)"),
     "buyers_in_month": ("buyers in the month", "当月购买人数"),
+    "buyers_in_week": ("buyers in the week", "当周购买人数"),
     "gmv": ("GMV (CNY)", "成交总额 GMV (元)"),
     "month": ("month", "月份"),
     "mean_band": ("mean [80% band] (95% band)", "均值 [80% 区间] (95% 区间)"),
@@ -173,7 +178,7 @@ def mechanisms_sentence(k: int, closed_cohort: bool, lang: str = "en") -> str:
     return _t("mech_on", lang, k=k, arrivals=arrivals) + _t("mech_off", lang)
 
 
-def forecast_totals(fc) -> pd.DataFrame:
+def forecast_totals(fc: Forecast) -> pd.DataFrame:
     """Headline numbers over the horizon, per segment, over seeds (``fc.horizon``).
 
     ``orders`` and ``gmv``: the sum over the forecast's days of each seed, then
@@ -190,21 +195,59 @@ def forecast_totals(fc) -> pd.DataFrame:
     return fc.horizon
 
 
-def horizon_sentences(fc) -> list[str]:
-    """One English sentence per segment on the whole forecast period: orders, distinct
-    buyers and GMV, mean [80% band] (the workbook's summary sheet, the console)."""
+def horizon_rows(fc: Forecast, lang: str = "en", wide: bool = True) -> list[dict]:
+    """The whole forecast period per segment as every output shows it: the page's
+    headline, summary.md's section and the console's sentences.
+
+    Parameters
+    ----------
+    fc : lab.calibrate.estimator.Forecast
+        A forecast (its :attr:`~lab.calibrate.estimator.Forecast.horizon`).
+    lang : {"en", "zh"}
+        Language of the segment names.
+    wide : bool
+        Also the 95% band after the 80% band.
+
+    Returns
+    -------
+    list of dict
+        One per segment present (existing customers, new customers, total):
+        ``segment`` (its name in ``lang``), ``key`` (``existing``, ``new``, ``total``)
+        and ``cells``: for orders, distinct buyers and GMV, ``mean`` and ``band``
+        (``"[p10–p90]"``, then ``" (p2.5–p97.5)"`` when ``wide``), formatted numbers.
+    """
     t = forecast_totals(fc).set_index(["segment", "metric"])
-    names = {"orders": "orders", "buyers": "buyers_horizon", "gmv": "gmv"}
+    return [
+        {
+            "segment": _t(seg, lang),
+            "key": seg,
+            "cells": [_cell(t.loc[(seg, m)], wide) for m in METRICS],
+        }
+        for seg in SEGMENTS
+        if (seg, "orders") in t.index
+    ]
+
+
+def horizon_sentences(fc: Forecast) -> list[str]:
+    """The whole forecast period in English sentences (the workbook's summary sheet,
+    the console).
+
+    Parameters
+    ----------
+    fc : lab.calibrate.estimator.Forecast
+        A forecast.
+
+    Returns
+    -------
+    list of str
+        One sentence per segment present: orders, distinct buyers and GMV, each mean
+        [80% band] over seeds (:func:`horizon_rows`).
+    """
+    names = [_t(k, "en") for k in ("orders", "buyers_horizon", "gmv")]
     out = []
-    for seg in SEGMENTS:
-        if (seg, "orders") not in t.index:
-            continue
-        parts = [
-            f"{_t(names[m], 'en')} {_num(t.loc[(seg, m), 'mean'])} "
-            f"[{_num(t.loc[(seg, m), 'p10'])}–{_num(t.loc[(seg, m), 'p90'])}]"
-            for m in METRICS
-        ]
-        out.append(f"Over the forecast period, {SEGMENT_NAMES[seg]}: " + ", ".join(parts) + ".")
+    for row in horizon_rows(fc, "en", wide=False):
+        parts = [f"{n} {c['mean']} {c['band']}" for n, c in zip(names, row["cells"], strict=True)]
+        out.append(f"Over the forecast period, {row['segment']}: " + ", ".join(parts) + ".")
     return out
 
 
@@ -217,18 +260,6 @@ def _cell(r, wide: bool = True) -> dict:
     if wide:
         band += f" ({_num(r['p2_5'])}–{_num(r['p97_5'])})"
     return {"mean": _num(r["mean"]), "band": band}
-
-
-def _headline(fc, lang: str) -> list[dict]:
-    t = forecast_totals(fc).set_index(["segment", "metric"])
-    return [
-        {
-            "segment": _t(seg, lang),
-            "cells": [_cell(t.loc[(seg, m)]) for m in ("orders", "buyers", "gmv")],
-        }
-        for seg in SEGMENTS
-        if (seg, "orders") in t.index
-    ]
 
 
 def _monthly(fc, lang: str) -> list[dict]:
@@ -367,7 +398,7 @@ def forecast_context(model, fc, lang: str = "en", created: str | None = None) ->
         ),
         "first": str(fc.start.date()),
         "last": str(last),
-        "headline": _headline(fc, lang),
+        "headline": horizon_rows(fc, lang),
         "headline_note": _t(
             "headline_note",
             lang,

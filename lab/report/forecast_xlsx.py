@@ -24,6 +24,7 @@ from openpyxl.styles import Alignment, Font
 from lab.report.forecast_html import (
     FORECAST_LABELS,
     SEGMENT_NAMES,
+    SEGMENTS,
     horizon_sentences,
     mechanisms_sentence,
 )
@@ -32,8 +33,6 @@ from lab.report.xlsx import _header, _put, _widths
 __all__ = ["FORECAST_SHEETS", "forecast_workbook", "write_forecast_xlsx"]
 
 FORECAST_SHEETS: tuple[str, ...] = ("summary", "monthly", "weekly", "provenance")
-
-SEGMENTS: tuple[str, ...] = ("existing", "new", "total")
 
 #: metric -> (column name with its unit, Excel number format); ``{period}``: month or week
 METRICS: dict[str, tuple[str, str]] = {
