@@ -360,11 +360,12 @@ class RunResult:
         """Write the tables, ``scenario.json`` and ``manifest.json`` into ``folder``.
 
         ``folder`` is the temporary folder of :func:`lab.io.atomic_folder` (what
-        :meth:`save` does).  The transactions CSV is written on a thread of its own
-        (:class:`TransactionsCsvStream`; ``transactions_csv``: one already started
-        while the run went on, else started here) while the transactions parquet is
-        written; then the customers table (parquet, then CSV with its text made on
-        :func:`post_run_threads` threads) and the small tables.  A parquet file is
+        :meth:`save` does).  Written one after the other (side by side their working
+        sets would add up, and at 1M customers the peak has no room for it): the
+        transactions CSV (or the rest of ``transactions_csv``, the stream that wrote
+        it while the run went on), the transactions parquet, the customers table
+        (parquet, then CSV with its text made on :func:`post_run_threads` threads:
+        the engine's threads are idle now) and the small tables.  A parquet file is
         built row group by row group and a CSV slice by slice, so no table's whole
         columns exist at once; the bytes do not depend on the threads.
 
@@ -382,24 +383,20 @@ class RunResult:
         rows = {"transactions": len(self._log)}
         parquet, csv = "parquet" in formats, "csv" in formats
         stream = transactions_csv
-        if csv and stream is None:  # beside the parquet, from the finished log
-            stream = TransactionsCsvStream(
-                self._log, self._pop["channel"], self._start, folder / "transactions.csv"
-            )
-            stream.start()
-        try:
-            if stream is not None:
+        if stream is not None:  # the rest of the run's last days, before the parquet:
+            try:  # the two side by side would add their working sets (~+90 MB at 1M)
                 stream.finish(self._pop["channel"])
-            if parquet:  # the biggest table: row group by row group
-                parts = self._transaction_slices(SLICE_ROWS)
-                write_parquet_slices(parts, folder / "transactions.parquet", self.meta)
-                _release_arrow_memory()
-            if stream is not None:
                 stream.join()
-        except BaseException:
-            if stream is not None:
+            except BaseException:
                 stream.abandon()
-            raise
+                raise
+        elif csv:  # from the compact log in small slices
+            write_csv_slices(self._transaction_slices(_CSV_ROWS), folder / "transactions.csv")
+            _release_arrow_memory()
+        if parquet:  # the biggest table: row group by row group
+            parts = self._transaction_slices(SLICE_ROWS)
+            write_parquet_slices(parts, folder / "transactions.parquet", self.meta)
+            _release_arrow_memory()
         if not keep_log:
             self._release_log()
         self._write_customers(folder, parquet, csv, rows)
@@ -453,7 +450,7 @@ class TransactionsCsvStream:
     During a run (``lab run``) the log's finished days are final: the thread writes
     them while the engine computes the next days (pyarrow's CSV work runs without
     the GIL, on the core the engine leaves idle), in slices of ``rows`` rows; after
-    the run the rest is written beside the transactions parquet.  The file is the
+    the run, the rest.  The file is the
     one :func:`lab.io.write_csv_slices` writes from the finished log (slices of any
     size give the same bytes), and it is fsynced on the thread.
 
@@ -484,7 +481,8 @@ class TransactionsCsvStream:
         self.path = Path(path)
         self._rows = int(rows)
         self._limit = STREAM_RSS_LIMIT_MB if rss_limit_mb is None else rss_limit_mb
-        self._ready: tuple[int, np.ndarray] = (len(log), channel)  # rows final, their channels
+        #: rows of the log that are final, and channel codes covering them
+        self._ready: tuple[int, np.ndarray] | None = (len(log), channel)
         self._final = False
         self._stopped = False
         self._news = threading.Event()
@@ -548,6 +546,7 @@ class TransactionsCsvStream:
         except BaseException as exc:  # raised in the main thread
             self._error = exc
         finally:
+            self._log = self._ready = None  # the log may be freed once written
             _release_arrow_memory()  # this thread's share of Arrow's allocator
 
     def _slices(self):
