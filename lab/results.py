@@ -32,7 +32,6 @@ from lab.io import (
     fsync_file,
     write_csv,
     write_csv_slices,
-    write_csv_table,
     write_parquet,
     write_parquet_slices,
 )
@@ -432,9 +431,10 @@ class RunResult:
             write_parquet_slices(parts, folder / "customers.parquet", self.meta)
             _release_arrow_memory()
         if csv:  # whole: segment names may need quoting (pandas)
-            write_csv_table(
-                _arrow_table(cols), folder / "customers.csv", threads=post_run_threads()
-            )
+            from lab.csv_arrow import text_threads_default
+
+            with text_threads_default(post_run_threads()):
+                write_csv(_arrow_table(cols), folder / "customers.csv", self.meta)
             _release_arrow_memory()
 
     def _release_log(self) -> None:

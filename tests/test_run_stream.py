@@ -8,6 +8,7 @@ temporary files and no writer thread; the run's own errors stay what they are.
 from __future__ import annotations
 
 import errno
+import os
 import threading
 from pathlib import Path
 
@@ -117,3 +118,16 @@ def test_a_pool_too_large_is_still_one_message_and_nothing_written(tmp_path):
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
     assert not _writer_threads()
+
+
+def test_text_threads_default_holds_in_its_block_only(monkeypatch):
+    from lab import csv_arrow
+
+    monkeypatch.delenv("LAB_CSV_THREADS", raising=False)
+    assert csv_arrow.text_threads() == 1
+    with csv_arrow.text_threads_default(2):
+        assert csv_arrow.text_threads() == min(2, len(os.sched_getaffinity(0)))
+        monkeypatch.setenv("LAB_CSV_THREADS", "1")  # the environment still decides
+        assert csv_arrow.text_threads() == 1
+    monkeypatch.delenv("LAB_CSV_THREADS")
+    assert csv_arrow.text_threads() == 1
