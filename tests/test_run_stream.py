@@ -131,3 +131,11 @@ def test_text_threads_default_holds_in_its_block_only(monkeypatch):
         assert csv_arrow.text_threads() == 1
     monkeypatch.delenv("LAB_CSV_THREADS")
     assert csv_arrow.text_threads() == 1
+
+
+def test_only_a_big_table_gets_text_threads(monkeypatch):
+    from lab.results import TEXT_THREADS_FROM_ROWS, post_run_threads
+
+    monkeypatch.delenv("LAB_CSV_THREADS", raising=False)
+    assert post_run_threads(TEXT_THREADS_FROM_ROWS - 1) == 1
+    assert post_run_threads(TEXT_THREADS_FROM_ROWS) == min(2, len(os.sched_getaffinity(0)))
