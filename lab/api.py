@@ -47,6 +47,7 @@ def run(
     seed: int | None = None,
     days: int | None = None,
     progress: Callable[[int], None] | None = None,
+    on_model: Callable[[PoolModel], None] | None = None,
 ) -> RunResult:
     """Run one scenario and return its results.
 
@@ -62,6 +63,9 @@ def run(
     progress : callable, optional
         Called with the number of days done after each day (the CLI passes a
         progress bar's update).
+    on_model : callable, optional
+        Called with the model once it is built, before its first day (``lab run``
+        writes the order log's finished days while the run goes on).
 
     Returns
     -------
@@ -74,6 +78,8 @@ def run(
     if days is not None and int(days) < 1:
         raise ValueError(f"days must be >= 1, got {days}")
     model = PoolModel(sc, seed=seed, days=days)
+    if on_model is not None:
+        on_model(model)
     model.run_model(progress=progress)
     result = RunResult(model)
     if model.pop.capacity >= _COLLECT_FROM:

@@ -28,6 +28,7 @@ minimal and identical to the lab's other CSV files.
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import functools
 import io
@@ -36,13 +37,13 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numba
 import numpy as np
 
-__all__ = ["text_threads", "write_csv_table", "write_csv_tables"]
+__all__ = ["text_threads", "text_threads_default", "write_csv_table", "write_csv_tables"]
 
 #: rows converted and written per slice: bounds the memory of the text columns
 SLICE_ROWS = 1 << 15
@@ -136,9 +137,27 @@ def write_csv_tables(
         _write_parts(sink, rest, state["as_date"], slice_rows, threads)
 
 
+#: threads that format CSV text when neither the caller nor ``LAB_CSV_THREADS`` says
+#: (:func:`text_threads_default`); a context variable, so one thread's setting is its own
+_DEFAULT_THREADS: contextvars.ContextVar[int] = contextvars.ContextVar("lab_csv_threads", default=1)
+
+
+@contextmanager
+def text_threads_default(threads: int) -> Iterator[None]:
+    """Within the block, CSV text is made on ``threads`` threads (at most
+    :data:`MAX_THREADS` and the cores) unless the caller or ``LAB_CSV_THREADS`` says
+    otherwise (``RunResult.write_files`` after the run, when the engine's cores are idle)."""
+    token = _DEFAULT_THREADS.set(max(1, int(threads)))
+    try:
+        yield
+    finally:
+        _DEFAULT_THREADS.reset(token)
+
+
 def text_threads() -> int:
     """Threads that format CSV text by default: ``LAB_CSV_THREADS`` (at most
-    :data:`MAX_THREADS` and the cores this process may use), else 1.
+    :data:`MAX_THREADS` and the cores this process may use), else 1 (or the number
+    :func:`text_threads_default` set, with the same bounds).
 
     One by default: on 2 cores a second thread halves the text's wall time only when
     the machine is otherwise idle, costs ~10% more CPU, and at 1M customers it raised
@@ -146,7 +165,9 @@ def text_threads() -> int:
     (``benchmarks/RESULTS_runout.md``).
     """
     wanted = os.environ.get("LAB_CSV_THREADS", "")
-    if not (wanted.isdigit() and int(wanted) > 1):
+    if not wanted.isdigit():
+        wanted = str(_DEFAULT_THREADS.get())
+    if int(wanted) <= 1:
         return 1
     try:
         cores = len(os.sched_getaffinity(0))

@@ -57,6 +57,7 @@ __all__ = [
     "check_out_folder",
     "check_parent",
     "default_out",
+    "fsync_file",
     "is_lab_folder",
     "make_parents",
     "neutralise_frame",
@@ -265,6 +266,12 @@ def _fsync_path(path: Path, directory: bool = False) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def fsync_file(path: str | Path) -> None:
+    """fsync one written file now (errors such as ENOSPC or EIO are raised): a writer
+    thread does it as soon as its file is closed, so the folder's fsync finds it clean."""
+    _fsync_path(Path(path))
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -490,6 +497,7 @@ def write_parquet_slices(tables: Iterable[pa.Table], path: Path, stamp: dict[str
                 schema = table.schema.with_metadata(meta)
                 writer = pq.ParquetWriter(path, schema)
             writer.write_table(table.replace_schema_metadata(schema.metadata))
+            del table  # not held while the next slice is built
     finally:
         if writer is not None:
             writer.close()

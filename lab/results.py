@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
+import threading
+import weakref
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +29,7 @@ import pandas as pd
 from lab._version import __version__
 from lab.io import (
     atomic_folder,
+    fsync_file,
     write_csv,
     write_csv_slices,
     write_parquet,
@@ -35,10 +41,17 @@ from lab.scenario import Scenario, dump_scenario, scenario_hash
 from lab.table_schemas import empty_groups_table
 from lab.vocab import CHANNELS, RFM_CLASSES, STAGES
 
+if TYPE_CHECKING:
+    from lab.order_log import OrderLog
+
 __all__ = [
+    "STREAM_RSS_LIMIT_MB",
+    "TEXT_THREADS_FROM_ROWS",
     "CustomerJourney",
     "RunResult",
+    "TransactionsCsvStream",
     "git_commit",
+    "post_run_threads",
     "provenance",
     "referral_roots",
 ]
@@ -51,6 +64,12 @@ ARROW_TABLES = ("transactions", "customers")
 SLICE_ROWS = 1024 * 1024
 #: rows of the transactions table built at a time for its CSV (text is made in such slices)
 _CSV_ROWS = 1 << 15
+#: the transactions CSV's writer works during the run only while the process's resident
+#: memory is below this (MB): the run's peak comes at its end (at 1M customers x 365 days
+#: ~950-975 MB), and the writer's own ~20-30 MB must not add to it
+STREAM_RSS_LIMIT_MB = 900.0
+#: a CSV written after the run gets its text made on several threads from this many rows
+TEXT_THREADS_FROM_ROWS = 1 << 18
 
 
 def git_commit() -> str:
@@ -218,6 +237,7 @@ class RunResult:
             table = _arrow_table(self._transaction_columns(start, start + rows), schema)
             schema = table.schema
             yield table
+            del table  # not held while the next slice is built
 
     def _customer_slices(self, rows: int = SLICE_ROWS, cols: dict | None = None):
         """The customers table as ``pyarrow.Table`` slices of ``rows`` rows (one at least).
@@ -234,27 +254,11 @@ class RunResult:
 
     def _dates(self, day: np.ndarray) -> np.ndarray:
         """datetime64[ns] of each day number, built in one int64 array (no temporaries)."""
-        ns = np.asarray(day).astype(np.int64)
-        ns *= 86_400 * 10**9
-        ns += np.datetime64(self._start, "ns").astype(np.int64)
-        return ns.view("datetime64[ns]")
+        return _dates(self._start, day)
 
     def _transaction_columns(self, start: int = 0, stop: int | None = None) -> dict[str, object]:
         """Columns of the transactions table, rows ``start .. stop-1`` (all by default)."""
-        stop = len(self._log) if stop is None else min(stop, len(self._log))
-        o = self._log.rows(start, stop)
-        slot = np.asarray(o["slot"], dtype=np.int64)
-        return {
-            "order_id": np.arange(start, start + slot.size, dtype=np.int64),
-            "customer_id": slot,
-            "date": self._dates(o["day"]),
-            "day": o["day"],
-            "amount": o["amount"],
-            "list_price": o["list_price"],
-            "discount": o["list_price"] - o["amount"],  # as booked: list - paid
-            "channel": _Codes(self._pop["channel"][slot], CHANNELS),
-            "is_trial": o["is_trial"],
-        }
+        return _transaction_columns(self._log, self._pop["channel"], self._start, start, stop)
 
     def _customer_columns(self) -> dict[str, object]:
         p = self._pop
@@ -342,54 +346,328 @@ class RunResult:
     def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> Path:
         """Write the three tables, the scenario and a manifest into ``out_dir`` atomically.
 
-        The files are written one after the other (a writer thread beside the CSV
-        would add its working set to the CSV's, and at 1M customers the peak has no
-        room for it); the CSV text is made on :func:`lab.csv_arrow.text_threads`
-        threads, slices written in order, so the bytes do not depend on the threads.
+        See :meth:`write_files` for what is written and in which order.
         """
         with atomic_folder(out_dir) as tmp:
-            rows = {"transactions": len(self._log)}
-            parquet, csv = "parquet" in formats, "csv" in formats
-            if parquet:  # the biggest table: row group by row group
-                parts = self._transaction_slices(SLICE_ROWS)
-                write_parquet_slices(parts, tmp / "transactions.parquet", self.meta)
-                _release_arrow_memory()
-            if csv:  # from the compact log in small slices, text made on threads
-                write_csv_slices(self._transaction_slices(_CSV_ROWS), tmp / "transactions.csv")
-                _release_arrow_memory()
-            cols = self._customer_columns()  # straight from the arrays
-            rows["customers"] = len(cols["customer_id"])
-            if parquet:  # row group by row group
-                parts = self._customer_slices(cols=cols)
-                write_parquet_slices(parts, tmp / "customers.parquet", self.meta)
-                _release_arrow_memory()
-            if csv:  # whole: segment names may need quoting (pandas)
-                write_csv(_arrow_table(cols), tmp / "customers.csv", self.meta)
-                _release_arrow_memory()
-            del cols
-            for name in (n for n in (*TABLES, *self.extra_tables) if n not in ARROW_TABLES):
-                df = self._pandas(name)
-                if parquet:
-                    write_parquet(df, tmp / f"{name}.parquet", self.meta)
-                if csv:
-                    write_csv(df, tmp / f"{name}.csv", self.meta)
-                rows[name] = len(df)
-                del df
-            files = {  # listed as before: table by table, parquet then CSV
-                f"{name}.{fmt}": rows[name]
-                for name in (*TABLES, *self.extra_tables)
-                for fmt in ("parquet", "csv")
-                if fmt in formats
-            }
-            (tmp / "scenario.json").write_text(
-                json.dumps(dump_scenario(self.scenario), indent=2, ensure_ascii=False),
-                encoding="utf-8",
-            )
-            manifest = {**self.meta, "files": files, "summary": self.summary()}
-            (tmp / "manifest.json").write_text(
-                json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
-            )
+            self.write_files(tmp, formats)
         return Path(out_dir)
+
+    def write_files(
+        self,
+        folder: Path,
+        formats: tuple[str, ...] = ("parquet", "csv"),
+        transactions_csv: TransactionsCsvStream | None = None,
+        keep_log: bool = True,
+    ) -> None:
+        """Write the tables, ``scenario.json`` and ``manifest.json`` into ``folder``.
+
+        ``folder`` is the temporary folder of :func:`lab.io.atomic_folder` (what
+        :meth:`save` does).  Written one after the other (side by side their working
+        sets would add up, and at 1M customers the peak has no room for it): the
+        transactions CSV (or the rest of ``transactions_csv``, the stream that wrote
+        it while the run went on), the transactions parquet, the customers table
+        (parquet, then CSV with its text made on :func:`post_run_threads` threads:
+        the engine's threads are idle now) and the small tables.  A parquet file is
+        built row group by row group and a CSV slice by slice, so no table's whole
+        columns exist at once; the bytes do not depend on the threads.
+
+        Parameters
+        ----------
+        folder : Path
+        formats : tuple of str
+            ``"parquet"`` and/or ``"csv"``.
+        transactions_csv : TransactionsCsvStream, optional
+            The transactions CSV's writer, started during the run (with CSV only).
+        keep_log : bool
+            False frees the order log once the transactions are written (the
+            ``lab run`` command, which needs no ``.transactions`` after saving).
+        """
+        rows = {"transactions": len(self._log)}
+        parquet, csv = "parquet" in formats, "csv" in formats
+        stream = transactions_csv
+        if stream is not None:  # the rest of the run's last days, before the parquet:
+            try:  # the two side by side would add their working sets (~+90 MB at 1M)
+                stream.finish(self._pop["channel"])
+                stream.join()
+            except BaseException:
+                stream.abandon()
+                raise
+        elif csv:  # from the compact log in small slices
+            write_csv_slices(self._transaction_slices(_CSV_ROWS), folder / "transactions.csv")
+            _release_arrow_memory()
+        if parquet:  # the biggest table: row group by row group
+            parts = self._transaction_slices(SLICE_ROWS)
+            write_parquet_slices(parts, folder / "transactions.parquet", self.meta)
+            _release_arrow_memory()
+        if not keep_log:
+            self._release_log()
+        self._write_customers(folder, parquet, csv, rows)
+        for name in (n for n in (*TABLES, *self.extra_tables) if n not in ARROW_TABLES):
+            df = self._pandas(name)
+            if parquet:
+                write_parquet(df, folder / f"{name}.parquet", self.meta)
+            if csv:
+                write_csv(df, folder / f"{name}.csv", self.meta)
+            rows[name] = len(df)
+            del df
+        files = {  # listed as before: table by table, parquet then CSV
+            f"{name}.{fmt}": rows[name]
+            for name in (*TABLES, *self.extra_tables)
+            for fmt in ("parquet", "csv")
+            if fmt in formats
+        }
+        (folder / "scenario.json").write_text(
+            json.dumps(dump_scenario(self.scenario), indent=2, ensure_ascii=False),
+            encoding="utf-8",
+        )
+        manifest = {**self.meta, "files": files, "summary": self.summary()}
+        (folder / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+
+    def _write_customers(self, folder: Path, parquet: bool, csv: bool, rows: dict) -> None:
+        """The customers table: parquet row group by row group, then CSV (text on threads)."""
+        cols = self._customer_columns()  # straight from the arrays
+        rows["customers"] = len(cols["customer_id"])
+        if parquet:  # row group by row group
+            parts = self._customer_slices(cols=cols)
+            write_parquet_slices(parts, folder / "customers.parquet", self.meta)
+            _release_arrow_memory()
+        if csv:  # whole: segment names may need quoting (pandas)
+            from lab.csv_arrow import text_threads_default
+
+            with text_threads_default(post_run_threads(rows["customers"])):
+                write_csv(_arrow_table(cols), folder / "customers.csv", self.meta)
+            _release_arrow_memory()
+
+    def _release_log(self) -> None:
+        """Free the order log (after saving, in ``lab run``): ``.transactions`` is gone."""
+        self._log = _ReleasedLog(len(self._log))
+        self.__dict__.pop("transactions", None)
+        _malloc_trim()
+
+
+class TransactionsCsvStream:
+    """The transactions CSV written on a thread of its own, from the order log.
+
+    During a run (``lab run``) the log's finished days are final: the thread writes
+    them while the engine computes the next days (pyarrow's CSV work runs without
+    the GIL, on the core the engine leaves idle), in slices of ``rows`` rows; after
+    the run, the rest.  The file is the
+    one :func:`lab.io.write_csv_slices` writes from the finished log (slices of any
+    size give the same bytes), and it is fsynced on the thread.
+
+    The main thread publishes what is final: :meth:`day_done` after each day (the
+    log's length and the channel codes covering it), :meth:`finish` after the run;
+    the thread never touches the model.  While the process's resident memory is
+    above ``rss_limit_mb`` (:data:`STREAM_RSS_LIMIT_MB`) during the run, the thread
+    gives back its memory and waits for the end of the run: the run's peak comes at
+    its end, and the thread's working set (~20-30 MB) must not add to it.
+
+    An error on the thread is raised in the main thread by the next
+    :meth:`day_done` (which stops the run), :meth:`join` or :meth:`finish`;
+    :meth:`abandon` stops the thread (an error or an interrupt in the main thread)
+    before the caller removes the folder.
+    """
+
+    def __init__(
+        self,
+        log: OrderLog,
+        channel: np.ndarray,
+        start_date: dt.date,
+        path: Path,
+        rows: int = _CSV_ROWS,
+        rss_limit_mb: float | None = None,
+    ) -> None:
+        self._log = log
+        self._start = start_date
+        self.path = Path(path)
+        self._rows = int(rows)
+        self._limit = STREAM_RSS_LIMIT_MB if rss_limit_mb is None else rss_limit_mb
+        #: rows of the log that are final, and channel codes covering them
+        self._ready: tuple[int, np.ndarray] | None = (len(log), channel)
+        self._final = False
+        self._stopped = False
+        self._news = threading.Event()
+        self._error: BaseException | None = None
+        self._model = None
+        self._thread = threading.Thread(target=self._run, name="lab-transactions-csv", daemon=True)
+
+    @classmethod
+    def for_model(cls, model, path: Path, **kw) -> TransactionsCsvStream:
+        """A stream of ``model``'s order log (held weakly; started, call :meth:`day_done`
+        after each day and :meth:`finish` after the run)."""
+        stream = cls(model.order_log, model.pop.channel, model.scenario.start_date, path, **kw)
+        stream._model = weakref.ref(model)
+        stream.start()
+        return stream
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def day_done(self) -> None:
+        """The days so far are final (main thread, after each day); raises the thread's error."""
+        self._raise()
+        model = self._model() if self._model is not None else None
+        if model is not None:  # the channel array first: it covers every slot of the log
+            self._ready = (len(model.order_log), model.pop.channel)
+            self._news.set()
+
+    def finish(self, channel: np.ndarray) -> None:
+        """The log is complete (``channel``: every customer's channel code); write the rest."""
+        self._raise()
+        self._model = None
+        self._ready = (len(self._log), channel)
+        self._final = True
+        self._news.set()
+
+    def join(self) -> None:
+        """Wait for the file to be written (after :meth:`finish`); raises the thread's error."""
+        self._thread.join()
+        self._raise()
+
+    def abandon(self) -> None:
+        """Stop the thread and wait for it (the caller removes the half-written file)."""
+        self._stopped = True
+        self._news.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._stopped = True
+            raise error
+
+    def _run(self) -> None:
+        try:
+            write_csv_slices(self._slices(), self.path, threads=1)
+            fsync_file(self.path)
+        except _Abandoned:
+            pass
+        except BaseException as exc:  # raised in the main thread
+            self._error = exc
+        finally:
+            self._log = self._ready = None  # the log may be freed once written
+            _release_arrow_memory()  # this thread's share of Arrow's allocator
+
+    def _slices(self):
+        """Slices of final rows as they come; one (empty) at least."""
+        at, schema, paused = 0, None, False
+        while True:
+            self._news.clear()
+            if self._stopped:
+                raise _Abandoned
+            final = self._final
+            ready, channel = self._ready
+            if not final and not paused and rss_mb() > self._limit:
+                paused = True  # the run's peak is near: give memory back, wait for its end
+                _release_arrow_memory()
+                _malloc_trim()
+            full_slice = ready - at >= self._rows and not paused
+            if full_slice or (final and (ready > at or schema is None)):
+                stop = min(at + self._rows, ready)
+                table = _arrow_table(
+                    _transaction_columns(self._log, channel, self._start, at, stop), schema
+                )
+                schema, at = table.schema, stop
+                yield table
+                del table
+            elif final:
+                return
+            else:
+                self._news.wait(1.0)
+
+
+class _Abandoned(Exception):
+    """The stream was abandoned (its writer stops)."""
+
+
+class _ReleasedLog:
+    """Stands for an order log freed after saving (``lab run``): its length, no rows."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        raise RuntimeError("the order log was freed after saving; run again for .transactions")
+
+
+def post_run_threads(rows: int) -> int:
+    """Threads that make the text of a ``rows``-row CSV after the run: ``LAB_CSV_THREADS``
+    if set; else, from :data:`TEXT_THREADS_FROM_ROWS` rows, the cores this process may use
+    (at most :data:`lab.csv_arrow.MAX_THREADS`), and one below.
+
+    After the run the engine's threads are idle, so a big table's text is made on both
+    cores; a small one's is not worth a second thread (at 10k customers it added 0.5 CPU s
+    and 27 MB of peak RSS, each thread's Arrow allocator holding its own memory).
+    """
+    from lab.csv_arrow import MAX_THREADS, text_threads
+
+    if os.environ.get("LAB_CSV_THREADS", "").isdigit():
+        return text_threads()
+    if rows < TEXT_THREADS_FROM_ROWS:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
+def rss_mb() -> float:
+    """This process's resident memory, MB (0 where ``/proc`` is not available)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * _PAGE / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _malloc_trim() -> None:
+    """Give memory freed inside the process back to the system (glibc's ``malloc_trim``)."""
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):  # musl and others have no malloc_trim
+            ctypes.CDLL(None).malloc_trim(0)
+
+
+def _dates(start: dt.date, day: np.ndarray) -> np.ndarray:
+    """datetime64[ns] of each day number from ``start``, in one int64 array (no temporaries)."""
+    ns = np.asarray(day).astype(np.int64)
+    ns *= 86_400 * 10**9
+    ns += np.datetime64(start, "ns").astype(np.int64)
+    return ns.view("datetime64[ns]")
+
+
+def _transaction_columns(
+    log: OrderLog, channel: np.ndarray, start_date: dt.date, start: int = 0, stop: int | None = None
+) -> dict[str, object]:
+    """Columns of the transactions table, rows ``start .. stop-1`` of ``log`` (all by default);
+    ``channel``: each customer's acquisition channel code, by slot (at least the log's slots)."""
+    stop = len(log) if stop is None else min(stop, len(log))
+    o = log.rows(start, stop)
+    slot = np.asarray(o["slot"], dtype=np.int64)
+    return {
+        "order_id": np.arange(start, start + slot.size, dtype=np.int64),
+        "customer_id": slot,
+        "date": _dates(start_date, o["day"]),
+        "day": o["day"],
+        "amount": o["amount"],
+        "list_price": o["list_price"],
+        "discount": o["list_price"] - o["amount"],  # as booked: list - paid
+        "channel": _Codes(channel[slot], CHANNELS),
+        "is_trial": o["is_trial"],
+    }
 
 
 def _release_arrow_memory() -> None:

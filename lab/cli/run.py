@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,6 @@ def run(
     """Run SCENARIO and write daily KPIs, the order log and the customer table."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from lab.api import run as run_scenario
     from lab.io import check_out_folder, default_out
     from lab.population import PoolTooLarge
 
@@ -42,6 +42,7 @@ def run(
     n_days = days or sc.days
     out_dir = out or default_out(sc.name)
     check_out_folder(out_dir)  # before the work: a refusal costs nothing
+    formats = ("parquet", "csv") if csv else ("parquet",)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -53,15 +54,89 @@ def run(
     ) as bar:
         task = bar.add_task(f"simulating {escape(sc.name)}", total=n_days)
         try:
-            result = run_scenario(
-                sc, seed=seed, days=days, progress=lambda d: bar.update(task, completed=d)
+            result = _run_and_write(
+                sc, seed, days, out_dir, formats, lambda d: bar.update(task, completed=d)
             )
         except PoolTooLarge as exc:
             err_console.print(f"[bold red]error:[/] {scenario}: {escape(str(exc))}")
             raise typer.Exit(code=2) from None
-    formats = ("parquet", "csv") if csv else ("parquet",)
-    path = result.save(out_dir, formats=formats)
-    _print_summary(result, path)
+    _print_summary(result, out_dir)
+
+
+class _RunFailed(Exception):
+    """The run itself failed (not the writing): carried out of the output folder's block."""
+
+
+def _run_and_write(sc, seed, days, out_dir: Path, formats: tuple[str, ...], progress):
+    """Run the scenario and write its folder; the transactions CSV is written while the
+    run goes on (:class:`lab.results.TransactionsCsvStream`), the rest after it.
+
+    The folder is written atomically (:func:`lab.io.atomic_folder`, made before the
+    run): a failure or an interrupt leaves no folder and no temporary files.  An error
+    of the run itself (a pool too large, an interrupt) is raised as it is, after the
+    temporary folder is removed; an error writing the files is an output error.
+    """
+    from lab.api import run as run_scenario
+    from lab.io import atomic_folder
+    from lab.results import TransactionsCsvStream
+
+    streaming = stream_wanted(formats)
+    stream: TransactionsCsvStream | None = None
+    writer_error: list[BaseException] = []
+    run_error: list[BaseException] = []
+
+    def start_stream(model) -> None:
+        nonlocal stream
+        stream = TransactionsCsvStream.for_model(model, tmp / "transactions.csv")
+
+    def day_done(day: int) -> None:
+        progress(day)
+        if stream is not None:
+            try:
+                stream.day_done()
+            except BaseException as exc:  # the writer's error stops the run
+                writer_error.append(exc)
+                raise
+
+    try:
+        with atomic_folder(out_dir) as tmp:
+            try:
+                with _engine_threads(leave_one=streaming):
+                    result = run_scenario(
+                        sc, seed=seed, days=days, progress=day_done,
+                        on_model=start_stream if streaming else None,
+                    )  # fmt: skip
+            except BaseException as exc:
+                if stream is not None:
+                    stream.abandon()
+                if writer_error and exc is writer_error[0]:
+                    raise  # the writer's: an output error (atomic_folder says so)
+                run_error.append(exc)
+                raise _RunFailed from None  # the temporary folder is removed on the way out
+            result.write_files(tmp, formats, transactions_csv=stream, keep_log=False)
+    except _RunFailed:
+        raise run_error[0] from None
+    return result
+
+
+@contextmanager
+def _engine_threads(leave_one: bool):
+    """The engine's numba threads, one fewer while a writer thread works beside it (so
+    the two do not share a core: the kernel's result is the same on any number)."""
+    import numba
+
+    before = numba.get_num_threads()
+    if leave_one and before > 1:
+        numba.set_num_threads(before - 1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def stream_wanted(formats: tuple[str, ...]) -> bool:
+    """Whether ``lab run`` writes the transactions CSV while the run goes on."""
+    return "csv" in formats
 
 
 def _print_summary(result, path: Path) -> None:
