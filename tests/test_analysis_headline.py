@@ -121,3 +121,18 @@ def test_compensated_sums_are_pandas_groupby_sums_bit_for_bit():
     assert naive_differs > 0  # a plain mean would not do: the check can tell them apart
     assert math.isnan(kahan_mean(np.ones(3), np.zeros(3, dtype=bool)))
     assert np.array_equal(kahan_group_sums(np.zeros(0, np.int64), np.zeros(0), 2), [0.0, 0.0])
+
+
+def test_experiment_metrics_build_no_order_or_customer_frame():
+    """A sweep's metrics (headline and service level) read the arrays and the daily table."""
+    from lab.analysis.service import service_level
+    from lab.experiments.runstore import experiment_metrics
+
+    res = lab.run(lab.load_scenario("scenarios/q5_guides_staffing_small.yaml"), seed=4, days=60)
+    got = experiment_metrics(res)
+    assert "transactions" not in vars(res) and "customers" not in vars(res)  # never built
+    assert got["chat_service_level"] > 0
+    want = {**headline_from_tables(res), **service_level(as_order_data(res))}
+    assert _bits({k: got[k] for k in want if k in got}) == _bits(
+        {k: want[k] for k in want if k in got}
+    )

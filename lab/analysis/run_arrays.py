@@ -20,7 +20,7 @@ import pandas as pd
 from lab.analysis.orders import OrderData, known_buyers_only
 from lab.customer_money import NET_COLUMN, PV_COLUMN
 
-__all__ = ["RunArrays", "kahan_group_sums", "kahan_mean", "run_arrays"]
+__all__ = ["RunArrays", "is_run", "kahan_group_sums", "kahan_mean", "run_arrays"]
 
 #: what an on-discount order's discount must exceed (as :mod:`lab.analysis.orders`)
 _ON_DISCOUNT = 0.005
@@ -93,9 +93,21 @@ def run_arrays(data) -> RunArrays | None:
     """
     if isinstance(data, OrderData):
         return _from_order_data(data)
-    if hasattr(data, "order_columns") and hasattr(data, "customer_columns"):
+    if is_run(data):
         return _from_run(data)
     return None
+
+
+def is_run(data) -> bool:
+    """Whether ``data`` is a finished run (a :class:`lab.RunResult`) with its arrays.
+
+    Asked of the type: asking the object (``hasattr(res, "transactions")``) would
+    build the table it is about.
+    """
+    kind = type(data)
+    return callable(getattr(kind, "order_columns", None)) and callable(
+        getattr(kind, "customer_columns", None)
+    )
 
 
 def _from_run(res) -> RunArrays:
