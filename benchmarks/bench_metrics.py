@@ -14,6 +14,11 @@ alone, on the same finished runs in every tree:
    daily table is built, ``headline_metrics`` alone.  The metrics' values are returned
    too, so the trees' numbers are compared exactly.
 
+``--sweep``: instead, a sweep of ``--points`` discount depths x ``--seeds`` seeds of the
+same scaled scenario in one process (``workers=1``), each point's seeds batched
+(:class:`lab.experiments.sweep.BatchedRuns`) or run one by one, alternating, CPU
+seconds of the whole sweep (runs, metrics, run files) and whether the tables agree.
+
 ``--before TREE`` (e.g. ``git archive main | tar -x -C /tmp/before``) alternates the
 trees (before, after / after, before / ...) for ``--rounds`` rounds; the load
 (``/proc/loadavg``) is recorded before each measurement.
@@ -78,6 +83,53 @@ print(json.dumps(dict(summary=summary, metrics=metrics, runs=len(blobs),
                       customer_days=cd, values=values)))
 """
 
+SWEEP = """
+import sys, time, json, tempfile
+sys.path.insert(0, {bench!r})
+import numba
+numba.set_num_threads(1)
+from lab.experiments.sweep import sweep
+from bench_engine import base_scenario, scaled
+base, _ = base_scenario()
+sc = scaled(base, {customers})
+grid = {{"strategies.discount_cadence.depth": [round(0.1 + 0.1 * i, 2) for i in range({points})]}}
+warm = scaled(base, 300)
+with tempfile.TemporaryDirectory() as d:
+    sweep(warm, grid=grid, seeds=2, days=5, out=d + "/w", workers=1, progress=False,
+          batch={batch})
+    s = time.process_time()
+    res = sweep(sc, grid=grid, seeds={seeds}, days={days}, out=d + "/s", workers=1,
+                progress=False, batch={batch})
+    cpu = time.process_time() - s
+    t = res.table
+metrics = [c for c in t.columns if t[c].dtype.kind == "f"]
+print(json.dumps(dict(cpu=cpu, runs=len(t), values=[[repr(float(v)) for v in t[m]] for m in metrics])))
+"""
+
+
+def sweep_rounds(args) -> None:
+    """Batched and seed-by-seed sweeps alternating in fresh interpreters (``--sweep``)."""
+    rows = []
+    for rnd in range(args.rounds):
+        for batch in (False, True) if rnd % 2 == 0 else (True, False):
+            load = uptime()
+            fmt = dict(customers=args.customers, days=args.days, seeds=args.seeds,
+                       points=args.points, batch=batch)  # fmt: skip
+            r = child(args.after, SWEEP, **fmt)
+            rows.append({"round": rnd, "batch": batch, "load": load, **r})
+            print(f"round {rnd} batch={batch} load {load}: {r['cpu']:.2f} CPU s", file=sys.stderr)
+    print("| round | batched | load | sweep CPU s | per run |\n|---:|---|---|---:|---:|")
+    for r in rows:
+        print(f"| {r['round']} | {r['batch']} | {r['load']} | {r['cpu']:.2f} | "
+              f"{r['cpu'] / r['runs']:.3f} |")  # fmt: skip
+    for b in (False, True):
+        print(
+            f"median batched={b}: {statistics.median(r['cpu'] for r in rows if r['batch'] == b):.2f}"
+        )
+    same = all(r["values"] == rows[0]["values"] for r in rows)
+    print(f"\ntables identical (every metric, every run): {same}")
+    args.out.write_text(json.dumps(rows, indent=1))
+
 
 def child(tree: Path, template: str, **fmt) -> dict:
     """Run ``template`` in a fresh interpreter importing ``tree``'s lab; its JSON line."""
@@ -135,7 +187,12 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--out", type=Path, default=Path("/tmp/bench_metrics.json"))
+    ap.add_argument("--sweep", action="store_true", help="batched vs seed-by-seed sweep")
+    ap.add_argument("--points", type=int, default=2)
     args = ap.parse_args()
+    if args.sweep:
+        sweep_rounds(args)
+        return
     runs = str(args.runs.resolve())
     if args.make:
         fmt = dict(customers=args.customers, days=args.days, seeds=args.seeds, runs=runs)

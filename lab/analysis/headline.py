@@ -216,6 +216,7 @@ def _fatigue_index(a: RunArrays) -> float:
         ratio = a.discount / a.list_price
     depth = np.full(len(spans), np.nan)
     rate = np.full(len(spans), np.nan)
+    bought = np.zeros(a.n_customers, dtype=bool)  # who bought on discount in the promotion
     for i, (first, last) in enumerate(spans):
         if sorted_days:  # the log is in day order: the promotion's orders are a slice
             rows = slice(*np.searchsorted(a.day, [first, last + 1]))
@@ -228,7 +229,9 @@ def _fatigue_index(a: RunArrays) -> float:
         blocked_before = a.block_day < first  # NaN compares False
         base = np.count_nonzero((a.start_day <= first) & ~blocked_before)
         if base > 0:
-            rate[i] = np.unique(who).size / base
+            bought[who] = True
+            rate[i] = np.count_nonzero(bought) / base  # distinct buyers / base
+            bought[who] = False
     return fatigue_index(pd.DataFrame({"depth": depth, "response_rate": rate}))
 
 
