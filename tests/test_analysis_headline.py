@@ -62,6 +62,8 @@ def test_any_order_of_the_log_and_any_customer_ids(run):
     shuffled = d.orders.sample(frac=1.0, random_state=3).reset_index(drop=True)
     moved = replace(d, orders=shuffled)
     assert _bits(headline_metrics(moved)) == _bits(headline_from_tables(moved))
+    detected = replace(d, daily=d.daily.drop(columns="offered"))  # promotions from the orders
+    assert _bits(headline_metrics(detected)) == _bits(headline_from_tables(detected))
     shift = 1000
     renamed = replace(
         d,
