@@ -282,6 +282,23 @@ class RunResult:
         cols.update(self._money)  # revenue_<kind>, cost_<kind>, net_other, net_other_pv
         return cols
 
+    def order_columns(self) -> dict[str, np.ndarray]:
+        """The order log's columns as booked, without building ``transactions``.
+
+        ``slot`` (the ``customer_id``), ``day``, ``amount``, ``list_price`` and
+        ``is_trial``, in the table's row order (``discount`` is ``list_price - amount``):
+        for metrics computed on arrays (:mod:`lab.analysis.run_arrays`).
+        """
+        return self._log.rows(0, len(self._log))
+
+    def customer_columns(self) -> dict[str, object]:
+        """The ``customers`` table's columns as arrays, without building the frame.
+
+        Categorical columns are objects with ``codes`` and ``categories``; the
+        others are the arrays the frame's columns hold (for metrics on arrays).
+        """
+        return self._customer_columns()
+
     @property
     def groups(self) -> pd.DataFrame:
         return self.extra_tables.get("groups", empty_groups_table())

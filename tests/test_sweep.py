@@ -322,3 +322,42 @@ def test_the_client_keeps_a_bounded_number_of_runs_in_flight():
     finally:
         ex.close()
     assert len(rest) == 199 and len(pulled) == 200
+
+
+def test_batched_sweep_equals_each_seed_alone_for_any_workers_and_batch_size(tmp_path, monkeypatch):
+    """Each point's seeds advance together (lab.batch), and every row is the run alone's."""
+    import lab.batch
+    from lab.experiments.sweep import BatchedRuns
+
+    made = []  # seeds of every batch made in this process
+    real_init = lab.batch.BatchRun.__init__
+
+    def spy(self, scenario, seeds, days=None):
+        made.append(list(seeds))
+        real_init(self, scenario, seeds, days)
+
+    monkeypatch.setattr(lab.batch.BatchRun, "__init__", spy)
+    sc = small_discount(200, 40)
+    grid = {"strategies.discount_cadence.depth": [0.1, 0.3]}
+
+    def table(name, workers, batch=True):
+        res = sweep(sc, grid=grid, seeds=[5, 6, 7, 8, 9], out=tmp_path / name,
+                    workers=workers, progress=False, batch=batch)  # fmt: skip
+        return res.table
+
+    alone = table("alone", 1, batch=False)
+    assert made == []
+    assert table("one_worker", 1).equals(alone)
+    assert made == [[5, 6, 7, 8, 9], [5, 6, 7, 8, 9]]  # one batch per point
+    monkeypatch.setattr(lab.batch, "MAX_BATCH", 2)  # batches of 2, 2, 1 per point
+    made.clear()
+    assert table("pairs", 1).equals(alone)
+    assert made == [[5, 6], [7, 8], [5, 6], [7, 8]]  # a seed alone runs as before
+    assert table("two_workers", 2).equals(alone)
+    assert np.isfinite(alone["ltv_margin"]).all() and alone["run_id"].is_unique
+    # the batches as cut for 2 workers: each gets at least two tasks, seeds in order
+    runner = BatchedRuns(type("Ex", (), {"workers": 2})(), limit=16)
+    base = lab.scenario.dump_scenario(lab.scenario_from_dict(sc))
+    tasks = [(f"r{s}", (f"r{s}", base, s, 40, None)) for s in range(6)]
+    parts = [[t[2] for t in part] for _, part in runner._batches(tasks)]
+    assert parts == [[0, 1], [2, 3], [4, 5]]

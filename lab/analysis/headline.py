@@ -5,12 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
-from lab.analysis.acquisition import cac_by_channel, cumulative_value, k_factor, unit_economics
-from lab.analysis.fatigue import fatigue_summary
+from lab.analysis.acquisition import (
+    CHANNEL_COST_COLUMNS,
+    cac_by_channel,
+    cumulative_value,
+    k_factor,
+    unit_economics,
+)
+from lab.analysis.fatigue import _runs, fatigue_index, fatigue_summary
 from lab.analysis.ltv import customer_ltv, ltv_by, net_ltv
+from lab.analysis.money import discount_factor
 from lab.analysis.orders import as_order_data, known_buyers_only
 from lab.analysis.repurchase import purchase_ladder, repurchase_rate
+from lab.analysis.run_arrays import RunArrays, kahan_group_sums, kahan_mean, run_arrays
 
 __all__ = [
     "CHANNEL_METRICS",
@@ -18,6 +27,7 @@ __all__ = [
     "HEADLINE_METRICS",
     "channel_metrics",
     "compare_metrics",
+    "headline_from_tables",
     "headline_metrics",
     "known_buyers_only",
     "ltv_horizon_for",
@@ -61,12 +71,30 @@ def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, f
     ``conversion_rate`` is NaN for a run of known buyers only
     (:func:`known_buyers_only`: the run's ``meta["known_buyers_only"]``).
 
+    A run (or the :class:`OrderData` of one) is summarised from its arrays
+    (:mod:`lab.analysis.run_arrays`: no order or customer frame is built, one pass
+    per quantity), with the very values the table functions give
+    (:func:`headline_from_tables`, which anything else goes to).
+
     Parameters
     ----------
-    result : RunResult
+    result : RunResult or OrderData
         A finished run.
     ltv_horizon_days : int, optional
         Default :func:`ltv_horizon_for` the run's length.
+    """
+    a = run_arrays(result)
+    if a is None:
+        return headline_from_tables(result, ltv_horizon_days)
+    return _headline_from_arrays(a, ltv_horizon_days or ltv_horizon_for(a.n_days))
+
+
+def headline_from_tables(result, ltv_horizon_days: int | None = None) -> dict[str, float]:
+    """:func:`headline_metrics` from the order and customer tables (the reference).
+
+    Each metric from the table functions of :mod:`lab.analysis` on
+    :func:`as_order_data`; :func:`headline_metrics` computes a run's from its arrays
+    and must give these values bit for bit.
     """
     d = as_order_data(result)
     daily = d.daily
@@ -102,6 +130,132 @@ def headline_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, f
         "fatigue_index": fat["fatigue_index"],
         "block_rate": fat["block_rate"],
     }
+
+
+def _headline_from_arrays(a: RunArrays, h: int) -> dict[str, float]:
+    """:func:`headline_from_tables`'s numbers from a run's arrays, computation for computation."""
+    daily = a.daily
+    last = daily.iloc[-1]
+    full = ~a.is_trial
+    n_full = np.bincount(a.customer[full], minlength=a.n_customers)  # full orders per customer
+    ltv_margin, ltv_net = _ltv_means(a, h)
+    cost = _acquisition_costs(a)
+    referral_cost = cost.get("referral", 0.0)
+    referred = int(np.count_nonzero(a.referrer >= 0))
+    n = a.n_customers
+    n_paid = a.channel_counts.get("paid", 0)
+    buyers = int(np.count_nonzero(n_full >= 1))
+    on_discount = a.on_discount[full]
+    has_fatigue = "mean_fatigue" in daily.columns
+    return {
+        "gmv": float(daily["gmv"].sum()),
+        "gross_margin": float(daily["gross_margin"].sum()),
+        "net_margin": float(daily["net_margin"].sum()),
+        "discount_cost": float(daily["discount_cost"].sum()),
+        "orders": float(daily["orders"].sum()),
+        "customers": float(last["customers"]),
+        "active_end": float(last["active"]),
+        "conversion_rate": np.nan if a.known_buyers_only or not n else buyers / n,
+        "repurchase_rate": int(np.count_nonzero(n_full >= 2)) / buyers if buyers else np.nan,
+        "reach_3rd_order": int(np.count_nonzero(n_full >= 3)) / buyers if buyers else np.nan,
+        "ltv_margin": ltv_margin,
+        "ltv_net": ltv_net,
+        "cac_paid": cost["paid"] / n_paid if n_paid else np.nan,
+        "cac_blended": float(np.array(list(cost.values())).sum()) / n if n else np.nan,
+        "k_factor": referred / n if n else np.nan,
+        "cost_per_referred": referral_cost / referred if referred else np.nan,
+        "share_on_discount": np.count_nonzero(on_discount) / on_discount.size
+        if on_discount.size
+        else np.nan,
+        "mean_fatigue": float(daily["mean_fatigue"].mean()) if has_fatigue else np.nan,
+        "fatigue_index": _fatigue_index(a),
+        "block_rate": np.count_nonzero(np.isfinite(a.block_day)) / n if n else np.nan,
+    }
+
+
+def _acquisition_costs(a: RunArrays) -> dict[str, float]:
+    """:func:`lab.analysis.acquisition_costs` of a run: channel -> cost, in name order."""
+    out = {
+        ch: float(a.daily[col].sum()) if col in a.daily.columns else 0.0
+        for ch, col in CHANNEL_COST_COLUMNS.items()
+    }
+    for ch in a.channel_counts:
+        out.setdefault(ch, 0.0)
+    return dict(sorted(out.items()))
+
+
+def _ltv_means(a: RunArrays, h: int) -> tuple[float, float]:
+    """Mean gross-margin and net LTV over the customers whose horizon ``h`` is complete.
+
+    :func:`lab.analysis.customer_ltv` (``value="margin"``), :func:`net_ltv` and
+    :func:`ltv_by` (``by=None``): each customer's orders in their first ``h`` days,
+    discounted, summed as ``groupby().sum()`` does; the means as ``groupby().mean()``.
+    """
+    cogs = np.where(a.is_trial, 0.0, a.list_price * (1.0 - a.margin_rate))
+    value = a.amount - cogs
+    t = a.day - a.start_day[a.customer]
+    keep = (t >= 0) & (t < h)
+    pv = value[keep] * discount_factor(t[keep], a.annual_discount_rate)
+    ltv = kahan_group_sums(a.customer[keep], pv, a.n_customers)
+    complete = np.clip(a.n_days - a.start_day, 0, None) >= h
+    return float(kahan_mean(ltv, complete)), float(kahan_mean(ltv + a.net_other_pv, complete))
+
+
+def _fatigue_index(a: RunArrays) -> float:
+    """:func:`lab.analysis.fatigue_index` of the promotions a run detects (daily ``offered``).
+
+    Per promotion, its depth (mean discount / list price of its discounted full orders)
+    and response rate (distinct buyers on discount / customers in the pool and not
+    blocked on its first day), as :func:`lab.analysis.promo_response` computes them.
+    """
+    full = ~a.is_trial
+    disc = full & a.on_discount
+    spans = _runs(_promo_days(a, full))
+    sorted_days = a.day.size < 2 or bool(np.all(a.day[1:] >= a.day[:-1]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = a.discount / a.list_price
+    depth = np.full(len(spans), np.nan)
+    rate = np.full(len(spans), np.nan)
+    bought = np.zeros(a.n_customers, dtype=bool)  # who bought on discount in the promotion
+    for i, (first, last) in enumerate(spans):
+        if sorted_days:  # the log is in day order: the promotion's orders are a slice
+            rows = slice(*np.searchsorted(a.day, [first, last + 1]))
+            m = disc[rows]
+            r, who = ratio[rows][m], a.customer[rows][m]
+        else:
+            m = disc & (a.day >= first) & (a.day <= last)
+            r, who = ratio[m], a.customer[m]
+        depth[i] = _nanmean(r)
+        blocked_before = a.block_day < first  # NaN compares False
+        base = np.count_nonzero((a.start_day <= first) & ~blocked_before)
+        if base > 0:
+            bought[who] = True
+            rate[i] = np.count_nonzero(bought) / base  # distinct buyers / base
+            bought[who] = False
+    return fatigue_index(pd.DataFrame({"depth": depth, "response_rate": rate}))
+
+
+def _promo_days(a: RunArrays, full: np.ndarray) -> np.ndarray:
+    """:func:`lab.analysis.fatigue` promotion days: a run's days with offers, else detected."""
+    if "offered" in a.daily.columns:
+        return a.daily["offered"].to_numpy()[: a.n_days] > 0
+    day = a.day[full]
+    tot = np.bincount(day, minlength=a.n_days)[: a.n_days]
+    disc = np.bincount(day[a.on_discount[full]], minlength=a.n_days)[: a.n_days]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(tot > 0, disc / tot, 0.0)
+    return (disc > 0) & (share >= 0.5)
+
+
+def _nanmean(v: np.ndarray) -> float:
+    """Mean as pandas' ``Series.mean`` takes it: NaN skipped, pairwise sum / count."""
+    if not v.size:
+        return np.nan
+    nan = np.isnan(v)
+    if nan.any():
+        v = np.where(nan, 0.0, v)
+    count = v.size - int(np.count_nonzero(nan))
+    return float(v.sum() / count) if count else np.nan
 
 
 #: end-of-run metric keys of the unit economics by acquisition channel:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from lab.analysis.orders import as_order_data
+from lab.analysis.run_arrays import is_run
 
 __all__ = ["SERVICE_METRICS", "service_level"]
 
@@ -37,10 +38,13 @@ def service_level(data) -> dict[str, float]:
         chat_service_level, chat_drop_rate, chat_mean_wait_minutes``; the last three
         NaN without requests or without the service-level KPIs.
     """
-    d = as_order_data(data)
-    daily = d.daily
-    if daily is None:
-        raise ValueError(f"{d.source}: the service level needs a run's daily table")
+    if is_run(data):
+        daily = data.daily  # a run: its daily table alone (no order or customer frame)
+    else:
+        d = as_order_data(data)
+        daily = d.daily
+        if daily is None:
+            raise ValueError(f"{d.source}: the service level needs a run's daily table")
 
     def total(col: str) -> float:
         return float(daily[col].sum()) if col in daily.columns else np.nan

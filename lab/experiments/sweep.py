@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DEFAULT_SHOWN",
+    "BatchedRuns",
     "SweepResult",
     "function_name",
     "parse_metrics",
@@ -272,6 +274,7 @@ def sweep(
     metrics: Callable = experiment_metrics,
     allow_code_change: bool = False,
     max_runs: int | None = None,
+    batch: bool = True,
 ) -> SweepResult:
     """Run a scenario over a grid of values and/or a Latin hypercube of ranges, with seeds.
 
@@ -312,6 +315,10 @@ def sweep(
     max_runs : int, optional
         Refuse a design of more runs (points x seeds) than this, before building it
         (default :data:`~lab.experiments.design.MAX_RUNS`, 10,000).
+    batch : bool
+        Advance each point's seeds together in batches (:mod:`lab.batch`, as
+        :func:`lab.replicate`; :class:`BatchedRuns`); False runs every seed on its own.
+        The results are the same bit for bit either way, on any number of workers.
 
     Returns
     -------
@@ -345,10 +352,100 @@ def sweep(
     specs = run_specs(base["hash"], points, seeds, days, mname)
     with open_executor(workers, cluster) as ex:
         store.open(ex.where)
-        executed = evaluate(specs, base_dump(sc), store, ex, metrics, progress, f"sweep {sc.name}")
+        runner = BatchedRuns(ex) if batch else ex
+        executed = evaluate(
+            specs, base_dump(sc), store, runner, metrics, progress, f"sweep {sc.name}"
+        )
     res = SweepResult(folder, params, specs, store, executed, ex.where)
     write_tables(res.table, store)
     return res
+
+
+class BatchedRuns:
+    """An executor's ``stream`` for :func:`~lab.experiments.runstore.evaluate`, batched.
+
+    ``evaluate`` hands over one task per run (``run_id, scenario, seed, days,
+    metrics``); this groups the runs of one design point (same scenario and length) and
+    runs each group's seeds together in batches (:class:`lab.batch.BatchRun`) on the
+    wrapped executor's workers, then yields every run's row as ``evaluate`` expects
+    (``run_id, row``), so each finished run is written as before.  Each seed of a batch
+    gives the very results of its run alone (:mod:`lab.batch`), so every row is the one
+    the unbatched path writes, for any batch size and number of workers.
+
+    Batches are cut as :func:`lab.replicate` cuts them: at most ``limit`` seeds (and what
+    the free memory holds, :func:`lab.batch.batch_size`), even, and small enough that
+    every worker gets at least two tasks when there are runs for it; a point that
+    cannot batch (:func:`lab.batch.batch_problem`) runs seed by seed.
+
+    Parameters
+    ----------
+    executor : LocalExecutor or DaskExecutor
+        Where the batches run (its ``workers`` and ``stream``).
+    limit : int, optional
+        Most seeds in one batch (default :data:`lab.batch.MAX_BATCH`).
+    """
+
+    def __init__(self, executor, limit: int | None = None) -> None:
+        self.executor = executor
+        self.limit = limit
+        self.workers = getattr(executor, "workers", 1)
+        self.where = getattr(executor, "where", "")
+
+    def stream(self, fn: Callable, tasks) -> Any:
+        """Yield ``(run_id, row)`` for every task, the runs of a point in batches.
+
+        ``fn`` is the per-run worker ``evaluate`` passes; a batch of one seed runs with it.
+        """
+        batches = self._batches(list(tasks))
+        for _, rows in self.executor.stream(functools.partial(_run_batch, fn), batches):
+            yield from rows
+
+    def _batches(self, tasks: list) -> list[tuple]:
+        """``(key, (tasks of one batch))`` items, points in order, seeds in order."""
+        from lab.api import as_scenario
+        from lab.batch import MAX_BATCH, batch_problem, batch_size
+        from lab.experiments.replicate import _even_parts
+
+        groups: dict[bytes, list] = {}
+        for _, task in tasks:
+            _, scenario, _, days, _ = task
+            groups.setdefault(pickle.dumps((scenario, days)), []).append(task)
+        per_worker = 1 if self.workers <= 1 else 2
+        cap = max(1, -(-len(tasks) // (max(self.workers, 1) * per_worker)))
+        limit = MAX_BATCH if self.limit is None else int(self.limit)
+        out = []
+        for group in groups.values():
+            _, scenario, _, days, _ = group[0]
+            sc = as_scenario(scenario)
+            size = 1 if batch_problem(sc, days) else batch_size(sc, days, limit)
+            for part in _even_parts(group, max(1, min(size, cap))):
+                out.append((part[0][0], tuple(part)))
+        return out
+
+
+def _run_batch(one_run: Callable, tasks: tuple) -> list[tuple[str, dict]]:
+    """Worker: the runs of ``tasks`` (one scenario, several seeds) advanced together.
+
+    Returns ``(run_id, row)`` per task, in order; each row is ``one_run(task)``'s (the
+    same keys, the very values: a batch's seed equals its run alone).  One task runs
+    with ``one_run``.
+    """
+    if len(tasks) == 1:
+        return [(tasks[0][0], one_run(tasks[0]))]
+    from lab.api import as_scenario
+    from lab.batch import BatchRun
+
+    _, scenario, _, days, metrics = tasks[0]
+    batch = BatchRun(as_scenario(scenario), [t[2] for t in tasks], days)
+    batch.run()
+    rows = []
+    for (rid, _, seed, _, _), res in zip(tasks, batch.results(), strict=True):
+        row = {"run_id": rid, "seed": int(seed), "days": int(res.days)}
+        row["scenario_hash"] = res.meta["scenario_hash"]
+        for k, v in metrics(res).items():
+            row[k] = float(v)
+        rows.append((rid, row))
+    return rows
 
 
 def write_tables(table: pd.DataFrame, store: RunStore, stem: str = "table") -> None:
