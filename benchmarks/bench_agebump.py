@@ -26,6 +26,11 @@ customers' repeat transactions over 39 weeks):
 * ``lrt`` / ``lrt_cal``: ``age`` / ``age_cal`` when the likelihood-ratio test of the
   calibration period says so (:func:`age_term_test`), else ``plain`` / ``plain_cal``.
 
+Design 2 (``--design2``, raw rows ``benchmarks/agebump2_raw.csv``) adds ``clrt`` /
+``clrt_cal``: the same forecasts gated by the burst test **given** the calendar fitted
+against BG/NBD (:func:`~lab.calibrate.agebump.age_term_test_given_calendar`), and the
+high-season cells; its rule is :func:`decide2`.
+
 Run: ``PYTHONPATH=$PWD python benchmarks/bench_agebump.py [--reps 20] [--workers 2]``;
 writes ``benchmarks/agebump_raw.csv`` (one row per log and method) and prints the
 tables and the decision.
@@ -45,7 +50,12 @@ from bench_penrule import BGNBD, HOLD_DAYS, START, day_calendar
 
 HERE = Path(__file__).resolve().parent
 N = 2357
-WINDOWS = {"39w-closed": (273, 84), "39w-open": (273, 273), "18m-closed": (546, 84)}
+WINDOWS = {
+    "39w-closed": (273, 84),
+    "39w-open": (273, 273),
+    "18m-closed": (546, 84),
+    "4w-closed": (273, 28),
+}
 CELLS = [
     *((m, c, w) for w in ("39w-closed", "39w-open") for m in ("bgnbd", "burst", "sleep")
       for c in ("flat", "cal")),
@@ -61,12 +71,20 @@ SUPPLEMENT = [
     ("burst", "cal12", "39w-closed"),
     ("bgnbd", "cal12", "39w-open"),
 ]
+#: design 2 (pre-registered in RESULTS_agebump.md before its run): the burst tested given
+#: the calendar; the cells above plus these
+DESIGN2 = [
+    ("bgnbd", "cal12", "4w-closed"),  # as the seasonality recovery test's log
+    ("burst", "cal12", "4w-closed"),
+    ("burst", "cal12", "39w-open"),
+]
 STARTS = {"cal12": pd.Timestamp("2024-11-15")}
-METHODS = ("plain", "plain_cal", "age", "age_cal", "lrt", "lrt_cal")
+METHODS = ("plain", "plain_cal", "age", "age_cal", "lrt", "lrt_cal", "clrt", "clrt_cal")
 #: candidate policies and the pairs (candidate method, baseline method) they are judged by
 POLICIES = {
     "always": (("age", "plain"), ("age_cal", "plain_cal")),
     "lrt": (("lrt", "plain"), ("lrt_cal", "plain_cal")),
+    "clrt": (("clrt", "plain"), ("clrt_cal", "plain_cal")),
 }
 
 
@@ -91,7 +109,7 @@ def simulate(mechanism: str, calendar: str, window: str, seed: int):
     cal_days, join_days = WINDOWS[window]
     days = cal_days + HOLD_DAYS
     rng = np.random.default_rng(
-        [seed, [*CELLS, *SUPPLEMENT].index((mechanism, calendar, window)), 151]
+        [seed, [*CELLS, *SUPPLEMENT, *DESIGN2].index((mechanism, calendar, window)), 151]
     )
     join = np.sort(rng.integers(0, join_days, N))
     mult = _day_calendar(calendar, days)
@@ -125,6 +143,7 @@ def evaluate(mechanism: str, calendar: str, window: str, seed: int) -> list[dict
     """Every method's holdout weekly MAE and total error on one replicate log."""
     from lab.calibrate.agebump import (
         age_term_test,
+        age_term_test_given_calendar,
         bgnbd_age_conditional_expected,
         fit_bgnbd_age,
         repeat_ages,
@@ -154,18 +173,26 @@ def evaluate(mechanism: str, calendar: str, window: str, seed: int) -> list[dict
         cum = cond(params, t, x[None], t_x[None], T[None]).sum(axis=1)
         return np.diff(cum, prepend=0.0)
 
-    def calendar_mult(fit) -> np.ndarray:
+    def calendar_mult(fit, whole: bool = False) -> np.ndarray:
         seas = fit_seasonality(actual[:cal_days], _daily_offset(fit, f, cal_days), START)
-        return seas.multipliers(START, days)[cal_days:]
+        return seas.multipliers(START, days)[0 if whole else cal_days :]
 
     fc = {
         "plain": holdout(bgnbd_conditional_expected, plain.params),
         "age": holdout(bgnbd_age_conditional_expected, age.params),
     }
-    fc["plain_cal"] = fc["plain"] * calendar_mult(plain)
+    plain_mult = calendar_mult(plain, whole=True)
+    fc["plain_cal"] = fc["plain"] * plain_mult[cal_days:]
     fc["age_cal"] = fc["age"] * calendar_mult(age)
     fc["lrt"] = fc["age"] if test.use else fc["plain"]
     fc["lrt_cal"] = fc["age_cal"] if test.use else fc["plain_cal"]
+    # design 2: the burst tested given the calendar fitted against the plain offset; the
+    # forecasts are the same age / age_cal as lrt's, only the gate differs
+    ctest = age_term_test_given_calendar(
+        summary, repeat_ages(orders, summary), plain_mult[:cal_days], START, plain=plain
+    ).test
+    fc["clrt"] = fc["age"] if ctest.use else fc["plain"]
+    fc["clrt_cal"] = fc["age_cal"] if ctest.use else fc["plain_cal"]
     hold_actual = actual[cal_days:]
     weeks_a = hold_actual.reshape(-1, 7).sum(axis=1)
     cpu = time.process_time() - t0
@@ -181,6 +208,8 @@ def evaluate(mechanism: str, calendar: str, window: str, seed: int) -> list[dict
             "actual": float(hold_actual.sum()),
             "lr": test.lr,
             "use": test.use,
+            "clr": ctest.lr,
+            "cuse": ctest.use,
             "beta": age.params["beta"],
             "tau_days": 7 * age.params["tau"],
             "age_converged": age.converged,
@@ -201,6 +230,8 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
     wide = raw.pivot_table(index=keys, columns="method", values=["weekly_mae", "abs_err"])
     out = []
     for policy, pairs in POLICIES.items():
+        if pairs[0][0] not in set(raw["method"]):
+            continue  # a raw file of design 1 (no clrt rows)
         for cand, base in pairs:
             d_mae = wide["weekly_mae"][cand] - wide["weekly_mae"][base]
             d_err = wide["abs_err"][cand] - wide["abs_err"][base]
@@ -260,24 +291,57 @@ def decide(summ: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def decide2(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
+    """Design 2's rule (RESULTS_agebump.md): (A) rules 1-2 for ``clrt`` over every cell,
+    (B) the given-calendar test fires in at most 10% of every ``bgnbd`` cell's logs,
+    (C) over the ``burst`` cells' comparisons clrt keeps at least 2/3 of lrt's mean
+    relative weekly-MAE gain."""
+    g = summ[summ["policy"] == "clrt"]
+    ok = (g["d_mae"] <= 2 * g["d_mae_se"]) & (g["d_err"] <= 2 * g["d_err_se"])
+    guard = bool(ok[g["mechanism"] == "bgnbd"].all())
+    a = bool(
+        guard
+        and ok.sum() >= np.ceil(2 * len(g) / 3)
+        and g["rel_mae"].mean() < 0
+        and g["d_err"].mean() <= 0.1
+    )
+    one = raw[(raw["method"] == "plain") & (raw["mechanism"] == "bgnbd")]
+    fa = one.groupby(["calendar", "window"])["cuse"].mean()
+    b = bool((fa <= 0.10).all())
+    burst = summ[summ["mechanism"] == "burst"]
+    gain = burst.groupby("policy")["rel_mae"].mean()
+    c = bool(gain["clrt"] <= (2 / 3) * gain["lrt"])
+    lines = [
+        f"(A) clrt not worse {int(ok.sum())}/{len(g)}, bgnbd guard {guard}, mean rel MAE "
+        f"{100 * g['rel_mae'].mean():+.2f}%, mean d abs err {g['d_err'].mean():+.3f}: {a}",
+        f"(B) false alarms per bgnbd cell: {fa.round(3).to_dict()}: {b}",
+        f"(C) burst cells mean rel MAE: clrt {100 * gain['clrt']:+.2f}%, lrt "
+        f"{100 * gain['lrt']:+.2f}%: {c}",
+        f"adopt clrt: {a and b and c}",
+    ]
+    return "\n".join(lines)
+
+
 def levels(raw: pd.DataFrame) -> str:
     """Markdown: per cell, each method's mean signed error and weekly MAE (± SE), and the
     LR test's use rate and median beta, tau."""
+    methods = [m for m in METHODS if m in set(raw["method"])]
     lines = [
         "| cell | LRT uses age term | median beta / tau (days) | "
-        + " | ".join(f"{m}: err % / MAE" for m in METHODS)
+        + " | ".join(f"{m}: err % / MAE" for m in methods)
         + " |",
-        "|---|---:|---:|" + "---:|" * len(METHODS),
+        "|---|---:|---:|" + "---:|" * len(methods),
     ]
     for (m, c, w), g in raw.groupby(["mechanism", "calendar", "window"], sort=False):
         one = g[g["method"] == "plain"]
+        cuse = f" / {one['cuse'].mean():.0%}" if "cuse" in one else ""
         cells = []
-        for meth in METHODS:
+        for meth in methods:
             h = g[g["method"] == meth]
             se = h["weekly_mae"].std(ddof=1) / np.sqrt(len(h))
             cells.append(f"{h['error_pct'].mean():+.1f} / {h['weekly_mae'].mean():.2f}±{se:.2f}")
         lines.append(
-            f"| {m}, {c}, {w} | {one['use'].mean():.0%} | "
+            f"| {m}, {c}, {w} | {one['use'].mean():.0%}{cuse} | "
             f"{one['beta'].median():.2g} / {one['tau_days'].median():.3g} | "
             + " | ".join(cells)
             + " |"
@@ -287,7 +351,7 @@ def levels(raw: pd.DataFrame) -> str:
 
 def differences(summ: pd.DataFrame) -> str:
     """Markdown: per cell, each policy's paired differences against never (mean ± SE)."""
-    cols = [(p, v) for p in POLICIES for v in ("no calendar", "calendar")]
+    cols = [(p, v) for p in summ["policy"].unique() for v in ("no calendar", "calendar")]
     lines = [
         "| cell | " + " | ".join(f"{p} ({v}): dMAE / d abs err" for p, v in cols) + " |",
         "|---|" + "---:|" * len(cols),
@@ -311,10 +375,14 @@ def main() -> None:
     ap.add_argument("--summary-only", action="store_true")
     ap.add_argument("--cells", default="", help="comma-separated cell indices (default all)")
     ap.add_argument("--supplement", action="store_true", help="the post-hoc cal12 cells only")
+    ap.add_argument(
+        "--design2", action="store_true", help="design 2: every cell, the test given the calendar"
+    )
     args = ap.parse_args()
     if not args.summary_only:
         cells = [CELLS[int(i)] for i in args.cells.split(",")] if args.cells else CELLS
         cells = SUPPLEMENT if args.supplement else cells
+        cells = [*CELLS, *SUPPLEMENT, *DESIGN2] if args.design2 else cells
         tasks = [(*cell, s) for cell, s in itertools.product(cells, range(args.reps))]
         with ProcessPoolExecutor(args.workers) as pool:
             rows = [r for rs in pool.map(_task, tasks, chunksize=2) for r in rs]
@@ -326,7 +394,12 @@ def main() -> None:
     print()
     print(differences(summ))
     print()
+    if "clr" in raw:
+        print("design 1's rule on these cells (design 2 is decided by decide2, below):")
     print(decide(summ).round(3).to_string(index=False))
+    if "clr" in raw:
+        print()
+        print(decide2(raw, summ))
     cpu = raw.groupby(["mechanism", "calendar", "window", "seed"])["cpu_s"].max()
     print("cpu s per log (median):", round(float(cpu.median()), 2))
 

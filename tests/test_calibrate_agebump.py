@@ -17,6 +17,7 @@ from lab.calibrate.agebump import (
     age_clock,
     age_clock_interval,
     age_term_test,
+    age_term_test_given_calendar,
     bgnbd_age_conditional_expected,
     bgnbd_age_expected_count,
     bgnbd_age_loglik,
@@ -152,3 +153,93 @@ def test_fit_rejects_ages_that_do_not_match_the_summary():
     s, ages = _log(BURST, seed=5, n=300)
     with pytest.raises(ValueError, match="one age per repeat purchase"):
         fit_bgnbd_age(s, ages[:-1])
+
+
+# ------------------------------------------------ the test given a calendar
+SEASON = {  # December x1.3 and 双12 x2.0 in the first weeks of a cohort joining from 15 Nov
+    "enabled": True,
+    "month": [1.0, 0.8, 1.1, 1.0, 0.9, 1.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.3],
+    "events": [{"name": "double12", "lift": 2.0}, {"name": "cny", "lift": 1.6}],
+}
+
+
+def _day_log(mult: np.ndarray, *, burst: bool, seed: int, n: int = 2000, join_days: int = 28):
+    """Orders drawn day by day: BG/NBD buyers (CDNOW-like, weekly parameters) whose rate
+    is x the day multiplier, and x2.5 in their first 6 weeks when ``burst``."""
+    rng = np.random.default_rng([seed, 152])
+    join = rng.integers(0, join_days, n)
+    lam = rng.gamma(BG["r"], 1.0 / (BG["alpha"] * 7), n)
+    p = rng.beta(BG["a"], BG["b"], n)
+    alive = np.zeros(n, bool)
+    cust, day = [], []
+    for d in range(mult.size):
+        u = rng.random((2, n))
+        boost = np.where(d - join < 42, 2.5, 1.0) if burst else 1.0
+        buy = alive & (u[0] < -np.expm1(-lam * mult[d] * boost))
+        alive &= ~(buy & (u[1] < p))
+        alive |= join == d
+        idx = np.flatnonzero(buy | (join == d))
+        cust.append(idx)
+        day.append(np.full(idx.size, d))
+    cust, day = np.concatenate(cust), np.concatenate(day)
+    return pd.DataFrame(
+        {"customer_id": cust, "date": pd.Timestamp("2024-11-15") + pd.to_timedelta(day, unit="D")}
+    )
+
+
+def _season_mult(days: int = 228, calendar=None) -> np.ndarray:
+    from lab.configs.calendar import Calendar, day_multipliers
+
+    spec = SEASON if calendar is None else calendar
+    return day_multipliers(Calendar.model_validate(spec), pd.Timestamp("2024-11-15").date(), days)
+
+
+def _tests(orders: pd.DataFrame, mult: np.ndarray):
+    s = rfm_summary(orders, "2025-07-01", time_unit_days=7, amount_col=None)
+    ages = repeat_ages(orders, s)
+    plain = fit_bgnbd(s)
+    old = age_term_test(plain, fit_bgnbd_age(s, ages, plain=plain))
+    new = age_term_test_given_calendar(s, ages, mult, "2024-11-15", plain=plain)
+    print(f"\nLR without the calendar {old.lr:.1f}, given it {new.test.lr:.1f}")
+    return s, plain, old, new
+
+
+def test_flat_calendar_clock_is_the_plain_clock():
+    """With every multiplier 1 the plain fit on the calendar's clock is fit_bgnbd's (same
+    log-likelihood) and the LR is the old test's (the Jacobian differs only in using the
+    day's mean of g instead of g at the day's end)."""
+    from lab.calibrate.agebump import _CalendarClock
+
+    orders = _day_log(np.ones(228), burst=True, seed=1, n=1500)
+    _, plain, old, new = _tests(orders, np.ones(228))
+    assert new.plain.loglik == pytest.approx(plain.loglik, rel=1e-7)
+    assert new.test.use and old.use
+    assert new.test.lr == pytest.approx(old.lr, rel=0.15)
+    clock = _CalendarClock([0, 3], [5, 0], [40, 37], [], np.ones(60))
+    tx, T = clock.clocks(1.5, 20.0)
+    np.testing.assert_allclose(tx, [age_clock(5.0, 1.5, 20.0), 0.0], rtol=1e-12)
+    np.testing.assert_allclose(T, age_clock(np.array([40.0, 37.0]), 1.5, 20.0), rtol=1e-12)
+
+
+def test_high_season_after_joining_is_no_burst_given_the_calendar():
+    """A cohort joining from 15 November with December x1.3 and 双12 x2.0 and no burst:
+    given the calendar (here the true one) the burst is not found."""
+    mult = _season_mult()
+    _, _, old, new = _tests(_day_log(mult, burst=False, seed=3), mult)
+    assert not new.test.use and new.test.lr < old.lr
+
+
+def test_burst_is_found_given_the_calendar():
+    """The same season with a real burst (x2.5 for 6 weeks): still found given the calendar,
+    beta clearly above 0 and tau of a few weeks."""
+    mult = _season_mult()
+    _, _, _, new = _tests(_day_log(mult, burst=True, seed=4), mult)
+    assert new.test.use
+    assert new.age.params["beta"] > 0.8 and 2.0 < new.age.params["tau"] < 12.0
+
+
+def test_calendar_test_rejects_a_first_purchase_before_the_calendar():
+    orders = _day_log(np.ones(100), burst=False, seed=5, n=300)
+    s = rfm_summary(orders, "2025-02-01", time_unit_days=7, amount_col=None)
+    with pytest.raises(ValueError, match="precedes the calendar"):
+        age_term_test_given_calendar(s, repeat_ages(orders, s), np.ones(100), "2024-12-01")

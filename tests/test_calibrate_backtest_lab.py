@@ -132,6 +132,9 @@ def test_burst_term_is_tested_and_reported_on_a_plain_log(bt):
     age = bt.meta["age_term"]
     print("\nage term:", {k: v for k, v in age.items() if k != "fit"}, age["fit"]["params"])
     assert not age["significant"] and age["lr"] < age["lr_critical"]
+    # the diagnostic test given BG/NBD's calendar agrees (no burst) and is reported
+    assert age["significant_given_calendar"] is False
+    assert 0.0 <= age["lr_given_calendar"] < age["lr_critical"]
     assert age["lab_calendar_offset"] == "bgnbd"
     e = bt.errors.set_index(["start", "method"])
     burst, plain = e.loc[("conditional", "bgnbd_age")], e.loc[("conditional", "closed_form")]
@@ -206,6 +209,7 @@ def test_burst_log_lab_tracks_the_burst_models_closed_form():
         seasonality=True,
     )
     assert bt.meta["age_term"]["significant"]
+    assert bt.meta["age_term"]["significant_given_calendar"]  # a burst with no calendar
     assert bt.meta["age_term"]["lab_calendar_offset"] == "bgnbd_age"
     e = bt.errors.set_index(["start", "method"])
     lab, closed = e.loc[("conditional", "lab")], e.loc[("conditional", "bgnbd_age_seasonal")]

@@ -62,10 +62,12 @@ from lab.calibrate.mle import FitResult, as_params, fit_model
 
 __all__ = [
     "AgeTermTest",
+    "CalendarAgeTest",
     "age_clock",
     "age_clock_interval",
     "age_multiplier",
     "age_term_test",
+    "age_term_test_given_calendar",
     "bgnbd_age_conditional_expected",
     "bgnbd_age_expected_count",
     "bgnbd_age_loglik",
@@ -412,3 +414,155 @@ def simulate_bgnbd_age(
         }
     )
     return summary, np.sort(ages)
+
+
+# ----------------------------------------------------------------- the test given a calendar
+class _CalendarClock:
+    """Each customer's operational clock under day multipliers m (a calendar) and the burst.
+
+    Intensity ``lambda * g(a) * m(date)``, piecewise constant by day: on the customer's
+    ``a``-th day after the first purchase (a = 1, 2, ...) the clock advances by
+    ``m(f + a) * gbar(a)`` days, ``gbar(a) = 1 + beta * h(a)`` the day's mean of g,
+    ``h(a) = tau (e^{-(a-1)/tau} - e^{-a/tau})`` (tau in days).  So
+    ``Lambda_i(t) = C0_i(t) + beta * C1_i(t; tau)`` with ``C0_i(t) = sum_{a<=t} m(f_i+a)``
+    precomputed; customers sharing a first purchase day share a row.  With m = 1 the
+    clock is :func:`age_clock` at whole days.  The Jacobian is ``prod_j gbar(a_j)
+    m(d_j)``; the ``m`` factor carries no parameter and cancels in the LR test.
+    """
+
+    def __init__(self, first_day, t_x_days, T_days, ages_days, day_mult):
+        self.first = np.asarray(first_day, int)
+        self.t_x = np.rint(np.asarray(t_x_days, float)).astype(int)
+        self.T = np.rint(np.asarray(T_days, float)).astype(int)
+        self.ages = np.asarray(ages_days, float)
+        span = int(self.T.max()) + 1
+        fu, self.row = np.unique(self.first, return_inverse=True)
+        m = np.asarray(day_mult, float)
+        need = int(fu.max()) + span
+        if m.size < need:
+            m = np.r_[m, np.ones(need - m.size)]
+        self.M = m[fu[:, None] + np.arange(span)[None, :]]
+        self.M[:, 0] = 0.0  # the first purchase day itself is not in (0, t]
+        c0 = np.cumsum(self.M, axis=1)
+        self.c0_tx, self.c0_T = c0[self.row, self.t_x], c0[self.row, self.T]
+        self.a = np.arange(span, dtype=float)
+
+    def h(self, a: np.ndarray, tau: float) -> np.ndarray:
+        return tau * np.exp(-np.maximum(a - 1.0, 0.0) / tau) * -np.expm1(-1.0 / tau)
+
+    def clocks(self, beta: float, tau: float) -> tuple[np.ndarray, np.ndarray]:
+        """(Lambda_i(t_x,i), Lambda_i(T_i)) in days."""
+        if beta == 0.0:
+            return self.c0_tx, self.c0_T
+        c1 = np.cumsum(self.M * self.h(self.a, tau)[None, :], axis=1)
+        return (
+            self.c0_tx + beta * c1[self.row, self.t_x],
+            self.c0_T + beta * c1[self.row, self.T],
+        )
+
+    def jacobian(self, beta: float, tau: float) -> float:
+        return float(np.log1p(beta * self.h(self.ages, tau)).sum()) if beta else 0.0
+
+
+def _calendar_fits(clock: _CalendarClock, x: np.ndarray, unit: float, start: np.ndarray):
+    """Plain BG/NBD and BG/NBD with the burst, both on the calendar's clock."""
+    ux, inv = np.unique(x, return_inverse=True)
+    n = x.size
+
+    def nll_plain(z: np.ndarray) -> float:
+        tx, T = clock.clocks(0.0, 1.0)
+        return -float(_loglik(np.exp(z), ux, inv, tx / unit, T / unit).sum())
+
+    def nll_age(z: np.ndarray) -> float:
+        r, alpha, a, b, beta, tau = np.exp(z)
+        tx, T = clock.clocks(beta, tau * unit)
+        ll = _loglik((r, alpha, a, b), ux, inv, tx / unit, T / unit).sum()
+        return -float(ll + clock.jacobian(beta, tau * unit))
+
+    plain = fit_model("bgnbd", nll_plain, BGNBD_NAMES, [np.log(start)], n=n, time_unit_days=unit)
+    base = np.log(as_params(plain, BGNBD_NAMES))
+    t_med = max(float(np.median(clock.T)) / unit, 1e-3)
+    starts = [
+        [*base, math.log(beta0), math.log(t_med * k)]
+        for beta0, k in ((1.0, 0.15), (3.0, 0.05), (0.3, 0.4))
+    ]
+    age = fit_model("bgnbd_age", nll_age, NAMES, starts, n=n, time_unit_days=unit)
+    return plain, age
+
+
+@dataclass(frozen=True)
+class CalendarAgeTest:
+    """The likelihood-ratio test of the burst **given** a calendar (:func:`age_term_test_given_calendar`).
+
+    Attributes
+    ----------
+    test : AgeTermTest
+        LR = 2 (loglik_age - loglik_plain), both on the calendar's clock.
+    plain, age : FitResult
+        BG/NBD and BG/NBD with the burst fitted on the calendar's clock (their
+        parameters are the rates of a day whose multiplier is 1).
+    """
+
+    test: AgeTermTest
+    plain: FitResult
+    age: FitResult
+
+
+def age_term_test_given_calendar(
+    summary: pd.DataFrame,
+    ages: ArrayLike,
+    day_multipliers: ArrayLike,
+    start_date,
+    *,
+    time_unit_days: float | None = None,
+    plain: FitResult | None = None,
+) -> CalendarAgeTest:
+    """Test the early-life burst against plain BG/NBD with a calendar inside the clock.
+
+    The purchase intensity is ``lambda * g(age) * m(date)``: each customer runs on its
+    own operational clock ``Lambda_i(t) = sum over its days of gbar(age) m(date)``
+    (:class:`_CalendarClock`), so a high season in the customers' first weeks is already
+    in the clock of both models and no longer passes for a burst.  ``m`` is taken as
+    given (a calendar fitted against the plain model's expected daily repeats, i.e. the
+    null's estimate); the burst must then explain what the calendar does not.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        rfm_summary's frame (frequency, recency, T, first_purchase).
+    ages : array-like
+        Every repeat purchase's age (:func:`repeat_ages`), in time units.
+    day_multipliers : array-like
+        The calendar's multiplier of each day from ``start_date`` (covering at least the
+        calibration period; days beyond it count as 1).
+    start_date : date-like
+        Day 0 of ``day_multipliers``; no first purchase before it.
+    time_unit_days : float, optional
+        As :func:`fit_bgnbd_age`.
+    plain : FitResult, optional
+        A plain BG/NBD fit of the summary to start the search from.
+
+    Returns
+    -------
+    CalendarAgeTest
+    """
+    unit = _time_unit(summary, time_unit_days)
+    x = summary["frequency"].to_numpy(float)
+    ages = np.asarray(ages, float)
+    if ages.size != round(float(x.sum())):
+        raise ValueError(f"need one age per repeat purchase: {ages.size} ages, {x.sum():g} repeats")
+    first = (pd.to_datetime(summary["first_purchase"]) - pd.Timestamp(start_date)).dt.days
+    if (first < 0).any():
+        raise ValueError(f"a first purchase precedes the calendar's start {start_date}")
+    clock = _CalendarClock(
+        first.to_numpy(int),
+        summary["recency"].to_numpy(float) * unit,
+        summary["T"].to_numpy(float) * unit,
+        np.rint(ages * unit),
+        day_multipliers,
+    )
+    if plain is None:
+        plain = fit_bgnbd(summary, time_unit_days=unit)
+    p_fit, a_fit = _calendar_fits(clock, x, unit, as_params(plain, BGNBD_NAMES))
+    test = age_term_test(p_fit, a_fit)
+    return CalendarAgeTest(test=test, plain=p_fit, age=a_fit)

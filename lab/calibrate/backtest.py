@@ -522,13 +522,13 @@ def _extra_fits(
             month_prior=month_prior, rule=rules[0], month_rule=rules[1],
         )  # fmt: skip
 
-    age = _age_term(orders, cal, n_days)
+    closed_seas = calendar(closed_u)  # the burst is tested given this calendar (clrt)
+    age = _age_term(orders, cal, n_days, closed_seas.multipliers(cal.start_date, e + 1))
     if reg.k > 1:
         lab_offset = _repeat_offset(cal, reg, e + 1)
     else:
         lab_offset = age["offset"] if age["used"] else closed_u
-    seas = calendar(lab_offset)
-    closed_seas = seas if lab_offset is closed_u else calendar(closed_u)
+    seas = closed_seas if lab_offset is closed_u else calendar(lab_offset)
     age_seas = seas if lab_offset is age["offset"] else calendar(age["offset"])
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, cal.calibration_end)
     return {
@@ -554,18 +554,35 @@ def _lab_uses_age(extra: dict) -> bool:
     return extra["regularity"].k == 1 and extra["age"]["used"]
 
 
-def _age_term(orders: CleanOrders, cal: Calibration, n_days: int) -> dict:
+def _age_term(orders: CleanOrders, cal: Calibration, n_days: int, day_mult=None) -> dict:
     """BG/NBD with the early-life burst fitted to the calibration period, its test against
     plain BG/NBD, its expected daily repeats (the calendar's offset) and whether the
-    lab's calendar uses them (:data:`AGE_TERM_POLICY`)."""
-    from lab.calibrate.agebump import age_term_test, fit_bgnbd_age, repeat_ages
+    lab's calendar uses them (:data:`AGE_TERM_POLICY`).
 
-    ages = repeat_ages(orders.orders, cal.summary, time_unit_days=cal.fit.time_unit_days)
-    fit = fit_bgnbd_age(cal.summary, ages, time_unit_days=cal.fit.time_unit_days, plain=cal.fit)
+    ``day_mult``: the calibration period's day multipliers of the calendar fitted against
+    BG/NBD's expected repeats; with it the burst is also tested **given** that calendar
+    (:func:`~lab.calibrate.agebump.age_term_test_given_calendar`), the test policy
+    ``"clrt"`` reads."""
+    from lab.calibrate.agebump import (
+        age_term_test,
+        age_term_test_given_calendar,
+        fit_bgnbd_age,
+        repeat_ages,
+    )
+
+    u = cal.fit.time_unit_days
+    ages = repeat_ages(orders.orders, cal.summary, time_unit_days=u)
+    fit = fit_bgnbd_age(cal.summary, ages, time_unit_days=u, plain=cal.fit)
     test = age_term_test(cal.fit, fit)
-    used = AGE_TERM_POLICY == "always" or (AGE_TERM_POLICY == "lrt" and test.use)
+    given = None
+    if day_mult is not None:
+        given = age_term_test_given_calendar(
+            cal.summary, ages, day_mult, cal.start_date, time_unit_days=u, plain=cal.fit
+        ).test
+    gate = {"lrt": test, "clrt": given}.get(AGE_TERM_POLICY)
+    used = AGE_TERM_POLICY == "always" or (gate is not None and gate.use)
     offset = _closed_unconditional(dataclasses.replace(cal, fit=fit), n_days)
-    return {"fit": fit, "test": test, "used": used, "offset": offset}
+    return {"fit": fit, "test": test, "given": given, "used": used, "offset": offset}
 
 
 def _extra_meta(extra: dict) -> dict:
@@ -576,6 +593,9 @@ def _extra_meta(extra: dict) -> dict:
             "lr": age["test"].lr,
             "lr_critical": age["test"].critical,
             "significant": age["test"].use,
+            "lr_given_calendar": None if age["given"] is None else age["given"].lr,
+            "significant_given_calendar": None if age["given"] is None else age["given"].use,
+            "used": age["used"],
             "policy": AGE_TERM_POLICY,
             "lab_calendar_offset": "bgnbd_age"
             if age["used"] and reg.k == 1
@@ -920,11 +940,18 @@ def _age_term_md(age: dict) -> list[str]:
 
     fit = FitResult.from_dict(age["fit"])
     verdict = "found" if age["significant"] else "not found"
+    given = age.get("lr_given_calendar")
+    given_text = (
+        ""
+        if given is None
+        else f"; given the calendar fitted against BG/NBD (in both models' clocks): "
+        f"LR = {given:.1f}, burst {'found' if age['significant_given_calendar'] else 'not found'}"
+    )
     return [
         "## Early-life burst (BG/NBD with rate x(1 + beta exp(-age / tau)))",
         "",
         f"Likelihood-ratio test against plain BG/NBD: LR = {age['lr']:.1f} (critical "
-        f"{age['lr_critical']:.2f}, chi2(2) at 5%): burst {verdict}. Rows bgnbd_age and "
+        f"{age['lr_critical']:.2f}, chi2(2) at 5%): burst {verdict}{given_text}. Rows bgnbd_age and "
         "bgnbd_age_seasonal forecast with it (tau in the fit's time unit). The lab's calendar "
         f"is fitted against the expected daily repeats of {age['lab_calendar_offset']} "
         f"(policy {age['policy']}, benchmarks/RESULTS_agebump.md).",
