@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 import numba
 import numpy as np
 
-from lab.agents.acquisition import Joins, TraitDraw
+from lab.agents.acquisition import Acquirer, Joins, TraitDraw
 from lab.agents.batch_step import chunk_table, list_append, list_set, new_list, step_batch
 from lab.agents.behaviour import make_params
 from lab.model import STEP_ORDER, PoolModel
@@ -133,10 +133,8 @@ class BatchRun:
     def _run_step(self, live: list[PoolModel], name: str) -> None:
         """One step of the day for every live model (joining steps: draws shared)."""
         joins = JOIN_STEPS.get(name)
-        if joins is None or any(
-            getattr(type(m), name) is not getattr(PoolModel, name) for m in live
-        ):
-            # not a joining step, or a model's class runs it its own way
+        if joins is None or not all(_joins_as_usual(m, name) for m in live):
+            # not a joining step, or a model runs it (or draws traits) its own way
             for m in live:
                 getattr(m, name)(m.day)
             return
@@ -204,15 +202,30 @@ def _advance(gen: Joins, traits: dict | None) -> TraitDraw | None:
         return None
 
 
+def _joins_as_usual(model: PoolModel, step: str) -> bool:
+    """``model`` runs the joining ``step`` as :class:`PoolModel` and :class:`Acquirer` do,
+    so its trait draws can be drawn with other runs' (no subclass overrides either)."""
+    return (
+        getattr(type(model), step) is getattr(PoolModel, step)
+        and getattr(type(model), JOIN_STEPS[step]) is getattr(PoolModel, JOIN_STEPS[step])
+        and type(model.acquirer) is Acquirer
+    )
+
+
 def _draw_round(live: list[PoolModel], requests: dict[int, TraitDraw]) -> dict[int, dict]:
     """The traits of each model's request (model index -> traits), drawn together per
     channel (and copula): :meth:`lab.agents.traits.TraitDrawer.draw_many`, the same
-    traits per customer as each model drawing its own."""
+    traits per customer as each model drawing its own.
+
+    Runs are drawn together only when they share their scenario object (so the same
+    trait tables and segment codes): runs of other scenarios in one batch would each
+    be drawn with their own drawer, never with another run's."""
     groups: dict[tuple, list[int]] = {}
     for i, r in requests.items():
-        groups.setdefault((r.channel, r.parent_u is None, r.rho), []).append(i)
+        key = (r.channel, r.parent_u is None, r.rho, id(live[i].scenario))
+        groups.setdefault(key, []).append(i)
     out = {}
-    for (channel, alone, rho), idx in groups.items():
+    for (channel, alone, rho, _), idx in groups.items():
         if len(idx) == 1:
             out[idx[0]] = live[idx[0]].acquirer.draw(requests[idx[0]])
             continue

@@ -810,8 +810,12 @@ class Explorer:
     pool : ClassroomPool, optional
         The simulated pool.
     executor : lab.parallel.LocalExecutor, optional
-        Warm worker processes every update runs on (see :func:`explore`); the
-        caller keeps and closes them.
+        Warm worker processes every update runs on (see :func:`explore`).  The caller
+        keeps and closes them (best: ``with LocalExecutor(2) as pool:``), unless
+        ``own_executor`` hands them to the explorer.
+    own_executor : bool
+        The explorer owns ``executor``: :meth:`close` stops its workers.  Default
+        False: :meth:`close` leaves a pool it was given running, for its owner.
 
     Attributes
     ----------
@@ -837,10 +841,12 @@ class Explorer:
         params: ExplorerParams | Mapping[str, Any] | None = None,
         pool: ClassroomPool | None = None,
         executor: LocalExecutor | None = None,
+        own_executor: bool = False,
     ) -> None:
         import ipywidgets as W
 
         self.executor = executor
+        self.own_executor = bool(own_executor)
         self.lang = check_lang(lang)
         self.pool = pool or ClassroomPool()
         start = ExplorerParams.of(params)
@@ -955,6 +961,14 @@ class Explorer:
         self.result = ex
         self.updates += 1
         return ex
+
+    def close(self) -> None:
+        """Stop the worker processes of the executor if the explorer owns it
+        (``own_executor=True``); an executor it was only given is left to its owner.
+        Later updates run in this process."""
+        if self.executor is not None and self.own_executor:
+            self.executor.close()
+        self.executor = None
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

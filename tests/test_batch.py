@@ -18,6 +18,8 @@ import pytest
 
 import lab
 from lab import batch as batch_mod
+from lab import model as model_mod
+from lab.agents.acquisition import Acquirer
 from lab.batch import BatchRun, batch_problem, run_batch
 from lab.experiments.replicate import _batched_tasks
 from lab.model import PoolModel
@@ -212,3 +214,41 @@ def test_chunk_table_lists_each_runs_chunks_in_order():
     assert table.dtype == np.int64 and table.shape == (len(expected), 3)
     assert [tuple(row) for row in table.tolist()] == expected
     assert chunk_table(np.array([0, 0]), 4096).shape == (0, 3)
+
+
+class KeenJoiners(Acquirer):
+    """An acquirer that draws its joiners' traits its own way: twice as keen to buy."""
+
+    def draw(self, request):
+        traits = super().draw(request)
+        traits["propensity"] = traits["propensity"] * 2.0
+        return traits
+
+
+def test_a_batch_runs_the_acquirer_of_each_model_not_the_usual_draws(fission, monkeypatch):
+    """Models whose acquirer is not :class:`Acquirer` join customers seed by seed,
+    through their own acquirer, as each run alone does."""
+    seeds, days = [3, 11], 20
+    plain = lab.run(fission, seed=3, days=days)
+    monkeypatch.setattr(model_mod, "Acquirer", KeenJoiners)
+    batch = BatchRun(fission, seeds, days)
+    assert all(type(m.acquirer) is KeenJoiners for m in batch.models)
+    batch.run()
+    keen = list(batch.results())
+    for res in keen:
+        _assert_same(lab.run(fission, seed=res.seed, days=days), res)
+    assert keen[0].daily["orders"].sum() > plain.daily["orders"].sum()  # the override acted
+
+
+def test_only_runs_of_one_scenario_draw_their_joiners_together(fission):
+    """A run of another scenario put in a batch draws its joiners with its own tables."""
+    data = dump_scenario(fission)
+    data["traits"]["default"]["propensity_per_day"]["mean"] *= 2.5
+    other = lab.scenario_from_dict(data)
+    days = 20
+    batch = BatchRun(fission, [3, 11], days)
+    batch.models[1] = PoolModel(other, seed=11, days=days)
+    batch.run()
+    mine, theirs = batch.results()
+    _assert_same(lab.run(fission, seed=3, days=days), mine)
+    _assert_same(lab.run(other, seed=11, days=days), theirs)

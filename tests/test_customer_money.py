@@ -161,6 +161,26 @@ def test_a_credit_before_the_joining_day_is_refused_with_nothing_credited():
     assert all((v == 0).all() for v in table.values())
 
 
+def test_a_credit_before_the_joining_day_to_a_credited_column_is_refused_with_nothing_credited():
+    """The fast path (the column exists, every array is large enough) checks the ages
+    too: a credit before a customer joined changes nothing and names the problem."""
+    money = CustomerMoney(0.1)
+    cohort = np.array([0, 5, 2], dtype=np.int32)
+    money.add("cost_gifts", np.array([0, 2]), np.array([1.5, 2.0]), 9, cohort)
+    before = {k: v.copy() for k, v in money.table(3, ["cost_gifts"]).items()}
+    arrays = money.columns["cost_gifts"], money.net, money.pv
+    assert min(a.size for a in arrays) > 2 and money._discount.size > 9  # it all fits
+    with pytest.raises(ValueError, match="before the day they joined"):
+        money.add("cost_gifts", np.array([0, 1]), np.array([1.0, 1.0]), 3, cohort)
+    now = money.columns["cost_gifts"], money.net, money.pv
+    assert all(a is b for a, b in zip(arrays, now, strict=True))  # nothing regrown
+    after = money.table(3, ["cost_gifts"])
+    for name, values in before.items():
+        assert after[name].tobytes() == values.tobytes(), name
+    money.add("cost_gifts", np.array([1]), 1.0, 6, cohort)  # after joining: credited
+    assert money.table(3, ["cost_gifts"])["cost_gifts"].tolist() == [1.5, 1.0, 2.0]
+
+
 def test_dense_products_equal_the_dense_credit_of_their_sum_bit_for_bit():
     """Contacts x price per touchpoint credited in one pass: the numbers of crediting the
     NumPy sum ``sent_a * price_a + sent_b * price_b`` densely, for costs and revenues;

@@ -189,3 +189,13 @@ def test_comparison_on_a_warm_pool_equals_one_in_process_and_seed_by_seed(small)
             here.replications.daily, cmp.replications.daily, check_exact=True
         )
         pd.testing.assert_frame_equal(here.table, cmp.table, check_exact=True)
+
+
+def test_executor_parameters_are_hinted_as_a_local_executor():
+    import typing
+
+    from lab.experiments.robustness import RobustnessPlan
+    from lab.parallel import LocalExecutor
+
+    for fn in (RobustnessPlan.run, lab.compare, lab.replicate):
+        assert typing.get_type_hints(fn)["executor"] == (LocalExecutor | None), fn

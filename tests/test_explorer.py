@@ -291,3 +291,23 @@ def test_a_warm_pool_gives_the_same_numbers_as_this_process():
     )  # fmt: skip
     by_seed = alone.wide().set_index("seed")[list(METRICS)]
     pd.testing.assert_frame_equal(here.per_seed, by_seed, check_exact=True)
+
+
+def test_close_stops_a_pool_only_when_the_explorer_owns_it():
+    from lab.parallel import LocalExecutor
+
+    lent, owned = LocalExecutor(2), LocalExecutor(2)
+    try:
+        for workers in (lent, owned):
+            assert dict(workers.stream(abs, enumerate([1, -2]))) == {0: 1, 1: 2}  # started
+        kept = Explorer(pool=POOL, executor=lent)
+        given = Explorer(pool=POOL, executor=owned, own_executor=True)
+        kept.close()
+        given.close()
+        assert lent._pool is not None  # its owner closes it
+        assert owned._pool is None
+        assert kept.executor is None and given.executor is None
+        assert kept.set(messages_per_week=12).metrics  # later updates run here
+    finally:
+        lent.close()
+        owned.close()

@@ -145,12 +145,12 @@ class Acquirer:
         return {int(d): order[days == d] for d in np.unique(days)}
 
     # ------------------------------------------------------------------ channels
-    def acquire(self, day: int) -> None:
-        """Add today's seed (KOC), stock-import, paid, staff-invite and organic customers."""
-        run_joins(self.acquire_joins(day), self.draw)
-
     def acquire_joins(self, day: int) -> Joins:
-        """:meth:`acquire` as a generator of its trait draws (see :func:`run_joins`)."""
+        """Add today's seed (KOC), stock-import, paid, staff-invite and organic customers.
+
+        A generator of their trait draws (see :func:`run_joins`): the model runs it
+        (:meth:`lab.model.PoolModel.acquire_joins`), a batch draws its runs' together.
+        """
         if self.market is not None:
             yield from self._seeds(day)
         yield from self._stock(day)
@@ -307,17 +307,13 @@ class Acquirer:
         self.model.book("staff_bonus", count * c.bonus_per_invite_cny)
         yield from self.add_joins("staff_invite", day, keys, persons=persons)
 
-    def add_referrals(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> int:
+    def referral_joins(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> Joins:
         """Friends brought by today's sharers join the pool; rewards are booked.
 
-        Returns the number who joined.  With a market, ``friends`` are the friends
-        each sharer reaches (invites), not all of whom join, and word of mouth adds
-        its own joiners.
+        A generator of their trait draws (see :func:`run_joins`) that returns the number
+        who joined.  With a market, ``friends`` are the friends each sharer reaches
+        (invites), not all of whom join, and word of mouth adds its own joiners.
         """
-        return run_joins(self.referral_joins(day, inviter_slots, friends), self.draw)
-
-    def referral_joins(self, day: int, inviter_slots: np.ndarray, friends: np.ndarray) -> Joins:
-        """:meth:`add_referrals` as a generator of its trait draws (see :func:`run_joins`)."""
         if self.market is not None:
             return (yield from self._add_referrals_market(day, inviter_slots, friends))
         total = int(friends.sum())

@@ -51,6 +51,7 @@ from lab.experiments.design import (
     resolve_param,
 )
 from lab.experiments.stats import band, paired_interval
+from lab.parallel.pool import LocalExecutor
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -224,7 +225,7 @@ class RobustnessPlan:
         workers: int | None = None,
         progress: bool | None = None,
         metrics: Callable | None = None,
-        executor=None,
+        executor: LocalExecutor | None = None,
     ) -> RobustnessResult:
         """Run every world's pair over the seeds and analyse (see :func:`robustness`);
         ``executor``: warm workers (a :class:`lab.parallel.LocalExecutor`) to run on."""

@@ -224,6 +224,17 @@ class LocalExecutor:
         Threads of each worker's daily loop and numeric libraries (default 1, so that
         processes and threads do not oversubscribe the cores).  ``workers == 1`` runs
         in this process with its own threads.
+
+    Notes
+    -----
+    The workers start on the first :meth:`stream` and stay up for the next ones until
+    :meth:`close`; use the executor as a context manager so they are closed for sure::
+
+        with LocalExecutor(2) as pool:
+            lab.replicate(scenario, seeds, executor=pool)
+
+    A :meth:`stream` that ends early (an error, an interrupt, a consumer that stops
+    reading) stops the workers still busy with its runs; the next call starts new ones.
     """
 
     def __init__(self, workers: int | None = None, threads: int = 1) -> None:
@@ -261,8 +272,12 @@ class LocalExecutor:
                 f"finished runs are kept. {_GUARD_HELP}"
             ) from exc
         finally:
-            for fut in pending:
-                fut.cancel()
+            # an interrupted call (an error, a KeyboardInterrupt, a consumer that
+            # stopped early): queued runs are cancelled; runs already in progress
+            # cannot be, so the pool is stopped rather than left busy with them
+            running = [fut for fut in pending if not fut.cancel() and not fut.done()]
+            if running:
+                self._abandon_pool()
 
     @staticmethod
     def _loop(fn, todo, pool, pending: dict, limit: int):
@@ -296,8 +311,31 @@ class LocalExecutor:
             )
         return self._pool
 
+    def _abandon_pool(self) -> None:
+        """Stop the workers now, ending their runs in progress (nobody waits for them).
+
+        The next :meth:`stream` starts a fresh pool.
+        """
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # ProcessPoolExecutor (Python < 3.14) has no public way to end running tasks
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:
+            proc.terminate()
+        for proc in workers:
+            proc.join(timeout=10)
+
     def close(self) -> None:
-        """Stop the worker processes (waiting for runs in progress)."""
+        """Stop the worker processes (waiting for runs in progress); calling it again,
+        or on a pool never started, does nothing.  A later :meth:`stream` starts new ones."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
