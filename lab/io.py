@@ -413,7 +413,10 @@ def _dead_writers_folder(folder: Path) -> bool:
     gone: its marker names this host and a process that no longer exists, the folder is
     this user's, and it holds only files and folders (no symlinks)."""
     try:
-        if folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+        uid = os.getuid() if hasattr(os, "getuid") else None  # no uids on Windows
+        if folder.is_symlink() or not folder.is_dir():
+            return False
+        if uid is not None and folder.stat().st_uid != uid:
             return False
         host, pid = (folder / PARTIAL_MARKER).read_text(encoding="ascii").split()
         if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
