@@ -319,6 +319,12 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
     ``out_dir`` is replaced only if :func:`check_out_folder` allows it (checked
     before the block and again before the swap).
 
+    In the main thread, SIGTERM and SIGHUP raise :class:`Terminated` during the
+    block (the temporary folder is removed, the previous handlers are restored
+    after it).  The temporary folder holds :data:`PARTIAL_MARKER` until the swap;
+    folders of this name left by a killed lab process are removed first
+    (:func:`remove_dead_partials`).
+
     Raises
     ------
     OutputError

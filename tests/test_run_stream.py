@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -316,3 +320,24 @@ def test_customers_csv_on_two_text_threads_is_the_one_threads(tmp_path, monkeypa
     one = (tmp_path / "one" / "customers.csv").read_bytes()
     assert one.count(b"\n") > 4 * 256  # several slices
     assert (tmp_path / "two" / "customers.csv").read_bytes() == one
+
+
+def test_lab_run_terminated_leaves_no_temporary_folder(tmp_path):
+    """SIGTERM in the middle of a long run: exit 143 and nothing left (no hidden folder)."""
+    out = tmp_path / "term"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "lab", "run", BASE, "--days", "3000", "-q", "--out", str(out)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".term.partial-*/.lab-partial")):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)  # into the run
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert list(tmp_path.iterdir()) == []
