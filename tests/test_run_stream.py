@@ -341,3 +341,26 @@ def test_lab_run_terminated_leaves_no_temporary_folder(tmp_path):
             proc.kill()
             proc.wait()
     assert list(tmp_path.iterdir()) == []
+
+
+def text_threads_in_worker(_task: int) -> tuple[int, int]:
+    """What a pool worker formats CSV text on, and its process id."""
+    from lab.csv_arrow import text_threads
+
+    return text_threads(), os.getpid()
+
+
+def test_pool_workers_make_csv_text_on_one_thread(monkeypatch):
+    from lab.csv_arrow import usable_cores
+    from lab.parallel.pool import LocalExecutor
+
+    if usable_cores() < 2:
+        pytest.skip("one core: one text thread anyway")
+    monkeypatch.setenv("LAB_CSV_THREADS", "2")  # the parent's choice is not the workers'
+    pool = LocalExecutor(2)
+    try:
+        seen = [r for _, r in pool.stream(text_threads_in_worker, enumerate(range(4)))]
+    finally:
+        pool.close()
+    assert {t for t, _ in seen} == {1}
+    assert all(pid != os.getpid() for _, pid in seen)
