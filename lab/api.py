@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import gc
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +10,7 @@ import pandas as pd
 
 from lab.model import PoolModel
 from lab.params import parameter_table as _parameter_table
-from lab.results import RunResult
+from lab.results import RunResult, release_freed_memory
 from lab.scenario import Scenario, load_scenario, scenario_from_dict
 
 __all__ = ["as_scenario", "parameter_table", "run"]
@@ -89,26 +86,3 @@ def run(
         gc.collect()
         release_freed_memory()
     return result
-
-
-def release_freed_memory() -> None:
-    """Give memory freed inside the process back to the system (glibc's ``malloc_trim``).
-
-    NumPy arrays of a few MB land in malloc's heap once the allocator has raised its
-    mmap threshold, and freeing them leaves the pages mapped: the finished model's
-    buffers (the day plan, the ledger, the kernel's day buffers) would stay in the
-    resident set while the tables are written.  No-op where glibc is not the C library.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
-        return None

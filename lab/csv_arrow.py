@@ -43,7 +43,13 @@ from pathlib import Path
 import numba
 import numpy as np
 
-__all__ = ["text_threads", "text_threads_default", "write_csv_table", "write_csv_tables"]
+__all__ = [
+    "text_threads",
+    "text_threads_default",
+    "usable_cores",
+    "write_csv_table",
+    "write_csv_tables",
+]
 
 #: rows converted and written per slice: bounds the memory of the text columns
 SLICE_ROWS = 1 << 15
@@ -169,11 +175,15 @@ def text_threads() -> int:
         wanted = str(_DEFAULT_THREADS.get())
     if int(wanted) <= 1:
         return 1
+    return max(1, min(int(wanted), usable_cores(), MAX_THREADS))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity; else the machine's count)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(int(wanted), cores, MAX_THREADS))
+        return os.cpu_count() or 1
 
 
 def _chain_one(first, rest: Iterator) -> Iterator:

@@ -9,7 +9,11 @@ Every folder or file the lab writes goes through here:
   "private-traffic-lab"`` and the list of the files the lab wrote
   (``lab_files``).  Only such a folder is ever replaced; an existing folder
   without the marker is refused unless it is empty, and so is a lab folder that
-  holds files the lab did not write (nothing of the user's is ever deleted);
+  holds files the lab did not write (nothing of the user's is ever deleted).
+  SIGTERM and SIGHUP during the block raise :class:`Terminated`, so the temporary
+  folder is removed; one left by a lab process killed outright (SIGKILL, a power
+  cut) is removed by the next write to the same name when its marker
+  (:data:`PARTIAL_MARKER`) names a dead process (:func:`remove_dead_partials`);
 * :func:`atomic_file` does the same for a single file; an existing file is only
   replaced when the caller's check says the lab wrote it;
 * :func:`write_csv` writes plain CSV (no comment line, no wall-clock time: the
@@ -29,11 +33,15 @@ Failures are :class:`OutputError` (a ``ValueError`` naming the path and why).
 from __future__ import annotations
 
 import errno
+import glob
 import json
 import os
 import re
 import shutil
+import signal
+import socket
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -49,8 +57,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MADE_BY",
+    "PARTIAL_MARKER",
     "WALL_CLOCK",
     "OutputError",
+    "Terminated",
     "atomic_file",
     "atomic_folder",
     "check_out_file",
@@ -63,6 +73,7 @@ __all__ = [
     "neutralise_frame",
     "neutralise_text",
     "output_error",
+    "remove_dead_partials",
     "remove_empty",
     "safe_slug",
     "unneutralise_text",
@@ -76,6 +87,8 @@ __all__ = [
 #: value of ``made_by`` in every manifest the lab writes: the marker of a lab folder
 MADE_BY = "private-traffic-lab"
 MANIFEST = "manifest.json"
+#: file in a folder being written by :func:`atomic_folder`: "host pid" of the writer
+PARTIAL_MARKER = ".lab-partial"
 _SLUG_MAX = 80
 #: stamp keys that hold wall-clock time: kept out of data files (manifest.json has them)
 WALL_CLOCK = frozenset({"created_utc"})
@@ -291,7 +304,7 @@ def _umask() -> int:
 def _stamp_manifest(tmp: Path) -> None:
     """Add the marker and the list of written files to ``tmp/manifest.json``."""
     m = _manifest(tmp) or {}
-    files = [f for f in _relative_files(tmp) if f != MANIFEST]
+    files = [f for f in _relative_files(tmp) if f not in (MANIFEST, PARTIAL_MARKER)]
     m = {"made_by": MADE_BY, **{k: v for k, v in m.items() if k != "made_by"}}
     m["lab_files"] = files
     (tmp / MANIFEST).write_text(json.dumps(m, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -306,6 +319,12 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
     ``out_dir`` is replaced only if :func:`check_out_folder` allows it (checked
     before the block and again before the swap).
 
+    In the main thread, SIGTERM and SIGHUP raise :class:`Terminated` during the
+    block (the temporary folder is removed, the previous handlers are restored
+    after it).  The temporary folder holds :data:`PARTIAL_MARKER` until the swap;
+    folders of this name left by a killed lab process are removed first
+    (:func:`remove_dead_partials`).
+
     Raises
     ------
     OutputError
@@ -318,6 +337,7 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
     made: list[Path] = []
     try:
         made = make_parents(out)
+        remove_dead_partials(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; outputs should look like any folder
     except OSError as exc:
@@ -327,11 +347,14 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
         remove_empty(made)
         raise
     try:
-        yield tmp
-        _stamp_manifest(tmp)
-        _fsync_tree(tmp)
-        check_out_folder(out_dir)  # the folder may have changed while the block ran
-        _swap_in(tmp, out)
+        with _signals_raise():  # SIGTERM/SIGHUP: the cleanup below runs
+            (tmp / PARTIAL_MARKER).write_text(_writer_id(), encoding="ascii")
+            yield tmp
+            _stamp_manifest(tmp)
+            _fsync_tree(tmp)
+            check_out_folder(out_dir)  # the folder may have changed while the block ran
+            (tmp / PARTIAL_MARKER).unlink()
+            _swap_in(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         remove_empty(made)
@@ -340,6 +363,91 @@ def atomic_folder(out_dir: str | Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         remove_empty(made)
         raise
+
+
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP arrived while :func:`atomic_folder` was writing (exit 128 + signal)."""
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Terminated` in this block (main thread only).
+
+    The default action of both kills the process at once: ``atomic_folder``'s cleanup
+    would not run, and its temporary folder would stay.  A second signal while the
+    first is being handled is ignored (the cleanup is not cut short).  The previous
+    handlers are restored at the end of the block.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    caught: list[int] = []
+
+    def handler(signum, frame) -> None:
+        if not caught:
+            caught.append(signum)
+            raise Terminated(128 + signum)
+
+    previous = {}
+    try:
+        for name in wanted:
+            num = getattr(signal, name)
+            previous[num] = signal.signal(num, handler)
+        yield
+    finally:
+        for num, old in previous.items():
+            signal.signal(num, old)
+
+
+def _writer_id() -> str:
+    return f"{socket.gethostname()} {os.getpid()}\n"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, another user's (EPERM)
+        return True
+    return True
+
+
+def _dead_writers_folder(folder: Path) -> bool:
+    """True when ``folder`` is a temporary folder of :func:`atomic_folder` whose writer is
+    gone: its marker names this host and a process that no longer exists, the folder is
+    this user's, and it holds only files and folders (no symlinks)."""
+    try:
+        uid = os.getuid() if hasattr(os, "getuid") else None  # no uids on Windows
+        if folder.is_symlink() or not folder.is_dir():
+            return False
+        if uid is not None and folder.stat().st_uid != uid:
+            return False
+        host, pid = (folder / PARTIAL_MARKER).read_text(encoding="ascii").split()
+        if host != socket.gethostname() or not pid.isdigit() or _pid_alive(int(pid)):
+            return False
+        return not any(p.is_symlink() for p in folder.rglob("*"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+
+
+def remove_dead_partials(out: str | Path) -> list[Path]:
+    """Remove the ``.NAME.partial-*`` siblings of ``out`` left by a killed lab writer.
+
+    Only folders holding the :data:`PARTIAL_MARKER` the lab writes first into each
+    temporary folder, naming a process on this host that is dead, are removed: they
+    hold nothing but what that writer wrote.  Anything else is left alone.  Returns
+    the folders removed.
+    """
+    out = Path(os.path.abspath(out))
+    removed = []
+    with suppress(OSError):
+        for folder in out.parent.glob(f".{glob.escape(out.name)}.partial-*"):
+            if _dead_writers_folder(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -11,13 +11,15 @@ only a folder the lab made is ever replaced.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import functools
 import json
 import os
 import subprocess
+import sys
 import threading
 import weakref
-from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -54,6 +56,7 @@ __all__ = [
     "post_run_threads",
     "provenance",
     "referral_roots",
+    "release_freed_memory",
 ]
 
 
@@ -404,7 +407,7 @@ class RunResult:
         stream = transactions_csv
         if stream is not None:  # the rest of the run's last days, before the parquet:
             try:  # the two side by side would add their working sets (~+90 MB at 1M)
-                stream.finish(self._pop["channel"])
+                stream.finish(self._pop["channel"], rows["transactions"])
                 stream.join()
             except BaseException:
                 stream.abandon()
@@ -461,7 +464,7 @@ class RunResult:
         """Free the order log (after saving, in ``lab run``): ``.transactions`` is gone."""
         self._log = _ReleasedLog(len(self._log))
         self.__dict__.pop("transactions", None)
-        _malloc_trim()
+        release_freed_memory()
 
 
 class TransactionsCsvStream:
@@ -505,19 +508,27 @@ class TransactionsCsvStream:
         self._ready: tuple[int, np.ndarray] | None = (len(log), channel)
         self._final = False
         self._stopped = False
+        self._paused = False
         self._news = threading.Event()
         self._error: BaseException | None = None
         self._model = None
         self._thread = threading.Thread(target=self._run, name="lab-transactions-csv", daemon=True)
 
     @classmethod
-    def for_model(cls, model, path: Path, **kw) -> TransactionsCsvStream:
-        """A stream of ``model``'s order log (held weakly; started, call :meth:`day_done`
-        after each day and :meth:`finish` after the run)."""
+    def for_model(cls, model, path: Path, start: bool = True, **kw) -> TransactionsCsvStream:
+        """A stream of ``model``'s order log (held weakly; started unless ``start`` is
+        False, call :meth:`day_done` after each day and :meth:`finish` after the run)."""
         stream = cls(model.order_log, model.pop.channel, model.scenario.start_date, path, **kw)
         stream._model = weakref.ref(model)
-        stream.start()
+        if start:
+            stream.start()
         return stream
+
+    @property
+    def paused(self) -> bool:
+        """Whether the writer waits for the end of the run (the memory limit was reached):
+        it no longer uses the core the engine left it."""
+        return self._paused
 
     def start(self) -> None:
         """Start the thread."""
@@ -531,13 +542,19 @@ class TransactionsCsvStream:
             self._ready = (len(model.order_log), model.pop.channel)
             self._news.set()
 
-    def finish(self, channel: np.ndarray) -> None:
-        """The log is complete (``channel``: every customer's channel code); write the rest."""
+    def finish(self, channel: np.ndarray, rows: int | None = None) -> None:
+        """The log is complete (``channel``: every customer's channel code, ``rows``: the
+        log's length, by default read from the log); write the rest."""
         self._raise()
+        log = self._log  # the thread clears it when it ends (an error may come any time)
+        if rows is None and log is None:
+            self._raise()  # the thread ended meanwhile: its error, if it had one
+            raise RuntimeError("the transactions CSV's writer ended before the run did")
         self._model = None
-        self._ready = (len(self._log), channel)
+        self._ready = (len(log) if rows is None else int(rows), channel)
         self._final = True
         self._news.set()
+        self._raise()  # an error that came meanwhile
 
     def join(self) -> None:
         """Wait for the file to be written (after :meth:`finish`); raises the thread's error."""
@@ -548,8 +565,8 @@ class TransactionsCsvStream:
         """Stop the thread and wait for it (the caller removes the half-written file)."""
         self._stopped = True
         self._news.set()
-        if self._thread.is_alive():
-            self._thread.join()
+        while self._thread.is_alive():  # not just once: the caller removes the file next
+            self._thread.join(0.25)
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -579,9 +596,9 @@ class TransactionsCsvStream:
             final = self._final
             ready, channel = self._ready
             if not final and not paused and rss_mb() > self._limit:
-                paused = True  # the run's peak is near: give memory back, wait for its end
-                _release_arrow_memory()
-                _malloc_trim()
+                paused = self._paused = True  # the run's peak is near: give memory back,
+                _release_arrow_memory()  # wait for its end
+                release_freed_memory()
             full_slice = ready - at >= self._rows and not paused
             if full_slice or (final and (ready > at or schema is None)):
                 stop = min(at + self._rows, ready)
@@ -623,17 +640,36 @@ def post_run_threads(rows: int) -> int:
     cores; a small one's is not worth a second thread (at 10k customers it added 0.5 CPU s
     and 27 MB of peak RSS, each thread's Arrow allocator holding its own memory).
     """
-    from lab.csv_arrow import MAX_THREADS, text_threads
+    from lab.csv_arrow import MAX_THREADS, text_threads, usable_cores
 
     if os.environ.get("LAB_CSV_THREADS", "").isdigit():
         return text_threads()
     if rows < TEXT_THREADS_FROM_ROWS:
         return 1
+    return max(1, min(usable_cores(), MAX_THREADS))
+
+
+def release_freed_memory() -> None:
+    """Give memory freed inside the process back to the system (glibc's ``malloc_trim``).
+
+    NumPy arrays of a few MB land in malloc's heap once the allocator has raised its
+    mmap threshold, and freeing them leaves the pages mapped: the finished model's
+    buffers (the day plan, the ledger, the kernel's day buffers) would stay in the
+    resident set while the tables are written.  No-op where glibc is not the C library.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS))
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
+        return None
 
 
 def rss_mb() -> float:
@@ -646,16 +682,6 @@ def rss_mb() -> float:
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _malloc_trim() -> None:
-    """Give memory freed inside the process back to the system (glibc's ``malloc_trim``)."""
-    import ctypes
-    import sys
-
-    if sys.platform.startswith("linux"):
-        with suppress(OSError, AttributeError):  # musl and others have no malloc_trim
-            ctypes.CDLL(None).malloc_trim(0)
 
 
 def _dates(start: dt.date, day: np.ndarray) -> np.ndarray:

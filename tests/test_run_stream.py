@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -139,3 +143,224 @@ def test_only_a_big_table_gets_text_threads(monkeypatch):
     monkeypatch.delenv("LAB_CSV_THREADS", raising=False)
     assert post_run_threads(TEXT_THREADS_FROM_ROWS - 1) == 1
     assert post_run_threads(TEXT_THREADS_FROM_ROWS) == min(2, len(os.sched_getaffinity(0)))
+
+
+def _run_cli(out: Path, days: int = DAYS) -> object:
+    return runner.invoke(app, ["run", BASE, "--days", str(days), "-q", "--out", str(out)])
+
+
+@pytest.fixture
+def two_engine_threads():
+    """The engine on two numba threads (lab run lends one to the writer)."""
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    yield numba
+    numba.set_num_threads(before)
+
+
+def _late_writer_error(stream: TransactionsCsvStream) -> None:
+    """Make the writer end with a full disk just after ``finish`` checked it: its thread
+    has ended (and cleared its log) and its error comes after the first check."""
+    stream._stopped = True
+    stream._news.set()
+    stream._thread.join()
+    real_raise, calls = stream._raise, []
+
+    def late() -> None:
+        if not calls:
+            calls.append(1)
+            stream._error = OSError(errno.ENOSPC, "No space left on device")
+            return
+        real_raise()
+
+    stream._raise = late
+
+
+@pytest.mark.parametrize("rows_given", [True, False])
+def test_a_writer_error_during_finish_is_raised_as_it_is(tmp_path, rows_given):
+    model = PoolModel(lab.load_scenario(BASE), seed=5, days=10)
+    stream = TransactionsCsvStream.for_model(model, tmp_path / "t.csv")
+    model.run_model(progress=lambda day: stream.day_done())
+    channel, rows = model.pop.channel, len(model.order_log)
+    _late_writer_error(stream)
+    with pytest.raises(OSError, match="No space"):
+        stream.finish(channel, rows if rows_given else None)
+    assert not _writer_threads()
+
+
+def test_a_writer_error_during_finish_is_the_one_line_full_disk_message(tmp_path, monkeypatch):
+    real_finish = TransactionsCsvStream.finish
+
+    def racing_finish(self, channel, rows=None):
+        _late_writer_error(self)
+        return real_finish(self, channel, rows)
+
+    monkeypatch.setattr(TransactionsCsvStream, "finish", racing_finish)
+    (tmp_path / "mine.txt").write_text("keep", encoding="utf-8")
+    before = snapshot(tmp_path)
+    res = _run_cli(tmp_path / "r")
+    refused(res, str(tmp_path / "r"), "no space left on the device")
+    assert snapshot(tmp_path) == before
+    assert not _writer_threads()
+
+
+def _threads_by_day(monkeypatch, numba) -> list[int]:
+    seen: list[int] = []
+    real_record = PoolModel._record_day
+
+    def counted(self, day):
+        seen.append(numba.get_num_threads())
+        return real_record(self, day)
+
+    monkeypatch.setattr(PoolModel, "_record_day", counted)
+    return seen
+
+
+@pytest.mark.parametrize(("limit_mb", "paused"), [(1e9, False), (0.0, True)])
+def test_the_engine_gets_its_thread_back_once_the_writer_pauses(
+    tmp_path, monkeypatch, two_engine_threads, limit_mb, paused
+):
+    numba = two_engine_threads
+    seen = _threads_by_day(monkeypatch, numba)
+    monkeypatch.setattr(lab.results, "STREAM_RSS_LIMIT_MB", limit_mb)
+    res = _run_cli(tmp_path / "r", days=60)
+    assert res.exit_code == 0, res.output
+    if paused:  # paused from its first look at the memory: both threads soon after
+        assert seen[-1] == 2 and seen.count(2) >= 30
+    else:  # one lent to the writer for the whole run
+        assert set(seen) == {1}
+    assert numba.get_num_threads() == 2
+
+
+def _interrupt_on_day(monkeypatch, when: int):
+    real = PoolModel._record_day
+
+    def interrupted(self, day):
+        if day == when:
+            raise KeyboardInterrupt
+        return real(self, day)
+
+    monkeypatch.setattr(PoolModel, "_record_day", interrupted)
+
+
+def _full_disk_writer(monkeypatch):
+    def full_disk(parts, path, *args, **kw):
+        next(iter(parts))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(lab.results, "write_csv_slices", full_disk)
+
+
+def _interrupt_in(monkeypatch, cls, name: str, after: bool = False):
+    real = getattr(cls, name)
+
+    def interrupted(*args, **kw):
+        if after:
+            real(*args, **kw)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cls, name, interrupted)
+
+
+FAILURES = {
+    "ctrl-c during the run": lambda mp: _interrupt_on_day(mp, 20),
+    "writer error during the run": _full_disk_writer,
+    "ctrl-c as the writer starts": lambda mp: _interrupt_in(
+        mp, TransactionsCsvStream, "start", after=True
+    ),
+    "ctrl-c in finish": lambda mp: _interrupt_in(mp, TransactionsCsvStream, "finish"),
+    "ctrl-c in join, writer running": lambda mp: _interrupt_in(mp, TransactionsCsvStream, "join"),
+    "ctrl-c after join": lambda mp: _interrupt_in(mp, TransactionsCsvStream, "join", after=True),
+    "ctrl-c in the customers": lambda mp: _interrupt_in(mp, RunResult, "_write_customers"),
+}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_a_failed_run_leaves_a_previous_folder_as_it_was_and_the_threads(
+    tmp_path, monkeypatch, two_engine_threads, failure
+):
+    out = tmp_path / "r"
+    assert _run_cli(out).exit_code == 0
+    (tmp_path / "mine.txt").write_text("keep", encoding="utf-8")
+    before = snapshot(tmp_path)
+    FAILURES[failure](monkeypatch)
+    res = _run_cli(out)
+    assert res.exit_code != 0
+    if "writer error" in failure:
+        refused(res, str(out), "no space left on the device")
+    assert snapshot(tmp_path) == before  # the previous folder byte for byte, nothing else
+    assert not _writer_threads()
+    assert two_engine_threads.get_num_threads() == 2
+
+
+def test_customers_csv_on_two_text_threads_is_the_one_threads(tmp_path, monkeypatch):
+    """The customers table forced over the threshold (and into many small slices)."""
+    from lab import csv_arrow
+
+    monkeypatch.delenv("LAB_CSV_THREADS", raising=False)
+    result = lab.run(lab.load_scenario(BASE), seed=3, days=DAYS)
+    result.save(tmp_path / "one", formats=("csv",))
+    threads_used: list[int] = []
+    real_pool = csv_arrow._pool
+
+    def counted_pool(threads):
+        threads_used.append(threads)
+        return real_pool(threads)
+
+    monkeypatch.setattr(lab.results, "TEXT_THREADS_FROM_ROWS", 1)
+    monkeypatch.setattr(csv_arrow, "THREAD_ROWS", 256)
+    monkeypatch.setattr(csv_arrow, "_pool", counted_pool)
+    result.save(tmp_path / "two", formats=("csv",))
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert threads_used == [2]
+    one = (tmp_path / "one" / "customers.csv").read_bytes()
+    assert one.count(b"\n") > 4 * 256  # several slices
+    assert (tmp_path / "two" / "customers.csv").read_bytes() == one
+
+
+def test_lab_run_terminated_leaves_no_temporary_folder(tmp_path):
+    """SIGTERM in the middle of a long run: exit 143 and nothing left (no hidden folder)."""
+    out = tmp_path / "term"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "lab", "run", BASE, "--days", "3000", "-q", "--out", str(out)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".term.partial-*/.lab-partial")):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)  # into the run
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert list(tmp_path.iterdir()) == []
+
+
+def text_threads_in_worker(_task: int) -> tuple[int, int]:
+    """What a pool worker formats CSV text on, and its process id."""
+    from lab.csv_arrow import text_threads
+
+    return text_threads(), os.getpid()
+
+
+def test_pool_workers_make_csv_text_on_one_thread(monkeypatch):
+    from lab.csv_arrow import usable_cores
+    from lab.parallel.pool import LocalExecutor
+
+    if usable_cores() < 2:
+        pytest.skip("one core: one text thread anyway")
+    monkeypatch.setenv("LAB_CSV_THREADS", "2")  # the parent's choice is not the workers'
+    pool = LocalExecutor(2)
+    try:
+        seen = [r for _, r in pool.stream(text_threads_in_worker, enumerate(range(4)))]
+    finally:
+        pool.close()
+    assert {t for t, _ in seen} == {1}
+    assert all(pid != os.getpid() for _, pid in seen)

@@ -86,8 +86,9 @@ def _run_and_write(sc, seed, days, out_dir: Path, formats: tuple[str, ...], prog
     run_error: list[BaseException] = []
 
     def start_stream(model) -> None:
-        nonlocal stream
-        stream = TransactionsCsvStream.for_model(model, tmp / "transactions.csv")
+        nonlocal stream  # assigned before the thread starts: abandon() always finds it
+        stream = TransactionsCsvStream.for_model(model, tmp / "transactions.csv", start=False)
+        stream.start()
 
     def day_done(day: int) -> None:
         progress(day)
@@ -97,11 +98,13 @@ def _run_and_write(sc, seed, days, out_dir: Path, formats: tuple[str, ...], prog
             except BaseException as exc:  # the writer's error stops the run
                 writer_error.append(exc)
                 raise
+            if stream.paused:  # the writer waits for the end of the run: its core is free
+                give_back()
 
     try:
         with atomic_folder(out_dir) as tmp:
             try:
-                with _engine_threads(leave_one=streaming):
+                with _engine_threads(leave_one=streaming) as give_back:
                     result = run_scenario(
                         sc, seed=seed, days=days, progress=day_done,
                         on_model=start_stream if streaming else None,
@@ -122,14 +125,23 @@ def _run_and_write(sc, seed, days, out_dir: Path, formats: tuple[str, ...], prog
 @contextmanager
 def _engine_threads(leave_one: bool):
     """The engine's numba threads, one fewer while a writer thread works beside it (so
-    the two do not share a core: the kernel's result is the same on any number)."""
+    the two do not share a core: the kernel's result is the same on any number).
+
+    Yields a function that gives the engine its threads back at once (the writer
+    paused by the memory limit); on the way out they are given back in any case.
+    """
     import numba
 
     before = numba.get_num_threads()
     if leave_one and before > 1:
         numba.set_num_threads(before - 1)
+
+    def give_back() -> None:
+        if numba.get_num_threads() != before:
+            numba.set_num_threads(before)
+
     try:
-        yield
+        yield give_back
     finally:
         numba.set_num_threads(before)
 
