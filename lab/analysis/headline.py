@@ -106,16 +106,9 @@ def headline_from_tables(result, ltv_horizon_days: int | None = None) -> dict[st
     margin = customer_ltv(d, h, "margin")  # one pass over the orders for both LTVs
     ltv = ltv_by(margin, None)
     ltv_net = ltv_by(net_ltv(margin, d), None)
-    last = daily.iloc[-1]
     conversion = np.nan if d.meta.get("known_buyers_only") else ladder["share_of_customers"].iloc[0]
     return {
-        "gmv": float(daily["gmv"].sum()),
-        "gross_margin": float(daily["gross_margin"].sum()),
-        "net_margin": float(daily["net_margin"].sum()),
-        "discount_cost": float(daily["discount_cost"].sum()),
-        "orders": float(daily["orders"].sum()),
-        "customers": float(last["customers"]),
-        "active_end": float(last["active"]),
+        **_daily_totals(daily),
         "conversion_rate": float(conversion),
         "repurchase_rate": repurchase_rate(d),
         "reach_3rd_order": float(ladder["share_of_buyers"].iloc[2]),
@@ -132,10 +125,23 @@ def headline_from_tables(result, ltv_horizon_days: int | None = None) -> dict[st
     }
 
 
+def _daily_totals(daily) -> dict[str, float]:
+    """The headline's sums over the daily table and its end-of-run stock (both paths)."""
+    last = daily.iloc[-1]
+    return {
+        "gmv": float(daily["gmv"].sum()),
+        "gross_margin": float(daily["gross_margin"].sum()),
+        "net_margin": float(daily["net_margin"].sum()),
+        "discount_cost": float(daily["discount_cost"].sum()),
+        "orders": float(daily["orders"].sum()),
+        "customers": float(last["customers"]),
+        "active_end": float(last["active"]),
+    }
+
+
 def _headline_from_arrays(a: RunArrays, h: int) -> dict[str, float]:
     """:func:`headline_from_tables`'s numbers from a run's arrays, computation for computation."""
     daily = a.daily
-    last = daily.iloc[-1]
     full = ~a.is_trial
     n_full = np.bincount(a.customer[full], minlength=a.n_customers)  # full orders per customer
     ltv_margin, ltv_net = _ltv_means(a, h)
@@ -148,13 +154,7 @@ def _headline_from_arrays(a: RunArrays, h: int) -> dict[str, float]:
     on_discount = a.on_discount[full]
     has_fatigue = "mean_fatigue" in daily.columns
     return {
-        "gmv": float(daily["gmv"].sum()),
-        "gross_margin": float(daily["gross_margin"].sum()),
-        "net_margin": float(daily["net_margin"].sum()),
-        "discount_cost": float(daily["discount_cost"].sum()),
-        "orders": float(daily["orders"].sum()),
-        "customers": float(last["customers"]),
-        "active_end": float(last["active"]),
+        **_daily_totals(daily),
         "conversion_rate": np.nan if a.known_buyers_only or not n else buyers / n,
         "repurchase_rate": int(np.count_nonzero(n_full >= 2)) / buyers if buyers else np.nan,
         "reach_3rd_order": int(np.count_nonzero(n_full >= 3)) / buyers if buyers else np.nan,
