@@ -92,13 +92,22 @@ def test_an_interrupt_during_the_run_leaves_nothing(tmp_path, monkeypatch):
 def test_a_writer_failing_during_the_run_stops_it_with_one_message(tmp_path, monkeypatch):
     days_run = []
 
+    failed = threading.Event()
+
     def full_disk(parts, path, *args, **kw):
         next(iter(parts))  # midway: the file is open, a slice built
+        failed.set()
         raise OSError(errno.ENOSPC, "No space left on device")
 
     def counted(self, day):
         days_run.append(day)
-        return real_record(self, day)
+        out = real_record(self, day)
+        if len(self.order_log) >= lab.results._CSV_ROWS and not failed.is_set():
+            # a first slice is due: let the writer build it and fail before the next day
+            # (a fast run on a loaded machine could otherwise end before the thread runs;
+            # the day after the failure must then stop the run)
+            failed.wait(5.0)
+        return out
 
     real_record = PoolModel._record_day
     monkeypatch.setattr(lab.results, "write_csv_slices", full_disk)
