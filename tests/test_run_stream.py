@@ -93,6 +93,11 @@ def test_a_writer_failing_during_the_run_stops_it_with_one_message(tmp_path, mon
     days_run = []
 
     failed = threading.Event()
+    waited: list[bool] = []
+    published: list[int] = []
+    # never paused by the memory guard: a test process (an xdist worker) may already hold
+    # more than the limit, and a paused writer writes nothing until the run's end
+    monkeypatch.setattr(lab.results, "STREAM_RSS_LIMIT_MB", 1e9)
 
     def full_disk(parts, path, *args, **kw):
         next(iter(parts))  # midway: the file is open, a slice built
@@ -101,12 +106,14 @@ def test_a_writer_failing_during_the_run_stops_it_with_one_message(tmp_path, mon
 
     def counted(self, day):
         days_run.append(day)
+        if published and published[-1] >= lab.results._CSV_ROWS and not waited:
+            # a first slice was due at yesterday's end (the stream hears of final rows
+            # after each day): let the writer build it and fail (a fast run on a loaded
+            # machine could otherwise end before the thread runs); the end of this day
+            # must then stop the run
+            waited.append(failed.wait(30.0))
         out = real_record(self, day)
-        if len(self.order_log) >= lab.results._CSV_ROWS and not failed.is_set():
-            # a first slice is due: let the writer build it and fail before the next day
-            # (a fast run on a loaded machine could otherwise end before the thread runs;
-            # the day after the failure must then stop the run)
-            failed.wait(5.0)
+        published.append(len(self.order_log))  # what the stream hears at this day's end
         return out
 
     real_record = PoolModel._record_day
@@ -118,7 +125,8 @@ def test_a_writer_failing_during_the_run_stops_it_with_one_message(tmp_path, mon
     refused(res, str(tmp_path / "r"), "no space left on the device")
     assert snapshot(tmp_path) == before
     assert not _writer_threads()
-    assert len(days_run) < 300  # the writer's error stopped the run
+    assert waited == [True]  # the writer failed during the run
+    assert len(days_run) < 300  # and its error stopped the run
 
 
 def test_a_pool_too_large_is_still_one_message_and_nothing_written(tmp_path):
