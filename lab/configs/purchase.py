@@ -55,8 +55,8 @@ class EarlyBurst(StrictModel):
         gt=0,
         le=3650,
         source=calibrated(
-            "CDNOW bgnbd_age fit (lab/calibrate/agebump.py): tau 5.5 weeks (SE 1.3) = 38.5 "
-            "days (benchmarks/RESULTS_agebump.md)"
+            "bgnbd_age fit (lab/calibrate/agebump.py) of the CDNOW log of Fader, Hardie & "
+            "Lee 2005: tau 5.5 weeks (SE 1.3) = 38.5 days (benchmarks/RESULTS_agebump.md)"
         ),
     )
 
