@@ -155,6 +155,33 @@ def test_age_counts_from_the_first_order_the_pool_sees(folder):
     assert np.array_equal(first[ids], first_day.reindex(ids).to_numpy())
 
 
+def test_a_calibrated_table_gives_the_burst_to_new_customers_only(tmp_path):
+    """The table ``lab calibrate`` writes: the log's customers join at its end with their
+    history (``prior_orders`` >= 1: their burst is folded into their rate, none in the
+    kernel), the expected new ones later with their first order booked (age 0 then)."""
+    path = tmp_path / "known.csv"
+    rows = "customer_id,join_date,prior_orders,last_purchase_date,book_first_order\n"
+    rows += "".join(f"h{i},2026-01-01,{1 + i % 3},2025-12-{10 + i % 9},false\n" for i in range(30))
+    rows += "".join(f"n{i},2026-01-{2 + i % 20:02d},0,,true\n" for i in range(40))
+    path.write_text(rows, encoding="utf-8")
+    sc = bare(
+        0,
+        30,
+        acquisition={
+            "stock_import": {"enabled": False},
+            "known_customers": {"enabled": True, "file": str(path)},
+        },
+        purchase={"early_burst": {"rate_boost": 1.0}},
+    )
+    model = PoolModel(lab.scenario_from_dict(sc), seed=2)
+    model.run_model()
+    pop, n = model.pop, model.pop.n
+    history = pop.prior_orders[:n] > 0
+    assert history.sum() == 30 and (pop.first_purchase[:n][history] == NO_FIRST_PURCHASE).all()
+    assert (~history).sum() == 40
+    assert np.array_equal(pop.first_purchase[:n][~history], pop.cohort_day[:n][~history])
+
+
 # --------------------------------------------------------------------- recovery
 def test_a_known_burst_is_recovered_within_two_standard_errors(burst_run):
     """One fixed seed: beta and tau (weeks) within 2 SE of the truth.
