@@ -281,3 +281,24 @@ def test_burst_gives_identical_tables_on_one_and_two_threads():
 
     plain = lab.run(scenario, seed=3, days=40)
     assert out[1][1] != table_hash(plain.transactions)  # the burst changed the orders
+
+
+def test_a_batch_with_the_burst_equals_its_runs_alone():
+    """The batched kernel (several seeds in one call) runs the burst as a run alone does."""
+    from lab.batch import run_batch
+
+    sc = lab.load_scenario(TESTS.parent / "scenarios" / "q4_referral_reward_50.yaml")
+    sc = sc.with_changes(
+        {
+            "acquisition.stock_import.total_customers": 400,
+            "purchase.early_burst.rate_boost": 1.5,
+            "purchase.early_burst.tau_days": 30,
+        }
+    )
+    seeds = [3, 11]
+    for res in run_batch(sc, seeds, days=30):
+        alone = lab.run(sc, seed=res.seed, days=30)
+        for table in ("daily", "transactions", "customers"):
+            pd.testing.assert_frame_equal(
+                getattr(alone, table), getattr(res, table), check_exact=True
+            )
