@@ -311,6 +311,9 @@ class PoolModel(mesa.Model):
                 "referred_boost_log_keep": math.log(0.5) / s.referred.boost_halflife_days,
                 "season_on": s.calendar.enabled,
                 "season_mult": 1.0,
+                "burst_on": pur.early_burst.rate_boost > 0.0,
+                "burst_boost": pur.early_burst.rate_boost,
+                "burst_inv_tau": 1.0 / pur.early_burst.tau_days,
             }
         )
 

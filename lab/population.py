@@ -17,6 +17,7 @@ from lab.vocab import CHANNELS, STAGES  # re-exported: the codes stored in the a
 
 __all__ = [
     "CHANNELS",
+    "NO_FIRST_PURCHASE",
     "STAGES",
     "STATE_SPEC",
     "PoolTooLarge",
@@ -25,6 +26,10 @@ __all__ = [
     "bytes_per_customer",
 ]
 
+
+#: ``first_purchase`` of a customer whose first order the pool has not seen (none yet, or
+#: before joining): an age of billions of days, so no early burst
+NO_FIRST_PURCHASE = -(2**31)
 
 #: name -> (dtype, initial value, description).  Traits are drawn once at acquisition;
 #: states change during the run.
@@ -57,6 +62,12 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "prior_orders": ("int32", 0, "orders before joining the pool (stock import)"),
     "last_purchase": ("int32", -1, "day of the last order, -1 never (may be < 0 for history)"),
     "has_ordered": ("bool", False, "placed any order (history, trial or full)"),
+    "first_purchase": (
+        "int32",
+        NO_FIRST_PURCHASE,
+        "day of the first order the pool saw (run or booked on joining), -2**31 if none or "
+        "before the pool (history): the age of the early burst",
+    ),
     "stage": ("int8", 0, "lifecycle stage code (STAGES)"),
     "alive": ("bool", True, "not yet dropped out for good (latent, unobserved by the brand)"),
     "day_dropout": ("int32", -1, "day of permanent dropout, -1 if alive"),

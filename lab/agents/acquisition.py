@@ -48,6 +48,7 @@ from lab.agents.counts import poisson_ppf
 from lab.agents.personas import PersonaTable, persona_traits
 from lab.agents.traits import TraitDrawer, inviter_uniforms
 from lab.known_customers import PAIRS, known_customer_keys
+from lab.population import NO_FIRST_PURCHASE
 from lab.rng import child_keys, identity_keys, person_keys
 from lab.vocab import CHANNELS
 
@@ -498,6 +499,8 @@ class Acquirer:
             prior = np.zeros(rows.size, np.int32) + prior
             cols = dict(prior_orders=prior, n_orders=prior + 1, last_purchase=day)
             cols.update(has_ordered=True, stage=1)
+            # the booked order is the first purchase unless orders came before it
+            cols["first_purchase"] = np.where(prior == 0, day, NO_FIRST_PURCHASE)
             return cols
         if "prior_orders" not in frame:
             return {}

@@ -164,6 +164,9 @@ class KernelParams(NamedTuple):
     referred_boost_log_keep: float  # log of the share of the boost kept per day of tenure
     season_on: bool  # calendar of demand multipliers (lab/configs/calendar.py)
     season_mult: float  # today's multiplier of the purchase hazard (set each day)
+    burst_on: bool  # early-life burst after the first order (lab/configs/purchase.py)
+    burst_boost: float  # extra purchase rate on the day of the first order (beta)
+    burst_inv_tau: float  # 1 / tau, 1/day: how fast the burst fades with the age
 
 
 #: the KPIs the kernel counts: the kernel rows of the KPI table, then two sums
@@ -349,6 +352,20 @@ def referred_bond(referrer, tenure, referrer_dropout_day, day, p, bound=False):
     if referrer_dropout_day < 0 or referrer_dropout_day >= day:
         return boost, 1.0 - p.referred_retention
     return boost, 1.0
+
+
+@njit(cache=True, inline="always")
+def early_burst(age, p):
+    """Purchase-rate multiplier ``1 + beta exp(-age / tau)`` at ``age`` days since the first order.
+
+    An unknown first purchase (``first_purchase`` -2**31) makes the age billions of
+    days, so the multiplier is 1.  Past 50 e-foldings it is 1 without the ``exp``
+    (``beta e^-50`` is below 1e-20 for beta <= 20: ``1 + beta e^-x`` rounds to 1.0).
+    """
+    x = age * p.burst_inv_tau
+    if x > 50.0:
+        return 1.0
+    return 1.0 + p.burst_boost * math.exp(-x)
 
 
 @njit(cache=True, inline="always")
@@ -562,6 +579,8 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
                 base *= 1.0 - stock
             if p.season_on:
                 base *= p.season_mult
+            if p.burst_on:  # age from the first order (-2**31 if unknown: no burst)
+                base *= early_burst(day - c.first_purchase[i], p)
             deal = deal_sensitivity(c.deal_proneness[i], cond, p)
             blocked, first, trial_open = c.blocked[i], no == 0, c.n_trials[i] == 0
             standing = plan.standing_response[i] != 1.0 and plan.standing_depth[i] > promo
@@ -597,6 +616,8 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
                 nb += 1
                 kpi[K.orders] += 1.0
                 c.last_purchase[i] = day
+                if not c.has_ordered[i]:  # the first order the pool sees: the burst's age 0
+                    c.first_purchase[i] = day
                 c.has_ordered[i] = True
                 c.trust[i] = trust_after_order(c.trust[i], bought, p)
                 if bought == 1:
@@ -750,6 +771,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("contact carry-over", "recent contacts' lift carries over as a decaying stock (worn-out content types add less)", carryover),
     Mechanism("referred bond", "a referred customer's early purchase boost (fades with tenure) and lower dropout while the referrer stays", referred_bond),
     Mechanism("promotion memory", "deal conditioning grows with offers and relaxes; the stock bought on promotion is used up", promo_memory),
+    Mechanism("early burst", "a customer buys faster in the first weeks after the first order (fades with the age)", early_burst),
     Mechanism("standing-price headroom", "a standing (member) price lifts purchases only on the share a strategy leaves (membership headroom)", standing_response),
     Mechanism("purchase", "each customer orders with P = 1 - exp(-rate); prospects face the conversion barriers or take the trial", purchase),
     Mechanism("dropout after purchase, referral", "buyers may leave for good (BG/NBD) or share with friends (fission)", dropout_after_purchase),
