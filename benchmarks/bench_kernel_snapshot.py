@@ -63,14 +63,22 @@ def _hash(c, out, n: int, bought: tuple[int, int]) -> str:
     return h.hexdigest()[:12]
 
 
+def _load(path: Path) -> tuple:
+    """The saved inputs, parameters as this tree's model makes them (a tree that has
+    parameters the saving tree had not gets them from the saved day, see kbytes_count)."""
+    sys.path.insert(0, str(HERE))
+    from kbytes_count import load
+
+    return load(path)
+
+
 def time_loop(path: Path, repeats: int) -> str:
     """Median CPU and wall ms of ``step_population`` on copies of the saved day."""
     import numba
 
     import lab.agents.behaviour as bh
 
-    n, day, c0, plan, p, keys, out0, chunk = pickle.loads(path.read_bytes())
-    p = bh.make_params(p._asdict())  # as this tree's model makes them
+    n, day, c0, plan, p, keys, out0, chunk = _load(path)
     threads = numba.get_num_threads()
     walls, cpus, digest = [], [], ""
     for r in range(repeats + 1):
@@ -93,7 +101,7 @@ def halves(path: Path, repeats: int) -> str:
     """CPU ms of the first and the second half of the chunks, run serially."""
     import lab.agents.behaviour as bh
 
-    n, day, c, plan, p, keys, out, chunk = pickle.loads(path.read_bytes())
+    n, day, c, plan, p, keys, out, chunk = _load(path)
     n_chunks = (n + chunk - 1) // chunk
     kpis = np.zeros((n_chunks, out.kpi.size))
 

@@ -50,6 +50,7 @@ from lab.agents.behaviour import (
     make_params,
     new_day_out,
     plan_bundle,
+    plan_switches,
     step_population,
     stream_keys,
 )
@@ -314,6 +315,7 @@ class PoolModel(mesa.Model):
                 "burst_on": pur.early_burst.rate_boost > 0.0,
                 "burst_boost": pur.early_burst.rate_boost,
                 "burst_inv_tau": 1.0 / pur.early_burst.tau_days,
+                **plan_switches(None),  # every plan array read, until a day says otherwise
             }
         )
 
@@ -517,8 +519,9 @@ class PoolModel(mesa.Model):
     def kernel_inputs(self, day: int) -> tuple:
         """Today's arguments of the daily loop, ready to call (``lab.batch`` calls it too).
 
-        ``(n, day, customers, plan, params, keys, out, chunk)``; today's referral terms
-        and calendar multiplier are set into the parameters and the day buffers sized.
+        ``(n, day, customers, plan, params, keys, out, chunk)``; today's referral terms,
+        calendar multiplier and plan arrays in use (``plan_switches``) are set into the
+        parameters and the day buffers sized.
         """
         pop = self.pop
         if pop.capacity > self._out.buy_slot.size:
@@ -531,6 +534,9 @@ class PoolModel(mesa.Model):
             p = p._replace(share_factor=share, friends_per_share=friends, referral_on=today[2])
         if p.season_on and p.season_mult != float(self.day_mult(day)):
             p = p._replace(season_mult=float(self.day_mult(day)))
+        use = plan_switches(self.plan.written())  # plan arrays the loop reads today
+        if any(getattr(p, name) != on for name, on in use.items()):
+            p = p._replace(**use)
         self._params = p
         return (
             pop.n,

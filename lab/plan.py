@@ -160,6 +160,15 @@ class DayPlan:
                 raise KeyError(f"unknown plan array {name!r}; known: {', '.join(self.ARRAYS)}")
             self._written.add(name)
 
+    def written(self) -> frozenset[str]:
+        """Names of the plan arrays (``ARRAYS``) written since the last :meth:`reset`.
+
+        Every other array holds its default at every slot (0, or 1 for the
+        multipliers), so a reader may use the default without reading the array (the
+        daily loop does, :func:`lab.agents.behaviour.plan_switches`).
+        """
+        return frozenset(self._written)
+
     def reset(self, pop: Population, day: int = 0) -> None:
         """Clear the plan for ``day``, sized to the current population.
 

@@ -17,6 +17,7 @@ from lab.vocab import CHANNELS, STAGES  # re-exported: the codes stored in the a
 
 __all__ = [
     "CHANNELS",
+    "MAX_SLOTS",
     "NO_FIRST_PURCHASE",
     "STAGES",
     "STATE_SPEC",
@@ -39,7 +40,7 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
     "channel": ("int8", -1, "acquisition channel code (CHANNELS)"),
     "cohort_day": ("int32", -1, "day of acquisition"),
     "segment": ("int8", -1, "persona segment code"),
-    "referrer": ("int64", -1, "customer_id of the inviter, -1 if none"),
+    "referrer": ("int32", -1, "customer_id of the inviter, -1 if none"),
     "person": ("int64", -1, "person (node) of the market's social graph, -1 without a market"),
     "community": ("int32", -1, "the person's community in the social graph, -1 if none"),
     # traits
@@ -95,6 +96,12 @@ STATE_SPEC: dict[str, tuple[str, float, str]] = {
 }
 
 
+#: most slots a pool may have: slot numbers are stored as int32 (``referrer``, the
+#: daily loop's buyer and sharer lists), so a pool stops with :class:`PoolTooLarge`
+#: rather than let a number wrap around
+MAX_SLOTS = int(np.iinfo(np.int32).max)
+
+
 class PoolTooLarge(RuntimeError):
     """The pool outgrew ``max_customers``: usually fission with a K-factor above one."""
 
@@ -143,7 +150,7 @@ class Population:
     ) -> None:
         self.n = 0
         self.limit = limit
-        self.capacity = max(int(capacity), 16)
+        self.capacity = min(max(int(capacity), 16), MAX_SLOTS)
         self.reallocations = 0
         #: called (no arguments) just before the arrays are replaced by bigger ones, so
         #: holders of the old arrays can let go of them and the old and new arrays of
@@ -178,7 +185,12 @@ class Population:
                 "acquisition.referral.friends_per_share x sharing); raise max_customers if this "
                 "size is intended"
             )
-        new_cap = max(need, int(self.capacity * 1.5) + 16)
+        if need > MAX_SLOTS:
+            raise PoolTooLarge(
+                f"the pool would reach {need:,} customers, above the {MAX_SLOTS:,} a pool can "
+                "number (customer ids are stored as 32-bit integers)"
+            )
+        new_cap = min(max(need, int(self.capacity * 1.5) + 16), MAX_SLOTS)
         if self.limit is not None:
             new_cap = min(new_cap, max(need, self.limit))
         for release in self._before_grow:

@@ -277,6 +277,7 @@ class RunResult:
         }
         skip = {"channel", "cohort_day", "segment", "stage", "rkey", "basket_rate", "rfm_class"}
         cols.update({name: p[name] for name in _CUSTOMER_COLUMNS if name not in skip})
+        cols["referrer"] = p["referrer"].astype(np.int64)  # int32 in the pool, int64 in the table
         cols["rfm_class"] = _Codes(p["rfm_class"], RFM_CLASSES)
         cols.update({name: p[name] for name in self._own_states})  # strategies' own states
         cols["mean_order_value"] = _mean_order_value(self.scenario, p)

@@ -110,3 +110,96 @@ def test_contact_with_reach_equals_contact_to_the_drawn_mask():
         va, wa = a.plan.wear.memory(content, n)
         vb, wb = b.plan.wear.memory(content, n)
         assert np.array_equal(va.view(np.int32), vb.view(np.int32)) and np.array_equal(wa, wb)
+
+
+def _small(path: str, changes: dict, days: int) -> PoolModel:
+    return PoolModel(lab.scenario_from_dict(_data(path, changes)), seed=5, days=days)
+
+
+@pytest.mark.parametrize(("path", "changes"), CASES)
+def test_plan_arrays_the_loop_skips_hold_their_defaults(path, changes, monkeypatch):
+    """On the loop's day, every plan array of a switched-off group (none of its arrays
+    written today: ``DayPlan.written``) holds its default at every slot, which the loop
+    uses instead of reading it; some group is skipped on some day."""
+    from lab.agents.behaviour import PLAN_GROUPS
+
+    model = _small(path, changes, 40)
+    respond = PoolModel._customers_respond
+    seen = []
+
+    def checked(self, day):
+        p = self.kernel_inputs(day)[4]
+        n = self.pop.n
+        for switch, arrays in PLAN_GROUPS.items():
+            if not getattr(p, switch):
+                for name in arrays:
+                    want = 1 if name in DayPlan._ONES else 0
+                    assert (getattr(self.plan, name)[:n] == want).all(), (day, switch, name)
+        seen.append({s for s in PLAN_GROUPS if getattr(p, s)})
+        respond(self, day)
+
+    monkeypatch.setattr(PoolModel, "_customers_respond", checked)
+    for _ in range(40):
+        model.step()
+    assert len(seen) == 40
+    assert any("plan_contacts" in on for on in seen)  # contacts read on contact days
+    assert any(len(on) < len(PLAN_GROUPS) for on in seen)  # and some group skipped
+
+
+def test_plan_groups_cover_every_plan_array_once():
+    from lab.agents.behaviour import PLAN_GROUPS, KernelParams, plan_switches
+
+    names = [a for arrays in PLAN_GROUPS.values() for a in arrays]
+    assert sorted(names) == sorted(DayPlan.ARRAYS)
+    assert set(PLAN_GROUPS) <= set(KernelParams._fields)
+    assert plan_switches(None) == dict.fromkeys(PLAN_GROUPS, True)
+    on = plan_switches(frozenset({"contact_load", "share_mult"}))
+    assert {s for s, v in on.items() if v} == {"plan_contacts", "plan_referral"}
+
+
+# a scenario that writes each group: member prices (standing), stored value (purchase,
+# dropout multipliers), a cheaper rival (dropout), a referral program (referral terms)
+SWITCH_CASES = [
+    ("scenarios/q2_membership_99.yaml", {}, "plan_standing"),
+    ("scenarios/q7_stored_value.yaml", {}, "plan_purchase"),
+    ("scenarios/baseline.yaml", CHEAPER_RIVAL, "plan_dropout"),
+    ("scenarios/q4_referral_reward_50.yaml", {}, "plan_referral"),
+]
+
+
+@pytest.mark.parametrize(("path", "changes", "switch"), SWITCH_CASES)
+def test_skipping_unwritten_plan_arrays_changes_no_result(path, changes, switch, monkeypatch):
+    """The same tables, bit for bit, as a run whose loop reads every plan array every day."""
+    from test_golden import table_hash
+
+    import lab.model
+
+    days_on = []
+    switches = lab.model.plan_switches
+
+    def recorded(written):
+        on = switches(written)
+        days_on.append(on[switch])
+        return on
+
+    def run():
+        res = lab.run(lab.scenario_from_dict(_data(path, changes)), seed=5, days=60)
+        return [table_hash(res.daily), table_hash(res.transactions), table_hash(res.customers)]
+
+    monkeypatch.setattr(lab.model, "plan_switches", recorded)
+    skipped = run()
+    assert any(days_on) and not all(days_on)  # the group is read on some days, not all
+    monkeypatch.setattr(lab.model, "plan_switches", lambda written: _all_on())
+    assert run() == skipped
+
+
+def _data(path: str, changes: dict) -> dict:
+    data = deep_merge(dump_scenario(lab.load_scenario(path)), changes)
+    data["acquisition"]["stock_import"].update(total_customers=1500, customers_per_day=300.0)
+    return data
+
+
+def _all_on() -> dict[str, bool]:
+    from lab.agents.behaviour import plan_switches
+
+    return plan_switches(None)

@@ -68,3 +68,31 @@ def test_plan_grows_to_the_pools_capacity(baseline):
     pop.append(3_001)  # the pool grows; the plan follows at its next reset
     plan.reset(pop)
     assert plan.capacity == pop.capacity and plan.n == 5_001
+
+
+def test_slot_numbers_fit_the_int32_states_and_growing_past_them_is_refused(monkeypatch):
+    import lab.population as population
+    from lab.agents.behaviour import new_day_out
+    from lab.population import MAX_SLOTS, PoolTooLarge
+
+    # every array holding slot numbers holds the largest slot exactly
+    out = new_day_out(1)
+    for dtype in (STATE_SPEC["referrer"][0], out.buy_slot.dtype, out.share_slot.dtype):
+        assert np.array(MAX_SLOTS - 1, dtype=dtype) == MAX_SLOTS - 1
+        assert np.iinfo(dtype).max <= MAX_SLOTS
+    # a smaller cap stands in for 2**31 - 1 (no test allocates that much)
+    monkeypatch.setattr(population, "MAX_SLOTS", 100)
+    pop = Population(16)
+    pop.append(90, referrer=np.arange(90))
+    with pytest.raises(PoolTooLarge, match="32-bit"):
+        pop.append(11)
+    assert pop.n == 90 and pop.capacity <= 100  # nothing appended, no wrap
+    pop.append(10)  # up to the cap is fine
+    assert pop.n == 100
+    assert Population(10**12).capacity == 100  # an initial capacity is capped too
+
+
+def test_customers_table_keeps_the_referrer_as_int64(baseline):
+    res = lab.run(baseline, seed=1, days=30)
+    ref = res.customers["referrer"]
+    assert ref.dtype == np.int64 and (ref >= 0).any()

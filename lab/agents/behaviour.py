@@ -72,6 +72,7 @@ __all__ = [
     "KERNEL_KPIS",
     "KERNEL_STREAMS",
     "MECHANISMS",
+    "PLAN_GROUPS",
     "Customers",
     "DayOut",
     "K",
@@ -82,6 +83,7 @@ __all__ = [
     "customers_bundle",
     "make_params",
     "plan_bundle",
+    "plan_switches",
     "poisson_inverse",
     "step_customers",
     "step_population",
@@ -167,6 +169,46 @@ class KernelParams(NamedTuple):
     burst_on: bool  # early-life burst after the first order (lab/configs/purchase.py)
     burst_boost: float  # extra purchase rate on the day of the first order (beta)
     burst_inv_tau: float  # 1 / tau, 1/day: how fast the burst fades with the age
+    # today's plan arrays a strategy wrote, by group (:data:`PLAN_GROUPS`, set each day
+    # from :meth:`lab.plan.DayPlan.written`): the loop reads an unwritten group's arrays
+    # as their default (which they hold at every slot) without touching them
+    plan_contacts: bool
+    plan_offers: bool
+    plan_standing: bool
+    plan_purchase: bool
+    plan_dropout: bool
+    plan_referral: bool
+
+
+#: the day plan's arrays by group, each group under its switch in :class:`KernelParams`:
+#: a switch is off on a day no array of its group was written (:func:`plan_switches`)
+PLAN_GROUPS: dict[str, tuple[str, ...]] = {
+    "plan_contacts": ("n_contacts", "contact_lift", "contact_fatigue", "contact_load"),
+    "plan_offers": ("offer_depth",),
+    "plan_standing": ("standing_depth", "standing_response"),
+    "plan_purchase": ("purchase_mult",),
+    "plan_dropout": ("dropout_mult",),
+    "plan_referral": ("share_mult", "friends_mult"),
+}
+
+
+def plan_switches(written: frozenset[str] | set[str] | None) -> dict[str, bool]:
+    """The :data:`PLAN_GROUPS` switches: on for each group with an array in ``written``.
+
+    Parameters
+    ----------
+    written : set of str or None
+        Names of the plan arrays written today (:meth:`lab.plan.DayPlan.written`);
+        None: not known, every switch on (the loop reads every array).
+
+    Returns
+    -------
+    dict of str to bool
+        Switch name -> whether the loop reads that group's arrays today.
+    """
+    if written is None:
+        return dict.fromkeys(PLAN_GROUPS, True)
+    return {name: not written.isdisjoint(arrays) for name, arrays in PLAN_GROUPS.items()}
 
 
 #: the KPIs the kernel counts: the kernel rows of the KPI table, then two sums
@@ -519,16 +561,20 @@ def lifecycle(day, last_purchase, has_ordered, p):
 
 # --------------------------------------------------------------------------- the loop
 @njit(cache=True)
-def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
+def step_customers(lo, hi, day, c, plan, p, keys, out, kpi, sums=None):
     """Advance customers ``lo .. hi-1`` by one day: the mechanisms of :data:`MECHANISMS`.
 
     One chunk of :func:`step_population`.  Reads and writes the bundles ``c``
     (customers) and ``plan`` at rows ``lo .. hi-1`` only (and reads the referrer's
-    dropout day, whose value today does not change the result); writes the chunk's
+    dropout day, whose value today does not change the result; a plan array whose
+    group is switched off, :data:`PLAN_GROUPS`, is not read); writes the chunk's
     buyers to ``out.buy_*[lo:]`` and sharers to ``out.share_*[lo:]``, adds the
     chunk's counts to ``kpi`` (slots ``K``) and returns the numbers of buyers and
     sharers.  Counts only: a sum of floats goes in :func:`_float_sums`, which adds in
-    customer order whatever the chunks.
+    customer order whatever the chunks; or, when every chunk runs in order on one
+    thread, into ``sums`` (2 floats: fatigue, reference price of the customers still
+    in the pool) as each customer's day ends: the same additions in the same order,
+    without a second pass over the pool.
     """
     nb = lo
     ns = lo
@@ -536,44 +582,50 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
         # the brand counts contacts and offers for everyone (it cannot tell who left)
         # (counts without branches: adding 0 changes nothing, and who is contacted today
         # follows no pattern a branch predictor could learn)
-        nc = plan.n_contacts[i]
+        # (a plan array no strategy wrote today holds its default: used, not read)
+        nc = plan.n_contacts[i] if p.plan_contacts else np.uint8(0)
         kpi[K.contacts] += nc
         kpi[K.customers_contacted] += nc > 0
-        c.contacts_received[i] += nc
-        depth = plan.offer_depth[i]
+        if p.plan_contacts:  # else nothing to add
+            c.contacts_received[i] += nc
+        depth = plan.offer_depth[i] if p.plan_offers else np.float32(0.0)
         promo = depth  # the promotional part; a standing (member) price is no promotion
         if depth > 0.0:
             kpi[K.offered] += 1.0
-        if plan.standing_depth[i] > depth:
+        if p.plan_standing and plan.standing_depth[i] > depth:
             depth = plan.standing_depth[i]
         if c.alive[i]:
             rk = c.rkey[i]
             f, ld = decay(c.fatigue[i], c.contact_load[i], p)
-            f, r = exposure(f, c.ref_price[i], depth, promo, plan.contact_fatigue[i], p)
+            cf = plan.contact_fatigue[i] if p.plan_contacts else np.float32(0.0)
+            f, r = exposure(f, c.ref_price[i], depth, promo, cf, p)
             if p.fatigue_on:
                 c.fatigue[i] = f
             if p.refprice_on:
                 c.ref_price[i] = r
             if p.annoy_on:
-                ld = ld + plan.contact_load[i]
+                ld = ld + (plan.contact_load[i] if p.plan_contacts else np.float32(0.0))
                 c.contact_load[i] = ld
-                if annoyance(ld, nc, c.blocked[i], c.tolerance[i], p, keys, day, rk):
+                # (without contacts no block: the tolerance is read only with some)
+                if nc > 0 and annoyance(ld, nc, c.blocked[i], c.tolerance[i], p, keys, day, rk):
                     c.blocked[i] = True
                     c.day_blocked[i] = day
                     kpi[K.new_blocks] += 1.0
-            lift = plan.contact_lift[i]
+            lift = plan.contact_lift[i] if p.plan_contacts else np.float32(0.0)
             if p.carry_on:
                 lift = carryover(c.contact_stock[i], lift, p)
                 c.contact_stock[i] = lift
             no = c.n_orders[i]
             h = habit(no, p)
-            ref = c.referrer[i]
-            tenure = day - c.cohort_day[i]
+            # (a customer's referrer and join day are read only where the bond can apply)
+            ref = c.referrer[i] if p.referred_on else np.int32(-1)
+            tenure = day - c.cohort_day[i] if ref >= 0 else np.int32(0)
             # the bond as if the referrer stays: whether they do is looked up (a read
             # anywhere in memory) only on the rare day the dropout draw depends on it;
             # the boost is first only bounded (below)
             boost, bond = referred_bond(ref, tenure, -1, day, p, True)
-            base = c.propensity[i] * plan.purchase_mult[i] * c.trust[i] * (1.0 + p.habit_lift * h)
+            pm = plan.purchase_mult[i] if p.plan_purchase else np.float32(1.0)
+            base = c.propensity[i] * pm * c.trust[i] * (1.0 + p.habit_lift * h)
             cond, stock, r = promo_memory(c.deal_cond[i], c.promo_stock[i], r, promo, p)
             if p.stock_on:
                 base *= 1.0 - stock
@@ -582,8 +634,13 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
             if p.burst_on:  # age from the first order (-2**31 if unknown: no burst)
                 base *= early_burst(day - c.first_purchase[i], p)
             deal = deal_sensitivity(c.deal_proneness[i], cond, p)
-            blocked, first, trial_open = c.blocked[i], no == 0, c.n_trials[i] == 0
-            standing = plan.standing_response[i] != 1.0 and plan.standing_depth[i] > promo
+            blocked, first = c.blocked[i], no == 0
+            trial_open = p.trial_on and c.n_trials[i] == 0  # (only read where it can matter)
+            standing = (
+                p.plan_standing
+                and plan.standing_response[i] != 1.0
+                and plan.standing_depth[i] > promo
+            )
             clock = p.timing_erlang and c.has_ordered[i]
             # most days the uniform is above even an upper bound of the rate, found
             # without the exps of the boost and the price effect: no order, decided as
@@ -628,7 +685,8 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
                     kpi[K.promo_orders] += promo > 0.0
                     no += 1
                     c.n_orders[i] = no
-                    mult = plan.dropout_mult[i] / boost  # boosted orders add no churn
+                    dm = plan.dropout_mult[i] if p.plan_dropout else np.float32(1.0)
+                    mult = dm / boost  # boosted orders add no churn
                     if dropout_after_purchase(c.p_drop_purchase[i], mult, no, p, keys, day, rk):
                         c.alive[i] = False
                         c.day_dropout[i] = day
@@ -636,10 +694,9 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
                 else:
                     kpi[K.trial_orders] += 1.0
                     c.n_trials[i] += 1
-                friends = referral(
-                    c.referral_propensity[i] * plan.share_mult[i], plan.friends_mult[i],
-                    p, keys, day, rk,
-                )  # fmt: skip
+                sm = plan.share_mult[i] if p.plan_referral else np.float32(1.0)
+                fm = plan.friends_mult[i] if p.plan_referral else np.float32(1.0)
+                friends = referral(c.referral_propensity[i] * sm, fm, p, keys, day, rk)
                 if friends >= 0:
                     kpi[K.shares] += 1.0
                 if friends > 0:
@@ -656,7 +713,7 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
             if c.alive[i]:
                 # the larger hazard first: only if it drops the customer does the bond matter
                 # (a product of non-negative floats never falls when one factor grows)
-                dm = plan.dropout_mult[i]
+                dm = plan.dropout_mult[i] if p.plan_dropout else np.float32(1.0)
                 gone = daily_dropout(c.p_drop_day[i], dm * max(bond, 1.0), h, p, keys, day, rk)
                 if gone and bond != 1.0:
                     _, bond = referred_bond(ref, tenure, c.day_dropout[ref], day, p)
@@ -668,10 +725,14 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi):
                 c.day_dropout[i] = day
                 kpi[K.dropouts] += 1.0
         st = lifecycle(day, c.last_purchase[i], c.has_ordered[i], p)
-        c.stage[i] = st
+        if c.stage[i] != st:  # mostly unchanged: a line written back only if it changed
+            c.stage[i] = st
         kpi[K.prospect + st] += 1.0
         kpi[K.blocked_total] += c.blocked[i]
         kpi[K.alive] += c.alive[i]
+        if sums is not None and c.alive[i]:  # as _float_sums adds them
+            sums[0] += c.fatigue[i]
+            sums[1] += c.ref_price[i]
     return nb - lo, ns - lo
 
 
@@ -714,7 +775,8 @@ def step_population(n, day, c, plan, p, keys, out, chunk, threads):
     ``threads`` is ``numba.get_num_threads()`` (1: the chunks run on this thread).
     Each chunk runs :func:`step_customers` into its own KPI row and its own stretch
     of the output buffers; the rows are then summed and the buyers and sharers
-    gathered in chunk order, and the float sums added in customer order.  Every
+    gathered in chunk order, and the float sums added in customer order (during the
+    loop when it runs on one thread, :func:`_float_sums` after it otherwise).  Every
     draw is keyed on (stream, day, customer), so the result is bit-identical for any
     number of threads (``NUMBA_NUM_THREADS``).  Returns the numbers of buyers and
     sharers, which lead ``out.buy_*`` and ``out.share_*``.
@@ -724,12 +786,14 @@ def step_population(n, day, c, plan, p, keys, out, chunk, threads):
     starts = np.empty(n_chunks, dtype=np.int64)
     n_buy = np.zeros(n_chunks, dtype=np.int64)
     n_share = np.zeros(n_chunks, dtype=np.int64)
-    if n_chunks < PARALLEL_MIN_CHUNKS or threads < 2:  # no thread start-up cost
+    serial = n_chunks < PARALLEL_MIN_CHUNKS or threads < 2  # no thread start-up cost
+    sums = np.zeros(2, dtype=np.float64)
+    if serial:  # chunks in customer order: the float sums added as the loop goes
         for k in range(n_chunks):
             lo = k * chunk
             starts[k] = lo
             n_buy[k], n_share[k] = step_customers(
-                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
+                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k], sums
             )
     else:
         # chunks dealt round-robin (thread t: chunks t, t + threads, ...), not a block
@@ -746,7 +810,11 @@ def step_population(n, day, c, plan, p, keys, out, chunk, threads):
     kpi[:] = 0.0
     for k in range(n_chunks):  # counts: exact in any order, added in chunk order anyway
         kpi += kpis[k]
-    _float_sums(n, c, kpi)
+    if serial:
+        kpi[K.fatigue_sum] = sums[0]
+        kpi[K.ref_price_sum] = sums[1]
+    else:
+        _float_sums(n, c, kpi)
     nb = _gather(out.buy_slot, out.buy_slot, starts, n_buy)
     _gather(out.buy_price, out.buy_price, starts, n_buy)
     _gather(out.buy_trial, out.buy_trial, starts, n_buy)
