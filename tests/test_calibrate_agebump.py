@@ -72,7 +72,10 @@ def test_clock_interval_and_inverse():
     assert age_clock(100.0, 3.0, 2.0) == pytest.approx(100.0 + 3.0 * 2.0)
 
 
-def test_closed_forms_match_the_models_simulation():
+def test_model_simulation_matches_the_closed_forms():
+    """simulate_bgnbd_age's bookkeeping (holdout, alive) against the closed forms.  It
+    shares age_clock with them, so it cannot catch a wrong clock: the independent check
+    is the thinning test below."""
     s, _ = _log(BURST, seed=3, n=20000, holdout=39.0)
     x, t_x, T = (s[c].to_numpy() for c in ("frequency", "recency", "T"))
     n = len(s)
@@ -85,6 +88,60 @@ def test_closed_forms_match_the_models_simulation():
     rep = x > 0
     alive = s["alive"].to_numpy()[rep]
     assert abs(alive.sum() - pa[rep].sum()) < 4 * np.sqrt((pa[rep] * (1 - pa[rep])).sum())
+
+
+def _thinning(params, T: np.ndarray, h: float, rng: np.random.Generator):
+    """Purchase histories drawn in calendar time, independently of the module's clock:
+    a Poisson process of rate lambda (1 + beta) on (0, T + h], each point kept with
+    probability g(t) / (1 + beta) (Lewis-Shedler thinning), the customer gone at its
+    K-th repeat purchase.  Returns x, t_x, the holdout's repeats in (T, T + h], alive."""
+    n = T.size
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    k = rng.geometric(rng.beta(params["a"], params["b"], n))
+    top = 1.0 + params["beta"]
+    m = rng.poisson(lam * top * (T + h))
+    owner = np.repeat(np.arange(n), m)
+    t = rng.random(owner.size) * (T + h)[owner]
+    g = 1.0 + params["beta"] * np.exp(-t / params["tau"])
+    keep = rng.random(owner.size) < g / top
+    owner, t = owner[keep], t[keep]
+    order = np.lexsort((t, owner))
+    owner, t = owner[order], t[order]
+    cnt = np.bincount(owner, minlength=n)
+    rank = np.arange(owner.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    owner, t = owner[rank < k[owner]], t[rank < k[owner]]
+    cal = t <= T[owner]
+    x = np.bincount(owner[cal], minlength=n)
+    t_x = np.zeros(n)
+    np.maximum.at(t_x, owner[cal], t[cal])
+    return x, t_x, np.bincount(owner[~cal], minlength=n), x < k
+
+
+def test_closed_forms_match_an_independent_thinning_simulation():
+    """Young and old customers (observed 2 days to 30 weeks, tau 3 weeks): E[X(T)],
+    E[Y | x, t_x, T] over 13 weeks and P(alive) within 4 SE of a thinning simulation
+    that never uses the clock.  The check has the power to see a wrong clock: holding
+    the holdout at its calendar length h instead of Lambda(T + h) - Lambda(T) misses
+    the young customers' burst by many SE."""
+    params = {"r": 0.5, "alpha": 2.0, "a": 0.8, "b": 2.5, "beta": 2.0, "tau": 3.0}  # weeks
+    rng = np.random.default_rng(2026)
+    n, h = 40000, 13.0
+    T = np.exp(rng.uniform(np.log(2 / 7), np.log(30.0), n))  # many of them days old
+    x, t_x, y, alive = _thinning(params, T, h, rng)
+
+    def z(observed, expected):  # the sum's difference in its own SE (i.i.d. customers)
+        return (observed.sum() - expected.sum()) / (observed.std() * np.sqrt(n))
+
+    assert abs(z(x, bgnbd_age_expected_count(params, T))) < 4
+    ey = bgnbd_age_conditional_expected(params, h, x, t_x, T)
+    assert abs(z(y, ey)) < 4
+    rep = x > 0
+    pa = bgnbd_age_p_alive(params, x, t_x, T)[rep]
+    assert abs(alive[rep].sum() - pa.sum()) < 4 * np.sqrt((pa * (1 - pa)).sum())
+    bg = {k: params[k] for k in ("r", "alpha", "a", "b")}
+    clock = (age_clock(t_x, 2.0, 3.0), age_clock(T, 2.0, 3.0))
+    wrong = bgnbd_conditional_expected(bg, h, x, *clock)  # the holdout's length left at h
+    assert z(y, wrong) > 8
 
 
 def test_known_burst_is_recovered_within_two_standard_errors():
@@ -108,15 +165,28 @@ def test_known_burst_is_recovered_within_two_standard_errors():
     assert (z < 2).sum() >= 9, z
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_plain_bgnbd_log_shows_no_burst(seed):
-    s, ages = _log({**BG, "beta": 0.0, "tau": 1.0}, seed=100 + seed)
-    plain = fit_bgnbd(s)
-    fit = fit_bgnbd_age(s, ages, plain=plain)
-    test = age_term_test(plain, fit)
-    assert not test.use
-    assert fit.loglik >= plain.loglik - 1e-3  # nested: never worse (to the optimiser's tolerance)
-    assert test.lr < LR_CRITICAL
+def test_plain_bgnbd_logs_show_no_burst_but_rarely():
+    """Twelve plain BG/NBD logs: the burst fit is never worse than BG/NBD (nested) and
+    the LR test finds a burst in at most 4 of them.
+
+    The test at chi2(2)'s 5.99 is not conservative: its false-alarm rate on such logs is
+    about 5-7% (benchmarks/RESULTS_agebump.md, correction of 2026-12-02).  With a rate of
+    10% (above what was measured) P(more than 4 of 12) = 5.4e-4, so a change of the
+    random streams cannot make this fail by chance, while a test that found bursts
+    in a third of plain logs would fail with probability 0.6.  (Fixed seeds make the
+    test deterministic; the bound keeps it so for any seeds.)
+    """
+    alarms = 0
+    for seed in range(12):
+        s, ages = _log({**BG, "beta": 0.0, "tau": 1.0}, seed=100 + seed)
+        plain = fit_bgnbd(s)
+        fit = fit_bgnbd_age(s, ages, plain=plain)
+        test = age_term_test(plain, fit)
+        # nested: never worse (to the optimiser's tolerance)
+        assert fit.loglik >= plain.loglik - 1e-3
+        assert test.use == (test.lr > LR_CRITICAL and fit.converged)
+        alarms += test.use
+    assert alarms <= 4, alarms
 
 
 def _orders():
