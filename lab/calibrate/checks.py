@@ -58,9 +58,7 @@ def fit_problems(fit: FitResult, repeat_buyers: int | None = None) -> list[str]:
         return gap < 1e-3 or (gap < 1.0 and not math.isfinite(fit.se.get(k, math.nan)))
 
     at_bound = [f"{k} = {v:.4g}" for k, v in fit.params.items() if bound(k, v)]
-    bad_se = [
-        k for k, v in fit.se.items() if not math.isfinite(v) and not bound(k, fit.params[k])
-    ]
+    bad_se = [k for k, v in fit.se.items() if not math.isfinite(v) and not bound(k, fit.params[k])]
     if not fit.converged and not bad_se and not at_bound:
         out.append(f"the {fit.model} fit did not converge ({fit.message})")
     if bad_se:
