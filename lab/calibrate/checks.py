@@ -46,19 +46,15 @@ def fit_problems(fit: FitResult, repeat_buyers: int | None = None) -> list[str]:
     -------
     list of str
         One plain sentence per problem: not converged, standard errors unavailable,
-        a parameter at the search bound exp(+-12) (or on the boundary within a factor e
-        of it, :func:`lab.calibrate.mle.fit_model`), too few repeat buyers.
+        a parameter at the search bound exp(+-12), too few repeat buyers.
     """
     out = []
-
-    def bound(k: str, v: float) -> bool:  # at the bound, or on the boundary (mle.fit_model)
-        if not v > 0:
-            return True
-        gap = LOG_BOUND - abs(math.log(v))
-        return gap < 1e-3 or (gap < 1.0 and not math.isfinite(fit.se.get(k, math.nan)))
-
-    at_bound = [f"{k} = {v:.4g}" for k, v in fit.params.items() if bound(k, v)]
-    bad_se = [k for k, v in fit.se.items() if not math.isfinite(v) and not bound(k, fit.params[k])]
+    bad_se = [k for k, v in fit.se.items() if not math.isfinite(v)]
+    at_bound = [
+        f"{k} = {v:.4g}"
+        for k, v in fit.params.items()
+        if not v > 0 or abs(math.log(v)) > LOG_BOUND - 1e-3
+    ]
     if not fit.converged and not bad_se and not at_bound:
         out.append(f"the {fit.model} fit did not converge ({fit.message})")
     if bad_se:
@@ -69,8 +65,7 @@ def fit_problems(fit: FitResult, repeat_buyers: int | None = None) -> list[str]:
     if at_bound:
         out.append(
             f"the {fit.model} parameter(s) {', '.join(at_bound)} sit at the search bound "
-            f"exp(+-{LOG_BOUND:g}) or within a factor e of it with no standard error: "
-            "the model is not identified from these data"
+            f"exp(+-{LOG_BOUND:g}): the model is not identified from these data"
         )
     if repeat_buyers is not None and repeat_buyers < MIN_REPEAT_BUYERS:
         out.append(
