@@ -214,6 +214,10 @@ def test_burst_log_lab_tracks_the_burst_models_closed_form():
     e = bt.errors.set_index(["start", "method"])
     lab, closed = e.loc[("conditional", "lab")], e.loc[("conditional", "bgnbd_age_seasonal")]
     print("\n", e[["forecast", "error_pct", "mc_se", "weekly_mae"]])
+    # 2%: the day-step allowance DAY_STEP of tests/test_backtest.py (the lab buys at
+    # most once a day, the closed form in continuous time: +1.3% +- 1.2% over 40 seeds of
+    # BG/NBD).  The burst does not enlarge it: at the calibration end every customer is
+    # over 150 days old, past the 6-week burst, so the holdout's rates are BG/NBD's.
     tol = 4 * lab["mc_se"] + 0.02 * lab["actual"]
     assert abs(lab["forecast"] - closed["forecast"]) < tol, (lab.to_dict(), closed.to_dict())
 

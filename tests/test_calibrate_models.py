@@ -607,6 +607,35 @@ def test_unidentified_model_is_flagged_not_converged():
     assert fit.loglik <= 0
 
 
+def test_a_parameter_on_the_boundary_has_no_standard_error_and_no_draws():
+    """A likelihood still rising towards the box (as the burst's beta -> 0 on a log with
+    no burst: linear in beta = e^z, flat in z): the search stops within a factor e of
+    exp(-12), where a Wald SE means nothing.  With ``boundary`` (the burst's fits) it is
+    reported on the boundary, with NaN SE and covariance for it, the other parameter's
+    SE given it, not converged, and the lab's parameter draws keep the point estimate;
+    without it (the other models) the fit is reported as before."""
+    from lab.calibrate.order_model import parameter_draws
+
+    def nll(z):
+        return (z[0] - 1.0) ** 2 / 0.02 + 1e-3 * math.exp(z[1])
+
+    args = ("toy", nll, ["x", "beta"], [[0.5, -11.5]])
+    fit = mle.fit_model(*args, n=1, time_unit_days=1.0, boundary=True)
+    assert -12 < math.log(fit.params["beta"]) < -11
+    assert math.isnan(fit.se["beta"]) and np.isnan(np.array(fit.cov)[1]).all()
+    assert fit.se["x"] == pytest.approx(math.e * 0.1, rel=1e-3)  # delta method: x * sd(log x)
+    assert not fit.converged and "beta on the boundary" in fit.message
+    assert all(d.params == fit.params for d in parameter_draws(fit, [1, 2, 3]))
+    old = mle.fit_model(*args, n=1, time_unit_days=1.0)
+    assert old.params == fit.params and math.isfinite(old.se["beta"]) and old.converged
+    # an interior optimum at 1e-5 (log SE 0.1) is not on the boundary
+    inner = mle.fit_model(
+        "toy", lambda z: (z[0] - 1.0) ** 2 / 0.02 + (z[1] + 11.5) ** 2 / 0.02,
+        ["x", "beta"], [[0.5, -11.0]], n=1, time_unit_days=1.0, boundary=True,
+    )  # fmt: skip
+    assert inner.converged and math.isfinite(inner.se["beta"]), inner.message
+
+
 def test_fits_reject_malformed_summaries():
     bad = pd.DataFrame({"frequency": [1, 2], "recency": [5.0, 50.0], "T": [10.0, 40.0]})
     with pytest.raises(ValueError, match="recency <= T"):

@@ -61,7 +61,10 @@ class FitResult:
         models) are in ``time_unit_days`` units.
     se : dict[str, float]
         Standard errors from the observed information (see the module docstring);
-        NaN when the information matrix is not positive definite.
+        NaN when the information matrix is not positive definite, and in the
+        early-life burst's fits for a parameter on the boundary (within a factor e of
+        the search bound exp(+-12), the box, not the data, holding it: its Wald SE
+        would mean nothing; :func:`fit_model`).
     loglik : float
         Maximised log-likelihood (with all constant terms: comparable to published
         values, e.g. -9582.4 for BG/NBD on the CDNOW sample).
@@ -72,7 +75,8 @@ class FitResult:
         the period for sbg (its parameters carry no time unit).
     converged : bool
         The Newton step left at the optimum is under 1% of a standard error for
-        every parameter, and no parameter sits at the search bound.
+        every parameter, and no parameter sits at the search bound (nor, in the burst's
+        fits, on the boundary).
     message : str
         What the optimiser said, and any warning (parameter at a bound, singular
         information matrix, indicative standard errors).
@@ -325,30 +329,51 @@ def fit_model(
     n: int,
     time_unit_days: float,
     note: str = "",
+    boundary: bool = False,
 ) -> FitResult:
     """Maximise, then attach standard errors: the common tail of every ``fit_*``.
 
     ``converged`` means the Newton step left at the optimum is under 1% of a standard
     error in every log-parameter and no parameter sits at the search bound.
+
+    With ``boundary`` (the early-life burst's fits, whose beta -> 0 and tau -> infinity
+    are the null), a parameter within a factor e of the bound whose Wald interval
+    reaches it is **on the boundary** (:func:`_on_boundary`): NaN standard error,
+    covariance row and column, the others' covariance given it, and the fit is not
+    converged (so :func:`~lab.calibrate.order_model.parameter_draws` keeps the point
+    estimate).  Without it (every other model, as before) only the bound itself counts:
+    a fit whose spend has no heterogeneity (gamma-gamma's q and gamma running off
+    together) stays usable.
     """
     log_bound = 12.0
     z, fz, info, how = maximise(nll, starts, log_bound=log_bound)
     theta = np.exp(z)
     at_bound = bool(np.any(np.abs(z) > log_bound - 1e-3))
+    edge = _on_boundary(z, info, log_bound) if boundary else np.zeros(z.size, bool)
     msg = how
     if info.cov is None:
-        cov = np.full((len(names), len(names)), np.nan)
         msg += "; information matrix not positive definite: standard errors unavailable"
     else:
-        cov = info.cov * np.outer(theta, theta)  # delta method from log-parameters
         msg += f"; Newton step left {info.step_se:.1e} standard errors"
-    ok = info.step_se < 0.01 and not at_bound
-    if at_bound:
+    if edge.any():
+        cov = _boundary_cov(info, edge) * np.outer(theta, theta)  # delta method from logs
+        names_at = ", ".join(k for k, e in zip(names, edge, strict=True) if e)
         msg += (
-            f"; a parameter is at the search bound exp(+-{log_bound:g}): "
-            "the model is not identified from these data"
+            f"; {names_at} on the boundary (within a factor e of the search bound "
+            f"exp(+-{log_bound:g}), the Wald interval reaching it): no standard errors "
+            "for them (the others' are given them); the model is not identified from "
+            "these data"
         )
-    elif not ok:
+    else:
+        full = info.cov if info.cov is not None else np.full((z.size, z.size), np.nan)
+        cov = full * np.outer(theta, theta)  # delta method from log-parameters
+        if at_bound:
+            msg += (
+                f"; a parameter is at the search bound exp(+-{log_bound:g}): "
+                "the model is not identified from these data"
+            )
+    ok = info.step_se < 0.01 and not at_bound and not edge.any()
+    if not ok and not at_bound and not edge.any():
         msg += "; not converged"
     se = np.sqrt(np.diag(cov))
     return FitResult(
@@ -362,6 +387,39 @@ def fit_model(
         message=msg + note,
         cov=tuple(tuple(float(v) for v in row) for row in cov),
     )
+
+
+def _on_boundary(z: np.ndarray, info: _Newton, log_bound: float) -> np.ndarray:
+    """Log-parameters the search box, not the data, holds: at the bound, or within 1 of
+    it (a factor e) with their 95% Wald interval reaching it (or no information).
+
+    There the likelihood is flat or still rising towards the box (e.g. the early-life
+    burst's beta -> 0 or tau -> infinity on a log without a burst): the end point is
+    where the optimiser stopped, and a Wald standard error means nothing.
+    """
+    at = np.abs(z) > log_bound - 1e-3
+    near = np.abs(z) > log_bound - 1.0
+    if info.cov is None:
+        return at | near
+    se_log = np.sqrt(np.clip(np.diag(info.cov), 0.0, None))
+    return at | (near & (np.abs(z) + Z95 * se_log >= log_bound))
+
+
+def _boundary_cov(info: _Newton, edge: np.ndarray) -> np.ndarray:
+    """Covariance of the log-parameters: NaN rows and columns for those on the
+    boundary; the others' given them (the inverse of their block of the information),
+    NaN if that block is not positive definite."""
+    m = edge.size
+    out = np.full((m, m), np.nan)
+    if not edge.any():
+        return out if info.cov is None else info.cov
+    free = ~edge
+    if not free.any():
+        return out
+    block = info.hess[np.ix_(free, free)]
+    if np.all(np.isfinite(block)) and np.all(np.linalg.eigvalsh(block) > 0):
+        out[np.ix_(free, free)] = np.linalg.inv(block)
+    return out
 
 
 def as_params(params, names: Sequence[str]) -> tuple[float, ...]:
