@@ -4,7 +4,7 @@ The cohort of ``tests/test_early_burst.py`` (4,000 known customers joining on da
 their first order booked, the lab's default BG/NBD traits, every other mechanism off,
 365 days) with ``purchase.early_burst`` beta 1.5, tau 30 days, and without it; each
 run's order log goes through ``rfm_summary``, ``repeat_ages`` and
-``fit_bgnbd_age`` (weeks; ages in the middle of their day, as the test does).  Writes
+``fit_bgnbd_age`` (weeks; whole-day ages, credited with g's mean over their day).  Writes
 the estimates, standard errors and z-scores per seed, and the likelihood-ratio test.
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_burst_recovery.py --seeds 30 40

@@ -313,7 +313,13 @@ class PoolModel(mesa.Model):
                 "season_on": s.calendar.enabled,
                 "season_mult": 1.0,
                 "burst_on": pur.early_burst.rate_boost > 0.0,
-                "burst_boost": pur.early_burst.rate_boost,
+                # day a covers the ages (a - 1, a]: its multiplier is g's mean over them,
+                # 1 + b e^(-(a - 1)/tau) with b = beta tau (1 - e^(-1/tau)) (the first
+                # day's mean), as the calibration's fit credits a day-stamped repeat
+                # (lab.calibrate.agebump.day_mean_decay)
+                "burst_boost": -pur.early_burst.rate_boost
+                * pur.early_burst.tau_days
+                * math.expm1(-1.0 / pur.early_burst.tau_days),
                 "burst_inv_tau": 1.0 / pur.early_burst.tau_days,
                 **plan_switches(None),  # every plan array read, until a day says otherwise
             }

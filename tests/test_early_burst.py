@@ -68,19 +68,13 @@ def _fits(res):
     """rfm summary (weeks) of the run's order log and the plain and burst fits.
 
     The lab's day d after the first order covers the ages (d - 1, d] days (rate lambda
-    g(d) over it) and the log books its order on day d; the repeat ages and recencies
-    are put in the middle of their day, d - 0.5.  Whole-day ages make the fit itself
-    see a flatter burst: on the model's own continuous-time draws (``simulate_bgnbd_age``,
-    these parameters, 4,000 customers, 4 seeds) rounding the ages up to whole days moves
-    beta from 1.50 to 1.40 and tau from 4.3 to 4.75 weeks, while the lab's log matches
-    those draws (repeats per customer 3.595 vs 3.593, share of repeats in the first 4
-    weeks 0.172 vs 0.173, at 20,000 customers)."""
+    times g over it) and the log books its order on day d; the ages are whole days, so
+    ``fit_bgnbd_age`` credits each repeat with g's mean over its day (the same convention:
+    a round trip kernel -> order log -> fit recovers the kernel's beta and tau)."""
     log = res.transactions[["customer_id", "date"]]
     end = pd.Timestamp("2026-01-01") + pd.Timedelta(days=DAYS - 1)
     summary = rfm_summary(log.assign(amount=1.0), end, time_unit_days=7.0)
-    half_day = 0.5 / 7.0
-    ages = repeat_ages(log, summary, time_unit_days=7.0) - half_day
-    summary["recency"] = np.where(summary["frequency"] > 0, summary["recency"] - half_day, 0.0)
+    ages = repeat_ages(log, summary, time_unit_days=7.0)
     plain = fit_bgnbd(summary, time_unit_days=7.0)
     return summary, plain, fit_bgnbd_age(summary, ages, time_unit_days=7.0, plain=plain)
 
@@ -188,9 +182,9 @@ def test_a_known_burst_is_recovered_within_two_standard_errors(burst_run):
 
     With correct SEs each |z| < 2 has chance 95%; the SEs themselves must be informative
     (below 30% of the value: at 4,000 customers they are about 6% for beta and 8% for
-    tau).  Over seeds 30-39 (this test's cohort) z(beta) ranged -1.9 to 0.1 (mean -0.8)
-    and z(tau) -0.8 to 1.6 (mean 0.6), all within 2; seed 34 is a typical one (z -1.25,
-    0.81).  A residual lean of the daily log, see :func:`_fits`."""
+    tau).  Over seeds 30-39 (this test's cohort, `benchmarks/RESULTS_burst_recovery.md`)
+    z(beta) ranged -1.4 to 0.6 (mean -0.4) and z(tau) -0.8 to 1.7 (mean 0.6), all within
+    2; seed 34 is a typical one (z -0.80, 0.87)."""
     _, plain, fit = _fits(burst_run)
     assert fit.converged, fit.message
     truth = {"beta": BETA, "tau": TAU_DAYS / 7.0}

@@ -167,7 +167,7 @@ class KernelParams(NamedTuple):
     season_on: bool  # calendar of demand multipliers (lab/configs/calendar.py)
     season_mult: float  # today's multiplier of the purchase hazard (set each day)
     burst_on: bool  # early-life burst after the first order (lab/configs/purchase.py)
-    burst_boost: float  # extra purchase rate on the day of the first order (beta)
+    burst_boost: float  # beta tau (1 - e^(-1/tau)): the burst's mean over the first day
     burst_inv_tau: float  # 1 / tau, 1/day: how fast the burst fades with the age
     # today's plan arrays a strategy wrote, by group (:data:`PLAN_GROUPS`, set each day
     # from :meth:`lab.plan.DayPlan.written`): the loop reads an unwritten group's arrays
@@ -398,13 +398,18 @@ def referred_bond(referrer, tenure, referrer_dropout_day, day, p, bound=False):
 
 @njit(cache=True, inline="always")
 def early_burst(age, p):
-    """Purchase-rate multiplier ``1 + beta exp(-age / tau)`` at ``age`` days since the first order.
+    """Purchase-rate multiplier of the day at ``age`` days since the first order.
 
-    An unknown first purchase (``first_purchase`` -2**31) makes the age billions of
-    days, so the multiplier is 1.  Past 50 e-foldings it is 1 without the ``exp``
-    (``beta e^-50`` is below 1e-20 for beta <= 20: ``1 + beta e^-x`` rounds to 1.0).
+    The mean of ``1 + beta exp(-s / tau)`` over the day's ages ``(age - 1, age]``:
+    ``1 + b exp(-(age - 1) / tau)`` with ``b = beta tau (1 - e^(-1/tau))``
+    (``p.burst_boost``, the first day's mean, set by the model), the convention of the
+    calibration's fit.  The day of the first order itself (age 0, a known customer
+    joining with its first order booked) counts as the first day.  An unknown first
+    purchase (``first_purchase`` -2**31) makes the age billions of days, so the
+    multiplier is 1.  Past 50 e-foldings it is 1 without the ``exp`` (``b <= beta``, and
+    ``beta e^-50`` is below 1e-20 for beta <= 20: ``1 + b e^-x`` rounds to 1.0).
     """
-    x = age * p.burst_inv_tau
+    x = max(age - 1, 0) * p.burst_inv_tau
     if x > 50.0:
         return 1.0
     return 1.0 + p.burst_boost * math.exp(-x)
