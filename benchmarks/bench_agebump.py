@@ -31,6 +31,12 @@ Design 2 (``--design2``, raw rows ``benchmarks/agebump2_raw.csv``) adds ``clrt``
 against BG/NBD (:func:`~lab.calibrate.agebump.age_term_test_given_calendar`), and the
 high-season cells; its rule is :func:`decide2`.
 
+Design 3 (``--design3``, raw rows ``benchmarks/agebump3_raw.csv``): the same 20 cells and
+methods on fresh seeds (from :data:`DESIGN3_SEED0`; no log of designs 1-2 reused), 60 logs
+in every ``bgnbd`` cell and 20 in the others; its rule is :func:`decide3` (the false
+alarms pooled with a one-sided upper bound, and each cell tested against 10% with a Holm
+correction).
+
 Run: ``PYTHONPATH=$PWD python benchmarks/bench_agebump.py [--reps 20] [--workers 2]``;
 writes ``benchmarks/agebump_raw.csv`` (one row per log and method) and prints the
 tables and the decision.
@@ -78,6 +84,9 @@ DESIGN2 = [
     ("burst", "cal12", "4w-closed"),
     ("burst", "cal12", "39w-open"),
 ]
+#: design 3 (pre-registered in RESULTS_agebump.md before its run): fresh seeds from here
+#: (designs 1-2 used 0-29, their timing logs 99)
+DESIGN3_SEED0 = 3000
 STARTS = {"cal12": pd.Timestamp("2024-11-15")}
 METHODS = ("plain", "plain_cal", "age", "age_cal", "lrt", "lrt_cal", "clrt", "clrt_cal")
 #: candidate policies and the pairs (candidate method, baseline method) they are judged by
@@ -322,6 +331,103 @@ def decide2(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def false_alarms(raw: pd.DataFrame, limit: float = 0.10) -> pd.DataFrame:
+    """Per ``bgnbd`` cell and pooled: how often the given-calendar test fires, the exact
+    one-sided binomial p-value against a rate of ``limit`` (H1: above it), its Holm
+    adjustment over the cells, and the Clopper-Pearson one-sided 95% upper bound."""
+    from scipy.stats import beta, binomtest
+
+    one = raw[(raw["method"] == "plain") & (raw["mechanism"] == "bgnbd")]
+    rows = []
+    for (c, w), g in one.groupby(["calendar", "window"], sort=False):
+        k, n = int(g["cuse"].sum()), len(g)
+        rows.append({"cell": f"bgnbd, {c}, {w}", "k": k, "n": n})
+    rows.append({"cell": "pooled", "k": int(one["cuse"].sum()), "n": len(one)})
+    out = pd.DataFrame(rows)
+    out["rate"] = out["k"] / out["n"]
+    kn = list(zip(out["k"], out["n"], strict=True))
+    out["p_above"] = [binomtest(k, n, limit, alternative="greater").pvalue for k, n in kn]
+    out["upper95"] = [1.0 if k == n else beta.ppf(0.95, k + 1, n - k) for k, n in kn]
+    cells = out["cell"] != "pooled"
+    out.loc[cells, "p_holm"] = _holm(out.loc[cells, "p_above"].to_numpy())
+    return out
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error over ``p.size`` tests)."""
+    order = np.argsort(p)
+    adj = np.maximum.accumulate((p.size - np.arange(p.size)) * p[order])
+    out = np.empty_like(p)
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def decide3(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
+    """Design 3's rule (RESULTS_agebump.md): (A) and (C) as :func:`decide2`; (B) the pooled
+    false-alarm rate over every ``bgnbd`` log has a one-sided 95% upper bound at most 10%
+    and no ``bgnbd`` cell is above 10% by an exact one-sided binomial test at 5% after
+    Holm's correction over the cells."""
+    g = summ[summ["policy"] == "clrt"]
+    ok = (g["d_mae"] <= 2 * g["d_mae_se"]) & (g["d_err"] <= 2 * g["d_err_se"])
+    guard = bool(ok[g["mechanism"] == "bgnbd"].all())
+    a = bool(
+        guard
+        and ok.sum() >= np.ceil(2 * len(g) / 3)
+        and g["rel_mae"].mean() < 0
+        and g["d_err"].mean() <= 0.1
+    )
+    fa = false_alarms(raw)
+    pooled = fa[fa["cell"] == "pooled"].iloc[0]
+    cells = fa[fa["cell"] != "pooled"]
+    b_pooled = bool(pooled["upper95"] <= 0.10)
+    b_cells = bool((cells["p_holm"] >= 0.05).all())
+    burst = summ[summ["mechanism"] == "burst"]
+    gain = burst.groupby("policy")["rel_mae"].mean()
+    c = bool(gain["clrt"] <= (2 / 3) * gain["lrt"])
+    worse = g[~ok]
+    lines = [
+        f"(A) clrt not worse {int(ok.sum())}/{len(g)}, bgnbd guard {guard}, mean rel MAE "
+        f"{100 * g['rel_mae'].mean():+.2f}%, mean d abs err {g['d_err'].mean():+.3f}: {a}",
+        *(
+            f"    worse: {r.mechanism}, {r.calendar}, {r.window} ({r.variant}): dMAE "
+            f"{r.d_mae:+.3f}±{r.d_mae_se:.3f}, d abs err {r.d_err:+.3f}±{r.d_err_se:.3f}"
+            for r in worse.itertuples()
+        ),
+        f"(B) pooled {int(pooled['k'])}/{int(pooled['n'])} = {pooled['rate']:.1%}, one-sided "
+        f"95% upper bound {pooled['upper95']:.1%} (<= 10%: {b_pooled}); smallest Holm p of a "
+        f"cell above 10%: {cells['p_holm'].min():.3f} (all >= 0.05: {b_cells}): "
+        f"{b_pooled and b_cells}",
+        f"(C) burst cells mean rel MAE: clrt {100 * gain['clrt']:+.2f}%, lrt "
+        f"{100 * gain['lrt']:+.2f}%: {c}",
+        f"adopt clrt: {a and b_pooled and b_cells and c}",
+    ]
+    return "\n".join(lines)
+
+
+def false_alarm_table(raw: pd.DataFrame) -> str:
+    """Markdown: design 3's false-alarm table (per bgnbd cell and pooled), with the old
+    test's count beside it."""
+    fa = false_alarms(raw)
+    one = raw[(raw["method"] == "plain") & (raw["mechanism"] == "bgnbd")]
+    old = one.groupby(["calendar", "window"], sort=False)["use"].sum().to_numpy()
+    med = one.groupby(["calendar", "window"], sort=False)[["lr", "clr"]].median().to_numpy()
+    lines = [
+        "| cell (no burst) | old test fires | given the calendar fires | rate | one-sided 95% "
+        "upper bound | p (rate > 10%) | Holm p | median LR old / given |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for i, r in enumerate(fa.itertuples()):
+        pooled = r.cell == "pooled"
+        o = int(one["use"].sum()) if pooled else int(old[i])
+        lr = "" if pooled else f"{med[i, 0]:.2f} / {med[i, 1]:.2f}"
+        holm = "" if pooled else f"{r.p_holm:.3f}"
+        lines.append(
+            f"| {r.cell} | {o}/{r.n} | {r.k}/{r.n} | {r.rate:.1%} | {r.upper95:.1%} | "
+            f"{r.p_above:.3f} | {holm} | {lr} |"
+        )
+    return "\n".join(lines)
+
+
 def levels(raw: pd.DataFrame) -> str:
     """Markdown: per cell, each method's mean signed error and weekly MAE (± SE), and the
     LR test's use rate and median beta, tau."""
@@ -378,12 +484,24 @@ def main() -> None:
     ap.add_argument(
         "--design2", action="store_true", help="design 2: every cell, the test given the calendar"
     )
+    ap.add_argument(
+        "--design3",
+        action="store_true",
+        help="design 3: every cell on fresh seeds, --reps-bgnbd logs in the bgnbd cells",
+    )
+    ap.add_argument("--reps-bgnbd", type=int, default=60)
     args = ap.parse_args()
     if not args.summary_only:
         cells = [CELLS[int(i)] for i in args.cells.split(",")] if args.cells else CELLS
         cells = SUPPLEMENT if args.supplement else cells
         cells = [*CELLS, *SUPPLEMENT, *DESIGN2] if args.design2 else cells
         tasks = [(*cell, s) for cell, s in itertools.product(cells, range(args.reps))]
+        if args.design3:
+            tasks = [
+                (*cell, DESIGN3_SEED0 + s)
+                for cell in [*CELLS, *SUPPLEMENT, *DESIGN2]
+                for s in range(args.reps_bgnbd if cell[0] == "bgnbd" else args.reps)
+            ]
         with ProcessPoolExecutor(args.workers) as pool:
             rows = [r for rs in pool.map(_task, tasks, chunksize=2) for r in rs]
         pd.DataFrame(rows).round(5).to_csv(args.out, index=False)
@@ -395,9 +513,14 @@ def main() -> None:
     print(differences(summ))
     print()
     if "clr" in raw:
-        print("design 1's rule on these cells (design 2 is decided by decide2, below):")
+        print("design 1's rule on these cells (designs 2-3 are decided below):")
     print(decide(summ).round(3).to_string(index=False))
-    if "clr" in raw:
+    if args.design3:
+        print()
+        print(false_alarm_table(raw))
+        print()
+        print(decide3(raw, summ))
+    elif "clr" in raw:
         print()
         print(decide2(raw, summ))
     cpu = raw.groupby(["mechanism", "calendar", "window", "seed"])["cpu_s"].max()
