@@ -37,6 +37,12 @@ in every ``bgnbd`` cell and 20 in the others; its rule is :func:`decide3` (the f
 alarms pooled with a one-sided upper bound, and each cell tested against 10% with a Holm
 correction).
 
+Design 4 (``--design4``, raw rows ``benchmarks/agebump4_raw.csv``): design 3 repeated with
+the corrected burst estimator (the Jacobian of a day-stamped repeat is g's mean over its
+day, found by a review after design 3 had started) on fresh seeds from
+:data:`DESIGN4_SEED0`; its rule is :func:`decide4` (design 3's rule for ``clrt``, and the
+same rule for ``lrt``, the back-test's policy, whose adoption rested on the old estimator).
+
 Run: ``PYTHONPATH=$PWD python benchmarks/bench_agebump.py [--reps 20] [--workers 2]``;
 writes ``benchmarks/agebump_raw.csv`` (one row per log and method) and prints the
 tables and the decision.
@@ -87,6 +93,8 @@ DESIGN2 = [
 #: design 3 (pre-registered in RESULTS_agebump.md before its run): fresh seeds from here
 #: (designs 1-2 used 0-29, their timing logs 99)
 DESIGN3_SEED0 = 3000
+#: design 4 (pre-registered in RESULTS_agebump.md before its run): fresh seeds from here
+DESIGN4_SEED0 = 4000
 STARTS = {"cal12": pd.Timestamp("2024-11-15")}
 METHODS = ("plain", "plain_cal", "age", "age_cal", "lrt", "lrt_cal", "clrt", "clrt_cal")
 #: candidate policies and the pairs (candidate method, baseline method) they are judged by
@@ -331,18 +339,20 @@ def decide2(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def false_alarms(raw: pd.DataFrame, limit: float = 0.10) -> pd.DataFrame:
+def false_alarms(raw: pd.DataFrame, limit: float = 0.10, gate: str = "cuse") -> pd.DataFrame:
     """Per ``bgnbd`` cell and pooled: how often the given-calendar test fires, the exact
     one-sided binomial p-value against a rate of ``limit`` (H1: above it), its Holm
-    adjustment over the cells, and the Clopper-Pearson one-sided 95% upper bound."""
+    adjustment over the cells, and the Clopper-Pearson one-sided 95% upper bound.  ``gate``
+    is the raw column of the test judged: ``cuse`` (given the calendar) or ``use`` (the
+    plain test)."""
     from scipy.stats import beta, binomtest
 
     one = raw[(raw["method"] == "plain") & (raw["mechanism"] == "bgnbd")]
     rows = []
     for (c, w), g in one.groupby(["calendar", "window"], sort=False):
-        k, n = int(g["cuse"].sum()), len(g)
+        k, n = int(g[gate].sum()), len(g)
         rows.append({"cell": f"bgnbd, {c}, {w}", "k": k, "n": n})
-    rows.append({"cell": "pooled", "k": int(one["cuse"].sum()), "n": len(one)})
+    rows.append({"cell": "pooled", "k": int(one[gate].sum()), "n": len(one)})
     out = pd.DataFrame(rows)
     out["rate"] = out["k"] / out["n"]
     kn = list(zip(out["k"], out["n"], strict=True))
@@ -362,12 +372,13 @@ def _holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def decide3(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
+def decide3(raw: pd.DataFrame, summ: pd.DataFrame, policy: str = "clrt") -> str:
     """Design 3's rule (RESULTS_agebump.md): (A) and (C) as :func:`decide2`; (B) the pooled
     false-alarm rate over every ``bgnbd`` log has a one-sided 95% upper bound at most 10%
     and no ``bgnbd`` cell is above 10% by an exact one-sided binomial test at 5% after
-    Holm's correction over the cells."""
-    g = summ[summ["policy"] == "clrt"]
+    Holm's correction over the cells.  ``policy`` ``lrt`` judges the plain test's gate by
+    the same rule (design 4); its (C) is met by definition (its own gain)."""
+    g = summ[summ["policy"] == policy]
     ok = (g["d_mae"] <= 2 * g["d_mae_se"]) & (g["d_err"] <= 2 * g["d_err_se"])
     guard = bool(ok[g["mechanism"] == "bgnbd"].all())
     a = bool(
@@ -376,17 +387,17 @@ def decide3(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
         and g["rel_mae"].mean() < 0
         and g["d_err"].mean() <= 0.1
     )
-    fa = false_alarms(raw)
+    fa = false_alarms(raw, gate="cuse" if policy == "clrt" else "use")
     pooled = fa[fa["cell"] == "pooled"].iloc[0]
     cells = fa[fa["cell"] != "pooled"]
     b_pooled = bool(pooled["upper95"] <= 0.10)
     b_cells = bool((cells["p_holm"] >= 0.05).all())
     burst = summ[summ["mechanism"] == "burst"]
     gain = burst.groupby("policy")["rel_mae"].mean()
-    c = bool(gain["clrt"] <= (2 / 3) * gain["lrt"])
+    c = bool(gain[policy] <= (2 / 3) * gain["lrt"])
     worse = g[~ok]
     lines = [
-        f"(A) clrt not worse {int(ok.sum())}/{len(g)}, bgnbd guard {guard}, mean rel MAE "
+        f"(A) {policy} not worse {int(ok.sum())}/{len(g)}, bgnbd guard {guard}, mean rel MAE "
         f"{100 * g['rel_mae'].mean():+.2f}%, mean d abs err {g['d_err'].mean():+.3f}: {a}",
         *(
             f"    worse: {r.mechanism}, {r.calendar}, {r.window} ({r.variant}): dMAE "
@@ -397,11 +408,23 @@ def decide3(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
         f"95% upper bound {pooled['upper95']:.1%} (<= 10%: {b_pooled}); smallest Holm p of a "
         f"cell above 10%: {cells['p_holm'].min():.3f} (all >= 0.05: {b_cells}): "
         f"{b_pooled and b_cells}",
-        f"(C) burst cells mean rel MAE: clrt {100 * gain['clrt']:+.2f}%, lrt "
+        f"(C) burst cells mean rel MAE: {policy} {100 * gain[policy]:+.2f}%, lrt "
         f"{100 * gain['lrt']:+.2f}%: {c}",
-        f"adopt clrt: {a and b_pooled and b_cells and c}",
+        f"{policy} passes: {a and b_pooled and b_cells and c}",
     ]
     return "\n".join(lines)
+
+
+def decide4(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
+    """Design 4's rule (RESULTS_agebump.md): design 3's rule for ``clrt`` and for ``lrt``.
+    ``clrt`` passes: it is the policy of the back-test and of the forecast.  Else ``lrt``
+    passes: it stays the back-test's policy, the forecast without the burst.  Neither:
+    policy ``never`` (the back-test's lab row is the forecast's model; the burst stays a
+    closed-form row)."""
+    texts = {p: decide3(raw, summ, p) for p in ("clrt", "lrt")}
+    passed = {p: t.rstrip().endswith("True") for p, t in texts.items()}
+    verdict = "clrt" if passed["clrt"] else "lrt" if passed["lrt"] else "never"
+    return "\n".join([texts["clrt"], "", texts["lrt"], "", f"design 4 policy: {verdict}"])
 
 
 def false_alarm_table(raw: pd.DataFrame) -> str:
@@ -489,6 +512,11 @@ def main() -> None:
         action="store_true",
         help="design 3: every cell on fresh seeds, --reps-bgnbd logs in the bgnbd cells",
     )
+    ap.add_argument(
+        "--design4",
+        action="store_true",
+        help="design 4: design 3 on fresh seeds with the corrected estimator",
+    )
     ap.add_argument("--reps-bgnbd", type=int, default=60)
     args = ap.parse_args()
     if not args.summary_only:
@@ -496,9 +524,10 @@ def main() -> None:
         cells = SUPPLEMENT if args.supplement else cells
         cells = [*CELLS, *SUPPLEMENT, *DESIGN2] if args.design2 else cells
         tasks = [(*cell, s) for cell, s in itertools.product(cells, range(args.reps))]
-        if args.design3:
+        if args.design3 or args.design4:
+            seed0 = DESIGN4_SEED0 if args.design4 else DESIGN3_SEED0
             tasks = [
-                (*cell, DESIGN3_SEED0 + s)
+                (*cell, seed0 + s)
                 for cell in [*CELLS, *SUPPLEMENT, *DESIGN2]
                 for s in range(args.reps_bgnbd if cell[0] == "bgnbd" else args.reps)
             ]
@@ -515,11 +544,11 @@ def main() -> None:
     if "clr" in raw:
         print("design 1's rule on these cells (designs 2-3 are decided below):")
     print(decide(summ).round(3).to_string(index=False))
-    if args.design3:
+    if args.design3 or args.design4:
         print()
         print(false_alarm_table(raw))
         print()
-        print(decide3(raw, summ))
+        print(decide4(raw, summ) if args.design4 else decide3(raw, summ))
     elif "clr" in raw:
         print()
         print(decide2(raw, summ))
