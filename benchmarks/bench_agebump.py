@@ -308,12 +308,12 @@ def decide(summ: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def decide2(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
-    """Design 2's rule (RESULTS_agebump.md): (A) rules 1-2 for ``clrt`` over every cell,
-    (B) the given-calendar test fires in at most 10% of every ``bgnbd`` cell's logs,
-    (C) over the ``burst`` cells' comparisons clrt keeps at least 2/3 of lrt's mean
-    relative weekly-MAE gain."""
-    g = summ[summ["policy"] == "clrt"]
+def _rule_a(g: pd.DataFrame) -> tuple[pd.Series, bool, bool]:
+    """Rule (A) of designs 2-4 on one policy's paired comparisons ``g``: which are not
+    worse (weekly-MAE and |total error| differences each at most +2 SE), whether every
+    ``bgnbd`` comparison is (the no-cost guard), and whether (A) holds (guard, at least
+    2/3 not worse, mean relative weekly-MAE difference < 0, mean |error| difference at
+    most +0.1 point)."""
     ok = (g["d_mae"] <= 2 * g["d_mae_se"]) & (g["d_err"] <= 2 * g["d_err_se"])
     guard = bool(ok[g["mechanism"] == "bgnbd"].all())
     a = bool(
@@ -322,6 +322,16 @@ def decide2(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
         and g["rel_mae"].mean() < 0
         and g["d_err"].mean() <= 0.1
     )
+    return ok, guard, a
+
+
+def decide2(raw: pd.DataFrame, summ: pd.DataFrame) -> str:
+    """Design 2's rule (RESULTS_agebump.md): (A) rules 1-2 for ``clrt`` over every cell,
+    (B) the given-calendar test fires in at most 10% of every ``bgnbd`` cell's logs,
+    (C) over the ``burst`` cells' comparisons clrt keeps at least 2/3 of lrt's mean
+    relative weekly-MAE gain."""
+    g = summ[summ["policy"] == "clrt"]
+    ok, guard, a = _rule_a(g)
     one = raw[(raw["method"] == "plain") & (raw["mechanism"] == "bgnbd")]
     fa = one.groupby(["calendar", "window"])["cuse"].mean()
     b = bool((fa <= 0.10).all())
@@ -379,14 +389,7 @@ def decide3(raw: pd.DataFrame, summ: pd.DataFrame, policy: str = "clrt") -> str:
     Holm's correction over the cells.  ``policy`` ``lrt`` judges the plain test's gate by
     the same rule (design 4); its (C) is met by definition (its own gain)."""
     g = summ[summ["policy"] == policy]
-    ok = (g["d_mae"] <= 2 * g["d_mae_se"]) & (g["d_err"] <= 2 * g["d_err_se"])
-    guard = bool(ok[g["mechanism"] == "bgnbd"].all())
-    a = bool(
-        guard
-        and ok.sum() >= np.ceil(2 * len(g) / 3)
-        and g["rel_mae"].mean() < 0
-        and g["d_err"].mean() <= 0.1
-    )
+    ok, guard, a = _rule_a(g)
     fa = false_alarms(raw, gate="cuse" if policy == "clrt" else "use")
     pooled = fa[fa["cell"] == "pooled"].iloc[0]
     cells = fa[fa["cell"] != "pooled"]
