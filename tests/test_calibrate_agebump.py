@@ -178,15 +178,27 @@ def _burst_day_log(beta: float, tau_days: float, seed: int, n: int = 2357):
     with the module's), at most one purchase a day, 273 days."""
     rng = np.random.default_rng([seed, 21])
     join = rng.integers(0, 84, n)
+
+    def burst(d, age):
+        a = np.maximum(age, 1)
+        return 1 + beta * tau_days * (np.exp(-(a - 1) / tau_days) - np.exp(-a / tau_days))
+
+    return _daily_orders(rng, join, 273, "2025-01-01", burst)
+
+
+def _daily_orders(rng, join: np.ndarray, days: int, start: str, rate_mult) -> pd.DataFrame:
+    """Orders drawn day by day, at most one a day: BG/NBD buyers (CDNOW-like, weekly
+    parameters, drawn from ``rng`` after ``join``) joining with a first order on their
+    ``join`` day; on day d a live customer's rate is lambda x ``rate_mult(d, d - join)``
+    and it may drop out after each repeat."""
+    n = join.size
     lam = rng.gamma(BG["r"], 1.0 / (BG["alpha"] * 7), n)
     p = rng.beta(BG["a"], BG["b"], n)
     alive = np.zeros(n, bool)
     cust, day = [], []
-    for d in range(273):
+    for d in range(days):
         u = rng.random((2, n))
-        a = np.maximum(d - join, 1)
-        h = tau_days * (np.exp(-(a - 1) / tau_days) - np.exp(-a / tau_days))
-        buy = alive & (u[0] < -np.expm1(-lam * (1 + beta * h)))
+        buy = alive & (u[0] < -np.expm1(-lam * rate_mult(d, d - join)))
         alive &= ~(buy & (u[1] < p))
         alive |= join == d
         idx = np.flatnonzero(buy | (join == d))
@@ -194,7 +206,7 @@ def _burst_day_log(beta: float, tau_days: float, seed: int, n: int = 2357):
         day.append(np.full(idx.size, d))
     cust, day = np.concatenate(cust), np.concatenate(day)
     return pd.DataFrame(
-        {"customer_id": cust, "date": pd.Timestamp("2025-01-01") + pd.to_timedelta(day, unit="D")}
+        {"customer_id": cust, "date": pd.Timestamp(start) + pd.to_timedelta(day, unit="D")}
     )
 
 
@@ -328,23 +340,11 @@ def _day_log(mult: np.ndarray, *, burst: bool, seed: int, n: int = 2000, join_da
     is x the day multiplier, and x2.5 in their first 6 weeks when ``burst``."""
     rng = np.random.default_rng([seed, 152])
     join = rng.integers(0, join_days, n)
-    lam = rng.gamma(BG["r"], 1.0 / (BG["alpha"] * 7), n)
-    p = rng.beta(BG["a"], BG["b"], n)
-    alive = np.zeros(n, bool)
-    cust, day = [], []
-    for d in range(mult.size):
-        u = rng.random((2, n))
-        boost = np.where(d - join < 42, 2.5, 1.0) if burst else 1.0
-        buy = alive & (u[0] < -np.expm1(-lam * mult[d] * boost))
-        alive &= ~(buy & (u[1] < p))
-        alive |= join == d
-        idx = np.flatnonzero(buy | (join == d))
-        cust.append(idx)
-        day.append(np.full(idx.size, d))
-    cust, day = np.concatenate(cust), np.concatenate(day)
-    return pd.DataFrame(
-        {"customer_id": cust, "date": pd.Timestamp("2024-11-15") + pd.to_timedelta(day, unit="D")}
-    )
+
+    def rate_mult(d, age):
+        return mult[d] * (np.where(age < 42, 2.5, 1.0) if burst else 1.0)
+
+    return _daily_orders(rng, join, mult.size, "2024-11-15", rate_mult)
 
 
 def _season_mult(days: int = 228, calendar=None) -> np.ndarray:
