@@ -636,7 +636,7 @@ def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: 
 
     k = extra["regularity"].k
     path = folder / "at_calibration_end_lab.csv"
-    if reg_fit.model == "bgnbd_age":  # k = 1 and the LR test found the burst
+    if reg_fit.model == "bgnbd_age":  # k = 1 and the policy uses the burst (not "never")
         horizon = (n_days - e - 1) / reg_fit.time_unit_days
         write_known_customers(conditional_customers_age(cal, reg_fit, horizon), path)
         as_bgnbd = bgnbd_part(reg_fit)
