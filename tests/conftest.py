@@ -8,6 +8,15 @@ import lab
 from lab.scenario import deep_merge
 
 
+def bgnbd_traits(r: float, alpha_days: float, a: float, b: float) -> dict:
+    """The ``traits.default`` rates of BG/NBD buyers: gamma(r, alpha) purchase propensity
+    per day (mean r / alpha) and a beta(a, b) dropout chance after each purchase."""
+    return {
+        "propensity_per_day": {"dist": "gamma", "mean": r / alpha_days, "shape": r},
+        "dropout_after_purchase": {"dist": "beta", "mean": a / (a + b), "concentration": a + b},
+    }
+
+
 def bare(n_customers: int = 2000, days: int = 120, **sections) -> dict:
     """A scenario dict with only stock customers and every optional mechanism off.
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import lab
 from lab.calibrate.estimator import fit
 from lab.cli import app
-from tests.conftest import bare
+from tests.conftest import bare, bgnbd_traits
 
 R, ALPHA_DAYS, A, B = 0.8, 40.0, 0.5, 6.0
 N = 2000
@@ -37,8 +37,7 @@ def sale_log() -> pd.DataFrame:
     """120 days of a pool whose purchase rate doubles on the sale's ten days."""
     traits = {
         "default": {
-            "propensity_per_day": {"dist": "gamma", "mean": R / ALPHA_DAYS, "shape": R},
-            "dropout_after_purchase": {"dist": "beta", "mean": A / (A + B), "concentration": A + B},
+            **bgnbd_traits(R, ALPHA_DAYS, A, B),
         }
     }
     calendar = {"enabled": True, "campaigns": [{**SALE, "lift": LIFT}]}

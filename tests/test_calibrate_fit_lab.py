@@ -15,7 +15,7 @@ import pytest
 
 import lab
 from lab.calibrate.models import fit_bgnbd, fit_gamma_gamma, lab_traits_from_bgnbd, rfm_summary
-from tests.conftest import bare
+from tests.conftest import bare, bgnbd_traits
 
 # the lab's default traits: propensity mean 0.012/day shape 0.6, dropout mean 0.08 conc. 8
 R, ALPHA_DAYS, A, B = 0.6, 50.0, 0.64, 7.36
@@ -30,12 +30,7 @@ def lab_summary():
         DAYS,
         traits={
             "default": {
-                "propensity_per_day": {"dist": "gamma", "mean": R / ALPHA_DAYS, "shape": R},
-                "dropout_after_purchase": {
-                    "dist": "beta",
-                    "mean": A / (A + B),
-                    "concentration": A + B,
-                },
+                **bgnbd_traits(R, ALPHA_DAYS, A, B),
                 "basket": {
                     "mean_order_value_cny": MEAN_ORDER,
                     "shape_per_order": P,

@@ -19,7 +19,7 @@ import lab
 from lab.calibrate.seasonality import fit_seasonality
 from lab.cli import app
 from lab.rng import RandomStreams
-from tests.conftest import bare
+from tests.conftest import bare, bgnbd_traits
 
 R, ALPHA_DAYS, A, B = 0.8, 40.0, 0.5, 6.0
 N = 1500
@@ -32,8 +32,7 @@ runner = CliRunner()
 def erlang_log() -> pd.DataFrame:
     traits = {
         "default": {
-            "propensity_per_day": {"dist": "gamma", "mean": R / ALPHA_DAYS, "shape": R},
-            "dropout_after_purchase": {"dist": "beta", "mean": A / (A + B), "concentration": A + B},
+            **bgnbd_traits(R, ALPHA_DAYS, A, B),
         }
     }
     sc = bare(

@@ -24,7 +24,7 @@ from lab.calibrate.estimator import fit
 from lab.calibrate.seasonality import fit_seasonality
 from lab.model import PoolModel
 from lab.scenario import scenario_from_dict
-from tests.conftest import bare
+from tests.conftest import bare, bgnbd_traits
 
 R, ALPHA_DAYS, A, B = 0.8, 40.0, 0.5, 6.0
 N = 2000
@@ -35,8 +35,7 @@ DOUBLE11 = 1.8
 def _log(days: int, start: str, **sections) -> pd.DataFrame:
     traits = {
         "default": {
-            "propensity_per_day": {"dist": "gamma", "mean": R / ALPHA_DAYS, "shape": R},
-            "dropout_after_purchase": {"dist": "beta", "mean": A / (A + B), "concentration": A + B},
+            **bgnbd_traits(R, ALPHA_DAYS, A, B),
         }
     }
     res = lab.run(bare(N, days, traits=traits, start_date=start, **sections), seed=5)

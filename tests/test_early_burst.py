@@ -28,7 +28,7 @@ from lab.cli import app
 from lab.model import PoolModel
 from lab.population import NO_FIRST_PURCHASE
 from lab.scenario import ScenarioError
-from tests.conftest import bare
+from tests.conftest import bare, bgnbd_traits
 
 TESTS = Path(__file__).resolve().parent
 BETA, TAU_DAYS = 1.5, 30.0
@@ -51,12 +51,7 @@ def _cohort(folder: Path, n: int, burst: float, dropout: bool = True) -> dict:
         },
         traits={
             "default": {
-                "propensity_per_day": {"dist": "gamma", "mean": R / ALPHA_DAYS, "shape": R},
-                "dropout_after_purchase": {
-                    "dist": "beta",
-                    "mean": A / (A + B),
-                    "concentration": A + B,
-                },
+                **bgnbd_traits(R, ALPHA_DAYS, A, B),
             }
         },
         purchase={"early_burst": {"rate_boost": burst, "tau_days": TAU_DAYS}},
