@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 from numba.typed import List
 
-from lab.agents.behaviour import _float_sums, _gather, step_customers
+from lab.agents.behaviour import _float_sums, _gather, kpi_rows_for_chunks, step_customers
 
 __all__ = ["chunk_table", "list_append", "list_set", "new_list", "step_batch"]
 
@@ -77,6 +77,41 @@ def _run_chunk(t, day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_share):
 
 
 @njit(cache=True, parallel=True)
+def _chunks_on_threads(day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_share):
+    """Every chunk of the batch on numba's threads (the only parallel region: array
+    expressions in a ``parallel=True`` function become parallel loops of their own,
+    see :func:`lab.agents.behaviour._chunks_on_threads`)."""
+    for t in prange(table.shape[0]):
+        _run_chunk(t, day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_share)
+
+
+@njit(cache=True)
+def _end_of_loop(sizes, table, cs, outs, kpis, n_buy, n_share, bought):
+    """Each run's KPI row, float sums, buyers and sharers, in its chunks' order."""
+    n_chunks = table.shape[0]
+    first = 0
+    for r in range(sizes.size):
+        out = outs[r]
+        kpi = out.kpi
+        kpi[:] = 0.0
+        last = first
+        while last < n_chunks and table[last, 0] == r:
+            last += 1
+        for t in range(first, last):  # counts, added in chunk order as a run alone adds them
+            kpi += kpis[t, : kpi.size]
+        _float_sums(sizes[r], cs[r], kpi)
+        starts = table[first:last, 1].copy()
+        nb_k = n_buy[first:last].copy()
+        ns_k = n_share[first:last].copy()
+        bought[r, 0] = _gather(out.buy_slot, out.buy_slot, starts, nb_k)
+        _gather(out.buy_price, out.buy_price, starts, nb_k)
+        _gather(out.buy_trial, out.buy_trial, starts, nb_k)
+        bought[r, 1] = _gather(out.share_slot, out.share_slot, starts, ns_k)
+        _gather(out.share_friends, out.share_friends, starts, ns_k)
+        first = last
+
+
+@njit(cache=True)
 def step_batch(sizes, day, table, cs, plans, ps, keyss, outs, threads, bought):
     """Advance every run of a batch by one day (one call for all of them).
 
@@ -97,33 +132,12 @@ def step_batch(sizes, day, table, cs, plans, ps, keyss, outs, threads, bought):
         Filled with each run's numbers of buyers and sharers.
     """
     n_chunks = table.shape[0]
-    n_kpi = outs[0].kpi.size
-    kpis = np.zeros((n_chunks, n_kpi), dtype=np.float64)
+    kpis = kpi_rows_for_chunks(n_chunks, outs[0].kpi.size)
     n_buy = np.zeros(n_chunks, dtype=np.int64)
     n_share = np.zeros(n_chunks, dtype=np.int64)
     if threads < 2:
         for t in range(n_chunks):
             _run_chunk(t, day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_share)
     else:
-        for t in prange(n_chunks):
-            _run_chunk(t, day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_share)
-    first = 0
-    for r in range(sizes.size):
-        out = outs[r]
-        kpi = out.kpi
-        kpi[:] = 0.0
-        last = first
-        while last < n_chunks and table[last, 0] == r:
-            last += 1
-        for t in range(first, last):  # counts, added in chunk order as a run alone adds them
-            kpi += kpis[t]
-        _float_sums(sizes[r], cs[r], kpi)
-        starts = table[first:last, 1].copy()
-        nb_k = n_buy[first:last].copy()
-        ns_k = n_share[first:last].copy()
-        bought[r, 0] = _gather(out.buy_slot, out.buy_slot, starts, nb_k)
-        _gather(out.buy_price, out.buy_price, starts, nb_k)
-        _gather(out.buy_trial, out.buy_trial, starts, nb_k)
-        bought[r, 1] = _gather(out.share_slot, out.share_slot, starts, ns_k)
-        _gather(out.share_friends, out.share_friends, starts, ns_k)
-        first = last
+        _chunks_on_threads(day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_share)
+    _end_of_loop(sizes, table, cs, outs, kpis, n_buy, n_share, bought)

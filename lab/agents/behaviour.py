@@ -746,6 +746,25 @@ CHUNK = 4096
 #: fewer chunks than this run on the calling thread (a small pool gains nothing from
 #: threads and would pay their start-up every day); same chunks, same result
 PARALLEL_MIN_CHUNKS = 4
+#: floats between the starts of two chunks' KPI rows (:func:`kpi_rows_for_chunks`)
+KPI_ROW_STRIDE = 64
+
+
+@njit(cache=True)
+def kpi_rows_for_chunks(n_chunks, n_kpi):
+    """Zeroed KPI rows, one per chunk, each on cache lines of its own.
+
+    Every customer's day adds to its chunk's row, and neighbouring chunks run on
+    different threads at the same time: rows packed back to back (20 floats, 160 bytes)
+    share a 64-byte line, which then moves between the cores at every addition (false
+    sharing; it made two threads slower than one).  Rows start
+    :data:`KPI_ROW_STRIDE` floats (512 bytes) apart, so at least 352 bytes lie between
+    two rows whatever the allocation's alignment.  Returns the ``(n_chunks, stride)``
+    array (C-contiguous, so a row is a contiguous array the loop indexes without
+    strides); only the first ``n_kpi`` columns are counts.
+    """
+    stride = max(KPI_ROW_STRIDE, n_kpi + 16)
+    return np.zeros((n_chunks, stride), dtype=np.float64)
 
 
 @njit(cache=True)
@@ -774,6 +793,48 @@ def _gather(dst, src, starts, counts):
 
 
 @njit(cache=True, parallel=True)
+def _chunks_on_threads(n, day, c, plan, p, keys, out, chunk, threads, kpis, starts, n_buy, n_share):
+    """Run every chunk, dealt round-robin to ``threads`` threads (the only parallel region).
+
+    Nothing else lives in this function: under ``parallel=True`` numba turns array
+    expressions (``np.zeros``, ``kpi += row``, slices copied) into parallel loops of their
+    own, each a start and a wait of the threads; the row sums that followed the chunks
+    here made hundreds of them a day (one per chunk), which cost two threads more than
+    the second thread gained.  Chunks go round-robin (thread t: chunks t, t + threads,
+    ...), not a block each: newer slots hold more live and referred customers, so blocks
+    of the pool cost unequal time and a thread would wait for the other.
+    """
+    n_chunks = starts.size
+    for t in prange(threads):
+        for k in range(t, n_chunks, threads):
+            lo = k * chunk
+            starts[k] = lo
+            n_buy[k], n_share[k] = step_customers(
+                lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
+            )
+
+
+@njit(cache=True)
+def _end_of_loop(n, c, out, kpis, starts, n_buy, n_share, sums, serial):
+    """The day's KPI row, float sums and the buyers and sharers gathered in chunk order."""
+    kpi = out.kpi
+    kpi[:] = 0.0
+    for k in range(starts.size):  # counts: exact in any order, added in chunk order anyway
+        kpi += kpis[k, : kpi.size]
+    if serial:
+        kpi[K.fatigue_sum] = sums[0]
+        kpi[K.ref_price_sum] = sums[1]
+    else:
+        _float_sums(n, c, kpi)
+    nb = _gather(out.buy_slot, out.buy_slot, starts, n_buy)
+    _gather(out.buy_price, out.buy_price, starts, n_buy)
+    _gather(out.buy_trial, out.buy_trial, starts, n_buy)
+    ns = _gather(out.share_slot, out.share_slot, starts, n_share)
+    _gather(out.share_friends, out.share_friends, starts, n_share)
+    return nb, ns
+
+
+@njit(cache=True)
 def step_population(n, day, c, plan, p, keys, out, chunk, threads):
     """Advance customers ``0 .. n-1`` by one day, chunks of ``chunk`` on numba's threads.
 
@@ -783,11 +844,12 @@ def step_population(n, day, c, plan, p, keys, out, chunk, threads):
     gathered in chunk order, and the float sums added in customer order (during the
     loop when it runs on one thread, :func:`_float_sums` after it otherwise).  Every
     draw is keyed on (stream, day, customer), so the result is bit-identical for any
-    number of threads (``NUMBA_NUM_THREADS``).  Returns the numbers of buyers and
-    sharers, which lead ``out.buy_*`` and ``out.share_*``.
+    number of threads (``NUMBA_NUM_THREADS``).  Only the chunk loop runs in a parallel
+    region (:func:`_chunks_on_threads`).  Returns the numbers of buyers and sharers,
+    which lead ``out.buy_*`` and ``out.share_*``.
     """
     n_chunks = (n + chunk - 1) // chunk
-    kpis = np.zeros((n_chunks, out.kpi.size), dtype=np.float64)
+    kpis = kpi_rows_for_chunks(n_chunks, out.kpi.size)
     starts = np.empty(n_chunks, dtype=np.int64)
     n_buy = np.zeros(n_chunks, dtype=np.int64)
     n_share = np.zeros(n_chunks, dtype=np.int64)
@@ -801,31 +863,10 @@ def step_population(n, day, c, plan, p, keys, out, chunk, threads):
                 lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k], sums
             )
     else:
-        # chunks dealt round-robin (thread t: chunks t, t + threads, ...), not a block
-        # each: newer slots hold more live and referred customers, so blocks of the pool
-        # cost unequal time and a thread would wait for the other
-        for t in prange(threads):
-            for k in range(t, n_chunks, threads):
-                lo = k * chunk
-                starts[k] = lo
-                n_buy[k], n_share[k] = step_customers(
-                    lo, min(lo + chunk, n), day, c, plan, p, keys, out, kpis[k]
-                )
-    kpi = out.kpi
-    kpi[:] = 0.0
-    for k in range(n_chunks):  # counts: exact in any order, added in chunk order anyway
-        kpi += kpis[k]
-    if serial:
-        kpi[K.fatigue_sum] = sums[0]
-        kpi[K.ref_price_sum] = sums[1]
-    else:
-        _float_sums(n, c, kpi)
-    nb = _gather(out.buy_slot, out.buy_slot, starts, n_buy)
-    _gather(out.buy_price, out.buy_price, starts, n_buy)
-    _gather(out.buy_trial, out.buy_trial, starts, n_buy)
-    ns = _gather(out.share_slot, out.share_slot, starts, n_share)
-    _gather(out.share_friends, out.share_friends, starts, n_share)
-    return nb, ns
+        _chunks_on_threads(
+            n, day, c, plan, p, keys, out, chunk, threads, kpis, starts, n_buy, n_share
+        )
+    return _end_of_loop(n, c, out, kpis, starts, n_buy, n_share, sums, serial)
 
 
 class Mechanism(NamedTuple):
