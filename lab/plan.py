@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from lab.contact_wear import WearMemory
 from lab.rng import u01_scalar
@@ -354,6 +354,7 @@ class DayPlan:
             self.contact_fatigue,
             self._k,
             gate is not None and gate.on_delivered is not None,
+            get_num_threads(),
         )
         if delivered == 0:
             return 0
@@ -414,6 +415,7 @@ def _deliver(
     fatigue,
     k,
     want_k,
+    threads=1,
 ):
     """:meth:`DayPlan.contact` over customers ``0 .. n-1``; returns contacts delivered.
 
@@ -429,54 +431,265 @@ def _deliver(
     nothing but its key, day and id, so taking them ahead changes nothing; the loop
     vectorises), then the list of who gets contacts, then their contacts, in slot
     order as before.  ``k`` (contacts per customer) is written only if ``want_k``.
+    Blocks are independent (every write is to the block's own customers): with
+    ``threads`` >= 2 and at least :data:`PARALLEL_MIN_BLOCKS` blocks they are dealt
+    round-robin to the threads (:func:`_deliver_on_threads`), with the same result.
     """
-    last = decay.size - 1
     if want_k:
         k[:n] = 0
     if count <= 0:
         return 0
-    delivered = 0
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    if threads >= 2 and n_blocks >= PARALLEL_MIN_BLOCKS:
+        per_block = np.zeros(n_blocks, np.int64)
+        _deliver_on_threads(
+            n,
+            threads,
+            per_block,
+            mask,
+            drawn,
+            chance,
+            code,
+            key,
+            draw_day,
+            ids,
+            blocked,
+            cap,
+            count,
+            gated,
+            deliver,
+            gate_lift,
+            gate_load,
+            weight,
+            lift_of,
+            load_of,
+            fatigue_of,
+            wear_on,
+            day,
+            decay,
+            strength,
+            value,
+            when,
+            sent,
+            n_contacts,
+            lift,
+            load,
+            fatigue,
+            k,
+            want_k,
+        )
+        return per_block.sum()
     u = np.empty(_BLOCK if drawn else 0)
     who = np.empty(_BLOCK, np.int64)
+    delivered = 0
     for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        if drawn:  # the block's draws first, in a loop the compiler vectorises
-            _draws(key, draw_day, ids, start, stop, u)
-        # who of the block gets the contacts (no branch: a coin-flip branch per
-        # customer costs more than the work); with count >= 1, k > 0 iff sent < cap,
-        # and as u >= 0, "p > 0 and u < p" is "u < p"
-        m = 0
-        for i in range(start, stop):
-            ok = mask[i] & ~blocked[i] & (np.int64(sent[i]) < cap)
-            if gated:
-                ok = ok & deliver[i]
-            if drawn:
-                ok = ok & (u[i - start] < chance[code[i]])
-            who[m] = i
-            m += ok
-        for j in range(m):
-            i = who[j]
-            ki = min(cap - np.int64(sent[i]), count)
-            if want_k:
-                k[i] = ki
-            sent[i] += np.uint8(ki)
-            n_contacts[i] += np.uint8(ki)
-            delivered += ki
-            w = weight * np.float32(ki)
-            add = lift_of * w
-            if wear_on and w > 0.0:  # as WearMemory.factor: decayed memory, then remember
-                age = day - when[i]
-                before = value[i] * decay[age] if age < last else np.float32(0.0)
-                add = add * np.float32(1.0 / (1.0 + strength * before))
-                value[i] = before + w
-                when[i] = day
-            if gated:
-                lift[i] += add * gate_lift[i]
-                load[i] += load_of * w * gate_load[i]
-            else:
-                lift[i] += add
-                load[i] += load_of * w
-            fatigue[i] += fatigue_of * w
+        delivered += _deliver_block(
+            start,
+            min(start + _BLOCK, n),
+            u,
+            who,
+            mask,
+            drawn,
+            chance,
+            code,
+            key,
+            draw_day,
+            ids,
+            blocked,
+            cap,
+            count,
+            gated,
+            deliver,
+            gate_lift,
+            gate_load,
+            weight,
+            lift_of,
+            load_of,
+            fatigue_of,
+            wear_on,
+            day,
+            decay,
+            strength,
+            value,
+            when,
+            sent,
+            n_contacts,
+            lift,
+            load,
+            fatigue,
+            k,
+            want_k,
+        )
+    return delivered
+
+
+@njit(cache=True, parallel=True)
+def _deliver_on_threads(
+    n,
+    threads,
+    per_block,
+    mask,
+    drawn,
+    chance,
+    code,
+    key,
+    draw_day,
+    ids,
+    blocked,
+    cap,
+    count,
+    gated,
+    deliver,
+    gate_lift,
+    gate_load,
+    weight,
+    lift_of,
+    load_of,
+    fatigue_of,
+    wear_on,
+    day,
+    decay,
+    strength,
+    value,
+    when,
+    sent,
+    n_contacts,
+    lift,
+    load,
+    fatigue,
+    k,
+    want_k,
+):
+    """:func:`_deliver`'s blocks on ``threads`` threads, contacts of block b in ``per_block[b]``.
+
+    The parallel region holds the loop only (array expressions in a ``parallel=True``
+    function become parallel loops of their own, see
+    :func:`lab.agents.behaviour._chunks_on_threads`); each thread has its own scratch.
+    """
+    n_blocks = per_block.size
+    for t in prange(threads):
+        u = np.empty(_BLOCK if drawn else 0)
+        who = np.empty(_BLOCK, np.int64)
+        for b in range(t, n_blocks, threads):
+            start = b * _BLOCK
+            per_block[b] = _deliver_block(
+                start,
+                min(start + _BLOCK, n),
+                u,
+                who,
+                mask,
+                drawn,
+                chance,
+                code,
+                key,
+                draw_day,
+                ids,
+                blocked,
+                cap,
+                count,
+                gated,
+                deliver,
+                gate_lift,
+                gate_load,
+                weight,
+                lift_of,
+                load_of,
+                fatigue_of,
+                wear_on,
+                day,
+                decay,
+                strength,
+                value,
+                when,
+                sent,
+                n_contacts,
+                lift,
+                load,
+                fatigue,
+                k,
+                want_k,
+            )
+
+
+@njit(cache=True)
+def _deliver_block(
+    start,
+    stop,
+    u,
+    who,
+    mask,
+    drawn,
+    chance,
+    code,
+    key,
+    draw_day,
+    ids,
+    blocked,
+    cap,
+    count,
+    gated,
+    deliver,
+    gate_lift,
+    gate_load,
+    weight,
+    lift_of,
+    load_of,
+    fatigue_of,
+    wear_on,
+    day,
+    decay,
+    strength,
+    value,
+    when,
+    sent,
+    n_contacts,
+    lift,
+    load,
+    fatigue,
+    k,
+    want_k,
+):
+    """Contacts of customers ``start .. stop-1`` (one block of :func:`_deliver`); returns
+    the contacts delivered."""
+    last = decay.size - 1
+    delivered = 0
+    if drawn:  # the block's draws first, in a loop the compiler vectorises
+        _draws(key, draw_day, ids, start, stop, u)
+    # who of the block gets the contacts (no branch: a coin-flip branch per
+    # customer costs more than the work); with count >= 1, k > 0 iff sent < cap,
+    # and as u >= 0, "p > 0 and u < p" is "u < p"
+    m = 0
+    for i in range(start, stop):
+        ok = mask[i] & ~blocked[i] & (np.int64(sent[i]) < cap)
+        if gated:
+            ok = ok & deliver[i]
+        if drawn:
+            ok = ok & (u[i - start] < chance[code[i]])
+        who[m] = i
+        m += ok
+    for j in range(m):
+        i = who[j]
+        ki = min(cap - np.int64(sent[i]), count)
+        if want_k:
+            k[i] = ki
+        sent[i] += np.uint8(ki)
+        n_contacts[i] += np.uint8(ki)
+        delivered += ki
+        w = weight * np.float32(ki)
+        add = lift_of * w
+        if wear_on and w > 0.0:  # as WearMemory.factor: decayed memory, then remember
+            age = day - when[i]
+            before = value[i] * decay[age] if age < last else np.float32(0.0)
+            add = add * np.float32(1.0 / (1.0 + strength * before))
+            value[i] = before + w
+            when[i] = day
+        if gated:
+            lift[i] += add * gate_lift[i]
+            load[i] += load_of * w * gate_load[i]
+        else:
+            lift[i] += add
+            load[i] += load_of * w
+        fatigue[i] += fatigue_of * w
     return delivered
 
 
@@ -495,6 +708,9 @@ def _offer(od, mask, depth):
 
 #: customers :func:`_deliver` takes at a time (draws, then who gets contacts, then those)
 _BLOCK = 2048
+#: fewer blocks than this are delivered on the calling thread (threads would cost more
+#: to start than they save); same blocks, same result
+PARALLEL_MIN_BLOCKS = 8
 
 
 @njit(cache=True)
