@@ -85,7 +85,14 @@ def scaled(scenario, customers: int):
     data["acquisition"]["stock_import"].update(
         enabled=True, total_customers=int(customers), customers_per_day=float(customers)
     )
+    data["max_customers"] = _max_customers(customers, data.get("max_customers", 0))
     return lab.scenario_from_dict(data)
+
+
+def _max_customers(customers: int, limit: int) -> int:
+    """The pool's safety limit for a scaled run: room for the year's growth (the baseline's
+    pool grows ~1.8x in a year; the default limit, 5M, refuses the 10M run)."""
+    return max(int(limit), 3 * int(customers))
 
 
 def _rss_mb() -> float:
@@ -204,7 +211,11 @@ def _scaled_file(customers: int, tree: Path | None) -> dict:
     stock = dict(enabled=True, total_customers=int(customers), customers_per_day=float(customers))
     own = (tree / "scenarios" / "baseline.yaml") if tree is not None else BASELINE
     if own.is_file():
-        return {"extends": str(own.resolve()), "acquisition": {"stock_import": stock}}
+        return {
+            "extends": str(own.resolve()),
+            "max_customers": _max_customers(customers, 5_000_000),
+            "acquisition": {"stock_import": stock},
+        }
     from lab.scenario import dump_scenario
 
     base, _ = base_scenario()
