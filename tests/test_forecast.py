@@ -7,6 +7,8 @@ in the first weeks (a closed cohort).
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import yaml
@@ -293,6 +295,133 @@ def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_foreca
             assert cell["GMV (CNY) 90%"] == pytest.approx(m.loc[(period, seg, "gmv"), "p90"])
             days += n if seg == "total" else 0
         assert days == open_forecast.days  # the partial first and last periods add up
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_FORMULA = '=HYPERLINK("x.csv","orders")'
+
+
+@pytest.fixture(scope="module")
+def books(open_model, open_forecast, tmp_path_factory):
+    """The forecast's workbook written in English and in Chinese, read back."""
+    from openpyxl import load_workbook
+
+    from lab.report.forecast_xlsx import write_forecast_xlsx
+
+    folder = tmp_path_factory.mktemp("books")
+    return {
+        lang: load_workbook(
+            write_forecast_xlsx(open_model, open_forecast, folder / f"{lang}.xlsx", lang=lang)
+        )
+        for lang in ("en", "zh")
+    }
+
+
+def test_chinese_workbook_uses_the_pages_words(books, open_forecast):
+    """In zh every head, segment name, provenance label and sentence is Chinese (the
+    page's words, glossary terms), and no English word is left but GMV, k and BG/NBD."""
+    from lab.report.forecast_html import horizon_sentences
+
+    zh = books["zh"]
+    assert tuple(zh.sheetnames) == ("summary", "monthly", "weekly", "provenance")
+    for sheet, period in (("monthly", "当月"), ("weekly", "当周")):
+        ws = zh[sheet]
+        heads = [c.value for c in ws[1]]
+        assert heads[:4] == ["开始日期", "结束日期", "预测天数", "用户类型"]
+        assert {"订单 均值", f"{period}购买人数 10%", "成交总额 GMV (元) 97.5%"} <= set(heads)
+        for h in heads:  # Chinese beside numeric / percent tokens, GMV the only Latin
+            assert _CJK.search(h) and set(re.findall(r"[A-Za-z]+", h)) <= {"GMV"}, h
+        segments = {r[3] for r in ws.iter_rows(min_row=2, values_only=True)}
+        assert segments == {"老客", "新客", "合计"}
+    labels = [r[0] for r in zh["provenance"].iter_rows(values_only=True)]
+    assert labels[:3] == ["字段", "订单数据文件", "标定期开始"] and "语言" in labels
+    assert all(_CJK.search(v) for v in labels)
+    summary = [c.value for c in zh["summary"]["A"] if c.value]
+    assert summary[0].startswith("预测：")
+    assert all(_CJK.search(v) for v in summary)
+    assert set(horizon_sentences(open_forecast, "zh")) <= set(summary)
+    assert any("成交总额 GMV (元)" in v and v.startswith("预测期内，老客：") for v in summary)
+    english = re.compile(r"\b(?:the|and|of|orders|customers|forecast|buyers|mean)\b", re.I)
+    assert not [v for v in summary if english.search(v)]
+    assert zh.properties.language == "zh-CN" and books["en"].properties.language == "en"
+
+
+def test_workbook_numbers_and_dates_do_not_depend_on_the_language(books):
+    """Cell by cell the same numbers and dates in en and zh; only the text differs, and
+    the segment names translate one to one."""
+    import datetime as dt
+
+    en, zh = books["en"], books["zh"]
+    for sheet in ("monthly", "weekly"):
+        a = list(en[sheet].iter_rows(min_row=2, values_only=True))
+        b = list(zh[sheet].iter_rows(min_row=2, values_only=True))
+        assert len(a) == len(b) > 0 and en[sheet].max_column == zh[sheet].max_column
+        names = {}
+        for ra, rb in zip(a, b, strict=True):
+            assert isinstance(ra[0], dt.datetime) and isinstance(ra[2], int)
+            assert ra[:3] == rb[:3] and ra[4:] == rb[4:]  # exact, not approximately
+            assert all(isinstance(v, int | float) for v in ra[4:])  # numbers, not text
+            names.setdefault(ra[3], set()).add(rb[3])
+        assert names == {
+            "existing customers": {"老客"},
+            "new customers": {"新客"},
+            "total": {"合计"},
+        }
+    pa = list(en["provenance"].iter_rows(min_row=2, values_only=True))
+    pb = list(zh["provenance"].iter_rows(min_row=2, values_only=True))
+    assert len(pa) == len(pb)
+    for (_, va), (_, vb) in zip(pa, pb, strict=True):
+        if not isinstance(va, str):
+            assert va == vb  # dates and the number of days
+    assert (
+        dict(pa)["parameter_uncertainty"] == "True" and dict(pb)["参数不确定性 (抽取参数)"] == "是"
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_workbook_text_is_never_a_formula(open_model, open_forecast, tmp_path, lang):
+    """A log file named like a formula: its name stays text in every language."""
+    from types import SimpleNamespace
+
+    from openpyxl import load_workbook
+
+    from lab.report.forecast_xlsx import write_forecast_xlsx
+    from lab.text_safety import unneutralise_text
+
+    report = SimpleNamespace(source=_FORMULA)
+    model = SimpleNamespace(
+        orders=SimpleNamespace(report=report), calibration=open_model.calibration
+    )
+    wb = load_workbook(write_forecast_xlsx(model, open_forecast, tmp_path / "f.xlsx", lang=lang))
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    text = [c for c in cells if isinstance(c.value, str)]
+    assert all(c.data_type == "s" for c in text)
+    source = wb["provenance"]["B2"]
+    assert source.value == "'" + _FORMULA and unneutralise_text(source.value) == _FORMULA
+    assert _FORMULA in wb["summary"]["A1"].value  # the title names the file as it is
+
+
+def test_save_forecast_writes_the_workbook_in_the_pages_language(
+    open_model, open_forecast, tmp_path, monkeypatch
+):
+    """``lab forecast --lang zh``'s writer: the workbook in the language of the page."""
+    from openpyxl import load_workbook
+
+    import lab.report.forecast_html as page
+    from lab.cli.forecast import save_forecast
+
+    monkeypatch.setattr(page, "render_forecast_html", lambda model, fc, lang: f"<p>{lang}</p>")
+    out = save_forecast(open_model, open_forecast, tmp_path / "fc", lang="zh")
+    assert (out / "forecast.html").read_text("utf-8") == "<p>zh</p>"
+    wb = load_workbook(out / "forecast.xlsx")
+    assert [c.value for c in wb["monthly"][1]][:4] == [
+        "开始日期",
+        "结束日期",
+        "预测天数",
+        "用户类型",
+    ]
+    assert len(wb["summary"]._images) == 1
 
 
 def test_backtest_reports_existing_and_new_customers_apart(open_log, open_model):

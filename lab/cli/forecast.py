@@ -53,7 +53,10 @@ def forecast(
     penalty_rule: PenaltyRule = "min",
     month_rule: MonthRule = "all",
     lang: Annotated[
-        str, typer.Option(help="language of forecast.html (the page): en or zh")
+        str,
+        typer.Option(
+            help="language of forecast.html (the page) and forecast.xlsx (the workbook): en or zh"
+        ),
     ] = "en",
     quiet: Quiet = False,
 ) -> None:
@@ -61,8 +64,8 @@ def forecast(
 
     Writes monthly.csv and weekly.csv (mean and 80%/95% bands over seeds that each
     draw their own parameters), forecast.xlsx (the same tables with real dates, and
-    the plot), forecast.html (the page: headline numbers, plots, monthly table, in
-    --lang), fit.json, summary.md and forecast.png to --out, all or nothing.
+    the plot, in --lang), forecast.html (the page: headline numbers, plots, monthly
+    table, in --lang), fit.json, summary.md and forecast.png to --out, all or nothing.
     """
     import pandas as pd
     from rich.markup import escape
@@ -141,7 +144,8 @@ def forecast(
 
 def save_forecast(model, fc, out_dir, lang: str = "en") -> Path:
     """Write a forecast's tables, workbook, fit summary, report, page and plot into
-    ``out_dir`` atomically (all files or none); the page ``forecast.html`` in ``lang``."""
+    ``out_dir`` atomically (all files or none); the page ``forecast.html`` and the
+    workbook ``forecast.xlsx`` in ``lang``."""
     import json
 
     import matplotlib as mpl
@@ -166,7 +170,7 @@ def save_forecast(model, fc, out_dir, lang: str = "en") -> Path:
             fig = _plot(model, fc)
             fig.savefig(tmp / "forecast.png")
         plt.close(fig)
-        write_forecast_xlsx(model, fc, tmp / "forecast.xlsx", tmp / "forecast.png")
+        write_forecast_xlsx(model, fc, tmp / "forecast.xlsx", tmp / "forecast.png", lang)
         (tmp / "forecast.html").write_text(render_forecast_html(model, fc, lang), "utf-8")
         (tmp / "manifest.json").write_text(json.dumps(stamp, indent=2), "utf-8")
     return Path(out_dir)

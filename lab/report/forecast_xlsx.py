@@ -10,6 +10,12 @@ Periods are real Excel dates (first and last day of the period) beside the numbe
 of forecast days they hold, so a partial first or last month is visible; numbers
 are numbers; column heads name their unit; head rows are frozen.  Every text cell
 is written as text, never as a formula (as :mod:`lab.report.xlsx`).
+
+The sentences, column heads, segment names and provenance labels are in English or
+Chinese (``lang``), in the page's words (:data:`lab.report.forecast_html.FORECAST_LABELS`);
+the numbers and dates are the same in both.  Sheet names stay ASCII in both languages
+(:data:`FORECAST_SHEETS`), as in ``lab report``'s workbook, so formulas and scripts that
+name a sheet work on either.
 """
 
 from __future__ import annotations
@@ -21,30 +27,34 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from lab.report.forecast_html import (
-    FORECAST_LABELS,
-    SEGMENT_NAMES,
-    SEGMENTS,
-    horizon_sentences,
-    mechanisms_sentence,
-)
+from lab.i18n import check_lang, label
+from lab.report.forecast_html import SEGMENTS, _t, horizon_sentences, mechanisms_sentence
 from lab.report.xlsx import _header, _put, _widths
 
-__all__ = ["FORECAST_SHEETS", "forecast_workbook", "write_forecast_xlsx"]
+__all__ = [
+    "FORECAST_SHEETS",
+    "forecast_workbook",
+    "summary_lines",
+    "table_heads",
+    "write_forecast_xlsx",
+]
 
+#: the sheets, in order; the same ASCII names in English and Chinese workbooks
 FORECAST_SHEETS: tuple[str, ...] = ("summary", "monthly", "weekly", "provenance")
 
-#: metric -> (column name with its unit, Excel number format); ``{period}``: month or week
+#: metric -> (its column name's key in ``FORECAST_LABELS``, with its unit; Excel number
+#: format); ``{period}``: month or week
 METRICS: dict[str, tuple[str, str]] = {
     "orders": ("orders", "#,##0"),
-    "buyers": ("buyers in the {period}", "#,##0"),
-    "gmv": ("GMV (CNY)", "#,##0"),
+    "buyers": ("buyers_in_{period}", "#,##0"),
+    "gmv": ("gmv", "#,##0"),
 }
 
 
-#: statistic column -> its head suffix (the bands are over seeds with parameter draws)
-STATS: dict[str, str] = {
-    "mean": "mean",
+#: statistic column -> its head suffix (the bands are over seeds with parameter draws);
+#: ``None``: the word of :func:`lab.i18n.label` in the workbook's language
+STATS: dict[str, str | None] = {
+    "mean": None,
     "p10": "10%",
     "p90": "90%",
     "p2_5": "2.5%",
@@ -72,13 +82,34 @@ def _days_inside(first: dt.date, last: dt.date, start: dt.date, end: dt.date) ->
     return max((min(last, end) - max(first, start)).days + 1, 0)
 
 
-def _table(ws, title: str, table: pd.DataFrame, start: dt.date, end: dt.date) -> None:
-    ws.title = title
-    heads = ["first day", "last day", "forecast days", "segment"]
+def table_heads(title: str, lang: str = "en") -> list[str]:
+    """The column heads of the ``monthly`` or ``weekly`` sheet in ``lang``.
+
+    Parameters
+    ----------
+    title : {"monthly", "weekly"}
+        The sheet.
+    lang : {"en", "zh"}
+        Language of the heads.
+
+    Returns
+    -------
+    list of str
+        First day, last day, forecast days, segment, then for each metric (orders, the
+        buyers in the month or week, GMV) its mean and its 10/90% and 2.5/97.5% bands,
+        e.g. ``"orders 10%"`` / ``"订单 10%"``.
+    """
     period = {"monthly": "month", "weekly": "week"}[title]
-    for name, _fmt in METRICS.values():
-        heads += [f"{name.format(period=period)} {s}" for s in STATS.values()]
-    _header(ws, 1, heads, keep_columns=4)
+    heads = [_t(k, lang) for k in ("first_day", "last_day", "forecast_days", "segment")]
+    for key, _fmt in METRICS.values():
+        name = _t(key.format(period=period), lang)
+        heads += [f"{name} {s or label(k, lang)}" for k, s in STATS.items()]
+    return heads
+
+
+def _table(ws, title: str, table: pd.DataFrame, start: dt.date, end: dt.date, lang: str) -> None:
+    ws.title = title
+    _header(ws, 1, table_heads(title, lang), keep_columns=4)
     wide = table.set_index(["period", "segment", "metric"])
     r = 1
     for period in sorted(table["period"].unique(), key=lambda p: period_bounds(p)[0]):
@@ -90,7 +121,7 @@ def _table(ws, title: str, table: pd.DataFrame, start: dt.date, end: dt.date) ->
             _put(ws, r, 1, first, _DATE)
             _put(ws, r, 2, last, _DATE)
             _put(ws, r, 3, _days_inside(first, last, start, end), "0")
-            _put(ws, r, 4, SEGMENT_NAMES[seg])
+            _put(ws, r, 4, _t(seg, lang))
             col = 5
             for metric, (_name, fmt) in METRICS.items():
                 row = wide.loc[(period, seg, metric)]
@@ -100,35 +131,57 @@ def _table(ws, title: str, table: pd.DataFrame, start: dt.date, end: dt.date) ->
     _widths(ws, {1: 12, 2: 12, 3: 9, 4: 18}, default=11)
 
 
-def _summary_lines(model, fc) -> list[str]:
+def summary_lines(model, fc, lang: str = "en") -> list[str]:
+    """The sentences of the summary sheet in ``lang``: what was fitted and forecast,
+    the mechanisms, the segments, the whole period per segment, the buyers.
+
+    Parameters
+    ----------
+    model : lab.calibrate.estimator.OrderModel
+    fc : lab.calibrate.estimator.Forecast
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    list of str
+    """
     s = fc.meta
     arr = s.get("arrivals", {})
     source = Path(str(model.orders.report.source)).name
     end = fc.start + pd.Timedelta(days=fc.days - 1)
+    space = " " if lang == "en" else ""  # between sentences; none after 。
     return [
-        f"Calibrated on {source}: {model.calibration.start_date.date()} to "
-        f"{s['calibration_end']}, {s['customers']:,} customers.",
-        f"Forecast {fc.start.date()} to {end.date()} ({fc.days} days), "
-        f"{len(s['seeds'])} seeds, each with its own parameter draw (bands: 80% = 10–90%, "
-        "95% = 2.5–97.5% over seeds).",
-        mechanisms_sentence(int(s["regularity_k"]), bool(arr.get("closed_cohort")), "en")
-        + " "
-        + FORECAST_LABELS["no_costs"][0],
-        "Segments: existing customers = the log's customers from the forecast start; new "
-        "customers = first-time buyers arriving in the forecast; total = both.",
-        *horizon_sentences(fc),
-        "Buyers over the period: the customers who buy at least once in the forecast, each "
-        "counted once; the monthly and weekly sheets count the buyers in each month or "
-        "week, which do not add up to it.",
+        _t(
+            "xlsx_calibrated",
+            lang,
+            source=source,
+            first=model.calibration.start_date.date(),
+            last=s["calibration_end"],
+            customers=f"{s['customers']:,}",
+        ),
+        _t(
+            "xlsx_forecast",
+            lang,
+            first=fc.start.date(),
+            last=end.date(),
+            days=fc.days,
+            seeds=len(s["seeds"]),
+        ),
+        mechanisms_sentence(int(s["regularity_k"]), bool(arr.get("closed_cohort")), lang)
+        + space
+        + _t("no_costs", lang),
+        _t("xlsx_segments", lang, **{k: _t(k, lang) for k in SEGMENTS}),
+        *horizon_sentences(fc, lang),
+        _t("xlsx_buyers", lang),
     ]
 
 
-def _summary(ws, model, fc, png: Path | None) -> None:
+def _summary(ws, model, fc, png: Path | None, lang: str) -> None:
     ws.title = "summary"
     source = Path(str(model.orders.report.source)).name
-    _put(ws, 1, 1, f"Forecast: {source}").font = Font(bold=True, size=14)
+    _put(ws, 1, 1, _t("title", lang, source=source)).font = Font(bold=True, size=14)
     r = 2
-    for line in _summary_lines(model, fc):
+    for line in summary_lines(model, fc, lang):
         r += 1
         _put(ws, r, 1, line).alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 140
@@ -139,12 +192,13 @@ def _summary(ws, model, fc, png: Path | None) -> None:
         ws.add_image(img, f"A{r + 2}")
 
 
-def _provenance(ws, model, fc) -> None:
+def _provenance(ws, model, fc, lang: str) -> None:
     from lab._version import __version__
     from lab.results import git_commit
 
     ws.title = "provenance"
-    _header(ws, 1, ["field", "value"])
+    _header(ws, 1, [_t("field", lang), _t("value", lang)])
+    drawn = bool(fc.meta.get("parameter_uncertainty"))
     rows = [
         ("source", str(model.orders.report.source)),
         ("calibration_start", model.calibration.start_date.date()),
@@ -153,17 +207,18 @@ def _provenance(ws, model, fc) -> None:
         ("forecast_days", int(fc.days)),
         ("horizon", str(fc.meta.get("horizon", ""))),
         ("seeds", ", ".join(str(s) for s in fc.meta["seeds"])),
-        ("parameter_uncertainty", str(bool(fc.meta.get("parameter_uncertainty")))),
+        ("parameter_uncertainty", _t("yes" if drawn else "no", lang)),
         ("lab_version", __version__),
         ("git_commit", git_commit()),
+        ("language", lang),
     ]
     for i, (k, v) in enumerate(rows, start=2):
-        _put(ws, i, 1, k)
+        _put(ws, i, 1, _t(k, lang))
         _put(ws, i, 2, v, _DATE if isinstance(v, dt.date) else "0")
     _widths(ws, {1: 24, 2: 60})
 
 
-def forecast_workbook(model, fc, png: str | Path | None = None) -> Workbook:
+def forecast_workbook(model, fc, png: str | Path | None = None, lang: str = "en") -> Workbook:
     """The workbook of a forecast (not yet saved).
 
     Parameters
@@ -172,25 +227,49 @@ def forecast_workbook(model, fc, png: str | Path | None = None) -> Workbook:
     fc : lab.calibrate.estimator.Forecast
     png : path, optional
         The forecast plot, embedded on the summary sheet.
+    lang : {"en", "zh"}
+        Language of the sentences, column heads, segment names and provenance labels
+        (the sheet names, numbers and dates are the same in both).
 
     Returns
     -------
     openpyxl.Workbook
     """
+    check_lang(lang)
     wb = Workbook()
-    _summary(wb.active, model, fc, None if png is None else Path(png))
+    _summary(wb.active, model, fc, None if png is None else Path(png), lang)
     end = (fc.start + pd.Timedelta(days=fc.days - 1)).date()
     for title, table in (("monthly", fc.monthly), ("weekly", fc.weekly)):
-        _table(wb.create_sheet(title), title, table, fc.start.date(), end)
-    _provenance(wb.create_sheet("provenance"), model, fc)
+        _table(wb.create_sheet(title), title, table, fc.start.date(), end, lang)
+    _provenance(wb.create_sheet("provenance"), model, fc, lang)
     wb.properties.creator = "private-traffic-lab"
     wb.properties.category = "forecast"
+    wb.properties.language = "zh-CN" if lang == "zh" else "en"
     return wb
 
 
-def write_forecast_xlsx(model, fc, path: str | Path, png: str | Path | None = None) -> Path:
+def write_forecast_xlsx(
+    model, fc, path: str | Path, png: str | Path | None = None, lang: str = "en"
+) -> Path:
     """Save :func:`forecast_workbook` to ``path`` (inside an atomic folder: not atomic
-    by itself)."""
+    by itself).
+
+    Parameters
+    ----------
+    model : lab.calibrate.estimator.OrderModel
+    fc : lab.calibrate.estimator.Forecast
+    path : path
+        The ``.xlsx`` file to write.
+    png : path, optional
+        The forecast plot, embedded on the summary sheet.
+    lang : {"en", "zh"}
+        Language of the workbook's text (:func:`forecast_workbook`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
-    forecast_workbook(model, fc, png).save(path)
+    forecast_workbook(model, fc, png, lang).save(path)
     return path
