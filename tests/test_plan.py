@@ -244,19 +244,21 @@ def test_contact_delivery_on_threads_is_bit_identical(gated):
     chance = np.array([0.9, 0.6, 0.3, 0.0])
     results = []
     before = numba.get_num_threads()
-    for threads in (1, 2):
-        if threads <= numba.config.NUMBA_NUM_THREADS:
-            numba.set_num_threads(threads)
-        out = inputs()
-        got = _deliver(
-            n, mask, True, chance, code, np.uint64(77), np.uint64(30), ids, blocked, 3, 2,
-            gated, deliver, gate_lift, gate_load, np.float32(1.0), np.float32(0.2),
-            np.float32(0.5), np.float32(0.05), True, np.int32(30), decay, np.float32(0.4),
-            out["value"], out["when"], out["sent"], out["n_contacts"], out["lift"],
-            out["load"], out["fatigue"], out["k"], True, threads,
-        )  # fmt: skip
-        results.append((got, out))
-    numba.set_num_threads(before)
+    try:
+        for threads in (1, 2):
+            if threads <= numba.config.NUMBA_NUM_THREADS:
+                numba.set_num_threads(threads)
+            out = inputs()
+            got = _deliver(
+                n, mask, True, chance, code, np.uint64(77), np.uint64(30), ids, blocked, 3, 2,
+                gated, deliver, gate_lift, gate_load, np.float32(1.0), np.float32(0.2),
+                np.float32(0.5), np.float32(0.05), True, np.int32(30), decay, np.float32(0.4),
+                out["value"], out["when"], out["sent"], out["n_contacts"], out["lift"],
+                out["load"], out["fatigue"], out["k"], True, threads,
+            )  # fmt: skip
+            results.append((got, out))
+    finally:
+        numba.set_num_threads(before)
     (got1, out1), (got2, out2) = results
     assert got1 == got2 > 0
     for name in out1:

@@ -77,3 +77,53 @@ def test_chunking_does_not_change_results(by_threads, monkeypatch):
     res = lab.run(SCENARIO, seed=SEED, days=DAYS)
     here = [table_hash(res.daily), table_hash(res.transactions), table_hash(res.customers)]
     assert here == by_threads[1][2:]
+
+
+def test_a_run_with_contact_delivery_on_threads_is_bit_identical(monkeypatch):
+    """A whole run whose strategies' contacts are delivered on threads: the same bits.
+
+    The pool above is too small for :func:`lab.plan._deliver` to deal its blocks to the
+    threads (its block and threshold are compiled in), so here the baseline's stock
+    import brings 20,000 customers (10 blocks) on day 0; the run on two threads must
+    have taken the threaded delivery, and hash alike the run on one.
+    """
+    import numba
+    from test_golden import table_hash
+
+    import lab.plan as plan
+    from lab.scenario import dump_scenario
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
+    data = dump_scenario(lab.load_scenario(TESTS.parent / "scenarios" / "baseline.yaml"))
+    data["acquisition"]["stock_import"].update(
+        enabled=True, total_customers=20_000, customers_per_day=20_000.0
+    )
+    sc = lab.scenario_from_dict(data)
+    real = plan._deliver
+    calls = []  # (customers, count, threads) of each delivery
+
+    def spy(*args):
+        calls.append((args[0], args[10], args[-1]))
+        return real(*args)
+
+    monkeypatch.setattr(plan, "_deliver", spy)
+    hashes = {}
+    threaded = {}
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            calls.clear()
+            res = lab.run(sc, seed=SEED, days=12)
+            hashes[threads] = [
+                table_hash(getattr(res, t)) for t in ("daily", "transactions", "customers")
+            ]
+            threaded[threads] = sum(
+                t >= 2 and count > 0 and n > plan.PARALLEL_MIN_BLOCKS * plan._BLOCK
+                for n, count, t in calls
+            )
+    finally:
+        numba.set_num_threads(before)
+    assert threaded[1] == 0 and threaded[2] > 0  # the threaded delivery ran, on two only
+    assert hashes[1] == hashes[2]

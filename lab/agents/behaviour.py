@@ -797,7 +797,7 @@ def _chunks_on_threads(n, day, c, plan, p, keys, out, chunk, threads, kpis, star
     """Run every chunk, dealt round-robin to ``threads`` threads (the only parallel region).
 
     Nothing else lives in this function: under ``parallel=True`` numba turns array
-    expressions (``np.zeros``, ``kpi += row``, slices copied) into parallel loops of their
+    expressions (``np.zeros``, ``kpi[:] = 0.0``, ``kpi += row``) into parallel loops of their
     own, each a start and a wait of the threads; the row sums that followed the chunks
     here made hundreds of them a day (one per chunk), which cost two threads more than
     the second thread gained.  Chunks go round-robin (thread t: chunks t, t + threads,
