@@ -756,8 +756,8 @@ def kpi_rows_for_chunks(n_chunks, n_kpi):
 
     Every customer's day adds to its chunk's row, and neighbouring chunks run on
     different threads at the same time: rows packed back to back (20 floats, 160 bytes)
-    share a 64-byte line, which then moves between the cores at every addition (false
-    sharing; it made two threads slower than one).  Rows start
+    share a 64-byte line, which would then move between the cores at every addition
+    (false sharing; a precaution: alone it made no measurable difference).  Rows start
     :data:`KPI_ROW_STRIDE` floats (512 bytes) apart, so at least 352 bytes lie between
     two rows whatever the allocation's alignment.  Returns the ``(n_chunks, stride)``
     array (C-contiguous, so a row is a contiguous array the loop indexes without
