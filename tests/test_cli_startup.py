@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -33,6 +34,60 @@ HEAVY = (
     "lab.report",
     "lab.calibrate",
 )
+
+#: what neither ``import lab`` nor ``lab run`` needs: the run path (scenario, engine,
+#: tables, parquet and CSV writers) must leave these unloaded, as each adds resident
+#: memory before the first customer exists (benchmarks/RESULTS_startrss.md)
+NOT_ON_THE_RUN_PATH = (
+    "matplotlib",
+    "PIL",
+    "lifelines",
+    "ipywidgets",
+    "jinja2",
+    "openpyxl",
+    "dask",
+    "distributed",
+    "SALib",
+    "optuna",
+    "solara",
+    "scipy.stats",
+    "scipy.optimize",
+    "pyarrow.dataset",
+    "lab.analysis",
+    "lab.experiments",
+    "lab.report",
+    "lab.calibrate",
+    "lab.facts",
+    "lab.plots",
+    "lab.explain",
+    "lab.teaching",
+    "lab.explorer",
+    "lab.stats",
+    "lab.batch",
+    "lab.parallel",
+    "lab.classroom",
+    "lab.forecast",
+    "lab.scenario_diff",
+)
+
+#: what the run does load (so the check above ran on a real run, in this interpreter)
+ON_THE_RUN_PATH = ("numba", "pandas", "pyarrow.parquet", "lab.model", "lab.scenario")
+
+_IMPORT_THEN_RUN = """
+import json, sys
+names = json.loads(sys.argv[1])
+import lab
+after_import = [m for m in names["import"] if m in sys.modules]
+from typer.testing import CliRunner
+from lab.cli import app
+res = CliRunner().invoke(app, ["run", sys.argv[2], "--days", "3", "--out", sys.argv[3], "-q"])
+print(json.dumps({
+    "code": res.exit_code,
+    "after_import": after_import,
+    "after_run": [m for m in names["not_run"] if m in sys.modules],
+    "run_loaded": [m for m in names["run"] if m in sys.modules],
+}))
+"""
 
 _HELP_EVERYWHERE = """
 import json, sys
@@ -66,6 +121,30 @@ def test_help_of_every_command_loads_no_heavy_module():
     assert {"run", "sweep", "sensitivity", "optimize", "compare", "calibrate"} <= set(codes)
     assert codes.pop("rnu") == 2  # the mistyped name fails, still without loading anything
     assert set(codes.values()) == {0}
+
+
+def test_import_lab_and_lab_run_leave_the_other_commands_modules_unloaded(tmp_path):
+    # a fresh interpreter: `import lab` loads none of the engine, and `lab run` (with
+    # CSV) loads the engine but none of plots, reports, sweeps, calibration or dask
+    baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    names = {
+        "import": sorted({*HEAVY, *NOT_ON_THE_RUN_PATH, *ON_THE_RUN_PATH}),
+        "not_run": list(NOT_ON_THE_RUN_PATH),
+        "run": list(ON_THE_RUN_PATH),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_THEN_RUN, json.dumps(names), str(baseline),
+         str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )  # fmt: skip
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["code"] == 0
+    assert seen["after_import"] == []
+    assert (tmp_path / "out" / "transactions.csv").is_file()
+    assert seen["run_loaded"] == list(ON_THE_RUN_PATH)
+    assert seen["after_run"] == []
 
 
 def test_version_prints_the_package_version():
