@@ -234,12 +234,45 @@ def run_end_to_end(customers: int, days: int, csv: bool, threads: int, tree: Pat
         proc = subprocess.Popen(
             cmd, env=_env(threads, tree), cwd=tmp, stdout=subprocess.DEVNULL
         )  # fmt: skip
+        anon = _peak_anon_mb(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed (tree {tree})")
         size = sum(p.stat().st_size for p in out.iterdir())
-    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024.0, "output_mb": size / 1e6}
+    return {
+        "wall_s": wall,
+        "peak_rss_mb": usage.ru_maxrss / 1024.0,
+        "peak_anon_mb": anon,
+        "output_mb": size / 1e6,
+    }
+
+
+def _peak_anon_mb(pid: int, every_s: float = 0.05) -> float:
+    """The child's largest anonymous resident memory (``RssAnon``), sampled until it exits.
+
+    Peak RSS (``ru_maxrss``) also counts the clean pages of the shared libraries mapped
+    from files, which the kernel may drop whenever memory is short and which depend on
+    the filesystem (``benchmarks/RESULTS_startrss.md``: ~90 MB more on ext4 than on
+    tmpfs for the same packages); anonymous memory is what the run itself allocates.
+    Sampled every ``every_s`` seconds, so a peak shorter than that can be missed.
+    NaN where ``/proc`` does not say.
+    """
+    peak = float("nan")
+    path = f"/proc/{pid}/status"
+    while True:
+        try:
+            with open(path) as fh:
+                text = fh.read()
+        except OSError:
+            return peak
+        if "\nState:\tZ" in text:  # exited, not yet reaped
+            return peak
+        for line in text.splitlines():
+            if line.startswith("RssAnon:"):
+                mb = float(line.split()[1]) / 1024.0
+                peak = mb if not peak >= mb else peak
+        time.sleep(every_s)
 
 
 def _sweep_task(task: tuple) -> int:
@@ -423,7 +456,7 @@ def _spread(values: list[float], fmt: str = "{:.2f}") -> str:
 
 
 def _med(ms: list[dict], key: str) -> float:
-    return statistics.median(m[key] for m in ms) if ms else float("nan")
+    return statistics.median(m.get(key, float("nan")) for m in ms) if ms else float("nan")
 
 
 def _mark(ok: bool | None) -> str:
@@ -494,8 +527,8 @@ def write_report(rows: list[dict], meta: dict) -> str:
         "",
         f"## `lab run` end to end, {a['run_size']:,} customers (2 threads; outputs written)",
         "",
-        "| outputs | tree | wall s | peak RSS MB | output MB |",
-        "|---|---|---:|---:|---:|",
+        "| outputs | tree | wall s | peak RSS MB | peak anonymous MB | output MB |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     run = {}
     for csv in (False, True):
@@ -506,7 +539,8 @@ def write_report(rows: list[dict], meta: dict) -> str:
                 lines.append(
                     f"| {'parquet + CSV' if csv else 'parquet (--no-csv)'} | {tree} "
                     f"| {_spread([m['wall_s'] for m in ms], '{:.1f}')} "
-                    f"| {_med(ms, 'peak_rss_mb'):,.0f} | {_med(ms, 'output_mb'):,.0f} |"
+                    f"| {_med(ms, 'peak_rss_mb'):,.0f} | {_med(ms, 'peak_anon_mb'):,.0f} "
+                    f"| {_med(ms, 'output_mb'):,.0f} |"
                 )
     lines += ["", "## Replications and sweep scaling", ""]
     lines += ["| measure | tree | result |", "|---|---|---:|"]
