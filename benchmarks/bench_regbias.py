@@ -78,6 +78,10 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--label", default="")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument(
+        "--force", action="store_true",
+        help="back-test even when the BG/NBD fit has problems (backtest(force=True))",
+    )  # fmt: skip
     args = ap.parse_args()
     t0 = time.process_time()
     w0 = time.time()
@@ -85,7 +89,7 @@ def main() -> None:
     end = pd.Timestamp(START) + pd.Timedelta(days=199)
     bt = backtest(
         orders, end, seeds=range(args.seeds), seasonality=True, k_max=5, workers=1,
-        progress=False,
+        progress=False, force=args.force,
     )  # fmt: skip
     e = bt.errors.set_index(["start", "method"])
     row = {
@@ -97,6 +101,8 @@ def main() -> None:
         "actual": float(e.loc[("conditional", "lab"), "actual"]),
         "exact_cnbdk": exact_expectation(bt, orders),
         "cpu_s": None,
+        "forced": args.force,
+        "fit_problems": bt.meta.get("fit_problems"),
     }
     # fitted vs true parameters, and the exact expectation at the truth (same records)
     reg = bt.meta.get("regularity_fit")
@@ -106,6 +112,7 @@ def main() -> None:
         row["fit_params"] = reg["params"]
         row["fit_se"] = reg["se"]
         row["k_set"] = list(bt.meta.get("regularity_k_set", []))
+        row["reg_converged"] = reg.get("converged")
         row["exact_cnbdk_true"] = exact_expectation(bt, orders, true_params(unit), args.k)
     for key in ("exact_cnbdk", "exact_cnbdk_true"):
         if row.get(key) is not None:
