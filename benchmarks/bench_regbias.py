@@ -50,18 +50,25 @@ def make_log(k: int, seed: int, n: int = 3000, days: int = 400) -> pd.DataFrame:
     return pd.concat([history.assign(amount=100.0), orders], ignore_index=True)
 
 
-def exact_expectation(bt, orders) -> float | None:
+def exact_expectation(bt, orders, params=None, k=None) -> float | None:
     """Sum of the customers' exact BG/CNBD-k E[Y | x, t_x, T] over the holdout at the
-    fitted point estimate (None on a lab without the function: the base commit)."""
+    fitted point estimate, or at ``params``/``k`` given in the fit's time unit (None on
+    a lab without the function: the base commit)."""
     try:
         from lab.calibrate.regularity import cnbdk_conditional_expected
     except ImportError:
         return None
     s = bt.calibration.summary
-    p = bt.meta["regularity_fit"]["params"]
+    p = bt.meta["regularity_fit"]["params"] if params is None else params
+    k = bt.meta["regularity_k"] if k is None else k
     t = (bt.holdout_end - bt.calibration.calibration_end).days / bt.calibration.fit.time_unit_days
     x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    return float(cnbdk_conditional_expected(p, bt.meta["regularity_k"], t, x, t_x, T).sum())
+    return float(cnbdk_conditional_expected(p, k, t, x, t_x, T).sum())
+
+
+def true_params(unit_days: float) -> dict:
+    """The design's r, alpha, a, b in a fit's time unit (alpha is in days)."""
+    return {"r": R, "alpha": ALPHA_DAYS / unit_days, "a": A, "b": B}
 
 
 def main() -> None:
@@ -71,13 +78,18 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--label", default="")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument(
+        "--force", action="store_true",
+        help="back-test even when the BG/NBD fit has problems (backtest(force=True))",
+    )  # fmt: skip
     args = ap.parse_args()
     t0 = time.process_time()
+    w0 = time.time()
     orders = clean_orders(make_log(args.k, args.seed))
     end = pd.Timestamp(START) + pd.Timedelta(days=199)
     bt = backtest(
         orders, end, seeds=range(args.seeds), seasonality=True, k_max=5, workers=1,
-        progress=False,
+        progress=False, force=args.force,
     )  # fmt: skip
     e = bt.errors.set_index(["start", "method"])
     row = {
@@ -89,7 +101,23 @@ def main() -> None:
         "actual": float(e.loc[("conditional", "lab"), "actual"]),
         "exact_cnbdk": exact_expectation(bt, orders),
         "cpu_s": None,
+        "forced": args.force,
+        "fit_problems": bt.meta.get("fit_problems"),
     }
+    # fitted vs true parameters, and the exact expectation at the truth (same records)
+    reg = bt.meta.get("regularity_fit")
+    if reg is not None:
+        unit = float(reg["time_unit_days"])
+        row["time_unit_days"] = unit
+        row["fit_params"] = reg["params"]
+        row["fit_se"] = reg["se"]
+        row["k_set"] = list(bt.meta.get("regularity_k_set", []))
+        row["reg_converged"] = reg.get("converged")
+        row["exact_cnbdk_true"] = exact_expectation(bt, orders, true_params(unit), args.k)
+    for key in ("exact_cnbdk", "exact_cnbdk_true"):
+        if row.get(key) is not None:
+            row[f"{key}_error_pct"] = 100.0 * (row[key] / row["actual"] - 1.0)
+    row["wall_s"] = time.time() - w0
     for method in ("lab", "simulation", "closed_form"):
         r = e.loc[("conditional", method)]
         for col in ("forecast", "error_pct", "mc_se", "predictive_sd", "weekly_mae"):
