@@ -439,127 +439,27 @@ def _deliver(
         k[:n] = 0
     if count <= 0:
         return 0
+    # the per-block arguments, one tuple through the blocks' functions
+    args = (
+        mask, drawn, chance, code, key, draw_day, ids, blocked, cap, count, gated, deliver,
+        gate_lift, gate_load, weight, lift_of, load_of, fatigue_of, wear_on, day, decay,
+        strength, value, when, sent, n_contacts, lift, load, fatigue, k, want_k,
+    )  # fmt: skip
     n_blocks = (n + _BLOCK - 1) // _BLOCK
     if threads >= 2 and n_blocks >= PARALLEL_MIN_BLOCKS:
         per_block = np.zeros(n_blocks, np.int64)
-        _deliver_on_threads(
-            n,
-            threads,
-            per_block,
-            mask,
-            drawn,
-            chance,
-            code,
-            key,
-            draw_day,
-            ids,
-            blocked,
-            cap,
-            count,
-            gated,
-            deliver,
-            gate_lift,
-            gate_load,
-            weight,
-            lift_of,
-            load_of,
-            fatigue_of,
-            wear_on,
-            day,
-            decay,
-            strength,
-            value,
-            when,
-            sent,
-            n_contacts,
-            lift,
-            load,
-            fatigue,
-            k,
-            want_k,
-        )
+        _deliver_on_threads(n, threads, per_block, args)
         return per_block.sum()
     u = np.empty(_BLOCK if drawn else 0)
     who = np.empty(_BLOCK, np.int64)
     delivered = 0
     for start in range(0, n, _BLOCK):
-        delivered += _deliver_block(
-            start,
-            min(start + _BLOCK, n),
-            u,
-            who,
-            mask,
-            drawn,
-            chance,
-            code,
-            key,
-            draw_day,
-            ids,
-            blocked,
-            cap,
-            count,
-            gated,
-            deliver,
-            gate_lift,
-            gate_load,
-            weight,
-            lift_of,
-            load_of,
-            fatigue_of,
-            wear_on,
-            day,
-            decay,
-            strength,
-            value,
-            when,
-            sent,
-            n_contacts,
-            lift,
-            load,
-            fatigue,
-            k,
-            want_k,
-        )
+        delivered += _deliver_block(start, min(start + _BLOCK, n), u, who, args)
     return delivered
 
 
 @njit(cache=True, parallel=True)
-def _deliver_on_threads(
-    n,
-    threads,
-    per_block,
-    mask,
-    drawn,
-    chance,
-    code,
-    key,
-    draw_day,
-    ids,
-    blocked,
-    cap,
-    count,
-    gated,
-    deliver,
-    gate_lift,
-    gate_load,
-    weight,
-    lift_of,
-    load_of,
-    fatigue_of,
-    wear_on,
-    day,
-    decay,
-    strength,
-    value,
-    when,
-    sent,
-    n_contacts,
-    lift,
-    load,
-    fatigue,
-    k,
-    want_k,
-):
+def _deliver_on_threads(n, threads, per_block, args):
     """:func:`_deliver`'s blocks on ``threads`` threads, contacts of block b in ``per_block[b]``.
 
     The parallel region holds the loop only (array expressions in a ``parallel=True``
@@ -567,90 +467,24 @@ def _deliver_on_threads(
     :func:`lab.agents.behaviour._chunks_on_threads`); each thread has its own scratch.
     """
     n_blocks = per_block.size
+    drawn = args[1]
     for t in prange(threads):
         u = np.empty(_BLOCK if drawn else 0)
         who = np.empty(_BLOCK, np.int64)
         for b in range(t, n_blocks, threads):
             start = b * _BLOCK
-            per_block[b] = _deliver_block(
-                start,
-                min(start + _BLOCK, n),
-                u,
-                who,
-                mask,
-                drawn,
-                chance,
-                code,
-                key,
-                draw_day,
-                ids,
-                blocked,
-                cap,
-                count,
-                gated,
-                deliver,
-                gate_lift,
-                gate_load,
-                weight,
-                lift_of,
-                load_of,
-                fatigue_of,
-                wear_on,
-                day,
-                decay,
-                strength,
-                value,
-                when,
-                sent,
-                n_contacts,
-                lift,
-                load,
-                fatigue,
-                k,
-                want_k,
-            )
+            per_block[b] = _deliver_block(start, min(start + _BLOCK, n), u, who, args)
 
 
 @njit(cache=True)
-def _deliver_block(
-    start,
-    stop,
-    u,
-    who,
-    mask,
-    drawn,
-    chance,
-    code,
-    key,
-    draw_day,
-    ids,
-    blocked,
-    cap,
-    count,
-    gated,
-    deliver,
-    gate_lift,
-    gate_load,
-    weight,
-    lift_of,
-    load_of,
-    fatigue_of,
-    wear_on,
-    day,
-    decay,
-    strength,
-    value,
-    when,
-    sent,
-    n_contacts,
-    lift,
-    load,
-    fatigue,
-    k,
-    want_k,
-):
-    """Contacts of customers ``start .. stop-1`` (one block of :func:`_deliver`); returns
-    the contacts delivered."""
+def _deliver_block(start, stop, u, who, args):
+    """Contacts of customers ``start .. stop-1`` (one block of :func:`_deliver`, whose
+    arguments after ``n`` are ``args``, in its order); returns the contacts delivered."""
+    (
+        mask, drawn, chance, code, key, draw_day, ids, blocked, cap, count, gated, deliver,
+        gate_lift, gate_load, weight, lift_of, load_of, fatigue_of, wear_on, day, decay,
+        strength, value, when, sent, n_contacts, lift, load, fatigue, k, want_k,
+    ) = args  # fmt: skip
     last = decay.size - 1
     delivered = 0
     if drawn:  # the block's draws first, in a loop the compiler vectorises
