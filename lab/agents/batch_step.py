@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 from numba.typed import List
 
-from lab.agents.behaviour import _float_sums, _gather, kpi_rows_for_chunks, step_customers
+from lab.agents.behaviour import _end_of_loop, kpi_rows_for_chunks, step_customers
 
 __all__ = ["chunk_table", "list_append", "list_set", "new_list", "step_batch"]
 
@@ -86,28 +86,20 @@ def _chunks_on_threads(day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_sh
 
 
 @njit(cache=True)
-def _end_of_loop(sizes, table, cs, outs, kpis, n_buy, n_share, bought):
-    """Each run's KPI row, float sums, buyers and sharers, in its chunks' order."""
+def _end_of_runs(sizes, table, cs, outs, kpis, n_buy, n_share, bought):
+    """Each run's KPI row, float sums, buyers and sharers from its own chunks, as
+    :func:`lab.agents.behaviour._end_of_loop` makes them for a run stepped alone."""
     n_chunks = table.shape[0]
+    no_sums = np.zeros(2)  # unused: the float sums are added after the loop
     first = 0
     for r in range(sizes.size):
-        out = outs[r]
-        kpi = out.kpi
-        kpi[:] = 0.0
         last = first
         while last < n_chunks and table[last, 0] == r:
             last += 1
-        for t in range(first, last):  # counts, added in chunk order as a run alone adds them
-            kpi += kpis[t, : kpi.size]
-        _float_sums(sizes[r], cs[r], kpi)
-        starts = table[first:last, 1].copy()
-        nb_k = n_buy[first:last].copy()
-        ns_k = n_share[first:last].copy()
-        bought[r, 0] = _gather(out.buy_slot, out.buy_slot, starts, nb_k)
-        _gather(out.buy_price, out.buy_price, starts, nb_k)
-        _gather(out.buy_trial, out.buy_trial, starts, nb_k)
-        bought[r, 1] = _gather(out.share_slot, out.share_slot, starts, ns_k)
-        _gather(out.share_friends, out.share_friends, starts, ns_k)
+        bought[r, 0], bought[r, 1] = _end_of_loop(
+            sizes[r], cs[r], outs[r], kpis[first:last], table[first:last, 1].copy(),
+            n_buy[first:last].copy(), n_share[first:last].copy(), no_sums, False,
+        )  # fmt: skip
         first = last
 
 
@@ -140,4 +132,4 @@ def step_batch(sizes, day, table, cs, plans, ps, keyss, outs, threads, bought):
             _run_chunk(t, day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_share)
     else:
         _chunks_on_threads(day, table, cs, plans, ps, keyss, outs, kpis, n_buy, n_share)
-    _end_of_loop(sizes, table, cs, outs, kpis, n_buy, n_share, bought)
+    _end_of_runs(sizes, table, cs, outs, kpis, n_buy, n_share, bought)
