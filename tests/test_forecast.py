@@ -327,8 +327,8 @@ def test_chinese_workbook_uses_the_pages_words(books, open_forecast):
     for sheet, period in (("monthly", "当月"), ("weekly", "当周")):
         ws = zh[sheet]
         heads = [c.value for c in ws[1]]
-        assert heads[:4] == ["开始日期", "结束日期", "预测天数", "用户类型"]
-        assert {"订单 均值", f"{period}购买人数 10%", "成交总额 GMV (元) 97.5%"} <= set(heads)
+        assert heads[:4] == ["开始日期", "结束日期", "预测天数", "用户分层"]
+        assert {"订单 均值", f"{period}购买人数 10%", "成交总额 (GMV) (元) 97.5%"} <= set(heads)
         for h in heads:  # Chinese beside numeric / percent tokens, GMV the only Latin
             assert _CJK.search(h) and set(re.findall(r"[A-Za-z]+", h)) <= {"GMV"}, h
         segments = {r[3] for r in ws.iter_rows(min_row=2, values_only=True)}
@@ -340,7 +340,7 @@ def test_chinese_workbook_uses_the_pages_words(books, open_forecast):
     assert summary[0].startswith("预测：")
     assert all(_CJK.search(v) for v in summary)
     assert set(horizon_sentences(open_forecast, "zh")) <= set(summary)
-    assert any("成交总额 GMV (元)" in v and v.startswith("预测期内，老客：") for v in summary)
+    assert any("成交总额 (GMV) (元)" in v and v.startswith("预测期内，老客：") for v in summary)
     english = re.compile(r"\b(?:the|and|of|orders|customers|forecast|buyers|mean)\b", re.I)
     assert not [v for v in summary if english.search(v)]
     assert zh.properties.language == "zh-CN" and books["en"].properties.language == "en"
@@ -419,7 +419,7 @@ def test_save_forecast_writes_the_workbook_in_the_pages_language(
         "开始日期",
         "结束日期",
         "预测天数",
-        "用户类型",
+        "用户分层",
     ]
     assert len(wb["summary"]._images) == 1
 

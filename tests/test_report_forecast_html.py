@@ -281,8 +281,19 @@ def test_chinese_page_uses_the_glossary_and_embeds_its_glyphs(open_model, open_f
     page = render_forecast_html(open_model, open_forecast, "zh")
     assert '<html lang="zh-CN">' in page and "@font-face" in page
     assert "预测期 2025-08-29 至 2025-11-26 (90 天)" in page
-    for words in ("老客", "新客", "成交总额", "2025年9月", "裂变", "促销疲劳", "订单日志无法识别"):
+    for words in (
+        "老客",
+        "新客",
+        "成交总额 (GMV)",
+        "2025年9月",
+        "裂变",
+        "促销疲劳",
+        "订单日志无法识别",
+    ):
         assert words in page
+    # glossary terms: segment = 用户分层, public acquisition = 公域拉新 (not the lab's old words)
+    assert "用户分层" in page and "用户类型" not in page
+    assert "公域拉新" in page and "付费/员工获客" not in page
     assert mechanisms_sentence(1, True, "zh").startswith("开启") and "无新客到达" in (
         mechanisms_sentence(1, True, "zh")
     )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from lab.i18n import check_lang
+from lab.i18n import LABELS, check_lang
 from lab.report.figures import Chart, png_data_url
 
 if TYPE_CHECKING:  # for the hints only: the page uses the forecast by attribute
@@ -46,7 +46,8 @@ __all__ = [
 SEGMENTS: tuple[str, ...] = ("existing", "new", "total")
 METRICS: tuple[str, ...] = ("orders", "buyers", "gmv")
 
-#: key -> (English, 中文); terms as in the project glossary (预测, 成交总额 (GMV), 裂变 ...)
+#: key -> (English, 中文); terms as in the project glossary (预测, 成交总额 (GMV), 用户分层,
+#: 裂变 ...): the glossary's own words come from :data:`lab.i18n.LABELS`
 FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "title": ("Forecast: {source}", "预测：{source}"),
     "subtitle": (
@@ -62,7 +63,7 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "sec_mechanisms": ("What the forecast models", "预测模型包含什么"),
     "sec_monthly": ("Monthly forecast", "月度预测"),
     "sec_provenance": ("Provenance", "溯源信息"),
-    "segment": ("segment", "用户类型"),
+    "segment": LABELS["segment"],
     "existing": ("existing customers", "老客"),
     "new": ("new customers", "新客"),
     "total": ("total", "合计"),
@@ -70,7 +71,7 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "buyers_horizon": ("buyers over the period (distinct)", "预测期购买人数 (去重)"),
     "buyers_in_month": ("buyers in the month", "当月购买人数"),
     "buyers_in_week": ("buyers in the week", "当周购买人数"),
-    "gmv": ("GMV (CNY)", "成交总额 GMV (元)"),
+    "gmv": (f"{LABELS['gmv'][0]} (CNY)", f"{LABELS['gmv'][1]} (元)"),
     "month": ("month", "月份"),
     "mean_band": ("mean [80% band] (95% band)", "均值 [80% 区间] (95% 区间)"),
     "mean_band80": ("mean [80% band]", "均值 [80% 区间]"),
@@ -124,7 +125,7 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "mech_off": (
         " Off (the log cannot identify them): paid/staff acquisition, referral, first-order "
         "barriers, habit, reference price, fatigue, annoyance, strategies.",
-        "关闭 (订单日志无法识别)：付费/员工获客、裂变、首单门槛、购买习惯、参考价格、促销疲劳、"
+        "关闭 (订单日志无法识别)：公域拉新、员工邀请、裂变、首单门槛、购买习惯、参考价格、促销疲劳、"
         "反感、策略。",
     ),
     "no_costs": (
@@ -158,7 +159,7 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "xlsx_segments": (
         "Segments: {existing} = the log's customers from the forecast start; {new} = "
         "first-time buyers arriving in the forecast; {total} = both.",
-        "用户类型：{existing} = 预测期开始时订单日志中的用户；{new} = 预测期内首次购买的用户；"
+        "用户分层：{existing} = 预测期开始时订单日志中的用户；{new} = 预测期内首次购买的用户；"
         "{total} = 两者之和。",
     ),
     "xlsx_buyers": (
