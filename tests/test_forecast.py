@@ -333,9 +333,10 @@ def test_chinese_workbook_uses_the_pages_words(books, open_forecast):
             assert _CJK.search(h) and set(re.findall(r"[A-Za-z]+", h)) <= {"GMV"}, h
         segments = {r[3] for r in ws.iter_rows(min_row=2, values_only=True)}
         assert segments == {"老客", "新客", "合计"}
-    labels = [r[0] for r in zh["provenance"].iter_rows(values_only=True)]
+    labels = [r[2] for r in zh["provenance"].iter_rows(values_only=True)]
     assert labels[:3] == ["字段", "订单数据文件", "标定期开始"] and "语言" in labels
     assert all(_CJK.search(v) for v in labels)
+    assert [c.value for c in zh["provenance"][1]][:2] == ["项目", "值"]
     summary = [c.value for c in zh["summary"]["A"] if c.value]
     assert summary[0].startswith("预测：")
     assert all(_CJK.search(v) for v in summary)
@@ -370,12 +371,18 @@ def test_workbook_numbers_and_dates_do_not_depend_on_the_language(books):
     pa = list(en["provenance"].iter_rows(min_row=2, values_only=True))
     pb = list(zh["provenance"].iter_rows(min_row=2, values_only=True))
     assert len(pa) == len(pb)
-    for (_, va), (_, vb) in zip(pa, pb, strict=True):
+    for (ka, va, _), (kb, vb, _) in zip(pa, pb, strict=True):
+        assert ka == kb  # the keys a script reads: the same identifiers in both languages
         if not isinstance(va, str):
             assert va == vb  # dates and the number of days
-    assert (
-        dict(pa)["parameter_uncertainty"] == "True" and dict(pb)["参数不确定性 (抽取参数)"] == "是"
-    )
+    keys = [k for k, *_ in pa]
+    assert keys[:4] == ["source", "calibration_start", "calibration_end", "forecast_start"]
+    assert all(re.fullmatch(r"[a-z_]+", k) for k in keys), keys  # identifiers, not words
+    ea = {k: v for k, v, _ in pa}
+    eb = {k: v for k, v, _ in pb}
+    assert ea["parameter_uncertainty"] == "True" and eb["parameter_uncertainty"] == "是"
+    assert ea["forecast_days"] == eb["forecast_days"] and ea["language"] == "en"
+    assert dict((k, lab) for k, _, lab in pb)["parameter_uncertainty"] == "参数不确定性 (抽取参数)"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
