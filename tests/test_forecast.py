@@ -254,6 +254,32 @@ def test_forecast_cli_writes_tables_and_refuses_bad_input(open_log, tmp_path):
     assert "buyers in the month" in ok.output and "buyers in month" not in ok.output
 
 
+def test_forecast_cli_in_chinese_speaks_chinese_on_the_console_and_in_summary_md(
+    open_log, tmp_path
+):
+    """``lab forecast --lang zh``: the console's table, sentences and last line and
+    summary.md in Chinese (the page's words), not only the page and the workbook."""
+    src = tmp_path / "orders.csv"
+    open_log.to_csv(src, index=False)
+    out = tmp_path / "fc"
+    ok = runner.invoke(
+        app,
+        ["forecast", str(src), "--horizon", "30d", "--seeds", "2", "--workers", "1", "--quiet",
+         "--lang", "zh", "--out", str(out)],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    text = ok.output
+    for words in ("用户分层", "老客", "80% 区间", "当月购买人数", "预测期内，老客：", "已写入"):
+        assert words in text
+    for english in ("existing customers", "segment", "buyers", "band", "wrote", "forecast "):
+        assert english not in text
+    md = (out / "summary.md").read_text("utf-8")
+    assert md.startswith("# 预测：orders.csv") and "## 预测期内" in md and "| 老客 |" in md
+    assert "existing customers" not in md and "Calibrated on" not in md
+    assert (out / "forecast.png").stat().st_size > 0
+
+
 def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_forecast, tmp_path):
     import datetime as dt
     import json
