@@ -439,7 +439,7 @@ def test_forecast_png_speaks_the_language_and_draws_the_same_numbers(open_model,
     figs = {}
     for lang in ("en", "zh"):
         with mpl.rc_context(house_rc(lang)), warnings.catch_warnings():
-            warnings.simplefilter("error")  # "Glyph ... missing from font(s)" fails
+            warnings.filterwarnings("error", "Glyph .* missing from")  # a box, not a glyph
             figs[lang] = fig = _plot(open_model, open_forecast, lang)
             fig.canvas.draw()
     a, b = figs["zh"].axes
