@@ -292,6 +292,12 @@ def test_chinese_page_uses_the_glossary_and_embeds_its_glyphs(open_model, open_f
         "订单日志无法识别",
     ):
         assert words in page
+    # the provenance list: each stamp key named in Chinese, the key (read by scripts) beside it
+    names = re.findall(r"<dt>(.*?)</dt>", page)
+    assert names[:2] == ["类型 <code>kind</code>", "订单数据文件 <code>source</code>"]
+    assert all(_CJK.search(n) for n in names) and "预测期开始 <code>start</code>" in names
+    en = render_forecast_html(open_model, open_forecast, "en", embed_font=False)
+    assert re.findall(r"<dt>(.*?)</dt>", en)[:3] == ["kind", "source", "calibration_end"]
     # glossary terms: segment = 用户分层, public acquisition = 公域拉新 (not the lab's old words)
     assert "用户分层" in page and "用户类型" not in page
     assert "公域拉新" in page and "付费/员工获客" not in page

@@ -241,6 +241,8 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "lab_version": ("lab_version", "lab 版本"),
     "git_commit": ("git_commit", "git 提交"),
     "language": ("language", "语言"),
+    "kind": ("kind", "类型"),
+    "created_utc": ("created_utc", "生成时间 (UTC)"),
     "yes": ("True", "是"),
     "no": ("False", "否"),
 }
@@ -481,6 +483,17 @@ def _stamp(model, fc, lang: str, created: str) -> dict[str, str]:
     }
 
 
+#: stamp key -> its key in :data:`FORECAST_LABELS` where the two differ
+_STAMP_LABELS = {"start": "forecast_start", "days": "forecast_days"}
+
+
+def _stamp_name(key: str, lang: str) -> str:
+    """A stamp key as the provenance list names it: the key itself in English, its
+    Chinese name in Chinese (the key, which scripts read, stays beside it)."""
+    name = _STAMP_LABELS.get(key, key)
+    return _t(name, lang) if lang == "zh" and name in FORECAST_LABELS else key
+
+
 def forecast_context(model, fc, lang: str = "en", created: str | None = None) -> dict:
     """Everything the page shows, as text in ``lang`` (escaped by the template)."""
     import datetime as dt
@@ -536,6 +549,7 @@ def forecast_context(model, fc, lang: str = "en", created: str | None = None) ->
             date=created,
         ),
         "stamp_items": list(stamp.items()),
+        "stamp_rows": [(k, _stamp_name(k, lang), v) for k, v in stamp.items()],
         "stamp_meta": stamp,
     }
 
