@@ -247,7 +247,7 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "no": ("False", "否"),
 }
 
-#: segment -> its English name (the English page and workbook, summary.md, the console)
+#: segment -> its English name (for callers; the outputs name segments with ``_t(seg, lang)``)
 SEGMENT_NAMES: dict[str, str] = {s: FORECAST_LABELS[s][0] for s in SEGMENTS}
 
 _WEEKDAYS_ZH = {"mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四", "fri": "周五"}
