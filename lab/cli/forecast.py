@@ -289,6 +289,7 @@ def _labelled(table, period: str, lang: str = "en"):
     week), in ``lang``; in Chinese the column heads too (the workbook's words)."""
     from lab.i18n import label
     from lab.report.forecast_html import SEGMENTS, _t
+    from lab.report.forecast_xlsx import STATS
     from lab.report.labels import text
 
     metrics = {m: _t(m, lang) for m in ("orders", "gmv")}
@@ -300,8 +301,8 @@ def _labelled(table, period: str, lang: str = "en"):
     if lang == "en":  # the columns of monthly.csv
         return out
     heads = {"period": _t(period, lang), "segment": _t("segment", lang)}
-    heads |= {"metric": text("metric", lang), "mean": label("mean", lang)}
-    heads |= {c: c.removeprefix("p").replace("_", ".") + "%" for c in out.columns[4:]}
+    heads |= {"metric": text("metric", lang)}
+    heads |= {c: s or label(c, lang) for c, s in STATS.items()}  # the workbook's: 均值, 10% ...
     return out.rename(columns=heads)
 
 
