@@ -145,7 +145,9 @@ def test_calibrate_and_forecast_cli_place_the_campaign_file(sale_log, tmp_path, 
     assert "Frequency-spend correlation among" in summary  # gamma-gamma's assumption checked
     # the Calendar table says which lift is which, and the fitted campaign's unshrunk lift
     # with its interval is given next to it, as in the scenario header
-    from lab.cli.forecast import CALENDAR_LEGEND
+    from lab.report.forecast_html import FORECAST_LABELS
+
+    CALENDAR_LEGEND = FORECAST_LABELS["calendar_legend"][0]
 
     assert CALENDAR_LEGEND in summary and "| unshrunk_ci95_low | unshrunk_ci95_high |" in summary
     camp_line = next(x for x in summary.splitlines() if x.startswith("Campaigns: fitted"))

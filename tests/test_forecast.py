@@ -254,6 +254,32 @@ def test_forecast_cli_writes_tables_and_refuses_bad_input(open_log, tmp_path):
     assert "buyers in the month" in ok.output and "buyers in month" not in ok.output
 
 
+def test_forecast_cli_in_chinese_speaks_chinese_on_the_console_and_in_summary_md(
+    open_log, tmp_path
+):
+    """``lab forecast --lang zh``: the console's table, sentences and last line and
+    summary.md in Chinese (the page's words), not only the page and the workbook."""
+    src = tmp_path / "orders.csv"
+    open_log.to_csv(src, index=False)
+    out = tmp_path / "fc"
+    ok = runner.invoke(
+        app,
+        ["forecast", str(src), "--horizon", "30d", "--seeds", "2", "--workers", "1", "--quiet",
+         "--lang", "zh", "--out", str(out)],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    text = ok.output
+    for words in ("用户分层", "老客", "80% 区间", "当月购买人数", "预测期内，老客：", "已写入"):
+        assert words in text
+    for english in ("existing customers", "segment", "buyers", "band", "wrote", "forecast "):
+        assert english not in text
+    md = (out / "summary.md").read_text("utf-8")
+    assert md.startswith("# 预测：orders.csv") and "## 预测期内" in md and "| 老客 |" in md
+    assert "existing customers" not in md and "Calibrated on" not in md
+    assert (out / "forecast.png").stat().st_size > 0
+
+
 def test_forecast_workbook_has_typed_tables_and_the_plot(open_model, open_forecast, tmp_path):
     import datetime as dt
     import json
@@ -327,20 +353,21 @@ def test_chinese_workbook_uses_the_pages_words(books, open_forecast):
     for sheet, period in (("monthly", "当月"), ("weekly", "当周")):
         ws = zh[sheet]
         heads = [c.value for c in ws[1]]
-        assert heads[:4] == ["开始日期", "结束日期", "预测天数", "用户类型"]
-        assert {"订单 均值", f"{period}购买人数 10%", "成交总额 GMV (元) 97.5%"} <= set(heads)
+        assert heads[:4] == ["开始日期", "结束日期", "预测天数", "用户分层"]
+        assert {"订单 均值", f"{period}购买人数 10%", "成交总额 (GMV) (元) 97.5%"} <= set(heads)
         for h in heads:  # Chinese beside numeric / percent tokens, GMV the only Latin
             assert _CJK.search(h) and set(re.findall(r"[A-Za-z]+", h)) <= {"GMV"}, h
         segments = {r[3] for r in ws.iter_rows(min_row=2, values_only=True)}
         assert segments == {"老客", "新客", "合计"}
-    labels = [r[0] for r in zh["provenance"].iter_rows(values_only=True)]
+    labels = [r[2] for r in zh["provenance"].iter_rows(values_only=True)]
     assert labels[:3] == ["字段", "订单数据文件", "标定期开始"] and "语言" in labels
     assert all(_CJK.search(v) for v in labels)
+    assert [c.value for c in zh["provenance"][1]][:2] == ["项目", "值"]
     summary = [c.value for c in zh["summary"]["A"] if c.value]
     assert summary[0].startswith("预测：")
     assert all(_CJK.search(v) for v in summary)
     assert set(horizon_sentences(open_forecast, "zh")) <= set(summary)
-    assert any("成交总额 GMV (元)" in v and v.startswith("预测期内，老客：") for v in summary)
+    assert any("成交总额 (GMV) (元)" in v and v.startswith("预测期内，老客：") for v in summary)
     english = re.compile(r"\b(?:the|and|of|orders|customers|forecast|buyers|mean)\b", re.I)
     assert not [v for v in summary if english.search(v)]
     assert zh.properties.language == "zh-CN" and books["en"].properties.language == "en"
@@ -370,12 +397,18 @@ def test_workbook_numbers_and_dates_do_not_depend_on_the_language(books):
     pa = list(en["provenance"].iter_rows(min_row=2, values_only=True))
     pb = list(zh["provenance"].iter_rows(min_row=2, values_only=True))
     assert len(pa) == len(pb)
-    for (_, va), (_, vb) in zip(pa, pb, strict=True):
+    for (ka, va, _), (kb, vb, _) in zip(pa, pb, strict=True):
+        assert ka == kb  # the keys a script reads: the same identifiers in both languages
         if not isinstance(va, str):
             assert va == vb  # dates and the number of days
-    assert (
-        dict(pa)["parameter_uncertainty"] == "True" and dict(pb)["参数不确定性 (抽取参数)"] == "是"
-    )
+    keys = [k for k, *_ in pa]
+    assert keys[:4] == ["source", "calibration_start", "calibration_end", "forecast_start"]
+    assert all(re.fullmatch(r"[a-z_]+", k) for k in keys), keys  # identifiers, not words
+    ea = {k: v for k, v, _ in pa}
+    eb = {k: v for k, v, _ in pb}
+    assert ea["parameter_uncertainty"] == "True" and eb["parameter_uncertainty"] == "是"
+    assert ea["forecast_days"] == eb["forecast_days"] and ea["language"] == "en"
+    assert dict((k, lab) for k, _, lab in pb)["parameter_uncertainty"] == "参数不确定性 (抽取参数)"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -419,7 +452,7 @@ def test_save_forecast_writes_the_workbook_in_the_pages_language(
         "开始日期",
         "结束日期",
         "预测天数",
-        "用户类型",
+        "用户分层",
     ]
     assert len(wb["summary"]._images) == 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from html.parser import HTMLParser
 
 import numpy as np
@@ -281,8 +282,25 @@ def test_chinese_page_uses_the_glossary_and_embeds_its_glyphs(open_model, open_f
     page = render_forecast_html(open_model, open_forecast, "zh")
     assert '<html lang="zh-CN">' in page and "@font-face" in page
     assert "预测期 2025-08-29 至 2025-11-26 (90 天)" in page
-    for words in ("老客", "新客", "成交总额", "2025年9月", "裂变", "促销疲劳", "订单日志无法识别"):
+    for words in (
+        "老客",
+        "新客",
+        "成交总额 (GMV)",
+        "2025年9月",
+        "裂变",
+        "促销疲劳",
+        "订单日志无法识别",
+    ):
         assert words in page
+    # the provenance list: each stamp key named in Chinese, the key (read by scripts) beside it
+    names = re.findall(r"<dt>(.*?)</dt>", page)
+    assert names[:2] == ["类型 <code>kind</code>", "订单数据文件 <code>source</code>"]
+    assert all(_CJK.search(n) for n in names) and "预测期开始 <code>start</code>" in names
+    en = render_forecast_html(open_model, open_forecast, "en", embed_font=False)
+    assert re.findall(r"<dt>(.*?)</dt>", en)[:3] == ["kind", "source", "calibration_end"]
+    # glossary terms: segment = 用户分层, public acquisition = 公域拉新 (not the lab's old words)
+    assert "用户分层" in page and "用户类型" not in page
+    assert "公域拉新" in page and "付费/员工获客" not in page
     assert mechanisms_sentence(1, True, "zh").startswith("开启") and "无新客到达" in (
         mechanisms_sentence(1, True, "zh")
     )
@@ -365,3 +383,132 @@ def test_calendar_chart_marks_the_unshrunk_lifts_that_are_estimable():
     x, y = bars.lines[0].get_data()
     assert list(x) == [1, 3] and list(y) == [0.53, 1.8]
     plt.close(fig)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+#: the Latin words a Chinese summary.md may hold: model and statistic names, rule and prior
+#: names as the options spell them, the log's name (here a DataFrame) and the plot's file
+_LATIN_OK = {"GMV", "BG", "NBD", "gamma", "k", "Spearman", "rho", "Pearson", "r", "min", "all"}
+_LATIN_OK |= {"flat", "forecast", "png", "DataFrame"}
+_NUMBERISH = re.compile(r"[\d,.\-–\[\]() e+%]+")
+
+
+def _md_parts(md: str) -> tuple[list[list[str]], list[str]]:
+    """summary.md's table rows (cells) and the numbers of its other lines."""
+    rows = [
+        [c.strip() for c in ln.strip("|").split("|")] for ln in md.splitlines() if ln[:1] == "|"
+    ]
+    prose = [ln for ln in md.splitlines() if ln[:1] != "|"]
+    return rows, sorted(re.findall(r"\d[\d,.]*", " ".join(prose)))
+
+
+def test_summary_md_follows_the_language_with_the_same_numbers(open_model, open_forecast):
+    """``lab forecast --lang zh``'s summary.md: headings, sentences, table heads, segment,
+    metric and calendar names in Chinese (glossary words), every number as in English."""
+    from lab.cli.forecast import _summary_md
+
+    en, zh = (_summary_md(open_model, open_forecast, lang) for lang in ("en", "zh"))
+    heads = [ln for ln in zh.splitlines() if ln.startswith("#")]
+    assert heads == ["# 预测：<DataFrame>", "## 预测期内", "## 月度预测", "## 拟合的日历"]
+    for words in ("| 用户分层 | 订单 | 预测期购买人数 (去重) | 成交总额 (GMV) (元) |", "| 老客 |"):
+        assert words in zh
+    assert "| 2025-09 | 新客 | 当月购买人数 |" in zh and "| 周一 |" in zh and "| 春节 |" in zh
+    assert "惩罚规则 min (留出偏差最小)" in zh and "Spearman rho" in zh
+    latin = set(re.findall(r"[A-Za-z]+", re.sub(r"\d\.?\d*e[+-]\d+", "", zh)))  # not 1.5e+04
+    assert latin <= _LATIN_OK, latin
+    assert all(_CJK.search(ln) for ln in zh.splitlines() if ln and ln[:2] not in ("|-", "|"))
+    (rows_en, prose_en), (rows_zh, prose_zh) = _md_parts(en), _md_parts(zh)
+    assert prose_en == prose_zh and len(prose_en) > 10
+    assert len(rows_en) == len(rows_zh) > 40
+    n = 0
+    for a, b in zip(rows_en, rows_zh, strict=True):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            if _NUMBERISH.fullmatch(x):
+                assert x == y
+                n += 1
+    assert n > 250  # the monthly and calendar tables' numbers, the headline's bands
+
+
+def test_forecast_png_speaks_the_language_and_draws_the_same_numbers(open_model, open_forecast):
+    """forecast.png in zh: titles, axis label, legend and calendar names are the page's
+    Chinese words, drawn with the lab's CJK font (no missing glyph); lines, bands and
+    bars are those of the English plot."""
+    import warnings
+
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    from lab.cli.forecast import _plot
+    from lab.plots import house_rc
+
+    figs = {}
+    for lang in ("en", "zh"):
+        with mpl.rc_context(house_rc(lang)), warnings.catch_warnings():
+            warnings.filterwarnings("error", "Glyph .* missing from")  # a box, not a glyph
+            figs[lang] = fig = _plot(open_model, open_forecast, lang)
+            fig.canvas.draw()
+    a, b = figs["zh"].axes
+    texts = [a.get_title(loc="left"), a.get_xlabel(), b.get_title(loc="left")]
+    texts += [t.get_text() for t in a.get_legend().get_texts()]
+    ticks = [t.get_text() for t in b.get_xticklabels()]
+    assert texts[:3] == ["每周订单 (80% 区间)", "自 2025-08-29 起第几周", "拟合的日历系数"]
+    assert texts[3:] == ["老客", "新客", "合计"]
+    assert ticks[:2] == ["周一", "周二"] and "1月" in ticks and "春节" in ticks
+    assert not [t for t in texts + ticks if re.search(r"[A-Za-z]", t)]
+    fams = {t.get_fontfamily()[0] for t in (a.title, a.xaxis.label, b.get_xticklabels()[0])}
+    from lab.plots._style import CJK_FAMILY
+
+    assert fams == {CJK_FAMILY}
+    ea, eb = figs["en"].axes
+    assert [t.get_text() for t in ea.get_legend().get_texts()] == [
+        "existing customers",
+        "new customers",
+        "total",
+    ]
+    for x, y in ((ea, a), (eb, b)):
+        assert len(x.lines) == len(y.lines) and len(x.patches) == len(y.patches)
+        for lx, ly in zip(x.lines, y.lines, strict=True):
+            assert np.array_equal(lx.get_xydata(), ly.get_xydata())
+        for px, py in zip(x.patches, y.patches, strict=True):
+            assert px.get_height() == py.get_height() and px.get_y() == py.get_y()
+        for cx, cy in zip(x.collections, y.collections, strict=True):  # the 80% bands
+            assert all(
+                np.array_equal(p.vertices, q.vertices)
+                for p, q in zip(cx.get_paths(), cy.get_paths(), strict=True)
+            )
+    for fig in figs.values():
+        plt.close(fig)
+
+
+def test_forecast_console_table_follows_the_language_with_the_same_numbers(
+    open_model, open_forecast
+):
+    """The console table of ``lab forecast``: Chinese heads, title and segment names in
+    zh (glossary: 用户分层), cell for cell the same numbers as in English."""
+    from rich.console import Console
+
+    from lab.cli.forecast import forecast_table
+
+    out = {}
+    for lang in ("en", "zh"):
+        con = Console(record=True, width=200)
+        con.print(forecast_table(open_model, open_forecast, lang))
+        out[lang] = con.export_text()
+    zh = out["zh"]
+    assert zh.startswith("预测 2025-08-29 起 90 天 · k = ")
+    for words in ("月份", "用户分层", "订单", "80% 区间", "当月购买人数", "成交总额 (GMV) (元)"):
+        assert words in zh
+    assert not re.search(r"[A-Za-z]{2,}", zh.replace("GMV", "")), zh
+    cells = {
+        lang: [
+            [c.strip() for c in ln.strip("│ ").split("│")]
+            for ln in text.splitlines()
+            if ln.startswith("│")
+        ]
+        for lang, text in out.items()
+    }
+    assert len(cells["en"]) == len(cells["zh"]) == 3 * 4  # 4 months x 3 segments
+    segs = {"existing customers": "老客", "new customers": "新客", "total": "合计"}
+    for a, b in zip(cells["en"], cells["zh"], strict=True):
+        assert a[0] == b[0] and a[2:] == b[2:] and segs[a[1]] == b[1]

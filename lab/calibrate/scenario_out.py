@@ -35,6 +35,7 @@ import yaml
 
 from lab.calibrate.ingest import CleanOrders
 from lab.calibrate.mle import FitResult
+from lab.i18n import check_lang
 
 __all__ = [
     "Calibration",
@@ -603,33 +604,57 @@ def new_customers_text(model, forecast_days: int) -> str:
     )
 
 
-def _correlation_line(cal: Calibration | pd.DataFrame) -> str:
+def _correlation_line(cal: Calibration | pd.DataFrame, lang: str = "en") -> str:
     """The gamma-gamma independence check of a calibration, in words (a bare summary:
-    against the repeat frequency, without the fit)."""
+    against the repeat frequency, without the fit), in ``lang`` ("en" or "zh")."""
     from lab.calibrate.gammagamma import RATIO, STRONG_CORRELATION, frequency_spend_correlation
 
+    zh = check_lang(lang) == "zh"
     if isinstance(cal, pd.DataFrame):
         c, spend = frequency_spend_correlation(cal), None
     else:
         c, spend = cal.spend_correlation(), cal.spend
-    against = "the purchase rate" if c["basis"] == "rate" else "the repeat frequency"
-    text = (
-        f"Frequency-spend correlation among {c['n']} repeat buyers: Spearman rho = "
-        f"{c['rho']:.2f} ± {c['rho_se']:.2f} (SE) of spend and {against}; Pearson r = "
-        f"{c['r']:.2f} of spend and repeat frequency"
-    )
+    if zh:
+        against = "购买率" if c["basis"] == "rate" else "复购频次"
+        text = (
+            f"{c['n']} 位复购用户的频次与客单价相关性：客单价与{against}的 Spearman rho = "
+            f"{c['rho']:.2f} ± {c['rho_se']:.2f} (标准误)；客单价与复购频次的 Pearson r = "
+            f"{c['r']:.2f}"
+        )
+    else:
+        against = "the purchase rate" if c["basis"] == "rate" else "the repeat frequency"
+        text = (
+            f"Frequency-spend correlation among {c['n']} repeat buyers: Spearman rho = "
+            f"{c['rho']:.2f} ± {c['rho_se']:.2f} (SE) of spend and {against}; Pearson r = "
+            f"{c['r']:.2f} of spend and repeat frequency"
+        )
     if not c["strong"]:
         return text + (
-            f" (gamma-gamma assumes independence; not strong: |rho| <= {STRONG_CORRELATION}"
-            " or within 1.96 SE of 0)."
+            f" (gamma-gamma 假设两者独立；不强：|rho| <= {STRONG_CORRELATION} 或在 0 的 1.96 "
+            "个标准误以内)。"
+            if zh
+            else f" (gamma-gamma assumes independence; not strong: |rho| <= "
+            f"{STRONG_CORRELATION} or within 1.96 SE of 0)."
         )
-    text += f": STRONG (|rho| > {STRONG_CORRELATION}), gamma-gamma's independence fails"
+    text += (
+        f"：强 (|rho| > {STRONG_CORRELATION})，gamma-gamma 的独立性假设不成立"
+        if zh
+        else f": STRONG (|rho| > {STRONG_CORRELATION}), gamma-gamma's independence fails"
+    )
     if spend is None or RATIO not in spend.params:
-        return text + "; spend per order of frequent vs rare buyers is mis-stated."
+        return text + (
+            "；高频与低频用户的客单价有偏。"
+            if zh
+            else "; spend per order of frequent vs rare buyers is mis-stated."
+        )
     se = spend.se.get(RATIO, float("nan"))
+    ratio = f"{spend.params[RATIO]:.3g} ± {se:.2g}"
     return text + (
-        "; handled: the spend scale follows the purchase rate, a customer buying twice as "
-        f"often spends {spend.params[RATIO]:.3g} ± {se:.2g} (SE) times as much per order "
+        f"；已处理：客单价尺度随购买率变化，购买频率加倍的用户每单花费为 {ratio} (标准误) 倍 "
+        f"(traits.default.basket.{RATIO})，订单日志中的用户与新客相同。"
+        if zh
+        else "; handled: the spend scale follows the purchase rate, a customer buying twice "
+        f"as often spends {ratio} (SE) times as much per order "
         f"(traits.default.basket.{RATIO}), the log's and new customers alike."
     )
 
@@ -831,7 +856,7 @@ def _with_new_customers(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFra
     return pd.concat([existing.assign(book_first_order=False), new], ignore_index=True)
 
 
-def month_age_caution(model) -> str:
+def month_age_caution(model, lang: str = "en") -> str:
     """A caution when the log cannot tell a month from the customers' age ("" if it can).
 
     In a closed cohort (:attr:`arrivals.closed`) whose calibration period holds no
@@ -845,6 +870,11 @@ def month_age_caution(model) -> str:
     months = pd.period_range(cal.start_date, cal.calibration_end, freq="M").month
     if len(set(months)) < len(months):  # some month seen in two years: separable
         return ""
+    if check_lang(lang) == "zh":
+        return (
+            "注意：只有一个封闭同期群且没有月份出现两次，月份系数无法与用户的加入时长区分 "
+            "(例如用户在最初几周购买更多)；请将其视为不确定。"
+        )
     return (
         "Caution: one closed cohort and no month seen twice, so the month multipliers "
         "cannot be told apart from the customers' age (e.g. buying more in their first "
@@ -852,17 +882,22 @@ def month_age_caution(model) -> str:
     )
 
 
-def _unshrunk_note(seas, effect: str) -> str:
+def _unshrunk_note(seas, effect: str, lang: str = "en") -> str:
     """``; unshrunk 0.53, 95% 0.41-0.68``: the lift the ridge shrank towards 1, as
     the log alone estimates it (the forecast uses the shrunk lift); ``; unshrunk: not
-    estimable from the log (n orders on its days)`` when the log cannot say."""
+    estimable from the log (n orders on its days)`` when the log cannot say; in
+    ``lang`` ("en" or "zh": ``; 未收缩 0.53，95% 0.41-0.68``)."""
     if effect not in seas.unshrunk:
         return ""
+    zh = check_lang(lang) == "zh"
     b, _se, lo, hi = seas.unshrunk[effect]
     if not np.isfinite(b):
         n = getattr(seas, "unshrunk_orders", {}).get(effect, float("nan"))
+        if zh:
+            return f"; 未收缩：订单日志无法估计 (这些天共 {n:.0f} 笔订单)"
         return f"; unshrunk: not estimable from the log ({n:.0f} orders on its days)"
-    return f"; unshrunk {np.exp(b):.3f}, 95% {np.exp(lo):.3f}-{np.exp(hi):.3f}"
+    lift = f"{np.exp(b):.3f}, 95% {np.exp(lo):.3f}-{np.exp(hi):.3f}"
+    return f"; 未收缩 {lift}" if zh else f"; unshrunk {lift}"
 
 
 def _extras_header(model, period: str = "log") -> str:

@@ -73,6 +73,7 @@ import pandas as pd
 
 from lab.calibrate.mle import LOG_SD_IDENTIFIED, pearson_dispersion
 from lab.configs.calendar import EVENT_ANCHORS, event_days
+from lab.i18n import LANGS, check_lang
 
 __all__ = [
     "DEFAULT_MONTH_PRIOR",
@@ -107,12 +108,16 @@ PENALTY_RULE: PenaltyRuleName = "min"
 #: which months the counts estimate (the others take the month prior)
 MONTH_RULES: tuple[str, ...] = ("all", "twice")
 MONTH_RULE: MonthRuleName = "all"
-#: what each rule means, as the fit's records say it (:meth:`SeasonalityFit.rules_text`)
-RULE_TEXT: dict[str, str] = {
-    "min": "the lowest held-out deviance",
-    "one_se": "the largest penalty within one SE of the lowest held-out deviance",
-    "all": "every month the log contains",
-    "twice": "only months the log contains in two years",
+#: what each rule means, as the fit's records say it (:meth:`SeasonalityFit.rules_text`):
+#: rule -> (English, 中文)
+RULE_TEXT: dict[str, tuple[str, str]] = {
+    "min": ("the lowest held-out deviance", "留出偏差最小"),
+    "one_se": (
+        "the largest penalty within one SE of the lowest held-out deviance",
+        "留出偏差在最小值一个标准误以内的最大惩罚",
+    ),
+    "all": ("every month the log contains", "订单日志中的每个月"),
+    "twice": ("only months the log contains in two years", "仅订单日志中出现两年的月份"),
 }
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -270,15 +275,20 @@ class SeasonalityFit:
     rule: PenaltyRuleName = PENALTY_RULE
     month_rule: MonthRuleName = MONTH_RULE
 
-    def rules_text(self) -> str:
+    def rules_text(self, lang: str = "en") -> str:
         """How the penalty and the fitted months were chosen.
+
+        Parameters
+        ----------
+        lang : {"en", "zh"}
+            Language of the words (the rule names stay as the options spell them).
 
         Returns
         -------
         str
             :func:`rules_text` of this fit's ``rule`` and ``month_rule``.
         """
-        return rules_text(self.rule, self.month_rule)
+        return rules_text(self.rule, self.month_rule, lang)
 
     def calendar(self, extra_campaigns=()) -> dict:
         """The scenario's ``calendar`` section (enabled), plus any future campaigns."""
@@ -502,7 +512,7 @@ def fit_seasonality(
     )
 
 
-def rules_text(penalty_rule: PenaltyRuleName, month_rule: MonthRuleName) -> str:
+def rules_text(penalty_rule: PenaltyRuleName, month_rule: MonthRuleName, lang: str = "en") -> str:
     """The penalty and month rules as the fit's records say them.
 
     The scenario header, the forecast's and the back-test's ``summary.md`` follow
@@ -514,6 +524,8 @@ def rules_text(penalty_rule: PenaltyRuleName, month_rule: MonthRuleName) -> str:
         How the cross-validation chose the penalty (:data:`PENALTY_RULES`).
     month_rule : {"all", "twice"}
         Which months the counts estimated (:data:`MONTH_RULES`).
+    lang : {"en", "zh"}
+        Language of the words (``lab forecast --lang zh``'s summary.md).
 
     Returns
     -------
@@ -522,10 +534,11 @@ def rules_text(penalty_rule: PenaltyRuleName, month_rule: MonthRuleName) -> str:
         month the log contains)``: the month rule said apart, since it chooses the
         months, not the penalty (an unknown rule's meaning reads ``?``).
     """
-    return (
-        f"penalty rule {penalty_rule} ({RULE_TEXT.get(penalty_rule, '?')}); "
-        f"months fitted: {month_rule} ({RULE_TEXT.get(month_rule, '?')})"
-    )
+    i = LANGS.index(check_lang(lang))
+    p, m = (RULE_TEXT.get(r, ("?", "?"))[i] for r in (penalty_rule, month_rule))
+    if i == 1:
+        return f"惩罚规则 {penalty_rule} ({p})；拟合的月份：{month_rule} ({m})"
+    return f"penalty rule {penalty_rule} ({p}); months fitted: {month_rule} ({m})"
 
 
 def check_rules(

@@ -55,7 +55,8 @@ def forecast(
     lang: Annotated[
         str,
         typer.Option(
-            help="language of forecast.html (the page) and forecast.xlsx (the workbook): en or zh"
+            help="language of the page, workbook, summary.md, forecast.png and this "
+            "console: en or zh"
         ),
     ] = "en",
     quiet: Quiet = False,
@@ -65,16 +66,16 @@ def forecast(
     Writes monthly.csv and weekly.csv (mean and 80%/95% bands over seeds that each
     draw their own parameters), forecast.xlsx (the same tables with real dates, and
     the plot, in --lang), forecast.html (the page: headline numbers, plots, monthly
-    table, in --lang), fit.json, summary.md and forecast.png to --out, all or nothing.
+    table, in --lang), fit.json, summary.md and forecast.png (in --lang) to --out, all
+    or nothing; the console's table and sentences are in --lang too.
     """
     import pandas as pd
     from rich.markup import escape
-    from rich.table import Table
 
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
-    from lab.report.forecast_html import FORECAST_LABELS, SEGMENT_NAMES, horizon_sentences
+    from lab.report.forecast_html import _t, horizon_sentences
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
@@ -112,40 +113,57 @@ def forecast(
         fail(f"{orders}: {exc}")
     path = save_forecast(model, fc, out_dir, lang=lang)
     con, _ = consoles()
+    con.print(forecast_table(model, fc, lang))
+    for line in horizon_sentences(fc, lang):
+        con.print(escape(line), highlight=False, soft_wrap=True)
+    con.print(_t("wrote", lang, path=escape(str(path))), highlight=False)
+    del pd
+
+
+def forecast_table(model, fc, lang: str = "en"):
+    """The console's table of ``lab forecast``: per month and segment, orders (mean and
+    80% band), the buyers in the month and GMV (means), in ``lang`` (the page's words).
+
+    Returns
+    -------
+    rich.table.Table
+    """
+    from rich.table import Table
+
+    from lab.i18n import label
+    from lab.report.forecast_html import SEGMENTS, _t
+
+    cohort = _t("arrivals_off" if model.arrivals.closed else "arrivals_on", lang)
     t = Table(
-        title=f"forecast {fc.meta['start']} + {fc.days} days · k = {model.regularity.k} · "
-        + ("closed cohort" if model.arrivals.closed else "with new customers"),
+        title=_t("console_title", lang, start=fc.meta["start"], days=fc.days,
+                 k=model.regularity.k, cohort=cohort),
         title_justify="left",
-    )
-    heads = [FORECAST_LABELS[k][0] for k in ("month", "segment", "orders")]
-    heads += ["80% band"] + [FORECAST_LABELS[k][0] for k in ("buyers_in_month", "gmv")]
+    )  # fmt: skip
+    heads = [_t(k, lang) for k in ("month", "segment", "orders")]
+    heads += [label("band80", lang)] + [_t(k, lang) for k in ("buyers_in_month", "gmv")]
     for i, c in enumerate(heads):
         t.add_column(c, justify="left" if i < 2 else "right")
     m = fc.monthly.set_index(["period", "segment", "metric"])
     for period in sorted(fc.monthly["period"].unique()):
-        for seg in ("existing", "new", "total"):
+        for seg in SEGMENTS:
             if (period, seg, "orders") not in m.index:
                 continue
             o = m.loc[(period, seg, "orders")]
             t.add_row(
                 period,
-                SEGMENT_NAMES[seg],
+                _t(seg, lang),
                 f"{o['mean']:,.0f}",
                 f"{o['p10']:,.0f}-{o['p90']:,.0f}",
                 f"{m.loc[(period, seg, 'buyers')]['mean']:,.0f}",
                 f"{m.loc[(period, seg, 'gmv')]['mean']:,.0f}",
             )
-    con.print(t)
-    for line in horizon_sentences(fc):
-        con.print(escape(line), highlight=False, soft_wrap=True)
-    con.print(f"wrote {escape(str(path))}/", highlight=False)
-    del pd
+    return t
 
 
 def save_forecast(model, fc, out_dir, lang: str = "en") -> Path:
     """Write a forecast's tables, workbook, fit summary, report, page and plot into
-    ``out_dir`` atomically (all files or none); the page ``forecast.html`` and the
-    workbook ``forecast.xlsx`` in ``lang``."""
+    ``out_dir`` atomically (all files or none); the page ``forecast.html``, the
+    workbook ``forecast.xlsx``, ``summary.md`` and ``forecast.png`` in ``lang``."""
     import json
 
     import matplotlib as mpl
@@ -165,9 +183,9 @@ def save_forecast(model, fc, out_dir, lang: str = "en") -> Path:
         (tmp / "fit.json").write_text(
             json.dumps(fc.meta, indent=2, ensure_ascii=False, default=str), "utf-8"
         )
-        (tmp / "summary.md").write_text(_summary_md(model, fc), "utf-8")
-        with mpl.rc_context(house_rc("en")):  # the CJK fallback: campaign names
-            fig = _plot(model, fc)
+        (tmp / "summary.md").write_text(_summary_md(model, fc, lang), "utf-8")
+        with mpl.rc_context(house_rc(lang)):  # the CJK font: zh words, campaign names
+            fig = _plot(model, fc, lang)
             fig.savefig(tmp / "forecast.png")
         plt.close(fig)
         write_forecast_xlsx(model, fc, tmp / "forecast.xlsx", tmp / "forecast.png", lang)
@@ -176,105 +194,147 @@ def save_forecast(model, fc, out_dir, lang: str = "en") -> Path:
     return Path(out_dir)
 
 
-def _plot(model, fc):
+def _plot(model, fc, lang: str = "en"):
+    """forecast.png: weekly orders by segment (80% band) and the fitted calendar, its
+    titles, axis label, legend and calendar names in ``lang`` (the page's words); draw
+    it inside ``house_rc(lang)`` for the CJK font."""
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from lab.report.forecast_html import SEGMENT_NAMES
+    from lab.plots._style import finish
+    from lab.report.forecast_html import SEGMENTS, _t, effect_label
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained")
     w = fc.weekly[(fc.weekly["metric"] == "orders")]
-    for seg, color in (("existing", "C0"), ("new", "C1"), ("total", "C2")):
+    for seg, color in zip(SEGMENTS, ("C0", "C1", "C2"), strict=True):
         d = w[w["segment"] == seg]
         if d.empty:
             continue
         x = np.arange(len(d))
-        a.plot(x, d["mean"], color=color, label=SEGMENT_NAMES[seg])
+        a.plot(x, d["mean"], color=color, label=_t(seg, lang))
         a.fill_between(x, d["p10"], d["p90"], color=color, alpha=0.2)
-    a.set_title("weekly orders (80% band)", loc="left")
-    a.set_xlabel(f"week from {fc.meta['start']}")
+    a.set_title(_t("plot_title", lang), loc="left")
+    a.set_xlabel(_t("week_from", lang, start=fc.meta["start"]))
     a.legend()
     t = model.seasonality.table()
-    b.bar(t["effect"], t["multiplier"] - 1.0, bottom=1.0, color="C0")
+    names = [effect_label(e, lang) for e in t["effect"]]
+    b.bar(np.arange(len(t)), t["multiplier"] - 1.0, bottom=1.0, color="C0")
+    b.set_xticks(np.arange(len(t)), names, rotation=90)
     b.axhline(1.0, color="k", lw=0.8)
-    b.set_title("fitted calendar multipliers", loc="left")
-    b.tick_params(axis="x", rotation=90)
+    b.set_title(_t("calendar_title", lang), loc="left")
+    finish(a, lang, b)
     return fig
 
 
-def _summary_md(model, fc) -> str:
+def _summary_md(model, fc, lang: str = "en") -> str:
+    """summary.md in ``lang``: the page's words (:data:`FORECAST_LABELS`), the numbers
+    formatted alike in both languages."""
     from lab.calibrate.scenario_out import _correlation_line, _md_table, month_age_caution
-    from lab.report.forecast_html import mechanisms_sentence
+    from lab.i18n import label
+    from lab.report.forecast_html import _t, mechanisms_sentence
 
     s = model.summary()
     arr = s["arrivals"]
+    seas = model.seasonality
     lines = [
-        f"# Forecast: {Path(str(model.orders.report.source)).name}",
+        "# " + _t("title", lang, source=Path(str(model.orders.report.source)).name),
         "",
-        f"Calibrated on {model.calibration.start_date.date()} to {s['calibration_end']} "
-        f"({s['customers']:,} customers); forecast {fc.meta['start']} + {fc.days} days, "
-        f"{len(fc.meta['seeds'])} seeds, each with its own parameter draw.",
+        _t(
+            "md_intro",
+            lang,
+            cal_first=model.calibration.start_date.date(),
+            cal_last=s["calibration_end"],
+            customers=f"{s['customers']:,}",
+            start=fc.meta["start"],
+            days=fc.days,
+            seeds=len(fc.meta["seeds"]),
+        ),
         "",
-        mechanisms_sentence(int(s["regularity_k"]), bool(arr["closed_cohort"]), "en"),
+        mechanisms_sentence(int(s["regularity_k"]), bool(arr["closed_cohort"]), lang),
         "",
-        _correlation_line(model.calibration),
+        _correlation_line(model.calibration, lang),
         "",
-        *_campaign_lines(model, fc),
-        *_horizon_md(fc),
-        "## Monthly",
+        *_campaign_lines(model, fc, lang),
+        *_horizon_md(fc, lang),
+        "## " + _t("md_sec_monthly", lang),
         "",
-        "buyers: the buyers in the month (each month counts its own; they do not add up to "
-        "the period's buyers above).",
+        _t("md_monthly_note", lang),
         "",
-        _md_table(_labelled(fc.monthly, "month")),
+        _md_table(_labelled(fc.monthly, "month", lang)),
         "",
-        "## Calendar",
+        "## " + _t("md_sec_calendar", lang),
         "",
-        f"Ridge penalty {model.seasonality.penalty:g} by cross-validation inside the "
-        f"calibration period, chosen by {model.seasonality.rules_text()}; month prior "
-        f"{model.seasonality.month_prior}.",
+        _t(
+            "md_penalty",
+            lang,
+            penalty=f"{seas.penalty:g}",
+            rules=seas.rules_text(lang),
+            prior=seas.month_prior,
+        ),
         "",
-        CALENDAR_LEGEND,
+        _t("calendar_legend", lang),
         "",
-        *([c, ""] if (c := month_age_caution(model)) else []),
-        _md_table(model.seasonality.table()),
+        *([c, ""] if (c := month_age_caution(model, lang)) else []),
+        _md_table(_calendar_table(seas.table(), lang)),
         "",
-        "![forecast](forecast.png)",
+        f"![{label('forecast', lang)}](forecast.png)",
         "",
     ]
     return "\n".join(lines)
 
 
-def _labelled(table, period: str):
+def _labelled(table, period: str, lang: str = "en"):
     """A monthly or weekly table as summary.md shows it: segments and metrics named as on
     the page and in the workbook (``buyers``: the buyers in that ``period``, month or
-    week)."""
-    from lab.report.forecast_html import FORECAST_LABELS, SEGMENT_NAMES
+    week), in ``lang``; in Chinese the column heads too (the workbook's words)."""
+    from lab.i18n import label
+    from lab.report.forecast_html import SEGMENTS, _t
+    from lab.report.forecast_xlsx import STATS
+    from lab.report.labels import text
 
-    metrics = {m: FORECAST_LABELS[m][0] for m in ("orders", "gmv")}
-    metrics["buyers"] = FORECAST_LABELS[f"buyers_in_{period}"][0]
-    return table.assign(
-        segment=table["segment"].map(SEGMENT_NAMES), metric=table["metric"].map(metrics)
+    metrics = {m: _t(m, lang) for m in ("orders", "gmv")}
+    metrics["buyers"] = _t(f"buyers_in_{period}", lang)
+    out = table.assign(
+        segment=table["segment"].map({s: _t(s, lang) for s in SEGMENTS}),
+        metric=table["metric"].map(metrics),
     )
+    if lang == "en":  # the columns of monthly.csv
+        return out
+    heads = {"period": _t(period, lang), "segment": _t("segment", lang)}
+    heads |= {"metric": text("metric", lang)}
+    heads |= {c: s or label(c, lang) for c, s in STATS.items()}  # the workbook's: 均值, 10% ...
+    return out.rename(columns=heads)
 
 
-def _horizon_md(fc) -> list[str]:
+def _calendar_table(t, lang: str):
+    """summary.md's calendar table: in Chinese the effects as the page names them
+    (:func:`effect_label`), the sources and the column heads in Chinese."""
+    from lab.report.forecast_html import FORECAST_LABELS, _t, effect_label
+
+    if lang == "en":
+        return t
+    source = t["source"].str.replace("fit", _t("src_fit", lang), regex=False)
+    source = source.str.replace("prior:", _t("src_prior", lang), regex=False)
+    heads = {c: _t(f"cal_{c}", lang) for c in t.columns if f"cal_{c}" in FORECAST_LABELS}
+    effects = [effect_label(e, lang) for e in t["effect"]]
+    return t.assign(effect=effects, source=source).rename(columns=heads)
+
+
+def _horizon_md(fc, lang: str = "en") -> list[str]:
     """summary.md's section on the whole forecast period: orders, distinct buyers and GMV
     per segment, mean [80% band] (95% band) over seeds, as the page's headline
     (:func:`lab.report.forecast_html.horizon_rows`)."""
-    from lab.report.forecast_html import FORECAST_LABELS, horizon_rows
+    from lab.report.forecast_html import _t, horizon_rows
 
-    heads = [FORECAST_LABELS[k][0] for k in ("segment", "orders", "buyers_horizon", "gmv")]
+    heads = [_t(k, lang) for k in ("segment", "orders", "buyers_horizon", "gmv")]
     rows = [
         f"| {r['segment']} | " + " | ".join(f"{c['mean']} {c['band']}" for c in r["cells"]) + " |"
-        for r in horizon_rows(fc, "en")
+        for r in horizon_rows(fc, lang)
     ]
     return [
-        "## Over the forecast period",
+        "## " + _t("sec_headline", lang),
         "",
-        "Mean [80% band] (95% band) over seeds. Buyers over the period: the customers who "
-        "buy at least once in the forecast, each counted once however many months they "
-        "buy in.",
+        _t("md_horizon_note", lang),
         "",
         "| " + " | ".join(heads) + " |",
         "|---|---|---|---|",
@@ -283,38 +343,31 @@ def _horizon_md(fc) -> list[str]:
     ]
 
 
-#: the legend of summary.md's Calendar table
-CALENDAR_LEGEND = (
-    "multiplier = what the forecast uses (shrunk towards 1); "
-    "unshrunk = the log alone (95% interval)"
-)
-
-
-def _campaign_lines(model, fc) -> list[str]:
+def _campaign_lines(model, fc, lang: str = "en") -> list[str]:
     """The campaigns of the campaign file: fitted in the log (with the unshrunk lift, as
     the scenario header gives it), placed in the forecast."""
     from lab.calibrate.scenario_out import _unshrunk_note
+    from lab.report.forecast_html import _t
 
     seas = model.seasonality
     fitted = []
     for c in seas.campaigns:
-        note = _unshrunk_note(seas, "campaign_" + c["name"]).removeprefix("; ")
+        note = _unshrunk_note(seas, "campaign_" + c["name"], lang).removeprefix("; ")
         fitted.append(
-            f"{c['name']} ({c['start'].date()} to {c['end'].date()}) x{c['lift']:.3f}"
+            _t("md_campaign", lang, name=c["name"], start=c["start"].date(),
+               end=c["end"].date(), lift=f"{c['lift']:.3f}")
             + (f" ({note})" if note else "")
-        )
+        )  # fmt: skip
     placed = [
-        f"{c['name']} ({c['start']} to {c['end']}) x{c['lift']:.3f}"
+        _t("md_campaign", lang, name=c["name"], start=c["start"], end=c["end"],
+           lift=f"{c['lift']:.3f}")
         for c in fc.meta.get("future_campaigns", [])
-    ]
+    ]  # fmt: skip
     if not fitted and not placed:
         return []
+    sep, none = _t("md_list_sep", lang), _t("md_none", lang)
     return [
-        "Campaigns: fitted on the log's promotion days: "
-        + (", ".join(fitted) or "none")
-        + "; placed in the forecast: "
-        + (", ".join(placed) or "none")
-        + ".",
+        _t("md_campaigns", lang, fitted=sep.join(fitted) or none, placed=sep.join(placed) or none),
         "",
     ]
 

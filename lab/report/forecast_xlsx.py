@@ -5,7 +5,9 @@ period's orders, distinct buyers and GMV per segment, with the plot embedded),
 ``monthly`` and ``weekly`` (one row per period and segment: existing customers, new
 customers, total, as the page names them; orders, the buyers in the period and GMV with
 their mean and 80% / 95% bands over seeds),
-and ``provenance`` (source, calibration and forecast dates, seeds, lab version).
+and ``provenance`` (source, calibration and forecast dates, seeds, lab version: one
+row per stamp key, as in ``lab report``'s workbook; column A the key, the same
+identifier in every language, B its value, C its name in the workbook's language).
 Periods are real Excel dates (first and last day of the period) beside the number
 of forecast days they hold, so a partial first or last month is visible; numbers
 are numbers; column heads name their unit; head rows are frozen.  Every text cell
@@ -29,6 +31,7 @@ from openpyxl.styles import Alignment, Font
 
 from lab.i18n import check_lang, label
 from lab.report.forecast_html import SEGMENTS, _t, horizon_sentences, mechanisms_sentence
+from lab.report.labels import text
 from lab.report.xlsx import _header, _put, _widths
 
 __all__ = [
@@ -197,7 +200,7 @@ def _provenance(ws, model, fc, lang: str) -> None:
     from lab.results import git_commit
 
     ws.title = "provenance"
-    _header(ws, 1, [_t("field", lang), _t("value", lang)])
+    _header(ws, 1, [text("stamp_key", lang), _t("value", lang), _t("field", lang)])
     drawn = bool(fc.meta.get("parameter_uncertainty"))
     rows = [
         ("source", str(model.orders.report.source)),
@@ -213,9 +216,10 @@ def _provenance(ws, model, fc, lang: str) -> None:
         ("language", lang),
     ]
     for i, (k, v) in enumerate(rows, start=2):
-        _put(ws, i, 1, _t(k, lang))
+        _put(ws, i, 1, k)  # the key a script reads, the same in every language
         _put(ws, i, 2, v, _DATE if isinstance(v, dt.date) else "0")
-    _widths(ws, {1: 24, 2: 60})
+        _put(ws, i, 3, _t(k, lang))
+    _widths(ws, {1: 24, 2: 60, 3: 24})
 
 
 def forecast_workbook(model, fc, png: str | Path | None = None, lang: str = "en") -> Workbook:
