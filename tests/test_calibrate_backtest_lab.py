@@ -311,6 +311,9 @@ def test_an_unreliable_comparison_fit_flags_its_rows_and_the_lab_still_forecasts
     for key in [(s, m) for s in ("conditional", "unconditional")
                 for m in ("simulation", "closed_form")] + [("conditional", "closed_form_seasonal")]:  # fmt: skip
         assert not e.loc[key, "reliable"] and "the bgnbd fit" in e.loc[key, "note"], key
+    # and why: the dropout's beta mixing runs off to a point mass on regular timing
+    note = e.loc[("conditional", "closed_form"), "note"]
+    assert "a and b run off together" in note and "regular timing (k = 3)" in note
     flagged = bt.meta["unreliable_methods"]
     assert "lab" not in flagged and {"simulation", "closed_form", "closed_form_seasonal"} <= set(
         flagged

@@ -650,6 +650,8 @@ def _row_problems(cal: Calibration, extra: dict | None) -> dict[str, list[str]]:
     if _lab_uses_age(extra):
         lab += age
     plain = fit_problems(cal.fit, repeat_buyers=repeat)
+    if plain:
+        plain += _dropout_ridge(cal.fit, reg.k)
     return {
         "lab": list(dict.fromkeys(lab)),
         "simulation": plain,
@@ -659,6 +661,28 @@ def _row_problems(cal: Calibration, extra: dict | None) -> dict[str, list[str]]:
         "bgnbd_age": list(dict.fromkeys(plain + age)),
         "bgnbd_age_seasonal": list(dict.fromkeys(plain + age)),
     }
+
+
+#: a + b above this: BG/NBD's beta mixing of the dropout has run off towards a point mass
+RIDGE_CONCENTRATION = 1e4
+
+
+def _dropout_ridge(fit, k: int) -> list[str]:
+    """Why an unreliable BG/NBD fit with a and b in the thousands is so: the sentence
+    :func:`_row_problems` adds (none for another fit)."""
+    a, b = fit.params.get("a", 0.0), fit.params.get("b", 0.0)
+    if not a + b > RIDGE_CONCENTRATION:
+        return []
+    why = (
+        f"; the lab's fit finds regular timing (k = {k}), which BG/NBD's Poisson timing "
+        "reads as no dropout heterogeneity"
+        if k > 1
+        else ""
+    )
+    return [
+        f"its a and b run off together (a + b = {a + b:.3g}): the likelihood rises towards "
+        f"a common dropout probability a/(a+b) = {a / (a + b):.3g}, a boundary{why}"
+    ]
 
 
 def _extra_meta(extra: dict) -> dict:
