@@ -46,6 +46,9 @@ def test_every_method_is_reported_with_the_cumulative_error(bt):
     assert list(bt.errors.columns[:5]) == ["start", "method", "actual", "forecast", "error_pct"]
     np.testing.assert_allclose(bt.errors["cum_error"], bt.errors["forecast"] - bt.errors["actual"])
     assert (bt.errors["actual"] == bt.errors["actual"].iloc[0]).all()
+    # a BG/NBD log: every method's fit is sound, no row is marked
+    assert bt.errors["reliable"].all() and (bt.errors["note"] == "").all()
+    assert bt.meta["unreliable_methods"] == {}
 
 
 def test_a_closed_cohort_has_no_new_customers_in_the_holdout(bt):
@@ -255,3 +258,68 @@ def test_conditional_customers_age_with_beta_zero_is_the_bgnbd_table():
     pd_testing = __import__("pandas").testing
     pd_testing.assert_frame_equal(conditional_customers_age(cal, fit0, 20.0),
                                   conditional_customers(cal))  # fmt: skip
+
+
+def regular_log(n: int = 1000, days: int = 240, seed: int = 2):
+    """A lab-made log of regular purchases (Erlang-3 gaps; the design of
+    benchmarks/bench_regbias.py, smaller): with seed 2 the plain BG/NBD fit does not
+    converge (its dropout heterogeneity runs off to the boundary, a and b in the
+    hundreds of thousands) while the lab's BG/CNBD-k fit is sound."""
+    import pandas as pd
+
+    import lab
+    from tests.conftest import bare
+
+    traits = {
+        "default": {
+            "propensity_per_day": {"dist": "gamma", "mean": 0.8 / 40.0, "shape": 0.8},
+            "dropout_after_purchase": {"dist": "beta", "mean": 0.5 / 6.5, "concentration": 6.5},
+        }
+    }
+    sc = bare(n, days, traits=traits, start_date="2026-03-02",
+              purchase={"timing": "erlang", "timing_k": 3})  # fmt: skip
+    res = lab.run(sc, seed=seed)
+    first = pd.DataFrame({"customer_id": res.customers["customer_id"], "date": "2026-03-01"})
+    return pd.concat(
+        [first.assign(amount=100.0), res.transactions[["customer_id", "date", "amount"]]],
+        ignore_index=True,
+    )
+
+
+REGULAR_END = "2026-07-29"  # day 149: 150 days of calibration, 90 of holdout
+
+
+def test_an_unreliable_comparison_fit_flags_its_rows_and_the_lab_still_forecasts():
+    """Regular timing: BG/NBD's fit is unreliable, the lab's own (k = 3) is not.  The
+    back-test runs without ``force`` (it raised UnreliableFit before), keeps every
+    method and marks the rows that rest on BG/NBD (and on Pareto/NBD, also run off)."""
+    from lab.calibrate.scenario_out import calibrate
+
+    orders = clean_orders(regular_log())
+    assert calibrate(orders, REGULAR_END).problems()  # the premise: BG/NBD is unreliable
+    bt = backtest(orders, REGULAR_END, seeds=range(2), runs_per_seed=1, k_max=3,
+                  parameter_uncertainty=False, workers=1, progress=False,
+                  seasonality=True)  # fmt: skip
+    assert bt.meta["regularity_k"] == 3 and bt.meta["fit_problems"] == []
+    cols = list(bt.errors.columns)
+    assert cols[:5] == ["start", "method", "actual", "forecast", "error_pct"]
+    assert cols[-2:] == ["reliable", "note"]
+    e = bt.errors.set_index(["start", "method"])
+    assert set(e.loc["conditional"].index) == METHODS
+    assert e.loc[("conditional", "lab"), "reliable"] and e.loc[("conditional", "lab"), "note"] == ""
+    assert np.isfinite(e.loc[("conditional", "lab"), "forecast"])
+    for key in [(s, m) for s in ("conditional", "unconditional")
+                for m in ("simulation", "closed_form")] + [("conditional", "closed_form_seasonal")]:  # fmt: skip
+        assert not e.loc[key, "reliable"] and "the bgnbd fit" in e.loc[key, "note"], key
+    # and why: the dropout's beta mixing runs off to a point mass on regular timing
+    note = e.loc[("conditional", "closed_form"), "note"]
+    assert "a and b run off together" in note and "regular timing (k = 3)" in note
+    flagged = bt.meta["unreliable_methods"]
+    assert "lab" not in flagged and {"simulation", "closed_form", "closed_form_seasonal"} <= set(
+        flagged
+    )
+    assert set(bt.errors.loc[~bt.errors["reliable"], "method"]) == set(flagged)
+    # the lab's rows are what it came for: a regular log forecast by a regular model
+    assert abs(e.loc[("conditional", "lab"), "error_pct"]) < abs(
+        e.loc[("conditional", "closed_form"), "error_pct"]
+    )

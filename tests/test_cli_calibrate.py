@@ -154,13 +154,19 @@ def test_backtest_refuses_an_unreliable_fit_unless_forced(tmp_path):
     r = runner.invoke(app, args)
     assert r.exit_code == 2, r.output
     text = " ".join(r.output.split())
-    assert "tiny_orders.csv" in text and "nothing written" in text and "search bound" in text
+    # the refusal names the lab's own fit (regular timing, BG/CNBD-k): it decides
+    assert "tiny_orders.csv" in text and "nothing written" in text
+    assert "only 1 customer(s) bought again" in text and "fit bgcnbd" in text
     assert not out.exists()
     r = runner.invoke(app, [*args, "--force"])
     assert r.exit_code == 0, r.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert any("search bound" in p for p in summary["fit_problems"])
+    assert any("bought again" in p for p in summary["fit_problems"])
+    # BG/NBD's own problems (r, alpha at the bound) mark the comparison rows
+    assert any("search bound" in p for p in summary["unreliable_methods"]["closed_form"])
     assert "WARNING" in (out / "summary.md").read_text(encoding="utf-8")
+    errors = pd.read_csv(out / "errors.csv")
+    assert not errors["reliable"].any()  # the lab's rows too: forced from an unreliable fit
 
 
 def test_calibrated_yaml_is_stamped_with_version_and_commit(tmp_path, orders_csv):
@@ -309,3 +315,34 @@ def test_calibrate_retention_recovers_published_sbg_and_writes_fragment(tmp_path
 def test_calibrate_retention_bad_input(args, message):
     r = runner.invoke(app, ["calibrate-retention", *args])
     assert r.exit_code == 2 and message in r.output
+
+
+def test_backtest_marks_an_unreliable_comparison_and_exits_0(tmp_path):
+    """A log of regular purchases: the plain BG/NBD fit does not converge, the lab's
+    regular-timing fit does.  The command used to stop with exit code 2; now it writes
+    every method, marks BG/NBD's rows and says why."""
+    from tests.test_calibrate_backtest_lab import REGULAR_END, regular_log
+
+    orders = tmp_path / "regular_orders.csv"
+    regular_log().to_csv(orders, index=False)
+    out = tmp_path / "bt"
+    args = ["backtest", str(orders), "--calibration-end", REGULAR_END, "--seeds", "2",
+            "--runs-per-seed", "1", "--workers", "1", "--out", str(out), "-q"]  # fmt: skip
+    r = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "note: method closed_form (BG/NBD closed form) rests on an unreliable fit" in text
+    assert "the bgnbd fit did not converge" in text and "--force" not in text
+    errors = pd.read_csv(out / "errors.csv")
+    assert list(errors.columns[:5]) == ["start", "method", "actual", "forecast", "error_pct"]
+    assert list(errors.columns[-2:]) == ["reliable", "note"]
+    rows = errors.set_index(["start", "method"])
+    assert rows.loc[("conditional", "lab"), "reliable"]
+    assert not rows.loc[("conditional", "closed_form"), "reliable"]
+    assert "did not converge" in rows.loc[("conditional", "closed_form"), "note"]
+    table = r.output.split("holdout after")[1].split("errors.csv")[0]
+    assert "BG/NBD closed form *" in " ".join(table.split())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["fit_problems"] == [] and "closed_form" in summary["unreliable_methods"]
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert "rows from an unreliable fit" in md and "WARNING" not in md

@@ -95,7 +95,9 @@ class Backtest:
         ``forecast``, ``error_pct``, ``mc_se`` (simulation only: the Monte Carlo
         standard error of the forecast), ``predictive_sd`` (simulation only: the sd of
         one run's holdout total, process and parameter uncertainty), ``weekly_mae``
-        (of the mean weekly forecast), ``cum_error``.
+        (of the mean weekly forecast), ``cum_error``, ``reliable`` (False: the fit the
+        row rests on has problems, :func:`~lab.calibrate.checks.fit_problems`) and
+        ``note`` (those problems; empty when reliable).
     meta : dict
         Provenance (source, dates, seeds, scenario hashes, lab version, git commit).
     segments : pandas.DataFrame or None
@@ -169,8 +171,15 @@ def backtest(
     progress : bool, optional
         Progress bar over the runs (default: when stderr is a terminal).
     force : bool
-        Back-test even a fit with problems (:meth:`Calibration.problems`); they are
-        kept in ``meta["fit_problems"]`` and head ``summary.md``.
+        Back-test even when the fits the forecast rests on have problems
+        (:func:`~lab.calibrate.checks.fit_problems`): BG/NBD and gamma-gamma
+        (:meth:`Calibration.problems`), or with ``seasonality`` the lab's own fits
+        (regular timing, gamma-gamma; BG/NBD too when k = 1).  They are kept in
+        ``meta["fit_problems"]`` and head ``summary.md``.  A comparison method's own
+        unreliable fit (e.g. BG/NBD on a regular log, whose dropout heterogeneity runs
+        off to the boundary) never stops the back-test: its rows of ``errors`` have
+        ``reliable`` False and the problems in ``note`` and in
+        ``meta["unreliable_methods"]``.
     campaigns : sequence of dict
         The brand's campaigns (``name, start, end``; :func:`~lab.calibrate.seasonality.read_campaigns`):
         their lifts are fitted from the calibration period.
@@ -212,7 +221,8 @@ def backtest(
         Calibration end outside the log, no holdout, a failed fit, or an unknown
         ``penalty_rule`` or ``month_rule`` (before any fit).
     UnreliableFit
-        (a ValueError) The fit has problems and ``force`` is False.
+        (a ValueError) The fits the forecast rests on have problems and ``force`` is
+        False.
     """
     from lab.calibrate.checks import UnreliableFit
     from lab.calibrate.seasonality import check_rules
@@ -225,7 +235,7 @@ def backtest(
     run_seeds = [r for s in seeds for r in replica_seeds(s, runs)]
     cal = calibrate(orders, calibration_end, model="bgnbd")
     problems = cal.problems()
-    if problems and not force:
+    if problems and not force and not seasonality:  # the forecast is this fit's
         raise UnreliableFit(problems)
     end = cal.calibration_end
     h_end = orders.last_date if holdout_end is None else pd.Timestamp(holdout_end)
@@ -240,11 +250,21 @@ def backtest(
     closed_u = _closed_unconditional(cal, n_days)
     closed_c = _closed_conditional(cal, n_days, e)
     rules = (penalty_rule, month_rule)
-    extra = (
-        _extra_fits(orders, cal, actual, closed_u, n_days, e, campaigns, month_prior, k_max, rules)
-        if seasonality
-        else None
-    )
+    extra = None
+    if seasonality:
+        try:
+            extra = _extra_fits(
+                orders, cal, actual, closed_u, n_days, e, campaigns, month_prior, k_max, rules
+            )
+        except ValueError:
+            if problems and not force:  # the refusal the fits' problems call for
+                raise UnreliableFit(problems) from None
+            raise
+    flags = _row_problems(cal, extra)
+    if extra is not None:  # the lab's own fits decide; a comparison's only flags its rows
+        problems = flags["lab"]
+        if problems and not force:
+            raise UnreliableFit(problems)
     n_runs = len(run_seeds)
     fits = parameter_draws(cal.fit, run_seeds) if parameter_uncertainty else [cal.fit] * n_runs
     reg_fits = lab_fits = [None] * n_runs
@@ -295,7 +315,7 @@ def backtest(
         others = {
             "lab": lab_sim,
             "closed_form_seasonal": closed_c * extra["multipliers"],
-            "paretonbd": _closed_conditional_paretonbd(cal, n_days, e),
+            "paretonbd": _closed_conditional_paretonbd(cal, n_days, e, extra["paretonbd"]),
             "bgnbd_age": age_c,
             "bgnbd_age_seasonal": age_c * extra["age_multipliers"],
         }
@@ -319,6 +339,9 @@ def backtest(
             "arrivals": extra["arrivals"].summary(),
         }
     errors["cum_error"] = errors["forecast"] - errors["actual"]
+    errors["reliable"] = [not flags.get(m) for m in errors["method"]]
+    errors["note"] = ["; ".join(flags.get(m, [])) for m in errors["method"]]
+    flagged = {m: flags[m] for m in dict.fromkeys(errors["method"]) if flags.get(m)}
     from lab._version import __version__
     from lab.results import git_commit
 
@@ -332,6 +355,7 @@ def backtest(
         "runs_per_seed": runs,
         "parameter_uncertainty": bool(parameter_uncertainty),
         "fit_problems": problems + ([skipped] if skipped else []),
+        "unreliable_methods": flagged,
         **({} if extra is None else _extra_meta(extra)),
         **new_meta,
         "scenario_hashes": {k: _stable_hash(v) for k, v in scen[0].items()},
@@ -509,6 +533,7 @@ def _extra_fits(
     BG/NBD's, its own timing: the same calendar when k = 1.
     """
     from lab.calibrate.arrivals import fit_arrivals
+    from lab.calibrate.paretonbd import fit_paretonbd
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.seasonality import fit_seasonality
 
@@ -533,6 +558,7 @@ def _extra_fits(
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, cal.calibration_end)
     return {
         "regularity": reg,
+        "paretonbd": fit_paretonbd(cal.summary, time_unit_days=u),
         "seasonality": seas,
         "arrivals": arr,
         "multipliers": closed_seas.multipliers(cal.start_date, n_days),
@@ -591,6 +617,72 @@ def _age_term(orders: CleanOrders, cal: Calibration, n_days: int, day_mult=None)
     used = AGE_TERM_POLICY == "always" or (gate is not None and gate.use)
     offset = _closed_unconditional(dataclasses.replace(cal, fit=fit), n_days)
     return {"fit": fit, "test": test, "given": given, "used": used, "offset": offset}
+
+
+def _row_problems(cal: Calibration, extra: dict | None) -> dict[str, list[str]]:
+    """The problems (:func:`~lab.calibrate.checks.fit_problems`) of the fits each method's
+    rows rest on, by method; a method without problems maps to an empty list.
+
+    Without ``extra`` (no ``seasonality``) every row is the BG/NBD fit's, with the
+    spend fit's problems (:meth:`Calibration.problems`).  With it, ``lab`` rests on the
+    regularity fit (BG/CNBD-k; also on BG/NBD when k = 1, its calendar's offset, and on
+    the early-life burst's fit when the lab uses it) and on the spend fit: these decide
+    whether the back-test runs (``force``).  The comparisons rest on their own fits:
+    ``simulation``, ``closed_form`` and ``closed_form_seasonal`` on BG/NBD,
+    ``paretonbd`` on Pareto/NBD, ``bgnbd_age`` and ``bgnbd_age_seasonal`` on the burst
+    model's r, alpha, a, b (its beta and tau on the boundary are its null, no burst,
+    not a failure) and on BG/NBD, which it nests and starts from.
+    """
+    from lab.calibrate.agebump import bgnbd_part
+    from lab.calibrate.checks import fit_problems
+
+    repeat = int((cal.summary["frequency"] > 0).sum())
+    bgnbd = cal.problems()
+    if extra is None:
+        return {"simulation": bgnbd, "closed_form": bgnbd}
+    spend = [] if cal.spend is None else fit_problems(cal.spend)
+    reg, age_fit = extra["regularity"], extra["age"]["fit"]
+    age = fit_problems(dataclasses.replace(bgnbd_part(age_fit), converged=True))
+    age = [p.replace("the bgnbd fit", "the bgnbd_age fit") for p in age]
+    lab = fit_problems(reg.fit, repeat_buyers=repeat) + spend
+    if reg.k == 1:
+        lab += bgnbd
+    if _lab_uses_age(extra):
+        lab += age
+    plain = fit_problems(cal.fit, repeat_buyers=repeat)
+    if plain:
+        plain += _dropout_ridge(cal.fit, reg.k)
+    return {
+        "lab": list(dict.fromkeys(lab)),
+        "simulation": plain,
+        "closed_form": plain,
+        "closed_form_seasonal": plain,
+        "paretonbd": fit_problems(extra["paretonbd"], repeat_buyers=repeat),
+        "bgnbd_age": list(dict.fromkeys(plain + age)),
+        "bgnbd_age_seasonal": list(dict.fromkeys(plain + age)),
+    }
+
+
+#: a + b above this: BG/NBD's beta mixing of the dropout has run off towards a point mass
+RIDGE_CONCENTRATION = 1e4
+
+
+def _dropout_ridge(fit, k: int) -> list[str]:
+    """Why an unreliable BG/NBD fit with a and b in the thousands is so: the sentence
+    :func:`_row_problems` adds (none for another fit)."""
+    a, b = fit.params.get("a", 0.0), fit.params.get("b", 0.0)
+    if not a + b > RIDGE_CONCENTRATION:
+        return []
+    why = (
+        f"; the lab's fit finds regular timing (k = {k}), which BG/NBD's Poisson timing "
+        "reads as no dropout heterogeneity"
+        if k > 1
+        else ""
+    )
+    return [
+        f"its a and b run off together (a + b = {a + b:.3g}): the likelihood rises towards "
+        f"a common dropout probability a/(a+b) = {a / (a + b):.3g}, a boundary{why}"
+    ]
 
 
 def _extra_meta(extra: dict) -> dict:
@@ -729,12 +821,14 @@ def _segments(existing, existing_sim, new, new_sim, e, weeks, customers) -> pd.D
     return pd.DataFrame(rows)[cols]
 
 
-def _closed_conditional_paretonbd(cal: Calibration, n_days: int, e: int) -> np.ndarray:
-    """Pareto/NBD fitted to the same calibration summary: sum_i E[Y | x, t_x, T] per day."""
+def _closed_conditional_paretonbd(cal: Calibration, n_days: int, e: int, fit=None) -> np.ndarray:
+    """Pareto/NBD (``fit``, default: fitted to the same calibration summary):
+    sum_i E[Y | x, t_x, T] per day."""
     from lab.calibrate.paretonbd import fit_paretonbd, paretonbd_conditional_expected
 
     s, u = cal.summary, cal.fit.time_unit_days
-    fit = fit_paretonbd(s, time_unit_days=u)
+    if fit is None:
+        fit = fit_paretonbd(s, time_unit_days=u)
     x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     cum = np.zeros(n_days)
     for d in range(e + 1, n_days):
@@ -893,6 +987,15 @@ def _summary_md(bt: Backtest) -> str:
         lines += [
             "> **WARNING: run with --force on an UNRELIABLE fit; do not trust these numbers:**",
             *(f"> - {p}" for p in m["fit_problems"]),
+            "",
+        ]
+    warned = set(m.get("fit_problems", []))  # the warning above names those
+    flagged = {k: v for k, v in m.get("unreliable_methods", {}).items() if not set(v) <= warned}
+    if flagged:
+        lines += [
+            "> **Note: rows from an unreliable fit** (column `reliable` False in errors.csv); "
+            "the other methods' rows stand:",
+            *(f"> - {k}: {'; '.join(v)}" for k, v in flagged.items()),
             "",
         ]
     lines += [

@@ -373,8 +373,10 @@ def backtest(
     paretonbd, bgnbd_age and bgnbd_age_seasonal (BG/NBD with an early-life burst);
     holdout error %, weekly MAE and the cumulative error at the end.
 
-    An unreliable calibration fit ends with exit code 2 and nothing written, unless
-    --force (then summary.md opens with a warning).
+    An unreliable fit of the lab's own model ends with exit code 2 and nothing written,
+    unless --force (then summary.md opens with a warning).  A comparison method's
+    unreliable fit (e.g. BG/NBD on a log of regular purchases) only marks its rows
+    (reliable = False in errors.csv, * in the table, a note on stderr and in summary.md).
     """
     from lab.calibrate.backtest import backtest as run_backtest
     from lab.calibrate.backtest import save_backtest
@@ -422,6 +424,7 @@ def backtest(
         fail(f"{orders}: {exc}")
     _refuse_or_warn(orders, bt.meta["fit_problems"], force)
     path = save_backtest(bt, out_dir, lang=lang)
+    _note_unreliable_methods(bt.meta.get("unreliable_methods", {}), bt.meta["fit_problems"])
     _print_rules(clean)
     _print_fit(bt.calibration.fit, f"BG/NBD fit · {bt.calibration.fit.n:,} customers")
     out_console, _ = consoles()
@@ -436,6 +439,22 @@ def backtest(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _note_unreliable_methods(flagged: dict[str, list[str]], warned: list[str]) -> None:
+    """A note on stderr naming each back-test method whose rows rest on an unreliable
+    fit, and why; not for problems all in ``warned`` (the lab's own, --force's warning)."""
+    _, err = consoles()
+    for method, problems in flagged.items():
+        if set(problems) <= set(warned):
+            continue
+        err.print(
+            f"[bold yellow]note:[/] method {escape(method)} ({escape(METHOD_LABELS.get(method, method))}) "
+            f"rests on an unreliable fit, its rows are marked (*; reliable = False in "
+            f"errors.csv): {escape('; '.join(problems))}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 #: how the back-test's methods read in the console table (short: it fits 80 columns)
@@ -472,7 +491,12 @@ def _errors_table(bt, seeds: int):
         title_justify="left",
         caption="cond. = each calibration customer from its own history at the calibration "
         "end; uncond. = the customers from their first purchase (whole-period tracking); "
-        "MC SE = Monte Carlo standard error of the simulated mean; all in errors.csv",
+        "MC SE = Monte Carlo standard error of the simulated mean; all in errors.csv"
+        + (
+            ""
+            if all(_reliable(r) for r in bt.errors.itertuples())
+            else "; * = from an unreliable fit (see the note; reliable = False in errors.csv)"
+        ),
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,
@@ -503,7 +527,7 @@ def _errors_table(bt, seeds: int):
         last = i == len(rows) - 1 or rows[i + 1].start != r.start
         t.add_row(
             START_LABELS.get(r.start, r.start) if first else "",
-            METHOD_LABELS.get(r.method, r.method),
+            METHOD_LABELS.get(r.method, r.method) + ("" if _reliable(r) else " *"),
             f"{r.actual:,.0f}",
             f"{r.forecast:,.1f}" if abs(r.forecast) < 10_000 else f"{r.forecast:,.0f}",
             f"{r.error_pct:+.1f}%",
@@ -513,6 +537,11 @@ def _errors_table(bt, seeds: int):
             end_section=last and i < len(rows) - 1,
         )
     return t
+
+
+def _reliable(row) -> bool:
+    """An errors row's ``reliable`` flag (True for a table without the column)."""
+    return bool(getattr(row, "reliable", True))
 
 
 def _campaigns(path: Path | None) -> list[dict]:
