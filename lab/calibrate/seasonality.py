@@ -578,27 +578,46 @@ def read_campaigns(path) -> list[dict]:
     Raises
     ------
     ValueError
-        Missing columns, unreadable dates or an end before a start (naming file and row).
+        Missing columns, an unreadable date or lift, an end before a start or a lift
+        that is not positive: the message names the file, the row (the header is row 1),
+        the field and its value.
     """
     df = pd.read_csv(path, dtype=str)
     need = [c for c in ("name", "start", "end") if c not in df.columns]
     if need:
         raise ValueError(f"{path}: campaign file lacks column(s) {need}; it has {list(df.columns)}")
-    out = []
-    for i, row in df.iterrows():
+    return [_campaign_row(path, i + 2, row, "lift" in df.columns) for i, row in df.iterrows()]
+
+
+def _campaign_row(path, line: int, row: pd.Series, has_lift: bool) -> dict:
+    """One row of a campaign file (``line``: its row number, the header being row 1)."""
+    where = f"{path}: row {line}"
+    s, e = (_campaign_date(where, field, row[field]) for field in ("start", "end"))
+    if e < s:
+        raise ValueError(f"{where}: end {e.date()} is before start {s.date()}")
+    lift = None
+    if has_lift and pd.notna(row.get("lift")):
         try:
-            s, e = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
-        except (ValueError, TypeError):
+            lift = float(row["lift"])
+        except ValueError:
             raise ValueError(
-                f"{path}: row {i + 2}: unreadable date {row['start']!r} / {row['end']!r}"
+                f"{where}: field lift: {row['lift']!r} is not a number (leave it empty to "
+                "take the fitted lift)"
             ) from None
-        if e < s:
-            raise ValueError(f"{path}: row {i + 2}: end {e.date()} is before start {s.date()}")
-        lift = float(row["lift"]) if "lift" in df.columns and pd.notna(row.get("lift")) else None
-        if lift is not None and not lift > 0:
-            raise ValueError(f"{path}: row {i + 2}: lift must be > 0, got {row['lift']!r}")
-        out.append({"name": str(row["name"]), "start": s, "end": e, "lift": lift})
-    return out
+        if not lift > 0:
+            raise ValueError(f"{where}: field lift: must be > 0, got {row['lift']!r}")
+    return {"name": str(row["name"]), "start": s, "end": e, "lift": lift}
+
+
+def _campaign_date(where: str, field: str, value) -> pd.Timestamp:
+    """A campaign's ``start`` or ``end``, or a ValueError naming the row, field and value."""
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise ValueError(f"{where}: field {field}: {value!r} is not a date (use YYYY-MM-DD)")
+    return day
 
 
 #: effects that get an unshrunk estimate and interval (:func:`_unshrunk_lifts`)

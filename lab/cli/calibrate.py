@@ -213,6 +213,7 @@ def calibrate(
     if target.suffix.lower() not in (".yaml", ".yml"):
         fail(f"--out {target}: the scenario file name must end in .yaml")
     _check_yaml_target(target)  # before the fit: a refusal costs nothing
+    camps = _campaigns(campaigns) if seasonality and model == "bgnbd" else []
     clean = read_order_log(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
@@ -238,7 +239,7 @@ def calibrate(
 
         try:
             extras = fit_all(
-                clean, cal.calibration_end, campaigns=_campaigns(campaigns), month_prior=prior,
+                clean, cal.calibration_end, campaigns=camps, month_prior=prior,
                 penalty_rule=rules[0], month_rule=rules[1],
             )  # fmt: skip
         except ValueError as exc:
@@ -389,6 +390,7 @@ def backtest(
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)
     check_out_folder(out_dir)  # before the work: a refusal costs nothing
+    camps = _campaigns(campaigns)
     clean = read_order_log(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
@@ -398,7 +400,6 @@ def backtest(
             f"--holdout-end {h_end.date()}: must be after the calibration end and on or "
             f"before the log's last date {clean.last_date.date()}"
         )
-    camps = _campaigns(campaigns)
     try:
         bt = run_backtest(
             clean,

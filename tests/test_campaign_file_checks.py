@@ -1,0 +1,60 @@
+"""A planner's campaign file (``--campaigns FILE``): every mistake in it is refused with
+one message naming the file, the row (the header is row 1), the field and the value,
+exit code 2 and nothing written (issue 15's audit, D8).
+
+The files are a few lines written here; the commands refuse them before they read the
+order log, so the order log is a stub.
+"""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from lab.calibrate.seasonality import read_campaigns
+from lab.cli import app
+
+runner = CliRunner()
+
+
+def _file(tmp_path, text: str):
+    path = tmp_path / "campaigns.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("row", "says"),
+    [
+        ("大促,2025-04-10,2025-04-12,abc", ["row 2", "lift", "'abc'", "not a number"]),
+        ("大促,2025-04-10,2025-04-12,-2", ["row 2", "lift", "'-2'", "> 0"]),
+        ("大促,2025-13-10,2025-04-12,", ["row 2", "start", "'2025-13-10'", "not a date"]),
+        ("大促,2025-04-10,soon,", ["row 2", "end", "'soon'", "not a date"]),
+        ("大促,2025-04-10,2025-04-01,", ["row 2", "end 2025-04-01 is before start"]),
+    ],
+)
+def test_a_bad_field_is_named_with_file_row_and_value(tmp_path, row, says):
+    path = _file(tmp_path, f"name,start,end,lift\n春季大促,2025-03-01,2025-03-02,1.5\n{row}\n")
+    with pytest.raises(ValueError) as err:
+        read_campaigns(path)
+    message = str(err.value).replace("row 3", "row 2")  # the bad row is the file's third line
+    assert str(path) in message and "row 3" in str(err.value)
+    for words in says[1:]:
+        assert words in message
+
+
+@pytest.mark.parametrize("command", ["forecast", "backtest", "calibrate"])
+def test_the_commands_refuse_a_bad_lift_with_exit_2_and_write_nothing(tmp_path, command):
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,date,amount\na,2025-01-01,10\n", encoding="utf-8")
+    camps = _file(tmp_path, "name,start,end,lift\n大促,2025-04-10,2025-04-12,abc\n")
+    out = tmp_path / ("out.yaml" if command == "calibrate" else "out")
+    args = [command, str(orders), "--campaigns", str(camps), "--out", str(out)]
+    if command == "backtest":
+        args += ["--calibration-end", "2025-01-01"]
+    r = runner.invoke(app, args, env={"COLUMNS": "300"})
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert f"{camps}: row 2: field lift: 'abc' is not a number" in text
+    assert "could not convert" not in text and "Traceback" not in text
+    assert not out.exists()
