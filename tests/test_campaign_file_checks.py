@@ -58,3 +58,30 @@ def test_the_commands_refuse_a_bad_lift_with_exit_2_and_write_nothing(tmp_path, 
     assert f"{camps}: row 2: field lift: 'abc' is not a number" in text
     assert "could not convert" not in text and "Traceback" not in text
     assert not out.exists()
+
+
+def test_two_rows_with_one_name_are_refused_naming_both_rows(tmp_path):
+    """Each row is one campaign with its own lift: two rows named 大促 would be two
+    effects under one name (their lifts and intervals mixed up in every table), so the
+    planner is asked to name them apart (D3)."""
+    path = _file(
+        tmp_path,
+        "name,start,end,lift\n大促,2025-04-10,2025-04-12,\n年中庆,2025-06-01,2025-06-02,\n"
+        "大促,2025-05-10,2025-05-12,\n",
+    )
+    with pytest.raises(ValueError) as err:
+        read_campaigns(path)
+    message = str(err.value)
+    assert f"{path}: row 4: field name: '大促' is row 2's name too" in message
+    assert "'大促 2025-05-10'" in message  # a name it could take
+
+
+def test_fit_refuses_campaigns_that_share_a_name():
+    from lab.calibrate.estimator import fit
+
+    twice = [
+        {"name": "大促", "start": "2025-04-10", "end": "2025-04-12"},
+        {"name": "大促", "start": "2025-05-10", "end": "2025-05-12"},
+    ]
+    with pytest.raises(ValueError, match="row 2: field name: '大促' is row 1's name too"):
+        fit("no-such-log.csv", campaigns=twice)  # refused before the log is read

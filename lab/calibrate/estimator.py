@@ -390,7 +390,8 @@ def fit(
         Last day used (default: the log's last date).
     campaigns : path or sequence of dict, optional
         The brand's campaign calendar (``name, start, end[, lift]``); campaigns inside
-        the calibration period get fitted lifts.
+        the calibration period get fitted lifts.  Each has a name of its own
+        (:func:`~lab.calibrate.seasonality.check_campaign_names`).
     k_max : int
         Largest Erlang-k tried.
     month_prior : str or sequence of 12 floats, optional
@@ -412,23 +413,25 @@ def fit(
     Raises
     ------
     ValueError
-        An unknown ``penalty_rule`` or ``month_rule`` (before the log is read), an
-        unreadable log, or a failed fit.
+        An unknown ``penalty_rule`` or ``month_rule``, a bad campaign file or two
+        campaigns of one name (all before the log is read), an unreadable log, or a
+        failed fit.
     """
     from lab.calibrate.arrivals import fit_arrivals
     from lab.calibrate.ingest import CleanOrders, clean_orders, read_orders
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.scenario_out import calibrate
-    from lab.calibrate.seasonality import check_rules, read_campaigns
+    from lab.calibrate.seasonality import check_campaign_names, check_rules, read_campaigns
 
     check_rules(penalty_rule, month_rule)
+    if isinstance(campaigns, str | Path):
+        campaigns = read_campaigns(campaigns)
+    campaigns = list(campaigns or [])
+    check_campaign_names(campaigns)
     if isinstance(orders, pd.DataFrame):
         orders = clean_orders(orders, source="<DataFrame>")
     elif not isinstance(orders, CleanOrders):
         orders = read_orders(orders, **read_options)
-    if isinstance(campaigns, str | Path):
-        campaigns = read_campaigns(campaigns)
-    campaigns = list(campaigns or [])
     cal = calibrate(orders, calibration_end)
     end = cal.calibration_end
     u = cal.fit.time_unit_days

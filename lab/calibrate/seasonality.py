@@ -86,6 +86,7 @@ __all__ = [
     "PENALTY_RULES",
     "US_RETAIL_FACTORS",
     "SeasonalityFit",
+    "check_campaign_names",
     "check_rules",
     "design_matrix",
     "fit_seasonality",
@@ -580,13 +581,53 @@ def read_campaigns(path) -> list[dict]:
     ValueError
         Missing columns, an unreadable date or lift, an end before a start or a lift
         that is not positive: the message names the file, the row (the header is row 1),
-        the field and its value.
+        the field and its value.  Also a name that two rows share (:func:`check_campaign_names`).
     """
     df = pd.read_csv(path, dtype=str)
     need = [c for c in ("name", "start", "end") if c not in df.columns]
     if need:
         raise ValueError(f"{path}: campaign file lacks column(s) {need}; it has {list(df.columns)}")
-    return [_campaign_row(path, i + 2, row, "lift" in df.columns) for i, row in df.iterrows()]
+    out = [_campaign_row(path, i + 2, row, "lift" in df.columns) for i, row in df.iterrows()]
+    check_campaign_names(out, where=str(path), first_row=2)
+    return out
+
+
+def check_campaign_names(
+    campaigns: Sequence[dict], where: str = "campaigns", first_row: int = 1
+) -> None:
+    """Refuse campaigns that share a name.
+
+    Each campaign is one dated effect with a lift of its own: fitted when it is in the
+    log, placed when it is after it.  Two rows named alike (``大促`` in April and in
+    May) would be two effects under one name, their lifts and intervals mixed up in
+    every table that names them, so a planner names each row apart (``大促 4月``,
+    ``大促 5月``); a recurring campaign type with one shared lift is not modelled.
+
+    Parameters
+    ----------
+    campaigns : sequence of dict
+        ``name, start, end[, lift]``.
+    where : str
+        What holds them, for the message (the file's path).
+    first_row : int
+        The row number of the first campaign (2 in a file: the header is row 1).
+
+    Raises
+    ------
+    ValueError
+        ``<where>: row 3: field name: '大促' is row 2's name too; ...``.
+    """
+    seen: dict[str, int] = {}
+    for i, c in enumerate(campaigns, start=first_row):
+        name = str(c["name"])
+        if name in seen:
+            raise ValueError(
+                f"{where}: row {i}: field name: {name!r} is row {seen[name]}'s name too; each "
+                "row is one campaign with its own lift (fitted in the log, placed after it), "
+                f"so give each row a name of its own, e.g. '{name} "
+                f"{pd.Timestamp(c['start']):%Y-%m-%d}'"
+            )
+        seen[name] = i
 
 
 def _campaign_row(path, line: int, row: pd.Series, has_lift: bool) -> dict:
