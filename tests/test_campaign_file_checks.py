@@ -85,3 +85,16 @@ def test_fit_refuses_campaigns_that_share_a_name():
     ]
     with pytest.raises(ValueError, match="row 2: field name: '大促' is row 1's name too"):
         fit("no-such-log.csv", campaigns=twice)  # refused before the log is read
+
+
+@pytest.mark.parametrize("text", ["name,start,end,lift\n", "name,start,end\n\n", ""])
+def test_a_file_without_a_campaign_is_refused(tmp_path, text):
+    path = _file(tmp_path, text)
+    with pytest.raises(ValueError, match="holds no campaign"):
+        read_campaigns(path)
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,date,amount\na,2025-01-01,10\n", encoding="utf-8")
+    r = runner.invoke(
+        app, ["forecast", str(orders), "--campaigns", str(path), "--out", str(tmp_path / "o")]
+    )
+    assert r.exit_code == 2 and "holds no campaign" in r.output and not (tmp_path / "o").exists()

@@ -581,9 +581,19 @@ def read_campaigns(path) -> list[dict]:
     ValueError
         Missing columns, an unreadable date or lift, an end before a start or a lift
         that is not positive: the message names the file, the row (the header is row 1),
-        the field and its value.  Also a name that two rows share (:func:`check_campaign_names`).
+        the field and its value.  Also a file without a campaign (empty, or the header
+        alone: a planner who passes a campaign file means to place campaigns) and a name
+        that two rows share (:func:`check_campaign_names`).
     """
-    df = pd.read_csv(path, dtype=str)
+    try:
+        df = pd.read_csv(path, dtype=str)
+    except pd.errors.EmptyDataError:
+        df = pd.DataFrame()
+    if df.empty:
+        raise ValueError(
+            f"{path}: the campaign file holds no campaign (only a header, or nothing): add "
+            "one row per campaign (name, start, end[, lift]) or give no campaign file"
+        )
     need = [c for c in ("name", "start", "end") if c not in df.columns]
     if need:
         raise ValueError(f"{path}: campaign file lacks column(s) {need}; it has {list(df.columns)}")
