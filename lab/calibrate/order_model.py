@@ -195,6 +195,14 @@ class OrderFits:
             :func:`lab.calibrate.fit`.  Campaigns starting on or before the calibration
             end are left out (their lift is fitted, and applies on all their days);
             a missing lift takes the mean fitted campaign lift, else 1.
+
+        Returns
+        -------
+        list of dict
+            ``name, start, end, lift`` and ``lift_from``: ``given`` (its own),
+            ``fitted_mean`` (none given: the mean fitted campaign lift) or ``none`` (none
+            given and no campaign fitted: x1, no effect, which the forecast's outputs
+            warn of).
         """
         fitted = [c["lift"] for c in self.seasonality.campaigns]
         default = float(np.mean(fitted)) if fitted else 1.0
@@ -203,7 +211,10 @@ class OrderFits:
             if pd.Timestamp(c["start"]) <= self.calibration_end:
                 continue  # in the log: fitted already
             lift = c.get("lift")
-            out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})
+            if lift is None or pd.isna(lift):
+                out.append({**c, "lift": default, "lift_from": "fitted_mean" if fitted else "none"})
+            else:
+                out.append({**c, "lift": float(lift), "lift_from": "given"})
         return out
 
     def _existing(self, fit, folder: Path, days: int, camps, seed: int = 0) -> object:

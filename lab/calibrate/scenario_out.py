@@ -929,15 +929,16 @@ def _extras_header(model, period: str = "log") -> str:
         f"{_unshrunk_note(seas, 'campaign_' + c['name'])}"
         for c in seas.campaigns
     ]
-    own = {c["name"] for c in model.campaigns if c.get("lift") is not None}
+    how = {
+        "given": "forecast with its own lift)",
+        "fitted_mean": "forecast with the mean fitted campaign lift: the file gives none)",
+        "none": "forecast at x1, NO EFFECT: the file gives no lift and no campaign was "
+        "fitted in the log; give it a lift in the file's lift column)",
+    }
     lines += [
         f"  campaign {c['name']} {pd.Timestamp(c['start']).date()} to "
         f"{pd.Timestamp(c['end']).date()}: {c['lift']:.3f} (after the log, placed in the "
-        + (
-            "forecast with its own lift)"
-            if c["name"] in own
-            else "forecast with the mean fitted campaign lift, or 1)"
-        )
+        + how[c["lift_from"]]
         for c in model.future_campaigns()
     ]
     if arr.closed:

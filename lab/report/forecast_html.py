@@ -36,6 +36,7 @@ __all__ = [
     "SEGMENT_NAMES",
     "effect_label",
     "forecast_figures",
+    "forecast_notes",
     "forecast_totals",
     "horizon_rows",
     "horizon_sentences",
@@ -189,6 +190,23 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     ),
     "md_campaign": ("{name} ({start} to {end}) x{lift}", "{name} ({start} 至 {end}) x{lift}"),
     "md_list_sep": (", ", "、"),
+    "lift_fitted_mean": (
+        " (no lift given: the fitted campaigns' mean)",
+        " (未给出提升系数：采用已拟合活动的均值)",
+    ),
+    "lift_none": (
+        " (no lift given, none fitted: no effect)",
+        " (未给出提升系数，也无已拟合活动：无效果)",
+    ),
+    # notes to the planner: summary.md, the page, the console (:func:`forecast_notes`)
+    "note": ("Note: {text}", "注意：{text}"),
+    "note_no_lift": (
+        "placed at x1, with no effect on the forecast: {names}. The campaign file gives "
+        "them no lift and no campaign was fitted in the log to take one from; give each "
+        "its lift in the file's lift column (e.g. 1.5).",
+        "以下活动按 x1 安排，对预测没有影响：{names}。活动日历未给出提升系数，订单日志中也没有"
+        "已拟合的活动可以借用；请在文件的 lift 列为每个活动填写提升系数 (如 1.5)。",
+    ),
     "md_none": ("none", "无"),
     # the console of lab forecast
     "console_title": (
@@ -282,6 +300,34 @@ def mechanisms_sentence(k: int, closed_cohort: bool, lang: str = "en") -> str:
     identify them (the sentence of summary.md and of the page)."""
     arrivals = _t("arrivals_off" if closed_cohort else "arrivals_on", lang)
     return _t("mech_on", lang, k=k, arrivals=arrivals) + _t("mech_off", lang)
+
+
+def forecast_notes(fc: Forecast, lang: str = "en") -> list[str]:
+    """What the planner should know before using the forecast, each a sentence in
+    ``lang`` (summary.md, the page and the console say them alike).
+
+    Parameters
+    ----------
+    fc : lab.calibrate.estimator.Forecast
+        A forecast (its ``meta``: the placed campaigns and how each got its lift).
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    list of str
+        Empty when there is nothing to say; else e.g. the future campaigns placed at x1
+        because the campaign file gives them no lift and no campaign was fitted.
+    """
+    sep = _t("md_list_sep", lang)
+    out = []
+    x1 = [c for c in fc.meta.get("future_campaigns", []) if c.get("lift_from") == "none"]
+    if x1:
+        names = sep.join(
+            _t("md_campaign", lang, name=c["name"], start=c["start"], end=c["end"], lift="1")
+            for c in x1
+        )
+        out.append(_t("note", lang, text=_t("note_no_lift", lang, names=names)))
+    return out
 
 
 def forecast_totals(fc: Forecast) -> pd.DataFrame:
@@ -541,6 +587,7 @@ def forecast_context(model, fc, lang: str = "en", created: str | None = None) ->
             int(fc.meta["regularity_k"]), bool(arr.get("closed_cohort")), lang
         ),
         "no_costs": _t("no_costs", lang),
+        "notes": forecast_notes(fc, lang),
         "footer": _t(
             "footer",
             lang,
