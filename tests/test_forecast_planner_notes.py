@@ -3,17 +3,23 @@ audit): summary.md, the console and the page say it, in English and Chinese.
 
 * a future campaign without a lift, when no campaign was fitted in the log to take
   one from, is placed at x1: no effect on the forecast (D9);
+* a big sale in the forecast period that the calibration log does not contain has no
+  fitted lift and is forecast at x1: place it with ``--campaigns`` (D2); ``lab
+  backtest`` says the same of its holdout.
 
 The log is a small pure-BG/NBD lab log of 2025-01-01 to 2025-08-28 (no campaign in it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import pytest
 from typer.testing import CliRunner
 
+from lab.calibrate.backtest import holdout_events_note
+from lab.calibrate.order_model import events_at_x1
 from lab.calibrate.synthetic import synthetic_order_log
 from lab.cli import app
 
@@ -62,3 +68,49 @@ def test_a_future_campaign_without_a_lift_is_said_to_be_placed_at_x1(runs, lang,
     for w in words:
         assert w in console and w in summary and w in page
     assert ("(no lift given, none fitted: no effect)" if lang == "en" else "无效果") in summary
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ["the calendar has no lift for them and forecasts them at x1: Double 11 "
+                "(2025-11-01 to 2025-11-11)", "--campaigns FILE"]),
+        ("zh", ["预测期内有标定期订单日志未包含的大促", "按 x1 预测：双11 (2025-11-01 至 2025-11-11)",
+                "--campaigns FILE"]),
+    ],
+)  # fmt: skip
+def test_a_big_sale_the_log_lacks_is_said_to_be_forecast_at_x1(runs, lang, words):
+    """The log (January to August) holds 春节 and 618, not 双11: a forecast to November
+    says 双11 runs at x1 and how to place it; 618 and 春节 (fitted) are not named."""
+    console, summary, page = runs[lang]
+    for w in words:
+        assert w in console and w in summary and w in page
+    for fitted in ("618 (", "CNY (", "春节 ("):
+        assert fitted not in summary
+
+
+def test_events_at_x1_are_the_named_events_in_the_period_the_log_lacks():
+    """A 9-month log ending in November: a Dec-May forecast holds 双12 and 春节, neither
+    fitted; a campaign placed on 双12's days takes it off the list."""
+    got = events_at_x1(["618", "double11"], "2025-12-01", "2026-05-31")
+    assert got == [
+        {"name": "double12", "start": "2025-12-10", "end": "2025-12-12"},
+        {"name": "cny", "start": "2026-02-10", "end": "2026-02-24"},
+    ]
+    sale = {"name": "双十二大促", "start": dt.date(2025, 12, 11), "end": dt.date(2025, 12, 11)}
+    assert [e["name"] for e in events_at_x1([], "2025-12-01", "2026-05-31", [sale])] == ["cny"]
+    assert events_at_x1(["double12", "cny"], "2025-12-01", "2026-05-31") == []
+    # a window cut by the period's end gives its days inside only
+    assert events_at_x1([], "2025-10-01", "2025-11-05") == [
+        {"name": "double11", "start": "2025-11-01", "end": "2025-11-05"}
+    ]
+
+
+def test_the_backtest_note_names_holdout_events_the_calibration_lacks():
+    rows = [{"effect": "weekday_mon"}, {"effect": "event_618"}, {"effect": "event_double11"}]
+    meta = {"calibration_end": "2025-11-30", "holdout_end": "2026-03-31", "seasonality": rows}
+    note = holdout_events_note(meta)
+    assert "double12 (2025-12-10 to 2025-12-12), cny (2026-02-10 to 2026-02-24)" in note
+    assert "at x1" in note and "--campaigns FILE" in note
+    assert holdout_events_note({**meta, "holdout_end": "2025-12-05"}) == ""
+    assert holdout_events_note({k: v for k, v in meta.items() if k != "seasonality"}) == ""

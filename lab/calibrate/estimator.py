@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lab.calibrate.order_model import OrderFits, parameter_draws, spend_draws
+from lab.calibrate.order_model import OrderFits, events_at_x1, parameter_draws, spend_draws
 from lab.calibrate.seasonality import MonthRuleName, PenaltyRuleName
 
 if TYPE_CHECKING:
@@ -214,6 +214,9 @@ class OrderModel(OrderFits):
             "seeds": seeds,
             "parameter_uncertainty": bool(parameter_uncertainty),
             "future_campaigns": [_campaign_json(c) for c in camps],
+            "events_at_x1": events_at_x1(
+                self.seasonality.events, start, start + pd.Timedelta(days=days - 1), camps
+            ),
         }
         return Forecast(
             start, days, daily, _bands(daily, "M", seeds), _bands(daily, "W", seeds), meta

@@ -378,7 +378,7 @@ def backtest(
     --force (then summary.md opens with a warning).
     """
     from lab.calibrate.backtest import backtest as run_backtest
-    from lab.calibrate.backtest import save_backtest
+    from lab.calibrate.backtest import holdout_events_note, save_backtest
     from lab.calibrate.checks import UnreliableFit
     from lab.io import check_out_folder, default_out
 
@@ -430,6 +430,8 @@ def backtest(
     out_console.print(t)
     if bt.segments is not None:
         out_console.print(_segments_table(bt))
+    if note := holdout_events_note(bt.meta):
+        out_console.print("[bold yellow]" + escape(note) + "[/]", highlight=False, soft_wrap=True)
     out_console.print(
         f"wrote {escape(str(path))}/ (tracking, holdout, errors, segments, parameters, "
         "summary.json, "

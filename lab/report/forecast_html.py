@@ -200,6 +200,15 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     ),
     # notes to the planner: summary.md, the page, the console (:func:`forecast_notes`)
     "note": ("Note: {text}", "注意：{text}"),
+    "md_span": ("{name} ({start} to {end})", "{name} ({start} 至 {end})"),
+    "note_events_x1": (
+        "big sales in the forecast period that the calibration log does not contain, so "
+        "the calendar has no lift for them and forecasts them at x1: {events}. To give "
+        "them a lift, place them as campaigns with --campaigns FILE (name, start, end, "
+        "lift).",
+        "预测期内有标定期订单日志未包含的大促，日历没有它们的提升系数，按 x1 预测：{events}。"
+        "如需提升，请用 --campaigns FILE (name, start, end, lift) 将其作为活动安排。",
+    ),
     "note_no_lift": (
         "placed at x1, with no effect on the forecast: {names}. The campaign file gives "
         "them no lift and no campaign was fitted in the log to take one from; give each "
@@ -315,11 +324,21 @@ def forecast_notes(fc: Forecast, lang: str = "en") -> list[str]:
     Returns
     -------
     list of str
-        Empty when there is nothing to say; else e.g. the future campaigns placed at x1
-        because the campaign file gives them no lift and no campaign was fitted.
+        Empty when there is nothing to say; else the big sales in the forecast period
+        that the calibration log does not contain (forecast at x1, no lift: place them
+        with ``--campaigns``), the future campaigns placed at x1 because the campaign
+        file gives them no lift and no campaign was fitted.
     """
     sep = _t("md_list_sep", lang)
     out = []
+    events = fc.meta.get("events_at_x1", [])
+    if events:
+        spans = sep.join(
+            _t("md_span", lang, name=effect_label("event_" + e["name"], lang), start=e["start"],
+               end=e["end"])
+            for e in events
+        )  # fmt: skip
+        out.append(_t("note", lang, text=_t("note_events_x1", lang, events=spans)))
     x1 = [c for c in fc.meta.get("future_campaigns", []) if c.get("lift_from") == "none"]
     if x1:
         names = sep.join(
