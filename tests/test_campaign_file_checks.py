@@ -98,3 +98,18 @@ def test_a_file_without_a_campaign_is_refused(tmp_path, text):
         app, ["forecast", str(orders), "--campaigns", str(path), "--out", str(tmp_path / "o")]
     )
     assert r.exit_code == 2 and "holds no campaign" in r.output and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("horizon", ["10000Y", "200Q", "9999999M"])
+def test_a_horizon_past_any_date_names_the_option_and_value(tmp_path, horizon):
+    """``--horizon 10000Y`` ended the year 12025, out of pandas' range: 'year 12025 is
+    out of range' named neither the option nor the value (audit D10)."""
+    orders = tmp_path / "orders.csv"
+    rows = [f"c{i},2025-0{1 + i % 6}-1{i % 9},10" for i in range(40)]
+    orders.write_text("customer_id,date,amount\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "fc"
+    r = runner.invoke(app, ["forecast", str(orders), "--horizon", horizon, "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert f"--horizon '{horizon}': must be 1 to 3650 days" in text
+    assert "out of range" not in text and not out.exists()

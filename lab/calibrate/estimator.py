@@ -39,21 +39,32 @@ __all__ = ["Forecast", "OrderModel", "fit", "horizon_days"]
 BAND = {"p10": 0.10, "p90": 0.90, "p2_5": 0.025, "p97_5": 0.975}
 
 
-def horizon_days(horizon, start) -> int:
+def horizon_days(horizon, start, name: str = "horizon") -> int:
     """Days in a horizon from ``start``: ``"2Q"`` (quarters), ``"6M"``, ``"26W"``, ``"180D"``, ``"1Y"``, or an int.
+
+    Parameters
+    ----------
+    horizon : str or int
+    start : date-like
+        The horizon's first day (months, quarters and years count from it).
+    name : str
+        How the caller names the horizon in a message (``--horizon`` on the command line).
 
     Raises
     ------
     ValueError
-        An unreadable horizon (the message shows the accepted forms).
+        An unreadable horizon (the message shows the accepted forms) or one outside 1 to
+        3650 days (``"10000Y"`` too, whose end is past any date), naming ``name`` and the
+        value.
     """
+    limit = f"{name} {horizon!r}: must be 1 to 3650 days"
     if isinstance(horizon, int | np.integer):
         n = int(horizon)
     else:
         m = re.fullmatch(r"\s*(\d+)\s*([dDwWmMqQyY])\s*", str(horizon))
         if not m:
             raise ValueError(
-                f"horizon {horizon!r}: use a number and a unit, e.g. 180d, 26w, 6m, 2q, 1y"
+                f"{name} {horizon!r}: use a number and a unit, e.g. 180d, 26w, 6m, 2q, 1y"
             )
         k, unit = int(m.group(1)), m.group(2).lower()
         if unit == "d":
@@ -62,10 +73,12 @@ def horizon_days(horizon, start) -> int:
             n = 7 * k
         else:
             months = {"m": 1, "q": 3, "y": 12}[unit] * k
+            if months > 3650 // 28:  # past the limit, and perhaps past any date
+                raise ValueError(f"{limit}, got {months} months")
             start = pd.Timestamp(start)
             n = int((start + pd.DateOffset(months=months) - start).days)
     if not 1 <= n <= 3650:
-        raise ValueError(f"horizon {horizon!r}: must be 1 to 3650 days, got {n}")
+        raise ValueError(f"{limit}, got {n}")
     return n
 
 

@@ -97,7 +97,10 @@ def forecast(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
     try:
-        horizon_days(horizon, clean.last_date)
+        horizon_days(horizon, clean.last_date, name="--horizon")
+    except ValueError as exc:
+        fail(str(exc))
+    try:
         model = fit(
             clean, campaigns=camps, month_prior=month_prior, penalty_rule=rules[0],
             month_rule=rules[1],
