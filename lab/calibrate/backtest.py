@@ -300,9 +300,9 @@ def backtest(
             "bgnbd_age_seasonal": age_c * extra["age_multipliers"],
         }
         errors = pd.concat([_method_rows(actual, e, weeks, others), errors], ignore_index=True)
-        holdout["lab_mean"] = _weekly_table(
-            hold, actual[e + 1 :], closed_c[e + 1 :], lab_sim[:, e + 1 :]
-        )["sim_mean"]
+        lab_weeks = _weekly_table(hold, actual[e + 1 :], closed_c[e + 1 :], lab_sim[:, e + 1 :])
+        for col in (c for c in lab_weeks.columns if "sim_" in c):  # lab_mean, its bands
+            holdout[col.replace("sim_", "lab_")] = lab_weeks[col]
         for name in ("closed_form_seasonal", "paretonbd", "bgnbd_age", "bgnbd_age_seasonal"):
             holdout[name] = np.bincount(
                 np.unique(hold, return_inverse=True)[1], weights=others[name][e + 1 :]
