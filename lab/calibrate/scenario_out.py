@@ -557,10 +557,18 @@ def _header(
         "Switched off (the log cannot identify them): stock import, paid, staff invites,",
         "referral, first-order barriers, habit, reference price, fatigue, annoyance,",
         "strategies. Add yours in a scenario with `extends:` this file.",
-        "Cleaning rules (rows touched): "
-        + ", ".join(f"{r.rule} {r.rows}" for r in rep.rules if r.rows),
+        _cleaning_line(rep),
     ]
     return "\n".join(lines)
+
+
+def _cleaning_line(report) -> str:
+    """The header's line on cleaning: the rules that touched rows, with their counts, or
+    that none did (the line used to end empty then)."""
+    touched = [f"{r.rule} {r.rows:,}" for r in report.rules if r.rows]
+    if not touched:
+        return "Cleaning rules: none touched a row (the log was used as read)."
+    return "Cleaning rules (rows touched): " + ", ".join(touched)
 
 
 def _period_lines(cal: Calibration, period: str, forecast_days: int, new_customers: str):
