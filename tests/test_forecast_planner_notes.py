@@ -114,3 +114,19 @@ def test_the_backtest_note_names_holdout_events_the_calibration_lacks():
     assert "at x1" in note and "--campaigns FILE" in note
     assert holdout_events_note({**meta, "holdout_end": "2025-12-05"}) == ""
     assert holdout_events_note({k: v for k, v in meta.items() if k != "seasonality"}) == ""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_on_line_names_the_fitted_purchase_model(lang):
+    """With k = 2 fitted the forecast simulates BG/CNBD-k: summary.md's and the page's
+    "On:" line said BG/NBD (audit D12)."""
+    from lab.report.forecast_html import mechanisms_sentence
+
+    two = mechanisms_sentence(2, False, lang)
+    assert (
+        "On: BG/CNBD-k (k = 2) purchase" if lang == "en" else "开启：BG/CNBD-k (k = 2) 购买"
+    ) in two
+    assert "BG/NBD" not in two
+    assert "BG/NBD" in mechanisms_sentence(1, False, lang) and "CNBD" not in (
+        mechanisms_sentence(1, False, lang)
+    )

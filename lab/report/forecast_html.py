@@ -118,9 +118,9 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
         "大促/活动提升及其 95% 区间。",
     ),
     "mech_on": (
-        "On: BG/NBD purchase and dropout, gamma-gamma spend, the fitted calendar, regular "
+        "On: {model} purchase and dropout, gamma-gamma spend, the fitted calendar, regular "
         "timing (k = {k}), {arrivals}.",
-        "开启：BG/NBD 购买与永久流失、gamma-gamma 客单价、拟合的日历、规律的购买间隔 (k = {k})、"
+        "开启：{model} 购买与永久流失、gamma-gamma 客单价、拟合的日历、规律的购买间隔 (k = {k})、"
         "{arrivals}。",
     ),
     "arrivals_on": ("new-customer arrivals", "新客到达"),
@@ -306,9 +306,11 @@ def effect_label(effect: str, lang: str) -> str:
 
 def mechanisms_sentence(k: int, closed_cohort: bool, lang: str = "en") -> str:
     """Which mechanisms the forecast runs, and which are off because the log cannot
-    identify them (the sentence of summary.md and of the page)."""
+    identify them (the sentence of summary.md and of the page): the purchase model is
+    the one fitted, BG/NBD at k = 1, BG/CNBD-k (k = 2, ...) above."""
     arrivals = _t("arrivals_off" if closed_cohort else "arrivals_on", lang)
-    return _t("mech_on", lang, k=k, arrivals=arrivals) + _t("mech_off", lang)
+    model = "BG/NBD" if k == 1 else f"BG/CNBD-k (k = {k})"
+    return _t("mech_on", lang, model=model, k=k, arrivals=arrivals) + _t("mech_off", lang)
 
 
 def forecast_notes(fc: Forecast, lang: str = "en") -> list[str]:
