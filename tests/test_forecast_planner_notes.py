@@ -130,3 +130,25 @@ def test_the_on_line_names_the_fitted_purchase_model(lang):
     assert "BG/NBD" in mechanisms_sentence(1, False, lang) and "CNBD" not in (
         mechanisms_sentence(1, False, lang)
     )
+
+
+def _monthly_section(runs, lang: str) -> str:
+    summary = runs[lang][1]
+    return summary.split("## " + ("Monthly" if lang == "en" else "月度预测"))[1].split("## ")[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_md_writes_numbers_as_the_page_does(runs, lang):
+    """summary.md's monthly table printed GMV as 2.051e+05 (audit D12): whole numbers
+    with thousands separators, alike in both languages."""
+    import re
+
+    monthly = _monthly_section(runs, lang)
+    assert not re.search(r"\d\.?\d*e[+-]\d", monthly), monthly
+    gmv = [line for line in monthly.splitlines() if "GMV" in line]
+    assert gmv and any(re.search(r"\| \d{1,3}(,\d{3})+ \|", line) for line in gmv), gmv
+    assert not re.search(r"\| \d+\.\d+ \|", monthly)  # no decimals: 972.1 was one
+    # the same cells in both languages
+    cells = re.findall(r"\| ([\d,]+) \|", monthly)
+    other = _monthly_section(runs, "zh" if lang == "en" else "en")
+    assert cells and cells == re.findall(r"\| ([\d,]+) \|", other)

@@ -266,7 +266,7 @@ def _summary_md(model, fc, lang: str = "en") -> str:
         "",
         _t("md_monthly_note", lang),
         "",
-        _md_table(_labelled(fc.monthly, "month", lang)),
+        _md_table(_whole_numbers(_labelled(fc.monthly, "month", lang))),
         "",
         "## " + _t("md_sec_calendar", lang),
         "",
@@ -310,6 +310,13 @@ def _labelled(table, period: str, lang: str = "en"):
     heads |= {"metric": text("metric", lang)}
     heads |= {c: s or label(c, lang) for c, s in STATS.items()}  # the workbook's: 均值, 10% ...
     return out.rename(columns=heads)
+
+
+def _whole_numbers(table):
+    """A table's numbers as the page and the console show them: whole, with thousands
+    separators (``205,978``, not ``2.06e+05``), alike in both languages; empty for NaN."""
+    nums = table.select_dtypes("number").columns
+    return table.assign(**{c: table[c].map(lambda v: "" if v != v else f"{v:,.0f}") for c in nums})
 
 
 def _calendar_table(t, lang: str):
