@@ -28,14 +28,21 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """``lab forecast --horizon 3M`` of the log with a campaign file placing 国庆 (no
-    lift) in the forecast, in both languages: {lang: (console, summary.md, page)}."""
+def files(tmp_path_factory):
+    """The log and a campaign file placing 国庆 (no lift) after it."""
     tmp = tmp_path_factory.mktemp("notes")
     src = tmp / "orders.csv"
     synthetic_order_log(PARAMS, 300, join_weeks=34, days=240, seed=2).to_csv(src, index=False)
     camps = tmp / "campaigns.csv"
     camps.write_text("name,start,end,lift\n国庆,2025-10-01,2025-10-07,\n", encoding="utf-8")
+    return tmp, src, camps
+
+
+@pytest.fixture(scope="module")
+def runs(files):
+    """``lab forecast --horizon 3M`` of the log with the campaign file, in both
+    languages: {lang: (console, summary.md, page)}."""
+    tmp, src, camps = files
     out = {}
     for lang in ("en", "zh"):
         folder = tmp / lang
@@ -152,3 +159,21 @@ def test_summary_md_writes_numbers_as_the_page_does(runs, lang):
     cells = re.findall(r"\| ([\d,]+) \|", monthly)
     other = _monthly_section(runs, "zh" if lang == "en" else "en")
     assert cells and cells == re.findall(r"\| ([\d,]+) \|", other)
+
+
+def test_lab_calibrate_warns_of_a_campaign_placed_at_x1(files):
+    """``lab calibrate`` with the same file: the console warns, the YAML header says NO
+    EFFECT on the campaign's line (D9)."""
+    tmp, src, camps = files
+    out = tmp / "calibrated" / "shop.yaml"
+    r = runner.invoke(
+        app,
+        ["calibrate", str(src), "--campaigns", str(camps), "--forecast-days", "60", "--out",
+         str(out)],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "warning: placed at x1, with no effect: 国庆 (2025-10-01 to 2025-10-07)" in text
+    line = next(x for x in out.read_text("utf-8").splitlines() if "campaign 国庆" in x)
+    assert "NO EFFECT" in line and "1.000" in line

@@ -264,6 +264,17 @@ def calibrate(
         highlight=False,
         soft_wrap=True,
     )
+    x1 = [c for c in (extras.future_campaigns() if extras else []) if c["lift_from"] == "none"]
+    if x1:
+        _, err = consoles()
+        names = ", ".join(f"{c['name']} ({c['start'].date()} to {c['end'].date()})" for c in x1)
+        err.print(
+            f"[bold yellow]warning:[/] placed at x1, with no effect: {escape(names)}: the "
+            "campaign file gives no lift and no campaign was fitted in the log; give each "
+            "its lift in the file's lift column (the YAML header says the same)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _new_customers_note(extras, forecast_days: int) -> str:
