@@ -168,6 +168,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "weekly_repeat": ("repeat transactions per week", "每周复购笔数"),
     "cumulative_repeat": ("cumulative repeat transactions", "累计复购笔数"),
     "lab_simulation": ("lab simulation", "仿真"),
+    "lab_calendar": ("lab (calendar + regular timing)", "仿真 (日历 + 规律的购买间隔)"),
+    "lab_plain": ("lab, plain BG/NBD", "仿真 (普通 BG/NBD)"),
     "closed_form": ("closed-form BG/NBD", "BG/NBD 解析解"),
     "band80": ("80% band", "80% 区间"),
     "band95": ("95% band", "95% 区间"),

@@ -323,3 +323,33 @@ def test_an_unreliable_comparison_fit_flags_its_rows_and_the_lab_still_forecasts
     assert abs(e.loc[("conditional", "lab"), "error_pct"]) < abs(
         e.loc[("conditional", "closed_form"), "error_pct"]
     )
+
+
+def test_backtest_png_draws_the_lab_row_the_table_reports(bt):
+    """backtest.png's holdout panel: the line labelled lab (calendar + regular timing)
+    ends at the table's lab forecast, with the lab's own bands; the plain BG/NBD
+    simulation beside it is labelled as such (audit D4: it was the plain one, labelled
+    "lab simulation")."""
+    import matplotlib.pyplot as plt
+
+    from lab.plots.calibration import plot_backtest
+
+    lab = bt.errors.set_index(["start", "method"]).loc[("conditional", "lab"), "forecast"]
+    h = bt.holdout
+    assert h["cum_lab_mean"].iloc[-1] == pytest.approx(lab)
+    assert (h["cum_lab_p10"] <= h["cum_lab_p90"]).all() and (h["lab_p2_5"] <= h["lab_p97_5"]).all()
+    for lang, names in (
+        ("en", ("lab (calendar + regular timing)", "lab, plain BG/NBD")),
+        ("zh", ("仿真 (日历 + 规律的购买间隔)", "仿真 (普通 BG/NBD)")),
+    ):
+        ax = plot_backtest(h, "cumulative", lang=lang)
+        lines = {ln.get_label(): ln for ln in ax.get_lines()}
+        np.testing.assert_allclose(lines[names[0]].get_ydata(), h["cum_lab_mean"])
+        np.testing.assert_allclose(lines[names[1]].get_ydata(), h["cum_sim_mean"])
+        assert "lab simulation" not in lines and "仿真" not in lines
+        plt.close(ax.figure)
+    # the whole-period tracking has only the plain simulation: so labelled
+    ax = plot_backtest(bt.tracking, "weekly")
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert "lab, plain BG/NBD" in labels and "lab (calendar + regular timing)" not in labels
+    plt.close(ax.figure)

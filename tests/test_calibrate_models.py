@@ -339,6 +339,19 @@ def test_bgnbd_count_pmf_is_a_distribution_with_the_right_mean():
         bgnbd_count_pmf(BG, 1.5, 3.0)
 
 
+def test_bgnbd_count_pmf_at_time_zero_is_exact_without_a_warning():
+    """A customer observed for no time (T = 0, a first purchase on the calibration end)
+    has made no repeat purchase: P(0) = 1, P(n > 0) = 0, computed without the
+    RuntimeWarning (0 x log 0 = NaN) that ``lab calibrate`` used to print (audit D12)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = bgnbd_count_pmf(BG, np.arange(4)[:, None], np.array([[0.0, 5.0]]))
+    np.testing.assert_array_equal(p[:, 0], [1.0, 0.0, 0.0, 0.0])
+    assert np.isfinite(p).all() and p[0, 1] < 1.0
+
+
 def test_bgnbd_p_alive_edge_cases_and_calibration():
     assert bgnbd_p_alive(BG, 0, 0.0, 30.0) == 1.0  # no repeat purchase: no chance to drop yet
     # bought at T: only the dropout coin of that purchase, P = 1 / (1 + a / (b + x - 1))

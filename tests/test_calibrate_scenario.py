@@ -196,3 +196,17 @@ def test_known_customers_and_a_market_together_are_refused(tmp_path):
     sc["market"] = {"size": 1000}
     with pytest.raises(lab.ScenarioError, match=r"cannot be combined with market\.size"):
         lab.scenario_from_dict(sc)
+
+
+def test_the_header_says_which_cleaning_rules_touched_rows_or_that_none_did(log):
+    """The YAML header's cleaning line named nothing after its colon when no rule
+    touched a row (audit D12): it says so, and names the rules with counts otherwise."""
+    from lab.calibrate.scenario_out import _header
+
+    clean = calibrate(clean_orders(log), None)
+    line = next(x for x in _header(clean).splitlines() if x.startswith("Cleaning rules"))
+    assert line == "Cleaning rules: none touched a row (the log was used as read)."
+    zero = pd.DataFrame({"customer_id": ["z"], "date": [log["date"].iloc[0]], "amount": [0.0]})
+    touched = calibrate(clean_orders(pd.concat([log, zero], ignore_index=True)), None)
+    line = next(x for x in _header(touched).splitlines() if x.startswith("Cleaning rules"))
+    assert line.startswith("Cleaning rules (rows touched): ") and "zero_amount 1" in line

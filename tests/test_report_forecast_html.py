@@ -390,6 +390,9 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 #: names as the options spell them, the log's name (here a DataFrame) and the plot's file
 _LATIN_OK = {"GMV", "BG", "NBD", "gamma", "k", "Spearman", "rho", "Pearson", "r", "min", "all"}
 _LATIN_OK |= {"flat", "forecast", "png", "DataFrame"}
+#: the note on big sales the log lacks (x1): the option and the campaign file's columns
+#: as the planner types them, ``--campaigns FILE (name, start, end, lift)``
+_LATIN_OK |= {"x", "campaigns", "FILE", "name", "start", "end", "lift"}
 _NUMBERISH = re.compile(r"[\d,.\-–\[\]() e+%]+")
 
 

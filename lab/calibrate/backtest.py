@@ -60,7 +60,7 @@ from lab.calibrate.scenario_out import (
     scenario_dict,
 )
 
-__all__ = ["FORECAST_RUNS", "Backtest", "backtest", "save_backtest"]
+__all__ = ["FORECAST_RUNS", "Backtest", "backtest", "holdout_events_note", "save_backtest"]
 
 #: runs (all seeds together) averaged by default for a simulated forecast's expectation:
 #: its weekly variance is then 1% of one run's (the actual week's own sampling variance)
@@ -320,9 +320,9 @@ def backtest(
             "bgnbd_age_seasonal": age_c * extra["age_multipliers"],
         }
         errors = pd.concat([_method_rows(actual, e, weeks, others), errors], ignore_index=True)
-        holdout["lab_mean"] = _weekly_table(
-            hold, actual[e + 1 :], closed_c[e + 1 :], lab_sim[:, e + 1 :]
-        )["sim_mean"]
+        lab_weeks = _weekly_table(hold, actual[e + 1 :], closed_c[e + 1 :], lab_sim[:, e + 1 :])
+        for col in (c for c in lab_weeks.columns if "sim_" in c):  # lab_mean, its bands
+            holdout[col.replace("sim_", "lab_")] = lab_weeks[col]
         for name in ("closed_form_seasonal", "paretonbd", "bgnbd_age", "bgnbd_age_seasonal"):
             holdout[name] = np.bincount(
                 np.unique(hold, return_inverse=True)[1], weights=others[name][e + 1 :]
@@ -1009,6 +1009,7 @@ def _summary_md(bt: Backtest) -> str:
         "",
         "![tracking](backtest.png)",
         "",
+        *([f"**{note}**", ""] if (note := holdout_events_note(m)) else []),
         *_segments_md(bt),
         "## BG/NBD fit",
         "",
@@ -1091,3 +1092,27 @@ def _segments_md(bt: Backtest) -> list[str]:
         _md_table(bt.segments),
         "",
     ]
+
+
+def holdout_events_note(meta: dict) -> str:
+    """The big sales in the holdout that the calibration period does not contain (its
+    calendar has no lift for them: the lab and the calendar methods forecast them at
+    x1, and their errors include that), as ``summary.md`` and the console say it; ""
+    when there are none or no calendar was fitted."""
+    from lab.calibrate.order_model import events_at_x1
+
+    if "seasonality" not in meta:
+        return ""
+    effects = [str(r["effect"]) for r in meta["seasonality"]]
+    fitted = [e.removeprefix("event_") for e in effects if e.startswith("event_")]
+    first = pd.Timestamp(meta["calibration_end"]) + pd.Timedelta(days=1)
+    events = events_at_x1(fitted, first, meta["holdout_end"])
+    if not events:
+        return ""
+    spans = ", ".join(f"{e['name']} ({e['start']} to {e['end']})" for e in events)
+    return (
+        "Note: the holdout holds big sales the calibration period does not contain, so the "
+        f"calendar has no lift for them and the lab forecasts them at x1: {spans}; the "
+        "holdout errors include that. In a forecast, place them as campaigns with "
+        "--campaigns FILE (name, start, end, lift)."
+    )

@@ -194,10 +194,13 @@ def bgnbd_count_pmf(params: Mapping[str, float], n: ArrayLike, t: ArrayLike) -> 
     t = np.maximum(t, 0.0)
     log_q = np.log(alpha) - np.log(alpha + t)  # alpha / (alpha + t)
     with np.errstate(divide="ignore"):
-        log_z = np.log(t) - np.log(alpha + t)  # t / (alpha + t)
+        log_z = np.log(t) - np.log(alpha + t)  # t / (alpha + t); -inf at t = 0
+    # n log z: 0 for n = 0 (z^0 = 1 even at t = 0, where 0 x -inf would be NaN), -inf
+    # for n > 0 at t = 0 (no purchase yet)
+    n_log_z = np.where(n > 0, n * np.where(n > 0, log_z, 0.0), 0.0)
     log_nb = (
         special.gammaln(r + n) - special.gammaln(r) - special.gammaln(n + 1) + r * log_q
-        + np.where(n > 0, n * log_z, 0.0)
+        + n_log_z
     )  # fmt: skip
     still = np.exp(special.betaln(a, b + n) - special.betaln(a, b) + log_nb)
     # P(N(t) >= n) for N ~ NBD(r, alpha): the regularised incomplete beta I_z(n, r)

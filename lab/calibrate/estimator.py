@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lab.calibrate.order_model import OrderFits, parameter_draws, spend_draws
+from lab.calibrate.order_model import OrderFits, events_at_x1, parameter_draws, spend_draws
 from lab.calibrate.seasonality import MonthRuleName, PenaltyRuleName
 
 if TYPE_CHECKING:
@@ -39,21 +39,32 @@ __all__ = ["Forecast", "OrderModel", "fit", "horizon_days"]
 BAND = {"p10": 0.10, "p90": 0.90, "p2_5": 0.025, "p97_5": 0.975}
 
 
-def horizon_days(horizon, start) -> int:
+def horizon_days(horizon, start, name: str = "horizon") -> int:
     """Days in a horizon from ``start``: ``"2Q"`` (quarters), ``"6M"``, ``"26W"``, ``"180D"``, ``"1Y"``, or an int.
+
+    Parameters
+    ----------
+    horizon : str or int
+    start : date-like
+        The horizon's first day (months, quarters and years count from it).
+    name : str
+        How the caller names the horizon in a message (``--horizon`` on the command line).
 
     Raises
     ------
     ValueError
-        An unreadable horizon (the message shows the accepted forms).
+        An unreadable horizon (the message shows the accepted forms) or one outside 1 to
+        3650 days (``"10000Y"`` too, whose end is past any date), naming ``name`` and the
+        value.
     """
+    limit = f"{name} {horizon!r}: must be 1 to 3650 days"
     if isinstance(horizon, int | np.integer):
         n = int(horizon)
     else:
         m = re.fullmatch(r"\s*(\d+)\s*([dDwWmMqQyY])\s*", str(horizon))
         if not m:
             raise ValueError(
-                f"horizon {horizon!r}: use a number and a unit, e.g. 180d, 26w, 6m, 2q, 1y"
+                f"{name} {horizon!r}: use a number and a unit, e.g. 180d, 26w, 6m, 2q, 1y"
             )
         k, unit = int(m.group(1)), m.group(2).lower()
         if unit == "d":
@@ -62,10 +73,12 @@ def horizon_days(horizon, start) -> int:
             n = 7 * k
         else:
             months = {"m": 1, "q": 3, "y": 12}[unit] * k
+            if months > 3650 // 28:  # past the limit, and perhaps past any date
+                raise ValueError(f"{limit}, got {months} months")
             start = pd.Timestamp(start)
             n = int((start + pd.DateOffset(months=months) - start).days)
     if not 1 <= n <= 3650:
-        raise ValueError(f"horizon {horizon!r}: must be 1 to 3650 days, got {n}")
+        raise ValueError(f"{limit}, got {n}")
     return n
 
 
@@ -214,6 +227,9 @@ class OrderModel(OrderFits):
             "seeds": seeds,
             "parameter_uncertainty": bool(parameter_uncertainty),
             "future_campaigns": [_campaign_json(c) for c in camps],
+            "events_at_x1": events_at_x1(
+                self.seasonality.events, start, start + pd.Timedelta(days=days - 1), camps
+            ),
         }
         return Forecast(
             start, days, daily, _bands(daily, "M", seeds), _bands(daily, "W", seeds), meta
@@ -390,7 +406,8 @@ def fit(
         Last day used (default: the log's last date).
     campaigns : path or sequence of dict, optional
         The brand's campaign calendar (``name, start, end[, lift]``); campaigns inside
-        the calibration period get fitted lifts.
+        the calibration period get fitted lifts.  Each has a name of its own
+        (:func:`~lab.calibrate.seasonality.check_campaign_names`).
     k_max : int
         Largest Erlang-k tried.
     month_prior : str or sequence of 12 floats, optional
@@ -412,23 +429,25 @@ def fit(
     Raises
     ------
     ValueError
-        An unknown ``penalty_rule`` or ``month_rule`` (before the log is read), an
-        unreadable log, or a failed fit.
+        An unknown ``penalty_rule`` or ``month_rule``, a bad campaign file or two
+        campaigns of one name (all before the log is read), an unreadable log, or a
+        failed fit.
     """
     from lab.calibrate.arrivals import fit_arrivals
     from lab.calibrate.ingest import CleanOrders, clean_orders, read_orders
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.scenario_out import calibrate
-    from lab.calibrate.seasonality import check_rules, read_campaigns
+    from lab.calibrate.seasonality import check_campaign_names, check_rules, read_campaigns
 
     check_rules(penalty_rule, month_rule)
+    if isinstance(campaigns, str | Path):
+        campaigns = read_campaigns(campaigns)
+    campaigns = list(campaigns or [])
+    check_campaign_names(campaigns)
     if isinstance(orders, pd.DataFrame):
         orders = clean_orders(orders, source="<DataFrame>")
     elif not isinstance(orders, CleanOrders):
         orders = read_orders(orders, **read_options)
-    if isinstance(campaigns, str | Path):
-        campaigns = read_campaigns(campaigns)
-    campaigns = list(campaigns or [])
     cal = calibrate(orders, calibration_end)
     end = cal.calibration_end
     u = cal.fit.time_unit_days

@@ -26,7 +26,14 @@ import pandas as pd
 from lab.calibrate.mle import LOG_SD_IDENTIFIED  # re-exported; shared with the calendar
 from lab.calibrate.scenario_out import ParamsCounter  # the backtest_params stream's counters
 
-__all__ = ["LOG_SD_IDENTIFIED", "OrderFits", "ParamsCounter", "parameter_draws", "spend_draws"]
+__all__ = [
+    "LOG_SD_IDENTIFIED",
+    "OrderFits",
+    "ParamsCounter",
+    "events_at_x1",
+    "parameter_draws",
+    "spend_draws",
+]
 
 
 def parameter_draws(
@@ -195,6 +202,14 @@ class OrderFits:
             :func:`lab.calibrate.fit`.  Campaigns starting on or before the calibration
             end are left out (their lift is fitted, and applies on all their days);
             a missing lift takes the mean fitted campaign lift, else 1.
+
+        Returns
+        -------
+        list of dict
+            ``name, start, end, lift`` and ``lift_from``: ``given`` (its own),
+            ``fitted_mean`` (none given: the mean fitted campaign lift) or ``none`` (none
+            given and no campaign fitted: x1, no effect, which the forecast's outputs
+            warn of).
         """
         fitted = [c["lift"] for c in self.seasonality.campaigns]
         default = float(np.mean(fitted)) if fitted else 1.0
@@ -203,7 +218,10 @@ class OrderFits:
             if pd.Timestamp(c["start"]) <= self.calibration_end:
                 continue  # in the log: fitted already
             lift = c.get("lift")
-            out.append({**c, "lift": default if lift is None or pd.isna(lift) else float(lift)})
+            if lift is None or pd.isna(lift):
+                out.append({**c, "lift": default, "lift_from": "fitted_mean" if fitted else "none"})
+            else:
+                out.append({**c, "lift": float(lift), "lift_from": "given"})
         return out
 
     def _existing(self, fit, folder: Path, days: int, camps, seed: int = 0) -> object:
@@ -288,3 +306,34 @@ def new_customer_rows(start, when: np.ndarray, first: int = 1) -> pd.DataFrame:
             "join_date": pd.Timestamp(start) + pd.to_timedelta(when, unit="D"),
         }
     )
+
+
+def events_at_x1(fitted, first, last, campaigns=()) -> list[dict]:
+    """The named events (big sales: 春节, 618, 双11, 双12) with days in ``first`` to
+    ``last`` that the calibration log did not contain: the calendar has no lift for
+    them, so a forecast runs them at x1 unless a campaign is placed on their days.
+
+    Parameters
+    ----------
+    fitted : iterable of str
+        The events the calendar fitted (``SeasonalityFit.events``' names).
+    first, last : date-like
+        The forecast's (or a back-test's holdout's) first and last day.
+    campaigns : sequence of dict
+        Campaigns placed in that period (``start``, ``end``): an event whose days they
+        overlap is theirs, not left at x1.
+
+    Returns
+    -------
+    list of dict
+        ``name``, ``start``, ``end`` (ISO dates, clipped to the period), in date order.
+    """
+    from lab.configs.calendar import event_spans
+
+    fitted = set(fitted)
+    placed = [(pd.Timestamp(c["start"]).date(), pd.Timestamp(c["end"]).date()) for c in campaigns]
+    return [
+        {"name": name, "start": str(a), "end": str(b)}
+        for name, a, b in event_spans(pd.Timestamp(first).date(), pd.Timestamp(last).date())
+        if name not in fitted and not any(s <= b and a <= e for s, e in placed)
+    ]

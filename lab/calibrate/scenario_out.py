@@ -557,10 +557,18 @@ def _header(
         "Switched off (the log cannot identify them): stock import, paid, staff invites,",
         "referral, first-order barriers, habit, reference price, fatigue, annoyance,",
         "strategies. Add yours in a scenario with `extends:` this file.",
-        "Cleaning rules (rows touched): "
-        + ", ".join(f"{r.rule} {r.rows}" for r in rep.rules if r.rows),
+        _cleaning_line(rep),
     ]
     return "\n".join(lines)
+
+
+def _cleaning_line(report) -> str:
+    """The header's line on cleaning: the rules that touched rows, with their counts, or
+    that none did (the line used to end empty then)."""
+    touched = [f"{r.rule} {r.rows:,}" for r in report.rules if r.rows]
+    if not touched:
+        return "Cleaning rules: none touched a row (the log was used as read)."
+    return "Cleaning rules (rows touched): " + ", ".join(touched)
 
 
 def _period_lines(cal: Calibration, period: str, forecast_days: int, new_customers: str):
@@ -929,15 +937,16 @@ def _extras_header(model, period: str = "log") -> str:
         f"{_unshrunk_note(seas, 'campaign_' + c['name'])}"
         for c in seas.campaigns
     ]
-    own = {c["name"] for c in model.campaigns if c.get("lift") is not None}
+    how = {
+        "given": "forecast with its own lift)",
+        "fitted_mean": "forecast with the mean fitted campaign lift: the file gives none)",
+        "none": "forecast at x1, NO EFFECT: the file gives no lift and no campaign was "
+        "fitted in the log; give it a lift in the file's lift column)",
+    }
     lines += [
         f"  campaign {c['name']} {pd.Timestamp(c['start']).date()} to "
         f"{pd.Timestamp(c['end']).date()}: {c['lift']:.3f} (after the log, placed in the "
-        + (
-            "forecast with its own lift)"
-            if c["name"] in own
-            else "forecast with the mean fitted campaign lift, or 1)"
-        )
+        + how[c["lift_from"]]
         for c in model.future_campaigns()
     ]
     if arr.closed:

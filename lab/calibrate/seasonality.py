@@ -86,6 +86,7 @@ __all__ = [
     "PENALTY_RULES",
     "US_RETAIL_FACTORS",
     "SeasonalityFit",
+    "check_campaign_names",
     "check_rules",
     "design_matrix",
     "fit_seasonality",
@@ -578,27 +579,96 @@ def read_campaigns(path) -> list[dict]:
     Raises
     ------
     ValueError
-        Missing columns, unreadable dates or an end before a start (naming file and row).
+        Missing columns, an unreadable date or lift, an end before a start or a lift
+        that is not positive: the message names the file, the row (the header is row 1),
+        the field and its value.  Also a file without a campaign (empty, or the header
+        alone: a planner who passes a campaign file means to place campaigns) and a name
+        that two rows share (:func:`check_campaign_names`).
     """
-    df = pd.read_csv(path, dtype=str)
+    try:
+        df = pd.read_csv(path, dtype=str)
+    except pd.errors.EmptyDataError:
+        df = pd.DataFrame()
+    if df.empty:
+        raise ValueError(
+            f"{path}: the campaign file holds no campaign (only a header, or nothing): add "
+            "one row per campaign (name, start, end[, lift]) or give no campaign file"
+        )
     need = [c for c in ("name", "start", "end") if c not in df.columns]
     if need:
         raise ValueError(f"{path}: campaign file lacks column(s) {need}; it has {list(df.columns)}")
-    out = []
-    for i, row in df.iterrows():
-        try:
-            s, e = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
-        except (ValueError, TypeError):
-            raise ValueError(
-                f"{path}: row {i + 2}: unreadable date {row['start']!r} / {row['end']!r}"
-            ) from None
-        if e < s:
-            raise ValueError(f"{path}: row {i + 2}: end {e.date()} is before start {s.date()}")
-        lift = float(row["lift"]) if "lift" in df.columns and pd.notna(row.get("lift")) else None
-        if lift is not None and not lift > 0:
-            raise ValueError(f"{path}: row {i + 2}: lift must be > 0, got {row['lift']!r}")
-        out.append({"name": str(row["name"]), "start": s, "end": e, "lift": lift})
+    out = [_campaign_row(path, i + 2, row, "lift" in df.columns) for i, row in df.iterrows()]
+    check_campaign_names(out, where=str(path), first_row=2)
     return out
+
+
+def check_campaign_names(
+    campaigns: Sequence[dict], where: str = "campaigns", first_row: int = 1
+) -> None:
+    """Refuse campaigns that share a name.
+
+    Each campaign is one dated effect with a lift of its own: fitted when it is in the
+    log, placed when it is after it.  Two rows named alike (``大促`` in April and in
+    May) would be two effects under one name, their lifts and intervals mixed up in
+    every table that names them, so a planner names each row apart (``大促 4月``,
+    ``大促 5月``); a recurring campaign type with one shared lift is not modelled.
+
+    Parameters
+    ----------
+    campaigns : sequence of dict
+        ``name, start, end[, lift]``.
+    where : str
+        What holds them, for the message (the file's path).
+    first_row : int
+        The row number of the first campaign (2 in a file: the header is row 1).
+
+    Raises
+    ------
+    ValueError
+        ``<where>: row 3: field name: '大促' is row 2's name too; ...``.
+    """
+    seen: dict[str, int] = {}
+    for i, c in enumerate(campaigns, start=first_row):
+        name = str(c["name"])
+        if name in seen:
+            raise ValueError(
+                f"{where}: row {i}: field name: {name!r} is row {seen[name]}'s name too; each "
+                "row is one campaign with its own lift (fitted in the log, placed after it), "
+                f"so give each row a name of its own, e.g. '{name} "
+                f"{pd.Timestamp(c['start']):%Y-%m-%d}'"
+            )
+        seen[name] = i
+
+
+def _campaign_row(path, line: int, row: pd.Series, has_lift: bool) -> dict:
+    """One row of a campaign file (``line``: its row number, the header being row 1)."""
+    where = f"{path}: row {line}"
+    s, e = (_campaign_date(where, field, row[field]) for field in ("start", "end"))
+    if e < s:
+        raise ValueError(f"{where}: end {e.date()} is before start {s.date()}")
+    lift = None
+    if has_lift and pd.notna(row.get("lift")):
+        try:
+            lift = float(row["lift"])
+        except ValueError:
+            raise ValueError(
+                f"{where}: field lift: {row['lift']!r} is not a number (leave it empty to "
+                "take the fitted lift)"
+            ) from None
+        if not lift > 0:
+            raise ValueError(f"{where}: field lift: must be > 0, got {row['lift']!r}")
+    return {"name": str(row["name"]), "start": s, "end": e, "lift": lift}
+
+
+def _campaign_date(where: str, field: str, value) -> pd.Timestamp:
+    """A campaign's ``start`` or ``end``, or a ValueError naming the row, field and value."""
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise ValueError(f"{where}: field {field}: {value!r} is not a date (use YYYY-MM-DD)")
+    return day
 
 
 #: effects that get an unshrunk estimate and interval (:func:`_unshrunk_lifts`)

@@ -213,6 +213,7 @@ def calibrate(
     if target.suffix.lower() not in (".yaml", ".yml"):
         fail(f"--out {target}: the scenario file name must end in .yaml")
     _check_yaml_target(target)  # before the fit: a refusal costs nothing
+    camps = _campaigns(campaigns) if seasonality and model == "bgnbd" else []
     clean = read_order_log(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
@@ -238,7 +239,7 @@ def calibrate(
 
         try:
             extras = fit_all(
-                clean, cal.calibration_end, campaigns=_campaigns(campaigns), month_prior=prior,
+                clean, cal.calibration_end, campaigns=camps, month_prior=prior,
                 penalty_rule=rules[0], month_rule=rules[1],
             )  # fmt: skip
         except ValueError as exc:
@@ -263,6 +264,17 @@ def calibrate(
         highlight=False,
         soft_wrap=True,
     )
+    x1 = [c for c in (extras.future_campaigns() if extras else []) if c["lift_from"] == "none"]
+    if x1:
+        _, err = consoles()
+        names = ", ".join(f"{c['name']} ({c['start'].date()} to {c['end'].date()})" for c in x1)
+        err.print(
+            f"[bold yellow]warning:[/] placed at x1, with no effect: {escape(names)}: the "
+            "campaign file gives no lift and no campaign was fitted in the log; give each "
+            "its lift in the file's lift column (the YAML header says the same)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _new_customers_note(extras, forecast_days: int) -> str:
@@ -379,7 +391,7 @@ def backtest(
     (reliable = False in errors.csv, * in the table, a note on stderr and in summary.md).
     """
     from lab.calibrate.backtest import backtest as run_backtest
-    from lab.calibrate.backtest import save_backtest
+    from lab.calibrate.backtest import holdout_events_note, save_backtest
     from lab.calibrate.checks import UnreliableFit
     from lab.io import check_out_folder, default_out
 
@@ -391,6 +403,7 @@ def backtest(
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)
     check_out_folder(out_dir)  # before the work: a refusal costs nothing
+    camps = _campaigns(campaigns)
     clean = read_order_log(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
@@ -400,7 +413,6 @@ def backtest(
             f"--holdout-end {h_end.date()}: must be after the calibration end and on or "
             f"before the log's last date {clean.last_date.date()}"
         )
-    camps = _campaigns(campaigns)
     try:
         bt = run_backtest(
             clean,
@@ -432,6 +444,8 @@ def backtest(
     out_console.print(t)
     if bt.segments is not None:
         out_console.print(_segments_table(bt))
+    if note := holdout_events_note(bt.meta):
+        out_console.print("[bold yellow]" + escape(note) + "[/]", highlight=False, soft_wrap=True)
     out_console.print(
         f"wrote {escape(str(path))}/ (tracking, holdout, errors, segments, parameters, "
         "summary.json, "

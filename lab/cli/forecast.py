@@ -75,7 +75,7 @@ def forecast(
     from lab.calibrate.estimator import fit, horizon_days
     from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
-    from lab.report.forecast_html import _t, horizon_sentences
+    from lab.report.forecast_html import _t, forecast_notes, horizon_sentences
 
     if lang not in ("en", "zh"):
         fail(f"--lang {lang!r}: use en or zh")
@@ -97,7 +97,10 @@ def forecast(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
     try:
-        horizon_days(horizon, clean.last_date)
+        horizon_days(horizon, clean.last_date, name="--horizon")
+    except ValueError as exc:
+        fail(str(exc))
+    try:
         model = fit(
             clean, campaigns=camps, month_prior=month_prior, penalty_rule=rules[0],
             month_rule=rules[1],
@@ -116,6 +119,8 @@ def forecast(
     con.print(forecast_table(model, fc, lang))
     for line in horizon_sentences(fc, lang):
         con.print(escape(line), highlight=False, soft_wrap=True)
+    for line in forecast_notes(fc, lang):
+        con.print("[bold yellow]" + escape(line) + "[/]", highlight=False, soft_wrap=True)
     con.print(_t("wrote", lang, path=escape(str(path))), highlight=False)
     del pd
 
@@ -231,7 +236,7 @@ def _summary_md(model, fc, lang: str = "en") -> str:
     formatted alike in both languages."""
     from lab.calibrate.scenario_out import _correlation_line, _md_table, month_age_caution
     from lab.i18n import label
-    from lab.report.forecast_html import _t, mechanisms_sentence
+    from lab.report.forecast_html import _t, forecast_notes, mechanisms_sentence
 
     s = model.summary()
     arr = s["arrivals"]
@@ -255,12 +260,13 @@ def _summary_md(model, fc, lang: str = "en") -> str:
         _correlation_line(model.calibration, lang),
         "",
         *_campaign_lines(model, fc, lang),
+        *(line for n in forecast_notes(fc, lang) for line in (f"**{n}**", "")),
         *_horizon_md(fc, lang),
         "## " + _t("md_sec_monthly", lang),
         "",
         _t("md_monthly_note", lang),
         "",
-        _md_table(_labelled(fc.monthly, "month", lang)),
+        _md_table(_whole_numbers(_labelled(fc.monthly, "month", lang))),
         "",
         "## " + _t("md_sec_calendar", lang),
         "",
@@ -304,6 +310,13 @@ def _labelled(table, period: str, lang: str = "en"):
     heads |= {"metric": text("metric", lang)}
     heads |= {c: s or label(c, lang) for c, s in STATS.items()}  # the workbook's: 均值, 10% ...
     return out.rename(columns=heads)
+
+
+def _whole_numbers(table):
+    """A table's numbers as the page and the console show them: whole, with thousands
+    separators (``205,978``, not ``2.06e+05``), alike in both languages; empty for NaN."""
+    nums = table.select_dtypes("number").columns
+    return table.assign(**{c: table[c].map(lambda v: "" if v != v else f"{v:,.0f}") for c in nums})
 
 
 def _calendar_table(t, lang: str):
@@ -358,9 +371,10 @@ def _campaign_lines(model, fc, lang: str = "en") -> list[str]:
                end=c["end"].date(), lift=f"{c['lift']:.3f}")
             + (f" ({note})" if note else "")
         )  # fmt: skip
+    how = {"fitted_mean": _t("lift_fitted_mean", lang), "none": _t("lift_none", lang)}
     placed = [
         _t("md_campaign", lang, name=c["name"], start=c["start"], end=c["end"],
-           lift=f"{c['lift']:.3f}")
+           lift=f"{c['lift']:.3f}") + how.get(c.get("lift_from"), "")
         for c in fc.meta.get("future_campaigns", [])
     ]  # fmt: skip
     if not fitted and not placed:

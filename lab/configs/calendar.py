@@ -34,6 +34,7 @@ __all__ = [
     "Event",
     "day_multipliers",
     "event_days",
+    "event_spans",
 ]
 
 #: Gregorian date of Chinese New Year (春节, first day of the lunar year), 2015–2035
@@ -188,6 +189,30 @@ def event_days(name: str, dates: np.ndarray, before: int, after: int) -> np.ndar
             dates <= a + np.timedelta64(after, "D")
         )
     return hit
+
+
+def event_spans(first: dt.date, last: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """The named events' default windows (:data:`EVENT_WINDOWS`) with days in ``first``
+    to ``last`` (inclusive), each clipped to that period, in date order.
+
+    Returns
+    -------
+    list of tuple
+        ``(name, first day, last day)``; a window cut by ``first`` or ``last`` gives
+        only its days inside.
+    """
+    if last < first:
+        return []
+    dates = np.datetime64(first, "D") + np.arange((last - first).days + 1)
+    out = []
+    for name, (before, after) in EVENT_WINDOWS.items():
+        on = np.flatnonzero(event_days(name, dates, before, after))
+        if on.size == 0:
+            continue
+        cut = np.flatnonzero(np.diff(on) > 1)  # windows of two years apart
+        for a, b in zip(np.r_[on[0], on[cut + 1]], np.r_[on[cut], on[-1]], strict=True):
+            out.append((name, dates[a].astype(dt.date), dates[b].astype(dt.date)))
+    return sorted(out, key=lambda span: (span[1], span[0]))
 
 
 def day_multipliers(calendar: Calendar, start_date: dt.date, days: int) -> np.ndarray:

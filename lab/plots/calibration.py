@@ -56,12 +56,20 @@ def plot_backtest(
 ) -> Axes:
     """Simulated vs actual repeat transactions per week (or cumulative), with bands.
 
+    The simulated line is the mean over runs, as the back-test's table reports it.  With
+    the lab's columns (``lab_mean``, ``lab_p10``, ...: the back-test's holdout with the
+    calendar and regular timing) the line and bands are the lab's, the row ``lab
+    (calendar + regular timing)`` of the table, and the plain BG/NBD simulation is a
+    dotted line beside it; without them (the whole-period tracking) the plain
+    simulation's, labelled as such.
+
     Parameters
     ----------
     tracking : pandas.DataFrame
         One row per week: ``week``, ``actual``, ``closed_form`` and the simulation's
-        ``sim_median, sim_p10, sim_p90, sim_p2_5, sim_p97_5`` (weekly) or the same with
-        ``cum_`` in front of each (cumulative), as :mod:`lab.calibrate.backtest` makes.
+        ``sim_mean, sim_p10, sim_p90, sim_p2_5, sim_p97_5`` (weekly) or the same with
+        ``cum_`` in front of each (cumulative), as :mod:`lab.calibrate.backtest` makes,
+        optionally the same with ``lab_`` for ``sim_``.
     kind : {"weekly", "cumulative"}
     ax : matplotlib Axes, optional
     lang : {"en", "zh"}
@@ -77,21 +85,29 @@ def plot_backtest(
     if kind not in ("weekly", "cumulative"):
         raise ValueError(f"kind must be weekly or cumulative, got {kind!r}")
     pre = "" if kind == "weekly" else "cum_"
+    lab = pre + "lab_mean" in tracking.columns  # the lab with calendar + regular timing
+    main = "lab_" if lab else "sim_"
     with styled(lang):
         ax = new_axes(ax)
         w = tracking["week"]
         c = PALETTE[0]
         ax.fill_between(
-            w, tracking[pre + "sim_p2_5"], tracking[pre + "sim_p97_5"], color=c, alpha=0.12, lw=0,
-            label=label("band95", lang),
+            w, tracking[pre + main + "p2_5"], tracking[pre + main + "p97_5"], color=c,
+            alpha=0.12, lw=0, label=label("band95", lang),
         )  # fmt: skip
         ax.fill_between(
-            w, tracking[pre + "sim_p10"], tracking[pre + "sim_p90"], color=c, alpha=0.25, lw=0,
-            label=label("band80", lang),
+            w, tracking[pre + main + "p10"], tracking[pre + main + "p90"], color=c, alpha=0.25,
+            lw=0, label=label("band80", lang),
         )  # fmt: skip
         ax.plot(
-            w, tracking[pre + "sim_median"], color=c, lw=1.6, label=label("lab_simulation", lang)
-        )
+            w, tracking[pre + main + "mean"], color=c, lw=1.6,
+            label=label("lab_calendar" if lab else "lab_plain", lang),
+        )  # fmt: skip
+        if lab:
+            ax.plot(
+                w, tracking[pre + "sim_mean"], color=PALETTE[2], lw=1.2, ls=":",
+                label=label("lab_plain", lang),
+            )  # fmt: skip
         ax.plot(
             w, tracking[pre + "closed_form"], color=PALETTE[1], lw=1.4, ls="--",
             label=label("closed_form", lang),

@@ -36,6 +36,7 @@ __all__ = [
     "SEGMENT_NAMES",
     "effect_label",
     "forecast_figures",
+    "forecast_notes",
     "forecast_totals",
     "horizon_rows",
     "horizon_sentences",
@@ -117,9 +118,9 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
         "大促/活动提升及其 95% 区间。",
     ),
     "mech_on": (
-        "On: BG/NBD purchase and dropout, gamma-gamma spend, the fitted calendar, regular "
+        "On: {model} purchase and dropout, gamma-gamma spend, the fitted calendar, regular "
         "timing (k = {k}), {arrivals}.",
-        "开启：BG/NBD 购买与永久流失、gamma-gamma 客单价、拟合的日历、规律的购买间隔 (k = {k})、"
+        "开启：{model} 购买与永久流失、gamma-gamma 客单价、拟合的日历、规律的购买间隔 (k = {k})、"
         "{arrivals}。",
     ),
     "arrivals_on": ("new-customer arrivals", "新客到达"),
@@ -189,6 +190,32 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     ),
     "md_campaign": ("{name} ({start} to {end}) x{lift}", "{name} ({start} 至 {end}) x{lift}"),
     "md_list_sep": (", ", "、"),
+    "lift_fitted_mean": (
+        " (no lift given: the fitted campaigns' mean)",
+        " (未给出提升系数：采用已拟合活动的均值)",
+    ),
+    "lift_none": (
+        " (no lift given, none fitted: no effect)",
+        " (未给出提升系数，也无已拟合活动：无效果)",
+    ),
+    # notes to the planner: summary.md, the page, the console (:func:`forecast_notes`)
+    "note": ("Note: {text}", "注意：{text}"),
+    "md_span": ("{name} ({start} to {end})", "{name} ({start} 至 {end})"),
+    "note_events_x1": (
+        "big sales in the forecast period that the calibration log does not contain, so "
+        "the calendar has no lift for them and forecasts them at x1: {events}. To give "
+        "them a lift, place them as campaigns with --campaigns FILE (name, start, end, "
+        "lift).",
+        "预测期内有标定期订单日志未包含的大促，日历没有它们的提升系数，按 x1 预测：{events}。"
+        "如需提升，请用 --campaigns FILE (name, start, end, lift) 将其作为活动安排。",
+    ),
+    "note_no_lift": (
+        "placed at x1, with no effect on the forecast: {names}. The campaign file gives "
+        "them no lift and no campaign was fitted in the log to take one from; give each "
+        "its lift in the file's lift column (e.g. 1.5).",
+        "以下活动按 x1 安排，对预测没有影响：{names}。活动日历未给出提升系数，订单日志中也没有"
+        "已拟合的活动可以借用；请在文件的 lift 列为每个活动填写提升系数 (如 1.5)。",
+    ),
     "md_none": ("none", "无"),
     # the console of lab forecast
     "console_title": (
@@ -279,9 +306,49 @@ def effect_label(effect: str, lang: str) -> str:
 
 def mechanisms_sentence(k: int, closed_cohort: bool, lang: str = "en") -> str:
     """Which mechanisms the forecast runs, and which are off because the log cannot
-    identify them (the sentence of summary.md and of the page)."""
+    identify them (the sentence of summary.md and of the page): the purchase model is
+    the one fitted, BG/NBD at k = 1, BG/CNBD-k (k = 2, ...) above."""
     arrivals = _t("arrivals_off" if closed_cohort else "arrivals_on", lang)
-    return _t("mech_on", lang, k=k, arrivals=arrivals) + _t("mech_off", lang)
+    model = "BG/NBD" if k == 1 else f"BG/CNBD-k (k = {k})"
+    return _t("mech_on", lang, model=model, k=k, arrivals=arrivals) + _t("mech_off", lang)
+
+
+def forecast_notes(fc: Forecast, lang: str = "en") -> list[str]:
+    """What the planner should know before using the forecast, each a sentence in
+    ``lang`` (summary.md, the page and the console say them alike).
+
+    Parameters
+    ----------
+    fc : lab.calibrate.estimator.Forecast
+        A forecast (its ``meta``: the placed campaigns and how each got its lift).
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    list of str
+        Empty when there is nothing to say; else the big sales in the forecast period
+        that the calibration log does not contain (forecast at x1, no lift: place them
+        with ``--campaigns``), the future campaigns placed at x1 because the campaign
+        file gives them no lift and no campaign was fitted.
+    """
+    sep = _t("md_list_sep", lang)
+    out = []
+    events = fc.meta.get("events_at_x1", [])
+    if events:
+        spans = sep.join(
+            _t("md_span", lang, name=effect_label("event_" + e["name"], lang), start=e["start"],
+               end=e["end"])
+            for e in events
+        )  # fmt: skip
+        out.append(_t("note", lang, text=_t("note_events_x1", lang, events=spans)))
+    x1 = [c for c in fc.meta.get("future_campaigns", []) if c.get("lift_from") == "none"]
+    if x1:
+        names = sep.join(
+            _t("md_campaign", lang, name=c["name"], start=c["start"], end=c["end"], lift="1")
+            for c in x1
+        )
+        out.append(_t("note", lang, text=_t("note_no_lift", lang, names=names)))
+    return out
 
 
 def forecast_totals(fc: Forecast) -> pd.DataFrame:
@@ -541,6 +608,7 @@ def forecast_context(model, fc, lang: str = "en", created: str | None = None) ->
             int(fc.meta["regularity_k"]), bool(arr.get("closed_cohort")), lang
         ),
         "no_costs": _t("no_costs", lang),
+        "notes": forecast_notes(fc, lang),
         "footer": _t(
             "footer",
             lang,
