@@ -255,6 +255,11 @@ class SeasonalityFit:
         How the cross-validation chose the penalty (:data:`PENALTY_RULES`).
     month_rule : str
         Which months the counts estimated (:data:`MONTH_RULES`).
+    base : float
+        Multiplier of every day, so that the whole calendar (weekdays x months x events x
+        campaigns) averages 1 over the calibration days, weighted by the expected counts:
+        the events and campaigns the log shows lift their days and lower the others, and
+        the calendar moves orders between days without adding any to the period.
     """
 
     weekday: np.ndarray
@@ -274,6 +279,7 @@ class SeasonalityFit:
     unshrunk_orders: dict[str, float] = field(default_factory=dict)
     rule: PenaltyRuleName = PENALTY_RULE
     month_rule: MonthRuleName = MONTH_RULE
+    base: float = 1.0
 
     def rules_text(self, lang: str = "en") -> str:
         """How the penalty and the fitted months were chosen.
@@ -308,6 +314,7 @@ class SeasonalityFit:
                 for c in camps
             ],
             "arrivals": True,
+            "base": round(float(self.base), 4),
         }
 
     def multipliers(self, start_date, days: int, extra_campaigns=()) -> np.ndarray:
@@ -491,6 +498,7 @@ def fit_seasonality(
     ]
     se = {n: float(s) for n, s, on in zip(names, se_all, present, strict=True) if on}
     lifts = [j for j, n in enumerate(names) if present[j] and n.startswith(_LIFTS)]
+    base = _base(weekday, month, events, camp_fit, start_date, expected, keep)
     return SeasonalityFit(
         weekday=weekday,
         month=month,
@@ -509,7 +517,17 @@ def fit_seasonality(
         unshrunk_orders=_orders_on_days(X, y, names, lifts),
         rule=rule,
         month_rule=month_rule,
+        base=base,
     )
+
+
+def _base(weekday, month, events, campaigns, start_date, expected, keep) -> float:
+    """The every-day multiplier that makes the calendar average 1 over the calibration
+    days, weighted by ``expected`` (:attr:`SeasonalityFit.base`)."""
+    fit = SeasonalityFit(weekday=weekday, month=month, events=events, campaigns=campaigns)
+    mult = fit.multipliers(start_date, expected.size)[keep]
+    weighted = float((expected[keep] * mult).sum())
+    return float(expected[keep].sum() / weighted) if weighted > 0 else 1.0
 
 
 def rules_text(penalty_rule: PenaltyRuleName, month_rule: MonthRuleName, lang: str = "en") -> str:
