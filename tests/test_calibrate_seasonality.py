@@ -419,3 +419,29 @@ def test_a_calendar_with_events_adds_no_repeats_to_the_calibration_period():
     assert m.seasonality.events["double11"] > 1.5 and m.seasonality.base < 0.97
     assert (e * mult).sum() / e.sum() == pytest.approx(1.0, abs=1e-3)
     assert abs((e * mult).sum() / y.sum() - 1.0) < 0.03
+
+
+def test_weekday_and_month_ses_are_those_of_the_normalised_multipliers(seasonal_model):
+    """The reported weekday and month SEs are those of the normalised log-multipliers
+    (delta method), not of the raw log-effects, whose common part the fit cannot tell
+    from its level: at a near-zero penalty the raw SEs run above 1 while the reported
+    ones stay those of the centred contrasts (the weekend-vs-weekday contrast's SE is
+    of the same size), and at the fitted penalty each weekday's reported SE equals the
+    SE of its log against the week's geometric mean within 10% (the two centrings
+    differ only by the weights w_j / sum(w) against 1/7)."""
+    m = seasonal_model
+    c = m.calibration
+    n = int((c.calibration_end - c.start_date).days) + 1
+    y = np.asarray(_actual_daily(m.orders, c, n), float)
+    e = np.asarray(_repeat_offset(c, m.regularity, n), float)
+    weak = fit_seasonality(y, e, c.start_date, penalties=(0.01,))
+    raw = np.sqrt(np.diag(weak.cov.to_numpy()))[:7]
+    reported = np.array([weak.se[f"weekday_{d}"] for d in WEEKDAYS])
+    print("\nraw weekday SEs", raw.round(3), "reported", reported.round(3))
+    assert raw.min() > 1.0 and reported.max() < 0.1
+    seas = m.seasonality
+    centre = np.eye(7) - 1.0 / 7
+    cov = seas.cov.iloc[:7, :7].to_numpy()
+    geometric = np.sqrt(np.diag(centre @ cov @ centre.T))
+    got = np.array([seas.se[f"weekday_{d}"] for d in WEEKDAYS])
+    np.testing.assert_allclose(got, geometric, rtol=0.1)

@@ -229,7 +229,10 @@ class SeasonalityFit:
         ``name``, ``start``, ``end``, ``lift`` of each campaign of the campaign file.
     se : dict[str, float]
         Standard error of each log-effect (``weekday_mon``, ``month_jan``, ``event_cny``,
-        ``campaign_<name>``).
+        ``campaign_<name>``): of the reported multiplier's log for weekdays and fitted
+        months (normalised; until 2026-12-03 these included the part the fit cannot tell
+        from its level, up to ~3 at a weak penalty), of the log-lift for events and
+        campaigns.
     penalty : float
         The cross-validated ridge penalty.
     cv : pandas.DataFrame
@@ -504,6 +507,9 @@ def fit_seasonality(
         for c, b in zip(campaigns, eff[19 + len(EVENTS) :], strict=True)
     ]
     se = {n: float(s) for n, s, on in zip(names, se_all, present, strict=True) if on}
+    if in_log.any():
+        normalised = _normalised_se(cov[1:, 1:], w, fitted, m_exp * weight, in_log)
+        se.update({n: v for n, v in normalised.items() if n in se})
     lifts = [j for j, n in enumerate(names) if present[j] and n.startswith(_LIFTS)]
     base = _base(weekday, month, events, camp_fit, start_date, expected, keep)
     return SeasonalityFit(
@@ -526,6 +532,37 @@ def fit_seasonality(
         month_rule=month_rule,
         base=base,
     )
+
+
+def _normalised_se(cov, w, fitted, mass, in_log) -> dict[str, float]:
+    """SE of each reported weekday and fitted month log-multiplier, as normalised.
+
+    A weekday is ``w_i / mean(w)`` and a fitted month ``m_i / (sum of m x weight over the
+    months seen / their weight)``: by the delta method, the log-effects' covariance taken
+    through ``d log(x_i / mean) / d beta_j = delta_ij - share_j``.  The part common to
+    all seven weekdays (or all months) is what the fit cannot tell from its level, so
+    the unnormalised log-effects' SEs are inflated by it (a weak penalty leaves it
+    nearly unbounded); the normalised ones are not.  Months taking the prior get none.
+    """
+    out = {}
+    grad = np.eye(7) - (w / w.sum())[None, :]
+    var = np.diag(grad @ cov[:7, :7] @ grad.T)
+    out.update(
+        {f"weekday_{d}": float(np.sqrt(max(v, 0.0))) for d, v in zip(WEEKDAYS, var, strict=True)}
+    )
+    months = np.flatnonzero(fitted)
+    if months.size:
+        share = mass[months] / mass[in_log].sum()  # only the fitted months move the mean
+        grad = np.eye(months.size) - share[None, :]
+        cols = 7 + months
+        var = np.diag(grad @ cov[np.ix_(cols, cols)] @ grad.T)
+        out.update(
+            {
+                f"month_{MONTHS[i]}": float(np.sqrt(max(v, 0.0)))
+                for i, v in zip(months, var, strict=True)
+            }
+        )
+    return out
 
 
 def _base(weekday, month, events, campaigns, start_date, expected, keep) -> float:
