@@ -389,3 +389,59 @@ def test_fitted_dispersion_finds_negative_binomial_overdispersion():
     X, _ = design_matrix(pd.date_range("2026-01-01", periods=400, freq="D"))
     dof = 400 - int(X.any(axis=0).sum()) - 1  # days less the effects they hold and the level
     assert max(poisson) < 1 + 4 * np.sqrt(2 / dof), poisson
+
+
+def test_a_calendar_with_events_adds_no_repeats_to_the_calibration_period():
+    """618 x1.6 and 双11 x2 in a lab-made log: the purchase model's rate already averages
+    the event days in, so the fitted calendar must move repeats onto the events, not add
+    them.  Before the calendar's base multiplier the calendar-adjusted expectation was
+    8.5% above the log's repeats (weekdays and months averaged 1, the events' lifts came
+    on top; found by the issue-15 audit, where a 2Q forecast ran 15% high).  The
+    expectation-weighted calendar averages 1 (to the 4-digit rounding of the scenario's
+    multipliers), and the expectation stays within 3% of the log's repeats (about 3
+    Poisson SDs of this log's ~10k repeats, plus the BG/NBD fit's own level)."""
+    from lab.calibrate.synthetic import synthetic_order_log
+
+    cal = {
+        "enabled": True,
+        "events": [{"name": "618", "lift": 1.6}, {"name": "double11", "lift": 2.0}],
+    }
+    params = {"r": 0.8, "alpha": 40.0 / 7.0, "a": 0.5, "b": 6.0}
+    log = synthetic_order_log(
+        params, 2000, start_date="2025-03-01", join_weeks=4, days=275, seed=3, calendar=cal
+    )
+    m = fit(log, k_max=1)
+    c = m.calibration
+    n = int((c.calibration_end - c.start_date).days) + 1
+    y = np.asarray(_actual_daily(m.orders, c, n), float)
+    e = np.asarray(_repeat_offset(c, m.regularity, n), float)
+    mult = m.seasonality.multipliers(c.start_date, n)
+    assert m.seasonality.events["double11"] > 1.5 and m.seasonality.base < 0.97
+    assert (e * mult).sum() / e.sum() == pytest.approx(1.0, abs=1e-3)
+    assert abs((e * mult).sum() / y.sum() - 1.0) < 0.03
+
+
+def test_weekday_and_month_ses_are_those_of_the_normalised_multipliers(seasonal_model):
+    """The reported weekday and month SEs are those of the normalised log-multipliers
+    (delta method), not of the raw log-effects, whose common part the fit cannot tell
+    from its level: at a near-zero penalty the raw SEs run above 1 while the reported
+    ones stay those of the centred contrasts (the weekend-vs-weekday contrast's SE is
+    of the same size), and at the fitted penalty each weekday's reported SE equals the
+    SE of its log against the week's geometric mean within 10% (the two centrings
+    differ only by the weights w_j / sum(w) against 1/7)."""
+    m = seasonal_model
+    c = m.calibration
+    n = int((c.calibration_end - c.start_date).days) + 1
+    y = np.asarray(_actual_daily(m.orders, c, n), float)
+    e = np.asarray(_repeat_offset(c, m.regularity, n), float)
+    weak = fit_seasonality(y, e, c.start_date, penalties=(0.01,))
+    raw = np.sqrt(np.diag(weak.cov.to_numpy()))[:7]
+    reported = np.array([weak.se[f"weekday_{d}"] for d in WEEKDAYS])
+    print("\nraw weekday SEs", raw.round(3), "reported", reported.round(3))
+    assert raw.min() > 1.0 and reported.max() < 0.1
+    seas = m.seasonality
+    centre = np.eye(7) - 1.0 / 7
+    cov = seas.cov.iloc[:7, :7].to_numpy()
+    geometric = np.sqrt(np.diag(centre @ cov @ centre.T))
+    got = np.array([seas.se[f"weekday_{d}"] for d in WEEKDAYS])
+    np.testing.assert_allclose(got, geometric, rtol=0.1)

@@ -46,8 +46,13 @@ log does contain (weighted like the fitted months), so it says how an unseen mon
 compares with the seen ones, never changes the level.  Events the log does not
 contain keep lift 1.  The reported multipliers are normalised: weekday multipliers
 average 1 over the week and month multipliers average 1 over the months seen
-(weighted by expected counts), so the calendar moves demand between days without
-changing the fitted model's level (``level`` is reported, not applied).  Standard
+(weighted by expected counts), and a ``base`` multiplier of every day makes the whole
+calendar (weekdays x months x events x campaigns) average 1 over the calibration
+days, weighted by the expected counts.  So the calendar moves demand between days
+without changing the fitted model's level (``level`` is reported, not applied): the
+model's rate already averages the event and campaign days in, and their lifts move
+orders onto those days from the others (``base`` < 1) rather than adding them.  (Until
+2026-12-03 the base was missing, and a log with 618 and 双11 in it forecast 8-15% high.)  Standard
 errors come from the penalised information, scaled by the Pearson overdispersion
 (none for a prior month: the log says nothing about it).
 
@@ -225,7 +230,10 @@ class SeasonalityFit:
         ``name``, ``start``, ``end``, ``lift`` of each campaign of the campaign file.
     se : dict[str, float]
         Standard error of each log-effect (``weekday_mon``, ``month_jan``, ``event_cny``,
-        ``campaign_<name>``).
+        ``campaign_<name>``): of the reported multiplier's log for weekdays and fitted
+        months (normalised; until 2026-12-03 these included the part the fit cannot tell
+        from its level, up to ~3 at a weak penalty), of the log-lift for events and
+        campaigns.
     penalty : float
         The cross-validated ridge penalty.
     cv : pandas.DataFrame
@@ -256,6 +264,11 @@ class SeasonalityFit:
         How the cross-validation chose the penalty (:data:`PENALTY_RULES`).
     month_rule : str
         Which months the counts estimated (:data:`MONTH_RULES`).
+    base : float
+        Multiplier of every day, so that the whole calendar (weekdays x months x events x
+        campaigns) averages 1 over the calibration days, weighted by the expected counts:
+        the events and campaigns the log shows lift their days and lower the others, and
+        the calendar moves orders between days without adding any to the period.
     """
 
     weekday: np.ndarray
@@ -275,6 +288,7 @@ class SeasonalityFit:
     unshrunk_orders: dict[str, float] = field(default_factory=dict)
     rule: PenaltyRuleName = PENALTY_RULE
     month_rule: MonthRuleName = MONTH_RULE
+    base: float = 1.0
 
     def rules_text(self, lang: str = "en") -> str:
         """How the penalty and the fitted months were chosen.
@@ -309,6 +323,7 @@ class SeasonalityFit:
                 for c in camps
             ],
             "arrivals": True,
+            "base": round(float(self.base), 4),
         }
 
     def multipliers(self, start_date, days: int, extra_campaigns=()) -> np.ndarray:
@@ -319,7 +334,8 @@ class SeasonalityFit:
         return day_multipliers(cal, pd.Timestamp(start_date).date(), days)
 
     def table(self) -> pd.DataFrame:
-        """Effect, multiplier, se (of the log-effect) per fitted term; for events and
+        """Effect, multiplier, se (of the log-effect) per fitted term, and last the
+        ``base`` of every day (:attr:`base`, no se: it follows from the others); for events and
         campaigns also the unshrunk lift and its 95% interval (``unshrunk``,
         ``unshrunk_ci95_low``, ``unshrunk_ci95_high``: the interval is the unshrunk lift's,
         not the multiplier's; NaN for weekdays and months, and for a lift the log cannot
@@ -328,6 +344,7 @@ class SeasonalityFit:
         rows += [(f"month_{m}", v) for m, v in zip(MONTHS, self.month, strict=True)]
         rows += [(f"event_{k}", v) for k, v in self.events.items()]
         rows += [(f"campaign_{c['name']}", c["lift"]) for c in self.campaigns]
+        rows += [("base", self.base)]
         source = {f"month_{m}": src for m, src in zip(MONTHS, self.month_source, strict=True)}
         return pd.DataFrame(
             {
@@ -491,7 +508,11 @@ def fit_seasonality(
         for c, b in zip(campaigns, eff[19 + len(EVENTS) :], strict=True)
     ]
     se = {n: float(s) for n, s, on in zip(names, se_all, present, strict=True) if on}
+    if in_log.any():
+        normalised = _normalised_se(cov[1:, 1:], w, fitted, m_exp * weight, in_log)
+        se.update({n: v for n, v in normalised.items() if n in se})
     lifts = [j for j, n in enumerate(names) if present[j] and n.startswith(_LIFTS)]
+    base = _base(weekday, month, events, camp_fit, start_date, expected, keep)
     return SeasonalityFit(
         weekday=weekday,
         month=month,
@@ -510,7 +531,48 @@ def fit_seasonality(
         unshrunk_orders=_orders_on_days(X, y, names, lifts),
         rule=rule,
         month_rule=month_rule,
+        base=base,
     )
+
+
+def _normalised_se(cov, w, fitted, mass, in_log) -> dict[str, float]:
+    """SE of each reported weekday and fitted month log-multiplier, as normalised.
+
+    A weekday is ``w_i / mean(w)`` and a fitted month ``m_i / (sum of m x weight over the
+    months seen / their weight)``: by the delta method, the log-effects' covariance taken
+    through ``d log(x_i / mean) / d beta_j = delta_ij - share_j``.  The part common to
+    all seven weekdays (or all months) is what the fit cannot tell from its level, so
+    the unnormalised log-effects' SEs are inflated by it (a weak penalty leaves it
+    nearly unbounded); the normalised ones are not.  Months taking the prior get none.
+    """
+    out = {}
+    grad = np.eye(7) - (w / w.sum())[None, :]
+    var = np.diag(grad @ cov[:7, :7] @ grad.T)
+    out.update(
+        {f"weekday_{d}": float(np.sqrt(max(v, 0.0))) for d, v in zip(WEEKDAYS, var, strict=True)}
+    )
+    months = np.flatnonzero(fitted)
+    if months.size:
+        share = mass[months] / mass[in_log].sum()  # only the fitted months move the mean
+        grad = np.eye(months.size) - share[None, :]
+        cols = 7 + months
+        var = np.diag(grad @ cov[np.ix_(cols, cols)] @ grad.T)
+        out.update(
+            {
+                f"month_{MONTHS[i]}": float(np.sqrt(max(v, 0.0)))
+                for i, v in zip(months, var, strict=True)
+            }
+        )
+    return out
+
+
+def _base(weekday, month, events, campaigns, start_date, expected, keep) -> float:
+    """The every-day multiplier that makes the calendar average 1 over the calibration
+    days, weighted by ``expected`` (:attr:`SeasonalityFit.base`)."""
+    fit = SeasonalityFit(weekday=weekday, month=month, events=events, campaigns=campaigns)
+    mult = fit.multipliers(start_date, expected.size)[keep]
+    weighted = float((expected[keep] * mult).sum())
+    return float(expected[keep].sum() / weighted) if weighted > 0 else 1.0
 
 
 def rules_text(penalty_rule: PenaltyRuleName, month_rule: MonthRuleName, lang: str = "en") -> str:

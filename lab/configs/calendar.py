@@ -146,6 +146,12 @@ class Calendar(StrictModel):
     arrivals: bool = P(
         True, "flag", "the multiplier also scales new-customer arrivals", source=setting()
     )
+    base: float = P(
+        1.0, "x",
+        "multiplier of every day (below 1 where fitted events and campaigns lift some days: "
+        "the calendar as a whole then adds no orders to the calibration period)",
+        source=setting("estimated by lab calibrate"),
+    )  # fmt: skip
 
     @field_validator("weekday")
     @classmethod
@@ -156,6 +162,11 @@ class Calendar(StrictModel):
     @classmethod
     def _twelve(cls, v):
         return _positive(v, 12, "calendar.month")
+
+    @field_validator("base")
+    @classmethod
+    def _one(cls, v):
+        return _positive([v], 1, "calendar.base")[0]
 
 
 def _positive(v: list[float], n: int, where: str) -> list[float]:
@@ -238,6 +249,8 @@ def day_multipliers(calendar: Calendar, start_date: dt.date, days: int) -> np.nd
     weekday = (dates.astype(int) + 3) % 7  # 1970-01-01 was a Thursday
     month = dates.astype("datetime64[M]").astype(int) % 12
     out *= np.asarray(calendar.weekday)[weekday] * np.asarray(calendar.month)[month]
+    if calendar.base != 1.0:  # (x 1.0 would change no bit either)
+        out *= calendar.base
     for ev in calendar.events:
         before, after = ev.window()
         out[event_days(ev.name, dates, before, after)] *= ev.lift

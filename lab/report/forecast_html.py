@@ -290,9 +290,12 @@ def _t(key: str, lang: str, **fmt) -> str:
 
 def effect_label(effect: str, lang: str) -> str:
     """A calendar effect as a reader names it: ``weekday_mon`` -> Mon / 周一,
-    ``month_jan`` -> Jan / 1月, ``event_cny`` -> CNY / 春节, ``campaign_X`` -> X."""
+    ``month_jan`` -> Jan / 1月, ``event_cny`` -> CNY / 春节, ``campaign_X`` -> X, ``base``
+    -> Base (every day) / 每日基准."""
     kind, _, name = effect.partition("_")
     zh = check_lang(lang) == "zh"
+    if effect == "base":  # SeasonalityFit.base: every day's multiplier
+        return "每日基准" if zh else "Base (every day)"
     if kind == "weekday":
         return _WEEKDAYS_ZH.get(name, name) if zh else name.capitalize()
     if kind == "month":
