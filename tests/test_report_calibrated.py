@@ -117,3 +117,16 @@ def test_a_layered_strategy_is_on_and_makes_the_net_margin_a_result(calibrated, 
 
 def data_discount(data, info) -> float:
     return data.headline_value(info.name, "discount_cost")
+
+
+def test_ltv_with_all_money_is_per_customer_in_yuan(data):
+    # audit D11: "LTV (全部收支) 0.01 万元" beside "LTV (毛利) 117 元/用户"
+    from lab.report.fmt import fmt_value
+
+    assert metric_head("ltv_net", "zh").endswith("(元/用户)")
+    assert fmt_value("ltv_net", 117.2, lang="zh") == fmt_value("ltv_margin", 117.2, lang="zh")
+    rows = {r["label"]: r["cells"][0] for r in _key_figures(data, "zh")}
+    info = data.scenarios[0]
+    margin = rows[metric_head("ltv_margin", "zh", info.currency)]["median"]
+    net = rows[metric_head("ltv_net", "zh", info.currency)]["median"]
+    assert net == margin  # nothing but margin is booked: the same number, the same unit
