@@ -130,3 +130,17 @@ def test_ltv_with_all_money_is_per_customer_in_yuan(data):
     margin = rows[metric_head("ltv_margin", "zh", info.currency)]["median"]
     net = rows[metric_head("ltv_net", "zh", info.currency)]["median"]
     assert net == margin  # nothing but margin is booked: the same number, the same unit
+
+
+def test_appendix_credits_fitted_values_to_the_log_not_cdnow(data):
+    # audit D5: the appendix said "assumption: CDNOW BG/NBD (Fader, Hardie & Lee 2005)"
+    from lab.report.html import _assumptions
+
+    a = data.assumptions.set_index("parameter")
+    rate = a.loc["traits.default.propensity_per_day.mean"]
+    assert rate["source"] == "calibration" and rate["fitted_to"] == "shop.csv"
+    assert rate["basis"].startswith("fitted to shop.csv") and "SE" in rate["basis"]
+    assert "CDNOW" not in rate["basis"]
+    rows = {r["parameter"]: r for r in _assumptions(data, "zh")["set"]}
+    cell = rows["traits.default.propensity_per_day.mean"]["cells"][0]
+    assert cell["source_label"] == "校准 (shop.csv)"

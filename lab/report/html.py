@@ -290,8 +290,10 @@ def _scenario_diff(data: ReportData) -> list[dict]:
     return out
 
 
-def _source_text(source: str, file: str, lang: str) -> str:
+def _source_text(source: str, file: str, lang: str, fitted_to: str = "") -> str:
     words = source_label(source, lang)
+    if source == "calibration" and fitted_to:  # fitted to the user's log, not a default
+        return f"{words} ({fitted_to})"
     if source == "file" and file:
         return f"{words} ({Path(file).name})"
     return words
@@ -310,7 +312,7 @@ def _assumptions(data: ReportData, lang: str) -> dict:
             {
                 "value": r.value if r is not None else "–",
                 "source": r.source if r is not None else "default",
-                "source_label": _source_text(r.source, r.source_file, lang)
+                "source_label": _source_text(r.source, r.source_file, lang, r.fitted_to)
                 if r is not None
                 else "–",
             }

@@ -84,7 +84,7 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
     "source": ("source", "来源"),
     "valid": ("valid range", "取值范围"),
     "meaning": ("meaning", "含义"),
-    "basis": ("source of the default", "默认值依据"),
+    "basis": ("source of the default, or the fit", "默认值依据或拟合来源"),
     "differs": ("differs between scenarios", "各情景不同"),
     "assumptions_set": (
         "Set in a scenario file, on the command line, or different between scenarios",
