@@ -144,3 +144,24 @@ def test_appendix_credits_fitted_values_to_the_log_not_cdnow(data):
     rows = {r["parameter"]: r for r in _assumptions(data, "zh")["set"]}
     cell = rows["traits.default.propensity_per_day.mean"]["cells"][0]
     assert cell["source_label"] == "校准 (shop.csv)"
+
+
+def test_cac_is_a_dash_not_zero_without_acquisition_spend(data):
+    # audit D11: "综合获客成本 0.0" for customers who came from the order log
+    from lab.report.html import _channels
+    from lab.report.xlsx import build_workbook
+
+    info = data.scenarios[0]
+    assert data.headline_value(info.name, "cac_blended") == 0  # nothing was spent
+    for lang in ("en", "zh"):
+        rows = {r["label"]: r["cells"][0] for r in _key_figures(data, lang)}
+        cac = rows[metric_head("cac_blended", lang, info.currency)]
+        assert cac["median"] == "–" and cac["band"]
+    assert "无获客支出" in rows[metric_head("cac_blended", "zh", info.currency)]["band"]
+    table = _channels(data, "zh")
+    cac_col = next(i for i, h in enumerate(table["heads"]) if "CAC" in h and "/" not in h[:4])
+    assert all(r["cells"][cac_col] == "–" for r in table["rows"])
+    assert all(r["cells"][2] == "–" for r in table["rows"])  # no payback without a cost
+    ws = build_workbook(data, "en")["key_figures"]
+    rows = {r[1]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert "no acquisition spend" in rows["cac_blended"][4]

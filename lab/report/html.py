@@ -36,7 +36,8 @@ from lab.report.fmt import (
 from lab.report.fonts import FONT_FAMILY, page_characters, subset_font
 from lab.report.labels import REPORT_LABELS, source_label, text, unit_label
 from lab.report.summary import (
-    no_costs_modelled,
+    dash_reason,
+    no_acquisition_spend,
     period_text,
     summary_sentences,
     verdict_sentences,
@@ -125,8 +126,8 @@ def _key_figures(data: ReportData, lang: str) -> list[dict]:
             r = h[(h["scenario"] == info.name) & (h["metric"] == metric)]
             if r.empty:
                 cells.append({"median": "–", "band": ""})
-            elif metric == "net_margin" and no_costs_modelled(data, info):
-                cells.append({"median": "–", "band": text("no_costs_modelled", lang)})
+            elif why := dash_reason(data, info, metric):
+                cells.append({"median": "–", "band": text(why, lang)})
             else:
                 r = r.iloc[0]
                 cells.append(_cell(metric, r["median"], r["p10"], r["p90"], lang))
@@ -255,17 +256,24 @@ def _channels(data: ReportData, lang: str) -> dict:
         "ltv_net": "ltv_net",
         "ltv_to_cac": "ltv_to_cac",
     }
-    heads = [text("customers", lang), text("money_unit", lang, metric="CAC", cur=cur)]
+    cac_unit = money_unit("cac_paid", lang, cur)
+    heads = [text("customers", lang), text("money_unit", lang, metric="CAC", cur=cac_unit)]
     heads += [text("payback_days", lang)]
     heads += [metric_head(m, lang, cur) for m in ("ltv_margin", "ltv_net")]
     heads += ["LTV/CAC"]
+    no_spend = {i.name for i in data.scenarios if no_acquisition_spend(data, i)}
+    no_cost_cols = {"cac", "payback_days", "ltv_to_cac"}  # no CAC: nothing to pay back
+
+    def cell(r, c: str, m: str) -> str:
+        if c in no_cost_cols and str(r["scenario"]) in no_spend:
+            return "–"
+        return fmt_value(m, r[c]) if m != "ltv_to_cac" else _ratio(r[c])
+
     rows = [
         {
             "scenario": str(r["scenario"]),
             "channel": text(str(r["channel"]), lang),
-            "cells": [
-                fmt_value(m, r[c]) if m != "ltv_to_cac" else _ratio(r[c]) for c, m in cols.items()
-            ],
+            "cells": [cell(r, c, m) for c, m in cols.items()],
         }
         for _, r in ch.iterrows()
     ]

@@ -124,6 +124,10 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
         "no costs modelled (calibrated from orders only)",
         "未建模成本 (仅由订单标定)",
     ),
+    "no_acquisition_spend": (
+        "no acquisition spend (the customers come from the order log)",
+        "无获客支出 (用户来自订单日志)",
+    ),
     "chart_customers": ("Customers in the pool", "私域用户数"),
     "chart_mean_fatigue": ("Mean promo fatigue", "平均促销疲劳"),
     "chart_promo_response_lost": (
