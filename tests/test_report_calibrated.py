@@ -165,3 +165,23 @@ def test_cac_is_a_dash_not_zero_without_acquisition_spend(data):
     ws = build_workbook(data, "en")["key_figures"]
     rows = {r[1]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert "no acquisition spend" in rows["cac_blended"][4]
+
+
+def test_fatigue_index_is_a_dash_while_fatigue_and_reference_price_are_off(calibrated, tmp_path):
+    # audit D11: 促销疲劳指数 0.205 beside "促销疲劳 ... 因订单日志无法识别而关闭": the index
+    # then measures only the customers who left and still count in the pool
+    child = tmp_path / "promo.yaml"
+    child.write_text(
+        f"extends: {calibrated}\nname: promo\nstrategies:\n"
+        "  - {type: discount_cadence, label: weekly 30% off, every_days: 7, first_day: 3,\n"
+        "     duration_days: 2, depth: 0.3, kind: sitewide, announce: mass_message}\n",
+        encoding="utf-8",
+    )
+    promo = collect([child], seeds=[1], workers=1, progress=False)
+    info = promo.scenarios[0]
+    assert not info.scenario.fatigue.enabled and not info.scenario.reference_price.enabled
+    assert math.isfinite(promo.headline_value(info.name, "fatigue_index"))  # computed
+    for lang, note in (("en", "promo fatigue and reference price are off"), ("zh", "均已关闭")):
+        rows = {r["label"]: r["cells"][0] for r in _key_figures(promo, lang)}
+        cell = rows[metric_head("fatigue_index", lang, info.currency)]
+        assert cell["median"] == "–" and note in cell["band"]

@@ -128,6 +128,11 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
         "no acquisition spend (the customers come from the order log)",
         "无获客支出 (用户来自订单日志)",
     ),
+    "fatigue_off": (
+        "promo fatigue and reference price are off: the index would only measure customers "
+        "who left and still count in the pool",
+        "促销疲劳与参考价格均已关闭：该指数只会反映已流失却仍计入用户池的用户",
+    ),
     "chart_customers": ("Customers in the pool", "私域用户数"),
     "chart_mean_fatigue": ("Mean promo fatigue", "平均促销疲劳"),
     "chart_promo_response_lost": (

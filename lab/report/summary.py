@@ -145,12 +145,18 @@ def dash_reason(data: ReportData, info: ScenarioInfo, metric: str) -> str:
     """Why ``metric`` of ``info`` is shown as "–" instead of its number: a label key, or "".
 
     * ``net_margin`` with no cost modelled (:func:`no_costs_modelled`);
-    * a CAC with no acquisition spend (:func:`no_acquisition_spend`).
+    * a CAC with no acquisition spend (:func:`no_acquisition_spend`);
+    * ``fatigue_index`` with promo fatigue and the reference price both off: nothing in
+      the run makes customers answer promotions less, and the index (whose base counts
+      customers who left silently) would only measure the pool's dropout.
     """
     if metric == "net_margin" and no_costs_modelled(data, info):
         return "no_costs_modelled"
     if metric in ("cac_paid", "cac_blended") and no_acquisition_spend(data, info):
         return "no_acquisition_spend"
+    sc = info.scenario
+    if metric == "fatigue_index" and not (sc.fatigue.enabled or sc.reference_price.enabled):
+        return "fatigue_off"
     return ""
 
 
