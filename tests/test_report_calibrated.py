@@ -185,3 +185,21 @@ def test_fatigue_index_is_a_dash_while_fatigue_and_reference_price_are_off(calib
         rows = {r["label"]: r["cells"][0] for r in _key_figures(promo, lang)}
         cell = rows[metric_head("fatigue_index", lang, info.currency)]
         assert cell["median"] == "–" and note in cell["band"]
+
+
+def test_the_calibrated_description_is_in_chinese_under_zh(calibrated, data):
+    # audit D11: the scenario table of `lab report --lang zh` showed calibrate's English
+    from lab.calibrated_text import description_in
+    from lab.report.html import context
+
+    en = lab.load_scenario(calibrated).description
+    assert en.startswith("calibrated to shop.csv up to ")
+    zh = context(data, "zh", with_charts=False)["scenarios"][0]["description"]
+    assert zh.startswith("按 shop.csv 标定至 ") and "replayed" not in zh
+    assert context(data, "en", with_charts=False)["scenarios"][0]["description"] == en
+    assert description_in("我的情景: my own words", "zh") == "我的情景: my own words"
+    forecast = (
+        "forecast from 2025-12-01 of the customers of a b.csv (calibrated up to 2025-11-30; "
+        "day 0 is that day: they join at its end with their order history)"
+    )
+    assert description_in(forecast, "zh").startswith("a b.csv 中用户自 2025-12-01 起的预测")

@@ -825,15 +825,12 @@ def _calibrated_scenario(cal, model, cust_rel: str, name: str, forecast_days: in
             sc["calendar"] = model.seasonality.calendar(model.future_campaigns())
             erlang_timing(sc, model.regularity.k)
     sc["fitted"] = fitted_section(cal, model, sc, period)
+    from lab.calibrated_text import calibrated_description
+
     first = (end + pd.Timedelta(days=1)).date()
     sc["name"] = name
-    sc["description"] = (
-        f"forecast from {first} of the customers of {Path(cal.orders.report.source).name} "
-        f"(calibrated up to {end.date()}; day 0 is that day: they join at its end with "
-        "their order history)"
-        if period == "forecast"
-        else f"calibrated to {Path(cal.orders.report.source).name} up to {end.date()}: "
-        f"the log's period replayed, then the forecast from {first}"
+    sc["description"] = calibrated_description(  # the report shows it in Chinese under zh
+        period, Path(cal.orders.report.source).name, end.date(), first
     )
     return sc
 

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from lab.analysis.headline import HEADLINE_METRICS
+from lab.calibrated_text import description_in
 from lab.i18n import check_lang
 from lab.plots._style import GOOD_DIRECTION
 from lab.report.data import MONTHLY_METRICS, ReportData
@@ -422,7 +423,7 @@ def context(data: ReportData, lang: str = "en", with_charts: bool = True) -> dic
             {
                 "name": info.name,
                 "reference": i == 0,
-                "description": info.scenario.description,
+                "description": description_in(info.scenario.description, lang),
                 "period": period_text(info, lang),
                 "file": info.file or "–",
                 "hash": info.hash,
