@@ -203,3 +203,40 @@ def test_the_calibrated_description_is_in_chinese_under_zh(calibrated, data):
         "day 0 is that day: they join at its end with their order history)"
     )
     assert description_in(forecast, "zh").startswith("a b.csv 中用户自 2025-12-01 起的预测")
+
+
+@pytest.fixture(scope="module")
+def forecast_scenario(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from lab.cli import app
+
+    folder = tmp_path_factory.mktemp("forecast")
+    log = synthetic_order_log(
+        {"r": 2.0, "alpha": 8.0, "a": 0.7, "b": 4.0}, 600, join_weeks=38, days=270, seed=3
+    )
+    log.to_csv(folder / "orders.csv", index=False)
+    out = folder / "shop.yaml"
+    args = ["calibrate", str(folder / "orders.csv"), "--out", str(out), "--forecast-days", "30"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_new_customers_after_the_log_are_counted_as_new_not_as_stock_import(forecast_scenario):
+    # audit D11: the new customers expected after the log were counted under 存量导入
+    import pandas as pd
+
+    from lab.analysis.headline import channel_metrics
+    from lab.report.labels import text
+
+    table = pd.read_csv(
+        next(forecast_scenario.parent.glob("shop.data-*/customers.csv")), comment="#"
+    )
+    is_new = table["customer_id"].astype(str).str.startswith("new-")
+    assert is_new.any() and not is_new.all()
+    m = channel_metrics(lab.run(lab.load_scenario(forecast_scenario), seed=1))
+    assert m["channel:known_new:customers"] == is_new.sum()
+    assert m["channel:stock_import:customers"] == (~is_new).sum()  # the log's, with history
+    assert m["channel:all:customers"] == len(table)
+    assert text("known_new", "zh") == "新用户 (加入当天下首单)"

@@ -124,6 +124,7 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
         "no costs modelled (calibrated from orders only)",
         "未建模成本 (仅由订单标定)",
     ),
+    "known_new": ("new customers (joining with their first order)", "新用户 (加入当天下首单)"),
     "no_acquisition_spend": (
         "no acquisition spend (the customers come from the order log)",
         "无获客支出 (用户来自订单日志)",
