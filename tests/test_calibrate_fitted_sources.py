@@ -105,3 +105,13 @@ def test_the_fitted_section_changes_no_run_and_no_hash(calibrated):
     sc = lab.load_scenario(calibrated)
     assert sc.fitted
     assert scenario_hash(sc) == scenario_hash(sc.model_copy(update={"fitted": {}}))
+
+
+def test_a_robustness_plan_says_which_fitted_values_it_draws_and_which_it_holds(calibrated):
+    from lab.experiments.robustness import fitted_note, plan_robustness
+
+    sc = lab.load_scenario(calibrated)
+    plan = plan_robustness({"a": sc, "b": sc.model_copy(update={"name": "b"})}, n=4, seeds=[0])
+    note = fitted_note(plan)
+    assert "drawn within ± 2 SE of their own fit" in note
+    assert "held at their fit" in note and "calendar.weekday" in note

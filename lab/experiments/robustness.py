@@ -857,4 +857,22 @@ def _print(rob: RobustnessResult, console: Console) -> None:
         hinges = ", ".join(h for h in (r.hinge_1, r.hinge_2) if h) or "—"
         t.add_row(escape(name), share, spread, escape(hinges))
     console.print(t)
+    if note := fitted_note(p):
+        console.print(escape(note), soft_wrap=True)
     console.print(escape(rob.advice("net_margin")), soft_wrap=True)
+
+
+def fitted_note(plan: RobustnessPlan) -> str:
+    """One sentence on the values fitted to an order log: drawn within ± 2 SE of their own
+    fit, or held at it (no standard error recorded); "" when the scenarios have none."""
+    drawn = plan.assumptions.loc[plan.assumptions["range_from"] == "fit ± 2 SE", "path"]
+    held = [p for p, why in plan.left_out.items() if why.startswith("fitted")]
+    parts = []
+    if len(drawn):
+        parts.append(
+            f"{len(drawn)} value(s) fitted to the order log drawn within ± 2 SE of their own "
+            "fit (not the literature's plausible range)"
+        )
+    if held:
+        parts.append(f"held at their fit (no standard error recorded): {', '.join(held)}")
+    return ("; ".join(parts) + ".") if parts else ""
