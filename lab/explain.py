@@ -55,7 +55,9 @@ def _strategy_lines(step_name: str, scenario: Scenario) -> list[str]:
 def parameter_rows(scenario: Scenario) -> list[dict]:
     """Every leaf parameter: path, value, unit, valid range, set in (file/default), doc, basis.
 
-    ``basis`` is the source of the default (see :func:`lab.params.source_text`).
+    ``basis`` is the source of the default (see :func:`lab.params.source_text`), or, for
+    a value still as ``lab calibrate`` fitted it (``source`` ``"calibration"``), the fit:
+    the data, the fit and its SE (:func:`lab.params.fitted_text`).
     """
     return list(iter_parameters(scenario))
 

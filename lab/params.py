@@ -12,6 +12,7 @@ robustness analyses (paths usable with :meth:`lab.Scenario.with_changes`).
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "REFERENCES",
     "SOURCE_KINDS",
+    "FittedValue",
     "P",
     "ProblemsError",
     "StrictModel",
@@ -34,9 +36,12 @@ __all__ = [
     "calibrated",
     "check_names",
     "cited",
+    "fitted_range",
+    "fitted_text",
     "iter_parameters",
     "parameter_table",
     "platform_rule",
+    "provenance_extra",
     "published",
     "references_markdown",
     "seed_article",
@@ -51,7 +56,8 @@ SOURCE_KINDS: dict[str, str] = {
     "published": "a published finding (EVIDENCE.md; citation in the source)",
     "seed": "one of the seed articles on private-traffic operations (docs: DOMAIN.md)",
     "platform": "a rule of the platform (WeChat / WeCom)",
-    "calibration": "fitted to data",
+    "calibration": "fitted to data (a published or lab-run fit the default comes from)",
+    "fitted": "fitted to the user's own data by lab calibrate (the scenario's fitted section)",
     "assumption": "a judgement default nobody measured, with a plausible range",
     "setting": "not behaviour: a unit, switch, name or decision the scenario makes",
 }
@@ -262,6 +268,75 @@ def setting(note: str = "") -> dict:
     return _source("setting", note, None)
 
 
+class FittedValue(StrictModel):
+    """Where one value of a scenario came from when it was fitted to data (``lab calibrate``).
+
+    A scenario's ``fitted`` section maps parameter paths to these.  While the parameter
+    still holds ``value`` (a scenario that ``extends:`` the calibrated one and sets it
+    again has its own value, no longer the fit's), :func:`iter_parameters` and
+    :func:`parameter_table` name the fit as its source instead of the literature default
+    declared in the schema, and a robustness analysis draws it within ``± 2 se`` (or
+    holds it at the fit when no standard error is recorded).
+    """
+
+    value: float | list[float] = Field(
+        description="the fitted value, as the scenario holds it",
+        json_schema_extra={"source": setting("written by lab calibrate")},
+    )
+    data: str = Field(
+        description="the data it was fitted to (the order log's file name)",
+        json_schema_extra={"source": setting("written by lab calibrate")},
+    )
+    fit: str = Field(
+        description="the fit and what of it gives the value",
+        json_schema_extra={"source": setting("written by lab calibrate")},
+    )
+    se: float | None = Field(
+        default=None,
+        ge=0,
+        description="standard error of the value, if the fit records one",
+        json_schema_extra={"source": setting("written by lab calibrate")},
+    )
+
+
+def provenance_extra(doc: str) -> dict:
+    """``json_schema_extra`` of a scenario's ``fitted`` section (path -> :class:`FittedValue`).
+
+    The section is no parameter: :func:`iter_parameters` and :func:`parameter_table` skip
+    it and read it as the source of the values it names.
+    """
+    return {"provenance": True, "source": setting(doc)}
+
+
+def fitted_text(fit: Mapping[str, Any]) -> str:
+    """One line for a fitted value: ``fitted to orders.csv: BG/NBD fit ... (SE 0.0012)``."""
+    se = fit.get("se")
+    tail = f" (SE {se:.2g})" if se is not None and se == se else " (no SE recorded)"
+    return f"fitted to {fit['data']}: {fit['fit']}{tail}"
+
+
+def fitted_range(fit: Mapping[str, Any], field=None) -> tuple[float, float] | None:
+    """The range a robustness analysis draws a fitted value from: ``value ± 2 SE``.
+
+    Clipped to the field's valid range; None (the value is held at its fit) without a
+    standard error, for a list of values, or for a value fixed by its bounds.
+    """
+    se, value = fit.get("se"), fit.get("value")
+    if se is None or not se > 0 or not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    low, high = float(value) - 2.0 * se, float(value) + 2.0 * se
+    for meta in field.metadata if field is not None else ():
+        for attr in ("ge", "gt"):
+            bound = getattr(meta, attr, None)
+            if bound is not None and low <= bound:
+                low = float(bound) if attr == "ge" else math.nextafter(float(bound), math.inf)
+        for attr in ("le", "lt"):
+            bound = getattr(meta, attr, None)
+            if bound is not None and high >= bound:
+                high = float(bound) if attr == "le" else math.nextafter(float(bound), -math.inf)
+    return (low, high) if low < high else None
+
+
 def by_key(sources: Mapping[str, dict], rest: dict | None = None) -> dict:
     """Sources of the values *inside* a field, keyed by their path below it.
 
@@ -390,6 +465,8 @@ def _is_scalar_map(value: Any) -> bool:
 def _walk(model: BaseModel, prefix: str, chain: list, set_here: bool, expand_maps: bool):
     """Leaves of ``model``: (path, value, field, chain, set in the file)."""
     for name, field in type(model).model_fields.items():
+        if _extra(field).get("provenance"):
+            continue  # the sources of other values (FittedValue), not a parameter
         value = getattr(model, name)
         path = f"{prefix}{name}"
         here = set_here and name in model.model_fields_set
@@ -418,21 +495,58 @@ def _walk_value(value, path, field, chain, here, expand_maps):
         yield path, value, field, chain, here
 
 
+def _fitted_values(model: BaseModel) -> dict[str, dict]:
+    """The ``fitted`` section of a scenario (path -> :class:`FittedValue` as a dict), or {}."""
+    for name, field in type(model).model_fields.items():
+        if _extra(field).get("provenance"):
+            items = (getattr(model, name) or {}).items()
+            return {k: v.model_dump() if isinstance(v, BaseModel) else dict(v) for k, v in items}
+    return {}
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    numbers = (int, float)
+    if isinstance(a, bool) or not isinstance(a, numbers) or not isinstance(b, numbers):
+        return False
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _still_fitted(value: Any, fit: Mapping[str, Any]) -> bool:
+    """Whether a parameter still holds the value its fit gave it (not set again since)."""
+    want = fit["value"]
+    if isinstance(want, list):
+        return (
+            isinstance(value, list | tuple)
+            and len(value) == len(want)
+            and all(_same_number(a, b) for a, b in zip(value, want, strict=True))
+        )
+    return _same_number(value, want)
+
+
 def iter_parameters(model: BaseModel, prefix: str = ""):
     """Yield one record per leaf parameter of a validated scenario node.
+
+    A value the scenario's ``fitted`` section names (:class:`FittedValue`, written by
+    ``lab calibrate``) and that still holds its fitted value has ``source``
+    ``"calibration"``, ``basis`` the fit (:func:`fitted_text`: the data, the fit, the
+    SE) and ``basis_kind`` ``"fitted"``: not the literature default the schema
+    declares for it.
 
     Yields
     ------
     dict
         ``path``, ``value``, ``unit``, ``range``, ``doc``, ``source`` (``"file"``
-        when the scenario set it, ``"default"`` otherwise), ``basis`` (the source of
-        the default as one line, see :func:`source_text`) and ``basis_kind`` (one of
-        :data:`SOURCE_KINDS`, or ``"mixed"`` for a mapping whose entries differ).
+        when the scenario set it, ``"calibration"`` when it holds a value fitted to
+        data, ``"default"`` otherwise), ``basis`` (the source of the default as one
+        line, see :func:`source_text`, or of the fit), ``basis_kind`` (one of
+        :data:`SOURCE_KINDS`, or ``"mixed"`` for a mapping whose entries differ) and
+        ``fitted_to`` (the data a fitted value came from, else ``""``).
     """
+    fitted = _fitted_values(model)
     for path, value, field, chain, here in _walk(model, prefix, [], True, expand_maps=False):
         own = chain[-1][0] if chain and chain[-1][1] == "" else None
         spec = own if own and "by_key" in own else _resolve(chain)
-        yield {
+        rec = {
             "path": path,
             "value": value,
             "unit": _extra(field).get("unit", ""),
@@ -441,7 +555,17 @@ def iter_parameters(model: BaseModel, prefix: str = ""):
             "source": "file" if here else "default",
             "basis": source_text(spec),
             "basis_kind": (spec or {}).get("kind", "mixed" if spec else ""),
+            "fitted_to": "",
         }
+        fit = fitted.get(path)
+        if fit is not None and _still_fitted(value, fit):
+            rec.update(
+                source="calibration",
+                basis=fitted_text(fit),
+                basis_kind="fitted",
+                fitted_to=fit["data"],
+            )
+        yield rec
 
 
 TABLE_COLUMNS = (
@@ -455,8 +579,12 @@ def parameter_table(scenario: BaseModel) -> pd.DataFrame:
 
     Mappings of numbers are listed entry by entry (``contacts.daily_cap.group``), so
     every ``path`` can be given to :meth:`lab.Scenario.with_changes` or
-    ``lab sweep --set`` as it is.  A robustness analysis draws the rows with a
-    plausible range (every assumption, and sourced values with a published band).
+    ``lab sweep --set`` as it is.  A robustness analysis draws the assumptions within
+    their plausible ranges.  A value the scenario's ``fitted`` section names and still
+    holds (``lab calibrate`` writes it) has ``source_kind`` ``"fitted"``, the fit
+    as its ``source`` and, as its range, ``value ± 2 SE`` of its own fit
+    (:func:`fitted_range`; NaN, held at the fit, without a standard error): never
+    the literature's plausible range of the default it replaced.
 
     Parameters
     ----------
@@ -480,13 +608,19 @@ def parameter_table(scenario: BaseModel) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
+    fitted = _fitted_values(scenario)
     for path, value, field, chain, here in _walk(scenario, "", [], True, expand_maps=True):
         spec = _resolve(chain) or {}
         low, high = spec.get("plausible") or (float("nan"), float("nan"))
+        kind, ref = spec.get("kind", ""), spec.get("ref", "")
+        fit = fitted.get(path)
+        if fit is not None and _still_fitted(value, fit):
+            kind, ref = "fitted", fitted_text(fit)
+            low, high = fitted_range(fit, field) or (float("nan"), float("nan"))
         rows.append(
             (
                 path, value, type(value).__name__, _extra(field).get("unit", ""),
-                "file" if here else "default", spec.get("kind", ""), spec.get("ref", ""),
+                "file" if here else "default", kind, ref,
                 low, high, _range_text(field), field.description or "",
             )
         )  # fmt: skip

@@ -52,9 +52,11 @@ from lab.configs.reference_price import ReferencePrice
 from lab.configs.referred import ReferredCustomers
 from lab.configs.traits import Basket, TraitDist, TraitOverride, Traits, TraitSpec
 from lab.params import (
+    FittedValue,
     P,
     ProblemsError,
     StrictModel,
+    provenance_extra,
     setting,
     source_extra,
 )
@@ -150,6 +152,15 @@ class Scenario(StrictModel):
         default_factory=list,
         description="strategies switched on, by type",
         json_schema_extra=source_extra(setting("the strategies the scenario runs")),
+    )
+    fitted: dict[str, FittedValue] = Field(
+        default_factory=dict,
+        description="values fitted to an order log (lab calibrate writes it): parameter "
+        "path -> value, data, fit, se; lab explain, the report and robustness name the fit "
+        "as the source of each value that still holds its fitted value (a path the "
+        "scenario no longer has, or a value set again, is the file's, not the fit's)",
+        json_schema_extra=provenance_extra("where fitted values came from, not a parameter"),
+        exclude_if=lambda v: not v,  # absent when empty: other scenarios hash as before
     )
 
     @model_validator(mode="after")
@@ -750,6 +761,11 @@ def dump_scenario(scenario: Scenario) -> dict:
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """Short SHA-256 of the complete scenario: equal hashes mean identical runs."""
-    blob = json.dumps(dump_scenario(scenario), sort_keys=True, ensure_ascii=False)
+    """Short SHA-256 of the complete scenario: equal hashes mean identical runs.
+
+    The ``fitted`` section (where fitted values came from) changes no run: it is left out.
+    """
+    data = dump_scenario(scenario)
+    data.pop("fitted", None)
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]

@@ -25,6 +25,7 @@ __all__ = [
     "CHANNEL_METRICS",
     "CHANNEL_PREFIX",
     "HEADLINE_METRICS",
+    "KNOWN_NEW",
     "channel_metrics",
     "compare_metrics",
     "headline_from_tables",
@@ -273,15 +274,40 @@ CHANNEL_METRICS: dict[str, str] = {
 }
 
 
+#: the channel of the unit economics under which a pool of known buyers counts the
+#: customers who join with their first order (the new customers after an order log),
+#: apart from the log's customers who join with their history (stock import)
+KNOWN_NEW = "known_new"
+
+
+def _known_new_apart(d):
+    """``d`` with, in a pool of known buyers only (``meta["known_buyers_only"]``), the
+    customers who joined with no order before (``prior_orders`` 0: their first order
+    is booked on joining) under :data:`KNOWN_NEW`, not the stock-import channel the
+    engine brings every known customer in through (``lab calibrate --period forecast``:
+    the new customers expected after the log; ``--period log``: every customer, each
+    arriving with its first order)."""
+    c = d.customers
+    if not d.meta.get("known_buyers_only") or "prior_orders" not in c.columns:
+        return d
+    channel = c["channel"].astype(str)
+    new = (channel == "stock_import") & (pd.to_numeric(c["prior_orders"]).fillna(0) <= 0)
+    if not new.any():
+        return d
+    return replace(d, customers=c.assign(channel=channel.where(~new, KNOWN_NEW)))
+
+
 def channel_metrics(result, ltv_horizon_days: int | None = None) -> dict[str, float]:
     """Unit economics of one run by acquisition channel, as flat end-of-run metrics.
 
     Keys are ``channel:<channel>:<metric>`` for every channel that brought customers
     and ``all``, with the metrics of :data:`CHANNEL_METRICS`
     (:func:`lab.analysis.unit_economics`, gross margin; ``ltv_net`` from
-    :func:`lab.analysis.ltv_by` with ``value="net"``).
+    :func:`lab.analysis.ltv_by` with ``value="net"``).  In a pool of known buyers only,
+    the customers who join with their first order are counted as new customers
+    (:data:`KNOWN_NEW`), the log's customers with their history as stock import.
     """
-    d = as_order_data(result)
+    d = _known_new_apart(as_order_data(result))
     h = ltv_horizon_days or ltv_horizon_for(d.n_days)
     ue = unit_economics(d, h, "margin").set_index("channel")
     ue.loc["all", "payback_days"] = _blended_payback(d, float(ue.loc["all", "cac"]))

@@ -832,17 +832,149 @@ def _calibrated_scenario(cal, model, cust_rel: str, name: str, forecast_days: in
         if model is not None:
             sc["calendar"] = model.seasonality.calendar(model.future_campaigns())
             erlang_timing(sc, model.regularity.k)
+    sc["fitted"] = fitted_section(cal, model, sc, period)
+    from lab.calibrated_text import calibrated_description
+
     first = (end + pd.Timedelta(days=1)).date()
     sc["name"] = name
-    sc["description"] = (
-        f"forecast from {first} of the customers of {Path(cal.orders.report.source).name} "
-        f"(calibrated up to {end.date()}; day 0 is that day: they join at its end with "
-        "their order history)"
-        if period == "forecast"
-        else f"calibrated to {Path(cal.orders.report.source).name} up to {end.date()}: "
-        f"the log's period replayed, then the forecast from {first}"
+    sc["description"] = calibrated_description(  # the report shows it in Chinese under zh
+        period, Path(cal.orders.report.source).name, end.date(), first
     )
     return sc
+
+
+#: what of a purchase-model fit gives each trait value (lab_traits: weeks -> days)
+_TRAIT_FORMULAS: dict[tuple[str, str], str] = {
+    ("propensity_per_day", "mean"): "r / alpha per {u:g} days",
+    ("propensity_per_day", "shape"): "r",
+    ("dropout_after_purchase", "mean"): "a / (a + b)",
+    ("dropout_after_purchase", "concentration"): "a + b",
+    ("dropout_per_day", "mean"): "s / beta per {u:g} days",
+    ("dropout_per_day", "shape"): "s",
+}
+_BASKET_FORMULAS: dict[str, str] = {
+    "mean_order_value_cny": "p gamma / (q - 1)",
+    "shape_per_order": "p",
+    "shape_across_customers": "q",
+}
+_MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD"}
+
+
+def delta_se(fit: FitResult, value_of) -> float | None:
+    """Standard error of ``value_of(params)`` at the fit by the delta method (central
+    differences against the fit's covariance); None without a usable covariance."""
+    names = list(fit.params)
+    cov = np.asarray(fit.cov, dtype=float)
+    if cov.shape != (len(names), len(names)) or not np.isfinite(cov).all():
+        return None
+    x = np.array([fit.params[n] for n in names], dtype=float)
+    grad = np.empty(len(x))
+    for i in range(len(x)):
+        h = 1e-6 * max(abs(x[i]), 1e-6)
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        hi = value_of(dict(zip(names, up, strict=True)))
+        lo = value_of(dict(zip(names, down, strict=True)))
+        grad[i] = (hi - lo) / (2 * h)
+    var = float(grad @ cov @ grad)
+    return float(np.sqrt(var)) if np.isfinite(var) and var >= 0 else None
+
+
+def _trait_fit(cal: Calibration, model, period: str) -> tuple[FitResult, str]:
+    """The purchase-model fit whose values ``traits.default`` holds, and its name."""
+    if model is not None and (period == "forecast" or model.regularity.k > 1):
+        k = model.regularity.k
+        fit = dataclasses.replace(model.regularity.fit, model="bgnbd")
+        return fit, f"BG/CNBD-{k}" if k > 1 else "BG/NBD"
+    return cal.fit, _MODEL_NAMES.get(cal.fit.model, cal.fit.model)
+
+
+def fitted_section(cal: Calibration, model, sc: dict, period: str = "log") -> dict:
+    """The scenario's ``fitted`` section: each value the fits gave it, with the order log,
+    the fit and its standard error (the delta method from the fit's covariance; none for
+    the calendar's multipliers and k), so that ``lab explain``, the report and a
+    robustness analysis name the fit, not a literature default, as its source
+    (:class:`lab.params.FittedValue`).  Only values the scenario holds as fitted."""
+    data = Path(cal.orders.report.source).name
+    span = f"{cal.start_date.date()} to {cal.calibration_end.date()}"
+    out: dict[str, dict] = {}
+
+    def put(path: str, value, fit: str, se: float | None = None) -> None:
+        entry = {"value": value, "data": data, "fit": fit}
+        if se is not None:
+            entry["se"] = se
+        out[path] = entry
+
+    traits = sc.get("traits", {}).get("default", {})
+    fit, name = _trait_fit(cal, model, period)
+    try:
+        expected = lab_traits(fit)
+    except ValueError:
+        expected = {}
+    for (trait, key), formula in _TRAIT_FORMULAS.items():
+        value = traits.get(trait, {}).get(key)
+        if value is None or expected.get(trait, {}).get(key) != value:
+            continue
+
+        def of(params, trait=trait, key=key, fit=fit):
+            return lab_traits(dataclasses.replace(fit, params=params))[trait][key]
+
+        what = formula.format(u=fit.time_unit_days)
+        put(
+            f"traits.default.{trait}.{key}",
+            value,
+            f"{name} fit of {span}, {what}",
+            delta_se(fit, of),
+        )
+    basket = traits.get("basket", {})
+    if cal.spend is not None and basket:
+        from lab.calibrate.gammagamma import lab_basket_from_gamma_gamma
+
+        spend = cal.spend
+        for key, formula in _BASKET_FORMULAS.items():
+            if key not in basket:
+                continue
+
+            def of(params, key=key):
+                return lab_basket_from_gamma_gamma(dataclasses.replace(spend, params=params))[key]
+
+            fit_text = f"gamma-gamma spend fit of {span}, {formula}"
+            put(f"traits.default.basket.{key}", basket[key], fit_text, delta_se(spend, of))
+    if model is None:
+        return out
+    reg = model.regularity
+    if sc.get("purchase", {}).get("timing_k") is not None:
+        put(
+            "purchase.timing_k",
+            int(sc["purchase"]["timing_k"]),
+            f"BG/CNBD-k by maximum likelihood profiled over k, 95% set {list(reg.k_set)}",
+        )
+    calendar = sc.get("calendar") or {}
+    seas = model.seasonality
+    ridge = f"ridge Poisson calendar fit of {span}, penalty {seas.penalty:g}"
+    se_log = getattr(seas, "se", {}) or {}
+    for key in ("weekday", "month"):
+        if calendar.get(key):
+            put(f"calendar.{key}", list(calendar[key]), ridge)
+    for i, event in enumerate(calendar.get("events", [])):
+        b = se_log.get(f"event_{event['name']}")
+        se = event["lift"] * b if b is not None and np.isfinite(b) else None
+        put(f"calendar.events[{i}].lift", event["lift"], f"{ridge}, event {event['name']}", se)
+    in_log = {c["name"] for c in seas.campaigns}
+    own = {c["name"] for c in model.campaigns if c.get("lift") is not None}
+    for i, camp in enumerate(calendar.get("campaigns", [])):
+        if camp["name"] in in_log:
+            b = se_log.get(f"campaign_{camp['name']}")
+            se = camp["lift"] * b if b is not None and np.isfinite(b) else None
+            put(f"calendar.campaigns[{i}].lift", camp["lift"], f"{ridge}, campaign", se)
+        elif camp["name"] not in own:  # placed after the log with the fitted mean lift
+            put(
+                f"calendar.campaigns[{i}].lift",
+                camp["lift"],
+                f"{ridge}: the mean of the campaign lifts fitted in the log",
+            )
+    return out
 
 
 def future_arrivals(model, days: int) -> pd.DataFrame:

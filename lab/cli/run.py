@@ -196,10 +196,11 @@ def explain(scenario: ScenarioArg) -> None:
         out_console.print(line, highlight=False, markup=False)
     t = Table(title="Parameters in effect", title_justify="left")
     t.add_column("parameter", no_wrap=True)
-    for col in ("value", "unit", "valid", "set in", "source of the default"):
+    for col in ("value", "unit", "valid", "set in", "source (of the default, or the fit)"):
         t.add_column(col)
+    shown = {"file": "[green]file[/]", "calibration": "[green]file: fitted[/]"}
     for rec in parameter_rows(sc):
-        src = "[green]file[/]" if rec["source"] == "file" else "default"
+        src = shown.get(rec["source"], "default")
         basis = escape(rec["basis"])
         t.add_row(
             escape(rec["path"]), escape(str(rec["value"])), rec["unit"], rec["range"], src, basis

@@ -8,7 +8,11 @@ declares a plausible range.  :func:`robustness` asks the question again in ``n``
 
 1. **Draws.**  A Latin hypercube (``scipy.stats.qmc.LatinHypercube``, seeded from the
    lab's stream ``robustness_draws``, :mod:`lab.rng`) over the plausible ranges of
-   the behavioural assumptions that A and B share; integers are rounded.  Left out:
+   the behavioural assumptions that A and B share, and within ± 2 standard errors of
+   their own fit for the values fitted to an order log (a calibrated scenario's
+   ``fitted`` section: never the literature's range of the default they replaced; a
+   fitted value without a standard error is held at its fit); integers are rounded.
+   Left out:
    the ``strategies`` section (the strategist's levers), every ``setting``, any
    assumption whose value differs between A and B (that difference is the question,
    not an unknown) and, when neither scenario has a finite market, the ``market``
@@ -120,10 +124,15 @@ def robustness_assumptions(
     Returns
     -------
     table : pandas.DataFrame
-        ``path, value, type, plausible_low, plausible_high, unit, doc``: one row per
-        parameter drawn, in the order of :func:`lab.parameter_table`.
+        ``path, value, type, plausible_low, plausible_high, range_from, unit, doc``: one
+        row per parameter drawn, in the order of :func:`lab.parameter_table`.  An
+        assumption is drawn within its plausible range; a value fitted to data
+        (``lab calibrate``'s ``fitted`` section, ``source_kind`` ``"fitted"``)
+        within ± 2 standard errors of its own fit, never the literature's range of the
+        default it replaced (``range_from`` says which).
     left_out : dict
-        Path -> why an assumption of A is not drawn (the lever: A and B differ).
+        Path -> why an assumption of A is not drawn (the lever: A and B differ), or a
+        fitted value held at its fit (no standard error recorded).
 
     Raises
     ------
@@ -133,7 +142,14 @@ def robustness_assumptions(
     from lab.params import parameter_table
 
     ta, tb = parameter_table(a), parameter_table(b)
-    rows = ta[(ta["source_kind"] == "assumption") & ta["plausible_low"].notna()]
+    fitted = ta["source_kind"] == "fitted"
+    held = ta[fitted & ta["plausible_low"].isna()]
+    rows = ta[ta["source_kind"].isin(["assumption", "fitted"]) & ta["plausible_low"].notna()]
+    rows = rows.assign(
+        range_from=np.where(
+            rows["source_kind"] == "fitted", "fit ± 2 SE", "plausible range (assumption)"
+        )
+    )
     rows = rows[~rows["path"].str.startswith("strategies")]
     if a.market.size is None and b.market.size is None:
         rows = rows[~rows["path"].str.startswith("market.")]
@@ -143,7 +159,11 @@ def robustness_assumptions(
     same = [
         p in b_values and b_values[p] == v for p, v in zip(rows["path"], rows["value"], strict=True)
     ]
-    left_out = {p: "differs between A and B (the lever)" for p in rows["path"][~np.array(same)]}
+    left_out = {
+        p: "fitted to the data, no standard error recorded: held at its fitted value"
+        for p in held["path"]
+    }
+    left_out |= {p: "differs between A and B (the lever)" for p in rows["path"][~np.array(same)]}
     rows = rows[np.array(same, dtype=bool)]
     patterns = _patterns(params)
     if patterns:
@@ -155,7 +175,7 @@ def robustness_assumptions(
             f"no behavioural assumption{what} to draw; see `lab explain` for the paths "
             "(source: assumption) and their plausible ranges"
         )
-    cols = ["path", "value", "type", "plausible_low", "plausible_high", "unit", "doc"]
+    cols = ["path", "value", "type", "plausible_low", "plausible_high", "range_from", "unit", "doc"]
     return rows[cols].reset_index(drop=True), left_out
 
 
@@ -637,6 +657,7 @@ def _param_table(plan: RobustnessPlan, worlds: pd.DataFrame) -> pd.DataFrame:
                     "value": info.loc[path, "value"],
                     "plausible_low": info.loc[path, "plausible_low"],
                     "plausible_high": info.loc[path, "plausible_high"],
+                    "range_from": info.loc[path, "range_from"],
                     "unit": info.loc[path, "unit"],
                     "doc": info.loc[path, "doc"],
                 }
@@ -836,4 +857,22 @@ def _print(rob: RobustnessResult, console: Console) -> None:
         hinges = ", ".join(h for h in (r.hinge_1, r.hinge_2) if h) or "—"
         t.add_row(escape(name), share, spread, escape(hinges))
     console.print(t)
+    if note := fitted_note(p):
+        console.print(escape(note), soft_wrap=True)
     console.print(escape(rob.advice("net_margin")), soft_wrap=True)
+
+
+def fitted_note(plan: RobustnessPlan) -> str:
+    """One sentence on the values fitted to an order log: drawn within ± 2 SE of their own
+    fit, or held at it (no standard error recorded); "" when the scenarios have none."""
+    drawn = plan.assumptions.loc[plan.assumptions["range_from"] == "fit ± 2 SE", "path"]
+    held = [p for p, why in plan.left_out.items() if why.startswith("fitted")]
+    parts = []
+    if len(drawn):
+        parts.append(
+            f"{len(drawn)} value(s) fitted to the order log drawn within ± 2 SE of their own "
+            "fit (not the literature's plausible range)"
+        )
+    if held:
+        parts.append(f"held at their fit (no standard error recorded): {', '.join(held)}")
+    return ("; ".join(parts) + ".") if parts else ""

@@ -107,8 +107,8 @@ OBJECTIVES: tuple[str, ...] = (
 #: end-of-run metric key of a cohort's LTV: ``cohort_ltv_margin:2026-01``
 COHORT_PREFIX = "cohort_ltv_margin:"
 
-#: where an assumption's value came from; ``calibration`` is reserved for values
-#: estimated from a real order log (the calibration step does not exist yet)
+#: where an assumption's value came from; ``calibration``: a value ``lab calibrate``
+#: fitted to an order log and the scenario still holds (its ``fitted`` section)
 SOURCES: tuple[str, ...] = ("default", "file", "option", "calibration")
 
 
@@ -164,7 +164,9 @@ class ReportData:
         Paired differences against the first scenario (2+ scenarios).
     assumptions : pandas.DataFrame
         ``scenario, parameter, value`` (as text), ``raw`` (the Python value), ``unit,
-        valid, meaning, source`` (one of :data:`SOURCES`), ``source_file``.
+        valid, meaning, source`` (one of :data:`SOURCES`), ``source_file`` (the scenario
+        file that sets it), ``fitted_to`` (the order log a fitted value came from) and
+        ``basis`` (the source of the default, or the fit with its SE).
     ltv_horizon_days : int
         Horizon of the reference scenario's LTV (each scenario's is on its info).
     stamp : dict
@@ -386,7 +388,8 @@ def _assumptions(infos: Sequence[ScenarioInfo], seeds: list[int], days: int | No
                     "valid": rec["range"],
                     "meaning": rec["doc"],
                     "source": source,
-                    "source_file": info.file if source == "file" else "",
+                    "source_file": info.file if source in ("file", "calibration") else "",
+                    "fitted_to": rec["fitted_to"],
                     "basis": rec["basis"],
                 }
             )
@@ -402,6 +405,7 @@ def _assumptions(infos: Sequence[ScenarioInfo], seeds: list[int], days: int | No
             "meaning",
             "source",
             "source_file",
+            "fitted_to",
             "basis",
         ],
     )

@@ -57,7 +57,7 @@ KIND: dict[str, str] = {
 
 #: money metrics that are amounts per customer (shown in CNY / 元, not 万元)
 PER_CUSTOMER: frozenset[str] = frozenset(
-    {"ltv_margin", "cac_paid", "cac_blended", "cost_per_referred"}
+    {"ltv_margin", "ltv_net", "cac_paid", "cac_blended", "cost_per_referred"}
 )
 
 #: Chinese money unit of totals: 万 (ten thousand)

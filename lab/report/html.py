@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from lab.analysis.headline import HEADLINE_METRICS
+from lab.calibrated_text import description_in
 from lab.i18n import check_lang
 from lab.plots._style import GOOD_DIRECTION
 from lab.report.data import MONTHLY_METRICS, ReportData
@@ -36,7 +37,8 @@ from lab.report.fmt import (
 from lab.report.fonts import FONT_FAMILY, page_characters, subset_font
 from lab.report.labels import REPORT_LABELS, source_label, text, unit_label
 from lab.report.summary import (
-    no_costs_modelled,
+    dash_reason,
+    no_acquisition_spend,
     period_text,
     summary_sentences,
     verdict_sentences,
@@ -125,8 +127,8 @@ def _key_figures(data: ReportData, lang: str) -> list[dict]:
             r = h[(h["scenario"] == info.name) & (h["metric"] == metric)]
             if r.empty:
                 cells.append({"median": "–", "band": ""})
-            elif metric == "net_margin" and no_costs_modelled(data, info):
-                cells.append({"median": "–", "band": text("no_costs_modelled", lang)})
+            elif why := dash_reason(data, info, metric):
+                cells.append({"median": "–", "band": text(why, lang)})
             else:
                 r = r.iloc[0]
                 cells.append(_cell(metric, r["median"], r["p10"], r["p90"], lang))
@@ -255,17 +257,24 @@ def _channels(data: ReportData, lang: str) -> dict:
         "ltv_net": "ltv_net",
         "ltv_to_cac": "ltv_to_cac",
     }
-    heads = [text("customers", lang), text("money_unit", lang, metric="CAC", cur=cur)]
+    cac_unit = money_unit("cac_paid", lang, cur)
+    heads = [text("customers", lang), text("money_unit", lang, metric="CAC", cur=cac_unit)]
     heads += [text("payback_days", lang)]
     heads += [metric_head(m, lang, cur) for m in ("ltv_margin", "ltv_net")]
     heads += ["LTV/CAC"]
+    no_spend = {i.name for i in data.scenarios if no_acquisition_spend(data, i)}
+    no_cost_cols = {"cac", "payback_days", "ltv_to_cac"}  # no CAC: nothing to pay back
+
+    def cell(r, c: str, m: str) -> str:
+        if c in no_cost_cols and str(r["scenario"]) in no_spend:
+            return "–"
+        return fmt_value(m, r[c]) if m != "ltv_to_cac" else _ratio(r[c])
+
     rows = [
         {
             "scenario": str(r["scenario"]),
             "channel": text(str(r["channel"]), lang),
-            "cells": [
-                fmt_value(m, r[c]) if m != "ltv_to_cac" else _ratio(r[c]) for c, m in cols.items()
-            ],
+            "cells": [cell(r, c, m) for c, m in cols.items()],
         }
         for _, r in ch.iterrows()
     ]
@@ -290,8 +299,10 @@ def _scenario_diff(data: ReportData) -> list[dict]:
     return out
 
 
-def _source_text(source: str, file: str, lang: str) -> str:
+def _source_text(source: str, file: str, lang: str, fitted_to: str = "") -> str:
     words = source_label(source, lang)
+    if source == "calibration" and fitted_to:  # fitted to the user's log, not a default
+        return f"{words} ({fitted_to})"
     if source == "file" and file:
         return f"{words} ({Path(file).name})"
     return words
@@ -310,7 +321,7 @@ def _assumptions(data: ReportData, lang: str) -> dict:
             {
                 "value": r.value if r is not None else "–",
                 "source": r.source if r is not None else "default",
-                "source_label": _source_text(r.source, r.source_file, lang)
+                "source_label": _source_text(r.source, r.source_file, lang, r.fitted_to)
                 if r is not None
                 else "–",
             }
@@ -412,7 +423,7 @@ def context(data: ReportData, lang: str = "en", with_charts: bool = True) -> dic
             {
                 "name": info.name,
                 "reference": i == 0,
-                "description": info.scenario.description,
+                "description": description_in(info.scenario.description, lang),
                 "period": period_text(info, lang),
                 "file": info.file or "–",
                 "hash": info.hash,

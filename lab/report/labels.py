@@ -84,7 +84,7 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
     "source": ("source", "来源"),
     "valid": ("valid range", "取值范围"),
     "meaning": ("meaning", "含义"),
-    "basis": ("source of the default", "默认值依据"),
+    "basis": ("source of the default, or the fit", "默认值依据或拟合来源"),
     "differs": ("differs between scenarios", "各情景不同"),
     "assumptions_set": (
         "Set in a scenario file, on the command line, or different between scenarios",
@@ -123,6 +123,16 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
     "no_costs_modelled": (
         "no costs modelled (calibrated from orders only)",
         "未建模成本 (仅由订单标定)",
+    ),
+    "known_new": ("new customers (joining with their first order)", "新用户 (加入当天下首单)"),
+    "no_acquisition_spend": (
+        "no acquisition spend (the customers come from the order log)",
+        "无获客支出 (用户来自订单日志)",
+    ),
+    "fatigue_off": (
+        "promo fatigue and reference price are off: the index would only measure customers "
+        "who left and still count in the pool",
+        "促销疲劳与参考价格均已关闭：该指数只会反映已流失却仍计入用户池的用户",
     ),
     "chart_customers": ("Customers in the pool", "私域用户数"),
     "chart_mean_fatigue": ("Mean promo fatigue", "平均促销疲劳"),

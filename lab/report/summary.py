@@ -34,7 +34,14 @@ from lab.report.fmt import (
 from lab.report.labels import text
 from lab.scenario_diff import show_value
 
-__all__ = ["no_costs_modelled", "period_text", "summary_sentences", "verdict_sentences"]
+__all__ = [
+    "dash_reason",
+    "no_acquisition_spend",
+    "no_costs_modelled",
+    "period_text",
+    "summary_sentences",
+    "verdict_sentences",
+]
 
 #: costs reported beside the verdict: fatigue, blocks, discount spend
 COST_METRICS: tuple[str, ...] = ("promo_response_lost", "block_rate", "discount_cost")
@@ -119,6 +126,38 @@ def no_costs_modelled(data: ReportData, info: ScenarioInfo) -> bool:
         == data.headline_value(info.name, "gross_margin", s)
         for s in ("median", "p10", "p90")
     )
+
+
+def no_acquisition_spend(data: ReportData, info: ScenarioInfo) -> bool:
+    """Whether ``info``'s customers all come from an order log and nothing was spent on them.
+
+    Its CAC would read 0 (and its payback 0 days) by construction: the customers were
+    not acquired in the run.
+    """
+    if not known_buyers_only(info.scenario):
+        return False
+    return all(
+        data.headline_value(info.name, "cac_blended", s) == 0 for s in ("median", "p10", "p90")
+    )
+
+
+def dash_reason(data: ReportData, info: ScenarioInfo, metric: str) -> str:
+    """Why ``metric`` of ``info`` is shown as "–" instead of its number: a label key, or "".
+
+    * ``net_margin`` with no cost modelled (:func:`no_costs_modelled`);
+    * a CAC with no acquisition spend (:func:`no_acquisition_spend`);
+    * ``fatigue_index`` with promo fatigue and the reference price both off: nothing in
+      the run makes customers answer promotions less, and the index (whose base counts
+      customers who left silently) would only measure the pool's dropout.
+    """
+    if metric == "net_margin" and no_costs_modelled(data, info):
+        return "no_costs_modelled"
+    if metric in ("cac_paid", "cac_blended") and no_acquisition_spend(data, info):
+        return "no_acquisition_spend"
+    sc = info.scenario
+    if metric == "fatigue_index" and not (sc.fatigue.enabled or sc.reference_price.enabled):
+        return "fatigue_off"
+    return ""
 
 
 def _outlook(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]:

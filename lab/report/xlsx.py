@@ -33,7 +33,7 @@ from lab.report.data import MONTHLY_METRICS, ReportData
 from lab.report.fmt import kind_of, money_scale, money_unit
 from lab.report.html import REPORT_METRICS, metric_head
 from lab.report.labels import source_label, text, unit_label
-from lab.report.summary import no_costs_modelled, summary_sentences
+from lab.report.summary import dash_reason, summary_sentences
 
 __all__ = ["SHEETS", "build_workbook", "write_xlsx"]
 
@@ -273,8 +273,8 @@ def _key_figures(ws, data: ReportData, lang: str) -> None:
             _put(ws, r, 2, row.metric)
             _put(ws, r, 3, metric_head(row.metric, lang, info.currency))
             _put(ws, r, 4, _unit(row.metric, lang, info.currency))
-            if row.metric == "net_margin" and no_costs_modelled(data, info):
-                _put(ws, r, 5, text("no_costs_modelled", lang))  # no number to misread
+            if why := dash_reason(data, info, row.metric):
+                _put(ws, r, 5, text(why, lang))  # no number to misread
                 continue
             for j, s in enumerate(stats, start=5):
                 v = getattr(row, s)
