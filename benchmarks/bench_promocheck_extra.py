@@ -65,8 +65,10 @@ def horizon() -> None:
     calc = b.base_dict(CAL)
     calc["strategies"] = plans
     bnc = b.base_dict("scenarios/baseline.yaml", keep_contacts=False)
+    calw = b.patched(calc, {"contacts": {"wear_out": {"enabled": False}}})
     for name, d in (
         ("calibrated + baseline group/moments plans", calc),
+        ("calibrated + baseline group/moments plans, wear-out off", calw),
         ("baseline without group/moments plans", bnc),
     ):
         rows = []
