@@ -277,7 +277,7 @@ def _credit_dense(counts, prices, cost, day, cohort_day, discount, arr, net, pv,
     """
     n = counts[0].size
     # one flat tuple, the counts last (a parallel region takes no tuple of tuples)
-    args = (prices, cost, day, cohort_day, discount, arr, net, pv) + counts
+    args = (prices, cost, day, cohort_day, discount, arr, net, pv, *counts)
     n_blocks = (n + DENSE_BLOCK - 1) // DENSE_BLOCK
     if threads >= 2 and n_blocks >= DENSE_PARALLEL_MIN_BLOCKS:
         _credit_dense_on_threads(n, n_blocks, threads, args)
