@@ -16,7 +16,7 @@ their ``net_other`` equals the run's net margin plus the unattributed costs.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 __all__ = ["NET_COLUMN", "PV_COLUMN", "CustomerMoney"]
 
@@ -155,7 +155,7 @@ class CustomerMoney:
         self.pv = self._fit(self.pv, n)
         _credit_dense(
             tuple(counts), np.array(prices, dtype=np.float64), column.startswith("cost_"),
-            int(day), cohort_day, self._discount, arr, self.net, self.pv,
+            int(day), cohort_day, self._discount, arr, self.net, self.pv, get_num_threads(),
         )  # fmt: skip
 
     def _check_ages(self, age: np.ndarray) -> None:
@@ -259,13 +259,49 @@ def _dense_age_range(day, cohort_day, n):
     return low, high
 
 
+#: customers per block of :func:`_credit_dense`, and the blocks from which they are
+#: dealt to the engine's threads (as the contact delivery, :data:`lab.plan._BLOCK`)
+DENSE_BLOCK = 2048
+DENSE_PARALLEL_MIN_BLOCKS = 8
+
+
 @njit(cache=True)
-def _credit_dense(counts, prices, cost, day, cohort_day, discount, arr, net, pv):
+def _credit_dense(counts, prices, cost, day, cohort_day, discount, arr, net, pv, threads):
     """Customer by customer: ``each = counts[0] * prices[0] (+ counts[k] * prices[k]...)``
     credited as :meth:`CustomerMoney._add_dense` credits it (net and pv as -each and
-    -each * keep**age for a cost)."""
+    -each * keep**age for a cost).
+
+    Every customer's credit touches only their own slots, so with ``threads`` >= 2 and
+    at least :data:`DENSE_PARALLEL_MIN_BLOCKS` blocks the blocks are dealt to the
+    threads (:func:`_credit_dense_on_threads`): the same numbers on any thread count.
+    """
     n = counts[0].size
-    for i in range(n):
+    # one flat tuple, the counts last (a parallel region takes no tuple of tuples)
+    args = (prices, cost, day, cohort_day, discount, arr, net, pv, *counts)
+    n_blocks = (n + DENSE_BLOCK - 1) // DENSE_BLOCK
+    if threads >= 2 and n_blocks >= DENSE_PARALLEL_MIN_BLOCKS:
+        _credit_dense_on_threads(n, n_blocks, threads, args)
+    else:
+        _credit_dense_range(0, n, args)
+
+
+@njit(cache=True, parallel=True)
+def _credit_dense_on_threads(n, n_blocks, threads, args):
+    """:func:`_credit_dense`'s blocks, dealt round-robin to ``threads`` threads (the
+    parallel region holds the loop only, see :func:`lab.plan._deliver_on_threads`)."""
+    for t in prange(threads):
+        for b in range(t, n_blocks, threads):
+            start = b * DENSE_BLOCK
+            _credit_dense_range(start, min(start + DENSE_BLOCK, n), args)
+
+
+@njit(cache=True)
+def _credit_dense_range(start, stop, args):
+    """:func:`_credit_dense` for customers ``start .. stop - 1``: ``args`` holds
+    ``prices, cost, day, cohort_day, discount, arr, net, pv`` and then the counts."""
+    prices, cost, day, cohort_day, discount, arr, net, pv = args[:8]
+    counts = args[8:]
+    for i in range(start, stop):
         each = np.float64(counts[0][i]) * prices[0]
         for k in range(1, len(counts)):
             each += np.float64(counts[k][i]) * prices[k]

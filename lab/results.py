@@ -413,8 +413,11 @@ class RunResult:
             except BaseException:
                 stream.abandon()
                 raise
-        elif csv:  # from the compact log in small slices
-            write_csv_slices(self._transaction_slices(_CSV_ROWS), folder / "transactions.csv")
+        elif csv:  # from the compact log in small slices, text on the idle engine's cores
+            from lab.csv_arrow import text_threads_default
+
+            with text_threads_default(post_run_threads(rows["transactions"])):
+                write_csv_slices(self._transaction_slices(_CSV_ROWS), folder / "transactions.csv")
             _release_arrow_memory()
         if parquet:  # the biggest table: row group by row group
             parts = self._transaction_slices(SLICE_ROWS)

@@ -206,6 +206,45 @@ def test_dense_products_equal_the_dense_credit_of_their_sum_bit_for_bit():
     assert fused.table(n, [column])[NET_COLUMN].tobytes() == got[NET_COLUMN].tobytes()
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_dense_products_on_threads_are_the_one_threads_bits(threads):
+    """40,000 customers are 20 blocks, above ``DENSE_PARALLEL_MIN_BLOCKS``: dealt to two
+    threads (or run on one), every customer's credit is the NumPy sum's, bit for bit
+    (a block skipped or credited twice would show); the parallel function is also run
+    directly, so the threaded path is exercised whatever ``numba.get_num_threads()`` is."""
+    import numba
+
+    from lab import customer_money as cm
+
+    n = 40_000
+    assert n >= cm.DENSE_PARALLEL_MIN_BLOCKS * cm.DENSE_BLOCK
+    rng = np.random.default_rng(8)
+    cohort = rng.integers(0, 20, n).astype(np.int32)
+    sent = tuple(rng.integers(0, 3, n).astype(np.uint8) for _ in range(3))
+    prices = np.array([0.3, 0.01, 0.07])
+    discount = 0.999 ** np.arange(64.0)
+
+    def credited(run) -> tuple[np.ndarray, ...]:
+        arr, net, pv = np.ones(n), np.full(n, 2.0), np.full(n, 3.0)
+        run((prices, True, 30, cohort, discount, arr, net, pv, *sent))
+        return arr, net, pv
+
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        dealt = credited(lambda a: cm._credit_dense(a[8:], *a[:8], threads))
+        direct = credited(lambda a: cm._credit_dense_on_threads(n, 20, threads, a))
+    finally:
+        numba.set_num_threads(before)
+    serial = credited(lambda a: cm._credit_dense_range(0, n, a))
+    each = sent[0] * prices[0] + sent[1] * prices[1] + sent[2] * prices[2]
+    assert serial[0].tobytes() == (1.0 + each).tobytes()
+    assert serial[1].tobytes() == (2.0 - each).tobytes()
+    for got in (dealt, direct):
+        for a, b in zip(got, serial, strict=True):
+            assert a.tobytes() == b.tobytes()
+
+
 def test_table_views_are_the_copies_values_without_copying():
     money = CustomerMoney(0.0)
     cohort = np.zeros(5, np.int32)

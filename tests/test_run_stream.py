@@ -72,7 +72,7 @@ def test_streamed_csv_is_the_finished_logs_csv(tmp_path, rows, limit_mb):
     assert not _writer_threads()
 
 
-def test_an_interrupt_during_the_run_leaves_nothing(tmp_path, monkeypatch):
+def test_an_interrupt_during_the_run_leaves_nothing(tmp_path, monkeypatch, spare_core):
     real = PoolModel._record_day
 
     def interrupted(self, day):
@@ -89,7 +89,9 @@ def test_an_interrupt_during_the_run_leaves_nothing(tmp_path, monkeypatch):
     assert not _writer_threads()
 
 
-def test_a_writer_failing_during_the_run_stops_it_with_one_message(tmp_path, monkeypatch):
+def test_a_writer_failing_during_the_run_stops_it_with_one_message(
+    tmp_path, monkeypatch, spare_core
+):
     days_run = []
 
     failed = threading.Event()
@@ -162,21 +164,42 @@ def test_only_a_big_table_gets_text_threads(monkeypatch):
     assert post_run_threads(TEXT_THREADS_FROM_ROWS) == min(2, len(os.sched_getaffinity(0)))
 
 
-def _run_cli(out: Path, days: int = DAYS) -> object:
-    return runner.invoke(app, ["run", BASE, "--days", str(days), "-q", "--out", str(out)])
+def _run_cli(out: Path, days: int = DAYS, seed: int | None = None) -> object:
+    seeded = [] if seed is None else ["--seed", str(seed)]
+    return runner.invoke(app, ["run", BASE, "--days", str(days), "-q", "--out", str(out), *seeded])
+
+
+def _engine_on(threads: int):
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    yield numba
+    numba.set_num_threads(before)
 
 
 @pytest.fixture
-def two_engine_threads():
-    """The engine on two numba threads (lab run lends one to the writer)."""
+def spare_core():
+    """The engine on one numba thread, fewer than this process's cores: ``lab run``
+    writes the transactions CSV on the core left over, while the run goes on."""
+    from lab.csv_arrow import usable_cores
+
+    if usable_cores() < 2:
+        pytest.skip("one core here: the writer never has a core of its own")
+    yield from _engine_on(1)
+
+
+@pytest.fixture
+def engine_on_all_cores():
+    """The engine on as many numba threads as this process has cores: nothing is left
+    over for a writer, so ``lab run`` writes every table after the run."""
     import numba
 
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("numba has one thread here")
-    before = numba.get_num_threads()
-    numba.set_num_threads(2)
-    yield numba
-    numba.set_num_threads(before)
+    from lab.csv_arrow import usable_cores
+
+    if numba.config.NUMBA_NUM_THREADS < usable_cores():
+        pytest.skip("numba has fewer threads than this process has cores")
+    yield from _engine_on(usable_cores())
 
 
 def _late_writer_error(stream: TransactionsCsvStream) -> None:
@@ -209,7 +232,9 @@ def test_a_writer_error_during_finish_is_raised_as_it_is(tmp_path, rows_given):
     assert not _writer_threads()
 
 
-def test_a_writer_error_during_finish_is_the_one_line_full_disk_message(tmp_path, monkeypatch):
+def test_a_writer_error_during_finish_is_the_one_line_full_disk_message(
+    tmp_path, monkeypatch, spare_core
+):
     real_finish = TransactionsCsvStream.finish
 
     def racing_finish(self, channel, rows=None):
@@ -237,20 +262,59 @@ def _threads_by_day(monkeypatch, numba) -> list[int]:
     return seen
 
 
-@pytest.mark.parametrize(("limit_mb", "paused"), [(1e9, False), (0.0, True)])
-def test_the_engine_gets_its_thread_back_once_the_writer_pauses(
-    tmp_path, monkeypatch, two_engine_threads, limit_mb, paused
-):
-    numba = two_engine_threads
-    seen = _threads_by_day(monkeypatch, numba)
-    monkeypatch.setattr(lab.results, "STREAM_RSS_LIMIT_MB", limit_mb)
-    res = _run_cli(tmp_path / "r", days=60)
+def _writer_starts(monkeypatch) -> list[bool]:
+    started: list[bool] = []
+    real_start = TransactionsCsvStream.start
+
+    def counted(self):
+        started.append(True)
+        return real_start(self)
+
+    monkeypatch.setattr(TransactionsCsvStream, "start", counted)
+    return started
+
+
+def test_the_writer_streams_on_a_core_the_engine_leaves(tmp_path, monkeypatch, spare_core):
+    seen = _threads_by_day(monkeypatch, spare_core)
+    started = _writer_starts(monkeypatch)
+    monkeypatch.setattr(lab.results, "STREAM_RSS_LIMIT_MB", 1e9)  # never paused
+    res = _run_cli(tmp_path / "r", days=60, seed=1)
     assert res.exit_code == 0, res.output
-    if paused:  # paused from its first look at the memory: both threads soon after
-        assert seen[-1] == 2 and seen.count(2) >= 30
-    else:  # one lent to the writer for the whole run
-        assert set(seen) == {1}
-    assert numba.get_num_threads() == 2
+    assert started == [True]
+    assert set(seen) == {1}  # the engine keeps its one thread every day
+    saved = lab.run(lab.load_scenario(BASE), seed=1, days=60).save(tmp_path / "api")
+    assert _data_files(tmp_path / "r") == _data_files(saved)
+
+
+def test_an_engine_on_every_core_writes_the_csv_after_the_run(
+    tmp_path, monkeypatch, engine_on_all_cores
+):
+    """No writer takes a core from the engine (two threads run the engine faster than
+    one thread and a writer, and the CSV text is then made on every core): the same
+    files, and the engine on all its threads every day."""
+    from lab import csv_arrow
+
+    numba = engine_on_all_cores
+    cores = numba.get_num_threads()
+    seen = _threads_by_day(monkeypatch, numba)
+    started = _writer_starts(monkeypatch)
+    monkeypatch.delenv("LAB_CSV_THREADS", raising=False)
+    monkeypatch.setattr(lab.results, "TEXT_THREADS_FROM_ROWS", 1000)  # a small run's CSV
+    text_threads: list[int] = []
+    real_write = csv_arrow._write_parts
+
+    def counted(sink, parts, as_date, slice_rows, threads):
+        text_threads.append(csv_arrow.text_threads() if threads is None else threads)
+        return real_write(sink, parts, as_date, slice_rows, threads)
+
+    monkeypatch.setattr(csv_arrow, "_write_parts", counted)
+    res = _run_cli(tmp_path / "r", days=60, seed=1)
+    assert res.exit_code == 0, res.output
+    assert started == []
+    assert set(seen) == {cores}
+    assert text_threads and text_threads[0] == min(cores, csv_arrow.MAX_THREADS)
+    saved = lab.run(lab.load_scenario(BASE), seed=1, days=60).save(tmp_path / "api")
+    assert _data_files(tmp_path / "r") == _data_files(saved)
 
 
 def _interrupt_on_day(monkeypatch, when: int):
@@ -298,7 +362,7 @@ FAILURES = {
 
 @pytest.mark.parametrize("failure", list(FAILURES))
 def test_a_failed_run_leaves_a_previous_folder_as_it_was_and_the_threads(
-    tmp_path, monkeypatch, two_engine_threads, failure
+    tmp_path, monkeypatch, spare_core, failure
 ):
     out = tmp_path / "r"
     assert _run_cli(out).exit_code == 0
@@ -311,11 +375,12 @@ def test_a_failed_run_leaves_a_previous_folder_as_it_was_and_the_threads(
         refused(res, str(out), "no space left on the device")
     assert snapshot(tmp_path) == before  # the previous folder byte for byte, nothing else
     assert not _writer_threads()
-    assert two_engine_threads.get_num_threads() == 2
+    assert spare_core.get_num_threads() == 1
 
 
-def test_customers_csv_on_two_text_threads_is_the_one_threads(tmp_path, monkeypatch):
-    """The customers table forced over the threshold (and into many small slices)."""
+def test_csvs_on_two_text_threads_are_the_one_threads(tmp_path, monkeypatch):
+    """The transactions and customers tables forced over the threshold (and into many
+    small slices): written after the run on two text threads, the same bytes."""
     from lab import csv_arrow
 
     monkeypatch.delenv("LAB_CSV_THREADS", raising=False)
@@ -333,10 +398,11 @@ def test_customers_csv_on_two_text_threads_is_the_one_threads(tmp_path, monkeypa
     monkeypatch.setattr(csv_arrow, "_pool", counted_pool)
     result.save(tmp_path / "two", formats=("csv",))
     if len(os.sched_getaffinity(0)) >= 2:
-        assert threads_used == [2]
-    one = (tmp_path / "one" / "customers.csv").read_bytes()
-    assert one.count(b"\n") > 4 * 256  # several slices
-    assert (tmp_path / "two" / "customers.csv").read_bytes() == one
+        assert threads_used == [2, 2]  # transactions, then customers
+    for table in ("transactions", "customers"):
+        one = (tmp_path / "one" / f"{table}.csv").read_bytes()
+        assert one.count(b"\n") > 4 * 256, table  # several slices
+        assert (tmp_path / "two" / f"{table}.csv").read_bytes() == one, table
 
 
 def test_lab_run_terminated_leaves_no_temporary_folder(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -68,8 +67,12 @@ class _RunFailed(Exception):
 
 
 def _run_and_write(sc, seed, days, out_dir: Path, formats: tuple[str, ...], progress):
-    """Run the scenario and write its folder; the transactions CSV is written while the
-    run goes on (:class:`lab.results.TransactionsCsvStream`), the rest after it.
+    """Run the scenario and write its folder.
+
+    Where the engine leaves a core unused (:func:`stream_wanted`), the transactions
+    CSV is written on it while the run goes on (:class:`lab.results.TransactionsCsvStream`)
+    and the rest after the run; otherwise every table is written after the run, the
+    CSV text made on the engine's idle cores.
 
     The folder is written atomically (:func:`lab.io.atomic_folder`, made before the
     run): a failure or an interrupt leaves no folder and no temporary files.  An error
@@ -98,17 +101,14 @@ def _run_and_write(sc, seed, days, out_dir: Path, formats: tuple[str, ...], prog
             except BaseException as exc:  # the writer's error stops the run
                 writer_error.append(exc)
                 raise
-            if stream.paused:  # the writer waits for the end of the run: its core is free
-                give_back()
 
     try:
         with atomic_folder(out_dir) as tmp:
             try:
-                with _engine_threads(leave_one=streaming) as give_back:
-                    result = run_scenario(
-                        sc, seed=seed, days=days, progress=day_done,
-                        on_model=start_stream if streaming else None,
-                    )  # fmt: skip
+                result = run_scenario(
+                    sc, seed=seed, days=days, progress=day_done,
+                    on_model=start_stream if streaming else None,
+                )  # fmt: skip
             except BaseException as exc:
                 if stream is not None:
                     stream.abandon()
@@ -122,33 +122,22 @@ def _run_and_write(sc, seed, days, out_dir: Path, formats: tuple[str, ...], prog
     return result
 
 
-@contextmanager
-def _engine_threads(leave_one: bool):
-    """The engine's numba threads, one fewer while a writer thread works beside it (so
-    the two do not share a core: the kernel's result is the same on any number).
+def stream_wanted(formats: tuple[str, ...]) -> bool:
+    """Whether ``lab run`` writes the transactions CSV while the run goes on: with CSV,
+    and only where the engine's numba threads leave a core of this process unused.
 
-    Yields a function that gives the engine its threads back at once (the writer
-    paused by the memory limit); on the way out they are given back in any case.
+    On a core of its own the writer costs the run nothing.  Taking a core from the
+    engine costs more than it saves: the engine is 1.35-1.55x faster on two threads,
+    and after the run the CSV's text is made on both cores (:func:`lab.results.post_run_threads`;
+    ``benchmarks/RESULTS.md``, ``lab run`` with CSV).
     """
+    if "csv" not in formats:
+        return False
     import numba
 
-    before = numba.get_num_threads()
-    if leave_one and before > 1:
-        numba.set_num_threads(before - 1)
+    from lab.csv_arrow import usable_cores
 
-    def give_back() -> None:
-        if numba.get_num_threads() != before:
-            numba.set_num_threads(before)
-
-    try:
-        yield give_back
-    finally:
-        numba.set_num_threads(before)
-
-
-def stream_wanted(formats: tuple[str, ...]) -> bool:
-    """Whether ``lab run`` writes the transactions CSV while the run goes on."""
-    return "csv" in formats
+    return numba.get_num_threads() < usable_cores()
 
 
 def _print_summary(result, path: Path) -> None:
