@@ -31,6 +31,8 @@ def _file(tmp_path, text: str):
         ("大促,2025-13-10,2025-04-12,", ["row 2", "start", "'2025-13-10'", "not a date"]),
         ("大促,2025-04-10,soon,", ["row 2", "end", "'soon'", "not a date"]),
         ("大促,2025-04-10,2025-04-01,", ["row 2", "end 2025-04-01 is before start"]),
+        ("大促,2025-04-10,2025-04-12,inf", ["row 2", "lift", "'inf'", "finite number > 0"]),
+        (",2025-04-10,2025-04-12,1.2", ["row 2", "field name: empty"]),
     ],
 )
 def test_a_bad_field_is_named_with_file_row_and_value(tmp_path, row, says):
@@ -113,3 +115,16 @@ def test_a_horizon_past_any_date_names_the_option_and_value(tmp_path, horizon):
     text = " ".join(r.output.split())
     assert f"--horizon '{horizon}': must be 1 to 3650 days" in text
     assert "out of range" not in text and not out.exists()
+
+
+def test_a_gbk_campaign_file_is_read_and_utf16_is_refused_naming_the_file(tmp_path):
+    """Excel on Chinese Windows saves CSV as GBK: read like the order log; a file in
+    neither encoding is refused with its path and what to do, not a codec error."""
+    text = "name,start,end,lift\n春季大促,2025-04-10,2025-04-12,1.5\n"
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(text.encode("gbk"))
+    assert [c["name"] for c in read_campaigns(gbk)] == ["春季大促"]
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(text.encode("utf-16"))
+    with pytest.raises(ValueError, match=r"utf16\.csv: the campaign file is not text in UTF-8"):
+        read_campaigns(utf16)

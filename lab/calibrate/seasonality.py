@@ -647,10 +647,7 @@ def read_campaigns(path) -> list[dict]:
         alone: a planner who passes a campaign file means to place campaigns) and a name
         that two rows share (:func:`check_campaign_names`).
     """
-    try:
-        df = pd.read_csv(path, dtype=str)
-    except pd.errors.EmptyDataError:
-        df = pd.DataFrame()
+    df = _read_campaign_csv(path)
     if df.empty:
         raise ValueError(
             f"{path}: the campaign file holds no campaign (only a header, or nothing): add "
@@ -662,6 +659,26 @@ def read_campaigns(path) -> list[dict]:
     out = [_campaign_row(path, i + 2, row, "lift" in df.columns) for i, row in df.iterrows()]
     check_campaign_names(out, where=str(path), first_row=2)
     return out
+
+
+#: encodings a campaign file is read in, in turn (Excel on Chinese Windows saves GBK)
+CAMPAIGN_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def _read_campaign_csv(path) -> pd.DataFrame:
+    """The campaign file's rows as text (UTF-8, with or without its byte-order mark, else
+    GB18030, a superset of GBK); an empty frame for an empty file."""
+    for encoding in CAMPAIGN_ENCODINGS:
+        try:
+            return pd.read_csv(path, dtype=str, encoding=encoding)
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(
+        f"{path}: the campaign file is not text in UTF-8 or GBK/GB18030; save it as CSV "
+        "UTF-8 (Excel: Save As > CSV UTF-8) and try again"
+    )
 
 
 def check_campaign_names(
@@ -717,9 +734,14 @@ def _campaign_row(path, line: int, row: pd.Series, has_lift: bool) -> dict:
                 f"{where}: field lift: {row['lift']!r} is not a number (leave it empty to "
                 "take the fitted lift)"
             ) from None
-        if not lift > 0:
-            raise ValueError(f"{where}: field lift: must be > 0, got {row['lift']!r}")
-    return {"name": str(row["name"]), "start": s, "end": e, "lift": lift}
+        if not (np.isfinite(lift) and lift > 0):
+            raise ValueError(
+                f"{where}: field lift: must be a finite number > 0, got {row['lift']!r}"
+            )
+    name = row["name"]
+    if pd.isna(name) or not str(name).strip():
+        raise ValueError(f"{where}: field name: empty; give each campaign a name")
+    return {"name": str(name), "start": s, "end": e, "lift": lift}
 
 
 def _campaign_date(where: str, field: str, value) -> pd.Timestamp:
