@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lab.cli.common import consoles, fail
+from lab.cli.common import campaigns_or_exit, consoles, fail
 from lab.cli.options import (
     Lang,
     MonthPrior,
@@ -213,7 +213,7 @@ def calibrate(
     if target.suffix.lower() not in (".yaml", ".yml"):
         fail(f"--out {target}: the scenario file name must end in .yaml")
     _check_yaml_target(target)  # before the fit: a refusal costs nothing
-    camps = _campaigns(campaigns) if seasonality and model == "bgnbd" else []
+    camps = campaigns_or_exit(campaigns) if seasonality and model == "bgnbd" else []
     clean = read_order_log(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
@@ -403,7 +403,7 @@ def backtest(
     h_end = _date(holdout_end, "--holdout-end")
     out_dir = out or default_out("backtest", orders.stem)
     check_out_folder(out_dir)  # before the work: a refusal costs nothing
-    camps = _campaigns(campaigns)
+    camps = campaigns_or_exit(campaigns)
     clean = read_order_log(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
@@ -556,21 +556,6 @@ def _errors_table(bt, seeds: int):
 def _reliable(row) -> bool:
     """An errors row's ``reliable`` flag (True for a table without the column)."""
     return bool(getattr(row, "reliable", True))
-
-
-def _campaigns(path: Path | None) -> list[dict]:
-    """The campaign CSV, or a clear exit-2 message naming the file and row."""
-    if path is None:
-        return []
-    from lab.calibrate.seasonality import read_campaigns
-
-    if not path.is_file():
-        fail(f"--campaigns {path}: no such file")
-    try:
-        return read_campaigns(path)
-    except ValueError as exc:
-        fail(str(exc))
-    return []
 
 
 def _segments_table(bt):

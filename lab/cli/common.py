@@ -183,3 +183,19 @@ def fail(message: str) -> NoReturn:
     _, err = consoles()
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def campaigns_or_exit(path: Path | None) -> list[dict]:
+    """The ``--campaigns`` file's campaigns (none without a file), or a clear exit-2
+    message naming the file, the row, the field and the value
+    (:func:`lab.calibrate.seasonality.read_campaigns`)."""
+    if path is None:
+        return []
+    from lab.calibrate.seasonality import read_campaigns
+
+    if not path.is_file():
+        fail(f"--campaigns {path}: no such file")
+    try:
+        return read_campaigns(path)
+    except ValueError as exc:
+        fail(str(exc))

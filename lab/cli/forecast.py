@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from lab.cli.calibrate import AmountCol, CustomerCol, DateCol, DayFirst, KeepDup, Tz
-from lab.cli.common import consoles, fail
+from lab.cli.common import campaigns_or_exit, consoles, fail
 from lab.cli.options import (
     MonthPrior,
     MonthRule,
@@ -73,7 +73,6 @@ def forecast(
     from rich.markup import escape
 
     from lab.calibrate.estimator import fit, horizon_days
-    from lab.calibrate.seasonality import read_campaigns
     from lab.io import check_out_folder, default_out
     from lab.report.forecast_html import _t, forecast_notes, horizon_sentences
 
@@ -85,14 +84,7 @@ def forecast(
     check_out_folder(out_dir)
     if not orders.is_file():
         fail(f"{orders}: no such file")
-    camps = []
-    if campaigns is not None:
-        if not campaigns.is_file():
-            fail(f"--campaigns {campaigns}: no such file")
-        try:
-            camps = read_campaigns(campaigns)
-        except ValueError as exc:
-            fail(str(exc))
+    camps = campaigns_or_exit(campaigns)
     clean = read_order_log(
         orders, customer_col, date_col, amount_col, tz, dayfirst, keep_duplicates
     )
