@@ -53,8 +53,12 @@ def test_the_calibrated_yaml_records_each_fitted_value_with_its_fit_and_se(calib
         "traits.default.dropout_after_purchase.mean",
         "traits.default.basket.mean_order_value_cny",
         "calendar.weekday",
+        "calendar.base",
     ):
         assert fitted[path]["data"] == "shop_orders.csv"
+    assert fitted["calendar.base"]["value"] == raw["calendar"]["base"]
+    assert "average 1 over the calibration days" in fitted["calendar.base"]["fit"]
+    assert f"base {raw['calendar']['base']:.4f}" in calibrated.read_text(encoding="utf-8")
     if "timing_k" in raw.get("purchase", {}):
         assert fitted["purchase.timing_k"]["value"] == raw["purchase"]["timing_k"]
 
@@ -115,3 +119,13 @@ def test_a_robustness_plan_says_which_fitted_values_it_draws_and_which_it_holds(
     note = fitted_note(plan)
     assert "drawn within ± 2 SE of their own fit" in note
     assert "held at their fit" in note and "calendar.weekday" in note
+
+
+def test_robustness_lists_only_the_held_fitted_values_its_patterns_name(calibrated):
+    """--params narrows what is drawn, and so what the note says is held (review: a plan
+    for ``traits.*`` listed the calendar's held multipliers too)."""
+    sc = lab.load_scenario(calibrated)
+    _, left_out = robustness_assumptions(sc, sc, params="traits.*")
+    assert not [p for p in left_out if p.startswith("calendar.")]
+    _, left_out = robustness_assumptions(sc, sc)
+    assert "calendar.base" in left_out and "calendar.weekday" in left_out

@@ -957,6 +957,9 @@ def fitted_section(cal: Calibration, model, sc: dict, period: str = "log") -> di
     for key in ("weekday", "month"):
         if calendar.get(key):
             put(f"calendar.{key}", list(calendar[key]), ridge)
+    if "base" in calendar:  # no SE of its own: it follows from the other multipliers
+        put("calendar.base", calendar["base"], f"{ridge}: makes the calendar average 1 "
+            "over the calibration days")  # fmt: skip
     for i, event in enumerate(calendar.get("events", [])):
         b = se_log.get(f"event_{event['name']}")
         se = event["lift"] * b if b is not None and np.isfinite(b) else None
@@ -1058,6 +1061,7 @@ def _extras_header(model, period: str = "log") -> str:
         f"  chosen by {seas.rules_text()}",
         "  weekday " + ", ".join(f"{v:.3f}" for v in seas.weekday),
         "  month " + ", ".join(f"{v:.3f}" for v in seas.month),
+        f"  base {seas.base:.4f} (every day: the calendar averages 1 over the calibration days)",
         *([f"  {c}"] if (c := month_age_caution(model)) else []),
     ]
     lines += [

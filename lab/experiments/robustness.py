@@ -159,13 +159,14 @@ def robustness_assumptions(
     same = [
         p in b_values and b_values[p] == v for p, v in zip(rows["path"], rows["value"], strict=True)
     ]
+    patterns = _patterns(params)
     left_out = {
         p: "fitted to the data, no standard error recorded: held at its fitted value"
         for p in held["path"]
+        if not patterns or any(fnmatch.fnmatchcase(p, pat) for pat in patterns)
     }
     left_out |= {p: "differs between A and B (the lever)" for p in rows["path"][~np.array(same)]}
     rows = rows[np.array(same, dtype=bool)]
-    patterns = _patterns(params)
     if patterns:
         keep = [any(fnmatch.fnmatchcase(p, pat) for pat in patterns) for p in rows["path"]]
         rows = rows[np.array(keep, dtype=bool)]
