@@ -512,7 +512,6 @@ class TransactionsCsvStream:
         self._ready: tuple[int, np.ndarray] | None = (len(log), channel)
         self._final = False
         self._stopped = False
-        self._paused = False
         self._news = threading.Event()
         self._error: BaseException | None = None
         self._model = None
@@ -527,12 +526,6 @@ class TransactionsCsvStream:
         if start:
             stream.start()
         return stream
-
-    @property
-    def paused(self) -> bool:
-        """Whether the writer waits for the end of the run (the memory limit was reached):
-        it no longer uses the core the engine left it."""
-        return self._paused
 
     def start(self) -> None:
         """Start the thread."""
@@ -600,7 +593,7 @@ class TransactionsCsvStream:
             final = self._final
             ready, channel = self._ready
             if not final and not paused and rss_mb() > self._limit:
-                paused = self._paused = True  # the run's peak is near: give memory back,
+                paused = True  # the run's peak is near: give memory back,
                 _release_arrow_memory()  # wait for its end
                 release_freed_memory()
             full_slice = ready - at >= self._rows and not paused

@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # for the hints only: the page uses the forecast by attribute
 __all__ = [
     "FORECAST_LABELS",
     "SEGMENTS",
-    "SEGMENT_NAMES",
     "effect_label",
     "forecast_figures",
     "forecast_notes",
@@ -273,9 +272,6 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     "yes": ("True", "是"),
     "no": ("False", "否"),
 }
-
-#: segment -> its English name (for callers; the outputs name segments with ``_t(seg, lang)``)
-SEGMENT_NAMES: dict[str, str] = {s: FORECAST_LABELS[s][0] for s in SEGMENTS}
 
 _WEEKDAYS_ZH = {"mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四", "fri": "周五"}
 _WEEKDAYS_ZH |= {"sat": "周六", "sun": "周日"}
