@@ -51,6 +51,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "referral": ("fission / referral", "裂变"),
     "organic": ("organic (found the brand on their own)", "自然流量"),
     "seed": ("seed customers (KOC)", "种子用户 (KOC)"),
+    "known_new": ("new customers (joining with their first order)", "新客 (加入当天下首单)"),
     # finite market and social graph
     "bass_curve": ("Bass model", "Bass 扩散模型"),
     "simulated": ("simulated", "模拟"),

@@ -183,7 +183,7 @@ def test_calibrated_scenario_runs_the_forecast_period(open_log, open_model, tmp_
     assert "the 60 forecast days from 2025-08-29 to 2025-10-27" in en
     assert period_text(data.scenarios[0], "en").startswith("the 60 forecast days")  # its table
     assert "and the new customers the fit expects after the log" in en
-    assert "日志之后拟合预期的新用户" in " ".join(summary_sentences(data, "zh"))
+    assert "日志之后拟合预期的新客" in " ".join(summary_sentences(data, "zh"))
     assert "new-* known customers joining" in out.read_text(encoding="utf-8")  # the header
     # its "Period:" paragraph says what the run contains: the dates, the log's customers
     # and the new ones, counted as in the table

@@ -186,7 +186,7 @@ def test_summary_and_assumptions(small, made):
     # every parameter also says where its default comes from (lab.params sources)
     assert a.loc[("monthly", "fatigue.decay_per_day"), "basis"].startswith("assumption")
     assert (data.assumptions["basis"] != "").all()
-    assert source_label("calibration", "zh") == "校准" and source_label("file", "zh") == "情景文件"
+    assert source_label("calibration", "zh") == "标定" and source_label("file", "zh") == "情景文件"
     one = collect([made["a"]], seeds=[5], days=20, workers=1)
     assert one.comparison is None and "ran once" in summary_sentences(one, "en")[-1]
 

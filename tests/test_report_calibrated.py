@@ -143,7 +143,7 @@ def test_appendix_credits_fitted_values_to_the_log_not_cdnow(data):
     assert "CDNOW" not in rate["basis"]
     rows = {r["parameter"]: r for r in _assumptions(data, "zh")["set"]}
     cell = rows["traits.default.propensity_per_day.mean"]["cells"][0]
-    assert cell["source_label"] == "校准 (shop.csv)"
+    assert cell["source_label"] == "标定 (shop.csv)"
 
 
 def test_cac_is_a_dash_not_zero_without_acquisition_spend(data):
@@ -239,4 +239,4 @@ def test_new_customers_after_the_log_are_counted_as_new_not_as_stock_import(fore
     assert m["channel:known_new:customers"] == is_new.sum()
     assert m["channel:stock_import:customers"] == (~is_new).sum()  # the log's, with history
     assert m["channel:all:customers"] == len(table)
-    assert text("known_new", "zh") == "新用户 (加入当天下首单)"
+    assert text("known_new", "zh") == "新客 (加入当天下首单)"

@@ -97,7 +97,7 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
     "src_default": ("default", "默认值"),
     "src_file": ("scenario file", "情景文件"),
     "src_option": ("command line", "命令行参数"),
-    "src_calibration": ("calibration", "校准"),
+    "src_calibration": ("calibration", "标定"),
     "cohort_ltv": (
         "LTV of the month's new customers (margin, {h} days)",
         "当月新增用户 LTV (毛利, {h} 天)",
@@ -124,7 +124,7 @@ REPORT_LABELS: dict[str, tuple[str, str]] = {
         "no costs modelled (calibrated from orders only)",
         "未建模成本 (仅由订单标定)",
     ),
-    "known_new": ("new customers (joining with their first order)", "新用户 (加入当天下首单)"),
+    "known_new": ("new customers (joining with their first order)", "新客 (加入当天下首单)"),
     "no_acquisition_spend": (
         "no acquisition spend (the customers come from the order log)",
         "无获客支出 (用户来自订单日志)",

@@ -216,11 +216,11 @@ def _outlook_known(data: ReportData, info: ScenarioInfo, lang: str) -> list[str]
             else f"净利 {margin}"
         )
         who = (
-            "订单日志中的用户 (各带历史订单) 及日志之后拟合预期的新用户 (加入当天下首单)"
+            "订单日志中的用户 (各带历史订单) 及日志之后拟合预期的新客 (加入当天下首单)"
             if new
-            else "订单日志中的用户，各带历史订单；本次模拟中没有新用户加入"
+            else "订单日志中的用户，各带历史订单；本次模拟中没有新客加入"
             if history
-            else "订单日志中的用户及拟合预期的新用户"
+            else "订单日志中的用户及拟合预期的新客"
         )
         return [
             f"{period}，情景{name}的用户池为已知买家 ({who})，共 {customers} 名"
