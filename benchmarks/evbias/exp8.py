@@ -22,8 +22,12 @@ def op_gaps(model):
     return np.log(gap).groupby(o["customer_id"]).sum(min_count=0).fillna(0.0)
 
 
+RULE = "all"
+
+
 def run(label, tr, ex):
-    model = fit(tr)
+    model = fit(tr, month_rule=RULE)
+    label = f"{label} month_rule={RULE}"
     cal = model.calibration; u = cal.fit.time_unit_days
     s_op = op_summary(model)
     out = dict(label=label, ex_truth=ex)
@@ -44,6 +48,9 @@ def run(label, tr, ex):
 
 if __name__ == "__main__":
     for a in sys.argv[1:]:
+        if a.startswith("--twice"):
+            RULE = "twice"
+            continue
         if a == "audit":
             f = pd.read_csv("/tmp/audit15/full.csv")
             df = pd.DataFrame({"customer_id": f["会员id"], "date": pd.to_datetime(f["下单时间"]), "amount": f["实付金额"]})
