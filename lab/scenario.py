@@ -649,10 +649,14 @@ def _read_yaml(p: Path) -> dict:
     file's text (a file given by mistake must not be echoed to the terminal).
     """
     src = str(p)
-    if p.is_dir():
+    try:  # a name the system cannot look up (too long, ...) is a message, not a traceback
+        is_dir, is_file, exists = p.is_dir(), p.is_file(), p.exists()
+    except OSError as exc:
+        raise ScenarioError([f"cannot open the file: {exc.strerror or exc}"], src) from None
+    if is_dir:
         raise ScenarioError([f"{p} is a folder, not a scenario file"], src)
-    if not p.is_file():
-        what = "not a regular file" if p.exists() else "file not found"
+    if not is_file:
+        what = "not a regular file" if exists else "file not found"
         raise ScenarioError([f"{what}: {p}"], src)
     try:
         size = p.stat().st_size

@@ -22,6 +22,10 @@ SCENARIOS = sorted(Path(__file__).resolve().parents[1].glob("scenarios/*.yaml"))
 FUZZ = settings(
     max_examples=150,
     deadline=None,
+    # the same 150 examples on every run: CI must not fail by the draw of the day (random
+    # runs on 2026-12-03 found two missing messages, fixed and tested in test_scenario.py);
+    # to explore, run it locally with derandomize=False and more examples
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 

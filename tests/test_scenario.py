@@ -95,6 +95,14 @@ def test_every_scenario_in_repo_validates():
         lab.load_scenario(path)
 
 
+def test_an_extends_name_the_system_cannot_look_up_is_a_clear_error(tmp_path):
+    """A 300-character ``extends:`` (found by the fuzz test: the path lookup raised
+    OSError ENAMETOOLONG as a traceback) is refused as a scenario error saying why."""
+    (tmp_path / "child.yaml").write_text(f"extends: {'x' * 300}.yaml\nname: child\n")
+    with pytest.raises(ScenarioError, match="cannot open the file: File name too long"):
+        lab.load_scenario(tmp_path / "child.yaml")
+
+
 def test_extends_merges_onto_the_parent_file(tmp_path):
     (tmp_path / "base.yaml").write_text(
         "name: base\ndays: 30\nfatigue: {decay_per_day: 0.1, enabled: true}\n"
@@ -115,3 +123,13 @@ def test_extends_merges_onto_the_parent_file(tmp_path):
     (tmp_path / "orphan.yaml").write_text("extends: missing.yaml\n")
     with pytest.raises(ScenarioError, match="file not found"):
         lab.load_scenario(tmp_path / "orphan.yaml")
+
+
+def test_a_weekly_contact_day_that_is_a_number_is_a_clear_error():
+    """``weekly: {mon: .inf}`` (found by the fuzz test: ``list(inf)`` raised TypeError as a
+    traceback) is refused naming the field and the value."""
+    from lab.scenario import scenario_from_dict
+
+    plan = {"type": "contact_plan", "touchpoint": "moments", "weekly": {"mon": float("inf")}}
+    with pytest.raises(ScenarioError, match=r"weekly\.mon = inf: Input should be a valid list"):
+        scenario_from_dict({"strategies": [plan]})

@@ -45,6 +45,9 @@ def weekly_calendar(v: object) -> object:
             items = []
         elif isinstance(items, str):
             items = [items]
+        elif not isinstance(items, list | tuple):  # a number...: pydantic names its type
+            out[day] = items
+            continue
         out[day] = list(items)
     return out
 
