@@ -570,6 +570,24 @@ def test_compare_save_killed_at_every_step(tmp_path, monkeypatch):
     assert steps > 5
 
 
+def _cheap_plots(monkeypatch) -> None:
+    """Draw no curves and write a stand-in PNG: the folder's steps are what is tested.
+
+    Drawing the three-panel back-test figure costs ~1 s a save, and the test saves
+    ~60 times; the PNG is written inside the atomic folder like every other file, so
+    its content does not change which file-system steps the save takes.
+    """
+    import matplotlib.figure
+
+    import lab.plots.calibration
+
+    def stand_in(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"\x89PNG stand-in")
+
+    monkeypatch.setattr(lab.plots.calibration, "plot_backtest", lambda *a, **k: None)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", stand_in)
+
+
 def test_backtest_save_killed_at_every_step(tmp_path, monkeypatch):
     from lab.calibrate.backtest import backtest, save_backtest
 
@@ -578,6 +596,7 @@ def test_backtest_save_killed_at_every_step(tmp_path, monkeypatch):
         backtest(clean, "2025-09-30", seeds=[s], runs_per_seed=1, workers=1, progress=False)
         for s in (0, 1)
     )
+    _cheap_plots(monkeypatch)
 
     def marker(out):
         seeds = json.loads((out / "summary.json").read_text(encoding="utf-8"))["seeds"]
