@@ -183,6 +183,13 @@ def test_save_writes_stamped_tables_plot_and_summary(synthetic_bt, tmp_path):
     assert "errors.csv" in manifest["lab_files"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["seeds"] == list(SEEDS) and len(summary["errors"]) == len(synthetic_bt.errors)
+    # summary.md in --lang: Chinese headings, methods and starts by their names; the
+    # numbers are errors.csv's
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert md.startswith("# 回测：") and "## 验证期复购笔数：预测与实际" in md
+    assert "BG/NBD 解析解" in md and "| 条件 |" in md and "Holdout" not in md
+    en = save_backtest(synthetic_bt, tmp_path / "bt_en", lang="en") / "summary.md"
+    assert "## Holdout repeat transactions: forecast vs actual" in en.read_text("utf-8")
 
 
 def test_cdnow_backtest_simulation_matches_closed_form_error():

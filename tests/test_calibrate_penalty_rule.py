@@ -280,6 +280,9 @@ def test_backtest_fits_and_records_the_rules(small_log):
         "prior:flat"
     }
     assert "Chosen by penalty rule one_se" in _summary_md(bt)
+    zh = _summary_md(bt, "zh")  # the same sections in Chinese, the rules' names kept
+    assert "选择方式：惩罚规则 one_se" in zh and "## 规律的购买间隔" in zh
+    assert "## 老客与新客 (实验室模型)" in zh and "Chosen by" not in zh
 
 
 @pytest.mark.parametrize(

@@ -216,14 +216,17 @@ def test_backtest_prints_both_errors_and_writes_folder(tmp_path, orders_csv):
     assert "customer segment" in r.output
 
 
-def test_backtest_errors_table_reads_at_80_columns_with_a_big_shop():
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_backtest_errors_table_reads_at_80_columns_with_a_big_shop(lang):
     # seven rows (conditional and unconditional) of a shop with a million repeat
-    # orders: every number whole (no ellipsis, no fold), every line within 80 cells
+    # orders: every number whole (no ellipsis, no fold), every line within 80 cells,
+    # in Chinese too (its characters take two cells each)
     import types
 
     from rich.console import Console
 
-    from lab.cli.calibrate import METHOD_LABELS, _errors_table
+    from lab.calibrate.backtest_text import METHOD_LABELS
+    from lab.cli.calibrate import _errors_table
 
     rows = [
         {"start": start, "method": m, "actual": 1_234_567.0, "forecast": 1_098_765.4,
@@ -242,7 +245,7 @@ def test_backtest_errors_table_reads_at_80_columns_with_a_big_shop():
     )
     for width in (80, 120):
         console = Console(width=width, record=True, file=io.StringIO())
-        console.print(_errors_table(bt, 20))
+        console.print(_errors_table(bt, 20, lang))
         text = console.export_text()
         lines = text.splitlines()
         assert max(cell_len(line) for line in lines) <= width
@@ -253,11 +256,16 @@ def test_backtest_errors_table_reads_at_80_columns_with_a_big_shop():
             assert all(x in line for x in ("1,098,765", "-11.0%", "23,456.7", "-135,802"))
         assert sum("1,234.5" in line for line in body) == 3  # MC SE of the simulations
         words = " ".join(text.split())
-        for label in METHOD_LABELS.values():  # wrapped, not cut: every word is there
-            assert all(w in words for w in label.split())
         # grouped: the conditional rows first, the start named once per group
-        starts = [line.split()[0] for line in body if line.split()[0].endswith("cond.")]
-        assert starts == ["cond.", "uncond."] and "MC SE = Monte Carlo" in words
+        named = ("cond.", "uncond.", "条件", "无条件")
+        starts = [line.split()[0] for line in body if line.split()[0] in named]
+        if lang == "en":
+            for en, _ in METHOD_LABELS.values():  # wrapped, not cut: every word is there
+                assert all(w in words for w in en.split())
+            assert starts == ["cond.", "uncond."] and "MC SE = Monte Carlo" in words
+        else:
+            assert starts == ["条件", "无条件"] and "蒙特卡洛标准误" in "".join(text.split())
+            assert "仿真与解析解" in "".join(text.split()) and "closed form" not in words
 
 
 def test_backtest_needs_a_holdout(orders_csv, tmp_path):

@@ -117,8 +117,11 @@ def test_the_backtest_note_names_holdout_events_the_calibration_lacks():
     rows = [{"effect": "weekday_mon"}, {"effect": "event_618"}, {"effect": "event_double11"}]
     meta = {"calibration_end": "2025-11-30", "holdout_end": "2026-03-31", "seasonality": rows}
     note = holdout_events_note(meta)
-    assert "double12 (2025-12-10 to 2025-12-12), cny (2026-02-10 to 2026-02-24)" in note
+    assert "Double 12 (2025-12-10 to 2025-12-12), CNY (2026-02-10 to 2026-02-24)" in note
     assert "at x1" in note and "--campaigns FILE" in note
+    zh = holdout_events_note(meta, "zh")  # the forecast's words: 双12, 春节, x1
+    assert "双12 (2025-12-10 至 2025-12-12)、春节 (2026-02-10 至 2026-02-24)" in zh
+    assert "按 x1 预测" in zh and "--campaigns FILE" in zh
     assert holdout_events_note({**meta, "holdout_end": "2025-12-05"}) == ""
     assert holdout_events_note({k: v for k, v in meta.items() if k != "seasonality"}) == ""
 

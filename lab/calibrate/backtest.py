@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lab.calibrate.backtest_text import bt_text, event_name
 from lab.calibrate.ingest import CleanOrders
 from lab.calibrate.order_model import OrderFits, parameter_draws
 from lab.calibrate.scenario_out import (
@@ -956,7 +957,7 @@ def save_backtest(bt: Backtest, out_dir: str | Path, lang: str = "en") -> Path:
         (tmp / "summary.json").write_text(
             json.dumps(summary, indent=2, ensure_ascii=False, default=_jsonable), "utf-8"
         )
-        (tmp / "summary.md").write_text(_summary_md(bt), "utf-8")
+        (tmp / "summary.md").write_text(_summary_md(bt, lang), "utf-8")
         manifest = {**stamp, "created_utc": bt.meta["created_utc"]}  # the CSVs' provenance
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), "utf-8")
         with styled(lang):
@@ -978,102 +979,131 @@ def _jsonable(v):
     return str(v)
 
 
-def _summary_md(bt: Backtest) -> str:
+def _summary_md(bt: Backtest, lang: str = "en") -> str:
+    """``summary.md`` in ``lang`` (:mod:`lab.calibrate.backtest_text`'s words); the tables'
+    identifiers (methods, columns) are errors.csv's in English, named in Chinese in zh."""
     from lab.calibrate.scenario_out import _md_table
 
     m = bt.meta
-    lines = [f"# Back-test: {Path(m['source']).name}", ""]
+    lines = ["# " + bt_text("title", lang, source=Path(m["source"]).name), ""]
     if m.get("fit_problems"):
-        lines += [
-            "> **WARNING: run with --force on an UNRELIABLE fit; do not trust these numbers:**",
-            *(f"> - {p}" for p in m["fit_problems"]),
-            "",
-        ]
+        lines += ["> " + bt_text("warn_forced", lang), *(f"> - {p}" for p in m["fit_problems"])]
+        lines += [""]
     warned = set(m.get("fit_problems", []))  # the warning above names those
     flagged = {k: v for k, v in m.get("unreliable_methods", {}).items() if not set(v) <= warned}
     if flagged:
-        lines += [
-            "> **Note: rows from an unreliable fit** (column `reliable` False in errors.csv); "
-            "the other methods' rows stand:",
-            *(f"> - {k}: {'; '.join(v)}" for k, v in flagged.items()),
-            "",
-        ]
+        lines += ["> " + bt_text("note_unreliable_rows", lang)]
+        lines += [*(f"> - {k}: {'; '.join(v)}" for k, v in flagged.items()), ""]
+    draws = "with_draws" if m.get("parameter_uncertainty", True) else "without_draws"
     lines += [
-        f"Calibration {m['start_date']} to {m['calibration_end']} ({m['customers']} customers), "
-        f"holdout to {m['holdout_end']}, {len(bt.seeds)} seeds x {m.get('runs_per_seed', 1)} "
-        "runs (each with its own parameter draw; the forecast is the mean of every run).",
+        bt_text(
+            "intro",
+            lang,
+            start=m["start_date"],
+            end=m["calibration_end"],
+            customers=f"{m['customers']:,}",
+            holdout_end=m["holdout_end"],
+            seeds=len(bt.seeds),
+            runs=m.get("runs_per_seed", 1),
+            draws=bt_text(draws, lang),
+        ),
         "",
-        "## Holdout repeat transactions: forecast vs actual",
+        "## " + bt_text("sec_errors", lang),
         "",
-        _md_table(bt.errors),
+        _md_table(_named_rows(bt.errors, lang)),
         "",
         "![tracking](backtest.png)",
         "",
-        *([f"**{note}**", ""] if (note := holdout_events_note(m)) else []),
-        *_segments_md(bt),
-        "## BG/NBD fit",
+        *([f"**{note}**", ""] if (note := holdout_events_note(m, lang)) else []),
+        *_segments_md(bt, lang),
+        "## " + bt_text("sec_bgnbd", lang),
         "",
         _md_table(bt.calibration.fit.table()),
         "",
     ]
     if "age_term" in m:
-        lines += _age_term_md(m["age_term"])
+        lines += _age_term_md(m["age_term"], lang)
     if "regularity_k" in m:
-        lines += [
-            "## Regular timing (BG/CNBD-k, maximum likelihood profiled over k)",
-            "",
-            f"k = {m['regularity_k']} (95% profile-likelihood set: {m['regularity_k_set']}); "
-            "k = 1 is Poisson timing (BG/NBD).",
-            "",
-            "## Calendar (ridge Poisson regression; penalty "
-            f"{m['seasonality_penalty']:g} chosen by cross-validation inside the calibration "
-            "period)",
-            "",
-            _rules_line(m),
-            "",
-            _md_table(pd.DataFrame(m["seasonality"])),
-            "",
-        ]
+        lines += _seasonal_md(m, lang)
     return "\n".join(lines)
 
 
-def _rules_line(meta: dict) -> str:
+def _named_rows(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A back-test table as summary.md shows it: in Chinese, starts, methods and segments
+    by their labels and the leading columns by their heads; in English as in the CSV."""
+    if lang == "en":
+        return table
+    out = table.copy()
+    for col, prefix in (("start", "start:"), ("method", "method:")):
+        if col in out:
+            out[col] = [bt_text(prefix + str(v), lang) for v in out[col]]
+    if "segment" in out:
+        out["segment"] = [bt_text(f"seg_{v}", lang) for v in out["segment"]]
+    heads = {c: bt_text(f"col_{c}", lang) for c in ("start", "method", "segment", "actual")}
+    heads |= {
+        "forecast": bt_text("col_forecast", lang),
+        "error_pct": bt_text("col_error_pct", lang),
+    }
+    return out.rename(columns={k: v for k, v in heads.items() if k in out})
+
+
+def _seasonal_md(meta: dict, lang: str) -> list[str]:
+    """The regular timing and calendar sections of ``summary.md``."""
+    from lab.calibrate.scenario_out import _md_table
+
+    k_set = meta["regularity_k_set"]
+    return [
+        "## " + bt_text("sec_regularity", lang),
+        "",
+        bt_text("regularity", lang, k=meta["regularity_k"], k_set=k_set),
+        "",
+        "## " + bt_text("sec_calendar", lang, penalty=f"{meta['seasonality_penalty']:g}"),
+        "",
+        _rules_line(meta, lang),
+        "",
+        _md_table(pd.DataFrame(meta["seasonality"])),
+        "",
+    ]
+
+
+def _rules_line(meta: dict, lang: str = "en") -> str:
     """The calendar's penalty and month rules, as the back-test's summary.md says them."""
     from lab.calibrate.seasonality import rules_text
 
-    rules = rules_text(meta["seasonality_penalty_rule"], meta["seasonality_month_rule"])
-    return f"Chosen by {rules}; month prior {meta['month_prior']}."
+    rules = rules_text(meta["seasonality_penalty_rule"], meta["seasonality_month_rule"], lang)
+    return bt_text("rules", lang, rules=rules, prior=meta["month_prior"])
 
 
-def _age_term_md(age: dict) -> list[str]:
+def _age_term_md(age: dict, lang: str = "en") -> list[str]:
     """The early-life burst section of ``summary.md``."""
     from lab.calibrate.mle import FitResult
     from lab.calibrate.scenario_out import _md_table
 
     fit = FitResult.from_dict(age["fit"])
-    verdict = "found" if age["significant"] else "not found"
+
+    def verdict(found: bool) -> str:
+        return bt_text("found" if found else "not_found", lang)
+
     given = age.get("lr_given_calendar")
     given_text = (
         ""
         if given is None
-        else f"; given the calendar fitted against BG/NBD (in both models' clocks): "
-        f"LR = {given:.1f}, burst {'found' if age['significant_given_calendar'] else 'not found'}"
+        else bt_text(
+            "burst_given_calendar",
+            lang,
+            lr=f"{given:.1f}",
+            verdict=verdict(age["significant_given_calendar"]),
+        )
     )
-    return [
-        "## Early-life burst (BG/NBD with rate x(1 + beta exp(-age / tau)))",
-        "",
-        f"Likelihood-ratio test against plain BG/NBD: LR = {age['lr']:.1f} (critical "
-        f"{age['lr_critical']:.2f}, chi2(2) at 5%): burst {verdict}{given_text}. Rows bgnbd_age and "
-        "bgnbd_age_seasonal forecast with it (tau in the fit's time unit). The lab's calendar "
-        f"is fitted against the expected daily repeats of {age['lab_calendar_offset']} "
-        f"(policy {age['policy']}, benchmarks/RESULTS_agebump.md).",
-        "",
-        _md_table(fit.table()),
-        "",
-    ]
+    text = bt_text(
+        "burst", lang, lr=f"{age['lr']:.1f}", critical=f"{age['lr_critical']:.2f}",
+        verdict=verdict(age["significant"]), given=given_text,
+        offset=age["lab_calendar_offset"], policy=age["policy"],
+    )  # fmt: skip
+    return ["## " + bt_text("sec_burst", lang), "", text, "", _md_table(fit.table()), ""]
 
 
-def _segments_md(bt: Backtest) -> list[str]:
+def _segments_md(bt: Backtest, lang: str = "en") -> list[str]:
     """The existing / new customer section of ``summary.md`` (empty without it)."""
     from lab.calibrate.scenario_out import _md_table
 
@@ -1081,24 +1111,24 @@ def _segments_md(bt: Backtest) -> list[str]:
         return []
     n = bt.meta.get("holdout_new_customers", 0)
     closed = bt.meta.get("arrivals", {}).get("closed_cohort")
+    note = bt_text(
+        "segments_note", lang, n=f"{n:,}", closed=bt_text("closed_cohort", lang) if closed else ""
+    )
     return [
-        "## Existing and new customers (the lab)",
+        "## " + bt_text("sec_segments", lang),
         "",
-        "existing: the calibration customers' repeat transactions (as the closed forms "
-        f"count); new: every order of the {n:,} customers whose first purchase is in the "
-        "holdout, against the lab's fitted first-time buyer arrivals"
-        + (" (a closed cohort: none forecast)." if closed else "."),
+        note,
         "",
-        _md_table(bt.segments),
+        _md_table(_named_rows(bt.segments, lang)),
         "",
     ]
 
 
-def holdout_events_note(meta: dict) -> str:
+def holdout_events_note(meta: dict, lang: str = "en") -> str:
     """The big sales in the holdout that the calibration period does not contain (its
     calendar has no lift for them: the lab and the calendar methods forecast them at
-    x1, and their errors include that), as ``summary.md`` and the console say it; ""
-    when there are none or no calendar was fitted."""
+    x1, and their errors include that), as ``summary.md`` and the console say it in
+    ``lang``; "" when there are none or no calendar was fitted."""
     from lab.calibrate.order_model import events_at_x1
 
     if "seasonality" not in meta:
@@ -1109,10 +1139,8 @@ def holdout_events_note(meta: dict) -> str:
     events = events_at_x1(fitted, first, meta["holdout_end"])
     if not events:
         return ""
-    spans = ", ".join(f"{e['name']} ({e['start']} to {e['end']})" for e in events)
-    return (
-        "Note: the holdout holds big sales the calibration period does not contain, so the "
-        f"calendar has no lift for them and the lab forecasts them at x1: {spans}; the "
-        "holdout errors include that. In a forecast, place them as campaigns with "
-        "--campaigns FILE (name, start, end, lift)."
+    spans = bt_text("list_sep", lang).join(
+        bt_text("span", lang, name=event_name(e["name"], lang), start=e["start"], end=e["end"])
+        for e in events
     )
+    return bt_text("events_x1", lang, spans=spans)

@@ -392,6 +392,7 @@ def backtest(
     """
     from lab.calibrate.backtest import backtest as run_backtest
     from lab.calibrate.backtest import holdout_events_note, save_backtest
+    from lab.calibrate.backtest_text import bt_text
     from lab.calibrate.checks import UnreliableFit
     from lab.io import check_out_folder, default_out
 
@@ -436,57 +437,45 @@ def backtest(
         fail(f"{orders}: {exc}")
     _refuse_or_warn(orders, bt.meta["fit_problems"], force)
     path = save_backtest(bt, out_dir, lang=lang)
-    _note_unreliable_methods(bt.meta.get("unreliable_methods", {}), bt.meta["fit_problems"])
+    _note_unreliable_methods(bt.meta.get("unreliable_methods", {}), bt.meta["fit_problems"], lang)
     _print_rules(clean)
     _print_fit(bt.calibration.fit, f"BG/NBD fit · {bt.calibration.fit.n:,} customers")
     out_console, _ = consoles()
-    t = _errors_table(bt, seeds)
-    out_console.print(t)
+    out_console.print(_errors_table(bt, seeds, lang))
     if bt.segments is not None:
-        out_console.print(_segments_table(bt))
-    if note := holdout_events_note(bt.meta):
+        out_console.print(_segments_table(bt, lang))
+    if note := holdout_events_note(bt.meta, lang):
         out_console.print("[bold yellow]" + escape(note) + "[/]", highlight=False, soft_wrap=True)
-    out_console.print(
-        f"wrote {escape(str(path))}/ (tracking, holdout, errors, segments, parameters, "
-        "summary.json, "
-        f"summary.md, backtest.png) · lab {bt.meta['lab_version']} · commit {bt.meta['git_commit']}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    wrote = bt_text(
+        "wrote", lang, path=escape(str(path)), version=bt.meta["lab_version"],
+        commit=bt.meta["git_commit"],
+    )  # fmt: skip
+    out_console.print(wrote, highlight=False, soft_wrap=True)
 
 
-def _note_unreliable_methods(flagged: dict[str, list[str]], warned: list[str]) -> None:
+def _note_unreliable_methods(
+    flagged: dict[str, list[str]], warned: list[str], lang: str = "en"
+) -> None:
     """A note on stderr naming each back-test method whose rows rest on an unreliable
     fit, and why; not for problems all in ``warned`` (the lab's own, --force's warning)."""
+    from lab.calibrate.backtest_text import bt_text
+
     _, err = consoles()
     for method, problems in flagged.items():
         if set(problems) <= set(warned):
             continue
+        text = bt_text(
+            "unreliable_method", lang, method=method, label=bt_text(f"method:{method}", lang),
+            problems="; ".join(problems),
+        )  # fmt: skip
         err.print(
-            f"[bold yellow]note:[/] method {escape(method)} ({escape(METHOD_LABELS.get(method, method))}) "
-            f"rests on an unreliable fit, its rows are marked (*; reliable = False in "
-            f"errors.csv): {escape('; '.join(problems))}",
+            f"[bold yellow]{bt_text('note', lang)}[/] {escape(text)}",
             highlight=False,
             soft_wrap=True,
         )
 
 
-#: how the back-test's methods read in the console table (short: it fits 80 columns)
-METHOD_LABELS = {
-    "lab": "lab (calendar + regular timing)",
-    "simulation": "lab, plain BG/NBD",
-    "closed_form": "BG/NBD closed form",
-    "closed_form_seasonal": "BG/NBD x calendar",
-    "paretonbd": "Pareto/NBD closed form",
-    "bgnbd_age": "BG/NBD + early burst",
-    "bgnbd_age_seasonal": "BG/NBD + burst x calendar",
-}
-
-#: the back-test's starts, in the table's order, as the console table abbreviates them
-START_LABELS = {"conditional": "cond.", "unconditional": "uncond."}
-
-
-def _errors_table(bt, seeds: int):
+def _errors_table(bt, seeds: int, lang: str = "en"):
     """The holdout errors of ``bt.errors`` as a table that reads at 80 columns.
 
     Rows grouped by start (conditional first, a rule between the groups); the start
@@ -498,38 +487,35 @@ def _errors_table(bt, seeds: int):
     from rich import box
     from rich.table import Table
 
+    from lab.calibrate.backtest_text import START_LABELS, bt_text
+
+    m = bt.meta
     t = Table(
-        title=f"holdout after {bt.meta['calibration_end']} to {bt.meta['holdout_end']} · "
-        f"repeat transactions 复购笔数 · simulation 仿真 vs closed form 解析解 · {seeds} seeds x "
-        f"{bt.meta['runs_per_seed']} runs",
+        title=bt_text(
+            "table_title",
+            lang,
+            end=m["calibration_end"],
+            holdout_end=m["holdout_end"],
+            seeds=seeds,
+            runs=m["runs_per_seed"],
+        ),
         title_justify="left",
-        caption="cond. = each calibration customer from its own history at the calibration "
-        "end; uncond. = the customers from their first purchase (whole-period tracking); "
-        "MC SE = Monte Carlo standard error of the simulated mean; all in errors.csv"
+        caption=bt_text("table_caption", lang)
         + (
             ""
             if all(_reliable(r) for r in bt.errors.itertuples())
-            else "; * = from an unreliable fit (see the note; reliable = False in errors.csv)"
+            else bt_text("table_caption_unreliable", lang)
         ),
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         collapse_padding=True,
     )
-    heads = (
-        "start",
-        "method",
-        "actual",
-        "forecast",
-        "error",
-        "MC\nSE",
-        "weekly\nMAE",
-        "cum.\nerror",
-    )
+    heads = ("start", "method", "actual", "forecast", "error", "mc_se", "weekly_mae", "cum_error")
     for c in heads:
         text = c in ("start", "method")
         t.add_column(
-            c,
+            bt_text(f"col_{c}", lang),
             justify="left" if text else "right",
             no_wrap=c != "method",
             overflow="fold",
@@ -540,8 +526,8 @@ def _errors_table(bt, seeds: int):
         first = i == 0 or rows[i - 1].start != r.start
         last = i == len(rows) - 1 or rows[i + 1].start != r.start
         t.add_row(
-            START_LABELS.get(r.start, r.start) if first else "",
-            METHOD_LABELS.get(r.method, r.method) + ("" if _reliable(r) else " *"),
+            bt_text(f"start:{r.start}", lang) if first else "",
+            bt_text(f"method:{r.method}", lang) + ("" if _reliable(r) else " *"),
             f"{r.actual:,.0f}",
             f"{r.forecast:,.1f}" if abs(r.forecast) < 10_000 else f"{r.forecast:,.0f}",
             f"{r.error_pct:+.1f}%",
@@ -558,22 +544,21 @@ def _reliable(row) -> bool:
     return bool(getattr(row, "reliable", True))
 
 
-def _segments_table(bt):
+def _segments_table(bt, lang: str = "en"):
     """The lab's holdout forecast of existing and new customers (``bt.segments``)."""
     import pandas as pd
     from rich.table import Table
 
+    from lab.calibrate.backtest_text import bt_text
+
     n = bt.meta.get("holdout_new_customers", 0)
-    t = Table(
-        title=f"the lab by customer segment · existing: repeat transactions of the calibration "
-        f"customers · new: all orders of the {n:,} customers first buying in the holdout",
-        title_justify="left",
-    )
-    for c in ("segment", "actual", "forecast", "error", "new customers", "forecast new"):
-        t.add_column(c, justify="left" if c == "segment" else "right", no_wrap=True)
+    t = Table(title=bt_text("segments_title", lang, n=f"{n:,}"), title_justify="left")
+    for c in ("segment", "actual", "forecast", "error", "new_customers", "forecast_new"):
+        head = bt_text(f"col_{c}", lang)
+        t.add_column(head, justify="left" if c == "segment" else "right", no_wrap=True)
     for r in bt.segments.itertuples():
         t.add_row(
-            r.segment,
+            bt_text(f"seg_{r.segment}", lang),
             f"{r.actual:,.0f}",
             f"{r.forecast:,.1f}",
             "" if pd.isna(r.error_pct) else f"{r.error_pct:+.1f}%",

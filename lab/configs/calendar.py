@@ -29,6 +29,7 @@ from lab.params import P, StrictModel, setting
 __all__ = [
     "CHINESE_NEW_YEAR",
     "EVENT_ANCHORS",
+    "EVENT_NAMES",
     "Calendar",
     "Campaign",
     "Event",
@@ -81,6 +82,14 @@ EVENT_WINDOWS: dict[str, tuple[int, int]] = {
 }
 
 EventName = Literal["cny", "618", "double11", "double12"]
+
+#: how a reader names each event: (English, 中文)
+EVENT_NAMES: dict[str, tuple[str, str]] = {
+    "cny": ("CNY", "春节"),
+    "618": ("618", "618"),
+    "double11": ("Double 11", "双11"),
+    "double12": ("Double 12", "双12"),
+}
 
 
 class Event(StrictModel):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from lab.configs.calendar import EVENT_NAMES
 from lab.i18n import LABELS, check_lang
 from lab.report.figures import Chart, png_data_url
 
@@ -275,8 +276,6 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
 
 _WEEKDAYS_ZH = {"mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四", "fri": "周五"}
 _WEEKDAYS_ZH |= {"sat": "周六", "sun": "周日"}
-_EVENTS = {"cny": ("CNY", "春节"), "618": ("618", "618")}
-_EVENTS |= {"double11": ("Double 11", "双11"), "double12": ("Double 12", "双12")}
 
 
 def _t(key: str, lang: str, **fmt) -> str:
@@ -298,7 +297,7 @@ def effect_label(effect: str, lang: str) -> str:
         n = pd.Timestamp(f"2001-{name}-01").month
         return f"{n}月" if zh else name.capitalize()
     if kind == "event":
-        en, cn = _EVENTS.get(name, (name, name))
+        en, cn = EVENT_NAMES.get(name, (name, name))
         return cn if zh else en
     return name if kind == "campaign" else effect
 
