@@ -84,7 +84,9 @@ AllowCodeChange = Annotated[
         "(keeps them; each row records its commit)",
     ),
 ]
-Lang = Annotated[str, typer.Option(help="language of the plot labels: en or zh")]
+Lang = Annotated[
+    str, typer.Option(help="language of the labels and words (plots, pages, summary.md): en or zh")
+]
 MaxRuns = Annotated[
     int,
     typer.Option(
