@@ -210,3 +210,26 @@ def test_the_header_says_which_cleaning_rules_touched_rows_or_that_none_did(log)
     touched = calibrate(clean_orders(pd.concat([log, zero], ignore_index=True)), None)
     line = next(x for x in _header(touched).splitlines() if x.startswith("Cleaning rules"))
     assert line.startswith("Cleaning rules (rows touched): ") and "zero_amount 1" in line
+
+
+def test_the_header_names_what_is_left_at_the_lab_defaults_by_real_paths(log):
+    """A strategy layered on a calibrated scenario acts through parameters the log
+    cannot identify (promocheck: an announced promotion read x5.7 on a pool nobody
+    contacts); the header says which, by paths the scenario has, and what to add."""
+    import re
+
+    from lab.calibrate.scenario_out import _header
+    from lab.params import iter_parameters
+
+    text = " ".join(_header(calibrate(clean_orders(log), None)).splitlines())
+    start = text.index("Left at the lab's defaults")
+    para = text[start : text.index("Cleaning rules")]
+    assert "contact plans before layering a strategy" in para
+    named = re.findall(r"\(([a-z_]+(?:\.[a-z_*]+)+)", para) + re.findall(
+        r", ([a-z_]+\.[a-z_]+)\)", para
+    )
+    assert len(named) == 4, named
+    paths = [r["path"] for r in iter_parameters(lab.load_scenario("scenarios/baseline.yaml"))]
+    for name in named:
+        pattern = re.escape(name).replace(r"\*", "[a-z_]+")
+        assert any(re.fullmatch(pattern + r"(\..+)?", p) for p in paths), name

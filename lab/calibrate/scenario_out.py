@@ -557,9 +557,29 @@ def _header(
         "Switched off (the log cannot identify them): stock import, paid, staff invites,",
         "referral, first-order barriers, habit, reference price, fatigue, annoyance,",
         "strategies. Add yours in a scenario with `extends:` this file.",
+        *_defaults_lines(),
         _cleaning_line(rep),
     ]
     return "\n".join(lines)
+
+
+def _defaults_lines() -> list[str]:
+    """The header's paragraph on what a calibrated scenario leaves at the lab's defaults
+    (assumptions, not fits) and what that means for a strategy layered on it."""
+    import textwrap
+
+    text = (
+        "Left at the lab's defaults (assumptions: the log cannot identify them; they act "
+        "only when strategies or contact plans are layered on this file): deal proneness "
+        "(traits.default.deal_proneness), the response to a price cut (purchase.promo_lift, "
+        "purchase.full_price_penalty) and the contact lifts (contacts.content.*."
+        "purchase_lift); `lab explain` gives each its source and range. This file sends no "
+        "messages: the log's purchase rate already holds whatever the shop sent. Add the "
+        "shop's real contact plans before layering a strategy, or an announced promotion "
+        "lands on a pool nobody contacts and reads larger than the shop's own promotions "
+        "did (compare with the campaign lifts the log shows: `lab forecast` calendar table)."
+    )
+    return textwrap.wrap(text, width=80, break_on_hyphens=False)
 
 
 def _cleaning_line(report) -> str:
