@@ -363,7 +363,9 @@ def conditional_customers_age(cal: Calibration, fit: FitResult, horizon: float) 
     return out
 
 
-def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) -> pd.DataFrame:
+def conditional_customers_cnbdk(
+    cal: Calibration, fit, k: int, seed: int = 0, times: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Known-customer table at the calibration end under BG/CNBD-k (Erlang-k timing).
 
     As :func:`conditional_customers` with the BG/CNBD-k posterior
@@ -390,13 +392,19 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) ->
         Seed of the stage draws (stream ``backtest_params``, counter
         ``ParamsCounter.CLOCK_STAGES``, keyed by each
         customer's identity key): the back-test and the forecast give each run its own.
+    times : pandas.DataFrame, optional
+        ``frequency``, ``recency``, ``T`` of the same customers (rows of ``cal.summary``)
+        the posterior is taken on: the calendar's operational time when ``fit`` was
+        fitted there (:attr:`~lab.calibrate.regularity.RegularityFit.times`); default
+        ``cal.summary``'s calendar time.  Dates (last purchase) stay the summary's.
     """
     from lab.calibrate.regularity import p_alive_cnbdk, stage_posterior
 
     base = conditional_customers(
         dataclasses.replace(cal, fit=dataclasses.replace(fit, model="bgnbd"))
     )
-    s, p, u = cal.summary, fit.params, fit.time_unit_days
+    s = cal.summary if times is None else times.reindex(cal.summary.index)
+    p, u = fit.params, fit.time_unit_days
     x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     m = draw_clock_stages(stage_posterior(p, k, x, t_x, T), base["customer_id"], seed)
     base["propensity_shape"] = p["r"] + x * k + m
