@@ -1029,7 +1029,13 @@ def _summary_md(bt: Backtest) -> str:
             "## Regular timing (BG/CNBD-k, maximum likelihood profiled over k)",
             "",
             f"k = {m['regularity_k']} (95% profile-likelihood set: {m['regularity_k_set']}); "
-            "k = 1 is Poisson timing (BG/NBD).",
+            "k = 1 is Poisson timing (BG/NBD)."
+            + (
+                " Fitted in the calendar's operational time (each customer's t_x and T count "
+                "every day by its calendar multiplier), as the forecast's."
+                if m.get("purchase_clock") == "operational"
+                else ""
+            ),
             "",
             "## Calendar (ridge Poisson regression; penalty "
             f"{m['seasonality_penalty']:g} chosen by cross-validation inside the calibration "

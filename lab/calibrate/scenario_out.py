@@ -894,7 +894,10 @@ def _trait_fit(cal: Calibration, model, period: str) -> tuple[FitResult, str]:
     if model is not None and (period == "forecast" or model.regularity.k > 1):
         k = model.regularity.k
         fit = dataclasses.replace(model.regularity.fit, model="bgnbd")
-        return fit, f"BG/CNBD-{k}" if k > 1 else "BG/NBD"
+        name = f"BG/CNBD-{k}" if k > 1 else "BG/NBD"
+        if model.regularity.clock == "operational":
+            name += " (in the calendar's operational time)"
+        return fit, name
     return cal.fit, _MODEL_NAMES.get(cal.fit.model, cal.fit.model)
 
 
@@ -1051,6 +1054,14 @@ def _unshrunk_note(seas, effect: str, lang: str = "en") -> str:
     return f"; 未收缩 {lift}" if zh else f"; unshrunk {lift}"
 
 
+#: the fit report's line on a purchase model fitted in operational time (issue 15)
+OPERATIONAL_NOTE = (
+    "  fitted in the calendar's operational time: each customer's t_x and T count every "
+    "day by its calendar multiplier below, as the forecast applies it (the calendar itself "
+    "is fitted against the calendar-time fit's expected repeats)"
+)
+
+
 def _extras_header(model, period: str = "log") -> str:
     reg, seas, arr = model.regularity, model.seasonality, model.arrivals
     lines = [
@@ -1064,6 +1075,7 @@ def _extras_header(model, period: str = "log") -> str:
             if reg.k > 1
             else []
         ),
+        *([OPERATIONAL_NOTE] if reg.clock == "operational" else []),
         f"Calendar (ridge Poisson, penalty {seas.penalty:g} by cross-validation inside the "
         "calibration period) -> calendar:",
         f"  chosen by {seas.rules_text()}",
