@@ -24,11 +24,16 @@ value plus the excess of c over 1 (zero, exactly, when c = 1).
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from lab.calibrate.regularity import RegularityFit, fit_regularity
+
+if TYPE_CHECKING:
+    from lab.calibrate.scenario_out import Calibration
+    from lab.calibrate.seasonality import SeasonalityFit
 
 __all__ = ["is_flat", "operational_excess", "operational_summary", "refit_in_operational_time"]
 
@@ -59,8 +64,8 @@ def operational_excess(multipliers: np.ndarray) -> np.ndarray:
 def operational_summary(
     summary: pd.DataFrame,
     multipliers: np.ndarray,
-    start_date,
-    calibration_end,
+    start_date: str | pd.Timestamp,
+    calibration_end: str | pd.Timestamp,
     time_unit_days: float,
 ) -> pd.DataFrame:
     """The calibration summary with ``recency`` and ``T`` in operational time.
@@ -104,7 +109,7 @@ def operational_summary(
 
 
 def refit_in_operational_time(
-    reg: RegularityFit, cal, log_gaps: pd.Series, seasonality
+    reg: RegularityFit, cal: Calibration, log_gaps: pd.Series, seasonality: SeasonalityFit
 ) -> RegularityFit:
     """BG/CNBD-k refitted on the calibration summary in the calendar's operational time.
 
