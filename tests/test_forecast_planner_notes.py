@@ -140,6 +140,10 @@ def test_the_on_line_names_the_fitted_purchase_model(lang):
     assert "BG/NBD" in mechanisms_sentence(1, False, lang) and "CNBD" not in (
         mechanisms_sentence(1, False, lang)
     )
+    # fitted in operational time (issue 15): said in the page's language, only then
+    op = mechanisms_sentence(2, False, lang, "operational")
+    assert ("operational time" if lang == "en" else "运营时间") in op
+    assert "operational" not in two and "运营" not in two
 
 
 def _monthly_section(runs, lang: str) -> str:

@@ -272,8 +272,10 @@ def test_headline_note_says_whether_the_bands_hold_parameter_uncertainty(open_mo
 
 
 def test_page_says_which_mechanisms_are_on_and_off_as_summary_md(written, open_forecast):
-    sentence = mechanisms_sentence(open_forecast.meta["regularity_k"], False, "en")
+    meta = open_forecast.meta
+    sentence = mechanisms_sentence(meta["regularity_k"], False, "en", meta["purchase_clock"])
     assert "new-customer arrivals" in sentence and "Off (the log cannot identify them)" in sentence
+    assert "operational time" in sentence  # the fitted weekdays: refitted in operational time
     assert sentence in (written / "summary.md").read_text(encoding="utf-8")
     assert sentence in (written / "forecast.html").read_text(encoding="utf-8")
 

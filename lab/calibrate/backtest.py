@@ -531,16 +531,20 @@ def _extra_fits(
 
     The lab's calendar is fitted against the timing it simulates with
     (:func:`_repeat_offset`); the seasonal closed form's (``multipliers``) against
-    BG/NBD's, its own timing: the same calendar when k = 1.
+    BG/NBD's, its own timing: the same calendar when k = 1.  Then, as
+    :func:`lab.calibrate.fit` does, BG/CNBD-k is refitted in that calendar's operational
+    time (:func:`~lab.calibrate.operational.refit_in_operational_time`): the lab row's
+    parameters and existing customers' posteriors (``regularity``) are the forecast's.
     """
     from lab.calibrate.arrivals import fit_arrivals
+    from lab.calibrate.operational import refit_in_operational_time
     from lab.calibrate.paretonbd import fit_paretonbd
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.seasonality import fit_seasonality
 
     u = cal.fit.time_unit_days
-    reg = fit_regularity(cal.summary, gap_log_sums(orders.orders, cal.calibration_end, u),
-                         k_max=k_max, time_unit_days=u)  # fmt: skip
+    gaps = gap_log_sums(orders.orders, cal.calibration_end, u)
+    reg = fit_regularity(cal.summary, gaps, k_max=k_max, time_unit_days=u)
 
     def calendar(offset):
         return fit_seasonality(
@@ -558,7 +562,7 @@ def _extra_fits(
     age_seas = seas if lab_offset is age["offset"] else calendar(age["offset"])
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, cal.calibration_end)
     return {
-        "regularity": reg,
+        "regularity": refit_in_operational_time(reg, cal, gaps, seas),
         "paretonbd": fit_paretonbd(cal.summary, time_unit_days=u),
         "seasonality": seas,
         "arrivals": arr,
@@ -698,13 +702,14 @@ def _extra_meta(extra: dict) -> dict:
             "significant_given_calendar": None if age["given"] is None else age["given"].use,
             "used": age["used"],
             "policy": AGE_TERM_POLICY,
-            "lab_calendar_offset": "bgnbd_age"
-            if age["used"] and reg.k == 1
-            else ("bgnbd" if reg.k == 1 else f"bgcnbd_k{reg.k}"),
+            "lab_calendar_offset": "bgnbd_age"  # the first pass's k: the offset's
+            if age["used"] and reg.first_pass.k == 1
+            else ("bgnbd" if reg.first_pass.k == 1 else f"bgcnbd_k{reg.first_pass.k}"),
         },
         "regularity_k": reg.k,
         "regularity_k_set": reg.k_set,
         "regularity_fit": reg.fit.to_dict(),
+        "purchase_clock": reg.clock,
         "seasonality_penalty": seas.penalty,
         "seasonality_penalty_rule": seas.rule,
         "seasonality_month_rule": seas.month_rule,
@@ -734,7 +739,8 @@ def _seasonal_scenario(cal, reg_fit, extra: dict, folder: Path, n_days: int, e: 
         write_known_customers(conditional_customers_age(cal, reg_fit, horizon), path)
         as_bgnbd = bgnbd_part(reg_fit)
     else:
-        write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k, seed), path)
+        times = extra["regularity"].times  # the fit's operational time, if not flat
+        write_known_customers(conditional_customers_cnbdk(cal, reg_fit, k, seed, times), path)
         as_bgnbd = dataclasses.replace(reg_fit, model="bgnbd")
     sc = scenario_dict(
         dataclasses.replace(cal, fit=as_bgnbd),
@@ -1055,7 +1061,8 @@ def _seasonal_md(meta: dict, lang: str) -> list[str]:
     return [
         "## " + bt_text("sec_regularity", lang),
         "",
-        bt_text("regularity", lang, k=meta["regularity_k"], k_set=k_set),
+        bt_text("regularity", lang, k=meta["regularity_k"], k_set=k_set)
+        + (bt_text("operational", lang) if meta.get("purchase_clock") == "operational" else ""),
         "",
         "## " + bt_text("sec_calendar", lang, penalty=f"{meta['seasonality_penalty']:g}"),
         "",

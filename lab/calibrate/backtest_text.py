@@ -49,6 +49,11 @@ BACKTEST_LABELS: dict[str, tuple[str, str]] = {
         "k = {k} (95% profile-likelihood set: {k_set}); k = 1 is Poisson timing (BG/NBD).",
         "k = {k} (95% 剖面似然集合：{k_set})；k = 1 即泊松购买间隔 (BG/NBD)。",
     ),
+    "operational": (
+        " Fitted in the calendar's operational time (each customer's t_x and T count every "
+        "day by its calendar multiplier), as the forecast's.",
+        "在日历的运营时间中拟合 (每位用户的 t_x 与 T 按每天的日历系数计)，与预测一致。",
+    ),
     "sec_calendar": (
         "Calendar (ridge Poisson regression; penalty {penalty} chosen by cross-validation "
         "inside the calibration period)",

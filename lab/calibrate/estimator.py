@@ -285,7 +285,8 @@ class OrderModel(OrderFits):
         -------
         OrderModel
             ``self`` when the rules are this model's; else a copy whose calendar is what
-            :func:`fit` with these rules would have fitted.
+            :func:`fit` with these rules would have fitted, and whose purchase model is
+            refitted in that calendar's operational time (as :func:`fit` does).
 
         Raises
         ------
@@ -300,11 +301,13 @@ class OrderModel(OrderFits):
         check_rules(penalty_rule, month_rule)
         if (penalty_rule, month_rule) == (seas.rule, seas.month_rule):
             return self
+        first = self.regularity.first_pass
         refit = _fit_calendar(
-            self.orders, self.calibration, self.regularity, self.campaigns,
+            self.orders, self.calibration, first, self.campaigns,
             list(seas.prior_shape), penalty_rule, month_rule,
         )  # fmt: skip
-        return dataclasses.replace(self, seasonality=refit)
+        reg = _purchase_in_operational_time(self, first, refit)
+        return dataclasses.replace(self, regularity=reg, seasonality=refit)
 
 
 def _campaign_json(c: dict) -> dict:
@@ -397,6 +400,12 @@ def fit(
 ) -> OrderModel:
     """Fit an order log: purchase, spend, regular timing, calendar and arrivals.
 
+    Regular timing (BG/CNBD-k) is fitted twice: in calendar time, against which the
+    calendar is fitted, then again in the calendar's operational time (each customer's
+    time weighted by the day multipliers the forecast applies), which the forecast's
+    purchase rates and the existing customers' posteriors use
+    (:mod:`lab.calibrate.operational`; a flat calendar keeps the first fit).
+
     Parameters
     ----------
     orders : CleanOrders, pandas.DataFrame or path
@@ -435,6 +444,7 @@ def fit(
     """
     from lab.calibrate.arrivals import fit_arrivals
     from lab.calibrate.ingest import CleanOrders, clean_orders, read_orders
+    from lab.calibrate.operational import refit_in_operational_time
     from lab.calibrate.regularity import fit_regularity, gap_log_sums
     from lab.calibrate.scenario_out import calibrate
     from lab.calibrate.seasonality import check_campaign_names, check_rules, read_campaigns
@@ -451,12 +461,23 @@ def fit(
     cal = calibrate(orders, calibration_end)
     end = cal.calibration_end
     u = cal.fit.time_unit_days
-    reg = fit_regularity(
-        cal.summary, gap_log_sums(orders.orders, end, u), k_max=k_max, time_unit_days=u
-    )
+    gaps = gap_log_sums(orders.orders, end, u)
+    reg = fit_regularity(cal.summary, gaps, k_max=k_max, time_unit_days=u)
     seas = _fit_calendar(orders, cal, reg, campaigns, month_prior, penalty_rule, month_rule)
+    reg = refit_in_operational_time(reg, cal, gaps, seas)
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, end)
     return OrderModel(orders, cal, reg, seas, arr, campaigns)
+
+
+def _purchase_in_operational_time(model: OrderFits, first, seasonality):
+    """``model``'s purchase model refitted in ``seasonality``'s operational time from
+    its calendar-time fit ``first`` (:func:`~lab.calibrate.operational.refit_in_operational_time`)."""
+    from lab.calibrate.operational import refit_in_operational_time
+    from lab.calibrate.regularity import gap_log_sums
+
+    cal = model.calibration
+    gaps = gap_log_sums(model.orders.orders, cal.calibration_end, cal.fit.time_unit_days)
+    return refit_in_operational_time(first, cal, gaps, seasonality)
 
 
 def _fit_calendar(orders, cal, reg, campaigns, month_prior, penalty_rule, month_rule):

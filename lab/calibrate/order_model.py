@@ -158,6 +158,7 @@ class OrderFits:
             "regularity_k": int(self.regularity.k),
             "regularity_k_set": list(self.regularity.k_set),
             "bgcnbd": self.regularity.fit.to_dict(),
+            "purchase_clock": self.regularity.clock,
             "seasonality_penalty": float(self.seasonality.penalty),
             "seasonality_penalty_rule": str(self.seasonality.rule),
             "seasonality_month_rule": str(self.seasonality.month_rule),
@@ -185,11 +186,14 @@ class OrderFits:
     def existing_customers(self, fit=None, seed: int = 0) -> pd.DataFrame:
         """Known-customer table of the existing customers at the calibration end, each
         with its BG/CNBD-k posterior (``fit``: this model's regularity fit by default;
-        ``seed``: of the clock stages each customer has done, drawn from their posterior)."""
+        ``seed``: of the clock stages each customer has done, drawn from their posterior),
+        taken on the time the fit was made in: the calendar's operational time
+        (:mod:`lab.calibrate.operational`) unless the calendar is flat."""
         from lab.calibrate.scenario_out import conditional_customers_cnbdk
 
-        fit = self.regularity.fit if fit is None else fit
-        return conditional_customers_cnbdk(self.calibration, fit, self.regularity.k, seed)
+        reg = self.regularity
+        fit = reg.fit if fit is None else fit
+        return conditional_customers_cnbdk(self.calibration, fit, reg.k, seed, times=reg.times)
 
     # ---------------------------------------------------------------- pieces
     def future_campaigns(self, future=None) -> list[dict]:

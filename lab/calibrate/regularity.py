@@ -81,12 +81,37 @@ class RegularityFit:
         ``k``, ``loglik`` for every k tried.
     k_set : list of int
         The ks whose profile log-likelihood is within 1.92 of the best (95% set).
+    k_max : int
+        The largest k the fit was allowed to try.
+    times : pandas.DataFrame or None
+        The (``frequency``, ``recency``, ``T``) the fit was made on and the existing
+        customers' posteriors are taken on when they are not the calibration summary's:
+        the fitted calendar's operational time
+        (:func:`lab.calibrate.operational.refit_in_operational_time`).  None: calendar
+        time, the calibration summary itself.
+    calendar_time : RegularityFit or None
+        With ``times``: the first pass, fitted in calendar time, against which the
+        calendar was fitted (its offset e_d).  None otherwise.
     """
 
     k: int
     fit: FitResult
     profile: pd.DataFrame
     k_set: list[int] = field(default_factory=list)
+    k_max: int = 8
+    times: pd.DataFrame | None = None
+    calendar_time: RegularityFit | None = None
+
+    @property
+    def clock(self) -> str:
+        """``"operational"`` when fitted in the calendar's operational time, else
+        ``"calendar"``."""
+        return "calendar" if self.times is None else "operational"
+
+    @property
+    def first_pass(self) -> RegularityFit:
+        """The calendar-time fit (itself when it is one): the calendar's offset uses it."""
+        return self if self.calendar_time is None else self.calendar_time
 
 
 def gap_log_sums(orders: pd.DataFrame, calibration_end, time_unit_days: float = 7.0) -> pd.Series:
@@ -416,4 +441,4 @@ def fit_regularity(
     k_set = [
         int(k) for k, ll in zip(prof["k"], prof["loglik"], strict=True) if ll >= best - LR_HALF
     ]
-    return RegularityFit(k_best, fits[k_best], prof, k_set)
+    return RegularityFit(k_best, fits[k_best], prof, k_set, int(k_max))

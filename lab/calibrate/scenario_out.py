@@ -363,7 +363,9 @@ def conditional_customers_age(cal: Calibration, fit: FitResult, horizon: float) 
     return out
 
 
-def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) -> pd.DataFrame:
+def conditional_customers_cnbdk(
+    cal: Calibration, fit, k: int, seed: int = 0, times: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Known-customer table at the calibration end under BG/CNBD-k (Erlang-k timing).
 
     As :func:`conditional_customers` with the BG/CNBD-k posterior
@@ -390,13 +392,19 @@ def conditional_customers_cnbdk(cal: Calibration, fit, k: int, seed: int = 0) ->
         Seed of the stage draws (stream ``backtest_params``, counter
         ``ParamsCounter.CLOCK_STAGES``, keyed by each
         customer's identity key): the back-test and the forecast give each run its own.
+    times : pandas.DataFrame, optional
+        ``frequency``, ``recency``, ``T`` of the same customers (rows of ``cal.summary``)
+        the posterior is taken on: the calendar's operational time when ``fit`` was
+        fitted there (:attr:`~lab.calibrate.regularity.RegularityFit.times`); default
+        ``cal.summary``'s calendar time.  Dates (last purchase) stay the summary's.
     """
     from lab.calibrate.regularity import p_alive_cnbdk, stage_posterior
 
     base = conditional_customers(
         dataclasses.replace(cal, fit=dataclasses.replace(fit, model="bgnbd"))
     )
-    s, p, u = cal.summary, fit.params, fit.time_unit_days
+    s = cal.summary if times is None else times.reindex(cal.summary.index)
+    p, u = fit.params, fit.time_unit_days
     x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     m = draw_clock_stages(stage_posterior(p, k, x, t_x, T), base["customer_id"], seed)
     base["propensity_shape"] = p["r"] + x * k + m
@@ -906,7 +914,10 @@ def _trait_fit(cal: Calibration, model, period: str) -> tuple[FitResult, str]:
     if model is not None and (period == "forecast" or model.regularity.k > 1):
         k = model.regularity.k
         fit = dataclasses.replace(model.regularity.fit, model="bgnbd")
-        return fit, f"BG/CNBD-{k}" if k > 1 else "BG/NBD"
+        name = f"BG/CNBD-{k}" if k > 1 else "BG/NBD"
+        if model.regularity.clock == "operational":
+            name += " (in the calendar's operational time)"
+        return fit, name
     return cal.fit, _MODEL_NAMES.get(cal.fit.model, cal.fit.model)
 
 
@@ -1063,6 +1074,14 @@ def _unshrunk_note(seas, effect: str, lang: str = "en") -> str:
     return f"; 未收缩 {lift}" if zh else f"; unshrunk {lift}"
 
 
+#: the fit report's line on a purchase model fitted in operational time (issue 15)
+OPERATIONAL_NOTE = (
+    "  fitted in the calendar's operational time: each customer's t_x and T count every "
+    "day by its calendar multiplier below, as the forecast applies it (the calendar itself "
+    "is fitted against the calendar-time fit's expected repeats)"
+)
+
+
 def _extras_header(model, period: str = "log") -> str:
     reg, seas, arr = model.regularity, model.seasonality, model.arrivals
     lines = [
@@ -1076,6 +1095,7 @@ def _extras_header(model, period: str = "log") -> str:
             if reg.k > 1
             else []
         ),
+        *([OPERATIONAL_NOTE] if reg.clock == "operational" else []),
         f"Calendar (ridge Poisson, penalty {seas.penalty:g} by cross-validation inside the "
         "calibration period) -> calendar:",
         f"  chosen by {seas.rules_text()}",

@@ -247,7 +247,12 @@ def _summary_md(model, fc, lang: str = "en") -> str:
             seeds=len(fc.meta["seeds"]),
         ),
         "",
-        mechanisms_sentence(int(s["regularity_k"]), bool(arr["closed_cohort"]), lang),
+        mechanisms_sentence(
+            int(s["regularity_k"]),
+            bool(arr["closed_cohort"]),
+            lang,
+            str(s.get("purchase_clock", "calendar")),
+        ),
         "",
         _correlation_line(model.calibration, lang),
         "",

@@ -125,6 +125,13 @@ FORECAST_LABELS: dict[str, tuple[str, str]] = {
     ),
     "arrivals_on": ("new-customer arrivals", "新客到达"),
     "arrivals_off": ("no arrivals (a closed cohort)", "无新客到达 (封闭同期群)"),
+    "mech_clock": (
+        " The purchase model is fitted in the operational time of the calendar: every day a "
+        "customer was watched counts by its calendar multiplier, as in the forecast (a 双11 "
+        "day at x2 counts as two days).",
+        "购买模型在日历的运营时间上拟合：每位客户的观察时间按日历系数计天 (与预测所用日历一致；"
+        "双11 系数 x2 的一天计为两天)。",
+    ),
     "mech_off": (
         " Off (the log cannot identify them): paid/staff acquisition, referral, first-order "
         "barriers, habit, reference price, fatigue, annoyance, strategies.",
@@ -302,13 +309,18 @@ def effect_label(effect: str, lang: str) -> str:
     return name if kind == "campaign" else effect
 
 
-def mechanisms_sentence(k: int, closed_cohort: bool, lang: str = "en") -> str:
+def mechanisms_sentence(
+    k: int, closed_cohort: bool, lang: str = "en", clock: str = "calendar"
+) -> str:
     """Which mechanisms the forecast runs, and which are off because the log cannot
     identify them (the sentence of summary.md and of the page): the purchase model is
-    the one fitted, BG/NBD at k = 1, BG/CNBD-k (k = 2, ...) above."""
+    the one fitted, BG/NBD at k = 1, BG/CNBD-k (k = 2, ...) above; ``clock``
+    ``"operational"`` (the fit's ``purchase_clock``) adds that it was fitted in the
+    calendar's operational time (:mod:`lab.calibrate.operational`)."""
     arrivals = _t("arrivals_off" if closed_cohort else "arrivals_on", lang)
     model = "BG/NBD" if k == 1 else f"BG/CNBD-k (k = {k})"
-    return _t("mech_on", lang, model=model, k=k, arrivals=arrivals) + _t("mech_off", lang)
+    on = _t("mech_on", lang, model=model, k=k, arrivals=arrivals)
+    return on + (_t("mech_clock", lang) if clock == "operational" else "") + _t("mech_off", lang)
 
 
 def forecast_notes(fc: Forecast, lang: str = "en") -> list[str]:
@@ -603,7 +615,10 @@ def forecast_context(model, fc, lang: str = "en", created: str | None = None) ->
         "has_partial": any(r["month"].endswith("*") for r in _monthly(fc, lang)),
         "charts": forecast_figures(model, fc, lang),
         "mechanisms": mechanisms_sentence(
-            int(fc.meta["regularity_k"]), bool(arr.get("closed_cohort")), lang
+            int(fc.meta["regularity_k"]),
+            bool(arr.get("closed_cohort")),
+            lang,
+            str(fc.meta.get("purchase_clock", "calendar")),
         ),
         "no_costs": _t("no_costs", lang),
         "notes": forecast_notes(fc, lang),

@@ -170,7 +170,12 @@ def summary_lines(model, fc, lang: str = "en") -> list[str]:
             days=fc.days,
             seeds=len(s["seeds"]),
         ),
-        mechanisms_sentence(int(s["regularity_k"]), bool(arr.get("closed_cohort")), lang)
+        mechanisms_sentence(
+            int(s["regularity_k"]),
+            bool(arr.get("closed_cohort")),
+            lang,
+            str(s.get("purchase_clock", "calendar")),
+        )
         + space
         + _t("no_costs", lang),
         _t("xlsx_segments", lang, **{k: _t(k, lang) for k in SEGMENTS}),
