@@ -562,7 +562,7 @@ def _extra_fits(
     age_seas = seas if lab_offset is age["offset"] else calendar(age["offset"])
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, cal.calibration_end)
     return {
-        "regularity": refit_in_operational_time(reg, cal, gaps, seas),
+        "regularity": refit_in_operational_time(reg, cal, gaps, seas, closed_cohort=arr.closed),
         "paretonbd": fit_paretonbd(cal.summary, time_unit_days=u),
         "seasonality": seas,
         "arrivals": arr,

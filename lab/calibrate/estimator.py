@@ -464,8 +464,8 @@ def fit(
     gaps = gap_log_sums(orders.orders, end, u)
     reg = fit_regularity(cal.summary, gaps, k_max=k_max, time_unit_days=u)
     seas = _fit_calendar(orders, cal, reg, campaigns, month_prior, penalty_rule, month_rule)
-    reg = refit_in_operational_time(reg, cal, gaps, seas)
     arr = fit_arrivals(cal.summary["first_purchase"], cal.start_date, end)
+    reg = refit_in_operational_time(reg, cal, gaps, seas, closed_cohort=arr.closed)
     return OrderModel(orders, cal, reg, seas, arr, campaigns)
 
 
@@ -477,7 +477,9 @@ def _purchase_in_operational_time(model: OrderFits, first, seasonality):
 
     cal = model.calibration
     gaps = gap_log_sums(model.orders.orders, cal.calibration_end, cal.fit.time_unit_days)
-    return refit_in_operational_time(first, cal, gaps, seasonality)
+    return refit_in_operational_time(
+        first, cal, gaps, seasonality, closed_cohort=model.arrivals.closed
+    )
 
 
 def _fit_calendar(orders, cal, reg, campaigns, month_prior, penalty_rule, month_rule):

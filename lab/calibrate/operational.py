@@ -35,7 +35,43 @@ if TYPE_CHECKING:
     from lab.calibrate.scenario_out import Calibration
     from lab.calibrate.seasonality import SeasonalityFit
 
-__all__ = ["is_flat", "operational_excess", "operational_summary", "refit_in_operational_time"]
+__all__ = [
+    "is_flat",
+    "months_are_ages",
+    "operational_excess",
+    "operational_summary",
+    "refit_in_operational_time",
+]
+
+
+def months_are_ages(
+    closed_cohort: bool, start_date: str | pd.Timestamp, calibration_end: str | pd.Timestamp
+) -> bool:
+    """Whether the log cannot tell a calendar month from the customers' age.
+
+    In one closed cohort (:attr:`lab.calibrate.arrivals.ArrivalFit.closed`) whose
+    calibration period holds no calendar month twice, every month is also an age of
+    the cohort: an early-life burst of buying, or its fading, shows up as month
+    multipliers.  The operational-time refit would then take that age effect for
+    demand: on lab-made closed cohorts with a first-weeks burst and no true calendar it
+    raised the lab's holdout error from +7.2% to +23.2% on average
+    (``benchmarks/RESULTS_oprefit.md``), so it is not made there.
+
+    Parameters
+    ----------
+    closed_cohort : bool
+        The log is one closed acquisition cohort.
+    start_date, calibration_end : date-like
+        The calibration period.
+
+    Returns
+    -------
+    bool
+    """
+    if not closed_cohort:
+        return False
+    months = pd.period_range(start_date, calibration_end, freq="M").month
+    return len(set(months)) == len(months)  # no month seen in two years
 
 
 def is_flat(multipliers: np.ndarray) -> bool:
@@ -109,7 +145,12 @@ def operational_summary(
 
 
 def refit_in_operational_time(
-    reg: RegularityFit, cal: Calibration, log_gaps: pd.Series, seasonality: SeasonalityFit
+    reg: RegularityFit,
+    cal: Calibration,
+    log_gaps: pd.Series,
+    seasonality: SeasonalityFit,
+    *,
+    closed_cohort: bool = False,
 ) -> RegularityFit:
     """BG/CNBD-k refitted on the calibration summary in the calendar's operational time.
 
@@ -125,19 +166,24 @@ def refit_in_operational_time(
     seasonality : lab.calibrate.seasonality.SeasonalityFit
         The fitted calendar; its multipliers over the calibration days are the c_d the
         forecast applies.
+    closed_cohort : bool
+        The log is one closed acquisition cohort (the arrivals fit's ``closed``): with
+        no month seen twice its months are also the customers' ages
+        (:func:`months_are_ages`) and the calendar-time fit is kept.
 
     Returns
     -------
     RegularityFit
         ``reg``'s first pass itself when the calendar is flat over the calibration days
-        (every c_d = 1: nothing changes); else the refit (k profiled again up to
+        (every c_d = 1: nothing changes) or its months are the customers' ages; else
+        the refit (k profiled again up to
         ``reg.k_max``) with ``times`` the operational-time summary and ``calendar_time``
         the first pass.
     """
     first = reg.first_pass
     n = int((cal.calibration_end - cal.start_date).days) + 1
     c = seasonality.multipliers(cal.start_date, n)
-    if is_flat(c):
+    if is_flat(c) or months_are_ages(closed_cohort, cal.start_date, cal.calibration_end):
         return first
     u = cal.fit.time_unit_days
     times = operational_summary(cal.summary, c, cal.start_date, cal.calibration_end, u)

@@ -1038,21 +1038,22 @@ def month_age_caution(model, lang: str = "en") -> str:
     burst of buying, or its fading, shows up as month multipliers (lab-made logs with a
     first-weeks burst: February x1.2-1.4 invented, ``benchmarks/RESULTS_penrule.md``).
     """
-    if not model.arrivals.closed:
-        return ""
+    from lab.calibrate.operational import months_are_ages
+
     cal = model.calibration
-    months = pd.period_range(cal.start_date, cal.calibration_end, freq="M").month
-    if len(set(months)) < len(months):  # some month seen in two years: separable
+    if not months_are_ages(model.arrivals.closed, cal.start_date, cal.calibration_end):
         return ""
     if check_lang(lang) == "zh":
         return (
             "注意：只有一个封闭同期群且没有月份出现两次，月份系数无法与用户的加入时长区分 "
-            "(例如用户在最初几周购买更多)；请将其视为不确定。"
+            "(例如用户在最初几周购买更多)；请将其视为不确定。因此购买模型在日历时间中拟合，"
+            "而不是在日历的运营时间中。"
         )
     return (
         "Caution: one closed cohort and no month seen twice, so the month multipliers "
         "cannot be told apart from the customers' age (e.g. buying more in their first "
-        "weeks); read them as uncertain."
+        "weeks); read them as uncertain. The purchase model is therefore fitted in "
+        "calendar time, not in the calendar's operational time."
     )
 
 
