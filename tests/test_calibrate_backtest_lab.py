@@ -40,27 +40,6 @@ def bt():
     )
 
 
-def _closed_form_in_operational_time(bt, orders, k_max: int = 2) -> float:
-    """BG/NBD's closed-form holdout total of the lab row's own fit (k = 1): the purchase
-    model refitted in the calendar's operational time, each customer's (x, t_x, T) there,
-    and the holdout's length the sum of the calendar's multipliers (the lab's rates are
-    per operational day).  The back-test's fits are recomputed (deterministic)."""
-    from lab.calibrate.backtest import _actual_daily, _closed_unconditional, _extra_fits
-    from lab.calibrate.bgnbd import bgnbd_conditional_expected
-
-    cal = bt.calibration
-    e = int((cal.calibration_end - cal.start_date).days)
-    n = int((bt.holdout_end - cal.start_date).days) + 1
-    actual, closed_u = _actual_daily(orders, cal, n), _closed_unconditional(cal, n)
-    extra = _extra_fits(orders, cal, actual, closed_u, n, e, [], None, k_max=k_max)
-    reg = extra["regularity"]
-    assert reg.k == 1 and reg.clock == "operational"
-    s, u = reg.times, reg.fit.time_unit_days
-    x, t_x, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    hold = extra["seasonality"].multipliers(cal.start_date, n)[e + 1 :].sum() / u
-    return float(bgnbd_conditional_expected(reg.fit.params, hold, x, t_x, T).sum())
-
-
 def test_every_method_is_reported_with_the_cumulative_error(bt):
     cond = bt.errors[bt.errors["start"] == "conditional"]
     assert set(cond["method"]) == METHODS
@@ -80,20 +59,19 @@ def test_a_closed_cohort_has_no_new_customers_in_the_holdout(bt):
 
 
 def test_poisson_log_fits_k_1_and_lab_tracks_its_closed_form(bt):
-    assert bt.meta["regularity_k"] == 1 and bt.meta["purchase_clock"] == "operational"
+    # one closed cohort in its first half year: its months are also the customers' ages,
+    # so the purchase model stays in calendar time (no operational-time refit,
+    # lab.calibrate.operational.months_are_ages)
+    assert bt.meta["regularity_k"] == 1 and bt.meta["purchase_clock"] == "calendar"
     assert [r["effect"] for r in bt.meta["seasonality"]][:7] == [
         f"weekday_{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     ]
     e = bt.errors.set_index(["start", "method"])
-    lab = e.loc[("conditional", "lab")]
-    closed = _closed_form_in_operational_time(
-        bt, clean_orders(synthetic_order_log(PARAMS, 400, join_weeks=8, days=240, seed=6))
-    )
-    # same model (k = 1 in the fitted calendar's operational time) in discrete days vs
-    # continuous time: within 4 Monte Carlo SE plus the 2% day-step allowance of
-    # tests/test_backtest.py
+    lab, closed = e.loc[("conditional", "lab")], e.loc[("conditional", "closed_form_seasonal")]
+    # same model (k = 1, the fitted calendar) in discrete days vs continuous time:
+    # within 4 Monte Carlo SE plus the 2% day-step allowance of tests/test_backtest.py
     tol = 4 * lab["mc_se"] + 0.02 * lab["actual"]
-    assert abs(lab["forecast"] - closed) < tol, (lab.to_dict(), closed)
+    assert abs(lab["forecast"] - closed["forecast"]) < tol, (lab.to_dict(), closed.to_dict())
 
 
 def test_holdout_months_the_calibration_lacks_take_the_prior(bt):
@@ -235,13 +213,12 @@ def test_burst_log_the_lab_keeps_bgnbds_calendar_and_the_burst_row_has_its_own()
 def test_burst_log_lab_row_is_the_plain_path_and_the_burst_rows_are_reported():
     """With the burst found (k = 1) the lab row still runs plain BG/NBD (policy "never"):
     its calendar is fitted against BG/NBD, its existing customers start from the BG/NBD
-    posterior (refitted in that calendar's operational time), so its holdout total is
-    that fit's closed form in operational time, in discrete days (within 4 Monte Carlo
-    SE + 2%, as the plain k = 1 check above); the burst model's closed-form rows and both
+    posterior (in calendar time: one closed cohort, its months are ages), so its holdout
+    total is BG/NBD's closed form x calendar in discrete days (within 4 Monte Carlo SE +
+    2%, as the plain k = 1 check above); the burst model's closed-form rows and both
     tests' LRs are reported beside it."""
-    orders = clean_orders(_burst_log(n=800, days=400, seed=5))
     bt = backtest(
-        orders,
+        clean_orders(_burst_log(n=800, days=400, seed=5)),
         "2025-08-31",
         seeds=range(2),
         runs_per_seed=10,
@@ -259,7 +236,8 @@ def test_burst_log_lab_row_is_the_plain_path_and_the_burst_rows_are_reported():
     assert age["lab_calendar_offset"] == "bgnbd"
     e = bt.errors.set_index(["start", "method"])
     lab = e.loc[("conditional", "lab")]
-    plain = _closed_form_in_operational_time(bt, orders)
+    plain = e.loc[("conditional", "closed_form_seasonal")]
+    assert bt.meta["purchase_clock"] == "calendar"
     print("\n", e[["forecast", "error_pct", "mc_se", "weekly_mae"]])
     assert {"bgnbd_age", "bgnbd_age_seasonal"} <= {m for _, m in e.index}
     assert {"bgnbd_age", "bgnbd_age_seasonal"} <= set(bt.holdout.columns)
@@ -267,7 +245,7 @@ def test_burst_log_lab_row_is_the_plain_path_and_the_burst_rows_are_reported():
     # most once a day, the closed form in continuous time: +1.3% +- 1.2% over 40 seeds of
     # BG/NBD)
     tol = 4 * lab["mc_se"] + 0.02 * lab["actual"]
-    assert abs(lab["forecast"] - plain) < tol, (lab.to_dict(), plain)
+    assert abs(lab["forecast"] - plain["forecast"]) < tol, (lab.to_dict(), plain.to_dict())
 
 
 def test_conditional_customers_age_with_beta_zero_is_the_bgnbd_table():
