@@ -8,6 +8,7 @@ Slots never move during a run, so ``customer_id == slot``.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 
@@ -126,6 +127,15 @@ def available_memory() -> int | None:
         return None
 
 
+def _filled(size: int, init: float, dtype: str) -> np.ndarray:
+    """``np.full(size, init, dtype)``; for a zero ``init`` through ``np.zeros``, whose big
+    arrays come as untouched zero pages: slots the pool never reaches cost no memory
+    and no first write (a state array is sized for growth, ahead of its customers)."""
+    if init == 0 and not math.copysign(1.0, init) < 0:  # 0, 0.0 or False, not -0.0
+        return np.zeros(size, dtype=dtype)
+    return np.full(size, init, dtype=dtype)
+
+
 class Population:
     """Growable struct-of-arrays holding every customer of one run.
 
@@ -162,7 +172,7 @@ class Population:
         #: every state of this population: the standard ones, then the strategies' own
         self.spec = {**STATE_SPEC, **(extra_states or {})}
         for name, (dtype, init, _) in self.spec.items():
-            setattr(self, name, np.full(self.capacity, init, dtype=dtype))
+            setattr(self, name, _filled(self.capacity, init, dtype))
 
     def on_grow(self, release: Callable[[], None]) -> None:
         """Call ``release()`` before the arrays are reallocated (a cache of them drops them).
@@ -197,7 +207,7 @@ class Population:
             release()
         for name, (dtype, init, _) in self.spec.items():
             old = getattr(self, name)
-            arr = np.full(new_cap, init, dtype=dtype)
+            arr = _filled(new_cap, init, dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
         self.capacity = new_cap

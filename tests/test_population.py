@@ -96,3 +96,17 @@ def test_customers_table_keeps_the_referrer_as_int64(baseline):
     res = lab.run(baseline, seed=1, days=30)
     ref = res.customers["referrer"]
     assert ref.dtype == np.int64 and (ref >= 0).any()
+
+
+def test_states_hold_their_initial_values_at_every_slot_before_and_after_growth():
+    """Zero-initialised states come from np.zeros (untouched pages), the others from
+    np.full: every slot of every state, grown or not, holds what np.full would give."""
+    pop = Population(capacity=3000, extra_states={"own": ("float32", -0.0, "a negative zero")})
+    pop.append(2500, propensity=np.full(2500, 0.5))
+    pop.reserve(4000)
+    for name, (dtype, init, _) in pop.spec.items():
+        want = np.full(pop.capacity, init, dtype=dtype)
+        if name == "propensity":
+            want[:2500] = 0.5
+        got = getattr(pop, name)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name

@@ -87,11 +87,14 @@ def test_invitee_traits_correlate_with_inviters_along_chains():
     assert abs(r_chain - expected) < 0.1
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 9, 64, 5000])
+@pytest.mark.parametrize("n", [0, 1, 7, 9, 64, 5000, 40000])
 @pytest.mark.parametrize("rho", [0.0, 0.6])
 def test_trait_drawer_draws_what_draw_traits_draws_bit_for_bit(n, rho):
-    """The compiled drawer acquisition uses is draw_traits, to the bit, for every column."""
-    from lab.agents.traits import TraitDrawer
+    """The compiled drawer acquisition uses is draw_traits, to the bit, for every column
+    (40,000 customers: a big batch, drawn block by block)."""
+    from lab.agents.traits import DRAW_BLOCK, TraitDrawer
+
+    assert 40000 > 2 * DRAW_BLOCK and 40000 % DRAW_BLOCK  # whole blocks and a part one
 
     codes = {"student": 0, "white_collar": 1, "business": 2}
     spec = TraitSpec(

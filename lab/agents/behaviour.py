@@ -229,6 +229,9 @@ class DayOut(NamedTuple):
     buy_slot: np.ndarray  # int32, slots of today's buyers
     buy_price: np.ndarray  # float32, price paid as a share of list price
     buy_trial: np.ndarray  # bool, the order is a trial product
+    buy_key: np.ndarray  # uint64, the buyer's identity key (``rkey``): the order value's draw
+    buy_channel: np.ndarray  # int8, the buyer's channel (the order value's gamma shape)
+    buy_rate: np.ndarray  # float64, the buyer's basket rate (the order value's scale)
     share_slot: np.ndarray  # int32, slots of today's sharers
     share_friends: np.ndarray  # int32, friends each sharer reached
     kpi: np.ndarray  # float64, the day's aggregates (slots ``K``)
@@ -267,6 +270,9 @@ def new_day_out(capacity: int) -> DayOut:
         buy_slot=np.zeros(capacity, dtype=np.int32),
         buy_price=np.zeros(capacity, dtype=np.float32),
         buy_trial=np.zeros(capacity, dtype=np.bool_),
+        buy_key=np.zeros(capacity, dtype=np.uint64),
+        buy_channel=np.zeros(capacity, dtype=np.int8),
+        buy_rate=np.zeros(capacity, dtype=np.float64),
         share_slot=np.zeros(capacity, dtype=np.int32),
         share_friends=np.zeros(capacity, dtype=np.int32),
         kpi=np.zeros(len(KERNEL_KPIS), dtype=np.float64),
@@ -738,6 +744,14 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi, sums=None):
         if sums is not None and c.alive[i]:  # as _float_sums adds them
             sums[0] += c.fatigue[i]
             sums[1] += c.ref_price[i]
+    # what the orders' values need of the chunk's buyers, in a loop of its own (its
+    # loads, many cache misses, in flight together; in the loop above each would stall
+    # it), here on the loop's threads rather than in the serial orders step
+    for j in range(lo, nb):
+        slot = out.buy_slot[j]
+        out.buy_key[j] = c.rkey[slot]
+        out.buy_channel[j] = c.channel[slot]
+        out.buy_rate[j] = c.basket_rate[slot]
     return nb - lo, ns - lo
 
 
@@ -829,6 +843,9 @@ def _end_of_loop(n, c, out, kpis, starts, n_buy, n_share, sums, serial):
     nb = _gather(out.buy_slot, out.buy_slot, starts, n_buy)
     _gather(out.buy_price, out.buy_price, starts, n_buy)
     _gather(out.buy_trial, out.buy_trial, starts, n_buy)
+    _gather(out.buy_key, out.buy_key, starts, n_buy)
+    _gather(out.buy_channel, out.buy_channel, starts, n_buy)
+    _gather(out.buy_rate, out.buy_rate, starts, n_buy)
     ns = _gather(out.share_slot, out.share_slot, starts, n_share)
     _gather(out.share_friends, out.share_friends, starts, n_share)
     return nb, ns

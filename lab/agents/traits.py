@@ -259,6 +259,10 @@ _FIXED, _GAMMA, _BETA = 0, 1, 2
 
 #: runs whose stream keys a drawer keeps (more: forgotten and looked up again)
 _KEYS_KEPT = 256
+#: customers a :meth:`TraitDrawer.draw` takes at a time: a bigger batch goes block by
+#: block through scratch arrays that stay in cache (a million customers' uniforms,
+#: normal scores and traits would be ~200 MB of fresh memory)
+DRAW_BLOCK = 16384
 
 
 class TraitDrawer:
@@ -372,9 +376,31 @@ class TraitDrawer:
             Population column name -> values (the columns and order of :func:`draw_traits`).
         """
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
-        u = np.empty((len(self._streams), keys.size), dtype=np.float64)
-        _uniform_rows(self._stream_keys(streams), keys, u)
-        return self._from_uniforms(u, parent_u, rho)
+        n = keys.size
+        stream_keys = self._stream_keys(streams)
+        if n <= DRAW_BLOCK:
+            u = np.empty((len(self._streams), n), dtype=np.float64)
+            _uniform_rows(stream_keys, keys, u)
+            return self._from_uniforms(u, parent_u, rho)
+        # a big batch (a stock import's first day): block by block through scratch
+        # arrays that stay in cache, every customer's numbers those of one call
+        out = np.empty((len(_COLUMNS), n), dtype=np.float64)
+        segment = np.empty(n, dtype=np.int8)
+        rows = len(self._streams)
+        u_buf = np.empty(rows * DRAW_BLOCK, dtype=np.float64)
+        y_buf = np.empty((rows - 1) * DRAW_BLOCK, dtype=np.float64)
+        o_buf = np.empty(len(_COLUMNS) * DRAW_BLOCK, dtype=np.float64)
+        for lo in range(0, n, DRAW_BLOCK):
+            hi = min(lo + DRAW_BLOCK, n)
+            b = hi - lo
+            u = u_buf[: rows * b].reshape(rows, b)
+            _uniform_rows(stream_keys, keys[lo:hi], u)
+            parent = None if parent_u is None else {k: v[lo:hi] for k, v in parent_u.items()}
+            ob = o_buf[: len(_COLUMNS) * b].reshape(len(_COLUMNS), b)
+            self._traits_into(u, parent, rho, y_buf[: (rows - 1) * b].reshape(rows - 1, b), ob,
+                              segment[lo:hi])  # fmt: skip
+            out[:, lo:hi] = ob
+        return self._traits_dict(out, segment)
 
     def draw_many(
         self,
@@ -436,20 +462,40 @@ class TraitDrawer:
     ) -> dict[str, np.ndarray]:
         """The traits of customers whose uniforms (one row per drawn trait, then the
         segment's) are ``u``."""
-        drawn = self._drawn
         n = u.shape[1]
+        out = np.empty((len(_COLUMNS), n), dtype=np.float64)
+        segment = np.empty(n, dtype=np.int8)
+        y = np.empty((u.shape[0] - 1, n), dtype=np.float64)
+        self._traits_into(u, parent_u, rho, y, out, segment)
+        return self._traits_dict(out, segment)
+
+    def _traits_into(
+        self,
+        u: np.ndarray,
+        parent_u: dict[str, np.ndarray] | None,
+        rho: float,
+        y: np.ndarray,
+        out: np.ndarray,
+        segment: np.ndarray,
+    ) -> None:
+        """The traits (before the spend scale) of customers whose uniforms are ``u``, into
+        ``out`` (one row per column) and ``segment``; ``y`` is scratch of ``u``'s shape
+        less one row.  Every step is element by element, so a block of customers gets
+        the numbers it gets in a bigger call."""
         if parent_u is not None and rho > 0:
             for r, name in self._correlated:
                 u[r] = _copula(u[r], parent_u[name], rho)
-        y = ndtri(np.clip(u[:-1], _U_EPS, 1.0 - _U_EPS))
+        np.clip(u[:-1], _U_EPS, 1.0 - _U_EPS, out=y)
+        ndtri(y, out=y)
         _interp_rows(y, _Z_GRID, self._tables, self._negate)
         np.exp(y, out=y)
-        out = np.empty((len(_COLUMNS), n), dtype=np.float64)
-        segment = np.empty(n, dtype=np.int8)
         _finish(
-            y, drawn, self._kind, self._const, self._divide, self._div, self._has_floor,
+            y, self._drawn, self._kind, self._const, self._divide, self._div, self._has_floor,
             self._floor, u[-1], self._cum, self._seg_code, out, segment,
         )  # fmt: skip
+
+    def _traits_dict(self, out: np.ndarray, segment: np.ndarray) -> dict[str, np.ndarray]:
+        """Population column name -> values, from :meth:`_traits_into`'s arrays."""
         traits = dict(zip(_COLUMNS, out, strict=True))
         traits["segment"] = segment
         if self._scales_spend(self._spec):  # spend follows the purchase rate (draw_traits)
