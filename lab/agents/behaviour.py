@@ -681,6 +681,11 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi, sums=None):
                 out.buy_slot[nb] = i
                 out.buy_price[nb] = 1.0 - depth if bought == 1 else 1.0
                 out.buy_trial[nb] = bought == 2
+                # what the order's value needs of the buyer, taken while the loop is here
+                # (the orders step would gather it from the whole pool again)
+                out.buy_key[nb] = rk
+                out.buy_channel[nb] = c.channel[i]
+                out.buy_rate[nb] = c.basket_rate[i]
                 nb += 1
                 kpi[K.orders] += 1.0
                 c.last_purchase[i] = day
@@ -744,14 +749,6 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi, sums=None):
         if sums is not None and c.alive[i]:  # as _float_sums adds them
             sums[0] += c.fatigue[i]
             sums[1] += c.ref_price[i]
-    # what the orders' values need of the chunk's buyers, in a loop of its own (its
-    # loads, many cache misses, in flight together; in the loop above each would stall
-    # it), here on the loop's threads rather than in the serial orders step
-    for j in range(lo, nb):
-        slot = out.buy_slot[j]
-        out.buy_key[j] = c.rkey[slot]
-        out.buy_channel[j] = c.channel[slot]
-        out.buy_rate[j] = c.basket_rate[slot]
     return nb - lo, ns - lo
 
 
