@@ -646,9 +646,6 @@ class PoolModel(mesa.Model):
         slots = out.buy_slot[:nb].copy()
         price = out.buy_price[:nb].astype(np.float64)
         trial = out.buy_trial[:nb].copy()
-        # the buyers' keys, channels and basket rates, as the loop found them (nothing
-        # changes them between the loop and here)
-        buyers = (out.buy_key[:nb], out.buy_channel[:nb], out.buy_rate[:nb])
         if self.outside.platform.enabled:  # the platform store takes some repeat orders
             keep = self.outside.divert(
                 day,
@@ -659,33 +656,20 @@ class PoolModel(mesa.Model):
                 self.today,
             )
             slots, price, trial = slots[keep], price[keep], trial[keep]
-            buyers = tuple(b[keep] for b in buyers)
             if not slots.size:
                 return None
-        return self._book_rows(day, slots, price, trial, buyers)
+        return self._book_rows(day, slots, price, trial)
 
     def _book_rows(
-        self,
-        day: int,
-        slots: np.ndarray,
-        price: np.ndarray,
-        trial: np.ndarray,
-        buyers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        self, day: int, slots: np.ndarray, price: np.ndarray, trial: np.ndarray
     ) -> dict[str, np.ndarray]:
-        """Draw order values (gamma-gamma), book money and append the orders to the log.
-
-        ``buyers``: the buyers' identity keys, channels and basket rates, one per order,
-        if known (the daily loop's); else they are read from the pool at ``slots``.
-        """
+        """Draw order values (gamma-gamma), book money and append the orders to the log."""
         s = self.scenario
         nb = slots.size
         pop = self.pop
-        if buyers is None:  # gammaincinv(shape, u) / rate, to the cent
-            list_value = self._order_values.draw(
-                self.streams.key("basket"), day, slots, pop.rkey, pop.channel, pop.basket_rate
-            )
-        else:  # the same values, without gathering the buyers from the whole pool
-            list_value = self._order_values.draw_of(self.streams.key("basket"), day, *buyers)
+        list_value = self._order_values.draw(  # gammaincinv(shape, u) / rate, to the cent
+            self.streams.key("basket"), day, slots, pop.rkey, pop.channel, pop.basket_rate
+        )
         if self._baskets:  # a catalogue fills the basket with items (issue 17 item 1)
             list_value = np.where(trial, s.first_order.trial.price_cny, list_value)
             list_value = np.round(list_value, 2)

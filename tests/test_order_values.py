@@ -54,21 +54,3 @@ def test_booked_values_are_scipys_to_the_cent():
     u = uniform(key, 11, rkey[slots])
     theirs = gammaincinv(shapes[channel[slots]], u) / rate[slots]
     np.testing.assert_array_equal(np.round(mine, 2), np.round(theirs, 2))
-
-
-def test_values_of_gathered_buyers_are_the_values_of_their_slots():
-    """draw_of (the buyers' keys, channels and rates as the daily loop hands them over)
-    gives draw's values at the buyers' slots, bit for bit, flagged (scipy) ones included."""
-    shapes = np.array([6.0, 2.0, 0.7, 6.0])
-    ov = OrderValues(shapes)
-    n = 50_000
-    rng = np.random.default_rng(11)
-    rkey = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64)
-    channel = rng.integers(0, shapes.size, n).astype(np.int8)
-    rate = rng.gamma(3.0, 0.02, n)
-    key = RandomStreams(2).key("basket")
-    slots = np.sort(rng.permutation(n)[:20_000])
-    want = ov.draw(key, 8, slots, rkey, channel, rate)
-    got = ov.draw_of(key, 8, rkey[slots], channel[slots], rate[slots])
-    assert got.tobytes() == want.tobytes()
-    assert ov.draw_of(key, 8, rkey[:0], channel[:0], rate[:0]).size == 0

@@ -229,9 +229,6 @@ class DayOut(NamedTuple):
     buy_slot: np.ndarray  # int32, slots of today's buyers
     buy_price: np.ndarray  # float32, price paid as a share of list price
     buy_trial: np.ndarray  # bool, the order is a trial product
-    buy_key: np.ndarray  # uint64, the buyer's identity key (``rkey``): the order value's draw
-    buy_channel: np.ndarray  # int8, the buyer's channel (the order value's gamma shape)
-    buy_rate: np.ndarray  # float64, the buyer's basket rate (the order value's scale)
     share_slot: np.ndarray  # int32, slots of today's sharers
     share_friends: np.ndarray  # int32, friends each sharer reached
     kpi: np.ndarray  # float64, the day's aggregates (slots ``K``)
@@ -270,9 +267,6 @@ def new_day_out(capacity: int) -> DayOut:
         buy_slot=np.zeros(capacity, dtype=np.int32),
         buy_price=np.zeros(capacity, dtype=np.float32),
         buy_trial=np.zeros(capacity, dtype=np.bool_),
-        buy_key=np.zeros(capacity, dtype=np.uint64),
-        buy_channel=np.zeros(capacity, dtype=np.int8),
-        buy_rate=np.zeros(capacity, dtype=np.float64),
         share_slot=np.zeros(capacity, dtype=np.int32),
         share_friends=np.zeros(capacity, dtype=np.int32),
         kpi=np.zeros(len(KERNEL_KPIS), dtype=np.float64),
@@ -681,11 +675,6 @@ def step_customers(lo, hi, day, c, plan, p, keys, out, kpi, sums=None):
                 out.buy_slot[nb] = i
                 out.buy_price[nb] = 1.0 - depth if bought == 1 else 1.0
                 out.buy_trial[nb] = bought == 2
-                # what the order's value needs of the buyer, taken while the loop is here
-                # (the orders step would gather it from the whole pool again)
-                out.buy_key[nb] = rk
-                out.buy_channel[nb] = c.channel[i]
-                out.buy_rate[nb] = c.basket_rate[i]
                 nb += 1
                 kpi[K.orders] += 1.0
                 c.last_purchase[i] = day
@@ -840,9 +829,6 @@ def _end_of_loop(n, c, out, kpis, starts, n_buy, n_share, sums, serial):
     nb = _gather(out.buy_slot, out.buy_slot, starts, n_buy)
     _gather(out.buy_price, out.buy_price, starts, n_buy)
     _gather(out.buy_trial, out.buy_trial, starts, n_buy)
-    _gather(out.buy_key, out.buy_key, starts, n_buy)
-    _gather(out.buy_channel, out.buy_channel, starts, n_buy)
-    _gather(out.buy_rate, out.buy_rate, starts, n_buy)
     ns = _gather(out.share_slot, out.share_slot, starts, n_share)
     _gather(out.share_friends, out.share_friends, starts, n_share)
     return nb, ns

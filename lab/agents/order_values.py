@@ -179,7 +179,7 @@ def _list_values(
 
     The customers' keys, tables and rates are gathered first, in a loop of independent
     loads (in a pool of millions each is a cache miss, and there many are in flight at
-    once), then each order's value is computed from them (:func:`_values_of`).
+    once), then each order's value is computed from them.
     """
     n = slots.size
     ids = np.empty(n, np.uint64)
@@ -190,26 +190,10 @@ def _list_values(
         ids[i] = rkey[s]
         tbs[i] = table_of[channel[s]]
         rates[i] = rate[s]
-    return _values_of(key, day, ids, tbs, rates, shapes, lgam, lgam1, xs, sl, ex, out)
-
-
-@njit(cache=True)
-def _list_values_of(key, day, ids, channel, rates, table_of, shapes, lgam, lgam1, xs, sl, ex, out):
-    """:func:`_list_values` of orders whose buyers' keys, channels and rates are given."""
-    n = ids.size
-    tbs = np.empty(n, np.int64)
-    for i in range(n):
-        tbs[i] = table_of[channel[i]]
-    return _values_of(key, day, ids, tbs, rates, shapes, lgam, lgam1, xs, sl, ex, out)
-
-
-@njit(cache=True)
-def _values_of(key, day, ids, tbs, rates, shapes, lgam, lgam1, xs, sl, ex, out):
-    """Order values from the buyers' keys ``ids``, start tables ``tbs`` and rates."""
     flagged = 0
     cells = xs.shape[1] - 1
     h = 1.0 / cells
-    for i in range(ids.size):
+    for i in range(n):
         u = u01_scalar(key, day, ids[i])
         tb = tbs[i]
         t = u * cells
@@ -322,24 +306,4 @@ class OrderValues:
             s = slots[bad]
             u = uniform(np.uint64(key), day, rkey[s])
             out[bad] = gammaincinv(self.channel_shapes[channel[s]], u) / rate[s]
-        return out
-
-    def draw_of(
-        self, key: np.uint64, day: int, ids: np.ndarray, channel: np.ndarray, rate: np.ndarray
-    ) -> np.ndarray:
-        """:meth:`draw` for orders whose buyers' identity keys, channels and basket rates
-        are given, one per order (the daily loop gathers them as it books the buyers):
-        the same values as :meth:`draw` with the buyers' slots."""
-        ids = np.ascontiguousarray(ids, dtype=np.uint64)
-        channel = np.ascontiguousarray(channel)
-        rate = np.ascontiguousarray(rate, dtype=np.float64)
-        out = np.empty(ids.size)
-        flagged = _list_values_of(
-            np.uint64(key), np.uint64(day), ids, channel, rate, self._table_of, self._shapes,
-            self._lgam, self._lgam1, self._xs, self._slopes, self._exact, out,
-        )  # fmt: skip
-        if flagged:
-            bad = np.flatnonzero(out == -1.0)
-            u = uniform(np.uint64(key), day, ids[bad])
-            out[bad] = gammaincinv(self.channel_shapes[channel[bad]], u) / rate[bad]
         return out
