@@ -370,8 +370,61 @@ def _column_text(arr, as_date: bool):
     if pa.types.is_floating(t):
         return _float_text(arr)
     if as_date:
-        return pc.cast(arr, pa.date32())
+        return _date_text(pc.cast(arr, pa.date32()))
     return arr
+
+
+#: days since 1970-01-01 of 1000-01-01 and 9999-12-31: dates written by :func:`_iso_dates`
+_DAYS_1000, _DAYS_9999 = -354285, 2932896
+
+
+def _date_text(days):
+    """A ``date32`` array's text ``YYYY-MM-DD`` as pyarrow's CSV writer writes it: compiled
+    (:func:`_iso_dates`) for dates in years 1000-9999 with no nulls, else the array as it is.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(days)
+    if days.null_count or not n:
+        return days
+    bounds = pc.min_max(days.cast(pa.int32())).as_py()
+    if bounds["min"] < _DAYS_1000 or bounds["max"] > _DAYS_9999:
+        return days
+    _, values = days.buffers()
+    values = np.frombuffer(values, dtype=np.int32, count=days.offset + n)[days.offset :]
+    offsets = pa.allocate_buffer(4 * (n + 1))
+    data = pa.allocate_buffer(10 * n)
+    _iso_dates(values, np.frombuffer(offsets, dtype=np.int32), np.frombuffer(data, dtype=np.uint8))
+    return pa.StringArray.from_buffers(n, offsets, data)
+
+
+@numba.njit(cache=True, nogil=True)
+def _iso_dates(days, offsets, data):
+    """``YYYY-MM-DD`` of each day since 1970-01-01 (years 1000-9999; proleptic Gregorian,
+    H. Hinnant's ``civil_from_days``)."""
+    for i in range(days.size):
+        z = np.int64(days[i]) + 719468
+        era = (z if z >= 0 else z - 146096) // 146097
+        doe = z - era * 146097
+        yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+        doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+        mp = (5 * doy + 2) // 153
+        day = doy - (153 * mp + 2) // 5 + 1
+        month = mp + 3 if mp < 10 else mp - 9
+        year = yoe + era * 400 + (1 if month <= 2 else 0)
+        at = 10 * i
+        for j in range(3, -1, -1):
+            data[at + j] = 48 + year % 10
+            year //= 10
+        data[at + 4] = 45  # '-'
+        data[at + 5] = 48 + month // 10
+        data[at + 6] = 48 + month % 10
+        data[at + 7] = 45
+        data[at + 8] = 48 + day // 10
+        data[at + 9] = 48 + day % 10
+        offsets[i] = at
+    offsets[days.size] = 10 * days.size
 
 
 def _float_text(arr):
@@ -383,7 +436,6 @@ def _float_text(arr):
     need pyarrow (long digits: sums, ratios, random draws) goes to pyarrow whole.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     values = arr.to_numpy(zero_copy_only=False)  # nulls read as NaN
     single = values.dtype == np.float32
@@ -408,7 +460,7 @@ def _float_text(arr):
     left = _short_decimals(values, bits, single, offsets, data)
     count = int(np.count_nonzero(left))
     if count:  # the rest from pyarrow, spliced in (they are never missing)
-        rest = _float_text_pyarrow(pc.filter(arr, pa.array(left)))
+        rest = _float_text_pyarrow(pa.array(values[left]), finite=True)
         if rest.offset:
             rest = pa.concat_arrays([rest])
         _, rest_offsets, rest_data = rest.buffers()
@@ -453,13 +505,16 @@ def _splice(offsets, data, left, rest_offsets, rest_data, new_offsets, new_data)
         new_offsets[i + 1] = at
 
 
-def _float_text_pyarrow(arr):
-    """A float column's text from pyarrow's cast, laid out as pandas writes (NaN as null)."""
+def _float_text_pyarrow(arr, finite: bool = False):
+    """A float column's text from pyarrow's cast, laid out as pandas writes (NaN as null;
+    ``finite``: the caller knows there is no NaN)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     text = _point_zero_integral(pc.cast(arr, pa.string()))
     text = _small_as_python(arr, text)
+    if finite:
+        return text
     return pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.string()), text)
 
 
@@ -488,8 +543,7 @@ def _short_decimals(values, bits, single, offsets, data):
     pyarrow writes fixed notation, and its shortest decimal has at most 15
     significant digits (float64; float32: 9, and at most 11 decimals).  That decimal
     is ``k / 10**p`` with the fewest decimals ``p`` for which one reads back to the
-    value (reading back at ``p`` implies at ``p + 1``: bisection), found with exact
-    arithmetic:
+    value (:func:`_fewest_decimals`), found with exact arithmetic:
 
     * float64: with at most 15 digits the decimals ``10**-p`` apart are far wider
       apart than the value's rounding interval, so only ``k = rint(v * 10**p)`` can
@@ -537,16 +591,9 @@ def _short_decimals(values, bits, single, offsets, data):
         if single:
             top = min(top, _MAX_DECIMALS_32)
         b = bits[i] if single else np.uint32(0)
-        lo, hi = 0, top + 1  # the fewest decimals that read back, by bisection
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if _decimal_at(a, b, mid, single, pow_f, pow_i) != -1:  # -2: some read back
-                hi = mid
-            else:
-                lo = mid + 1
-        kk = np.int64(-1)
-        if lo <= top:
-            kk = _decimal_at(a, b, lo, single, pow_f, pow_i)
+        # first guess: cents (float64), 8 significant digits (float32)
+        guess = max(0, min(top, 7 - lead)) if single else min(2, top)
+        lo, kk = _fewest_decimals(a, b, single, guess, top, pow_f, pow_i)
         if kk < 0:  # too many digits, or not provable here: pyarrow writes it
             left[i] = True
             offsets[i + 1] = at
@@ -563,12 +610,45 @@ def _short_decimals(values, bits, single, offsets, data):
             data[at] = 48  # integral: '.0'
             at += 1
         else:  # the fewest decimals: the last one is not 0
+            frac_u = np.uint64(frac)
             for j in range(lo - 1, -1, -1):  # exactly lo digits, leading zeros kept
-                data[at + j] = 48 + frac % 10
-                frac //= 10
+                data[at + j] = np.uint8(np.uint64(48) + frac_u % np.uint64(10))
+                frac_u //= np.uint64(10)
             at += lo
         offsets[i + 1] = at
     return left
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _fewest_decimals(a, b, single, guess, top, pow_f, pow_i):
+    """The fewest decimals ``p <= top`` at which a decimal reads back to ``a > 0``, and
+    its ``k`` (:func:`_decimal_at`; negative: none up to ``top``, or not provable).
+
+    Reading back at ``p`` implies at ``p + 1`` (the same decimal with a trailing 0):
+    from ``guess`` down while they read back, else up by bisection."""
+    k = _decimal_at(a, b, guess, single, pow_f, pow_i)
+    if k != -1:
+        p = guess
+        while p > 0:
+            fewer = _decimal_at(a, b, p - 1, single, pow_f, pow_i)
+            if fewer == -1:
+                break
+            p -= 1
+            k = fewer
+        return p, k
+    k = _decimal_at(a, b, top, single, pow_f, pow_i)
+    if k == -1:
+        return top + 1, k
+    lo, hi = guess + 1, top
+    while lo < hi:
+        mid = (lo + hi) // 2
+        at_mid = _decimal_at(a, b, mid, single, pow_f, pow_i)
+        if at_mid != -1:  # -2: some read back, not provably which
+            hi = mid
+            k = at_mid
+        else:
+            lo = mid + 1
+    return hi, k
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -615,14 +695,16 @@ def _decimal_at(a, bits, p, single, pow_f, pow_i):
 @numba.njit(cache=True, nogil=True, inline="always")
 def _write_int(x, data, at):
     """The decimal digits of ``x >= 0`` into ``data`` from ``at``; the position after."""
+    x = np.uint64(x)  # unsigned: plain division, no floor-division fix-ups
+    ten = np.uint64(10)
     width = 1
     y = x
-    while y >= 10:
-        y //= 10
+    while y >= ten:
+        y //= ten
         width += 1
     for j in range(width - 1, -1, -1):
-        data[at + j] = 48 + x % 10
-        x //= 10
+        data[at + j] = np.uint8(np.uint64(48) + x % ten)
+        x //= ten
     return at + width
 
 

@@ -106,3 +106,23 @@ def test_csv_bytes_are_the_pyarrow_paths_bytes(tmp_path, monkeypatch, quotes):
     assert new.count(b"\n") == table.num_rows + 1
     first = new.split(b"\n")[1].split(b",")
     assert dt.date.fromisoformat(first[1].decode())  # dates as dates
+
+
+def test_dates_are_pyarrows_dates(tmp_path):
+    """Every date of years 1000-9999 (compiled), and dates outside or missing (pyarrow)."""
+    import pyarrow.csv as pcsv
+
+    from lab.csv_arrow import _DAYS_1000, _DAYS_9999, _date_text
+
+    every = np.arange(_DAYS_1000 - 3, _DAYS_9999 + 4, dtype=np.int32)
+    options = pcsv.WriteOptions(include_header=False, quoting_style="none")
+    for days in (every[3:-3], every[5000:9000], every, every[:10]):
+        arr = pa.array(days).cast(pa.date32())
+        for part in (arr, arr.slice(7, 100)):  # a slice: buffers start mid-array
+            new, old = pa.BufferOutputStream(), pa.BufferOutputStream()
+            pcsv.write_csv(pa.table({"d": _date_text(part)}), new, options)
+            pcsv.write_csv(pa.table({"d": part}), old, options)
+            assert new.getvalue().to_pybytes() == old.getvalue().to_pybytes()
+    assert _date_text(pa.array(every[3:-3]).cast(pa.date32())).type == pa.string()
+    with_null = pa.array([0, None, 5], type=pa.int32()).cast(pa.date32())
+    assert _date_text(with_null).null_count == 1
