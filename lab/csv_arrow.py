@@ -451,7 +451,7 @@ def _float_text(arr):
         ).sum()
         > sample // 2
     ):
-        return _float_text_pyarrow(arr)
+        return _float_text_pyarrow(arr, values)
     # the new buffers come from Arrow's allocator (given back after each file), not malloc's
     out_offsets = pa.allocate_buffer(4 * (n + 1))
     out_data = pa.allocate_buffer(max(1, n * _MAX_SHORT_CHARS))
@@ -460,7 +460,8 @@ def _float_text(arr):
     left = _short_decimals(values, bits, single, offsets, data)
     count = int(np.count_nonzero(left))
     if count:  # the rest from pyarrow, spliced in (they are never missing)
-        rest = _float_text_pyarrow(pa.array(values[left]), finite=True)
+        rest_values = values[left]
+        rest = _float_text_pyarrow(pa.array(rest_values), rest_values)
         if rest.offset:
             rest = pa.concat_arrays([rest])
         _, rest_offsets, rest_data = rest.buffers()
@@ -505,17 +506,29 @@ def _splice(offsets, data, left, rest_offsets, rest_data, new_offsets, new_data)
         new_offsets[i + 1] = at
 
 
-def _float_text_pyarrow(arr, finite: bool = False):
-    """A float column's text from pyarrow's cast, laid out as pandas writes (NaN as null;
-    ``finite``: the caller knows there is no NaN)."""
+def _float_text_pyarrow(arr, values: np.ndarray | None = None):
+    """A float column's text from pyarrow's cast, laid out as pandas writes (NaN as null).
+
+    ``values``: the array's values in NumPy (nulls as NaN), when the caller has them:
+    the masks of NaN and of small magnitudes are then taken there, in one pass each.
+    (NumPy compares float32 with ``1e-4`` in float32, pyarrow maybe in float64: they
+    differ on ``float32(1e-4)`` alone, whose text ``0.0001`` no small-layout rule changes.)
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     text = _point_zero_integral(pc.cast(arr, pa.string()))
-    text = _small_as_python(arr, text)
-    if finite:
-        return text
-    return pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.string()), text)
+    if values is None:
+        text = _small_as_python(arr, text)
+        return pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.string()), text)
+    magnitude = np.abs(values)
+    small = (magnitude < 1e-4) & (magnitude > 0)
+    if small.any():
+        text = _small_as_python(arr, text, pa.array(small))
+    nan = np.isnan(values)
+    if nan.any():
+        text = pc.if_else(pa.array(nan), pa.scalar(None, pa.string()), text)
+    return text
 
 
 #: bytes a value of :func:`_short_decimals` takes at most: ``-0.`` and 18 decimals
@@ -775,11 +788,13 @@ def _append_point_zero(offsets, data, integral, new_offsets, new_data):
         new_offsets[i + 1] = at
 
 
-def _small_as_python(arr, text):
-    """Magnitudes below 1e-4 in Python's layout (``5e-05``, ``1.5e-07``), as pandas writes."""
+def _small_as_python(arr, text, small=None):
+    """Magnitudes below 1e-4 in Python's layout (``5e-05``, ``1.5e-07``), as pandas writes
+    (``small``: their mask, if the caller has it)."""
     import pyarrow.compute as pc
 
-    small = pc.and_(pc.less(pc.abs(arr), 1e-4), pc.not_equal(arr, 0))
+    if small is None:
+        small = pc.and_(pc.less(pc.abs(arr), 1e-4), pc.not_equal(arr, 0))
     if not pc.any(small).as_py():
         return text
     part = pc.filter(text, small)
