@@ -61,7 +61,7 @@ def test_a_closed_cohort_has_no_new_customers_in_the_holdout(bt):
 def test_poisson_log_fits_k_1_and_lab_tracks_its_closed_form(bt):
     # one closed cohort in its first half year: its months are also the customers' ages,
     # so the purchase model stays in calendar time (no operational-time refit,
-    # lab.calibrate.operational.months_are_ages)
+    # lab.calibrate.arrivals.months_are_ages)
     assert bt.meta["regularity_k"] == 1 and bt.meta["purchase_clock"] == "calendar"
     assert [r["effect"] for r in bt.meta["seasonality"]][:7] == [
         f"weekday_{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

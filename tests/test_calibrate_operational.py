@@ -178,7 +178,7 @@ def test_refit_calendar_refits_the_purchase_model_in_the_new_calendar(sale):
 
 
 def test_months_are_ages_only_in_one_closed_cohort_without_a_month_seen_twice():
-    from lab.calibrate.operational import months_are_ages
+    from lab.calibrate.arrivals import months_are_ages
 
     assert months_are_ages(True, "2025-01-01", "2025-08-31")  # CDNOW's kind of log
     assert not months_are_ages(False, "2025-01-01", "2025-08-31")  # arrivals: ages mix

@@ -55,6 +55,7 @@ __all__ = [
     "choose_trend_prior",
     "expected_arrival_days",
     "fit_arrivals",
+    "months_are_ages",
     "trend_prior_weights",
 ]
 
@@ -319,3 +320,33 @@ def expected_arrival_days(expected: np.ndarray) -> np.ndarray:
     cum = np.cumsum(np.asarray(expected, float))
     n = int(np.floor(cum[-1] + 0.5)) if cum.size else 0
     return np.searchsorted(cum, np.arange(n) + 0.5, side="left")
+
+
+def months_are_ages(
+    closed_cohort: bool, start_date: str | pd.Timestamp, calibration_end: str | pd.Timestamp
+) -> bool:
+    """Whether the log cannot tell a calendar month from the customers' age.
+
+    In one closed cohort (:attr:`lab.calibrate.arrivals.ArrivalFit.closed`) whose
+    calibration period holds no calendar month twice, every month is also an age of
+    the cohort: an early-life burst of buying, or its fading, shows up as month
+    multipliers.  The operational-time refit would then take that age effect for
+    demand: on lab-made closed cohorts with a first-weeks burst and no true calendar it
+    raised the lab's holdout error from +7.2% to +23.2% on average
+    (``benchmarks/RESULTS_oprefit.md``), so it is not made there.
+
+    Parameters
+    ----------
+    closed_cohort : bool
+        The log is one closed acquisition cohort.
+    start_date, calibration_end : date-like
+        The calibration period.
+
+    Returns
+    -------
+    bool
+    """
+    if not closed_cohort:
+        return False
+    months = pd.period_range(start_date, calibration_end, freq="M").month
+    return len(set(months)) == len(months)  # no month seen in two years

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from lab.calibrate.arrivals import months_are_ages
 from lab.calibrate.regularity import RegularityFit, fit_regularity
 
 if TYPE_CHECKING:
@@ -37,41 +38,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "is_flat",
-    "months_are_ages",
     "operational_excess",
     "operational_summary",
     "refit_in_operational_time",
 ]
-
-
-def months_are_ages(
-    closed_cohort: bool, start_date: str | pd.Timestamp, calibration_end: str | pd.Timestamp
-) -> bool:
-    """Whether the log cannot tell a calendar month from the customers' age.
-
-    In one closed cohort (:attr:`lab.calibrate.arrivals.ArrivalFit.closed`) whose
-    calibration period holds no calendar month twice, every month is also an age of
-    the cohort: an early-life burst of buying, or its fading, shows up as month
-    multipliers.  The operational-time refit would then take that age effect for
-    demand: on lab-made closed cohorts with a first-weeks burst and no true calendar it
-    raised the lab's holdout error from +7.2% to +23.2% on average
-    (``benchmarks/RESULTS_oprefit.md``), so it is not made there.
-
-    Parameters
-    ----------
-    closed_cohort : bool
-        The log is one closed acquisition cohort.
-    start_date, calibration_end : date-like
-        The calibration period.
-
-    Returns
-    -------
-    bool
-    """
-    if not closed_cohort:
-        return False
-    months = pd.period_range(start_date, calibration_end, freq="M").month
-    return len(set(months)) == len(months)  # no month seen in two years
 
 
 def is_flat(multipliers: np.ndarray) -> bool:
@@ -169,7 +139,7 @@ def refit_in_operational_time(
     closed_cohort : bool
         The log is one closed acquisition cohort (the arrivals fit's ``closed``): with
         no month seen twice its months are also the customers' ages
-        (:func:`months_are_ages`) and the calendar-time fit is kept.
+        (:func:`~lab.calibrate.arrivals.months_are_ages`) and the calendar-time fit is kept.
 
     Returns
     -------

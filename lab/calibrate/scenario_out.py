@@ -1038,7 +1038,7 @@ def month_age_caution(model, lang: str = "en") -> str:
     burst of buying, or its fading, shows up as month multipliers (lab-made logs with a
     first-weeks burst: February x1.2-1.4 invented, ``benchmarks/RESULTS_penrule.md``).
     """
-    from lab.calibrate.operational import months_are_ages
+    from lab.calibrate.arrivals import months_are_ages
 
     cal = model.calibration
     if not months_are_ages(model.arrivals.closed, cal.start_date, cal.calibration_end):
