@@ -6,7 +6,10 @@ shrinkage):
 
     log E[n_d] = a + b x (d / 365) + weekday + month + events
 
-fitted on the calibration period.  The forecast continues the trend, its growth
+fitted on the calibration period, the trend and the calendar in turn (backfitting:
+the trend given the calendar, the calendar given the trend), the months only where the
+log holds them in two years (a month seen once is a stretch of the trend too; see
+:func:`fit_arrivals`).  The forecast continues the trend, its growth
 capped at x2 (or /2) over any horizon so a short log cannot extrapolate an
 explosion.
 
@@ -70,6 +73,14 @@ TREND_PRIOR_SD: tuple[float, ...] = (1.0, 0.5, 0.25, 0.1, 0.0)
 #: length of each validation window (a fraction too)
 CV_ORIGINS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8)
 CV_WINDOW = 0.2
+#: rounds of fitting the trend given the calendar and the calendar given the trend
+#: (backfitting); 1 = the trend on the raw counts, as before 2026-12-03 (3 rounds
+#: converge on the lab-made logs of benchmarks/RESULTS_arrivals_calendar.md: 6 move the
+#: forecast by < 0.5 points)
+CALENDAR_ROUNDS = 3
+#: which months the arrivals' calendar fits (:data:`lab.calibrate.seasonality.MONTH_RULES`):
+#: "twice", only months seen in two years; a month seen once is collinear with the trend
+ARRIVAL_MONTH_RULE = "twice"
 
 
 @dataclass
@@ -157,9 +168,26 @@ class ArrivalFit:
 
 
 def fit_arrivals(
-    first_purchase: pd.Series, start_date, calibration_end, *, shrink_trend: bool = True
+    first_purchase: pd.Series,
+    start_date,
+    calibration_end,
+    *,
+    shrink_trend: bool = True,
+    rounds: int = CALENDAR_ROUNDS,
+    month_rule: str = ARRIVAL_MONTH_RULE,
 ) -> ArrivalFit:
     """Fit arrivals to customers' first-purchase dates (calibration period only).
+
+    The trend and the calendar are fitted in turn (``rounds`` times): the trend given the
+    calendar's day multipliers (an offset), the calendar given the trend; the calendar
+    fits weekdays, events and campaigns, and only the months seen in two years
+    (``month_rule`` "twice": within a year a month is also a stretch of the trend, and
+    the two cannot be told apart; the other months take the flat prior).  Fitted on the
+    raw counts alone (one round, every month), the trend took a big sale near the log's
+    end for growth and one near its start for decline: on lab-made logs (growth 0.4 a
+    year, 9 months to 2025-11-30) the 2Q arrivals ran +14 to +21% with 双11 only and -11
+    to -19% with 618 only; now -5 to +4% and -7 to +3%, as the weekday-only logs' -6 to
+    +2% (``benchmarks/RESULTS_arrivals_calendar.md``).
 
     Parameters
     ----------
@@ -171,6 +199,11 @@ def fit_arrivals(
         Shrink the trend towards 0: average the candidate priors' fits weighted by
         cross-validation (default); False keeps the maximum-likelihood trend (for
         comparison).
+    rounds : int
+        Rounds of the trend given the calendar and the calendar given the trend
+        (:data:`CALENDAR_ROUNDS`; 1: the trend on the raw counts).
+    month_rule : {"twice", "all"}
+        Months the arrivals' calendar fits (:data:`ARRIVAL_MONTH_RULE`).
     """
     from lab.calibrate.seasonality import fit_seasonality
 
@@ -184,16 +217,19 @@ def fit_arrivals(
     if closed:
         return ArrivalFit(True, 0.0, 0.0, 0.0, None, start, end, int(counts.sum()))
     t = np.arange(n_days) / 365.0
-    unshrunk = _trend(counts, t)[1]
-    if shrink_trend:
-        weights = trend_prior_weights(counts)
-        tau = max(weights, key=lambda k: (weights[k], -k))  # most weight (ties: tighter)
-    else:
-        weights, tau = {}, np.inf
-    mean, cov = _end_moments(counts, t, weights or {np.inf: 1.0})
-    c, b = mean  # log level at the calibration end, slope
-    a = c - b * t[-1]
-    seas = fit_seasonality(counts, np.exp(a + b * t), start)
+    offset = np.zeros(n_days)  # log day multipliers of the calendar: none at first
+    for _ in range(max(int(rounds), 1)):
+        unshrunk = _trend(counts, t, offset=offset)[1]
+        if shrink_trend:
+            weights = trend_prior_weights(counts, offset=offset)
+            tau = max(weights, key=lambda k: (weights[k], -k))  # most weight (ties: tighter)
+        else:
+            weights, tau = {}, np.inf
+        mean, cov = _end_moments(counts, t, weights or {np.inf: 1.0}, offset)
+        c, b = mean  # log level at the calibration end, slope
+        a = c - b * t[-1]
+        seas = fit_seasonality(counts, np.exp(a + b * t), start, month_rule=month_rule)
+        offset = np.log(seas.multipliers(start, n_days))
     level = float(np.exp(c) * seas.level)
     sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     corr = float(cov[0, 1] / (sd[0] * sd[1])) if sd.all() else 0.0
@@ -203,14 +239,16 @@ def fit_arrivals(
     )  # fmt: skip
 
 
-def _end_moments(y: np.ndarray, t: np.ndarray, weights: dict) -> tuple[np.ndarray, np.ndarray]:
+def _end_moments(
+    y: np.ndarray, t: np.ndarray, weights: dict, offset: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of (log level at the calibration end, slope) of the candidate
     priors' fits averaged with ``weights`` (the moments of the mixture: each fit's
     covariance and the spread between the fits)."""
     to_end = np.array([[1.0, t[-1]], [0.0, 1.0]])  # (a, b) -> (a + b t_end, b)
     means, covs = [], []
     for tau in weights:
-        beta, cov = _trend_fit(y, t, tau)
+        beta, cov = _trend_fit(y, t, tau, offset)
         means.append(to_end @ beta)
         covs.append(to_end @ cov @ to_end.T)
     w = np.array(list(weights.values()))
@@ -221,7 +259,9 @@ def _end_moments(y: np.ndarray, t: np.ndarray, weights: dict) -> tuple[np.ndarra
     return mean, cov
 
 
-def trend_prior_weights(counts: np.ndarray, prior_sds=TREND_PRIOR_SD) -> dict[float, float]:
+def trend_prior_weights(
+    counts: np.ndarray, prior_sds=TREND_PRIOR_SD, offset: np.ndarray | None = None
+) -> dict[float, float]:
     """Cross-validation weight of each candidate prior SD of the trend.
 
     For each origin in :data:`CV_ORIGINS` the trend is fitted on the days before it and
@@ -236,6 +276,8 @@ def trend_prior_weights(counts: np.ndarray, prior_sds=TREND_PRIOR_SD) -> dict[fl
         Daily first purchases of the calibration period.
     prior_sds : sequence of float
         Candidates (log-growth per year; ``0``: no trend).
+    offset : numpy.ndarray, optional
+        Log day multipliers of the calendar (the trend is fitted and scored given them).
 
     Returns
     -------
@@ -245,6 +287,7 @@ def trend_prior_weights(counts: np.ndarray, prior_sds=TREND_PRIOR_SD) -> dict[fl
     y = np.asarray(counts, float)
     n = y.size
     t = np.arange(n) / 365.0
+    off = np.zeros(n) if offset is None else np.asarray(offset, float)
     h = max(round(CV_WINDOW * n), 1)
     scores = []
     for tau in prior_sds:
@@ -253,9 +296,9 @@ def trend_prior_weights(counts: np.ndarray, prior_sds=TREND_PRIOR_SD) -> dict[fl
             o = round(frac * n)
             if o < 2 or o >= n:
                 continue
-            a, b, _ = _trend(y[:o], t[:o], tau)
+            a, b, _ = _trend(y[:o], t[:o], tau, offset=off[:o])
             v = slice(o, min(o + h, n))
-            dev[v] += _day_deviance(y[v], np.exp(a + b * t[v]))
+            dev[v] += _day_deviance(y[v], np.exp(a + b * t[v] + off[v]))
             times[v] += 1
         held = times > 0
         scores.append(float((dev[held] / times[held]).sum()))
@@ -288,27 +331,33 @@ def _day_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return 2.0 * t
 
 
-def _trend(y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf) -> tuple[float, float, float]:
+def _trend(
+    y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf, offset: np.ndarray | None = None
+) -> tuple[float, float, float]:
     """Poisson regression of daily counts on time (Newton), the slope with a N(0, prior_sd^2)
-    prior (ridge; the intercept unpenalised): intercept, slope, slope SE."""
-    beta, cov = _trend_fit(y, t, prior_sd)
+    prior (ridge; the intercept unpenalised), given the log day multipliers ``offset``:
+    intercept, slope, slope SE."""
+    beta, cov = _trend_fit(y, t, prior_sd, offset)
     return float(beta[0]), float(beta[1]), float(np.sqrt(cov[1, 1]))
 
 
-def _trend_fit(y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf):
+def _trend_fit(
+    y: np.ndarray, t: np.ndarray, prior_sd: float = np.inf, offset: np.ndarray | None = None
+):
     """:func:`_trend`'s coefficients (intercept, slope) and their (posterior) covariance,
     scaled by the Pearson overdispersion."""
     X = np.column_stack([np.ones_like(t), t])
+    off = np.zeros_like(t) if offset is None else offset
     pen = np.diag([0.0, 1.0 / prior_sd**2 if prior_sd > 0 else 1e12])
     beta = np.array([np.log(max(y.mean(), 1e-9)), 0.0])
     for _ in range(50):
-        mu = np.exp(X @ beta)
+        mu = np.exp(X @ beta + off)
         hess = (X * mu[:, None]).T @ X + pen
         step = np.linalg.solve(hess + 1e-9 * np.eye(2), X.T @ (mu - y) + pen @ beta)
         beta -= step
         if np.max(np.abs(step)) < 1e-10:
             break
-    mu = np.exp(X @ beta)
+    mu = np.exp(X @ beta + off)
     disp = pearson_dispersion(X, y, mu)
     cov = np.linalg.inv((X * mu[:, None]).T @ X + pen) * disp
     return beta, cov
