@@ -276,3 +276,23 @@ def test_a_runaway_k_1_fit_does_not_trap_the_larger_k():
     assert reg.k == 3
     assert reg.fit.loglik > -25_163.5  # the trapped optimum was -25,174.41
     assert 0.3 < reg.fit.params["a"] < 1.5 and 3.0 < reg.fit.params["b"] < 15.0
+
+
+def test_too_few_repeat_buyers_try_only_k_1():
+    """A log the lab refuses (fewer than MIN_REPEAT_BUYERS bought again) cannot identify
+    k: only k = 1 is fitted (each larger k's fit ran to its bounds for seconds), and from
+    that many repeat buyers on the whole profile is searched again."""
+    from lab.calibrate.checks import MIN_REPEAT_BUYERS
+    from lab.calibrate.regularity import fit_regularity
+
+    def summary(repeaters: int) -> tuple[pd.DataFrame, pd.Series]:
+        n = 40
+        x = np.r_[np.full(repeaters, 3.0), np.zeros(n - repeaters)]
+        t_x = np.r_[np.linspace(10.0, 20.0, repeaters), np.zeros(n - repeaters)]
+        s = pd.DataFrame({"frequency": x, "recency": t_x, "T": np.full(n, 30.0)})
+        return s, pd.Series(np.where(x > 0, 3.0 * np.log(3.0), 0.0), index=s.index)
+
+    few = fit_regularity(*summary(MIN_REPEAT_BUYERS - 1), k_max=4)
+    assert few.k == 1 and few.k_max == 1 and list(few.profile["k"]) == [1]
+    enough = fit_regularity(*summary(MIN_REPEAT_BUYERS), k_max=4)
+    assert enough.k_max == 4 and len(enough.profile) > 1

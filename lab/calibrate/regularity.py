@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from lab.calibrate.checks import MIN_REPEAT_BUYERS
 from lab.calibrate.mle import FitResult, fit_model
 
 __all__ = [
@@ -397,7 +398,10 @@ def fit_regularity(
         :func:`gap_log_sums` by customer id (same time unit).
     k_max : int
         Largest k tried; the search stops early once the profile has fallen 10
-        log-likelihood units below its best.
+        log-likelihood units below its best.  With fewer repeat buyers than
+        :data:`lab.calibrate.checks.MIN_REPEAT_BUYERS` (a log the lab refuses to
+        calibrate without ``--force``) only k = 1 is tried: k cannot be identified, and on
+        such logs each k's fit ran to its search bounds for seconds.
 
     Returns
     -------
@@ -411,6 +415,8 @@ def fit_regularity(
     g = rows.groupby(list(rows.columns), sort=False).size().reset_index(name="w")
     x, t_x, T, lg, w = (g[c].to_numpy(float) for c in ("x", "t_x", "T", "lg", "w"))
     n_customers = int(w.sum())
+    if int(w[x > 0].sum()) < MIN_REPEAT_BUYERS:
+        k_max = 1
     rate = max(float((w * x).sum() / max((w * T).sum(), 1e-12)), 1e-6)
     fits: dict[int, FitResult] = {}
     best = -np.inf
