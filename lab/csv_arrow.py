@@ -15,8 +15,8 @@ lab's writer for small tables) in everything but the layout of some floats:
 * floats with the shortest digits that read back to the same value (as pandas),
   an integral value with a trailing ``.0`` and magnitudes below 1e-4 in Python's
   layout (``5e-05``, ``1.5e-07``), as pandas writes them.  The layout still differs
-  from pandas (same digits, same value) for float64 magnitudes of 1e15 and above
-  (pyarrow ``1e+15``, pandas ``1000000000000000.0``) and for float32 outside
+  from pandas (same digits, same value) for float64 magnitudes of 1e10 and above
+  (pyarrow 26 ``1e+10``, pandas ``10000000000.0``) and for float32 outside
   [1e-4, 1e6) (pyarrow ``1234567.0``, pandas ``1.234567e+06``); the run tables hold
   no such values in practice, and every value reads back bit-identical (float32
   after rounding the read float64 to float32).

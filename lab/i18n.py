@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lab.kpis import KPI_TABLE
 
-__all__ = ["LABELS", "LANGS", "check_lang", "label"]
+__all__ = ["LABELS", "LANGS", "check_lang", "label", "pick"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 
@@ -19,6 +19,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # daily KPIs: from the KPI table (lab.kpis); headline metrics
     **{k.name: (k.en, k.zh) for k in KPI_TABLE if "{" not in k.name},
     "active_end": ("active at end", "期末活跃用户"),
+    "alive_end": ("not dropped out at end (latent)", "期末未永久流失用户 (潜在)"),
     "blocked": ("blocked", "拉黑/删除"),
     "conversion_rate": ("conversion rate", "转化率"),
     "repurchase_rate": ("repurchase rate", "复购率"),
@@ -199,6 +200,35 @@ def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
     return lang
+
+
+def pick(table: dict[str, tuple[str, str]], key: str, lang: str = "en", **fmt) -> str:
+    """The ``lang`` half of ``table[key]``, an (English, 中文) pair, formatted with ``fmt``.
+
+    The one lookup behind every bilingual word table of the lab (labels, the report's,
+    the forecast's and the back-test's words, the classroom's figures).
+
+    Parameters
+    ----------
+    table : dict of str to (str, str)
+        Key -> (English, 中文).
+    key : str
+        A key of ``table`` (KeyError if absent).
+    lang : {"en", "zh"}
+    **fmt
+        Values for the text's ``{placeholders}``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> pick({"hi": ("hello {name}", "你好 {name}")}, "hi", "zh", name="Li")
+    '你好 Li'
+    """
+    text = table[key][LANGS.index(check_lang(lang))]
+    return text.format(**fmt) if fmt else text
 
 
 def label(key: str, lang: str = "en", **fmt) -> str:

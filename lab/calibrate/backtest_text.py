@@ -9,7 +9,7 @@ stay as they are in both languages.
 from __future__ import annotations
 
 from lab.configs.calendar import EVENT_NAMES
-from lab.i18n import LANGS, check_lang
+from lab.i18n import LANGS, check_lang, pick
 
 __all__ = ["BACKTEST_LABELS", "METHOD_LABELS", "START_LABELS", "bt_text", "event_name"]
 
@@ -196,8 +196,7 @@ def bt_text(key: str, lang: str = "en", **fmt) -> str:
         if key.startswith(prefix):
             name = key.removeprefix(prefix)
             return table[name][i] if name in table else name
-    text = BACKTEST_LABELS[key][i]
-    return text.format(**fmt) if fmt else text
+    return pick(BACKTEST_LABELS, key, lang, **fmt)
 
 
 def event_name(name: str, lang: str = "en") -> str:

@@ -151,9 +151,11 @@ def refit_in_operational_time(
         the first pass.
     """
     first = reg.first_pass
+    if months_are_ages(closed_cohort, cal.start_date, cal.calibration_end):
+        return first  # (the cheap test first: no multipliers needed)
     n = int((cal.calibration_end - cal.start_date).days) + 1
     c = seasonality.multipliers(cal.start_date, n)
-    if is_flat(c) or months_are_ages(closed_cohort, cal.start_date, cal.calibration_end):
+    if is_flat(c):
         return first
     u = cal.fit.time_unit_days
     times = operational_summary(cal.summary, c, cal.start_date, cal.calibration_end, u)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lab.classroom.year import Year, cascade_layout
-from lab.i18n import label
+from lab.i18n import label, pick
 from lab.vocab import STAGES
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ _TEXT = {
 
 def text(key: str, lang: str) -> str:
     """Label of the app's figures in ``lang``."""
-    return _TEXT[key][0 if lang == "en" else 1]
+    return pick(_TEXT, key, lang)
 
 
 def month_ticks(year: Year, lang: str = "en") -> tuple[list[int], list[str]]:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lab.configs.calendar import EVENT_NAMES
-from lab.i18n import LABELS, check_lang
+from lab.i18n import LABELS, check_lang, pick
 from lab.report.figures import Chart, png_data_url
 
 if TYPE_CHECKING:  # for the hints only: the page uses the forecast by attribute
@@ -286,8 +286,7 @@ _WEEKDAYS_ZH |= {"sat": "周六", "sun": "周日"}
 
 
 def _t(key: str, lang: str, **fmt) -> str:
-    s = FORECAST_LABELS[key][0 if check_lang(lang) == "en" else 1]
-    return s.format(**fmt) if fmt else s
+    return pick(FORECAST_LABELS, key, lang, **fmt)
 
 
 def effect_label(effect: str, lang: str) -> str:

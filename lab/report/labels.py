@@ -7,7 +7,7 @@ notes.  ``text(key, lang, **fmt)`` looks here first, then in :mod:`lab.i18n`.
 
 from __future__ import annotations
 
-from lab.i18n import LANGS, check_lang, label
+from lab.i18n import check_lang, label, pick
 
 __all__ = ["REPORT_LABELS", "UNITS_ZH", "source_label", "text", "unit_label"]
 
@@ -266,8 +266,7 @@ UNITS_ZH: dict[str, str] = {
 def text(key: str, lang: str = "en", **fmt) -> str:
     """The report's words for ``key`` in ``lang``, else the lab's label (:mod:`lab.i18n`)."""
     if key in REPORT_LABELS:
-        s = REPORT_LABELS[key][LANGS.index(check_lang(lang))]
-        return s.format(**fmt) if fmt else s
+        return pick(REPORT_LABELS, key, lang, **fmt)
     return label(key, lang, **fmt)
 
 
