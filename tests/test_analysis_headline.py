@@ -48,6 +48,14 @@ def test_arrays_give_the_tables_numbers_bit_for_bit(run):
     assert math.isfinite(fast["ltv_net"]) and math.isfinite(fast["fatigue_index"])
 
 
+def test_alive_end_counts_the_customers_not_dropped_out(run):
+    """``alive_end`` is the latent count of the customer table's ``alive`` flag at the
+    end, and it can differ from the observable ``active_end`` (the lifecycle stage)."""
+    m = headline_metrics(run)
+    assert m["alive_end"] == float(run.customers["alive"].sum())
+    assert 0 < m["alive_end"] <= m["customers"]
+
+
 def test_the_run_keeps_its_tables(run):
     """Metrics from the arrays leave the Python API's tables as they are."""
     before = run.transactions.copy(), run.customers.copy()

@@ -43,6 +43,8 @@ HEADLINE_METRICS: dict[str, str] = {
     "orders": "orders (incl. trial)",
     "customers": "customers in the pool at the end",
     "active_end": "customers in the active stage at the end",
+    "alive_end": "customers not dropped out for good at the end (latent: the brand cannot "
+    "see it; a cadence can raise active_end while it uses up the pool)",
     "conversion_rate": "share of customers with at least one order (NaN in a pool of "
     "known buyers only, where every customer joins with an order)",
     "repurchase_rate": "share of buyers with at least two orders",
@@ -137,6 +139,7 @@ def _daily_totals(daily) -> dict[str, float]:
         "orders": float(daily["orders"].sum()),
         "customers": float(last["customers"]),
         "active_end": float(last["active"]),
+        "alive_end": float(last["alive"]),
     }
 
 

@@ -64,6 +64,7 @@ GOOD_DIRECTION: dict[str, int] = {
     "customers": 1,
     "buyers": 1,
     "active_end": 1,
+    "alive_end": 1,
     "members": 1,
     "referred": 1,
     "conversion_rate": 1,

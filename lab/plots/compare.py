@@ -19,6 +19,7 @@ FOREST_METRICS: tuple[str, ...] = (
     "orders",
     "customers",
     "active_end",
+    "alive_end",
     "repurchase_rate",
     "ltv_margin",
     "k_factor",

@@ -41,6 +41,7 @@ KIND: dict[str, str] = {
     "orders": "count",
     "customers": "count",
     "active_end": "count",
+    "alive_end": "count",
     "conversion_rate": "share",
     "repurchase_rate": "share",
     "reach_3rd_order": "share",
