@@ -30,7 +30,8 @@ Each log is back-tested twice, ``backtest(..., seasonality=True, month_rule=...)
 2 seeds x 10 runs, no parameter draws, ``k_max=2``, ``force=True`` (a spend fit's problem
 does not touch the orders); both arms use the same simulation seeds.
 
-Run: ``PYTHONPATH=$PWD python benchmarks/bench_monthsages.py [--seeds 6] [--workers 2]``;
+Run: ``PYTHONPATH=<lab tree>:$PWD python benchmarks/bench_monthsages.py [--seeds 6]
+[--workers 2]`` (``<lab tree>``: ``git archive`` of main's ``lab`` and ``tests``);
 writes ``benchmarks/monthsages_raw.csv`` (one row per log, arm and method) and prints the
 summary and the decision (:func:`decide`).
 """
@@ -92,7 +93,8 @@ def make_log(family: str, seed: int) -> tuple[pd.DataFrame, str, str | None]:
     if family == "testburst":
         import sys
 
-        sys.path.insert(0, str(HERE.parent))
+        if str(HERE.parent) not in sys.path:  # after PYTHONPATH: the tree measured wins
+            sys.path.append(str(HERE.parent))
         from tests.test_calibrate_backtest_lab import _burst_log
 
         return _burst_log(n=800, days=400, seed=seed), "2025-08-31", None
