@@ -23,7 +23,8 @@ Every folder or file the lab writes goes through here:
   time) lives in the folder's ``manifest.json``.  Both take a pandas DataFrame or
   a ``pyarrow.Table``; a table's CSV is written by pyarrow
   (:func:`lab.csv_arrow.write_csv_table`: the run's big tables, straight from
-  their arrays);
+  their arrays); the big tables' files go to the disk and out of the page cache as
+  they grow (:mod:`lab.page_cache`: new cache pages are slow on some VMs);
 * :func:`safe_slug` turns a scenario name into one safe path component, and
   :func:`default_out` puts it inside ``reports/``.
 
