@@ -2,10 +2,11 @@
 
 Writing a file fills the page cache with new pages, and on some machines (virtual
 machines whose memory the host hands out on first touch) a page the system has not used
-lately is slow to get: on the lab's 2-core VM a new 1.7 GB file took 8-19 s to write into
-the cache, its fsync 0.7 s, and the same bytes written through a 32 MB window of pages
-that are written back and dropped as the file grows, so the next writes reuse them,
-1.1 s with the fsync (``benchmarks/RESULTS_csvwall.md``).
+lately can be slow to get: on the lab's 2-core VM, at times, a new 1.7 GB file took
+8-19 s to write into the cache, its fsync 0.7 s, and the same bytes written through a
+32 MB window of pages that are written back and dropped as the file grows, so the next
+writes reuse them, 1.1 s with the fsync; when new pages are fast both take ~1.2 s
+(``benchmarks/RESULTS_csvwall.md``).
 
 :class:`PageRecycler` does that for one open file: after each write its owner calls
 :meth:`PageRecycler.advance` with the file's length; every ``window`` bytes it starts
