@@ -12,7 +12,21 @@ import dataclasses
 import math
 from typing import Any
 
-__all__ = ["ReferralTerms", "paid_volume", "pool_projection_problem", "projected_customers"]
+__all__ = [
+    "ReferralTerms",
+    "paid_volume",
+    "pool_projection_problem",
+    "projected_customers",
+    "projected_pool",
+    "referral_growth_per_day",
+]
+
+#: orders per customer-day assumed for the referral projection, as a multiple of the
+#: largest channel's mean purchase propensity (``traits.*.propensity_per_day``): the
+#: kernel multiplies propensity by trust, habit, promotions, contacts, the early burst
+#: and the referred boost; on the shipped scenarios the realised rate was at most
+#: about twice the mean propensity (``benchmarks/RESULTS_csvwall.md``)
+ORDER_RATE_FACTOR = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +143,102 @@ def projected_customers(scenario: Any, days: int) -> dict[str, float]:
     if scenario.market.size is not None:
         total = min(total, float(scenario.market.size))
     out["total"] = total
+    return out
+
+
+def referral_growth_per_day(scenario: Any) -> float:
+    """Friends joining per customer per day under the standing referral terms (a rate).
+
+    The kernel's chain: orders per customer-day (:data:`ORDER_RATE_FACTOR` x the largest
+    channel mean of ``propensity_per_day``) x chance to share after an order (the largest
+    channel mean of ``referral_propensity`` x the terms' share factor, at most 1) x
+    friends per share (``friends_per_share``; with a market x its ``acceptance``).  An
+    estimate for sizing the pool's arrays, not a forecast: dropout, which shrinks the
+    sharing pool, is left out, and strategies that raise sharing for a while (fission
+    programs, fission products) are not in the standing terms.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+
+    Returns
+    -------
+    float
+        New referred customers per customer in the pool per day (0 when referral is off).
+    """
+    rf = scenario.acquisition.referral
+    terms = ReferralTerms.from_scenario(rf)
+    if not terms.enabled:
+        return 0.0
+    traits = scenario.traits
+    specs = [traits.default, *(traits.for_channel(c) for c in traits.by_channel)]
+    orders = ORDER_RATE_FACTOR * max(s.propensity_per_day.mean for s in specs)
+    share = min(1.0, max(s.referral_propensity.mean for s in specs) * terms.share_factor)
+    friends = rf.friends_per_share
+    if scenario.market.size is not None:
+        friends *= scenario.market.acceptance
+    return orders * share * friends
+
+
+def projected_pool(scenario: Any, days: int) -> dict[str, float]:
+    """Customers in the pool after ``days`` days, referral growth included (an estimate).
+
+    The steady channels of :func:`projected_customers` arrive day by day (stock import
+    at its daily rate up to its base, paid and staff invites at their daily volumes,
+    the known-customer list on day 0) and every customer in the pool brings
+    :func:`referral_growth_per_day` friends a day, who bring friends in turn.  Capped
+    by ``market.size`` when the market is finite.  For sizing the pool's arrays ahead
+    of the run (a pool that outgrows them grows at run time); the refusals before a
+    run use the steady channels alone (:func:`pool_projection_problem`).
+
+    Returns
+    -------
+    dict
+        ``"steady"`` (the steady channels' total), ``"referral"`` (projected referred
+        customers) and ``"total"``; ``inf`` on overflow.
+    """
+    steady = projected_customers(scenario, days)["total"]
+    growth = referral_growth_per_day(scenario)
+    out = {"steady": steady, "referral": 0.0, "total": steady}
+    if not math.isfinite(steady) or growth <= 0 or days <= 0:
+        return out
+    a = scenario.acquisition
+    arrivals = [0.0] * days
+    st = a.stock_import
+    if st.enabled and st.customers_per_day > 0:
+        left = float(st.total_customers)
+        for day in range(st.start_day, days):
+            take = min(left, st.customers_per_day)
+            arrivals[day] += take
+            left -= take
+            if left <= 0:
+                break
+    pd_ = a.paid
+    if pd_.enabled:
+        last = days - 1 if pd_.end_day is None else min(pd_.end_day, days - 1)
+        volume = paid_volume(
+            pd_.daily_budget_cny, pd_.base_cac_cny, pd_.saturation_customers_per_day
+        )
+        for day in range(pd_.start_day, last + 1):
+            arrivals[day] += volume + 1.0
+    sf = a.staff_invite
+    if sf.enabled:
+        per_day = float(sf.staff) * sf.invites_per_staff_per_day
+        arrivals = [x + per_day for x in arrivals]
+    if a.known_customers.table is not None:
+        arrivals[0] += float(len(a.known_customers.table))
+    cap = math.inf if scenario.market.size is None else float(scenario.market.size)
+    pool = referred = 0.0
+    for day in range(days):
+        pool += arrivals[day]
+        new = min(pool * growth, max(cap - pool, 0.0))
+        if not math.isfinite(new) or pool > 1e15:
+            return {"steady": steady, "referral": math.inf, "total": math.inf}
+        pool += new
+        referred += new
+    out["referral"] = referred
+    out["total"] = min(pool, cap)
     return out
 
 

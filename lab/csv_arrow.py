@@ -43,6 +43,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from lab.page_cache import PageRecycler
+
 __all__ = [
     "text_threads",
     "text_threads_default",
@@ -99,7 +101,7 @@ def write_csv_table(
         sink.write(_header(table.column_names).encode("utf-8"))
         as_date = [_all_midnight(col, slice_rows) for col in table.columns]
         parts = (table.slice(start, slice_rows) for start in range(0, table.num_rows, slice_rows))
-        _write_parts(sink, parts, as_date, slice_rows, threads)
+        _write_parts(_Sink(sink), parts, as_date, slice_rows, threads)
 
 
 def write_csv_tables(
@@ -140,7 +142,7 @@ def write_csv_tables(
         if "as_date" not in state:
             raise ValueError(f"{path}: no table slices to write")
         rest = parts if first is None else _chain_one(first, parts)
-        _write_parts(sink, rest, state["as_date"], slice_rows, threads)
+        _write_parts(_Sink(sink), rest, state["as_date"], slice_rows, threads)
 
 
 #: threads that format CSV text when neither the caller nor ``LAB_CSV_THREADS`` says
@@ -186,12 +188,32 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+class _Sink:
+    """A file being written, whose pages go to the disk and out of the page cache as it
+    grows (:class:`lab.page_cache.PageRecycler`: new cache pages are slow on some VMs)."""
+
+    def __init__(self, file) -> None:
+        self.file = file
+        self._pages = PageRecycler(file.fileno())
+
+    def write(self, data) -> None:
+        """Append ``data`` (bytes or a ``pyarrow.Buffer``)."""
+        self.file.write(data)
+        self.wrote()
+
+    def wrote(self) -> None:
+        """Something was written to :attr:`file` directly (pyarrow's CSV writer)."""
+        self._pages.advance(self.file.tell())
+
+
 def _chain_one(first, rest: Iterator) -> Iterator:
     yield first
     yield from rest
 
 
-def _write_parts(sink, parts: Iterable, as_date: list[bool], slice_rows: int, threads) -> None:
+def _write_parts(
+    sink: _Sink, parts: Iterable, as_date: list[bool], slice_rows: int, threads
+) -> None:
     """Format each slice of ``parts`` as CSV text (no header) and write the texts in order.
 
     With more than one thread, slices of at most :data:`THREAD_ROWS` rows are
@@ -206,7 +228,8 @@ def _write_parts(sink, parts: Iterable, as_date: list[bool], slice_rows: int, th
     threads = text_threads() if threads is None else max(1, int(threads))
     if threads == 1:
         for part in parts:
-            pcsv.write_csv(_as_text(part, as_date), sink, options)
+            pcsv.write_csv(_as_text(part, as_date), sink.file, options)
+            sink.wrote()
         return
     rows = min(slice_rows, THREAD_ROWS)
     pieces = (p.slice(at, rows) for p in parts for at in range(0, p.num_rows, rows))

@@ -23,7 +23,8 @@ Every folder or file the lab writes goes through here:
   time) lives in the folder's ``manifest.json``.  Both take a pandas DataFrame or
   a ``pyarrow.Table``; a table's CSV is written by pyarrow
   (:func:`lab.csv_arrow.write_csv_table`: the run's big tables, straight from
-  their arrays);
+  their arrays); the big tables' files go to the disk and out of the page cache as
+  they grow (:mod:`lab.page_cache`: new cache pages are slow on some VMs);
 * :func:`safe_slug` turns a scenario name into one safe path component, and
   :func:`default_out` puts it inside ``reports/``.
 
@@ -588,9 +589,12 @@ def write_parquet_slices(tables: Iterable[pa.Table], path: Path, stamp: dict[str
     whole table, without the whole table in memory.  At least one slice is needed
     (an empty table for no rows).
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    writer = None
+    from lab.page_cache import PageRecycler
+
+    writer = sink = None
     try:
         for table in tables:
             if writer is None:
@@ -603,12 +607,19 @@ def write_parquet_slices(tables: Iterable[pa.Table], path: Path, stamp: dict[str
                     }
                 )
                 schema = table.schema.with_metadata(meta)
-                writer = pq.ParquetWriter(path, schema)
+                sink = pa.OSFile(str(path), "wb")
+                pages = PageRecycler(sink.fileno())  # row groups leave the page cache
+                writer = pq.ParquetWriter(sink, schema)
             writer.write_table(table.replace_schema_metadata(schema.metadata))
+            pages.advance(sink.tell())
             del table  # not held while the next slice is built
     finally:
-        if writer is not None:
-            writer.close()
+        try:
+            if writer is not None:
+                writer.close()
+        finally:
+            if sink is not None:
+                sink.close()
     if writer is None:
         raise ValueError(f"{path}: no table slices to write")
 

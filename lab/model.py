@@ -32,6 +32,7 @@ import numba
 import numpy as np
 import simpy
 
+from lab.acquisition_terms import projected_pool
 from lab.agents.acquisition import (
     Acquirer,
     Joins,
@@ -248,8 +249,25 @@ class PoolModel(mesa.Model):
             )
 
     def _initial_capacity(self) -> int:
-        total = projected_customers(self.scenario, self.days)["total"]
-        guess = min(total + self.days * 20, self.scenario.max_customers)
+        """Slots the pool starts with: the projected pool with a fifth to spare.
+
+        The projection (:func:`lab.acquisition_terms.projected_pool`) counts the steady
+        channels and the referral growth they start, plus 20 a day for seeds and
+        organic joins, and is capped by ``max_customers``.  The referral part is an
+        estimate, so it is reserved only as far as the free memory holds it at the
+        run's peak (as :meth:`_check_size` counts it); a pool that outgrows its slots
+        grows at run time.  Slots the pool never reaches cost no memory
+        (:class:`lab.population.Population`), so a projection above the realised pool
+        costs little, and one below it a reallocation mid-run: the pool's arrays copied
+        into bigger fresh ones (at 1M customers, ~300 MB of first-touched memory).
+        """
+        proj = projected_pool(self.scenario, self.days)
+        limit = self.scenario.max_customers
+        steady = min(proj["steady"] + self.days * 20, limit)
+        guess = min(proj["total"] + self.days * 20, limit)
+        free = available_memory()
+        if free is not None and guess > steady:
+            guess = min(guess, max(steady, free / (bytes_per_customer() * _MEMORY_FACTOR)))
         return max(1024, int(guess * 1.2))
 
     def _kernel_params(self) -> KernelParams:

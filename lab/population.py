@@ -4,6 +4,12 @@ Customers live in slots ``0 .. n-1`` of preallocated arrays.  When acquisition o
 referrals need more room the arrays grow geometrically (x1.5, at least the request),
 so a run that grows from 0 to N customers reallocates O(log N) times, not daily.
 Slots never move during a run, so ``customer_id == slot``.
+
+Every array starts as ``np.zeros``, whose big arrays come as untouched zero pages; a
+state whose initial value is not zero gets it slot by slot as the pool reaches the
+slots (:attr:`Population.n`).  So the slots a pool is sized for ahead of its customers
+cost no memory and no first write until customers take them, and a generous initial
+capacity (room for the run's referral growth) is cheap.
 """
 
 from __future__ import annotations
@@ -127,13 +133,9 @@ def available_memory() -> int | None:
         return None
 
 
-def _filled(size: int, init: float, dtype: str) -> np.ndarray:
-    """``np.full(size, init, dtype)``; for a zero ``init`` through ``np.zeros``, whose big
-    arrays come as untouched zero pages: slots the pool never reaches cost no memory
-    and no first write (a state array is sized for growth, ahead of its customers)."""
-    if init == 0 and not math.copysign(1.0, init) < 0:  # 0, 0.0 or False, not -0.0
-        return np.zeros(size, dtype=dtype)
-    return np.full(size, init, dtype=dtype)
+def _at_rest(init: float) -> bool:
+    """Whether ``init`` is the value of a fresh ``np.zeros`` array (0, 0.0 or False, not -0.0)."""
+    return init == 0 and not math.copysign(1.0, init) < 0
 
 
 class Population:
@@ -158,7 +160,7 @@ class Population:
         limit: int | None = None,
         extra_states: dict[str, tuple[str, float, str]] | None = None,
     ) -> None:
-        self.n = 0
+        self._n = 0
         self.limit = limit
         self.capacity = min(max(int(capacity), 16), MAX_SLOTS)
         self.reallocations = 0
@@ -171,8 +173,33 @@ class Population:
             raise ValueError(f"state(s) {clash} already exist; a strategy must name its own")
         #: every state of this population: the standard ones, then the strategies' own
         self.spec = {**STATE_SPEC, **(extra_states or {})}
-        for name, (dtype, init, _) in self.spec.items():
-            setattr(self, name, _filled(self.capacity, init, dtype))
+        #: states whose initial value is not zero: set slot by slot as the pool grows
+        self._set_on_growth = [
+            (name, init) for name, (_, init, _) in self.spec.items() if not _at_rest(init)
+        ]
+        #: slots ``0 .. _ready-1`` hold their initial values (or what was written since)
+        self._ready = 0
+        for name, (dtype, _, _) in self.spec.items():
+            setattr(self, name, np.zeros(self.capacity, dtype=dtype))
+
+    @property
+    def n(self) -> int:
+        """Customers in the pool: they hold slots ``0 .. n-1``."""
+        return self._n
+
+    @n.setter
+    def n(self, value: int) -> None:
+        self._make_ready(int(value))
+        self._n = int(value)
+
+    def _make_ready(self, stop: int) -> None:
+        """Give slots up to ``stop`` (at most the capacity) their initial values, once."""
+        stop = min(stop, self.capacity)
+        if stop <= self._ready:
+            return
+        for name, init in self._set_on_growth:
+            getattr(self, name)[self._ready : stop] = init
+        self._ready = stop
 
     def on_grow(self, release: Callable[[], None]) -> None:
         """Call ``release()`` before the arrays are reallocated (a cache of them drops them).
@@ -205,10 +232,10 @@ class Population:
             new_cap = min(new_cap, max(need, self.limit))
         for release in self._before_grow:
             release()
-        for name, (dtype, init, _) in self.spec.items():
+        for name, (dtype, _, _) in self.spec.items():
             old = getattr(self, name)
-            arr = _filled(new_cap, init, dtype)
-            arr[: self.n] = old[: self.n]
+            arr = np.zeros(new_cap, dtype=dtype)  # the slots past the pool: untouched pages
+            arr[: self._ready] = old[: self._ready]
             setattr(self, name, arr)
         self.capacity = new_cap
         self.reallocations += 1
@@ -225,6 +252,7 @@ class Population:
         if unknown:
             raise KeyError(f"unknown state(s) {sorted(unknown)}")
         self.reserve(count)
+        self._make_ready(self.n + count)
         sl = slice(self.n, self.n + count)
         for name, values in columns.items():
             getattr(self, name)[sl] = values

@@ -98,15 +98,21 @@ def test_customers_table_keeps_the_referrer_as_int64(baseline):
     assert ref.dtype == np.int64 and (ref >= 0).any()
 
 
-def test_states_hold_their_initial_values_at_every_slot_before_and_after_growth():
-    """Zero-initialised states come from np.zeros (untouched pages), the others from
-    np.full: every slot of every state, grown or not, holds what np.full would give."""
+def test_states_hold_their_initial_values_at_every_slot_the_pool_reaches():
+    """Every state starts as np.zeros (untouched pages); a state whose initial value is
+    not zero (a -0.0 one too) gets it as the pool reaches each slot: every slot of the
+    pool, grown or not, holds what np.full would give, and the slots ahead of it were
+    never written."""
     pop = Population(capacity=3000, extra_states={"own": ("float32", -0.0, "a negative zero")})
     pop.append(2500, propensity=np.full(2500, 0.5))
+    assert not pop.channel[2500:].any() and not np.signbit(pop.own[2500:]).any()
     pop.reserve(4000)
+    assert pop.capacity >= 6500 and pop.reallocations == 1
+    pop.append(4000)
     for name, (dtype, init, _) in pop.spec.items():
-        want = np.full(pop.capacity, init, dtype=dtype)
+        want = np.full(pop.n, init, dtype=dtype)
         if name == "propensity":
             want[:2500] = 0.5
-        got = getattr(pop, name)
+        got = pop.view(name)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), name
+        assert not getattr(pop, name)[pop.n :].any(), name  # ahead of the pool: zeros
