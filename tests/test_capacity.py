@@ -129,3 +129,24 @@ def test_slots_past_the_pool_are_not_touched():
 def _rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").is_file(), reason="needs /proc")
+def test_a_small_pool_with_a_huge_projection_touches_little_memory():
+    """Review (issue 16): a referral projection far above the realised pool (no
+    dropout in it) sizes the pool's arrays for millions; the pool's own slots stay
+    untouched, but every array sized to the pool's capacity and filled at creation
+    must not touch them either (the day plan's multipliers are
+    ``np.ones(pop.capacity)``: 20 bytes a slot)."""
+    sc = _referral_heavy(customers=2000, days=365)
+    assert projected_pool(sc, sc.days)["total"] > 1_000_000
+    warm = PoolModel(_referral_heavy(customers=2000, days=10), seed=1)
+    warm.step()  # the kernel loaded and the first allocations made: not counted below
+    del warm
+    before = _rss_mb()
+    model = PoolModel(sc, seed=1)
+    assert model.pop.capacity > 1_000_000  # millions of slots for a 2k pool
+    model.step()
+    assert model.pop.n < 10_000
+    grown = _rss_mb() - before
+    assert grown < 40, f"{grown:.0f} MB touched for a pool of {model.pop.n} customers"

@@ -155,3 +155,33 @@ def test_parquet_bytes_do_not_depend_on_the_page_cache_windows(tmp_path, monkeyp
     assert back.equals(table.replace_schema_metadata(back.schema.metadata))
     assert back.schema.metadata[b"lab:seed"] == b"1"
     assert b"lab:created_utc" not in back.schema.metadata
+
+
+class _FailsOnWait(_Recorder):
+    """sync_file_range that starts windows fine and fails its first wait with ``err``."""
+
+    def __init__(self, err: int) -> None:
+        super().__init__()
+        self.err = err
+
+    def __call__(self, fd, offset, nbytes, flags) -> int:
+        self.calls.append((offset, nbytes, flags))
+        if flags & 4:  # SYNC_FILE_RANGE_WAIT_AFTER: reports (and consumes) writeback errors
+            ctypes.set_errno(self.err)
+            return -1
+        return 0
+
+
+@pytest.mark.parametrize("err", [errno.EINVAL, errno.EOPNOTSUPP])
+def test_an_error_reported_by_a_wait_is_raised_whatever_its_errno(tmp_path, monkeypatch, err):
+    """Review (issue 16): a wait (SYNC_FILE_RANGE_WAIT_AFTER) reports the file's
+    writeback error and marks it seen, so the final fsync (on a new descriptor) no
+    longer reports it; a FUSE server may report a failed write as EINVAL or
+    EOPNOTSUPP.  Only the first call, before any wait, may say "unsupported"."""
+    monkeypatch.setattr(page_cache, "_sync_file_range", lambda: _FailsOnWait(err))
+    with open(tmp_path / "f", "wb", buffering=0) as fh:
+        pages = PageRecycler(fh.fileno(), window=16)
+        fh.write(b"y" * 64)
+        with pytest.raises(OSError) as info:
+            pages.advance(64)
+    assert info.value.errno == err
