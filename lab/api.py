@@ -79,7 +79,7 @@ def run(
         on_model(model)
     model.run_model(progress=progress)
     result = RunResult(model)
-    if model.pop.capacity >= _COLLECT_FROM:
+    if model.pop.n >= _COLLECT_FROM:  # (not capacity: it counts projected referrals)
         # the finished model is a reference cycle (strategies and the acquirer point back
         # to it): free its day buffers now, before the tables are built and written
         del model

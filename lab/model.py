@@ -268,7 +268,7 @@ class PoolModel(mesa.Model):
         free = available_memory()
         if free is not None and guess > steady:
             guess = min(guess, max(steady, free / (bytes_per_customer() * _MEMORY_FACTOR)))
-        return max(1024, int(guess * 1.2))
+        return max(1024, min(int(guess * 1.2), limit))  # (the pool never exceeds the limit)
 
     def _kernel_params(self) -> KernelParams:
         """The kernel's parameters from the scenario, by name."""

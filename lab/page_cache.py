@@ -70,7 +70,11 @@ class PageRecycler:
                     os.posix_fadvise(self.fd, self._dropped, self.window, os.POSIX_FADV_DONTNEED)
                     self._dropped += self.window
         except OSError as exc:
-            if exc.errno not in _UNSUPPORTED:
+            # only the very first call may say "unsupported": once a window has been
+            # started, any error is the disk's (a FUSE file system may report a failed
+            # write as EINVAL), and a wait that reported it has marked it seen, so the
+            # final fsync would not see it again: raise it here
+            if exc.errno not in _UNSUPPORTED or self._started:
                 raise  # the disk's error (EIO, ENOSPC): the write fails
             self._sync = None  # not a file this works on (a pipe, some file systems)
 

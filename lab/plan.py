@@ -179,7 +179,10 @@ class DayPlan:
         self.day = int(day)
         n = pop.n
         if n > self.capacity:
-            self._alloc(max(n, pop.capacity))  # fresh arrays at defaults; grows with the pool
+            # fresh arrays at defaults; grown geometrically with the pool, not to its
+            # capacity: the capacity counts projected referrals the pool may never
+            # reach, and the multipliers' arrays start at 1 (written pages)
+            self._alloc(min(pop.capacity, max(n, 2 * self.capacity)))
         else:
             old = self.n
             for name in self._written:

@@ -58,16 +58,23 @@ def test_model_lets_go_of_the_old_arrays_when_the_pool_grows(baseline):
     assert old() is None  # nothing kept the replaced array alive
 
 
-def test_plan_grows_to_the_pools_capacity(baseline):
+def test_plan_grows_geometrically_within_the_pools_capacity(baseline):
+    """The day plan follows the pool at each reset: at least doubling (few rebuilds), never
+    beyond the pool's capacity, which counts projected referrals the pool may never
+    reach (the plan's multiplier arrays start at 1, so every slot it holds is memory)."""
     from lab.plan import DayPlan
 
-    plan, pop = DayPlan(baseline.contacts), Population(5_000)
-    pop.append(2_000)
-    plan.reset(pop)  # past its first 1024 slots: sized like the pool, not 1.5x its own
-    assert plan.capacity == pop.capacity == 5_000
-    pop.append(3_001)  # the pool grows; the plan follows at its next reset
+    plan, pop = DayPlan(baseline.contacts), Population(50_000)
+    pop.append(1_500)
+    plan.reset(pop)  # past its first 1024 slots: doubled, not the pool's 50,000
+    assert plan.capacity == 2_048 and plan.n == 1_500
+    pop.append(3_001)  # past the doubling: sized to the pool's n
     plan.reset(pop)
-    assert plan.capacity == pop.capacity and plan.n == 5_001
+    assert plan.capacity == 4_501 and plan.n == 4_501
+    pop.append(45_000)  # past the pool's own start: the pool grows, the plan up to it
+    plan.reset(pop)
+    assert plan.n == pop.n and pop.n <= plan.capacity <= pop.capacity
+    assert all(getattr(plan, a).size == plan.capacity for a in plan.ARRAYS)
 
 
 def test_slot_numbers_fit_the_int32_states_and_growing_past_them_is_refused(monkeypatch):
