@@ -202,3 +202,23 @@ def test_a_closed_cohort_whose_months_are_ages_keeps_the_calendar_time_fit():
     assert model.summary()["purchase_clock"] == "calendar"
     assert "fitted in calendar time" in month_age_caution(model)
     assert "日历时间中拟合" in month_age_caution(model, "zh")
+
+
+def test_a_whole_log_scenario_at_k1_takes_the_operational_time_refit():
+    """``period="log"`` replays the log with the fitted calendar, so its traits must come
+    from the fit in the calendar's operational time, as lab forecast's do; the
+    calendar-time BG/NBD with the calendar would count 双11 twice.  Before, k = 1 took
+    the calendar-time fit (only k > 1 took the regularity fit's own parameters)."""
+    from lab.calibrate.scenario_out import _calibrated_scenario, lab_traits
+
+    log, _ = _sale_log(seed=7, k=1)
+    model = fit(log, k_max=1)
+    reg = model.regularity
+    assert reg.k == 1 and reg.clock == "operational"
+    sc = _calibrated_scenario(model.calibration, model, "c.csv", "s", 30, "log")
+    own = lab_traits(dataclasses.replace(reg.fit, model="bgnbd"))["propensity_per_day"]
+    old = lab_traits(model.calibration.fit)["propensity_per_day"]
+    got = sc["traits"]["default"]["propensity_per_day"]
+    assert got["mean"] == own["mean"] and got["mean"] != old["mean"]
+    source = sc["fitted"]["traits.default.propensity_per_day.mean"]["fit"]
+    assert "operational time" in source

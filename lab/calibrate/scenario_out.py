@@ -851,8 +851,10 @@ def _calibrated_scenario(cal, model, cust_rel: str, name: str, forecast_days: in
         )
     else:
         span = int((end - cal.start_date).days) + 1
-        if model is not None and model.regularity.k > 1:  # BG/CNBD-k's own r, alpha, a, b
-            # with its Erlang clock (BG/NBD's are fitted to a Poisson clock)
+        if model is not None and _own_fit_needed(model):  # BG/CNBD-k's own r, alpha, a, b
+            # with its Erlang clock (BG/NBD's are fitted to a Poisson clock), or in the
+            # calendar's operational time (the calendar-time fit with the calendar would
+            # count the big sales twice)
             cal = dataclasses.replace(
                 cal, fit=dataclasses.replace(model.regularity.fit, model="bgnbd")
             )
@@ -909,9 +911,16 @@ def delta_se(fit: FitResult, value_of) -> float | None:
     return float(np.sqrt(var)) if np.isfinite(var) and var >= 0 else None
 
 
+def _own_fit_needed(model) -> bool:
+    """Whether a whole-log scenario takes the regularity fit's own parameters, not the
+    calendar-time BG/NBD of the calibration: with regular timing (k > 1) or where the
+    fit was refitted in the calendar's operational time (k = 1 too)."""
+    return model.regularity.k > 1 or model.regularity.clock == "operational"
+
+
 def _trait_fit(cal: Calibration, model, period: str) -> tuple[FitResult, str]:
     """The purchase-model fit whose values ``traits.default`` holds, and its name."""
-    if model is not None and (period == "forecast" or model.regularity.k > 1):
+    if model is not None and (period == "forecast" or _own_fit_needed(model)):
         k = model.regularity.k
         fit = dataclasses.replace(model.regularity.fit, model="bgnbd")
         name = f"BG/CNBD-{k}" if k > 1 else "BG/NBD"
