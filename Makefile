@@ -38,8 +38,10 @@ docs: $(VENV)/.installed-dev
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/docs-site
 	@echo "documentation site: $(VENV)/docs-site/index.html"
 
+# --durations=25: every CI log lists the 25 slowest tests (setup, call and teardown
+# apart), so a test or fixture that grows shows up without a local profiling run.
 test: lint docs
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=25
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_engine.py
