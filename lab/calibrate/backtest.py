@@ -280,8 +280,13 @@ def backtest(
     segments, new_meta = None, {}
     with tempfile.TemporaryDirectory(prefix="lab-backtest-") as tmp:
         scen = []
+        made: dict[int, dict] = {}  # without parameter draws every run has the same fit
         for i, (f, g) in enumerate(zip(fits, lab_fits, strict=True)):
-            sc = _scenarios(dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e)
+            if id(f) not in made:  # (its tables written and read back once, not per run)
+                made[id(f)] = _scenarios(
+                    dataclasses.replace(cal, fit=f), Path(tmp) / f"run{i}", n_days, e
+                )
+            sc = dict(made[id(f)])
             if i % runs:  # the whole-period tracking runs once per seed
                 sc.pop("unconditional")
             if extra is not None:
