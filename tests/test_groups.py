@@ -171,6 +171,9 @@ def test_group_sizes_respect_the_limit_and_groups_keep_to_one_community():
 def test_graph_communities_are_used_when_the_population_has_them():
     model = _model(_groups(n=1500, days=3, size_limit=100), seed=3)
     cap = model.pop.capacity
+    # slots get their initial values as the pool reaches them (community -1), which would
+    # overwrite the communities set below when the customers join: fill them all now
+    model.pop._make_ready(cap)
     community = np.full(cap, -1, dtype=np.int32)
     community[: 1500 // 2] = np.arange(1500 // 2) % 3  # half the pool in three clusters
     model.pop.community = community
